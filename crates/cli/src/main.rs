@@ -1,0 +1,3 @@
+//! The `ichigen` command.
+
+fn main() {}

@@ -1,0 +1,8 @@
+//! ichigen core: the canonical Order, Japanese address data and normalisation, and the order
+//! checks. Pure: no I/O, no clocks, no AWS; adapters live in other crates.
+
+pub mod order;
+pub mod validate;
+
+pub use order::*;
+pub use validate::OrderError;
