@@ -1,1 +1,3 @@
+//! Placeholder for the order-check benchmarks.
+
 fn main() {}

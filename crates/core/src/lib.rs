@@ -2,6 +2,7 @@
 //! checks. Pure: no I/O, no clocks, no AWS; adapters live in other crates.
 
 pub mod order;
+pub mod text;
 pub mod validate;
 
 pub use order::*;
