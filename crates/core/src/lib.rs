@@ -3,6 +3,7 @@
 
 pub mod order;
 pub mod postal;
+pub mod text;
 pub mod validate;
 
 pub use order::*;
