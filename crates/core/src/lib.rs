@@ -1,10 +1,18 @@
 //! ichigen core: the canonical Order, Japanese address data and normalisation, and the order
 //! checks. Pure: no I/O, no clocks, no AWS; adapters live in other crates.
 
+pub mod checks;
+pub mod finding;
+pub mod islands;
 pub mod order;
 pub mod postal;
+pub mod rules;
+pub mod sample;
 pub mod text;
 pub mod validate;
 
+pub use checks::{BundleIndex, CheckEngine, CheckOutcome};
+pub use finding::{Finding, FindingCode, Severity};
 pub use order::*;
+pub use rules::Rules;
 pub use validate::OrderError;

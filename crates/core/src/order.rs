@@ -138,10 +138,7 @@ pub enum OrderStatus {
 impl OrderStatus {
     /// Whether the order still waits to be shipped (candidate for 同梱).
     pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            OrderStatus::New | OrderStatus::AwaitingPayment | OrderStatus::ReadyToShip | OrderStatus::OnHold
-        )
+        matches!(self, OrderStatus::New | OrderStatus::AwaitingPayment | OrderStatus::ReadyToShip | OrderStatus::OnHold)
     }
 }
 

@@ -66,9 +66,7 @@ pub enum PostalDataError {
         found: u32,
     },
     /// The header size does not match the format version.
-    #[error(
-        "postal table header is {found} bytes, format version {FORMAT_VERSION} has {HEADER_LEN}"
-    )]
+    #[error("postal table header is {found} bytes, format version {FORMAT_VERSION} has {HEADER_LEN}")]
     BadHeaderLength {
         /// The header size the file declares.
         found: u32,
@@ -82,9 +80,7 @@ pub enum PostalDataError {
         actual: usize,
     },
     /// A section starts inside the header or ends past the end of the bytes.
-    #[error(
-        "postal table section `{section}` spans bytes {start}..{end}, outside the header..{len} range"
-    )]
+    #[error("postal table section `{section}` spans bytes {start}..{end}, outside the header..{len} range")]
     SectionOutOfRange {
         /// Which section.
         section: &'static str,
@@ -246,14 +242,8 @@ impl PostalTable<'static> {
 impl<'a> PostalTable<'a> {
     /// Opens a table after checking its header and section bounds (no per-row work).
     pub fn from_bytes(bytes: &'a [u8]) -> Result<Self, PostalDataError> {
-        let truncated = |needed: u64| PostalDataError::Truncated {
-            needed,
-            actual: bytes.len(),
-        };
-        let magic: [u8; 8] = bytes
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .ok_or(truncated(HEADER_LEN as u64))?;
+        let truncated = |needed: u64| PostalDataError::Truncated { needed, actual: bytes.len() };
+        let magic: [u8; 8] = bytes.get(..8).and_then(|b| b.try_into().ok()).ok_or(truncated(HEADER_LEN as u64))?;
         if magic != MAGIC {
             return Err(PostalDataError::BadMagic { found: magic });
         }
@@ -290,22 +280,11 @@ impl<'a> PostalTable<'a> {
             return Err(truncated(total_len.into()));
         }
         if total_len as usize != bytes.len() {
-            return Err(PostalDataError::LengthMismatch {
-                declared: total_len,
-                actual: bytes.len(),
-            });
+            return Err(PostalDataError::LengthMismatch { declared: total_len, actual: bytes.len() });
         }
         for (codes, rows, what) in [
-            (
-                area_codes,
-                area_rows,
-                "more area codes than area rows, or rows without codes",
-            ),
-            (
-                office_codes,
-                office_rows,
-                "more office codes than office rows, or rows without codes",
-            ),
+            (area_codes, area_rows, "more area codes than area rows, or rows without codes"),
+            (office_codes, office_rows, "more office codes than office rows, or rows without codes"),
         ] {
             if codes > rows || (rows > 0 && codes == 0) {
                 return Err(PostalDataError::BadCounts(what));
@@ -314,36 +293,18 @@ impl<'a> PostalTable<'a> {
 
         let area = Section {
             codes: section(bytes, "area codes", area_codes_off, area_rows, 4)?,
-            records: section(
-                bytes,
-                "area records",
-                area_records_off,
-                area_rows,
-                AREA_RECORD_LEN,
-            )?,
+            records: section(bytes, "area records", area_records_off, area_rows, AREA_RECORD_LEN)?,
             rows: area_rows as usize,
             office: false,
         };
         let office = Section {
             codes: section(bytes, "office codes", office_codes_off, office_rows, 4)?,
-            records: section(
-                bytes,
-                "office records",
-                office_records_off,
-                office_rows,
-                OFFICE_RECORD_LEN,
-            )?,
+            records: section(bytes, "office records", office_records_off, office_rows, OFFICE_RECORD_LEN)?,
             rows: office_rows as usize,
             office: true,
         };
         let strings = Strings {
-            localities: section(
-                bytes,
-                "localities",
-                localities_off,
-                localities,
-                LOCALITY_RECORD_LEN,
-            )?,
+            localities: section(bytes, "localities", localities_off, localities, LOCALITY_RECORD_LEN)?,
             pool: section(bytes, "string pool", pool_off, pool_len, 1)?,
         };
         let source_version = match strings.get(source_ref) {
@@ -429,40 +390,22 @@ impl<'a> PostalTable<'a> {
     /// [`from_bytes`](Self::from_bytes) skips this to keep loading in microseconds; lookups on a
     /// table that fails it still never panic, they just give wrong or empty answers.
     pub fn verify(&self) -> Result<(), PostalDataError> {
-        let corrupt = |section, row, problem| PostalDataError::Corrupt {
-            section,
-            row,
-            problem,
-        };
+        let corrupt = |section, row, problem| PostalDataError::Corrupt { section, row, problem };
         for i in 0..self.localities {
-            let rec = self
-                .strings
-                .localities
-                .get(i * LOCALITY_RECORD_LEN..)
-                .unwrap_or_default();
-            if self.strings.get(u24_at(rec, 0)).is_none()
-                || self.strings.get(u24_at(rec, 3)).is_none()
-            {
-                return Err(corrupt(
-                    "localities",
-                    i,
-                    "string reference is out of range or not UTF-8",
-                ));
+            let rec = self.strings.localities.get(i * LOCALITY_RECORD_LEN..).unwrap_or_default();
+            if self.strings.get(u24_at(rec, 0)).is_none() || self.strings.get(u24_at(rec, 3)).is_none() {
+                return Err(corrupt("localities", i, "string reference is out of range or not UTF-8"));
             }
         }
-        for (section, name, expected_codes) in [
-            (&self.area, "area", self.area_codes),
-            (&self.office, "office", self.office_codes),
-        ] {
+        for (section, name, expected_codes) in
+            [(&self.area, "area", self.area_codes), (&self.office, "office", self.office_codes)]
+        {
             let record_len = section.record_len();
             let mut codes = 0usize;
             let mut prev: Option<(u32, u8)> = None;
             for row in 0..section.rows {
                 let code = section.code_at(row);
-                let rec = section
-                    .records
-                    .get(row * record_len..(row + 1) * record_len)
-                    .unwrap_or_default();
+                let rec = section.records.get(row * record_len..(row + 1) * record_len).unwrap_or_default();
                 let flags = rec.last().copied().unwrap_or(0);
                 if code > MAX_CODE {
                     return Err(corrupt(name, row, "code has more than 7 digits"));
@@ -485,33 +428,18 @@ impl<'a> PostalTable<'a> {
                     return Err(corrupt(name, row, "locality index is out of range"));
                 }
                 let refs: &[usize] = if section.office { &[2, 5, 8] } else { &[2, 5] };
-                if refs
-                    .iter()
-                    .any(|&at| self.strings.get(u24_at(rec, at)).is_none())
-                {
-                    return Err(corrupt(
-                        name,
-                        row,
-                        "string reference is out of range or not UTF-8",
-                    ));
+                if refs.iter().any(|&at| self.strings.get(u24_at(rec, at)).is_none()) {
+                    return Err(corrupt(name, row, "string reference is out of range or not UTF-8"));
                 }
             }
             if codes != expected_codes {
-                return Err(corrupt(
-                    name,
-                    section.rows,
-                    "distinct code count differs from the header",
-                ));
+                return Err(corrupt(name, section.rows, "distinct code count differs from the header"));
             }
         }
         let mut prev = None;
         for (i, entry) in self.entries().enumerate() {
             if prev.is_some_and(|p| entry.code <= p) {
-                return Err(corrupt(
-                    "area+office",
-                    i,
-                    "a code is both an area and an office code",
-                ));
+                return Err(corrupt("area+office", i, "a code is both an area and an office code"));
             }
             prev = Some(entry.code);
         }
@@ -540,24 +468,14 @@ impl<'a> PostalEntry<'a> {
     /// The iterator borrows the bytes, not this entry, so it may outlive `self`.
     pub fn towns(&self) -> impl ExactSizeIterator<Item = Town<'a>> + 'a {
         let (strings, office) = (self.strings, self.office);
-        let record_len = if office {
-            OFFICE_RECORD_LEN
-        } else {
-            AREA_RECORD_LEN
-        };
-        self.records
-            .chunks_exact(record_len)
-            .map(move |rec| strings.town(rec, office))
+        let record_len = if office { OFFICE_RECORD_LEN } else { AREA_RECORD_LEN };
+        self.records.chunks_exact(record_len).map(move |rec| strings.town(rec, office))
     }
 }
 
 impl<'a> Section<'a> {
     fn record_len(&self) -> usize {
-        if self.office {
-            OFFICE_RECORD_LEN
-        } else {
-            AREA_RECORD_LEN
-        }
+        if self.office { OFFICE_RECORD_LEN } else { AREA_RECORD_LEN }
     }
 
     /// Code of row `i`; past the end reads as "larger than any code" so searches stay in range.
@@ -596,13 +514,7 @@ impl<'a> Section<'a> {
             Some(flags) if flags & PO_BOX != 0 => CodeKind::PoBox,
             _ => CodeKind::Office,
         };
-        PostalEntry {
-            code,
-            kind,
-            records,
-            office: self.office,
-            strings,
-        }
+        PostalEntry { code, kind, records, office: self.office, strings }
     }
 }
 
@@ -640,12 +552,7 @@ impl<'a> Strings<'a> {
         let (prefecture, city) = self.locality(u16_at(rec, 0));
         let town = self.str(u24_at(rec, 2));
         let (note, office_name, banchi, flags) = if office {
-            (
-                "",
-                self.str(u24_at(rec, 5)),
-                self.str(u24_at(rec, 8)),
-                rec.get(11),
-            )
+            ("", self.str(u24_at(rec, 5)), self.str(u24_at(rec, 8)), rec.get(11))
         } else {
             (self.str(u24_at(rec, 5)), "", "", rec.get(8))
         };
@@ -679,19 +586,11 @@ fn section<'a>(
     // u64 cannot overflow here: u32::MAX * 12 + u32::MAX < 2^36.
     let start = u64::from(offset);
     let end = start + u64::from(count) * width as u64;
-    let out_of_range = || PostalDataError::SectionOutOfRange {
-        section: name,
-        start,
-        end,
-        len: bytes.len(),
-    };
+    let out_of_range = || PostalDataError::SectionOutOfRange { section: name, start, end, len: bytes.len() };
     if start < HEADER_LEN as u64 {
         return Err(out_of_range());
     }
-    let range = usize::try_from(start)
-        .ok()
-        .zip(usize::try_from(end).ok())
-        .ok_or_else(out_of_range)?;
+    let range = usize::try_from(start).ok().zip(usize::try_from(end).ok()).ok_or_else(out_of_range)?;
     bytes.get(range.0..range.1).ok_or_else(out_of_range)
 }
 
@@ -722,10 +621,7 @@ mod tests {
 
     fn pool(parts: &[&[u8]]) -> Strings<'static> {
         let bytes: Vec<u8> = parts.concat();
-        Strings {
-            localities: &[],
-            pool: Vec::leak(bytes),
-        }
+        Strings { localities: &[], pool: Vec::leak(bytes) }
     }
 
     #[test]

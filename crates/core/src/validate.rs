@@ -7,8 +7,8 @@ use crate::order::{Address, Item, Order, SCHEMA_VERSION};
 /// Longest single-line text field we accept (characters). Real fields are far shorter; this stops
 /// hostile payloads from growing logs, labels and mails.
 pub const MAX_FIELD_CHARS: usize = 1_000;
-/// Longest buyer remark we accept (characters).
-pub const MAX_REMARKS_CHARS: usize = 10_000;
+/// Longest buyer remark we accept (characters; 楽天 allows 32,767 bytes).
+pub const MAX_REMARKS_CHARS: usize = 32_767;
 /// Most line items in one order.
 pub const MAX_ITEMS: usize = 1_000;
 /// Largest amount of money in one field, in yen (a hundred million).

