@@ -40,14 +40,23 @@ pub(super) fn check_destination(eng: &CheckEngine, d: &Destination<'_>, out: &mu
 
     let written_key = text::place_key(&a.prefecture);
     let written_pref = pref_stem(&written_key);
-    // Candidates whose prefecture agrees (or any, when the prefecture field is empty).
     let towns: Vec<Town<'_>> = entry.towns().collect();
-    let pref_ok: Vec<&Town<'_>> = towns
-        .iter()
-        .filter(|t| written_pref.is_empty() || pref_stem(&text::place_key(t.prefecture)) == written_pref)
-        .collect();
-    let city_ok: Vec<&Town<'_>> =
-        pref_ok.iter().copied().filter(|t| city_variants(t.city).iter().any(|v| d.full_key.contains(v))).collect();
+    // Japan Post writes the 47 prefectures in their standard form: no key needed on that side.
+    let pref_ok: Vec<&Town<'_>> =
+        towns.iter().filter(|t| written_pref.is_empty() || pref_stem(t.prefecture) == written_pref).collect();
+    // Candidates whose city is written, with where it ends; towns of one code mostly share a city.
+    let mut city_ok: Vec<(&Town<'_>, usize)> = Vec::with_capacity(pref_ok.len());
+    let mut last: Option<(&str, Option<usize>)> = None;
+    for t in pref_ok.iter().copied() {
+        let end = match last {
+            Some((city, end)) if city == t.city => end,
+            _ => city_end(t.city, &d.street_key),
+        };
+        last = Some((t.city, end));
+        if let Some(end) = end {
+            city_ok.push((t, end));
+        }
+    }
 
     let expected = || {
         towns.iter().map(|t| json!({"prefecture": t.prefecture, "city": t.city, "town": t.town})).collect::<Vec<_>>()
@@ -69,8 +78,9 @@ pub(super) fn check_destination(eng: &CheckEngine, d: &Destination<'_>, out: &mu
     }
 
     // Town (町域): a warning only, since spellings vary more than Japan Post's data admits.
-    let located = city_ok.iter().find_map(|t| locate_town(t, &d.street_key).map(|end| (*t, end)));
-    let town_named = city_ok.iter().any(|t| !t.town.is_empty() && !t.catch_all);
+    let located =
+        city_ok.iter().find_map(|&(t, after_city)| locate_town(t, after_city, &d.street_key).map(|end| (t, end)));
+    let town_named = city_ok.iter().any(|(t, _)| !t.town.is_empty() && !t.catch_all);
     if located.is_none() && town_named && entry.kind() == CodeKind::Area {
         out.push_capped(
             FindingCode::PostalMismatch,
@@ -85,33 +95,36 @@ pub(super) fn check_destination(eng: &CheckEngine, d: &Destination<'_>, out: &mu
 
 /// Where the town's key ends in the street key, if the town is written there. The town is
 /// looked for after the city, so 千代田 is not found inside 千代田区.
-fn locate_town(t: &Town<'_>, street_key: &str) -> Option<usize> {
-    let after_city = city_variants(t.city).iter().find_map(|v| street_key.find(v.as_str()).map(|i| i + v.len()));
+fn locate_town(t: &Town<'_>, after_city: usize, street_key: &str) -> Option<usize> {
     if t.town.is_empty() || t.catch_all {
         // No town to find: the street starts after the city.
-        return after_city;
+        return Some(after_city);
     }
-    let from = after_city.unwrap_or(0);
-    let rest = &street_key[from..];
+    let rest = street_key.get(after_city..)?;
     let key = text::place_key(t.town);
     if let Some(i) = rest.find(&key) {
-        return Some(from + i + key.len());
+        return Some(after_city + i + key.len());
     }
     // People often write 大字 / 字 that Japan Post leaves out, or leave out what it keeps.
     for prefix in ["大字", "字"] {
         if let Some(stripped) = key.strip_prefix(prefix)
             && let Some(i) = rest.find(stripped)
         {
-            return Some(from + i + stripped.len());
+            return Some(after_city + i + stripped.len());
         }
     }
     None
 }
 
+/// Where the city ends in the street key, under any of the ways it may be written.
+fn city_end(city: &str, street_key: &str) -> Option<usize> {
+    city_variants(city).iter().find_map(|v| street_key.find(v.as_str()).map(|i| i + v.len()))
+}
+
 fn check_house_number(
     d: &Destination<'_>,
     kind: CodeKind,
-    city_ok: &[&Town<'_>],
+    city_ok: &[(&Town<'_>, usize)],
     located: Option<(&Town<'_>, usize)>,
     label: &str,
     out: &mut Findings<'_>,
@@ -121,7 +134,7 @@ fn check_house_number(
         return;
     }
     let written = [d.addr.address1.as_str(), d.addr.address2.as_str()];
-    if city_ok.iter().any(|t| t.street_style || t.chiwari)
+    if city_ok.iter().any(|(t, _)| t.street_style || t.chiwari)
         || STREET_STYLE_MARKS.iter().any(|m| written.iter().any(|w| w.contains(m)))
     {
         return;
@@ -135,7 +148,7 @@ fn check_house_number(
     {
         return;
     }
-    let town = located.map(|(t, _)| t).or_else(|| city_ok.first().copied());
+    let town = located.map(|(t, _)| t).or_else(|| city_ok.first().map(|(t, _)| *t));
     let chome = town.is_some_and(|t| t.chome);
     let cap = if chome { Severity::Hold } else { Severity::Warn };
     out.push_capped(
@@ -245,24 +258,37 @@ fn field_ja(field: &str) -> &'static str {
 /// Compiled `suspicious` rules.
 pub(super) struct SuspiciousMatcher {
     keywords: Option<AhoCorasick>,
-    keyword_list: Vec<String>,
+    /// For each pattern, the keyword it came from.
+    pattern_keyword: Vec<String>,
     repeated: usize,
     min_street: usize,
 }
 
 impl SuspiciousMatcher {
     pub(super) fn compile(r: &SuspiciousRules) -> Self {
-        // name_key folds width, case, spaces and hiragana/katakana: テスト = てすと = ﾃｽﾄ.
-        let keyword_list: Vec<String> = r.keywords.iter().map(|k| text::name_key(k)).collect();
-        let keywords = (!keyword_list.is_empty())
-            .then(|| AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&keyword_list).ok())
+        // Names are compared as name_key (katakana); addresses as address_key (kana as typed). So
+        // each keyword goes in as its name key and in hiragana, and matches テスト, てすと and ﾃｽﾄ.
+        let mut patterns = Vec::new();
+        let mut pattern_keyword = Vec::new();
+        for k in &r.keywords {
+            let key = text::name_key(k);
+            let hira: String = key.chars().map(katakana_to_hiragana).collect();
+            for p in [key.clone(), hira, text::address_key(k)] {
+                if !p.is_empty() && !patterns.contains(&p) {
+                    patterns.push(p);
+                    pattern_keyword.push(key.clone());
+                }
+            }
+        }
+        let keywords = (!patterns.is_empty())
+            .then(|| AhoCorasick::builder().match_kind(MatchKind::LeftmostLongest).build(&patterns).ok())
             .flatten();
-        SuspiciousMatcher { keywords, keyword_list, repeated: r.repeated_chars, min_street: r.min_street_chars }
+        SuspiciousMatcher { keywords, pattern_keyword, repeated: r.repeated_chars, min_street: r.min_street_chars }
     }
 
     fn keyword_in(&self, key: &str) -> Option<&str> {
         let m = self.keywords.as_ref()?.find(key)?;
-        Some(self.keyword_list[m.pattern().as_usize()].as_str())
+        Some(self.pattern_keyword[m.pattern().as_usize()].as_str())
     }
 
     /// The first run of `repeated` equal characters (digits and hyphens excepted).
@@ -285,24 +311,38 @@ impl SuspiciousMatcher {
         }
         None
     }
+
+    /// A keyword hit or a repeated run in a key, as evidence.
+    fn look(&self, field: &str, key: &str, hits: &mut Vec<serde_json::Value>) {
+        if let Some(k) = self.keyword_in(key) {
+            hits.push(json!({"field": field, "reason": "keyword", "keyword": k}));
+        } else if let Some(c) = self.repeated_run(key) {
+            hits.push(json!({"field": field, "reason": "repeated_chars", "char": c.to_string()}));
+        }
+    }
+}
+
+fn katakana_to_hiragana(c: char) -> char {
+    match c {
+        'ァ'..='ヶ' => char::from_u32(c as u32 - 0x60).unwrap_or(c),
+        _ => c,
+    }
+}
+
+/// Characters other than whitespace.
+fn visible_chars(s: &str) -> usize {
+    s.chars().filter(|c| !c.is_whitespace()).count()
 }
 
 /// Test-like, repeated characters, too short, or a keyword in names and addresses.
 pub(super) fn check_suspicious(eng: &CheckEngine, order: &Order, dests: &[Destination<'_>], out: &mut Findings<'_>) {
     let m = &eng.suspicious;
     let mut hits = Vec::new();
-    let look = |field: String, value: &str, hits: &mut Vec<serde_json::Value>| {
-        if value.is_empty() {
-            return;
-        }
-        let key = text::name_key(value);
-        if let Some(k) = m.keyword_in(&key) {
-            hits.push(json!({"field": field, "reason": "keyword", "keyword": k}));
-        } else if let Some(c) = m.repeated_run(&key) {
-            hits.push(json!({"field": field, "reason": "repeated_chars", "char": c.to_string()}));
-        }
-    };
-    look("buyer.name".into(), &order.buyer.name, &mut hits);
+    let mut key = String::new();
+    if !order.buyer.name.is_empty() {
+        text::name_key_into(&order.buyer.name, &mut key);
+        m.look("buyer.name", &key, &mut hits);
+    }
     for d in dests {
         let a = d.addr;
         let p = if d.index == 0 && order.shipments.is_empty() {
@@ -310,14 +350,14 @@ pub(super) fn check_suspicious(eng: &CheckEngine, order: &Order, dests: &[Destin
         } else {
             format!("shipments[{}].ship_to", d.index)
         };
-        if a.name != order.buyer.name {
-            look(format!("{p}.name"), &a.name, &mut hits);
+        if !a.name.is_empty() && a.name != order.buyer.name {
+            text::name_key_into(&a.name, &mut key);
+            m.look(&format!("{p}.name"), &key, &mut hits);
         }
-        look(format!("{p}.address1"), &a.address1, &mut hits);
-        look(format!("{p}.address2"), &a.address2, &mut hits);
-        let street = text::compact_key(&a.address1).chars().count() + text::compact_key(&a.address2).chars().count();
+        m.look(&format!("{p}.address"), &d.full_key, &mut hits);
+        let street = visible_chars(&a.address1) + visible_chars(&a.address2);
         // The city field sometimes carries the whole street (postal-code autofill quirks).
-        let city_holds_street = text::compact_key(&a.city).chars().count() > 8;
+        let city_holds_street = visible_chars(&a.city) > 8;
         if a.is_domestic() && street < m.min_street && !city_holds_street {
             hits.push(json!({"field": format!("{p}.address1"), "reason": "too_short", "chars": street}));
         }
@@ -347,4 +387,34 @@ fn dedup(mut v: Vec<&str>) -> Vec<&str> {
         new
     });
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::postal::PostalTable;
+
+    #[test]
+    fn no_real_place_name_looks_suspicious_under_the_default_rules() {
+        let m = SuspiciousMatcher::compile(&SuspiciousRules::default());
+        let mut flagged = Vec::new();
+        for e in PostalTable::embedded().entries().filter(|e| e.kind() == CodeKind::Area) {
+            for t in e.towns() {
+                let key = text::address_key(&format!("{}{}{}", t.city, t.town, "1-2-3"));
+                if m.keyword_in(&key).is_some() || m.repeated_run(&key).is_some() {
+                    flagged.push(format!("{} {}{}", e.code_str(), t.city, t.town));
+                }
+            }
+        }
+        assert!(flagged.is_empty(), "{flagged:?}");
+    }
+
+    #[test]
+    fn city_variants_cover_how_cities_are_written() {
+        assert!(city_variants("札幌市中央区").contains(&"中央区".to_string()));
+        assert!(city_variants("苫前郡羽幌町").contains(&"羽幌町".to_string()));
+        assert!(city_variants("八丈島八丈町").contains(&"八丈町".to_string()));
+        // 郡山市 starts with 郡: no variant that drops it.
+        assert_eq!(city_variants("郡山市"), vec![text::place_key("郡山市")]);
+    }
 }

@@ -65,11 +65,20 @@ pub(super) fn check_blacklist(eng: &CheckEngine, order: &Order, dests: &[Destina
     if bl.is_empty() {
         return;
     }
-    // Names of everyone on the order, for entries that pair a name with a phone or address.
-    let mut names: Vec<String> = Vec::with_capacity(1 + dests.len());
-    names.push(text::name_key(&order.buyer.name));
-    names.extend(dests.iter().map(|d| text::name_key(&d.addr.name)));
-    let name_ok = |e: &Entry| e.name.as_ref().is_none_or(|n| names.iter().any(|m| m == n));
+    // Names of everyone on the order, for entries that pair a name with a phone or address;
+    // computed only when a phone, e-mail or address hits.
+    let names = std::cell::OnceCell::new();
+    let name_ok = |e: &Entry| {
+        e.name.as_ref().is_none_or(|n| {
+            let names = names.get_or_init(|| {
+                let mut v = Vec::with_capacity(1 + dests.len());
+                v.push(text::name_key(&order.buyer.name));
+                v.extend(dests.iter().map(|d| text::name_key(&d.addr.name)));
+                v
+            });
+            names.contains(n)
+        })
+    };
 
     // (entry index, what matched)
     let mut hits: Vec<(usize, &'static str)> = Vec::new();
