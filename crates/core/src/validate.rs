@@ -158,3 +158,69 @@ fn length(path: &str, s: &str, max: usize) -> Result<(), OrderError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::sample::SampleOrders;
+    use crate::{Marketplace, Order};
+
+    fn order() -> Order {
+        SampleOrders::new(1).clean_order(Marketplace::Rakuten, 1)
+    }
+
+    fn rejects(o: &Order, field: &str) -> String {
+        let e = o.validate().expect_err("must be rejected");
+        assert_eq!(e.field, field, "{e}");
+        e.to_string()
+    }
+
+    #[test]
+    fn a_sample_order_is_valid() {
+        assert_eq!(order().validate(), Ok(()));
+    }
+
+    #[test]
+    fn impossible_values_are_rejected_naming_the_field() {
+        let mut o = order();
+        o.schema_version = 2;
+        rejects(&o, "schema_version");
+        let mut o = order();
+        o.order_id = "  ".into();
+        rejects(&o, "order_id");
+        let mut o = order();
+        o.items[0].quantity = 0;
+        rejects(&o, "items[0].quantity");
+        let mut o = order();
+        o.items[0].unit_price = -1;
+        rejects(&o, "items[0].unit_price");
+        let mut o = order();
+        o.totals.total += 1;
+        rejects(&o, "totals.total");
+        let mut o = order();
+        o.source_updated_at = o.ordered_at - chrono::Duration::seconds(1);
+        rejects(&o, "source_updated_at");
+        let mut o = order();
+        o.ship_to.country = "Japan".into();
+        rejects(&o, "ship_to.country");
+    }
+
+    #[test]
+    fn header_injection_and_oversized_fields_are_rejected_without_echoing_them() {
+        let mut o = order();
+        o.ship_to.name = "山田\r\nBcc: victim@example.com".into();
+        let msg = rejects(&o, "ship_to.name");
+        assert!(!msg.contains("山田") && !msg.contains("victim"), "{msg}");
+        let mut o = order();
+        o.buyer.email = Some("a@b.jp\nX: y".into());
+        rejects(&o, "buyer.email");
+        let mut o = order();
+        o.ship_to.address2 = "あ".repeat(super::MAX_FIELD_CHARS + 1);
+        rejects(&o, "ship_to.address2");
+        // Remarks may hold line breaks, not other control characters.
+        let mut o = order();
+        o.remarks = "一行目\n二行目".into();
+        assert_eq!(o.validate(), Ok(()));
+        o.remarks = "ベル\u{7}".into();
+        rejects(&o, "remarks");
+    }
+}
