@@ -131,8 +131,10 @@ fn missing_house_number() {
     // 大通西 uses 丁目: a missing number holds.
     let o = with_address("0600042", "北海道", "札幌市中央区", "大通西", "");
     assert_eq!(fires(&e, &o, FindingCode::MissingHouseNumber), Some(Severity::Hold));
-    // The building alone does not count as the number.
+    // The building alone does not count as the number, in address2 or typed into address1.
     let o = with_address("0600042", "北海道", "札幌市中央区", "大通西", "サンハイツ101号室");
+    assert_eq!(fires(&e, &o, FindingCode::MissingHouseNumber), Some(Severity::Hold));
+    let o = with_address("0600042", "北海道", "札幌市中央区", "大通西サンハイツ101号室", "");
     assert_eq!(fires(&e, &o, FindingCode::MissingHouseNumber), Some(Severity::Hold));
     // 千代田 has no 丁目: a warning only.
     let o = with_address("1000001", "東京都", "千代田区", "千代田", "");

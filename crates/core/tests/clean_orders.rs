@@ -10,7 +10,7 @@ fn clean_orders_to_real_addresses_are_never_held() {
     let engine = CheckEngine::new(Rules::from_toml(ichigen_core::rules::EXAMPLE_RULES).expect("example rules"));
     let mut sample = SampleOrders::new(20261127);
     assert!(sample.code_count() > 100_000, "the generator draws from the whole postal table");
-    let orders: Vec<_> = (0..5_000).map(|n| sample.clean_order(Marketplace::ALL[n % 5], n)).collect();
+    let orders: Vec<_> = (0..10_000).map(|n| sample.clean_order(Marketplace::ALL[n % 5], n)).collect();
     let index = engine.bundle_index(orders.iter());
     let mut held = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();

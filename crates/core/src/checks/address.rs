@@ -143,13 +143,19 @@ fn check_house_number(
         Some((_, end)) => &d.street_key[end..],
         None => d.street_key.as_str(),
     };
-    // The number may also start the building line ("5-1-2 サンハイツ101").
-    if rest.bytes().any(|b| b.is_ascii_digit()) || text::starts_with_house_number(&text::address_key(&d.addr.address2))
-    {
-        return;
-    }
     let town = located.map(|(t, _)| t).or_else(|| city_ok.first().map(|(t, _)| *t));
     let chome = town.is_some_and(|t| t.chome);
+    // In a 丁目 town the number follows the town name directly (大通西5-1-2), so a building with a
+    // room number (大通西サンハイツ101) is not a 番地. Elsewhere 小字 names may come first (字XX12).
+    let numbered = if chome && located.is_some() {
+        text::starts_with_house_number(rest)
+    } else {
+        rest.bytes().any(|b| b.is_ascii_digit())
+    };
+    // The number may also start the building line ("5-1-2 サンハイツ101").
+    if numbered || text::starts_with_house_number(&text::address_key(&d.addr.address2)) {
+        return;
+    }
     let cap = if chome { Severity::Hold } else { Severity::Warn };
     out.push_capped(
         FindingCode::MissingHouseNumber,
