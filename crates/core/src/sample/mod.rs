@@ -1,6 +1,10 @@
 //! Seeded generator of realistic orders to real Japanese addresses, for tests, benchmarks, the
 //! sandbox marketplaces and the demo. Deterministic: the same seed gives the same orders.
 
+mod varied;
+
+pub use varied::{BLACKLISTED_NAME, BLACKLISTED_PHONE};
+
 use chrono::{DateTime, Duration, FixedOffset, TimeZone};
 
 use crate::order::{
@@ -94,6 +98,8 @@ pub struct SampleOrders {
     codes: Vec<u32>,
     postal: &'static PostalTable<'static>,
     start: DateTime<FixedOffset>,
+    /// Codes on remote islands, found on first use.
+    island_codes: Vec<u32>,
 }
 
 impl SampleOrders {
@@ -108,7 +114,7 @@ impl SampleOrders {
             .collect();
         let jst = FixedOffset::east_opt(9 * 3600).expect("JST offset is valid");
         let start = jst.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).single().expect("valid date");
-        SampleOrders { rng: fastrand::Rng::with_seed(seed), codes, postal, start }
+        SampleOrders { rng: fastrand::Rng::with_seed(seed), codes, postal, start, island_codes: Vec::new() }
     }
 
     /// Number of postal codes the generator draws from.
