@@ -1,8 +1,9 @@
-//! Marketplace APIs: wire formats, mapping to the canonical Order, and (later) clients.
+//! Marketplace APIs: wire formats, mapping to the canonical Order, and clients.
 //!
 //! One module per marketplace. Everything marketplace-specific lives here; from the orders
 //! queue on, ichigen speaks only the canonical Order.
 
+pub mod client;
 pub mod error;
 
 pub use error::{Body, NormalizeError};
