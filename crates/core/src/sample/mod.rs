@@ -100,6 +100,8 @@ pub struct SampleOrders {
     start: DateTime<FixedOffset>,
     /// Codes on remote islands, found on first use.
     island_codes: Vec<u32>,
+    /// Seconds between order `n` and order `n + 1` (plus up to half of it at random).
+    step_secs: i64,
 }
 
 impl SampleOrders {
@@ -114,7 +116,22 @@ impl SampleOrders {
             .collect();
         let jst = FixedOffset::east_opt(9 * 3600).expect("JST offset is valid");
         let start = jst.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).single().expect("valid date");
-        SampleOrders { rng: fastrand::Rng::with_seed(seed), codes, postal, start, island_codes: Vec::new() }
+        SampleOrders {
+            rng: fastrand::Rng::with_seed(seed),
+            codes,
+            postal,
+            start,
+            island_codes: Vec::new(),
+            step_secs: 37,
+        }
+    }
+
+    /// Orders from `start` on, one every `step_secs` seconds on average (default: 2026-11-01 09:00
+    /// JST, 37 s). A long step spreads orders over months, across API date windows.
+    pub fn with_timeline(mut self, start: DateTime<FixedOffset>, step_secs: i64) -> SampleOrders {
+        self.start = start;
+        self.step_secs = step_secs.max(1);
+        self
     }
 
     /// Number of postal codes the generator draws from.
@@ -170,7 +187,8 @@ impl SampleOrders {
         ][self.rng.usize(..7)];
         let fee = if payment_method == PaymentMethod::Cod { 330 } else { 0 };
         let discount = if self.rng.u8(..5) == 0 { goods.min(300) } else { 0 };
-        let ordered_at = self.start + Duration::seconds(n as i64 * 37 + self.rng.i64(0..30));
+        let step = self.step_secs;
+        let ordered_at = self.start + Duration::seconds(n as i64 * step + self.rng.i64(0..step / 2 + 1));
         Order {
             schema_version: SCHEMA_VERSION,
             shop_id: "shop-demo".into(),

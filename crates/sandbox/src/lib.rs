@@ -1,0 +1,18 @@
+//! Local emulators of the marketplace APIs, on 127.0.0.1 only.
+//!
+//! Each marketplace module speaks its API's real wire format (paths, methods, JSON or XML,
+//! envelopes, error bodies, status codes), checks credentials the way the API does, enforces
+//! paging, date-window rules and rate limits, and applies write-backs to its own state. This
+//! module holds what they share: serving, fault injection, throttling, order state, seeding.
+
+pub mod book;
+pub mod faults;
+pub mod seed;
+pub mod server;
+pub mod throttle;
+
+pub use book::{OrderBook, TimeField};
+pub use faults::{Fault, FaultDice, Faults};
+pub use seed::{Seed, seed_orders};
+pub use server::{Running, serve};
+pub use throttle::Throttle;

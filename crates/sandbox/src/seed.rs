@@ -1,0 +1,45 @@
+//! Seeded orders for a sandbox: the varied sample, spread over a timeline.
+
+use chrono::{DateTime, FixedOffset};
+use ichigen_core::sample::SampleOrders;
+use ichigen_core::{Marketplace, Order};
+
+/// How to fill a sandbox.
+#[derive(Debug, Clone)]
+pub struct Seed {
+    /// Number of orders.
+    pub orders: usize,
+    /// Generator seed: the same seed gives the same orders.
+    pub seed: u64,
+    /// Time of the first order.
+    pub start: DateTime<FixedOffset>,
+    /// Seconds between orders on average.
+    pub step_secs: i64,
+    /// Shop the orders belong to.
+    pub shop_id: String,
+}
+
+impl Default for Seed {
+    fn default() -> Self {
+        Seed {
+            orders: 200,
+            seed: 1,
+            start: DateTime::parse_from_rfc3339("2026-11-01T09:00:00+09:00").expect("valid constant"),
+            step_secs: 600,
+            shop_id: "shop-demo".into(),
+        }
+    }
+}
+
+/// The orders of `seed` for `marketplace` (ids are the marketplace-neutral `<mp>-<n>`; each
+/// sandbox renames them to its own id format).
+pub fn seed_orders(marketplace: Marketplace, seed: &Seed) -> Vec<Order> {
+    let mut sample = SampleOrders::new(seed.seed).with_timeline(seed.start, seed.step_secs);
+    (0..seed.orders)
+        .map(|n| {
+            let mut o = sample.varied_order(marketplace, n);
+            o.shop_id = seed.shop_id.clone();
+            o
+        })
+        .collect()
+}
