@@ -44,8 +44,7 @@ pub fn parse_body(text: &str) -> Result<wire::Response, NormalizeError> {
         Some("1") => {
             let first = result.error.first();
             let code = first.and_then(|e| e.code.as_deref()).unwrap_or_default().trim();
-            let messages: Vec<&str> =
-                result.error.iter().filter_map(|e| e.message.as_deref()).map(str::trim).collect();
+            let messages: Vec<&str> = result.error.iter().filter_map(|e| e.message.as_deref()).map(str::trim).collect();
             return Err(NormalizeError::Api {
                 marketplace: Marketplace::Aupay,
                 operation: OPERATION.into(),
