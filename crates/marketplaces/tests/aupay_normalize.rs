@@ -295,3 +295,24 @@ fn hostile_input_is_an_error_without_personal_data() {
     check("<response><result><status>2</status></result><resultCount>0</resultCount></response>");
     check("<response><resultCount>0</resultCount></response>");
 }
+
+#[test]
+fn byte_order_mark_and_self_closed_elements_are_tolerated() {
+    let text = format!("\u{feff}{}", fixture("cancelled.xml").text)
+        .replace("<deliveryName>ネコポス</deliveryName>", "<deliveryName/><shippingNumber/>");
+    let orders = normalize(SHOP, &[body(&text)]).unwrap();
+    assert_eq!(orders[0].order_id, "400000201");
+    assert_eq!(orders[0].delivery.source_method, "");
+    assert!(orders[0].tracking.is_empty());
+}
+
+#[test]
+fn envelope_edge_cases() {
+    // status 1 without an <error> element: still the API's refusal.
+    let e = normalize(SHOP, &[body("<response><result><status>1</status></result></response>")]);
+    assert!(matches!(e, Err(NormalizeError::Api { ref code, .. }) if code == "status 1"), "{e:?}");
+    // A comment holding elements (seen by some clients) is not read as text: a clear Malformed.
+    let text = fixture("gift_remarks.xml").text.replace("午前中希望", "<p>秘密</p>");
+    let m = normalize(SHOP, &[body(&text)]).unwrap_err().to_string();
+    assert!(m.contains("malformed") && !m.contains("秘密"), "{m}");
+}
