@@ -223,6 +223,23 @@ fn error_bodies_are_api_errors_with_the_api_code() {
 }
 
 #[test]
+fn other_offsets_are_re_expressed_in_jst() {
+    let text = with("/OrderModelList/0/orderDatetime", "2025-03-01T01:15:00+0000".into());
+    let o = normalize("shop-1", &[body("x", &text)]).expect("normalizes").remove(0);
+    assert_eq!(o.ordered_at.to_rfc3339(), "2025-03-01T10:15:00+09:00");
+}
+
+#[test]
+fn warning_messages_do_not_fail_the_body() {
+    let mut v: serde_json::Value = serde_json::from_str(&fixture_text("cancelled.json")).expect("json");
+    v["MessageModelList"].as_array_mut().expect("list").push(serde_json::json!({
+        "messageType": "WARNING", "messageCode": "ORDER_EXT_API_GET_ORDER_WARNING_101", "message": "警告"
+    }));
+    let orders = normalize("shop-1", &[body("x", &v.to_string())]).expect("normalizes");
+    assert_eq!(orders.len(), 1);
+}
+
+#[test]
 fn shared_examples() {
     let dir = std::path::Path::new(SHARED);
     assert!(dir.is_dir(), "shared examples folder missing: expected {SHARED} (shared/ beside the repo)");

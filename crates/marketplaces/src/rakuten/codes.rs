@@ -144,6 +144,11 @@ pub fn is_unknown_amount(yen: i64) -> bool {
 /// The text Rakuten puts in social-gift destinations whose recipient has not entered the address yet.
 pub const SOCIAL_GIFT_PLACEHOLDER: &str = "入力待ち";
 
+/// `messageType` of a message that fails the body (→ `NormalizeError::Api`); `INFO` and `WARNING` do not.
+// unverified: what `ORDER_EXT_API_GET_ORDER_WARNING_101` means; we treat WARNING like INFO (the orders
+// in the body are still mapped). Change here if it turns out to mean an order was left out.
+pub const ERROR_MESSAGE_TYPE: &str = "ERROR";
+
 /// Gateway error code for a wrong secret/key, expired licenseKey or disabled function.
 pub const GATEWAY_UNAUTHORISED: &str = "ES01-01";
 // unverified: `ES04-01` (order functions not enabled) and `ES04-03` (bad Content-Type) come from one

@@ -76,7 +76,7 @@ pub fn parse_get_order(text: &str) -> Result<GetOrderResponse, NormalizeError> {
             message: results.message.clone().unwrap_or_default(),
         });
     }
-    if let Some(error) = messages.iter().find(|m| m.message_type.as_deref() == Some("ERROR")) {
+    if let Some(error) = messages.iter().find(|m| m.message_type.as_deref() == Some(codes::ERROR_MESSAGE_TYPE)) {
         return Err(NormalizeError::Api {
             marketplace: Marketplace::Rakuten,
             operation: operation.to_owned(),
