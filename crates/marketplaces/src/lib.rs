@@ -6,5 +6,6 @@
 pub mod aupay;
 pub mod client;
 pub mod error;
+pub mod rakuten;
 
 pub use error::{Body, NormalizeError};
