@@ -392,6 +392,7 @@ fn address(op: &str, a: Option<&WireAddress>) -> Result<Address, NormalizeError>
         return Ok(Address { country: codes::COUNTRY_WITHOUT_ADDRESS.to_string(), ..Address::default() });
     };
     let country = a.country_code.clone().unwrap_or_else(|| codes::COUNTRY_WITHOUT_ADDRESS.to_string());
+    // unverified: whether JP postal codes arrive hyphenated; both forms (and full-width digits) map.
     let raw_postal = a.postal_code.as_deref().unwrap_or_default();
     let postal_code = if country.eq_ignore_ascii_case("JP") && !raw_postal.trim().is_empty() {
         jp_postal_code(raw_postal)
@@ -405,6 +406,8 @@ fn address(op: &str, a: Option<&WireAddress>) -> Result<Address, NormalizeError>
     Ok(Address {
         country,
         postal_code,
+        // unverified: for JP the 都道府県 is expected in StateOrRegion (the exact JP split of the
+        // address fields is not documented).
         prefecture: a.state_or_region.clone().unwrap_or_default(),
         // 郡 (County) before the city, as Japanese addresses write it.
         city: join(&[&a.county, &a.city]),
