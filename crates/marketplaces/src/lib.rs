@@ -3,6 +3,7 @@
 //! One module per marketplace. Everything marketplace-specific lives here; from the orders
 //! queue on, ichigen speaks only the canonical Order.
 
+pub mod amazon;
 pub mod aupay;
 pub mod client;
 pub mod error;
