@@ -124,7 +124,7 @@ fn parse<'de, T: serde::Deserialize<'de>>(text: &'de str, op: &str) -> Result<T,
         if safe {
             malformed(op, format!("unexpected XML structure: {msg}"))
         } else {
-            malformed(op, format!("the XML does not have the shape of a {op} response"))
+            malformed(op, format!("the XML does not have the shape of an {op} response"))
         }
     })
 }
