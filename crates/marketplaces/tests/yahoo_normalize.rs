@@ -365,6 +365,29 @@ fn missing_required_fields_are_named() {
 }
 
 #[test]
+fn byte_order_mark_and_offsetless_times_are_accepted() {
+    let base = std::fs::read_to_string(format!("{FIXTURES}/orderInfo_cancelled.xml")).expect("fixture");
+    let text = format!("\u{feff}{base}")
+        .replace("2026-03-03T08:00:00+09:00", "2026-03-02T23:00:00Z")
+        .replace("2026-03-05T12:00:00+09:00", "20260305120000");
+    let o = &yahoo::normalize(SHOP, &[body("orderInfo.xml", text)]).unwrap()[0];
+    assert_eq!(o.ordered_at.to_rfc3339(), "2026-03-03T08:00:00+09:00");
+    assert_eq!(o.source_updated_at.to_rfc3339(), "2026-03-05T12:00:00+09:00");
+}
+
+#[test]
+fn items_split_by_another_element_are_malformed_not_misread() {
+    // Repeated elements must be adjacent (quick-xml without `overlapped-lists`); the API writes them so.
+    let base = std::fs::read_to_string(format!("{FIXTURES}/orderInfo_multi_item.xml")).expect("fixture");
+    let text = base.replace(
+        "      <Item>\n        <LineId>3</LineId>",
+        "      <Seller><SellerId>x</SellerId></Seller>\n      <Item>\n        <LineId>3</LineId>",
+    );
+    assert_ne!(text, base);
+    assert_malformed(&err(body("orderInfo.xml", text)), "orderInfo", "duplicate field");
+}
+
+#[test]
 fn update_before_order_time_is_invalid() {
     let base = std::fs::read_to_string(format!("{FIXTURES}/orderInfo_cancelled.xml")).unwrap();
     let text = base.replace("2026-03-05T12:00:00+09:00", "2026-03-01T00:00:00+09:00");

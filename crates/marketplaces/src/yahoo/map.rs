@@ -73,15 +73,17 @@ fn boolean(v: &Option<String>, field: &str) -> Result<Option<bool>, NormalizeErr
     }
 }
 
-/// A response time: ISO 8601 with offset (converted to JST), or without offset / `YYYYMMDDHHmmss`
-/// (the API's request format), read as JST.
-// unverified: the fact sheet has seen the offset form only in fixtures; the others are accepted
-// because they are the API's JST request formats.
+/// Times without offset accepted besides RFC 3339, read as JST.
+// unverified: response times are ISO 8601 with offset (seen only in fixtures); these offset-less
+// forms (including the API's request format `YYYYMMDDHHmmss`) are accepted as JST in case.
+const JST_TIME_FORMATS: [&str; 3] = ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"];
+
+/// A response time: ISO 8601 with offset (converted to JST), or one of [`JST_TIME_FORMATS`].
 fn time(s: &str, field: &str) -> Result<DateTime<FixedOffset>, NormalizeError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(t.with_timezone(&JST));
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y%m%d%H%M%S"] {
+    for fmt in JST_TIME_FORMATS {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, fmt) {
             return naive.and_local_timezone(JST).single().ok_or_else(|| bad(format!("{field} is not a valid time")));
         }
@@ -109,6 +111,10 @@ fn full_name(last: &Option<String>, first: &Option<String>) -> String {
     }
 }
 
+/// Characters dropped from a postcode besides its digits.
+// unverified: whether ShipZipCode / BillZipCode come with or without hyphen; both are accepted.
+const POSTAL_DECORATION: [char; 8] = ['-', '‐', '－', 'ー', '−', '〒', ' ', '　'];
+
 /// Seven ASCII digits from a JP postcode written with or without hyphen, full-width digits or `〒`.
 fn postal_code(raw: &str, field: &str) -> Result<String, NormalizeError> {
     let mut out = String::with_capacity(7);
@@ -116,7 +122,7 @@ fn postal_code(raw: &str, field: &str) -> Result<String, NormalizeError> {
         match c {
             '0'..='9' => out.push(c),
             '０'..='９' => out.extend(char::from_digit(u32::from(c) - u32::from('０'), 10)),
-            '-' | '‐' | '－' | 'ー' | '−' | '〒' | ' ' | '　' => {}
+            c if POSTAL_DECORATION.contains(&c) => {}
             _ => return Err(bad(format!("{field} is not a postal code"))),
         }
         if out.len() > 7 {

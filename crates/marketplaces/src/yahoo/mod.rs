@@ -40,6 +40,8 @@ fn operation_hint(name: &str) -> &'static str {
 /// Canonical orders from one response body (`name` only helps to name the operation in errors).
 pub fn normalize_body(shop_id: &str, name: &str, text: &str) -> Result<Vec<Order>, NormalizeError> {
     let hint = operation_hint(name);
+    // A UTF-8 byte order mark is not part of the document.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match root_element(text, hint)?.as_str() {
         "Error" => {
             let e: wire::ErrorBody = parse(text, hint)?;
