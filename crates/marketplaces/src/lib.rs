@@ -8,5 +8,6 @@ pub mod aupay;
 pub mod client;
 pub mod error;
 pub mod rakuten;
+pub mod yahoo;
 
 pub use error::{Body, NormalizeError};
