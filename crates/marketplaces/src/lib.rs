@@ -4,5 +4,6 @@
 //! queue on, ichigen speaks only the canonical Order.
 
 pub mod error;
+pub mod qoo10;
 
 pub use error::{Body, NormalizeError};
