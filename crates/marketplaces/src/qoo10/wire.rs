@@ -16,7 +16,7 @@ pub struct Num(pub String);
 impl<'de> Deserialize<'de> for Num {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        impl Visitor<'_> for V {
+        impl<'de> Visitor<'de> for V {
             type Value = Num;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a number or a numeric string")
@@ -34,6 +34,19 @@ impl<'de> Deserialize<'de> for Num {
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
                 Ok(Num(v.trim().to_owned()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Num, E> {
+                Ok(Num(String::new()))
+            }
+            // quick-xml hands an element's text over as a map with the key `$text`.
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Num, A::Error> {
+                let mut text = String::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    if k == "$text" || k == "$value" {
+                        text = v.trim().to_owned();
+                    }
+                }
+                Ok(Num(text))
             }
         }
         d.deserialize_any(V)
