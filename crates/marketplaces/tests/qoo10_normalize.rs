@@ -227,6 +227,45 @@ fn xml_answer_single_element_is_a_list_of_one() {
 }
 
 #[test]
+fn xml_several_rows_and_other_payloads() {
+    let one_row = body("shipping.xml").text;
+    let start = one_row.find("<ShippingInfo>").unwrap();
+    let end = one_row.find("</ShippingInfo>").unwrap() + "</ShippingInfo>".len();
+    let row = &one_row[start..end];
+    let second = row.replace("1000001101", "1000001102").replace("<orderQty>4</orderQty>", "<orderQty>1</orderQty>");
+    let two = one_row.replace(row, &format!("{row}{second}"));
+    let v = normalize(SHOP, &[Body { name: "two.xml".into(), text: two }]).unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].items.len(), 2);
+    assert_eq!(v[0].totals.goods, 2750);
+    // A certification-key answer (text payload) or rows under an unknown element name must not
+    // read as an empty search.
+    for payload in ["EXAMPLE_SAK", "<Order><orderNo>1</orderNo></Order>"] {
+        let text = format!(
+            "<r><ResultCode>0</ResultCode><ResultMsg>SUCCESS</ResultMsg><ResultObject>{payload}</ResultObject></r>"
+        );
+        let e = err_text(&text);
+        assert!(malformed_detail(&e).contains("ResultObject"), "{e}");
+        assert!(!e.to_string().contains("EXAMPLE_SAK"));
+    }
+    let empty = "<r><ResultCode>0</ResultCode><ResultMsg>SUCCESS</ResultMsg><ResultObject /></r>";
+    assert!(normalize(SHOP, &[Body { name: "empty.xml".into(), text: empty.into() }]).unwrap().is_empty());
+}
+
+#[test]
+fn numbers_in_text_fields_and_utc_times() {
+    use serde_json::json;
+    let mut v: serde_json::Value = serde_json::from_str(&body("shipped.json").text).unwrap();
+    v["ResultObject"][0]["sellerItemCode"] = json!(4901234567894u64);
+    v["ResultObject"][0]["optionCode"] = json!(null);
+    v["ResultObject"][0]["orderDate"] = json!("2026-07-27T23:30:00Z");
+    let o = &normalize(SHOP, &[Body { name: "n".into(), text: v.to_string() }]).unwrap()[0];
+    assert_eq!(o.items[0].sku, "4901234567894");
+    assert_eq!(o.ordered_at, jst("2026-07-28T08:30:00+09:00"));
+    assert_eq!(o.ordered_at.offset().local_minus_utc(), 9 * 3600);
+}
+
+#[test]
 fn empty_search_is_no_orders() {
     assert!(orders(&["empty.json"]).is_empty());
     assert!(normalize(SHOP, &[]).unwrap().is_empty());
@@ -264,7 +303,7 @@ fn answers_of_other_operations_are_malformed() {
 #[test]
 fn key_case_matters() {
     let e = err("wrong_case_key.json");
-    assert_eq!(malformed_detail(&e), "orderDate is missing");
+    assert_eq!(malformed_detail(&e), "pack 900001001: orderDate is missing");
 }
 
 // ---- The shared examples folder -------------------------------------------------------------
@@ -335,7 +374,7 @@ fn wrong_types_name_the_field_not_the_value() {
     use serde_json::json;
     for (key, value, field) in [
         ("orderQty", json!({"n": 1}), "orderQty"),
-        ("buyer", json!(12345), "buyer"),
+        ("buyer", json!(true), "buyer"),
         ("receiver", json!(["架空 太郎"]), "receiver"),
         ("orderPrice", json!("架空円"), "orderPrice"),
         ("orderPrice", json!(-1980), "orderPrice"),

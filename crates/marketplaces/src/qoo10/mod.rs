@@ -47,7 +47,20 @@ pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, Normalize
             }
         }
     }
-    packs.iter().map(|(_, operation, rows)| map::map_pack(shop_id, operation, rows)).collect()
+    packs
+        .iter()
+        .map(|(key, operation, rows)| {
+            map::map_pack(shop_id, operation, rows).map_err(|e| match e {
+                // The pack number is not personal data; it is named only when it is a plain number.
+                NormalizeError::Malformed { marketplace, operation, detail }
+                    if !key.is_empty() && key.len() <= 20 && key.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    NormalizeError::Malformed { marketplace, operation, detail: format!("pack {key}: {detail}") }
+                }
+                other => other,
+            })
+        })
+        .collect()
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> NormalizeError {
@@ -142,7 +155,24 @@ fn parse_xml(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeEr
         .map_err(|e| malformed(op, format!("invalid XML or wrong type at {}", e.path())))?;
     check_result(op, env.result_code.as_ref(), env.result_msg.as_deref())?;
     match env.result_object {
+        // Rows under another element name, or a text payload (another operation), must not read
+        // as an empty search.
+        Some(obj) if obj.rows.is_empty() && !xml_result_object_is_blank(text) => {
+            Err(malformed(op, "ResultObject holds no ShippingInfo rows but is not empty (another operation?)"))
+        }
         Some(obj) => Ok((op, obj.rows)),
         None => Err(malformed(op, "ResultObject is missing (not a search answer)")),
     }
+}
+
+/// Whether the `<ResultObject>` element of an XML text is empty or whitespace only.
+fn xml_result_object_is_blank(text: &str) -> bool {
+    let Some(rest) = text.find("<ResultObject").and_then(|i| text.get(i..)) else { return true };
+    let Some(gt) = rest.find('>') else { return true };
+    if rest.get(..gt).is_some_and(|open| open.ends_with('/')) {
+        return true;
+    }
+    let inner = rest.get(gt + 1..).unwrap_or("");
+    let end = inner.find("</ResultObject").unwrap_or(inner.len());
+    inner.get(..end).is_none_or(|s| s.trim().is_empty())
 }
