@@ -469,3 +469,29 @@ fn deep_nesting_and_junk_do_not_crash() {
         malformed_detail(&e);
     }
 }
+
+#[test]
+fn large_answers_group_in_linear_time_and_oversized_packs_are_invalid() {
+    let v: serde_json::Value = serde_json::from_str(&body("shipped.json").text).unwrap();
+    let row = v["ResultObject"][0].clone();
+    let rows: Vec<serde_json::Value> = (0..3000u64)
+        .map(|i| {
+            let mut r = row.clone();
+            r["orderNo"] = serde_json::json!(2_000_000_000 + i);
+            r["packNo"] = serde_json::json!(800_000_000 + i);
+            r
+        })
+        .collect();
+    let text = serde_json::json!({"ResultCode": 0, "ResultMsg": "SUCCESS", "ResultObject": rows}).to_string();
+    assert_eq!(normalize(SHOP, &[Body { name: "big".into(), text }]).unwrap().len(), 3000);
+    let rows: Vec<serde_json::Value> = (0..1001u64)
+        .map(|i| {
+            let mut r = row.clone();
+            r["orderNo"] = serde_json::json!(2_000_000_000 + i);
+            r
+        })
+        .collect();
+    let text = serde_json::json!({"ResultCode": 0, "ResultMsg": "SUCCESS", "ResultObject": rows}).to_string();
+    let e = err_text(&text);
+    assert!(matches!(&e, NormalizeError::Invalid { source, .. } if source.field == "items"), "{e}");
+}

@@ -236,8 +236,8 @@ fn jp_postal(s: &str) -> Option<String> {
 /// table's cities for the code. What is not recognised stays in the remainder.
 fn split_jp(line: &str, postal: &str) -> (String, String, String) {
     let skip_space = |s: &str| s.trim_start_matches([' ', '　']).to_owned();
-    let (pref, rest) = match PREFECTURES.iter().find(|p| line.starts_with(**p)) {
-        Some(p) => (p.to_string(), skip_space(&line[p.len()..])),
+    let (pref, rest) = match PREFECTURES.iter().find_map(|p| line.strip_prefix(p).map(|rest| (p, rest))) {
+        Some((p, rest)) => (p.to_string(), skip_space(rest)),
         None => (String::new(), line.to_owned()),
     };
     let city = PostalTable::embedded().get(postal).and_then(|e| {
@@ -245,7 +245,7 @@ fn split_jp(line: &str, postal: &str) -> (String, String, String) {
     });
     match city {
         Some(c) => {
-            let after = skip_space(rest.get(c.len()..).unwrap_or(""));
+            let after = skip_space(rest.strip_prefix(c.as_str()).unwrap_or(""));
             (pref, c, after)
         }
         None => (pref, String::new(), rest),

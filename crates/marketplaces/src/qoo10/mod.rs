@@ -8,6 +8,8 @@ pub mod codes;
 pub mod map;
 pub mod wire;
 
+use std::collections::HashMap;
+
 use ichigen_core::{Marketplace, Order};
 use serde_json::Value;
 
@@ -25,25 +27,31 @@ const MAX_PLAIN_TEXT_CHARS: usize = 200;
 
 /// Turns GetShippingInfo answers, as the API returned them, into validated orders (one per pack).
 pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, NormalizeError> {
-    // (operation, row) in first-seen pack order; a later row with the same orderNo replaces it.
+    // Packs in first-seen order; a later row with the same orderNo replaces the earlier one.
+    // Indexes keep this linear for large answers.
     let mut packs: Vec<(String, &'static str, Vec<ShippingRow>)> = Vec::new();
+    let mut pack_index: HashMap<String, usize> = HashMap::new();
+    let mut line_index: HashMap<(usize, String), usize> = HashMap::new();
     for body in bodies {
         let (operation, rows) = parse_body(body)?;
         for row in rows {
             let Some(key) = map::pack_key(&row).map(str::to_owned) else {
                 return Err(malformed(operation, "packNo and orderNo are missing"));
             };
-            let pack = match packs.iter_mut().position(|(k, _, _)| *k == key) {
-                Some(i) => packs.get_mut(i),
-                None => {
-                    packs.push((key, operation, Vec::new()));
-                    packs.last_mut()
-                }
-            };
-            let Some((_, _, pack_rows)) = pack else { continue };
-            match pack_rows.iter_mut().find(|r| r.order_no.is_some() && r.order_no == row.order_no) {
+            let p = *pack_index.entry(key.clone()).or_insert_with(|| {
+                packs.push((key, operation, Vec::new()));
+                packs.len() - 1
+            });
+            let Some((_, _, pack_rows)) = packs.get_mut(p) else { continue };
+            let line = row.order_no.as_ref().map(|n| (p, n.0.clone()));
+            match line.as_ref().and_then(|l| line_index.get(l)).and_then(|&i| pack_rows.get_mut(i)) {
                 Some(old) => *old = row,
-                None => pack_rows.push(row),
+                None => {
+                    if let Some(l) = line {
+                        line_index.insert(l, pack_rows.len());
+                    }
+                    pack_rows.push(row);
+                }
             }
         }
     }
