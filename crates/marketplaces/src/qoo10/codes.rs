@@ -1,0 +1,246 @@
+//! Qoo10 code tables: shipping / claim status, payment method, shipping way, carrier, time slot.
+//!
+//! Every entry the fact sheet does not confirm carries an `// unverified:` comment.
+
+use ichigen_core::{Carrier, DeliveryMethod, OrderStatus, PaymentMethod};
+
+/// Reads the numeric code of a status value: `2`, or the number in parentheses of a label such as
+/// `Seller confirm(3)` (v3 style; whether v2 also sends labels is unverified).
+pub fn status_code(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u32>() {
+        return Some(n);
+    }
+    let inner = s.strip_suffix(')')?;
+    let open = inner.rfind('(')?;
+    inner.get(open + 1..)?.trim().parse().ok()
+}
+
+/// `shippingStatus` code → unified status.
+pub fn shipping_status(code: u32) -> Option<OrderStatus> {
+    Some(match code {
+        // unverified: "waiting for shipping" (配送待ち); meaning beyond the label unknown (pre-order?).
+        1 => OrderStatus::New,
+        // Shipping requested: paid, the seller must dispatch.
+        2 => OrderStatus::ReadyToShip,
+        // Preparing / seller confirmed.
+        3 => OrderStatus::ReadyToShip,
+        // On delivery (tracking registered).
+        4 => OrderStatus::Shipped,
+        // Delivered.
+        5 => OrderStatus::Shipped,
+        _ => return None,
+    })
+}
+
+/// `claimStatus` code → the unified status it forces, or `None` when the shipping status stands
+/// (returns and exchanges happen after shipping).
+pub fn claim_status(code: u32) -> Option<OrderStatus> {
+    match code {
+        // Cancel requested / canceling: not ours to ship until a person decides.
+        1 | 2 => Some(OrderStatus::OnHold),
+        // Canceled; unpaid-order cancel.
+        3 | 16 => Some(OrderStatus::Cancelled),
+        _ => None,
+    }
+}
+
+/// `PaymentMethod` label fragments → unified method, first match wins (the sheet gives only
+/// `クレジットカード` as an example value).
+pub const PAYMENT_METHODS: &[(&str, PaymentMethod)] = &[
+    ("クレジット", PaymentMethod::CreditCard),
+    // unverified: English labels.
+    ("credit", PaymentMethod::CreditCard),
+    // unverified: COD labels.
+    ("代金引換", PaymentMethod::Cod),
+    // unverified
+    ("代引", PaymentMethod::Cod),
+    // unverified
+    ("cash on delivery", PaymentMethod::Cod),
+    // unverified
+    ("銀行振込", PaymentMethod::BankTransfer),
+    // unverified
+    ("bank", PaymentMethod::BankTransfer),
+    // unverified
+    ("コンビニ", PaymentMethod::ConvenienceStore),
+    // unverified
+    ("convenience", PaymentMethod::ConvenienceStore),
+    // unverified
+    ("後払い", PaymentMethod::Deferred),
+    // unverified
+    ("atone", PaymentMethod::Deferred),
+    // unverified
+    ("paidy", PaymentMethod::Deferred),
+    // unverified: wallets and carrier billing counted as "marketplace pay".
+    ("paypay", PaymentMethod::MarketplacePay),
+    // unverified
+    ("qoo10", PaymentMethod::MarketplacePay),
+    // unverified
+    ("キャリア決済", PaymentMethod::MarketplacePay),
+];
+
+/// `PaymentMethod` label → unified method (case-insensitive substring match; `Other` otherwise).
+pub fn payment_method(label: &str) -> PaymentMethod {
+    let lower = label.to_lowercase();
+    PAYMENT_METHODS.iter().find(|(k, _)| lower.contains(k)).map_or(PaymentMethod::Other, |&(_, m)| m)
+}
+
+/// `ShippingWay` fragments → unified delivery method, first match wins.
+// unverified: the sheet names the field but gives no values; these are common Japanese labels.
+pub const DELIVERY_METHODS: &[(&str, DeliveryMethod)] = &[
+    ("冷凍", DeliveryMethod::Frozen),
+    ("冷蔵", DeliveryMethod::Cool),
+    ("クール", DeliveryMethod::Cool),
+    ("メール便", DeliveryMethod::MailBin),
+    ("ネコポス", DeliveryMethod::MailBin),
+    ("ゆうパケット", DeliveryMethod::MailBin),
+    ("ゆうメール", DeliveryMethod::MailBin),
+    ("クリックポスト", DeliveryMethod::MailBin),
+    ("ポスト", DeliveryMethod::MailBin),
+    ("店舗受取", DeliveryMethod::Pickup),
+    ("受取", DeliveryMethod::Pickup),
+    ("pickup", DeliveryMethod::Pickup),
+    ("宅配", DeliveryMethod::Standard),
+    ("宅急便", DeliveryMethod::Standard),
+    ("ゆうパック", DeliveryMethod::Standard),
+    ("飛脚", DeliveryMethod::Standard),
+    ("standard", DeliveryMethod::Standard),
+];
+
+/// `ShippingWay` → unified method. Empty means Qoo10 gave no method: ordinary parcel (`Standard`);
+/// a `VoucherCode` (store pick-up verification code) means pick-up; unknown text is `Other`.
+pub fn delivery_method(way: &str, has_voucher: bool) -> DeliveryMethod {
+    let lower = way.trim().to_lowercase();
+    if let Some(&(_, m)) = DELIVERY_METHODS.iter().find(|(k, _)| lower.contains(k)) {
+        return m;
+    }
+    if has_voucher {
+        // unverified: VoucherCode is only set for store pick-up orders.
+        DeliveryMethod::Pickup
+    } else if lower.is_empty() {
+        DeliveryMethod::Standard
+    } else {
+        DeliveryMethod::Other
+    }
+}
+
+/// `DeliveryCompany` fragments → carrier, first match wins.
+// unverified: exact spellings Qoo10 stores; `Sagawa` is accepted by one production client.
+pub const CARRIERS: &[(&str, Carrier)] = &[
+    ("ヤマト", Carrier::Yamato),
+    ("クロネコ", Carrier::Yamato),
+    ("yamato", Carrier::Yamato),
+    ("佐川", Carrier::Sagawa),
+    ("sagawa", Carrier::Sagawa),
+    ("日本郵便", Carrier::Japanpost),
+    ("ゆうパック", Carrier::Japanpost),
+    ("ゆうパケット", Carrier::Japanpost),
+    ("郵便", Carrier::Japanpost),
+    ("japan post", Carrier::Japanpost),
+];
+
+/// `DeliveryCompany` → carrier (`Other` when unknown).
+pub fn carrier(name: &str) -> Carrier {
+    let lower = name.to_lowercase();
+    CARRIERS.iter().find(|(k, _)| lower.contains(k)).map_or(Carrier::Other, |&(_, c)| c)
+}
+
+/// Carrier → the `ShippingCorp` name sent to `SetSendingInfo` (`None` for `Other`: the caller must
+/// supply the name).
+pub fn shipping_corp(carrier: Carrier) -> Option<&'static str> {
+    match carrier {
+        // unverified: exact accepted spelling.
+        Carrier::Yamato => Some("ヤマト運輸"),
+        // unverified: exact accepted spelling (`Sagawa` also reported to work).
+        Carrier::Sagawa => Some("佐川急便"),
+        // unverified: the spec example uses `ゆうパック`; `日本郵便` is the company name.
+        Carrier::Japanpost => Some("日本郵便"),
+        Carrier::Other => None,
+    }
+}
+
+/// Time-slot spellings → the readable slot. Qoo10 has no time-slot field in the sheet; this reads
+/// text that follows the date in `hopeDate`.
+// unverified: whether hopeDate ever carries a time slot, and in which spelling.
+pub const TIME_SLOTS: &[(&str, &str)] = &[
+    ("午前中", "午前中"),
+    ("午前", "午前中"),
+    ("am", "午前中"),
+    ("08-12", "午前中"),
+    ("0812", "午前中"),
+    ("12-14", "12-14"),
+    ("1214", "12-14"),
+    ("14-16", "14-16"),
+    ("1416", "14-16"),
+    ("16-18", "16-18"),
+    ("1618", "16-18"),
+    ("18-20", "18-20"),
+    ("1820", "18-20"),
+    ("18-21", "18-21"),
+    ("1821", "18-21"),
+    ("19-21", "19-21"),
+    ("1921", "19-21"),
+    ("20-21", "20-21"),
+    ("2021", "20-21"),
+];
+
+/// A time-slot spelling (`14:00-16:00`, `14時～16時`, `1416`, `午前中`) → readable slot, or `None`.
+pub fn time_slot(text: &str) -> Option<&'static str> {
+    let key: String = text
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            '～' | '〜' | '~' | '－' | '‐' | '−' => Some('-'),
+            ':' | '時' | ' ' | '　' => None,
+            _ => Some(c),
+        })
+        .collect();
+    let key = key.replace("00-", "-").trim_end_matches("00").to_owned();
+    let key = if key.contains('-') { key } else { key.replace("00", "") };
+    TIME_SLOTS.iter().find(|(k, _)| *k == key).map(|&(_, v)| v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_codes_and_labels() {
+        assert_eq!(status_code("2"), Some(2));
+        assert_eq!(status_code("Seller confirm(3)"), Some(3));
+        assert_eq!(status_code("On delivery ( 4 )"), Some(4));
+        assert_eq!(status_code("配送中"), None);
+        assert_eq!(status_code("(99999999999)"), None);
+        assert_eq!(shipping_status(4), Some(OrderStatus::Shipped));
+        assert_eq!(shipping_status(9), None);
+        assert_eq!(claim_status(3), Some(OrderStatus::Cancelled));
+        assert_eq!(claim_status(5), None);
+    }
+
+    #[test]
+    fn labels() {
+        assert_eq!(payment_method("クレジットカード"), PaymentMethod::CreditCard);
+        assert_eq!(payment_method("代金引換"), PaymentMethod::Cod);
+        assert_eq!(payment_method("Mystery"), PaymentMethod::Other);
+        assert_eq!(delivery_method("", false), DeliveryMethod::Standard);
+        assert_eq!(delivery_method("", true), DeliveryMethod::Pickup);
+        assert_eq!(delivery_method("ネコポス", false), DeliveryMethod::MailBin);
+        assert_eq!(delivery_method("クール便(冷凍)", false), DeliveryMethod::Frozen);
+        assert_eq!(delivery_method("馬", false), DeliveryMethod::Other);
+        for c in [Carrier::Yamato, Carrier::Sagawa, Carrier::Japanpost] {
+            assert_eq!(carrier(shipping_corp(c).unwrap()), c);
+        }
+        assert_eq!(carrier("Sagawa"), Carrier::Sagawa);
+        assert_eq!(shipping_corp(Carrier::Other), None);
+    }
+
+    #[test]
+    fn time_slots() {
+        assert_eq!(time_slot("14:00-16:00"), Some("14-16"));
+        assert_eq!(time_slot("14時～16時"), Some("14-16"));
+        assert_eq!(time_slot("1416"), Some("14-16"));
+        assert_eq!(time_slot("午前中"), Some("午前中"));
+        assert_eq!(time_slot("いつでも"), None);
+    }
+}

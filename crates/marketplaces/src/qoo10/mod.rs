@@ -1,0 +1,186 @@
+//! Qoo10 (QSM QAPI): `ShippingBasic.GetShippingInfo_v2` / `_v3` answers → canonical orders.
+//!
+//! Each answer row is one order line (`orderNo`); rows are grouped by `packNo` (the checkout) into
+//! one order, across all bodies given. A row seen again (the same `orderNo` in a later body)
+//! replaces the earlier one.
+
+pub mod codes;
+pub mod map;
+pub mod wire;
+
+use std::collections::HashMap;
+
+use ichigen_core::{Marketplace, Order};
+use serde_json::Value;
+
+use crate::{Body, NormalizeError};
+use wire::{JsonEnvelope, ShippingRow, XmlEnvelope};
+
+/// The search method this module reads (v2 field names).
+pub const OPERATION_V2: &str = "ShippingBasic.GetShippingInfo_v2";
+/// The newer search method (v3 PascalCase field names).
+pub const OPERATION_V3: &str = "ShippingBasic.GetShippingInfo_v3";
+/// Error code reported for a plain-text answer (unknown class/method), which carries no code.
+pub const PLAIN_TEXT_CODE: &str = "none";
+/// Longest part of a plain-text error answer kept as the message (characters).
+const MAX_PLAIN_TEXT_CHARS: usize = 200;
+
+/// Turns GetShippingInfo answers, as the API returned them, into validated orders (one per pack).
+pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, NormalizeError> {
+    // Packs in first-seen order; a later row with the same orderNo replaces the earlier one.
+    // Indexes keep this linear for large answers.
+    let mut packs: Vec<(String, &'static str, Vec<ShippingRow>)> = Vec::new();
+    let mut pack_index: HashMap<String, usize> = HashMap::new();
+    let mut line_index: HashMap<(usize, String), usize> = HashMap::new();
+    for body in bodies {
+        let (operation, rows) = parse_body(body)?;
+        for row in rows {
+            let Some(key) = map::pack_key(&row).map(str::to_owned) else {
+                return Err(malformed(operation, "packNo and orderNo are missing"));
+            };
+            let p = *pack_index.entry(key.clone()).or_insert_with(|| {
+                packs.push((key, operation, Vec::new()));
+                packs.len() - 1
+            });
+            let Some((_, _, pack_rows)) = packs.get_mut(p) else { continue };
+            let line = row.order_no.as_ref().map(|n| (p, n.0.clone()));
+            match line.as_ref().and_then(|l| line_index.get(l)).and_then(|&i| pack_rows.get_mut(i)) {
+                Some(old) => *old = row,
+                None => {
+                    if let Some(l) = line {
+                        line_index.insert(l, pack_rows.len());
+                    }
+                    pack_rows.push(row);
+                }
+            }
+        }
+    }
+    packs
+        .iter()
+        .map(|(key, operation, rows)| {
+            map::map_pack(shop_id, operation, rows).map_err(|e| match e {
+                // The pack number is not personal data; it is named only when it is a plain number.
+                NormalizeError::Malformed { marketplace, operation, detail }
+                    if !key.is_empty() && key.len() <= 20 && key.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    NormalizeError::Malformed { marketplace, operation, detail: format!("pack {key}: {detail}") }
+                }
+                other => other,
+            })
+        })
+        .collect()
+}
+
+fn malformed(operation: &str, detail: impl Into<String>) -> NormalizeError {
+    NormalizeError::Malformed {
+        marketplace: Marketplace::Qoo10,
+        operation: operation.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+/// Parses one body: JSON or XML envelope, error envelope → `Api`, rows otherwise.
+pub fn parse_body(body: &Body) -> Result<(&'static str, Vec<ShippingRow>), NormalizeError> {
+    let text = body.text.trim_start_matches('\u{feff}').trim_start();
+    if text.starts_with('{') {
+        parse_json(text)
+    } else if text.starts_with('<') {
+        parse_xml(text)
+    } else if text.starts_with("Can't find") {
+        // Unknown class or method: the API answers in plain text, without a code.
+        Err(NormalizeError::Api {
+            marketplace: Marketplace::Qoo10,
+            operation: OPERATION_V2.to_owned(),
+            code: PLAIN_TEXT_CODE.to_owned(),
+            message: text.lines().next().unwrap_or("").chars().take(MAX_PLAIN_TEXT_CHARS).collect(),
+        })
+    } else {
+        Err(malformed(OPERATION_V2, format!("body {} is neither JSON nor XML", safe_name(&body.name))))
+    }
+}
+
+/// A body name fit for a message: printable, short.
+fn safe_name(name: &str) -> String {
+    name.chars().filter(|c| !c.is_control()).take(100).collect()
+}
+
+/// Checks `ResultCode`: 0 goes on, anything else is the API's error.
+fn check_result(operation: &'static str, code: Option<&wire::Num>, msg: Option<&str>) -> Result<(), NormalizeError> {
+    let code = code.ok_or_else(|| malformed(operation, "ResultCode is missing"))?;
+    let n: i64 = code.0.parse().map_err(|_| malformed(operation, "ResultCode is not an integer"))?;
+    if n == 0 {
+        return Ok(());
+    }
+    Err(NormalizeError::Api {
+        marketplace: Marketplace::Qoo10,
+        operation: operation.to_owned(),
+        code: n.to_string(),
+        message: msg.unwrap_or("").to_owned(),
+    })
+}
+
+fn parse_json(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeError> {
+    let op = OPERATION_V2;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let env: JsonEnvelope = serde_path_to_error::deserialize(de).map_err(|e| json_error(op, &e))?;
+    check_result(op, env.result_code.as_ref(), env.result_msg.as_deref())?;
+    let values = match env.result_object {
+        None => return Err(malformed(op, "ResultObject is missing (not a search answer)")),
+        // unverified: whether an empty search answers `null` or `[]`; both mean no rows.
+        Some(Value::Null) => Vec::new(),
+        Some(Value::Array(rows)) => rows,
+        // A single-order method answers one object: a list of one.
+        Some(obj @ Value::Object(_)) => vec![obj],
+        Some(_) => return Err(malformed(op, "ResultObject is not a list of shipping rows (another operation?)")),
+    };
+    let op = if values.iter().any(|v| v.get("OrderNo").is_some()) { OPERATION_V3 } else { OPERATION_V2 };
+    let mut rows = Vec::with_capacity(values.len());
+    for (i, v) in values.into_iter().enumerate() {
+        if !v.is_object() {
+            return Err(malformed(op, format!("ResultObject[{i}] is not an object")));
+        }
+        let row: ShippingRow = serde_path_to_error::deserialize(v)
+            .map_err(|e| malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path())))?;
+        rows.push(row);
+    }
+    Ok((op, rows))
+}
+
+/// A JSON error without the input's values: syntax errors carry a position, data errors a path.
+fn json_error(op: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> NormalizeError {
+    let inner = e.inner();
+    if inner.is_data() {
+        malformed(op, format!("{}: wrong type or impossible value", e.path()))
+    } else {
+        malformed(op, format!("invalid JSON at line {} column {}", inner.line(), inner.column()))
+    }
+}
+
+fn parse_xml(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeError> {
+    let op = if text.contains("<OrderNo>") { OPERATION_V3 } else { OPERATION_V2 };
+    let mut de = quick_xml::de::Deserializer::from_str(text);
+    let env: XmlEnvelope = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| malformed(op, format!("invalid XML or wrong type at {}", e.path())))?;
+    check_result(op, env.result_code.as_ref(), env.result_msg.as_deref())?;
+    match env.result_object {
+        // Rows under another element name, or a text payload (another operation), must not read
+        // as an empty search.
+        Some(obj) if obj.rows.is_empty() && !xml_result_object_is_blank(text) => {
+            Err(malformed(op, "ResultObject holds no ShippingInfo rows but is not empty (another operation?)"))
+        }
+        Some(obj) => Ok((op, obj.rows)),
+        None => Err(malformed(op, "ResultObject is missing (not a search answer)")),
+    }
+}
+
+/// Whether the `<ResultObject>` element of an XML text is empty or whitespace only.
+fn xml_result_object_is_blank(text: &str) -> bool {
+    let Some(rest) = text.find("<ResultObject").and_then(|i| text.get(i..)) else { return true };
+    let Some(gt) = rest.find('>') else { return true };
+    if rest.get(..gt).is_some_and(|open| open.ends_with('/')) {
+        return true;
+    }
+    let inner = rest.get(gt + 1..).unwrap_or("");
+    let end = inner.find("</ResultObject").unwrap_or(inner.len());
+    inner.get(..end).is_none_or(|s| s.trim().is_empty())
+}

@@ -1,0 +1,324 @@
+//! Serde types for QAPI `ShippingBasic.GetShippingInfo_v2` / `_v3` response bodies (JSON and XML).
+//!
+//! Keys are matched exactly (case matters): each field accepts its v2 name and, as an alias, its
+//! v3 (PascalCase) name. Unknown keys are ignored. Numbers are accepted as JSON numbers or as text
+//! (the sheet leaves this open) and kept as text in [`Num`]; the mapping turns them into yen.
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+/// A numeric wire value kept as its decimal text (`1980`, `1980.0000`, `-10001`).
+///
+/// JSON numbers and strings are both accepted; an empty string reads as absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Num(pub String);
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number or a numeric string")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
+                // `{}` prints integral floats without exponent or fraction (`1980`), others as
+                // `1980.5`; the mapping rejects what is not whole yen.
+                Ok(Num(format!("{v}")))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
+                Ok(Num(v.trim().to_owned()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Num, E> {
+                Ok(Num(String::new()))
+            }
+            // quick-xml hands an element's text over as a map with the key `$text`.
+            fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Num, A::Error> {
+                let mut text = String::new();
+                while let Some((k, v)) = map.next_entry::<String, String>()? {
+                    if k == "$text" || k == "$value" {
+                        text = v.trim().to_owned();
+                    }
+                }
+                Ok(Num(text))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Reads an optional number where an empty string counts as absent.
+fn opt_num<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Num>, D::Error> {
+    Ok(Option::<Num>::deserialize(d)?.filter(|n| !n.0.is_empty()))
+}
+
+/// Reads optional text; a JSON number is taken as its decimal text (the sheet leaves open whether
+/// codes such as `itemCode` arrive as numbers or strings).
+fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("text")
+        }
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(V)
+        }
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_owned()))
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            Ok(Some(format!("{v}")))
+        }
+        // quick-xml hands an element's text over as a map with the key `$text`.
+        fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut text = None;
+            while let Some((k, v)) = map.next_entry::<String, String>()? {
+                if k == "$text" || k == "$value" {
+                    text = Some(v);
+                }
+            }
+            Ok(text)
+        }
+    }
+    d.deserialize_option(V)
+}
+
+/// The JSON envelope every QAPI method answers with.
+#[derive(Debug, Deserialize)]
+pub struct JsonEnvelope {
+    /// `0` on success, negative on error.
+    #[serde(rename = "ResultCode", default, deserialize_with = "opt_num")]
+    pub result_code: Option<Num>,
+    /// `SUCCESS` or the error message.
+    #[serde(rename = "ResultMsg", default)]
+    pub result_msg: Option<String>,
+    /// The payload: a list of rows for searches, an object for single-order methods, a string
+    /// for `CreateCertificationKey`, absent for `SetSendingInfo`. Kept raw until the shape is known.
+    #[serde(rename = "ResultObject", default)]
+    pub result_object: Option<serde_json::Value>,
+}
+
+/// The XML envelope: the same element names under a root whose name is not relied upon.
+#[derive(Debug, Deserialize)]
+pub struct XmlEnvelope {
+    /// `0` on success, negative on error.
+    #[serde(rename = "ResultCode", default, deserialize_with = "opt_num")]
+    pub result_code: Option<Num>,
+    /// `SUCCESS` or the error message.
+    #[serde(rename = "ResultMsg", default)]
+    pub result_msg: Option<String>,
+    /// The rows (absent for methods without a payload).
+    #[serde(rename = "ResultObject", default)]
+    pub result_object: Option<XmlResultObject>,
+}
+
+/// `<ResultObject>` of an XML search answer.
+#[derive(Debug, Deserialize)]
+pub struct XmlResultObject {
+    /// One `<ShippingInfo>` element per order line; a single element is a list of one.
+    // unverified: the row element name `ShippingInfo` comes from one public XML-parsing script.
+    #[serde(rename = "ShippingInfo", default)]
+    pub rows: Vec<ShippingRow>,
+}
+
+/// One row of `GetShippingInfo_v2` (v3 names accepted as aliases): one order line (`orderNo`).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ShippingRow {
+    /// Shipping status code or label (`2`, `Seller confirm(3)`).
+    #[serde(rename = "shippingStatus", alias = "ShippingStatus", default, deserialize_with = "opt_text")]
+    pub shipping_status: Option<String>,
+    /// Claim status (cancel / return / exchange), when the method returns it.
+    // unverified: key spelling; the sheet names the value `claimStatus` without a row listing.
+    #[serde(rename = "claimStatus", alias = "ClaimStatus", default, deserialize_with = "opt_text")]
+    pub claim_status: Option<String>,
+    /// Seller ID.
+    #[serde(rename = "sellerID", alias = "SellerID", default, deserialize_with = "opt_text")]
+    pub seller_id: Option<String>,
+    /// Order number (one line).
+    #[serde(rename = "orderNo", alias = "OrderNo", default, deserialize_with = "opt_num")]
+    pub order_no: Option<Num>,
+    /// Cart number grouping the lines of one checkout.
+    #[serde(rename = "packNo", alias = "PackNo", default, deserialize_with = "opt_num")]
+    pub pack_no: Option<Num>,
+    /// Order time, `YYYY-MM-DD HH:MM:SS` JST.
+    #[serde(rename = "orderDate", alias = "OrderDate", default, deserialize_with = "opt_text")]
+    pub order_date: Option<String>,
+    /// Payment time.
+    #[serde(rename = "PaymentDate", default, deserialize_with = "opt_text")]
+    pub payment_date: Option<String>,
+    /// Seller's estimated ship date.
+    #[serde(rename = "EstShippingDate", alias = "EstimatedShippingDate", default, deserialize_with = "opt_text")]
+    pub est_shipping_date: Option<String>,
+    /// Shipped time.
+    #[serde(rename = "ShippingDate", default, deserialize_with = "opt_text")]
+    pub shipping_date: Option<String>,
+    /// Delivered time.
+    #[serde(rename = "DeliveredDate", default, deserialize_with = "opt_text")]
+    pub delivered_date: Option<String>,
+    /// Buyer name.
+    #[serde(rename = "buyer", alias = "Buyer", default, deserialize_with = "opt_text")]
+    pub buyer: Option<String>,
+    /// Buyer name in katakana.
+    #[serde(rename = "buyer_gata", alias = "BuyerKana", default, deserialize_with = "opt_text")]
+    pub buyer_gata: Option<String>,
+    /// Buyer phone.
+    #[serde(rename = "buyerTel", alias = "BuyerTel", default, deserialize_with = "opt_text")]
+    pub buyer_tel: Option<String>,
+    /// Buyer mobile phone.
+    #[serde(rename = "buyerMobile", alias = "BuyerMobile", default, deserialize_with = "opt_text")]
+    pub buyer_mobile: Option<String>,
+    /// Buyer e-mail.
+    #[serde(rename = "buyerEmail", alias = "BuyerEmail", default, deserialize_with = "opt_text")]
+    pub buyer_email: Option<String>,
+    /// Qoo10 item number.
+    #[serde(rename = "itemCode", alias = "ItemNo", default, deserialize_with = "opt_text")]
+    pub item_code: Option<String>,
+    /// The seller's item code (SKU).
+    #[serde(rename = "sellerItemCode", alias = "SellerItemCode", default, deserialize_with = "opt_text")]
+    pub seller_item_code: Option<String>,
+    /// Item name.
+    #[serde(rename = "itemTitle", alias = "ItemTitle", default, deserialize_with = "opt_text")]
+    pub item_title: Option<String>,
+    /// Chosen option text (e.g. `色:黒`).
+    #[serde(rename = "option", alias = "Option", default, deserialize_with = "opt_text")]
+    pub option: Option<String>,
+    /// The seller's option code.
+    #[serde(rename = "optionCode", alias = "OptionCode", default, deserialize_with = "opt_text")]
+    pub option_code: Option<String>,
+    /// Item price.
+    #[serde(rename = "orderPrice", alias = "OrderPrice", default, deserialize_with = "opt_num")]
+    pub order_price: Option<Num>,
+    /// Quantity.
+    #[serde(rename = "orderQty", alias = "OrderQty", default, deserialize_with = "opt_num")]
+    pub order_qty: Option<Num>,
+    /// Item discount.
+    #[serde(rename = "discount", alias = "Discount", default, deserialize_with = "opt_num")]
+    pub discount: Option<Num>,
+    /// Line total = price + option price - discount.
+    #[serde(rename = "total", alias = "Total", default, deserialize_with = "opt_num")]
+    pub total: Option<Num>,
+    /// Recipient name.
+    #[serde(rename = "receiver", alias = "Receiver", default, deserialize_with = "opt_text")]
+    pub receiver: Option<String>,
+    /// Recipient name in katakana.
+    #[serde(rename = "receiver_gata", alias = "ReceiverKana", default, deserialize_with = "opt_text")]
+    pub receiver_gata: Option<String>,
+    /// Destination country (`JP`).
+    #[serde(rename = "shippingCountry", alias = "ShippingCountry", default, deserialize_with = "opt_text")]
+    pub shipping_country: Option<String>,
+    /// Destination postal code.
+    #[serde(rename = "zipCode", alias = "ZipCode", default, deserialize_with = "opt_text")]
+    pub zip_code: Option<String>,
+    /// Full destination address (`Addr1` + `Addr2`).
+    #[serde(rename = "shippingAddr", alias = "ShippingAddress", default, deserialize_with = "opt_text")]
+    pub shipping_addr: Option<String>,
+    /// Address part 1 (prefecture, city, town).
+    #[serde(rename = "Addr1", alias = "Address1", default, deserialize_with = "opt_text")]
+    pub addr1: Option<String>,
+    /// Address part 2 (street number, building).
+    #[serde(rename = "Addr2", alias = "Address2", default, deserialize_with = "opt_text")]
+    pub addr2: Option<String>,
+    /// Recipient phone.
+    #[serde(rename = "receiverTel", alias = "ReceiverTel", default, deserialize_with = "opt_text")]
+    pub receiver_tel: Option<String>,
+    /// Recipient mobile phone.
+    #[serde(rename = "receiverMobile", alias = "ReceiverMobile", default, deserialize_with = "opt_text")]
+    pub receiver_mobile: Option<String>,
+    /// Buyer's desired delivery date.
+    #[serde(rename = "hopeDate", alias = "DesiredDeliveryDate", default, deserialize_with = "opt_text")]
+    pub hope_date: Option<String>,
+    /// Gift sender name.
+    #[serde(rename = "senderName", alias = "SenderName", default, deserialize_with = "opt_text")]
+    pub sender_name: Option<String>,
+    /// Gift sender phone.
+    #[serde(rename = "senderTel", alias = "SenderTel", default, deserialize_with = "opt_text")]
+    pub sender_tel: Option<String>,
+    /// Gift sender country.
+    #[serde(rename = "senderNation", alias = "SenderNation", default, deserialize_with = "opt_text")]
+    pub sender_nation: Option<String>,
+    /// Gift sender postal code.
+    #[serde(rename = "senderZipCode", alias = "SenderZipCode", default, deserialize_with = "opt_text")]
+    pub sender_zip_code: Option<String>,
+    /// Gift sender address.
+    #[serde(rename = "senderAddr", alias = "SenderAddress", default, deserialize_with = "opt_text")]
+    pub sender_addr: Option<String>,
+    /// Shipping method.
+    #[serde(rename = "ShippingWay", default, deserialize_with = "opt_text")]
+    pub shipping_way: Option<String>,
+    /// Buyer's delivery request / remarks.
+    #[serde(rename = "ShippingMsg", alias = "ShippingMessage", default, deserialize_with = "opt_text")]
+    pub shipping_msg: Option<String>,
+    /// Payment method name.
+    #[serde(rename = "PaymentMethod", default, deserialize_with = "opt_text")]
+    pub payment_method: Option<String>,
+    /// Order country.
+    #[serde(rename = "PaymentNation", default, deserialize_with = "opt_text")]
+    pub payment_nation: Option<String>,
+    /// Currency (`JPY`).
+    #[serde(rename = "Currency", default, deserialize_with = "opt_text")]
+    pub currency: Option<String>,
+    /// Shipping fee.
+    #[serde(rename = "ShippingRate", default, deserialize_with = "opt_num")]
+    pub shipping_rate: Option<Num>,
+    /// `Free` / `Charge` / `Free on condition`.
+    #[serde(rename = "shippingRateType", alias = "ShippingRateType", default, deserialize_with = "opt_text")]
+    pub shipping_rate_type: Option<String>,
+    /// Seller-funded discount.
+    #[serde(rename = "SellerDiscount", default, deserialize_with = "opt_num")]
+    pub seller_discount: Option<Num>,
+    /// Cart coupon funded by the seller.
+    #[serde(rename = "Cart_Discount_Seller", alias = "CartDiscountSeller", default, deserialize_with = "opt_num")]
+    pub cart_discount_seller: Option<Num>,
+    /// Cart coupon funded by Qoo10.
+    #[serde(rename = "Cart_Discount_Qoo10", alias = "CartDiscountQoo10", default, deserialize_with = "opt_num")]
+    pub cart_discount_qoo10: Option<Num>,
+    /// Settlement amount.
+    #[serde(rename = "SettlePrice", default, deserialize_with = "opt_num")]
+    pub settle_price: Option<Num>,
+    /// Related order numbers, comma-separated.
+    #[serde(rename = "RelatedOrder", default, deserialize_with = "opt_text")]
+    pub related_order: Option<String>,
+    /// Registered carrier name.
+    #[serde(rename = "DeliveryCompany", default, deserialize_with = "opt_text")]
+    pub delivery_company: Option<String>,
+    /// Registered tracking number.
+    #[serde(rename = "TrackingNo", default, deserialize_with = "opt_text")]
+    pub tracking_no: Option<String>,
+    /// Packing number created at dispatch request.
+    #[serde(rename = "PackingNo", default, deserialize_with = "opt_text")]
+    pub packing_no: Option<String>,
+    /// Seller-side serial paired with `PackingNo`.
+    #[serde(rename = "SellerDeliveryNo", default, deserialize_with = "opt_text")]
+    pub seller_delivery_no: Option<String>,
+    /// Store pick-up verification code.
+    #[serde(rename = "VoucherCode", default, deserialize_with = "opt_text")]
+    pub voucher_code: Option<String>,
+    /// Gift flag (`Y` / `N`).
+    #[serde(rename = "Gift", default, deserialize_with = "opt_text")]
+    pub gift: Option<String>,
+    /// Order type (single-order V2 method).
+    #[serde(rename = "OrderType", default, deserialize_with = "opt_text")]
+    pub order_type: Option<String>,
+    /// COD amount (single-order V2 method).
+    #[serde(rename = "cod_price", default, deserialize_with = "opt_num")]
+    pub cod_price: Option<Num>,
+}
