@@ -35,6 +35,20 @@ enum Command {
         /// Seven digits; 〒, hyphens and full-width digits are fine.
         code: String,
     },
+    /// Turn marketplace API response bodies (as the API returned them) into canonical Orders.
+    Normalize {
+        /// rakuten (getOrder JSON), yahoo (orderInfo XML), amazon (getOrders/getOrder/getOrderItems/
+        /// getOrderAddress/getOrderBuyerInfo JSON, joined by order id), aupay (searchTradeInfoListProc
+        /// XML) or qoo10 (GetShippingInfo JSON).
+        #[arg(long)]
+        marketplace: ichigen_core::Marketplace,
+        /// Shop the orders belong to.
+        #[arg(long, default_value = "default")]
+        shop: String,
+        /// Response bodies, one per file.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,6 +56,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { rules, file } => commands::check::run(rules.as_deref(), &file),
         Command::Postal { code } => commands::postal::run(&code),
+        Command::Normalize { marketplace, shop, files } => commands::normalize::run(marketplace, &shop, &files),
     };
     match result {
         Ok(code) => code,

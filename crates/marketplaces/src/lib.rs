@@ -12,3 +12,20 @@ pub mod rakuten;
 pub mod yahoo;
 
 pub use error::{Body, NormalizeError};
+use ichigen_core::{Marketplace, Order};
+
+/// Turns response bodies of `marketplace`'s API, exactly as returned, into validated Orders.
+pub fn normalize(marketplace: Marketplace, shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, NormalizeError> {
+    match marketplace {
+        Marketplace::Rakuten => rakuten::normalize(shop_id, bodies),
+        Marketplace::Yahoo => yahoo::normalize(shop_id, bodies),
+        Marketplace::Amazon => amazon::normalize(shop_id, bodies),
+        Marketplace::Aupay => aupay::normalize(shop_id, bodies),
+        Marketplace::Qoo10 => qoo10::normalize(shop_id, bodies),
+        Marketplace::Csv => Err(NormalizeError::Malformed {
+            marketplace,
+            operation: "normalize".into(),
+            detail: "csv orders are imported, not pulled from an API; use `ichigen check` on canonical orders".into(),
+        }),
+    }
+}
