@@ -6,12 +6,14 @@
 //! module holds what they share: serving, fault injection, throttling, order state, seeding.
 
 pub mod book;
+pub mod config;
 pub mod faults;
 pub mod seed;
 pub mod server;
 pub mod throttle;
 
 pub use book::{OrderBook, TimeField};
+pub use config::{SandboxConfig, Started};
 pub use faults::{Fault, FaultDice, Faults};
 pub use seed::{Seed, seed_orders};
 pub use server::{Running, serve};
