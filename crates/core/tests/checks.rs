@@ -145,6 +145,9 @@ fn missing_house_number() {
         let o = with_address("0600042", "北海道", "札幌市中央区", a1, "");
         assert_eq!(fires(&e, &o, FindingCode::MissingHouseNumber), None, "{a1}");
     }
+    // The city typed again in the street line, in a town named like the city.
+    let o = with_address("2770005", "千葉県", "柏市", "柏市柏4-14-13", "");
+    assert_eq!(fires(&e, &o, FindingCode::MissingHouseNumber), None);
     // The number in address2 counts.
     let o = with_address("0600042", "北海道", "札幌市中央区", "大通西", "5-1-2 サンハイツ101");
     assert_eq!(fires(&e, &o, FindingCode::MissingHouseNumber), None);

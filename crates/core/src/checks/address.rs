@@ -117,8 +117,14 @@ fn locate_town(t: &Town<'_>, after_city: usize, street_key: &str) -> Option<usiz
 }
 
 /// Where the city ends in the street key, under any of the ways it may be written.
+/// A city typed twice (千葉県柏市 + 柏市柏4-14-13 in the street line) ends after the second.
 fn city_end(city: &str, street_key: &str) -> Option<usize> {
-    city_variants(city).iter().find_map(|v| street_key.find(v.as_str()).map(|i| i + v.len()))
+    let variants = city_variants(city);
+    let mut end = variants.iter().find_map(|v| street_key.find(v.as_str()).map(|i| i + v.len()))?;
+    while let Some(v) = variants.iter().find(|v| street_key[end..].starts_with(v.as_str())) {
+        end += v.len();
+    }
+    Some(end)
 }
 
 fn check_house_number(

@@ -163,7 +163,7 @@ impl SampleOrders {
         } else {
             String::new()
         };
-        let ship_to = Address {
+        let mut ship_to = Address {
             country: "JP".into(),
             postal_code: if self.rng.bool() { entry.code_str() } else { hyphenated(&entry.code_str()) },
             prefecture: town.prefecture.into(),
@@ -173,6 +173,7 @@ impl SampleOrders {
             name: name.clone(),
             phone: Some(phone.clone()),
         };
+        self.write_like_a_buyer(&mut ship_to);
         let items = self.items();
         let goods: i64 = items.iter().map(|i| i.unit_price * i64::from(i.quantity)).sum();
         let shipping = if goods >= 5_000 { 0 } else { 600 };
@@ -220,6 +221,29 @@ impl SampleOrders {
             gift: false,
             tracking: Vec::new(),
             fulfilled_by_marketplace: false,
+        }
+    }
+
+    /// Buyers do not copy Japan Post's spelling: they leave out the 郡, swap ヶ and ケ, put the
+    /// prefecture into the city field, or type the city again in the street line.
+    fn write_like_a_buyer(&mut self, a: &mut Address) {
+        match self.rng.u8(..10) {
+            0 => {
+                // Only a real 郡 (苫前郡羽幌町), not the 郡 in 郡山市 or 大和郡山市.
+                if let Some(i) =
+                    a.city.find('郡').filter(|&i| i > 0 && (a.city.ends_with('町') || a.city.ends_with('村')))
+                {
+                    a.city = a.city[i + '郡'.len_utf8()..].to_string();
+                }
+            }
+            1 => a.city = format!("{}{}", std::mem::take(&mut a.prefecture), a.city),
+            2 => {
+                let swap = |s: &str| if s.contains('ヶ') { s.replace('ヶ', "ケ") } else { s.replace('ケ', "ヶ") };
+                a.city = swap(&a.city);
+                a.address1 = swap(&a.address1);
+            }
+            3 => a.address1 = format!("{}{}", a.city, a.address1),
+            _ => {}
         }
     }
 
