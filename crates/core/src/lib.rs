@@ -1,6 +1,7 @@
 //! ichigen core: the canonical Order, Japanese address data and normalisation, and the order
 //! checks. Pure: no I/O, no clocks, no AWS; adapters live in other crates.
 
+pub mod address;
 pub mod carrier;
 pub mod checks;
 pub mod finding;

@@ -9,6 +9,7 @@ mod shipping;
 
 use serde_json::Value;
 
+use crate::address::PREFECTURES;
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::islands::IslandTable;
 use crate::order::{Address, Order, OrderStatus};
@@ -122,57 +123,6 @@ impl<'o> Destination<'o> {
         }
     }
 }
-
-/// The 47 prefectures, for stripping them from comparison keys.
-pub(crate) const PREFECTURES: [&str; 47] = [
-    "北海道",
-    "青森県",
-    "岩手県",
-    "宮城県",
-    "秋田県",
-    "山形県",
-    "福島県",
-    "茨城県",
-    "栃木県",
-    "群馬県",
-    "埼玉県",
-    "千葉県",
-    "東京都",
-    "神奈川県",
-    "新潟県",
-    "富山県",
-    "石川県",
-    "福井県",
-    "山梨県",
-    "長野県",
-    "岐阜県",
-    "静岡県",
-    "愛知県",
-    "三重県",
-    "滋賀県",
-    "京都府",
-    "大阪府",
-    "兵庫県",
-    "奈良県",
-    "和歌山県",
-    "鳥取県",
-    "島根県",
-    "岡山県",
-    "広島県",
-    "山口県",
-    "徳島県",
-    "香川県",
-    "愛媛県",
-    "高知県",
-    "福岡県",
-    "佐賀県",
-    "長崎県",
-    "熊本県",
-    "大分県",
-    "宮崎県",
-    "鹿児島県",
-    "沖縄県",
-];
 
 /// Drops a leading prefecture (and a repeated one) so keys compare with or without it.
 fn strip_prefecture(mut key: String) -> String {
