@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -55,6 +56,7 @@ pub const LIMITS: &[(&str, f64, u32)] =
 const ORDER_ID_BASE: u64 = 352_700_000;
 
 struct App {
+    requests: Arc<AtomicU64>,
     book: Arc<OrderBook>,
     faults: Arc<FaultDice>,
     throttle: Throttle,
@@ -62,6 +64,11 @@ struct App {
 
 /// Starts the au PAY sandbox.
 pub async fn start(config: SandboxConfig) -> std::io::Result<Started> {
+    start_counted(config).await.map(|(started, _)| started)
+}
+
+/// Starts the au PAY sandbox and hands back a count of the requests it has received (benches).
+pub async fn start_counted(config: SandboxConfig) -> std::io::Result<(Started, Arc<AtomicU64>)> {
     let mut orders = seed_orders(Marketplace::Aupay, &config.seed);
     for (n, o) in orders.iter_mut().enumerate() {
         o.order_id = (ORDER_ID_BASE + n as u64).to_string();
@@ -72,19 +79,21 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Started> {
         Some(scale) => Throttle::new(LIMITS, scale),
         None => Throttle::off(),
     };
-    let app = Arc::new(App { book: book.clone(), faults: faults.clone(), throttle });
+    let requests = Arc::new(AtomicU64::new(0));
+    let app = Arc::new(App { requests: requests.clone(), book: book.clone(), faults: faults.clone(), throttle });
     let router = Router::new()
         .route(SEARCH_LIST_PATH, get(search_list))
         .route(SEARCH_ONE_PATH, get(search_one))
         .route(UPDATE_TRADE_INFO_PATH, post(update_trade_info))
         .with_state(app);
     let running = serve(router, config.port).await?;
-    Ok(Started {
+    let started = Started {
         running,
         credentials: vec![("shopId", SHOP_ID.to_string()), ("apiKey", API_KEY.to_string())],
         book,
         faults,
-    })
+    };
+    Ok((started, requests))
 }
 
 /// An XML response with the API's content type.
@@ -115,6 +124,7 @@ fn param_error(message: &str) -> Response {
 /// What every call goes through before its own work: throttle, faults, credentials. `Err` is the
 /// answer to send; `Ok(malformed)` says whether to truncate the answer.
 async fn gate(app: &App, operation: &str, headers: &HeaderMap) -> Result<bool, Response> {
+    app.requests.fetch_add(1, Ordering::Relaxed);
     if !app.throttle.admit(operation) {
         // unverified: the API documents no throttle answer; 429 + Retry-After + an error envelope.
         let mut r = error(StatusCode::TOO_MANY_REQUESTS, "0429", "リクエスト数が上限を超えました");

@@ -127,7 +127,9 @@ async fn a_pull_crosses_pages_and_window_splits_and_returns_every_order_once() {
     // 400 orders 3 h apart: 50 days, so two 30-day sub-windows; pages of 40.
     let s = sandbox(seed(400, 3 * 3600, nov1()), None, Faults::default()).await;
     let c = client(&s).with_page_size(40).with_lookback(chrono::Duration::zero());
-    let (orders, pages) = pull(&c, &whole(&s)).await.unwrap();
+    let w = whole(&s);
+    assert!((w.to - w.from).num_days() > 30, "the window must need a split");
+    let (orders, pages) = pull(&c, &w).await.unwrap();
     assert!(pages > 10, "{pages} pages");
     let got = by_id(orders);
     let seeded = s.book.all();
