@@ -340,14 +340,14 @@ fn request_fields(body: &str) -> Option<HashMap<String, String>> {
             Event::GeneralRef(r) => {
                 if let (2, Some(name)) = (depth, &current) {
                     let c = match &*r {
-                        b"amp" => "&",
-                        b"lt" => "<",
-                        b"gt" => ">",
-                        b"quot" => "\"",
-                        b"apos" => "'",
-                        _ => return None,
+                        b"amp" => '&',
+                        b"lt" => '<',
+                        b"gt" => '>',
+                        b"quot" => '"',
+                        b"apos" => '\'',
+                        _ => r.resolve_char_ref().ok()??,
                     };
-                    fields.entry(name.clone()).or_insert_with(String::new).push_str(c);
+                    fields.entry(name.clone()).or_insert_with(String::new).push(c);
                 }
             }
             Event::End(_) => {
@@ -562,4 +562,22 @@ fn render_order(out: &mut String, o: &Order) {
         out.push_str("    </detail>\n");
     }
     out.push_str("  </orderInfo>\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_fields_are_direct_children_only() {
+        let f = request_fields("<?xml version=\"1.0\"?><request><orderId>1</orderId><shippingNumber>A&amp;&#66;</shippingNumber></request>")
+            .unwrap();
+        assert_eq!(f.get("orderId").map(String::as_str), Some("1"));
+        assert_eq!(f.get("shippingNumber").map(String::as_str), Some("A&B"));
+        let wrapped =
+            request_fields("<request><updateTradeInfo><orderId>1</orderId></updateTradeInfo></request>").unwrap();
+        assert!(!wrapped.contains_key("orderId"));
+        assert!(request_fields("<other><orderId>1</orderId></other>").is_none());
+        assert!(request_fields("<request><orderId>1</order").is_none());
+    }
 }

@@ -1,4 +1,5 @@
-//! au PAY マーケット (Wow!manager shop API): order search responses → canonical Orders.
+//! au PAY マーケット (Wow!manager shop API): order search responses → canonical Orders, and
+//! the API client ([`AupayClient`]) that pulls them and writes tracking back.
 
 pub mod client;
 pub mod codes;
