@@ -1,5 +1,7 @@
-//! au PAY マーケット (Wow!manager shop API): order search responses → canonical Orders.
+//! au PAY マーケット (Wow!manager shop API): order search responses → canonical Orders, and
+//! the API client ([`AupayClient`]) that pulls them and writes tracking back.
 
+pub mod client;
 pub mod codes;
 pub mod map;
 pub mod wire;
@@ -7,6 +9,7 @@ pub mod wire;
 use ichigen_core::{Marketplace, Order};
 use quick_xml::events::Event;
 
+pub use client::{AupayClient, AupayCredentials};
 pub use map::{OPERATION, map_order};
 
 use crate::{Body, NormalizeError};
