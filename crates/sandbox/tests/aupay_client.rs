@@ -101,7 +101,10 @@ fn assert_same(seeded: &Order, got: &Order) {
         format!("{}{}{}{}", a.prefecture, a.city, a.address1, a.address2)
     };
     assert_eq!(addr(got), addr(seeded), "{id}");
-    assert_eq!(got.ship_to.prefecture, seeded.ship_to.prefecture, "{id}");
+    // A buyer who typed the prefecture into the city field gets it split out again.
+    if !seeded.ship_to.prefecture.is_empty() {
+        assert_eq!(got.ship_to.prefecture, seeded.ship_to.prefecture, "{id}");
+    }
     assert_eq!(got.ship_to.name, seeded.ship_to.name, "{id}");
     assert_eq!(got.ship_to.phone, seeded.ship_to.phone, "{id}");
     assert_eq!(got.buyer.name, seeded.buyer.name, "{id}");
