@@ -303,6 +303,19 @@ async fn f_tracking_write_back_shows_up_in_the_next_window() {
     assert_eq!((got.tracking[0].carrier, got.tracking[0].number.as_str()), (Carrier::Yamato, "123456789013"));
     assert_eq!(got.tracking[0].shipped_at.map(|t| t.date_naive()), Some(before.date_naive()));
 
+    // Other carriers: 佐川 by its code, a foreign number kept as written (carrier code 1000).
+    let open: Vec<Order> =
+        orders.iter().filter(|o| o.status.is_open() && o.order_id != order.order_id).cloned().collect();
+    let sagawa = Tracking { carrier: Carrier::Sagawa, number: "123456789013".into(), shipped_at: None };
+    c.register_tracking(&open[0], &sagawa).await.unwrap();
+    let other = Tracking { carrier: Carrier::Other, number: "EJ123456789JP".into(), shipped_at: None };
+    c.register_tracking(&open[1], &other).await.unwrap();
+    let (changed, _) = pull_all(&c, &next).await.unwrap();
+    let find = |id: &str| changed.iter().find(|o| o.order_id == id).unwrap();
+    assert_eq!(find(&open[0].order_id).tracking[0].carrier, Carrier::Sagawa);
+    let t = &find(&open[1].order_id).tracking[0];
+    assert_eq!((t.carrier, t.number.as_str()), (Carrier::Other, "EJ123456789JP"));
+
     // Unknown order: the API's not-found error, permanent.
     let mut ghost = order.clone();
     ghost.order_id = "snbx-ichigen-1".into();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use ichigen_core::{Marketplace, Order, Tracking};
+use ichigen_core::{Carrier, Marketplace, Order, Tracking};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use rsa::pkcs1::DecodeRsaPublicKey;
@@ -580,8 +580,14 @@ impl OrderSource for YahooClient {
             });
         }
         let code = codes::carrier_code(tracking.carrier);
-        // Yamato: digits and '-' only, at most 14 bytes; digits only is valid for every carrier.
-        let number = ichigen_core::carrier::tracking_digits(&tracking.number);
+        // Domestic carriers' numbers are sent as their 12 digits (Yamato accepts digits and '-' only,
+        // at most 14 bytes); other carriers' numbers (e.g. EMS `EJ123456789JP`) as given.
+        let number = match tracking.carrier {
+            Carrier::Yamato | Carrier::Sagawa | Carrier::Japanpost => {
+                ichigen_core::carrier::tracking_digits(&tracking.number)
+            }
+            Carrier::Other => tracking.number.trim().to_string(),
+        };
         let ship_date = tracking
             .shipped_at
             .map(|t| t.with_timezone(&map::JST).format("<ShipDate>%Y%m%d</ShipDate>").to_string())
@@ -639,5 +645,69 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap();
         assert_eq!(request_time(t), "20261101090000");
         assert_eq!(xml_escape("a&<b>"), "a&amp;&lt;b&gt;");
+    }
+
+    /// A 2048-bit test public key (generated for these tests; no private key is kept).
+    const TEST_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwnkHbT1Tt+13hQatIu3P
+GnAKpbIv6HJivBFYli/LUcscY4fm7YPlM+RjKYtD92mVLAson6Nt9fxjurEtHhhw
+4K5f9FZPHdfeijzub4rrtssZC0D97laPHl4Zk01duaEG4LHYbd6+FnadFcgd9m4m
+U7Qk7/PaW+LWX88eEz4h680jHOFNPb5sJV0RMGNlChCYJ6MU/r9zOFrmakqJXFT3
+CiM8B4MVc5VRxyun45ds9WfIz3l9s9Wb3C2zsOvrJpwcGQYNyvN6DfhCNK7PLttw
+pOQmdMa3xe4E1r/YiMbSFHIqy8q5fKP/iJnhCTdV5c5MLCDSDV+b71OLpIjbSukS
+swIDAQAB
+-----END PUBLIC KEY-----
+";
+
+    fn test_client() -> YahooClient {
+        let creds = YahooCredentials {
+            seller_id: "snbx-test".into(),
+            client_id: "id".into(),
+            client_secret: SecretString::from("s3cr3t-value"),
+            refresh_token: SecretString::from("r3fr3sh-value"),
+            public_key_pem: SecretString::from(TEST_KEY),
+            key_version: "1".into(),
+            token_url: "http://127.0.0.1:9/token".into(),
+        };
+        YahooClient::new(HttpConfig::new("http://127.0.0.1:9"), "shop", creds).unwrap()
+    }
+
+    fn reply(status: u16, body: &str) -> Reply {
+        Reply { status: StatusCode::from_u16(status).unwrap(), headers: Default::default(), body: body.into() }
+    }
+
+    #[test]
+    fn yahoo_error_bodies_are_classified() {
+        let c = test_client();
+        let e = |status, code: &str| {
+            let body = format!("<Error xmlns=\"urn:yahoo:api\"><Message>m</Message><Code>{code}</Code></Error>");
+            c.classify(OP_LIST, reply(status, &body)).err().unwrap()
+        };
+        assert!(matches!(e(403, "px-04307"), ClientError::Auth { .. }));
+        assert!(matches!(
+            c.classify(OP_LIST, reply(403, "<Error><Message>limit</Message></Error>")),
+            Err(ClientError::Throttled { .. })
+        ));
+        assert!(matches!(e(400, "od90101"), ClientError::Rejected { status: 400, .. }));
+        assert!(matches!(e(500, "od91133"), ClientError::Rejected { status: 500, .. }));
+        assert!(matches!(e(500, "od91001"), ClientError::Server { .. }));
+        assert!(matches!(e(503, ""), ClientError::Server { .. }));
+        assert!(matches!(e(401, "px-04102"), ClientError::Auth { ref code, .. } if code == "px-04102"));
+        assert!(c.classify(OP_LIST, reply(200, "<Result/>")).is_ok());
+    }
+
+    #[test]
+    fn signatures_are_base64_of_one_key_block_and_secrets_stay_hidden() {
+        let c = test_client();
+        let sig = BASE64.decode(c.signature()).unwrap();
+        assert_eq!(sig.len(), 256);
+        let debug = format!("{c:?}");
+        assert!(!debug.contains("s3cr3t-value") && !debug.contains("r3fr3sh-value"), "{debug}");
+        let mut bad = c.creds.clone();
+        bad.public_key_pem = SecretString::from("not a key");
+        assert!(matches!(
+            YahooClient::new(HttpConfig::new("http://127.0.0.1:9"), "shop", bad),
+            Err(YahooSetupError::PublicKey)
+        ));
     }
 }
