@@ -12,6 +12,7 @@ pub mod faults;
 pub mod seed;
 pub mod server;
 pub mod throttle;
+pub mod yahoo;
 
 pub use book::{OrderBook, TimeField};
 pub use config::{SandboxConfig, Started};

@@ -3,6 +3,7 @@
 //! Only `orderInfo` bodies hold orders. `orderList` (headers only) and `orderCount` bodies are
 //! rejected as `Malformed`, unless they are the API's error envelope, which becomes `Api`.
 
+pub mod client;
 pub mod codes;
 pub mod map;
 pub mod wire;
@@ -11,6 +12,7 @@ use ichigen_core::{Marketplace, Order};
 use quick_xml::events::Event;
 
 use crate::{Body, NormalizeError};
+pub use client::{YahooClient, YahooCredentials, YahooSetupError};
 use map::malformed;
 
 /// Largest body accepted (bytes); one order is a few kilobytes.
