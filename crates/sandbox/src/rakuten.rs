@@ -19,7 +19,7 @@
 //! one address line, no update time for unconfirmed orders, ship dates at midnight).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -66,6 +66,34 @@ const CARRIERS: [(&str, Carrier); 6] = [
     ("1029", Carrier::Japanpost),
     ("1030", Carrier::Yamato),
 ];
+
+/// Requests received per operation and how many were refused by the rate limit, process-wide
+/// (every Rakuten sandbox of the process adds to them; benches run one).
+static RECEIVED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+static THROTTLED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+/// Requests one operation received since the process started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestCount {
+    /// `searchOrder`, `getOrder` or `updateOrderShipping`.
+    pub operation: &'static str,
+    /// Requests received (any answer).
+    pub received: u64,
+    /// Of those, refused with the throttle answer.
+    pub throttled: u64,
+}
+
+/// Requests per operation received by the Rakuten sandboxes of this process.
+pub fn request_counts() -> Vec<RequestCount> {
+    [Op::Search, Op::Get, Op::Ship]
+        .into_iter()
+        .map(|op| RequestCount {
+            operation: op.name(),
+            received: RECEIVED[op as usize].load(Ordering::Relaxed),
+            throttled: THROTTLED[op as usize].load(Ordering::Relaxed),
+        })
+        .collect()
+}
 
 /// One registered shipment row.
 #[derive(Debug, Clone)]
@@ -136,9 +164,9 @@ pub async fn start_with_result_cap(config: SandboxConfig, result_cap: usize) -> 
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Op {
-    Search,
-    Get,
-    Ship,
+    Search = 0,
+    Get = 1,
+    Ship = 2,
 }
 
 impl Op {
@@ -179,11 +207,13 @@ fn messages_error(status: StatusCode, code: &str, message: &str, extra: Value, t
 }
 
 async fn handle(st: &Sandbox, op: Op, headers: &HeaderMap, body: &str) -> Response {
+    RECEIVED[op as usize].fetch_add(1, Ordering::Relaxed);
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if auth != Some(st.authorization.as_str()) {
         return gateway(StatusCode::UNAUTHORIZED, "ES01-01", "Un-Authorised");
     }
     if !st.throttle.admit(op.name()) {
+        THROTTLED[op as usize].fetch_add(1, Ordering::Relaxed);
         // unverified: Rakuten documents no throttle body; the sheet says 429 (or 503).
         return gateway(StatusCode::TOO_MANY_REQUESTS, "ES04-02", "Too Many Requests");
     }
