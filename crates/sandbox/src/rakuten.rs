@@ -214,7 +214,8 @@ async fn handle(st: &Sandbox, op: Op, headers: &HeaderMap, body: &str) -> Respon
     }
     if !st.throttle.admit(op.name()) {
         THROTTLED[op as usize].fetch_add(1, Ordering::Relaxed);
-        // unverified: Rakuten documents no throttle body; the sheet says 429 (or 503).
+        // unverified: Rakuten documents no throttle body; the sheet says 429 (or 503). The code
+        // here is the sandbox's own choice in the gateway envelope; clients must go by the status.
         return gateway(StatusCode::TOO_MANY_REQUESTS, "ES04-02", "Too Many Requests");
     }
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
@@ -229,6 +230,7 @@ async fn handle(st: &Sandbox, op: Op, headers: &HeaderMap, body: &str) -> Respon
     let truncate = match fault {
         Fault::None => false,
         Fault::ServerError => {
+            // unverified: the real 500 message codes are behind the RMS login; the envelope is real.
             let code = format!("ORDER_EXT_API_{}_ERROR_500", op.code_part());
             return messages_error(
                 StatusCode::INTERNAL_SERVER_ERROR,

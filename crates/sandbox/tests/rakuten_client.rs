@@ -114,6 +114,12 @@ async fn paging_across_pages_and_window_splits_returns_every_order_once() {
         orders
     };
     assert_eq!(rest.len(), 300);
+
+    // Control: a client that trusts the 15,000 cap against this 50-result sandbox loses orders,
+    // so the split above is what kept every order.
+    let naive = client_with(http(&sandbox, 4, Duration::from_secs(5)), SERVICE_SECRET, LICENSE_KEY).with_page_size(20);
+    let (partial, _) = pull(&naive, &whole_year()).await.unwrap();
+    assert!(partial.len() < 300, "{}", partial.len());
 }
 
 #[tokio::test]
@@ -164,8 +170,12 @@ async fn throttle_answers_are_retried_until_the_pull_succeeds() {
     // The client's own limit is 1,000/s here: it runs into the sandbox's and must retry.
     let client =
         client_with(http(&sandbox, 12, Duration::from_secs(5)), SERVICE_SECRET, LICENSE_KEY).with_page_size(10);
+    let throttled = || rakuten::request_counts().iter().map(|c| c.throttled).sum::<u64>();
+    let before = throttled();
     let (orders, _) = pull(&client, &whole_year()).await.unwrap();
     assert_exactly_the_book(&sandbox, &orders);
+    // Only this test turns the sandbox's limits on, so these refusals were the client's.
+    assert!(throttled() > before, "the pull never ran into the limit");
 }
 
 #[tokio::test]
@@ -233,7 +243,7 @@ async fn registered_tracking_comes_back_shipped_in_the_next_window() {
     let client = client(&sandbox);
     let (orders, _) = pull(&client, &whole_year()).await.unwrap();
     let single = orders.iter().find(|o| o.status.is_open() && o.shipments.is_empty()).unwrap().clone();
-    let multi = orders.iter().find(|o| o.status.is_open() && o.shipments.len() == 2).cloned();
+    let multi = Some(orders.iter().find(|o| o.status.is_open() && o.shipments.len() == 2).unwrap().clone());
 
     let before = chrono::Utc::now().fixed_offset() - chrono::Duration::seconds(1);
     let shipped_at = Some(t("2026-11-26T15:00:00+09:00"));
@@ -305,6 +315,19 @@ async fn the_sandbox_answers_rakutens_own_errors() {
     let ok = search_body("2026-01-10T00:00:00+0900", "2026-01-20T00:00:00+0900", 30, 1);
     let (status, body) = raw(&sandbox, "searchOrder", &ok, "ESA d3Jvbmc6d3Jvbmc=").await;
     assert_eq!((status, body.as_str()), (401, r#"{"Results":{"errorCode":"ES01-01","message":"Un-Authorised"}}"#));
+    let (status, body) = {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/es/2.0/order/searchOrder/", sandbox.base_url()))
+            .header("Authorization", auth_header())
+            .header("Content-Type", "text/plain")
+            .body(ok.to_string())
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    };
+    assert_eq!(status, 415);
+    assert!(body.contains("ES04-03"), "{body}");
     let cases = [
         (json!({"startDatetime": "2026-01-10T00:00:00+0900", "endDatetime": "2026-01-20T00:00:00+0900"}), "ERROR_009"),
         (search_body("2026-01-10T00:00:00+09:00", "2026-01-20T00:00:00+0900", 30, 1), "ERROR_011"),
