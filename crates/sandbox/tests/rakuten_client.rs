@@ -132,6 +132,14 @@ async fn the_real_page_size_and_cap_pull_a_window_in_few_requests() {
 }
 
 #[tokio::test]
+async fn a_window_reaching_past_730_days_is_cut_to_what_the_api_can_search() {
+    let sandbox = rakuten::start(config(50, 3_600)).await.unwrap();
+    let window = Window { from: t("2019-01-01T00:00:00+09:00"), to: t("2026-11-20T00:00:00+09:00") };
+    let (orders, _) = pull(&client(&sandbox), &window).await.unwrap();
+    assert_exactly_the_book(&sandbox, &orders);
+}
+
+#[tokio::test]
 async fn wrong_credentials_are_auth_errors_and_not_retried() {
     let sandbox = rakuten::start(config(10, 600)).await.unwrap();
     let mut cfg = http(&sandbox, 3, Duration::from_secs(5));

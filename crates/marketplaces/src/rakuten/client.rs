@@ -53,6 +53,8 @@ pub const LIMITS: [(&str, Limit); 3] = [
 
 /// Longest search window the API accepts (endDatetime at most 63 days after startDatetime).
 pub const MAX_WINDOW_DAYS: i64 = 63;
+/// How far back orders can be searched and fetched.
+pub const LOOK_BACK_DAYS: i64 = 730;
 /// Largest searchOrder page (`requestRecordsAmount`).
 pub const MAX_PAGE_SIZE: u32 = 1_000;
 /// Only the first 15,000 matches of a search are retrievable.
@@ -323,14 +325,18 @@ impl OrderSource for RakutenClient {
     }
 
     async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
-        let (start, end) = bounds(window);
+        let (window_start, end) = bounds(window);
+        // Orders older than 730 days cannot be searched (and a search starting there is refused):
+        // start a day inside the limit.
+        let oldest = chrono::Utc::now().timestamp() - Duration::days(LOOK_BACK_DAYS - 1).num_seconds();
+        let start = window_start.max(oldest);
         if start > end {
             return Ok(OrderPage { orders: Vec::new(), next: None });
         }
         let mut cur = match cursor {
             None => Cursor { pass: 0, a: start, b: sub_window_end(start, end), page: 1 },
             Some(s) => Cursor::decode(s)
-                .filter(|c| c.a >= start && c.b <= end)
+                .filter(|c| c.a >= window_start && c.b <= end)
                 .ok_or_else(|| self.error(SEARCH_ORDER, 0, "cursor", "cursor does not belong to this window"))?,
         };
         let response = loop {
@@ -355,7 +361,7 @@ impl OrderSource for RakutenClient {
         let mut orders = self.details(&numbers).await?;
         if PASSES[cur.pass] != PASSES[0] {
             // Orders placed inside the window came with the first pass.
-            orders.retain(|o| o.ordered_at.timestamp() < start || o.ordered_at.timestamp() > end);
+            orders.retain(|o| o.ordered_at.timestamp() < window_start || o.ordered_at.timestamp() > end);
         }
         let total_pages = response.pagination_response_model.and_then(|p| p.total_pages).unwrap_or(0);
         let next = if i64::from(cur.page) < total_pages && !numbers.is_empty() {
