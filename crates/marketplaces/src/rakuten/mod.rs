@@ -1,5 +1,6 @@
 //! 楽天市場 RMS RakutenPayOrderAPI: getOrder response bodies → canonical Orders.
 
+pub mod client;
 pub mod codes;
 pub mod map;
 pub mod wire;
@@ -7,6 +8,7 @@ pub mod wire;
 use ichigen_core::{Marketplace, Order};
 
 use crate::{Body, NormalizeError};
+pub use client::RakutenClient;
 pub use map::map_order;
 use wire::{Envelope, GetOrderResponse};
 

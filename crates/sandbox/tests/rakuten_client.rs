@@ -1,0 +1,390 @@
+//! The real Rakuten client against the Rakuten sandbox.
+#![allow(clippy::unwrap_used)] // Test helpers, not only #[test] functions, unwrap.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset};
+use ichigen_core::{Carrier, Order, OrderStatus, Tracking};
+use ichigen_marketplaces::client::{ClientError, HttpConfig, OrderSource, RetryPolicy, Window};
+use ichigen_marketplaces::rakuten::RakutenClient;
+use ichigen_marketplaces::rakuten::client::SecretString;
+use ichigen_marketplaces::{Body, NormalizeError};
+use ichigen_sandbox::rakuten::{self, LICENSE_KEY, SERVICE_SECRET};
+use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
+use serde_json::{Value, json};
+
+const SHOP: &str = "shop-r";
+
+fn t(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn config(orders: usize, step_secs: i64) -> SandboxConfig {
+    SandboxConfig {
+        port: 0,
+        seed: Seed { orders, seed: 11, start: t("2026-01-10T09:00:00+09:00"), step_secs, shop_id: SHOP.into() },
+        faults: Faults::default(),
+        throttle: None,
+    }
+}
+
+fn http(sandbox: &Started, retries: usize, timeout: Duration) -> HttpConfig {
+    HttpConfig {
+        timeout,
+        retry: RetryPolicy { retries, min_delay: Duration::from_millis(5), max_delay: Duration::from_millis(40) },
+        rate_scale: 1_000.0,
+        ..HttpConfig::new(sandbox.base_url())
+    }
+}
+
+fn client_with(config: HttpConfig, secret: &str, key: &str) -> RakutenClient {
+    RakutenClient::new(config, SHOP, &SecretString::from(secret), &SecretString::from(key)).unwrap()
+}
+
+fn client(sandbox: &Started) -> RakutenClient {
+    client_with(http(sandbox, 4, Duration::from_secs(5)), SERVICE_SECRET, LICENSE_KEY)
+}
+
+fn whole_year() -> Window {
+    Window { from: t("2026-01-01T00:00:00+09:00"), to: t("2026-11-20T00:00:00+09:00") }
+}
+
+/// Follows cursors to the end; returns the orders and the number of pages.
+async fn pull(client: &RakutenClient, window: &Window) -> Result<(Vec<Order>, usize), ClientError> {
+    let mut orders = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = client.changed_orders(window, cursor.as_deref()).await?;
+        pages += 1;
+        orders.extend(page.orders);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok((orders, pages)),
+        }
+        assert!(pages < 10_000, "the cursor never ends");
+    }
+}
+
+/// Every seeded order exactly once, each equal to the sandbox's own record of it.
+fn assert_exactly_the_book(sandbox: &Started, pulled: &[Order]) {
+    let book = sandbox.book.all();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for o in pulled {
+        *seen.entry(o.order_id.as_str()).or_default() += 1;
+    }
+    let doubled: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(doubled.is_empty(), "doubled: {doubled:?}");
+    let missed: Vec<_> = book.iter().filter(|o| !seen.contains_key(o.order_id.as_str())).map(|o| &o.order_id).collect();
+    assert!(missed.is_empty(), "missed {} of {}: {missed:?}", missed.len(), book.len());
+    assert_eq!(pulled.len(), book.len());
+    for o in pulled {
+        let seeded = sandbox.book.get(&o.order_id).unwrap();
+        // The book holds each order as Rakuten can carry it (see the sandbox module doc), so the
+        // whole canonical order must come back: status, totals, items, addresses and postal
+        // codes, payment, delivery, buyer, remarks, gift, tracking, times.
+        assert_eq!(o, &seeded, "order {}", o.order_id);
+    }
+}
+
+#[tokio::test]
+async fn paging_across_pages_and_window_splits_returns_every_order_once() {
+    // 300 orders one day apart: five 63-day windows; a result cap of 50 halves each of them,
+    // and pages of 20 numbers give several pages per half.
+    let sandbox = rakuten::start_with_result_cap(config(300, 86_400), 50).await.unwrap();
+    let client = client(&sandbox).with_page_size(20).with_result_cap(50);
+    let (orders, pages) = pull(&client, &whole_year()).await.unwrap();
+    assert!(pages > 20, "{pages} pages");
+    assert_exactly_the_book(&sandbox, &orders);
+    // The seed's variety made it through: multi-destination, shipped, several payment methods.
+    assert!(orders.iter().any(|o| o.shipments.len() == 2));
+    assert!(orders.iter().any(|o| o.status == OrderStatus::Shipped && !o.tracking.is_empty()));
+    assert!(orders.iter().any(|o| o.status == OrderStatus::Cancelled));
+    // Resuming from a cursor mid-way gives the rest, no more.
+    let first = client.changed_orders(&whole_year(), None).await.unwrap();
+    let rest = {
+        let mut orders = first.orders.clone();
+        let mut cursor = first.next.clone();
+        while let Some(c) = cursor {
+            let page = client.changed_orders(&whole_year(), Some(&c)).await.unwrap();
+            orders.extend(page.orders);
+            cursor = page.next;
+        }
+        orders
+    };
+    assert_eq!(rest.len(), 300);
+
+    // Control: a client that trusts the 15,000 cap against this 50-result sandbox loses orders,
+    // so the split above is what kept every order.
+    let naive = client_with(http(&sandbox, 4, Duration::from_secs(5)), SERVICE_SECRET, LICENSE_KEY).with_page_size(20);
+    let (partial, _) = pull(&naive, &whole_year()).await.unwrap();
+    assert!(partial.len() < 300, "{}", partial.len());
+}
+
+#[tokio::test]
+async fn the_real_page_size_and_cap_pull_a_window_in_few_requests() {
+    let sandbox = rakuten::start(config(250, 3_600)).await.unwrap();
+    let (orders, pages) = pull(&client(&sandbox), &whole_year()).await.unwrap();
+    assert_exactly_the_book(&sandbox, &orders);
+    // 323 days = 6 windows of at most 63 days, in each of the 2 passes: one page each.
+    assert_eq!(pages, 12);
+}
+
+#[tokio::test]
+async fn a_window_reaching_past_730_days_is_cut_to_what_the_api_can_search() {
+    let sandbox = rakuten::start(config(50, 3_600)).await.unwrap();
+    let window = Window { from: t("2019-01-01T00:00:00+09:00"), to: t("2026-11-20T00:00:00+09:00") };
+    let (orders, _) = pull(&client(&sandbox), &window).await.unwrap();
+    assert_exactly_the_book(&sandbox, &orders);
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_auth_errors_and_not_retried() {
+    let sandbox = rakuten::start(config(10, 600)).await.unwrap();
+    let mut cfg = http(&sandbox, 3, Duration::from_secs(5));
+    cfg.retry.min_delay = Duration::from_secs(2);
+    cfg.retry.max_delay = Duration::from_secs(2);
+    let client = client_with(cfg, SERVICE_SECRET, "SL391234_expired");
+    let start = Instant::now();
+    let err = client.changed_orders(&whole_year(), None).await.unwrap_err();
+    assert!(start.elapsed() < Duration::from_secs(1), "retried: {:?}", start.elapsed());
+    match &err {
+        ClientError::Auth { code, operation, .. } => {
+            assert_eq!(code, "ES01-01");
+            assert_eq!(*operation, "searchOrder");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!err.is_retryable());
+    let shown = format!("{err} {err:?} {client:?}");
+    assert!(!shown.contains("SL391234_expired") && !shown.contains(SERVICE_SECRET), "{shown}");
+}
+
+#[tokio::test]
+async fn throttle_answers_are_retried_until_the_pull_succeeds() {
+    let mut cfg = config(120, 3_600);
+    cfg.throttle = Some(25.0); // 25 requests/second per operation, burst 1.
+    let sandbox = rakuten::start(cfg).await.unwrap();
+
+    // The sandbox really throttles: two requests at once, the second is refused.
+    let body = search_body("2026-01-10T00:00:00+0900", "2026-01-20T00:00:00+0900", 30, 1);
+    let first = raw(&sandbox, "searchOrder", &body, &auth_header()).await;
+    let second = raw(&sandbox, "searchOrder", &body, &auth_header()).await;
+    assert_eq!(first.0, 200);
+    assert_eq!(second.0, 429);
+    assert!(second.1.contains("\"Results\""), "{}", second.1);
+
+    // The client's own limit is 1,000/s here: it runs into the sandbox's and must retry.
+    let client =
+        client_with(http(&sandbox, 12, Duration::from_secs(5)), SERVICE_SECRET, LICENSE_KEY).with_page_size(10);
+    let throttled = || rakuten::request_counts().iter().map(|c| c.throttled).sum::<u64>();
+    let before = throttled();
+    let (orders, _) = pull(&client, &whole_year()).await.unwrap();
+    assert_exactly_the_book(&sandbox, &orders);
+    // Only this test turns the sandbox's limits on, so these refusals were the client's.
+    assert!(throttled() > before, "the pull never ran into the limit");
+}
+
+#[tokio::test]
+async fn server_errors_and_hangs_are_retried_and_give_up_retryable() {
+    let mut cfg = config(60, 3_600);
+    cfg.faults = Faults { error_rate: 0.3, timeout_rate: 0.15, hang: Duration::from_millis(800), ..Faults::default() };
+    let sandbox = rakuten::start(cfg).await.unwrap();
+    let client =
+        client_with(http(&sandbox, 10, Duration::from_millis(250)), SERVICE_SECRET, LICENSE_KEY).with_page_size(15);
+    let (orders, _) = pull(&client, &whole_year()).await.unwrap();
+    assert_exactly_the_book(&sandbox, &orders);
+
+    sandbox.faults.set(Faults { error_rate: 1.0, ..Faults::default() });
+    let err = client.changed_orders(&whole_year(), None).await.unwrap_err();
+    assert!(matches!(err, ClientError::Server { status: 500, .. }), "{err:?}");
+    assert!(err.is_retryable());
+
+    sandbox.faults.set(Faults { timeout_rate: 1.0, hang: Duration::from_millis(800), ..Faults::default() });
+    let quick = client_with(http(&sandbox, 1, Duration::from_millis(150)), SERVICE_SECRET, LICENSE_KEY);
+    let err = quick.changed_orders(&whole_year(), None).await.unwrap_err();
+    assert!(matches!(err, ClientError::Transport { timeout: true, .. }), "{err:?}");
+    assert!(err.is_retryable());
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_permanent_and_name_marketplace_and_operation() {
+    let mut cfg = config(20, 3_600);
+    cfg.faults = Faults { malformed_rate: 1.0, ..Faults::default() };
+    let sandbox = rakuten::start(cfg).await.unwrap();
+    let client = client(&sandbox);
+    let err = client.changed_orders(&whole_year(), None).await.unwrap_err();
+    assert!(!err.is_retryable());
+    match &err {
+        ClientError::Malformed(NormalizeError::Malformed { marketplace, operation, .. }) => {
+            assert_eq!(*marketplace, ichigen_core::Marketplace::Rakuten);
+            assert_eq!(operation, "searchOrder");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("rakuten searchOrder"), "{err}");
+
+    // A truncated getOrder body too: search normally, then cut the detail answer.
+    sandbox.faults.set(Faults::default());
+    let first = client.changed_orders(&whole_year(), None).await.unwrap();
+    assert!(!first.orders.is_empty());
+    let numbers: Vec<String> = first.orders.iter().take(3).map(|o| o.order_id.clone()).collect();
+    sandbox.faults.set(Faults { malformed_rate: 1.0, ..Faults::default() });
+    let order = sandbox.book.get(&numbers[0]).unwrap();
+    let tracking = Tracking { carrier: Carrier::Yamato, number: valid_number(), shipped_at: None };
+    let err = client.register_tracking(&order, &tracking).await.unwrap_err();
+    match &err {
+        ClientError::Malformed(NormalizeError::Malformed { operation, .. }) => assert_eq!(operation, "getOrder"),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn valid_number() -> String {
+    let first11 = "12345678901";
+    format!("{first11}{}", ichigen_core::carrier::check_digit(first11).unwrap())
+}
+
+#[tokio::test]
+async fn registered_tracking_comes_back_shipped_in_the_next_window() {
+    let sandbox = rakuten::start(config(80, 3_600)).await.unwrap();
+    let client = client(&sandbox);
+    let (orders, _) = pull(&client, &whole_year()).await.unwrap();
+    let single = orders.iter().find(|o| o.status.is_open() && o.shipments.is_empty()).unwrap().clone();
+    let multi = Some(orders.iter().find(|o| o.status.is_open() && o.shipments.len() == 2).unwrap().clone());
+
+    let before = chrono::Utc::now().fixed_offset() - chrono::Duration::seconds(1);
+    let shipped_at = Some(t("2026-11-26T15:00:00+09:00"));
+    let tracking = Tracking { carrier: Carrier::Sagawa, number: valid_number(), shipped_at };
+    client.register_tracking(&single, &tracking).await.unwrap();
+    // Idempotent: the same number again adds no row.
+    client.register_tracking(&single, &tracking).await.unwrap();
+    // A bad check digit is refused before any request.
+    let bad = Tracking { number: "123456789019".into(), ..tracking.clone() };
+    let err = client.register_tracking(&single, &bad).await.unwrap_err();
+    assert!(matches!(err, ClientError::Rejected { .. }), "{err:?}");
+    if let Some(multi) = &multi {
+        client.register_tracking(multi, &tracking).await.unwrap();
+        let second = Tracking { carrier: Carrier::Japanpost, number: "3333-4444-5555".into(), ..tracking.clone() };
+        let second = Tracking {
+            number: format!("{}{}", "33334444555", ichigen_core::carrier::check_digit("33334444555").unwrap()),
+            ..second
+        };
+        client.register_tracking(multi, &second).await.unwrap();
+    }
+
+    let after = Window { from: before, to: chrono::Utc::now().fixed_offset() + chrono::Duration::seconds(2) };
+    let (changed, _) = pull(&client, &after).await.unwrap();
+    let got = changed.iter().find(|o| o.order_id == single.order_id).expect("the shipped order is in the next window");
+    assert_eq!(got.status, OrderStatus::Shipped);
+    assert_eq!(got.source_status, "500");
+    assert_eq!(got.tracking.len(), 1, "{:?}", got.tracking);
+    assert_eq!(got.tracking[0].number, tracking.number);
+    assert_eq!(got.tracking[0].carrier, Carrier::Sagawa);
+    assert_eq!(got.tracking[0].shipped_at, Some(t("2026-11-26T00:00:00+09:00")));
+    assert!(got.source_updated_at > single.source_updated_at);
+    if let Some(multi) = &multi {
+        let got = changed.iter().find(|o| o.order_id == multi.order_id).unwrap();
+        assert_eq!(got.tracking.len(), 2);
+        assert_eq!(got.status, OrderStatus::Shipped);
+    }
+    // Nothing else changed in that window.
+    assert_eq!(changed.len(), 1 + usize::from(multi.is_some()));
+}
+
+/// `ESA ` + Base64 of `serviceSecret:licenseKey`, computed outside Rust.
+fn auth_header() -> String {
+    assert_eq!(SERVICE_SECRET, "SP391234_sandbox-service-secret");
+    assert_eq!(LICENSE_KEY, "SL391234_sandbox-license-key");
+    "ESA U1AzOTEyMzRfc2FuZGJveC1zZXJ2aWNlLXNlY3JldDpTTDM5MTIzNF9zYW5kYm94LWxpY2Vuc2Uta2V5".into()
+}
+
+fn search_body(from: &str, to: &str, size: i64, page: i64) -> Value {
+    json!({"dateType": 1, "startDatetime": from, "endDatetime": to,
+        "PaginationRequestModel": {"requestRecordsAmount": size, "requestPage": page,
+            "SortModelList": [{"sortColumn": 1, "sortDirection": 1}]}})
+}
+
+async fn raw(sandbox: &Started, op: &str, body: &Value, auth: &str) -> (u16, String) {
+    let resp = reqwest::Client::new()
+        .post(format!("{}/es/2.0/order/{op}/", sandbox.base_url()))
+        .header("Authorization", auth)
+        .header("Content-Type", "application/json;charset=utf-8")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_sandbox_answers_rakutens_own_errors() {
+    let sandbox = rakuten::start(config(40, 3_600)).await.unwrap();
+    let ok = search_body("2026-01-10T00:00:00+0900", "2026-01-20T00:00:00+0900", 30, 1);
+    let (status, body) = raw(&sandbox, "searchOrder", &ok, "ESA d3Jvbmc6d3Jvbmc=").await;
+    assert_eq!((status, body.as_str()), (401, r#"{"Results":{"errorCode":"ES01-01","message":"Un-Authorised"}}"#));
+    let (status, body) = {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/es/2.0/order/searchOrder/", sandbox.base_url()))
+            .header("Authorization", auth_header())
+            .header("Content-Type", "text/plain")
+            .body(ok.to_string())
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.text().await.unwrap())
+    };
+    assert_eq!(status, 415);
+    assert!(body.contains("ES04-03"), "{body}");
+    let cases = [
+        (json!({"startDatetime": "2026-01-10T00:00:00+0900", "endDatetime": "2026-01-20T00:00:00+0900"}), "ERROR_009"),
+        (search_body("2026-01-10T00:00:00+09:00", "2026-01-20T00:00:00+0900", 30, 1), "ERROR_011"),
+        (search_body("2026-01-10T00:00:00+0900", "2026-03-15T00:00:00+0900", 30, 1), "ERROR_011"),
+        (search_body("2026-01-10T00:00:00+0900", "2026-01-20T00:00:00+0900", 1001, 1), "ERROR_011"),
+        (search_body("2026-01-10T00:00:00+0900", "2026-01-20T00:00:00+0900", 30, 0), "ERROR_011"),
+    ];
+    for (body, code) in cases {
+        let (status, text) = raw(&sandbox, "searchOrder", &body, &auth_header()).await;
+        assert_eq!(status, 400, "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["MessageModelList"][0]["messageType"], "ERROR");
+        assert!(v["MessageModelList"][0]["messageCode"].as_str().unwrap().ends_with(code), "{text}");
+        assert!(v["orderNumberList"].is_null());
+    }
+    let (status, text) = raw(&sandbox, "searchOrder", &ok, &auth_header()).await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["MessageModelList"][0]["messageCode"], "ORDER_EXT_API_SEARCH_ORDER_INFO_101");
+    let numbers = v["orderNumberList"].as_array().unwrap();
+    assert!(!numbers.is_empty());
+    let re = numbers[0].as_str().unwrap();
+    let parts: Vec<&str> = re.split('-').collect();
+    assert_eq!((parts.len(), parts[0], parts[1].len(), parts[2].len()), (3, "391234", 8, 10), "{re}");
+    let too_many: Vec<String> = (0..101).map(|i| format!("391234-20260110-{i:010}")).collect();
+    let (status, _) =
+        raw(&sandbox, "getOrder", &json!({"orderNumberList": too_many, "version": 10}), &auth_header()).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn normalize_reads_the_sandboxs_own_bodies() {
+    let sandbox = rakuten::start(config(60, 3_600)).await.unwrap();
+    let (pulled, _) = pull(&client(&sandbox), &whole_year()).await.unwrap();
+    let numbers: Vec<&str> = pulled.iter().take(40).map(|o| o.order_id.as_str()).collect();
+    let (status, text) =
+        raw(&sandbox, "getOrder", &json!({"orderNumberList": numbers, "version": 10}), &auth_header()).await;
+    assert_eq!(status, 200);
+    let orders =
+        ichigen_marketplaces::rakuten::normalize(SHOP, &[Body { name: "getOrder.json".into(), text }]).unwrap();
+    assert_eq!(orders, pulled[..40].to_vec());
+    // The same through the crate-level entry point.
+    let (_, text) =
+        raw(&sandbox, "getOrder", &json!({"orderNumberList": numbers, "version": 10}), &auth_header()).await;
+    let again = ichigen_marketplaces::normalize(
+        ichigen_core::Marketplace::Rakuten,
+        SHOP,
+        &[Body { name: "getOrder.json".into(), text }],
+    )
+    .unwrap();
+    assert_eq!(again, orders);
+}
