@@ -8,6 +8,7 @@
 pub mod book;
 pub mod config;
 pub mod faults;
+pub mod qoo10;
 pub mod seed;
 pub mod server;
 pub mod throttle;
