@@ -8,7 +8,7 @@
 //! one row per item (`orderNo`), grouped by `packNo` (the order id). Packs are numbered from
 //! [`PACK_BASE`]; line `i` of pack `PACK_BASE + n` is `LINE_BASE + 16 n + i`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -59,11 +59,14 @@ pub const LIMITS: [(&str, f64, u32); 3] = [(OP_CERTIFY, 1.0, 1), (OP_SEARCH, 1.0
 pub struct Options {
     /// Rows one search answers at most.
     pub max_rows: usize,
+    /// Calls a seller authorization key serves before it is refused (`-10000`), as after a QSM
+    /// password change; `None`: keys never lapse.
+    pub key_uses: Option<u64>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_rows: MAX_ROWS }
+        Options { max_rows: MAX_ROWS, key_uses: None }
     }
 }
 
@@ -86,9 +89,25 @@ struct Sandbox {
     paid_at: HashMap<String, DateTime<FixedOffset>>,
     /// `orderNo` → (pack id, item index).
     lines: HashMap<u64, (String, usize)>,
-    keys: Mutex<HashSet<String>>,
+    /// Valid keys and the calls each has served.
+    keys: Mutex<HashMap<String, u64>>,
+    key_uses: Option<u64>,
     key_seq: AtomicU64,
     sent: Mutex<HashMap<u64, Sent>>,
+}
+
+impl Sandbox {
+    /// Whether `key` is a valid seller authorization key; counts the use.
+    fn use_key(&self, key: &str) -> bool {
+        let Ok(mut keys) = self.keys.lock() else { return false };
+        let Some(uses) = keys.get_mut(key) else { return false };
+        *uses += 1;
+        if self.key_uses.is_some_and(|max| *uses > max) {
+            keys.remove(key);
+            return false;
+        }
+        true
+    }
 }
 
 /// Starts the Qoo10 sandbox with default [`Options`].
@@ -130,7 +149,8 @@ pub async fn start_with(config: SandboxConfig, options: Options) -> std::io::Res
         max_rows: options.max_rows.max(1),
         paid_at,
         lines,
-        keys: Mutex::new(HashSet::new()),
+        keys: Mutex::new(HashMap::new()),
+        key_uses: options.key_uses,
         key_seq: AtomicU64::new(1),
         sent: Mutex::new(HashMap::new()),
     });
@@ -238,14 +258,12 @@ async fn handle(
                 let seq = s.key_seq.fetch_add(1, Ordering::Relaxed);
                 let sak = format!("SAK{seq:06}{:016x}", fastrand::u64(..));
                 if let Ok(mut keys) = s.keys.lock() {
-                    keys.insert(sak.clone());
+                    keys.insert(sak.clone(), 0);
                 }
                 envelope(0, "SUCCESS", Some(Value::String(sak)))
             }
         }
-        _ if !s.keys.lock().map(|k| k.contains(key)).unwrap_or(false) => {
-            envelope(-10000, "Invalid authentication key", None)
-        }
+        _ if !s.use_key(key) => envelope(-10000, "Invalid authentication key", None),
         OP_SEARCH => search(&s, &params),
         _ => send(&s, &params),
     };

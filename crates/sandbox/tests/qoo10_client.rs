@@ -104,7 +104,7 @@ fn assert_same(got: &Order, seeded: &Order) {
 async fn a_pulls_every_order_once_across_windows_and_row_caps() {
     // 600 orders 4 h apart: 100 days (more than the 90-day cap), dense enough that a 25-row cap
     // halves sub-windows.
-    let s = start_with(sandbox_config(600, 4 * 3600), Options { max_rows: 25 }).await.unwrap();
+    let s = start_with(sandbox_config(600, 4 * 3600), Options { max_rows: 25, ..Options::default() }).await.unwrap();
     let c = client(&s).with_row_cap(25);
     let w = everything(&s);
     assert!(w.to - w.from > chrono::Duration::days(90));
@@ -156,6 +156,15 @@ async fn b_wrong_credentials_are_auth_errors_and_not_retried() {
 }
 
 #[tokio::test]
+async fn b2_a_lapsed_seller_key_is_created_again_once() {
+    let s = start_with(sandbox_config(30, 3600), Options { key_uses: Some(2), ..Options::default() }).await.unwrap();
+    let c = client(&s);
+    let (orders, pages) = pull(&c, &everything(&s)).await.unwrap();
+    assert_eq!(by_id(orders).len(), 30);
+    assert!(pages > 2, "{pages} pages: the key lapsed on the way");
+}
+
+#[tokio::test]
 async fn c_throttled_answers_are_retried_and_the_pull_succeeds() {
     let mut cfg = sandbox_config(40, 3600);
     cfg.throttle = Some(20.0); // 20 requests/s per operation, burst 1.
@@ -170,8 +179,10 @@ async fn c_throttled_answers_are_retried_and_the_pull_succeeds() {
     let retry =
         RetryPolicy { retries: 10, min_delay: Duration::from_millis(10), max_delay: Duration::from_millis(100) };
     let c = Qoo10Client::new(http(&s, retry, Duration::from_secs(5)), creds(&s), "shop-demo").unwrap();
-    let (orders, _) = pull(&c, &everything(&s)).await.unwrap();
+    let (orders, pages) = pull(&c, &everything(&s)).await.unwrap();
     assert_eq!(by_id(orders).len(), 40);
+    // No faults: every request beyond one per page (and the certification) was a throttled one.
+    assert!(c.requests_sent() > pages as u64 + 1, "{} requests for {pages} pages", c.requests_sent());
 }
 
 async fn futures_two(raw: &reqwest::Client, url: &str) -> Vec<u16> {
@@ -191,10 +202,15 @@ async fn d_server_errors_and_hangs_are_retried_then_reported_as_retryable() {
     let c = Qoo10Client::new(http(&s, retry, Duration::from_millis(300)), creds(&s), "shop-demo").unwrap();
 
     s.faults.set(Faults { error_rate: 0.3, ..Faults::default() });
-    assert_eq!(by_id(pull(&c, &w).await.unwrap().0).len(), 30);
+    let (orders, pages) = pull(&c, &w).await.unwrap();
+    assert_eq!(by_id(orders).len(), 30);
+    let after_errors = c.requests_sent();
+    assert!(after_errors > pages as u64 + 1, "server errors were retried");
 
     s.faults.set(Faults { timeout_rate: 0.3, hang: Duration::from_secs(1), ..Faults::default() });
-    assert_eq!(by_id(pull(&c, &w).await.unwrap().0).len(), 30);
+    let (orders, pages) = pull(&c, &w).await.unwrap();
+    assert_eq!(by_id(orders).len(), 30);
+    assert!(c.requests_sent() - after_errors > pages as u64, "hangs were retried");
 
     let few = quick_retry(2);
     let c = Qoo10Client::new(http(&s, few, Duration::from_millis(300)), creds(&s), "shop-demo").unwrap();
@@ -202,6 +218,7 @@ async fn d_server_errors_and_hangs_are_retried_then_reported_as_retryable() {
     let err = c.changed_orders(&w, None).await.unwrap_err();
     assert!(matches!(err, ClientError::Server { status: 500, .. }), "{err}");
     assert!(err.is_retryable());
+    assert_eq!(c.requests_sent(), 3, "first attempt and two retries");
 
     s.faults.set(Faults { timeout_rate: 1.0, hang: Duration::from_secs(1), ..Faults::default() });
     let err = c.changed_orders(&w, None).await.unwrap_err();

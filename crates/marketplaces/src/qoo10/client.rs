@@ -16,6 +16,7 @@
 //! `q<query>:<sub-window start, unix s>:<span s>` says where the pull is.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Timelike};
@@ -107,6 +108,8 @@ pub struct Qoo10Client {
     sak: tokio::sync::Mutex<Option<Arc<SecretString>>>,
     /// `packNo` → its `orderNo`s, from the rows seen (the write-back is per line).
     lines: Mutex<HashMap<String, Vec<String>>>,
+    /// HTTP requests sent (every attempt, retries included).
+    sent: AtomicU64,
 }
 
 impl std::fmt::Debug for Qoo10Client {
@@ -217,6 +220,7 @@ impl Qoo10Client {
             row_cap: ROW_CAP,
             sak: tokio::sync::Mutex::new(None),
             lines: Mutex::new(HashMap::new()),
+            sent: AtomicU64::new(0),
         })
     }
 
@@ -224,6 +228,11 @@ impl Qoo10Client {
     pub fn with_row_cap(mut self, cap: usize) -> Qoo10Client {
         self.row_cap = cap.max(1);
         self
+    }
+
+    /// HTTP requests sent so far, retries included (for metrics and benchmarks).
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
     }
 
     /// Classifies a reply: HTTP 429/5xx/other 4xx by the shared rules, then the body's
@@ -302,6 +311,7 @@ impl Qoo10Client {
             .send(
                 operation,
                 || {
+                    self.sent.fetch_add(1, Ordering::Relaxed);
                     self.http
                         .client()
                         .post(&url)
