@@ -267,7 +267,64 @@ async fn handle(
         OP_SEARCH => search(&s, &params),
         _ => send(&s, &params),
     };
+    if matches!(param("returnType"), "xml" | "text/xml") {
+        return xml_reply(&body, malformed);
+    }
     json_reply(&body, malformed)
+}
+
+/// Escapes text for an XML element.
+fn xml_escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+}
+
+fn xml_value(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => {}
+        Value::String(s) => xml_escape(s, out),
+        // Decimals as the XML answers show them (`1980.0000`).
+        Value::Number(n) if n.is_f64() => out.push_str(&format!("{:.4}", n.as_f64().unwrap_or(0.0))),
+        other => xml_escape(&other.to_string(), out),
+    }
+}
+
+/// The same envelope as XML: `ResultCode`, `ResultMsg`, `ResultObject` under a root element, rows
+/// as `<ShippingInfo>` elements.
+// unverified: the root element's name (clients do not rely on it) and the row element name.
+fn xml_reply(body: &Value, malformed: bool) -> Response {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?><QAPIResult>");
+    if let Value::Object(m) = body {
+        for (k, v) in m {
+            out.push_str(&format!("<{k}>"));
+            match v {
+                Value::Array(rows) => {
+                    for row in rows {
+                        out.push_str("<ShippingInfo>");
+                        if let Value::Object(fields) = row {
+                            for (f, x) in fields {
+                                out.push_str(&format!("<{f}>"));
+                                xml_value(x, &mut out);
+                                out.push_str(&format!("</{f}>"));
+                            }
+                        }
+                        out.push_str("</ShippingInfo>");
+                    }
+                }
+                other => xml_value(other, &mut out),
+            }
+            out.push_str(&format!("</{k}>"));
+        }
+    }
+    out.push_str("</QAPIResult>");
+    let text = if malformed { truncate(&out) } else { out };
+    (StatusCode::OK, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], text).into_response()
 }
 
 /// A form parameter, trimmed; absent is empty.

@@ -300,8 +300,10 @@ async fn f_registered_tracking_comes_back_as_shipped() {
 
 async fn raw_search(s: &Started, sak: &str, params: &[(&str, &str)]) -> String {
     let url = format!("{}{API_PATH}/ShippingBasic.GetShippingInfo_v2", s.base_url());
-    let mut form = vec![("returnType", "application/json")];
-    form.extend_from_slice(params);
+    let mut form = params.to_vec();
+    if !form.iter().any(|(k, _)| *k == "returnType") {
+        form.push(("returnType", "application/json"));
+    }
     let r = reqwest::Client::new()
         .post(url)
         .header("GiosisCertificationKey", sak)
@@ -357,6 +359,24 @@ async fn g_normalize_reads_the_sandbox_bodies_and_the_sandbox_answers_qapi_error
         assert_eq!(&pulled[&o.order_id], o);
         assert_same(o, &s.book.get(&o.order_id).unwrap());
     }
+
+    // The same search answered as XML reads the same.
+    let xml = raw_search(
+        &s,
+        &sak,
+        &[
+            ("ShippingStat", "2"),
+            ("search_Sdate", &day0),
+            ("search_Edate", &day1),
+            ("search_condition", "2"),
+            ("returnType", "text/xml"),
+        ],
+    )
+    .await;
+    assert!(xml.starts_with("<?xml"), "{}", &xml[..40.min(xml.len())]);
+    let bodies = [Body { name: "sandbox.xml".into(), text: xml }];
+    let from_xml = ichigen_marketplaces::normalize(Marketplace::Qoo10, "shop-demo", &bodies).unwrap();
+    assert_eq!(from_xml, normalized);
 
     // The API's own errors, in its envelope.
     let code = |body: String| serde_json::from_str::<serde_json::Value>(&body).unwrap()["ResultCode"].as_i64();

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, FixedOffset, Offset, TimeZone, Timelike};
 use ichigen_core::carrier::{tracking_digits, tracking_number_valid};
-use ichigen_core::{Marketplace, Order, Tracking};
+use ichigen_core::{Marketplace, Order, OrderStatus, Tracking};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -393,12 +393,14 @@ impl Qoo10Client {
             return Ok(l);
         }
         let at = order.ordered_at.timestamp();
-        let known = codes::status_code(&order.source_status).and_then(|c| u8::try_from(c).ok());
-        let statuses: Vec<u8> = match known {
-            Some(s) if (1..=5).contains(&s) => vec![s],
-            _ => vec![2, 3, 1],
+        // The shipping statuses the pack's lines can have (the source status may be a claim code).
+        let statuses: &[u8] = match order.status {
+            OrderStatus::New => &[1],
+            OrderStatus::ReadyToShip => &[2, 3],
+            OrderStatus::Shipped => &[4, 5],
+            _ => &[2, 3, 1],
         };
-        for status in statuses {
+        for &status in statuses {
             let body = self.search(status, 1, at, at).await?;
             let (_, rows) = parse_body(&body)?;
             self.remember(&rows);
@@ -465,6 +467,9 @@ impl OrderSource for Qoo10Client {
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
         if order.marketplace != Marketplace::Qoo10 {
             return Err(rejected(OP_SEND, "marketplace", "the order is not a Qoo10 order"));
+        }
+        if order.status == OrderStatus::Cancelled {
+            return Err(rejected(OP_SEND, "status", "the order is cancelled"));
         }
         if !tracking_number_valid(tracking.carrier, &tracking.number) {
             return Err(rejected(OP_SEND, "tracking", "the tracking number fails the carrier's format or check digit"));
