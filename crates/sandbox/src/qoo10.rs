@@ -493,6 +493,14 @@ fn item_code(sku: &str) -> String {
     (1_100_000_000 + h % 100_000_000).to_string()
 }
 
+/// A domestic number as QAPI shows phones (`090-1234-5678` → `+81-90-1234-5678`).
+fn intl_phone(p: &str) -> String {
+    match p.strip_prefix('0') {
+        Some(rest) => format!("+81-{rest}"),
+        None => p.to_owned(),
+    }
+}
+
 fn money(yen: i64) -> Value {
     // QAPI sends decimals (`1980.0`).
     Value::from(yen as f64)
@@ -525,7 +533,7 @@ fn row(
     };
     let addr1 = format!("{}{}{}", to.prefecture, to.city, to.address1);
     let full = if to.address2.is_empty() { addr1.clone() } else { format!("{addr1} {}", to.address2) };
-    let phone = to.phone.clone().unwrap_or_default();
+    let phone = intl_phone(to.phone.as_deref().unwrap_or(""));
     let (corp, number, shipped_at) = match &view.shipped {
         Some(x) => (x.corp.clone(), x.number.clone(), qoo10_time(&x.at)),
         None => (String::new(), String::new(), String::new()),
@@ -551,7 +559,7 @@ fn row(
     put("buyer", text(&o.buyer.name));
     put("buyer_gata", text(o.buyer.name_kana.as_deref().unwrap_or("")));
     put("buyerTel", text(""));
-    put("buyerMobile", text(o.buyer.phone.as_deref().unwrap_or("")));
+    put("buyerMobile", text(&intl_phone(o.buyer.phone.as_deref().unwrap_or(""))));
     put("buyerEmail", text(o.buyer.email.as_deref().unwrap_or("")));
     put("itemCode", text(&item_code(&item.sku)));
     put("sellerItemCode", text(&item.sku));

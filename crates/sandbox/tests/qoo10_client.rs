@@ -72,7 +72,7 @@ fn by_id(orders: Vec<Order>) -> HashMap<String, Order> {
 /// The key fields Qoo10 carries equal the seeded order's. Not carried by Qoo10 (so not compared or
 /// compared as mapped): the buyer-paid fee (COD fee; `fee` is 0 and `total` lacks it),
 /// `AwaitingPayment` (listed as status 1 → `New`), a time slot without a date, shipment ids,
-/// the verbatim source labels, recipient kana, `source_updated_at` (derived from the dates).
+/// the verbatim source labels, recipient kana, the phone's domestic spelling, `source_updated_at` (derived from the dates).
 fn assert_same(got: &Order, seeded: &Order) {
     let id = &seeded.order_id;
     let status = if seeded.status == OrderStatus::AwaitingPayment { OrderStatus::New } else { seeded.status };
@@ -87,6 +87,10 @@ fn assert_same(got: &Order, seeded: &Order) {
     assert_eq!(got.ship_to.postal_code, tracking_digits(&seeded.ship_to.postal_code), "{id} postal code");
     assert_eq!(got.ship_to.name, seeded.ship_to.name, "{id} recipient");
     assert_eq!(got.buyer.name, seeded.buyer.name, "{id} buyer");
+    // QAPI shows phones with the +81 country code; the number is the same.
+    let key = |p: &Option<String>| p.as_deref().and_then(ichigen_core::text::phone_key);
+    assert_eq!(key(&got.buyer.phone), key(&seeded.buyer.phone), "{id} buyer phone");
+    assert_eq!(key(&got.ship_to.phone), key(&seeded.ship_to.phone), "{id} recipient phone");
     assert_eq!(got.payment_method, seeded.payment_method, "{id} payment");
     assert_eq!(got.delivery.method, seeded.delivery.method, "{id} delivery method");
     assert_eq!(got.delivery.requested_date, seeded.delivery.requested_date, "{id} requested date");
