@@ -9,6 +9,7 @@ pub mod aupay;
 pub mod book;
 pub mod config;
 pub mod faults;
+pub mod qoo10;
 pub mod rakuten;
 pub mod seed;
 pub mod server;

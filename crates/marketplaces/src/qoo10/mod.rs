@@ -4,6 +4,7 @@
 //! one order, across all bodies given. A row seen again (the same `orderNo` in a later body)
 //! replaces the earlier one.
 
+pub mod client;
 pub mod codes;
 pub mod map;
 pub mod wire;
@@ -14,6 +15,7 @@ use ichigen_core::{Marketplace, Order};
 use serde_json::Value;
 
 use crate::{Body, NormalizeError};
+pub use client::{Qoo10Client, Qoo10Credentials};
 use wire::{JsonEnvelope, ShippingRow, XmlEnvelope};
 
 /// The search method this module reads (v2 field names).
@@ -27,31 +29,38 @@ const MAX_PLAIN_TEXT_CHARS: usize = 200;
 
 /// Turns GetShippingInfo answers, as the API returned them, into validated orders (one per pack).
 pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, NormalizeError> {
+    let mut rows = Vec::new();
+    for body in bodies {
+        let (operation, body_rows) = parse_body(body)?;
+        rows.extend(body_rows.into_iter().map(|r| (operation, r)));
+    }
+    orders_from_rows(shop_id, rows)
+}
+
+/// Groups parsed rows (with the operation each came from) by pack and maps each pack to an order.
+pub fn orders_from_rows(shop_id: &str, rows: Vec<(&'static str, ShippingRow)>) -> Result<Vec<Order>, NormalizeError> {
     // Packs in first-seen order; a later row with the same orderNo replaces the earlier one.
     // Indexes keep this linear for large answers.
     let mut packs: Vec<(String, &'static str, Vec<ShippingRow>)> = Vec::new();
     let mut pack_index: HashMap<String, usize> = HashMap::new();
     let mut line_index: HashMap<(usize, String), usize> = HashMap::new();
-    for body in bodies {
-        let (operation, rows) = parse_body(body)?;
-        for row in rows {
-            let Some(key) = map::pack_key(&row).map(str::to_owned) else {
-                return Err(malformed(operation, "packNo and orderNo are missing"));
-            };
-            let p = *pack_index.entry(key.clone()).or_insert_with(|| {
-                packs.push((key, operation, Vec::new()));
-                packs.len() - 1
-            });
-            let Some((_, _, pack_rows)) = packs.get_mut(p) else { continue };
-            let line = row.order_no.as_ref().map(|n| (p, n.0.clone()));
-            match line.as_ref().and_then(|l| line_index.get(l)).and_then(|&i| pack_rows.get_mut(i)) {
-                Some(old) => *old = row,
-                None => {
-                    if let Some(l) = line {
-                        line_index.insert(l, pack_rows.len());
-                    }
-                    pack_rows.push(row);
+    for (operation, row) in rows {
+        let Some(key) = map::pack_key(&row).map(str::to_owned) else {
+            return Err(malformed(operation, "packNo and orderNo are missing"));
+        };
+        let p = *pack_index.entry(key.clone()).or_insert_with(|| {
+            packs.push((key, operation, Vec::new()));
+            packs.len() - 1
+        });
+        let Some((_, _, pack_rows)) = packs.get_mut(p) else { continue };
+        let line = row.order_no.as_ref().map(|n| (p, n.0.clone()));
+        match line.as_ref().and_then(|l| line_index.get(l)).and_then(|&i| pack_rows.get_mut(i)) {
+            Some(old) => *old = row,
+            None => {
+                if let Some(l) = line {
+                    line_index.insert(l, pack_rows.len());
                 }
+                pack_rows.push(row);
             }
         }
     }
