@@ -9,6 +9,9 @@
 //! read with getOrderAddress for open MFN orders only), and for `Pending` / `Canceled` orders the
 //! address, and for `Pending` orders the prices (the API withholds them).
 
+// Test helpers unwrap too.
+#![allow(clippy::unwrap_used)]
+
 use std::collections::HashMap;
 use std::time::Duration;
 
