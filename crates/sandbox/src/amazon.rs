@@ -98,6 +98,7 @@ pub async fn start_with(config: SandboxConfig, options: AmazonOptions) -> std::i
         faults: Arc::clone(&faults),
         throttle,
         scale: config.throttle.unwrap_or(1.0),
+        throttled: config.throttle.is_some(),
         options,
         grants: Mutex::new(HashMap::new()),
         shipped: Mutex::new(HashMap::new()),
@@ -157,6 +158,7 @@ struct Sandbox {
     faults: Arc<FaultDice>,
     throttle: Throttle,
     scale: f64,
+    throttled: bool,
     options: AmazonOptions,
     grants: Mutex<HashMap<String, Grant>>,
     /// Units shipped per line, by order id (confirmShipment).
@@ -178,7 +180,8 @@ fn respond(sb: &Sandbox, operation: &str, status: StatusCode, body: Option<Strin
         "x-amzn-RequestId",
         format!("{:08x}-sbx0-4000-8000-{:012x}", fastrand::u32(..), fastrand::u64(..1 << 48)),
     );
-    if let Some(rate) = rate_of(operation) {
+    // The applied rate, when limits are enforced ("when available": an unthrottled sandbox has none).
+    if let Some(rate) = rate_of(operation).filter(|_| sb.throttled) {
         b = b.header("x-amzn-RateLimit-Limit", format!("{}", rate * sb.scale));
     }
     let body = match body {

@@ -270,9 +270,14 @@ async fn c_throttle_answers_are_retried_until_the_pull_succeeds() {
         credentials(amazon::CLIENT_SECRET),
     )
     .unwrap();
-    let (got, _) = pull(&c, &everything()).await.unwrap();
+    // One sub-window: the sandbox allows getOrders 2/s after a burst of 20.
+    let window = Window { from: now() - chrono::Duration::days(3), to: now() + chrono::Duration::hours(1) };
+    let (got, _) = pull(&c, &window).await.unwrap();
     assert_eq!(got.len(), 120);
     assert!(requests(&c, "getOrderItems") > 120, "some getOrderItems calls were throttled and retried");
+    // The client learnt the applied rates from x-amzn-RateLimit-Limit and now paces itself by them.
+    let applied = c.applied_rates();
+    assert!(applied.iter().any(|(op, r)| *op == "getOrderItems" && (*r - 60.0).abs() < 1e-9), "{applied:?}");
 
     // The throttle answer itself: 429 QuotaExceeded with the applied rate.
     let lwa = reqwest::Client::new()

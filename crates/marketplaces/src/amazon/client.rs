@@ -35,7 +35,9 @@ use super::codes::{self, MARKETPLACE_ID_JP};
 use super::map::{JST, OrderParts, map_order};
 use super::wire::{ErrorList, OrderAddress, WireOrder, WireOrderItem};
 use super::{Parsed, parse};
-use crate::client::{ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, retry_after};
+use crate::client::{
+    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, RateLimiter, Reply, Window, retry_after,
+};
 use crate::{Body, NormalizeError};
 
 /// getOrders.
@@ -144,6 +146,9 @@ struct Inner {
     access: Mutex<Option<Cached>>,
     rdt: Mutex<Option<Cached>>,
     requests: HashMap<&'static str, AtomicU64>,
+    /// Buckets slower than the table, set from `x-amzn-RateLimit-Limit` when the API applies a
+    /// lower rate to this seller than documented.
+    applied: std::sync::Mutex<HashMap<&'static str, (f64, Arc<RateLimiter>)>>,
 }
 
 /// The Amazon.co.jp SP-API client. Cheap to clone.
@@ -327,6 +332,7 @@ impl AmazonClient {
                 access: Mutex::new(None),
                 rdt: Mutex::new(None),
                 requests,
+                applied: std::sync::Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -395,19 +401,8 @@ impl AmazonClient {
             ]
         });
         let url = self.inner.api.url(RDT_PATH);
-        let reply = self
-            .inner
-            .api
-            .send(
-                CREATE_RDT,
-                || {
-                    self.count(CREATE_RDT);
-                    self.sp(self.inner.api.client().post(&url), &access).json(&body)
-                },
-                classify_sp,
-            )
-            .await
-            .inspect_err(|e| self.forget_on_auth(e))?;
+        let reply =
+            self.send_sp(CREATE_RDT, || self.sp(self.inner.api.client().post(&url), &access).json(&body)).await?;
         let t: RdtToken = json_body(CREATE_RDT, &reply.body)?;
         let token = SecretString::from(t.restricted_data_token);
         *slot = Some(Cached { token: token.clone(), until: expiry(t.expires_in) });
@@ -426,6 +421,59 @@ impl AmazonClient {
         }
     }
 
+    /// Sends an SP-API call: waits for a lower applied rate if the API announced one, sends
+    /// through the shared plumbing (table limits, retries), learns the applied rate from the reply.
+    async fn send_sp(&self, operation: &'static str, build: impl Fn() -> RequestBuilder) -> Result<Reply, ClientError> {
+        let applied = self.inner.applied.lock().ok().and_then(|m| m.get(operation).map(|(_, l)| Arc::clone(l)));
+        if let Some(l) = applied {
+            l.acquire().await;
+        }
+        self.inner
+            .api
+            .send(
+                operation,
+                || {
+                    self.count(operation);
+                    build()
+                },
+                |op, reply| {
+                    self.note_rate(op, &reply.headers);
+                    classify_sp(op, reply)
+                },
+            )
+            .await
+            .inspect_err(|e| self.forget_on_auth(e))
+    }
+
+    /// Honours `x-amzn-RateLimit-Limit`: a rate below the (scaled) table rate gets its own bucket
+    /// that later calls of the operation wait for; a rate back at the table drops it.
+    fn note_rate(&self, operation: &'static str, headers: &HeaderMap) {
+        let Some(rate) = headers
+            .get("x-amzn-RateLimit-Limit")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|r| r.is_finite() && *r > 0.0)
+        else {
+            return;
+        };
+        let Some((_, table)) = LIMITS.iter().find(|(op, _)| *op == operation) else { return };
+        let table = table.scaled(self.inner.config.http.rate_scale);
+        let Ok(mut applied) = self.inner.applied.lock() else { return };
+        if rate >= table.per_second * 0.999 {
+            applied.remove(operation);
+        } else if applied.get(operation).is_none_or(|(r, _)| (r - rate).abs() > rate * 1e-3) {
+            applied.insert(operation, (rate, Arc::new(RateLimiter::new(Limit::new(rate, table.burst)))));
+        }
+    }
+
+    /// The rates the API announced below the documented table, by operation.
+    pub fn applied_rates(&self) -> Vec<(&'static str, f64)> {
+        let mut v: Vec<_> =
+            self.inner.applied.lock().map(|m| m.iter().map(|(op, (r, _))| (*op, *r)).collect()).unwrap_or_default();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
     fn sp(&self, b: RequestBuilder, token: &SecretString) -> RequestBuilder {
         b.header("x-amz-access-token", token.expose_secret()).header("accept", "application/json")
     }
@@ -439,19 +487,7 @@ impl AmazonClient {
         token: &SecretString,
     ) -> Result<String, ClientError> {
         let url = self.inner.api.url(path);
-        let reply = self
-            .inner
-            .api
-            .send(
-                operation,
-                || {
-                    self.count(operation);
-                    self.sp(self.inner.api.client().get(&url), token).query(query)
-                },
-                classify_sp,
-            )
-            .await
-            .inspect_err(|e| self.forget_on_auth(e))?;
+        let reply = self.send_sp(operation, || self.sp(self.inner.api.client().get(&url), token).query(query)).await?;
         Ok(reply.body)
     }
 
@@ -689,18 +725,7 @@ impl OrderSource for AmazonClient {
         }
         let token = self.access_token().await?;
         let url = self.inner.api.url(&format!("{ORDERS_PATH}/{}/shipmentConfirmation", order.order_id));
-        self.inner
-            .api
-            .send(
-                CONFIRM_SHIPMENT,
-                || {
-                    self.count(CONFIRM_SHIPMENT);
-                    self.sp(self.inner.api.client().post(&url), &token).json(&body)
-                },
-                classify_sp,
-            )
-            .await
-            .inspect_err(|e| self.forget_on_auth(e))?;
+        self.send_sp(CONFIRM_SHIPMENT, || self.sp(self.inner.api.client().post(&url), &token).json(&body)).await?;
         Ok(())
     }
 }
