@@ -5,6 +5,7 @@
 //! paging, date-window rules and rate limits, and applies write-backs to its own state. This
 //! module holds what they share: serving, fault injection, throttling, order state, seeding.
 
+pub mod amazon;
 pub mod aupay;
 pub mod book;
 pub mod config;

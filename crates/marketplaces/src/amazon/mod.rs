@@ -7,6 +7,7 @@
 //! must be of that operation. Pending orders and calls made without a Restricted Data Token lack the
 //! address and buyer: they still map, with empty strings where the personal data is absent.
 
+pub mod client;
 pub mod codes;
 pub mod map;
 pub mod wire;
