@@ -49,6 +49,21 @@ enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Run one marketplace's API emulator on 127.0.0.1 with seeded orders, until Ctrl-C.
+    Sandbox {
+        /// rakuten, yahoo, amazon, aupay or qoo10.
+        #[arg(long)]
+        marketplace: ichigen_core::Marketplace,
+        /// Port on 127.0.0.1 (0 = any free port).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Number of seeded orders.
+        #[arg(long, default_value_t = 200)]
+        orders: usize,
+        /// Generator seed: the same seed gives the same orders.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -57,6 +72,7 @@ fn main() -> ExitCode {
         Command::Check { rules, file } => commands::check::run(rules.as_deref(), &file),
         Command::Postal { code } => commands::postal::run(&code),
         Command::Normalize { marketplace, shop, files } => commands::normalize::run(marketplace, &shop, &files),
+        Command::Sandbox { marketplace, port, orders, seed } => commands::sandbox::run(marketplace, port, orders, seed),
     };
     match result {
         Ok(code) => code,

@@ -3,3 +3,4 @@
 pub mod check;
 pub mod normalize;
 pub mod postal;
+pub mod sandbox;
