@@ -1,7 +1,6 @@
 //! Wire → canonical Order for one `<orderInfo>`.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
-use ichigen_core::postal::PostalTable;
 use ichigen_core::{Address, Buyer, Delivery, Item, ItemOption, Marketplace, Order, SCHEMA_VERSION, Totals, Tracking};
 
 use super::codes;
@@ -13,57 +12,6 @@ pub const OPERATION: &str = "searchTradeInfoListProc";
 
 /// JST, the zone of every date the API gives (without offset).
 const JST_SECONDS: i32 = 9 * 3600;
-
-/// The 47 prefectures, to split the one-string address.
-const PREFECTURES: [&str; 47] = [
-    "北海道",
-    "青森県",
-    "岩手県",
-    "宮城県",
-    "秋田県",
-    "山形県",
-    "福島県",
-    "茨城県",
-    "栃木県",
-    "群馬県",
-    "埼玉県",
-    "千葉県",
-    "東京都",
-    "神奈川県",
-    "新潟県",
-    "富山県",
-    "石川県",
-    "福井県",
-    "山梨県",
-    "長野県",
-    "岐阜県",
-    "静岡県",
-    "愛知県",
-    "三重県",
-    "滋賀県",
-    "京都府",
-    "大阪府",
-    "兵庫県",
-    "奈良県",
-    "和歌山県",
-    "鳥取県",
-    "島根県",
-    "岡山県",
-    "広島県",
-    "山口県",
-    "徳島県",
-    "香川県",
-    "愛媛県",
-    "高知県",
-    "福岡県",
-    "佐賀県",
-    "長崎県",
-    "熊本県",
-    "大分県",
-    "宮崎県",
-    "鹿児島県",
-    "沖縄県",
-];
 
 /// A `Malformed` error of this operation; `detail` names the field, never its value.
 pub(crate) fn malformed(detail: impl Into<String>) -> NormalizeError {
@@ -239,7 +187,7 @@ fn ship_to(o: &OrderInfo) -> Result<Address, NormalizeError> {
     let zip = opt(zip).ok_or_else(|| malformed(format!("{zip_field} is missing")))?;
     let postal_code = ichigen_core::text::postal_code_key(zip)
         .ok_or_else(|| malformed(format!("{zip_field} is not a 7-digit postal code")))?;
-    let (prefecture, city, address1) = split_address(&postal_code, address.trim());
+    let (prefecture, city, address1) = ichigen_core::address::split_address(&postal_code, address.trim());
     Ok(Address {
         country: "JP".into(),
         postal_code,
@@ -250,22 +198,6 @@ fn ship_to(o: &OrderInfo) -> Result<Address, NormalizeError> {
         name: text(name).trim().to_owned(),
         phone,
     })
-}
-
-/// Splits `都道府県 + 市区町村 + rest`: the prefecture by name, the city when the postal table's
-/// city for the code starts the rest. Whatever is not recognised stays in `address1`.
-fn split_address(postal_code: &str, address: &str) -> (String, String, String) {
-    let Some(pref) = PREFECTURES.iter().find(|p| address.starts_with(**p)) else {
-        return (String::new(), String::new(), address.to_owned());
-    };
-    let rest = address.get(pref.len()..).unwrap_or_default().trim_start();
-    let city = PostalTable::embedded().get(postal_code).and_then(|e| {
-        e.towns().find(|t| t.prefecture == *pref && !t.city.is_empty() && rest.starts_with(t.city)).map(|t| t.city)
-    });
-    match city {
-        Some(c) => ((*pref).to_owned(), c.to_owned(), rest.get(c.len()..).unwrap_or_default().trim_start().to_owned()),
-        None => ((*pref).to_owned(), String::new(), rest.to_owned()),
-    }
 }
 
 /// One `<detail>` line.

@@ -14,7 +14,6 @@
 //!   (`SettlePrice` is the seller's settlement, not what the buyer pays).
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone};
-use ichigen_core::postal::PostalTable;
 use ichigen_core::{
     Address, Buyer, Carrier, Delivery, Item, ItemOption, Marketplace, Order, OrderStatus, PaymentMethod,
     SCHEMA_VERSION, Shipment, Totals, Tracking,
@@ -31,57 +30,6 @@ const MAX_ID_DIGITS: usize = 20;
 /// Times before this year are placeholders for "not yet", not real times.
 // unverified: whether Qoo10 sends placeholder dates (e.g. 1900-01-01) or empty strings for unset times.
 const FIRST_REAL_YEAR: i32 = 2000;
-
-/// The 47 prefectures, for splitting the prefecture off the address text.
-const PREFECTURES: [&str; 47] = [
-    "北海道",
-    "青森県",
-    "岩手県",
-    "宮城県",
-    "秋田県",
-    "山形県",
-    "福島県",
-    "茨城県",
-    "栃木県",
-    "群馬県",
-    "埼玉県",
-    "千葉県",
-    "東京都",
-    "神奈川県",
-    "新潟県",
-    "富山県",
-    "石川県",
-    "福井県",
-    "山梨県",
-    "長野県",
-    "岐阜県",
-    "静岡県",
-    "愛知県",
-    "三重県",
-    "滋賀県",
-    "京都府",
-    "大阪府",
-    "兵庫県",
-    "奈良県",
-    "和歌山県",
-    "鳥取県",
-    "島根県",
-    "岡山県",
-    "広島県",
-    "山口県",
-    "徳島県",
-    "香川県",
-    "愛媛県",
-    "高知県",
-    "福岡県",
-    "佐賀県",
-    "長崎県",
-    "熊本県",
-    "大分県",
-    "宮崎県",
-    "鹿児島県",
-    "沖縄県",
-];
 
 /// Builds `Malformed` errors for one operation; the detail names a field, never its value.
 struct Ctx<'a> {
@@ -232,26 +180,6 @@ fn jp_postal(s: &str) -> Option<String> {
     (digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
-/// Splits `都道府県` and `市区町村` off a JP address line; the city is recognised through the postal
-/// table's cities for the code. What is not recognised stays in the remainder.
-fn split_jp(line: &str, postal: &str) -> (String, String, String) {
-    let skip_space = |s: &str| s.trim_start_matches([' ', '　']).to_owned();
-    let (pref, rest) = match PREFECTURES.iter().find_map(|p| line.strip_prefix(p).map(|rest| (p, rest))) {
-        Some((p, rest)) => (p.to_string(), skip_space(rest)),
-        None => (String::new(), line.to_owned()),
-    };
-    let city = PostalTable::embedded().get(postal).and_then(|e| {
-        e.towns().map(|t| t.city).filter(|c| !c.is_empty()).find(|c| rest.starts_with(c)).map(str::to_owned)
-    });
-    match city {
-        Some(c) => {
-            let after = skip_space(rest.strip_prefix(c.as_str()).unwrap_or(""));
-            (pref, c, after)
-        }
-        None => (pref, String::new(), rest),
-    }
-}
-
 /// The destination of one row.
 fn ship_to(ctx: &Ctx<'_>, row: &ShippingRow) -> Result<Address, NormalizeError> {
     // Qoo10.jp sells into Japan; a row without a country is domestic.
@@ -266,7 +194,7 @@ fn ship_to(ctx: &Ctx<'_>, row: &ShippingRow) -> Result<Address, NormalizeError> 
     };
     if country == "JP" {
         let postal_code = jp_postal(zip).ok_or_else(|| ctx.bad("zipCode is not a 7-digit JP postal code"))?;
-        let (prefecture, city, address1) = split_jp(line1, &postal_code);
+        let (prefecture, city, address1) = ichigen_core::address::split_address(&postal_code, line1);
         Ok(Address { country, postal_code, prefecture, city, address1, address2: line2.to_owned(), name, phone })
     } else {
         Ok(Address {
