@@ -7,6 +7,7 @@ pub mod amazon;
 pub mod aupay;
 pub mod client;
 pub mod error;
+pub mod labels;
 pub mod qoo10;
 pub mod rakuten;
 pub mod yahoo;

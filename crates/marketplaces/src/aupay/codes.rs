@@ -78,28 +78,9 @@ pub fn payment(name: &str) -> PaymentMethod {
     PAYMENT_KEYWORDS.iter().find(|(k, _)| name.contains(k)).map_or(PaymentMethod::Other, |&(_, p)| p)
 }
 
-/// `deliveryName` keywords → unified delivery method, first match wins. The API gives a free
-/// name (shop-configured) and an ID whose values are not documented, so names are matched.
-pub const DELIVERIES: &[(&str, DeliveryMethod)] = &[
-    ("冷凍", DeliveryMethod::Frozen),
-    ("冷蔵", DeliveryMethod::Cool),
-    ("クール", DeliveryMethod::Cool),
-    ("メール便", DeliveryMethod::MailBin),
-    ("ネコポス", DeliveryMethod::MailBin),
-    ("ゆうパケット", DeliveryMethod::MailBin),
-    ("クリックポスト", DeliveryMethod::MailBin),
-    ("ゆうメール", DeliveryMethod::MailBin),
-    ("レターパック", DeliveryMethod::MailBin),
-    ("店頭受取", DeliveryMethod::Pickup),
-    ("宅配便", DeliveryMethod::Standard),
-    ("宅急便", DeliveryMethod::Standard),
-    ("ゆうパック", DeliveryMethod::Standard),
-    ("通常配送", DeliveryMethod::Standard),
-];
-
 /// Unified delivery method of a `deliveryName`; `Other` when unknown or empty.
 pub fn delivery(name: &str) -> DeliveryMethod {
-    DELIVERIES.iter().find(|(k, _)| name.contains(k)).map_or(DeliveryMethod::Other, |&(_, d)| d)
+    crate::labels::delivery_from_label(name).unwrap_or(DeliveryMethod::Other)
 }
 
 /// `shippingCarrier` code ↔ carrier.

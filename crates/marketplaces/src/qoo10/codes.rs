@@ -85,39 +85,16 @@ pub fn payment_method(label: &str) -> PaymentMethod {
     PAYMENT_METHODS.iter().find(|(k, _)| lower.contains(k)).map_or(PaymentMethod::Other, |&(_, m)| m)
 }
 
-/// `ShippingWay` fragments → unified delivery method, first match wins.
-// unverified: the sheet names the field but gives no values; these are common Japanese labels.
-pub const DELIVERY_METHODS: &[(&str, DeliveryMethod)] = &[
-    ("冷凍", DeliveryMethod::Frozen),
-    ("冷蔵", DeliveryMethod::Cool),
-    ("クール", DeliveryMethod::Cool),
-    ("メール便", DeliveryMethod::MailBin),
-    ("ネコポス", DeliveryMethod::MailBin),
-    ("ゆうパケット", DeliveryMethod::MailBin),
-    ("ゆうメール", DeliveryMethod::MailBin),
-    ("クリックポスト", DeliveryMethod::MailBin),
-    ("ポスト", DeliveryMethod::MailBin),
-    ("店舗受取", DeliveryMethod::Pickup),
-    ("受取", DeliveryMethod::Pickup),
-    ("pickup", DeliveryMethod::Pickup),
-    ("宅配", DeliveryMethod::Standard),
-    ("宅急便", DeliveryMethod::Standard),
-    ("ゆうパック", DeliveryMethod::Standard),
-    ("飛脚", DeliveryMethod::Standard),
-    ("standard", DeliveryMethod::Standard),
-];
-
 /// `ShippingWay` → unified method. Empty means Qoo10 gave no method: ordinary parcel (`Standard`);
 /// a `VoucherCode` (store pick-up verification code) means pick-up; unknown text is `Other`.
 pub fn delivery_method(way: &str, has_voucher: bool) -> DeliveryMethod {
-    let lower = way.trim().to_lowercase();
-    if let Some(&(_, m)) = DELIVERY_METHODS.iter().find(|(k, _)| lower.contains(k)) {
+    if let Some(m) = crate::labels::delivery_from_label(way) {
         return m;
     }
     if has_voucher {
         // unverified: VoucherCode is only set for store pick-up orders.
         DeliveryMethod::Pickup
-    } else if lower.is_empty() {
+    } else if way.trim().is_empty() {
         DeliveryMethod::Standard
     } else {
         DeliveryMethod::Other

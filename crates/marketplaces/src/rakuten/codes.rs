@@ -70,24 +70,8 @@ pub fn delivery_method(delivery_class: Option<i64>, delivery_name: &str, pickup_
     if pickup_store {
         return DeliveryMethod::Pickup;
     }
-    // The name is free text configured per store; match the usual words, first hit wins.
-    const TABLE: [(&str, DeliveryMethod); 14] = [
-        ("冷凍", DeliveryMethod::Frozen),
-        ("冷蔵", DeliveryMethod::Cool),
-        ("クール", DeliveryMethod::Cool),
-        ("メール便", DeliveryMethod::MailBin),
-        ("ネコポス", DeliveryMethod::MailBin),
-        ("ゆうパケット", DeliveryMethod::MailBin),
-        ("クリックポスト", DeliveryMethod::MailBin),
-        ("ゆうメール", DeliveryMethod::MailBin),
-        ("DM便", DeliveryMethod::MailBin),
-        ("受取", DeliveryMethod::Pickup),
-        ("宅配便", DeliveryMethod::Standard),
-        ("宅急便", DeliveryMethod::Standard),
-        ("ゆうパック", DeliveryMethod::Standard),
-        ("通常", DeliveryMethod::Standard),
-    ];
-    TABLE.iter().find(|(key, _)| delivery_name.contains(key)).map_or(DeliveryMethod::Other, |(_, m)| *m)
+    // The name is free text configured per store.
+    crate::labels::delivery_from_label(delivery_name).unwrap_or(DeliveryMethod::Other)
 }
 
 /// Readable time slot of a `shippingTerm` code: `None` for 0 (no slot), `14-16` for `1416`.

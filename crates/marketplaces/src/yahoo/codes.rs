@@ -88,36 +88,13 @@ pub fn payment_from_kind(kind: Option<&str>) -> PaymentMethod {
     }
 }
 
-/// `ShipMethodName` keywords → unified delivery method, checked in this order (first match wins).
-/// `ShipMethod` itself (`postage1` … `postage16`) is a store-defined slot and says nothing.
-const DELIVERY_KEYWORDS: &[(&str, DeliveryMethod)] = &[
-    ("冷凍", DeliveryMethod::Frozen),
-    ("冷蔵", DeliveryMethod::Cool),
-    ("クール", DeliveryMethod::Cool),
-    ("メール便", DeliveryMethod::MailBin),
-    ("ネコポス", DeliveryMethod::MailBin),
-    ("ゆうパケット", DeliveryMethod::MailBin),
-    ("クリックポスト", DeliveryMethod::MailBin),
-    ("ゆうメール", DeliveryMethod::MailBin),
-    ("レターパック", DeliveryMethod::MailBin),
-    ("ポスト投函", DeliveryMethod::MailBin),
-    ("コンパクト", DeliveryMethod::Standard),
-    ("宅配", DeliveryMethod::Standard),
-    ("宅急便", DeliveryMethod::Standard),
-    ("ゆうパック", DeliveryMethod::Standard),
-    ("飛脚", DeliveryMethod::Standard),
-    ("店頭", DeliveryMethod::Pickup),
-    ("受取", DeliveryMethod::Pickup),
-    ("受け取り", DeliveryMethod::Pickup),
-];
-
 /// Unified delivery method from the store's method name; a pick-up shop code always means pick-up.
 pub fn delivery_method(method_name: Option<&str>, has_receive_shop: bool) -> DeliveryMethod {
     if has_receive_shop {
         return DeliveryMethod::Pickup;
     }
     let Some(name) = method_name else { return DeliveryMethod::Other };
-    DELIVERY_KEYWORDS.iter().find(|(k, _)| name.contains(k)).map_or(DeliveryMethod::Other, |(_, m)| *m)
+    crate::labels::delivery_from_label(name).unwrap_or(DeliveryMethod::Other)
 }
 
 /// `ShipCompanyCode` ↔ carrier. Codes read from `orderInfo` map to a carrier; the first code of each
