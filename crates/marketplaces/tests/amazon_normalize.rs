@@ -448,12 +448,13 @@ const SHARED_FILES: [(&str, Expect); 15] = [
     ("getOrderBuyerInfo_200.json", Expect::Malformed("getOrderBuyerInfo", "matches no getOrders or getOrder body")),
     ("getOrderItemsBuyerInfo_200.json", Expect::Malformed("getOrderItemsBuyerInfo", "matches no getOrders")),
     ("getOrderItems_200.json", Expect::Malformed("getOrderItems", "matches no getOrders or getOrder body")),
-    // US / DE sandbox orders: their money is not yen.
-    ("getOrder_200.json", Expect::Malformed("getOrder", "OrderTotal.CurrencyCode is not JPY")),
-    ("getOrder_200_iba.json", Expect::Malformed("getOrder", "OrderTotal.CurrencyCode is not JPY")),
-    ("getOrders_200.json", Expect::Malformed("getOrders", "OrderTotal.CurrencyCode is not JPY")),
-    ("getOrders_200_next_token_page2.json", Expect::Orders(&["902-3159896-1390916"])),
-    ("getOrders_200_with_next_token_page1.json", Expect::Orders(&["902-3159896-1390916"])),
+    // Amazon's static sandbox examples are US (ATVPDKIKX0DER) and DE (A1PA6795UKMFR9) orders:
+    // refused by name, not mistaken for Japanese ones.
+    ("getOrder_200.json", Expect::Malformed("getOrder", "marketplace ATVPDKIKX0DER, not Amazon.co.jp")),
+    ("getOrder_200_iba.json", Expect::Malformed("getOrder", "marketplace A1PA6795UKMFR9, not Amazon.co.jp")),
+    ("getOrders_200.json", Expect::Malformed("getOrders", "marketplace ATVPDKIKX0DER, not Amazon.co.jp")),
+    ("getOrders_200_next_token_page2.json", Expect::Malformed("getOrders", "not Amazon.co.jp")),
+    ("getOrders_200_with_next_token_page1.json", Expect::Malformed("getOrders", "not Amazon.co.jp")),
     ("getOrders_400.json", Expect::Api("InvalidInput")),
 ];
 
@@ -493,7 +494,13 @@ fn shared_error_bodies_keep_the_api_message() {
 
 #[test]
 fn shared_pending_pages_join_into_one_pending_order() {
-    let bodies = [shared("getOrders_200_with_next_token_page1.json"), shared("getOrders_200_next_token_page2.json")];
+    // The published pages are a US order; as an Amazon.co.jp order the same pages join into one.
+    let as_jp = |name: &str| {
+        let mut b = shared(name);
+        b.text = b.text.replace("ATVPDKIKX0DER", "A1VC38T7YXB528");
+        b
+    };
+    let bodies = [as_jp("getOrders_200_with_next_token_page1.json"), as_jp("getOrders_200_next_token_page2.json")];
     let orders = amazon::normalize(SHOP, &bodies).unwrap();
     assert_eq!(orders.len(), 1, "the same order on both pages is one order");
     let o = &orders[0];
@@ -560,6 +567,8 @@ fn shared_bodies_parse_into_the_wire_types() {
 
 #[test]
 fn shared_order_with_its_sub_bodies_is_malformed_for_its_non_yen_money() {
+    // As an Amazon.co.jp order (marketplace id swapped), the published US order still fails on
+    // its dollars: money must be yen.
     let names = [
         "getOrder_200.json",
         "getOrderItems_200.json",
@@ -567,7 +576,14 @@ fn shared_order_with_its_sub_bodies_is_malformed_for_its_non_yen_money() {
         "getOrderBuyerInfo_200.json",
         "getOrderItemsBuyerInfo_200.json",
     ];
-    let bodies: Vec<Body> = names.iter().map(|n| shared(n)).collect();
+    let bodies: Vec<Body> = names
+        .iter()
+        .map(|n| {
+            let mut b = shared(n);
+            b.text = b.text.replace("ATVPDKIKX0DER", "A1VC38T7YXB528");
+            b
+        })
+        .collect();
     let (op, detail) = malformed(amazon::normalize(SHOP, &bodies));
     assert_eq!(op, "getOrderItems");
     assert!(detail.contains("CurrencyCode is not JPY"), "{detail}");

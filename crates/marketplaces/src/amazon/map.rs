@@ -61,6 +61,17 @@ pub(crate) fn malformed(operation: &str, detail: impl Into<String>) -> Normalize
 pub fn map_order(shop_id: &str, parts: &OrderParts) -> Result<Order, NormalizeError> {
     let h = &parts.header;
     let op = parts.header_operation;
+    // ichigen pulls Amazon.co.jp only; an order of another marketplace must not pass for a
+    // Japanese one (its money is not yen and its missing address is not in Japan).
+    if let Some(id) = h.marketplace_id.as_deref().filter(|id| *id != codes::MARKETPLACE_ID_JP) {
+        return Err(malformed(
+            op,
+            format!(
+                "order of marketplace {id}, not Amazon.co.jp ({}): ichigen handles Amazon.co.jp only",
+                codes::MARKETPLACE_ID_JP
+            ),
+        ));
+    }
     let ordered_at = time(op, "PurchaseDate", &h.purchase_date)?;
     // Orders v0 always gives LastUpdateDate (required), so no fallback is needed.
     let source_updated_at = time(op, "LastUpdateDate", &h.last_update_date)?;
