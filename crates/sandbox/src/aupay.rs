@@ -46,6 +46,12 @@ pub const MAX_TOTAL_COUNT: usize = 1000;
 // unverified: 10 on the sibling item APIs.
 pub const DEFAULT_TOTAL_COUNT: usize = 10;
 
+/// All operations share the shop's one request a second (unverified, as the client's).
+pub const SHARED_PER_SECOND: f64 = 1.0;
+/// The shared bucket's burst: one more than the client's, so network jitter between a client
+/// pacing itself at the limit and this bucket does not turn into refusals.
+pub const SHARED_BURST: u32 = 2;
+
 /// Per-operation limits enforced when throttling is on: (operation, requests/s, burst).
 // unverified: no published limit; clients pace at ~1 request/second. The burst of 2 lets a
 // client pacing at exactly 1/s through network jitter (the real server is not millisecond-exact).
@@ -76,7 +82,7 @@ pub async fn start_counted(config: SandboxConfig) -> std::io::Result<(Started, A
     let book = Arc::new(OrderBook::new(orders));
     let faults = Arc::new(FaultDice::new(config.faults.clone(), config.seed.seed));
     let throttle = match config.throttle {
-        Some(scale) => Throttle::new(LIMITS, scale),
+        Some(scale) => Throttle::new(LIMITS, scale).with_shared(SHARED_PER_SECOND, SHARED_BURST, scale),
         None => Throttle::off(),
     };
     let requests = Arc::new(AtomicU64::new(0));

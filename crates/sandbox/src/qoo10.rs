@@ -50,6 +50,12 @@ const OP_CERTIFY: &str = "CertificationAPI.CreateCertificationKey";
 const OP_SEARCH: &str = "ShippingBasic.GetShippingInfo_v2";
 const OP_SEND: &str = "ShippingBasic.SetSendingInfo";
 
+/// All operations share the shop's one request a second (unverified, as the client's).
+pub const SHARED_PER_SECOND: f64 = 1.0;
+/// The shared bucket's burst: one more than the client's, so network jitter between a client
+/// pacing itself at the limit and this bucket does not turn into refusals.
+pub const SHARED_BURST: u32 = 2;
+
 /// Rate limits per operation: `(operation, requests per second, burst)`.
 // unverified: Qoo10 publishes none; the sheet advises at most 1 request/second.
 pub const LIMITS: [(&str, f64, u32); 3] = [(OP_CERTIFY, 1.0, 1), (OP_SEARCH, 1.0, 1), (OP_SEND, 1.0, 1)];
@@ -137,7 +143,10 @@ pub async fn start_with(config: SandboxConfig, options: Options) -> std::io::Res
     let (throttle, retry_after_secs) = match config.throttle {
         Some(scale) => {
             let period = 1.0 / (LIMITS[1].1 * scale);
-            (Throttle::new(&LIMITS, scale), (period >= 1.0).then(|| period.ceil() as u64))
+            (
+                Throttle::new(&LIMITS, scale).with_shared(SHARED_PER_SECOND, SHARED_BURST, scale),
+                (period >= 1.0).then(|| period.ceil() as u64),
+            )
         }
         None => (Throttle::off(), None),
     };

@@ -34,6 +34,12 @@ use serde_json::{Value, json};
 use crate::book::jst;
 use crate::{Fault, FaultDice, OrderBook, SandboxConfig, Started, Throttle, faults, seed_orders, serve};
 
+/// All operations share the license's one request a second (unverified, as the client's).
+pub const SHARED_PER_SECOND: f64 = 1.0;
+/// The shared bucket's burst: one more than the client's, so network jitter between a client
+/// pacing itself at the limit and this bucket does not turn into refusals.
+pub const SHARED_BURST: u32 = 2;
+
 /// serviceSecret the sandbox accepts.
 pub const SERVICE_SECRET: &str = "SP391234_sandbox-service-secret";
 /// licenseKey the sandbox accepts.
@@ -132,7 +138,7 @@ pub async fn start_with_result_cap(config: SandboxConfig, result_cap: usize) -> 
     let book = Arc::new(OrderBook::new(orders));
     let faults = Arc::new(FaultDice::new(config.faults.clone(), config.seed.seed));
     let throttle = match config.throttle {
-        Some(scale) => Throttle::new(&LIMITS, scale),
+        Some(scale) => Throttle::new(&LIMITS, scale).with_shared(SHARED_PER_SECOND, SHARED_BURST, scale),
         None => Throttle::off(),
     };
     let state = Arc::new(Sandbox {

@@ -29,6 +29,10 @@ pub const UPDATE_TRADE_INFO: &str = "updateTradeInfoProc";
 /// Path prefix of every method under the base URL.
 pub const PATH_PREFIX: &str = "/wmshopapi/";
 
+/// The limit all operations share: the fact sheet's "1 request/second per shop".
+// unverified: no published number; public clients pace themselves at one request a second overall.
+pub const SHARED_LIMIT: Limit = Limit::new(1.0, 1);
+
 /// Documented limits, one per operation.
 pub const LIMITS: &[(&str, Limit)] = &[
     // unverified: no published limit; every observed client paces itself at ~1 request/second.
@@ -127,12 +131,14 @@ impl AupayClient {
         shop: impl Into<String>,
         credentials: AupayCredentials,
     ) -> Result<Self, ClientError> {
-        let http = Http::new(Marketplace::Aupay, config, LIMITS).map_err(|source| ClientError::Transport {
-            marketplace: Marketplace::Aupay,
-            operation: SEARCH_LIST,
-            timeout: false,
-            source,
-        })?;
+        let http = Http::new(Marketplace::Aupay, config, LIMITS)
+            .map_err(|source| ClientError::Transport {
+                marketplace: Marketplace::Aupay,
+                operation: SEARCH_LIST,
+                timeout: false,
+                source,
+            })?
+            .with_shared_limit(SHARED_LIMIT);
         Ok(AupayClient {
             http,
             shop: shop.into(),

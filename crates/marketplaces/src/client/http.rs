@@ -52,6 +52,8 @@ pub struct Http {
     client: reqwest::Client,
     config: HttpConfig,
     limiters: HashMap<&'static str, RateLimiter>,
+    /// One bucket every operation also waits on, for APIs limited per license or shop.
+    shared: Option<RateLimiter>,
 }
 
 impl Http {
@@ -67,7 +69,14 @@ impl Http {
             .user_agent(concat!("ichigen/", env!("CARGO_PKG_VERSION")))
             .build()?;
         let limiters = limits.iter().map(|&(op, l)| (op, RateLimiter::new(l.scaled(config.rate_scale)))).collect();
-        Ok(Http { marketplace, client, config, limiters })
+        Ok(Http { marketplace, client, config, limiters, shared: None })
+    }
+
+    /// Adds a limit shared by all operations (楽天 "1 request/second per license", au PAY and
+    /// Qoo10 "per shop"), on top of each operation's own.
+    pub fn with_shared_limit(mut self, limit: Limit) -> Http {
+        self.shared = Some(RateLimiter::new(limit.scaled(self.config.rate_scale)));
+        self
     }
 
     /// The underlying HTTP client, for building requests.
@@ -91,6 +100,9 @@ impl Http {
         self.config
             .retry
             .run(|| async {
+                if let Some(l) = &self.shared {
+                    l.acquire().await;
+                }
                 if let Some(l) = self.limiters.get(operation) {
                     l.acquire().await;
                 }

@@ -41,6 +41,10 @@ pub const OP_SEND: &str = "ShippingBasic.SetSendingInfo";
 /// The `QAPIVersion` header value.
 pub const QAPI_VERSION: &str = "1.0";
 
+/// The limit all operations share: the fact sheet's "1 request/second per shop".
+// unverified: no published number; public clients pace themselves at one request a second overall.
+pub const SHARED_LIMIT: Limit = Limit::new(1.0, 1);
+
 /// Documented limits per operation, one table.
 pub const LIMITS: [(&str, Limit); 3] = [
     // unverified: Qoo10 publishes no limit; the sheet advises at most 1 request/second.
@@ -214,7 +218,7 @@ impl Qoo10Client {
         shop_id: impl Into<String>,
     ) -> Result<Qoo10Client, reqwest::Error> {
         Ok(Qoo10Client {
-            http: Http::new(Marketplace::Qoo10, config, &LIMITS)?,
+            http: Http::new(Marketplace::Qoo10, config, &LIMITS)?.with_shared_limit(SHARED_LIMIT),
             credentials,
             shop_id: shop_id.into(),
             row_cap: ROW_CAP,

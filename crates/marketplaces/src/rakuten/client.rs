@@ -41,6 +41,10 @@ pub const GET_ORDER: &str = "getOrder";
 /// `updateOrderShipping`.
 pub const UPDATE_ORDER_SHIPPING: &str = "updateOrderShipping";
 
+/// The limit all operations share: the fact sheet's "1 request/second per license".
+// unverified: no published number; public clients pace themselves at one request a second overall.
+pub const SHARED_LIMIT: Limit = Limit::new(1.0, 1);
+
 /// The documented limit of every operation this client calls.
 pub const LIMITS: [(&str, Limit); 3] = [
     // unverified: Rakuten publishes no number; public clients and one vendor use 1 request/second.
@@ -134,7 +138,7 @@ impl RakutenClient {
         let authorization =
             SecretString::from(format!("ESA {}", base64::engine::general_purpose::STANDARD.encode(joined)));
         Ok(RakutenClient {
-            http: Http::new(Marketplace::Rakuten, config, &LIMITS)?,
+            http: Http::new(Marketplace::Rakuten, config, &LIMITS)?.with_shared_limit(SHARED_LIMIT),
             shop_id: shop_id.into(),
             authorization,
             page_size: MAX_PAGE_SIZE,
