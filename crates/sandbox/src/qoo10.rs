@@ -284,14 +284,7 @@ async fn handle(
 
 /// Escapes text for an XML element.
 fn xml_escape(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
+    out.push_str(&quick_xml::escape::escape(s));
 }
 
 fn xml_value(v: &Value, out: &mut String) {

@@ -135,23 +135,15 @@ fn unauthorized(error_code: &str, description: &str) -> Response {
 }
 
 fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
+    quick_xml::escape::escape(s).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Requests: elements read by name (requests are small, flat documents).
 
 fn unesc(s: &str) -> String {
-    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&apos;", "'").replace("&amp;", "&")
+    // A malformed reference stays as written: the request's own validation then refuses it.
+    quick_xml::escape::unescape(s).map_or_else(|_| s.to_string(), |c| c.into_owned())
 }
 
 /// Text of the first `<name>` element (`Some("")` for `<name/>`), trimmed and unescaped.

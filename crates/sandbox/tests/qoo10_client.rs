@@ -50,16 +50,7 @@ fn everything(s: &Started) -> Window {
 
 /// Follows cursors to the end; returns the orders and the number of pages.
 async fn pull(c: &Qoo10Client, w: &Window) -> Result<(Vec<Order>, usize), ClientError> {
-    let (mut orders, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
-    loop {
-        let page = c.changed_orders(w, cursor.as_deref()).await?;
-        pages += 1;
-        orders.extend(page.orders);
-        match page.next {
-            Some(n) => cursor = Some(n),
-            None => return Ok((orders, pages)),
-        }
-    }
+    ichigen_marketplaces::client::pull_window(c, w).await
 }
 
 fn by_id(orders: Vec<Order>) -> HashMap<String, Order> {

@@ -56,18 +56,7 @@ fn window(from: DateTime<FixedOffset>, to: DateTime<FixedOffset>) -> Window {
 
 /// Follows cursors to the end; returns the orders and the number of pages.
 async fn pull_all(c: &YahooClient, w: &Window) -> Result<(Vec<Order>, usize), ClientError> {
-    let mut orders = Vec::new();
-    let mut cursor: Option<String> = None;
-    let mut pages = 0;
-    loop {
-        let page = c.changed_orders(w, cursor.as_deref()).await?;
-        pages += 1;
-        orders.extend(page.orders);
-        match page.next {
-            Some(n) => cursor = Some(n),
-            None => return Ok((orders, pages)),
-        }
-    }
+    ichigen_marketplaces::client::pull_window(c, w).await
 }
 
 fn digits(s: &str) -> String {

@@ -11,4 +11,4 @@ pub use error::ClientError;
 pub use http::{Http, HttpConfig, Reply, retry_after};
 pub use limit::{Limit, RateLimiter};
 pub use retry::RetryPolicy;
-pub use source::{OrderPage, OrderSource, Window};
+pub use source::{OrderPage, OrderSource, Window, pull_window};

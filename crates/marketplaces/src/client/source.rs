@@ -47,3 +47,20 @@ pub trait OrderSource: Send + Sync {
         tracking: &Tracking,
     ) -> impl Future<Output = Result<(), ClientError>> + Send;
 }
+
+/// Every order changed in `window`, following the cursor page by page to the end, and the number
+/// of pages. For a whole pull in one go (tests, the demo); a puller with a deadline pages itself.
+pub async fn pull_window<S: OrderSource>(source: &S, window: &Window) -> Result<(Vec<Order>, usize), ClientError> {
+    let mut orders = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let page = source.changed_orders(window, cursor.as_deref()).await?;
+        pages += 1;
+        orders.extend(page.orders);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return Ok((orders, pages)),
+        }
+    }
+}
