@@ -712,6 +712,13 @@ fn result_set(inner: &str) -> String {
     )
 }
 
+/// The `<Target>` of an orderInfo or write-back request and its `OrderId`, or the parameter error.
+fn target_order(body: &str) -> Result<(String, String), Box<Response>> {
+    let target = element(body, "Target").ok_or_else(|| Box::new(bad_param("Target")))?;
+    let id = element(&target, "OrderId").filter(|i| !i.is_empty()).ok_or_else(|| Box::new(bad_param("OrderId")))?;
+    Ok((target, id))
+}
+
 // ---------------------------------------------------------------------------------------------
 // orderInfo
 
@@ -723,8 +730,10 @@ async fn order_info(State(s): State<Shared>, headers: HeaderMap, body: String) -
     if let Some(r) = seller(&body) {
         return r;
     }
-    let Some(target) = element(&body, "Target") else { return bad_param("Target") };
-    let Some(id) = element(&target, "OrderId").filter(|i| !i.is_empty()) else { return bad_param("OrderId") };
+    let (target, id) = match target_order(&body) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
     let fields = match element(&target, "Field") {
         Some(f) if !f.is_empty() => field_set(&f),
         _ => return bad_param("Field"),
@@ -745,8 +754,10 @@ async fn ship_status_change(State(s): State<Shared>, headers: HeaderMap, body: S
     if let Some(r) = seller(&body) {
         return r;
     }
-    let Some(target) = element(&body, "Target") else { return bad_param("Target") };
-    let Some(id) = element(&target, "OrderId").filter(|i| !i.is_empty()) else { return bad_param("OrderId") };
+    let (target, id) = match target_order(&body) {
+        Ok(t) => t,
+        Err(r) => return *r,
+    };
     if !matches!(element(&target, "IsPointFix").as_deref(), Some("true" | "false")) {
         return bad_param("IsPointFix");
     }

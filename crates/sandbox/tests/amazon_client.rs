@@ -87,6 +87,25 @@ async fn pull(c: &AmazonClient, window: &Window) -> Result<(Vec<Order>, usize), 
     }
 }
 
+/// An LWA access token from the sandbox, fetched by hand (as the client does) for raw requests.
+async fn access_token(base: &str) -> String {
+    let lwa: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/auth/o2/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", amazon::REFRESH_TOKEN),
+            ("client_id", amazon::CLIENT_ID),
+            ("client_secret", amazon::CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    lwa["access_token"].as_str().unwrap().to_string()
+}
+
 fn requests(c: &AmazonClient, op: &str) -> u64 {
     c.requests().into_iter().find(|(o, _)| *o == op).map_or(0, |(_, n)| n)
 }
@@ -280,19 +299,7 @@ async fn c_throttle_answers_are_retried_until_the_pull_succeeds() {
     assert!(applied.iter().any(|(op, r)| *op == "getOrderItems" && (*r - 60.0).abs() < 1e-9), "{applied:?}");
 
     // The throttle answer itself: 429 QuotaExceeded with the applied rate.
-    let lwa = reqwest::Client::new()
-        .post(format!("{}/auth/o2/token", s.base_url()))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", amazon::REFRESH_TOKEN),
-            ("client_id", amazon::CLIENT_ID),
-            ("client_secret", amazon::CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let token: serde_json::Value = lwa.json().await.unwrap();
-    let token = token["access_token"].as_str().unwrap().to_string();
+    let token = access_token(&s.base_url()).await;
     let mut throttled = None;
     for _ in 0..40 {
         let r = reqwest::Client::new()
@@ -415,21 +422,7 @@ async fn g_normalize_reads_the_sandbox_bodies_like_the_client() {
 
     let http = reqwest::Client::new();
     let base = s.base_url();
-    let lwa: serde_json::Value = http
-        .post(format!("{base}/auth/o2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", amazon::REFRESH_TOKEN),
-            ("client_id", amazon::CLIENT_ID),
-            ("client_secret", amazon::CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = lwa["access_token"].as_str().unwrap().to_string();
+    let access = access_token(&base).await;
     let rdt: serde_json::Value = http
         .post(format!("{base}/tokens/2021-03-01/restrictedDataToken"))
         .header("x-amz-access-token", &access)
@@ -509,21 +502,7 @@ async fn window_and_paging_rules_answer_with_invalid_input() {
     let s = sandbox(seed(5, 600), None).await;
     let http = reqwest::Client::new();
     let base = s.base_url();
-    let lwa: serde_json::Value = http
-        .post(format!("{base}/auth/o2/token"))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", amazon::REFRESH_TOKEN),
-            ("client_id", amazon::CLIENT_ID),
-            ("client_secret", amazon::CLIENT_SECRET),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = lwa["access_token"].as_str().unwrap().to_string();
+    let token = access_token(&base).await;
     let soon = (Utc::now() + chrono::Duration::minutes(5)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     for query in [
         vec![("LastUpdatedAfter", "2026-01-01T00:00:00Z")],
