@@ -7,6 +7,7 @@ pub mod checks;
 pub mod finding;
 pub mod islands;
 pub mod order;
+pub mod pipeline;
 pub mod postal;
 pub mod rules;
 pub mod sample;

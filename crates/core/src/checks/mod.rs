@@ -81,6 +81,12 @@ impl CheckEngine {
         CheckOutcome { findings: out.list, status }
     }
 
+    /// The 同梱 key of an open order we ship ourselves (shop, recipient, destination); `None`
+    /// otherwise. Holds personal data: hash it before it leaves the process.
+    pub fn bundle_key(&self, order: &Order) -> Option<String> {
+        order_level::bundle_key(order, None)
+    }
+
     /// Indexes open orders by buyer and destination, for [`CheckEngine::check`].
     pub fn bundle_index<'a>(&self, orders: impl IntoIterator<Item = &'a Order>) -> BundleIndex {
         BundleIndex::build(orders)

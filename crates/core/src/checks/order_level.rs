@@ -85,6 +85,11 @@ impl BundleIndex {
         idx
     }
 
+    /// Files `order_id` of `marketplace` under a [`CheckEngine::bundle_key`](super::CheckEngine::bundle_key).
+    pub fn insert(&mut self, key: String, marketplace: Marketplace, order_id: String) {
+        self.by_key.entry(key).or_default().push((marketplace, order_id));
+    }
+
     /// Number of indexed orders.
     pub fn len(&self) -> usize {
         self.by_key.values().map(Vec::len).sum()
@@ -97,7 +102,7 @@ impl BundleIndex {
 }
 
 /// Shop + recipient + address of an open order we ship ourselves; `None` for other orders.
-fn bundle_key(o: &Order, first: Option<&Destination<'_>>) -> Option<String> {
+pub(super) fn bundle_key(o: &Order, first: Option<&Destination<'_>>) -> Option<String> {
     if !o.status.is_open() || o.fulfilled_by_marketplace {
         return None;
     }

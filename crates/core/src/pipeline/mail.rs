@@ -1,0 +1,308 @@
+//! Mail jobs, the mail ledger key, and rendering a mail from the shop's templates (Japanese
+//! defaults built in).
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::carrier;
+use crate::order::{Carrier, Marketplace};
+
+use super::shop::ShopSettings;
+use super::stored::{OrderKey, StaffDecision, StoredOrder};
+
+/// The kinds of mail ichigen sends; at most one of each per order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailKind {
+    /// サンクスメール to the buyer.
+    ThankYou,
+    /// 発送完了メール with tracking, to the buyer.
+    Shipping,
+    /// Alert to the shop's staff: the order is held.
+    StaffAlert,
+}
+
+impl MailKind {
+    /// Every kind.
+    pub const ALL: [MailKind; 3] = [MailKind::ThankYou, MailKind::Shipping, MailKind::StaffAlert];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MailKind::ThankYou => "thank_you",
+            MailKind::Shipping => "shipping",
+            MailKind::StaffAlert => "staff_alert",
+        }
+    }
+
+    /// Whether it goes to the buyer (and so never for Amazon orders).
+    pub fn to_buyer(self) -> bool {
+        !matches!(self, MailKind::StaffAlert)
+    }
+}
+
+impl std::fmt::Display for MailKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for MailKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        MailKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown mail kind {s:?} (thank_you, shipping, staff_alert)"))
+    }
+}
+
+/// One message on the mail queue: which order, which mail. The notifier reads the order from
+/// the store, so no personal data travels on the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailJob {
+    /// The order.
+    #[serde(flatten)]
+    pub order: OrderKey,
+    /// The mail.
+    pub kind: MailKind,
+}
+
+/// The mail ledger key: (order, kind).
+pub type MailKey = MailJob;
+
+/// A rendered mail, ready for the mail service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// Sender address.
+    pub from: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// One line, Japanese.
+    pub subject: String,
+    /// Plain text, UTF-8.
+    pub text: String,
+    /// Tags for the mail service's event stream (kind, marketplace): no personal data.
+    pub tags: Vec<(&'static str, String)>,
+}
+
+/// Why a mail could not be made. Messages name the template or field, never its values.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The shop's template does not render.
+    #[error("{kind} template of shop {shop_id}: {detail}")]
+    Template {
+        /// Which mail.
+        kind: MailKind,
+        /// Which shop.
+        shop_id: String,
+        /// minijinja's error (names the template line and the undefined variable).
+        detail: String,
+    },
+    /// The rendered subject holds a line break or control character (header injection).
+    #[error("{kind} subject of shop {shop_id} is not one line of text")]
+    Subject {
+        /// Which mail.
+        kind: MailKind,
+        /// Which shop.
+        shop_id: String,
+    },
+    /// No usable recipient address.
+    #[error("{kind} mail: {who} e-mail address is missing or not a valid address")]
+    Recipient {
+        /// Which mail.
+        kind: MailKind,
+        /// `buyer` or `staff`.
+        who: &'static str,
+    },
+    /// The sender address is not a valid address.
+    #[error("shop {shop_id}: mail_from is not a valid address")]
+    Sender {
+        /// Which shop.
+        shop_id: String,
+    },
+}
+
+const DEFAULTS: [(MailKind, &str, &str); 3] = [
+    (MailKind::ThankYou, include_str!("templates/thank_you.subject.j2"), include_str!("templates/thank_you.body.j2")),
+    (MailKind::Shipping, include_str!("templates/shipping.subject.j2"), include_str!("templates/shipping.body.j2")),
+    (
+        MailKind::StaffAlert,
+        include_str!("templates/staff_alert.subject.j2"),
+        include_str!("templates/staff_alert.body.j2"),
+    ),
+];
+
+/// The built-in Japanese template of `kind`: (subject, body).
+pub fn default_template(kind: MailKind) -> (&'static str, &'static str) {
+    DEFAULTS.iter().find(|(k, ..)| *k == kind).map(|(_, s, b)| (*s, *b)).unwrap_or(("", ""))
+}
+
+/// Japanese display name of a marketplace, for mails.
+pub fn marketplace_name(m: Marketplace) -> &'static str {
+    match m {
+        Marketplace::Rakuten => "楽天市場",
+        Marketplace::Yahoo => "Yahoo!ショッピング",
+        Marketplace::Amazon => "Amazon.co.jp",
+        Marketplace::Aupay => "au PAY マーケット",
+        Marketplace::Qoo10 => "Qoo10",
+        Marketplace::Csv => "直接注文",
+    }
+}
+
+/// Japanese name of a carrier, for mails.
+pub fn carrier_name(c: Carrier) -> &'static str {
+    match c {
+        Carrier::Yamato => "ヤマト運輸",
+        Carrier::Sagawa => "佐川急便",
+        Carrier::Japanpost => "日本郵便",
+        Carrier::Other => "その他の配送業者",
+    }
+}
+
+/// Renders `kind` for `stored` with the shop's template (or the default).
+pub fn render(kind: MailKind, shop: &ShopSettings, stored: &StoredOrder) -> Result<OutgoingMail, RenderError> {
+    let order = &stored.order;
+    let template_error =
+        |e: minijinja::Error| RenderError::Template { kind, shop_id: shop.shop_id.clone(), detail: describe(&e) };
+    let (subject_src, body_src) = match shop.templates.get(&kind) {
+        Some(t) => (t.subject.as_str(), t.body.as_str()),
+        None => default_template(kind),
+    };
+    let mut env = Environment::new();
+    // A typo in a shop's template must fail that mail, not print an empty gap to the buyer.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.add_filter("yen", yen);
+    env.add_template("subject", subject_src).map_err(template_error)?;
+    env.add_template("body", body_src).map_err(template_error)?;
+    let ctx = context(shop, stored);
+    let subject = env.get_template("subject").and_then(|t| t.render(&ctx)).map_err(template_error)?;
+    let text = env.get_template("body").and_then(|t| t.render(&ctx)).map_err(template_error)?;
+
+    let subject = subject.trim().to_string();
+    if subject.is_empty() || subject.chars().any(char::is_control) {
+        return Err(RenderError::Subject { kind, shop_id: shop.shop_id.clone() });
+    }
+    if !is_mail_address(&shop.mail_from) {
+        return Err(RenderError::Sender { shop_id: shop.shop_id.clone() });
+    }
+    let to = if kind.to_buyer() {
+        let email = order.buyer.email.as_deref().unwrap_or("").trim();
+        if !is_mail_address(email) {
+            return Err(RenderError::Recipient { kind, who: "buyer" });
+        }
+        vec![email.to_string()]
+    } else {
+        let staff: Vec<String> = shop.staff_to.iter().map(|s| s.trim().to_string()).collect();
+        if staff.is_empty() || !staff.iter().all(|s| is_mail_address(s)) {
+            return Err(RenderError::Recipient { kind, who: "staff" });
+        }
+        staff
+    };
+    Ok(OutgoingMail {
+        from: shop.mail_from.clone(),
+        to,
+        subject,
+        text: normalise_newlines(&text),
+        tags: vec![("kind", kind.as_str().to_string()), ("marketplace", order.marketplace.as_str().to_string())],
+    })
+}
+
+fn context(shop: &ShopSettings, stored: &StoredOrder) -> Value {
+    let order = &stored.order;
+    let parcels: Vec<Value> = order
+        .tracking
+        .iter()
+        .map(|t| {
+            minijinja::context! {
+                carrier => t.carrier,
+                carrier_name => carrier_name(t.carrier),
+                number => t.number.clone(),
+                url => carrier::tracking_url(t.carrier, &t.number),
+            }
+        })
+        .collect();
+    let staff_reason = match &stored.staff {
+        StaffDecision::Held { reason, .. } => Some(reason.clone()),
+        _ => None,
+    };
+    let ship_to = order.destinations().next().unwrap_or(&order.ship_to);
+    minijinja::context! {
+        shop => minijinja::context! { name => shop.shop_name.clone(), signature => shop.signature.clone() },
+        order => Value::from_serialize(order),
+        ship_to => Value::from_serialize(ship_to),
+        marketplace_name => marketplace_name(order.marketplace),
+        ordered_at => order.ordered_at.format("%Y年%m月%d日 %H:%M").to_string(),
+        parcels => parcels,
+        findings => Value::from_serialize(&stored.findings),
+        staff_reason => staff_reason,
+    }
+}
+
+/// `1980` → `1,980円`.
+fn yen(v: i64) -> String {
+    let digits = v.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + 5);
+    if v < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push('円');
+    out
+}
+
+/// minijinja's message with the template line, without the rendered values.
+fn describe(e: &minijinja::Error) -> String {
+    match (e.name(), e.line()) {
+        (Some(name), Some(line)) => format!("{} ({name} line {line})", e.kind()),
+        _ => e.kind().to_string(),
+    }
+}
+
+fn normalise_newlines(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}
+
+/// A plausible single mailbox: `local@domain.tld`, no spaces, controls or angle brackets. The
+/// mail service does the real check; this keeps header tricks and empty fields out.
+pub fn is_mail_address(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else { return false };
+    !local.is_empty()
+        && local.len() <= 64
+        && domain.len() <= 253
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && s.chars().all(|c| !c.is_control() && !c.is_whitespace() && !matches!(c, '<' | '>' | ',' | ';' | '"'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yen_groups_thousands() {
+        assert_eq!(yen(0), "0円");
+        assert_eq!(yen(980), "980円");
+        assert_eq!(yen(1980), "1,980円");
+        assert_eq!(yen(1234567), "1,234,567円");
+        assert_eq!(yen(-5000), "-5,000円");
+    }
+
+    #[test]
+    fn mail_addresses() {
+        assert!(is_mail_address("shop@example.jp"));
+        assert!(!is_mail_address("shop@example"));
+        assert!(!is_mail_address("a b@example.jp"));
+        assert!(!is_mail_address("x@example.jp\r\nBcc: y@example.jp"));
+        assert!(!is_mail_address(""));
+    }
+}

@@ -1,0 +1,325 @@
+//! In-memory adapters of every port, for use-case tests and one-process runs. Not durable.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Mutex;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::order::{Marketplace, Order, OrderStatus};
+use crate::rules::BlacklistEntry;
+
+use super::mail::{MailJob, MailKey, OutgoingMail};
+use super::ports::{
+    Claim, FeedPage, MailLedger, Mailer, OrderFeed, OrderStore, PortError, Quarantine, Queue, Rejected, Retryable,
+    SendError, ShopDirectory, WatermarkStore, Written,
+};
+use super::shop::ShopSettings;
+use super::stored::{OrderKey, StoredOrder, Watermark};
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panicking test thread must not hide the state from the others.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[derive(Debug, Clone)]
+enum LedgerEntry {
+    Claimed { until: DateTime<FixedOffset> },
+    Sent { message_id: String },
+}
+
+/// Orders, watermarks, shops, blacklists and the mail ledger in maps.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    orders: Mutex<BTreeMap<OrderKey, StoredOrder>>,
+    marks: Mutex<HashMap<(String, Marketplace), Watermark>>,
+    shops: Mutex<HashMap<String, ShopSettings>>,
+    blacklist: Mutex<BTreeMap<(String, String), BlacklistEntry>>,
+    ledger: Mutex<HashMap<MailKey, LedgerEntry>>,
+    next_id: Mutex<u64>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every stored order.
+    pub fn orders(&self) -> Vec<StoredOrder> {
+        lock(&self.orders).values().cloned().collect()
+    }
+
+    /// Ledger entries marked sent.
+    pub fn sent_count(&self) -> usize {
+        lock(&self.ledger).values().filter(|e| matches!(e, LedgerEntry::Sent { .. })).count()
+    }
+}
+
+impl OrderStore for MemoryStore {
+    async fn get(&self, key: &OrderKey) -> Result<Option<StoredOrder>, PortError> {
+        Ok(lock(&self.orders).get(key).cloned())
+    }
+
+    async fn put(&self, order: &StoredOrder, expected: Option<u64>) -> Result<Written, PortError> {
+        let mut orders = lock(&self.orders);
+        let key = order.key();
+        if orders.get(&key).map(|o| o.rev) != expected {
+            return Ok(Written::Conflict);
+        }
+        orders.insert(key, order.clone());
+        Ok(Written::Yes)
+    }
+
+    async fn bundle_mates(&self, shop_id: &str, bundle_key: &str) -> Result<Vec<OrderKey>, PortError> {
+        Ok(lock(&self.orders)
+            .values()
+            .filter(|o| o.order.shop_id == shop_id && o.bundle_key.as_deref() == Some(bundle_key))
+            .map(StoredOrder::key)
+            .collect())
+    }
+
+    async fn list_by_status(
+        &self,
+        shop_id: &str,
+        status: OrderStatus,
+        since: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+    ) -> Result<Vec<StoredOrder>, PortError> {
+        let mut out: Vec<StoredOrder> = lock(&self.orders)
+            .values()
+            .filter(|o| o.order.shop_id == shop_id && o.status == status)
+            .filter(|o| since.is_none_or(|s| o.order.ordered_at >= s) && until.is_none_or(|u| o.order.ordered_at < u))
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.order.ordered_at.cmp(&b.order.ordered_at).then_with(|| a.key().cmp(&b.key())));
+        Ok(out)
+    }
+}
+
+impl WatermarkStore for MemoryStore {
+    async fn get_watermark(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<Watermark>, PortError> {
+        Ok(lock(&self.marks).get(&(shop_id.to_string(), marketplace)).cloned())
+    }
+
+    async fn put_watermark(&self, mark: &Watermark, expected: Option<u64>) -> Result<Written, PortError> {
+        let mut marks = lock(&self.marks);
+        let key = (mark.shop_id.clone(), mark.marketplace);
+        if marks.get(&key).map(|m| m.rev) != expected {
+            return Ok(Written::Conflict);
+        }
+        marks.insert(key, mark.clone());
+        Ok(Written::Yes)
+    }
+}
+
+impl ShopDirectory for MemoryStore {
+    async fn shop(&self, shop_id: &str) -> Result<Option<ShopSettings>, PortError> {
+        Ok(lock(&self.shops).get(shop_id).cloned())
+    }
+
+    async fn put_shop(&self, settings: &ShopSettings) -> Result<(), PortError> {
+        lock(&self.shops).insert(settings.shop_id.clone(), settings.clone());
+        Ok(())
+    }
+
+    async fn blacklist(&self, shop_id: &str) -> Result<Vec<(String, BlacklistEntry)>, PortError> {
+        Ok(lock(&self.blacklist)
+            .iter()
+            .filter(|((s, _), _)| s == shop_id)
+            .map(|((_, id), e)| (id.clone(), e.clone()))
+            .collect())
+    }
+
+    async fn add_blacklisted(&self, shop_id: &str, entry: &BlacklistEntry) -> Result<String, PortError> {
+        let id = {
+            let mut n = lock(&self.next_id);
+            *n += 1;
+            format!("bl{:06}", *n)
+        };
+        lock(&self.blacklist).insert((shop_id.to_string(), id.clone()), entry.clone());
+        Ok(id)
+    }
+
+    async fn remove_blacklisted(&self, shop_id: &str, id: &str) -> Result<bool, PortError> {
+        Ok(lock(&self.blacklist).remove(&(shop_id.to_string(), id.to_string())).is_some())
+    }
+}
+
+impl MailLedger for MemoryStore {
+    async fn claim(
+        &self,
+        key: &MailKey,
+        now: DateTime<FixedOffset>,
+        lease_until: DateTime<FixedOffset>,
+    ) -> Result<Claim, PortError> {
+        let mut ledger = lock(&self.ledger);
+        match ledger.get(key) {
+            Some(LedgerEntry::Sent { message_id }) => Ok(Claim::AlreadySent(message_id.clone())),
+            Some(LedgerEntry::Claimed { until }) if *until > now => Ok(Claim::Busy),
+            _ => {
+                ledger.insert(key.clone(), LedgerEntry::Claimed { until: lease_until });
+                Ok(Claim::Claimed)
+            }
+        }
+    }
+
+    async fn mark_sent(
+        &self,
+        key: &MailKey,
+        message_id: &str,
+        _sent_at: DateTime<FixedOffset>,
+    ) -> Result<(), PortError> {
+        lock(&self.ledger).insert(key.clone(), LedgerEntry::Sent { message_id: message_id.to_string() });
+        Ok(())
+    }
+
+    async fn release(&self, key: &MailKey) -> Result<(), PortError> {
+        let mut ledger = lock(&self.ledger);
+        if matches!(ledger.get(key), Some(LedgerEntry::Claimed { .. })) {
+            ledger.remove(key);
+        }
+        Ok(())
+    }
+}
+
+/// A FIFO queue in memory.
+#[derive(Debug)]
+pub struct MemoryQueue<T> {
+    messages: Mutex<VecDeque<T>>,
+}
+
+impl<T> Default for MemoryQueue<T> {
+    fn default() -> Self {
+        MemoryQueue { messages: Mutex::new(VecDeque::new()) }
+    }
+}
+
+impl<T: Clone> MemoryQueue<T> {
+    /// An empty queue.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Takes every message queued so far.
+    pub fn drain(&self) -> Vec<T> {
+        lock(&self.messages).drain(..).collect()
+    }
+
+    /// Messages waiting.
+    pub fn len(&self) -> usize {
+        lock(&self.messages).len()
+    }
+
+    /// Whether none wait.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl<T: Clone + Send + Sync> Queue<T> for MemoryQueue<T> {
+    async fn send_all(&self, messages: &[T]) -> Result<(), PortError> {
+        lock(&self.messages).extend(messages.iter().cloned());
+        Ok(())
+    }
+}
+
+impl Quarantine for MemoryQueue<Rejected> {
+    async fn quarantine(&self, rejected: &[Rejected]) -> Result<(), PortError> {
+        self.send_all(rejected).await
+    }
+}
+
+/// A mail service that keeps what it is given.
+#[derive(Debug, Default)]
+pub struct MemoryMailer {
+    sent: Mutex<Vec<(String, OutgoingMail)>>,
+}
+
+impl MemoryMailer {
+    /// No mail yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every mail sent, with its message id.
+    pub fn sent(&self) -> Vec<(String, OutgoingMail)> {
+        lock(&self.sent).clone()
+    }
+}
+
+impl Mailer for MemoryMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
+        let mut sent = lock(&self.sent);
+        let id = format!("mem-{:08}", sent.len() + 1);
+        sent.push((id.clone(), mail.clone()));
+        Ok(id)
+    }
+}
+
+/// A feed serving fixed orders, one page per `page_size` orders, filtered by `source_updated_at`.
+#[derive(Debug)]
+pub struct MemoryFeed {
+    marketplace: Marketplace,
+    orders: Mutex<Vec<Order>>,
+    page_size: usize,
+}
+
+/// The memory feed never fails.
+#[derive(Debug, thiserror::Error)]
+#[error("memory feed: {0}")]
+pub struct MemoryFeedError(String);
+
+impl Retryable for MemoryFeedError {
+    fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+impl MemoryFeed {
+    /// A feed of `marketplace` serving `page_size` orders a page.
+    pub fn new(marketplace: Marketplace, page_size: usize) -> Self {
+        MemoryFeed { marketplace, orders: Mutex::new(Vec::new()), page_size: page_size.max(1) }
+    }
+
+    /// Adds or replaces (same order id) an order.
+    pub fn upsert(&self, order: Order) {
+        let mut orders = lock(&self.orders);
+        orders.retain(|o| o.order_id != order.order_id);
+        orders.push(order);
+    }
+}
+
+impl OrderFeed for MemoryFeed {
+    type Error = MemoryFeedError;
+
+    fn marketplace(&self) -> Marketplace {
+        self.marketplace
+    }
+
+    async fn changed_orders(
+        &self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+        cursor: Option<&str>,
+    ) -> Result<FeedPage, MemoryFeedError> {
+        let start: usize = match cursor {
+            None => 0,
+            Some(c) => c.parse().map_err(|_| MemoryFeedError(format!("bad cursor {c:?}")))?,
+        };
+        let mut hits: Vec<Order> = lock(&self.orders)
+            .iter()
+            .filter(|o| o.source_updated_at >= from && o.source_updated_at < to)
+            .cloned()
+            .collect();
+        hits.sort_by(|a, b| a.source_updated_at.cmp(&b.source_updated_at).then_with(|| a.order_id.cmp(&b.order_id)));
+        let end = (start + self.page_size).min(hits.len());
+        let orders = hits.get(start..end).map(<[Order]>::to_vec).unwrap_or_default();
+        let next = (end < hits.len()).then(|| end.to_string());
+        Ok(FeedPage { orders, rejected: Vec::new(), next })
+    }
+}
+
+/// Order jobs and mail jobs are what the memory queues carry.
+pub type MemoryOrderQueue = MemoryQueue<Order>;
+/// See [`MemoryOrderQueue`].
+pub type MemoryMailQueue = MemoryQueue<MailJob>;

@@ -1,0 +1,25 @@
+//! The order pipeline without I/O: port traits, the stored records, mail rendering, and the
+//! three use cases the Lambdas (and the local demo) run — pull, process, notify — plus the staff
+//! actions. Adapters live in `ichigen-aws` and `ichigen-local`.
+
+pub mod mail;
+pub mod memory;
+pub mod notify;
+pub mod ports;
+pub mod process;
+pub mod pull;
+pub mod shop;
+pub mod staff;
+pub mod stored;
+
+pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
+pub use notify::{Notified, Notifier, NotifyError};
+pub use ports::{
+    BoxError, Claim, FeedPage, MailLedger, MailQueue, Mailer, OrderFeed, OrderQueue, OrderStore, PortError, Quarantine,
+    Queue, Rejected, Retryable, SendError, ShopDirectory, WatermarkStore, Written,
+};
+pub use process::{Change, ProcessError, ProcessSettings, Processed, Processor};
+pub use pull::{PullError, PullReport, PullSettings, Puller};
+pub use shop::{MailTemplate, ShopSettings};
+pub use staff::StaffError;
+pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

@@ -1,0 +1,126 @@
+//! The notifier's use case: one mail job → at most one mail, ever.
+
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
+
+use crate::order::OrderStatus;
+
+use super::mail::{MailJob, MailKind, RenderError, render};
+use super::ports::{Claim, MailLedger, Mailer, OrderStore, PortError, SendError, ShopDirectory};
+use super::process::buyer_mail_allowed;
+
+/// What the notifier did with a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notified {
+    /// Sent now, with the mail service's message id.
+    Sent(String),
+    /// The ledger says it went out before (a redelivered job).
+    AlreadySent(String),
+    /// Nothing to send any more; why, for the log.
+    Skipped(&'static str),
+}
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The order's shop has no settings.
+    #[error("shop {0} is not configured")]
+    UnknownShop(String),
+    /// The template or an address is wrong: this mail cannot be made. Permanent.
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    /// The mail service refused or failed.
+    #[error(transparent)]
+    Send(#[from] SendError),
+    /// Another notifier is sending this mail right now.
+    #[error("{kind} mail of order {order} is being sent by another worker")]
+    Busy {
+        /// Which mail.
+        kind: MailKind,
+        /// Which order.
+        order: String,
+    },
+    /// The store or ledger failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+impl NotifyError {
+    /// Whether the job may succeed when delivered again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            NotifyError::UnknownShop(_) => true,
+            NotifyError::Render(_) => false,
+            NotifyError::Send(SendError::Refused(_)) => false,
+            NotifyError::Send(SendError::Unavailable(_)) => true,
+            NotifyError::Busy { .. } => true,
+            NotifyError::Port(e) => e.retryable,
+        }
+    }
+}
+
+/// The notifier: store, shop directory, ledger and mail service.
+pub struct Notifier<S, D, L, M> {
+    store: S,
+    shops: D,
+    ledger: L,
+    mailer: M,
+    lease: Duration,
+}
+
+impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L, M> {
+    /// A notifier over these adapters; `lease` is how long a claim blocks other senders (longer
+    /// than a send takes, shorter than the queue's visibility timeout).
+    pub fn new(store: S, shops: D, ledger: L, mailer: M, lease: Duration) -> Self {
+        Notifier { store, shops, ledger, mailer, lease }
+    }
+
+    /// Handles one job at `now`.
+    pub async fn notify(&self, job: &MailJob, now: DateTime<FixedOffset>) -> Result<Notified, NotifyError> {
+        let shop = self
+            .shops
+            .shop(&job.order.shop_id)
+            .await?
+            .ok_or_else(|| NotifyError::UnknownShop(job.order.shop_id.clone()))?;
+        let Some(stored) = self.store.get(&job.order).await? else {
+            return Ok(Notified::Skipped("order no longer stored"));
+        };
+        let order = &stored.order;
+        if job.kind.to_buyer() && !buyer_mail_allowed(order) {
+            return Ok(Notified::Skipped("no buyer mails for Amazon or AFN orders"));
+        }
+        let skip = match job.kind {
+            MailKind::ThankYou if stored.status == OrderStatus::Cancelled => Some("cancelled"),
+            MailKind::ThankYou if stored.is_held() => Some("held since the job was queued"),
+            MailKind::Shipping if order.tracking.is_empty() => Some("no tracking number"),
+            MailKind::StaffAlert if !stored.is_held() => Some("released before the alert went out"),
+            _ => None,
+        };
+        if let Some(why) = skip {
+            return Ok(Notified::Skipped(why));
+        }
+        // Render before claiming: a broken template must not leave a claim behind.
+        let mail = render(job.kind, &shop, &stored)?;
+        let lease_until = now + TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
+        match self.ledger.claim(job, now, lease_until).await? {
+            Claim::AlreadySent(id) => return Ok(Notified::AlreadySent(id)),
+            Claim::Busy => {
+                return Err(NotifyError::Busy { kind: job.kind, order: job.order.to_string() });
+            }
+            Claim::Claimed => {}
+        }
+        match self.mailer.send(&mail).await {
+            Ok(message_id) => {
+                // If this mark fails, the claim's lease runs out and a retry sends again: the one
+                // window for a duplicate (DESIGN "Guarantees").
+                self.ledger.mark_sent(job, &message_id, now).await?;
+                Ok(Notified::Sent(message_id))
+            }
+            Err(e) => {
+                self.ledger.release(job).await?;
+                Err(NotifyError::Send(e))
+            }
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! The ports the use cases drive: small traits, one per outside thing. Adapters live in
+//! `ichigen-aws` (DynamoDB, SQS, SESv2, Secrets Manager) and `ichigen-local`; [`super::memory`]
+//! holds in-memory ones for tests.
+
+use std::future::Future;
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::order::{Marketplace, Order};
+use crate::rules::BlacklistEntry;
+
+use super::mail::{MailJob, MailKey, OutgoingMail};
+use super::shop::ShopSettings;
+use super::stored::{OrderKey, StoredOrder, Watermark};
+
+/// Any adapter error, boxed with its source chain kept.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a port call failed, and whether trying again later can succeed.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}: {source}")]
+pub struct PortError {
+    /// What was being done (`dynamodb PutItem orders`, `sqs SendMessageBatch mail` ...).
+    pub operation: &'static str,
+    /// True for throttling, timeouts, 5xx: the same call may succeed later.
+    pub retryable: bool,
+    /// The adapter's error.
+    #[source]
+    pub source: BoxError,
+}
+
+impl PortError {
+    /// A failure that may pass on a later try.
+    pub fn retryable(operation: &'static str, source: impl Into<BoxError>) -> PortError {
+        PortError { operation, retryable: true, source: source.into() }
+    }
+
+    /// A failure that will not pass by trying again.
+    pub fn permanent(operation: &'static str, source: impl Into<BoxError>) -> PortError {
+        PortError { operation, retryable: false, source: source.into() }
+    }
+}
+
+/// Outcome of a conditional write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The write happened.
+    Yes,
+    /// Someone else wrote first (the revision moved): read again and decide again.
+    Conflict,
+}
+
+/// Where orders, their check results and staff decisions are kept.
+pub trait OrderStore: Send + Sync {
+    /// The stored order, if any.
+    fn get(&self, key: &OrderKey) -> impl Future<Output = Result<Option<StoredOrder>, PortError>> + Send;
+
+    /// Writes `order` if the stored revision is still `expected` (`None`: nothing stored yet).
+    /// The written record carries `expected + 1` (or 1) as its revision.
+    fn put(
+        &self,
+        order: &StoredOrder,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<Written, PortError>> + Send;
+
+    /// Keys of the shop's open orders filed under `bundle_key` (see [`StoredOrder::bundle_key`]).
+    fn bundle_mates(
+        &self,
+        shop_id: &str,
+        bundle_key: &str,
+    ) -> impl Future<Output = Result<Vec<OrderKey>, PortError>> + Send;
+
+    /// The shop's orders in `status`, oldest order first, ordered in `[since, until)`.
+    fn list_by_status(
+        &self,
+        shop_id: &str,
+        status: crate::order::OrderStatus,
+        since: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+    ) -> impl Future<Output = Result<Vec<StoredOrder>, PortError>> + Send;
+}
+
+/// Where each shop × marketplace pull keeps its place.
+pub trait WatermarkStore: Send + Sync {
+    /// The stored watermark, if the pair was ever pulled.
+    fn get_watermark(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> impl Future<Output = Result<Option<Watermark>, PortError>> + Send;
+
+    /// Writes `mark` if the stored revision is still `expected` (`None`: nothing stored yet).
+    fn put_watermark(
+        &self,
+        mark: &Watermark,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<Written, PortError>> + Send;
+}
+
+/// Shop settings and the shop's blacklist.
+pub trait ShopDirectory: Send + Sync {
+    /// The shop's settings; `None` for an unknown shop.
+    fn shop(&self, shop_id: &str) -> impl Future<Output = Result<Option<ShopSettings>, PortError>> + Send;
+
+    /// Stores the shop's settings.
+    fn put_shop(&self, settings: &ShopSettings) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The shop's blacklist entries with their ids.
+    fn blacklist(&self, shop_id: &str)
+    -> impl Future<Output = Result<Vec<(String, BlacklistEntry)>, PortError>> + Send;
+
+    /// Adds an entry; returns its id.
+    fn add_blacklisted(
+        &self,
+        shop_id: &str,
+        entry: &BlacklistEntry,
+    ) -> impl Future<Output = Result<String, PortError>> + Send;
+
+    /// Removes an entry; false when there was none with that id.
+    fn remove_blacklisted(&self, shop_id: &str, id: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
+}
+
+/// What a claim on a mail ledger entry found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The entry is ours until the lease ends: send, then mark it sent.
+    Claimed,
+    /// Already sent (with this message id): do nothing.
+    AlreadySent(String),
+    /// Another sender holds an unexpired lease: try again later.
+    Busy,
+}
+
+/// One entry per (order, mail kind): the guarantee that a mail goes out once.
+pub trait MailLedger: Send + Sync {
+    /// Claims the entry if it is free, or if an earlier claim's lease ended before `now`.
+    fn claim(
+        &self,
+        key: &MailKey,
+        now: DateTime<FixedOffset>,
+        lease_until: DateTime<FixedOffset>,
+    ) -> impl Future<Output = Result<Claim, PortError>> + Send;
+
+    /// Marks a claimed entry sent.
+    fn mark_sent(
+        &self,
+        key: &MailKey,
+        message_id: &str,
+        sent_at: DateTime<FixedOffset>,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Gives a claim back after a failed send, so a retry may claim it at once.
+    fn release(&self, key: &MailKey) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// A queue of messages of one type (orders, mail jobs).
+pub trait Queue<T>: Send + Sync {
+    /// Sends every message, in batches as the queue allows. All or error: on error, some may
+    /// have been sent (consumers are idempotent).
+    fn send_all(&self, messages: &[T]) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// The orders queue: canonical orders from pullers to the processor.
+pub trait OrderQueue: Queue<Order> {}
+impl<Q: Queue<Order>> OrderQueue for Q {}
+
+/// The mail queue: mail jobs from the processor (and staff actions) to the notifier.
+pub trait MailQueue: Queue<MailJob> {}
+impl<Q: Queue<MailJob>> MailQueue for Q {}
+
+/// Why a mail was not sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// The mail itself is unsendable (address refused, sender not verified, content rejected).
+    #[error("mail refused: {0}")]
+    Refused(#[source] BoxError),
+    /// The mail service failed for now (throttling, timeouts, 5xx).
+    #[error("mail service unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+}
+
+/// Sends one mail; returns the service's message id.
+pub trait Mailer: Send + Sync {
+    /// Sends `mail`.
+    fn send(&self, mail: &OutgoingMail) -> impl Future<Output = Result<String, SendError>> + Send;
+}
+
+/// Whether a failure may pass on a later try.
+pub trait Retryable {
+    /// True when the same call may succeed later.
+    fn is_retryable(&self) -> bool;
+}
+
+/// A page of changed orders from a marketplace, as the puller sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FeedPage {
+    /// Orders of this page, mapped and validated.
+    pub orders: Vec<Order>,
+    /// Orders of this page that could not be read: quarantined, never silently dropped.
+    pub rejected: Vec<Rejected>,
+    /// Opaque resume point; `None` when the window is done.
+    pub next: Option<String>,
+}
+
+/// One order a marketplace sent that could not be mapped or validated.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Rejected {
+    /// Which shop.
+    pub shop_id: String,
+    /// Which marketplace.
+    pub marketplace: Marketplace,
+    /// The marketplace's order id, when it could be read.
+    pub order_id: Option<String>,
+    /// Why (field names and codes, never personal data).
+    pub reason: String,
+}
+
+/// A marketplace's changed orders, window by window and page by page.
+pub trait OrderFeed: Send + Sync {
+    /// The client's error.
+    type Error: std::error::Error + Retryable + Send + Sync + 'static;
+
+    /// Which marketplace.
+    fn marketplace(&self) -> Marketplace;
+
+    /// The page at `cursor` (`None`: the first) of orders changed in `[from, to)`.
+    fn changed_orders(
+        &self,
+        from: DateTime<FixedOffset>,
+        to: DateTime<FixedOffset>,
+        cursor: Option<&str>,
+    ) -> impl Future<Output = Result<FeedPage, Self::Error>> + Send;
+}
+
+/// Where quarantined input goes: kept for a person, with the reason.
+pub trait Quarantine: Send + Sync {
+    /// Keeps `rejected`.
+    fn quarantine(&self, rejected: &[Rejected]) -> impl Future<Output = Result<(), PortError>> + Send;
+}

@@ -1,0 +1,322 @@
+//! The processor's use case: apply one incoming order to the store, check it when it is new or
+//! its address or items changed, hold it when a finding says so, and queue the mails its change
+//! calls for.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Duration, FixedOffset};
+
+use crate::checks::{BundleIndex, CheckEngine};
+use crate::finding::{FindingCode, Severity};
+use crate::order::{Marketplace, Order, OrderStatus};
+use crate::rules::{Rules, RulesError};
+use crate::validate::OrderError;
+
+use super::mail::{MailJob, MailKind};
+use super::ports::{MailQueue, OrderStore, PortError, ShopDirectory, Written};
+use super::stored::{OrderKey, StaffDecision, StoredOrder, check_fingerprint, content_fingerprint, hashed};
+
+/// How often a conditional write is retried after losing a race before the message is retried.
+const WRITE_ATTEMPTS: usize = 4;
+
+/// How long compiled shop rules are reused before the shop's settings are read again.
+const RULES_TTL_SECONDS: i64 = 60;
+
+/// What the processor did with one order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Processed {
+    /// The order.
+    pub key: OrderKey,
+    /// What kind of change it was.
+    pub change: Change,
+    /// Effective status after it.
+    pub status: OrderStatus,
+    /// Codes of the findings that hold it (empty unless held by a finding).
+    pub hold_codes: Vec<FindingCode>,
+    /// Mails put on the mail queue.
+    pub mails: Vec<MailKind>,
+}
+
+/// How an incoming order related to the stored one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Not stored before.
+    New,
+    /// Newer than the stored one; address or items changed, so it was checked again.
+    Rechecked,
+    /// Newer than the stored one; the check results carried over.
+    Updated,
+    /// The same order again (SQS redelivery, look-back overlap): nothing changed.
+    Unchanged,
+    /// Older than the stored one (delivered out of order): ignored.
+    Stale,
+}
+
+impl Change {
+    /// The wire name, for logs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::Rechecked => "rechecked",
+            Change::Updated => "updated",
+            Change::Unchanged => "unchanged",
+            Change::Stale => "stale",
+        }
+    }
+}
+
+/// Why an order could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The order breaks the canonical contract. Permanent: retrying gives the same answer.
+    #[error("order {key} is invalid: {source}")]
+    Invalid {
+        /// Which order.
+        key: OrderKey,
+        /// The first broken field.
+        #[source]
+        source: OrderError,
+    },
+    /// The order's shop has no settings.
+    #[error("shop {0} is not configured")]
+    UnknownShop(String),
+    /// The shop's rules do not parse.
+    #[error("shop {shop_id} rules: {source}")]
+    Rules {
+        /// Which shop.
+        shop_id: String,
+        /// The parse error.
+        #[source]
+        source: RulesError,
+    },
+    /// A store or queue call failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+    /// Other writers kept winning the conditional write.
+    #[error("order {0}: the stored order kept changing under the write")]
+    Contended(OrderKey),
+}
+
+impl ProcessError {
+    /// Whether the message may succeed when delivered again.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ProcessError::Invalid { .. } => false,
+            // A shop may be configured after its first orders arrive: let SQS retry until the DLQ.
+            ProcessError::UnknownShop(_) | ProcessError::Rules { .. } => true,
+            ProcessError::Port(e) => e.retryable,
+            ProcessError::Contended(_) => true,
+        }
+    }
+}
+
+/// Processor settings.
+#[derive(Debug, Clone, Copy)]
+pub struct ProcessSettings {
+    /// Days after the order date the store keeps an order (personal data retention); `None`: forever.
+    pub retention_days: Option<u32>,
+}
+
+impl Default for ProcessSettings {
+    fn default() -> Self {
+        // 2 years: returns, warranty and tax questions, then the buyer's data goes.
+        ProcessSettings { retention_days: Some(730) }
+    }
+}
+
+struct CachedEngine {
+    engine: Arc<CheckEngine>,
+    loaded_at: DateTime<FixedOffset>,
+}
+
+/// The processor: store, shop directory and mail queue, and the shops' compiled rules.
+pub struct Processor<S, D, Q> {
+    store: S,
+    shops: D,
+    mails: Q,
+    settings: ProcessSettings,
+    engines: Mutex<HashMap<String, CachedEngine>>,
+}
+
+impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
+    /// A processor over these adapters.
+    pub fn new(store: S, shops: D, mails: Q, settings: ProcessSettings) -> Self {
+        Processor { store, shops, mails, settings, engines: Mutex::new(HashMap::new()) }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Applies one incoming order at `now`.
+    pub async fn process(&self, order: Order, now: DateTime<FixedOffset>) -> Result<Processed, ProcessError> {
+        let key = OrderKey::of(&order);
+        order.validate().map_err(|source| ProcessError::Invalid { key: key.clone(), source })?;
+        let engine = self.engine(&order.shop_id, now).await?;
+        let content_fp = content_fingerprint(&order);
+        let check_fp = check_fingerprint(&order);
+        let raw_bundle_key = engine.bundle_key(&order);
+
+        for _ in 0..WRITE_ATTEMPTS {
+            let prev = self.store.get(&key).await?;
+            if let Some(p) = &prev {
+                let change = if order.source_updated_at < p.order.source_updated_at {
+                    Some(Change::Stale)
+                } else if order.source_updated_at == p.order.source_updated_at && content_fp == p.content_fp {
+                    Some(Change::Unchanged)
+                } else {
+                    None
+                };
+                if let Some(change) = change {
+                    // A crash after the write but before the mail queue left mails due: send them now.
+                    let mails = flush_mails(&self.store, &self.mails, p).await?;
+                    return Ok(Processed { key, change, status: p.status, hold_codes: Vec::new(), mails });
+                }
+            }
+            let needs_check = prev.as_ref().is_none_or(|p| p.check_fp != check_fp);
+            let (findings, change) = match &prev {
+                Some(p) if !needs_check => (p.findings.clone(), Change::Updated),
+                _ => {
+                    let mut index = BundleIndex::empty();
+                    if let Some(raw) = &raw_bundle_key {
+                        for mate in self.store.bundle_mates(&order.shop_id, &hashed(raw)).await? {
+                            if mate != key {
+                                index.insert(raw.clone(), mate.marketplace, mate.order_id);
+                            }
+                        }
+                    }
+                    let outcome = engine.check(&order, &index);
+                    (outcome.findings, if prev.is_some() { Change::Rechecked } else { Change::New })
+                }
+            };
+            let staff = match prev.as_ref().map(|p| &p.staff) {
+                // Staff released it for what it was; a changed address or item list needs a new look.
+                Some(StaffDecision::Released { .. }) if needs_check => StaffDecision::None,
+                Some(s) => s.clone(),
+                None => StaffDecision::None,
+            };
+            let mut next = StoredOrder {
+                status: OrderStatus::New,
+                findings,
+                staff,
+                mails_due: prev.as_ref().map(|p| p.mails_due.clone()).unwrap_or_default(),
+                content_fp: content_fp.clone(),
+                check_fp: check_fp.clone(),
+                bundle_key: None,
+                rev: prev.as_ref().map_or(1, |p| p.rev + 1),
+                stored_at: now,
+                expires_at: self
+                    .settings
+                    .retention_days
+                    .map(|d| (order.ordered_at + Duration::days(i64::from(d))).timestamp()),
+                order: order.clone(),
+            };
+            next.status = effective_status(&next);
+            next.bundle_key = (next.status.is_open()).then_some(raw_bundle_key.as_deref().map(hashed)).flatten();
+            let new_mails = mails_for_change(prev.as_ref(), &next);
+            for m in &new_mails {
+                if !next.mails_due.contains(m) {
+                    next.mails_due.push(*m);
+                }
+            }
+            match self.store.put(&next, prev.as_ref().map(|p| p.rev)).await? {
+                Written::Conflict => continue,
+                Written::Yes => {
+                    let mails = flush_mails(&self.store, &self.mails, &next).await?;
+                    let hold_codes = if next.status == OrderStatus::OnHold && next.staff == StaffDecision::None {
+                        next.findings.iter().filter(|f| f.severity == Severity::Hold).map(|f| f.code).collect()
+                    } else {
+                        Vec::new()
+                    };
+                    return Ok(Processed { key, change, status: next.status, hold_codes, mails });
+                }
+            }
+        }
+        Err(ProcessError::Contended(key))
+    }
+
+    /// The shop's compiled rules with its blacklist, reused for a minute.
+    async fn engine(&self, shop_id: &str, now: DateTime<FixedOffset>) -> Result<Arc<CheckEngine>, ProcessError> {
+        if let Some(c) = self.engines.lock().unwrap_or_else(|p| p.into_inner()).get(shop_id)
+            && (now - c.loaded_at).num_seconds() < RULES_TTL_SECONDS
+        {
+            return Ok(c.engine.clone());
+        }
+        let shop = self.shops.shop(shop_id).await?.ok_or_else(|| ProcessError::UnknownShop(shop_id.to_string()))?;
+        let mut rules = if shop.rules_toml.trim().is_empty() {
+            Rules::default()
+        } else {
+            Rules::from_toml(&shop.rules_toml)
+                .map_err(|source| ProcessError::Rules { shop_id: shop_id.to_string(), source })?
+        };
+        rules.blacklist.extend(self.shops.blacklist(shop_id).await?.into_iter().map(|(_, e)| e));
+        let engine = Arc::new(CheckEngine::new(rules));
+        self.engines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(shop_id.to_string(), CachedEngine { engine: engine.clone(), loaded_at: now });
+        Ok(engine)
+    }
+}
+
+/// `on_hold` while the order is open and a hold finding (not released by staff) or a staff hold
+/// keeps it; the marketplace's status otherwise.
+pub(crate) fn effective_status(s: &StoredOrder) -> OrderStatus {
+    let base = s.order.status;
+    let by_findings =
+        !matches!(s.staff, StaffDecision::Released { .. }) && s.findings.iter().any(|f| f.severity == Severity::Hold);
+    let by_staff = matches!(s.staff, StaffDecision::Held { .. });
+    if base.is_open() && (by_findings || by_staff) { OrderStatus::OnHold } else { base }
+}
+
+/// Whether buyer mails may go out for this order at all: Amazon forbids them, and AFN orders
+/// are Amazon's to ship.
+pub(crate) fn buyer_mail_allowed(order: &Order) -> bool {
+    order.marketplace != Marketplace::Amazon && !order.fulfilled_by_marketplace
+}
+
+/// The mails a change from `prev` to `next` calls for.
+///
+/// - thank-you: a new open order that is not held, or a held one that stops being held;
+/// - staff alert: an order that becomes held;
+/// - shipping: the first tracking number on an order we had stored without one (a first-seen
+///   order that already shipped is history from before ichigen: no mail);
+/// - nothing to buyers for Amazon or AFN orders, nothing for cancelled ones.
+pub(crate) fn mails_for_change(prev: Option<&StoredOrder>, next: &StoredOrder) -> Vec<MailKind> {
+    let mut out = Vec::new();
+    let was_held = prev.is_some_and(|p| p.status == OrderStatus::OnHold);
+    let buyer_ok = buyer_mail_allowed(&next.order) && next.status != OrderStatus::Cancelled;
+    if next.status == OrderStatus::OnHold && !was_held {
+        out.push(MailKind::StaffAlert);
+    }
+    let open_free = next.status.is_open() && next.status != OrderStatus::OnHold;
+    if buyer_ok && open_free && (prev.is_none() || was_held) {
+        out.push(MailKind::ThankYou);
+    }
+    if buyer_ok && prev.is_some_and(|p| p.order.tracking.is_empty()) && !next.order.tracking.is_empty() {
+        out.push(MailKind::Shipping);
+    }
+    out
+}
+
+/// Puts `stored`'s due mails on the mail queue, then clears them from the store. A lost race on
+/// the clear is fine: the winner carried the list over and sends it; the ledger stops doubles.
+pub(crate) async fn flush_mails<S: OrderStore, Q: MailQueue>(
+    store: &S,
+    mails: &Q,
+    stored: &StoredOrder,
+) -> Result<Vec<MailKind>, PortError> {
+    if stored.mails_due.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = stored.key();
+    let jobs: Vec<MailJob> = stored.mails_due.iter().map(|&kind| MailJob { order: key.clone(), kind }).collect();
+    mails.send_all(&jobs).await?;
+    let mut cleared = stored.clone();
+    cleared.mails_due.clear();
+    cleared.rev = stored.rev + 1;
+    store.put(&cleared, Some(stored.rev)).await?;
+    Ok(stored.mails_due.clone())
+}

@@ -1,0 +1,55 @@
+//! A shop's settings: who mails come from, who gets staff alerts, its rules and templates.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::mail::MailKind;
+
+/// Everything the pipeline needs to know about one shop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShopSettings {
+    /// The ichigen shop id (as in schedules and orders).
+    pub shop_id: String,
+    /// Shop name as buyers know it (used in mail subjects and signatures).
+    pub shop_name: String,
+    /// Sender address of buyer mails; must be a verified SES identity.
+    pub mail_from: String,
+    /// Where staff alerts go.
+    pub staff_to: Vec<String>,
+    /// Shop rules, as the TOML of `rules.example.toml` (empty: the defaults).
+    #[serde(default)]
+    pub rules_toml: String,
+    /// Per mail kind, a template replacing the Japanese default.
+    #[serde(default)]
+    pub templates: BTreeMap<MailKind, MailTemplate>,
+    /// Text appended to every buyer mail (address, phone, hours), as the shop writes it.
+    #[serde(default)]
+    pub signature: String,
+}
+
+/// A subject and body template (minijinja).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailTemplate {
+    /// One line.
+    pub subject: String,
+    /// Plain text.
+    pub body: String,
+}
+
+impl ShopSettings {
+    /// Settings with the default rules and templates.
+    pub fn new(shop_id: impl Into<String>, shop_name: impl Into<String>, mail_from: impl Into<String>) -> Self {
+        ShopSettings {
+            shop_id: shop_id.into(),
+            shop_name: shop_name.into(),
+            mail_from: mail_from.into(),
+            staff_to: Vec::new(),
+            rules_toml: String::new(),
+            templates: BTreeMap::new(),
+            signature: String::new(),
+        }
+    }
+}

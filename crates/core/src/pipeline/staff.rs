@@ -1,0 +1,89 @@
+//! Staff actions on a stored order: release a held order, hold one by hand.
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::order::OrderStatus;
+
+use super::mail::MailKind;
+use super::ports::{MailQueue, OrderStore, PortError, Written};
+use super::process::{buyer_mail_allowed, effective_status, flush_mails};
+use super::stored::{OrderKey, StaffDecision, StoredOrder};
+
+/// Why a staff action failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    /// No such order.
+    #[error("order {0} is not stored")]
+    NotFound(OrderKey),
+    /// The order is shipped or cancelled: nothing to hold or release.
+    #[error("order {key} is {status:?}: nothing to do")]
+    Closed {
+        /// Which order.
+        key: OrderKey,
+        /// Its status.
+        status: OrderStatus,
+    },
+    /// A store or queue call failed.
+    #[error(transparent)]
+    Port(#[from] PortError),
+    /// The order kept changing under the write.
+    #[error("order {0} kept changing; try again")]
+    Contended(OrderKey),
+}
+
+/// Releases a held order: hold findings stop holding it, and the buyer gets the thank-you mail
+/// that was held back. Releasing an order that is not held changes nothing.
+pub async fn release<S: OrderStore, Q: MailQueue>(
+    store: &S,
+    mails: &Q,
+    key: &OrderKey,
+    now: DateTime<FixedOffset>,
+) -> Result<StoredOrder, StaffError> {
+    decide(store, mails, key, now, |_| StaffDecision::Released { at: now }).await
+}
+
+/// Holds an order by hand, with staff's reason; no buyer mail goes out until it is released.
+pub async fn hold<S: OrderStore, Q: MailQueue>(
+    store: &S,
+    mails: &Q,
+    key: &OrderKey,
+    reason: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<StoredOrder, StaffError> {
+    decide(store, mails, key, now, |_| StaffDecision::Held { reason: reason.to_string(), at: now }).await
+}
+
+async fn decide<S: OrderStore, Q: MailQueue>(
+    store: &S,
+    mails: &Q,
+    key: &OrderKey,
+    now: DateTime<FixedOffset>,
+    decision: impl Fn(&StoredOrder) -> StaffDecision,
+) -> Result<StoredOrder, StaffError> {
+    for _ in 0..4 {
+        let prev = store.get(key).await?.ok_or_else(|| StaffError::NotFound(key.clone()))?;
+        if !prev.order.status.is_open() {
+            return Err(StaffError::Closed { key: key.clone(), status: prev.order.status });
+        }
+        let mut next = prev.clone();
+        next.staff = decision(&prev);
+        next.status = effective_status(&next);
+        next.rev = prev.rev + 1;
+        next.stored_at = now;
+        if prev.status == OrderStatus::OnHold
+            && next.status != OrderStatus::OnHold
+            && buyer_mail_allowed(&next.order)
+            && !next.mails_due.contains(&MailKind::ThankYou)
+        {
+            next.mails_due.push(MailKind::ThankYou);
+        }
+        match store.put(&next, Some(prev.rev)).await? {
+            Written::Conflict => continue,
+            Written::Yes => {
+                flush_mails(store, mails, &next).await?;
+                return Ok(next);
+            }
+        }
+    }
+    Err(StaffError::Contended(key.clone()))
+}
