@@ -238,6 +238,8 @@ fn context(shop: &ShopSettings, stored: &StoredOrder) -> Value {
         parcels => parcels,
         findings => Value::from_serialize(&stored.findings),
         staff_reason => staff_reason,
+        requested_date => order.delivery.requested_date.map(|d| d.format("%Y年%m月%d日").to_string()),
+        requested_time_slot => order.delivery.requested_time_slot.clone(),
     }
 }
 

@@ -1,0 +1,103 @@
+//! Every port, implemented for a shared reference to an implementation: one adapter value can
+//! then serve several use cases (a store is the order store, the directory and the ledger).
+
+use chrono::{DateTime, FixedOffset};
+
+use crate::order::{Marketplace, OrderStatus};
+use crate::rules::BlacklistEntry;
+
+use super::mail::{MailKey, OutgoingMail};
+use super::ports::{
+    Claim, MailLedger, Mailer, OrderStore, PortError, Quarantine, Queue, Rejected, SendError, ShopDirectory,
+    WatermarkStore, Written,
+};
+use super::shop::ShopSettings;
+use super::stored::{OrderKey, StoredOrder, Watermark};
+
+impl<T: OrderStore + ?Sized> OrderStore for &T {
+    async fn get(&self, key: &OrderKey) -> Result<Option<StoredOrder>, PortError> {
+        (**self).get(key).await
+    }
+    async fn put(&self, order: &StoredOrder, expected: Option<u64>) -> Result<Written, PortError> {
+        (**self).put(order, expected).await
+    }
+    async fn bundle_mates(&self, shop_id: &str, bundle_key: &str) -> Result<Vec<OrderKey>, PortError> {
+        (**self).bundle_mates(shop_id, bundle_key).await
+    }
+    async fn list_by_status(
+        &self,
+        shop_id: &str,
+        status: OrderStatus,
+        since: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+    ) -> Result<Vec<StoredOrder>, PortError> {
+        (**self).list_by_status(shop_id, status, since, until).await
+    }
+}
+
+impl<T: WatermarkStore + ?Sized> WatermarkStore for &T {
+    async fn get_watermark(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<Watermark>, PortError> {
+        (**self).get_watermark(shop_id, marketplace).await
+    }
+    async fn put_watermark(&self, mark: &Watermark, expected: Option<u64>) -> Result<Written, PortError> {
+        (**self).put_watermark(mark, expected).await
+    }
+}
+
+impl<T: ShopDirectory + ?Sized> ShopDirectory for &T {
+    async fn shop(&self, shop_id: &str) -> Result<Option<ShopSettings>, PortError> {
+        (**self).shop(shop_id).await
+    }
+    async fn put_shop(&self, settings: &ShopSettings) -> Result<(), PortError> {
+        (**self).put_shop(settings).await
+    }
+    async fn blacklist(&self, shop_id: &str) -> Result<Vec<(String, BlacklistEntry)>, PortError> {
+        (**self).blacklist(shop_id).await
+    }
+    async fn add_blacklisted(&self, shop_id: &str, entry: &BlacklistEntry) -> Result<String, PortError> {
+        (**self).add_blacklisted(shop_id, entry).await
+    }
+    async fn remove_blacklisted(&self, shop_id: &str, id: &str) -> Result<bool, PortError> {
+        (**self).remove_blacklisted(shop_id, id).await
+    }
+}
+
+impl<T: MailLedger + ?Sized> MailLedger for &T {
+    async fn claim(
+        &self,
+        key: &MailKey,
+        now: DateTime<FixedOffset>,
+        lease_until: DateTime<FixedOffset>,
+    ) -> Result<Claim, PortError> {
+        (**self).claim(key, now, lease_until).await
+    }
+    async fn mark_sent(
+        &self,
+        key: &MailKey,
+        message_id: &str,
+        sent_at: DateTime<FixedOffset>,
+    ) -> Result<(), PortError> {
+        (**self).mark_sent(key, message_id, sent_at).await
+    }
+    async fn release(&self, key: &MailKey) -> Result<(), PortError> {
+        (**self).release(key).await
+    }
+}
+
+impl<M: Sync, T: Queue<M> + ?Sized> Queue<M> for &T {
+    async fn send_all(&self, messages: &[M]) -> Result<(), PortError> {
+        (**self).send_all(messages).await
+    }
+}
+
+impl<T: Quarantine + ?Sized> Quarantine for &T {
+    async fn quarantine(&self, rejected: &[Rejected]) -> Result<(), PortError> {
+        (**self).quarantine(rejected).await
+    }
+}
+
+impl<T: Mailer + ?Sized> Mailer for &T {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
+        (**self).send(mail).await
+    }
+}

@@ -1,0 +1,516 @@
+//! The pull → process → notify use cases on the in-memory adapters: what a shop would notice
+//! (mails sent once, holds, Amazon silence, watermarks that never skip an order).
+
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
+use ichigen_core::pipeline::memory::{
+    MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryOrderQueue, MemoryQueue, MemoryStore,
+};
+use ichigen_core::pipeline::{
+    Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderStore, ProcessSettings, Processor,
+    PullSettings, Puller, Rejected, ShopDirectory, ShopSettings, WatermarkStore, staff,
+};
+use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
+use serde_json::json;
+
+fn t(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).expect("test time")
+}
+
+fn order(id: &str) -> Order {
+    serde_json::from_value(json!({
+        "schema_version": 1, "shop_id": "shop-1", "marketplace": "rakuten",
+        "order_id": id,
+        "ordered_at": "2026-11-27T10:00:00+09:00", "source_updated_at": "2026-11-27T10:05:00+09:00",
+        "status": "new", "source_status": "100",
+        "buyer": {"name": "佐藤 花子", "name_kana": "サトウ ハナコ", "email": "hanako@example.jp", "phone": "03-1234-5678"},
+        "ship_to": {"country": "JP", "postal_code": "1000001", "prefecture": "東京都", "city": "千代田区",
+                    "address1": "千代田1-1", "address2": "", "name": "佐藤 花子", "phone": "03-1234-5678"},
+        "items": [{"sku": "TSHIRT-M", "name": "Tシャツ", "quantity": 1, "unit_price": 2980}],
+        "payment_method": "credit_card", "source_payment_method": "1",
+        "delivery": {"method": "standard", "source_method": "宅配便"},
+        "totals": {"goods": 2980, "shipping": 600, "fee": 0, "discount": 0, "total": 3580}
+    }))
+    .expect("valid order")
+}
+
+fn blacklisted(id: &str) -> Order {
+    let mut o = order(id);
+    o.buyer.phone = Some("090-0000-0000".into());
+    o.ship_to.phone = Some("090-0000-0000".into());
+    o
+}
+
+fn shop() -> ShopSettings {
+    let mut s = ShopSettings::new("shop-1", "いちげん商店", "shop@example.jp");
+    s.staff_to = vec!["staff@example.jp".into()];
+    s.rules_toml = "[[blacklist]]\nname = \"佐藤 花子\"\nphone = \"090-0000-0000\"\nreason = \"受取拒否\"\n".into();
+    s
+}
+
+struct World {
+    store: MemoryStore,
+    mails: MemoryMailQueue,
+}
+
+impl World {
+    async fn new() -> World {
+        let store = MemoryStore::new();
+        store.put_shop(&shop()).await.expect("shop");
+        World { store, mails: MemoryQueue::new() }
+    }
+
+    fn processor(&self) -> Processor<&MemoryStore, &MemoryStore, &MemoryMailQueue> {
+        Processor::new(&self.store, &self.store, &self.mails, ProcessSettings::default())
+    }
+
+    fn kinds(&self) -> Vec<MailKind> {
+        self.mails.drain().into_iter().map(|j| j.kind).collect()
+    }
+}
+
+const NOW: &str = "2026-11-27T10:10:00+09:00";
+
+#[tokio::test]
+async fn new_clean_order_is_thanked_once_and_replays_change_nothing() {
+    let w = World::new().await;
+    let p = w.processor();
+    let done = p.process(order("A-1"), t(NOW)).await.expect("processed");
+    assert_eq!(done.change, Change::New);
+    assert_eq!(done.status, OrderStatus::New);
+    assert_eq!(w.kinds(), vec![MailKind::ThankYou]);
+
+    let again = p.process(order("A-1"), t(NOW)).await.expect("replayed");
+    assert_eq!(again.change, Change::Unchanged);
+    assert!(w.kinds().is_empty(), "a redelivered order queues no mail");
+
+    let mut older = order("A-1");
+    older.source_updated_at = t("2026-11-27T10:01:00+09:00");
+    older.status = OrderStatus::AwaitingPayment;
+    let stale = p.process(older, t(NOW)).await.expect("stale");
+    assert_eq!(stale.change, Change::Stale);
+    let stored = w.store.get(&OrderKey::of(&order("A-1"))).await.expect("get").expect("stored");
+    assert_eq!(stored.order.status, OrderStatus::New, "an older version never overwrites a newer one");
+    assert!(stored.mails_due.is_empty(), "mails are cleared once queued");
+    assert!(w.kinds().is_empty());
+}
+
+#[tokio::test]
+async fn held_order_alerts_staff_and_release_thanks_the_buyer() {
+    let w = World::new().await;
+    let p = w.processor();
+    let done = p.process(blacklisted("B-1"), t(NOW)).await.expect("processed");
+    assert_eq!(done.status, OrderStatus::OnHold);
+    assert_eq!(done.hold_codes, vec![ichigen_core::FindingCode::Blacklisted]);
+    assert_eq!(w.kinds(), vec![MailKind::StaffAlert]);
+
+    // The marketplace updates the order (payment done): still held, no second alert.
+    let mut paid = blacklisted("B-1");
+    paid.status = OrderStatus::ReadyToShip;
+    paid.source_updated_at = t("2026-11-27T11:00:00+09:00");
+    let upd = p.process(paid.clone(), t(NOW)).await.expect("update");
+    assert_eq!(upd.change, Change::Updated);
+    assert_eq!(upd.status, OrderStatus::OnHold);
+    assert!(w.kinds().is_empty());
+
+    let key = OrderKey::of(&paid);
+    let released = staff::release(&w.store, &w.mails, &key, t(NOW)).await.expect("release");
+    assert_eq!(released.status, OrderStatus::ReadyToShip);
+    assert_eq!(w.kinds(), vec![MailKind::ThankYou]);
+
+    // A later pull of the same order keeps the release.
+    let mut later = paid;
+    later.source_updated_at = t("2026-11-27T12:00:00+09:00");
+    let kept = p.process(later, t(NOW)).await.expect("later");
+    assert_eq!(kept.status, OrderStatus::ReadyToShip);
+    assert!(w.kinds().is_empty());
+}
+
+#[tokio::test]
+async fn changed_address_after_release_is_checked_again() {
+    let w = World::new().await;
+    let p = w.processor();
+    p.process(blacklisted("C-1"), t(NOW)).await.expect("processed");
+    staff::release(&w.store, &w.mails, &OrderKey::of(&order("C-1")), t(NOW)).await.expect("release");
+    w.kinds();
+    let mut moved = blacklisted("C-1");
+    moved.ship_to.address2 = "ハイツ101".into();
+    moved.source_updated_at = t("2026-11-27T12:00:00+09:00");
+    let done = p.process(moved, t(NOW)).await.expect("recheck");
+    assert_eq!(done.change, Change::Rechecked);
+    assert_eq!(done.status, OrderStatus::OnHold, "the release was for the old address");
+    assert_eq!(w.kinds(), vec![MailKind::StaffAlert]);
+}
+
+#[tokio::test]
+async fn amazon_orders_never_mail_buyers_but_held_ones_alert_staff() {
+    let w = World::new().await;
+    let p = w.processor();
+    let mut clean = order("250-0000000-0000001");
+    clean.marketplace = Marketplace::Amazon;
+    p.process(clean.clone(), t(NOW)).await.expect("amazon");
+    assert!(w.kinds().is_empty(), "no thank-you for Amazon");
+
+    let mut shipped = clean;
+    shipped.status = OrderStatus::Shipped;
+    shipped.source_updated_at = t("2026-11-28T09:00:00+09:00");
+    shipped.tracking = vec![Tracking { carrier: Carrier::Yamato, number: "123456789013".into(), shipped_at: None }];
+    p.process(shipped, t(NOW)).await.expect("amazon shipped");
+    assert!(w.kinds().is_empty(), "no shipping mail for Amazon");
+
+    let mut held = blacklisted("250-0000000-0000002");
+    held.marketplace = Marketplace::Amazon;
+    p.process(held, t(NOW)).await.expect("amazon held");
+    assert_eq!(w.kinds(), vec![MailKind::StaffAlert]);
+}
+
+#[tokio::test]
+async fn first_tracking_number_sends_one_shipping_mail() {
+    let w = World::new().await;
+    let p = w.processor();
+    p.process(order("D-1"), t(NOW)).await.expect("new");
+    w.kinds();
+    let mut shipped = order("D-1");
+    shipped.status = OrderStatus::Shipped;
+    shipped.source_updated_at = t("2026-11-28T09:00:00+09:00");
+    shipped.tracking = vec![Tracking { carrier: Carrier::Yamato, number: "123456789013".into(), shipped_at: None }];
+    p.process(shipped.clone(), t(NOW)).await.expect("shipped");
+    assert_eq!(w.kinds(), vec![MailKind::Shipping]);
+    let mut second_parcel = shipped;
+    second_parcel.source_updated_at = t("2026-11-28T10:00:00+09:00");
+    second_parcel.tracking.push(Tracking { carrier: Carrier::Yamato, number: "123456789024".into(), shipped_at: None });
+    p.process(second_parcel, t(NOW)).await.expect("second parcel");
+    assert!(w.kinds().is_empty(), "one shipping mail per order");
+
+    // Seen for the first time already shipped: history from before ichigen, no mail.
+    let mut old = order("D-2");
+    old.status = OrderStatus::Shipped;
+    old.tracking = vec![Tracking { carrier: Carrier::Sagawa, number: "123456789013".into(), shipped_at: None }];
+    p.process(old, t(NOW)).await.expect("old");
+    assert!(w.kinds().is_empty());
+
+    let mut cancelled = order("D-3");
+    cancelled.status = OrderStatus::Cancelled;
+    p.process(cancelled, t(NOW)).await.expect("cancelled");
+    assert!(w.kinds().is_empty(), "nothing for cancelled orders");
+}
+
+#[tokio::test]
+async fn second_order_to_the_same_buyer_is_a_bundle_candidate() {
+    let w = World::new().await;
+    let p = w.processor();
+    p.process(order("E-1"), t(NOW)).await.expect("first");
+    let mut second = order("E-2");
+    second.marketplace = Marketplace::Yahoo;
+    p.process(second.clone(), t(NOW)).await.expect("second");
+    let stored = w.store.get(&OrderKey::of(&second)).await.expect("get").expect("stored");
+    let bundle = stored.findings.iter().find(|f| f.code == ichigen_core::FindingCode::BundleCandidate);
+    let bundle = bundle.expect("the second order names the first as a bundle candidate");
+    assert!(bundle.evidence.to_string().contains("E-1"), "evidence: {}", bundle.evidence);
+    assert!(stored.bundle_key.as_deref().is_some_and(|k| k.len() == 64 && !k.contains("佐藤")), "hashed");
+}
+
+/// A mail queue that fails its first `fail` sends, like SQS in an outage.
+struct FlakyQueue {
+    inner: MemoryMailQueue,
+    fail: std::sync::atomic::AtomicUsize,
+}
+
+impl ichigen_core::pipeline::Queue<ichigen_core::pipeline::MailJob> for FlakyQueue {
+    async fn send_all(&self, m: &[ichigen_core::pipeline::MailJob]) -> Result<(), ichigen_core::pipeline::PortError> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            self.fail.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            return Err(ichigen_core::pipeline::PortError::retryable("sqs SendMessageBatch", "connection reset"));
+        }
+        self.inner.send_all(m).await
+    }
+}
+
+#[tokio::test]
+async fn mails_decided_before_a_queue_outage_go_out_on_redelivery() {
+    let store = MemoryStore::new();
+    store.put_shop(&shop()).await.expect("shop");
+    let q = FlakyQueue { inner: MemoryQueue::new(), fail: 1.into() };
+    let p = Processor::new(&store, &store, &q, ProcessSettings::default());
+    let err = p.process(order("F-1"), t(NOW)).await.expect_err("queue down");
+    assert!(err.is_retryable());
+    assert!(q.inner.is_empty());
+    let stored = store.get(&OrderKey::of(&order("F-1"))).await.expect("get").expect("written before the queue");
+    assert_eq!(stored.mails_due, vec![MailKind::ThankYou]);
+    // SQS redelivers the same order: the write is a no-op, the due mail goes out.
+    let again = p.process(order("F-1"), t(NOW)).await.expect("redelivered");
+    assert_eq!(again.change, Change::Unchanged);
+    assert_eq!(again.mails, vec![MailKind::ThankYou]);
+    assert_eq!(q.inner.drain().len(), 1);
+}
+
+#[tokio::test]
+async fn invalid_orders_and_unknown_shops_are_refused() {
+    let w = World::new().await;
+    let p = w.processor();
+    let mut bad = order("G-1");
+    bad.totals.total += 1;
+    let err = p.process(bad, t(NOW)).await.expect_err("invalid");
+    assert!(!err.is_retryable());
+    assert!(err.to_string().contains("totals"), "{err}");
+    assert!(!err.to_string().contains("佐藤"), "no personal data: {err}");
+    let mut other = order("G-2");
+    other.shop_id = "shop-x".into();
+    let err = p.process(other, t(NOW)).await.expect_err("unknown shop");
+    assert!(err.to_string().contains("shop-x"));
+}
+
+fn notifier<'a>(
+    store: &'a MemoryStore,
+    mailer: &'a MemoryMailer,
+) -> Notifier<&'a MemoryStore, &'a MemoryStore, &'a MemoryStore, &'a MemoryMailer> {
+    Notifier::new(store, store, store, mailer, Duration::from_secs(120))
+}
+
+#[tokio::test]
+async fn notifier_sends_each_mail_once_in_japanese() {
+    let w = World::new().await;
+    let p = w.processor();
+    p.process(order("H-1"), t(NOW)).await.expect("new");
+    p.process(blacklisted("H-2"), t(NOW)).await.expect("held");
+    let jobs = w.mails.drain();
+    let mailer = MemoryMailer::new();
+    let n = notifier(&w.store, &mailer);
+    for job in jobs.iter().chain(jobs.iter()) {
+        n.notify(job, t(NOW)).await.expect("notified");
+    }
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 2, "each job twice, each mail once");
+    let thanks = &sent.iter().find(|(_, m)| m.to == ["hanako@example.jp"]).expect("thank-you").1;
+    assert_eq!(thanks.subject, "【いちげん商店】ご注文ありがとうございます（ご注文番号：H-1）");
+    assert!(thanks.text.contains("佐藤 花子 様"));
+    assert!(thanks.text.contains("Tシャツ　1点　2,980円"), "{}", thanks.text);
+    assert!(thanks.text.contains("お支払い合計：3,580円"));
+    let alert = &sent.iter().find(|(_, m)| m.to == ["staff@example.jp"]).expect("alert").1;
+    assert!(alert.subject.contains("H-2"));
+    assert!(alert.text.contains("buyer.blacklisted"), "{}", alert.text);
+}
+
+#[tokio::test]
+async fn shipping_mail_links_the_carrier_tracking_page() {
+    let w = World::new().await;
+    let p = w.processor();
+    p.process(order("I-1"), t(NOW)).await.expect("new");
+    w.mails.drain();
+    let mut shipped = order("I-1");
+    shipped.status = OrderStatus::Shipped;
+    shipped.source_updated_at = t("2026-11-28T09:00:00+09:00");
+    shipped.tracking =
+        vec![Tracking { carrier: Carrier::Japanpost, number: "1234-5678-9013".into(), shipped_at: None }];
+    p.process(shipped, t(NOW)).await.expect("shipped");
+    let mailer = MemoryMailer::new();
+    let n = notifier(&w.store, &mailer);
+    for job in w.mails.drain() {
+        n.notify(&job, t(NOW)).await.expect("sent");
+    }
+    let (_, mail) = mailer.sent().pop().expect("shipping mail");
+    assert!(mail.subject.contains("発送"));
+    assert!(mail.text.contains("日本郵便"));
+    assert!(
+        mail.text.contains("https://trackings.post.japanpost.jp/services/srv/search/direct?reqCodeNo1=123456789013"),
+        "{}",
+        mail.text
+    );
+}
+
+#[tokio::test]
+async fn a_broken_shop_template_fails_only_that_mail_and_claims_nothing() {
+    let w = World::new().await;
+    let mut s = shop();
+    s.templates.insert(
+        MailKind::ThankYou,
+        MailTemplate { subject: "{{ shop.nmae }} ありがとうございます".into(), body: "本文".into() },
+    );
+    w.store.put_shop(&s).await.expect("shop");
+    let p = w.processor();
+    p.process(order("J-1"), t(NOW)).await.expect("new");
+    p.process(blacklisted("J-2"), t(NOW)).await.expect("held");
+    let mailer = MemoryMailer::new();
+    let n = notifier(&w.store, &mailer);
+    let mut failed = 0;
+    for job in w.mails.drain() {
+        match n.notify(&job, t(NOW)).await {
+            Ok(Notified::Sent(_)) => {}
+            Err(e @ NotifyError::Render(_)) => {
+                assert!(!e.is_retryable());
+                assert!(e.to_string().contains("thank_you template of shop shop-1"), "{e}");
+                failed += 1;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(failed, 1);
+    assert_eq!(mailer.sent().len(), 1, "the staff alert still went out");
+    assert_eq!(w.store.sent_count(), 1, "the failed mail left no ledger entry");
+}
+
+#[tokio::test]
+async fn header_injection_in_a_subject_is_refused() {
+    let w = World::new().await;
+    let mut s = shop();
+    s.shop_name = "店\r\nBcc: victim@example.jp".into();
+    w.store.put_shop(&s).await.expect("shop");
+    w.processor().process(order("K-1"), t(NOW)).await.expect("new");
+    let mailer = MemoryMailer::new();
+    let job = w.mails.drain().pop().expect("job");
+    let err = notifier(&w.store, &mailer).notify(&job, t(NOW)).await.expect_err("refused");
+    assert!(err.to_string().contains("subject"), "{err}");
+    assert!(mailer.sent().is_empty());
+}
+
+fn feed_order(id: &str, updated: &str) -> Order {
+    let mut o = order(id);
+    o.source_updated_at = t(updated);
+    o.ordered_at = t(updated);
+    o
+}
+
+fn puller<'a>(
+    feed: &'a MemoryFeed,
+    queue: &'a MemoryOrderQueue,
+    store: &'a MemoryStore,
+    quarantine: &'a MemoryQueue<Rejected>,
+) -> Puller<'a, MemoryFeed, MemoryOrderQueue, MemoryStore, MemoryQueue<Rejected>> {
+    let settings = PullSettings {
+        overlap: Duration::from_secs(600),
+        first_lookback: Duration::from_secs(24 * 3600),
+        page_budget: Duration::from_secs(10),
+    };
+    Puller { feed, queue, marks: store, quarantine, settings }
+}
+
+#[tokio::test]
+async fn pull_queues_every_page_and_moves_the_watermark_to_now() {
+    let feed = MemoryFeed::new(Marketplace::Rakuten, 2);
+    for i in 0..5 {
+        feed.upsert(feed_order(&format!("P-{i}"), &format!("2026-11-27T09:0{i}:00+09:00")));
+    }
+    let (queue, store, quarantine) = (MemoryQueue::new(), MemoryStore::new(), MemoryQueue::new());
+    let p = puller(&feed, &queue, &store, &quarantine);
+    let report = p.run("shop-1", t(NOW), || Duration::from_secs(900)).await.expect("pulled");
+    assert!(report.finished);
+    assert_eq!((report.pages, report.queued), (3, 5));
+    assert_eq!(report.pulled_to, t(NOW));
+    let mark = store.get_watermark("shop-1", Marketplace::Rakuten).await.expect("get").expect("mark");
+    assert_eq!(mark.pulled_to, t(NOW));
+    assert!(mark.pending.is_none());
+
+    // Next run: only the overlap is read again.
+    feed.upsert(feed_order("P-9", "2026-11-27T10:12:00+09:00"));
+    let later = t("2026-11-27T10:15:00+09:00");
+    queue.drain();
+    let report = p.run("shop-1", later, || Duration::from_secs(900)).await.expect("pulled");
+    let ids: Vec<String> = queue.drain().into_iter().map(|o| o.order_id).collect();
+    assert_eq!(ids, vec!["P-9"], "window {:?}", report);
+}
+
+#[tokio::test]
+async fn pull_stops_before_the_deadline_and_resumes_where_it_stopped() {
+    let feed = MemoryFeed::new(Marketplace::Rakuten, 2);
+    for i in 0..6 {
+        feed.upsert(feed_order(&format!("Q-{i}"), &format!("2026-11-27T09:0{i}:00+09:00")));
+    }
+    let (queue, store, quarantine) = (MemoryQueue::new(), MemoryStore::new(), MemoryQueue::new());
+    let p = puller(&feed, &queue, &store, &quarantine);
+    // Time for exactly one page.
+    let calls = std::cell::Cell::new(0);
+    let time_left = || {
+        calls.set(calls.get() + 1);
+        if calls.get() == 1 { Duration::from_secs(60) } else { Duration::from_secs(1) }
+    };
+    let first = p.run("shop-1", t(NOW), time_left).await.expect("partial");
+    assert!(!first.finished);
+    assert_eq!(first.queued, 2);
+    let mark = store.get_watermark("shop-1", Marketplace::Rakuten).await.expect("get").expect("mark");
+    assert!(mark.pending.is_some(), "the window under way is saved");
+    assert!(mark.pulled_to < t("2026-11-27T09:00:00+09:00"), "the watermark did not move past unqueued orders");
+
+    let later = t("2026-11-27T10:20:00+09:00");
+    let second = p.run("shop-1", later, || Duration::from_secs(900)).await.expect("resumed");
+    assert!(second.finished);
+    let mut ids: Vec<String> = queue.drain().into_iter().map(|o| o.order_id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 6, "every order queued: {ids:?}");
+    assert_eq!(second.pulled_to, later);
+}
+
+#[tokio::test]
+async fn end_to_end_in_memory_twice_sends_nothing_more() {
+    let w = World::new().await;
+    let feed = MemoryFeed::new(Marketplace::Yahoo, 3);
+    for i in 0..7 {
+        let mut o = if i == 3 { blacklisted(&format!("Y-{i}")) } else { order(&format!("Y-{i}")) };
+        o.marketplace = Marketplace::Yahoo;
+        o.ship_to.address1 = format!("千代田1-{}", i + 1);
+        o.source_updated_at = t("2026-11-27T09:30:00+09:00") + TimeDelta::minutes(i);
+        o.ordered_at = o.source_updated_at;
+        feed.upsert(o);
+    }
+    let (queue, quarantine) = (MemoryQueue::new(), MemoryQueue::new());
+    let mailer = MemoryMailer::new();
+    for round in 0..2 {
+        let now = t(NOW) + TimeDelta::minutes(5 * round);
+        puller(&feed, &queue, &w.store, &quarantine)
+            .run("shop-1", now, || Duration::from_secs(900))
+            .await
+            .expect("pull");
+        let p = w.processor();
+        for o in queue.drain() {
+            p.process(o, now).await.expect("process");
+        }
+        let n = notifier(&w.store, &mailer);
+        for job in w.mails.drain() {
+            n.notify(&job, now).await.expect("notify");
+        }
+    }
+    let sent = mailer.sent();
+    assert_eq!(sent.iter().filter(|(_, m)| m.subject.contains("ありがとうございます")).count(), 6);
+    assert_eq!(sent.iter().filter(|(_, m)| m.subject.contains("要確認")).count(), 1);
+    assert_eq!(sent.len(), 7);
+}
+
+#[test]
+fn default_templates_render_for_every_kind_of_sample_order() {
+    use ichigen_core::pipeline::mail::render;
+    use ichigen_core::pipeline::{RenderError, StaffDecision, StoredOrder};
+    let mut samples = ichigen_core::sample::SampleOrders::new(7);
+    let shop = shop();
+    let mut rendered = 0;
+    for m in [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10] {
+        for n in 0..300 {
+            let mut o = samples.varied_order(m, n);
+            o.tracking = vec![Tracking { carrier: Carrier::Sagawa, number: "123456789013".into(), shipped_at: None }];
+            let stored = StoredOrder {
+                order: o,
+                status: OrderStatus::OnHold,
+                findings: Vec::new(),
+                staff: StaffDecision::None,
+                mails_due: Vec::new(),
+                content_fp: String::new(),
+                check_fp: String::new(),
+                bundle_key: None,
+                rev: 1,
+                stored_at: t(NOW),
+                expires_at: None,
+            };
+            for kind in [MailKind::ThankYou, MailKind::Shipping, MailKind::StaffAlert] {
+                match render(kind, &shop, &stored) {
+                    Ok(mail) => {
+                        assert!(!mail.subject.contains('\n') && !mail.text.contains("{{"), "{kind}: {}", mail.subject);
+                        rendered += 1;
+                    }
+                    Err(RenderError::Recipient { who: "buyer", .. }) => {}
+                    Err(e) => panic!("{kind} for {m} order {n}: {e}"),
+                }
+            }
+        }
+    }
+    assert!(rendered > 3000, "rendered {rendered}");
+}
