@@ -34,7 +34,7 @@ impl Default for PullSettings {
 }
 
 /// What a pull did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PullReport {
     /// Which shop.
     pub shop_id: String,

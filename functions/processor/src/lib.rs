@@ -1,0 +1,75 @@
+//! The processor Lambda's handler: each order of an SQS batch through the process use case,
+//! failures reported per message.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use chrono::Utc;
+use ichigen_core::Order;
+use ichigen_core::pipeline::{Change, MailQueue, OrderStore, ProcessSettings, Processor, ShopDirectory};
+use ichigen_lambda::{Env, Metrics, MessageFailure, for_each_message};
+
+/// The processor's settings, read once at cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// DynamoDB table of orders, shops and the ledger.
+    pub table_name: String,
+    /// Where mail jobs go.
+    pub mail_queue_url: String,
+    /// Days an order is kept after its order date (0: forever).
+    pub retention_days: u32,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`, `MAIL_QUEUE_URL` and `RETENTION_DAYS` (default 730).
+    pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
+        let config = Config {
+            table_name: env.required("TABLE_NAME"),
+            mail_queue_url: env.required("MAIL_QUEUE_URL"),
+            retention_days: env.parsed_or("RETENTION_DAYS", 730),
+        };
+        env.finish().map(|()| config)
+    }
+
+    /// The use case settings.
+    pub fn process_settings(&self) -> ProcessSettings {
+        ProcessSettings { retention_days: (self.retention_days > 0).then_some(self.retention_days) }
+    }
+}
+
+/// Handles one SQS batch of canonical orders, counting into `metrics`.
+pub async fn handle<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
+    processor: &Processor<S, D, Q>,
+    event: SqsEvent,
+    metrics: &mut Metrics,
+) -> SqsBatchResponse {
+    let outcome = for_each_message(event, |order: Order| {
+        let metrics = &mut *metrics;
+        async move {
+            let now = Utc::now().fixed_offset();
+            match processor.process(order, now).await {
+                Ok(done) => {
+                    tracing::info!(
+                        order = %done.key,
+                        change = done.change.as_str(),
+                        status = ?done.status,
+                        holds = ?done.hold_codes,
+                        mails = ?done.mails,
+                        "order processed"
+                    );
+                    metrics.count("Processed", 1);
+                    if matches!(done.change, Change::New) {
+                        metrics.count("NewOrders", 1);
+                    }
+                    if !done.hold_codes.is_empty() {
+                        metrics.count("Held", 1);
+                    }
+                    metrics.count("MailsQueued", done.mails.len());
+                    Ok(())
+                }
+                Err(e) => Err(MessageFailure { retryable: e.is_retryable(), reason: e.to_string() }),
+            }
+        }
+    })
+    .await;
+    metrics.count("Failed", outcome.failed);
+    outcome.response
+}

@@ -1,0 +1,138 @@
+//! The puller Lambda: an EventBridge Scheduler event names a shop and a marketplace; the handler
+//! builds (or reuses) that pair's marketplace client from its Secrets Manager secret and runs
+//! the pull use case until done or until the Lambda deadline draws near.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use ichigen_core::Marketplace;
+use ichigen_core::pipeline::{OrderFeed, OrderQueue, PullError, PullReport, PullSettings, Puller, Quarantine, WatermarkStore};
+use ichigen_lambda::{Env, Metrics};
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+/// The scheduler's payload: which pair to pull.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullEvent {
+    /// The ichigen shop.
+    pub shop_id: String,
+    /// The marketplace.
+    pub marketplace: Marketplace,
+}
+
+/// The puller's settings, read once at cold start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// DynamoDB table (watermarks).
+    pub table_name: String,
+    /// Where orders go.
+    pub orders_queue_url: String,
+    /// Where unreadable orders go (the orders DLQ).
+    pub quarantine_queue_url: String,
+    /// Secrets Manager name prefix: the secret of a pair is `{prefix}{shop_id}/{marketplace}`.
+    pub secret_prefix: String,
+    /// Pull settings (overlap, first look-back, time kept free per page).
+    pub pull: PullSettings,
+    /// HTTP timeout of one marketplace call.
+    pub http_timeout: Duration,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`, `ORDERS_QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `SECRET_PREFIX`, and the
+    /// optional `PULL_OVERLAP_SECONDS` (900), `FIRST_LOOKBACK_HOURS` (72), `PAGE_BUDGET_SECONDS`
+    /// (45) and `HTTP_TIMEOUT_SECONDS` (15).
+    pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
+        let config = Config {
+            table_name: env.required("TABLE_NAME"),
+            orders_queue_url: env.required("ORDERS_QUEUE_URL"),
+            quarantine_queue_url: env.required("QUARANTINE_QUEUE_URL"),
+            secret_prefix: env.required("SECRET_PREFIX"),
+            pull: PullSettings {
+                overlap: Duration::from_secs(env.parsed_or("PULL_OVERLAP_SECONDS", 900)),
+                first_lookback: Duration::from_secs(env.parsed_or::<u64>("FIRST_LOOKBACK_HOURS", 72) * 3600),
+                page_budget: Duration::from_secs(env.parsed_or("PAGE_BUDGET_SECONDS", 45)),
+            },
+            http_timeout: Duration::from_secs(env.parsed_or("HTTP_TIMEOUT_SECONDS", 15)),
+        };
+        env.finish().map(|()| config)
+    }
+
+    /// The secret id of a pair.
+    pub fn secret_id(&self, event: &PullEvent) -> String {
+        format!("{}{}/{}", self.secret_prefix, event.shop_id, event.marketplace)
+    }
+}
+
+/// Runs one pull of `event` with `feed`, stopping `page_budget` before `deadline`, counting into `metrics`.
+pub async fn pull<F: OrderFeed, Q: OrderQueue, W: WatermarkStore, X: Quarantine>(
+    puller: &Puller<'_, F, Q, W, X>,
+    event: &PullEvent,
+    deadline: Instant,
+    metrics: &mut Metrics,
+) -> Result<PullReport, PullError<F::Error>> {
+    let now = Utc::now().fixed_offset();
+    let time_left = move || deadline.saturating_duration_since(Instant::now());
+    let result = puller.run(&event.shop_id, now, time_left).await;
+    match &result {
+        Ok(report) => {
+            tracing::info!(
+                shop = %report.shop_id,
+                marketplace = %report.marketplace,
+                pages = report.pages,
+                queued = report.queued,
+                quarantined = report.quarantined,
+                finished = report.finished,
+                pulled_to = %report.pulled_to,
+                "pull done"
+            );
+            metrics.count("Pulled", report.queued);
+            metrics.count("Quarantined", report.quarantined);
+            metrics.count(if report.finished { "PullsFinished" } else { "PullsCut" }, 1);
+        }
+        Err(e) => {
+            tracing::error!(shop = %event.shop_id, marketplace = %event.marketplace, retryable = e.is_retryable(), error = %e, "pull failed");
+            metrics.count("PullsFailed", 1);
+        }
+    }
+    result
+}
+
+/// Per-pair state kept across warm invocations: the client (its access token cache) and the
+/// secret text it was built from, to rebuild when the operator rotates the secret.
+pub struct ClientCache<C> {
+    clients: Mutex<HashMap<(String, Marketplace), (u64, Arc<C>)>>,
+}
+
+impl<C> Default for ClientCache<C> {
+    fn default() -> Self {
+        ClientCache { clients: Mutex::new(HashMap::new()) }
+    }
+}
+
+impl<C> ClientCache<C> {
+    /// The cached client of the pair when built from the same secret text; built by `build` otherwise.
+    pub async fn get_or_build<E>(
+        &self,
+        event: &PullEvent,
+        secret_text: &str,
+        build: impl FnOnce() -> Result<C, E>,
+    ) -> Result<Arc<C>, E> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        secret_text.hash(&mut h);
+        let fingerprint = h.finish();
+        let key = (event.shop_id.clone(), event.marketplace);
+        let mut clients = self.clients.lock().await;
+        if let Some((fp, c)) = clients.get(&key)
+            && *fp == fingerprint
+        {
+            return Ok(c.clone());
+        }
+        let client = Arc::new(build()?);
+        clients.insert(key, (fingerprint, client.clone()));
+        Ok(client)
+    }
+}
