@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
+use ichigen_aws::{DynamoStore, SesMailer};
 use ichigen_core::pipeline::{MailJob, MailLedger, Mailer, Notified, Notifier, OrderStore, ShopDirectory};
 use ichigen_lambda::{Env, Metrics, MessageFailure, for_each_message};
 
@@ -29,6 +30,16 @@ impl Config {
         };
         env.finish().map(|()| config)
     }
+}
+
+/// The notifier on the AWS adapters.
+pub type AwsNotifier = Notifier<DynamoStore, DynamoStore, DynamoStore, SesMailer>;
+
+/// Builds the notifier's clients and adapters once (cold start).
+pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsNotifier {
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
+    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(aws), config.configuration_set.clone());
+    Notifier::new(store.clone(), store.clone(), store, mailer, config.lease)
 }
 
 /// Handles one SQS batch of mail jobs, counting into `metrics`.

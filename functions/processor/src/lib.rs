@@ -4,7 +4,8 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use ichigen_core::Order;
-use ichigen_core::pipeline::{Change, MailQueue, OrderStore, ProcessSettings, Processor, ShopDirectory};
+use ichigen_aws::{DynamoStore, SqsQueue};
+use ichigen_core::pipeline::{Change, MailJob, MailQueue, OrderStore, ProcessSettings, Processor, ShopDirectory};
 use ichigen_lambda::{Env, Metrics, MessageFailure, for_each_message};
 
 /// The processor's settings, read once at cold start.
@@ -33,6 +34,16 @@ impl Config {
     pub fn process_settings(&self) -> ProcessSettings {
         ProcessSettings { retention_days: (self.retention_days > 0).then_some(self.retention_days) }
     }
+}
+
+/// The processor on the AWS adapters.
+pub type AwsProcessor = Processor<DynamoStore, DynamoStore, SqsQueue<MailJob>>;
+
+/// Builds the processor's clients and adapters once (cold start).
+pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsProcessor {
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
+    let mails = SqsQueue::new(aws_sdk_sqs::Client::new(aws), config.mail_queue_url.clone());
+    Processor::new(store.clone(), store, mails, config.process_settings())
 }
 
 /// Handles one SQS batch of canonical orders, counting into `metrics`.
