@@ -56,6 +56,11 @@ impl Env {
         }
     }
 
+    /// Records a problem found by checking values together.
+    pub fn problem(&mut self, text: impl Into<String>) {
+        self.problems.push(text.into());
+    }
+
     /// Ok when every read succeeded; the list of problems otherwise.
     pub fn finish(self) -> Result<(), ConfigError> {
         if self.problems.is_empty() { Ok(()) } else { Err(ConfigError { problems: self.problems }) }

@@ -7,8 +7,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use ichigen_core::Marketplace;
-use ichigen_core::pipeline::{OrderFeed, OrderQueue, PullError, PullReport, PullSettings, Puller, Quarantine, WatermarkStore};
+use ichigen_aws::{DynamoStore, SecretCache, SecretsError, SqsQuarantine, SqsQueue};
+use ichigen_core::pipeline::{
+    OrderFeed, OrderQueue, PullError, PullReport, PullSettings, Puller, Quarantine, WatermarkStore,
+};
+use ichigen_core::{Marketplace, Order};
+use ichigen_marketplaces::client::{AnyClient, BuildError, ClientError, HttpSettings, RetryPolicy, build_client};
+use ichigen_marketplaces::secret::{MarketplaceSecret, SecretError};
+use secrecy::ExposeSecret;
 use ichigen_lambda::{Env, Metrics};
 use serde::Deserialize;
 use tokio::sync::Mutex;
@@ -38,12 +44,14 @@ pub struct Config {
     pub pull: PullSettings,
     /// HTTP timeout of one marketplace call.
     pub http_timeout: Duration,
+    /// Multiplies every marketplace rate limit: 1 in production; sandboxes and benches scale it.
+    pub rate_scale: f64,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `ORDERS_QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `SECRET_PREFIX`, and the
     /// optional `PULL_OVERLAP_SECONDS` (900), `FIRST_LOOKBACK_HOURS` (72), `PAGE_BUDGET_SECONDS`
-    /// (45) and `HTTP_TIMEOUT_SECONDS` (15).
+    /// (45), `HTTP_TIMEOUT_SECONDS` (15) and `RATE_SCALE` (1).
     pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
         let config = Config {
             table_name: env.required("TABLE_NAME"),
@@ -56,7 +64,11 @@ impl Config {
                 page_budget: Duration::from_secs(env.parsed_or("PAGE_BUDGET_SECONDS", 45)),
             },
             http_timeout: Duration::from_secs(env.parsed_or("HTTP_TIMEOUT_SECONDS", 15)),
+            rate_scale: env.parsed_or("RATE_SCALE", 1.0),
         };
+        if !(config.rate_scale.is_finite() && config.rate_scale > 0.0) {
+            env.problem("RATE_SCALE must be a positive number");
+        }
         env.finish().map(|()| config)
     }
 
@@ -135,4 +147,110 @@ impl<C> ClientCache<C> {
         clients.insert(key, (fingerprint, client.clone()));
         Ok(client)
     }
+}
+
+/// Why a pull invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PullerError {
+    /// The pair's secret could not be read.
+    #[error(transparent)]
+    Secret(#[from] SecretsError),
+    /// The secret's JSON is not a marketplace secret (names the field, never the value).
+    #[error("secret {secret_id}: {source}")]
+    SecretFormat {
+        /// Which secret.
+        secret_id: String,
+        /// What is wrong.
+        #[source]
+        source: SecretError,
+    },
+    /// The secret is for another marketplace than the schedule names.
+    #[error("secret {secret_id} holds {found} credentials, the schedule asks for {wanted}")]
+    WrongMarketplace {
+        /// Which secret.
+        secret_id: String,
+        /// What the secret holds.
+        found: Marketplace,
+        /// What the event names.
+        wanted: Marketplace,
+    },
+    /// The client could not be built from the secret.
+    #[error(transparent)]
+    Build(#[from] BuildError),
+    /// The pull failed (progress up to the last queued page is kept).
+    #[error(transparent)]
+    Pull(#[from] PullError<ClientError>),
+}
+
+/// The puller on the AWS adapters, with per-pair clients kept warm.
+pub struct App {
+    config: Config,
+    store: DynamoStore,
+    queue: SqsQueue<Order>,
+    quarantine: SqsQuarantine,
+    secrets: SecretCache,
+    clients: ClientCache<AnyClient>,
+}
+
+impl App {
+    /// Builds the clients and adapters once (cold start).
+    pub fn new(config: Config, aws: &aws_config::SdkConfig) -> App {
+        let sqs = aws_sdk_sqs::Client::new(aws);
+        App {
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone()),
+            queue: SqsQueue::new(sqs.clone(), config.orders_queue_url.clone()),
+            quarantine: SqsQuarantine::new(sqs, config.quarantine_queue_url.clone()),
+            secrets: SecretCache::new(aws_sdk_secretsmanager::Client::new(aws)),
+            clients: ClientCache::default(),
+            config,
+        }
+    }
+
+    /// Pulls the pair `event` names until done or until `deadline` draws near.
+    pub async fn handle(
+        &self,
+        event: &PullEvent,
+        deadline: Instant,
+        metrics: &mut Metrics,
+    ) -> Result<PullReport, PullerError> {
+        let secret_id = self.config.secret_id(event);
+        let text = self.secrets.get(&secret_id).await?;
+        let client = self
+            .clients
+            .get_or_build(event, text.expose_secret(), || {
+                let secret = MarketplaceSecret::from_json(text.expose_secret())
+                    .map_err(|source| PullerError::SecretFormat { secret_id: secret_id.clone(), source })?;
+                if secret.marketplace() != event.marketplace {
+                    return Err(PullerError::WrongMarketplace {
+                        secret_id: secret_id.clone(),
+                        found: secret.marketplace(),
+                        wanted: event.marketplace,
+                    });
+                }
+                let http = HttpSettings {
+                    timeout: self.config.http_timeout,
+                    retry: RetryPolicy::default(),
+                    rate_scale: self.config.rate_scale,
+                };
+                Ok(build_client(&event.shop_id, &secret, http)?)
+            })
+            .await?;
+        let puller = Puller {
+            feed: client.as_ref(),
+            queue: &self.queue,
+            marks: &self.store,
+            quarantine: &self.quarantine,
+            settings: self.config.pull,
+        };
+        Ok(pull(&puller, event, deadline, metrics).await?)
+    }
+}
+
+/// The instant of a Lambda deadline given in epoch milliseconds.
+pub fn deadline_instant(deadline_epoch_ms: u64) -> Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Instant::now() + Duration::from_millis(deadline_epoch_ms.saturating_sub(now_ms))
 }
