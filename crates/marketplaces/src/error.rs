@@ -1,5 +1,6 @@
 //! Errors of marketplace work, classified the way a caller must act on them.
 
+use chrono::{DateTime, FixedOffset};
 use ichigen_core::Marketplace;
 
 /// Why a marketplace response could not be turned into orders.
@@ -48,4 +49,36 @@ pub struct Body {
     pub name: String,
     /// The body text (JSON or XML).
     pub text: String,
+}
+
+/// One order of a response body that could not be read, mapped or validated while the body itself
+/// was fine: the other orders of the body still count, this one is set aside.
+#[derive(Debug)]
+pub struct BadOrder {
+    /// The marketplace's order id, when it could be read.
+    pub order_id: Option<String>,
+    /// When it was ordered, when that could be read (clients drop orders outside a window with it).
+    pub ordered_at: Option<DateTime<FixedOffset>>,
+    /// Why; names fields, never values.
+    pub error: NormalizeError,
+}
+
+/// Longest order id kept in a [`BadOrder`]; real ids are far shorter.
+const MAX_ID_CHARS: usize = 64;
+
+impl BadOrder {
+    /// A bad order; `order_id` is kept only when it looks like an id (short, one line).
+    pub fn new(order_id: Option<&str>, error: NormalizeError) -> BadOrder {
+        let order_id = order_id
+            .map(str::trim)
+            .filter(|id| !id.is_empty() && id.chars().count() <= MAX_ID_CHARS && !id.chars().any(char::is_control))
+            .map(str::to_owned);
+        BadOrder { order_id, ordered_at: None, error }
+    }
+
+    /// The same, with the time it was ordered.
+    pub fn ordered(mut self, at: Option<DateTime<FixedOffset>>) -> BadOrder {
+        self.ordered_at = at;
+        self
+    }
 }

@@ -10,10 +10,13 @@ pub mod error;
 pub mod labels;
 pub mod qoo10;
 pub mod rakuten;
+pub mod secret;
 pub mod yahoo;
 
-pub use error::{Body, NormalizeError};
+pub use client::{AnyClient, BuildError, HttpSettings, build_client};
+pub use error::{BadOrder, Body, NormalizeError};
 use ichigen_core::{Marketplace, Order};
+pub use secret::{MarketplaceSecret, SecretError};
 
 /// Turns response bodies of `marketplace`'s API, exactly as returned, into validated Orders.
 pub fn normalize(marketplace: Marketplace, shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, NormalizeError> {

@@ -6,7 +6,8 @@
 //! rendered here from the seeded canonical orders with `serde_json::json!`, independently of the
 //! client's wire structs. It checks `x-amz-access-token` (LWA token or a Restricted Data Token that
 //! lists the operation), gives PII only to an RDT, enforces the getOrders window and paging rules
-//! and the per-operation usage plans, injects faults and applies shipment confirmations.
+//! and the per-operation usage plans, injects faults and applies shipment confirmations. A corrupt
+//! order (`Faults::corrupt_orders`) is served without its required `PurchaseDate`.
 
 // The checks return the API's own error answer as `Err`; it is sent at once, never stored.
 #![allow(clippy::result_large_err)]
@@ -534,7 +535,7 @@ async fn get_orders(
         .iter()
         .skip(page.offset)
         .take(page.size)
-        .map(|o| render_order(o, &pii, shipped.get(&o.order_id).map(Vec::as_slice)))
+        .map(|o| corrupt(&sb, o, render_order(o, &pii, shipped.get(&o.order_id).map(Vec::as_slice))))
         .collect();
     let mut payload = json!({ "Orders": orders });
     if page.offset + page.size < hits.len() {
@@ -545,6 +546,16 @@ async fn get_orders(
         payload[if page.created { "CreatedBefore" } else { "LastUpdatedBefore" }] = json!(page.before);
     }
     finish(malformed, respond(&sb, op, StatusCode::OK, Some(json!({ "payload": payload }).to_string()))).await
+}
+
+/// A corrupt order's header lacks the required `PurchaseDate` (Faults::corrupt_orders).
+fn corrupt(sb: &Sandbox, o: &Order, mut header: Value) -> Value {
+    if sb.faults.corrupts(&o.order_id) {
+        if let Some(h) = header.as_object_mut() {
+            h.remove("PurchaseDate");
+        }
+    }
+    header
 }
 
 /// Common start of the per-order GETs: faults, auth, throttle, the order.
@@ -576,7 +587,7 @@ async fn get_order(State(sb): S, headers: HeaderMap, Path(id): Path<String>) -> 
     match order_op(&sb, op, &headers, &id, "/orders/v0/orders/{orderId}", false).await {
         Ok((m, o, pii)) => {
             let shipped = sb.shipped.lock().ok().and_then(|s| s.get(&id).cloned());
-            let body = json!({ "payload": render_order(&o, &pii, shipped.as_deref()) });
+            let body = json!({ "payload": corrupt(&sb, &o, render_order(&o, &pii, shipped.as_deref())) });
             finish(m, respond(&sb, op, StatusCode::OK, Some(body.to_string()))).await
         }
         Err(r) => r,

@@ -4,7 +4,8 @@
 //! `POST /wmshopapi/updateTradeInfoProc` with the API's XML `<response>` envelope. It checks
 //! `Authorization: Bearer <key>` (401 + code `0002`), the `shopId` and the search parameters
 //! (400 + `CME0022`), the order-date window (at most 30 days) and the page size (at most
-//! 1000), throttles per operation, injects faults, and applies write-backs to its order book.
+//! 1000), throttles per operation, injects faults, and applies write-backs to its order book. A
+//! corrupt order (`Faults::corrupt_orders`) has a `requestPrice` above its `totalPrice`.
 //!
 //! The XML here is written by hand from the fact sheet, independently of the client's wire
 //! structs, so a mistake in those is not repeated here.
@@ -234,7 +235,7 @@ async fn search_list(
     };
     let hits = app.book.search(TimeField::Ordered, from, to - Days::nanoseconds(1));
     let page: Vec<&Order> = hits.iter().skip(first - 1).take(total).collect();
-    finish(malformed, render_response(&page))
+    finish(malformed, render_with(&page, &|o| app.faults.corrupts(&o.order_id)))
 }
 
 async fn search_one(
@@ -254,7 +255,8 @@ async fn search_one(
         return param_error("[orderId]必須入力項目です");
     };
     let order = app.book.get(id);
-    finish(malformed, render_response(&order.iter().collect::<Vec<_>>()))
+    let page: Vec<&Order> = order.iter().collect();
+    finish(malformed, render_with(&page, &|o| app.faults.corrupts(&o.order_id)))
 }
 
 async fn update_trade_info(State(app): State<Arc<App>>, headers: HeaderMap, body: String) -> Response {
@@ -404,11 +406,17 @@ fn esc(s: &str) -> String {
 
 /// A success envelope holding `orders`.
 pub fn render_response(orders: &[&Order]) -> String {
+    render_with(orders, &|_| false)
+}
+
+/// A success envelope holding `orders`, those `corrupt` picks broken (Faults::corrupt_orders):
+/// their `requestPrice` is more than their `totalPrice`, so the totals cannot add up.
+fn render_with(orders: &[&Order], corrupt: &dyn Fn(&Order) -> bool) -> String {
     let mut out = String::with_capacity(256 + orders.len() * 3000);
     out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>\n  <result><status>0</status></result>\n");
     out.push_str(&format!("  <resultCount>{}</resultCount>\n", orders.len()));
     for o in orders {
-        render_order(&mut out, o);
+        render_order(&mut out, o, corrupt(o));
     }
     out.push_str("</response>\n");
     out
@@ -461,7 +469,7 @@ fn el(out: &mut String, indent: &str, name: &str, value: &str) {
 }
 
 /// One `<orderInfo>` in the API's element names and formats.
-fn render_order(out: &mut String, o: &Order) {
+fn render_order(out: &mut String, o: &Order, corrupt: bool) {
     let i = "    ";
     let at = o.ordered_at.with_timezone(&jst());
     let a = &o.ship_to;
@@ -527,7 +535,8 @@ fn render_order(out: &mut String, o: &Order) {
     el(out, i, "usePoint", "0");
     el(out, i, "useAuPointPrice", "0");
     el(out, i, "useAuPoint", "0");
-    el(out, i, "requestPrice", &t.total.to_string());
+    let request = if corrupt { t.goods + t.shipping + t.fee + 1000 } else { t.total };
+    el(out, i, "requestPrice", &request.to_string());
     let limit = (at + Days::days(3)).format("%Y/%m/%d").to_string();
     for (n, it) in o.items.iter().enumerate() {
         let d = "      ";

@@ -16,6 +16,10 @@ pub struct Faults {
     pub hang: Duration,
     /// Share of responses whose body is cut in half (malformed).
     pub malformed_rate: f64,
+    /// Orders (sandbox ids) served with one field broken wherever they appear, while the rest of
+    /// the body stays sound: what one bad record in a real answer looks like. Each sandbox says
+    /// which field it breaks.
+    pub corrupt_orders: Vec<String>,
 }
 
 /// What to do to one request.
@@ -48,6 +52,11 @@ impl FaultDice {
         if let Ok(mut g) = self.faults.lock() {
             g.0 = faults;
         }
+    }
+
+    /// Whether order `order_id` is to be served broken (see [`Faults::corrupt_orders`]).
+    pub fn corrupts(&self, order_id: &str) -> bool {
+        self.faults.lock().is_ok_and(|g| g.0.corrupt_orders.iter().any(|id| id == order_id))
     }
 
     /// The added latency and the fault for the next request.
@@ -94,6 +103,14 @@ mod tests {
         let errors = a.iter().filter(|f| **f == Fault::ServerError).count();
         assert!((150..250).contains(&errors), "{errors}");
         assert!(a.contains(&Fault::Malformed));
+    }
+
+    #[test]
+    fn corrupt_orders_are_named() {
+        let d = FaultDice::new(Faults { corrupt_orders: vec!["a-1".into()], ..Faults::default() }, 1);
+        assert!(d.corrupts("a-1") && !d.corrupts("a-2"));
+        d.set(Faults::default());
+        assert!(!d.corrupts("a-1"));
     }
 
     #[test]

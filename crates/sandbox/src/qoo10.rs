@@ -6,7 +6,8 @@
 //!
 //! Orders are rendered here from the canonical seed independently of the client's wire types:
 //! one row per item (`orderNo`), grouped by `packNo` (the order id). Packs are numbered from
-//! [`PACK_BASE`]; line `i` of pack `PACK_BASE + n` is `LINE_BASE + 16 n + i`.
+//! [`PACK_BASE`]; line `i` of pack `PACK_BASE + n` is `LINE_BASE + 16 n + i`. The first line of a
+//! corrupt pack (`Faults::corrupt_orders`) has `orderQty` as a JSON list.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -441,7 +442,12 @@ fn search(s: &Sandbox, params: &HashMap<String, String>) -> Value {
                 _ => None,
             };
             let Some(at) = at.map(|t| t.timestamp()).filter(|t| (from..=to).contains(t)) else { continue };
-            hits.push((at, no, row(&o, pack, no, i, item, &view, paid)));
+            let mut r = row(&o, pack, no, i, item, &view, paid);
+            if i == 0 && s.faults.corrupts(&o.order_id) {
+                // A broken record: orderQty of the pack's first line is a list (Faults::corrupt_orders).
+                r["orderQty"] = Value::Array(vec![Value::from(item.quantity)]);
+            }
+            hits.push((at, no, r));
         }
     }
     hits.sort_by_key(|h| (h.0, h.1));

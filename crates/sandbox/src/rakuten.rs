@@ -11,7 +11,8 @@
 //!   `YYYY-MM-DDThh:mm:ss+0900`, window ≤ 63 days, start within 730 days, page size 1…1000, page ≥ 1
 //!   (all `…_ERROR_011`, HTTP 400); only the first 15,000 (configurable) matches are retrievable.
 //! - Faults: ServerError → HTTP 500 with a MessageModelList `ERROR`; Hang → sleep then answer;
-//!   Malformed → the body cut in half.
+//!   Malformed → the body cut in half; a corrupt order's `OrdererModel.familyName` carries a
+//!   control character (U+0007).
 //!
 //! Orders are rendered here from the canonical seed, independently of the client's wire structs.
 //! The book holds each order as Rakuten can carry it (ids renamed to `<shop>-<YYYYMMDD>-<serial>`,
@@ -638,13 +639,24 @@ fn get_order(st: &Sandbox, req: &Value, truncate: bool) -> Response {
     let mut orders = Vec::new();
     for number in numbers.iter().filter_map(Value::as_str) {
         if let Some(o) = st.book.get(number) {
-            orders.push(render(&o, rows.get(number).map(Vec::as_slice).unwrap_or_default()));
+            let mut model = render(&o, rows.get(number).map(Vec::as_slice).unwrap_or_default());
+            if st.faults.corrupts(number) {
+                corrupt(&mut model);
+            }
+            orders.push(model);
             messages.push(json!({"messageType": "INFO", "messageCode": GET_INFO,
                 "message": "受注情報取得に成功しました。", "orderNumber": number}));
         }
     }
     let body = json!({"version": 10, "MessageModelList": messages, "OrderModelList": orders});
     json_response(StatusCode::OK, body.to_string(), truncate)
+}
+
+/// Puts a control character into the orderer's family name, as a broken record would carry it.
+fn corrupt(model: &mut Value) {
+    if let Some(name) = model.pointer_mut("/OrdererModel/familyName") {
+        *name = Value::from(format!("{}\u{7}", name.as_str().unwrap_or_default()));
+    }
 }
 
 fn update_shipping(st: &Sandbox, req: &Value, truncate: bool) -> Response {

@@ -2,7 +2,8 @@
 //! `orderShipStatusChange`, `orderCount`, with the API's XML envelopes and error bodies.
 //!
 //! Written from the fact sheet, independently of the client's wire structs: requests are read by
-//! element name, responses are written element by element.
+//! element name, responses are written element by element. `orderInfo` serves a corrupt order
+//! (`Faults::corrupt_orders`) without its required `OrderTime`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -740,6 +741,11 @@ async fn order_info(State(s): State<Shared>, headers: HeaderMap, body: String) -
     };
     // unverified: the code for an unknown order on orderInfo (od91801 is orderList's "not found").
     let Some(order) = s.book.get(&id) else { return error(StatusCode::NOT_FOUND, "od91801", "Order not found.") };
+    let mut fields = fields;
+    if s.faults.corrupts(&id) {
+        // A broken record: the required OrderTime is absent (Faults::corrupt_orders).
+        fields.remove("OrderTime");
+    }
     finish(&admitted, result_set(&render_order(&order, &fields)))
 }
 

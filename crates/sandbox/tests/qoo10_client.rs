@@ -48,9 +48,12 @@ fn everything(s: &Started) -> Window {
     Window { from: first - chrono::Duration::hours(1), to: last + chrono::Duration::days(2) }
 }
 
-/// Follows cursors to the end; returns the orders and the number of pages.
+/// Follows cursors to the end; returns the orders and the number of pages (no seeded order is
+/// ever set aside).
 async fn pull(c: &Qoo10Client, w: &Window) -> Result<(Vec<Order>, usize), ClientError> {
-    ichigen_marketplaces::client::pull_window(c, w).await
+    let pulled = ichigen_marketplaces::client::pull_window(c, w).await?;
+    assert!(pulled.rejected.is_empty(), "{:?}", pulled.rejected);
+    Ok((pulled.orders, pulled.pages))
 }
 
 fn by_id(orders: Vec<Order>) -> HashMap<String, Order> {

@@ -54,9 +54,12 @@ fn window(from: DateTime<FixedOffset>, to: DateTime<FixedOffset>) -> Window {
     Window { from, to }
 }
 
-/// Follows cursors to the end; returns the orders and the number of pages.
+/// Follows cursors to the end; returns the orders and the number of pages (no seeded order is
+/// ever set aside).
 async fn pull_all(c: &YahooClient, w: &Window) -> Result<(Vec<Order>, usize), ClientError> {
-    ichigen_marketplaces::client::pull_window(c, w).await
+    let pulled = ichigen_marketplaces::client::pull_window(c, w).await?;
+    assert!(pulled.rejected.is_empty(), "{:?}", pulled.rejected);
+    Ok((pulled.orders, pulled.pages))
 }
 
 fn digits(s: &str) -> String {

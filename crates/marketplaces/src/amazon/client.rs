@@ -34,11 +34,11 @@ use tokio::task::JoinSet;
 use super::codes::{self, MARKETPLACE_ID_JP};
 use super::map::{JST, OrderParts, map_order};
 use super::wire::{ErrorList, OrderAddress, WireOrder, WireOrderItem};
-use super::{Parsed, parse};
+use super::{OrdersPage, Parsed, parse_orders_lenient, parse_split};
 use crate::client::{
-    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, RateLimiter, Reply, Window, retry_after,
+    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, RateLimiter, Reply, Window, rejects, retry_after,
 };
-use crate::{Body, NormalizeError};
+use crate::{BadOrder, Body, NormalizeError};
 
 /// getOrders.
 pub const GET_ORDERS: &str = "getOrders";
@@ -293,14 +293,20 @@ fn json_body<T: for<'de> Deserialize<'de>>(operation: &str, body: &str) -> Resul
     })
 }
 
-/// Parses an Orders v0 body with the module's own parser, naming `operation`.
-fn parse_as(operation: &'static str, text: String) -> Result<Parsed, ClientError> {
-    parse(&Body { name: operation.to_string(), text }).map_err(|e| match e {
+/// An error of a body as a whole: the API's error envelope is a refusal, the rest malformed.
+fn body_error(operation: &'static str, e: NormalizeError) -> ClientError {
+    match e {
         NormalizeError::Api { code, message, .. } => {
             ClientError::Rejected { marketplace: Marketplace::Amazon, operation, status: 200, code, message }
         }
         other => ClientError::Malformed(other),
-    })
+    }
+}
+
+/// Parses a per-order Orders v0 body, naming `operation`: a body that is no readable answer fails
+/// the call, a payload whose fields do not read is the order's own fault (inner error).
+fn parse_as(operation: &'static str, text: String) -> Result<Result<Parsed, NormalizeError>, ClientError> {
+    parse_split(&Body { name: operation.to_string(), text }).map_err(|e| body_error(operation, e))
 }
 
 /// Whether an order's address and instructions are worth a getOrderAddress call.
@@ -491,8 +497,9 @@ impl AmazonClient {
         Ok(reply.body)
     }
 
-    /// Every line of one order (following getOrderItems' `NextToken`).
-    async fn order_items(&self, order_id: &str) -> Result<Vec<WireOrderItem>, ClientError> {
+    /// Every line of one order (following getOrderItems' `NextToken`); the inner error says the
+    /// order's lines do not read.
+    async fn order_items(&self, order_id: &str) -> Result<Result<Vec<WireOrderItem>, NormalizeError>, ClientError> {
         let token = self.access_token().await?;
         let path = format!("{ORDERS_PATH}/{order_id}/orderItems");
         let mut lines = Vec::new();
@@ -500,8 +507,10 @@ impl AmazonClient {
         for _ in 0..1_000 {
             let query: Vec<(&str, String)> = next.iter().map(|t| ("NextToken", t.clone())).collect();
             let body = self.get(GET_ORDER_ITEMS, &path, &query, &token).await?;
-            let Parsed::Items(list) = parse_as(GET_ORDER_ITEMS, body)? else {
-                return Err(malformed(GET_ORDER_ITEMS, "body is not a getOrderItems response"));
+            let list = match parse_as(GET_ORDER_ITEMS, body)? {
+                Ok(Parsed::Items(list)) => list,
+                Ok(_) => return Err(malformed(GET_ORDER_ITEMS, "body is not a getOrderItems response")),
+                Err(e) => return Ok(Err(e)),
             };
             if list.amazon_order_id != order_id {
                 return Err(malformed(GET_ORDER_ITEMS, "AmazonOrderId is not the order asked for"));
@@ -509,45 +518,51 @@ impl AmazonClient {
             lines.extend(list.order_items);
             match list.next_token.filter(|t| !t.is_empty()) {
                 Some(t) => next = Some(t),
-                None => return Ok(lines),
+                None => return Ok(Ok(lines)),
             }
         }
         Err(malformed(GET_ORDER_ITEMS, "NextToken never ends"))
     }
 
-    /// getOrderAddress with the RDT.
-    async fn order_address(&self, order_id: &str) -> Result<OrderAddress, ClientError> {
+    /// getOrderAddress with the RDT; the inner error says the order's address does not read.
+    async fn order_address(&self, order_id: &str) -> Result<Result<OrderAddress, NormalizeError>, ClientError> {
         let rdt = self.rdt().await?;
         let body = self.get(GET_ORDER_ADDRESS, &format!("{ORDERS_PATH}/{order_id}/address"), &[], &rdt).await?;
         match parse_as(GET_ORDER_ADDRESS, body)? {
-            Parsed::Address(a) if a.amazon_order_id == order_id => Ok(*a),
-            _ => Err(malformed(GET_ORDER_ADDRESS, "body is not this order's getOrderAddress response")),
+            Ok(Parsed::Address(a)) if a.amazon_order_id == order_id => Ok(Ok(*a)),
+            Ok(_) => Err(malformed(GET_ORDER_ADDRESS, "body is not this order's getOrderAddress response")),
+            Err(e) => Ok(Err(e)),
         }
     }
 
     /// Lines (and address for orders to ship) of every header, fetched concurrently; each
-    /// operation's token bucket paces them.
-    async fn details(&self, headers: Vec<WireOrder>) -> Result<Vec<Order>, ClientError> {
+    /// operation's token bucket paces them. An order whose details or mapping fail is set aside.
+    async fn details(&self, headers: Vec<WireOrder>) -> Result<(Vec<Order>, Vec<BadOrder>), ClientError> {
         let mut tasks = JoinSet::new();
         for (i, h) in headers.iter().enumerate() {
             let me = self.clone();
             let id = h.amazon_order_id.clone();
-            tasks.spawn(async move { (i, false, me.order_items(&id).await.map(Detail::Items)) });
+            tasks.spawn(async move { (i, me.order_items(&id).await.map(|r| r.map(Detail::Items))) });
             if needs_address(h) {
                 let me = self.clone();
                 let id = h.amazon_order_id.clone();
-                tasks
-                    .spawn(async move { (i, true, me.order_address(&id).await.map(|a| Detail::Address(Box::new(a)))) });
+                tasks.spawn(async move {
+                    (i, me.order_address(&id).await.map(|r| r.map(|a| Detail::Address(Box::new(a)))))
+                });
             }
         }
         let mut items: Vec<Option<Vec<WireOrderItem>>> = vec![None; headers.len()];
         let mut addresses: Vec<Option<OrderAddress>> = vec![None; headers.len()];
+        let mut broken: Vec<Option<NormalizeError>> = (0..headers.len()).map(|_| None).collect();
         let mut first_error = None;
         while let Some(done) = tasks.join_next().await {
             match done {
-                Ok((i, _, Ok(Detail::Items(l)))) => items[i] = Some(l),
-                Ok((i, _, Ok(Detail::Address(a)))) => addresses[i] = Some(*a),
-                Ok((_, _, Err(e))) => {
+                Ok((i, Ok(Ok(Detail::Items(l))))) => items[i] = Some(l),
+                Ok((i, Ok(Ok(Detail::Address(a))))) => addresses[i] = Some(*a),
+                Ok((i, Ok(Err(e)))) => {
+                    broken[i].get_or_insert(e);
+                }
+                Ok((_, Err(e))) => {
                     if first_error.is_none() {
                         first_error = Some(e);
                         tasks.abort_all();
@@ -563,21 +578,33 @@ impl AmazonClient {
             return Err(e);
         }
         let shop = &self.inner.config.shop_id;
-        headers
-            .into_iter()
-            .zip(items.into_iter().zip(addresses))
-            .map(|(header, (items, address))| {
-                let parts = OrderParts {
-                    header,
-                    header_operation: GET_ORDERS,
-                    items,
-                    item_buyer_info: Vec::new(),
-                    address,
-                    buyer: None,
-                };
-                map_order(shop, &parts).map_err(ClientError::Malformed)
-            })
-            .collect()
+        let mut orders = Vec::with_capacity(headers.len());
+        let mut bad = Vec::new();
+        for (header, ((items, address), broken)) in
+            headers.into_iter().zip(items.into_iter().zip(addresses).zip(broken))
+        {
+            let id = header.amazon_order_id.clone();
+            let ordered_at = parse_time(header.purchase_date.trim()).map(|t| t.with_timezone(&JST));
+            let mapped = match broken {
+                Some(e) => Err(e),
+                None => {
+                    let parts = OrderParts {
+                        header,
+                        header_operation: GET_ORDERS,
+                        items,
+                        item_buyer_info: Vec::new(),
+                        address,
+                        buyer: None,
+                    };
+                    map_order(shop, &parts)
+                }
+            };
+            match mapped {
+                Ok(order) => orders.push(order),
+                Err(e) => bad.push(BadOrder::new(Some(&id), e).ordered(ordered_at)),
+            }
+        }
+        Ok((orders, bad))
     }
 
     /// The first sub-window of `window` starting at `from`, or `None` when nothing is left.
@@ -595,7 +622,7 @@ impl AmazonClient {
     }
 
     /// One getOrders call at `cursor`, with one restart of the sub-window when its token is refused.
-    async fn orders_page(&self, cur: &Cursor) -> Result<(Vec<WireOrder>, Option<String>), ClientError> {
+    async fn orders_page(&self, cur: &Cursor) -> Result<OrdersPage, ClientError> {
         let rdt = self.rdt().await?;
         let mut query = vec![
             ("MarketplaceIds", self.inner.config.marketplace_id.clone()),
@@ -615,10 +642,9 @@ impl AmazonClient {
             }
             other => other?,
         };
-        let Parsed::Orders(list) = parse_as(GET_ORDERS, body)? else {
-            return Err(malformed(GET_ORDERS, "body is not a getOrders response"));
-        };
-        Ok((list.orders, list.next_token.filter(|t| !t.is_empty())))
+        let page = parse_orders_lenient(&Body { name: GET_ORDERS.to_string(), text: body })
+            .map_err(|e| body_error(GET_ORDERS, e))?;
+        Ok(OrdersPage { next_token: page.next_token.filter(|t| !t.is_empty()), ..page })
     }
 }
 
@@ -642,7 +668,7 @@ impl OrderSource for AmazonClient {
             Some(c) => serde_json::from_str::<Cursor>(c).map_err(|_| bad_cursor())?,
             None => match self.sub_window(window, window.from) {
                 Some(c) => c,
-                None => return Ok(OrderPage { orders: Vec::new(), next: None }),
+                None => return Ok(OrderPage::default()),
             },
         };
         let (from, to) = match (parse_time(&cur.from), parse_time(&cur.to)) {
@@ -653,12 +679,19 @@ impl OrderSource for AmazonClient {
             Some((t, id)) => Some((parse_time(t).ok_or_else(bad_cursor)?, id.clone())),
             None => None,
         };
-        let (headers, token) = self.orders_page(&cur).await?;
+        let OrdersPage { orders: headers, mut bad, next_token: token } = self.orders_page(&cur).await?;
         let mut keep = Vec::with_capacity(headers.len());
         let mut best = last.clone();
         for h in headers {
             let Some(t) = parse_time(h.last_update_date.trim()) else {
-                return Err(malformed(GET_ORDERS, "Orders[].LastUpdateDate is not an ISO 8601 date-time"));
+                let e = NormalizeError::Malformed {
+                    marketplace: Marketplace::Amazon,
+                    operation: GET_ORDERS.to_string(),
+                    detail: "Orders[].LastUpdateDate is not an ISO 8601 date-time".into(),
+                };
+                let ordered_at = parse_time(h.purchase_date.trim()).map(|t| t.with_timezone(&JST));
+                bad.push(BadOrder::new(Some(&h.amazon_order_id), e).ordered(ordered_at));
+                continue;
             };
             // Sub-windows are [from, to): an order exactly at `to` belongs to the next one.
             let inside = t >= from && t < to && t >= window.from && t < window.to;
@@ -673,13 +706,15 @@ impl OrderSource for AmazonClient {
             }
         }
         let new_last = best.map(|(t, id)| (utc(t), id));
-        let orders = self.details(keep).await?;
+        let (orders, mut unmapped) = self.details(keep).await?;
+        bad.append(&mut unmapped);
         let next = match token {
             Some(t) => Some(Cursor { token: Some(t), last: new_last, ..cur }),
             None => self.sub_window(window, to),
         };
         let next = next.map(|c| serde_json::to_string(&c)).transpose().map_err(|_| bad_cursor())?;
-        Ok(OrderPage { orders, next })
+        let rejected = rejects(&self.inner.config.shop_id, Marketplace::Amazon, bad);
+        Ok(OrderPage { orders, rejected, next })
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
@@ -696,7 +731,7 @@ impl OrderSource for AmazonClient {
         if !tracking_number_valid(tracking.carrier, &tracking.number) {
             return Err(refuse("InvalidTrackingNumber", "the tracking number fails the carrier's check"));
         }
-        let lines = self.order_items(&order.order_id).await?;
+        let lines = self.order_items(&order.order_id).await??;
         let items: Vec<_> = lines
             .iter()
             .filter_map(|l| {

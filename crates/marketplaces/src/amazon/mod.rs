@@ -22,7 +22,7 @@ use map::malformed;
 pub use map::{OrderParts, map_order};
 use wire::{ErrorList, OrderAddress, OrderBuyerInfo, OrderItemsBuyerInfoList, OrderItemsList, OrdersList, WireOrder};
 
-use crate::{Body, NormalizeError};
+use crate::{BadOrder, Body, NormalizeError};
 
 /// Operation ids this module knows, longest first so prefixes match the most specific one.
 const OPERATIONS: [&str; 9] = [
@@ -77,6 +77,61 @@ pub fn operation_from_name(name: &str) -> Option<&'static str> {
 
 /// Recognises and deserialises one body; API error envelopes become `NormalizeError::Api`.
 pub fn parse(body: &Body) -> Result<Parsed, NormalizeError> {
+    parse_split(body)?
+}
+
+/// As [`parse`], but tells apart a body that is no readable answer of an Orders v0 operation
+/// (outer error: bad JSON, error envelope, unknown payload) from one whose payload fields do not
+/// read (inner error: the order's own data is broken).
+pub fn parse_split(body: &Body) -> Result<Result<Parsed, NormalizeError>, NormalizeError> {
+    let (detected, payload) = envelope(body)?;
+    Ok(typed_payload(detected, payload))
+}
+
+/// A getOrders page read order by order.
+#[derive(Debug)]
+pub struct OrdersPage {
+    /// The headers that deserialised.
+    pub orders: Vec<WireOrder>,
+    /// The headers that did not, with `AmazonOrderId` and `PurchaseDate` when readable.
+    pub bad: Vec<BadOrder>,
+    /// `NextToken`, if any.
+    pub next_token: Option<String>,
+}
+
+/// A getOrders body read order by order (see [`OrdersPage`]); a body that is no getOrders answer
+/// fails whole.
+pub fn parse_orders_lenient(body: &Body) -> Result<OrdersPage, NormalizeError> {
+    const OP: &str = "getOrders";
+    let (detected, payload) = envelope(body)?;
+    if detected != OP {
+        return Err(malformed(detected, format!("body is a {detected} response, not {OP}")));
+    }
+    let next_token = match payload.get("NextToken") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t)) => Some(t.clone()),
+        Some(_) => return Err(malformed(OP, "payload.NextToken: has a wrong type or an impossible value")),
+    };
+    let Some(Value::Array(orders)) = payload.get("Orders") else {
+        return Err(malformed(OP, "payload.Orders: has a wrong type or an impossible value"));
+    };
+    let mut good = Vec::with_capacity(orders.len());
+    let mut bad = Vec::new();
+    for (i, value) in orders.iter().enumerate() {
+        let text = |k: &str| value.get(k).and_then(Value::as_str);
+        let ordered_at = text("PurchaseDate")
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
+            .map(|t| t.with_timezone(&map::JST));
+        match typed::<WireOrder>(OP, &format!("payload.Orders[{i}]"), value.clone()) {
+            Ok(order) => good.push(order),
+            Err(e) => bad.push(BadOrder::new(text("AmazonOrderId"), e).ordered(ordered_at)),
+        }
+    }
+    Ok(OrdersPage { orders: good, bad, next_token })
+}
+
+/// Recognises a body's operation and returns its payload; error envelopes become `Api`.
+fn envelope(body: &Body) -> Result<(&'static str, Value), NormalizeError> {
     let hint = operation_from_name(&body.name);
     let named = hint.unwrap_or(UNKNOWN_OPERATION);
     if body.text.trim().is_empty() {
@@ -145,7 +200,11 @@ pub fn parse(body: &Body) -> Result<Parsed, NormalizeError> {
             return Err(malformed(h, format!("body is a {detected} response, not {h}")));
         }
     }
-    let payload = payload.clone();
+    Ok((detected, payload.clone()))
+}
+
+/// The payload of `detected` deserialised into its type.
+fn typed_payload(detected: &'static str, payload: Value) -> Result<Parsed, NormalizeError> {
     Ok(match detected {
         "getOrders" => Parsed::Orders(typed(detected, "payload", payload)?),
         "getOrder" => Parsed::Order(Box::new(typed(detected, "payload", payload)?)),

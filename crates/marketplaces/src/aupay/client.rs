@@ -15,9 +15,11 @@ use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
 
-use super::{codes, map_order, parse_body, wire};
-use crate::NormalizeError;
-use crate::client::{ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, retry_after};
+use super::{codes, map, map_order, parse_body, wire};
+use crate::client::{
+    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
+};
+use crate::{BadOrder, NormalizeError};
 
 /// Search operation: orders with their lines, by order-date range, paged by `startCount`.
 pub const SEARCH_LIST: &str = "searchTradeInfoListProc";
@@ -26,6 +28,8 @@ pub const SEARCH_ONE: &str = "searchTradeInfoProc";
 /// Shipping-info write-back (shipping date, carrier code, tracking number).
 pub const UPDATE_TRADE_INFO: &str = "updateTradeInfoProc";
 
+/// Production host of the Wow!manager shop API (paths start with [`PATH_PREFIX`]).
+pub const PRODUCTION_BASE_URL: &str = "https://api.manager.wowma.jp";
 /// Path prefix of every method under the base URL.
 pub const PATH_PREFIX: &str = "/wmshopapi/";
 
@@ -223,7 +227,7 @@ impl AupayClient {
         let from = (window.from - self.lookback).with_timezone(&jst);
         let to = window.to.with_timezone(&jst);
         if to <= from {
-            return Ok(OrderPage { orders: Vec::new(), next: None });
+            return Ok(OrderPage::default());
         }
         let first_day = from.date_naive();
         // `to` is exclusive.
@@ -254,16 +258,28 @@ impl AupayClient {
         })?;
         let returned = response.order_info.len();
         let mut orders = Vec::with_capacity(returned);
+        let mut bad = Vec::new();
+        // Days are whole; the window's first and last day are cut to the minute here.
+        let inside = |t: &chrono::DateTime<FixedOffset>| *t >= from && *t < to;
         for info in &response.order_info {
-            let order = map_order(&self.shop, info)?;
-            order.validate().map_err(|source| NormalizeError::Invalid {
-                marketplace: Marketplace::Aupay,
-                order_id: order.order_id.clone(),
-                source,
-            })?;
-            // Days are whole; the window's first and last day are cut to the minute here.
-            if order.ordered_at >= from && order.ordered_at < to {
-                orders.push(order);
+            let mapped = map_order(&self.shop, info).and_then(|order| {
+                order.validate().map_err(|source| NormalizeError::Invalid {
+                    marketplace: Marketplace::Aupay,
+                    order_id: order.order_id.clone(),
+                    source,
+                })?;
+                Ok(order)
+            });
+            match mapped {
+                Ok(order) if inside(&order.ordered_at) => orders.push(order),
+                Ok(_) => {}
+                Err(error) => {
+                    let ordered_at = map::order_time(info);
+                    // A broken order whose order date reads and lies outside the window is not ours.
+                    if ordered_at.as_ref().is_none_or(inside) {
+                        bad.push(BadOrder::new(info.order_id.as_deref(), error).ordered(ordered_at));
+                    }
+                }
             }
         }
         let next = if returned >= self.page_size as usize {
@@ -276,7 +292,8 @@ impl AupayClient {
         } else {
             None
         };
-        Ok(OrderPage { orders, next: next.map(Cursor::encode) })
+        let rejected = rejects(&self.shop, Marketplace::Aupay, bad);
+        Ok(OrderPage { orders, rejected, next: next.map(Cursor::encode) })
     }
 
     async fn update_trade_info(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {

@@ -58,6 +58,11 @@ fn datetime(field: &str, s: &str) -> Result<DateTime<FixedOffset>, NormalizeErro
     naive.and_local_timezone(jst()?).single().ok_or_else(|| malformed(format!("{field} is not a date and time")))
 }
 
+/// `orderDate` of an order as JST, when it reads (for telling windows apart; mapping reports errors).
+pub(crate) fn order_time(o: &OrderInfo) -> Option<DateTime<FixedOffset>> {
+    opt(&o.order_date).and_then(|s| datetime("orderInfo.orderDate", s).ok())
+}
+
 /// `YYYY/MM/DD` (or `YYYY-MM-DD`).
 fn date(s: &str) -> Option<NaiveDate> {
     let s = s.trim();

@@ -75,6 +75,12 @@ pub enum ClientError {
     Malformed(#[from] NormalizeError),
 }
 
+impl ichigen_core::pipeline::Retryable for ClientError {
+    fn is_retryable(&self) -> bool {
+        ClientError::is_retryable(self)
+    }
+}
+
 impl ClientError {
     /// Whether trying again later can succeed.
     pub fn is_retryable(&self) -> bool {

@@ -3,9 +3,11 @@
 use std::future::Future;
 
 use chrono::{DateTime, FixedOffset};
+use ichigen_core::pipeline::Rejected;
 use ichigen_core::{Marketplace, Order, Tracking};
 
 use super::ClientError;
+use crate::BadOrder;
 
 /// "Orders changed in `[from, to)`", in JST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,11 +18,14 @@ pub struct Window {
     pub to: DateTime<FixedOffset>,
 }
 
-/// One page of a pull: canonical orders, and where the next page starts.
-#[derive(Debug, Clone, PartialEq)]
+/// One page of a pull: canonical orders, the orders set aside, and where the next page starts.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderPage {
     /// Orders of this page, mapped and validated.
     pub orders: Vec<Order>,
+    /// Orders of this page that could not be read, mapped or validated. One broken order does not
+    /// fail its page: it lands here (to be quarantined) and the others still come through.
+    pub rejected: Vec<Rejected>,
     /// Opaque resume point (page number, next token, sub-window ...); `None` when the window is done.
     pub next: Option<String>,
 }
@@ -48,19 +53,49 @@ pub trait OrderSource: Send + Sync {
     ) -> impl Future<Output = Result<(), ClientError>> + Send;
 }
 
-/// Every order changed in `window`, following the cursor page by page to the end, and the number
-/// of pages. For a whole pull in one go (tests, the demo); a puller with a deadline pages itself.
-pub async fn pull_window<S: OrderSource>(source: &S, window: &Window) -> Result<(Vec<Order>, usize), ClientError> {
-    let mut orders = Vec::new();
+impl From<OrderPage> for ichigen_core::pipeline::FeedPage {
+    fn from(page: OrderPage) -> Self {
+        ichigen_core::pipeline::FeedPage { orders: page.orders, rejected: page.rejected, next: page.next }
+    }
+}
+
+/// A whole window pulled in one go.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pulled {
+    /// Every order of every page.
+    pub orders: Vec<Order>,
+    /// Every order set aside on the way.
+    pub rejected: Vec<Rejected>,
+    /// Pages fetched.
+    pub pages: usize,
+}
+
+/// Every order changed in `window`, following the cursor page by page to the end. For a whole pull
+/// in one go (tests, the demo); a puller with a deadline pages itself.
+pub async fn pull_window<S: OrderSource>(source: &S, window: &Window) -> Result<Pulled, ClientError> {
+    let mut pulled = Pulled::default();
     let mut cursor: Option<String> = None;
-    let mut pages = 0;
     loop {
         let page = source.changed_orders(window, cursor.as_deref()).await?;
-        pages += 1;
-        orders.extend(page.orders);
+        pulled.pages += 1;
+        pulled.orders.extend(page.orders);
+        pulled.rejected.extend(page.rejected);
         match page.next {
             Some(next) => cursor = Some(next),
-            None => return Ok((orders, pages)),
+            None => return Ok(pulled),
         }
     }
+}
+
+/// The rejected entries of `bad` orders of `shop_id`, with the error text (field names, never
+/// values) as the reason.
+pub fn rejects(shop_id: &str, marketplace: Marketplace, bad: Vec<BadOrder>) -> Vec<Rejected> {
+    bad.into_iter()
+        .map(|b| Rejected {
+            shop_id: shop_id.to_owned(),
+            marketplace,
+            order_id: b.order_id,
+            reason: b.error.to_string(),
+        })
+        .collect()
 }

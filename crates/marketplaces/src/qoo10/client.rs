@@ -26,10 +26,14 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{OPERATION_V2, codes, map, orders_from_rows, parse_body};
-use crate::client::{ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, retry_after};
+use super::{OPERATION_V2, codes, map, orders_from_rows_lenient, parse_body_lenient};
+use crate::client::{
+    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
+};
 use crate::{Body, NormalizeError};
 
+/// Production host of QAPI (paths start with [`API_PATH`]).
+pub const PRODUCTION_BASE_URL: &str = "https://api.qoo10.jp";
 /// Path of the QAPI service under the base URL; the method follows as `/<Class.Method>`.
 pub const API_PATH: &str = "/GMKT.INC.Front.QAPIService/ebayjapan.qapi";
 /// Creates the seller authorization key.
@@ -406,7 +410,13 @@ impl Qoo10Client {
         };
         for &status in statuses {
             let body = self.search(status, 1, at, at).await?;
-            let (_, rows) = parse_body(&body)?;
+            // Rows of other packs that do not read are no reason to refuse this write-back; a row of
+            // this pack (or of an unknown one) that does not read is: a line could be missed.
+            let (_, rows, bad_rows) = parse_body_lenient(&body)?;
+            let ours = |k: &Option<String>| k.as_deref().is_none_or(|k| k == order.order_id);
+            if let Some((_, e)) = bad_rows.into_iter().find(|(k, _)| ours(k)) {
+                return Err(e.into());
+            }
             self.remember(&rows);
             let found: Vec<String> = rows
                 .iter()
@@ -438,7 +448,7 @@ impl OrderSource for Qoo10Client {
         };
         loop {
             let Some(&(status, condition)) = QUERIES.get(pos.q) else {
-                return Ok(OrderPage { orders: Vec::new(), next: None });
+                return Ok(OrderPage::default());
             };
             if pos.at >= end {
                 pos = Pos { q: pos.q + 1, at: start, span: MAX_SPAN_SECS };
@@ -446,8 +456,8 @@ impl OrderSource for Qoo10Client {
             }
             let until = pos.at.saturating_add(pos.span).min(end);
             let body = self.search(status, condition, pos.at, until - 1).await?;
-            let (operation, rows) = parse_body(&body)?;
-            if rows.len() >= self.row_cap {
+            let (operation, rows, bad_rows) = parse_body_lenient(&body)?;
+            if rows.len() + bad_rows.len() >= self.row_cap {
                 let width = until - pos.at;
                 if width <= 1 {
                     return Err(rejected(OP_SEARCH, "row-cap", "more order lines in one second than one answer holds"));
@@ -456,15 +466,17 @@ impl OrderSource for Qoo10Client {
                 continue;
             }
             self.remember(&rows);
-            let small = rows.len() < self.row_cap / 4;
-            let orders = orders_from_rows(&self.shop_id, rows.into_iter().map(|r| (operation, r)).collect())?;
+            let small = rows.len() + bad_rows.len() < self.row_cap / 4;
+            let (orders, bad) =
+                orders_from_rows_lenient(&self.shop_id, rows.into_iter().map(|r| (operation, r)).collect(), bad_rows)?;
             let span = if small { pos.span.saturating_mul(2).min(MAX_SPAN_SECS) } else { pos.span };
             let mut next = Pos { q: pos.q, at: until, span };
             if next.at >= end {
                 next = Pos { q: pos.q + 1, at: start, span: MAX_SPAN_SECS };
             }
             let next = (next.q < QUERIES.len()).then(|| next.encode());
-            return Ok(OrderPage { orders, next });
+            let rejected = rejects(&self.shop_id, Marketplace::Qoo10, bad);
+            return Ok(OrderPage { orders, rejected, next });
         }
     }
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use ichigen_core::{Marketplace, Order};
 use serde_json::Value;
 
-use crate::{Body, NormalizeError};
+use crate::{BadOrder, Body, NormalizeError};
 pub use client::{Qoo10Client, Qoo10Credentials};
 use wire::{JsonEnvelope, ShippingRow, XmlEnvelope};
 
@@ -39,9 +39,75 @@ pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, Normalize
 
 /// Groups parsed rows (with the operation each came from) by pack and maps each pack to an order.
 pub fn orders_from_rows(shop_id: &str, rows: Vec<(&'static str, ShippingRow)>) -> Result<Vec<Order>, NormalizeError> {
+    group(rows)?
+        .iter()
+        .map(|(key, operation, rows)| {
+            map::map_pack(shop_id, operation, rows).map_err(|e| match e {
+                // The pack number is not personal data; it is named only when it is a plain number.
+                NormalizeError::Malformed { marketplace, operation, detail }
+                    if !key.is_empty() && key.len() <= 20 && key.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    NormalizeError::Malformed { marketplace, operation, detail: format!("pack {key}: {detail}") }
+                }
+                other => other,
+            })
+        })
+        .collect()
+}
+
+/// A row that did not read, with its pack key (`packNo`, else `orderNo`) when that reads.
+pub type BadRow = (Option<String>, NormalizeError);
+
+/// A body's rows read one by one: the operation, the rows that deserialised, those that did not.
+pub type LenientRows = (&'static str, Vec<ShippingRow>, Vec<BadRow>);
+
+/// One pack: its key, the operation its first row came from, its rows.
+type Pack = (String, &'static str, Vec<ShippingRow>);
+
+/// As [`orders_from_rows`], but a pack that cannot be mapped or validated, or that holds a row in
+/// `bad_rows`, is set aside (as a whole: without that row it would be a wrong order) and the
+/// other packs still map. A bad row without a pack key fails the call: which order it belongs
+/// to, and so which order is incomplete, cannot be told.
+pub fn orders_from_rows_lenient(
+    shop_id: &str,
+    rows: Vec<(&'static str, ShippingRow)>,
+    bad_rows: Vec<BadRow>,
+) -> Result<(Vec<Order>, Vec<BadOrder>), NormalizeError> {
+    let mut broken: Vec<(String, NormalizeError)> = Vec::new();
+    for (key, error) in bad_rows {
+        let Some(key) = key else {
+            let op = match &error {
+                NormalizeError::Malformed { operation, .. } => operation.clone(),
+                _ => OPERATION_V2.to_owned(),
+            };
+            return Err(malformed(&op, "a row that does not read has neither packNo nor orderNo"));
+        };
+        // One reason per pack is enough.
+        if !broken.iter().any(|(k, _)| *k == key) {
+            broken.push((key, error));
+        }
+    }
+    let mut orders = Vec::new();
+    let mut bad = Vec::new();
+    for (key, operation, rows) in group(rows)? {
+        if broken.iter().any(|(k, _)| *k == key) {
+            continue;
+        }
+        match map::map_pack(shop_id, operation, &rows) {
+            Ok(order) => orders.push(order),
+            Err(error) => bad.push(BadOrder::new(Some(&key), error)),
+        }
+    }
+    bad.extend(broken.into_iter().map(|(key, error)| BadOrder::new(Some(&key), error)));
+    Ok((orders, bad))
+}
+
+/// Rows grouped by pack key, packs in first-seen order; a later row with the same orderNo
+/// replaces the earlier one.
+fn group(rows: Vec<(&'static str, ShippingRow)>) -> Result<Vec<Pack>, NormalizeError> {
     // Packs in first-seen order; a later row with the same orderNo replaces the earlier one.
     // Indexes keep this linear for large answers.
-    let mut packs: Vec<(String, &'static str, Vec<ShippingRow>)> = Vec::new();
+    let mut packs: Vec<Pack> = Vec::new();
     let mut pack_index: HashMap<String, usize> = HashMap::new();
     let mut line_index: HashMap<(usize, String), usize> = HashMap::new();
     for (operation, row) in rows {
@@ -64,20 +130,7 @@ pub fn orders_from_rows(shop_id: &str, rows: Vec<(&'static str, ShippingRow)>) -
             }
         }
     }
-    packs
-        .iter()
-        .map(|(key, operation, rows)| {
-            map::map_pack(shop_id, operation, rows).map_err(|e| match e {
-                // The pack number is not personal data; it is named only when it is a plain number.
-                NormalizeError::Malformed { marketplace, operation, detail }
-                    if !key.is_empty() && key.len() <= 20 && key.bytes().all(|b| b.is_ascii_digit()) =>
-                {
-                    NormalizeError::Malformed { marketplace, operation, detail: format!("pack {key}: {detail}") }
-                }
-                other => other,
-            })
-        })
-        .collect()
+    Ok(packs)
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> NormalizeError {
@@ -90,11 +143,25 @@ fn malformed(operation: &str, detail: impl Into<String>) -> NormalizeError {
 
 /// Parses one body: JSON or XML envelope, error envelope → `Api`, rows otherwise.
 pub fn parse_body(body: &Body) -> Result<(&'static str, Vec<ShippingRow>), NormalizeError> {
+    let (op, rows, bad) = parse_any(body, false)?;
+    match bad.into_iter().next() {
+        Some((_, e)) => Err(e),
+        None => Ok((op, rows)),
+    }
+}
+
+/// As [`parse_body`], but a JSON row whose fields do not read is returned apart with its pack key
+/// instead of failing the body (see [`orders_from_rows_lenient`]).
+pub fn parse_body_lenient(body: &Body) -> Result<LenientRows, NormalizeError> {
+    parse_any(body, true)
+}
+
+fn parse_any(body: &Body, lenient: bool) -> Result<LenientRows, NormalizeError> {
     let text = body.text.trim_start_matches('\u{feff}').trim_start();
     if text.starts_with('{') {
-        parse_json(text)
+        parse_json(text, lenient)
     } else if text.starts_with('<') {
-        parse_xml(text)
+        parse_xml(text).map(|(op, rows)| (op, rows, Vec::new()))
     } else if text.starts_with("Can't find") {
         // Unknown class or method: the API answers in plain text, without a code.
         Err(NormalizeError::Api {
@@ -128,7 +195,7 @@ fn check_result(operation: &'static str, code: Option<&wire::Num>, msg: Option<&
     })
 }
 
-fn parse_json(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeError> {
+fn parse_json(text: &str, lenient: bool) -> Result<LenientRows, NormalizeError> {
     let op = OPERATION_V2;
     let de = &mut serde_json::Deserializer::from_str(text);
     let env: JsonEnvelope = serde_path_to_error::deserialize(de).map_err(|e| json_error(op, &e))?;
@@ -144,15 +211,46 @@ fn parse_json(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeE
     };
     let op = if values.iter().any(|v| v.get("OrderNo").is_some()) { OPERATION_V3 } else { OPERATION_V2 };
     let mut rows = Vec::with_capacity(values.len());
+    let mut bad = Vec::new();
     for (i, v) in values.into_iter().enumerate() {
         if !v.is_object() {
             return Err(malformed(op, format!("ResultObject[{i}] is not an object")));
         }
-        let row: ShippingRow = serde_path_to_error::deserialize(v)
-            .map_err(|e| malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path())))?;
-        rows.push(row);
+        let key = raw_pack_key(&v);
+        match serde_path_to_error::deserialize::<_, ShippingRow>(v) {
+            Ok(row) => rows.push(row),
+            Err(e) => {
+                let error = malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path()));
+                if !lenient {
+                    return Err(error);
+                }
+                bad.push((key, error));
+            }
+        }
     }
-    Ok((op, rows))
+    Ok((op, rows, bad))
+}
+
+/// The pack key of a row not yet deserialised, read as [`map::pack_key`] reads it: `packNo`, else
+/// `orderNo` (v2 or v3 spelling), as a number or non-empty text. `None` when a key field is there
+/// but unreadable: the row's pack is then unknown.
+fn raw_pack_key(row: &Value) -> Option<String> {
+    // `Some(None)`: absent, null or empty (fall through to the next field); `None`: unreadable.
+    let read = |names: [&str; 2]| -> Option<Option<String>> {
+        match names.iter().find_map(|n| row.get(*n)) {
+            None | Some(Value::Null) => Some(None),
+            Some(Value::String(x)) => Some(Some(x.trim().to_owned()).filter(|x| !x.is_empty())),
+            // The same text wire::Num makes of a number.
+            Some(Value::Number(x)) => Some(Some(match (x.as_u64(), x.as_i64(), x.as_f64()) {
+                (Some(u), _, _) => u.to_string(),
+                (None, Some(i), _) => i.to_string(),
+                (None, None, Some(f)) => format!("{f}"),
+                _ => x.to_string(),
+            })),
+            Some(_) => None,
+        }
+    };
+    read(["packNo", "PackNo"])?.or_else(|| read(["orderNo", "OrderNo"]).flatten())
 }
 
 /// A JSON error without the input's values: syntax errors carry a position, data errors a path.

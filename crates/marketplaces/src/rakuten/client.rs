@@ -29,11 +29,14 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::codes::{self, GATEWAY_UNAUTHORISED};
+use super::map::order_time;
 use super::wire::{Envelope, MessagesResponse, OrderModel, SearchOrderResponse};
-use super::{map_order, parse_get_order};
-use crate::NormalizeError;
-use crate::client::{ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window};
+use super::{map_order, parse_get_order_lenient};
+use crate::client::{ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects};
+use crate::{BadOrder, NormalizeError};
 
+/// Production host of the RMS WEB SERVICE (paths start with `/es/2.0/order/`).
+pub const PRODUCTION_BASE_URL: &str = "https://api.rms.rakuten.co.jp";
 /// `searchOrder`.
 pub const SEARCH_ORDER: &str = "searchOrder";
 /// `getOrder`.
@@ -266,36 +269,52 @@ impl RakutenClient {
         Ok(response)
     }
 
-    /// getOrder for up to 100 order numbers; every requested order must come back.
-    async fn get_orders(&self, numbers: &[String]) -> Result<Vec<OrderModel>, ClientError> {
+    /// getOrder for up to 100 order numbers; every requested order must come back, readable or not.
+    async fn get_orders(&self, numbers: &[String]) -> Result<(Vec<OrderModel>, Vec<BadOrder>), ClientError> {
         let body = json!({ "orderNumberList": numbers, "version": GET_ORDER_VERSION });
         let reply = self.post(GET_ORDER, &body).await?;
-        let response = parse_get_order(&reply.body).map_err(|e| match e {
+        let (orders, mut bad) = parse_get_order_lenient(&reply.body).map_err(|e| match e {
             NormalizeError::Api { code, message, .. } => self.error(GET_ORDER, reply.status.as_u16(), &code, &message),
             other => ClientError::Malformed(other),
         })?;
-        let orders = response.order_model_list.unwrap_or_default();
-        if let Some(missing) = numbers.iter().position(|n| !orders.iter().any(|o| &o.order_number == n)) {
+        let returned = |n: &String| {
+            orders.iter().any(|o| &o.order_number == n) || bad.iter().any(|b| b.order_id.as_ref() == Some(n))
+        };
+        let missing: Vec<usize> = (0..numbers.len()).filter(|&i| !returned(&numbers[i])).collect();
+        let nameless: Vec<usize> = (0..bad.len()).filter(|&i| bad[i].order_id.is_none()).collect();
+        // An order whose number did not read is one of the numbers not seen; with one of each it is
+        // known which.
+        if let ([m], [b]) = (missing.as_slice(), nameless.as_slice()) {
+            bad[*b].order_id = Some(numbers[*m].clone());
+        } else if missing.len() > nameless.len() {
+            let first = missing.first().copied().unwrap_or_default();
             return Err(malformed(
                 GET_ORDER,
-                format!("OrderModelList lacks requested order #{} of {}", missing + 1, numbers.len()),
+                format!("OrderModelList lacks requested order #{} of {}", first + 1, numbers.len()),
             ));
         }
-        Ok(orders)
+        Ok((orders, bad))
     }
 
-    /// Canonical orders for `numbers`, fetched in batches of 100, in the order given.
-    async fn details(&self, numbers: &[String]) -> Result<Vec<Order>, ClientError> {
+    /// Canonical orders for `numbers`, fetched in batches of 100, in the order given, and the
+    /// orders that could not be read, mapped or validated.
+    async fn details(&self, numbers: &[String]) -> Result<(Vec<Order>, Vec<BadOrder>), ClientError> {
         let mut out = Vec::with_capacity(numbers.len());
+        let mut rejected = Vec::new();
         for batch in numbers.chunks(GET_ORDER_BATCH) {
-            let models = self.get_orders(batch).await?;
+            let (models, mut bad) = self.get_orders(batch).await?;
             for n in batch {
                 if let Some(m) = models.iter().find(|m| &m.order_number == n) {
-                    out.push(map_order(&self.shop_id, m)?);
+                    match map_order(&self.shop_id, m) {
+                        Ok(order) => out.push(order),
+                        Err(error) => rejected
+                            .push(BadOrder::new(Some(&m.order_number), error).ordered(order_time(&m.order_datetime))),
+                    }
                 }
             }
+            rejected.append(&mut bad);
         }
-        Ok(out)
+        Ok((out, rejected))
     }
 }
 
@@ -335,7 +354,7 @@ impl OrderSource for RakutenClient {
         let oldest = chrono::Utc::now().timestamp() - Duration::days(LOOK_BACK_DAYS - 1).num_seconds();
         let start = window_start.max(oldest);
         if start > end {
-            return Ok(OrderPage { orders: Vec::new(), next: None });
+            return Ok(OrderPage::default());
         }
         let mut cur = match cursor {
             None => Cursor { pass: 0, a: start, b: sub_window_end(start, end), page: 1 },
@@ -362,10 +381,13 @@ impl OrderSource for RakutenClient {
             cur = Cursor { b: cur.a + (cur.b - cur.a) / 2, page: 1, ..cur };
         };
         let numbers = response.order_number_list.unwrap_or_default();
-        let mut orders = self.details(&numbers).await?;
+        let (mut orders, mut bad) = self.details(&numbers).await?;
         if PASSES[cur.pass] != PASSES[0] {
-            // Orders placed inside the window came with the first pass.
-            orders.retain(|o| o.ordered_at.timestamp() < window_start || o.ordered_at.timestamp() > end);
+            // Orders placed inside the window came with the first pass (broken ones too, when their
+            // order time reads).
+            let outside = |t: &chrono::DateTime<FixedOffset>| t.timestamp() < window_start || t.timestamp() > end;
+            orders.retain(|o| outside(&o.ordered_at));
+            bad.retain(|b| b.ordered_at.as_ref().is_none_or(outside));
         }
         let total_pages = response.pagination_response_model.and_then(|p| p.total_pages).unwrap_or(0);
         let next = if i64::from(cur.page) < total_pages && !numbers.is_empty() {
@@ -377,7 +399,8 @@ impl OrderSource for RakutenClient {
         } else {
             None
         };
-        Ok(OrderPage { orders, next: next.map(|c| c.encode()) })
+        let rejected = rejects(&self.shop_id, Marketplace::Rakuten, bad);
+        Ok(OrderPage { orders, rejected, next: next.map(|c| c.encode()) })
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
@@ -394,11 +417,13 @@ impl OrderSource for RakutenClient {
             _ => tracking_digits(&tracking.number),
         };
         // Fresh detail: the basketId of each destination and the rows already registered.
-        let models = self.get_orders(std::slice::from_ref(&order.order_id)).await?;
-        let model = models
-            .into_iter()
-            .find(|m| m.order_number == order.order_id)
-            .ok_or_else(|| malformed(GET_ORDER, "the requested order is missing"))?;
+        let (models, bad) = self.get_orders(std::slice::from_ref(&order.order_id)).await?;
+        let Some(model) = models.into_iter().find(|m| m.order_number == order.order_id) else {
+            return Err(bad
+                .into_iter()
+                .next()
+                .map_or_else(|| malformed(GET_ORDER, "the requested order is missing"), |b| b.error.into()));
+        };
         let packages: Vec<_> = model
             .package_model_list
             .unwrap_or_default()

@@ -55,6 +55,11 @@ fn datetime(field: &str, s: &str) -> Result<DateTime<FixedOffset>, NormalizeErro
         .map_err(|_| malformed(format!("{field}: not a date-time of the form YYYY-MM-DDThh:mm:ss+0900")))
 }
 
+/// `orderDatetime` as JST, when it reads (for telling windows apart; mapping reports errors).
+pub(crate) fn order_time(s: &str) -> Option<DateTime<FixedOffset>> {
+    datetime("orderDatetime", s).ok()
+}
+
 fn opt_datetime(field: &str, s: &Option<String>) -> Result<Option<DateTime<FixedOffset>>, NormalizeError> {
     match s.as_deref().map(str::trim) {
         None | Some("") => Ok(None),

@@ -7,10 +7,10 @@ pub mod wire;
 
 use ichigen_core::{Marketplace, Order};
 
-use crate::{Body, NormalizeError};
+use crate::{BadOrder, Body, NormalizeError};
 pub use client::RakutenClient;
 pub use map::map_order;
-use wire::{Envelope, GetOrderResponse};
+use wire::{Envelope, GetOrderResponse, OrderModel};
 
 /// Turns getOrder response bodies, exactly as the API returned them, into validated canonical Orders.
 ///
@@ -59,6 +59,48 @@ fn json_error(what: &str, path: &str, e: &serde_json::Error) -> String {
 
 /// Parses one body as a getOrder response, classifying error bodies and other operations' bodies.
 pub fn parse_get_order(text: &str) -> Result<GetOrderResponse, NormalizeError> {
+    check_get_order(text)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize::<_, GetOrderResponse>(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        malformed(map::OPERATION, json_error("OrderModelList", &path, e.inner()))
+    })
+}
+
+/// The orders of a getOrder body read one by one: those that deserialised, and those that did not
+/// (with the order number and order time when readable). Error bodies, other operations' bodies
+/// and bad JSON still fail the whole body.
+pub fn parse_get_order_lenient(text: &str) -> Result<(Vec<OrderModel>, Vec<BadOrder>), NormalizeError> {
+    check_get_order(text)?;
+    let raw: RawGetOrder =
+        serde_json::from_str(text).map_err(|e| malformed(map::OPERATION, json_error("body", "", &e)))?;
+    let mut good = Vec::new();
+    let mut bad = Vec::new();
+    for (i, value) in raw.order_model_list.unwrap_or_default().into_iter().enumerate() {
+        let number = value.get("orderNumber").and_then(serde_json::Value::as_str).map(str::to_owned);
+        let ordered_at = value.get("orderDatetime").and_then(serde_json::Value::as_str).and_then(map::order_time);
+        match serde_path_to_error::deserialize::<_, OrderModel>(value) {
+            Ok(model) => good.push(model),
+            Err(e) => {
+                let path = e.path().to_string();
+                let error = malformed(map::OPERATION, json_error(&format!("OrderModelList[{i}]"), &path, e.inner()));
+                bad.push(BadOrder::new(number.as_deref(), error).ordered(ordered_at));
+            }
+        }
+    }
+    Ok((good, bad))
+}
+
+/// A getOrder body with each order kept as JSON, to read the orders one by one.
+#[derive(serde::Deserialize)]
+struct RawGetOrder {
+    #[serde(rename = "OrderModelList")]
+    order_model_list: Option<Vec<serde_json::Value>>,
+}
+
+/// Checks that a body is a getOrder response: error bodies become `Api`, other operations'
+/// bodies and bad JSON `Malformed`.
+fn check_get_order(text: &str) -> Result<(), NormalizeError> {
     let envelope: Envelope =
         serde_json::from_str(text).map_err(|e| malformed(map::OPERATION, json_error("body", "", &e)))?;
     let messages = envelope.message_model_list.as_deref().unwrap_or_default();
@@ -92,9 +134,5 @@ pub fn parse_get_order(text: &str) -> Result<GetOrderResponse, NormalizeError> {
     if envelope.order_model_list.is_none() {
         return Err(malformed(map::OPERATION, "not a getOrder response: OrderModelList is missing"));
     }
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize::<_, GetOrderResponse>(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        malformed(map::OPERATION, json_error("OrderModelList", &path, e.inner()))
-    })
+    Ok(())
 }

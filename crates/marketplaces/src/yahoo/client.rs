@@ -23,8 +23,10 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 
 use super::{codes, map, wire};
-use crate::NormalizeError;
-use crate::client::{ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, retry_after};
+use crate::client::{
+    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
+};
+use crate::{BadOrder, NormalizeError};
 
 /// Production API host (paths start with `/ShoppingWebService/V1/`).
 pub const PRODUCTION_BASE_URL: &str = "https://circus.shopping.yahooapis.jp";
@@ -432,8 +434,9 @@ impl YahooClient {
         parse_list(&body)
     }
 
-    /// One order with `orderInfo`.
-    async fn order_info(&self, order_id: &str) -> Result<Order, ClientError> {
+    /// One order with `orderInfo`: the order, or why it could not be mapped or validated (the
+    /// body itself was a readable orderInfo answer for this order).
+    async fn order_info(&self, order_id: &str) -> Result<Result<Order, BadOrder>, ClientError> {
         let xml = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Req><Target><OrderId>{}</OrderId><Field>{INFO_FIELDS}</Field>\
 </Target><SellerId>{}</SellerId></Req>",
@@ -441,7 +444,7 @@ impl YahooClient {
             xml_escape(&self.creds.seller_id)
         );
         let body = self.call(OP_INFO, &xml).await?;
-        let orders = super::normalize_body(&self.shop_id, OP_INFO, &body).map_err(|e| match e {
+        let infos = super::parse_info(OP_INFO, &body).map_err(|e| match e {
             NormalizeError::Api { code, message, .. } => ClientError::Rejected {
                 marketplace: Marketplace::Yahoo,
                 operation: OP_INFO,
@@ -451,11 +454,11 @@ impl YahooClient {
             },
             other => ClientError::Malformed(other),
         })?;
-        let mut orders = orders.into_iter();
-        match (orders.next(), orders.next()) {
-            (Some(o), None) if o.order_id == order_id => Ok(o),
-            _ => Err(malformed(OP_INFO, "the response does not hold exactly the order asked for")),
-        }
+        let info = match infos.as_slice() {
+            [info] if map::text(&info.order_id) == Some(order_id) => info,
+            _ => return Err(malformed(OP_INFO, "the response does not hold exactly the order asked for")),
+        };
+        Ok(map::map_order(&self.shop_id, info).map_err(|error| BadOrder::new(Some(order_id), error)))
     }
 
     /// Order-time range searched for changes in `window`: `[from - lookback, to - 1 s]`, inclusive.
@@ -525,7 +528,7 @@ impl OrderSource for YahooClient {
             }
         };
         if window.to <= window.from {
-            return Ok(OrderPage { orders: Vec::new(), next: None });
+            return Ok(OrderPage::default());
         }
         let sub_from = DateTime::from_timestamp(cur.sub_from, 0)
             .ok_or_else(|| malformed("changed_orders", "the cursor time is out of range"))?
@@ -535,14 +538,18 @@ impl OrderSource for YahooClient {
         let sub_to = span_end.min(range_to);
         let (total, headers) = self.list_page(sub_from, sub_to, cur.start).await?;
         let mut orders = Vec::new();
+        let mut bad = Vec::new();
         let mut consumed = cur.skip.min(headers.len());
         for (id, updated) in headers.iter().skip(cur.skip) {
-            if orders.len() >= self.details_per_page {
+            if orders.len() + bad.len() >= self.details_per_page {
                 break;
             }
             consumed += 1;
             if *updated >= window.from && *updated < window.to {
-                orders.push(self.order_info(id).await?);
+                match self.order_info(id).await? {
+                    Ok(order) => orders.push(order),
+                    Err(b) => bad.push(b),
+                }
             }
         }
         let next = if consumed < headers.len() {
@@ -555,7 +562,8 @@ impl OrderSource for YahooClient {
         } else {
             None
         };
-        Ok(OrderPage { orders, next: next.map(Cursor::encode) })
+        let rejected = rejects(&self.shop_id, Marketplace::Yahoo, bad);
+        Ok(OrderPage { orders, rejected, next: next.map(Cursor::encode) })
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {

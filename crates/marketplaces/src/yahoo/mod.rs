@@ -47,6 +47,12 @@ fn operation_hint(name: &str) -> &'static str {
 
 /// Canonical orders from one response body (`name` only helps to name the operation in errors).
 pub fn normalize_body(shop_id: &str, name: &str, text: &str) -> Result<Vec<Order>, NormalizeError> {
+    parse_info(name, text)?.iter().map(|info| map::map_order(shop_id, info)).collect()
+}
+
+/// The `<OrderInfo>` elements of an `orderInfo` response body, not yet mapped: the API's error
+/// envelope becomes `Api`, another operation's body or broken XML `Malformed`.
+pub fn parse_info(name: &str, text: &str) -> Result<Vec<wire::OrderInfo>, NormalizeError> {
     let hint = operation_hint(name);
     // A UTF-8 byte order mark is not part of the document.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -77,7 +83,7 @@ pub fn normalize_body(shop_id: &str, name: &str, text: &str) -> Result<Vec<Order
             if r.order_info.is_empty() {
                 return Err(malformed(op, "Result.OrderInfo is missing: the body is not an orderInfo response"));
             }
-            r.order_info.iter().map(|info| map::map_order(shop_id, info)).collect()
+            Ok(r.order_info)
         }
         _ => Err(malformed(hint, "the root element is not ResultSet, Result or Error")),
     }
