@@ -254,3 +254,22 @@ pub fn deadline_instant(deadline_epoch_ms: u64) -> Instant {
         .unwrap_or(0);
     Instant::now() + Duration::from_millis(deadline_epoch_ms.saturating_sub(now_ms))
 }
+
+impl PullerError {
+    /// Whether the next scheduled run may succeed by itself (else a person must fix something).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            PullerError::Secret(e) => ichigen_core::pipeline::Retryable::is_retryable(e),
+            PullerError::Pull(e) => e.is_retryable(),
+            PullerError::SecretFormat { .. } | PullerError::WrongMarketplace { .. } | PullerError::Build(_) => false,
+        }
+    }
+}
+
+impl From<PullerError> for lambda_runtime::Diagnostic {
+    fn from(e: PullerError) -> Self {
+        // The error type is what alarms and log filters match on.
+        let error_type = if e.is_retryable() { "ichigen.PullRetryable" } else { "ichigen.PullNeedsOperator" };
+        lambda_runtime::Diagnostic { error_type: error_type.into(), error_message: e.to_string() }
+    }
+}
