@@ -110,9 +110,12 @@ mod tests {
 
     #[tokio::test]
     async fn only_the_bad_messages_are_reported() {
-        let out = for_each_message(event(&[r#"{"n":1}"#, "not json", r#"{"n":3}"#, r#"{"n":"secret@example.jp"}"#]), |j: Job| async move {
-            if j.n == 3 { Err(MessageFailure { retryable: true, reason: "n is 3".into() }) } else { Ok(()) }
-        })
+        let out = for_each_message(
+            event(&[r#"{"n":1}"#, "not json", r#"{"n":3}"#, r#"{"n":"secret@example.jp"}"#]),
+            |j: Job| async move {
+                if j.n == 3 { Err(MessageFailure { retryable: true, reason: "n is 3".into() }) } else { Ok(()) }
+            },
+        )
         .await;
         assert_eq!((out.ok, out.failed), (1, 3));
         let ids: Vec<_> = out.response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();

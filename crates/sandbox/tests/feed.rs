@@ -12,7 +12,6 @@ use ichigen_core::{Marketplace, Order};
 use ichigen_marketplaces::client::RetryPolicy;
 use ichigen_marketplaces::{AnyClient, HttpSettings, MarketplaceSecret, build_client};
 use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started, amazon, aupay, qoo10, rakuten, yahoo};
-use serde_json::json;
 
 const SHOP: &str = "shop-feed";
 
@@ -21,54 +20,6 @@ const ALL: [Marketplace; 5] =
 
 fn cred(s: &Started, name: &str) -> String {
     s.credentials.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()).unwrap()
-}
-
-/// The secret an operator would store for sandbox `s`: its credentials, its base URL as endpoint.
-fn secret_json(marketplace: Marketplace, s: &Started) -> String {
-    let base = s.base_url();
-    let secret = match marketplace {
-        Marketplace::Rakuten => json!({
-            "marketplace": "rakuten",
-            "service_secret": cred(s, "serviceSecret"),
-            "license_key": cred(s, "licenseKey"),
-            "endpoint": base,
-        }),
-        Marketplace::Yahoo => json!({
-            "marketplace": "yahoo",
-            "seller_id": cred(s, "seller_id"),
-            "client_id": cred(s, "client_id"),
-            "client_secret": cred(s, "client_secret"),
-            "refresh_token": cred(s, "refresh_token"),
-            "public_key_pem": cred(s, "public_key_pem"),
-            "key_version": cred(s, "key_version"),
-            "endpoint": base,
-            "token_endpoint": cred(s, "token_url"),
-        }),
-        Marketplace::Amazon => json!({
-            "marketplace": "amazon",
-            "client_id": cred(s, "client_id"),
-            "client_secret": cred(s, "client_secret"),
-            "refresh_token": cred(s, "refresh_token"),
-            "marketplace_id": cred(s, "marketplace_id"),
-            "endpoint": base,
-            "lwa_endpoint": base,
-        }),
-        Marketplace::Aupay => json!({
-            "marketplace": "aupay",
-            "api_key": cred(s, "apiKey"),
-            "shop_id": cred(s, "shopId"),
-            "endpoint": base,
-        }),
-        Marketplace::Qoo10 => json!({
-            "marketplace": "qoo10",
-            "api_key": cred(s, "api_key"),
-            "user_id": cred(s, "user_id"),
-            "password": cred(s, "password"),
-            "endpoint": base,
-        }),
-        Marketplace::Csv => unreachable!("csv has no API"),
-    };
-    secret.to_string()
 }
 
 /// The sandbox's secret values: none may show in `Debug` output.
@@ -94,7 +45,7 @@ fn settings() -> HttpSettings {
 
 /// The client of sandbox `s`, read from its secret JSON and built as the puller builds it.
 fn feed(marketplace: Marketplace, s: &Started) -> AnyClient {
-    let secret = MarketplaceSecret::from_json(&secret_json(marketplace, s)).unwrap();
+    let secret = MarketplaceSecret::from_json(&ichigen_sandbox::secret_json(marketplace, s)).unwrap();
     assert_eq!(secret.marketplace(), marketplace);
     let client = build_client(SHOP, &secret, settings()).unwrap();
     let shown = format!("{secret:?} {client:?}");
@@ -119,14 +70,7 @@ fn seed(marketplace: Marketplace) -> Seed {
 
 async fn sandbox(marketplace: Marketplace, faults: Faults) -> Started {
     let config = SandboxConfig { port: 0, seed: seed(marketplace), faults, throttle: None };
-    match marketplace {
-        Marketplace::Rakuten => rakuten::start(config).await,
-        Marketplace::Yahoo => yahoo::start(config).await,
-        Marketplace::Amazon => amazon::start(config).await,
-        Marketplace::Aupay => aupay::start(config).await,
-        _ => qoo10::start(config).await,
-    }
-    .unwrap()
+    ichigen_sandbox::start(marketplace, config).await.unwrap()
 }
 
 /// A window over every seeded order, its updates, payment and shipment.
@@ -200,13 +144,14 @@ async fn every_secret_builds_a_client_that_pulls_its_sandbox_through_the_feed_po
 async fn a_sandbox_refuses_a_secret_with_wrong_credentials_as_an_auth_error() {
     for marketplace in ALL {
         let s = sandbox(marketplace, Faults::default()).await;
-        let mut secret: serde_json::Value = serde_json::from_str(&secret_json(marketplace, &s)).unwrap();
+        let mut secret: serde_json::Value =
+            serde_json::from_str(&ichigen_sandbox::secret_json(marketplace, &s)).unwrap();
         let field = match marketplace {
             Marketplace::Rakuten => "license_key",
             Marketplace::Yahoo | Marketplace::Amazon => "refresh_token",
             _ => "api_key",
         };
-        secret[field] = json!("wrong-value");
+        secret[field] = serde_json::json!("wrong-value");
         let secret = MarketplaceSecret::from_json(&secret.to_string()).unwrap();
         let client = build_client(SHOP, &secret, settings()).unwrap();
         let (from, to) = window(marketplace, &s);

@@ -1,0 +1,255 @@
+//! A private AWS for one test: its own moto account with the table, the queues (each with a
+//! DLQ) and the SES identity the pipeline needs, and a stand-in for Lambda's SQS event source
+//! mapping that delivers queue messages to a handler and deletes what it handled.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test support: a failed setup is a test bug.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use ichigen_aws::DynamoStore;
+use ichigen_core::OrderStatus;
+use ichigen_core::pipeline::{OrderStore, ShopDirectory, ShopSettings, StoredOrder};
+
+pub mod logs;
+
+/// Sender of every shop's mail in tests (created as an SES identity).
+pub const MAIL_FROM: &str = "shop@example.jp";
+/// Staff address of every shop in tests.
+pub const STAFF_TO: &str = "staff@example.jp";
+
+/// One test's AWS.
+pub struct AwsWorld {
+    /// moto's URL.
+    pub endpoint: String,
+    /// This test's moto account.
+    pub account: String,
+    /// SDK config acting in that account.
+    pub sdk: aws_config::SdkConfig,
+    /// DynamoDB table name.
+    pub table: String,
+    /// Orders queue.
+    pub orders_url: String,
+    /// Orders DLQ (also the quarantine).
+    pub orders_dlq_url: String,
+    /// Mail queue.
+    pub mail_url: String,
+    /// Mail DLQ.
+    pub mail_dlq_url: String,
+    /// SQS client.
+    pub sqs: aws_sdk_sqs::Client,
+    /// The store adapter.
+    pub store: DynamoStore,
+}
+
+impl AwsWorld {
+    /// Creates everything; messages go to a DLQ after `max_receives` failed receives.
+    pub async fn new(max_receives: u32) -> AwsWorld {
+        let endpoint = ichigen_testkit::moto::endpoint();
+        let account = ichigen_testkit::moto::fresh_account();
+        let sdk = ichigen_testkit::moto::sdk_config(&endpoint, &account).await;
+        let ddb = aws_sdk_dynamodb::Client::new(&sdk);
+        let table = "ichigen-test".to_string();
+        ichigen_aws::create_table(&ddb, &table).await.expect("create table");
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let (orders_url, orders_dlq_url) = queue_with_dlq(&sqs, "ichigen-orders", max_receives).await;
+        let (mail_url, mail_dlq_url) = queue_with_dlq(&sqs, "ichigen-mail", max_receives).await;
+        let ses = aws_sdk_sesv2::Client::new(&sdk);
+        ses.create_email_identity().email_identity(MAIL_FROM).send().await.expect("SES identity");
+        let store = DynamoStore::new(ddb, table.clone());
+        AwsWorld { endpoint, account, sdk, table, orders_url, orders_dlq_url, mail_url, mail_dlq_url, sqs, store }
+    }
+
+    /// Stores a shop with the default rules plus `rules_toml`.
+    pub async fn shop(&self, shop_id: &str, rules_toml: &str) -> ShopSettings {
+        let mut s = ShopSettings::new(shop_id, "いちげん商店", MAIL_FROM);
+        s.staff_to = vec![STAFF_TO.to_string()];
+        s.rules_toml = rules_toml.to_string();
+        self.store.put_shop(&s).await.expect("put shop");
+        s
+    }
+
+    /// The processor on this world's adapters.
+    pub fn processor(&self) -> ichigen_processor::AwsProcessor {
+        let config = ichigen_processor::Config {
+            table_name: self.table.clone(),
+            mail_queue_url: self.mail_url.clone(),
+            retention_days: 730,
+        };
+        ichigen_processor::build(&config, &self.sdk)
+    }
+
+    /// The notifier on this world's adapters.
+    pub fn notifier(&self) -> ichigen_notifier::AwsNotifier {
+        let config = ichigen_notifier::Config {
+            table_name: self.table.clone(),
+            configuration_set: None,
+            lease: Duration::from_secs(120),
+        };
+        ichigen_notifier::build(&config, &self.sdk)
+    }
+
+    /// The puller on this world's adapters, reading secrets under `secret_prefix`.
+    pub fn puller(&self, secret_prefix: &str, first_lookback: Duration) -> ichigen_puller::App {
+        let config = ichigen_puller::Config {
+            table_name: self.table.clone(),
+            orders_queue_url: self.orders_url.clone(),
+            quarantine_queue_url: self.orders_dlq_url.clone(),
+            secret_prefix: secret_prefix.to_string(),
+            pull: ichigen_core::pipeline::PullSettings {
+                overlap: Duration::from_secs(900),
+                first_lookback,
+                page_budget: Duration::from_secs(5),
+            },
+            http_timeout: Duration::from_secs(10),
+            rate_scale: 1_000.0,
+        };
+        ichigen_puller::App::new(config, &self.sdk)
+    }
+
+    /// Stores a marketplace secret.
+    pub async fn put_secret(&self, id: &str, json: &str) {
+        let sm = aws_sdk_secretsmanager::Client::new(&self.sdk);
+        sm.create_secret().name(id).secret_string(json).send().await.expect("create secret");
+    }
+
+    /// Sends raw bodies to a queue (to test bad messages).
+    pub async fn send_bodies(&self, url: &str, bodies: &[String]) {
+        for body in bodies {
+            self.sqs.send_message().queue_url(url).message_body(body).send().await.expect("send");
+        }
+    }
+
+    /// Like Lambda's event source mapping: receives batches of up to 10 from `url`, hands each
+    /// to `handler`, deletes the messages it did not report as failed, and makes the failed ones
+    /// visible again at once (instead of after the visibility timeout). Stops when a receive
+    /// comes back empty. Returns (handled, failed) message counts.
+    pub async fn deliver<F, Fut>(&self, url: &str, mut handler: F) -> (usize, usize)
+    where
+        F: FnMut(SqsEvent) -> Fut,
+        Fut: std::future::Future<Output = SqsBatchResponse>,
+    {
+        let (mut handled, mut failed) = (0, 0);
+        loop {
+            let got = self
+                .sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+                .send()
+                .await
+                .expect("receive");
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return (handled, failed);
+            }
+            let mut event = SqsEvent::default();
+            let mut receipts = HashMap::new();
+            for m in &messages {
+                let mut record = SqsMessage::default();
+                record.message_id = m.message_id.clone();
+                record.receipt_handle = m.receipt_handle.clone();
+                record.body = m.body.clone();
+                if let Some(attrs) = &m.attributes {
+                    for (k, v) in attrs {
+                        record.attributes.insert(k.as_str().to_string(), v.clone());
+                    }
+                }
+                receipts.insert(m.message_id.clone().unwrap_or_default(), m.receipt_handle.clone().unwrap_or_default());
+                event.records.push(record);
+            }
+            let response = handler(event).await;
+            let failed_ids: Vec<String> =
+                response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+            for (id, receipt) in receipts {
+                if failed_ids.contains(&id) {
+                    failed += 1;
+                    self.sqs
+                        .change_message_visibility()
+                        .queue_url(url)
+                        .receipt_handle(receipt)
+                        .visibility_timeout(0)
+                        .send()
+                        .await
+                        .expect("visibility");
+                } else {
+                    handled += 1;
+                    self.sqs.delete_message().queue_url(url).receipt_handle(receipt).send().await.expect("delete");
+                }
+            }
+        }
+    }
+
+    /// Takes every message body off `url`.
+    pub async fn drain(&self, url: &str) -> Vec<String> {
+        let mut bodies = Vec::new();
+        self.deliver(url, |event| {
+            bodies.extend(event.records.iter().filter_map(|r| r.body.clone()));
+            async { SqsBatchResponse::default() }
+        })
+        .await;
+        bodies
+    }
+
+    /// Messages waiting on `url` (visible or not), as SQS counts them.
+    pub async fn depth(&self, url: &str) -> usize {
+        let attrs = self
+            .sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .expect("attributes");
+        attrs.attributes.unwrap_or_default().values().map(|v| v.parse::<usize>().unwrap_or(0)).sum()
+    }
+
+    /// Every stored order of `shop_id`, any status.
+    pub async fn stored(&self, shop_id: &str) -> Vec<StoredOrder> {
+        let mut all = Vec::new();
+        for status in [
+            OrderStatus::New,
+            OrderStatus::AwaitingPayment,
+            OrderStatus::ReadyToShip,
+            OrderStatus::Shipped,
+            OrderStatus::Cancelled,
+            OrderStatus::OnHold,
+        ] {
+            all.extend(self.store.list_by_status(shop_id, status, None, None).await.expect("list"));
+        }
+        all
+    }
+
+    /// Mail moto recorded as sent in this world's account.
+    pub async fn sent_mail(&self) -> Vec<ichigen_testkit::moto::SentMail> {
+        ichigen_testkit::moto::ses_messages(&self.endpoint, &self.account).await
+    }
+}
+
+async fn queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str, max_receives: u32) -> (String, String) {
+    let dlq = sqs.create_queue().queue_name(format!("{name}-dlq")).send().await.expect("dlq");
+    let dlq_url = dlq.queue_url.expect("dlq url");
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&dlq_url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("dlq arn")
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .expect("arn");
+    let redrive = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives}).to_string();
+    let q = sqs
+        .create_queue()
+        .queue_name(name)
+        .attributes(QueueAttributeName::RedrivePolicy, redrive)
+        .attributes(QueueAttributeName::VisibilityTimeout, "30")
+        .send()
+        .await
+        .expect("queue");
+    (q.queue_url.expect("queue url"), dlq_url)
+}
