@@ -11,7 +11,7 @@ use ichigen_core::pipeline::{OrderFeed, Rejected};
 use ichigen_core::{Marketplace, Order};
 use ichigen_marketplaces::client::RetryPolicy;
 use ichigen_marketplaces::{AnyClient, HttpSettings, MarketplaceSecret, build_client};
-use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started, amazon, aupay, qoo10, rakuten, yahoo};
+use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
 
 const SHOP: &str = "shop-feed";
 
