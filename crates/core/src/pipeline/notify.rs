@@ -91,7 +91,7 @@ impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L
             return Ok(Notified::Skipped("no buyer mails for Amazon or AFN orders"));
         }
         let skip = match job.kind {
-            MailKind::ThankYou if stored.status == OrderStatus::Cancelled => Some("cancelled"),
+            MailKind::ThankYou if !stored.status.is_open() => Some("already shipped or cancelled"),
             MailKind::ThankYou if stored.is_held() => Some("held since the job was queued"),
             MailKind::Shipping if order.tracking.is_empty() => Some("no tracking number"),
             MailKind::StaffAlert if !stored.is_held() => Some("released before the alert went out"),

@@ -1,0 +1,234 @@
+//! The Lambda handlers on real SQS, DynamoDB and SES calls (moto server): duplicates and
+//! reordering change nothing, a bad message fails alone and ends in the DLQ with its reason
+//! logged, each mail goes out once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use chrono::TimeDelta;
+use ichigen_core::pipeline::{MailJob, MailKind, MailTemplate, OrderStore, ShopDirectory};
+use ichigen_core::sample::SampleOrders;
+use ichigen_core::{Marketplace, Order, OrderStatus};
+use ichigen_integration_tests::{AwsWorld, logs};
+use ichigen_lambda::Metrics;
+use ichigen_sandbox::{Faults, SandboxConfig, Seed};
+
+const SHOP: &str = "shop-1";
+
+fn orders(marketplace: Marketplace, n: usize) -> Vec<Order> {
+    let mut samples = SampleOrders::new(3);
+    (0..n)
+        .map(|i| {
+            let mut o = samples.clean_order(marketplace, i);
+            o.shop_id = SHOP.into();
+            o
+        })
+        .collect()
+}
+
+fn bodies(orders: &[Order]) -> Vec<String> {
+    orders.iter().map(|o| serde_json::to_string(o).unwrap()).collect()
+}
+
+async fn process_all(w: &AwsWorld) -> (usize, usize) {
+    let p = w.processor();
+    w.deliver(&w.orders_url, |event| {
+        let p = &p;
+        async move { ichigen_processor::handle(p, event, &mut Metrics::new("processor")).await }
+    })
+    .await
+}
+
+async fn notify_all(w: &AwsWorld) -> (usize, usize) {
+    let n = w.notifier();
+    w.deliver(&w.mail_url, |event| {
+        let n = &n;
+        async move { ichigen_notifier::handle(n, event, &mut Metrics::new("notifier")).await }
+    })
+    .await
+}
+
+fn jobs(bodies: &[String]) -> Vec<MailJob> {
+    bodies.iter().map(|b| serde_json::from_str(b).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn duplicate_and_out_of_order_deliveries_change_nothing() {
+    let w = AwsWorld::new(3).await;
+    w.shop(SHOP, "").await;
+    let mut two = orders(Marketplace::Rakuten, 2);
+    let first = two[0].clone();
+    let mut paid = first.clone();
+    paid.status = OrderStatus::ReadyToShip;
+    paid.source_updated_at = first.source_updated_at + TimeDelta::minutes(30);
+    two.push(paid.clone());
+    // Newer first, then the older version, then everything again.
+    w.send_bodies(&w.orders_url, &bodies(&[paid.clone(), first.clone(), two[1].clone()])).await;
+    w.send_bodies(&w.orders_url, &bodies(&two)).await;
+    let (handled, failed) = process_all(&w).await;
+    assert_eq!((handled, failed), (6, 0));
+
+    let stored = w.store.get(&ichigen_core::pipeline::OrderKey::of(&first)).await.unwrap().unwrap();
+    assert_eq!(stored.order.status, OrderStatus::ReadyToShip, "the older version never overwrote the newer");
+    assert_eq!(stored.order.source_updated_at, paid.source_updated_at);
+    assert!(stored.mails_due.is_empty());
+    let mail_jobs = jobs(&w.drain(&w.mail_url).await);
+    assert_eq!(mail_jobs.len(), 2, "one thank-you per order: {mail_jobs:?}");
+    assert!(mail_jobs.iter().all(|j| j.kind == MailKind::ThankYou));
+
+    // The whole lot redelivered: nothing changes, no mail job.
+    w.send_bodies(&w.orders_url, &bodies(&two)).await;
+    process_all(&w).await;
+    assert!(w.drain(&w.mail_url).await.is_empty());
+    assert_eq!(w.stored(SHOP).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_bad_message_fails_alone_and_reaches_the_dlq_with_its_reason_logged() {
+    let w = AwsWorld::new(3).await;
+    w.shop(SHOP, "").await;
+    let good = orders(Marketplace::Yahoo, 2);
+    let mut invalid = orders(Marketplace::Yahoo, 3).pop().unwrap();
+    invalid.totals.total += 100;
+    let mut batch = bodies(&good[..1]);
+    batch.push("{\"schema_version\": 1, \"shop_id\": ".to_string());
+    batch.extend(bodies(&[invalid.clone()]));
+    batch.extend(bodies(&good[1..]));
+    w.send_bodies(&w.orders_url, &batch).await;
+
+    let (captured, _guard) = logs::capture();
+    let p = w.processor();
+    let mut batches = 0;
+    let mut first_failures = None;
+    w.deliver(&w.orders_url, |event| {
+        batches += 1;
+        let p = &p;
+        let record = batches == 1;
+        let first_failures = &mut first_failures;
+        async move {
+            let size = event.records.len();
+            let r = ichigen_processor::handle(p, event, &mut Metrics::new("processor")).await;
+            if record {
+                *first_failures = Some((size, r.batch_item_failures.len()));
+            }
+            r
+        }
+    })
+    .await;
+    assert_eq!(first_failures, Some((4, 2)), "the first batch of 4 failed only its 2 bad messages");
+    assert_eq!(w.stored(SHOP).await.len(), 2, "both good orders are stored");
+    assert_eq!(w.depth(&w.orders_url).await, 0);
+    let dead = w.drain(&w.orders_dlq_url).await;
+    assert_eq!(dead.len(), 2, "both bad messages are in the DLQ after 3 receives");
+
+    let log = captured.text();
+    let failures: Vec<serde_json::Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "message failed")
+        .collect();
+    assert_eq!(failures.len(), 6, "each bad message logged at each of its 3 receives");
+    assert!(failures.iter().any(|v| v["fields"]["reason"].as_str().unwrap().contains("is not a valid message")));
+    let invalid_reason = failures
+        .iter()
+        .find(|v| v["fields"]["reason"].as_str().unwrap().contains("totals"))
+        .expect("the invalid order's reason names the field");
+    assert_eq!(invalid_reason["fields"]["retryable"], false);
+    assert!(failures.iter().any(|v| v["fields"]["receive_count"] == "3"));
+    for value in [&invalid.buyer.name, &invalid.ship_to.address1] {
+        assert!(!log.contains(value.as_str()), "no personal data in logs");
+    }
+}
+
+#[tokio::test]
+async fn each_mail_goes_out_once_and_amazon_buyers_get_none() {
+    let w = AwsWorld::new(3).await;
+    w.shop(SHOP, "[[blacklist]]\nphone = \"090-0000-0000\"\nreason = \"受取拒否\"\n").await;
+    let mut list = orders(Marketplace::Rakuten, 2);
+    let mut held = list.pop().unwrap();
+    held.buyer.phone = Some("090-0000-0000".into());
+    let mut amazon = orders(Marketplace::Amazon, 1);
+    list.append(&mut amazon);
+    list.push(held.clone());
+    w.send_bodies(&w.orders_url, &bodies(&list)).await;
+    process_all(&w).await;
+    let queued = w.drain(&w.mail_url).await;
+    assert_eq!(jobs(&queued).iter().map(|j| j.kind).collect::<Vec<_>>(), vec![MailKind::ThankYou, MailKind::StaffAlert]);
+    // Each job delivered twice, as SQS may.
+    w.send_bodies(&w.mail_url, &queued).await;
+    w.send_bodies(&w.mail_url, &queued).await;
+    let (handled, failed) = notify_all(&w).await;
+    assert_eq!((handled, failed), (4, 0));
+    let sent = w.sent_mail().await;
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    let thanks = sent.iter().find(|m| m.to == [list[0].buyer.email.clone().unwrap()]).expect("thank-you to the buyer");
+    assert_eq!(
+        thanks.subject.as_deref(),
+        Some(format!("【いちげん商店】ご注文ありがとうございます（ご注文番号：{}）", list[0].order_id).as_str())
+    );
+    let alert = sent.iter().find(|m| m.to == [ichigen_integration_tests::STAFF_TO]).expect("staff alert");
+    assert!(alert.body.as_deref().unwrap().contains("buyer.blacklisted"));
+    assert!(alert.subject.as_deref().unwrap().contains(&held.order_id));
+}
+
+#[tokio::test]
+async fn a_broken_template_fails_only_its_mail() {
+    let w = AwsWorld::new(2).await;
+    let mut shop = w.shop(SHOP, "").await;
+    shop.templates.insert(
+        MailKind::ThankYou,
+        MailTemplate { subject: "{{ shop.name }} {{ order.no_such_field }}".into(), body: "x".into() },
+    );
+    w.store.put_shop(&shop).await.unwrap();
+    let other = w.shop("shop-2", "").await;
+    let mut list = orders(Marketplace::Qoo10, 1);
+    let mut fine = orders(Marketplace::Qoo10, 2).pop().unwrap();
+    fine.shop_id = other.shop_id.clone();
+    list.push(fine.clone());
+    w.send_bodies(&w.orders_url, &bodies(&list)).await;
+    process_all(&w).await;
+    let (captured, _guard) = logs::capture();
+    let (handled, failed) = notify_all(&w).await;
+    assert_eq!((handled, failed), (1, 2), "the broken mail failed at each of its 2 receives, the other went out");
+    assert_eq!(w.sent_mail().await.len(), 1);
+    assert_eq!(w.drain(&w.mail_dlq_url).await.len(), 1);
+    assert!(captured.text().contains("thank_you template of shop shop-1"), "{}", captured.text());
+}
+
+#[tokio::test]
+async fn puller_queues_a_sandbox_window_quarantines_a_broken_order_and_moves_its_watermark() {
+    let w = AwsWorld::new(3).await;
+    let now = chrono::Utc::now().fixed_offset();
+    let seed = Seed { orders: 30, seed: 9, start: now - TimeDelta::hours(20), step_secs: 300, shop_id: SHOP.into() };
+    let first = ichigen_sandbox::seed_orders(Marketplace::Rakuten, &seed);
+    let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: None };
+    let sandbox = ichigen_sandbox::start(Marketplace::Rakuten, config).await.unwrap();
+    let broken = sandbox.book.all()[4].order_id.clone();
+    sandbox.faults.set(Faults { corrupt_orders: vec![broken.clone()], ..Faults::default() });
+    w.put_secret("ichigen/test/shop-1/rakuten", &ichigen_sandbox::secret_json(Marketplace::Rakuten, &sandbox)).await;
+    let app = w.puller("ichigen/test/", Duration::from_secs(48 * 3600));
+    let event = ichigen_puller::PullEvent { shop_id: SHOP.into(), marketplace: Marketplace::Rakuten };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let report = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled");
+    assert!(report.finished);
+    assert_eq!(report.queued + report.quarantined, first.len());
+    assert_eq!(report.quarantined, 1);
+    assert_eq!(w.drain(&w.orders_url).await.len(), first.len() - 1);
+    let dead = w.drain(&w.orders_dlq_url).await;
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].contains(&broken), "the quarantined message names the order: {}", dead[0]);
+    let mark = ichigen_core::pipeline::WatermarkStore::get_watermark(&w.store, SHOP, Marketplace::Rakuten)
+        .await
+        .unwrap()
+        .expect("watermark");
+    assert_eq!(mark.pulled_to, report.pulled_to);
+
+    // The next run reads only the overlap: nothing changed there, so nothing is queued.
+    let again = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled again");
+    assert_eq!(again.queued, 0, "{again:?}");
+
+    // A run with no time left saves its place and queues nothing.
+    let cut = app.handle(&event, Instant::now(), &mut Metrics::new("puller")).await.expect("cut");
+    assert!(!cut.finished);
+    assert_eq!(cut.pages, 0);
+}
