@@ -1,0 +1,8 @@
+//! Test support for ichigen's AWS pipeline, used from tests only.
+//!
+//! - [`moto`]: moto server as the local AWS. Each test works in its own moto account
+//!   ([`moto::fresh_account`] + [`moto::sdk_config`]), so tests run in parallel against one server.
+//! - [`runtime_api`]: an emulator of the AWS Lambda Runtime API, for process-level tests of Lambda binaries.
+
+pub mod moto;
+pub mod runtime_api;
