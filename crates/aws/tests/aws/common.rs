@@ -16,12 +16,16 @@ pub const TABLE: &str = "ichigen";
 
 /// One test's view of moto: its own account.
 pub struct Moto {
+    /// SDK configuration acting in the test's account.
     pub config: SdkConfig,
+    /// The moto server.
     pub endpoint: String,
+    /// The test's moto account.
     pub account: String,
 }
 
 impl Moto {
+    /// A fresh account on the shared moto server.
     pub async fn new() -> Moto {
         let endpoint = moto::endpoint();
         let account = moto::fresh_account();
@@ -34,18 +38,22 @@ impl Moto {
         moto::ses_messages(&self.endpoint, &self.account).await
     }
 
+    /// A DynamoDB client in the account.
     pub fn dynamodb(&self) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.config)
     }
 
+    /// An SQS client in the account.
     pub fn sqs(&self) -> aws_sdk_sqs::Client {
         aws_sdk_sqs::Client::new(&self.config)
     }
 
+    /// An SESv2 client in the account.
     pub fn ses(&self) -> aws_sdk_sesv2::Client {
         aws_sdk_sesv2::Client::new(&self.config)
     }
 
+    /// A Secrets Manager client in the account.
     pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::new(&self.config)
     }
@@ -58,6 +66,7 @@ impl Moto {
     }
 }
 
+/// An RFC 3339 instant.
 pub fn jst(text: &str) -> DateTime<FixedOffset> {
     DateTime::parse_from_rfc3339(text).expect("RFC 3339")
 }
