@@ -125,9 +125,17 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
         .collect();
     let held: BTreeSet<String> =
         stored.iter().filter(|s| s.status == OrderStatus::OnHold).map(|s| s.order.order_id.clone()).collect();
-    let amazon: BTreeSet<String> =
-        stored.iter().filter(|s| s.order.marketplace == Marketplace::Amazon).map(|s| s.order.order_id.clone()).collect();
-    assert!(clean_open.len() > 50 && !held.is_empty(), "a realistic mix: {} clean, {} held", clean_open.len(), held.len());
+    let amazon: BTreeSet<String> = stored
+        .iter()
+        .filter(|s| s.order.marketplace == Marketplace::Amazon)
+        .map(|s| s.order.order_id.clone())
+        .collect();
+    assert!(
+        clean_open.len() > 50 && !held.is_empty(),
+        "a realistic mix: {} clean, {} held",
+        clean_open.len(),
+        held.len()
+    );
 
     let mail = w.sent_mail().await;
     assert_eq!(ids_in_subjects(&mail, is_thanks), clean_open, "one thank-you per clean open non-Amazon order");
@@ -143,21 +151,20 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
 
     // A tracking number registered on one clean order per marketplace (Amazon: the API has none).
     let mut shipped = Vec::new();
-    let numbers = ["123456789013", "200000000006", "300000000002", "400000000005"];
-    for ((marketplace, sandbox), number) in sandboxes.iter().filter(|(m, _)| *m != Marketplace::Amazon).zip(numbers) {
+    let mut samples = ichigen_core::sample::SampleOrders::new(77);
+    for (marketplace, sandbox) in sandboxes.iter().filter(|(m, _)| *m != Marketplace::Amazon) {
+        let number = samples.tracking_number();
         let order = stored
             .iter()
             .find(|s| s.order.marketplace == *marketplace && clean_open.contains(&s.order.order_id))
             .map(|s| s.order.clone())
             .expect("a clean order");
         let secret = MarketplaceSecret::from_json(&ichigen_sandbox::secret_json(*marketplace, sandbox)).unwrap();
-        let http = HttpSettings {
-            timeout: Duration::from_secs(10),
-            retry: RetryPolicy::default(),
-            rate_scale: 1_000.0,
-        };
+        let http =
+            HttpSettings { timeout: Duration::from_secs(10), retry: RetryPolicy::default(), rate_scale: 1_000.0 };
         let client = build_client(SHOP, &secret, http).unwrap();
-        let tracking = Tracking { carrier: Carrier::Yamato, number: number.into(), shipped_at: Some(Utc::now().fixed_offset()) };
+        let tracking =
+            Tracking { carrier: Carrier::Yamato, number: number.clone(), shipped_at: Some(Utc::now().fixed_offset()) };
         client.register_tracking(&order, &tracking).await.expect("tracking written back");
         shipped.push((order.order_id.clone(), number));
     }

@@ -99,23 +99,25 @@ async fn a_bad_message_fails_alone_and_reaches_the_dlq_with_its_reason_logged() 
     let (captured, _guard) = logs::capture();
     let p = w.processor();
     let mut batches = 0;
-    let mut first_failures = None;
+    let first_failures = std::sync::Mutex::new(None);
     w.deliver(&w.orders_url, |event| {
         batches += 1;
-        let p = &p;
-        let record = batches == 1;
-        let first_failures = &mut first_failures;
+        let (p, record, first_failures) = (&p, batches == 1, &first_failures);
         async move {
             let size = event.records.len();
             let r = ichigen_processor::handle(p, event, &mut Metrics::new("processor")).await;
             if record {
-                *first_failures = Some((size, r.batch_item_failures.len()));
+                *first_failures.lock().unwrap() = Some((size, r.batch_item_failures.len()));
             }
             r
         }
     })
     .await;
-    assert_eq!(first_failures, Some((4, 2)), "the first batch of 4 failed only its 2 bad messages");
+    assert_eq!(
+        first_failures.into_inner().unwrap(),
+        Some((4, 2)),
+        "the first batch of 4 failed only its 2 bad messages"
+    );
     assert_eq!(w.stored(SHOP).await.len(), 2, "both good orders are stored");
     assert_eq!(w.depth(&w.orders_url).await, 0);
     let dead = w.drain(&w.orders_dlq_url).await;
@@ -153,7 +155,10 @@ async fn each_mail_goes_out_once_and_amazon_buyers_get_none() {
     w.send_bodies(&w.orders_url, &bodies(&list)).await;
     process_all(&w).await;
     let queued = w.drain(&w.mail_url).await;
-    assert_eq!(jobs(&queued).iter().map(|j| j.kind).collect::<Vec<_>>(), vec![MailKind::ThankYou, MailKind::StaffAlert]);
+    assert_eq!(
+        jobs(&queued).iter().map(|j| j.kind).collect::<Vec<_>>(),
+        vec![MailKind::ThankYou, MailKind::StaffAlert]
+    );
     // Each job delivered twice, as SQS may.
     w.send_bodies(&w.mail_url, &queued).await;
     w.send_bodies(&w.mail_url, &queued).await;

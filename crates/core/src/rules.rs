@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::finding::{FindingCode, Severity};
 
@@ -54,7 +54,7 @@ pub enum SeveritySetting {
 }
 
 /// One blacklist entry: it matches on name+phone, phone alone, email, or full address.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlacklistEntry {
     /// Buyer or recipient name; must come with a phone or an address (a name alone is too weak).

@@ -17,32 +17,32 @@ pub struct MessageFailure {
 }
 
 /// What a batch came to.
-#[derive(Debug, Default)]
-pub struct BatchOutcome {
+#[derive(Debug)]
+pub struct BatchOutcome<R> {
     /// The response Lambda hands back to SQS.
     pub response: SqsBatchResponse,
-    /// Messages handled.
-    pub ok: usize,
+    /// What each handled message gave, in batch order.
+    pub done: Vec<R>,
     /// Messages failed.
     pub failed: usize,
 }
 
 /// Decodes each message body as JSON `T` and runs `handle` on it, one message at a time (two
 /// messages of one order must not race). A body that does not decode fails only its message.
-pub async fn for_each_message<T, F, Fut>(event: SqsEvent, mut handle: F) -> BatchOutcome
+pub async fn for_each_message<T, R, F, Fut>(event: SqsEvent, mut handle: F) -> BatchOutcome<R>
 where
     T: DeserializeOwned,
     F: FnMut(T) -> Fut,
-    Fut: Future<Output = Result<(), MessageFailure>>,
+    Fut: Future<Output = Result<R, MessageFailure>>,
 {
-    let mut out = BatchOutcome::default();
+    let mut out = BatchOutcome { response: SqsBatchResponse::default(), done: Vec::new(), failed: 0 };
     for record in event.records {
         let result = match decode::<T>(&record) {
             Ok(message) => handle(message).await,
             Err(failure) => Err(failure),
         };
         match result {
-            Ok(()) => out.ok += 1,
+            Ok(r) => out.done.push(r),
             Err(failure) => {
                 out.failed += 1;
                 let receives = record.attributes.get("ApproximateReceiveCount").map(String::as_str).unwrap_or("?");
@@ -117,7 +117,7 @@ mod tests {
             },
         )
         .await;
-        assert_eq!((out.ok, out.failed), (1, 3));
+        assert_eq!((out.done.len(), out.failed), (1, 3));
         let ids: Vec<_> = out.response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         assert_eq!(ids, vec!["m1", "m2", "m3"]);
     }

@@ -7,7 +7,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use ichigen_aws::{DynamoStore, SesMailer};
 use ichigen_core::pipeline::{MailJob, MailLedger, Mailer, Notified, Notifier, OrderStore, ShopDirectory};
-use ichigen_lambda::{Env, Metrics, MessageFailure, for_each_message};
+use ichigen_lambda::{Env, MessageFailure, Metrics, for_each_message};
 
 /// The notifier's settings, read once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,33 +48,32 @@ pub async fn handle<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer>(
     event: SqsEvent,
     metrics: &mut Metrics,
 ) -> SqsBatchResponse {
-    let outcome = for_each_message(event, |job: MailJob| {
-        let metrics = &mut *metrics;
-        async move {
-            let now = Utc::now().fixed_offset();
-            match notifier.notify(&job, now).await {
-                Ok(done) => {
-                    match &done {
-                        Notified::Sent(id) => {
-                            tracing::info!(order = %job.order, kind = %job.kind, message_id = %id, "mail sent");
-                            metrics.count(format!("Mailed.{}", job.kind), 1);
-                        }
-                        Notified::AlreadySent(id) => {
-                            tracing::info!(order = %job.order, kind = %job.kind, message_id = %id, "already sent");
-                            metrics.count("AlreadySent", 1);
-                        }
-                        Notified::Skipped(why) => {
-                            tracing::info!(order = %job.order, kind = %job.kind, why, "mail skipped");
-                            metrics.count("Skipped", 1);
-                        }
+    let outcome = for_each_message(event, |job: MailJob| async move {
+        let now = Utc::now().fixed_offset();
+        match notifier.notify(&job, now).await {
+            Ok(done) => {
+                match &done {
+                    Notified::Sent(id) => {
+                        tracing::info!(order = %job.order, kind = %job.kind, message_id = %id, "mail sent")
                     }
-                    Ok(())
+                    Notified::AlreadySent(id) => {
+                        tracing::info!(order = %job.order, kind = %job.kind, message_id = %id, "already sent")
+                    }
+                    Notified::Skipped(why) => tracing::info!(order = %job.order, kind = %job.kind, why, "mail skipped"),
                 }
-                Err(e) => Err(MessageFailure { retryable: e.is_retryable(), reason: format!("{}: {e}", job.order) }),
+                Ok((job.kind, done))
             }
+            Err(e) => Err(MessageFailure { retryable: e.is_retryable(), reason: format!("{}: {e}", job.order) }),
         }
     })
     .await;
+    for (kind, done) in &outcome.done {
+        match done {
+            Notified::Sent(_) => metrics.count(format!("Mailed.{kind}"), 1),
+            Notified::AlreadySent(_) => metrics.count("AlreadySent", 1),
+            Notified::Skipped(_) => metrics.count("Skipped", 1),
+        }
+    }
     metrics.count("Failed", outcome.failed);
     outcome.response
 }

@@ -1,5 +1,7 @@
 //! Notifier Lambda: config and clients once, then one SQS batch per invocation.
 
+#![recursion_limit = "256"] // The SDK clients make deep async types.
+
 use anyhow::Context as _;
 use aws_lambda_events::event::sqs::SqsEvent;
 use ichigen_lambda::{Env, Metrics};

@@ -3,6 +3,8 @@
 //!
 //! `cargo bench -p ichigen-processor --bench batch`
 
+#![allow(missing_docs)] // criterion_group! makes an undocumented function.
+
 use std::hint::black_box;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -15,7 +17,8 @@ use ichigen_lambda::Metrics;
 
 fn batches(n: usize) -> Vec<SqsEvent> {
     let mut samples = SampleOrders::new(42);
-    let marketplaces = [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10];
+    let marketplaces =
+        [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10];
     (0..n)
         .map(|b| {
             let mut event = SqsEvent::default();

@@ -3,10 +3,10 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
-use ichigen_core::Order;
 use ichigen_aws::{DynamoStore, SqsQueue};
+use ichigen_core::Order;
 use ichigen_core::pipeline::{Change, MailJob, MailQueue, OrderStore, ProcessSettings, Processor, ShopDirectory};
-use ichigen_lambda::{Env, Metrics, MessageFailure, for_each_message};
+use ichigen_lambda::{Env, MessageFailure, Metrics, for_each_message};
 
 /// The processor's settings, read once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,35 +52,34 @@ pub async fn handle<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
     event: SqsEvent,
     metrics: &mut Metrics,
 ) -> SqsBatchResponse {
-    let outcome = for_each_message(event, |order: Order| {
-        let metrics = &mut *metrics;
-        async move {
-            let now = Utc::now().fixed_offset();
-            match processor.process(order, now).await {
-                Ok(done) => {
-                    tracing::info!(
-                        order = %done.key,
-                        change = done.change.as_str(),
-                        status = ?done.status,
-                        holds = ?done.hold_codes,
-                        mails = ?done.mails,
-                        "order processed"
-                    );
-                    metrics.count("Processed", 1);
-                    if matches!(done.change, Change::New) {
-                        metrics.count("NewOrders", 1);
-                    }
-                    if !done.hold_codes.is_empty() {
-                        metrics.count("Held", 1);
-                    }
-                    metrics.count("MailsQueued", done.mails.len());
-                    Ok(())
-                }
-                Err(e) => Err(MessageFailure { retryable: e.is_retryable(), reason: e.to_string() }),
+    let outcome = for_each_message(event, |order: Order| async move {
+        let now = Utc::now().fixed_offset();
+        match processor.process(order, now).await {
+            Ok(done) => {
+                tracing::info!(
+                    order = %done.key,
+                    change = done.change.as_str(),
+                    status = ?done.status,
+                    holds = ?done.hold_codes,
+                    mails = ?done.mails,
+                    "order processed"
+                );
+                Ok(done)
             }
+            Err(e) => Err(MessageFailure { retryable: e.is_retryable(), reason: e.to_string() }),
         }
     })
     .await;
+    for done in &outcome.done {
+        metrics.count("Processed", 1);
+        if matches!(done.change, Change::New) {
+            metrics.count("NewOrders", 1);
+        }
+        if !done.hold_codes.is_empty() {
+            metrics.count("Held", 1);
+        }
+        metrics.count("MailsQueued", done.mails.len());
+    }
     metrics.count("Failed", outcome.failed);
     outcome.response
 }

@@ -12,10 +12,10 @@ use ichigen_core::pipeline::{
     OrderFeed, OrderQueue, PullError, PullReport, PullSettings, Puller, Quarantine, WatermarkStore,
 };
 use ichigen_core::{Marketplace, Order};
+use ichigen_lambda::{Env, Metrics};
 use ichigen_marketplaces::client::{AnyClient, BuildError, ClientError, HttpSettings, RetryPolicy, build_client};
 use ichigen_marketplaces::secret::{MarketplaceSecret, SecretError};
 use secrecy::ExposeSecret;
-use ichigen_lambda::{Env, Metrics};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
@@ -115,8 +115,11 @@ pub async fn pull<F: OrderFeed, Q: OrderQueue, W: WatermarkStore, X: Quarantine>
 /// Per-pair state kept across warm invocations: the client (its access token cache) and the
 /// secret text it was built from, to rebuild when the operator rotates the secret.
 pub struct ClientCache<C> {
-    clients: Mutex<HashMap<(String, Marketplace), (u64, Arc<C>)>>,
+    clients: Mutex<HashMap<(String, Marketplace), Built<C>>>,
 }
+
+/// A client and the fingerprint of the secret it was built from.
+type Built<C> = (u64, Arc<C>);
 
 impl<C> Default for ClientCache<C> {
     fn default() -> Self {
@@ -248,10 +251,8 @@ impl App {
 
 /// The instant of a Lambda deadline given in epoch milliseconds.
 pub fn deadline_instant(deadline_epoch_ms: u64) -> Instant {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now_ms =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0);
     Instant::now() + Duration::from_millis(deadline_epoch_ms.saturating_sub(now_ms))
 }
 

@@ -1,5 +1,7 @@
 //! Puller Lambda: config and clients once, then one shop × marketplace pull per invocation.
 
+#![recursion_limit = "256"] // The SDK clients make deep async types.
+
 use anyhow::Context as _;
 use ichigen_lambda::{Env, Metrics};
 use ichigen_puller::{App, Config, PullEvent, deadline_instant};

@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
-use crate::order::OrderStatus;
-
 use super::mail::{MailJob, MailKind, RenderError, render};
 use super::ports::{Claim, MailLedger, Mailer, OrderStore, PortError, SendError, ShopDirectory};
 use super::process::buyer_mail_allowed;

@@ -11,7 +11,7 @@ use super::ports::{OrderFeed, OrderQueue, PortError, Quarantine, Retryable, Wate
 use super::stored::{PendingWindow, Watermark};
 
 /// Puller settings.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PullSettings {
     /// How far before the watermark each window starts again: marketplaces index changes late,
     /// and the processor ignores what it already has.

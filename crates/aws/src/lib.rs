@@ -1,0 +1,24 @@
+//! AWS adapters of the ichigen pipeline ports: the DynamoDB single-table store, SQS queues, the
+//! SESv2 mailer and a Secrets Manager cache. The endpoint comes from the SDK's own configuration
+//! (`AWS_ENDPOINT_URL` points it at a local emulator); there is no local branch here.
+
+mod error;
+mod item;
+pub mod mailer;
+pub mod queue;
+pub mod secrets;
+pub mod store;
+pub mod table;
+
+pub use error::AwsError;
+pub use item::ItemError;
+pub use mailer::SesMailer;
+pub use queue::{QueueError, SqsQuarantine, SqsQueue};
+pub use secrets::{SecretCache, SecretsError};
+pub use store::DynamoStore;
+pub use table::create_table;
+
+/// The SDK configuration from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}

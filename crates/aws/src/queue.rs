@@ -1,0 +1,291 @@
+//! SQS adapters: [`SqsQueue`] sends JSON messages in batches (at most 10 entries and 256 KiB each),
+//! retrying the entries SQS did not take; [`SqsQuarantine`] keeps rejected input with its reason.
+
+use std::marker::PhantomData;
+use std::ops::Range;
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use backon::{BackoffBuilder, ExponentialBuilder};
+use ichigen_core::pipeline::{PortError, Quarantine, Queue, Rejected};
+use serde::Serialize;
+
+use crate::error::{is_retryable, port_error};
+
+/// Entries per SendMessageBatch call (the SQS limit).
+const MAX_BATCH_ENTRIES: usize = 10;
+/// Bytes per SendMessageBatch call, bodies and attributes together (the SQS limit).
+const MAX_BATCH_BYTES: usize = 256 * 1024;
+/// Calls per batch, the first included, before its unsent entries count as failed.
+const ATTEMPTS: usize = 3;
+/// The quarantine message attribute holding the reason.
+pub const REASON_ATTRIBUTE: &str = "reason";
+/// The SQS data type of [`REASON_ATTRIBUTE`].
+const STRING_TYPE: &str = "String";
+
+/// Why messages did not all reach the queue.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// A message did not serialise to JSON.
+    #[error("message {index} could not be written as JSON: {source}")]
+    Encode {
+        /// Its position in the call.
+        index: usize,
+        /// serde_json's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A message is larger than one SQS message may be.
+    #[error("message {index} is {bytes} bytes, over the {MAX_BATCH_BYTES}-byte SQS limit")]
+    TooLarge {
+        /// Its position in the call.
+        index: usize,
+        /// Its size with attributes.
+        bytes: usize,
+    },
+    /// A batch entry could not be built.
+    #[error("batch entry could not be built: {0}")]
+    Build(#[source] aws_sdk_sqs::error::BuildError),
+    /// SQS refused some entries, or kept failing them.
+    #[error("{failed} of {total} messages were not accepted (codes: {codes})")]
+    NotAccepted {
+        /// How many.
+        failed: usize,
+        /// Of how many sent in the call.
+        total: usize,
+        /// SQS's error codes of the failed entries, deduplicated.
+        codes: String,
+    },
+}
+
+/// One message to send.
+struct Outgoing {
+    body: String,
+    reason: Option<String>,
+}
+
+impl Outgoing {
+    /// Size as SQS counts it: body plus each attribute's name, type and value.
+    fn bytes(&self) -> usize {
+        self.body.len() + self.reason.as_ref().map_or(0, |r| REASON_ATTRIBUTE.len() + STRING_TYPE.len() + r.len())
+    }
+
+    fn entry(&self, id: usize) -> Result<SendMessageBatchRequestEntry, QueueError> {
+        let mut entry = SendMessageBatchRequestEntry::builder().id(id.to_string()).message_body(&self.body);
+        if let Some(reason) = &self.reason {
+            let value = MessageAttributeValue::builder()
+                .data_type(STRING_TYPE)
+                .string_value(reason)
+                .build()
+                .map_err(QueueError::Build)?;
+            entry = entry.message_attributes(REASON_ATTRIBUTE, value);
+        }
+        entry.build().map_err(QueueError::Build)
+    }
+}
+
+/// Consecutive ranges of `messages` that each fit one batch.
+fn batches(messages: &[Outgoing]) -> Result<Vec<Range<usize>>, QueueError> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (index, message) in messages.iter().enumerate() {
+        let size = message.bytes();
+        if size > MAX_BATCH_BYTES {
+            return Err(QueueError::TooLarge { index, bytes: size });
+        }
+        if index - start == MAX_BATCH_ENTRIES || bytes + size > MAX_BATCH_BYTES {
+            out.push(start..index);
+            (start, bytes) = (index, 0);
+        }
+        bytes += size;
+    }
+    if start < messages.len() {
+        out.push(start..messages.len());
+    }
+    Ok(out)
+}
+
+/// Sends every message; entries SQS fails for its own reasons are sent again (with backoff)
+/// up to [`ATTEMPTS`] calls, entries it refuses as the sender's fault are not.
+async fn send_batched(
+    client: &Client,
+    url: &str,
+    operation: &'static str,
+    messages: &[Outgoing],
+) -> Result<(), PortError> {
+    let mut codes: Vec<String> = Vec::new();
+    let (mut failed, mut sender_fault) = (0, false);
+    for range in batches(messages).map_err(|e| PortError::permanent(operation, e))? {
+        let mut pending: Vec<usize> = range.collect();
+        let mut delays = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(Duration::from_secs(1))
+            .with_max_times(ATTEMPTS - 1)
+            .with_jitter()
+            .build();
+        loop {
+            let entries = pending
+                .iter()
+                .filter_map(|&i| messages.get(i).map(|m| m.entry(i)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| PortError::permanent(operation, e))?;
+            let sent = client.send_message_batch().queue_url(url).set_entries(Some(entries)).send().await;
+            let mut retry = Vec::new();
+            match sent {
+                Ok(out) => {
+                    for f in out.failed() {
+                        match f.id().parse::<usize>() {
+                            Ok(index) if !f.sender_fault() => retry.push(index),
+                            _ => {
+                                failed += 1;
+                                sender_fault |= f.sender_fault();
+                                codes.push(f.code().to_string());
+                            }
+                        }
+                    }
+                }
+                // The whole call failed for now: the same entries go again.
+                Err(e) if is_retryable(&e) => match delays.next() {
+                    Some(delay) => {
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    None => return Err(port_error(operation, e)),
+                },
+                Err(e) => return Err(port_error(operation, e)),
+            }
+            if retry.is_empty() {
+                break;
+            }
+            match delays.next() {
+                Some(delay) => {
+                    pending = retry;
+                    tokio::time::sleep(delay).await;
+                }
+                None => {
+                    failed += retry.len();
+                    codes.push("retries exhausted".to_string());
+                    break;
+                }
+            }
+        }
+    }
+    if failed == 0 {
+        return Ok(());
+    }
+    codes.sort();
+    codes.dedup();
+    let err = QueueError::NotAccepted { failed, total: messages.len(), codes: codes.join(", ") };
+    // Entries SQS refused as malformed fail again; throttled or failed ones may pass later.
+    Err(PortError { operation, retryable: !sender_fault, source: Box::new(err) })
+}
+
+/// A queue of `T` as JSON messages on SQS.
+#[derive(Debug)]
+pub struct SqsQueue<T> {
+    client: Client,
+    url: String,
+    // `fn() -> T`: the queue holds no `T`, so it is Send and Sync whatever `T` is.
+    messages: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for SqsQueue<T> {
+    fn clone(&self) -> Self {
+        SqsQueue { client: self.client.clone(), url: self.url.clone(), messages: PhantomData }
+    }
+}
+
+impl<T> SqsQueue<T> {
+    /// A queue sending to `url`.
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        SqsQueue { client, url: url.into(), messages: PhantomData }
+    }
+
+    /// The queue URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl<T: Serialize + Send + Sync> Queue<T> for SqsQueue<T> {
+    async fn send_all(&self, messages: &[T]) -> Result<(), PortError> {
+        let outgoing = messages
+            .iter()
+            .enumerate()
+            .map(|(index, m)| match serde_json::to_string(m) {
+                Ok(body) => Ok(Outgoing { body, reason: None }),
+                Err(source) => Err(PortError::permanent("sqs encode message", QueueError::Encode { index, source })),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        send_batched(&self.client, &self.url, "sqs SendMessageBatch", &outgoing).await
+    }
+}
+
+/// Quarantine on SQS: each rejected order as a JSON message with its reason as the `reason`
+/// message attribute (in production, the orders DLQ).
+#[derive(Debug, Clone)]
+pub struct SqsQuarantine {
+    client: Client,
+    url: String,
+}
+
+impl SqsQuarantine {
+    /// A quarantine sending to `url`.
+    pub fn new(client: Client, url: impl Into<String>) -> Self {
+        SqsQuarantine { client, url: url.into() }
+    }
+}
+
+impl Quarantine for SqsQuarantine {
+    async fn quarantine(&self, rejected: &[Rejected]) -> Result<(), PortError> {
+        let outgoing = rejected
+            .iter()
+            .enumerate()
+            .map(|(index, r)| match serde_json::to_string(r) {
+                // SQS refuses an empty attribute value.
+                Ok(body) => Ok(Outgoing {
+                    body,
+                    reason: Some(if r.reason.is_empty() { "unspecified".to_string() } else { r.reason.clone() }),
+                }),
+                Err(source) => Err(PortError::permanent("sqs encode rejected", QueueError::Encode { index, source })),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        send_batched(&self.client, &self.url, "sqs SendMessageBatch quarantine", &outgoing).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(len: usize) -> Outgoing {
+        Outgoing { body: "x".repeat(len), reason: None }
+    }
+
+    #[test]
+    fn batches_of_ten() {
+        let messages: Vec<Outgoing> = (0..25).map(|_| message(10)).collect();
+        assert_eq!(batches(&messages).unwrap(), vec![0..10, 10..20, 20..25]);
+    }
+
+    #[test]
+    fn batches_split_by_size() {
+        let messages: Vec<Outgoing> = (0..5).map(|_| message(100 * 1024)).collect();
+        assert_eq!(batches(&messages).unwrap(), vec![0..2, 2..4, 4..5]);
+        let exact = vec![message(MAX_BATCH_BYTES / 2), message(MAX_BATCH_BYTES / 2), message(1)];
+        assert_eq!(batches(&exact).unwrap(), vec![0..2, 2..3]);
+    }
+
+    #[test]
+    fn oversized_message_is_an_error() {
+        let messages = vec![message(1), message(MAX_BATCH_BYTES + 1)];
+        assert!(matches!(batches(&messages), Err(QueueError::TooLarge { index: 1, .. })));
+    }
+
+    #[test]
+    fn reason_counts_towards_size() {
+        let m = Outgoing { body: "ab".into(), reason: Some("cd".into()) };
+        assert_eq!(m.bytes(), 2 + REASON_ATTRIBUTE.len() + STRING_TYPE.len() + 2);
+    }
+}

@@ -1,0 +1,11 @@
+//! The AWS adapters against moto with real SDK calls; each test in its own moto account.
+
+mod common;
+mod errors;
+mod ledger;
+mod mailer;
+mod queue;
+mod secrets;
+mod shop;
+mod store;
+mod table;
