@@ -113,7 +113,7 @@ impl SelfStarted {
     }
 }
 
-/// The repository root: this crate lives in `crates/testkit`.
+/// The repository root: this crate lives in `tests/testkit`.
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
