@@ -1,0 +1,86 @@
+# The single table of docs/adr/0001-dynamodb-single-table.md, exactly as crates/aws/src/table.rs
+# (create_table) makes it: string keys pk/sk, GSIs by_status (ALL) and by_bundle (KEYS_ONLY),
+# on-demand, TTL on expires_at.
+
+resource "aws_dynamodb_table" "main" {
+  name                        = local.name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = true
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+  attribute {
+    name = "gsi1pk"
+    type = "S"
+  }
+  attribute {
+    name = "gsi1sk"
+    type = "S"
+  }
+  attribute {
+    name = "gsi2pk"
+    type = "S"
+  }
+  attribute {
+    name = "gsi2sk"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "by_status"
+    hash_key        = "gsi1pk"
+    range_key       = "gsi1sk"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "by_bundle"
+    hash_key        = "gsi2pk"
+    range_key       = "gsi2sk"
+    projection_type = "KEYS_ONLY"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.main.arn
+  }
+}
+
+# Each shop's settings item (sk SETTINGS), as ShopSettings is stored by serde_dynamo: the
+# processor refuses orders of a shop without one, and the notifier takes sender and staff
+# addresses from it. Terraform owns these items: change a shop in tfvars and apply.
+resource "aws_dynamodb_table_item" "shop_settings" {
+  for_each = var.shops
+
+  table_name = aws_dynamodb_table.main.name
+  hash_key   = aws_dynamodb_table.main.hash_key
+  range_key  = aws_dynamodb_table.main.range_key
+  item = jsonencode({
+    pk         = { S = "SHOP#${each.key}" }
+    sk         = { S = "SETTINGS" }
+    shop_id    = { S = each.key }
+    shop_name  = { S = each.value.shop_name }
+    mail_from  = { S = each.value.mail_from }
+    staff_to   = { L = [for address in each.value.staff_to : { S = address }] }
+    rules_toml = { S = each.value.rules }
+    templates  = { M = {} }
+    signature  = { S = each.value.signature }
+  })
+}

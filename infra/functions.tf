@@ -1,0 +1,222 @@
+# The three functions (functions/puller, functions/processor, functions/notifier), each with the
+# exact actions it calls on the exact resources it calls them on. The environment of each is
+# what its Config::from_env reads; tests/infra.rs compares the two.
+
+# ---------------------------------------------------------------------------------------------
+# puller: one shop × marketplace per invocation (EventBridge Scheduler, asynchronous).
+
+data "aws_iam_policy_document" "puller" {
+  statement {
+    sid       = "Watermarks"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    resources = [aws_dynamodb_table.main.arn]
+  }
+
+  # SendMessageBatch is authorised by sqs:SendMessage. The orders DLQ is the quarantine.
+  statement {
+    sid       = "OrdersAndQuarantine"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.orders.arn, aws_sqs_queue.orders_dlq.arn]
+  }
+
+  dynamic "statement" {
+    for_each = length(local.pairs) == 0 ? [] : [1]
+    content {
+      sid       = "MarketplaceSecrets"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [for pair in aws_secretsmanager_secret.marketplace : pair.arn]
+    }
+  }
+
+  statement {
+    sid       = "ProjectKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+}
+
+module "puller" {
+  source = "./modules/lambda_function"
+
+  name_prefix   = local.name
+  function      = "puller"
+  description   = "Pulls one shop × marketplace from its watermark to now onto the orders queue."
+  artifacts_dir = local.artifacts_dir
+  memory_size   = 256
+  timeout       = var.puller_timeout_seconds
+  policy_json   = data.aws_iam_policy_document.puller.json
+
+  environment = {
+    TABLE_NAME           = aws_dynamodb_table.main.name
+    ORDERS_QUEUE_URL     = aws_sqs_queue.orders.url
+    QUARANTINE_QUEUE_URL = aws_sqs_queue.orders_dlq.url
+    SECRET_PREFIX        = local.secret_prefix
+    PAGE_BUDGET_SECONDS  = tostring(var.puller_page_budget_seconds)
+    HTTP_TIMEOUT_SECONDS = tostring(var.puller_http_timeout_seconds)
+    PULL_OVERLAP_SECONDS = tostring(var.pull_overlap_seconds)
+    FIRST_LOOKBACK_HOURS = tostring(var.first_lookback_hours)
+  }
+
+  # Runs of one pair never overlap (timeout < pull interval); this caps how many pairs pull at
+  # once, so retried or delayed events cannot pile extra runs onto the marketplaces' rate limits.
+  reserved_concurrency = coalesce(var.puller_reserved_concurrency, max(1, length(local.pairs)))
+
+  # The schedule is the retry: a failed pull is not run again by Lambda (it would overlap the
+  # next scheduled run); it goes to pull_failures with its error. A throttled event older than
+  # four minutes is dropped there too: the next run is due.
+  async_failure_queue_arn = aws_sqs_queue.pull_failures.arn
+  async_max_retries       = 0
+  async_max_event_age     = 240
+  # A pair that keeps failing fails every run: alarm after 15 minutes of errors, not on a blip.
+  error_alarm_periods = 3
+
+  kms_key_arn        = aws_kms_key.main.arn
+  log_retention_days = var.log_retention_days
+  alarm_topic_arn    = aws_sns_topic.alarms.arn
+}
+
+# ---------------------------------------------------------------------------------------------
+# processor: the orders queue → checks → DynamoDB → the mail queue.
+
+data "aws_iam_policy_document" "processor" {
+  # Orders and settings (GetItem, PutItem with conditions), the blacklist (Query on the table).
+  statement {
+    sid       = "OrdersSettingsBlacklist"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    resources = [aws_dynamodb_table.main.arn]
+  }
+
+  # 同梱 candidates.
+  statement {
+    sid       = "BundleIndex"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.main.arn}/index/by_bundle"]
+  }
+
+  # What the event source mapping does with the function's role.
+  statement {
+    sid       = "OrdersQueueEventSource"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.orders.arn]
+  }
+
+  statement {
+    sid       = "MailJobs"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.mail.arn]
+  }
+
+  statement {
+    sid       = "ProjectKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+}
+
+module "processor" {
+  source = "./modules/lambda_function"
+
+  name_prefix   = local.name
+  function      = "processor"
+  description   = "Checks and stores each order of the orders queue; queues the mails it calls for."
+  artifacts_dir = local.artifacts_dir
+  memory_size   = 256
+  timeout       = local.processor_timeout
+  policy_json   = data.aws_iam_policy_document.processor.json
+
+  environment = {
+    TABLE_NAME     = aws_dynamodb_table.main.name
+    MAIL_QUEUE_URL = aws_sqs_queue.mail.url
+    RETENTION_DAYS = tostring(var.order_retention_days)
+  }
+
+  reserved_concurrency = var.processor_concurrency
+  kms_key_arn          = aws_kms_key.main.arn
+  log_retention_days   = var.log_retention_days
+  alarm_topic_arn      = aws_sns_topic.alarms.arn
+}
+
+resource "aws_lambda_event_source_mapping" "processor" {
+  event_source_arn                   = aws_sqs_queue.orders.arn
+  function_name                      = module.processor.arn
+  batch_size                         = 10
+  maximum_batching_window_in_seconds = local.batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  # Not above the reserved concurrency: throttled batches would use up receives and dead-letter.
+  scaling_config {
+    maximum_concurrency = var.processor_concurrency
+  }
+}
+
+# ---------------------------------------------------------------------------------------------
+# notifier: the mail queue → mail ledger → SESv2.
+
+data "aws_iam_policy_document" "notifier" {
+  # Settings and order (GetItem); the ledger: claim (PutItem, GetItem), mark (UpdateItem),
+  # release (DeleteItem).
+  statement {
+    sid       = "OrdersSettingsLedger"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.main.arn]
+  }
+
+  statement {
+    sid       = "MailQueueEventSource"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.mail.arn]
+  }
+
+  # SES authorises a send against the sender's identity, the configuration set and, while the
+  # account is in the sandbox, each recipient's identity.
+  statement {
+    sid     = "SendAsTheShops"
+    actions = ["ses:SendEmail"]
+    resources = concat(
+      [aws_sesv2_configuration_set.main.arn],
+      [for d in aws_sesv2_email_identity.domain : d.arn],
+      [for r in aws_sesv2_email_identity.sandbox_recipient : r.arn],
+    )
+  }
+
+  statement {
+    sid       = "ProjectKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+}
+
+module "notifier" {
+  source = "./modules/lambda_function"
+
+  name_prefix   = local.name
+  function      = "notifier"
+  description   = "Sends each mail job of the mail queue once (mail ledger, SESv2)."
+  artifacts_dir = local.artifacts_dir
+  memory_size   = 128
+  timeout       = local.notifier_timeout
+  policy_json   = data.aws_iam_policy_document.notifier.json
+
+  environment = {
+    TABLE_NAME            = aws_dynamodb_table.main.name
+    SES_CONFIGURATION_SET = aws_sesv2_configuration_set.main.configuration_set_name
+    LEASE_SECONDS         = tostring(var.notifier_lease_seconds)
+  }
+
+  reserved_concurrency = var.notifier_concurrency
+  kms_key_arn          = aws_kms_key.main.arn
+  log_retention_days   = var.log_retention_days
+  alarm_topic_arn      = aws_sns_topic.alarms.arn
+}
+
+resource "aws_lambda_event_source_mapping" "notifier" {
+  event_source_arn                   = aws_sqs_queue.mail.arn
+  function_name                      = module.notifier.arn
+  batch_size                         = 10
+  maximum_batching_window_in_seconds = local.batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = var.notifier_concurrency
+  }
+}

@@ -1,0 +1,73 @@
+output "table_name" {
+  description = "The DynamoDB table (orders, watermarks, settings, blacklist, mail ledger)."
+  value       = aws_dynamodb_table.main.name
+}
+
+output "functions" {
+  description = "Lambda function names."
+  value = {
+    puller    = module.puller.function_name
+    processor = module.processor.function_name
+    notifier  = module.notifier.function_name
+  }
+}
+
+output "log_groups" {
+  description = "Each function's log group."
+  value = {
+    puller    = module.puller.log_group_name
+    processor = module.processor.log_group_name
+    notifier  = module.notifier.log_group_name
+  }
+}
+
+output "queues" {
+  description = "SQS queue URLs."
+  value = {
+    orders        = aws_sqs_queue.orders.url
+    orders_dlq    = aws_sqs_queue.orders_dlq.url
+    mail          = aws_sqs_queue.mail.url
+    mail_dlq      = aws_sqs_queue.mail_dlq.url
+    pull_failures = aws_sqs_queue.pull_failures.url
+  }
+}
+
+output "secrets" {
+  description = "Secret name per shop/marketplace: put that pair's credentials JSON into each (docs/DEPLOY.md)."
+  value       = { for key, s in aws_secretsmanager_secret.marketplace : key => s.name }
+}
+
+output "schedules" {
+  description = "Schedule name per shop/marketplace (group: schedule_group)."
+  value       = { for key, s in aws_scheduler_schedule.pull : key => s.name }
+}
+
+output "schedule_group" {
+  description = "The EventBridge Scheduler group of the pull schedules."
+  value       = aws_scheduler_schedule_group.pulls.name
+}
+
+output "ses_configuration_set" {
+  description = "The SES configuration set the notifier sends under."
+  value       = aws_sesv2_configuration_set.main.configuration_set_name
+}
+
+output "dkim_records" {
+  description = "DNS CNAME records that verify each sender domain (Easy DKIM): name => value."
+  value = merge([
+    for domain, identity in aws_sesv2_email_identity.domain : {
+      for token in identity.dkim_signing_attributes[0].tokens :
+      "${token}._domainkey.${domain}" => "${token}.dkim.amazonses.com"
+    }
+  ]...)
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic every alarm notifies."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "kms_key_arn" {
+  description = "The project's customer managed key."
+  value       = aws_kms_key.main.arn
+}

@@ -1,0 +1,104 @@
+# One schedule per shop × marketplace, invoking the puller with exactly the event it expects:
+# {"shop_id": "...", "marketplace": "..."} (PullEvent, deny_unknown_fields).
+
+data "aws_iam_policy_document" "scheduler_assume" {
+  statement {
+    sid     = "SchedulerService"
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "InvokePuller"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [module.puller.arn]
+  }
+
+  statement {
+    sid       = "DeadLetters"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.pull_failures.arn]
+  }
+
+  # Schedules are encrypted with the project key; so is the dead-letter queue.
+  statement {
+    sid       = "ProjectKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [aws_kms_key.main.arn]
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = "${local.name}-scheduler"
+  description        = "EventBridge Scheduler invoking the ${local.name} puller"
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = "${local.name}-scheduler"
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule_group" "pulls" {
+  name = "${local.name}-pulls"
+}
+
+resource "aws_scheduler_schedule" "pull" {
+  for_each = local.pairs
+
+  name                = "${each.value.shop_id}-${each.value.marketplace}"
+  group_name          = aws_scheduler_schedule_group.pulls.name
+  description         = "Pull ${each.value.marketplace} orders of shop ${each.value.shop_id}"
+  schedule_expression = "rate(${each.value.pull_interval_minutes} minutes)"
+  state               = each.value.enabled ? "ENABLED" : "DISABLED"
+  kms_key_arn         = aws_kms_key.main.arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = module.puller.arn
+    role_arn = aws_iam_role.scheduler.arn
+    input = jsonencode({
+      shop_id     = each.value.shop_id
+      marketplace = each.value.marketplace
+    })
+
+    # Delivery retries (the invocation itself is asynchronous; a failed pull is not retried
+    # here but by the next scheduled run).
+    retry_policy {
+      maximum_event_age_in_seconds = 240
+      maximum_retry_attempts       = 2
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.pull_failures.arn
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = each.value.pull_interval_minutes * 60 > var.puller_timeout_seconds
+      error_message = "pull_interval_minutes of ${each.key} must be longer than the puller's timeout, or runs of one pair would overlap."
+    }
+    precondition {
+      condition     = var.puller_timeout_seconds >= 2 * var.puller_page_budget_seconds
+      error_message = "puller_timeout_seconds must be at least twice puller_page_budget_seconds, or a run has no time for pages."
+    }
+  }
+
+  # The role's policy must be in place before the first invocation.
+  depends_on = [aws_iam_role_policy.scheduler]
+}

@@ -1,0 +1,162 @@
+variable "project" {
+  description = "Project name: the first part of every resource name."
+  type        = string
+  default     = "ichigen"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,15}$", var.project))
+    error_message = "project must be 2-16 lower-case letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name (prod, staging, ...): the second part of every resource name."
+  type        = string
+  default     = "prod"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9]{1,9}$", var.environment))
+    error_message = "environment must be 2-10 lower-case letters or digits, starting with a letter."
+  }
+}
+
+variable "region" {
+  description = "AWS region (SES must be available there)."
+  type        = string
+  default     = "ap-northeast-1"
+}
+
+variable "tags" {
+  description = "Extra tags on every resource."
+  type        = map(string)
+  default     = {}
+}
+
+variable "shops" {
+  description = <<-EOT
+    The shops, keyed by ichigen shop id (lower-case slug, as in orders, secrets and schedules).
+    Per shop: its name as buyers know it, the sender address of buyer mails (its domain becomes an
+    SES identity), where staff alerts go, optional rules (TOML text as in rules.example.toml) and
+    mail signature, and the marketplaces it sells on with how often each is pulled.
+  EOT
+  type = map(object({
+    shop_name = string
+    mail_from = string
+    staff_to  = list(string)
+    rules     = optional(string, "")
+    signature = optional(string, "")
+    marketplaces = map(object({
+      pull_interval_minutes = optional(number, 5)
+      enabled               = optional(bool, true)
+    }))
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for id, _ in var.shops : can(regex("^[a-z0-9][a-z0-9-]{0,31}$", id))])
+    error_message = "Shop ids are 1-32 lower-case letters, digits or hyphens (no '#': it separates key parts)."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for _, shop in var.shops : [for m, _ in shop.marketplaces : contains(["rakuten", "yahoo", "amazon", "aupay", "qoo10"], m)]
+    ]))
+    error_message = "Marketplaces are rakuten, yahoo, amazon, aupay or qoo10."
+  }
+
+  validation {
+    condition = alltrue(flatten([
+      for _, shop in var.shops : [for _, m in shop.marketplaces : m.pull_interval_minutes >= 3 && m.pull_interval_minutes <= 1440 && floor(m.pull_interval_minutes) == m.pull_interval_minutes]
+    ]))
+    error_message = "pull_interval_minutes is a whole number from 3 (longer than the puller's timeout) to 1440."
+  }
+
+  validation {
+    condition     = alltrue([for _, shop in var.shops : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", shop.mail_from))])
+    error_message = "mail_from must be one e-mail address (its domain is verified in SES)."
+  }
+}
+
+variable "ses_sandbox_recipients" {
+  description = "While the SES account is in the sandbox, every recipient must be a verified identity: list the staff and test addresses here (each gets a verification mail). Empty once production access is granted."
+  type        = list(string)
+  default     = []
+}
+
+variable "alarm_email" {
+  description = "Address subscribed to the alarm topic (confirm the subscription mail); null for none."
+  type        = string
+  default     = null
+}
+
+variable "artifacts_dir" {
+  description = "Folder with {puller,processor,notifier}/bootstrap.zip, as scripts/build-lambdas writes them."
+  type        = string
+  default     = null
+}
+
+variable "log_retention_days" {
+  description = "Days the functions' log groups keep events."
+  type        = number
+  default     = 365
+}
+
+variable "order_retention_days" {
+  description = "Days an order is kept after its order date (DynamoDB TTL; 0 keeps orders forever). Sets the processor's RETENTION_DAYS."
+  type        = number
+  default     = 730
+}
+
+variable "puller_timeout_seconds" {
+  description = "Puller timeout. Pages start only while PAGE_BUDGET_SECONDS are left, so a run pulls for about timeout - page budget."
+  type        = number
+  default     = 120
+}
+
+variable "puller_page_budget_seconds" {
+  description = "PAGE_BUDGET_SECONDS: time a page (search + details + queueing) may take; no page starts with less time left."
+  type        = number
+  default     = 45
+}
+
+variable "puller_http_timeout_seconds" {
+  description = "HTTP_TIMEOUT_SECONDS: timeout of one marketplace HTTP call."
+  type        = number
+  default     = 15
+}
+
+variable "pull_overlap_seconds" {
+  description = "PULL_OVERLAP_SECONDS: each pull re-reads this much before its watermark (late-indexed orders)."
+  type        = number
+  default     = 900
+}
+
+variable "first_lookback_hours" {
+  description = "FIRST_LOOKBACK_HOURS: how far back the very first pull of a shop × marketplace reaches."
+  type        = number
+  default     = 72
+}
+
+variable "puller_reserved_concurrency" {
+  description = "Puller reserved concurrency; null: one per shop × marketplace pair. Runs of one pair never overlap (timeout < interval), so this caps a burst of retries, not the steady state."
+  type        = number
+  default     = null
+}
+
+variable "processor_concurrency" {
+  description = "Processor reserved concurrency and the orders queue mapping's maximum concurrency (at least 2)."
+  type        = number
+  default     = 2
+}
+
+variable "notifier_concurrency" {
+  description = "Notifier reserved concurrency and the mail queue mapping's maximum concurrency (at least 2): keeps the SES send rate under the account's quota."
+  type        = number
+  default     = 2
+}
+
+variable "notifier_lease_seconds" {
+  description = "LEASE_SECONDS: how long a mail claim blocks other senders; must be shorter than the mail queue's visibility timeout."
+  type        = number
+  default     = 120
+}
