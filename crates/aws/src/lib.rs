@@ -15,7 +15,7 @@ pub use error::AwsError;
 pub use item::ItemError;
 pub use mailer::SesMailer;
 pub use quarantine::OnceQuarantine;
-pub use queue::{QueueError, SqsQuarantine, SqsQueue};
+pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, drain};
 pub use secrets::{SecretCache, SecretsError};
 pub use store::DynamoStore;
 pub use table::create_table;
