@@ -209,11 +209,17 @@ async fn c_throttled_answers_are_retried_and_the_pull_succeeds() {
 
     // The throttle answer itself: 403 with the API's error body.
     let token = raw_token(&started).await;
-    let mut statuses = Vec::new();
-    for _ in 0..5 {
-        let r = raw_post(&started, &token, "orderList", &list_xml("20261101000000", "20261110000000", 10)).await;
-        statuses.push((r.0, r.1));
-    }
+    // Sent at once: a loaded machine could otherwise space sequential requests past the limit.
+    let list = list_xml("20261101000000", "20261110000000", 10);
+    let burst = tokio::join!(
+        raw_post(&started, &token, "orderList", &list),
+        raw_post(&started, &token, "orderList", &list),
+        raw_post(&started, &token, "orderList", &list),
+        raw_post(&started, &token, "orderList", &list),
+        raw_post(&started, &token, "orderList", &list),
+    );
+    let statuses: Vec<(u16, String)> =
+        [burst.0, burst.1, burst.2, burst.3, burst.4].into_iter().map(|r| (r.0, r.1)).collect();
     let refused = statuses.iter().find(|(s, _)| *s == 403).expect("a burst is refused");
     assert!(refused.1.contains("<Error><Message>"), "{}", refused.1);
 }
