@@ -354,10 +354,24 @@ pub async fn ses_messages(endpoint: &str, account: &str) -> Vec<SentMail> {
 /// When moto's `/moto-api/data.json` cannot be read.
 pub async fn all_ses_messages(endpoint: &str) -> Vec<SentMail> {
     let url = format!("{}/moto-api/data.json", endpoint.trim_end_matches('/'));
-    let response = reqwest::get(&url).await.unwrap_or_else(|err| panic!("GET {url}: {err}"));
-    let status = response.status();
-    let body = response.bytes().await.unwrap_or_else(|err| panic!("GET {url}: reading the body: {err}"));
-    assert!(status.is_success(), "GET {url}: {status}: {}", String::from_utf8_lossy(&body));
+    // moto checks each attribute is JSON before dumping them all at once; a model another test
+    // changes in between makes that dump fail with a 500. Such a race passes on a second read.
+    let mut attempts = 0;
+    let body = loop {
+        attempts += 1;
+        let response = reqwest::get(&url).await.unwrap_or_else(|err| panic!("GET {url}: {err}"));
+        let status = response.status();
+        let body = response.bytes().await.unwrap_or_else(|err| panic!("GET {url}: reading the body: {err}"));
+        if status.is_success() {
+            break body;
+        }
+        assert!(
+            status.is_server_error() && attempts < 8,
+            "GET {url}: {status} after {attempts} tries: {}",
+            String::from_utf8_lossy(&body)
+        );
+        tokio::time::sleep(Duration::from_millis(100 * attempts)).await;
+    };
     let data: ModelData =
         serde_json::from_slice(&body).unwrap_or_else(|err| panic!("GET {url}: not moto's model data: {err}"));
     let ses = data.ses.unwrap_or_default();

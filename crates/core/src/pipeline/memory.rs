@@ -1,6 +1,6 @@
 //! In-memory adapters of every port, for use-case tests and one-process runs. Not durable.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 
 use chrono::{DateTime, FixedOffset};
@@ -31,6 +31,9 @@ enum LedgerEntry {
 #[derive(Debug, Default)]
 pub struct MemoryStore {
     orders: Mutex<BTreeMap<OrderKey, StoredOrder>>,
+    // (shop, bundle key) → orders filed under it, like the sparse `by_bundle` index of DynamoDB:
+    // a scan of every order per lookup would make the processor bench measure this map instead.
+    bundles: Mutex<HashMap<(String, String), BTreeSet<OrderKey>>>,
     marks: Mutex<HashMap<(String, Marketplace), Watermark>>,
     shops: Mutex<HashMap<String, ShopSettings>>,
     blacklist: Mutex<BTreeMap<(String, String), BlacklistEntry>>,
@@ -66,16 +69,23 @@ impl OrderStore for MemoryStore {
         if orders.get(&key).map(|o| o.rev) != expected {
             return Ok(Written::Conflict);
         }
+        let mut bundles = lock(&self.bundles);
+        if let Some(old) = orders.get(&key).and_then(|o| o.bundle_key.clone()) {
+            let index = (order.order.shop_id.clone(), old);
+            if let Some(set) = bundles.get_mut(&index) {
+                set.remove(&key);
+            }
+        }
+        if let Some(new) = &order.bundle_key {
+            bundles.entry((order.order.shop_id.clone(), new.clone())).or_default().insert(key.clone());
+        }
         orders.insert(key, order.clone());
         Ok(Written::Yes)
     }
 
     async fn bundle_mates(&self, shop_id: &str, bundle_key: &str) -> Result<Vec<OrderKey>, PortError> {
-        Ok(lock(&self.orders)
-            .values()
-            .filter(|o| o.order.shop_id == shop_id && o.bundle_key.as_deref() == Some(bundle_key))
-            .map(StoredOrder::key)
-            .collect())
+        let index = (shop_id.to_string(), bundle_key.to_string());
+        Ok(lock(&self.bundles).get(&index).map(|set| set.iter().cloned().collect()).unwrap_or_default())
     }
 
     async fn list_by_status(
