@@ -237,3 +237,30 @@ async fn puller_queues_a_sandbox_window_quarantines_a_broken_order_and_moves_its
     assert!(!cut.finished);
     assert_eq!(cut.pages, 0);
 }
+
+#[tokio::test]
+async fn a_broken_order_seen_on_every_pull_is_quarantined_once() {
+    use ichigen_core::pipeline::{Quarantine, Rejected};
+    let w = AwsWorld::new(3).await;
+    let q = ichigen_aws::OnceQuarantine::new(
+        w.store.clone(),
+        ichigen_aws::SqsQuarantine::new(w.sqs.clone(), w.orders_dlq_url.clone()),
+    );
+    let broken = Rejected {
+        shop_id: SHOP.into(),
+        marketplace: Marketplace::Yahoo,
+        order_id: Some("shop-1-10000001".into()),
+        reason: "OrderTime: missing".into(),
+    };
+    // Yahoo re-reads its look-back on every pull: the same order comes back each time.
+    for _ in 0..3 {
+        q.quarantine(std::slice::from_ref(&broken)).await.unwrap();
+    }
+    let mut other_reason = broken.clone();
+    other_reason.reason = "TotalPrice: does not add up".into();
+    let mut no_id = broken.clone();
+    no_id.order_id = None;
+    q.quarantine(&[other_reason, no_id]).await.unwrap();
+    let dead = w.drain(&w.orders_dlq_url).await;
+    assert_eq!(dead.len(), 3, "once per order and reason, and every one without an id: {dead:?}");
+}

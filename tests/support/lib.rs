@@ -3,11 +3,10 @@
 //! mapping that delivers queue messages to a handler and deletes what it handled.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test support: a failed setup is a test bug.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::QueueAttributeName;
 use ichigen_aws::DynamoStore;
 use ichigen_core::OrderStatus;
 use ichigen_core::pipeline::{OrderStore, ShopDirectory, ShopSettings, StoredOrder};
@@ -121,65 +120,32 @@ impl AwsWorld {
         }
     }
 
-    /// Like Lambda's event source mapping: receives batches of up to 10 from `url`, hands each
-    /// to `handler`, deletes the messages it did not report as failed, and makes the failed ones
-    /// visible again at once (instead of after the visibility timeout). Stops when a receive
-    /// comes back empty. Returns (handled, failed) message counts.
+    /// Like Lambda's event source mapping (through [`ichigen_aws::drain`]): receives batches of up
+    /// to 10 from `url`, hands each to `handler` as an SQS event, deletes the messages it did not
+    /// report as failed, and makes the failed ones visible again at once (instead of after the
+    /// visibility timeout). Stops when a receive comes back empty. Returns (handled, failed)
+    /// message counts.
     pub async fn deliver<F, Fut>(&self, url: &str, mut handler: F) -> (usize, usize)
     where
         F: FnMut(SqsEvent) -> Fut,
         Fut: std::future::Future<Output = SqsBatchResponse>,
     {
-        let (mut handled, mut failed) = (0, 0);
-        loop {
-            let got = self
-                .sqs
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages(10)
-                .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-                .send()
-                .await
-                .expect("receive");
-            let messages = got.messages.unwrap_or_default();
-            if messages.is_empty() {
-                return (handled, failed);
-            }
+        let drained = ichigen_aws::drain(&self.sqs, url, |messages| {
             let mut event = SqsEvent::default();
-            let mut receipts = HashMap::new();
-            for m in &messages {
+            for m in messages {
                 let mut record = SqsMessage::default();
-                record.message_id = m.message_id.clone();
-                record.receipt_handle = m.receipt_handle.clone();
-                record.body = m.body.clone();
-                if let Some(attrs) = &m.attributes {
-                    for (k, v) in attrs {
-                        record.attributes.insert(k.as_str().to_string(), v.clone());
-                    }
-                }
-                receipts.insert(m.message_id.clone().unwrap_or_default(), m.receipt_handle.clone().unwrap_or_default());
+                record.message_id = Some(m.message_id);
+                record.receipt_handle = Some(m.receipt_handle);
+                record.body = Some(m.body);
+                record.attributes.extend(m.attributes);
                 event.records.push(record);
             }
-            let response = handler(event).await;
-            let failed_ids: Vec<String> =
-                response.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
-            for (id, receipt) in receipts {
-                if failed_ids.contains(&id) {
-                    failed += 1;
-                    self.sqs
-                        .change_message_visibility()
-                        .queue_url(url)
-                        .receipt_handle(receipt)
-                        .visibility_timeout(0)
-                        .send()
-                        .await
-                        .expect("visibility");
-                } else {
-                    handled += 1;
-                    self.sqs.delete_message().queue_url(url).receipt_handle(receipt).send().await.expect("delete");
-                }
-            }
-        }
+            let response = handler(event);
+            async move { response.await.batch_item_failures.into_iter().map(|f| f.item_identifier).collect() }
+        })
+        .await
+        .expect("drain the queue");
+        (drained.handled, drained.failed)
     }
 
     /// Takes every message body off `url`.

@@ -5,6 +5,7 @@
 mod error;
 mod item;
 pub mod mailer;
+pub mod quarantine;
 pub mod queue;
 pub mod secrets;
 pub mod store;
@@ -13,7 +14,8 @@ pub mod table;
 pub use error::AwsError;
 pub use item::ItemError;
 pub use mailer::SesMailer;
-pub use queue::{QueueError, SqsQuarantine, SqsQueue};
+pub use quarantine::OnceQuarantine;
+pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, drain};
 pub use secrets::{SecretCache, SecretsError};
 pub use store::DynamoStore;
 pub use table::create_table;

@@ -1,12 +1,16 @@
 //! SQS adapters: [`SqsQueue`] sends JSON messages in batches (at most 10 entries and 256 KiB each),
-//! retrying the entries SQS did not take; [`SqsQuarantine`] keeps rejected input with its reason.
+//! retrying the entries SQS did not take; [`SqsQuarantine`] keeps rejected input with its reason;
+//! [`drain`] consumes a queue in-process, as Lambda's event source mapping does.
 
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, MessageAttributeValue,
+    MessageSystemAttributeName, SendMessageBatchRequestEntry,
+};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use ichigen_core::pipeline::{PortError, Quarantine, Queue, Rejected};
 use serde::Serialize;
@@ -252,6 +256,116 @@ impl Quarantine for SqsQuarantine {
             })
             .collect::<Result<Vec<_>, _>>()?;
         send_batched(&self.client, &self.url, "sqs SendMessageBatch quarantine", &outgoing).await
+    }
+}
+
+/// One message received from a queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// SQS's message id (what a handler names when it reports the message as failed).
+    pub message_id: String,
+    /// The receipt handle of this receive.
+    pub receipt_handle: String,
+    /// The body.
+    pub body: String,
+    /// The system attributes asked for (`ApproximateReceiveCount`).
+    pub attributes: Vec<(String, String)>,
+}
+
+/// What [`drain`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Drained {
+    /// Messages handled and deleted.
+    pub handled: usize,
+    /// Failed receives (a message that failed twice counts twice).
+    pub failed: usize,
+}
+
+/// One process's stand-in for Lambda's SQS event source mapping: receives batches of up to 10
+/// from `url`, hands each to `handler`, deletes the messages it did not report as failed (by
+/// message id) and makes the failed ones visible again at once rather than after the visibility
+/// timeout, so they come back until the queue's redrive policy moves them to its DLQ. Stops when a
+/// receive comes back empty. Used by the demo and the integration tests.
+pub async fn drain<F, Fut>(client: &Client, url: &str, mut handler: F) -> Result<Drained, PortError>
+where
+    F: FnMut(Vec<Received>) -> Fut,
+    Fut: std::future::Future<Output = Vec<String>>,
+{
+    let mut drained = Drained::default();
+    loop {
+        let got = client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .map_err(|e| port_error("sqs ReceiveMessage", e))?;
+        let messages: Vec<Received> = got
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| Received {
+                message_id: m.message_id.unwrap_or_default(),
+                receipt_handle: m.receipt_handle.unwrap_or_default(),
+                body: m.body.unwrap_or_default(),
+                attributes: m
+                    .attributes
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(k, v)| (k.as_str().to_string(), v))
+                    .collect(),
+            })
+            .collect();
+        if messages.is_empty() {
+            return Ok(drained);
+        }
+        let receipts: Vec<(String, String)> =
+            messages.iter().map(|m| (m.message_id.clone(), m.receipt_handle.clone())).collect();
+        let failed_ids = handler(messages).await;
+        let (failed, done): (Vec<_>, Vec<_>) = receipts.into_iter().partition(|(id, _)| failed_ids.contains(id));
+        drained.failed += failed.len();
+        drained.handled += done.len();
+        if !done.is_empty() {
+            let entries = done
+                .iter()
+                .enumerate()
+                .map(|(i, (_, receipt))| {
+                    DeleteMessageBatchRequestEntry::builder().id(i.to_string()).receipt_handle(receipt).build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| PortError::permanent("sqs DeleteMessageBatch", QueueError::Build(e)))?;
+            // An entry that fails to delete comes back after the visibility timeout and is handled
+            // again: the consumers are idempotent, so that costs a repeat, not a wrong result.
+            client
+                .delete_message_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| port_error("sqs DeleteMessageBatch", e))?;
+        }
+        if !failed.is_empty() {
+            let entries = failed
+                .iter()
+                .enumerate()
+                .map(|(i, (_, receipt))| {
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .receipt_handle(receipt)
+                        .visibility_timeout(0)
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| PortError::permanent("sqs ChangeMessageVisibilityBatch", QueueError::Build(e)))?;
+            client
+                .change_message_visibility_batch()
+                .queue_url(url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| port_error("sqs ChangeMessageVisibilityBatch", e))?;
+        }
     }
 }
 

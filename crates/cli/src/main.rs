@@ -1,7 +1,9 @@
 //! `ichigen`: unified order handling for Japanese marketplaces, from the command line.
 
+mod backend;
 mod commands;
 mod input;
+mod view;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,6 +23,30 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole pipeline on this machine: five sandbox marketplaces with seeded orders, pulled,
+    /// checked, stored and mailed; prints a summary per marketplace and writes DIR/orders.jsonl
+    /// and DIR/outbox/*.eml. Run it again on the same DIR: it pulls only what changed and sends no
+    /// mail twice.
+    Demo(commands::demo::DemoArgs),
+    /// Stored orders of every marketplace: list, show, release, hold.
+    Orders {
+        /// Where orders are kept.
+        #[command(flatten)]
+        store: backend::StoreArgs,
+        #[command(subcommand)]
+        command: commands::orders::OrdersCommand,
+    },
+    /// The shop's blacklist: add, remove, list.
+    Blacklist {
+        /// Where the blacklist is kept.
+        #[command(flatten)]
+        store: backend::StoreArgs,
+        #[command(subcommand)]
+        command: commands::blacklist::BlacklistCommand,
+    },
+    /// Export stored orders as CSV for Excel: one row per item line, UTF-8 with BOM; the same
+    /// filters as `orders list`.
+    Export(commands::export::ExportArgs),
     /// Check canonical orders (JSON lines or one JSON array) and print one JSON line per order.
     Check {
         /// Shop rules (TOML); built-in defaults when left out. See rules.example.toml.
@@ -69,6 +95,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(&args),
+        Command::Orders { store, command } => commands::orders::run(&store, &command),
+        Command::Blacklist { store, command } => commands::blacklist::run(&store, &command),
+        Command::Export(args) => commands::export::run(&args),
         Command::Check { rules, file } => commands::check::run(rules.as_deref(), &file),
         Command::Postal { code } => commands::postal::run(&code),
         Command::Normalize { marketplace, shop, files } => commands::normalize::run(marketplace, &shop, &files),

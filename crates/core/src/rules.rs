@@ -70,6 +70,28 @@ pub struct BlacklistEntry {
     pub reason: String,
 }
 
+impl BlacklistEntry {
+    /// Why the entry cannot be used, if it cannot: it names nothing, names only a person (too many
+    /// people share a name), or has a phone or e-mail that cannot be compared. The reason names
+    /// the field, never its value.
+    pub fn validate(&self) -> Result<(), String> {
+        let has = |f: &Option<String>| f.as_deref().is_some_and(|s| !s.trim().is_empty());
+        if !(has(&self.name) || has(&self.phone) || has(&self.email) || has(&self.address)) {
+            return Err("has no name, phone, email or address".into());
+        }
+        if has(&self.name) && !(has(&self.phone) || has(&self.address) || has(&self.email)) {
+            return Err("a name alone is too weak to match; add a phone, email or address".into());
+        }
+        if self.phone.as_deref().is_some_and(|p| crate::text::phone_key(p).is_none()) {
+            return Err("phone is not a 10 or 11 digit number".into());
+        }
+        if self.email.as_deref().is_some_and(|m| crate::text::email_key(m).is_none()) {
+            return Err("email has no '@'".into());
+        }
+        Ok(())
+    }
+}
+
 /// Settings of `address.suspicious`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -240,22 +262,7 @@ impl Rules {
 
     fn check(&self) -> Result<(), RulesError> {
         for (i, e) in self.blacklist.iter().enumerate() {
-            let n = i + 1;
-            let has = |f: &Option<String>| f.as_deref().is_some_and(|s| !s.trim().is_empty());
-            if !(has(&e.name) || has(&e.phone) || has(&e.email) || has(&e.address)) {
-                return Err(RulesError::Invalid(format!("blacklist entry {n} has no name, phone, email or address")));
-            }
-            if has(&e.name) && !(has(&e.phone) || has(&e.address) || has(&e.email)) {
-                return Err(RulesError::Invalid(format!(
-                    "blacklist entry {n}: a name alone is too weak to match; add a phone, email or address"
-                )));
-            }
-            if e.phone.as_deref().is_some_and(|p| crate::text::phone_key(p).is_none()) {
-                return Err(RulesError::Invalid(format!("blacklist entry {n}: phone is not a 10 or 11 digit number")));
-            }
-            if e.email.as_deref().is_some_and(|m| crate::text::email_key(m).is_none()) {
-                return Err(RulesError::Invalid(format!("blacklist entry {n}: email has no '@'")));
-            }
+            e.validate().map_err(|why| RulesError::Invalid(format!("blacklist entry {}: {why}", i + 1)))?;
         }
         if let Some((sku, _)) = self.mail_bin.capacity.iter().find(|(_, c)| **c == 0) {
             return Err(RulesError::Invalid(format!(

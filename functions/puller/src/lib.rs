@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use ichigen_aws::{DynamoStore, SecretCache, SecretsError, SqsQuarantine, SqsQueue};
+use ichigen_aws::{DynamoStore, OnceQuarantine, SecretCache, SecretsError, SqsQuarantine, SqsQueue};
 use ichigen_core::pipeline::{
     OrderFeed, OrderQueue, PullError, PullReport, PullSettings, Puller, Quarantine, WatermarkStore,
 };
@@ -190,7 +190,7 @@ pub struct App {
     config: Config,
     store: DynamoStore,
     queue: SqsQueue<Order>,
-    quarantine: SqsQuarantine,
+    quarantine: OnceQuarantine,
     secrets: SecretCache,
     clients: ClientCache<AnyClient>,
 }
@@ -199,10 +199,14 @@ impl App {
     /// Builds the clients and adapters once (cold start).
     pub fn new(config: Config, aws: &aws_config::SdkConfig) -> App {
         let sqs = aws_sdk_sqs::Client::new(aws);
+        let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
         App {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone()),
             queue: SqsQueue::new(sqs.clone(), config.orders_queue_url.clone()),
-            quarantine: SqsQuarantine::new(sqs, config.quarantine_queue_url.clone()),
+            quarantine: OnceQuarantine::new(
+                store.clone(),
+                SqsQuarantine::new(sqs, config.quarantine_queue_url.clone()),
+            ),
+            store,
             secrets: SecretCache::new(aws_sdk_secretsmanager::Client::new(aws)),
             clients: ClientCache::default(),
             config,

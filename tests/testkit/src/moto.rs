@@ -157,6 +157,68 @@ pub fn fresh_account() -> String {
     }
 }
 
+/// Credentials that act in one moto account without the account header: for processes that cannot add
+/// headers, such as a Lambda binary run as a child process (give it these as `AWS_ACCESS_KEY_ID` and
+/// `AWS_SECRET_ACCESS_KEY`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    /// The access key id, `AKIA…`.
+    pub access_key_id: String,
+    /// Its secret (moto checks no signatures; it is passed on only because the SDK requires one).
+    pub secret_access_key: String,
+}
+
+/// Creates an IAM user with an access key in `account` and returns the key.
+///
+/// moto takes the account of a request from the `x-moto-account-id` header when there is one, else from the
+/// access key in its `Authorization` header: a key that IAM created in account X acts in X, any other key in
+/// [`DEFAULT_ACCOUNT`]. So a child process given this key works in `account`, apart from parallel tests.
+///
+/// The two IAM calls are made by hand (query protocol, unsigned: moto does not check signatures) rather than
+/// through aws-sdk-iam, a large crate that the tests need for nothing else.
+///
+/// # Panics
+/// When moto refuses a call or its answer holds no access key.
+pub async fn access_key(endpoint: &str, account: &str) -> AccessKey {
+    let user = format!("ichigen-lambda-{:08x}", fastrand::u32(..));
+    iam_call(endpoint, account, &[("Action", "CreateUser"), ("UserName", &user)]).await;
+    let created = iam_call(endpoint, account, &[("Action", "CreateAccessKey"), ("UserName", &user)]).await;
+    let field = |tag: &str| {
+        let open = format!("<{tag}>");
+        let start = created.find(&open).map(|at| at + open.len());
+        let end = created.find(&format!("</{tag}>"));
+        match (start, end) {
+            (Some(start), Some(end)) if start <= end => created[start..end].to_owned(),
+            _ => panic!("CreateAccessKey in account {account}: no <{tag}> in moto's answer:\n{created}"),
+        }
+    };
+    AccessKey { access_key_id: field("AccessKeyId"), secret_access_key: field("SecretAccessKey") }
+}
+
+/// One IAM query-protocol call in `account`; returns moto's XML answer.
+async fn iam_call(endpoint: &str, account: &str, params: &[(&str, &str)]) -> String {
+    let url = format!("{}/", endpoint.trim_end_matches('/'));
+    let action = params.iter().find(|(name, _)| *name == "Action").map(|(_, value)| *value).unwrap_or("IAM call");
+    let mut form: Vec<(&str, &str)> = params.to_vec();
+    form.push(("Version", "2010-05-08"));
+    let response = reqwest::Client::new()
+        .post(&url)
+        .header(ACCOUNT_HEADER, account)
+        // moto serves every service on one port and routes by the service named in the credential scope.
+        .header(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKIAMOTOTESTKIT/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0",
+        )
+        .form(&form)
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("IAM {action} at {url}: {err}"));
+    let status = response.status();
+    let body = response.text().await.unwrap_or_else(|err| panic!("IAM {action}: reading the answer: {err}"));
+    assert!(status.is_success(), "IAM {action} in account {account}: {status}: {body}");
+    body
+}
+
 /// An SDK config for moto at `endpoint` acting in `account`: region ap-northeast-1, dummy credentials, no
 /// settings from the host's environment, and the header `x-moto-account-id: <account>` on every request.
 ///

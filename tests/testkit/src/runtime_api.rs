@@ -82,6 +82,8 @@ struct Shared {
     queued: tokio::sync::Mutex<mpsc::UnboundedReceiver<Queued>>,
     state: Mutex<Progress>,
     init_error: watch::Sender<Option<FunctionError>>,
+    /// When the first `/next` came; a channel so that [`RuntimeApi::first_poll`] can wait for it.
+    first_poll: watch::Sender<Option<Instant>>,
 }
 
 #[derive(Debug)]
@@ -93,7 +95,6 @@ struct Queued {
 
 #[derive(Debug, Default)]
 struct Progress {
-    first_poll_at: Option<Instant>,
     /// Handed out by `/next`, waiting for a response or error.
     in_flight: HashMap<String, oneshot::Sender<Outcome>>,
 }
@@ -122,6 +123,7 @@ impl RuntimeApi {
             queued: tokio::sync::Mutex::new(queued),
             state: Mutex::new(Progress::default()),
             init_error: watch::Sender::new(None),
+            first_poll: watch::Sender::new(None),
         });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -170,7 +172,17 @@ impl RuntimeApi {
 
     /// When the runtime first asked for an invocation: its init is over (for cold-start measurements).
     pub fn first_poll_at(&self) -> Option<Instant> {
-        self.shared.progress().first_poll_at
+        *self.shared.first_poll.borrow()
+    }
+
+    /// Waits for the runtime's first `/next` and returns when it came (at once when it already has).
+    pub async fn first_poll(&self) -> Instant {
+        let mut polled = self.shared.first_poll.subscribe();
+        match polled.wait_for(Option::is_some).await.map(|at| *at) {
+            Ok(Some(at)) => at,
+            // The sender lives in `self.shared`, so the wait cannot end otherwise.
+            _ => std::future::pending().await,
+        }
     }
 
     /// The init error the runtime reported, if any.
@@ -187,7 +199,8 @@ impl Drop for RuntimeApi {
 
 /// `GET /invocation/next`: waits for an invocation and hands it out.
 async fn next(State(shared): State<Arc<Shared>>) -> Response {
-    shared.progress().first_poll_at.get_or_insert_with(Instant::now);
+    let now = Instant::now();
+    shared.first_poll.send_if_modified(|first| first.is_none() && first.replace(now).is_none());
     loop {
         let queued = shared.queued.lock().await.recv().await;
         let Some(queued) = queued else {
@@ -276,4 +289,32 @@ fn request_id() -> String {
 fn trace_id() -> String {
     let seconds = SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_secs()).unwrap_or_default();
     format!("Root=1-{seconds:08x}-{:024x};Parent={:016x};Sampled=0", fastrand::u128(..) >> 32, fastrand::u64(..))
+}
+
+/// An SQS event as Lambda's SQS event source mapping hands it to a function: one record per
+/// `(message id, body)`, received once, from the queue `queue_name` of the default account. `md5OfBody` is left
+/// out (no ichigen function reads it).
+pub fn sqs_event(queue_name: &str, messages: &[(&str, &str)]) -> Value {
+    let sent_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|since| since.as_millis()).unwrap_or_default();
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(id, body)| {
+            json!({
+                "messageId": id,
+                "receiptHandle": format!("receipt-{id}"),
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": sent_ms.to_string(),
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": sent_ms.to_string(),
+                },
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": format!("arn:aws:sqs:ap-northeast-1:123456789012:{queue_name}"),
+                "awsRegion": "ap-northeast-1",
+            })
+        })
+        .collect();
+    json!({ "Records": records })
 }

@@ -45,6 +45,43 @@ async fn fresh_accounts_are_twelve_digits_and_differ() {
     assert_eq!(unique.len(), accounts.len());
 }
 
+/// An SQS client with `key` and no account header, as a child process would make one.
+async fn sqs_with_key(endpoint: &str, key: &moto::AccessKey) -> aws_sdk_sqs::Client {
+    let credentials =
+        aws_sdk_sqs::config::Credentials::new(&key.access_key_id, &key.secret_access_key, None, None, "test");
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .empty_test_environment()
+        .credentials_provider(credentials)
+        .region(aws_config::Region::new(moto::REGION))
+        .endpoint_url(endpoint)
+        .load()
+        .await;
+    aws_sdk_sqs::Client::new(&config)
+}
+
+#[tokio::test]
+async fn an_access_key_acts_in_the_account_it_was_made_in() {
+    let endpoint = moto::endpoint();
+    let account = moto::fresh_account();
+    let key = moto::access_key(&endpoint, &account).await;
+    assert!(key.access_key_id.starts_with("AKIA"), "{key:?}");
+    assert_ne!(moto::access_key(&endpoint, &account).await, key, "each call makes a new key");
+
+    let with_key = sqs_with_key(&endpoint, &key).await;
+    let url = with_key.create_queue().queue_name("made-with-key").send().await.unwrap().queue_url.unwrap();
+    assert!(url.contains(&account), "{url}");
+    let by_header = aws_sdk_sqs::Client::new(&moto::sdk_config(&endpoint, &account).await);
+    let seen = by_header.list_queues().send().await.unwrap().queue_urls.unwrap_or_default();
+    assert_eq!(seen, vec![url]);
+
+    // A key moto never made acts in the default account, not in this one.
+    let unknown = moto::AccessKey { access_key_id: "AKIAUNKNOWN".into(), secret_access_key: "x".into() };
+    let elsewhere = sqs_with_key(&endpoint, &unknown).await;
+    let other_url =
+        elsewhere.create_queue().queue_name(format!("unknown-key-{account}")).send().await.unwrap().queue_url.unwrap();
+    assert!(other_url.contains(moto::DEFAULT_ACCOUNT), "{other_url}");
+}
+
 async fn sesv2(endpoint: &str, account: &str, sender: &str) -> aws_sdk_sesv2::Client {
     let client = aws_sdk_sesv2::Client::new(&moto::sdk_config(endpoint, account).await);
     client.create_email_identity().email_identity(sender).send().await.expect("CreateEmailIdentity");

@@ -83,7 +83,7 @@ pub struct OutgoingMail {
     pub subject: String,
     /// Plain text, UTF-8.
     pub text: String,
-    /// Tags for the mail service's event stream (kind, marketplace): no personal data.
+    /// Tags for the mail service's event stream (kind, marketplace, order id): no personal data.
     pub tags: Vec<(&'static str, String)>,
 }
 
@@ -206,7 +206,13 @@ pub fn render(kind: MailKind, shop: &ShopSettings, stored: &StoredOrder) -> Resu
         to,
         subject,
         text: normalise_newlines(&text),
-        tags: vec![("kind", kind.as_str().to_string()), ("marketplace", order.marketplace.as_str().to_string())],
+        // An order id is the marketplace's reference, not personal data: it lets a bounce event or
+        // an outbox file be traced back to its order.
+        tags: vec![
+            ("kind", kind.as_str().to_string()),
+            ("marketplace", order.marketplace.as_str().to_string()),
+            ("order_id", order.order_id.clone()),
+        ],
     })
 }
 

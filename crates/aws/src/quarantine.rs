@@ -1,0 +1,79 @@
+//! Quarantine that says each broken order once: 楽天, Yahoo and au PAY re-read a look-back on
+//! every pull, so the same unreadable order comes back every few minutes. A conditional put of
+//! a marker per (order, reason) lets only the first sighting through to the queue, where the
+//! DLQ alarm calls a person.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use ichigen_core::pipeline::stored::hashed;
+use ichigen_core::pipeline::{PortError, Quarantine, Rejected};
+
+use crate::DynamoStore;
+use crate::queue::SqsQuarantine;
+use crate::table::{EXPIRES_AT, PK, SK, shop_pk};
+
+/// How long a marker keeps a broken order from being quarantined again: longer than every
+/// marketplace's look-back (Yahoo's is 60 days).
+pub const MARKER_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
+
+/// The sort key of the marker of a rejected order (`QUARANTINE#<marketplace>#<order id>#<reason hash>`).
+pub fn quarantine_sk(r: &Rejected, order_id: &str) -> String {
+    let reason = hashed(&r.reason);
+    format!("QUARANTINE#{}#{order_id}#{}", r.marketplace, &reason[..16])
+}
+
+/// Forwards each rejected order to the quarantine queue the first time it is seen.
+#[derive(Debug, Clone)]
+pub struct OnceQuarantine {
+    store: DynamoStore,
+    queue: SqsQuarantine,
+}
+
+impl OnceQuarantine {
+    /// Markers in `store`, messages to `queue`.
+    pub fn new(store: DynamoStore, queue: SqsQuarantine) -> Self {
+        OnceQuarantine { store, queue }
+    }
+
+    /// Puts the marker; true when it was not there yet.
+    async fn first_sighting(&self, r: &Rejected, order_id: &str) -> Result<bool, PortError> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let expires = (now + MARKER_RETENTION).as_secs();
+        let result = self
+            .store
+            .client()
+            .put_item()
+            .table_name(self.store.table())
+            .item(PK, AttributeValue::S(shop_pk(&r.shop_id)))
+            .item(SK, AttributeValue::S(quarantine_sk(r, order_id)))
+            .item("reason", AttributeValue::S(r.reason.clone()))
+            .item(EXPIRES_AT, AttributeValue::N(expires.to_string()))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if crate::store::is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(crate::error::port_error("dynamodb PutItem quarantine marker", e)),
+        }
+    }
+}
+
+impl Quarantine for OnceQuarantine {
+    async fn quarantine(&self, rejected: &[Rejected]) -> Result<(), PortError> {
+        let mut first = Vec::new();
+        for r in rejected {
+            // Without an order id there is nothing to recognise it by: always forward.
+            let new = match &r.order_id {
+                Some(id) => self.first_sighting(r, id).await?,
+                None => true,
+            };
+            if new {
+                first.push(r.clone());
+            }
+        }
+        self.queue.quarantine(&first).await
+    }
+}

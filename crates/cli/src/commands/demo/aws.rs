@@ -1,0 +1,156 @@
+//! The demo on the AWS adapters, as deployed but without Lambda: the table, the queues and the SES
+//! sender identity are created if missing; the pullers fill the SQS orders queue, which is then
+//! drained into the processor (receive → use case → delete, as the event source mapping does), and
+//! the mail queue into the notifier, which sends through SES.
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use anyhow::{Context, anyhow};
+use aws_sdk_sqs::error::DisplayErrorContext;
+use aws_sdk_sqs::types::QueueAttributeName;
+use ichigen_aws::{DynamoStore, Received, SesMailer, SqsQuarantine, SqsQueue};
+use ichigen_core::Order;
+use ichigen_core::pipeline::{MailJob, Notifier, ProcessSettings, Processor, ShopDirectory, ShopSettings};
+
+use super::{LEASE, MAIL_FROM, Market, Progress, Tally, notify_one, process_one, pull_all, write_orders};
+use crate::backend::StoreArgs;
+
+/// Receives before a message that keeps failing goes to its DLQ.
+const MAX_RECEIVES: u32 = 3;
+
+/// An SQS queue name from the table name: letters, digits, `-` and `_`.
+fn queue_name(table: &str, suffix: &str) -> String {
+    let base: String = table.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' }).collect();
+    let mut name = format!("{base}-{suffix}");
+    name.truncate(80);
+    name
+}
+
+/// Creates (or finds, with the same attributes) a queue; with `dlq_url`, failed messages move
+/// there after [`MAX_RECEIVES`] receives.
+async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str, dlq_url: Option<&str>) -> anyhow::Result<String> {
+    let mut request = sqs.create_queue().queue_name(name).attributes(QueueAttributeName::VisibilityTimeout, "60");
+    if let Some(dlq) = dlq_url {
+        let arn = sqs
+            .get_queue_attributes()
+            .queue_url(dlq)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .map_err(|e| anyhow!("reading the ARN of {dlq}: {}", DisplayErrorContext(e)))?
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .ok_or_else(|| anyhow!("SQS returned no ARN for {dlq}"))?;
+        let redrive = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES}).to_string();
+        request = request.attributes(QueueAttributeName::RedrivePolicy, redrive);
+    }
+    let created = request.send().await.map_err(|e| anyhow!("creating SQS queue {name}: {}", DisplayErrorContext(e)))?;
+    created.queue_url.ok_or_else(|| anyhow!("SQS returned no URL for queue {name}"))
+}
+
+/// Runs the pipeline; returns the counts and the stored orders (all, on hold).
+pub async fn run(
+    args: &StoreArgs,
+    shop: &ShopSettings,
+    markets: &[Market],
+    progress: &Progress,
+    dir: &Path,
+) -> anyhow::Result<(Tally, usize, usize)> {
+    let aws = args.aws().await;
+    let ddb = aws_sdk_dynamodb::Client::new(&aws.sdk);
+    ichigen_aws::create_table(&ddb, &args.table)
+        .await
+        .with_context(|| format!("creating DynamoDB table {}", args.table))?;
+    let sqs = aws_sdk_sqs::Client::new(&aws.sdk);
+    let orders_dlq = create_queue(&sqs, &queue_name(&args.table, "orders-dlq"), None).await?;
+    let orders_url = create_queue(&sqs, &queue_name(&args.table, "orders"), Some(&orders_dlq)).await?;
+    let mail_dlq = create_queue(&sqs, &queue_name(&args.table, "mail-dlq"), None).await?;
+    let mail_url = create_queue(&sqs, &queue_name(&args.table, "mail"), Some(&mail_dlq)).await?;
+    let ses = aws_sdk_sesv2::Client::new(&aws.sdk);
+    match ses.create_email_identity().email_identity(MAIL_FROM).send().await {
+        Ok(_) => {}
+        // An earlier run made it.
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_already_exists_exception()) => {}
+        Err(e) => return Err(anyhow!("creating SES identity {MAIL_FROM}: {}", DisplayErrorContext(e))),
+    }
+    let store: &DynamoStore = &aws.store;
+    store.put_shop(shop).await.context("storing the demo shop")?;
+
+    let tally = RefCell::new(Tally::default());
+    let order_queue = SqsQueue::<Order>::new(sqs.clone(), orders_url.clone());
+    let quarantine = SqsQuarantine::new(sqs.clone(), orders_dlq);
+    pull_all(markets, &shop.shop_id, &order_queue, store, &quarantine, &tally, progress).await;
+
+    let mail_queue = SqsQueue::<MailJob>::new(sqs.clone(), mail_url.clone());
+    let processor = Processor::new(store, store, &mail_queue, ProcessSettings::default());
+    ichigen_aws::drain(&sqs, &orders_url, |messages: Vec<Received>| {
+        let (processor, tally) = (&processor, &tally);
+        async move {
+            let mut failed = Vec::new();
+            for m in messages {
+                match serde_json::from_str::<Order>(&m.body) {
+                    Ok(order) => {
+                        if process_one(processor, order, tally, progress).await.is_err() {
+                            failed.push(m.message_id);
+                        }
+                    }
+                    Err(e) => {
+                        // Only the position: the body holds a buyer's data.
+                        progress.println(&format!(
+                            "ichigen demo: message {} is not an order (line {}, column {})",
+                            m.message_id,
+                            e.line(),
+                            e.column()
+                        ));
+                        tally.borrow_mut().failed_message();
+                        failed.push(m.message_id);
+                    }
+                }
+            }
+            failed
+        }
+    })
+    .await
+    .context("draining the orders queue")?;
+
+    let mailer = SesMailer::new(ses, None);
+    let notifier = Notifier::new(store, store, store, &mailer, LEASE);
+    ichigen_aws::drain(&sqs, &mail_url, |messages: Vec<Received>| {
+        let (notifier, tally) = (&notifier, &tally);
+        async move {
+            let mut failed = Vec::new();
+            for m in messages {
+                let ok = match serde_json::from_str::<MailJob>(&m.body) {
+                    Ok(job) => notify_one(notifier, &job, tally, progress).await.is_ok(),
+                    Err(e) => {
+                        progress.println(&format!("ichigen demo: message {} is not a mail job: {e}", m.message_id));
+                        tally.borrow_mut().failed_message();
+                        false
+                    }
+                };
+                if !ok {
+                    failed.push(m.message_id);
+                }
+            }
+            failed
+        }
+    })
+    .await
+    .context("draining the mail queue")?;
+
+    let (stored, on_hold) = write_orders(store, &shop.shop_id, &dir.join("orders.jsonl")).await?;
+    Ok((tally.into_inner(), stored, on_hold))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_names_are_valid_sqs_names() {
+        assert_eq!(queue_name("ichigen", "orders"), "ichigen-orders");
+        assert_eq!(queue_name("shop.prod", "mail-dlq"), "shop-prod-mail-dlq");
+        assert_eq!(queue_name(&"x".repeat(100), "orders").len(), 80);
+    }
+}

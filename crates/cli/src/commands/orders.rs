@@ -1,0 +1,335 @@
+//! `ichigen orders list|show|release|hold`: the staff's order list across every marketplace, and
+//! the two decisions staff make on a held order. Runs on the embedded store of `--dir`, or on
+//! DynamoDB with `--aws-endpoint` / `--aws`.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use clap::{Subcommand, ValueEnum};
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{CellAlignment, Table};
+use ichigen_aws::SesMailer;
+use ichigen_core::pipeline::memory::MemoryQueue;
+use ichigen_core::pipeline::{
+    MailJob, MailLedger, Mailer, Notified, Notifier, OrderStore, ShopDirectory, StaffDecision, StaffError, StoredOrder,
+    staff,
+};
+use ichigen_core::{Marketplace, OrderStatus};
+use ichigen_local::EmlOutbox;
+
+use crate::backend::{Backend, StoreArgs};
+use crate::view::{Filters, OrderView, findings_summary, items_summary, jst, jst_minutes, resolve, wire, yen};
+
+/// How long a mail ledger claim made by a staff command blocks other senders.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// Output formats of `orders list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// A table for the terminal.
+    Table,
+    /// One JSON line per order, as in the demo's orders.jsonl.
+    Json,
+    /// One CSV row per order (plain UTF-8; `ichigen export` writes the Excel-ready item lines).
+    Csv,
+}
+
+/// `ichigen orders` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum OrdersCommand {
+    /// List stored orders of every marketplace, oldest first; the filters combine with AND.
+    List {
+        /// Which orders.
+        #[command(flatten)]
+        filters: Filters,
+        /// table, json or csv.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ListFormat,
+    },
+    /// Show one order: status, findings, items, destination, staff decision.
+    Show {
+        /// `<marketplace>/<order id>` (as in the staff alert), or an order id found in one marketplace only.
+        id: String,
+        /// Print the stored record as JSON instead.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Release a held order: its hold findings stop holding it, and the buyer's thank-you mail that
+    /// was held back is sent now (never twice).
+    Release {
+        /// `<marketplace>/<order id>`, or an order id found in one marketplace only.
+        id: String,
+    },
+    /// Hold an order by hand: no buyer mail goes out until it is released.
+    Hold {
+        /// `<marketplace>/<order id>`, or an order id found in one marketplace only.
+        id: String,
+        /// Why, in staff's words (shown by `orders show`).
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+fn now() -> DateTime<FixedOffset> {
+    Utc::now().with_timezone(&jst())
+}
+
+/// Runs an `orders` subcommand.
+pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let backend = store_args.open_existing().await?;
+        let shop = store_args.shop.as_str();
+        match backend {
+            Backend::Local(local) => {
+                let outbox = EmlOutbox::new(local.dir.join("outbox"))
+                    .with_context(|| format!("creating {}/outbox", local.dir.display()))?;
+                let written = |id: &str| {
+                    outbox
+                        .written()
+                        .into_iter()
+                        .find(|w| w.message_id == id)
+                        .map_or_else(|| format!("message id {id}"), |w| format!("written to {}", w.path.display()))
+                };
+                dispatch(&local.store, &outbox, shop, command, &written).await
+            }
+            Backend::Aws(aws) => {
+                let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
+                let sent = |id: &str| format!("sent through SES (message id {id})");
+                dispatch(&aws.store, &mailer, shop, command, &sent).await
+            }
+        }
+    })
+}
+
+async fn dispatch<S, M>(
+    store: &S,
+    mailer: &M,
+    shop: &str,
+    command: &OrdersCommand,
+    sent: &dyn Fn(&str) -> String,
+) -> anyhow::Result<ExitCode>
+where
+    S: OrderStore + ShopDirectory + MailLedger,
+    M: Mailer,
+{
+    match command {
+        OrdersCommand::List { filters, format } => list(store, shop, filters, *format).await,
+        OrdersCommand::Show { id, json } => show(&resolve(store, shop, id).await?, *json),
+        OrdersCommand::Release { id } => decide(store, mailer, shop, id, None, sent).await,
+        OrdersCommand::Hold { id, reason } => decide(store, mailer, shop, id, Some(reason), sent).await,
+    }
+}
+
+async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: ListFormat) -> anyhow::Result<ExitCode> {
+    let orders = filters.load(store, shop).await?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        ListFormat::Table => {
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
+                "marketplace",
+                "order id",
+                "ordered at (JST)",
+                "status",
+                "total",
+                "items",
+                "findings",
+            ]);
+            for s in &orders {
+                let o = &s.order;
+                table.add_row(vec![
+                    o.marketplace.to_string(),
+                    o.order_id.clone(),
+                    jst_minutes(o.ordered_at),
+                    wire(&s.status),
+                    yen(o.totals.total),
+                    items_summary(&o.items),
+                    findings_summary(&s.findings),
+                ]);
+            }
+            if let Some(col) = table.column_mut(4) {
+                col.set_cell_alignment(CellAlignment::Right);
+            }
+            writeln!(out, "{table}")?;
+            writeln!(out, "{} orders", orders.len())?;
+        }
+        ListFormat::Json => {
+            for s in &orders {
+                serde_json::to_writer(&mut out, &OrderView::from(s))?;
+                writeln!(out)?;
+            }
+        }
+        ListFormat::Csv => {
+            let mut csv = csv::Writer::from_writer(&mut out);
+            csv.write_record(["marketplace", "order_id", "ordered_at", "status", "total", "items", "findings"])?;
+            for s in &orders {
+                let o = &s.order;
+                csv.write_record([
+                    o.marketplace.as_str().to_string(),
+                    o.order_id.clone(),
+                    o.ordered_at.with_timezone(&jst()).to_rfc3339_opts(SecondsFormat::Secs, false),
+                    wire(&s.status),
+                    o.totals.total.to_string(),
+                    items_summary(&o.items),
+                    s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
+                ])?;
+            }
+            csv.flush()?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &OrderView::from(s))?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let o = &s.order;
+    let t = &o.totals;
+    writeln!(
+        out,
+        "{}/{}  {}  ({}, marketplace status {:?})",
+        o.marketplace,
+        o.order_id,
+        wire(&s.status),
+        ichigen_core::pipeline::mail::marketplace_name(o.marketplace),
+        o.source_status
+    )?;
+    writeln!(out, "ordered    {} JST (updated {} JST)", jst_minutes(o.ordered_at), jst_minutes(o.source_updated_at))?;
+    writeln!(
+        out,
+        "total      {}  (goods {}, shipping {}, fee {}, discount {})",
+        yen(t.total),
+        yen(t.goods),
+        yen(t.shipping),
+        yen(t.fee),
+        yen(t.discount)
+    )?;
+    writeln!(out, "payment    {} ({})", wire(&o.payment_method), o.source_payment_method)?;
+    let mut delivery = format!("{} ({})", wire(&o.delivery.method), o.delivery.source_method);
+    if let Some(d) = o.delivery.requested_date {
+        delivery.push_str(&format!(", date {d}"));
+    }
+    if let Some(slot) = &o.delivery.requested_time_slot {
+        delivery.push_str(&format!(", time {slot}"));
+    }
+    writeln!(out, "delivery   {delivery}")?;
+    for (n, to) in o.destinations().enumerate() {
+        let label = if n == 0 { "ship to" } else { "" };
+        let building = if to.address2.is_empty() { String::new() } else { format!(" {}", to.address2) };
+        writeln!(
+            out,
+            "{label:<10} 〒{} {}{}{}{building} / {} / {}",
+            to.postal_code,
+            to.prefecture,
+            to.city,
+            to.address1,
+            to.name,
+            to.phone.as_deref().unwrap_or("-")
+        )?;
+    }
+    for (n, item) in o.items.iter().enumerate() {
+        let label = if n == 0 { "items" } else { "" };
+        writeln!(out, "{label:<10} {}  {}  {} × {}", item.sku, item.name, item.quantity, yen(item.unit_price))?;
+    }
+    if !o.remarks.trim().is_empty() {
+        writeln!(out, "remarks    {}", o.remarks.replace('\n', " / "))?;
+    }
+    for tr in &o.tracking {
+        writeln!(out, "tracking   {} {}", wire(&tr.carrier), tr.number)?;
+    }
+    if s.findings.is_empty() {
+        writeln!(out, "findings   none")?;
+    }
+    for (n, f) in s.findings.iter().enumerate() {
+        let label = if n == 0 { "findings" } else { "" };
+        writeln!(out, "{label:<10} {:<5} {}  {}", wire(&f.severity), f.code, f.message)?;
+    }
+    match &s.staff {
+        StaffDecision::None => {}
+        StaffDecision::Released { at } => writeln!(out, "staff      released at {} JST", jst_minutes(*at))?,
+        StaffDecision::Held { reason, at } => writeln!(out, "staff      held at {} JST: {reason}", jst_minutes(*at))?,
+    }
+    if s.status == OrderStatus::OnHold && matches!(s.staff, StaffDecision::None) {
+        writeln!(out, "release it with: ichigen orders release {}/{}", o.marketplace, o.order_id)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Releases (`reason` = None) or holds an order, then sends whatever mail the decision queued.
+async fn decide<S, M>(
+    store: &S,
+    mailer: &M,
+    shop: &str,
+    id: &str,
+    hold_reason: Option<&String>,
+    sent: &dyn Fn(&str) -> String,
+) -> anyhow::Result<ExitCode>
+where
+    S: OrderStore + ShopDirectory + MailLedger,
+    M: Mailer,
+{
+    let before = resolve(store, shop, id).await?;
+    let key = before.key();
+    let name = format!("{}/{}", key.marketplace, key.order_id);
+    let verb = if hold_reason.is_some() { "hold" } else { "release" };
+    if hold_reason.is_none() && before.status != OrderStatus::OnHold {
+        // Nothing was held back, so there is nothing to send; say so rather than record a decision.
+        println!("{name}: not on hold ({}): nothing to release, no mail", wire(&before.status));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let jobs = MemoryQueue::<MailJob>::new();
+    let at = now();
+    let decided = match hold_reason {
+        None => staff::release(store, &jobs, &key, at).await,
+        Some(reason) => staff::hold(store, &jobs, &key, reason, at).await,
+    };
+    let after = match decided {
+        Ok(after) => after,
+        Err(StaffError::Closed { status, .. }) => {
+            eprintln!("ichigen orders {verb}: {name} is {}: nothing to {verb}", wire(&status));
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => return Err(e).with_context(|| format!("{verb} {name}")),
+    };
+    let past = if hold_reason.is_some() { "held" } else { "released" };
+    println!("{name}: {past} ({} → {})", wire(&before.status), wire(&after.status));
+
+    let queued = jobs.drain();
+    if queued.is_empty() && hold_reason.is_none() {
+        let o = &before.order;
+        let why = if o.marketplace == Marketplace::Amazon || o.fulfilled_by_marketplace {
+            "no buyer mails for Amazon or marketplace-fulfilled orders"
+        } else if after.status == OrderStatus::OnHold {
+            "it is still held"
+        } else {
+            "nothing was due"
+        };
+        println!("no mail: {why}");
+    }
+    let notifier = Notifier::new(store, store, store, mailer, LEASE);
+    let mut code = ExitCode::SUCCESS;
+    for job in queued {
+        match notifier.notify(&job, at).await {
+            Ok(Notified::Sent(message_id)) => println!("{} mail {}", job.kind, sent(&message_id)),
+            Ok(Notified::AlreadySent(message_id)) => {
+                println!("{} mail was sent before (message id {message_id}): not sent again", job.kind)
+            }
+            Ok(Notified::Skipped(why)) => println!("{} mail not sent: {why}", job.kind),
+            Err(e) => {
+                eprintln!("ichigen orders {verb}: {} mail of {name}: {e}", job.kind);
+                code = ExitCode::from(1);
+            }
+        }
+    }
+    Ok(code)
+}

@@ -1,0 +1,137 @@
+//! `ichigen demo` on the embedded adapters, as a user runs it: what it prints matches what it
+//! wrote; every mail is a readable `.eml` with its Japanese subject; a second run on the same
+//! folder sends nothing and stores no order twice.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{ALERT, THANKS, demo, eml_files, ichigen, key, mails, n, orders, parse_eml, printed_total, thanked};
+
+#[test]
+fn demo_twice_on_one_folder_mails_once_and_stores_each_order_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+
+    // First run: every seeded order is new.
+    let (printed, summary) = demo(&dir, 200);
+    let total = &summary["total"];
+    let lines = orders(&dir);
+    let keys: BTreeSet<String> = lines.iter().map(key).collect();
+    assert_eq!(lines.len(), 200, "every seeded order is stored");
+    assert_eq!(keys.len(), lines.len(), "no order twice in orders.jsonl");
+    assert_eq!(n(total, "pulled"), 200);
+    assert_eq!(n(total, "new_or_changed"), 200);
+    assert_eq!(n(&summary, "stored_orders"), 200);
+    let held: Vec<&serde_json::Value> = lines.iter().filter(|v| v["status"] == "on_hold").collect();
+    assert!(!held.is_empty() && held.len() < 100, "a realistic share is held: {}", held.len());
+    assert_eq!(n(total, "held") as usize, held.len());
+    assert_eq!(n(total, "clean") as usize, lines.len() - held.len());
+    assert!(
+        held.iter().any(|v| v["findings"].as_array().unwrap().iter().any(|f| f["code"] == "buyer.blacklisted")),
+        "the example rules' blacklist holds the sample's blacklisted buyer"
+    );
+    // Held by code, from the stored findings.
+    let mut by_code: BTreeMap<String, u64> = BTreeMap::new();
+    for v in &held {
+        let codes: BTreeSet<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["severity"] == "hold")
+            .map(|f| f["code"].as_str().unwrap())
+            .collect();
+        for c in codes {
+            *by_code.entry(c.to_string()).or_default() += 1;
+        }
+    }
+    let summary_by_code: BTreeMap<String, u64> =
+        total["held_by"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect();
+    assert_eq!(summary_by_code, by_code);
+
+    // The outbox: one .eml per mail the summary counts, each readable with its Japanese subject.
+    let files = eml_files(&dir);
+    let emls: Vec<common::Eml> = files.iter().map(|p| parse_eml(p)).collect();
+    let per_kind = mails(total);
+    assert_eq!(files.len() as u64, per_kind.values().sum::<u64>());
+    assert_eq!(summary["outbox_files"].as_u64(), Some(files.len() as u64));
+    for kind in ["thank_you", "staff_alert"] {
+        let count = emls.iter().filter(|m| m.kind == kind).count() as u64;
+        assert_eq!(per_kind.get(kind).copied().unwrap_or(0), count, "{kind}");
+    }
+    for m in &emls {
+        let name = m.path.file_name().unwrap().to_string_lossy();
+        assert!(!m.order_id.is_empty() && name.contains(&m.order_id), "{name}");
+        let expected = match m.kind.as_str() {
+            "thank_you" => format!("{THANKS}{}）", m.order_id),
+            "staff_alert" => {
+                let marketplace = m.marketplace.parse().expect("a marketplace");
+                format!("{ALERT}{} {}", ichigen_core::pipeline::mail::marketplace_name(marketplace), m.order_id)
+            }
+            other => panic!("unexpected mail kind {other} in {name}"),
+        };
+        assert!(m.subject.starts_with(&expected), "{name}: subject {:?}", m.subject);
+        assert!(m.subject.contains(&m.order_id), "{name}: subject {:?} names the order", m.subject);
+        assert!(m.body.contains(&m.order_id), "{name}: the body names the order");
+    }
+    // Which orders got which mail: exactly the rules of the pipeline.
+    let thanked_keys: BTreeSet<String> =
+        emls.iter().filter(|m| m.kind == "thank_you").map(|m| format!("{}/{}", m.marketplace, m.order_id)).collect();
+    let expected_thanks: BTreeSet<String> = lines.iter().filter(|v| thanked(v)).map(key).collect();
+    assert_eq!(thanked_keys, expected_thanks, "one thank-you per clean open order that is ours to mail");
+    let alerted: BTreeSet<String> =
+        emls.iter().filter(|m| m.kind == "staff_alert").map(|m| format!("{}/{}", m.marketplace, m.order_id)).collect();
+    assert_eq!(alerted, held.iter().map(|v| key(v)).collect(), "one staff alert per held order");
+    assert!(emls.iter().filter(|m| m.kind == "staff_alert").all(|m| m.to == ["staff@example.jp"]));
+
+    // The printed table says the same.
+    let row = printed_total(&printed);
+    let mail = |k: &str| per_kind.get(k).copied().unwrap_or(0).to_string();
+    assert_eq!(
+        row[1..],
+        [
+            n(total, "pulled").to_string(),
+            n(total, "new_or_changed").to_string(),
+            n(total, "clean").to_string(),
+            n(total, "held").to_string(),
+            mail("thank_you"),
+            mail("shipping"),
+            mail("staff_alert"),
+        ],
+        "{printed}"
+    );
+    assert!(printed.contains("sandbox rate limits ×1000"), "{printed}");
+
+    // Second run on the same folder: only the overlap is read again; nothing is new, nothing mailed.
+    let (printed2, summary2) = demo(&dir, 200);
+    let total2 = &summary2["total"];
+    assert_eq!(n(total2, "new_or_changed"), 0, "{printed2}");
+    assert_eq!(mails(total2).values().sum::<u64>(), 0, "no mail twice: {printed2}");
+    assert_eq!(n(total2, "failed"), 0);
+    assert_eq!(n(total2, "unchanged"), n(total2, "pulled"), "whatever was read again was unchanged");
+    assert!(n(total2, "pulled") < 200, "only what changed (and the look-back overlap) is pulled again");
+    assert_eq!(eml_files(&dir), files, "no new .eml");
+    let lines2 = orders(&dir);
+    assert_eq!(lines2.len(), 200);
+    assert_eq!(lines2.iter().map(key).collect::<BTreeSet<_>>(), keys);
+    assert_eq!(n(&summary2, "stored_orders"), 200, "the store holds each order once");
+    // The store itself, through the staff list.
+    let listed = common::run_ok(&["orders", "list", "--format", "json", "--dir", dir.to_str().unwrap()]);
+    let listed = common::json_lines(&common::stdout(&listed));
+    assert_eq!(listed.len(), 200);
+    assert_eq!(listed.iter().map(key).collect::<BTreeSet<_>>(), keys);
+}
+
+#[test]
+fn another_seed_on_a_used_folder_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    demo(&dir, 20);
+    let out =
+        ichigen().args(["demo", "--orders", "20", "--seed", "2", "--dir", dir.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--orders 20 --seed 1"), "{err}");
+    assert_eq!(orders(&dir).len(), 20, "the folder is left as it was");
+}

@@ -1,0 +1,138 @@
+//! [`EmlOutbox`]: a mail service that writes each mail as an RFC 5322 `.eml` file, which any mail
+//! program opens: the subject RFC 2047-encoded (UTF-8), the body `text/plain; charset=utf-8` in a
+//! 7-bit transfer encoding (base64 or quoted-printable, whichever is shorter).
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::Utc;
+use ichigen_core::pipeline::{Mailer, OutgoingMail, SendError};
+use mail_builder::MessageBuilder;
+use mail_builder::headers::date::Date;
+use mail_builder::headers::raw::Raw;
+
+/// One mail the outbox wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Its Message-ID (without angle brackets), as returned to the notifier.
+    pub message_id: String,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// Writes mail to `<dir>/<UTC time>-<kind>-<marketplace>-<order id>.eml`.
+#[derive(Debug)]
+pub struct EmlOutbox {
+    dir: PathBuf,
+    written: Mutex<Vec<Written>>,
+}
+
+impl EmlOutbox {
+    /// An outbox writing into `dir`, created if missing.
+    pub fn new(dir: impl Into<PathBuf>) -> io::Result<EmlOutbox> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir)?;
+        Ok(EmlOutbox { dir, written: Mutex::new(Vec::new()) })
+    }
+
+    /// The folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The mails this outbox wrote since it was made, in order.
+    pub fn written(&self) -> Vec<Written> {
+        self.written.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// `text` as a piece of a file name: ASCII letters, digits, `_` and `-`; anything else (path
+/// separators above all) becomes `_`.
+fn file_part(text: &str) -> String {
+    let clean: String = text
+        .chars()
+        .take(80)
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-') { c } else { '_' })
+        .collect();
+    if clean.is_empty() { "_".to_string() } else { clean }
+}
+
+/// `text` as a header name part or value: printable ASCII without spaces or colons, so a tag can
+/// never break a header line.
+fn header_part(text: &str) -> String {
+    let clean: String =
+        text.chars().take(200).map(|c| if c.is_ascii_graphic() && c != ':' { c } else { '_' }).collect();
+    if clean.is_empty() { "_".to_string() } else { clean }
+}
+
+/// `thank_you` → `Thank-You`, for `X-Ichigen-*` header names.
+fn header_name(tag: &str) -> String {
+    header_part(tag)
+        .split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+impl Mailer for EmlOutbox {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
+        let now = Utc::now();
+        let tag = |name: &str| mail.tags.iter().find(|(n, _)| *n == name).map_or("", |(_, v)| v.as_str());
+        let stamp = now.format("%Y%m%dT%H%M%S%6fZ").to_string();
+        let name = format!(
+            "{stamp}-{}-{}-{}.eml",
+            file_part(tag("kind")),
+            file_part(tag("marketplace")),
+            file_part(tag("order_id"))
+        );
+        let domain = mail.from.rsplit_once('@').map_or("localhost", |(_, d)| d);
+        let message_id = format!("{stamp}.{:016x}@{domain}", fastrand::u64(..));
+
+        let to: Vec<&str> = mail.to.iter().map(String::as_str).collect();
+        let mut message = MessageBuilder::new()
+            .from(mail.from.as_str())
+            .to(to)
+            .subject(mail.subject.as_str())
+            .date(Date::new(now.timestamp()))
+            .message_id(message_id.as_str())
+            .text_body(mail.text.as_str());
+        for (tag_name, value) in &mail.tags {
+            message = message.header(format!("X-Ichigen-{}", header_name(tag_name)), Raw::new(header_part(value)));
+        }
+        let bytes = message.write_to_vec().map_err(|e| SendError::Unavailable(Box::new(e)))?;
+
+        // Written whole under a hidden name, then renamed: a reader never sees half a mail, and a
+        // crash leaves only a dot-file that no `*.eml` glob picks up.
+        let path = self.dir.join(&name);
+        let temp = self.dir.join(format!(".{name}.tmp"));
+        std::fs::write(&temp, &bytes)
+            .and_then(|()| std::fs::rename(&temp, &path))
+            .map_err(|e| SendError::Unavailable(Box::new(e)))?;
+        self.written.lock().unwrap_or_else(|p| p.into_inner()).push(Written { message_id: message_id.clone(), path });
+        Ok(message_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_parts_cannot_leave_the_folder() {
+        assert_eq!(file_part("../../etc/passwd"), "______etc_passwd");
+        assert_eq!(file_part("123-20261127-0001"), "123-20261127-0001");
+        assert_eq!(file_part(""), "_");
+    }
+
+    #[test]
+    fn header_names_from_tags() {
+        assert_eq!(header_name("order_id"), "Order-Id");
+        assert_eq!(header_name("kind"), "Kind");
+        assert_eq!(header_part("a b\r\nBcc: x"), "a_b__Bcc__x");
+    }
+}

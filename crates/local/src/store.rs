@@ -1,0 +1,505 @@
+//! [`SqliteStore`]: every store port in one SQLite file, with the conditional semantics of the
+//! in-memory reference adapters (`ichigen_core::pipeline::memory`).
+//!
+//! Records are kept as their JSON (the same serde form the DynamoDB adapter stores as native
+//! attributes), next to the few columns that are searched: status and order time for the staff
+//! list, the hashed bundle key for 同梱 look-ups, the revision for conditional writes.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use ichigen_core::order::{Marketplace, OrderStatus};
+use ichigen_core::pipeline::{
+    Claim, MailKey, MailLedger, OrderKey, OrderStore, PortError, ShopDirectory, ShopSettings, StoredOrder, Watermark,
+    WatermarkStore, Written,
+};
+use ichigen_core::rules::BlacklistEntry;
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// The schema this build reads and writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+/// How long a write waits for another process (a staff command during a demo run) to finish its own.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+const SCHEMA: &str = "
+CREATE TABLE orders (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    order_id    TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    ordered_at  TEXT NOT NULL,
+    bundle_key  TEXT,
+    rev         INTEGER NOT NULL,
+    record      TEXT NOT NULL,
+    PRIMARY KEY (shop_id, marketplace, order_id)
+) WITHOUT ROWID;
+CREATE INDEX orders_by_status ON orders (shop_id, status, ordered_at);
+CREATE INDEX orders_by_bundle ON orders (shop_id, bundle_key) WHERE bundle_key IS NOT NULL;
+CREATE TABLE watermarks (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    rev         INTEGER NOT NULL,
+    record      TEXT NOT NULL,
+    PRIMARY KEY (shop_id, marketplace)
+) WITHOUT ROWID;
+CREATE TABLE shops (
+    shop_id TEXT PRIMARY KEY NOT NULL,
+    record  TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE blacklist (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop_id TEXT NOT NULL,
+    record  TEXT NOT NULL
+);
+CREATE TABLE mail_ledger (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    order_id    TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('claimed', 'sent')),
+    lease_until INTEGER,
+    message_id  TEXT,
+    sent_at     TEXT,
+    PRIMARY KEY (shop_id, marketplace, order_id, kind)
+) WITHOUT ROWID;
+";
+
+/// Why the store file could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// SQLite could not open or set up the file.
+    #[error("cannot open the store {}: {source}", path.display())]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// SQLite's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by another version of ichigen.
+    #[error("the store {} has schema version {found}; this build reads version {SCHEMA_VERSION}", path.display())]
+    Version {
+        /// The file.
+        path: PathBuf,
+        /// Its `user_version`.
+        found: i64,
+    },
+}
+
+/// A stored record that no longer reads back. Names the record, never its content (it may be a
+/// buyer's name or address).
+#[derive(Debug, thiserror::Error)]
+#[error("{what} {key}: the stored record does not match the schema (line {line}, column {column})")]
+struct RecordError {
+    what: &'static str,
+    key: String,
+    line: usize,
+    column: usize,
+}
+
+/// Orders, watermarks, shop settings, blacklists and the mail ledger in one SQLite file (WAL
+/// journal, so staff commands can read while a demo run writes).
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`; its folder must exist.
+    pub fn open(path: &Path) -> Result<SqliteStore, OpenError> {
+        let sqlite = |source| OpenError::Sqlite { path: path.to_path_buf(), source };
+        let conn = Connection::open(path).map_err(sqlite)?;
+        // WAL: readers never block the writer; NORMAL: a commit survives a crash of the process
+        // (not of the machine), which is what a one-machine store needs.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(sqlite)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(sqlite)?;
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(sqlite)?;
+        Self::prepare(conn, Some(path.to_path_buf()))
+    }
+
+    /// A store in memory, gone when dropped (for tests).
+    pub fn open_in_memory() -> Result<SqliteStore, OpenError> {
+        let conn = Connection::open_in_memory()
+            .map_err(|source| OpenError::Sqlite { path: PathBuf::from(":memory:"), source })?;
+        Self::prepare(conn, None)
+    }
+
+    fn prepare(conn: Connection, path: Option<PathBuf>) -> Result<SqliteStore, OpenError> {
+        let shown = path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
+        let sqlite = |source| OpenError::Sqlite { path: shown.clone(), source };
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sqlite)?;
+        match version {
+            0 => {
+                // A fresh file: the schema and its version in one transaction, so a crash leaves
+                // either nothing or everything.
+                conn.execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(sqlite)?;
+            }
+            SCHEMA_VERSION => {}
+            found => return Err(OpenError::Version { path: shown, found }),
+        }
+        Ok(SqliteStore { conn: Mutex::new(conn), path })
+    }
+
+    /// The file, unless in memory.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic elsewhere while holding the lock leaves SQLite consistent (every write is one
+        // statement or one transaction), so the connection stays usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A [`PortError`] for a failed SQLite call: retryable when another process holds the lock.
+fn sql_error(operation: &'static str, e: rusqlite::Error) -> PortError {
+    let busy = matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked));
+    PortError { operation, retryable: busy, source: Box::new(e) }
+}
+
+fn encode<T: Serialize>(operation: &'static str, record: &T) -> Result<String, PortError> {
+    serde_json::to_string(record).map_err(|e| PortError::permanent(operation, e))
+}
+
+fn decode<T: DeserializeOwned>(what: &'static str, key: &str, json: &str) -> Result<T, PortError> {
+    serde_json::from_str(json).map_err(|e| {
+        // serde_json's message may quote the stored value: keep only where it failed.
+        let err = RecordError { what, key: key.to_string(), line: e.line(), column: e.column() };
+        PortError::permanent("sqlite decode record", err)
+    })
+}
+
+fn rev_value(operation: &'static str, rev: u64) -> Result<i64, PortError> {
+    i64::try_from(rev).map_err(|e| PortError::permanent(operation, e))
+}
+
+/// An instant as fixed-width UTC RFC 3339 (nanoseconds, `Z`), so that text order is time order
+/// (as the DynamoDB `by_status` sort key).
+fn sort_time(t: DateTime<FixedOffset>) -> String {
+    t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Nanos, true)
+}
+
+/// The wire name of a status, as serde writes it.
+fn status_name(status: OrderStatus) -> &'static str {
+    match status {
+        OrderStatus::New => "new",
+        OrderStatus::AwaitingPayment => "awaiting_payment",
+        OrderStatus::ReadyToShip => "ready_to_ship",
+        OrderStatus::Shipped => "shipped",
+        OrderStatus::Cancelled => "cancelled",
+        OrderStatus::OnHold => "on_hold",
+    }
+}
+
+impl OrderStore for SqliteStore {
+    async fn get(&self, key: &OrderKey) -> Result<Option<StoredOrder>, PortError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached("SELECT record FROM orders WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3")
+            .map_err(|e| sql_error("sqlite get order", e))?;
+        let record: Option<String> = stmt
+            .query_row(params![key.shop_id, key.marketplace.as_str(), key.order_id], |row| row.get(0))
+            .optional()
+            .map_err(|e| sql_error("sqlite get order", e))?;
+        record.map(|json| decode("order", &key.to_string(), &json)).transpose()
+    }
+
+    async fn put(&self, order: &StoredOrder, expected: Option<u64>) -> Result<Written, PortError> {
+        const OP: &str = "sqlite put order";
+        let o = &order.order;
+        let record = encode(OP, order)?;
+        let rev = rev_value(OP, order.rev)?;
+        let expected = expected.map(|e| rev_value(OP, e)).transpose()?;
+        let conn = self.conn();
+        // One statement each way, so the revision check and the write are one SQLite transaction.
+        let changed = match expected {
+            None => conn
+                .prepare_cached(
+                    "INSERT INTO orders (shop_id, marketplace, order_id, status, ordered_at, bundle_key, rev, record)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        o.shop_id,
+                        o.marketplace.as_str(),
+                        o.order_id,
+                        status_name(order.status),
+                        sort_time(o.ordered_at),
+                        order.bundle_key,
+                        rev,
+                        record
+                    ])
+                }),
+            Some(expected) => conn
+                .prepare_cached(
+                    "UPDATE orders SET status = ?4, ordered_at = ?5, bundle_key = ?6, rev = ?7, record = ?8
+                     WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND rev = ?9",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        o.shop_id,
+                        o.marketplace.as_str(),
+                        o.order_id,
+                        status_name(order.status),
+                        sort_time(o.ordered_at),
+                        order.bundle_key,
+                        rev,
+                        record,
+                        expected,
+                    ])
+                }),
+        }
+        .map_err(|e| sql_error(OP, e))?;
+        Ok(if changed == 1 { Written::Yes } else { Written::Conflict })
+    }
+
+    async fn bundle_mates(&self, shop_id: &str, bundle_key: &str) -> Result<Vec<OrderKey>, PortError> {
+        const OP: &str = "sqlite bundle mates";
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT marketplace, order_id FROM orders WHERE shop_id = ?1 AND bundle_key = ?2
+                 ORDER BY marketplace, order_id",
+            )
+            .map_err(|e| sql_error(OP, e))?;
+        let rows = stmt
+            .query_map(params![shop_id, bundle_key], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))
+            .map_err(|e| sql_error(OP, e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (marketplace, order_id) = row.map_err(|e| sql_error(OP, e))?;
+            let marketplace: Marketplace = marketplace
+                .parse()
+                .map_err(|_| PortError::permanent(OP, format!("order {order_id}: unknown marketplace in the store")))?;
+            out.push(OrderKey { shop_id: shop_id.to_string(), marketplace, order_id });
+        }
+        Ok(out)
+    }
+
+    async fn list_by_status(
+        &self,
+        shop_id: &str,
+        status: OrderStatus,
+        since: Option<DateTime<FixedOffset>>,
+        until: Option<DateTime<FixedOffset>>,
+    ) -> Result<Vec<StoredOrder>, PortError> {
+        const OP: &str = "sqlite list orders by status";
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT marketplace, order_id, record FROM orders
+                 WHERE shop_id = ?1 AND status = ?2
+                   AND (?3 IS NULL OR ordered_at >= ?3) AND (?4 IS NULL OR ordered_at < ?4)",
+            )
+            .map_err(|e| sql_error(OP, e))?;
+        let rows = stmt
+            .query_map(params![shop_id, status_name(status), since.map(sort_time), until.map(sort_time)], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+            })
+            .map_err(|e| sql_error(OP, e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (marketplace, order_id, json) = row.map_err(|e| sql_error(OP, e))?;
+            out.push(decode::<StoredOrder>("order", &format!("{shop_id}/{marketplace}/{order_id}"), &json)?);
+        }
+        // Oldest first, ties by key: the order every adapter lists in.
+        out.sort_by(|a, b| a.order.ordered_at.cmp(&b.order.ordered_at).then_with(|| a.key().cmp(&b.key())));
+        Ok(out)
+    }
+}
+
+impl WatermarkStore for SqliteStore {
+    async fn get_watermark(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<Watermark>, PortError> {
+        const OP: &str = "sqlite get watermark";
+        let record: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT record FROM watermarks WHERE shop_id = ?1 AND marketplace = ?2",
+                params![shop_id, marketplace.as_str()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| sql_error(OP, e))?;
+        record.map(|json| decode("watermark", &format!("{shop_id}/{marketplace}"), &json)).transpose()
+    }
+
+    async fn put_watermark(&self, mark: &Watermark, expected: Option<u64>) -> Result<Written, PortError> {
+        const OP: &str = "sqlite put watermark";
+        let record = encode(OP, mark)?;
+        let rev = rev_value(OP, mark.rev)?;
+        let conn = self.conn();
+        let changed = match expected {
+            None => conn.execute(
+                "INSERT INTO watermarks (shop_id, marketplace, rev, record) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![mark.shop_id, mark.marketplace.as_str(), rev, record],
+            ),
+            Some(expected) => conn.execute(
+                "UPDATE watermarks SET rev = ?3, record = ?4 WHERE shop_id = ?1 AND marketplace = ?2 AND rev = ?5",
+                params![mark.shop_id, mark.marketplace.as_str(), rev, record, rev_value(OP, expected)?],
+            ),
+        }
+        .map_err(|e| sql_error(OP, e))?;
+        Ok(if changed == 1 { Written::Yes } else { Written::Conflict })
+    }
+}
+
+impl ShopDirectory for SqliteStore {
+    async fn shop(&self, shop_id: &str) -> Result<Option<ShopSettings>, PortError> {
+        let record: Option<String> = self
+            .conn()
+            .query_row("SELECT record FROM shops WHERE shop_id = ?1", params![shop_id], |row| row.get(0))
+            .optional()
+            .map_err(|e| sql_error("sqlite get shop", e))?;
+        record.map(|json| decode("shop settings", shop_id, &json)).transpose()
+    }
+
+    async fn put_shop(&self, settings: &ShopSettings) -> Result<(), PortError> {
+        const OP: &str = "sqlite put shop";
+        let record = encode(OP, settings)?;
+        self.conn()
+            .execute(
+                "INSERT INTO shops (shop_id, record) VALUES (?1, ?2)
+                 ON CONFLICT (shop_id) DO UPDATE SET record = excluded.record",
+                params![settings.shop_id, record],
+            )
+            .map_err(|e| sql_error(OP, e))?;
+        Ok(())
+    }
+
+    async fn blacklist(&self, shop_id: &str) -> Result<Vec<(String, BlacklistEntry)>, PortError> {
+        const OP: &str = "sqlite list blacklist";
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare("SELECT id, record FROM blacklist WHERE shop_id = ?1 ORDER BY id")
+            .map_err(|e| sql_error(OP, e))?;
+        let rows = stmt
+            .query_map(params![shop_id], |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)))
+            .map_err(|e| sql_error(OP, e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, json) = row.map_err(|e| sql_error(OP, e))?;
+            let id = id.to_string();
+            let entry = decode("blacklist entry", &format!("{shop_id}/{id}"), &json)?;
+            out.push((id, entry));
+        }
+        Ok(out)
+    }
+
+    async fn add_blacklisted(&self, shop_id: &str, entry: &BlacklistEntry) -> Result<String, PortError> {
+        const OP: &str = "sqlite add blacklist entry";
+        let record = encode(OP, entry)?;
+        let conn = self.conn();
+        conn.execute("INSERT INTO blacklist (shop_id, record) VALUES (?1, ?2)", params![shop_id, record])
+            .map_err(|e| sql_error(OP, e))?;
+        // AUTOINCREMENT never reuses an id, so a removed entry's id cannot come back meaning another.
+        Ok(conn.last_insert_rowid().to_string())
+    }
+
+    async fn remove_blacklisted(&self, shop_id: &str, id: &str) -> Result<bool, PortError> {
+        let Ok(id) = id.trim().parse::<i64>() else { return Ok(false) };
+        let changed = self
+            .conn()
+            .execute("DELETE FROM blacklist WHERE shop_id = ?1 AND id = ?2", params![shop_id, id])
+            .map_err(|e| sql_error("sqlite remove blacklist entry", e))?;
+        Ok(changed == 1)
+    }
+}
+
+impl MailLedger for SqliteStore {
+    async fn claim(
+        &self,
+        key: &MailKey,
+        now: DateTime<FixedOffset>,
+        lease_until: DateTime<FixedOffset>,
+    ) -> Result<Claim, PortError> {
+        const OP: &str = "sqlite claim mail";
+        let mut conn = self.conn();
+        // IMMEDIATE: the read and the write below see no other writer in between, even from
+        // another process on the same file.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| sql_error(OP, e))?;
+        let order = &key.order;
+        let current: Option<(String, Option<i64>, Option<String>)> = tx
+            .query_row(
+                "SELECT state, lease_until, message_id FROM mail_ledger
+                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4",
+                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str()],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .optional()
+            .map_err(|e| sql_error(OP, e))?;
+        match current {
+            Some((state, _, Some(message_id))) if state == "sent" => return Ok(Claim::AlreadySent(message_id)),
+            Some((state, Some(until), _)) if state == "claimed" && until > now.timestamp_millis() => {
+                return Ok(Claim::Busy);
+            }
+            // Free, or a claim whose lease ended: ours.
+            _ => {}
+        }
+        tx.execute(
+            "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, state, lease_until)
+             VALUES (?1, ?2, ?3, ?4, 'claimed', ?5)
+             ON CONFLICT DO UPDATE SET state = 'claimed', lease_until = excluded.lease_until,
+                                       message_id = NULL, sent_at = NULL",
+            params![
+                order.shop_id,
+                order.marketplace.as_str(),
+                order.order_id,
+                key.kind.as_str(),
+                lease_until.timestamp_millis()
+            ],
+        )
+        .map_err(|e| sql_error(OP, e))?;
+        tx.commit().map_err(|e| sql_error(OP, e))?;
+        Ok(Claim::Claimed)
+    }
+
+    async fn mark_sent(
+        &self,
+        key: &MailKey,
+        message_id: &str,
+        sent_at: DateTime<FixedOffset>,
+    ) -> Result<(), PortError> {
+        let order = &key.order;
+        self.conn()
+            .execute(
+                "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, state, message_id, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, 'sent', ?5, ?6)
+                 ON CONFLICT DO UPDATE SET state = 'sent', lease_until = NULL,
+                                           message_id = excluded.message_id, sent_at = excluded.sent_at",
+                params![
+                    order.shop_id,
+                    order.marketplace.as_str(),
+                    order.order_id,
+                    key.kind.as_str(),
+                    message_id,
+                    sent_at.to_rfc3339_opts(SecondsFormat::Millis, false)
+                ],
+            )
+            .map_err(|e| sql_error("sqlite mark mail sent", e))?;
+        Ok(())
+    }
+
+    async fn release(&self, key: &MailKey) -> Result<(), PortError> {
+        let order = &key.order;
+        // Only a claim is given back; a sent entry stays, so the mail is never sent again.
+        self.conn()
+            .execute(
+                "DELETE FROM mail_ledger
+                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4 AND state = 'claimed'",
+                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str()],
+            )
+            .map_err(|e| sql_error("sqlite release mail claim", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,238 @@
+//! `SqliteStore` keeps the conditional semantics of the in-memory reference adapters, survives a
+//! reopen of its file, and runs the processor and notifier use cases unchanged.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, TimeDelta};
+use ichigen_core::pipeline::memory::MemoryQueue;
+use ichigen_core::pipeline::{
+    Claim, MailJob, MailKind, MailLedger, Notified, Notifier, OrderKey, OrderStore, ProcessSettings, Processor,
+    ShopDirectory, ShopSettings, StoredOrder, Watermark, WatermarkStore, Written,
+};
+use ichigen_core::rules::BlacklistEntry;
+use ichigen_core::sample::SampleOrders;
+use ichigen_core::{Marketplace, Order, OrderStatus};
+use ichigen_local::{EmlOutbox, SqliteStore};
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+fn order(n: usize) -> Order {
+    let mut o = SampleOrders::new(7).clean_order(Marketplace::Yahoo, n);
+    o.shop_id = "s1".into();
+    o
+}
+
+fn stored(order: Order, status: OrderStatus, rev: u64) -> StoredOrder {
+    StoredOrder {
+        stored_at: order.ordered_at,
+        order,
+        status,
+        findings: Vec::new(),
+        staff: Default::default(),
+        mails_due: Vec::new(),
+        content_fp: "c".into(),
+        check_fp: "k".into(),
+        bundle_key: None,
+        rev,
+        expires_at: None,
+    }
+}
+
+#[tokio::test]
+async fn order_writes_are_conditional_on_the_revision() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let first = stored(order(1), OrderStatus::New, 1);
+    assert_eq!(store.put(&first, None).await.unwrap(), Written::Yes);
+    assert_eq!(store.put(&first, None).await.unwrap(), Written::Conflict, "a second create loses");
+
+    let mut second = first.clone();
+    second.rev = 2;
+    second.status = OrderStatus::OnHold;
+    assert_eq!(store.put(&second, Some(1)).await.unwrap(), Written::Yes);
+    let mut stale = first.clone();
+    stale.rev = 2;
+    assert_eq!(store.put(&stale, Some(1)).await.unwrap(), Written::Conflict, "rev 1 is gone");
+
+    let got = store.get(&first.key()).await.unwrap().unwrap();
+    assert_eq!(got, second);
+    let missing = OrderKey { order_id: "nope".into(), ..first.key() };
+    assert_eq!(store.get(&missing).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn list_by_status_is_oldest_first_with_since_inclusive_and_until_exclusive() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let times = ["2026-11-03T10:00:00+09:00", "2026-11-01T10:00:00+09:00", "2026-11-02T10:00:00+09:00"];
+    for (n, t) in times.iter().enumerate() {
+        let mut o = order(n);
+        o.ordered_at = at(t);
+        store.put(&stored(o, OrderStatus::New, 1), None).await.unwrap();
+    }
+    let mut held = order(9);
+    held.ordered_at = at("2026-11-02T12:00:00+09:00");
+    store.put(&stored(held, OrderStatus::OnHold, 1), None).await.unwrap();
+
+    let all = store.list_by_status("s1", OrderStatus::New, None, None).await.unwrap();
+    let days: Vec<u32> = all.iter().map(|s| chrono::Datelike::day(&s.order.ordered_at)).collect();
+    assert_eq!(days, [1, 2, 3]);
+    // The bounds are instants: 01:00 UTC is 10:00 JST.
+    let some = store
+        .list_by_status("s1", OrderStatus::New, Some(at("2026-11-02T01:00:00Z")), Some(at("2026-11-03T10:00:00+09:00")))
+        .await
+        .unwrap();
+    assert_eq!(some.len(), 1);
+    assert_eq!(chrono::Datelike::day(&some[0].order.ordered_at), 2);
+    assert_eq!(store.list_by_status("s1", OrderStatus::OnHold, None, None).await.unwrap().len(), 1);
+    assert!(store.list_by_status("other", OrderStatus::New, None, None).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn bundle_mates_are_the_orders_filed_under_the_key() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    for n in 0..3 {
+        let mut s = stored(order(n), OrderStatus::New, 1);
+        s.bundle_key = (n < 2).then(|| "h1".to_string());
+        store.put(&s, None).await.unwrap();
+    }
+    let mates = store.bundle_mates("s1", "h1").await.unwrap();
+    assert_eq!(mates.len(), 2);
+    assert!(mates.iter().all(|k| k.marketplace == Marketplace::Yahoo && k.shop_id == "s1"));
+    assert!(store.bundle_mates("s1", "h2").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn watermarks_are_conditional_too() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let mark = Watermark {
+        shop_id: "s1".into(),
+        marketplace: Marketplace::Qoo10,
+        pulled_to: at("2026-11-01T00:00:00+09:00"),
+        pending: None,
+        rev: 1,
+        updated_at: at("2026-11-01T00:00:00+09:00"),
+    };
+    assert_eq!(store.put_watermark(&mark, None).await.unwrap(), Written::Yes);
+    assert_eq!(store.put_watermark(&mark, None).await.unwrap(), Written::Conflict);
+    let next = Watermark { rev: 2, pulled_to: at("2026-11-02T00:00:00+09:00"), ..mark.clone() };
+    assert_eq!(store.put_watermark(&next, Some(1)).await.unwrap(), Written::Yes);
+    assert_eq!(store.put_watermark(&next, Some(1)).await.unwrap(), Written::Conflict);
+    assert_eq!(store.get_watermark("s1", Marketplace::Qoo10).await.unwrap(), Some(next));
+    assert_eq!(store.get_watermark("s1", Marketplace::Rakuten).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn the_mail_ledger_lets_one_sender_through_once() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let key = MailJob { order: OrderKey::of(&order(1)), kind: MailKind::ThankYou };
+    let now = at("2026-11-01T10:00:00+09:00");
+    let lease = now + TimeDelta::minutes(2);
+    assert_eq!(store.claim(&key, now, lease).await.unwrap(), Claim::Claimed);
+    assert_eq!(store.claim(&key, now + TimeDelta::minutes(1), lease).await.unwrap(), Claim::Busy);
+    // The lease ended: a retry takes it over.
+    let later = now + TimeDelta::minutes(3);
+    assert_eq!(store.claim(&key, later, later + TimeDelta::minutes(2)).await.unwrap(), Claim::Claimed);
+    store.mark_sent(&key, "m-1", later).await.unwrap();
+    assert_eq!(store.claim(&key, later, later).await.unwrap(), Claim::AlreadySent("m-1".into()));
+    store.release(&key).await.unwrap();
+    assert_eq!(store.claim(&key, later, later).await.unwrap(), Claim::AlreadySent("m-1".into()), "sent stays sent");
+
+    // A released claim is free at once.
+    let other = MailJob { kind: MailKind::StaffAlert, ..key.clone() };
+    assert_eq!(store.claim(&other, now, lease).await.unwrap(), Claim::Claimed);
+    store.release(&other).await.unwrap();
+    assert_eq!(store.claim(&other, now, lease).await.unwrap(), Claim::Claimed);
+}
+
+#[tokio::test]
+async fn shops_and_blacklists() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    assert_eq!(store.shop("s1").await.unwrap(), None);
+    let mut settings = ShopSettings::new("s1", "見本商店", "shop@example.jp");
+    store.put_shop(&settings).await.unwrap();
+    settings.staff_to = vec!["staff@example.jp".into()];
+    store.put_shop(&settings).await.unwrap();
+    assert_eq!(store.shop("s1").await.unwrap(), Some(settings));
+
+    let entry = BlacklistEntry {
+        name: None,
+        phone: Some("090-1234-5678".into()),
+        email: None,
+        address: None,
+        reason: "受取拒否".into(),
+    };
+    let a = store.add_blacklisted("s1", &entry).await.unwrap();
+    let b = store.add_blacklisted("s1", &entry).await.unwrap();
+    assert_ne!(a, b);
+    assert_eq!(store.blacklist("s1").await.unwrap().len(), 2);
+    assert!(store.blacklist("s2").await.unwrap().is_empty());
+    assert!(store.remove_blacklisted("s1", &a).await.unwrap());
+    assert!(!store.remove_blacklisted("s1", &a).await.unwrap(), "already gone");
+    assert!(!store.remove_blacklisted("s2", &b).await.unwrap(), "another shop's entry stays");
+    assert!(!store.remove_blacklisted("s1", "not-an-id").await.unwrap());
+    let c = store.add_blacklisted("s1", &entry).await.unwrap();
+    assert_ne!(c, a, "a removed id is never given again");
+    let ids: Vec<String> = store.blacklist("s1").await.unwrap().into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, [b, c]);
+}
+
+#[tokio::test]
+async fn the_file_keeps_everything_across_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ichigen.db");
+    let s = stored(order(1), OrderStatus::New, 1);
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        store.put(&s, None).await.unwrap();
+        store.put_shop(&ShopSettings::new("s1", "見本商店", "shop@example.jp")).await.unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.get(&s.key()).await.unwrap(), Some(s));
+    assert!(store.shop("s1").await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_file_of_another_schema_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ichigen.db");
+    drop(SqliteStore::open(&path).unwrap());
+    rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+    let err = SqliteStore::open(&path).unwrap_err().to_string();
+    assert!(err.contains("schema version 99"), "{err}");
+}
+
+#[tokio::test]
+async fn processor_and_notifier_run_unchanged_on_the_store_and_mail_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("ichigen.db")).unwrap();
+    let outbox = EmlOutbox::new(dir.path().join("outbox")).unwrap();
+    let mut shop = ShopSettings::new("s1", "見本商店", "shop@example.jp");
+    shop.staff_to = vec!["staff@example.jp".into()];
+    store.put_shop(&shop).await.unwrap();
+    let mails = MemoryQueue::<MailJob>::new();
+    let processor = Processor::new(&store, &store, &mails, ProcessSettings::default());
+    let notifier = Notifier::new(&store, &store, &store, &outbox, Duration::from_secs(120));
+    let o = order(3);
+    let now = at("2026-11-05T10:00:00+09:00");
+
+    let done = processor.process(o.clone(), now).await.unwrap();
+    assert_eq!(done.mails, [MailKind::ThankYou]);
+    for job in mails.drain() {
+        assert!(matches!(notifier.notify(&job, now).await.unwrap(), Notified::Sent(_)));
+    }
+    // A replay of the order and of its mail job: nothing more.
+    processor.process(o.clone(), now).await.unwrap();
+    assert!(mails.is_empty());
+    let job = MailJob { order: OrderKey::of(&o), kind: MailKind::ThankYou };
+    assert!(matches!(notifier.notify(&job, now).await.unwrap(), Notified::AlreadySent(_)));
+
+    let files: Vec<_> = std::fs::read_dir(outbox.dir()).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(outbox.written().len(), 1);
+    let name = files[0].file_name().unwrap().to_string_lossy().to_string();
+    assert!(name.ends_with(&format!("-thank_you-yahoo-{}.eml", o.order_id)), "{name}");
+    let stored = store.get(&OrderKey::of(&o)).await.unwrap().unwrap();
+    assert!(stored.mails_due.is_empty(), "the outbox of the order is cleared");
+}
