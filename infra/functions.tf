@@ -6,6 +6,8 @@
 # puller: one shop × marketplace per invocation (EventBridge Scheduler, asynchronous).
 
 data "aws_iam_policy_document" "puller" {
+  # Watermarks (GetItem, conditional PutItem) and quarantine markers (conditional PutItem: each
+  # broken order is quarantined once per reason).
   statement {
     sid       = "Watermarks"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]

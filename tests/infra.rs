@@ -532,10 +532,9 @@ fn rule_iam_scoped(m: &Model) -> Vec<String> {
         for r in &s.resources {
             let source = text(r);
             match r {
+                Expression::String(lit) if lit == "*" && (in_key_policy || unscopable) => {}
                 Expression::String(lit) if lit == "*" => {
-                    if !in_key_policy && !unscopable {
-                        v.push(format!("{}: Resource \"*\"; name the resources' ARNs", s.origin));
-                    }
+                    v.push(format!("{}: Resource \"*\"; name the resources' ARNs", s.origin));
                 }
                 Expression::String(lit) if lit.contains('*') => {
                     v.push(format!("{}: resource {lit:?} has a wildcard", s.origin));
@@ -608,7 +607,7 @@ fn dead_letter_queues(m: &Model) -> BTreeSet<String> {
         {
             out.extend(references(&text(e), "aws_sqs_queue", "arn"));
         }
-        if let Some(target) = redrive_target(m, b) {
+        if let Some(target) = redrive_target(b) {
             out.extend(references(&text(target), "aws_sqs_queue", "arn"));
         }
     }
@@ -616,7 +615,7 @@ fn dead_letter_queues(m: &Model) -> BTreeSet<String> {
 }
 
 /// The `deadLetterTargetArn` of a queue's redrive policy (inline or aws_sqs_queue_redrive_policy).
-fn redrive_target<'a>(_m: &Model, b: &'a Block) -> Option<&'a Expression> {
+fn redrive_target(b: &Block) -> Option<&Expression> {
     let kind = labels(b).first().copied();
     if b.identifier() != "resource" || !matches!(kind, Some("aws_sqs_queue" | "aws_sqs_queue_redrive_policy")) {
         return None;
@@ -631,14 +630,14 @@ fn rule_queues_have_dlq_and_alarm(m: &Model) -> Vec<String> {
     // Queues that have a redrive policy, inline or as a separate resource.
     let mut redriven: BTreeMap<String, String> = BTreeMap::new();
     for (name, b) in resources(&m.root, "aws_sqs_queue") {
-        if let Some(t) = redrive_target(m, b) {
+        if let Some(t) = redrive_target(b) {
             redriven.insert(name.to_string(), text(t));
         }
     }
     for (name, b) in resources(&m.root, "aws_sqs_queue_redrive_policy") {
         let queue = attr(b, "queue_url").map(|e| references(&text(e), "aws_sqs_queue", "id")).unwrap_or_default();
         for q in queue {
-            redriven.insert(q, redrive_target(m, b).map(text).unwrap_or_else(|| format!("(policy {name})")));
+            redriven.insert(q, redrive_target(b).map(text).unwrap_or_else(|| format!("(policy {name})")));
         }
     }
     let alarms = resources(&m.root, "aws_cloudwatch_metric_alarm");
