@@ -105,6 +105,7 @@ fn load_state(dir: &Path, orders: usize, seed: u64) -> anyhow::Result<DemoState>
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let end = now() - TIMELINE_GAP;
+            // Whole seconds: several marketplace APIs speak in seconds, and the file stays exact.
             let end = end - TimeDelta::nanoseconds(i64::from(chrono::Timelike::nanosecond(&end)));
             let state = DemoState { seed, orders, timeline_end: end };
             write_atomically(&path, serde_json::to_string_pretty(&state)?.as_bytes())?;
