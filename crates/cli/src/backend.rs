@@ -17,21 +17,33 @@ pub const DEFAULT_REGION: &str = "ap-northeast-1";
 #[derive(Args, Debug, Clone)]
 pub struct StoreArgs {
     /// Folder of the embedded store (DIR/ichigen.db), the mail outbox (DIR/outbox) and the demo's files.
-    #[arg(long, global = true, default_value = "ichigen-demo", env = "ICHIGEN_DIR")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Where orders are kept",
+        default_value = "ichigen-demo",
+        env = "ICHIGEN_DIR"
+    )]
     pub dir: PathBuf,
     /// Use the AWS adapters (DynamoDB, SQS, SES) at this endpoint, e.g. moto at http://127.0.0.1:5000.
     /// Region and credentials come from the usual AWS_* variables (region ap-northeast-1 if unset).
-    #[arg(long, global = true, env = "ICHIGEN_AWS_ENDPOINT")]
+    #[arg(long, global = true, help_heading = "Where orders are kept", env = "ICHIGEN_AWS_ENDPOINT")]
     pub aws_endpoint: Option<String>,
     /// Use the AWS adapters as the SDK's standard configuration says (AWS_REGION, AWS_PROFILE,
     /// AWS_ENDPOINT_URL, ...), without naming an endpoint.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Where orders are kept")]
     pub aws: bool,
     /// DynamoDB table (AWS only). The demo names its SQS queues after it.
-    #[arg(long, global = true, default_value = "ichigen", env = "ICHIGEN_TABLE")]
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Where orders are kept",
+        default_value = "ichigen",
+        env = "ICHIGEN_TABLE"
+    )]
     pub table: String,
     /// The ichigen shop id.
-    #[arg(long, global = true, default_value = "demo", env = "ICHIGEN_SHOP")]
+    #[arg(long, global = true, help_heading = "Where orders are kept", default_value = "demo", env = "ICHIGEN_SHOP")]
     pub shop: String,
 }
 

@@ -23,10 +23,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// The whole pipeline on this machine: five sandbox marketplaces with seeded orders, pulled,
-    /// checked, stored and mailed; prints a summary per marketplace and writes DIR/orders.jsonl
-    /// and DIR/outbox/*.eml. Run it again on the same DIR: it pulls only what changed and sends no
-    /// mail twice.
+    /// The whole pipeline on this machine: sandbox marketplaces → pull → check → store → mail.
+    ///
+    /// Starts the five sandbox marketplaces with seeded orders, pulls, checks, stores and mails
+    /// them, prints a summary per marketplace and writes DIR/orders.jsonl and DIR/outbox/*.eml.
+    /// Run it again on the same DIR: it pulls only what changed and sends no mail twice.
     Demo(commands::demo::DemoArgs),
     /// Stored orders of every marketplace: list, show, release, hold.
     Orders {
@@ -44,8 +45,10 @@ enum Command {
         #[command(subcommand)]
         command: commands::blacklist::BlacklistCommand,
     },
-    /// Export stored orders as CSV for Excel: one row per item line, UTF-8 with BOM; the same
-    /// filters as `orders list`.
+    /// Export stored orders as CSV for Excel, one row per item line.
+    ///
+    /// UTF-8 with a byte order mark and CRLF line ends; the same filters as `orders list`. The
+    /// columns are listed in the README.
     Export(commands::export::ExportArgs),
     /// Check canonical orders (JSON lines or one JSON array) and print one JSON line per order.
     Check {

@@ -119,4 +119,12 @@ async fn demo_on_aws_adapters_stores_and_mails_what_it_reports() {
     assert_eq!(n(&summary2["total"], "new_or_changed"), 0, "{printed2}");
     // A mail sent again would have been marked with its new message id.
     assert_eq!(sent_ids(&ddb, &table).await, ids);
+
+    // Leave moto's default account as it was: later tests share the server.
+    ddb.delete_table().table_name(&table).send().await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    for suffix in ["orders", "orders-dlq", "mail", "mail-dlq"] {
+        let url = sqs.get_queue_url().queue_name(format!("{table}-{suffix}")).send().await.unwrap().queue_url.unwrap();
+        sqs.delete_queue().queue_url(url).send().await.unwrap();
+    }
 }

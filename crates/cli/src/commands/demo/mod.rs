@@ -49,10 +49,11 @@ const RULES: &str = include_str!("../../../../../rules.example.toml");
 const RATE_SCALE: f64 = 1_000.0;
 /// The seeded orders are spread over this long.
 const SPAN: TimeDelta = TimeDelta::days(2);
-/// The last seeded order is this long before the first run: its update time (up to 10 minutes
-/// later) stays clear of Amazon's rule that a search must end 2 minutes before now, and a second
-/// run's 15-minute look-back overlap still re-reads a few orders.
-const TIMELINE_GAP: TimeDelta = TimeDelta::minutes(15);
+/// The last seeded order is this long before the first run. The sample's shipped orders were
+/// handed to the carrier 20 hours after they were ordered, and Qoo10 finds shipped orders by their
+/// shipping date: every shipping date must be in the past, the last one 15 minutes before now,
+/// clear of Amazon's rule that a search ends 2 minutes before now.
+const TIMELINE_GAP: TimeDelta = TimeDelta::minutes(20 * 60 + 15);
 /// How long a mail ledger claim blocks other senders.
 const LEASE: Duration = Duration::from_secs(120);
 /// Tries of an order or mail job whose failure may pass (a lost write race), before giving up.
@@ -104,6 +105,7 @@ fn load_state(dir: &Path, orders: usize, seed: u64) -> anyhow::Result<DemoState>
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let end = now() - TIMELINE_GAP;
+            // Whole seconds: several marketplace APIs speak in seconds, and the file stays exact.
             let end = end - TimeDelta::nanoseconds(i64::from(chrono::Timelike::nanosecond(&end)));
             let state = DemoState { seed, orders, timeline_end: end };
             write_atomically(&path, serde_json::to_string_pretty(&state)?.as_bytes())?;
@@ -134,7 +136,7 @@ fn demo_shop(shop_id: &str) -> ShopSettings {
 /// The pull settings: the first pull reaches back over the whole seeded timeline.
 fn pull_settings() -> PullSettings {
     PullSettings {
-        first_lookback: (SPAN + TimeDelta::hours(1)).to_std().unwrap_or_default(),
+        first_lookback: (SPAN + TIMELINE_GAP + TimeDelta::hours(1)).to_std().unwrap_or_default(),
         ..PullSettings::default()
     }
 }
