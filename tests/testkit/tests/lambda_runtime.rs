@@ -53,7 +53,8 @@ async fn lambda_runtime_gets_responses_and_errors_through_the_emulator() {
     assert_eq!(function.exit_status(), None, "still serving");
     // The handler's log line came through the collected output.
     assert!(function.output().contains("handled 注文-7"), "{}", function.output());
-    assert!(function.peak_rss_kib().unwrap() > 0);
+    assert!(function.peak_rss_kib().unwrap() >= function.rss_kib().unwrap());
+    assert!(function.cpu_time().unwrap() > Duration::ZERO);
 }
 
 #[tokio::test]
