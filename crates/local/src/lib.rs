@@ -3,15 +3,17 @@
 //! mail ledger in one SQLite file), [`EmlOutbox`] (each mail as an `.eml` file) and
 //! [`JsonlQuarantine`] (unreadable input as JSON lines).
 //!
-//! The queues of the local pipeline are `ichigen_core::pipeline::memory::MemoryQueue`: in-process,
-//! as the use cases only need `Queue::send_all` and the runner drains them.
+//! [`SqliteQueue`] keeps the local pipeline's queues in the same file, so a run killed between
+//! pull and store loses nothing: the next run takes up what is still queued.
 //!
 //! The use cases are the same code the Lambdas run; only these adapters differ from `ichigen-aws`.
 
 mod outbox;
 mod quarantine;
+mod queue;
 mod store;
 
 pub use outbox::{EmlOutbox, Written};
 pub use quarantine::JsonlQuarantine;
+pub use queue::{SqliteQueue, Taken};
 pub use store::{OpenError, SqliteStore};

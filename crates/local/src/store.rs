@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -67,6 +67,16 @@ CREATE TABLE mail_ledger (
     sent_at     TEXT,
     PRIMARY KEY (shop_id, marketplace, order_id, kind)
 ) WITHOUT ROWID;
+";
+
+/// Version 2 adds the durable queues (version 1 files are upgraded in place).
+const QUEUE_SCHEMA: &str = "
+CREATE TABLE queue (
+    id    INTEGER PRIMARY KEY AUTOINCREMENT,
+    name  TEXT NOT NULL,
+    body  TEXT NOT NULL
+);
+CREATE INDEX queue_by_name ON queue (name, id);
 ";
 
 /// Why the store file could not be opened.
@@ -139,7 +149,13 @@ impl SqliteStore {
                 // A fresh file: the schema and its version in one transaction, so a crash leaves
                 // either nothing or everything.
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(sqlite)?;
+            }
+            1 => {
+                conn.execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
@@ -154,7 +170,7 @@ impl SqliteStore {
         self.path.as_deref()
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic elsewhere while holding the lock leaves SQLite consistent (every write is one
         // statement or one transaction), so the connection stays usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
@@ -162,7 +178,7 @@ impl SqliteStore {
 }
 
 /// A [`PortError`] for a failed SQLite call: retryable when another process holds the lock.
-fn sql_error(operation: &'static str, e: rusqlite::Error) -> PortError {
+pub(crate) fn sql_error(operation: &'static str, e: rusqlite::Error) -> PortError {
     let busy = matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked));
     PortError { operation, retryable: busy, source: Box::new(e) }
 }

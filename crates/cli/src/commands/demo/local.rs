@@ -1,7 +1,7 @@
-//! The demo on the embedded adapters: the SQLite store in `DIR/ichigen.db`, in-process queues, the
+//! The demo on the embedded adapters: the SQLite store and its queues in `DIR/ichigen.db`, the
 //! `.eml` outbox in `DIR/outbox` and the quarantine in `DIR/quarantine.jsonl`. Pulling,
-//! processing and mailing run side by side, each stage draining its queue as the previous one
-//! fills it, until every queue is empty.
+//! processing and mailing run side by side, each stage taking from its queue as the previous one
+//! fills it, until every queue is empty. What a killed run left queued is taken up by the next.
 
 use std::cell::{Cell, RefCell};
 use std::path::Path;
@@ -9,16 +9,18 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ichigen_core::Order;
-use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{MailJob, Notifier, ProcessSettings, Processor, Quarantine, Rejected, ShopDirectory};
 use ichigen_core::pipeline::{OrderKey, ShopSettings};
-use ichigen_local::{EmlOutbox, JsonlQuarantine};
+use ichigen_local::{EmlOutbox, JsonlQuarantine, SqliteQueue};
 
 use super::{LEASE, Market, Progress, Tally, notify_one, process_one, pull_all, write_orders};
 use crate::backend::open_sqlite;
 
 /// How long an idle stage waits before looking at its queue again.
 const IDLE: Duration = Duration::from_millis(2);
+
+/// Messages a stage takes from its queue at a time.
+const TAKE: usize = 100;
 
 /// Runs the pipeline; returns the counts and the stored orders (all, on hold).
 pub async fn run(
@@ -31,8 +33,8 @@ pub async fn run(
     store.put_shop(shop).await.context("storing the demo shop")?;
     let outbox = EmlOutbox::new(dir.join("outbox")).with_context(|| format!("creating {}/outbox", dir.display()))?;
     let quarantine = JsonlQuarantine::new(dir.join("quarantine.jsonl"));
-    let orders = MemoryQueue::<Order>::new();
-    let mails = MemoryQueue::<MailJob>::new();
+    let orders = SqliteQueue::<Order>::new(&store, "orders");
+    let mails = SqliteQueue::<MailJob>::new(&store, "mail");
     let processor = Processor::new(&store, &store, &mails, ProcessSettings::default());
     let notifier = Notifier::new(&store, &store, &store, &outbox, LEASE);
     let tally = RefCell::new(Tally::default());
@@ -43,10 +45,54 @@ pub async fn run(
         pulls_done.set(true);
     };
     let process = async {
+        let mut after = 0;
+        let result = async {
+            loop {
+                // Read the flag before taking: whatever was queued before it was set is in this batch.
+                let done = pulls_done.get();
+                let batch = orders.take(after, TAKE)?;
+                if batch.is_empty() {
+                    if done {
+                        break;
+                    }
+                    tokio::time::sleep(IDLE).await;
+                    continue;
+                }
+                for taken in batch {
+                    after = taken.id;
+                    match taken.message {
+                        Ok(order) => {
+                            let key = OrderKey::of(&order);
+                            if let Err(e) = process_one(&processor, order, &tally, progress).await {
+                                // Kept for a person, as the orders DLQ keeps it on AWS.
+                                let rejected = Rejected {
+                                    shop_id: key.shop_id,
+                                    marketplace: key.marketplace,
+                                    order_id: Some(key.order_id),
+                                    reason: e.to_string(),
+                                };
+                                quarantine.quarantine(&[rejected]).await.context("quarantine")?;
+                            }
+                        }
+                        Err(at) => {
+                            progress.println(&format!("ichigen demo: an orders queue message does not read ({at})"))
+                        }
+                    }
+                    orders.ack(taken.id)?;
+                }
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        // Set on every exit: the mail stage waits for it.
+        processing_done.set(true);
+        result
+    };
+    let notify = async {
+        let mut after = 0;
         loop {
-            // Read the flag before draining: whatever was queued before it was set is in this batch.
-            let done = pulls_done.get();
-            let batch = orders.drain();
+            let done = processing_done.get();
+            let batch = mails.take(after, TAKE)?;
             if batch.is_empty() {
                 if done {
                     break;
@@ -54,43 +100,28 @@ pub async fn run(
                 tokio::time::sleep(IDLE).await;
                 continue;
             }
-            for order in batch {
-                let key = OrderKey::of(&order);
-                if let Err(e) = process_one(&processor, order, &tally, progress).await {
-                    // Kept for a person, as the orders DLQ keeps it on AWS.
-                    let rejected = Rejected {
-                        shop_id: key.shop_id,
-                        marketplace: key.marketplace,
-                        order_id: Some(key.order_id),
-                        reason: e.to_string(),
-                    };
-                    if let Err(q) = quarantine.quarantine(&[rejected]).await {
-                        progress.println(&format!("ichigen demo: quarantine: {q}"));
+            for taken in batch {
+                after = taken.id;
+                match taken.message {
+                    // A failed mail is reported and counted, and the run exits non-zero; the job
+                    // stays queued (its ledger claim was given back) for the next run.
+                    Ok(job) => {
+                        if notify_one(&notifier, &job, &tally, progress).await.is_ok() {
+                            mails.ack(taken.id)?;
+                        }
+                    }
+                    Err(at) => {
+                        progress.println(&format!("ichigen demo: a mail queue message does not read ({at})"));
+                        mails.ack(taken.id)?;
                     }
                 }
             }
         }
-        processing_done.set(true);
+        anyhow::Ok(())
     };
-    let notify = async {
-        loop {
-            let done = processing_done.get();
-            let batch = mails.drain();
-            if batch.is_empty() {
-                if done {
-                    break;
-                }
-                tokio::time::sleep(IDLE).await;
-                continue;
-            }
-            for job in batch {
-                // A failed mail is reported and counted, and the run exits non-zero; its ledger
-                // claim was given back, so nothing stands in the way of sending it later.
-                let _ = notify_one(&notifier, &job, &tally, progress).await;
-            }
-        }
-    };
-    tokio::join!(pull, process, notify);
+    let ((), processed, notified) = tokio::join!(pull, process, notify);
+    processed?;
+    notified?;
     let (stored, on_hold) = write_orders(&store, &shop.shop_id, &dir.join("orders.jsonl")).await?;
     Ok((tally.into_inner(), stored, on_hold))
 }
