@@ -2,6 +2,7 @@
 //! three use cases the Lambdas (and the local demo) run — pull, process, notify — plus the staff
 //! actions. Adapters live in `ichigen-aws` and `ichigen-local`.
 
+pub mod cache;
 mod forward;
 pub mod mail;
 pub mod memory;

@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
+use super::cache::ShopCache;
 use super::mail::{MailJob, MailKind, RenderError, render};
 use super::ports::{Claim, MailLedger, Mailer, OrderStore, PortError, SendError, ShopDirectory};
 use super::process::buyer_mail_allowed;
+use super::shop::ShopSettings;
 
 /// What the notifier did with a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,22 +67,27 @@ pub struct Notifier<S, D, L, M> {
     ledger: L,
     mailer: M,
     lease: Duration,
+    settings: ShopCache<ShopSettings>,
 }
 
 impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L, M> {
     /// A notifier over these adapters; `lease` is how long a claim blocks other senders (longer
     /// than a send takes, shorter than the queue's visibility timeout).
     pub fn new(store: S, shops: D, ledger: L, mailer: M, lease: Duration) -> Self {
-        Notifier { store, shops, ledger, mailer, lease }
+        Notifier { store, shops, ledger, mailer, lease, settings: ShopCache::default() }
     }
 
     /// Handles one job at `now`.
     pub async fn notify(&self, job: &MailJob, now: DateTime<FixedOffset>) -> Result<Notified, NotifyError> {
-        let shop = self
-            .shops
-            .shop(&job.order.shop_id)
-            .await?
-            .ok_or_else(|| NotifyError::UnknownShop(job.order.shop_id.clone()))?;
+        let shop_id = &job.order.shop_id;
+        let shop = match self.settings.get(shop_id, now) {
+            Some(shop) => shop,
+            None => {
+                let shop = self.shops.shop(shop_id).await?.ok_or_else(|| NotifyError::UnknownShop(shop_id.clone()))?;
+                self.settings.put(shop_id, shop.clone(), now);
+                shop
+            }
+        };
         let Some(stored) = self.store.get(&job.order).await? else {
             return Ok(Notified::Skipped("order no longer stored"));
         };

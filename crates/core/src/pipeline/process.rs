@@ -2,8 +2,7 @@
 //! its address or items changed, hold it when a finding says so, and queue the mails its change
 //! calls for.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, FixedOffset};
 
@@ -13,15 +12,13 @@ use crate::order::{Marketplace, Order, OrderStatus};
 use crate::rules::{Rules, RulesError};
 use crate::validate::OrderError;
 
+use super::cache::ShopCache;
 use super::mail::{MailJob, MailKind};
 use super::ports::{MailQueue, OrderStore, PortError, ShopDirectory, Written};
 use super::stored::{OrderKey, StaffDecision, StoredOrder, check_fingerprint, content_fingerprint, hashed};
 
 /// How often a conditional write is retried after losing a race before the message is retried.
 const WRITE_ATTEMPTS: usize = 4;
-
-/// How long compiled shop rules are reused before the shop's settings are read again.
-const RULES_TTL_SECONDS: i64 = 60;
 
 /// What the processor did with one order.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,24 +122,19 @@ impl Default for ProcessSettings {
     }
 }
 
-struct CachedEngine {
-    engine: Arc<CheckEngine>,
-    loaded_at: DateTime<FixedOffset>,
-}
-
 /// The processor: store, shop directory and mail queue, and the shops' compiled rules.
 pub struct Processor<S, D, Q> {
     store: S,
     shops: D,
     mails: Q,
     settings: ProcessSettings,
-    engines: Mutex<HashMap<String, CachedEngine>>,
+    engines: ShopCache<Arc<CheckEngine>>,
 }
 
 impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
     /// A processor over these adapters.
     pub fn new(store: S, shops: D, mails: Q, settings: ProcessSettings) -> Self {
-        Processor { store, shops, mails, settings, engines: Mutex::new(HashMap::new()) }
+        Processor { store, shops, mails, settings, engines: ShopCache::default() }
     }
 
     /// The store.
@@ -239,10 +231,8 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
 
     /// The shop's compiled rules with its blacklist, reused for a minute.
     async fn engine(&self, shop_id: &str, now: DateTime<FixedOffset>) -> Result<Arc<CheckEngine>, ProcessError> {
-        if let Some(c) = self.engines.lock().unwrap_or_else(|p| p.into_inner()).get(shop_id)
-            && (now - c.loaded_at).num_seconds() < RULES_TTL_SECONDS
-        {
-            return Ok(c.engine.clone());
+        if let Some(engine) = self.engines.get(shop_id, now) {
+            return Ok(engine);
         }
         let shop = self.shops.shop(shop_id).await?.ok_or_else(|| ProcessError::UnknownShop(shop_id.to_string()))?;
         let mut rules = if shop.rules_toml.trim().is_empty() {
@@ -253,10 +243,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
         };
         rules.blacklist.extend(self.shops.blacklist(shop_id).await?.into_iter().map(|(_, e)| e));
         let engine = Arc::new(CheckEngine::new(rules));
-        self.engines
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(shop_id.to_string(), CachedEngine { engine: engine.clone(), loaded_at: now });
+        self.engines.put(shop_id, engine.clone(), now);
         Ok(engine)
     }
 }
