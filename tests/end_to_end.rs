@@ -112,7 +112,7 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
     assert_eq!(stored.len(), seeded, "every seeded order is stored");
 
     // Independently of the pipeline: which orders the shop's rules hold.
-    let engine = CheckEngine::new(Rules::from_toml(&rules()).unwrap());
+    let engine = CheckEngine::new(Rules::from_toml(&rules()).unwrap(), ichigen_marketplaces::policies());
     for s in &stored {
         let held = engine.check(&s.order, &BundleIndex::empty()).status == OrderStatus::OnHold;
         assert_eq!(held, s.status == OrderStatus::OnHold, "order {} hold decision", s.order.order_id);

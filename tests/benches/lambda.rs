@@ -195,8 +195,13 @@ impl World {
     }
 
     async fn mail_batch(&self, first: usize) -> Value {
-        let processor =
-            Processor::new(self.store.clone(), self.store.clone(), MemoryMailQueue::new(), ProcessSettings::default());
+        let processor = Processor::new(
+            self.store.clone(),
+            self.store.clone(),
+            MemoryMailQueue::new(),
+            ichigen_marketplaces::policies(),
+            ProcessSettings::default(),
+        );
         let mut samples = SampleOrders::new(43);
         let mut bodies = Vec::new();
         for i in 0..10 {

@@ -21,16 +21,17 @@ use crate::error::port_error;
 use crate::item::{Item, decode, encode};
 use crate::table::{
     BLACKLIST_PREFIX, BY_BUNDLE, BY_STATUS, EXPIRES_AT, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, REV, SETTINGS_SK, SK,
-    blacklist_sk, bundle_pk, bundle_sk, mail_sk, mark_sk, order_sk, parse_order_sk, shop_pk, sort_time, status_pk,
-    status_sk,
+    blacklist_sk, bundle_pk, bundle_sk, lease_sk, mail_sk, mark_sk, order_sk, parse_order_sk, shop_pk, sort_time,
+    status_pk, status_sk,
 };
 
 /// How long a mail ledger entry is kept by default (two years, like orders).
 pub const DEFAULT_LEDGER_RETENTION: Duration = Duration::from_secs(730 * 24 * 3600);
 
-/// Ledger entry attributes.
+/// Ledger entry and pull lease attributes.
 const STATE: &str = "state";
 const LEASE_UNTIL: &str = "lease_until";
+const LEASE_HOLDER: &str = "holder";
 const MESSAGE_ID: &str = "message_id";
 const SENT_AT: &str = "sent_at";
 const CLAIMED: &str = "claimed";
@@ -241,6 +242,63 @@ impl WatermarkStore for DynamoStore {
         item.insert(PK.into(), s(pk));
         item.insert(SK.into(), s(sk));
         self.put_revision("dynamodb PutItem watermark", item, expected).await
+    }
+
+    async fn take_lease(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+        holder: &str,
+        now: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<bool, PortError> {
+        const OP: &str = "dynamodb PutItem pull lease";
+        let item = HashMap::from([
+            (PK.to_string(), s(shop_pk(shop_id))),
+            (SK.to_string(), s(lease_sk(marketplace))),
+            (LEASE_HOLDER.to_string(), s(holder)),
+            (LEASE_UNTIL.to_string(), n(until.timestamp_millis())),
+            // TTL removes a lease nobody ended, long after it stopped counting.
+            (EXPIRES_AT.to_string(), n(until.timestamp() + 86_400)),
+        ]);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk) OR #holder = :holder OR #until <= :now")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#holder", LEASE_HOLDER)
+            .expression_attribute_names("#until", LEASE_UNTIL)
+            .expression_attribute_values(":holder", s(holder))
+            .expression_attribute_values(":now", n(now.timestamp_millis()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(port_error(OP, e)),
+        }
+    }
+
+    async fn end_lease(&self, shop_id: &str, marketplace: Marketplace, holder: &str) -> Result<(), PortError> {
+        const OP: &str = "dynamodb DeleteItem pull lease";
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key_of(shop_pk(shop_id), lease_sk(marketplace))))
+            .condition_expression("#holder = :holder")
+            .expression_attribute_names("#holder", LEASE_HOLDER)
+            .expression_attribute_values(":holder", s(holder))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            // Another run took the pair after this lease ran out: theirs now.
+            Err(e) if is_condition_failed(&e) => Ok(()),
+            Err(e) => Err(port_error(OP, e)),
+        }
     }
 }
 

@@ -60,6 +60,11 @@ pub fn mark_sk(marketplace: Marketplace) -> String {
     format!("MARK#{marketplace}")
 }
 
+/// Sort key of a shop × marketplace pull lease: `LEASE#{marketplace}`.
+pub fn lease_sk(marketplace: Marketplace) -> String {
+    format!("LEASE#{marketplace}")
+}
+
 /// Sort key of a blacklist entry: `BLACKLIST#{id}`.
 pub fn blacklist_sk(id: &str) -> String {
     format!("{BLACKLIST_PREFIX}{id}")

@@ -6,6 +6,7 @@ pub mod carrier;
 pub mod checks;
 pub mod finding;
 pub mod islands;
+pub mod marketplace;
 pub mod order;
 pub mod pipeline;
 pub mod postal;
@@ -16,6 +17,7 @@ pub mod validate;
 
 pub use checks::{BundleIndex, CheckEngine, CheckOutcome};
 pub use finding::{Finding, FindingCode, Severity};
+pub use marketplace::{JST, MarketplacePolicy, Policies, Reconcile};
 pub use order::*;
 pub use rules::Rules;
 pub use validate::OrderError;

@@ -212,7 +212,8 @@ pub struct LabelLimitsOverride {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RemarksRules {
-    /// Sections the marketplace writes itself (楽天 `[配送日時指定:]`): their text is not the buyer's.
+    /// More sections not written by the buyer, besides those each marketplace declares
+    /// (`[配送日時指定:]` ...): their text is not the buyer's.
     pub system_sections: Vec<String>,
     /// Whole remarks that mean "nothing to say" (なし, 特になし ...), matched after normalisation.
     pub nothing_phrases: Vec<String>,
@@ -221,7 +222,7 @@ pub struct RemarksRules {
 impl Default for RemarksRules {
     fn default() -> Self {
         RemarksRules {
-            system_sections: ["配送日時指定", "ギフト配送希望"].map(String::from).to_vec(),
+            system_sections: Vec::new(),
             nothing_phrases: ["なし", "無し", "特になし", "特に無し", "ありません", "特にありません", "none", "-"]
                 .map(String::from)
                 .to_vec(),

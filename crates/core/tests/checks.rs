@@ -1,5 +1,9 @@
 //! Every finding code, firing and not firing, on real postal codes.
 
+mod policies;
+
+use policies::POLICIES;
+
 use ichigen_core::{
     BundleIndex, CheckEngine, DeliveryMethod, FindingCode, Marketplace, Order, OrderStatus, PaymentMethod, Rules,
     Severity,
@@ -35,11 +39,11 @@ fn with_address(postal: &str, pref: &str, city: &str, a1: &str, a2: &str) -> Ord
 }
 
 fn engine() -> CheckEngine {
-    CheckEngine::new(Rules::default())
+    CheckEngine::new(Rules::default(), POLICIES)
 }
 
 fn engine_with(toml: &str) -> CheckEngine {
-    CheckEngine::new(Rules::from_toml(toml).expect("rules parse"))
+    CheckEngine::new(Rules::from_toml(toml).expect("rules parse"), POLICIES)
 }
 
 /// (code, severity) of every finding.

@@ -1,5 +1,9 @@
 //! No false holds: thousands of realistic clean orders to real addresses hold nothing.
 
+mod policies;
+
+use policies::POLICIES;
+
 use std::collections::BTreeMap;
 
 use ichigen_core::sample::SampleOrders;
@@ -7,7 +11,8 @@ use ichigen_core::{CheckEngine, Marketplace, Rules, Severity};
 
 #[test]
 fn clean_orders_to_real_addresses_are_never_held() {
-    let engine = CheckEngine::new(Rules::from_toml(ichigen_core::rules::EXAMPLE_RULES).expect("example rules"));
+    let engine =
+        CheckEngine::new(Rules::from_toml(ichigen_core::rules::EXAMPLE_RULES).expect("example rules"), POLICIES);
     let mut sample = SampleOrders::new(20261127);
     assert!(sample.code_count() > 100_000, "the generator draws from the whole postal table");
     let orders: Vec<_> = (0..10_000).map(|n| sample.clean_order(Marketplace::ALL[n % 5], n)).collect();

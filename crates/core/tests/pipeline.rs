@@ -1,6 +1,8 @@
 //! The pull → process → notify use cases on the in-memory adapters: what a shop would notice
 //! (mails sent once, holds, Amazon silence, watermarks that never skip an order).
 
+mod policies;
+
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
@@ -8,10 +10,12 @@ use ichigen_core::pipeline::memory::{
     MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryOrderQueue, MemoryQueue, MemoryStore,
 };
 use ichigen_core::pipeline::{
-    Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderStore, ProcessSettings, Processor,
-    PullSettings, Puller, Rejected, ShopDirectory, ShopSettings, WatermarkStore, staff,
+    Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource, OrderStore,
+    ProcessSettings, Processor, PullSettings, Puller, Rejected, ShopDirectory, ShopSettings, WatermarkStore, Window,
+    staff,
 };
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
+use policies::POLICIES;
 use serde_json::json;
 
 fn t(s: &str) -> DateTime<FixedOffset> {
@@ -62,7 +66,7 @@ impl World {
     }
 
     fn processor(&self) -> Processor<&MemoryStore, &MemoryStore, &MemoryMailQueue> {
-        Processor::new(&self.store, &self.store, &self.mails, ProcessSettings::default())
+        Processor::new(&self.store, &self.store, &self.mails, POLICIES, ProcessSettings::default())
     }
 
     fn kinds(&self) -> Vec<MailKind> {
@@ -115,7 +119,7 @@ async fn held_order_alerts_staff_and_release_thanks_the_buyer() {
     assert!(w.kinds().is_empty());
 
     let key = OrderKey::of(&paid);
-    let released = staff::release(&w.store, &w.mails, &key, t(NOW)).await.expect("release");
+    let released = staff::release(&w.store, &w.mails, &POLICIES, &key, t(NOW)).await.expect("release");
     assert_eq!(released.status, OrderStatus::ReadyToShip);
     assert_eq!(w.kinds(), vec![MailKind::ThankYou]);
 
@@ -132,7 +136,7 @@ async fn changed_address_after_release_is_checked_again() {
     let w = World::new().await;
     let p = w.processor();
     p.process(blacklisted("C-1"), t(NOW)).await.expect("processed");
-    staff::release(&w.store, &w.mails, &OrderKey::of(&order("C-1")), t(NOW)).await.expect("release");
+    staff::release(&w.store, &w.mails, &POLICIES, &OrderKey::of(&order("C-1")), t(NOW)).await.expect("release");
     w.kinds();
     let mut moved = blacklisted("C-1");
     moved.ship_to.address2 = "ハイツ101".into();
@@ -232,7 +236,7 @@ async fn mails_decided_before_a_queue_outage_go_out_on_redelivery() {
     let store = MemoryStore::new();
     store.put_shop(&shop()).await.expect("shop");
     let q = FlakyQueue { inner: MemoryQueue::new(), fail: 1.into() };
-    let p = Processor::new(&store, &store, &q, ProcessSettings::default());
+    let p = Processor::new(&store, &store, &q, POLICIES, ProcessSettings::default());
     let err = p.process(order("F-1"), t(NOW)).await.expect_err("queue down");
     assert!(err.is_retryable());
     assert!(q.inner.is_empty());
@@ -265,7 +269,7 @@ fn notifier<'a>(
     store: &'a MemoryStore,
     mailer: &'a MemoryMailer,
 ) -> Notifier<&'a MemoryStore, &'a MemoryStore, &'a MemoryStore, &'a MemoryMailer> {
-    Notifier::new(store, store, store, mailer, Duration::from_secs(120))
+    Notifier::new(store, store, store, mailer, POLICIES, Duration::from_secs(120))
 }
 
 #[tokio::test]
@@ -376,13 +380,21 @@ fn puller<'a>(
     queue: &'a MemoryOrderQueue,
     store: &'a MemoryStore,
     quarantine: &'a MemoryQueue<Rejected>,
-) -> Puller<'a, MemoryFeed, MemoryOrderQueue, MemoryStore, MemoryQueue<Rejected>> {
+) -> Puller<'a, MemoryFeed, MemoryOrderQueue, MemoryStore, MemoryQueue<Rejected>, MemoryStore> {
     let settings = PullSettings {
         overlap: Duration::from_secs(600),
         first_lookback: Duration::from_secs(24 * 3600),
         page_budget: Duration::from_secs(10),
     };
-    Puller { feed, queue, marks: store, quarantine, settings }
+    Puller {
+        source: feed,
+        queue,
+        marks: store,
+        quarantine,
+        store,
+        policy: POLICIES.of(OrderSource::marketplace(feed)),
+        settings,
+    }
 }
 
 #[tokio::test]
@@ -418,11 +430,11 @@ async fn pull_stops_before_the_deadline_and_resumes_where_it_stopped() {
     }
     let (queue, store, quarantine) = (MemoryQueue::new(), MemoryStore::new(), MemoryQueue::new());
     let p = puller(&feed, &queue, &store, &quarantine);
-    // Time for exactly one page.
+    // Time for exactly one page (the first look sizes the pair's lease, the second starts the page).
     let calls = std::cell::Cell::new(0);
     let time_left = || {
         calls.set(calls.get() + 1);
-        if calls.get() == 1 { Duration::from_secs(60) } else { Duration::from_secs(1) }
+        if calls.get() <= 2 { Duration::from_secs(60) } else { Duration::from_secs(1) }
     };
     let first = p.run("shop-1", t(NOW), time_left).await.expect("partial");
     assert!(!first.finished);
@@ -513,4 +525,179 @@ fn default_templates_render_for_every_kind_of_sample_order() {
         }
     }
     assert!(rendered > 3000, "rendered {rendered}");
+}
+
+/// The in-memory marketplace, counting the calls made to it and able to hold the first window
+/// call until told to go on (so a second run can start while the first is under way).
+struct Watched<'a> {
+    inner: &'a MemoryFeed,
+    calls: std::sync::atomic::AtomicUsize,
+    gate: Option<(tokio::sync::Notify, tokio::sync::Notify)>,
+}
+
+impl<'a> Watched<'a> {
+    fn new(inner: &'a MemoryFeed, gated: bool) -> Self {
+        let gate = gated.then(|| (tokio::sync::Notify::new(), tokio::sync::Notify::new()));
+        Watched { inner, calls: 0.into(), gate }
+    }
+
+    fn calls(&self) -> usize {
+        self.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+impl OrderSource for Watched<'_> {
+    type Error = <MemoryFeed as OrderSource>::Error;
+
+    fn marketplace(&self) -> Marketplace {
+        self.inner.marketplace()
+    }
+
+    async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, Self::Error> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0
+            && let Some((entered, go_on)) = &self.gate
+        {
+            entered.notify_one();
+            go_on.notified().await;
+        }
+        self.inner.changed_orders(window, cursor).await
+    }
+
+    fn max_ids_per_call(&self) -> usize {
+        self.inner.max_ids_per_call()
+    }
+
+    async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, Self::Error> {
+        self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.orders_by_id(ids).await
+    }
+
+    async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), Self::Error> {
+        self.inner.register_tracking(order, tracking).await
+    }
+}
+
+fn watched_puller<'a>(
+    source: &'a Watched<'a>,
+    queue: &'a MemoryOrderQueue,
+    store: &'a MemoryStore,
+    quarantine: &'a MemoryQueue<Rejected>,
+) -> Puller<'a, Watched<'a>, MemoryOrderQueue, MemoryStore, MemoryQueue<Rejected>, MemoryStore> {
+    let base = puller(source.inner, queue, store, quarantine);
+    Puller { source, queue, marks: store, quarantine, store, policy: base.policy, settings: base.settings }
+}
+
+#[tokio::test]
+async fn a_second_run_of_a_pair_while_the_first_is_under_way_makes_no_marketplace_call() {
+    let feed = MemoryFeed::new(Marketplace::Yahoo, 2);
+    for i in 0..4 {
+        feed.upsert(feed_order(&format!("L-{i}"), &format!("2026-11-27T09:0{i}:00+09:00")));
+    }
+    let first_source = Watched::new(&feed, true);
+    let second_source = Watched::new(&feed, false);
+    let (queue, store, quarantine) = (MemoryQueue::new(), MemoryStore::new(), MemoryQueue::new());
+    let first = watched_puller(&first_source, &queue, &store, &quarantine);
+    let second = watched_puller(&second_source, &queue, &store, &quarantine);
+    let (entered, go_on) = first_source.gate.as_ref().expect("gated");
+    let running = first.run("shop-1", t(NOW), || Duration::from_secs(900));
+    let overlapping = async {
+        entered.notified().await;
+        let report = second.run("shop-1", t(NOW), || Duration::from_secs(900)).await.expect("ends cleanly");
+        go_on.notify_one();
+        report
+    };
+    let (first_report, second_report) = tokio::join!(running, overlapping);
+    let first_report = first_report.expect("first run");
+    assert!(second_report.lease_busy, "{second_report:?}");
+    assert_eq!(second_source.calls(), 0, "the second run called the marketplace");
+    assert_eq!((second_report.pages, second_report.queued), (0, 0));
+    assert_eq!(first_report.queued, 4);
+    // Once the first run ended, the pair is free again.
+    let third = second.run("shop-1", t(NOW) + TimeDelta::minutes(5), || Duration::from_secs(900)).await;
+    assert!(!third.expect("third run").lease_busy);
+}
+
+#[tokio::test]
+async fn a_stored_open_order_that_changes_unseen_by_the_search_is_read_again_by_id() {
+    let w = World::new().await;
+    let feed = MemoryFeed::new(Marketplace::Rakuten, 10);
+    // Placed and stored long before the pull window.
+    let early = feed_order("C-OLD", "2026-11-20T09:00:00+09:00");
+    feed.upsert(early.clone());
+    w.processor().process(early.clone(), t("2026-11-20T09:05:00+09:00")).await.expect("stored");
+    // Cancelled on the marketplace without moving the time its search filters on.
+    let mut cancelled = early.clone();
+    cancelled.status = OrderStatus::Cancelled;
+    cancelled.source_status = "900".into();
+    feed.upsert(cancelled);
+    let (queue, quarantine) = (MemoryQueue::new(), MemoryQueue::new());
+    let source = Watched::new(&feed, false);
+    let p = watched_puller(&source, &queue, &w.store, &quarantine);
+    let report = p.run("shop-1", t(NOW), || Duration::from_secs(900)).await.expect("pulled");
+    assert_eq!(report.reread, 1, "{report:?}");
+    for o in queue.drain() {
+        w.processor().process(o, t(NOW)).await.expect("processed");
+    }
+    let stored = w.store.get(&OrderKey::of(&early)).await.expect("get").expect("stored");
+    assert_eq!(stored.status, OrderStatus::Cancelled, "the cancellation reached the store within one pull");
+}
+
+#[tokio::test]
+async fn an_order_the_marketplace_left_out_is_asked_for_again_until_it_comes() {
+    let w = World::new().await;
+    let feed = MemoryFeed::new(Marketplace::Yahoo, 10);
+    let (queue, quarantine) = (MemoryQueue::new(), MemoryQueue::new());
+    let p = puller(&feed, &queue, &w.store, &quarantine);
+    let mut mark = ichigen_core::pipeline::Watermark {
+        shop_id: "shop-1".into(),
+        marketplace: Marketplace::Yahoo,
+        pulled_to: t(NOW),
+        pending: None,
+        retry: [("M-1".to_string(), 0)].into(),
+        reconciled_at: None,
+        reconcile_after: None,
+        rev: 1,
+        updated_at: t(NOW),
+    };
+    w.store.put_watermark(&mark, None).await.expect("mark");
+    // Not there yet: asked for, still left out, kept.
+    let report = p.run("shop-1", t(NOW), || Duration::from_secs(900)).await.expect("pulled");
+    assert_eq!(report.missing, vec!["M-1".to_string()]);
+    mark = w.store.get_watermark("shop-1", Marketplace::Yahoo).await.expect("get").expect("mark");
+    assert_eq!(mark.retry.get("M-1"), Some(&1));
+    // Now the marketplace returns it (its search window has long passed): read by id and queued.
+    feed.upsert(feed_order("M-1", "2026-11-27T08:00:00+09:00"));
+    let report = p.run("shop-1", t(NOW), || Duration::from_secs(900)).await.expect("pulled");
+    assert_eq!((report.reread, report.missing.len()), (1, 0), "{report:?}");
+    assert_eq!(queue.drain().into_iter().map(|o| o.order_id).collect::<Vec<_>>(), vec!["M-1"]);
+    mark = w.store.get_watermark("shop-1", Marketplace::Yahoo).await.expect("get").expect("mark");
+    assert!(mark.retry.is_empty());
+}
+
+#[tokio::test]
+async fn an_order_never_returned_is_given_up_after_the_last_retry() {
+    let store = MemoryStore::new();
+    let feed = MemoryFeed::new(Marketplace::Yahoo, 10);
+    let (queue, quarantine) = (MemoryQueue::new(), MemoryQueue::new());
+    let p = puller(&feed, &queue, &store, &quarantine);
+    let mark = ichigen_core::pipeline::Watermark {
+        shop_id: "shop-1".into(),
+        marketplace: Marketplace::Yahoo,
+        pulled_to: t(NOW),
+        pending: None,
+        retry: [("GONE".to_string(), 0)].into(),
+        reconciled_at: None,
+        reconcile_after: None,
+        rev: 1,
+        updated_at: t(NOW),
+    };
+    store.put_watermark(&mark, None).await.expect("mark");
+    let mut given_up = Vec::new();
+    for _ in 0..ichigen_core::pipeline::pull::MAX_RETRIES {
+        let report = p.run("shop-1", t(NOW), || Duration::from_secs(900)).await.expect("pulled");
+        given_up.extend(report.given_up);
+    }
+    assert_eq!(given_up, vec!["GONE".to_string()]);
+    let mark = store.get_watermark("shop-1", Marketplace::Yahoo).await.expect("get").expect("mark");
+    assert!(mark.retry.is_empty());
 }

@@ -1,6 +1,10 @@
 //! The varied sample (what the sandboxes and the demo are seeded with) is valid and exercises
 //! every check, in realistic shares.
 
+mod policies;
+
+use policies::POLICIES;
+
 use std::collections::BTreeMap;
 
 use ichigen_core::sample::SampleOrders;
@@ -8,7 +12,8 @@ use ichigen_core::{CheckEngine, FindingCode, Marketplace, OrderStatus, Rules};
 
 #[test]
 fn varied_orders_are_valid_and_exercise_every_check() {
-    let engine = CheckEngine::new(Rules::from_toml(ichigen_core::rules::EXAMPLE_RULES).expect("example rules"));
+    let engine =
+        CheckEngine::new(Rules::from_toml(ichigen_core::rules::EXAMPLE_RULES).expect("example rules"), POLICIES);
     let mut sample = SampleOrders::new(5);
     let orders: Vec<_> = (0..5_000).map(|n| sample.varied_order(Marketplace::ALL[n % 5], n)).collect();
     let index = engine.bundle_index(orders.iter());

@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,6 +77,17 @@ CREATE TABLE queue (
     body  TEXT NOT NULL
 );
 CREATE INDEX queue_by_name ON queue (name, id);
+";
+
+/// Version 3 adds the pull leases (one run of a shop × marketplace at a time).
+const LEASE_SCHEMA: &str = "
+CREATE TABLE pull_leases (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    holder      TEXT NOT NULL,
+    until       TEXT NOT NULL,
+    PRIMARY KEY (shop_id, marketplace)
+) WITHOUT ROWID;
 ";
 
 /// Why the store file could not be opened.
@@ -149,13 +160,19 @@ impl SqliteStore {
                 // A fresh file: the schema and its version in one transaction, so a crash leaves
                 // either nothing or everything.
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} {LEASE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
             1 => {
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} {LEASE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(sqlite)?;
+            }
+            2 => {
+                conn.execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {LEASE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
@@ -193,6 +210,10 @@ fn decode<T: DeserializeOwned>(what: &'static str, key: &str, json: &str) -> Res
         let err = RecordError { what, key: key.to_string(), line: e.line(), column: e.column() };
         PortError::permanent("sqlite decode record", err)
     })
+}
+
+fn lease_time(t: DateTime<FixedOffset>) -> String {
+    t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 fn rev_value(operation: &'static str, rev: u64) -> Result<i64, PortError> {
@@ -367,6 +388,40 @@ impl WatermarkStore for SqliteStore {
         }
         .map_err(|e| sql_error(OP, e))?;
         Ok(if changed == 1 { Written::Yes } else { Written::Conflict })
+    }
+
+    async fn take_lease(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+        holder: &str,
+        now: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<bool, PortError> {
+        const OP: &str = "sqlite take pull lease";
+        // UTC RFC 3339 with a fixed width compares as text in time order.
+        let (now, until) = (lease_time(now), lease_time(until));
+        let changed = self
+            .conn()
+            .execute(
+                "INSERT INTO pull_leases (shop_id, marketplace, holder, until) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (shop_id, marketplace) DO UPDATE SET holder = excluded.holder, until = excluded.until
+                 WHERE pull_leases.holder = excluded.holder OR pull_leases.until <= ?5",
+                params![shop_id, marketplace.as_str(), holder, until, now],
+            )
+            .map_err(|e| sql_error(OP, e))?;
+        Ok(changed == 1)
+    }
+
+    async fn end_lease(&self, shop_id: &str, marketplace: Marketplace, holder: &str) -> Result<(), PortError> {
+        const OP: &str = "sqlite end pull lease";
+        self.conn()
+            .execute(
+                "DELETE FROM pull_leases WHERE shop_id = ?1 AND marketplace = ?2 AND holder = ?3",
+                params![shop_id, marketplace.as_str(), holder],
+            )
+            .map_err(|e| sql_error(OP, e))?;
+        Ok(())
     }
 }
 

@@ -111,6 +111,9 @@ async fn watermarks_are_conditional_too() {
         marketplace: Marketplace::Qoo10,
         pulled_to: at("2026-11-01T00:00:00+09:00"),
         pending: None,
+        retry: [("Q-left-out".to_string(), 1)].into(),
+        reconciled_at: Some(at("2026-10-31T23:00:00+09:00")),
+        reconcile_after: None,
         rev: 1,
         updated_at: at("2026-11-01T00:00:00+09:00"),
     };
@@ -121,6 +124,21 @@ async fn watermarks_are_conditional_too() {
     assert_eq!(store.put_watermark(&next, Some(1)).await.unwrap(), Written::Conflict);
     assert_eq!(store.get_watermark("s1", Marketplace::Qoo10).await.unwrap(), Some(next));
     assert_eq!(store.get_watermark("s1", Marketplace::Rakuten).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn one_pull_lease_per_pair_until_it_ends_or_runs_out() {
+    let store = SqliteStore::open_in_memory().unwrap();
+    let (now, until) = (at("2026-11-01T00:00:00+09:00"), at("2026-11-01T00:15:00+09:00"));
+    assert!(store.take_lease("s1", Marketplace::Qoo10, "run-a", now, until).await.unwrap());
+    assert!(!store.take_lease("s1", Marketplace::Qoo10, "run-b", now, until).await.unwrap(), "held by run-a");
+    assert!(store.take_lease("s1", Marketplace::Rakuten, "run-b", now, until).await.unwrap(), "another pair");
+    store.end_lease("s1", Marketplace::Qoo10, "run-b").await.unwrap();
+    assert!(!store.take_lease("s1", Marketplace::Qoo10, "run-b", now, until).await.unwrap(), "only run-a ends it");
+    let later = at("2026-11-01T00:15:00+09:00");
+    assert!(store.take_lease("s1", Marketplace::Qoo10, "run-b", later, later).await.unwrap(), "run-a's ran out");
+    store.end_lease("s1", Marketplace::Qoo10, "run-b").await.unwrap();
+    assert!(store.take_lease("s1", Marketplace::Qoo10, "run-c", now, until).await.unwrap(), "ended");
 }
 
 #[tokio::test]
@@ -212,8 +230,10 @@ async fn processor_and_notifier_run_unchanged_on_the_store_and_mail_once() {
     shop.staff_to = vec!["staff@example.jp".into()];
     store.put_shop(&shop).await.unwrap();
     let mails = MemoryQueue::<MailJob>::new();
-    let processor = Processor::new(&store, &store, &mails, ProcessSettings::default());
-    let notifier = Notifier::new(&store, &store, &store, &outbox, Duration::from_secs(120));
+    let processor =
+        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default());
+    let notifier =
+        Notifier::new(&store, &store, &store, &outbox, ichigen_marketplaces::policies(), Duration::from_secs(120));
     let o = order(3);
     let now = at("2026-11-05T10:00:00+09:00");
 

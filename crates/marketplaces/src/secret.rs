@@ -1,133 +1,32 @@
-//! The credentials of one shop × marketplace, as an operator stores them in the shop's secret
-//! (JSON, tagged by `"marketplace"`; the format of each is in `docs/MARKETPLACES.md`).
+//! The credentials of one shop × marketplace, as an operator stores them (JSON, tagged by
+//! `"marketplace"`; the format of each is in `docs/MARKETPLACES.md`). The tag picks the
+//! marketplace's registration; its own folder reads and checks the rest (`<marketplace>/credentials.rs`).
 //!
-//! Secret values are held as [`SecretString`]: `Debug` shows `[REDACTED]`, and no error of this
-//! module repeats any text of the secret: errors name the field, never its value.
+//! Secret values never show: `Debug` names the marketplace only, and no error of this module
+//! repeats any text of the secret: errors name the field, never its value.
 
 use std::fmt;
 
 use ichigen_core::Marketplace;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::amazon::codes::MARKETPLACE_ID_JP;
+use crate::registry::{REGISTRY, Registration};
 
-/// The secret of one shop × marketplace: exactly the credentials that marketplace's client needs,
-/// plus optional endpoint overrides (sandboxes, tests).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "marketplace", rename_all = "lowercase")]
-pub enum MarketplaceSecret {
-    /// 楽天市場 RMS.
-    Rakuten(RakutenSecret),
-    /// Yahoo!ショッピング.
-    Yahoo(YahooSecret),
-    /// Amazon.co.jp SP-API.
-    Amazon(AmazonSecret),
-    /// au PAY マーケット.
-    Aupay(AupaySecret),
-    /// Qoo10.
-    Qoo10(Qoo10Secret),
+/// The secret of one shop × marketplace, read and checked by its marketplace's folder.
+#[derive(Clone)]
+pub struct MarketplaceSecret {
+    registration: &'static Registration,
+    /// The fields besides the tag. Secret text: never shown.
+    fields: Value,
 }
 
-/// 楽天 RMS: the ESA key pair.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RakutenSecret {
-    /// `serviceSecret` (SP…).
-    #[serde(deserialize_with = "secret")]
-    pub service_secret: SecretString,
-    /// `licenseKey` (SL…; renewed every 3 months).
-    #[serde(deserialize_with = "secret")]
-    pub license_key: SecretString,
-    /// Base URL instead of the production one.
-    #[serde(default)]
-    pub endpoint: Option<String>,
-}
-
-/// Yahoo!ショッピング: the YConnect application, its refresh token, and the store's signature key.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct YahooSecret {
-    /// ストアアカウント (seller id).
-    pub seller_id: String,
-    /// YConnect Client ID (application id).
-    pub client_id: String,
-    /// YConnect client secret.
-    #[serde(deserialize_with = "secret")]
-    pub client_secret: SecretString,
-    /// Refresh token of the store's authorization.
-    #[serde(deserialize_with = "secret")]
-    pub refresh_token: SecretString,
-    /// The public key from ストアクリエイターPro (PEM) that encrypts `X-sws-signature`.
-    #[serde(deserialize_with = "secret")]
-    pub public_key_pem: SecretString,
-    /// The key's version (`X-sws-signature-version`), as text or a number.
-    #[serde(deserialize_with = "text_or_number")]
-    pub key_version: String,
-    /// Base URL of the order API instead of the production one.
-    #[serde(default)]
-    pub endpoint: Option<String>,
-    /// Full URL of the YConnect token endpoint instead of the production one.
-    #[serde(default)]
-    pub token_endpoint: Option<String>,
-}
-
-/// Amazon SP-API: the seller app's Login with Amazon credentials.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AmazonSecret {
-    /// LWA client id (`amzn1.application-oa2-client.…`; not secret).
-    pub client_id: String,
-    /// LWA client secret.
-    #[serde(deserialize_with = "secret")]
-    pub client_secret: SecretString,
-    /// The seller's refresh token (`Atzr|…`).
-    #[serde(deserialize_with = "secret")]
-    pub refresh_token: SecretString,
-    /// Marketplace id; Amazon.co.jp by default.
-    #[serde(default = "japan")]
-    pub marketplace_id: String,
-    /// SP-API base URL instead of the Far East production one.
-    #[serde(default)]
-    pub endpoint: Option<String>,
-    /// LWA base URL (the token path is appended) instead of the production one.
-    #[serde(default)]
-    pub lwa_endpoint: Option<String>,
-}
-
-/// au PAY マーケット: the Wow!manager API key and the shop's 店舗ID.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AupaySecret {
-    /// API key issued in Wow!manager (valid about 90 days).
-    #[serde(deserialize_with = "secret")]
-    pub api_key: SecretString,
-    /// The API's `shopId` (店舗ID, numeric), as text or a number.
-    #[serde(deserialize_with = "secret_or_number")]
-    pub shop_id: SecretString,
-    /// Base URL instead of the production one.
-    #[serde(default)]
-    pub endpoint: Option<String>,
-}
-
-/// Qoo10: the QAPI key and the QSM login that certifies the seller.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Qoo10Secret {
-    /// QAPI certification key (valid one year).
-    #[serde(deserialize_with = "secret")]
-    pub api_key: SecretString,
-    /// QSM login ID.
-    #[serde(deserialize_with = "secret")]
-    pub user_id: SecretString,
-    /// QSM password.
-    #[serde(deserialize_with = "secret")]
-    pub password: SecretString,
-    /// Base URL instead of the production one.
-    #[serde(default)]
-    pub endpoint: Option<String>,
+impl fmt::Debug for MarketplaceSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MarketplaceSecret").field("marketplace", &self.marketplace()).finish_non_exhaustive()
+    }
 }
 
 /// Why a secret could not be read. Names fields, never values.
@@ -180,24 +79,6 @@ pub enum SecretError {
     },
 }
 
-const MARKETPLACES: &str = "is not one of rakuten, yahoo, amazon, aupay, qoo10";
-const RAKUTEN_FIELDS: &[&str] = &["marketplace", "service_secret", "license_key", "endpoint"];
-const YAHOO_FIELDS: &[&str] = &[
-    "marketplace",
-    "seller_id",
-    "client_id",
-    "client_secret",
-    "refresh_token",
-    "public_key_pem",
-    "key_version",
-    "endpoint",
-    "token_endpoint",
-];
-const AMAZON_FIELDS: &[&str] =
-    &["marketplace", "client_id", "client_secret", "refresh_token", "marketplace_id", "endpoint", "lwa_endpoint"];
-const AUPAY_FIELDS: &[&str] = &["marketplace", "api_key", "shop_id", "endpoint"];
-const QOO10_FIELDS: &[&str] = &["marketplace", "api_key", "user_id", "password", "endpoint"];
-
 impl MarketplaceSecret {
     /// Reads and checks a secret's JSON text.
     pub fn from_json(text: &str) -> Result<MarketplaceSecret, SecretError> {
@@ -209,75 +90,37 @@ impl MarketplaceSecret {
             Some(Value::String(tag)) => tag,
             Some(_) => return Err(SecretError::WrongType { field: "marketplace" }),
         };
-        let rest = Value::Object(fields);
-        let secret = match tag.as_str() {
-            "rakuten" => MarketplaceSecret::Rakuten(variant("rakuten", rest, RAKUTEN_FIELDS)?),
-            "yahoo" => MarketplaceSecret::Yahoo(variant("yahoo", rest, YAHOO_FIELDS)?),
-            "amazon" => MarketplaceSecret::Amazon(variant("amazon", rest, AMAZON_FIELDS)?),
-            "aupay" => MarketplaceSecret::Aupay(variant("aupay", rest, AUPAY_FIELDS)?),
-            "qoo10" => MarketplaceSecret::Qoo10(variant("qoo10", rest, QOO10_FIELDS)?),
-            _ => return Err(SecretError::Invalid { field: "marketplace", problem: MARKETPLACES }),
-        };
-        secret.validate()?;
-        Ok(secret)
+        let registration = REGISTRY
+            .iter()
+            .copied()
+            .find(|r| r.policy.marketplace.as_str() == tag)
+            .ok_or(SecretError::Invalid { field: "marketplace", problem: MARKETPLACES })?;
+        let fields = Value::Object(fields);
+        (registration.check_secret)(&fields)?;
+        Ok(MarketplaceSecret { registration, fields })
     }
 
     /// Which marketplace the credentials are for.
     pub fn marketplace(&self) -> Marketplace {
-        match self {
-            MarketplaceSecret::Rakuten(_) => Marketplace::Rakuten,
-            MarketplaceSecret::Yahoo(_) => Marketplace::Yahoo,
-            MarketplaceSecret::Amazon(_) => Marketplace::Amazon,
-            MarketplaceSecret::Aupay(_) => Marketplace::Aupay,
-            MarketplaceSecret::Qoo10(_) => Marketplace::Qoo10,
-        }
+        self.registration.policy.marketplace
     }
 
-    /// Checks what typing cannot: required fields are not blank, endpoints are URLs (plain
-    /// `http://` only on the loopback interface, so credentials never cross a network unencrypted).
-    pub fn validate(&self) -> Result<(), SecretError> {
-        match self {
-            MarketplaceSecret::Rakuten(s) => {
-                filled("service_secret", s.service_secret.expose_secret())?;
-                filled("license_key", s.license_key.expose_secret())?;
-                endpoint("endpoint", &s.endpoint)
-            }
-            MarketplaceSecret::Yahoo(s) => {
-                filled("seller_id", &s.seller_id)?;
-                filled("client_id", &s.client_id)?;
-                filled("client_secret", s.client_secret.expose_secret())?;
-                filled("refresh_token", s.refresh_token.expose_secret())?;
-                filled("public_key_pem", s.public_key_pem.expose_secret())?;
-                filled("key_version", &s.key_version)?;
-                endpoint("endpoint", &s.endpoint)?;
-                endpoint("token_endpoint", &s.token_endpoint)
-            }
-            MarketplaceSecret::Amazon(s) => {
-                filled("client_id", &s.client_id)?;
-                filled("client_secret", s.client_secret.expose_secret())?;
-                filled("refresh_token", s.refresh_token.expose_secret())?;
-                filled("marketplace_id", &s.marketplace_id)?;
-                endpoint("endpoint", &s.endpoint)?;
-                endpoint("lwa_endpoint", &s.lwa_endpoint)
-            }
-            MarketplaceSecret::Aupay(s) => {
-                filled("api_key", s.api_key.expose_secret())?;
-                filled("shop_id", s.shop_id.expose_secret())?;
-                endpoint("endpoint", &s.endpoint)
-            }
-            MarketplaceSecret::Qoo10(s) => {
-                filled("api_key", s.api_key.expose_secret())?;
-                filled("user_id", s.user_id.expose_secret())?;
-                filled("password", s.password.expose_secret())?;
-                endpoint("endpoint", &s.endpoint)
-            }
-        }
+    /// The marketplace's registration (its client constructor).
+    pub(crate) fn registration(&self) -> &'static Registration {
+        self.registration
+    }
+
+    /// The fields besides the tag.
+    pub(crate) fn fields(&self) -> &Value {
+        &self.fields
     }
 }
 
-/// Deserialises one variant's fields, turning serde's errors (whose messages can quote values)
+const MARKETPLACES: &str = "is not one of the registered marketplaces (rakuten, yahoo, amazon, aupay, qoo10)";
+
+/// Deserialises one marketplace's credential fields, turning serde's errors (whose messages can quote values)
 /// into errors that name a field of `fields` only.
-fn variant<T: DeserializeOwned>(
+pub(crate) fn read<T: DeserializeOwned>(
     marketplace: &'static str,
     value: Value,
     fields: &'static [&'static str],
@@ -299,11 +142,13 @@ fn variant<T: DeserializeOwned>(
     })
 }
 
-fn filled(field: &'static str, value: &str) -> Result<(), SecretError> {
+/// A required text that is not blank.
+pub(crate) fn filled(field: &'static str, value: &str) -> Result<(), SecretError> {
     if value.trim().is_empty() { Err(SecretError::Empty { field }) } else { Ok(()) }
 }
 
-fn endpoint(field: &'static str, url: &Option<String>) -> Result<(), SecretError> {
+/// An optional endpoint override: an http(s) URL, plain http only on the loopback interface.
+pub(crate) fn endpoint(field: &'static str, url: &Option<String>) -> Result<(), SecretError> {
     let Some(url) = url else { return Ok(()) };
     let invalid = |problem| Err(SecretError::Invalid { field, problem });
     if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -328,11 +173,8 @@ fn endpoint(field: &'static str, url: &Option<String>) -> Result<(), SecretError
     Ok(())
 }
 
-fn japan() -> String {
-    MARKETPLACE_ID_JP.to_owned()
-}
-
-fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+/// A secret text field.
+pub(crate) fn secret<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
     String::deserialize(d).map(SecretString::from)
 }
 
@@ -353,11 +195,13 @@ impl fmt::Display for TextOrNumber {
     }
 }
 
-fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+/// Text given as a string or a number.
+pub(crate) fn text_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     TextOrNumber::deserialize(d).map(|v| v.to_string())
 }
 
-fn secret_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+/// Secret text given as a string or a number.
+pub(crate) fn secret_or_number<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
     text_or_number(d).map(SecretString::from)
 }
 
@@ -405,17 +249,7 @@ mod tests {
             for value in hidden {
                 assert!(!shown.contains(value), "{marketplace}: {shown}");
             }
-            // The derived, tagged serde form reads the same JSON.
-            let derived: MarketplaceSecret = serde_json::from_str(json).unwrap();
-            assert_eq!(derived.marketplace(), marketplace);
         }
-        let MarketplaceSecret::Amazon(a) = MarketplaceSecret::from_json(
-            r#"{"marketplace":"amazon","client_id":"c","client_secret":"s","refresh_token":"r"}"#,
-        )
-        .unwrap() else {
-            panic!("not amazon")
-        };
-        assert_eq!(a.marketplace_id, "A1VC38T7YXB528");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Every client built from its secret JSON, as an operator stores it, pulls through the pipeline's
-//! `OrderFeed` port; one broken order in a page is set aside while the rest of the page comes through.
+//! `OrderSource` contract; one broken order in a page is set aside while the rest of the page comes through.
 
 #![allow(clippy::unwrap_used)] // Test helpers unwrap as the tests do.
 
@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
-use ichigen_core::pipeline::{OrderFeed, Rejected};
+use ichigen_core::pipeline::{OrderSource, Rejected, Window};
 use ichigen_core::{Marketplace, Order};
 use ichigen_marketplaces::client::RetryPolicy;
 use ichigen_marketplaces::{AnyClient, HttpSettings, MarketplaceSecret, build_client};
@@ -84,8 +84,8 @@ fn window(marketplace: Marketplace, s: &Started) -> (DateTime<FixedOffset>, Date
     (from, to)
 }
 
-/// Pages through `[from, to)` with nothing but the `OrderFeed` port.
-async fn pull<F: OrderFeed>(
+/// Pages through `[from, to)` with nothing but the `OrderSource` contract.
+async fn pull<F: OrderSource>(
     feed: &F,
     from: DateTime<FixedOffset>,
     to: DateTime<FixedOffset>,
@@ -94,7 +94,7 @@ async fn pull<F: OrderFeed>(
     let mut rejected = Vec::new();
     let mut cursor: Option<String> = None;
     for _ in 0..10_000 {
-        let page = feed.changed_orders(from, to, cursor.as_deref()).await.unwrap();
+        let page = feed.changed_orders(&Window { from, to }, cursor.as_deref()).await.unwrap();
         orders.extend(page.orders);
         rejected.extend(page.rejected);
         match page.next {
@@ -131,7 +131,7 @@ async fn every_secret_builds_a_client_that_pulls_its_sandbox_through_the_feed_po
     for marketplace in ALL {
         let s = sandbox(marketplace, Faults::default()).await;
         let client = feed(marketplace, &s);
-        assert_eq!(OrderFeed::marketplace(&client), marketplace);
+        assert_eq!(OrderSource::marketplace(&client), marketplace);
         let (from, to) = window(marketplace, &s);
         let (orders, rejected) = pull(&client, from, to).await;
         assert!(rejected.is_empty(), "{marketplace}: {rejected:?}");
@@ -155,7 +155,7 @@ async fn a_sandbox_refuses_a_secret_with_wrong_credentials_as_an_auth_error() {
         let secret = MarketplaceSecret::from_json(&secret.to_string()).unwrap();
         let client = build_client(SHOP, &secret, settings()).unwrap();
         let (from, to) = window(marketplace, &s);
-        let err = OrderFeed::changed_orders(&client, from, to, None).await.unwrap_err();
+        let err = OrderSource::changed_orders(&client, &Window { from, to }, None).await.unwrap_err();
         assert!(matches!(err, ichigen_marketplaces::client::ClientError::Auth { .. }), "{marketplace}: {err}");
         assert!(!ichigen_core::pipeline::Retryable::is_retryable(&err));
     }

@@ -39,7 +39,7 @@ pub type AwsNotifier = Notifier<DynamoStore, DynamoStore, DynamoStore, SesMailer
 pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsNotifier {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(aws), config.configuration_set.clone());
-    Notifier::new(store.clone(), store.clone(), store, mailer, config.lease)
+    Notifier::new(store.clone(), store.clone(), store, mailer, ichigen_marketplaces::policies(), config.lease)
 }
 
 /// Handles one SQS batch of mail jobs, counting into `metrics`.

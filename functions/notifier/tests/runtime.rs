@@ -66,8 +66,13 @@ impl World {
         let mut order = SampleOrders::new(11).clean_order(Marketplace::Yahoo, n);
         order.shop_id = SHOP.to_owned();
         order.buyer.email = Some(format!("buyer-{n}-{}@example.jp", self.account));
-        let processor =
-            Processor::new(self.store.clone(), self.store.clone(), MemoryMailQueue::new(), ProcessSettings::default());
+        let processor = Processor::new(
+            self.store.clone(),
+            self.store.clone(),
+            MemoryMailQueue::new(),
+            ichigen_marketplaces::policies(),
+            ProcessSettings::default(),
+        );
         let done = processor.process(order.clone(), Utc::now().fixed_offset()).await.expect("processed");
         assert_eq!(done.mails, [MailKind::ThankYou]);
         let job = MailJob { order: OrderKey::of(&order), kind: MailKind::ThankYou };

@@ -46,7 +46,13 @@ fn processor(rt: &tokio::runtime::Runtime, warm_up: &SqsEvent) -> Processor<Memo
     shop.rules_toml = EXAMPLE_RULES.to_string();
     shop.staff_to = vec!["staff@example.jp".into()];
     rt.block_on(directory.put_shop(&shop)).expect("shop");
-    let p = Processor::new(MemoryStore::new(), directory, MemoryMailQueue::new(), ProcessSettings::default());
+    let p = Processor::new(
+        MemoryStore::new(),
+        directory,
+        MemoryMailQueue::new(),
+        ichigen_marketplaces::policies(),
+        ProcessSettings::default(),
+    );
     let mut first = warm_up.clone();
     first.records.truncate(1);
     rt.block_on(ichigen_processor::handle(&p, first, &mut Metrics::new("processor")));

@@ -43,7 +43,7 @@ pub type AwsProcessor = Processor<DynamoStore, DynamoStore, SqsQueue<MailJob>>;
 pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsProcessor {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
     let mails = SqsQueue::new(aws_sdk_sqs::Client::new(aws), config.mail_queue_url.clone());
-    Processor::new(store.clone(), store, mails, config.process_settings())
+    Processor::new(store.clone(), store, mails, ichigen_marketplaces::policies(), config.process_settings())
 }
 
 /// Handles one SQS batch of canonical orders, counting into `metrics`.

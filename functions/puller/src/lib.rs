@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use ichigen_aws::{DynamoStore, OnceQuarantine, SecretCache, SecretsError, SqsQuarantine, SqsQueue};
 use ichigen_core::pipeline::{
-    OrderFeed, OrderQueue, PullError, PullReport, PullSettings, Puller, Quarantine, WatermarkStore,
+    OrderQueue, OrderSource, OrderStore, PullError, PullReport, PullSettings, Puller, Quarantine, WatermarkStore,
 };
 use ichigen_core::{Marketplace, Order};
 use ichigen_lambda::{Env, Metrics};
@@ -78,9 +78,9 @@ impl Config {
     }
 }
 
-/// Runs one pull of `event` with `feed`, stopping `page_budget` before `deadline`, counting into `metrics`.
-pub async fn pull<F: OrderFeed, Q: OrderQueue, W: WatermarkStore, X: Quarantine>(
-    puller: &Puller<'_, F, Q, W, X>,
+/// Runs one pull of `event` with `puller`, stopping `page_budget` before `deadline`, counting into `metrics`.
+pub async fn pull<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantine, S: OrderStore>(
+    puller: &Puller<'_, F, Q, W, X, S>,
     event: &PullEvent,
     deadline: Instant,
     metrics: &mut Metrics,
@@ -89,19 +89,28 @@ pub async fn pull<F: OrderFeed, Q: OrderQueue, W: WatermarkStore, X: Quarantine>
     let time_left = move || deadline.saturating_duration_since(Instant::now());
     let result = puller.run(&event.shop_id, now, time_left).await;
     match &result {
+        Ok(report) if report.lease_busy => {
+            // Scheduler and async invocation deliver at least once: a second run of the pair ends here.
+            tracing::info!(shop = %report.shop_id, marketplace = %report.marketplace, "another pull of this pair holds its lease; nothing to do");
+            metrics.count("PullsSkippedBusy", 1);
+        }
         Ok(report) => {
             tracing::info!(
                 shop = %report.shop_id,
                 marketplace = %report.marketplace,
                 pages = report.pages,
                 queued = report.queued,
+                reread = report.reread,
                 quarantined = report.quarantined,
+                missing = ?report.missing,
+                given_up = ?report.given_up,
                 finished = report.finished,
                 pulled_to = %report.pulled_to,
                 "pull done"
             );
             metrics.count("Pulled", report.queued);
             metrics.count("Quarantined", report.quarantined);
+            metrics.count("OrdersLeftOut", report.missing.len());
             metrics.count(if report.finished { "PullsFinished" } else { "PullsCut" }, 1);
         }
         Err(e) => {
@@ -243,10 +252,12 @@ impl App {
             })
             .await?;
         let puller = Puller {
-            feed: client.as_ref(),
+            source: client.as_ref(),
             queue: &self.queue,
             marks: &self.store,
             quarantine: &self.quarantine,
+            store: &self.store,
+            policy: ichigen_marketplaces::policies().of(event.marketplace),
             settings: self.config.pull,
         };
         Ok(pull(&puller, event, deadline, metrics).await?)

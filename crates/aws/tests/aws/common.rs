@@ -88,7 +88,7 @@ pub fn order(
 
 /// `order` as the processor would store it first (revision 1), checked with the default rules.
 pub fn stored(order: Order) -> StoredOrder {
-    let engine = CheckEngine::new(Rules::default());
+    let engine = CheckEngine::new(Rules::default(), ichigen_marketplaces::policies());
     let outcome = engine.check(&order, &BundleIndex::default());
     let bundle_key = outcome.status.is_open().then(|| engine.bundle_key(&order).map(|k| hashed(&k))).flatten();
     StoredOrder {

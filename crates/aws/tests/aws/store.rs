@@ -189,6 +189,9 @@ async fn watermarks_are_written_conditionally() {
         marketplace: Marketplace::Rakuten,
         pulled_to: jst("2026-11-01T09:00:00+09:00"),
         pending: None,
+        retry: [("R-left-out".to_string(), 2)].into(),
+        reconciled_at: Some(jst("2026-11-01T08:00:00+09:00")),
+        reconcile_after: Some("R-0001".into()),
         rev: 1,
         updated_at: jst("2026-11-01T09:00:05+09:00"),
     };
@@ -209,4 +212,20 @@ async fn watermarks_are_written_conditionally() {
     assert_eq!(store.put_watermark(&stale, Some(1)).await.unwrap(), Written::Conflict);
     assert_eq!(store.get_watermark("shop-a", Marketplace::Rakuten).await.unwrap(), Some(mark));
     assert_eq!(store.get_watermark("shop-a", Marketplace::Yahoo).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn one_pull_lease_per_pair_until_it_ends_or_runs_out() {
+    let moto = Moto::new().await;
+    let store = moto.store().await;
+    let (now, until) = (jst("2026-11-01T09:00:00+09:00"), jst("2026-11-01T09:15:00+09:00"));
+    assert!(store.take_lease("shop-a", Marketplace::Qoo10, "run-a", now, until).await.unwrap());
+    assert!(!store.take_lease("shop-a", Marketplace::Qoo10, "run-b", now, until).await.unwrap(), "held by run-a");
+    assert!(store.take_lease("shop-a", Marketplace::Rakuten, "run-b", now, until).await.unwrap(), "another pair");
+    store.end_lease("shop-a", Marketplace::Qoo10, "run-b").await.unwrap();
+    assert!(!store.take_lease("shop-a", Marketplace::Qoo10, "run-b", now, until).await.unwrap(), "only run-a ends it");
+    let later = jst("2026-11-01T09:15:00+09:00");
+    assert!(store.take_lease("shop-a", Marketplace::Qoo10, "run-b", later, later).await.unwrap(), "run-a's ran out");
+    store.end_lease("shop-a", Marketplace::Qoo10, "run-b").await.unwrap();
+    assert!(store.take_lease("shop-a", Marketplace::Qoo10, "run-c", now, until).await.unwrap(), "ended");
 }

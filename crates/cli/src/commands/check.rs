@@ -32,7 +32,7 @@ pub fn load_rules(path: Option<&Path>) -> anyhow::Result<Rules> {
 
 /// Checks every order in `file`; exit 2 if any order could not be read (the rest are still printed).
 pub fn run(rules: Option<&Path>, file: &Path) -> anyhow::Result<ExitCode> {
-    let engine = CheckEngine::new(load_rules(rules)?);
+    let engine = CheckEngine::new(load_rules(rules)?, ichigen_marketplaces::policies());
     let text = read_text(file)?;
     let parsed = parse_orders(&text);
     // Bundle candidates are the other open orders of the same input.

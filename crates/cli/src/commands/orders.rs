@@ -12,12 +12,12 @@ use clap::{Subcommand, ValueEnum};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use ichigen_aws::SesMailer;
+use ichigen_core::OrderStatus;
 use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
     MailJob, MailLedger, Mailer, Notified, Notifier, OrderStore, ShopDirectory, StaffDecision, StaffError, StoredOrder,
     staff,
 };
-use ichigen_core::{Marketplace, OrderStatus};
 use ichigen_local::EmlOutbox;
 
 use crate::backend::{Backend, StoreArgs};
@@ -288,10 +288,11 @@ where
         return Ok(ExitCode::SUCCESS);
     }
     let jobs = MemoryQueue::<MailJob>::new();
+    let policies = ichigen_marketplaces::policies();
     let at = now();
     let decided = match hold_reason {
-        None => staff::release(store, &jobs, &key, at).await,
-        Some(reason) => staff::hold(store, &jobs, &key, reason, at).await,
+        None => staff::release(store, &jobs, &policies, &key, at).await,
+        Some(reason) => staff::hold(store, &jobs, &policies, &key, reason, at).await,
     };
     let after = match decided {
         Ok(after) => after,
@@ -307,8 +308,8 @@ where
     let queued = jobs.drain();
     if queued.is_empty() && hold_reason.is_none() {
         let o = &before.order;
-        let why = if o.marketplace == Marketplace::Amazon || o.fulfilled_by_marketplace {
-            "no buyer mails for Amazon or marketplace-fulfilled orders"
+        let why = if !policies.buyer_mail_allowed(o) {
+            "the marketplace forbids buyer mails (Amazon), or ships the order itself"
         } else if after.status == OrderStatus::OnHold {
             "it is still held"
         } else {
@@ -316,7 +317,7 @@ where
         };
         println!("no mail: {why}");
     }
-    let notifier = Notifier::new(store, store, store, mailer, LEASE);
+    let notifier = Notifier::new(store, store, store, mailer, policies, LEASE);
     let mut code = ExitCode::SUCCESS;
     for job in queued {
         match notifier.notify(&job, at).await {

@@ -12,6 +12,7 @@ use serde_json::Value;
 use crate::address::PREFECTURES;
 use crate::finding::{Finding, FindingCode, Severity};
 use crate::islands::IslandTable;
+use crate::marketplace::Policies;
 use crate::order::{Address, Order, OrderStatus};
 use crate::postal::PostalTable;
 use crate::rules::Rules;
@@ -39,12 +40,13 @@ pub struct CheckOutcome {
 }
 
 impl CheckEngine {
-    /// Compiles the rules against the embedded postal and island tables.
-    pub fn new(rules: Rules) -> CheckEngine {
+    /// Compiles the rules, with the marketplaces' declared policies, against the embedded
+    /// postal and island tables.
+    pub fn new(rules: Rules, policies: Policies) -> CheckEngine {
         CheckEngine {
             blacklist: buyer::Blacklist::compile(&rules.blacklist),
             suspicious: address::SuspiciousMatcher::compile(&rules.suspicious),
-            remarks: order_level::RemarksFilter::compile(&rules.remarks),
+            remarks: order_level::RemarksFilter::compile(&rules.remarks, &policies),
             postal: PostalTable::embedded(),
             islands: IslandTable::embedded(),
             rules,

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{CheckEngine, Destination, Findings};
 use crate::finding::FindingCode;
+use crate::marketplace::Policies;
 use crate::order::{Marketplace, Order};
 use crate::rules::RemarksRules;
 use crate::text;
@@ -13,28 +14,37 @@ use crate::text;
 /// Longest excerpt of the remarks put into the evidence.
 const REMARKS_EXCERPT_CHARS: usize = 500;
 
-/// Compiled `remarks` rules.
+/// Compiled `remarks` rules, with each marketplace's declared sections.
 pub(super) struct RemarksFilter {
-    system_sections: Vec<String>,
+    system_sections: Vec<(Marketplace, Vec<String>)>,
     nothing: Vec<String>,
 }
 
 impl RemarksFilter {
-    pub(super) fn compile(r: &RemarksRules) -> Self {
-        RemarksFilter {
-            system_sections: r.system_sections.iter().map(|s| text::compact_key(s)).collect(),
-            nothing: r.nothing_phrases.iter().map(|s| text::compact_key(s)).collect(),
-        }
+    pub(super) fn compile(r: &RemarksRules, policies: &Policies) -> Self {
+        let extra: Vec<String> = r.system_sections.iter().map(|s| text::compact_key(s)).collect();
+        let system_sections = Marketplace::ALL
+            .iter()
+            .map(|&m| {
+                let mut keys: Vec<String> =
+                    policies.of(m).remark_sections.iter().map(|s| text::compact_key(s)).collect();
+                keys.extend(extra.iter().cloned());
+                (m, keys)
+            })
+            .collect();
+        RemarksFilter { system_sections, nothing: r.nothing_phrases.iter().map(|s| text::compact_key(s)).collect() }
     }
 
-    /// The buyer's own words: marketplace-written sections (`[配送日時指定:]` ...) and their
-    /// headings removed, blank lines dropped.
-    fn buyer_text<'a>(&self, remarks: &'a str) -> Vec<&'a str> {
+    /// The buyer's own words: sections written by the marketplace (`[配送日時指定:]` ...) and
+    /// their headings removed, blank lines dropped.
+    fn buyer_text<'a>(&self, marketplace: Marketplace, remarks: &'a str) -> Vec<&'a str> {
+        let sections: &[String] =
+            self.system_sections.iter().find(|(m, _)| *m == marketplace).map_or(&[], |(_, k)| k.as_slice());
         let mut keep = Vec::new();
         let mut in_system = false;
         for line in remarks.lines().map(str::trim) {
             if let Some(heading) = line.strip_prefix('[').and_then(|l| l.strip_suffix(":]")) {
-                in_system = self.system_sections.contains(&text::compact_key(heading));
+                in_system = sections.contains(&text::compact_key(heading));
                 continue;
             }
             if !in_system && !line.is_empty() {
@@ -49,7 +59,7 @@ pub(super) fn check_remarks(eng: &CheckEngine, order: &Order, out: &mut Findings
     if order.remarks.trim().is_empty() {
         return;
     }
-    let lines = eng.remarks.buyer_text(&order.remarks);
+    let lines = eng.remarks.buyer_text(order.marketplace, &order.remarks);
     let joined = lines.join("\n");
     let key = text::compact_key(&joined);
     if key.is_empty() || eng.remarks.nothing.contains(&key) {

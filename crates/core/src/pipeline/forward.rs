@@ -42,6 +42,19 @@ impl<T: WatermarkStore + ?Sized> WatermarkStore for &T {
     async fn put_watermark(&self, mark: &Watermark, expected: Option<u64>) -> Result<Written, PortError> {
         (**self).put_watermark(mark, expected).await
     }
+    async fn take_lease(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+        holder: &str,
+        now: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<bool, PortError> {
+        (**self).take_lease(shop_id, marketplace, holder, now, until).await
+    }
+    async fn end_lease(&self, shop_id: &str, marketplace: Marketplace, holder: &str) -> Result<(), PortError> {
+        (**self).end_lease(shop_id, marketplace, holder).await
+    }
 }
 
 impl<T: ShopDirectory + ?Sized> ShopDirectory for &T {

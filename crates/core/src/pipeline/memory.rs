@@ -5,16 +5,20 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, FixedOffset};
 
-use crate::order::{Marketplace, Order, OrderStatus};
+use crate::order::{Marketplace, Order, OrderStatus, Tracking};
 use crate::rules::BlacklistEntry;
 
 use super::mail::{MailJob, MailKey, OutgoingMail};
 use super::ports::{
-    Claim, FeedPage, MailLedger, Mailer, OrderFeed, OrderStore, PortError, Quarantine, Queue, Rejected, Retryable,
-    SendError, ShopDirectory, WatermarkStore, Written,
+    Claim, MailLedger, Mailer, OrderStore, PortError, Quarantine, Queue, Rejected, Retryable, SendError, ShopDirectory,
+    WatermarkStore, Written,
 };
 use super::shop::ShopSettings;
+use super::source::{OrderPage, OrderSource, Window};
 use super::stored::{OrderKey, StoredOrder, Watermark};
+
+/// Who holds a pair's pull lease, and until when.
+type PullLease = (String, DateTime<FixedOffset>);
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // A panicking test thread must not hide the state from the others.
@@ -35,6 +39,7 @@ pub struct MemoryStore {
     // a scan of every order per lookup would make the processor bench measure this map instead.
     bundles: Mutex<HashMap<(String, String), BTreeSet<OrderKey>>>,
     marks: Mutex<HashMap<(String, Marketplace), Watermark>>,
+    leases: Mutex<HashMap<(String, Marketplace), PullLease>>,
     shops: Mutex<HashMap<String, ShopSettings>>,
     blacklist: Mutex<BTreeMap<(String, String), BlacklistEntry>>,
     ledger: Mutex<HashMap<MailKey, LedgerEntry>>,
@@ -119,6 +124,32 @@ impl WatermarkStore for MemoryStore {
         }
         marks.insert(key, mark.clone());
         Ok(Written::Yes)
+    }
+
+    async fn take_lease(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+        holder: &str,
+        now: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> Result<bool, PortError> {
+        let mut leases = lock(&self.leases);
+        let key = (shop_id.to_string(), marketplace);
+        if leases.get(&key).is_some_and(|(h, end)| h != holder && *end > now) {
+            return Ok(false);
+        }
+        leases.insert(key, (holder.to_string(), until));
+        Ok(true)
+    }
+
+    async fn end_lease(&self, shop_id: &str, marketplace: Marketplace, holder: &str) -> Result<(), PortError> {
+        let mut leases = lock(&self.leases);
+        let key = (shop_id.to_string(), marketplace);
+        if leases.get(&key).is_some_and(|(h, _)| h == holder) {
+            leases.remove(&key);
+        }
+        Ok(())
     }
 }
 
@@ -299,33 +330,56 @@ impl MemoryFeed {
     }
 }
 
-impl OrderFeed for MemoryFeed {
+impl OrderSource for MemoryFeed {
     type Error = MemoryFeedError;
 
     fn marketplace(&self) -> Marketplace {
         self.marketplace
     }
 
-    async fn changed_orders(
-        &self,
-        from: DateTime<FixedOffset>,
-        to: DateTime<FixedOffset>,
-        cursor: Option<&str>,
-    ) -> Result<FeedPage, MemoryFeedError> {
+    async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, MemoryFeedError> {
         let start: usize = match cursor {
             None => 0,
             Some(c) => c.parse().map_err(|_| MemoryFeedError(format!("bad cursor {c:?}")))?,
         };
         let mut hits: Vec<Order> = lock(&self.orders)
             .iter()
-            .filter(|o| o.source_updated_at >= from && o.source_updated_at < to)
+            .filter(|o| o.source_updated_at >= window.from && o.source_updated_at < window.to)
             .cloned()
             .collect();
         hits.sort_by(|a, b| a.source_updated_at.cmp(&b.source_updated_at).then_with(|| a.order_id.cmp(&b.order_id)));
         let end = (start + self.page_size).min(hits.len());
         let orders = hits.get(start..end).map(<[Order]>::to_vec).unwrap_or_default();
         let next = (end < hits.len()).then(|| end.to_string());
-        Ok(FeedPage { orders, rejected: Vec::new(), next })
+        Ok(OrderPage { orders, next, ..OrderPage::default() })
+    }
+
+    fn max_ids_per_call(&self) -> usize {
+        self.page_size
+    }
+
+    async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, MemoryFeedError> {
+        let orders = lock(&self.orders);
+        let mut page = OrderPage::default();
+        for id in ids {
+            match orders.iter().find(|o| &o.order_id == id) {
+                Some(o) => page.orders.push(o.clone()),
+                None => page.missing.push(id.clone()),
+            }
+        }
+        Ok(page)
+    }
+
+    async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), MemoryFeedError> {
+        let mut orders = lock(&self.orders);
+        let stored = orders
+            .iter_mut()
+            .find(|o| o.order_id == order.order_id)
+            .ok_or_else(|| MemoryFeedError(format!("no order {}", order.order_id)))?;
+        if !stored.tracking.contains(tracking) {
+            stored.tracking.push(tracking.clone());
+        }
+        Ok(())
     }
 }
 

@@ -11,17 +11,19 @@ pub mod ports;
 pub mod process;
 pub mod pull;
 pub mod shop;
+pub mod source;
 pub mod staff;
 pub mod stored;
 
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Notified, Notifier, NotifyError};
 pub use ports::{
-    BoxError, Claim, FeedPage, MailLedger, MailQueue, Mailer, OrderFeed, OrderQueue, OrderStore, PortError, Quarantine,
-    Queue, Rejected, Retryable, SendError, ShopDirectory, WatermarkStore, Written,
+    BoxError, Claim, MailLedger, MailQueue, Mailer, OrderQueue, OrderStore, PortError, Quarantine, Queue, Rejected,
+    Retryable, SendError, ShopDirectory, WatermarkStore, Written,
 };
 pub use process::{Change, ProcessError, ProcessSettings, Processed, Processor};
 pub use pull::{PullError, PullReport, PullSettings, Puller};
 pub use shop::{MailTemplate, ShopSettings};
+pub use source::{OrderPage, OrderSource, Pulled, Window, pull_window};
 pub use staff::StaffError;
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

@@ -7,8 +7,8 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use super::cache::ShopCache;
 use super::mail::{MailJob, MailKind, RenderError, render};
 use super::ports::{Claim, MailLedger, Mailer, OrderStore, PortError, SendError, ShopDirectory};
-use super::process::buyer_mail_allowed;
 use super::shop::ShopSettings;
+use crate::marketplace::Policies;
 
 /// What the notifier did with a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +66,7 @@ pub struct Notifier<S, D, L, M> {
     shops: D,
     ledger: L,
     mailer: M,
+    policies: Policies,
     lease: Duration,
     settings: ShopCache<ShopSettings>,
 }
@@ -73,8 +74,9 @@ pub struct Notifier<S, D, L, M> {
 impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L, M> {
     /// A notifier over these adapters; `lease` is how long a claim blocks other senders (longer
     /// than a send takes, shorter than the queue's visibility timeout).
-    pub fn new(store: S, shops: D, ledger: L, mailer: M, lease: Duration) -> Self {
-        Notifier { store, shops, ledger, mailer, lease, settings: ShopCache::default() }
+    /// Buyer mails follow the marketplaces' declared `policies`.
+    pub fn new(store: S, shops: D, ledger: L, mailer: M, policies: Policies, lease: Duration) -> Self {
+        Notifier { store, shops, ledger, mailer, policies, lease, settings: ShopCache::default() }
     }
 
     /// Handles one job at `now`.
@@ -92,8 +94,8 @@ impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L
             return Ok(Notified::Skipped("order no longer stored"));
         };
         let order = &stored.order;
-        if job.kind.to_buyer() && !buyer_mail_allowed(order) {
-            return Ok(Notified::Skipped("no buyer mails for Amazon or AFN orders"));
+        if job.kind.to_buyer() && !self.policies.buyer_mail_allowed(order) {
+            return Ok(Notified::Skipped("the marketplace forbids buyer mail, or ships the order itself"));
         }
         let skip = match job.kind {
             MailKind::ThankYou if !stored.status.is_open() => Some("already shipped or cancelled"),

@@ -80,7 +80,7 @@ pub trait OrderStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<StoredOrder>, PortError>> + Send;
 }
 
-/// Where each shop × marketplace pull keeps its place.
+/// Where each shop × marketplace pull keeps its place, and who is pulling it.
 pub trait WatermarkStore: Send + Sync {
     /// The stored watermark, if the pair was ever pulled.
     fn get_watermark(
@@ -95,6 +95,25 @@ pub trait WatermarkStore: Send + Sync {
         mark: &Watermark,
         expected: Option<u64>,
     ) -> impl Future<Output = Result<Written, PortError>> + Send;
+
+    /// Takes the pair's pull lease for `holder` until `until`, when nobody holds it or the
+    /// holder's lease ended before `now`. False: another run of the pair is under way.
+    fn take_lease(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+        holder: &str,
+        now: DateTime<FixedOffset>,
+        until: DateTime<FixedOffset>,
+    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+
+    /// Ends `holder`'s lease of the pair; nothing when another holder has it.
+    fn end_lease(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+        holder: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
 }
 
 /// Shop settings and the shop's blacklist.
@@ -191,17 +210,6 @@ pub trait Retryable {
     fn is_retryable(&self) -> bool;
 }
 
-/// A page of changed orders from a marketplace, as the puller sees it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct FeedPage {
-    /// Orders of this page, mapped and validated.
-    pub orders: Vec<Order>,
-    /// Orders of this page that could not be read: quarantined, never silently dropped.
-    pub rejected: Vec<Rejected>,
-    /// Opaque resume point; `None` when the window is done.
-    pub next: Option<String>,
-}
-
 /// One order a marketplace sent that could not be mapped or validated.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Rejected {
@@ -213,23 +221,6 @@ pub struct Rejected {
     pub order_id: Option<String>,
     /// Why (field names and codes, never personal data).
     pub reason: String,
-}
-
-/// A marketplace's changed orders, window by window and page by page.
-pub trait OrderFeed: Send + Sync {
-    /// The client's error.
-    type Error: std::error::Error + Retryable + Send + Sync + 'static;
-
-    /// Which marketplace.
-    fn marketplace(&self) -> Marketplace;
-
-    /// The page at `cursor` (`None`: the first) of orders changed in `[from, to)`.
-    fn changed_orders(
-        &self,
-        from: DateTime<FixedOffset>,
-        to: DateTime<FixedOffset>,
-        cursor: Option<&str>,
-    ) -> impl Future<Output = Result<FeedPage, Self::Error>> + Send;
 }
 
 /// Where quarantined input goes: kept for a person, with the reason.

@@ -8,7 +8,8 @@ use chrono::{DateTime, Duration, FixedOffset};
 
 use crate::checks::{BundleIndex, CheckEngine};
 use crate::finding::{FindingCode, Severity};
-use crate::order::{Marketplace, Order, OrderStatus};
+use crate::marketplace::Policies;
+use crate::order::{Order, OrderStatus};
 use crate::rules::{Rules, RulesError};
 use crate::validate::OrderError;
 
@@ -127,14 +128,15 @@ pub struct Processor<S, D, Q> {
     store: S,
     shops: D,
     mails: Q,
+    policies: Policies,
     settings: ProcessSettings,
     engines: ShopCache<Arc<CheckEngine>>,
 }
 
 impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
-    /// A processor over these adapters.
-    pub fn new(store: S, shops: D, mails: Q, settings: ProcessSettings) -> Self {
-        Processor { store, shops, mails, settings, engines: ShopCache::default() }
+    /// A processor over these adapters, applying the marketplaces' declared `policies`.
+    pub fn new(store: S, shops: D, mails: Q, policies: Policies, settings: ProcessSettings) -> Self {
+        Processor { store, shops, mails, policies, settings, engines: ShopCache::default() }
     }
 
     /// The store.
@@ -207,7 +209,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
             };
             next.status = effective_status(&next);
             next.bundle_key = (next.status.is_open()).then_some(raw_bundle_key.as_deref().map(hashed)).flatten();
-            let new_mails = mails_for_change(prev.as_ref(), &next);
+            let new_mails = mails_for_change(&self.policies, prev.as_ref(), &next);
             for m in &new_mails {
                 if !next.mails_due.contains(m) {
                     next.mails_due.push(*m);
@@ -242,7 +244,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 .map_err(|source| ProcessError::Rules { shop_id: shop_id.to_string(), source })?
         };
         rules.blacklist.extend(self.shops.blacklist(shop_id).await?.into_iter().map(|(_, e)| e));
-        let engine = Arc::new(CheckEngine::new(rules));
+        let engine = Arc::new(CheckEngine::new(rules, self.policies));
         self.engines.put(shop_id, engine.clone(), now);
         Ok(engine)
     }
@@ -258,23 +260,18 @@ pub(crate) fn effective_status(s: &StoredOrder) -> OrderStatus {
     if base.is_open() && (by_findings || by_staff) { OrderStatus::OnHold } else { base }
 }
 
-/// Whether buyer mails may go out for this order at all: Amazon forbids them, and AFN orders
-/// are Amazon's to ship.
-pub(crate) fn buyer_mail_allowed(order: &Order) -> bool {
-    order.marketplace != Marketplace::Amazon && !order.fulfilled_by_marketplace
-}
-
 /// The mails a change from `prev` to `next` calls for.
 ///
 /// - thank-you: a new open order that is not held, or a held one that stops being held;
 /// - staff alert: an order that becomes held;
 /// - shipping: the first tracking number on an order we had stored without one (a first-seen
 ///   order that already shipped is history from before ichigen: no mail);
-/// - nothing to buyers for Amazon or AFN orders, nothing for cancelled ones.
-pub(crate) fn mails_for_change(prev: Option<&StoredOrder>, next: &StoredOrder) -> Vec<MailKind> {
+/// - nothing to buyers where the marketplace's policy forbids it (Amazon) or it ships the order
+///   itself (AFN), nothing for cancelled ones.
+pub(crate) fn mails_for_change(policies: &Policies, prev: Option<&StoredOrder>, next: &StoredOrder) -> Vec<MailKind> {
     let mut out = Vec::new();
     let was_held = prev.is_some_and(|p| p.status == OrderStatus::OnHold);
-    let buyer_ok = buyer_mail_allowed(&next.order) && next.status != OrderStatus::Cancelled;
+    let buyer_ok = policies.buyer_mail_allowed(&next.order) && next.status != OrderStatus::Cancelled;
     if next.status == OrderStatus::OnHold && !was_held {
         out.push(MailKind::StaffAlert);
     }

@@ -1,14 +1,27 @@
 //! The puller's use case: pull one shop × marketplace from its watermark to now, put every
-//! order on the orders queue, and move the watermark only past what is queued.
+//! order on the orders queue, and move the watermark only past what is queued; then read again
+//! by id what the marketplace's search cannot show (orders it listed but did not return, and the
+//! stored open orders, as the marketplace's policy asks). One run of a pair at a time: a run
+//! takes the pair's lease before its first marketplace call.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
-use crate::order::Marketplace;
+use crate::marketplace::MarketplacePolicy;
+use crate::order::{Marketplace, OrderStatus};
 
-use super::ports::{OrderFeed, OrderQueue, PortError, Quarantine, Retryable, WatermarkStore, Written};
+use super::ports::{OrderQueue, OrderStore, PortError, Quarantine, Retryable, WatermarkStore, Written};
+use super::source::{OrderPage, OrderSource, Window};
 use super::stored::{PendingWindow, Watermark};
+
+/// How many runs in a row may ask for an order the marketplace keeps leaving out before the
+/// puller stops asking (the order is reported by id; a later change brings it back anyway).
+pub const MAX_RETRIES: u32 = 5;
+
+/// The longest a pull lease lasts, whatever time a run says it has (a Lambda has 15 minutes).
+const MAX_LEASE: Duration = Duration::from_secs(3600);
 
 /// Puller settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,13 +53,21 @@ pub struct PullReport {
     pub shop_id: String,
     /// Which marketplace.
     pub marketplace: Marketplace,
+    /// True when another run of the pair held its lease: this run made no marketplace call.
+    pub lease_busy: bool,
     /// Pages read.
     pub pages: u32,
-    /// Orders put on the orders queue.
+    /// Orders put on the orders queue (from windows and from reads by id).
     pub queued: usize,
+    /// Orders read again by id (left out earlier, or open and reconciled).
+    pub reread: usize,
     /// Orders quarantined as unreadable.
     pub quarantined: usize,
-    /// False when the run stopped at its deadline with a window under way (resumed next run).
+    /// Order ids the marketplace left out this run (asked for again next run).
+    pub missing: Vec<String>,
+    /// Order ids asked for [`MAX_RETRIES`] runs in a row without an answer: no longer asked for.
+    pub given_up: Vec<String>,
+    /// False when the run stopped at its deadline with work under way (resumed next run).
     pub finished: bool,
     /// Every order changed before this instant is queued.
     pub pulled_to: DateTime<FixedOffset>,
@@ -67,7 +88,7 @@ pub enum PullError<E: std::error::Error + 'static> {
     /// The queue or the watermark store failed.
     #[error(transparent)]
     Port(#[from] PortError),
-    /// Another run of the same pair moved the watermark meanwhile (overlapping schedules).
+    /// Another run of the same pair moved the watermark meanwhile (a lease that ran out).
     #[error("shop {shop_id} {marketplace}: another pull of this pair is under way")]
     Busy {
         /// Which shop.
@@ -88,21 +109,25 @@ impl<E: std::error::Error + Retryable + 'static> PullError<E> {
     }
 }
 
-/// The puller: a feed for one shop × marketplace, and where its orders and place go.
-pub struct Puller<'a, F, Q, W, X> {
+/// The puller: a marketplace source for one shop × marketplace, and where its orders and place go.
+pub struct Puller<'a, F, Q, W, X, S> {
     /// The marketplace client.
-    pub feed: &'a F,
+    pub source: &'a F,
     /// The orders queue.
     pub queue: &'a Q,
-    /// Where the watermark is kept.
+    /// Where the watermark and the pair's lease are kept.
     pub marks: &'a W,
     /// Where unreadable orders go.
     pub quarantine: &'a X,
+    /// The stored orders (the pair's open ones are reconciled).
+    pub store: &'a S,
+    /// The marketplace's declared policy.
+    pub policy: MarketplacePolicy,
     /// Settings.
     pub settings: PullSettings,
 }
 
-impl<F: OrderFeed, Q: OrderQueue, W: WatermarkStore, X: Quarantine> Puller<'_, F, Q, W, X> {
+impl<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantine, S: OrderStore> Puller<'_, F, Q, W, X, S> {
     /// Pulls `shop_id` up to `now`; `time_left` says how long the run may still go on.
     pub async fn run(
         &self,
@@ -110,41 +135,99 @@ impl<F: OrderFeed, Q: OrderQueue, W: WatermarkStore, X: Quarantine> Puller<'_, F
         now: DateTime<FixedOffset>,
         time_left: impl Fn() -> Duration,
     ) -> Result<PullReport, PullError<F::Error>> {
-        let marketplace = self.feed.marketplace();
-        let stored = self.marks.get_watermark(shop_id, marketplace).await?;
-        let mut rev = stored.as_ref().map(|m| m.rev);
-        let mut pulled_to = stored.as_ref().map_or(now - delta(self.settings.first_lookback), |m| m.pulled_to);
-        let mut pending = stored.and_then(|m| m.pending);
+        let marketplace = self.source.marketplace();
         let mut report = PullReport {
             shop_id: shop_id.to_string(),
             marketplace,
+            lease_busy: false,
             pages: 0,
             queued: 0,
+            reread: 0,
             quarantined: 0,
+            missing: Vec::new(),
+            given_up: Vec::new(),
             finished: false,
-            pulled_to,
+            pulled_to: now,
         };
-        // A resumed window, then one fresh window up to now.
-        let mut resumed = pending.is_some();
+        // The lease lasts as long as this run can: a run that dies frees the pair at its deadline.
+        let holder = format!("{}-{:016x}", now.timestamp_micros(), fastrand::u64(..));
+        let span = time_left().min(MAX_LEASE) + self.settings.page_budget;
+        let until = now.checked_add_signed(delta(span)).unwrap_or(now);
+        if !self.marks.take_lease(shop_id, marketplace, &holder, now, until).await? {
+            report.lease_busy = true;
+            report.finished = true;
+            return Ok(report);
+        }
+        let result = self.run_leased(shop_id, now, &time_left, &mut report).await;
+        // Best effort: an unended lease ends by itself at `until`.
+        let ended = self.marks.end_lease(shop_id, marketplace, &holder).await;
+        result?;
+        ended?;
+        Ok(report)
+    }
+
+    async fn run_leased(
+        &self,
+        shop_id: &str,
+        now: DateTime<FixedOffset>,
+        time_left: &impl Fn() -> Duration,
+        report: &mut PullReport,
+    ) -> Result<(), PullError<F::Error>> {
+        let marketplace = self.source.marketplace();
+        let stored = self.marks.get_watermark(shop_id, marketplace).await?;
+        let first_pull = stored.is_none();
+        let mut mark = stored.unwrap_or_else(|| Watermark {
+            shop_id: shop_id.to_string(),
+            marketplace,
+            pulled_to: now - delta(self.settings.first_lookback),
+            pending: None,
+            retry: BTreeMap::new(),
+            reconciled_at: None,
+            reconcile_after: None,
+            rev: 0,
+            updated_at: now,
+        });
+        let mut rev = (!first_pull).then_some(mark.rev);
+        report.pulled_to = mark.pulled_to;
+        if !self.pull_windows(&mut mark, &mut rev, first_pull, now, time_left, report).await? {
+            return Ok(());
+        }
+        report.pulled_to = mark.pulled_to;
+        report.finished = self.read_again(&mut mark, &mut rev, now, time_left, report).await?;
+        Ok(())
+    }
+
+    /// A resumed window, then one fresh window up to now. False when the deadline cut it.
+    async fn pull_windows(
+        &self,
+        mark: &mut Watermark,
+        rev: &mut Option<u64>,
+        first_pull: bool,
+        now: DateTime<FixedOffset>,
+        time_left: &impl Fn() -> Duration,
+        report: &mut PullReport,
+    ) -> Result<bool, PullError<F::Error>> {
+        let marketplace = mark.marketplace;
+        let mut resumed = mark.pending.is_some();
         loop {
-            let mut window = match pending.take() {
+            let mut window = match mark.pending.take() {
                 Some(p) => p,
                 None => {
-                    let from = if rev.is_some() { pulled_to - delta(self.settings.overlap) } else { pulled_to };
+                    let from = if first_pull { mark.pulled_to } else { mark.pulled_to - delta(self.settings.overlap) };
                     if from >= now {
-                        report.finished = true;
-                        return Ok(report);
+                        return Ok(true);
                     }
                     PendingWindow { from, to: now, cursor: None, pages_done: 0 }
                 }
             };
             loop {
                 if time_left() < self.settings.page_budget {
-                    self.save(shop_id, marketplace, pulled_to, Some(&window), &mut rev, now).await?;
-                    report.pulled_to = pulled_to;
-                    return Ok(report);
+                    mark.pending = Some(window);
+                    self.save(mark, rev, now).await?;
+                    return Ok(false);
                 }
-                let page = match self.feed.changed_orders(window.from, window.to, window.cursor.as_deref()).await {
+                let span = Window { from: window.from, to: window.to };
+                let page = match self.source.changed_orders(&span, window.cursor.as_deref()).await {
                     Ok(page) => page,
                     // A saved cursor can expire between runs (next tokens do): start the window over.
                     Err(e) if resumed && window.cursor.is_some() && !e.is_retryable() => {
@@ -155,55 +238,153 @@ impl<F: OrderFeed, Q: OrderQueue, W: WatermarkStore, X: Quarantine> Puller<'_, F
                     Err(source) => return Err(PullError::Feed { marketplace, source }),
                 };
                 resumed = false;
-                self.queue.send_all(&page.orders).await?;
-                self.quarantine.quarantine(&page.rejected).await?;
+                let next = page.next.clone();
+                self.take(page, mark, report).await?;
                 report.pages += 1;
-                report.queued += page.orders.len();
-                report.quarantined += page.rejected.len();
                 window.pages_done += 1;
-                match page.next {
+                match next {
                     Some(next) => {
                         window.cursor = Some(next);
-                        self.save(shop_id, marketplace, pulled_to, Some(&window), &mut rev, now).await?;
+                        mark.pending = Some(window.clone());
+                        self.save(mark, rev, now).await?;
                     }
                     None => {
-                        pulled_to = pulled_to.max(window.to);
-                        self.save(shop_id, marketplace, pulled_to, None, &mut rev, now).await?;
+                        mark.pulled_to = mark.pulled_to.max(window.to);
+                        mark.pending = None;
+                        self.save(mark, rev, now).await?;
                         break;
                     }
                 }
             }
             if window.to >= now {
-                report.finished = true;
-                report.pulled_to = pulled_to;
-                return Ok(report);
+                return Ok(true);
             }
         }
     }
 
+    /// Reads again by id the orders left out before and, when the policy says it is time, the
+    /// pair's stored open orders. False when the deadline cut it (it goes on next run).
+    async fn read_again(
+        &self,
+        mark: &mut Watermark,
+        rev: &mut Option<u64>,
+        now: DateTime<FixedOffset>,
+        time_left: &impl Fn() -> Duration,
+        report: &mut PullReport,
+    ) -> Result<bool, PullError<F::Error>> {
+        let batch = self.source.max_ids_per_call().max(1);
+        // Orders left out before (not those this run's pages just left out).
+        let left_out: Vec<String> = mark.retry.keys().filter(|id| !report.missing.contains(id)).cloned().collect();
+        for ids in left_out.chunks(batch) {
+            if time_left() < self.settings.page_budget {
+                self.save(mark, rev, now).await?;
+                return Ok(false);
+            }
+            for id in ids {
+                if let Some(n) = mark.retry.get_mut(id) {
+                    *n += 1;
+                }
+            }
+            self.read_ids(ids, mark, report).await?;
+        }
+        let given_up: Vec<String> =
+            mark.retry.iter().filter(|(_, n)| **n >= MAX_RETRIES).map(|(id, _)| id.clone()).collect();
+        for id in given_up {
+            mark.retry.remove(&id);
+            report.given_up.push(id);
+        }
+
+        let Some(reconcile) = self.policy.reconcile else {
+            self.save(mark, rev, now).await?;
+            return Ok(true);
+        };
+        let due =
+            mark.reconcile_after.is_some() || mark.reconciled_at.is_none_or(|at| now - at >= delta(reconcile.every));
+        if !due {
+            self.save(mark, rev, now).await?;
+            return Ok(true);
+        }
+        let placed_before = now - delta(reconcile.older_than);
+        let mut open = Vec::new();
+        for status in [OrderStatus::New, OrderStatus::AwaitingPayment, OrderStatus::ReadyToShip, OrderStatus::OnHold] {
+            let stored = self.store.list_by_status(&mark.shop_id, status, None, Some(placed_before)).await?;
+            open.extend(
+                stored.into_iter().filter(|s| s.order.marketplace == mark.marketplace).map(|s| s.order.order_id),
+            );
+        }
+        open.sort();
+        open.dedup();
+        if let Some(after) = &mark.reconcile_after {
+            open.retain(|id| id > after);
+        }
+        for ids in open.chunks(batch) {
+            if time_left() < self.settings.page_budget {
+                self.save(mark, rev, now).await?;
+                return Ok(false);
+            }
+            self.read_ids(ids, mark, report).await?;
+            mark.reconcile_after = ids.last().cloned();
+        }
+        mark.reconcile_after = None;
+        mark.reconciled_at = Some(now);
+        self.save(mark, rev, now).await?;
+        Ok(true)
+    }
+
+    /// One read by id: queued, quarantined, and what is still left out kept for the next run.
+    async fn read_ids(
+        &self,
+        ids: &[String],
+        mark: &mut Watermark,
+        report: &mut PullReport,
+    ) -> Result<(), PullError<F::Error>> {
+        let page = self
+            .source
+            .orders_by_id(ids)
+            .await
+            .map_err(|source| PullError::Feed { marketplace: mark.marketplace, source })?;
+        report.reread += page.orders.len();
+        for order in &page.orders {
+            mark.retry.remove(&order.order_id);
+        }
+        for rejected in &page.rejected {
+            if let Some(id) = &rejected.order_id {
+                mark.retry.remove(id);
+            }
+        }
+        // An order no longer found is not an error of the pull: it stays asked for a few runs.
+        Ok(self.take(page, mark, report).await?)
+    }
+
+    /// Queues a page's orders, quarantines its rejects, and notes what it left out.
+    async fn take(&self, page: OrderPage, mark: &mut Watermark, report: &mut PullReport) -> Result<(), PortError> {
+        self.queue.send_all(&page.orders).await?;
+        self.quarantine.quarantine(&page.rejected).await?;
+        report.queued += page.orders.len();
+        report.quarantined += page.rejected.len();
+        for id in page.missing {
+            mark.retry.entry(id.clone()).or_insert(0);
+            if !report.missing.contains(&id) {
+                report.missing.push(id);
+            }
+        }
+        Ok(())
+    }
+
     async fn save(
         &self,
-        shop_id: &str,
-        marketplace: Marketplace,
-        pulled_to: DateTime<FixedOffset>,
-        pending: Option<&PendingWindow>,
+        mark: &mut Watermark,
         rev: &mut Option<u64>,
         now: DateTime<FixedOffset>,
     ) -> Result<(), PullError<F::Error>> {
-        let mark = Watermark {
-            shop_id: shop_id.to_string(),
-            marketplace,
-            pulled_to,
-            pending: pending.cloned(),
-            rev: rev.map_or(1, |r| r + 1),
-            updated_at: now,
-        };
-        match self.marks.put_watermark(&mark, *rev).await? {
+        mark.rev = rev.map_or(1, |r| r + 1);
+        mark.updated_at = now;
+        match self.marks.put_watermark(mark, *rev).await? {
             Written::Yes => {
                 *rev = Some(mark.rev);
                 Ok(())
             }
-            Written::Conflict => Err(PullError::Busy { shop_id: shop_id.to_string(), marketplace }),
+            Written::Conflict => Err(PullError::Busy { shop_id: mark.shop_id.clone(), marketplace: mark.marketplace }),
         }
     }
 }

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::marketplace::Policies;
 use crate::order::OrderStatus;
 
 use super::mail::MailKind;
 use super::ports::{MailQueue, OrderStore, PortError, Written};
-use super::process::{buyer_mail_allowed, effective_status, flush_mails};
+use super::process::{effective_status, flush_mails};
 use super::stored::{OrderKey, StaffDecision, StoredOrder};
 
 /// Why a staff action failed.
@@ -36,26 +37,29 @@ pub enum StaffError {
 pub async fn release<S: OrderStore, Q: MailQueue>(
     store: &S,
     mails: &Q,
+    policies: &Policies,
     key: &OrderKey,
     now: DateTime<FixedOffset>,
 ) -> Result<StoredOrder, StaffError> {
-    decide(store, mails, key, now, |_| StaffDecision::Released { at: now }).await
+    decide(store, mails, policies, key, now, |_| StaffDecision::Released { at: now }).await
 }
 
 /// Holds an order by hand, with staff's reason; no buyer mail goes out until it is released.
 pub async fn hold<S: OrderStore, Q: MailQueue>(
     store: &S,
     mails: &Q,
+    policies: &Policies,
     key: &OrderKey,
     reason: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<StoredOrder, StaffError> {
-    decide(store, mails, key, now, |_| StaffDecision::Held { reason: reason.to_string(), at: now }).await
+    decide(store, mails, policies, key, now, |_| StaffDecision::Held { reason: reason.to_string(), at: now }).await
 }
 
 async fn decide<S: OrderStore, Q: MailQueue>(
     store: &S,
     mails: &Q,
+    policies: &Policies,
     key: &OrderKey,
     now: DateTime<FixedOffset>,
     decision: impl Fn(&StoredOrder) -> StaffDecision,
@@ -72,7 +76,7 @@ async fn decide<S: OrderStore, Q: MailQueue>(
         next.stored_at = now;
         if prev.status == OrderStatus::OnHold
             && next.status != OrderStatus::OnHold
-            && buyer_mail_allowed(&next.order)
+            && policies.buyer_mail_allowed(&next.order)
             && !next.mails_due.contains(&MailKind::ThankYou)
         {
             next.mails_due.push(MailKind::ThankYou);

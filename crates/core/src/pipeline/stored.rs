@@ -1,6 +1,8 @@
 //! What the store keeps: an order with its check results, staff decision and pending mails, and
 //! the per shop × marketplace watermark.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -143,6 +145,17 @@ pub struct Watermark {
     pub pulled_to: DateTime<FixedOffset>,
     /// A window started but not finished (the last run stopped at its deadline).
     pub pending: Option<PendingWindow>,
+    /// Orders the marketplace listed but did not return, with the runs that asked for them
+    /// since: read again by id on the next pull.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub retry: BTreeMap<String, u32>,
+    /// When the pair's open orders were last all read again by id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciled_at: Option<DateTime<FixedOffset>>,
+    /// The last order id read again in a reconcile pass that the deadline cut; the next run
+    /// goes on after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_after: Option<String>,
     /// Revision, incremented by each write.
     pub rev: u64,
     /// When it was last written.

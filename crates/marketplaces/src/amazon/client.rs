@@ -659,6 +659,17 @@ fn expiry(expires_in: u64) -> Instant {
 }
 
 impl OrderSource for AmazonClient {
+    type Error = ClientError;
+
+    fn max_ids_per_call(&self) -> usize {
+        1
+    }
+
+    // merge-pending: the marketplace's by-id read lands with its branch.
+    async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+    }
+
     fn marketplace(&self) -> Marketplace {
         Marketplace::Amazon
     }
@@ -714,7 +725,7 @@ impl OrderSource for AmazonClient {
         };
         let next = next.map(|c| serde_json::to_string(&c)).transpose().map_err(|_| bad_cursor())?;
         let rejected = rejects(&self.inner.config.shop_id, Marketplace::Amazon, bad);
-        Ok(OrderPage { orders, rejected, next })
+        Ok(OrderPage { orders, rejected, next, missing: Vec::new() })
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {

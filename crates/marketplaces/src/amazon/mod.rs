@@ -9,9 +9,13 @@
 
 pub mod client;
 pub mod codes;
+mod credentials;
 pub mod map;
 pub mod wire;
 
+use ichigen_core::MarketplacePolicy;
+
+use crate::registry::Registration;
 use std::collections::HashMap;
 
 use ichigen_core::{Marketplace, Order};
@@ -23,6 +27,20 @@ pub use map::{OrderParts, map_order};
 use wire::{ErrorList, OrderAddress, OrderBuyerInfo, OrderItemsBuyerInfoList, OrderItemsList, OrdersList, WireOrder};
 
 use crate::{BadOrder, Body, NormalizeError};
+
+/// What the pipeline must know of Amazon.co.jp's rules.
+pub const POLICY: MarketplacePolicy = MarketplacePolicy {
+    marketplace: Marketplace::Amazon,
+    // Amazon's policy forbids sellers to mail its buyers outside its messaging service.
+    buyer_mail: false,
+    remark_sections: &[],
+    // searchOrders filters on lastUpdatedAfter: every change shows in a window.
+    reconcile: None,
+};
+
+/// Amazon.co.jp in the marketplaces' registry.
+pub static REGISTRATION: Registration =
+    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
 
 /// Operation ids this module knows, longest first so prefixes match the most specific one.
 const OPERATIONS: [&str; 9] = [

@@ -293,7 +293,7 @@ impl AupayClient {
             None
         };
         let rejected = rejects(&self.shop, Marketplace::Aupay, bad);
-        Ok(OrderPage { orders, rejected, next: next.map(Cursor::encode) })
+        Ok(OrderPage { orders, rejected, next: next.map(Cursor::encode), missing: Vec::new() })
     }
 
     async fn update_trade_info(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
@@ -360,6 +360,17 @@ impl AupayClient {
 }
 
 impl OrderSource for AupayClient {
+    type Error = ClientError;
+
+    fn max_ids_per_call(&self) -> usize {
+        1
+    }
+
+    // merge-pending: the marketplace's by-id read lands with its branch.
+    async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+    }
+
     fn marketplace(&self) -> Marketplace {
         Marketplace::Aupay
     }

@@ -3,9 +3,14 @@
 
 pub mod client;
 pub mod codes;
+mod credentials;
 pub mod map;
 pub mod wire;
 
+use ichigen_core::{MarketplacePolicy, Reconcile};
+use std::time::Duration;
+
+use crate::registry::Registration;
 use ichigen_core::{Marketplace, Order};
 use quick_xml::events::Event;
 
@@ -14,6 +19,23 @@ pub use map::{OPERATION, map_order};
 
 use crate::{Body, NormalizeError};
 use map::malformed;
+
+/// What the pipeline must know of au PAY マーケット's rules.
+pub const POLICY: MarketplacePolicy = MarketplacePolicy {
+    marketplace: Marketplace::Aupay,
+    buyer_mail: true,
+    remark_sections: &[],
+    // No "changed since" search: the client re-reads the look-back by order date; older open
+    // orders are read again by id, hourly.
+    reconcile: Some(Reconcile {
+        every: Duration::from_secs(3600),
+        older_than: Duration::from_secs(client::DEFAULT_LOOKBACK_DAYS as u64 * 86_400),
+    }),
+};
+
+/// au PAY マーケット in the marketplaces' registry.
+pub static REGISTRATION: Registration =
+    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
 
 /// Turns `searchTradeInfoListProc` response bodies into validated canonical Orders, in order.
 pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, NormalizeError> {

@@ -1,81 +1,83 @@
-//! Any marketplace client behind one type, built from a shop's secret, serving both the
-//! [`OrderSource`] contract and the pipeline's [`OrderFeed`] port.
+//! Any marketplace client behind one type, built from a shop's secret by the marketplace's own
+//! registration; it serves the pipeline's [`OrderSource`] contract.
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
-use chrono::{DateTime, FixedOffset};
-use ichigen_core::pipeline::{FeedPage, OrderFeed};
+use ichigen_core::pipeline::{OrderPage, OrderSource, Window};
 use ichigen_core::{Marketplace, Order, Tracking};
 
-use super::{ClientError, HttpConfig, OrderPage, OrderSource, RetryPolicy, Window};
-use crate::amazon::client::{AmazonClient, AmazonConfig, AmazonCredentials, LWA_BASE_URL, SP_API_BASE_URL};
-use crate::aupay::{AupayClient, AupayCredentials};
-use crate::qoo10::{Qoo10Client, Qoo10Credentials};
-use crate::rakuten::RakutenClient;
+use super::{ClientError, HttpConfig, RetryPolicy};
 use crate::secret::{MarketplaceSecret, SecretError};
-use crate::yahoo::{YahooClient, YahooCredentials, YahooSetupError};
 
-/// One client of whichever marketplace a shop's secret names.
-#[derive(Debug)]
-pub enum AnyClient {
-    /// 楽天市場.
-    Rakuten(RakutenClient),
-    /// Yahoo!ショッピング.
-    Yahoo(YahooClient),
-    /// Amazon.co.jp.
-    Amazon(AmazonClient),
-    /// au PAY マーケット.
-    Aupay(AupayClient),
-    /// Qoo10.
-    Qoo10(Qoo10Client),
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
+
+/// [`OrderSource`] in a form that can sit behind a pointer (its futures boxed).
+trait DynSource: Send + Sync + fmt::Debug {
+    fn marketplace(&self) -> Marketplace;
+    fn changed_orders<'a>(&'a self, window: &'a Window, cursor: Option<&'a str>) -> Boxed<'a, OrderPage>;
+    fn max_ids_per_call(&self) -> usize;
+    fn orders_by_id<'a>(&'a self, ids: &'a [String]) -> Boxed<'a, OrderPage>;
+    fn register_tracking<'a>(&'a self, order: &'a Order, tracking: &'a Tracking) -> Boxed<'a, ()>;
 }
 
-impl OrderSource for AnyClient {
-    fn marketplace(&self) -> Marketplace {
-        match self {
-            AnyClient::Rakuten(c) => c.marketplace(),
-            AnyClient::Yahoo(c) => c.marketplace(),
-            AnyClient::Amazon(c) => c.marketplace(),
-            AnyClient::Aupay(c) => c.marketplace(),
-            AnyClient::Qoo10(c) => c.marketplace(),
-        }
-    }
-
-    async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
-        match self {
-            AnyClient::Rakuten(c) => c.changed_orders(window, cursor).await,
-            AnyClient::Yahoo(c) => c.changed_orders(window, cursor).await,
-            AnyClient::Amazon(c) => c.changed_orders(window, cursor).await,
-            AnyClient::Aupay(c) => c.changed_orders(window, cursor).await,
-            AnyClient::Qoo10(c) => c.changed_orders(window, cursor).await,
-        }
-    }
-
-    async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
-        match self {
-            AnyClient::Rakuten(c) => c.register_tracking(order, tracking).await,
-            AnyClient::Yahoo(c) => c.register_tracking(order, tracking).await,
-            AnyClient::Amazon(c) => c.register_tracking(order, tracking).await,
-            AnyClient::Aupay(c) => c.register_tracking(order, tracking).await,
-            AnyClient::Qoo10(c) => c.register_tracking(order, tracking).await,
-        }
-    }
-}
-
-impl OrderFeed for AnyClient {
-    type Error = ClientError;
-
+impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
     fn marketplace(&self) -> Marketplace {
         OrderSource::marketplace(self)
     }
+    fn changed_orders<'a>(&'a self, window: &'a Window, cursor: Option<&'a str>) -> Boxed<'a, OrderPage> {
+        Box::pin(OrderSource::changed_orders(self, window, cursor))
+    }
+    fn max_ids_per_call(&self) -> usize {
+        OrderSource::max_ids_per_call(self)
+    }
+    fn orders_by_id<'a>(&'a self, ids: &'a [String]) -> Boxed<'a, OrderPage> {
+        Box::pin(OrderSource::orders_by_id(self, ids))
+    }
+    fn register_tracking<'a>(&'a self, order: &'a Order, tracking: &'a Tracking) -> Boxed<'a, ()> {
+        Box::pin(OrderSource::register_tracking(self, order, tracking))
+    }
+}
 
-    async fn changed_orders(
-        &self,
-        from: DateTime<FixedOffset>,
-        to: DateTime<FixedOffset>,
-        cursor: Option<&str>,
-    ) -> Result<FeedPage, ClientError> {
-        OrderSource::changed_orders(self, &Window { from, to }, cursor).await.map(FeedPage::from)
+/// The client of whichever marketplace a shop's secret names.
+pub struct AnyClient(Box<dyn DynSource>);
+
+impl fmt::Debug for AnyClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl AnyClient {
+    /// Wraps a marketplace's client.
+    pub fn new<C: OrderSource<Error = ClientError> + fmt::Debug + 'static>(client: C) -> AnyClient {
+        AnyClient(Box::new(client))
+    }
+}
+
+impl OrderSource for AnyClient {
+    type Error = ClientError;
+
+    fn marketplace(&self) -> Marketplace {
+        self.0.marketplace()
+    }
+
+    async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
+        self.0.changed_orders(window, cursor).await
+    }
+
+    fn max_ids_per_call(&self) -> usize {
+        self.0.max_ids_per_call()
+    }
+
+    async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        self.0.orders_by_id(ids).await
+    }
+
+    async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
+        self.0.register_tracking(order, tracking).await
     }
 }
 
@@ -127,12 +129,27 @@ pub enum BuildError {
         #[source]
         source: reqwest::Error,
     },
-    /// The Yahoo signature key is unusable.
-    #[error(transparent)]
-    Yahoo(#[from] YahooSetupError),
-    /// The client refused its configuration.
-    #[error(transparent)]
-    Client(#[from] ClientError),
+    /// The marketplace's client refused its credentials or configuration (a key that is no key ...).
+    #[error("{marketplace}: {source}")]
+    Setup {
+        /// Which marketplace.
+        marketplace: Marketplace,
+        /// The client's own error (names fields, never values).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl BuildError {
+    /// The HTTP client of `marketplace` could not be built.
+    pub fn http(marketplace: Marketplace, source: reqwest::Error) -> BuildError {
+        BuildError::Http { marketplace, source }
+    }
+
+    /// `marketplace`'s client refused its setup.
+    pub fn setup(marketplace: Marketplace, source: impl std::error::Error + Send + Sync + 'static) -> BuildError {
+        BuildError::Setup { marketplace, source: Box::new(source) }
+    }
 }
 
 /// The client of `secret`'s marketplace for `shop_id` (the ichigen shop the orders belong to),
@@ -141,72 +158,8 @@ pub fn build_client(shop_id: &str, secret: &MarketplaceSecret, http: HttpSetting
     if shop_id.trim().is_empty() {
         return Err(BuildError::ShopId);
     }
-    secret.validate()?;
-    let marketplace = secret.marketplace();
-    let http_error = |source| BuildError::Http { marketplace, source };
-    let base = |endpoint: &Option<String>, production: &str| http.config(endpoint.as_deref().unwrap_or(production));
-    Ok(match secret {
-        MarketplaceSecret::Rakuten(s) => AnyClient::Rakuten(
-            RakutenClient::new(
-                base(&s.endpoint, crate::rakuten::client::PRODUCTION_BASE_URL),
-                shop_id,
-                &s.service_secret,
-                &s.license_key,
-            )
-            .map_err(http_error)?,
-        ),
-        MarketplaceSecret::Yahoo(s) => {
-            let creds = YahooCredentials {
-                seller_id: s.seller_id.trim().to_owned(),
-                client_id: s.client_id.trim().to_owned(),
-                client_secret: s.client_secret.clone(),
-                refresh_token: s.refresh_token.clone(),
-                public_key_pem: s.public_key_pem.clone(),
-                key_version: s.key_version.trim().to_owned(),
-                token_url: s.token_endpoint.clone().unwrap_or_else(|| crate::yahoo::client::TOKEN_URL.to_owned()),
-            };
-            AnyClient::Yahoo(YahooClient::new(
-                base(&s.endpoint, crate::yahoo::client::PRODUCTION_BASE_URL),
-                shop_id,
-                creds,
-            )?)
-        }
-        MarketplaceSecret::Amazon(s) => {
-            let config = AmazonConfig {
-                http: base(&s.endpoint, SP_API_BASE_URL),
-                lwa_base_url: s.lwa_endpoint.clone().unwrap_or_else(|| LWA_BASE_URL.to_owned()),
-                marketplace_id: s.marketplace_id.trim().to_owned(),
-                ..AmazonConfig::new(shop_id)
-            };
-            let creds = AmazonCredentials {
-                client_id: s.client_id.trim().to_owned(),
-                client_secret: s.client_secret.clone(),
-                refresh_token: s.refresh_token.clone(),
-            };
-            AnyClient::Amazon(AmazonClient::new(config, creds)?)
-        }
-        MarketplaceSecret::Aupay(s) => {
-            let creds = AupayCredentials { shop_id: s.shop_id.clone(), api_key: s.api_key.clone() };
-            AnyClient::Aupay(AupayClient::new(
-                base(&s.endpoint, crate::aupay::client::PRODUCTION_BASE_URL),
-                shop_id,
-                creds,
-            )?)
-        }
-        MarketplaceSecret::Qoo10(s) => {
-            let creds = Qoo10Credentials {
-                api_key: s.api_key.clone(),
-                user_id: s.user_id.clone(),
-                password: s.password.clone(),
-            };
-            AnyClient::Qoo10(
-                Qoo10Client::new(base(&s.endpoint, crate::qoo10::client::PRODUCTION_BASE_URL), creds, shop_id)
-                    .map_err(http_error)?,
-            )
-        }
-    })
+    (secret.registration().build)(shop_id, secret.fields(), http)
 }
-
 #[cfg(test)]
 mod tests {
     use ichigen_core::pipeline::Retryable;
@@ -239,7 +192,6 @@ mod tests {
             let secret = MarketplaceSecret::from_json(json).unwrap();
             let client = build_client("shop-1", &secret, HttpSettings::default()).unwrap();
             assert_eq!(OrderSource::marketplace(&client), secret.marketplace());
-            assert_eq!(OrderFeed::marketplace(&client), secret.marketplace());
             let shown = format!("{client:?}");
             assert!(!shown.contains("fake-") && !shown.contains("12345678"), "{shown}");
         }
@@ -253,7 +205,7 @@ mod tests {
             "refresh_token":"fake-10","public_key_pem":"not a key","key_version":"1"}"#;
         let secret = MarketplaceSecret::from_json(json).unwrap();
         let err = build_client("shop-1", &secret, HttpSettings::default()).unwrap_err();
-        assert!(matches!(err, BuildError::Yahoo(YahooSetupError::PublicKey)), "{err}");
+        assert!(matches!(err, BuildError::Setup { marketplace: Marketplace::Yahoo, .. }), "{err}");
         assert!(!err.to_string().contains("not a key"));
     }
 }

@@ -1,16 +1,17 @@
 //! What every marketplace client shares: rate limits, retries, error classes, HTTP plumbing,
-//! and the `OrderSource` contract the puller drives.
+//! and the marketplace contract (core's `OrderSource`) re-exported for the clients.
 
 mod any;
 mod error;
 mod http;
 mod limit;
+mod rejects;
 mod retry;
-mod source;
 
 pub use any::{AnyClient, BuildError, HttpSettings, build_client};
 pub use error::ClientError;
 pub use http::{Http, HttpConfig, Reply, retry_after};
+pub use ichigen_core::pipeline::{OrderPage, OrderSource, Pulled, Window, pull_window};
 pub use limit::{Limit, RateLimiter};
+pub use rejects::rejects;
 pub use retry::RetryPolicy;
-pub use source::{OrderPage, OrderSource, Pulled, Window, pull_window, rejects};

@@ -432,6 +432,17 @@ impl Qoo10Client {
 }
 
 impl OrderSource for Qoo10Client {
+    type Error = ClientError;
+
+    fn max_ids_per_call(&self) -> usize {
+        1
+    }
+
+    // merge-pending: the marketplace's by-id read lands with its branch.
+    async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+    }
+
     fn marketplace(&self) -> Marketplace {
         Marketplace::Qoo10
     }
@@ -476,7 +487,7 @@ impl OrderSource for Qoo10Client {
             }
             let next = (next.q < QUERIES.len()).then(|| next.encode());
             let rejected = rejects(&self.shop_id, Marketplace::Qoo10, bad);
-            return Ok(OrderPage { orders, rejected, next });
+            return Ok(OrderPage { orders, rejected, next, missing: Vec::new() });
         }
     }
 

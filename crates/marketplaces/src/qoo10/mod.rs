@@ -6,9 +6,13 @@
 
 pub mod client;
 pub mod codes;
+mod credentials;
 pub mod map;
 pub mod wire;
 
+use ichigen_core::MarketplacePolicy;
+
+use crate::registry::Registration;
 use std::collections::HashMap;
 
 use ichigen_core::{Marketplace, Order};
@@ -17,6 +21,14 @@ use serde_json::Value;
 use crate::{BadOrder, Body, NormalizeError};
 pub use client::{Qoo10Client, Qoo10Credentials};
 use wire::{JsonEnvelope, ShippingRow, XmlEnvelope};
+
+/// What the pipeline must know of Qoo10's rules.
+pub const POLICY: MarketplacePolicy =
+    MarketplacePolicy { marketplace: Marketplace::Qoo10, buyer_mail: true, remark_sections: &[], reconcile: None };
+
+/// Qoo10 in the marketplaces' registry.
+pub static REGISTRATION: Registration =
+    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
 
 /// The search method this module reads (v2 field names).
 pub const OPERATION_V2: &str = "ShippingBasic.GetShippingInfo_v2";

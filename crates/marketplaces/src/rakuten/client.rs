@@ -343,6 +343,17 @@ fn sub_window_end(a: i64, end: i64) -> i64 {
 }
 
 impl OrderSource for RakutenClient {
+    type Error = ClientError;
+
+    fn max_ids_per_call(&self) -> usize {
+        1
+    }
+
+    // merge-pending: the marketplace's by-id read lands with its branch.
+    async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+    }
+
     fn marketplace(&self) -> Marketplace {
         Marketplace::Rakuten
     }
@@ -400,7 +411,7 @@ impl OrderSource for RakutenClient {
             None
         };
         let rejected = rejects(&self.shop_id, Marketplace::Rakuten, bad);
-        Ok(OrderPage { orders, rejected, next: next.map(|c| c.encode()) })
+        Ok(OrderPage { orders, rejected, next: next.map(|c| c.encode()), missing: Vec::new() })
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {

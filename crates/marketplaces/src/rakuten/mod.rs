@@ -2,15 +2,34 @@
 
 pub mod client;
 pub mod codes;
+mod credentials;
 pub mod map;
 pub mod wire;
 
+use ichigen_core::{MarketplacePolicy, Reconcile};
+use std::time::Duration;
+
+use crate::registry::Registration;
 use ichigen_core::{Marketplace, Order};
 
 use crate::{BadOrder, Body, NormalizeError};
 pub use client::RakutenClient;
 pub use map::map_order;
 use wire::{Envelope, GetOrderResponse, OrderModel};
+
+/// What the pipeline must know of 楽天市場's rules.
+pub const POLICY: MarketplacePolicy = MarketplacePolicy {
+    marketplace: Marketplace::Rakuten,
+    buyer_mail: true,
+    remark_sections: &["配送日時指定", "ギフト配送希望"],
+    // Cancellations have no date type of their own in searchOrder: every pull reads the open
+    // orders again by id (getOrder takes 100 a call).
+    reconcile: Some(Reconcile { every: Duration::ZERO, older_than: Duration::ZERO }),
+};
+
+/// 楽天市場 in the marketplaces' registry.
+pub static REGISTRATION: Registration =
+    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
 
 /// Turns getOrder response bodies, exactly as the API returned them, into validated canonical Orders.
 ///

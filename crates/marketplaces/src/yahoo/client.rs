@@ -515,6 +515,17 @@ fn parse_list(body: &str) -> Result<ListPage, ClientError> {
 }
 
 impl OrderSource for YahooClient {
+    type Error = ClientError;
+
+    fn max_ids_per_call(&self) -> usize {
+        1
+    }
+
+    // merge-pending: the marketplace's by-id read lands with its branch.
+    async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+    }
+
     fn marketplace(&self) -> Marketplace {
         Marketplace::Yahoo
     }
@@ -563,7 +574,7 @@ impl OrderSource for YahooClient {
             None
         };
         let rejected = rejects(&self.shop_id, Marketplace::Yahoo, bad);
-        Ok(OrderPage { orders, rejected, next: next.map(Cursor::encode) })
+        Ok(OrderPage { orders, rejected, next: next.map(Cursor::encode), missing: Vec::new() })
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {

@@ -5,15 +5,37 @@
 
 pub mod client;
 pub mod codes;
+mod credentials;
 pub mod map;
 pub mod wire;
 
+use ichigen_core::{MarketplacePolicy, Reconcile};
+use std::time::Duration;
+
+use crate::registry::Registration;
 use ichigen_core::{Marketplace, Order};
 use quick_xml::events::Event;
 
 use crate::{Body, NormalizeError};
 pub use client::{YahooClient, YahooCredentials, YahooSetupError};
 use map::malformed;
+
+/// What the pipeline must know of Yahoo!ショッピング's rules.
+pub const POLICY: MarketplacePolicy = MarketplacePolicy {
+    marketplace: Marketplace::Yahoo,
+    buyer_mail: true,
+    remark_sections: &[],
+    // No "changed since" search: the client re-reads the look-back by order date; older open
+    // orders are read again by id, hourly.
+    reconcile: Some(Reconcile {
+        every: Duration::from_secs(3600),
+        older_than: Duration::from_secs(client::DEFAULT_LOOKBACK_DAYS as u64 * 86_400),
+    }),
+};
+
+/// Yahoo!ショッピング in the marketplaces' registry.
+pub static REGISTRATION: Registration =
+    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
 
 /// Largest body accepted (bytes); one order is a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;

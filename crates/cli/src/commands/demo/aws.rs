@@ -83,7 +83,8 @@ pub async fn run(
     pull_all(markets, &shop.shop_id, &order_queue, store, &quarantine, &tally, progress).await;
 
     let mail_queue = SqsQueue::<MailJob>::new(sqs.clone(), mail_url.clone());
-    let processor = Processor::new(store, store, &mail_queue, ProcessSettings::default());
+    let processor =
+        Processor::new(store, store, &mail_queue, ichigen_marketplaces::policies(), ProcessSettings::default());
     ichigen_aws::drain(&sqs, &orders_url, |messages: Vec<Received>| {
         let (processor, tally) = (&processor, &tally);
         async move {
@@ -115,7 +116,7 @@ pub async fn run(
     .context("draining the orders queue")?;
 
     let mailer = SesMailer::new(ses, None);
-    let notifier = Notifier::new(store, store, store, &mailer, LEASE);
+    let notifier = Notifier::new(store, store, store, &mailer, ichigen_marketplaces::policies(), LEASE);
     ichigen_aws::drain(&sqs, &mail_url, |messages: Vec<Received>| {
         let (notifier, tally) = (&notifier, &tally);
         async move {

@@ -35,8 +35,9 @@ pub async fn run(
     let quarantine = JsonlQuarantine::new(dir.join("quarantine.jsonl"));
     let orders = SqliteQueue::<Order>::new(&store, "orders");
     let mails = SqliteQueue::<MailJob>::new(&store, "mail");
-    let processor = Processor::new(&store, &store, &mails, ProcessSettings::default());
-    let notifier = Notifier::new(&store, &store, &store, &outbox, LEASE);
+    let processor =
+        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default());
+    let notifier = Notifier::new(&store, &store, &store, &outbox, ichigen_marketplaces::policies(), LEASE);
     let tally = RefCell::new(Tally::default());
     let (pulls_done, processing_done) = (Cell::new(false), Cell::new(false));
 

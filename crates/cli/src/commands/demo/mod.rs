@@ -194,7 +194,7 @@ impl<Q: Queue<Order>> Queue<Order> for Counting<'_, Q> {
 
 /// Pulls every marketplace once, from its watermark to now. A marketplace that fails is reported
 /// and counted; the others go on.
-async fn pull_all<Q: OrderQueue, W: WatermarkStore, X: Quarantine>(
+async fn pull_all<Q: OrderQueue, W: WatermarkStore + OrderStore, X: Quarantine>(
     markets: &[Market],
     shop_id: &str,
     queue: &Q,
@@ -205,7 +205,15 @@ async fn pull_all<Q: OrderQueue, W: WatermarkStore, X: Quarantine>(
 ) {
     let queue = Counting { inner: queue, progress };
     for market in markets {
-        let puller = Puller { feed: &market.client, queue: &queue, marks, quarantine, settings: pull_settings() };
+        let puller = Puller {
+            source: &market.client,
+            queue: &queue,
+            marks,
+            quarantine,
+            store: marks,
+            policy: ichigen_marketplaces::policies().of(market.marketplace),
+            settings: pull_settings(),
+        };
         match puller.run(shop_id, now(), || Duration::from_secs(3600)).await {
             Ok(report) => tally.borrow_mut().pulled(&report),
             Err(e) => {

@@ -1,13 +1,13 @@
-//! The contract between a marketplace client and the puller.
+//! The one contract between a marketplace client and the pipeline: orders changed in a window,
+//! orders read again by id, tracking written back.
 
 use std::future::Future;
 
 use chrono::{DateTime, FixedOffset};
-use ichigen_core::pipeline::Rejected;
-use ichigen_core::{Marketplace, Order, Tracking};
 
-use super::ClientError;
-use crate::BadOrder;
+use crate::order::{Marketplace, Order, Tracking};
+
+use super::ports::{Rejected, Retryable};
 
 /// "Orders changed in `[from, to)`", in JST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +18,8 @@ pub struct Window {
     pub to: DateTime<FixedOffset>,
 }
 
-/// One page of a pull: canonical orders, the orders set aside, and where the next page starts.
+/// One page from a marketplace: canonical orders, the orders set aside, the orders it listed
+/// but did not return, and where the next page starts.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderPage {
     /// Orders of this page, mapped and validated.
@@ -26,15 +27,21 @@ pub struct OrderPage {
     /// Orders of this page that could not be read, mapped or validated. One broken order does not
     /// fail its page: it lands here (to be quarantined) and the others still come through.
     pub rejected: Vec<Rejected>,
+    /// Order ids the marketplace listed (or was asked for) but did not return: read again by id
+    /// on the next pull.
+    pub missing: Vec<String>,
     /// Opaque resume point (page number, next token, sub-window ...); `None` when the window is done.
     pub next: Option<String>,
 }
 
-/// A marketplace the puller can pull from and write tracking back to.
+/// A marketplace the pipeline pulls from and writes tracking back to.
 ///
 /// A window larger than the API allows is split inside the client: the cursor says where the
 /// pull is, so a puller stopped at its deadline resumes exactly there on the next run.
 pub trait OrderSource: Send + Sync {
+    /// The client's error.
+    type Error: std::error::Error + Retryable + Send + Sync + 'static;
+
     /// Which marketplace.
     fn marketplace(&self) -> Marketplace;
 
@@ -43,20 +50,22 @@ pub trait OrderSource: Send + Sync {
         &self,
         window: &Window,
         cursor: Option<&str>,
-    ) -> impl Future<Output = Result<OrderPage, ClientError>> + Send;
+    ) -> impl Future<Output = Result<OrderPage, Self::Error>> + Send;
+
+    /// The most order ids [`OrderSource::orders_by_id`] reads in one marketplace call.
+    fn max_ids_per_call(&self) -> usize;
+
+    /// The marketplace's current state of these orders (at most [`OrderSource::max_ids_per_call`]
+    /// ids; the client may make several calls for more). Ids it does not return are in `missing`;
+    /// `next` is always `None`.
+    fn orders_by_id(&self, ids: &[String]) -> impl Future<Output = Result<OrderPage, Self::Error>> + Send;
 
     /// Registers a shipped parcel (carrier, number, date) on the marketplace's order.
     fn register_tracking(
         &self,
         order: &Order,
         tracking: &Tracking,
-    ) -> impl Future<Output = Result<(), ClientError>> + Send;
-}
-
-impl From<OrderPage> for ichigen_core::pipeline::FeedPage {
-    fn from(page: OrderPage) -> Self {
-        ichigen_core::pipeline::FeedPage { orders: page.orders, rejected: page.rejected, next: page.next }
-    }
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
 }
 
 /// A whole window pulled in one go.
@@ -66,13 +75,15 @@ pub struct Pulled {
     pub orders: Vec<Order>,
     /// Every order set aside on the way.
     pub rejected: Vec<Rejected>,
+    /// Every order listed but not returned.
+    pub missing: Vec<String>,
     /// Pages fetched.
     pub pages: usize,
 }
 
 /// Every order changed in `window`, following the cursor page by page to the end. For a whole pull
-/// in one go (tests, the demo); a puller with a deadline pages itself.
-pub async fn pull_window<S: OrderSource>(source: &S, window: &Window) -> Result<Pulled, ClientError> {
+/// in one go (tests, benches); the puller pages itself, with a deadline.
+pub async fn pull_window<S: OrderSource>(source: &S, window: &Window) -> Result<Pulled, S::Error> {
     let mut pulled = Pulled::default();
     let mut cursor: Option<String> = None;
     loop {
@@ -80,22 +91,10 @@ pub async fn pull_window<S: OrderSource>(source: &S, window: &Window) -> Result<
         pulled.pages += 1;
         pulled.orders.extend(page.orders);
         pulled.rejected.extend(page.rejected);
+        pulled.missing.extend(page.missing);
         match page.next {
             Some(next) => cursor = Some(next),
             None => return Ok(pulled),
         }
     }
-}
-
-/// The rejected entries of `bad` orders of `shop_id`, with the error text (field names, never
-/// values) as the reason.
-pub fn rejects(shop_id: &str, marketplace: Marketplace, bad: Vec<BadOrder>) -> Vec<Rejected> {
-    bad.into_iter()
-        .map(|b| Rejected {
-            shop_id: shop_id.to_owned(),
-            marketplace,
-            order_id: b.order_id,
-            reason: b.error.to_string(),
-        })
-        .collect()
 }

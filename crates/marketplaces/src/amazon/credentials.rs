@@ -1,0 +1,81 @@
+//! Amazon SP-API credentials as the operator stores them, and the client built from them.
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::client::{AnyClient, BuildError, HttpSettings};
+use crate::secret::{self, SecretError, endpoint, filled, secret};
+
+/// The fields this marketplace's secret may have.
+const FIELDS: &[&str] = &["client_id", "client_secret", "refresh_token", "marketplace_id", "endpoint", "lwa_endpoint"];
+
+/// Amazon SP-API: the seller app's Login with Amazon credentials.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    /// LWA client id (`amzn1.application-oa2-client.…`; not secret).
+    pub client_id: String,
+    /// LWA client secret.
+    #[serde(deserialize_with = "secret")]
+    pub client_secret: SecretString,
+    /// The seller's refresh token (`Atzr|…`).
+    #[serde(deserialize_with = "secret")]
+    pub refresh_token: SecretString,
+    /// Marketplace id; Amazon.co.jp by default.
+    #[serde(default = "japan")]
+    pub marketplace_id: String,
+    /// SP-API base URL instead of the Far East production one.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// LWA base URL (the token path is appended) instead of the production one.
+    #[serde(default)]
+    pub lwa_endpoint: Option<String>,
+}
+
+impl Credentials {
+    /// Checks what typing cannot: required fields are not blank, endpoints are URLs.
+    fn validate(&self) -> Result<(), SecretError> {
+        filled("client_id", &self.client_id)?;
+        filled("client_secret", self.client_secret.expose_secret())?;
+        filled("refresh_token", self.refresh_token.expose_secret())?;
+        filled("marketplace_id", &self.marketplace_id)?;
+        endpoint("endpoint", &self.endpoint)?;
+        endpoint("lwa_endpoint", &self.lwa_endpoint)
+    }
+}
+
+/// Reads and checks the secret's fields (after the `marketplace` tag).
+pub(crate) fn read(fields: &Value) -> Result<Credentials, SecretError> {
+    let creds: Credentials = secret::read("amazon", fields.clone(), FIELDS)?;
+    creds.validate()?;
+    Ok(creds)
+}
+
+/// Checks the secret's fields.
+pub(crate) fn check(fields: &Value) -> Result<(), SecretError> {
+    read(fields).map(drop)
+}
+
+/// The client for `shop_id` from the secret's fields.
+pub(crate) fn build(shop_id: &str, fields: &Value, http: HttpSettings) -> Result<AnyClient, BuildError> {
+    let s = read(fields)?;
+    let config = super::client::AmazonConfig {
+        http: http.config(s.endpoint.as_deref().unwrap_or(super::client::SP_API_BASE_URL)),
+        lwa_base_url: s.lwa_endpoint.unwrap_or_else(|| super::client::LWA_BASE_URL.to_owned()),
+        marketplace_id: s.marketplace_id.trim().to_owned(),
+        ..super::client::AmazonConfig::new(shop_id)
+    };
+    let creds = super::client::AmazonCredentials {
+        client_id: s.client_id.trim().to_owned(),
+        client_secret: s.client_secret,
+        refresh_token: s.refresh_token,
+    };
+    let client = super::client::AmazonClient::new(config, creds)
+        .map_err(|source| BuildError::setup(super::POLICY.marketplace, source))?;
+    Ok(AnyClient::new(client))
+}
+
+fn japan() -> String {
+    super::codes::MARKETPLACE_ID_JP.to_owned()
+}
