@@ -269,17 +269,27 @@ impl BackOffice {
 
     /// 注文確認 (confirmOrder, or the button in RMS): 100 → 200 楽天処理中; stamps 注文確認日.
     pub fn confirm(&self, order_id: &str) -> bool {
-        self.change(order_id, |s| s == OrderStatus::New, Some(OrderStatus::AwaitingPayment), |d, now| {
-            d.confirmed = Some(now);
-        })
+        self.change(
+            order_id,
+            |s| s == OrderStatus::New,
+            Some(OrderStatus::AwaitingPayment),
+            |d, now| {
+                d.confirmed = Some(now);
+            },
+        )
     }
 
     /// 注文確定 by Rakuten once payment or authorisation is through: 200 → 300 発送待ち; stamps
     /// 注文確定日.
     pub fn fix(&self, order_id: &str) -> bool {
-        self.change(order_id, |s| s == OrderStatus::AwaitingPayment, Some(OrderStatus::ReadyToShip), |d, now| {
-            d.fixed = Some(now);
-        })
+        self.change(
+            order_id,
+            |s| s == OrderStatus::AwaitingPayment,
+            Some(OrderStatus::ReadyToShip),
+            |d, now| {
+                d.fixed = Some(now);
+            },
+        )
     }
 
     /// 決済確定: stamps 決済確定日 (searchable with `dateType` 6) and nothing the OrderModel shows:

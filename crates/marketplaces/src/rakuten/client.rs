@@ -625,11 +625,14 @@ impl RakutenClient {
             }
             Some(id) => {
                 let id = id.trim();
-                let package = packages
-                    .iter()
-                    .find(|p| p.basket_id.is_some_and(|b| b.to_string() == id))
-                    .ok_or_else(|| {
-                        self.error(UPDATE_ORDER_SHIPPING, 0, "destination", "basketId is not a destination of this order")
+                let package =
+                    packages.iter().find(|p| p.basket_id.is_some_and(|b| b.to_string() == id)).ok_or_else(|| {
+                        self.error(
+                            UPDATE_ORDER_SHIPPING,
+                            0,
+                            "destination",
+                            "basketId is not a destination of this order",
+                        )
                     })?;
                 match holder {
                     Some(h) if h.basket_id == package.basket_id => return Ok(()), // Already there.
