@@ -474,7 +474,7 @@ async fn an_order_placed_before_the_window_reaches_each_later_state_within_one_p
     let open = all.iter().find(|o| o.status == OrderStatus::ReadyToShip).unwrap();
     let w = window_around(|| back.cancel(&open.order_id)).await;
     assert!(pulled_once(&client, &w, &open.order_id).await.is_none());
-    let (page, _) = client.orders_by_id(&[open.order_id.clone()]).await.unwrap();
+    let (page, _) = client.orders_by_id(std::slice::from_ref(&open.order_id)).await.unwrap();
     assert_eq!(page.orders[0].status, OrderStatus::Cancelled);
 }
 
@@ -555,7 +555,7 @@ async fn a_page_with_an_order_getorder_leaves_out_returns_the_others_and_names_i
 
     // A pull page: the other 29 orders, the left-out one named, no error.
     let (page, missing) = client.changed_orders_page(&whole_year(), None).await.unwrap();
-    assert_eq!(missing, [gone.clone()]);
+    assert_eq!(missing, std::slice::from_ref(&gone));
     assert_eq!(page.orders.len(), 29);
     assert!(page.rejected.is_empty());
     assert!(page.orders.iter().all(|o| o.order_id != gone));
