@@ -163,8 +163,12 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
         let http =
             HttpSettings { timeout: Duration::from_secs(10), retry: RetryPolicy::default(), rate_scale: 1_000.0 };
         let client = build_client(SHOP, &secret, http).unwrap();
-        let tracking =
-            Tracking { carrier: Carrier::Yamato, number: number.clone(), shipped_at: Some(Utc::now().fixed_offset()) };
+        let tracking = Tracking {
+            carrier: Carrier::Yamato,
+            number: number.clone(),
+            shipped_at: Some(Utc::now().fixed_offset()),
+            shipment_id: None,
+        };
         client.register_tracking(&order, &tracking).await.expect("tracking written back");
         shipped.push((order.order_id.clone(), number));
     }

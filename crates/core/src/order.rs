@@ -319,6 +319,10 @@ pub struct Tracking {
     /// When it was handed over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shipped_at: Option<DateTime<FixedOffset>>,
+    /// The destination it went to: the [`Shipment::shipment_id`] (楽天 basketId) of a
+    /// multi-destination order; `None` for an order with one destination.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipment_id: Option<String>,
 }
 
 /// Carriers ichigen knows.

@@ -159,7 +159,8 @@ async fn amazon_orders_never_mail_buyers_but_held_ones_alert_staff() {
     let mut shipped = clean;
     shipped.status = OrderStatus::Shipped;
     shipped.source_updated_at = t("2026-11-28T09:00:00+09:00");
-    shipped.tracking = vec![Tracking { carrier: Carrier::Yamato, number: "123456789013".into(), shipped_at: None }];
+    shipped.tracking =
+        vec![Tracking { carrier: Carrier::Yamato, number: "123456789013".into(), shipped_at: None, shipment_id: None }];
     p.process(shipped, t(NOW)).await.expect("amazon shipped");
     assert!(w.kinds().is_empty(), "no shipping mail for Amazon");
 
@@ -178,19 +179,26 @@ async fn first_tracking_number_sends_one_shipping_mail() {
     let mut shipped = order("D-1");
     shipped.status = OrderStatus::Shipped;
     shipped.source_updated_at = t("2026-11-28T09:00:00+09:00");
-    shipped.tracking = vec![Tracking { carrier: Carrier::Yamato, number: "123456789013".into(), shipped_at: None }];
+    shipped.tracking =
+        vec![Tracking { carrier: Carrier::Yamato, number: "123456789013".into(), shipped_at: None, shipment_id: None }];
     p.process(shipped.clone(), t(NOW)).await.expect("shipped");
     assert_eq!(w.kinds(), vec![MailKind::Shipping]);
     let mut second_parcel = shipped;
     second_parcel.source_updated_at = t("2026-11-28T10:00:00+09:00");
-    second_parcel.tracking.push(Tracking { carrier: Carrier::Yamato, number: "123456789024".into(), shipped_at: None });
+    second_parcel.tracking.push(Tracking {
+        carrier: Carrier::Yamato,
+        number: "123456789024".into(),
+        shipped_at: None,
+        shipment_id: None,
+    });
     p.process(second_parcel, t(NOW)).await.expect("second parcel");
     assert!(w.kinds().is_empty(), "one shipping mail per order");
 
     // Seen for the first time already shipped: history from before ichigen, no mail.
     let mut old = order("D-2");
     old.status = OrderStatus::Shipped;
-    old.tracking = vec![Tracking { carrier: Carrier::Sagawa, number: "123456789013".into(), shipped_at: None }];
+    old.tracking =
+        vec![Tracking { carrier: Carrier::Sagawa, number: "123456789013".into(), shipped_at: None, shipment_id: None }];
     p.process(old, t(NOW)).await.expect("old");
     assert!(w.kinds().is_empty());
 
@@ -305,8 +313,12 @@ async fn shipping_mail_links_the_carrier_tracking_page() {
     let mut shipped = order("I-1");
     shipped.status = OrderStatus::Shipped;
     shipped.source_updated_at = t("2026-11-28T09:00:00+09:00");
-    shipped.tracking =
-        vec![Tracking { carrier: Carrier::Japanpost, number: "1234-5678-9013".into(), shipped_at: None }];
+    shipped.tracking = vec![Tracking {
+        carrier: Carrier::Japanpost,
+        number: "1234-5678-9013".into(),
+        shipped_at: None,
+        shipment_id: None,
+    }];
     p.process(shipped, t(NOW)).await.expect("shipped");
     let mailer = MemoryMailer::new();
     let n = notifier(&w.store, &mailer);
@@ -498,7 +510,12 @@ fn default_templates_render_for_every_kind_of_sample_order() {
     for m in [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10] {
         for n in 0..300 {
             let mut o = samples.varied_order(m, n);
-            o.tracking = vec![Tracking { carrier: Carrier::Sagawa, number: "123456789013".into(), shipped_at: None }];
+            o.tracking = vec![Tracking {
+                carrier: Carrier::Sagawa,
+                number: "123456789013".into(),
+                shipped_at: None,
+                shipment_id: None,
+            }];
             let stored = StoredOrder {
                 order: o,
                 status: OrderStatus::OnHold,

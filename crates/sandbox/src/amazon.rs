@@ -697,8 +697,12 @@ async fn confirm_shipment(State(sb): S, headers: HeaderMap, Path(id): Path<Strin
         Ok(all) => all,
         Err(details) => return invalid(&sb, op, details),
     };
-    let tracking =
-        Tracking { carrier: carrier_of(carrier_code), number: number.to_string(), shipped_at: Some(ship_date) };
+    let tracking = Tracking {
+        carrier: carrier_of(carrier_code),
+        number: number.to_string(),
+        shipped_at: Some(ship_date),
+        shipment_id: None,
+    };
     sb.book.update(&id, |o| {
         if all {
             o.status = OrderStatus::Shipped;

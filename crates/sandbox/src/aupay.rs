@@ -300,7 +300,7 @@ async fn update_trade_info(State(app): State<Arc<App>>, headers: HeaderMap, body
     let number = number.to_string();
     let updated = app.book.update(id, |o| {
         o.status = OrderStatus::Shipped;
-        o.tracking = vec![Tracking { carrier, number, shipped_at: Some(shipped) }];
+        o.tracking = vec![Tracking { carrier, number, shipped_at: Some(shipped), shipment_id: None }];
     });
     if updated.is_none() {
         return param_error("[orderId]該当する受注が存在しません");

@@ -658,6 +658,7 @@ fn send(s: &Sandbox, params: &HashMap<String, String>) -> Value {
                 carrier: carrier_of(&x.corp),
                 number: x.number.clone(),
                 shipped_at: Some(x.at),
+                shipment_id: None,
             });
         }
     });

@@ -10,6 +10,15 @@
 //! - searchOrder rules: `dateType` required (`…_ERROR_009`), date-times strictly
 //!   `YYYY-MM-DDThh:mm:ss+0900`, window ≤ 63 days, start within 730 days, page size 1…1000, page ≥ 1
 //!   (all `…_ERROR_011`, HTTP 400); only the first 15,000 (configurable) matches are retrievable.
+//! - searchOrder `dateType` (fact sheet §4.4): 1 `orderDatetime`, 2 `shopOrderCfmDatetime`
+//!   (注文確認日), 3 `orderFixDatetime` (注文確定日), 4 the `shippingDate` of a shipment row (発送日),
+//!   5 `shippingCmplRptDatetime` (発送完了報告日), 6 決済確定日 (kept by the sandbox, not in the
+//!   OrderModel, as on Rakuten). No date type covers a cancellation.
+//! - getOrder answers each requested number it cannot return (unknown, or switched off with
+//!   [`BackOffice::leave_out`]) with an `INFO` message `ORDER_EXT_API_GET_ORDER_INFO_102`
+//!   carrying the `orderNumber`, and no `OrderModel` (fact sheet §5).
+//! - Back office ([`BackOffice`]): 注文確認, 注文確定, 決済確定, 発送 and cancellation, each moving
+//!   exactly the date Rakuten moves (none for a cancellation).
 //! - Faults: ServerError → HTTP 500 with a MessageModelList `ERROR`; Hang → sleep then answer;
 //!   Malformed → the body cut in half; a corrupt order's `OrdererModel.familyName` carries a
 //!   control character (U+0007).
@@ -17,9 +26,11 @@
 //! Orders are rendered here from the canonical seed, independently of the client's wire structs.
 //! The book holds each order as Rakuten can carry it (ids renamed to `<shop>-<YYYYMMDD>-<serial>`,
 //! basketIds on destinations, Rakuten's codes in the `source_*` fields, postal codes as digits,
-//! one address line, no update time for unconfirmed orders, ship dates at midnight).
+//! one address line, no update time for unconfirmed orders, ship dates at midnight). Rakuten has
+//! no "last updated" time: the rendered times are the per-order [`Dates`] below, and the book's
+//! `source_updated_at` is only the seed's (a back-office change moves it, Rakuten shows the dates).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -59,10 +70,19 @@ const SEARCH_NONE: &str = "ORDER_EXT_API_SEARCH_ORDER_INFO_102";
 const SEARCH_NO_DATE_TYPE: &str = "ORDER_EXT_API_SEARCH_ORDER_ERROR_009";
 const SEARCH_FORMAT: &str = "ORDER_EXT_API_SEARCH_ORDER_ERROR_011";
 const GET_INFO: &str = "ORDER_EXT_API_GET_ORDER_INFO_101";
+/// getOrder "order could not be retrieved", one per number (official on PurchaseItemAPI getOrderItem).
+// unverified: that getOrder itself answers a left-out order this way (fact sheet §5).
+const GET_NOT_RETURNED: &str = "ORDER_EXT_API_GET_ORDER_INFO_102";
 // unverified: the real codes of these getOrder refusals are behind the RMS login.
 const GET_BAD_REQUEST: &str = "ORDER_EXT_API_GET_ORDER_ERROR_001";
 const SHIP_ADDED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_101";
 const SHIP_FORMAT: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_011";
+
+/// Whether searchOrder `dateType` 4 (発送日) matches an order when the whole day of one of its
+/// shipment rows' `shippingDate` overlaps the window (a date has no time of day).
+// unverified: the sheet says 発送日 is "probably ShippingModelList[].shippingDate"; how a date
+// meets a date-time window is not published.
+const SHIP_DATE_SPANS_ITS_DAY: bool = true;
 
 /// Carrier codes the sandbox accepts in `deliveryCompany` (a subset of RMS's table).
 const CARRIERS: [(&str, Carrier); 6] = [
@@ -112,6 +132,19 @@ struct Row {
     date: NaiveDate,
 }
 
+/// The dates Rakuten stamps on an order as it moves (fact sheet §4.4, §6.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dates {
+    /// 注文確認日: `shopOrderCfmDatetime`, searchOrder `dateType` 2.
+    pub confirmed: Option<DateTime<FixedOffset>>,
+    /// 注文確定日: `orderFixDatetime`, `dateType` 3.
+    pub fixed: Option<DateTime<FixedOffset>>,
+    /// 決済確定日: `dateType` 6; the OrderModel has no field for it.
+    pub settled: Option<DateTime<FixedOffset>>,
+    /// 発送完了報告日: `shippingCmplRptDatetime`, `dateType` 5.
+    pub reported: Option<DateTime<FixedOffset>>,
+}
+
 struct Sandbox {
     book: Arc<OrderBook>,
     faults: Arc<FaultDice>,
@@ -119,6 +152,9 @@ struct Sandbox {
     authorization: String,
     result_cap: usize,
     rows: Mutex<HashMap<String, Vec<Row>>>,
+    dates: Mutex<HashMap<String, Dates>>,
+    /// Orders getOrder leaves out (answers with INFO_102) while listed.
+    left_out: Mutex<HashSet<String>>,
     next_row: AtomicI64,
 }
 
@@ -129,13 +165,26 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Started> {
 
 /// Starts the sandbox with a smaller result cap, so tests can make the client split windows.
 pub async fn start_with_result_cap(config: SandboxConfig, result_cap: usize) -> std::io::Result<Started> {
+    start_with_back_office(config, result_cap).await.map(|(started, _)| started)
+}
+
+/// Starts the sandbox and hands back its back office too, to change orders the way a shop in
+/// RMS and Rakuten itself do.
+pub async fn start_with_back_office(
+    config: SandboxConfig,
+    result_cap: usize,
+) -> std::io::Result<(Started, BackOffice)> {
     let mut rows = HashMap::new();
+    let mut dates = HashMap::new();
     let mut next_row = 700_001;
     let orders: Vec<Order> = seed_orders(Marketplace::Rakuten, &config.seed)
         .into_iter()
         .enumerate()
         .map(|(n, o)| rakutenize(o, n, &mut rows, &mut next_row))
         .collect();
+    for o in &orders {
+        dates.insert(o.order_id.clone(), seed_dates(o));
+    }
     let book = Arc::new(OrderBook::new(orders));
     let faults = Arc::new(FaultDice::new(config.faults.clone(), config.seed.seed));
     let throttle = match config.throttle {
@@ -149,8 +198,11 @@ pub async fn start_with_result_cap(config: SandboxConfig, result_cap: usize) -> 
         authorization: format!("ESA {}", base64(format!("{SERVICE_SECRET}:{LICENSE_KEY}").as_bytes())),
         result_cap,
         rows: Mutex::new(rows),
+        dates: Mutex::new(dates),
+        left_out: Mutex::new(HashSet::new()),
         next_row: AtomicI64::new(next_row),
     });
+    let back_office = BackOffice { sandbox: state.clone() };
     let mut router = Router::new();
     for (path, op) in [("searchOrder", Op::Search), ("getOrder", Op::Get), ("updateOrderShipping", Op::Ship)] {
         let handler = move |State(st): State<Arc<Sandbox>>, headers: HeaderMap, body: String| async move {
@@ -161,12 +213,176 @@ pub async fn start_with_result_cap(config: SandboxConfig, result_cap: usize) -> 
             .route(&format!("/es/2.0/order/{path}"), post(handler));
     }
     let running = serve(router.with_state(state), config.port).await?;
-    Ok(Started {
+    let started = Started {
         running,
         credentials: vec![("serviceSecret", SERVICE_SECRET.to_owned()), ("licenseKey", LICENSE_KEY.to_owned())],
         book,
         faults,
-    })
+    };
+    Ok((started, back_office))
+}
+
+/// What a shop does in RMS and what Rakuten does on its side, applied to the sandbox's orders.
+/// Each change moves exactly the date Rakuten moves (see [`Dates`]); a cancellation moves none.
+/// Each returns false (and changes nothing) for an unknown order or one not in the right state.
+#[derive(Clone)]
+pub struct BackOffice {
+    sandbox: Arc<Sandbox>,
+}
+
+impl std::fmt::Debug for BackOffice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackOffice").finish_non_exhaustive()
+    }
+}
+
+/// Now, in JST, in whole seconds (Rakuten's times have no fraction).
+fn now_jst() -> DateTime<FixedOffset> {
+    let now = Utc::now().with_timezone(&jst());
+    now - Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos()))
+}
+
+impl BackOffice {
+    /// Sets `status` when `allowed(current)`, and stamps the dates `stamp` moves.
+    fn change(
+        &self,
+        order_id: &str,
+        allowed: impl Fn(OrderStatus) -> bool,
+        status: Option<OrderStatus>,
+        stamp: impl FnOnce(&mut Dates, DateTime<FixedOffset>),
+    ) -> bool {
+        let st = &self.sandbox;
+        if !st.book.get(order_id).is_some_and(|o| allowed(o.status)) {
+            return false;
+        }
+        if let Some(status) = status {
+            st.book.update(order_id, |o| {
+                o.status = status;
+                o.source_status = progress(status).to_string();
+            });
+        }
+        if let Ok(mut dates) = st.dates.lock() {
+            stamp(dates.entry(order_id.to_owned()).or_default(), now_jst());
+        }
+        true
+    }
+
+    /// 注文確認 (confirmOrder, or the button in RMS): 100 → 200 楽天処理中; stamps 注文確認日.
+    pub fn confirm(&self, order_id: &str) -> bool {
+        self.change(
+            order_id,
+            |s| s == OrderStatus::New,
+            Some(OrderStatus::AwaitingPayment),
+            |d, now| {
+                d.confirmed = Some(now);
+            },
+        )
+    }
+
+    /// 注文確定 by Rakuten once payment or authorisation is through: 200 → 300 発送待ち; stamps
+    /// 注文確定日.
+    pub fn fix(&self, order_id: &str) -> bool {
+        self.change(
+            order_id,
+            |s| s == OrderStatus::AwaitingPayment,
+            Some(OrderStatus::ReadyToShip),
+            |d, now| {
+                d.fixed = Some(now);
+            },
+        )
+    }
+
+    /// 決済確定: stamps 決済確定日 (searchable with `dateType` 6) and nothing the OrderModel shows:
+    /// the sheet ties no status and no field to it.
+    pub fn settle_payment(&self, order_id: &str) -> bool {
+        self.change(order_id, |s| s != OrderStatus::Cancelled, None, |d, now| d.settled = Some(now))
+    }
+
+    /// 発送: the shop registers a parcel (carrier code, tracking number, ship date) on destination
+    /// `basket_id` in RMS, which is the 発送完了報告: an open order goes to 500 and 発送完了報告日 is
+    /// stamped (the first report only); the row's `shippingDate` is the 発送日.
+    pub fn ship(&self, order_id: &str, basket_id: i64, carrier: Carrier, number: &str, date: NaiveDate) -> bool {
+        let st = &self.sandbox;
+        let Some(order) = st.book.get(order_id) else { return false };
+        if order.status == OrderStatus::Cancelled || !baskets(&order).contains(&basket_id) {
+            return false;
+        }
+        let row = Row {
+            basket_id,
+            detail_id: st.next_row.fetch_add(1, Ordering::SeqCst),
+            company: company_code(carrier).to_owned(),
+            number: number.to_owned(),
+            date,
+        };
+        add_rows(st, order_id, vec![(carrier, row)]);
+        true
+    }
+
+    /// Cancellation (cancelOrder and Rakuten's confirmation, or cancelOrderAfterShipping): → 900
+    /// キャンセル確定. No date moves: Rakuten has no cancellation date type and the OrderModel no
+    /// cancellation time.
+    pub fn cancel(&self, order_id: &str) -> bool {
+        self.change(order_id, |s| s != OrderStatus::Cancelled, Some(OrderStatus::Cancelled), |_, _| {})
+    }
+
+    /// Makes getOrder leave these orders out (INFO_102 instead of the order) until called again
+    /// without them.
+    pub fn leave_out(&self, order_ids: &[&str]) {
+        if let Ok(mut left_out) = self.sandbox.left_out.lock() {
+            *left_out = order_ids.iter().map(|id| (*id).to_owned()).collect();
+        }
+    }
+
+    /// The dates an order carries now.
+    pub fn dates(&self, order_id: &str) -> Option<Dates> {
+        self.sandbox.dates.lock().ok()?.get(order_id).copied()
+    }
+
+    /// The basketIds of an order's destinations, in order.
+    pub fn basket_ids(&self, order_id: &str) -> Vec<i64> {
+        self.sandbox.book.get(order_id).map(|o| baskets(&o)).unwrap_or_default()
+    }
+
+    /// The shipment rows registered on an order, as `(basketId, tracking number)`.
+    pub fn shipping_rows(&self, order_id: &str) -> Vec<(i64, String)> {
+        let rows = self.sandbox.rows.lock().ok().and_then(|r| r.get(order_id).cloned()).unwrap_or_default();
+        rows.into_iter().map(|r| (r.basket_id, r.number)).collect()
+    }
+}
+
+fn baskets(o: &Order) -> Vec<i64> {
+    (0..o.shipments.len().max(1)).map(|k| basket_id(&o.order_id, k)).collect()
+}
+
+/// Adds shipment rows as updateOrderShipping (or RMS) does: the 発送完了報告 of an open order moves
+/// it to 500 and stamps 発送完了報告日.
+fn add_rows(st: &Sandbox, order_number: &str, new_rows: Vec<(Carrier, Row)>) {
+    let tracking: Vec<ichigen_core::Tracking> = new_rows
+        .iter()
+        .map(|(carrier, r)| ichigen_core::Tracking {
+            carrier: *carrier,
+            number: r.number.clone(),
+            shipped_at: r.date.and_time(NaiveTime::MIN).and_local_timezone(jst()).single(),
+            shipment_id: None,
+        })
+        .collect();
+    if let Ok(mut all) = st.rows.lock() {
+        all.entry(order_number.to_owned()).or_default().extend(new_rows.into_iter().map(|(_, r)| r));
+    }
+    let mut reported = false;
+    st.book.update(order_number, |o| {
+        if o.status.is_open() {
+            o.status = OrderStatus::Shipped;
+            o.source_status = progress(OrderStatus::Shipped).to_string();
+            reported = true;
+        }
+        o.tracking.extend(tracking);
+    });
+    if reported {
+        if let Ok(mut dates) = st.dates.lock() {
+            dates.entry(order_number.to_owned()).or_default().reported = Some(now_jst());
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,12 +543,19 @@ fn search(st: &Sandbox, req: &Value, truncate: bool) -> Response {
         == Some(1);
 
     let (a, b) = (start.timestamp(), end.timestamp());
-    let mut hits: Vec<Order> = st
-        .book
-        .all()
-        .into_iter()
-        .filter(|o| search_time(o, date_type).is_some_and(|t| (a..=b).contains(&t.timestamp())))
-        .collect();
+    let mut hits: Vec<Order> = {
+        let dates = st.dates.lock().map(|d| d.clone()).unwrap_or_default();
+        let rows = st.rows.lock().map(|r| r.clone()).unwrap_or_default();
+        st.book
+            .all()
+            .into_iter()
+            .filter(|o| {
+                let d = dates.get(&o.order_id).copied().unwrap_or_default();
+                let r = rows.get(&o.order_id).map(Vec::as_slice).unwrap_or_default();
+                matches_date_type(o, &d, r, date_type, a, b)
+            })
+            .collect()
+    };
     hits.sort_by(|x, y| x.ordered_at.cmp(&y.ordered_at).then_with(|| x.order_id.cmp(&y.order_id)));
     if !ascending {
         hits.reverse();
@@ -358,14 +581,43 @@ fn search(st: &Sandbox, req: &Value, truncate: bool) -> Response {
     json_response(StatusCode::OK, body.to_string(), truncate)
 }
 
-/// The time a `dateType` searches on, as this sandbox renders the order.
-fn search_time(o: &Order, date_type: i64) -> Option<DateTime<FixedOffset>> {
+/// Whether the date `date_type` searches on lies in `[a, b]` (Unix seconds) for this order.
+fn matches_date_type(o: &Order, d: &Dates, rows: &[Row], date_type: i64, a: i64, b: i64) -> bool {
+    let within = |t: Option<DateTime<FixedOffset>>| t.is_some_and(|t| (a..=b).contains(&t.timestamp()));
     match date_type {
-        1 => Some(o.ordered_at),
-        // 注文確認日, 注文確定日, 決済確定日: the confirmation time.
-        2 | 3 | 6 => confirmed_at(o),
-        // 発送日, 発送完了報告日.
-        _ => reported_at(o),
+        1 => within(Some(o.ordered_at)),
+        2 => within(d.confirmed),
+        3 => within(d.fixed),
+        4 => rows.iter().any(|r| {
+            let Some(day) = r.date.and_time(NaiveTime::MIN).and_local_timezone(jst()).single() else {
+                return false;
+            };
+            let first = day.timestamp();
+            let last = if SHIP_DATE_SPANS_ITS_DAY { first + 86_399 } else { first };
+            first <= b && last >= a
+        }),
+        5 => within(d.reported),
+        6 => within(d.settled),
+        _ => false,
+    }
+}
+
+/// The dates of a seeded order, consistent with its status and with the book's
+/// `source_updated_at` as the latest of them.
+fn seed_dates(o: &Order) -> Dates {
+    let u = Some(o.source_updated_at);
+    match o.status {
+        OrderStatus::New => Dates::default(),
+        OrderStatus::AwaitingPayment => Dates { confirmed: u, ..Dates::default() },
+        OrderStatus::ReadyToShip | OrderStatus::OnHold => {
+            Dates { confirmed: u, fixed: u, settled: u, ..Dates::default() }
+        }
+        OrderStatus::Shipped => {
+            let at = Some(o.ordered_at);
+            Dates { confirmed: at, fixed: at, settled: at, reported: u }
+        }
+        // Cancelled after its confirmation; the cancellation itself stamps nothing.
+        OrderStatus::Cancelled => Dates { confirmed: u, ..Dates::default() },
     }
 }
 
@@ -378,18 +630,6 @@ fn progress(status: OrderStatus) -> i64 {
         OrderStatus::Shipped => 500,
         OrderStatus::Cancelled => 900,
     }
-}
-
-fn confirmed_at(o: &Order) -> Option<DateTime<FixedOffset>> {
-    match o.status {
-        OrderStatus::New => None,
-        OrderStatus::Shipped => Some(o.ordered_at),
-        _ => Some(o.source_updated_at),
-    }
-}
-
-fn reported_at(o: &Order) -> Option<DateTime<FixedOffset>> {
-    (o.status == OrderStatus::Shipped).then_some(o.source_updated_at)
 }
 
 fn time_text(t: Option<DateTime<FixedOffset>>) -> Value {
@@ -522,7 +762,7 @@ fn item(it: &ichigen_core::Item, line_id: i64) -> Value {
 }
 
 /// One order as getOrder version 10 renders it.
-fn render(o: &Order, rows: &[Row]) -> Value {
+fn render(o: &Order, rows: &[Row], dates: &Dates) -> Value {
     let single = [(o.ship_to.clone(), o.items.clone())];
     let multi: Vec<_> = o.shipments.iter().map(|s| (s.ship_to.clone(), s.items.clone())).collect();
     let destinations: &[(ichigen_core::Address, Vec<ichigen_core::Item>)] =
@@ -576,10 +816,10 @@ fn render(o: &Order, rows: &[Row]) -> Value {
         "orderProgress": progress(o.status),
         "subStatusId": null, "subStatusName": null,
         "orderDatetime": time_text(Some(o.ordered_at)),
-        "shopOrderCfmDatetime": time_text(confirmed_at(o)),
-        "orderFixDatetime": null,
+        "shopOrderCfmDatetime": time_text(dates.confirmed),
+        "orderFixDatetime": time_text(dates.fixed),
         "shippingInstDatetime": null,
-        "shippingCmplRptDatetime": time_text(reported_at(o)),
+        "shippingCmplRptDatetime": time_text(dates.reported),
         "cancelDueDate": null,
         "deliveryDate": o.delivery.requested_date.map(|d| d.format("%Y-%m-%d").to_string()),
         "shippingTerm": shipping_term(o.delivery.requested_time_slot.as_deref()),
@@ -635,17 +875,24 @@ fn get_order(st: &Sandbox, req: &Value, truncate: bool) -> Response {
         return bad("version を指定してください。");
     }
     let rows = st.rows.lock().map(|r| r.clone()).unwrap_or_default();
+    let dates = st.dates.lock().map(|d| d.clone()).unwrap_or_default();
+    let left_out = st.left_out.lock().map(|l| l.clone()).unwrap_or_default();
     let mut messages = Vec::new();
     let mut orders = Vec::new();
     for number in numbers.iter().filter_map(Value::as_str) {
-        if let Some(o) = st.book.get(number) {
-            let mut model = render(&o, rows.get(number).map(Vec::as_slice).unwrap_or_default());
-            if st.faults.corrupts(number) {
-                corrupt(&mut model);
+        match st.book.get(number).filter(|_| !left_out.contains(number)) {
+            Some(o) => {
+                let d = dates.get(number).copied().unwrap_or_default();
+                let mut model = render(&o, rows.get(number).map(Vec::as_slice).unwrap_or_default(), &d);
+                if st.faults.corrupts(number) {
+                    corrupt(&mut model);
+                }
+                orders.push(model);
+                messages.push(json!({"messageType": "INFO", "messageCode": GET_INFO,
+                    "message": "受注情報取得に成功しました。", "orderNumber": number}));
             }
-            orders.push(model);
-            messages.push(json!({"messageType": "INFO", "messageCode": GET_INFO,
-                "message": "受注情報取得に成功しました。", "orderNumber": number}));
+            None => messages.push(json!({"messageType": "INFO", "messageCode": GET_NOT_RETURNED,
+                "message": "受注情報が取得できませんでした。", "orderNumber": number})),
         }
     }
     let body = json!({"version": 10, "MessageModelList": messages, "OrderModelList": orders});
@@ -667,7 +914,7 @@ fn update_shipping(st: &Sandbox, req: &Value, truncate: bool) -> Response {
     let Some(order) = st.book.get(order_number) else {
         return bad("指定された注文番号は存在しません。");
     };
-    let baskets: Vec<i64> = (0..order.shipments.len().max(1)).map(|k| basket_id(order_number, k)).collect();
+    let baskets = baskets(&order);
     let Some(list) = req.get("BasketidModelList").and_then(Value::as_array).filter(|l| !l.is_empty()) else {
         return bad("BasketidModelList を指定してください。");
     };
@@ -718,24 +965,7 @@ fn update_shipping(st: &Sandbox, req: &Value, truncate: bool) -> Response {
                 "dataNumber": i + 1, "shippingDetailId": r.detail_id})
         })
         .collect();
-    let tracking: Vec<ichigen_core::Tracking> = new_rows
-        .iter()
-        .map(|(carrier, r)| ichigen_core::Tracking {
-            carrier: *carrier,
-            number: r.number.clone(),
-            shipped_at: r.date.and_time(NaiveTime::MIN).and_local_timezone(jst()).single(),
-        })
-        .collect();
-    if let Ok(mut all) = st.rows.lock() {
-        all.entry(order_number.to_owned()).or_default().extend(new_rows.into_iter().map(|(_, r)| r));
-    }
-    st.book.update(order_number, |o| {
-        if o.status.is_open() {
-            o.status = OrderStatus::Shipped;
-            o.source_status = progress(OrderStatus::Shipped).to_string();
-        }
-        o.tracking.extend(tracking);
-    });
+    add_rows(st, order_number, new_rows);
     json_response(StatusCode::OK, json!({"MessageModelList": messages}).to_string(), truncate)
 }
 

@@ -806,7 +806,10 @@ async fn ship_status_change(State(s): State<Shared>, headers: HeaderMap, body: S
             o.status = OrderStatus::Shipped;
         }
         if !numbers.is_empty() {
-            o.tracking = numbers.iter().map(|n| Tracking { carrier, number: n.clone(), shipped_at }).collect();
+            o.tracking = numbers
+                .iter()
+                .map(|n| Tracking { carrier, number: n.clone(), shipped_at, shipment_id: None })
+                .collect();
         }
     });
     if updated.is_none() {

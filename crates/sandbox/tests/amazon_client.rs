@@ -382,7 +382,8 @@ async fn f_confirmed_shipments_come_back_as_shipped() {
     let first11 = "12345678901";
     let number = format!("{first11}{}", check_digit(first11).unwrap());
     let shipped_at = now();
-    let tracking = Tracking { carrier: Carrier::Yamato, number: number.clone(), shipped_at: Some(shipped_at) };
+    let tracking =
+        Tracking { carrier: Carrier::Yamato, number: number.clone(), shipped_at: Some(shipped_at), shipment_id: None };
 
     // A wrong check digit and an AFN order are refused before any call.
     let confirms = requests(&c, "confirmShipment");

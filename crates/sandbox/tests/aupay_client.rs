@@ -302,7 +302,12 @@ async fn malformed_bodies_are_permanent_and_name_marketplace_and_operation() {
 fn yamato(n: u64) -> Tracking {
     let first11 = format!("{:011}", 40_000_000_000u64 + n);
     let number = format!("{first11}{}", check_digit(&first11).unwrap());
-    Tracking { carrier: Carrier::Yamato, number, shipped_at: Some(chrono::Utc::now().with_timezone(&jst())) }
+    Tracking {
+        carrier: Carrier::Yamato,
+        number,
+        shipped_at: Some(chrono::Utc::now().with_timezone(&jst())),
+        shipment_id: None,
+    }
 }
 
 #[tokio::test]

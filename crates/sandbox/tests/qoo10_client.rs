@@ -265,15 +265,18 @@ async fn f_registered_tracking_comes_back_as_shipped() {
     let other = ready.next().unwrap().clone();
 
     // A number failing the check digit is refused before any request.
-    let bad = Tracking { carrier: Carrier::Yamato, number: "1234-5678-9012".into(), shipped_at: None };
+    let bad =
+        Tracking { carrier: Carrier::Yamato, number: "1234-5678-9012".into(), shipped_at: None, shipment_id: None };
     assert!(matches!(c.register_tracking(&order, &bad).await, Err(ClientError::Rejected { .. })));
 
     let since: DateTime<FixedOffset> = chrono::Utc::now().fixed_offset() - chrono::Duration::seconds(2);
-    let tracking = Tracking { carrier: Carrier::Yamato, number: "1234-5678-9013".into(), shipped_at: None };
+    let tracking =
+        Tracking { carrier: Carrier::Yamato, number: "1234-5678-9013".into(), shipped_at: None, shipment_id: None };
     c.register_tracking(&order, &tracking).await.unwrap();
     // A client that never saw the order finds its lines by searching.
     let fresh = client(&s);
-    let sagawa = Tracking { carrier: Carrier::Sagawa, number: "123456789024".into(), shipped_at: None };
+    let sagawa =
+        Tracking { carrier: Carrier::Sagawa, number: "123456789024".into(), shipped_at: None, shipment_id: None };
     assert!(ichigen_core::carrier::tracking_number_valid(Carrier::Sagawa, &sagawa.number));
     fresh.register_tracking(&other, &sagawa).await.unwrap();
     // Registering a shipped line again is refused by the API.

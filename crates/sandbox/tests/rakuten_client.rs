@@ -127,8 +127,8 @@ async fn the_real_page_size_and_cap_pull_a_window_in_few_requests() {
     let sandbox = rakuten::start(config(250, 3_600)).await.unwrap();
     let (orders, pages) = pull(&client(&sandbox), &whole_year()).await.unwrap();
     assert_exactly_the_book(&sandbox, &orders);
-    // 323 days = 6 windows of at most 63 days, in each of the 2 passes: one page each.
-    assert_eq!(pages, 12);
+    // 323 days = 6 windows of at most 63 days, in each of the 6 passes (dateType 1–6): one page each.
+    assert_eq!(pages, 36);
 }
 
 #[tokio::test]
@@ -239,7 +239,7 @@ async fn malformed_bodies_are_permanent_and_name_marketplace_and_operation() {
     let numbers: Vec<String> = first.orders.iter().take(3).map(|o| o.order_id.clone()).collect();
     sandbox.faults.set(Faults { malformed_rate: 1.0, ..Faults::default() });
     let order = sandbox.book.get(&numbers[0]).unwrap();
-    let tracking = Tracking { carrier: Carrier::Yamato, number: valid_number(), shipped_at: None };
+    let tracking = Tracking { carrier: Carrier::Yamato, number: valid_number(), shipped_at: None, shipment_id: None };
     let err = client.register_tracking(&order, &tracking).await.unwrap_err();
     match &err {
         ClientError::Malformed(NormalizeError::Malformed { operation, .. }) => assert_eq!(operation, "getOrder"),
@@ -262,7 +262,7 @@ async fn registered_tracking_comes_back_shipped_in_the_next_window() {
 
     let before = chrono::Utc::now().fixed_offset() - chrono::Duration::seconds(1);
     let shipped_at = Some(t("2026-11-26T15:00:00+09:00"));
-    let tracking = Tracking { carrier: Carrier::Sagawa, number: valid_number(), shipped_at };
+    let tracking = Tracking { carrier: Carrier::Sagawa, number: valid_number(), shipped_at, shipment_id: None };
     client.register_tracking(&single, &tracking).await.unwrap();
     // Idempotent: the same number again adds no row.
     client.register_tracking(&single, &tracking).await.unwrap();
@@ -271,13 +271,14 @@ async fn registered_tracking_comes_back_shipped_in_the_next_window() {
     let err = client.register_tracking(&single, &bad).await.unwrap_err();
     assert!(matches!(err, ClientError::Rejected { .. }), "{err:?}");
     if let Some(multi) = &multi {
-        client.register_tracking(multi, &tracking).await.unwrap();
+        let baskets = basket_ids(multi);
+        client.register_tracking_to(multi, &tracking, &baskets[0]).await.unwrap();
         let second = Tracking { carrier: Carrier::Japanpost, number: "3333-4444-5555".into(), ..tracking.clone() };
         let second = Tracking {
             number: format!("{}{}", "33334444555", ichigen_core::carrier::check_digit("33334444555").unwrap()),
             ..second
         };
-        client.register_tracking(multi, &second).await.unwrap();
+        client.register_tracking_to(multi, &second, &baskets[1]).await.unwrap();
     }
 
     let after = Window { from: before, to: chrono::Utc::now().fixed_offset() + chrono::Duration::seconds(2) };
@@ -394,4 +395,275 @@ async fn normalize_reads_the_sandboxs_own_bodies() {
     )
     .unwrap();
     assert_eq!(again, orders);
+}
+
+/// The basketIds of an order's destinations, as the client maps them.
+fn basket_ids(order: &Order) -> Vec<String> {
+    order.shipments.iter().map(|s| s.shipment_id.clone().unwrap()).collect()
+}
+
+/// A window from the start of the current second (Rakuten's times are whole seconds) to a bit
+/// after `change` ran; waits first so no earlier change falls into it.
+async fn window_around(change: impl FnOnce() -> bool) -> Window {
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let now = chrono::Utc::now().fixed_offset();
+    let from = now - chrono::Duration::nanoseconds(i64::from(now.timestamp_subsec_nanos()));
+    assert!(change(), "the back office refused the change");
+    Window { from, to: chrono::Utc::now().fixed_offset() + chrono::Duration::seconds(2) }
+}
+
+async fn pulled_once(client: &RakutenClient, window: &Window, id: &str) -> Option<Order> {
+    let (orders, _) = pull(client, window).await.unwrap();
+    let hits: Vec<&Order> = orders.iter().filter(|o| o.order_id == id).collect();
+    assert!(hits.len() <= 1, "order {id} came {} times in one window", hits.len());
+    hits.first().map(|o| (*o).clone())
+}
+
+#[tokio::test]
+async fn an_order_placed_before_the_window_reaches_each_later_state_within_one_pull() {
+    let (sandbox, back) = rakuten::start_with_back_office(config(60, 3_600), rakuten::RESULT_CAP).await.unwrap();
+    let client = client(&sandbox);
+    let (all, _) = pull(&client, &whole_year()).await.unwrap();
+    // Placed in January, long before every window below; not confirmed yet (100).
+    let new = all.iter().find(|o| o.status == OrderStatus::New && o.shipments.is_empty()).unwrap().clone();
+    let id = new.order_id.as_str();
+    assert!(back.dates(id).is_some_and(|d| d == rakuten::Dates::default()));
+
+    // 注文確認 → 200, found through dateType 2 (注文確認日).
+    let w = window_around(|| back.confirm(id)).await;
+    let got = pulled_once(&client, &w, id).await.expect("confirmed order in the window of its 注文確認");
+    assert_eq!((got.status, got.source_status.as_str()), (OrderStatus::AwaitingPayment, "200"));
+    assert!(got.ordered_at < w.from && got.source_updated_at >= w.from);
+
+    // 決済確定: only 決済確定日 moves (no OrderModel field, no status): found through dateType 6.
+    let w = window_around(|| back.settle_payment(id)).await;
+    let got = pulled_once(&client, &w, id).await.expect("settled order in the window of its 決済確定");
+    assert_eq!(got.status, OrderStatus::AwaitingPayment);
+    assert!(got.source_updated_at < w.from, "決済確定 stamps nothing the OrderModel shows");
+
+    // 注文確定 (paid, ready to ship) → 300, found through dateType 3 (注文確定日).
+    let w = window_around(|| back.fix(id)).await;
+    let got = pulled_once(&client, &w, id).await.expect("fixed order in the window of its 注文確定");
+    assert_eq!((got.status, got.source_status.as_str()), (OrderStatus::ReadyToShip, "300"));
+    assert!(got.source_updated_at >= w.from);
+
+    // 発送 in RMS with tracking, dated yesterday → 500, found through dateType 5 (発送完了報告日).
+    let jst = FixedOffset::east_opt(9 * 3600).unwrap();
+    let yesterday = chrono::Utc::now().with_timezone(&jst).date_naive() - chrono::Duration::days(1);
+    let basket = back.basket_ids(id)[0];
+    let number = valid_number();
+    let w = window_around(|| back.ship(id, basket, Carrier::Yamato, &number, yesterday)).await;
+    let got = pulled_once(&client, &w, id).await.expect("shipped order in the window of its 発送完了報告");
+    assert_eq!((got.status, got.source_status.as_str()), (OrderStatus::Shipped, "500"));
+    assert_eq!(got.tracking.len(), 1);
+    assert_eq!((got.tracking[0].carrier, got.tracking[0].number.as_str()), (Carrier::Yamato, number.as_str()));
+    assert!(back.dates(id).unwrap().reported.is_some_and(|t| t >= w.from));
+
+    // Cancelled: no date type catches it and no date moves, so no window finds it...
+    let w = window_around(|| back.cancel(id)).await;
+    assert!(pulled_once(&client, &w, id).await.is_none());
+    // ...but reading it by number does, within the same pull.
+    let page = client.orders_by_id(&[id.to_owned()]).await.unwrap();
+    let missing = page.missing.clone();
+    assert!(missing.is_empty());
+    assert_eq!(page.orders.len(), 1);
+    assert_eq!((page.orders[0].status, page.orders[0].source_status.as_str()), (OrderStatus::Cancelled, "900"));
+    assert_eq!(page.orders[0].source_updated_at, got.source_updated_at, "a cancellation moves no time");
+    assert!(!back.cancel(id), "already cancelled");
+
+    // An open order cancelled before shipping: also only by number.
+    let open = all.iter().find(|o| o.status == OrderStatus::ReadyToShip).unwrap();
+    let w = window_around(|| back.cancel(&open.order_id)).await;
+    assert!(pulled_once(&client, &w, &open.order_id).await.is_none());
+    let page = client.orders_by_id(std::slice::from_ref(&open.order_id)).await.unwrap();
+    assert_eq!(page.orders[0].status, OrderStatus::Cancelled);
+}
+
+#[tokio::test]
+async fn an_order_matching_several_date_types_comes_once_per_window_even_when_resumed() {
+    let (sandbox, back) = rakuten::start_with_back_office(config(40, 3_600), rakuten::RESULT_CAP).await.unwrap();
+    let client = client(&sandbox);
+    let (all, _) = pull(&client, &whole_year()).await.unwrap();
+    let news: Vec<String> =
+        all.iter().filter(|o| o.status == OrderStatus::New).take(2).map(|o| o.order_id.clone()).collect();
+    assert_eq!(news.len(), 2);
+    // Confirmed, fixed and settled in the same window: passes 2, 3 and 6 all list them.
+    let w = window_around(|| news.iter().all(|id| back.confirm(id) && back.fix(id) && back.settle_payment(id))).await;
+    let (orders, pages) = pull(&client, &w).await.unwrap();
+    let mut ids: Vec<&str> = orders.iter().map(|o| o.order_id.as_str()).collect();
+    ids.sort_unstable();
+    let mut want: Vec<&str> = news.iter().map(String::as_str).collect();
+    want.sort_unstable();
+    assert_eq!(ids, want);
+    assert_eq!(pages, 6, "one page per dateType");
+
+    // A fresh client (another process) resuming at each cursor of that pull returns exactly the
+    // rest: it rebuilds the numbers of the earlier passes by searching them again.
+    let mut cursors = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut seen_so_far: Vec<Vec<String>> = Vec::new();
+    loop {
+        let page = client.changed_orders(&w, cursor.as_deref()).await.unwrap();
+        seen_so_far.push(page.orders.iter().map(|o| o.order_id.clone()).collect());
+        match page.next {
+            Some(next) => {
+                cursors.push(next.clone());
+                cursor = Some(next);
+            }
+            None => break,
+        }
+    }
+    for (k, c) in cursors.iter().enumerate() {
+        let fresh = self::client(&sandbox);
+        let mut rest: Vec<String> = seen_so_far[..=k].concat();
+        let mut cursor = Some(c.clone());
+        while let Some(c) = cursor {
+            let page = fresh.changed_orders(&w, Some(&c)).await.unwrap();
+            rest.extend(page.orders.into_iter().map(|o| o.order_id));
+            cursor = page.next;
+        }
+        rest.sort_unstable();
+        assert_eq!(rest, want, "resumed at cursor {k}");
+    }
+
+    // A cursor of another window is refused, not replayed into nonsense.
+    let other = Window { from: w.from - chrono::Duration::days(1), to: w.from };
+    let err = client.changed_orders(&other, Some(&cursors[2])).await.unwrap_err();
+    assert!(matches!(&err, ClientError::Rejected { code, .. } if code == "cursor"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_page_with_an_order_getorder_leaves_out_returns_the_others_and_names_it() {
+    let (sandbox, back) = rakuten::start_with_back_office(config(30, 3_600), rakuten::RESULT_CAP).await.unwrap();
+    let client = client(&sandbox);
+    let (all, _) = pull(&client, &whole_year()).await.unwrap();
+    assert_eq!(all.len(), 30);
+    let gone = all[7].order_id.clone();
+    back.leave_out(&[gone.as_str()]);
+
+    // The real answer: HTTP 200, one INFO_102 with the number, no OrderModel for it.
+    let asked = [all[6].order_id.as_str(), gone.as_str()];
+    let (status, text) =
+        raw(&sandbox, "getOrder", &json!({"orderNumberList": asked, "version": 10}), &auth_header()).await;
+    assert_eq!(status, 200, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["OrderModelList"].as_array().unwrap().len(), 1);
+    let info = v["MessageModelList"].as_array().unwrap().iter().find(|m| m["orderNumber"] == gone.as_str()).unwrap();
+    assert_eq!(
+        (info["messageType"].as_str(), info["messageCode"].as_str()),
+        (Some("INFO"), Some("ORDER_EXT_API_GET_ORDER_INFO_102"))
+    );
+
+    // A pull page: the other 29 orders, the left-out one named, no error.
+    let page = client.changed_orders(&whole_year(), None).await.unwrap();
+    let missing = page.missing.clone();
+    assert_eq!(missing, std::slice::from_ref(&gone));
+    assert_eq!(page.orders.len(), 29);
+    assert!(page.rejected.is_empty());
+    assert!(page.orders.iter().all(|o| o.order_id != gone));
+    assert_eq!(page.orders, all.iter().filter(|o| o.order_id != gone).cloned().collect::<Vec<_>>());
+    // The trait's page (no room for missing ids yet) goes on too.
+    let page = client.changed_orders(&whole_year(), None).await.unwrap();
+    assert_eq!(page.orders.len(), 29);
+
+    // By number: the others come, the left-out one is named; repeated ids are asked once.
+    let mut ids: Vec<String> = all.iter().map(|o| o.order_id.clone()).collect();
+    ids.push(all[0].order_id.clone());
+    ids.push("391234-20260110-9999999999".to_owned()); // unknown to Rakuten: left out too
+    let page = client.orders_by_id(&ids).await.unwrap();
+    let missing = page.missing.clone();
+    assert_eq!(page.orders.len(), 29);
+    assert_eq!(missing, [gone.clone(), "391234-20260110-9999999999".to_owned()]);
+
+    // Once Rakuten returns it again, the retry by number finds it.
+    back.leave_out(&[]);
+    let page = client.orders_by_id(std::slice::from_ref(&gone)).await.unwrap();
+    let missing = page.missing.clone();
+    assert!(missing.is_empty());
+    assert_eq!(page.orders, [all[7].clone()]);
+}
+
+#[tokio::test]
+async fn orders_by_id_reads_more_than_one_call_holds_in_batches() {
+    assert_eq!(RakutenClient::MAX_IDS_PER_CALL, 100);
+    let sandbox = rakuten::start(config(230, 600)).await.unwrap();
+    let client = client(&sandbox);
+    let ids: Vec<String> = sandbox.book.all().into_iter().rev().map(|o| o.order_id).collect();
+    let page = client.orders_by_id(&ids).await.unwrap();
+    let missing = page.missing.clone();
+    assert!(missing.is_empty() && page.rejected.is_empty() && page.next.is_none());
+    // In the order asked, each equal to the sandbox's record.
+    assert_eq!(page.orders.iter().map(|o| o.order_id.clone()).collect::<Vec<_>>(), ids);
+    for o in &page.orders {
+        assert_eq!(o, &sandbox.book.get(&o.order_id).unwrap());
+    }
+    // More than 100 numbers in one getOrder is refused by the API: so the client did batch.
+    let (status, _) =
+        raw(&sandbox, "getOrder", &json!({"orderNumberList": ids[..101], "version": 10}), &auth_header()).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn tracking_for_a_two_destination_order_goes_to_the_basket_it_belongs_to() {
+    let (sandbox, back) = rakuten::start_with_back_office(config(80, 3_600), rakuten::RESULT_CAP).await.unwrap();
+    let client = client(&sandbox);
+    let (orders, _) = pull(&client, &whole_year()).await.unwrap();
+    let multi = orders.iter().find(|o| o.status.is_open() && o.shipments.len() == 2).unwrap().clone();
+    let id = multi.order_id.as_str();
+    let baskets = basket_ids(&multi);
+    let sandbox_baskets: Vec<String> = back.basket_ids(id).iter().map(i64::to_string).collect();
+    assert_eq!(baskets, sandbox_baskets);
+    let today = chrono::Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap());
+    let first = Tracking {
+        carrier: Carrier::Sagawa,
+        number: valid_number(),
+        shipped_at: Some(today.fixed_offset()),
+        shipment_id: None,
+    };
+    let second_digits = format!("{}{}", "33334444555", ichigen_core::carrier::check_digit("33334444555").unwrap());
+    let second = Tracking { carrier: Carrier::Japanpost, number: second_digits, ..first.clone() };
+
+    // The canonical tracking does not say which destination: the client refuses to guess.
+    let err = client.register_tracking(&multi, &first).await.unwrap_err();
+    assert!(matches!(&err, ClientError::Rejected { code, .. } if code == "destination_unknown"), "{err:?}");
+    assert!(back.shipping_rows(id).is_empty(), "nothing was written");
+    // A basketId that is not one of the order's.
+    let err = client.register_tracking_to(&multi, &first, "123").await.unwrap_err();
+    assert!(matches!(&err, ClientError::Rejected { code, .. } if code == "destination"), "{err:?}");
+
+    // The second destination's parcel first: it lands on the second basket, not the first free one.
+    let b0: i64 = baskets[0].parse().unwrap();
+    let b1: i64 = baskets[1].parse().unwrap();
+    client.register_tracking_to(&multi, &first, &baskets[1]).await.unwrap();
+    assert_eq!(back.shipping_rows(id), [(b1, first.number.clone())]);
+    let reported = back.dates(id).unwrap().reported.unwrap();
+    // Idempotent on its basket; refused on the other.
+    client.register_tracking_to(&multi, &first, &baskets[1]).await.unwrap();
+    let err = client.register_tracking_to(&multi, &first, &baskets[0]).await.unwrap_err();
+    assert!(matches!(&err, ClientError::Rejected { code, .. } if code == "destination"), "{err:?}");
+    // The trait's call sees it registered already: nothing to do.
+    client.register_tracking(&multi, &first).await.unwrap();
+    assert_eq!(back.shipping_rows(id).len(), 1);
+
+    // The second parcel, later: the order is already 500, so 発送完了報告日 stays; its ship date
+    // (dateType 4, 発送日) still brings the order into the window.
+    let w = {
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+        let from = chrono::Utc::now().fixed_offset() - chrono::Duration::milliseconds(10);
+        client.register_tracking_to(&multi, &second, &baskets[0]).await.unwrap();
+        Window { from, to: chrono::Utc::now().fixed_offset() + chrono::Duration::seconds(2) }
+    };
+    assert_eq!(back.shipping_rows(id), [(b1, first.number.clone()), (b0, second.number.clone())]);
+    assert_eq!(back.dates(id).unwrap().reported, Some(reported));
+    let got = pulled_once(&client, &w, id).await.expect("second parcel's order in the window of its ship date");
+    assert_eq!(got.status, OrderStatus::Shipped);
+    let numbers: Vec<&str> = got.tracking.iter().map(|t| t.number.as_str()).collect();
+    // Tracking comes back per destination, in destination order.
+    assert_eq!(numbers, [second.number.as_str(), first.number.as_str()]);
+
+    // A single-destination order needs no basket.
+    let single = orders.iter().find(|o| o.status.is_open() && o.shipments.is_empty()).unwrap();
+    client.register_tracking(single, &first).await.unwrap();
+    let rows = back.shipping_rows(&single.order_id);
+    assert_eq!(rows, [(back.basket_ids(&single.order_id)[0], first.number.clone())]);
 }

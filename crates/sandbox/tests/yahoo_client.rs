@@ -284,12 +284,18 @@ async fn f_tracking_write_back_shows_up_in_the_next_window() {
     let (orders, _) = pull_all(&c, &w).await.unwrap();
     let order = orders.iter().find(|o| o.status.is_open() && o.tracking.is_empty()).unwrap().clone();
 
-    let bad = Tracking { carrier: Carrier::Yamato, number: "1234-5678-9012".into(), shipped_at: None };
+    let bad =
+        Tracking { carrier: Carrier::Yamato, number: "1234-5678-9012".into(), shipped_at: None, shipment_id: None };
     let e = c.register_tracking(&order, &bad).await.unwrap_err();
     assert!(matches!(&e, ClientError::Rejected { .. }) && !e.is_retryable(), "{e}");
 
     let before = chrono::Utc::now().with_timezone(&now.timezone()) - TimeDelta::seconds(1);
-    let tracking = Tracking { carrier: Carrier::Yamato, number: "1234-5678-9013".into(), shipped_at: Some(before) };
+    let tracking = Tracking {
+        carrier: Carrier::Yamato,
+        number: "1234-5678-9013".into(),
+        shipped_at: Some(before),
+        shipment_id: None,
+    };
     c.register_tracking(&order, &tracking).await.unwrap();
     let next = window(before, before + TimeDelta::hours(1));
     let (changed, _) = pull_all(&c, &next).await.unwrap();
@@ -304,9 +310,11 @@ async fn f_tracking_write_back_shows_up_in_the_next_window() {
     // Other carriers: 佐川 by its code, a foreign number kept as written (carrier code 1000).
     let open: Vec<Order> =
         orders.iter().filter(|o| o.status.is_open() && o.order_id != order.order_id).cloned().collect();
-    let sagawa = Tracking { carrier: Carrier::Sagawa, number: "123456789013".into(), shipped_at: None };
+    let sagawa =
+        Tracking { carrier: Carrier::Sagawa, number: "123456789013".into(), shipped_at: None, shipment_id: None };
     c.register_tracking(&open[0], &sagawa).await.unwrap();
-    let other = Tracking { carrier: Carrier::Other, number: "EJ123456789JP".into(), shipped_at: None };
+    let other =
+        Tracking { carrier: Carrier::Other, number: "EJ123456789JP".into(), shipped_at: None, shipment_id: None };
     c.register_tracking(&open[1], &other).await.unwrap();
     let (changed, _) = pull_all(&c, &next).await.unwrap();
     let find = |id: &str| changed.iter().find(|o| o.order_id == id).unwrap();

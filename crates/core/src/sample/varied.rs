@@ -173,6 +173,7 @@ impl SampleOrders {
             carrier,
             number: self.tracking_number(),
             shipped_at: Some(o.ordered_at + Duration::hours(20)),
+            shipment_id: None,
         }];
     }
 

@@ -139,6 +139,7 @@ pub fn map_order(shop_id: &str, o: &OrderInfo) -> Result<Order, NormalizeError> 
             carrier: codes::carrier(text(&o.shipping_carrier)),
             number: n.trim().to_owned(),
             shipped_at,
+            shipment_id: None,
         }],
         None => Vec::new(),
     };

@@ -378,7 +378,7 @@ pub fn map_pack(shop_id: &str, operation: &str, rows: &[ShippingRow]) -> Result<
             }
             let carrier = trimmed(&row.delivery_company).map_or(Carrier::Other, codes::carrier);
             let shipped_at = time(&ctx, &row.shipping_date, "ShippingDate")?;
-            tracking.push(Tracking { carrier, number: number.to_owned(), shipped_at });
+            tracking.push(Tracking { carrier, number: number.to_owned(), shipped_at, shipment_id: None });
         }
     }
 

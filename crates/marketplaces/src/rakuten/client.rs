@@ -1,21 +1,34 @@
-//! RakutenPayOrderAPI client: `searchOrder` + `getOrder` for "orders changed in a window",
-//! `updateOrderShipping` for tracking write-back.
+//! RakutenPayOrderAPI client: `searchOrder` + `getOrder` for "orders changed in a window" and
+//! "these orders by number", `updateOrderShipping` for tracking write-back.
 //!
 //! - Auth: `Authorization: ESA base64(serviceSecret:licenseKey)` on every call; both secrets are
 //!   held as [`SecretString`] and the header value is marked sensitive. Never logged, never in
 //!   `Debug` output or errors.
-//! - Changed orders: Rakuten has no "updated since" search. The window is pulled in two passes:
-//!   `dateType` 1 (order date: new orders) and `dateType` 5 (発送完了報告日: orders whose shipping was
-//!   reported in the window, e.g. by our own write-back); the second pass skips orders whose order
-//!   date is inside the window, which the first pass already returned. Each pass walks
-//!   sub-windows of at most 63 days (the API's limit); a sub-window whose `totalRecordsAmount`
-//!   exceeds the 15,000 retrievable results is halved until it fits. Pages are 1,000 numbers
-//!   (oldest first), details come from `getOrder` in batches of 100 (version 10).
-//! - The cursor is `r1:<pass>:<sub-window start>:<sub-window end>:<page>` (Unix seconds): one
-//!   call of [`OrderSource::changed_orders`] is one search page plus its detail fetches, so a
-//!   puller stopped anywhere resumes exactly there.
+//! - Changed orders: Rakuten has no "updated since" search. The window is pulled in one pass per
+//!   `dateType` that moves with an order's life ([`PASSES`]): 1 注文日 (new orders), 2 注文確認日,
+//!   3 注文確定日, 4 発送日, 5 発送完了報告日, 6 決済確定日. Each pass walks sub-windows of at most
+//!   63 days (the API's limit); a sub-window whose `totalRecordsAmount` exceeds the 15,000
+//!   retrievable results is halved until it fits. Pages are 1,000 numbers (oldest first).
+//! - One order can match several passes (ordered and confirmed in the same window): a page only
+//!   fetches and returns the numbers no earlier search page of the same window returned, so no
+//!   order comes twice per window. The client remembers those numbers between calls; a cursor it
+//!   has not seen (another process, a restart) makes it replay the window's earlier searches
+//!   (search calls only, no details) to rebuild them, so a resumed pull returns exactly what an
+//!   uninterrupted one would.
+//! - Cancellations and changes (400) have no date type: the puller re-reads open orders with
+//!   [`RakutenClient::orders_by_id`] (getOrder, 100 numbers a call).
+//! - getOrder can leave out a requested order (an `INFO` message per missing number, e.g.
+//!   `ORDER_EXT_API_GET_ORDER_INFO_102`, and no `OrderModel`): that number is logged (the number
+//!   only) and returned as missing, and the rest of the page goes on.
+//! - Details come from `getOrder` in batches of 100 (version 10).
+//! - The cursor is `r2:<pass>:<sub-window start>:<sub-window end>:<page>:<pull start>` (Unix
+//!   seconds): one call of [`OrderSource::changed_orders`] is one search page plus its detail
+//!   fetches, so a puller stopped anywhere resumes exactly there. Cursors of the two-pass version
+//!   (`r1:`) are still read: a pull stopped in its second pass restarts at the second pass.
 
+use std::collections::HashSet;
 use std::fmt;
+use std::sync::Mutex;
 
 use base64::Engine;
 use chrono::{Duration, FixedOffset, NaiveDate, TimeZone, Timelike};
@@ -30,7 +43,7 @@ use serde_json::json;
 
 use super::codes::{self, GATEWAY_UNAUTHORISED};
 use super::map::order_time;
-use super::wire::{Envelope, MessagesResponse, OrderModel, SearchOrderResponse};
+use super::wire::{Envelope, MessagesResponse, OrderModel, PackageModel, SearchOrderResponse};
 use super::{map_order, parse_get_order_lenient};
 use crate::client::{ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects};
 use crate::{BadOrder, NormalizeError};
@@ -70,8 +83,12 @@ pub const RESULT_CAP: u64 = 15_000;
 pub const GET_ORDER_BATCH: usize = 100;
 /// getOrder response version requested (the newest, social gift).
 pub const GET_ORDER_VERSION: i64 = 10;
-/// `dateType` of each pass: 1 注文日, 5 発送完了報告日.
-const PASSES: [i64; 2] = [1, 5];
+/// `dateType` of each pass, in the order they are walked: 1 注文日, 2 注文確認日, 3 注文確定日,
+/// 4 発送日, 5 発送完了報告日, 6 決済確定日 (fact sheet §4.4, §7.2). None of them is "last updated"
+/// and none catches a cancellation: those come from [`RakutenClient::orders_by_id`].
+pub const PASSES: [i64; 6] = [1, 2, 3, 4, 5, 6];
+/// Pulls in progress whose earlier search numbers are remembered between calls.
+const SEEN_WINDOWS: usize = 4;
 /// Content type of every request, exactly as the official samples write it.
 const JSON_UTF8: &str = "application/json; charset=utf-8";
 
@@ -89,6 +106,8 @@ pub struct RakutenClient {
     authorization: SecretString,
     page_size: u32,
     result_cap: u64,
+    /// Order numbers the search pages of recent pulls returned so far (the pass dedupe).
+    seen: Mutex<Vec<Seen>>,
 }
 
 impl fmt::Debug for RakutenClient {
@@ -102,34 +121,76 @@ impl fmt::Debug for RakutenClient {
     }
 }
 
-/// Where a pull is: pass (index into `PASSES`), sub-window `[a, b]` inclusive, page.
+/// Where a pull is: pass (index into [`PASSES`]), sub-window `[a, b]` inclusive, page, and the
+/// start every pass of this pull begins at (the window start, cut to what the API can search).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Cursor {
     pass: usize,
     a: i64,
     b: i64,
     page: u32,
+    start: i64,
 }
 
 impl Cursor {
-    fn encode(&self) -> String {
-        format!("r1:{}:{}:{}:{}", self.pass, self.a, self.b, self.page)
+    /// The first page of the first pass of a pull over `[start, end]`.
+    fn first(start: i64, end: i64) -> Cursor {
+        Cursor { pass: 0, a: start, b: sub_window_end(start, end), page: 1, start }
     }
 
-    fn decode(s: &str) -> Option<Cursor> {
+    fn encode(&self) -> String {
+        format!("r2:{}:{}:{}:{}:{}", self.pass, self.a, self.b, self.page, self.start)
+    }
+
+    /// The cursor, and whether the numbers of the pages before it can be rebuilt by replaying the
+    /// searches (not for cursors of the two-pass version, whose path differs).
+    fn decode(s: &str, end: i64) -> Option<(Cursor, bool)> {
+        let number = |p: Option<&str>| p.and_then(|p| p.parse::<i64>().ok());
+        if let Some(rest) = s.strip_prefix("r2:") {
+            let mut parts = rest.split(':');
+            let pass = usize::try_from(number(parts.next())?).ok()?;
+            let a = number(parts.next())?;
+            let b = number(parts.next())?;
+            let page = u32::try_from(number(parts.next())?).ok()?;
+            let start = number(parts.next())?;
+            if parts.next().is_some() || pass >= PASSES.len() || page == 0 || b < a || a < start || b > end {
+                return None;
+            }
+            return Some((Cursor { pass, a, b, page, start }, true));
+        }
+        // Two-pass version: `r1:<pass>:<a>:<b>:<page>`, pass 0 dateType 1, pass 1 dateType 5.
         let mut parts = s.strip_prefix("r1:")?.split(':');
-        let pass = parts.next()?.parse().ok()?;
-        let a = parts.next()?.parse().ok()?;
-        let b = parts.next()?.parse().ok()?;
-        let page = parts.next()?.parse().ok()?;
-        if parts.next().is_some() || pass >= PASSES.len() || page == 0 || b < a {
+        let pass = number(parts.next())?;
+        let a = number(parts.next())?;
+        let b = number(parts.next())?;
+        let page = u32::try_from(number(parts.next())?).ok()?;
+        if parts.next().is_some() || page == 0 || b < a || b > end {
             return None;
         }
-        Some(Cursor { pass, a, b, page })
+        // The start of the pull is not in these cursors: `i64::MIN` asks the caller to fill it in.
+        match pass {
+            0 => Some((Cursor { pass: 0, a, b, page, start: i64::MIN }, false)),
+            // Its first pass is done: go on with the second pass from the start of the pull.
+            1 => Some((Cursor { pass: 1, a, b, page: 1, start: i64::MIN }, false)),
+            _ => None,
+        }
     }
 }
 
+/// The order numbers the search pages of one pull returned before position `next`.
+struct Seen {
+    end: i64,
+    next: Cursor,
+    numbers: HashSet<String>,
+}
+
+/// One getOrder batch read: orders that deserialised, orders that did not, numbers left out.
+type Batch = (Vec<OrderModel>, Vec<BadOrder>, Vec<String>);
+
 impl RakutenClient {
+    /// Most order numbers [`RakutenClient::orders_by_id`] sends in one getOrder call.
+    pub const MAX_IDS_PER_CALL: usize = GET_ORDER_BATCH;
+
     /// A client for `shop_id` with the shop's RMS `serviceSecret` and `licenseKey`.
     pub fn new(
         config: HttpConfig,
@@ -146,6 +207,7 @@ impl RakutenClient {
             authorization,
             page_size: MAX_PAGE_SIZE,
             result_cap: RESULT_CAP,
+            seen: Mutex::new(Vec::new()),
         })
     }
 
@@ -269,8 +331,65 @@ impl RakutenClient {
         Ok(response)
     }
 
-    /// getOrder for up to 100 order numbers; every requested order must come back, readable or not.
-    async fn get_orders(&self, numbers: &[String]) -> Result<(Vec<OrderModel>, Vec<BadOrder>), ClientError> {
+    /// The search page at `cur`, its sub-window halved until its matches are all retrievable;
+    /// returns the position actually searched.
+    async fn fitting_search(&self, mut cur: Cursor) -> Result<(Cursor, SearchOrderResponse), ClientError> {
+        loop {
+            let response = self.search(PASSES[cur.pass], cur.a, cur.b, cur.page).await?;
+            let total = response.pagination_response_model.as_ref().and_then(|p| p.total_records_amount);
+            let total = u64::try_from(total.unwrap_or(0)).unwrap_or(0);
+            if total <= self.result_cap {
+                return Ok((cur, response));
+            }
+            if cur.b <= cur.a {
+                return Err(self.error(
+                    SEARCH_ORDER,
+                    0,
+                    "result_cap",
+                    "more orders in one second than the API lets a search return",
+                ));
+            }
+            // Too many to retrieve: halve the sub-window and start it again.
+            cur = Cursor { b: cur.a + (cur.b - cur.a) / 2, page: 1, ..cur };
+        }
+    }
+
+    /// The numbers the search pages before `target` returned, by searching them again.
+    async fn replay(&self, target: Cursor, end: i64) -> Result<HashSet<String>, ClientError> {
+        let mut numbers = HashSet::new();
+        let mut cur = Cursor::first(target.start, end);
+        while cur != target {
+            let (searched, response) = self.fitting_search(cur).await?;
+            let total_pages = response.pagination_response_model.and_then(|p| p.total_pages).unwrap_or(0);
+            let list = response.order_number_list.unwrap_or_default();
+            let empty = list.is_empty();
+            numbers.extend(list);
+            cur = advance(searched, total_pages, empty, end)
+                .ok_or_else(|| self.error(SEARCH_ORDER, 0, "cursor", "cursor does not belong to this window"))?;
+        }
+        Ok(numbers)
+    }
+
+    fn take_seen(&self, end: i64, at: &Cursor) -> Option<HashSet<String>> {
+        let mut memo = self.seen.lock().ok()?;
+        let i = memo.iter().position(|s| s.end == end && s.next == *at)?;
+        Some(memo.swap_remove(i).numbers)
+    }
+
+    fn keep_seen(&self, end: i64, next: Cursor, numbers: HashSet<String>) {
+        if let Ok(mut memo) = self.seen.lock() {
+            memo.retain(|s| !(s.end == end && s.next.start == next.start));
+            if memo.len() >= SEEN_WINDOWS {
+                memo.remove(0);
+            }
+            memo.push(Seen { end, next, numbers });
+        }
+    }
+
+    /// getOrder for up to 100 order numbers. A requested order the answer leaves out (with an
+    /// `INFO` message such as `ORDER_EXT_API_GET_ORDER_INFO_102`, or with none) is logged by
+    /// number and returned as missing; only `ERROR` messages fail the call.
+    async fn get_orders(&self, numbers: &[String]) -> Result<Batch, ClientError> {
         let body = json!({ "orderNumberList": numbers, "version": GET_ORDER_VERSION });
         let reply = self.post(GET_ORDER, &body).await?;
         let (orders, mut bad) = parse_get_order_lenient(&reply.body).map_err(|e| match e {
@@ -280,29 +399,47 @@ impl RakutenClient {
         let returned = |n: &String| {
             orders.iter().any(|o| &o.order_number == n) || bad.iter().any(|b| b.order_id.as_ref() == Some(n))
         };
-        let missing: Vec<usize> = (0..numbers.len()).filter(|&i| !returned(&numbers[i])).collect();
+        let unmatched: Vec<usize> = (0..numbers.len()).filter(|&i| !returned(&numbers[i])).collect();
         let nameless: Vec<usize> = (0..bad.len()).filter(|&i| bad[i].order_id.is_none()).collect();
         // An order whose number did not read is one of the numbers not seen; with one of each it is
         // known which.
-        if let ([m], [b]) = (missing.as_slice(), nameless.as_slice()) {
+        if let ([m], [b]) = (unmatched.as_slice(), nameless.as_slice()) {
             bad[*b].order_id = Some(numbers[*m].clone());
-        } else if missing.len() > nameless.len() {
-            let first = missing.first().copied().unwrap_or_default();
-            return Err(malformed(
-                GET_ORDER,
-                format!("OrderModelList lacks requested order #{} of {}", first + 1, numbers.len()),
-            ));
+            return Ok((orders, bad, Vec::new()));
         }
-        Ok((orders, bad))
+        let missing: Vec<String> = unmatched.iter().map(|&i| numbers[i].clone()).collect();
+        if !missing.is_empty() {
+            // The message Rakuten gave for each left-out number, when there is one (codes only).
+            let messages = serde_json::from_str::<MessagesResponse>(&reply.body)
+                .ok()
+                .and_then(|m| m.message_model_list)
+                .unwrap_or_default();
+            for n in &missing {
+                let code = messages
+                    .iter()
+                    .find(|m| m.order_number.as_ref() == Some(n))
+                    .and_then(|m| m.message_code.as_deref())
+                    .unwrap_or("none");
+                tracing::warn!(
+                    marketplace = "rakuten",
+                    operation = GET_ORDER,
+                    order_id = %n,
+                    message_code = code,
+                    "getOrder left out a requested order; it is retried by number on the next pull"
+                );
+            }
+        }
+        Ok((orders, bad, missing))
     }
 
-    /// Canonical orders for `numbers`, fetched in batches of 100, in the order given, and the
-    /// orders that could not be read, mapped or validated.
-    async fn details(&self, numbers: &[String]) -> Result<(Vec<Order>, Vec<BadOrder>), ClientError> {
+    /// Canonical orders for `numbers`, fetched in batches of 100, in the order given; the orders
+    /// that could not be read, mapped or validated; the numbers getOrder left out.
+    async fn details(&self, numbers: &[String]) -> Result<(Vec<Order>, Vec<BadOrder>, Vec<String>), ClientError> {
         let mut out = Vec::with_capacity(numbers.len());
         let mut rejected = Vec::new();
+        let mut missing = Vec::new();
         for batch in numbers.chunks(GET_ORDER_BATCH) {
-            let (models, mut bad) = self.get_orders(batch).await?;
+            let (models, mut bad, mut left_out) = self.get_orders(batch).await?;
             for n in batch {
                 if let Some(m) = models.iter().find(|m| &m.order_number == n) {
                     match map_order(&self.shop_id, m) {
@@ -313,8 +450,223 @@ impl RakutenClient {
                 }
             }
             rejected.append(&mut bad);
+            missing.append(&mut left_out);
         }
-        Ok((out, rejected))
+        Ok((out, rejected, missing))
+    }
+
+    /// The page at `cursor` of the orders changed in `window`, with the order numbers getOrder
+    /// left out of it (already logged; to be read again by number).
+    async fn changed_orders_page(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
+        let (window_start, end) = bounds(window);
+        // Orders older than 730 days cannot be searched (and a search starting there is refused):
+        // start a day inside the limit.
+        let oldest = chrono::Utc::now().timestamp() - Duration::days(LOOK_BACK_DAYS - 1).num_seconds();
+        let start = window_start.max(oldest);
+        let (cur, replayable) = match cursor {
+            None if start > end => return Ok(OrderPage::default()),
+            None => (Cursor::first(start, end), true),
+            Some(s) => {
+                let bad_cursor = || self.error(SEARCH_ORDER, 0, "cursor", "cursor does not belong to this window");
+                let (c, replayable) = Cursor::decode(s, end).ok_or_else(bad_cursor)?;
+                let c = match c {
+                    Cursor { start: i64::MIN, pass: 0, .. } => Cursor { start: start.min(c.a), ..c },
+                    Cursor { start: i64::MIN, .. } => Cursor { pass: 1, ..Cursor::first(start, end) },
+                    c => c,
+                };
+                if c.start < window_start || start > end {
+                    return Err(bad_cursor());
+                }
+                (c, replayable)
+            }
+        };
+        let mut seen = match self.take_seen(end, &cur) {
+            Some(seen) => seen,
+            None if replayable => self.replay(cur, end).await?,
+            None => HashSet::new(),
+        };
+        match self.page_at(cur, end, &mut seen).await {
+            Ok((page, missing, next)) => {
+                if let Some(next) = next {
+                    self.keep_seen(end, next, seen);
+                }
+                Ok(OrderPage { next: next.map(|c| c.encode()), missing, ..page })
+            }
+            Err(e) => {
+                // Kept for the retry of the same cursor.
+                self.keep_seen(end, cur, seen);
+                Err(e)
+            }
+        }
+    }
+
+    /// One search page and the details of the numbers on it that `seen` does not hold yet; adds
+    /// them to `seen` only when the whole page succeeded.
+    async fn page_at(
+        &self,
+        cur: Cursor,
+        end: i64,
+        seen: &mut HashSet<String>,
+    ) -> Result<(OrderPage, Vec<String>, Option<Cursor>), ClientError> {
+        let (searched, response) = self.fitting_search(cur).await?;
+        let numbers = response.order_number_list.unwrap_or_default();
+        let mut fresh = Vec::new();
+        let mut on_page = HashSet::new();
+        for n in &numbers {
+            if !seen.contains(n) && on_page.insert(n.clone()) {
+                fresh.push(n.clone());
+            }
+        }
+        let (orders, bad, missing) = self.details(&fresh).await?;
+        seen.extend(on_page);
+        let total_pages = response.pagination_response_model.and_then(|p| p.total_pages).unwrap_or(0);
+        let next = advance(searched, total_pages, numbers.is_empty(), end);
+        let rejected = rejects(&self.shop_id, Marketplace::Rakuten, bad);
+        Ok((OrderPage { orders, rejected, missing: Vec::new(), next: None }, missing, next))
+    }
+
+    /// Registers a parcel on the destination (`basketId`, the canonical `Shipment::shipment_id`)
+    /// it went to. [`OrderSource::register_tracking`] does the same for a single-destination order
+    /// and refuses a multi-destination one, because the canonical tracking does not say which
+    /// destination a parcel went to and a guess can put the number on the wrong recipient.
+    pub async fn register_tracking_to(
+        &self,
+        order: &Order,
+        tracking: &Tracking,
+        basket_id: &str,
+    ) -> Result<(), ClientError> {
+        self.write_tracking(order, tracking, Some(basket_id)).await
+    }
+
+    async fn write_tracking(
+        &self,
+        order: &Order,
+        tracking: &Tracking,
+        destination: Option<&str>,
+    ) -> Result<(), ClientError> {
+        if !tracking_number_valid(tracking.carrier, &tracking.number) {
+            return Err(self.error(
+                UPDATE_ORDER_SHIPPING,
+                0,
+                "tracking_number",
+                "tracking number has the wrong length or check digit for its carrier",
+            ));
+        }
+        let number = match tracking.carrier {
+            Carrier::Other => tracking.number.trim().to_owned(),
+            _ => tracking_digits(&tracking.number),
+        };
+        // Fresh detail: the basketId of each destination and the rows already registered.
+        let (models, bad, _) = self.get_orders(std::slice::from_ref(&order.order_id)).await?;
+        let Some(model) = models.into_iter().find(|m| m.order_number == order.order_id) else {
+            return Err(match bad.into_iter().next() {
+                Some(b) => b.error.into(),
+                // Left out this time: worth another try later, like the pull's missing orders.
+                None => ClientError::Server {
+                    marketplace: Marketplace::Rakuten,
+                    operation: GET_ORDER,
+                    status: 200,
+                    code: "order_not_returned".into(),
+                },
+            });
+        };
+        let packages: Vec<PackageModel> = model
+            .package_model_list
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p.package_delete_flag != Some(1))
+            .collect();
+        let registered = |p: &PackageModel| {
+            p.shipping_model_list
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .any(|s| s.shipping_number.as_deref().map(str::trim) == Some(number.as_str()))
+        };
+        let holder = packages.iter().find(|p| registered(p));
+        let package = match destination {
+            None => {
+                if holder.is_some() {
+                    return Ok(()); // Already registered: idempotent.
+                }
+                match packages.as_slice() {
+                    [only] => only,
+                    [] => return Err(malformed(GET_ORDER, "PackageModelList: no destination")),
+                    several => {
+                        return Err(self.error(
+                            UPDATE_ORDER_SHIPPING,
+                            0,
+                            "destination_unknown",
+                            &format!(
+                                "the order has {} destinations (basketId) and the tracking does not say which one \
+                                 the parcel went to: write it back by hand",
+                                several.len()
+                            ),
+                        ));
+                    }
+                }
+            }
+            Some(id) => {
+                let id = id.trim();
+                let package =
+                    packages.iter().find(|p| p.basket_id.is_some_and(|b| b.to_string() == id)).ok_or_else(|| {
+                        self.error(
+                            UPDATE_ORDER_SHIPPING,
+                            0,
+                            "destination",
+                            "basketId is not a destination of this order",
+                        )
+                    })?;
+                match holder {
+                    Some(h) if h.basket_id == package.basket_id => return Ok(()), // Already there.
+                    Some(_) => {
+                        return Err(self.error(
+                            UPDATE_ORDER_SHIPPING,
+                            0,
+                            "destination",
+                            "the tracking number is already registered on another destination of this order",
+                        ));
+                    }
+                    None => package,
+                }
+            }
+        };
+        let basket_id = package.basket_id.ok_or_else(|| malformed(GET_ORDER, "PackageModelList.basketId: missing"))?;
+        let shipped: NaiveDate = tracking
+            .shipped_at
+            .map(|t| t.with_timezone(&JST).date_naive())
+            .unwrap_or_else(|| chrono::Utc::now().with_timezone(&JST).date_naive());
+        let body = json!({
+            "orderNumber": order.order_id,
+            "BasketidModelList": [{
+                "basketId": basket_id,
+                "ShippingModelList": [{
+                    "deliveryCompany": codes::carrier_code(tracking.carrier),
+                    "shippingNumber": number,
+                    "shippingDate": shipped.format("%Y-%m-%d").to_string(),
+                }],
+            }],
+        });
+        let reply = self.post(UPDATE_ORDER_SHIPPING, &body).await?;
+        let response: MessagesResponse = Self::parse(UPDATE_ORDER_SHIPPING, &reply.body)?;
+        if response.message_model_list.is_none_or(|l| l.is_empty()) {
+            return Err(malformed(UPDATE_ORDER_SHIPPING, "MessageModelList is missing or empty"));
+        }
+        Ok(())
+    }
+}
+
+/// The position after the page searched at `cur`: the next page, the next sub-window, the next
+/// pass from the pull's start, or the end.
+fn advance(cur: Cursor, total_pages: i64, empty_page: bool, end: i64) -> Option<Cursor> {
+    if i64::from(cur.page) < total_pages && !empty_page {
+        Some(Cursor { page: cur.page + 1, ..cur })
+    } else if cur.b < end {
+        Some(Cursor { a: cur.b + 1, b: sub_window_end(cur.b + 1, end), page: 1, ..cur })
+    } else if cur.pass + 1 < PASSES.len() {
+        Some(Cursor { pass: cur.pass + 1, ..Cursor::first(cur.start, end) })
+    } else {
+        None
     }
 }
 
@@ -346,12 +698,18 @@ impl OrderSource for RakutenClient {
     type Error = ClientError;
 
     fn max_ids_per_call(&self) -> usize {
-        1
+        RakutenClient::MAX_IDS_PER_CALL
     }
 
-    // merge-pending: the marketplace's by-id read lands with its branch.
+    /// getOrder in batches of [`RakutenClient::MAX_IDS_PER_CALL`] (each call paced by the
+    /// license's rate limit); the ids it did not return are logged by id and listed as missing.
+    /// Repeated ids are asked once.
     async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
-        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+        let mut asked = HashSet::new();
+        let unique: Vec<String> = ids.iter().filter(|id| asked.insert(id.as_str())).cloned().collect();
+        let (orders, bad, missing) = self.details(&unique).await?;
+        let rejected = rejects(&self.shop_id, Marketplace::Rakuten, bad);
+        Ok(OrderPage { orders, rejected, missing, next: None })
     }
 
     fn marketplace(&self) -> Marketplace {
@@ -359,126 +717,13 @@ impl OrderSource for RakutenClient {
     }
 
     async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
-        let (window_start, end) = bounds(window);
-        // Orders older than 730 days cannot be searched (and a search starting there is refused):
-        // start a day inside the limit.
-        let oldest = chrono::Utc::now().timestamp() - Duration::days(LOOK_BACK_DAYS - 1).num_seconds();
-        let start = window_start.max(oldest);
-        if start > end {
-            return Ok(OrderPage::default());
-        }
-        let mut cur = match cursor {
-            None => Cursor { pass: 0, a: start, b: sub_window_end(start, end), page: 1 },
-            Some(s) => Cursor::decode(s)
-                .filter(|c| c.a >= window_start && c.b <= end)
-                .ok_or_else(|| self.error(SEARCH_ORDER, 0, "cursor", "cursor does not belong to this window"))?,
-        };
-        let response = loop {
-            let response = self.search(PASSES[cur.pass], cur.a, cur.b, cur.page).await?;
-            let total = response.pagination_response_model.as_ref().and_then(|p| p.total_records_amount);
-            let total = u64::try_from(total.unwrap_or(0)).unwrap_or(0);
-            if total <= self.result_cap {
-                break response;
-            }
-            if cur.b <= cur.a {
-                return Err(self.error(
-                    SEARCH_ORDER,
-                    0,
-                    "result_cap",
-                    "more orders in one second than the API lets a search return",
-                ));
-            }
-            // Too many to retrieve: halve the sub-window and start it again.
-            cur = Cursor { b: cur.a + (cur.b - cur.a) / 2, page: 1, ..cur };
-        };
-        let numbers = response.order_number_list.unwrap_or_default();
-        let (mut orders, mut bad) = self.details(&numbers).await?;
-        if PASSES[cur.pass] != PASSES[0] {
-            // Orders placed inside the window came with the first pass (broken ones too, when their
-            // order time reads).
-            let outside = |t: &chrono::DateTime<FixedOffset>| t.timestamp() < window_start || t.timestamp() > end;
-            orders.retain(|o| outside(&o.ordered_at));
-            bad.retain(|b| b.ordered_at.as_ref().is_none_or(outside));
-        }
-        let total_pages = response.pagination_response_model.and_then(|p| p.total_pages).unwrap_or(0);
-        let next = if i64::from(cur.page) < total_pages && !numbers.is_empty() {
-            Some(Cursor { page: cur.page + 1, ..cur })
-        } else if cur.b < end {
-            Some(Cursor { a: cur.b + 1, b: sub_window_end(cur.b + 1, end), page: 1, ..cur })
-        } else if cur.pass + 1 < PASSES.len() {
-            Some(Cursor { pass: cur.pass + 1, a: start, b: sub_window_end(start, end), page: 1 })
-        } else {
-            None
-        };
-        let rejected = rejects(&self.shop_id, Marketplace::Rakuten, bad);
-        Ok(OrderPage { orders, rejected, next: next.map(|c| c.encode()), missing: Vec::new() })
+        self.changed_orders_page(window, cursor).await
     }
 
+    /// On the destination the parcel names (`shipment_id`, the basketId); a multi-destination
+    /// order's parcel that names none is refused rather than guessed.
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
-        if !tracking_number_valid(tracking.carrier, &tracking.number) {
-            return Err(self.error(
-                UPDATE_ORDER_SHIPPING,
-                0,
-                "tracking_number",
-                "tracking number has the wrong length or check digit for its carrier",
-            ));
-        }
-        let number = match tracking.carrier {
-            Carrier::Other => tracking.number.trim().to_owned(),
-            _ => tracking_digits(&tracking.number),
-        };
-        // Fresh detail: the basketId of each destination and the rows already registered.
-        let (models, bad) = self.get_orders(std::slice::from_ref(&order.order_id)).await?;
-        let Some(model) = models.into_iter().find(|m| m.order_number == order.order_id) else {
-            return Err(bad
-                .into_iter()
-                .next()
-                .map_or_else(|| malformed(GET_ORDER, "the requested order is missing"), |b| b.error.into()));
-        };
-        let packages: Vec<_> = model
-            .package_model_list
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|p| p.package_delete_flag != Some(1))
-            .collect();
-        let registered = |p: &super::wire::PackageModel| {
-            p.shipping_model_list
-                .as_deref()
-                .unwrap_or_default()
-                .iter()
-                .any(|s| s.shipping_number.as_deref().map(str::trim) == Some(number.as_str()))
-        };
-        if packages.iter().any(registered) {
-            return Ok(()); // Already registered: idempotent.
-        }
-        // The first destination without a shipment row, else the first destination.
-        let package = packages
-            .iter()
-            .find(|p| p.shipping_model_list.as_deref().unwrap_or_default().is_empty())
-            .or_else(|| packages.first())
-            .ok_or_else(|| malformed(GET_ORDER, "PackageModelList: no destination"))?;
-        let basket_id = package.basket_id.ok_or_else(|| malformed(GET_ORDER, "PackageModelList.basketId: missing"))?;
-        let shipped: NaiveDate = tracking
-            .shipped_at
-            .map(|t| t.with_timezone(&JST).date_naive())
-            .unwrap_or_else(|| chrono::Utc::now().with_timezone(&JST).date_naive());
-        let body = json!({
-            "orderNumber": order.order_id,
-            "BasketidModelList": [{
-                "basketId": basket_id,
-                "ShippingModelList": [{
-                    "deliveryCompany": codes::carrier_code(tracking.carrier),
-                    "shippingNumber": number,
-                    "shippingDate": shipped.format("%Y-%m-%d").to_string(),
-                }],
-            }],
-        });
-        let reply = self.post(UPDATE_ORDER_SHIPPING, &body).await?;
-        let response: MessagesResponse = Self::parse(UPDATE_ORDER_SHIPPING, &reply.body)?;
-        if response.message_model_list.is_none_or(|l| l.is_empty()) {
-            return Err(malformed(UPDATE_ORDER_SHIPPING, "MessageModelList is missing or empty"));
-        }
-        Ok(())
+        self.write_tracking(order, tracking, tracking.shipment_id.as_deref()).await
     }
 }
 
@@ -490,11 +735,43 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor { pass: 1, a: 100, b: 200, page: 3 };
-        assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        for bad in ["", "r1:", "r1:2:0:1:1", "r1:0:5:4:1", "r1:0:1:2:0", "x1:0:1:2:1", "r1:0:1:2:1:9"] {
-            assert_eq!(Cursor::decode(bad), None, "{bad}");
+        let c = Cursor { pass: 5, a: 100, b: 200, page: 3, start: 50 };
+        assert_eq!(Cursor::decode(&c.encode(), 300), Some((c, true)));
+        for bad in [
+            "",
+            "r2:",
+            "r2:6:100:200:1:50",
+            "r2:0:100:99:1:50",
+            "r2:0:100:200:0:50",
+            "r2:0:100:200:1:150",
+            "r2:0:100:400:1:50",
+            "r2:0:100:200:1:50:9",
+            "x2:0:100:200:1:50",
+            "r1:2:0:1:1",
+            "r1:0:5:4:1",
+            "r1:0:1:2:0",
+            "r1:0:1:2:1:9",
+        ] {
+            assert_eq!(Cursor::decode(bad, 300), None, "{bad}");
         }
+        // Two-pass cursors still read; the caller fills in the start of the pull.
+        let (old, replay) = Cursor::decode("r1:0:100:200:2", 300).unwrap();
+        assert_eq!((old.pass, old.a, old.b, old.page, old.start, replay), (0, 100, 200, 2, i64::MIN, false));
+        let (old, _) = Cursor::decode("r1:1:100:200:4", 300).unwrap();
+        assert_eq!((old.pass, old.start), (1, i64::MIN));
+    }
+
+    #[test]
+    fn positions_walk_pages_then_sub_windows_then_passes() {
+        let end = 10 * 86_400;
+        let first = Cursor::first(0, end);
+        assert_eq!(advance(first, 3, false, end), Some(Cursor { page: 2, ..first }));
+        // An empty page ends the sub-window whatever the page count says.
+        assert_eq!(advance(first, 3, true, end).map(|c| c.pass), Some(1));
+        let last_pass = Cursor { pass: PASSES.len() - 1, ..first };
+        assert_eq!(advance(last_pass, 1, false, end), None);
+        let halved = Cursor { b: 5 * 86_400, ..first };
+        assert_eq!(advance(halved, 1, false, end), Some(Cursor { a: 5 * 86_400 + 1, b: end, ..first }));
     }
 
     #[test]

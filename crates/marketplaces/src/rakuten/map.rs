@@ -238,6 +238,7 @@ pub fn map_order(shop_id: &str, o: &OrderModel) -> Result<Order, NormalizeError>
                 carrier: codes::carrier(text(&s.delivery_company)),
                 number: number.to_owned(),
                 shipped_at,
+                shipment_id: p.basket_id.map(|b| b.to_string()),
             });
         }
         items.extend(package_items.iter().cloned());
@@ -246,7 +247,11 @@ pub fn map_order(shop_id: &str, o: &OrderModel) -> Result<Order, NormalizeError>
     let ship_to =
         shipments.first().map(|s| s.ship_to.clone()).ok_or_else(|| malformed("PackageModelList: no destination"))?;
     if shipments.len() < 2 {
-        // One destination: ship_to says it all, shipments[] stays empty (contract).
+        // One destination: ship_to says it all, shipments[] stays empty and parcels name no
+        // destination (contract).
+        for t in &mut tracking {
+            t.shipment_id = None;
+        }
         shipments.clear();
     }
 

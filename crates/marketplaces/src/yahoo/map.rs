@@ -323,7 +323,7 @@ pub fn map_order(shop_id: &str, info: &wire::OrderInfo) -> Result<Order, Normali
             .and_then(|t| t.and_local_timezone(JST).single());
         for n in [&ship.ship_invoice_number1, &ship.ship_invoice_number2] {
             if let Some(number) = text(n) {
-                tracking.push(Tracking { carrier, number: number.to_string(), shipped_at });
+                tracking.push(Tracking { carrier, number: number.to_string(), shipped_at, shipment_id: None });
             }
         }
     }
