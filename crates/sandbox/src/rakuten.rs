@@ -363,7 +363,7 @@ fn add_rows(st: &Sandbox, order_number: &str, new_rows: Vec<(Carrier, Row)>) {
             carrier: *carrier,
             number: r.number.clone(),
             shipped_at: r.date.and_time(NaiveTime::MIN).and_local_timezone(jst()).single(),
-            shipment_id: None,
+            shipment_id: Some(r.basket_id.to_string()),
         })
         .collect();
     if let Ok(mut all) = st.rows.lock() {
@@ -376,7 +376,11 @@ fn add_rows(st: &Sandbox, order_number: &str, new_rows: Vec<(Carrier, Row)>) {
             o.source_status = progress(OrderStatus::Shipped).to_string();
             reported = true;
         }
-        o.tracking.extend(tracking);
+        // A parcel names its destination only on a multi-destination order (canonical contract).
+        let multi = o.shipments.len() >= 2;
+        o.tracking.extend(
+            tracking.into_iter().map(|t| ichigen_core::Tracking { shipment_id: t.shipment_id.filter(|_| multi), ..t }),
+        );
     });
     if reported {
         if let Ok(mut dates) = st.dates.lock() {
@@ -712,9 +716,11 @@ fn rakutenize(mut o: Order, n: usize, rows: &mut HashMap<String, Vec<Row>>, next
         s.shipment_id = Some(basket_id(&id, k).to_string());
     }
     let mut order_rows = Vec::new();
+    let multi = o.shipments.len() >= 2;
     for t in &mut o.tracking {
         let day = t.shipped_at.map_or(o.ordered_at.date_naive(), |s| s.with_timezone(&jst()).date_naive());
         t.shipped_at = day.and_time(NaiveTime::MIN).and_local_timezone(jst()).single();
+        t.shipment_id = multi.then(|| basket_id(&id, 0).to_string());
         order_rows.push(Row {
             basket_id: basket_id(&id, 0),
             detail_id: *next_row,
