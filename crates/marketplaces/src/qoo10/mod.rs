@@ -270,8 +270,15 @@ pub fn claim_rows(text: &str) -> Result<Vec<ClaimRow>, NormalizeError> {
 
 /// One row object (keys normalised) read as a [`ShippingRow`]; `i` is its index for the message.
 pub fn row_from_object(op: &str, i: usize, obj: Map<String, Value>) -> Result<ShippingRow, NormalizeError> {
-    serde_path_to_error::deserialize::<_, ShippingRow>(Value::Object(obj))
-        .map_err(|e| malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path())))
+    let names = obj.get(wire::SPELLINGS_KEY).cloned().and_then(|v| match v {
+        Value::Object(m) => Some(m),
+        _ => None,
+    });
+    serde_path_to_error::deserialize::<_, ShippingRow>(Value::Object(obj)).map_err(|e| {
+        let key = e.path().to_string();
+        let shown = names.as_ref().and_then(|n| n.get(&key)).and_then(Value::as_str).unwrap_or(&key);
+        malformed(op, format!("ResultObject[{i}].{shown}: wrong type or impossible value"))
+    })
 }
 
 /// The pack key of a row object not yet deserialised (keys normalised), read as

@@ -38,25 +38,40 @@ fn blank(v: &Value) -> bool {
     }
 }
 
+/// Key under which [`normalize_keys`] keeps each key's spelling as the API sent it (normalised
+/// key → original), so errors name fields as the API does. No QAPI key starts with `#`.
+pub const SPELLINGS_KEY: &str = "#spellings";
+
 /// A row object with lower-case keys and v3 spellings renamed to v2 ([`V3_NAMES`]). When two keys
-/// meet (`PaymentDate` and `paymentDate`), the first that carries a value wins.
+/// meet (`PaymentDate` and `paymentDate`), the first that carries a value wins. The original
+/// spellings are kept under [`SPELLINGS_KEY`].
 pub fn normalize_keys(row: Map<String, Value>) -> Map<String, Value> {
-    let mut out = Map::with_capacity(row.len());
+    let mut out = Map::with_capacity(row.len() + 1);
+    let mut spellings = Map::new();
     for (k, v) in row {
+        if k == SPELLINGS_KEY {
+            continue;
+        }
         let mut key = k.to_ascii_lowercase();
         if let Some(&(_, v2)) = V3_NAMES.iter().find(|(v3, _)| *v3 == key) {
             key = v2.to_owned();
         }
         match out.get_mut(&key) {
-            Some(old) if blank(old) && !blank(&v) => *old = v,
+            Some(old) if blank(old) && !blank(&v) => {
+                *old = v;
+                spellings.insert(key, Value::String(k));
+            }
             Some(_) => {}
             None => {
+                spellings.insert(key.clone(), Value::String(k));
                 out.insert(key, v);
             }
         }
     }
+    out.insert(SPELLINGS_KEY.to_owned(), Value::Object(spellings));
     out
 }
+
 
 /// A numeric wire value kept as its decimal text (`1980`, `1980.0000`, `-10001`).
 ///
