@@ -254,18 +254,25 @@ pub fn json_objects(
 /// The rows of a `ShippingBasic.GetClaimInfo_V3` JSON answer. A row without `orderNo` and
 /// `packNo`, or whose fields do not read, fails the answer: which order it cancels cannot be told.
 pub fn claim_rows(text: &str) -> Result<Vec<ClaimRow>, NormalizeError> {
-    let (op, objects) = json_objects(OPERATION_CLAIMS, text)?;
-    let mut rows = Vec::with_capacity(objects.len());
-    for (i, obj) in objects.into_iter().enumerate() {
-        let row: ClaimRow = serde_path_to_error::deserialize(Value::Object(obj))
-            .map_err(|e| malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path())))?;
-        let digits = |n: &Option<wire::Num>| n.as_ref().is_some_and(|n| !n.0.is_empty() && n.0.bytes().all(|b| b.is_ascii_digit()));
-        if !digits(&row.order_no) || !digits(&row.pack_no) {
-            return Err(malformed(op, format!("ResultObject[{i}]: orderNo or packNo is missing or not a number")));
-        }
-        rows.push(row);
+    let (_, objects) = json_objects(OPERATION_CLAIMS, text)?;
+    objects.into_iter().enumerate().map(|(i, obj)| claim_row(i, obj)).collect()
+}
+
+/// One `GetClaimInfo_V3` row object (keys normalised); `i` is its index for the message.
+pub fn claim_row(i: usize, obj: Map<String, Value>) -> Result<ClaimRow, NormalizeError> {
+    let op = OPERATION_CLAIMS;
+    let row: ClaimRow = serde_path_to_error::deserialize(Value::Object(obj))
+        .map_err(|e| malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path())))?;
+    let digits = |n: &Option<wire::Num>| {
+        n.as_ref().is_some_and(|n| !n.0.is_empty() && n.0.len() <= 20 && n.0.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if !digits(&row.order_no) || !digits(&row.pack_no) {
+        return Err(malformed(op, format!("ResultObject[{i}]: orderNo or packNo is missing or not a number")));
     }
-    Ok(rows)
+    if row.claim_status.as_deref().and_then(codes::status_code).is_none() {
+        return Err(malformed(op, format!("ResultObject[{i}]: claimStatus is not a status code")));
+    }
+    Ok(row)
 }
 
 /// One row object (keys normalised) read as a [`ShippingRow`]; `i` is its index for the message.
@@ -284,7 +291,7 @@ pub fn row_from_object(op: &str, i: usize, obj: Map<String, Value>) -> Result<Sh
 /// The pack key of a row object not yet deserialised (keys normalised), read as
 /// [`map::pack_key`] reads it: `packNo`, else `orderNo`, as a number or non-empty text. `None` when a key field is there
 /// but unreadable: the row's pack is then unknown.
-fn raw_pack_key(row: &Map<String, Value>) -> Option<String> {
+pub(crate) fn raw_pack_key(row: &Map<String, Value>) -> Option<String> {
     // `Some(None)`: absent, null or empty (fall through to the next field); `None`: unreadable.
     let read = |name: &str| -> Option<Option<String>> {
         match row.get(name) {
