@@ -62,7 +62,8 @@ const OP_BY_ORDER: &str = "ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2";
 const OP_SEND: &str = "ShippingBasic.SetSendingInfo";
 
 /// The shipping status labels as QAPI returns them (fact sheet §7, live v2 data).
-const LABELS: [&str; 5] = ["Awaiting shipping(1)", "On request(2)", "Seller confirm(3)", "On delivery(4)", "Delivered(5)"];
+const LABELS: [&str; 5] =
+    ["Awaiting shipping(1)", "On request(2)", "Seller confirm(3)", "On delivery(4)", "Delivered(5)"];
 
 /// All operations share the shop's one request a second (unverified, as the client's).
 pub const SHARED_PER_SECOND: f64 = 1.0;
@@ -694,7 +695,10 @@ enum RowKind {
 fn put_claim(m: &mut Map<String, Value>, claim: Option<&Claim>) {
     let text = |s: String| Value::String(s);
     m.insert("claimStatus".into(), text(claim.map(|c| c.status.to_string()).unwrap_or_default()));
-    m.insert("cancelRefundDate".into(), text(claim.and_then(|c| c.completed).map(|t| qoo10_time(&t)).unwrap_or_default()));
+    m.insert(
+        "cancelRefundDate".into(),
+        text(claim.and_then(|c| c.completed).map(|t| qoo10_time(&t)).unwrap_or_default()),
+    );
     m.insert("reason".into(), text(claim.map(|c| c.reason.clone()).unwrap_or_default()));
     m.insert("requestDate".into(), text(claim.map(|c| qoo10_time(&c.requested)).unwrap_or_default()));
 }
@@ -836,7 +840,8 @@ fn row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, kind: RowKind) 
     if kind == RowKind::ByOrder {
         // The per-order read's field list: no estimated date, fee, address parts, seller discount,
         // settlement or related orders; some keys in another case; the claim fields added.
-        for k in ["EstShippingDate", "Addr1", "Addr2", "ShippingRate", "SellerDiscount", "SettlePrice", "RelatedOrder"] {
+        for k in ["EstShippingDate", "Addr1", "Addr2", "ShippingRate", "SellerDiscount", "SettlePrice", "RelatedOrder"]
+        {
             m.remove(k);
         }
         for (from, to) in [
@@ -853,7 +858,9 @@ fn row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, kind: RowKind) 
         m.insert("OrderType".into(), text(""));
         m.insert("cod_price".into(), money(if o.payment_method == PaymentMethod::Cod { o.totals.total } else { 0 }));
         put_claim(&mut m, view.claim.as_ref());
-        for k in ["deliveryCompanyReturn", "trackingNoReturn", "pickupAddress", "pickupzipCode", "paymentReturnShipping"] {
+        for k in
+            ["deliveryCompanyReturn", "trackingNoReturn", "pickupAddress", "pickupzipCode", "paymentReturnShipping"]
+        {
             m.insert(k.into(), text(""));
         }
         m.insert("itemCondition".into(), text(""));
@@ -988,7 +995,8 @@ impl BackOffice {
         let lines = self.lines_of(pack);
         {
             let Ok(desk) = self.0.desk.lock() else { return false };
-            if lines.is_empty() || !desk.paid_at.contains_key(pack) || lines.iter().any(|l| desk.claims.contains_key(l)) {
+            if lines.is_empty() || !desk.paid_at.contains_key(pack) || lines.iter().any(|l| desk.claims.contains_key(l))
+            {
                 return false;
             }
         }

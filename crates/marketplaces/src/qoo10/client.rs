@@ -803,11 +803,8 @@ impl OrderSource for Qoo10Client {
                 if found >= self.row_cap {
                     (found, Vec::new(), Vec::new())
                 } else {
-                    let claims = objects
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, o)| claim_row(i, o))
-                        .collect::<Result<Vec<_>, _>>()?;
+                    let claims =
+                        objects.into_iter().enumerate().map(|(i, o)| claim_row(i, o)).collect::<Result<Vec<_>, _>>()?;
                     let (orders, bad) = self.claimed_packs(&claims).await?;
                     (found, orders, bad)
                 }

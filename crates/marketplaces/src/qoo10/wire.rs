@@ -72,7 +72,6 @@ pub fn normalize_keys(row: Map<String, Value>) -> Map<String, Value> {
     out
 }
 
-
 /// A numeric wire value kept as its decimal text (`1980`, `1980.0000`, `-10001`).
 ///
 /// JSON numbers and strings are both accepted; an empty string reads as absent.
