@@ -616,7 +616,8 @@ async fn k_the_sandbox_serves_the_claim_search_and_the_per_order_read_as_publish
     .await;
     assert_eq!(claims["ResultCode"], 0);
     let rows = claims["ResultObject"].as_array().unwrap();
-    let row = rows.iter().find(|r| r["packNo"].to_string() == cancelled.order_id).unwrap();
+    let row =
+        rows.iter().find(|r| r["packNo"].as_u64().map(|n| n.to_string()) == Some(cancelled.order_id.clone())).unwrap();
     assert_eq!(row["claimStatus"], "3");
     assert!(row["cancelRefundDate"].as_str().is_some_and(|d| !d.is_empty()));
     let order_no = row["orderNo"].to_string();
@@ -657,7 +658,10 @@ async fn k_the_sandbox_serves_the_claim_search_and_the_per_order_read_as_publish
         )
         .await;
         let rows = v["ResultObject"].as_array().unwrap();
-        assert!(rows.iter().all(|r| r["packNo"].to_string() != cancelled.order_id), "status {st}");
+        assert!(
+            rows.iter().all(|r| r["packNo"].as_u64().map(|n| n.to_string()) != Some(cancelled.order_id.clone())),
+            "status {st}"
+        );
         assert!(rows.iter().all(|r| r.get("claimStatus").is_none()));
     }
 }

@@ -66,6 +66,9 @@ pub type BadRow = (Option<String>, NormalizeError);
 /// A body's rows read one by one: the operation, the rows that deserialised, those that did not.
 pub type LenientRows = (&'static str, Vec<ShippingRow>, Vec<BadRow>);
 
+/// An answer's operation and its row objects (keys normalised).
+pub type RowObjects = (&'static str, Vec<Map<String, Value>>);
+
 /// One pack: its key, the operation its first row came from, its rows.
 type Pack = (String, &'static str, Vec<ShippingRow>);
 
@@ -223,7 +226,7 @@ fn parse_json(text: &str, lenient: bool) -> Result<LenientRows, NormalizeError> 
 /// operation they read as (for [`OPERATION_V2`]: v3 when a row has the v3 key `OrderNo`). An
 /// error envelope is the API's error; a payload that is not a list of objects (or one object) is
 /// malformed.
-pub fn json_objects(op: &'static str, text: &str) -> Result<(&'static str, Vec<Map<String, Value>>), NormalizeError> {
+pub fn json_objects(op: &'static str, text: &str) -> Result<RowObjects, NormalizeError> {
     let text = text.trim_start_matches('\u{feff}').trim_start();
     let de = &mut serde_json::Deserializer::from_str(text);
     let env: JsonEnvelope = serde_path_to_error::deserialize(de).map_err(|e| json_error(op, &e))?;
