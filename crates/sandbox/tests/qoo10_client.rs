@@ -521,6 +521,12 @@ async fn i_orders_by_id_read_the_current_state_of_packs_with_one_call_per_line()
 
     // A client that has seen nothing: it sweeps the searches once to learn the packs' lines.
     let c = client(&s);
+    // The reads can run on any worker thread.
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    drop(send(c.orders_by_id(&[])));
+    drop(send(c.changed_orders(&everything(&s), None)));
     let ids = vec![ready.order_id.clone(), unpaid.order_id.clone(), seeded_cancel.order_id.clone(), "999999999".into()];
     let (page, missing) = c.orders_by_id(&ids).await.unwrap();
     assert_eq!(missing, vec!["999999999".to_owned()], "an id Qoo10 does not know");
