@@ -1,6 +1,7 @@
 //! Qoo10 QSM API (QAPI) sandbox: `CertificationAPI.CreateCertificationKey`,
-//! `ShippingBasic.GetShippingInfo_v2` and `ShippingBasic.SetSendingInfo` in header style
-//! (`POST /GMKT.INC.Front.QAPIService/ebayjapan.qapi/<Class.Method>`, form body,
+//! `ShippingBasic.GetShippingInfo_v2`, `ShippingBasic.GetClaimInfo_V3`,
+//! `ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2` and `ShippingBasic.SetSendingInfo` in header
+//! style (`POST /GMKT.INC.Front.QAPIService/ebayjapan.qapi/<Class.Method>`, form body,
 //! `GiosisCertificationKey` and `QAPIVersion` headers), answering JSON envelopes
 //! (`ResultCode` / `ResultMsg` / `ResultObject`) with HTTP 200, as the fact sheet describes.
 //!
@@ -8,6 +9,13 @@
 //! one row per item (`orderNo`), grouped by `packNo` (the order id). Packs are numbered from
 //! [`PACK_BASE`]; line `i` of pack `PACK_BASE + n` is `LINE_BASE + 16 n + i`. The first line of a
 //! corrupt pack (`Faults::corrupt_orders`) has `orderQty` as a JSON list.
+//!
+//! As the real API (fact sheet §4.2, §7): `shippingStatus` is a label with the code in
+//! parentheses (`Seller confirm(3)`); search rows carry no claim field; a line whose cancel (or
+//! return) is completed vanishes from the shipping search and shows only in the claim search and
+//! the per-order read. Seeded orders become: awaiting payment → 1 (unpaid); new → 2 (paid);
+//! ready to ship → 3 (seller confirmed); shipped → 4; cancelled → claim 3 on every line; on hold →
+//! claim 1 (cancel requested). [`BackOffice`] changes orders as the seller or buyer does in QSM.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +27,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
-use ichigen_core::{Address, Carrier, DeliveryMethod, Item, Marketplace, Order, OrderStatus, PaymentMethod, Tracking};
+use ichigen_core::{Address, Carrier, DeliveryMethod, Marketplace, Order, OrderStatus, PaymentMethod, Tracking};
 use serde_json::{Map, Value};
 
 use crate::book::jst;
@@ -49,7 +57,13 @@ const MAX_RANGE_DAYS: i64 = 90;
 
 const OP_CERTIFY: &str = "CertificationAPI.CreateCertificationKey";
 const OP_SEARCH: &str = "ShippingBasic.GetShippingInfo_v2";
+const OP_CLAIMS: &str = "ShippingBasic.GetClaimInfo_V3";
+const OP_BY_ORDER: &str = "ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2";
 const OP_SEND: &str = "ShippingBasic.SetSendingInfo";
+
+/// The shipping status labels as QAPI returns them (fact sheet §7, live v2 data).
+const LABELS: [&str; 5] =
+    ["Awaiting shipping(1)", "On request(2)", "Seller confirm(3)", "On delivery(4)", "Delivered(5)"];
 
 /// All operations share the shop's one request a second (unverified, as the client's).
 pub const SHARED_PER_SECOND: f64 = 1.0;
@@ -59,7 +73,8 @@ pub const SHARED_BURST: u32 = 2;
 
 /// Rate limits per operation: `(operation, requests per second, burst)`.
 // unverified: Qoo10 publishes none; the sheet advises at most 1 request/second.
-pub const LIMITS: [(&str, f64, u32); 3] = [(OP_CERTIFY, 1.0, 1), (OP_SEARCH, 1.0, 1), (OP_SEND, 1.0, 1)];
+pub const LIMITS: [(&str, f64, u32); 5] =
+    [(OP_CERTIFY, 1.0, 1), (OP_SEARCH, 1.0, 1), (OP_CLAIMS, 1.0, 1), (OP_BY_ORDER, 1.0, 1), (OP_SEND, 1.0, 1)];
 
 /// Sandbox settings beyond [`SandboxConfig`].
 #[derive(Debug, Clone)]
@@ -85,6 +100,34 @@ struct Sent {
     at: DateTime<FixedOffset>,
 }
 
+/// A claim on one line (fact sheet §4.3).
+#[derive(Debug, Clone)]
+struct Claim {
+    /// `claimStatus` code (1 cancel requested, 3 cancel completed ...).
+    status: u8,
+    requested: DateTime<FixedOffset>,
+    completed: Option<DateTime<FixedOffset>>,
+    reason: String,
+}
+
+impl Claim {
+    /// Whether the line has left the shipping search (a completed cancel or return).
+    fn gone(&self) -> bool {
+        matches!(self.status, 3 | 6 | 16)
+    }
+}
+
+/// What the seller and buyer did to a pack in QSM, beyond the seed.
+#[derive(Debug, Default)]
+struct Desk {
+    /// Payment time per pack (absent: not paid).
+    paid_at: HashMap<String, DateTime<FixedOffset>>,
+    /// Packs the seller confirmed (status 3).
+    confirmed: std::collections::HashSet<String>,
+    /// Claims per line.
+    claims: HashMap<u64, Claim>,
+}
+
 #[derive(Debug)]
 struct Sandbox {
     book: Arc<OrderBook>,
@@ -92,8 +135,7 @@ struct Sandbox {
     throttle: Throttle,
     retry_after_secs: Option<u64>,
     max_rows: usize,
-    /// Payment time per pack (absent: not paid).
-    paid_at: HashMap<String, DateTime<FixedOffset>>,
+    desk: Mutex<Desk>,
     /// `orderNo` → (pack id, item index).
     lines: HashMap<u64, (String, usize)>,
     /// Valid keys and the calls each has served.
@@ -124,18 +166,42 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Started> {
 
 /// Starts the Qoo10 sandbox.
 pub async fn start_with(config: SandboxConfig, options: Options) -> std::io::Result<Started> {
+    start_inner(config, options).await.map(|(started, _)| started)
+}
+
+async fn start_inner(config: SandboxConfig, options: Options) -> std::io::Result<(Started, Arc<Sandbox>)> {
     let mut orders = seed_orders(Marketplace::Qoo10, &config.seed);
-    let mut paid_at = HashMap::new();
+    let mut desk = Desk::default();
     let mut lines = HashMap::new();
     for (n, o) in orders.iter_mut().enumerate() {
         let pack = PACK_BASE + n as u64;
         o.order_id = pack.to_string();
-        if !matches!(o.status, OrderStatus::New | OrderStatus::AwaitingPayment) {
-            paid_at.insert(o.order_id.clone(), o.source_updated_at);
+        if o.status != OrderStatus::AwaitingPayment {
+            // Paid a minute after ordering, at the latest when the seed last touched it.
+            let paid = (o.ordered_at + chrono::Duration::minutes(1)).min(o.source_updated_at.max(o.ordered_at));
+            desk.paid_at.insert(o.order_id.clone(), paid);
+        }
+        if o.status == OrderStatus::ReadyToShip {
+            desk.confirmed.insert(o.order_id.clone());
         }
         for i in 0..o.items.len() {
             if let Some(no) = line_no(pack, i) {
                 lines.insert(no, (o.order_id.clone(), i));
+                let claim = |status: u8| Claim {
+                    status,
+                    requested: o.source_updated_at,
+                    completed: (status == 3).then_some(o.source_updated_at),
+                    reason: "購入者都合".into(),
+                };
+                match o.status {
+                    OrderStatus::Cancelled => {
+                        desk.claims.insert(no, claim(3));
+                    }
+                    OrderStatus::OnHold => {
+                        desk.claims.insert(no, claim(1));
+                    }
+                    _ => {}
+                }
             }
         }
     }
@@ -157,21 +223,23 @@ pub async fn start_with(config: SandboxConfig, options: Options) -> std::io::Res
         throttle,
         retry_after_secs,
         max_rows: options.max_rows.max(1),
-        paid_at,
+        desk: Mutex::new(desk),
         lines,
         keys: Mutex::new(HashMap::new()),
         key_uses: options.key_uses,
         key_seq: AtomicU64::new(1),
         sent: Mutex::new(HashMap::new()),
     });
-    let router = Router::new().route(&format!("{API_PATH}/{{method}}"), post(handle).get(handle)).with_state(state);
+    let router =
+        Router::new().route(&format!("{API_PATH}/{{method}}"), post(handle).get(handle)).with_state(Arc::clone(&state));
     let running = serve(router, config.port).await?;
-    Ok(Started {
+    let started = Started {
         running,
         credentials: vec![("api_key", API_KEY.into()), ("user_id", USER_ID.into()), ("password", PASSWORD.into())],
         book,
         faults,
-    })
+    };
+    Ok((started, state))
 }
 
 /// `orderNo` of line `i` of pack `pack`.
@@ -205,7 +273,7 @@ fn text_reply(status: StatusCode, text: String) -> Response {
 /// The canonical method name of a case-insensitive `Class.Method`, or the plain-text error.
 // unverified: method names are reported to be case-insensitive.
 fn method(name: &str) -> Result<&'static str, String> {
-    let known = [OP_CERTIFY, OP_SEARCH, OP_SEND];
+    let known = [OP_CERTIFY, OP_SEARCH, OP_CLAIMS, OP_BY_ORDER, OP_SEND];
     if let Some(op) = known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
         return Ok(op);
     }
@@ -275,6 +343,8 @@ async fn handle(
         }
         _ if !s.use_key(key) => envelope(-10000, "Invalid authentication key", None),
         OP_SEARCH => search(&s, &params),
+        OP_CLAIMS => claims(&s, &params),
+        OP_BY_ORDER => by_order(&s, &params),
         _ => send(&s, &params),
     };
     if matches!(param("returnType"), "xml" | "text/xml") {
@@ -352,11 +422,13 @@ fn qoo10_time(t: &DateTime<FixedOffset>) -> String {
     t.with_timezone(&jst()).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-/// What one line looks like now: shipping status, claim status, shipment.
+/// What one line looks like now: shipping status (`None`: gone from the search), claim,
+/// shipment, payment.
 struct LineView {
-    status: u8,
-    claim: Option<u8>,
+    status: Option<u8>,
+    claim: Option<Claim>,
     shipped: Option<Sent>,
+    paid: Option<DateTime<FixedOffset>>,
 }
 
 fn carrier_name(c: Carrier) -> &'static str {
@@ -381,25 +453,62 @@ fn carrier_of(corp: &str) -> Carrier {
     }
 }
 
-fn line_view(o: &Order, no: u64, sent: &HashMap<u64, Sent>) -> LineView {
-    if let Some(x) = sent.get(&no) {
-        return LineView { status: 4, claim: None, shipped: Some(x.clone()) };
-    }
-    match o.status {
-        // AwaitingPayment cannot be told apart: Qoo10 lists unpaid orders as "waiting" at most.
-        OrderStatus::New | OrderStatus::AwaitingPayment => LineView { status: 1, claim: None, shipped: None },
-        OrderStatus::ReadyToShip => LineView { status: 2, claim: None, shipped: None },
-        OrderStatus::Cancelled => LineView { status: 2, claim: Some(3), shipped: None },
-        OrderStatus::OnHold => LineView { status: 2, claim: Some(1), shipped: None },
-        OrderStatus::Shipped => {
-            let shipped = o.tracking.first().map(|t| Sent {
-                corp: carrier_name(t.carrier).into(),
-                number: t.number.clone(),
-                at: t.shipped_at.unwrap_or(o.source_updated_at),
-            });
-            LineView { status: 4, claim: None, shipped }
+fn line_view(o: &Order, no: u64, desk: &Desk, sent: &HashMap<u64, Sent>) -> LineView {
+    let claim = desk.claims.get(&no).cloned();
+    let paid = desk.paid_at.get(&o.order_id).copied();
+    let shipped = sent.get(&no).cloned().or_else(|| {
+        (o.status == OrderStatus::Shipped).then(|| o.tracking.first()).flatten().map(|t| Sent {
+            corp: carrier_name(t.carrier).into(),
+            number: t.number.clone(),
+            at: t.shipped_at.unwrap_or(o.source_updated_at),
+        })
+    });
+    let status = if claim.as_ref().is_some_and(Claim::gone) {
+        // Fact sheet §4.2: a cancelled line is no longer returned by the search.
+        None
+    } else if shipped.is_some() || o.status == OrderStatus::Shipped {
+        Some(4)
+    } else if paid.is_none() {
+        // `Awaiting shipping(1)`: not paid yet (§7).
+        Some(1)
+    } else if desk.confirmed.contains(&o.order_id) {
+        Some(3)
+    } else {
+        Some(2)
+    };
+    LineView { status, claim, shipped, paid }
+}
+
+/// Every line of the book with its view, the lock held once.
+fn lines_now(s: &Sandbox) -> Vec<(Order, u64, usize, LineView)> {
+    let sent = s.sent.lock().map(|g| g.clone()).unwrap_or_default();
+    let Ok(desk) = s.desk.lock() else { return Vec::new() };
+    let mut out = Vec::new();
+    for o in s.book.all() {
+        let Ok(pack) = o.order_id.parse::<u64>() else { continue };
+        for i in 0..o.items.len() {
+            let Some(no) = line_no(pack, i) else { continue };
+            let view = line_view(&o, no, &desk, &sent);
+            out.push((o.clone(), no, i, view));
         }
     }
+    out
+}
+
+/// `search_Sdate` / `search_Edate` as a range; `Err` with the method's own answer.
+fn range(params: &HashMap<String, String>, bad_date: i64, too_long: i64) -> Result<(i64, i64), Value> {
+    let (Some(from), Some(to)) =
+        (parse_time(param(params, "search_Sdate"), false), parse_time(param(params, "search_Edate"), true))
+    else {
+        return Err(envelope(bad_date, "Search Date Error", None));
+    };
+    if to < from {
+        return Err(envelope(bad_date, "Search Date Error", None));
+    }
+    if to - from > MAX_RANGE_DAYS * 86_400 {
+        return Err(envelope(too_long, "Searching period exceeds to 90 days.", None));
+    }
+    Ok((from, to))
 }
 
 fn search(s: &Sandbox, params: &HashMap<String, String>) -> Value {
@@ -414,45 +523,102 @@ fn search(s: &Sandbox, params: &HashMap<String, String>) -> Value {
             None => return envelope(-10004, "Invalid search_condition", None),
         },
     };
-    let (Some(from), Some(to)) = (parse_time(param("search_Sdate"), false), parse_time(param("search_Edate"), true))
-    else {
-        return envelope(-10001, "Invalid date", None);
+    // GetShippingInfo: -10001 invalid date, -10002 period exceeded (§9).
+    let (from, to) = match range(params, -10001, -10002) {
+        Ok(r) => r,
+        Err(answer) => return answer,
     };
-    if to < from {
-        return envelope(-10001, "Invalid date", None);
-    }
-    if to - from > MAX_RANGE_DAYS * 86_400 {
-        return envelope(-10002, "Search period exceeded (max 90 days)", None);
-    }
-    let sent = s.sent.lock().map(|g| g.clone()).unwrap_or_default();
     let mut hits: Vec<(i64, u64, Value)> = Vec::new();
-    for o in s.book.all() {
-        let Ok(pack) = o.order_id.parse::<u64>() else { continue };
-        let paid = s.paid_at.get(&o.order_id).copied();
-        for (i, item) in o.items.iter().enumerate() {
-            let Some(no) = line_no(pack, i) else { continue };
-            let view = line_view(&o, no, &sent);
-            if view.status != status {
-                continue;
-            }
-            let at = match condition {
-                1 => Some(o.ordered_at),
-                2 => paid,
-                3 => view.shipped.as_ref().map(|x| x.at),
-                _ => None,
-            };
-            let Some(at) = at.map(|t| t.timestamp()).filter(|t| (from..=to).contains(t)) else { continue };
-            let mut r = row(&o, pack, no, i, item, &view, paid);
-            if i == 0 && s.faults.corrupts(&o.order_id) {
-                // A broken record: orderQty of the pack's first line is a list (Faults::corrupt_orders).
-                r["orderQty"] = Value::Array(vec![Value::from(item.quantity)]);
-            }
-            hits.push((at, no, r));
+    for (o, no, i, view) in lines_now(s) {
+        if view.status != Some(status) {
+            continue;
         }
+        let at = match condition {
+            1 => Some(o.ordered_at),
+            2 => view.paid,
+            3 => view.shipped.as_ref().map(|x| x.at),
+            _ => None,
+        };
+        let Some(at) = at.map(|t| t.timestamp()).filter(|t| (from..=to).contains(t)) else { continue };
+        let pack = o.order_id.parse::<u64>().unwrap_or_default();
+        let mut r = row(&o, pack, no, i, &view, RowKind::Search);
+        if i == 0 && s.faults.corrupts(&o.order_id) {
+            // A broken record: orderQty of the pack's first line is a list (Faults::corrupt_orders).
+            r["orderQty"] = Value::Array(vec![Value::from(o.items[i].quantity)]);
+        }
+        hits.push((at, no, r));
     }
     hits.sort_by_key(|h| (h.0, h.1));
     let rows: Vec<Value> = hits.into_iter().take(s.max_rows).map(|h| h.2).collect();
     envelope(0, "SUCCESS", Some(Value::Array(rows)))
+}
+
+/// `GetClaimInfo_V3` (fact sheet §4.3): claim rows of the lines whose claim matches `ClaimStat`
+/// (all claims when empty) and whose order / request / completion date (`search_condition` 1 / 2
+/// / 3) is in the range.
+fn claims(s: &Sandbox, params: &HashMap<String, String>) -> Value {
+    let param = |k: &str| param(params, k);
+    let stat = match param("ClaimStat") {
+        "" => None,
+        c => match c.parse::<u8>() {
+            Ok(c) => Some(c),
+            // unverified: the answer to a claim status that is no number.
+            Err(_) => return envelope(-10002, "Search Date Error", None),
+        },
+    };
+    let condition = match param("search_condition") {
+        "" => 1,
+        c => match c.parse::<u8>().ok().filter(|v| (1..=3).contains(v)) {
+            Some(c) => c,
+            // unverified: the answer to an unknown search_condition.
+            None => return envelope(-10002, "Search Date Error", None),
+        },
+    };
+    // GetClaimInfo_V3: -10002 date error, -10003 period over 90 days (§4.3).
+    let (from, to) = match range(params, -10002, -10003) {
+        Ok(r) => r,
+        Err(answer) => return answer,
+    };
+    let mut hits: Vec<(i64, u64, Value)> = Vec::new();
+    for (o, no, i, view) in lines_now(s) {
+        let Some(claim) = view.claim.as_ref() else { continue };
+        if stat.is_some_and(|c| c != claim.status) {
+            continue;
+        }
+        let at = match condition {
+            1 => Some(o.ordered_at),
+            2 => Some(claim.requested),
+            _ => claim.completed,
+        };
+        let Some(at) = at.map(|t| t.timestamp()).filter(|t| (from..=to).contains(t)) else { continue };
+        let pack = o.order_id.parse::<u64>().unwrap_or_default();
+        hits.push((at, no, claim_row(&o, pack, no, i, &view, claim)));
+    }
+    hits.sort_by_key(|h| (h.0, h.1));
+    let rows: Vec<Value> = hits.into_iter().take(s.max_rows).map(|h| h.2).collect();
+    envelope(0, "SUCCESS", Some(Value::Array(rows)))
+}
+
+/// `GetShippingAndClaimInfoByOrderNo_V2`: one line, shipping and claim fields in one row, also for
+/// a cancelled line (fact sheet §2).
+fn by_order(s: &Sandbox, params: &HashMap<String, String>) -> Value {
+    let Ok(no) = param(params, "OrderNo").parse::<u64>() else {
+        return envelope(-10002, "Order number format error", None);
+    };
+    let Some((pack_id, i)) = s.lines.get(&no).cloned() else {
+        return envelope(-10003, "Order not found", None);
+    };
+    let Some(o) = s.book.get(&pack_id) else {
+        return envelope(-10003, "Order not found", None);
+    };
+    let sent = s.sent.lock().map(|g| g.clone()).unwrap_or_default();
+    let view = match s.desk.lock() {
+        Ok(desk) => line_view(&o, no, &desk, &sent),
+        Err(_) => return envelope(-10003, "Order not found", None),
+    };
+    let pack = pack_id.parse::<u64>().unwrap_or_default();
+    // The signature returns a list (`List<ShippingClaimInfo_V2>`): one row for the line.
+    envelope(0, "SUCCESS", Some(Value::Array(vec![row(&o, pack, no, i, &view, RowKind::ByOrder)])))
 }
 
 fn destination(o: &Order, i: usize) -> &Address {
@@ -514,15 +680,78 @@ fn money(yen: i64) -> Value {
     Value::from(yen as f64)
 }
 
-fn row(
-    o: &Order,
-    pack: u64,
-    no: u64,
-    i: usize,
-    item: &Item,
-    view: &LineView,
-    paid: Option<DateTime<FixedOffset>>,
-) -> Value {
+/// Which method a row is rendered for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RowKind {
+    /// `GetShippingInfo_v2`: the §6 field list, no claim field.
+    Search,
+    /// `GetShippingAndClaimInfoByOrderNo_V2`: its transcribed field list (lower-case
+    /// `shippingDate`, `currency`, `deliveryCompany`, `trackingNo`; no `ShippingRate`, `Addr1`,
+    /// `Addr2`, `SellerDiscount`; the claim fields).
+    ByOrder,
+}
+
+/// The claim fields common to the claim search and the per-order read.
+fn put_claim(m: &mut Map<String, Value>, claim: Option<&Claim>) {
+    let text = |s: String| Value::String(s);
+    m.insert("claimStatus".into(), text(claim.map(|c| c.status.to_string()).unwrap_or_default()));
+    m.insert(
+        "cancelRefundDate".into(),
+        text(claim.and_then(|c| c.completed).map(|t| qoo10_time(&t)).unwrap_or_default()),
+    );
+    m.insert("reason".into(), text(claim.map(|c| c.reason.clone()).unwrap_or_default()));
+    m.insert("requestDate".into(), text(claim.map(|c| qoo10_time(&c.requested)).unwrap_or_default()));
+}
+
+/// A `GetClaimInfo_V3` row (fact sheet §4.3 field list).
+fn claim_row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, claim: &Claim) -> Value {
+    let item = &o.items[i.min(o.items.len().saturating_sub(1))];
+    let to = destination(o, i);
+    let text = |s: &str| Value::String(s.to_owned());
+    let mut m = Map::new();
+    put_claim(&mut m, Some(claim));
+    m.insert("orderDate".into(), text(&qoo10_time(&o.ordered_at)));
+    m.insert("PaymentDate".into(), text(&view.paid.map(|t| qoo10_time(&t)).unwrap_or_default()));
+    m.insert("shippingDate".into(), text(&view.shipped.as_ref().map(|x| qoo10_time(&x.at)).unwrap_or_default()));
+    m.insert("DeliveredDate".into(), text(""));
+    m.insert("orderNo".into(), Value::from(no));
+    m.insert("packNo".into(), Value::from(pack));
+    m.insert("itemCode".into(), text(&item_code(&item.sku)));
+    m.insert("sellerItemCode".into(), text(&item.sku));
+    m.insert("itemTitle".into(), text(&item.name));
+    m.insert("orderQty".into(), Value::from(item.quantity));
+    m.insert("paymentNation".into(), text("JP"));
+    m.insert("currency".into(), text("JPY"));
+    let first = i == 0;
+    let paid = item.unit_price * i64::from(item.quantity) - if first { o.totals.discount } else { 0 }
+        + if first { o.totals.shipping } else { 0 };
+    m.insert("paymentAmount".into(), money(paid));
+    m.insert("deliveryCompany".into(), text(view.shipped.as_ref().map(|x| x.corp.as_str()).unwrap_or("")));
+    m.insert("trackingNo".into(), text(view.shipped.as_ref().map(|x| x.number.as_str()).unwrap_or("")));
+    for k in ["deliveryCompanyReturn", "trackingNoReturn", "pickupAddress", "paymentReturnShipping", "itemCondition"] {
+        m.insert(k.into(), text(""));
+    }
+    m.insert("zipCode".into(), text(&zip(&to.postal_code)));
+    m.insert("receiver".into(), text(&to.name));
+    m.insert("receiverTel".into(), text(""));
+    m.insert("receiverMobile".into(), text(&intl_phone(to.phone.as_deref().unwrap_or(""))));
+    m.insert("buyer".into(), text(&o.buyer.name));
+    m.insert("buyerTel".into(), text(""));
+    m.insert("buyerMobile".into(), text(&intl_phone(o.buyer.phone.as_deref().unwrap_or(""))));
+    m.insert("CODCancelPrice".into(), money(0));
+    m.insert("CODQrefundPrice".into(), money(0));
+    m.insert("CODCancelRelatedOrder".into(), text(""));
+    for k in ["nrDutyTarget", "nrSolType"] {
+        m.insert(k.into(), text(""));
+    }
+    m.insert("nrPartRefundCnt".into(), Value::from(0));
+    m.insert("nrPartRefundBalance".into(), money(0));
+    Value::Object(m)
+}
+
+fn row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, kind: RowKind) -> Value {
+    let item = &o.items[i.min(o.items.len().saturating_sub(1))];
+    let paid = view.paid;
     let to = destination(o, i);
     let first = i == 0;
     let discount = if first { o.totals.discount } else { 0 };
@@ -552,10 +781,9 @@ fn row(
     let mut put = |k: &str, v: Value| {
         m.insert(k.to_owned(), v);
     };
-    put("shippingStatus", text(&view.status.to_string()));
-    if let Some(c) = view.claim {
-        put("claimStatus", text(&c.to_string()));
-    }
+    // A line gone from the search (cancelled) keeps the status it had in the per-order read.
+    let status = view.status.unwrap_or(if view.paid.is_some() { 2 } else { 1 });
+    put("shippingStatus", text(LABELS[usize::from(status.clamp(1, 5)) - 1]));
     put("sellerID", text("sandbox-seller"));
     put("orderNo", Value::from(no));
     put("packNo", Value::from(pack));
@@ -609,6 +837,41 @@ fn row(
     put("SellerDeliveryNo", text(""));
     put("VoucherCode", text(""));
     put("Gift", text(if o.gift { "Y" } else { "N" }));
+    if kind == RowKind::ByOrder {
+        // The per-order read's field list: no estimated date, fee, address parts, seller discount,
+        // settlement or related orders; some keys in another case; the claim fields added.
+        for k in ["EstShippingDate", "Addr1", "Addr2", "ShippingRate", "SellerDiscount", "SettlePrice", "RelatedOrder"]
+        {
+            m.remove(k);
+        }
+        for (from, to) in [
+            ("PaymentNation", "paymentNation"),
+            ("Currency", "currency"),
+            ("ShippingDate", "shippingDate"),
+            ("DeliveryCompany", "deliveryCompany"),
+            ("TrackingNo", "trackingNo"),
+        ] {
+            if let Some(v) = m.remove(from) {
+                m.insert(to.into(), v);
+            }
+        }
+        m.insert("OrderType".into(), text(""));
+        m.insert("cod_price".into(), money(if o.payment_method == PaymentMethod::Cod { o.totals.total } else { 0 }));
+        put_claim(&mut m, view.claim.as_ref());
+        for k in
+            ["deliveryCompanyReturn", "trackingNoReturn", "pickupAddress", "pickupzipCode", "paymentReturnShipping"]
+        {
+            m.insert(k.into(), text(""));
+        }
+        m.insert("itemCondition".into(), text(""));
+        m.insert("CODCancelPrice".into(), money(0));
+        m.insert("CODQrefundPrice".into(), money(0));
+        m.insert("CODCancelRelatedOrder".into(), text(""));
+        m.insert("nrDutyTarget".into(), text(""));
+        m.insert("nrSolType".into(), text(""));
+        m.insert("nrPartRefundCnt".into(), Value::from(0));
+        m.insert("nrPartRefundBalance".into(), money(0));
+    }
     Value::Object(m)
 }
 
@@ -637,8 +900,13 @@ fn send(s: &Sandbox, params: &HashMap<String, String>) -> Value {
     let Ok(mut sent) = s.sent.lock() else {
         return envelope(-10009, "Trade status restricted", None);
     };
-    let view = line_view(&order, no, &sent);
-    if !(1..=3).contains(&view.status) || view.claim.is_some() {
+    let view = match s.desk.lock() {
+        Ok(desk) => line_view(&order, no, &desk, &sent),
+        Err(_) => return envelope(-10009, "Trade status restricted", None),
+    };
+    // Only a paid line waiting to ship (2, 3) without a claim (fact sheet §8: not for status 1 or a
+    // cancelled order).
+    if !matches!(view.status, Some(2 | 3)) || view.claim.is_some() {
         return envelope(-10009, "Trade status restricted", None);
     }
     let now = Utc::now().with_timezone(&jst());
@@ -651,7 +919,7 @@ fn send(s: &Sandbox, params: &HashMap<String, String>) -> Value {
     s.book.update(pack, |o| {
         if all_sent {
             o.status = OrderStatus::Shipped;
-            o.source_status = "4".into();
+            o.source_status = LABELS[3].into();
         }
         if !o.tracking.iter().any(|t| t.number == x.number) {
             o.tracking.push(Tracking {
@@ -663,6 +931,153 @@ fn send(s: &Sandbox, params: &HashMap<String, String>) -> Value {
         }
     });
     envelope(0, "SUCCESS", None)
+}
+
+/// The seller's and buyer's side of QSM, for tests: changes a pack as Qoo10 does, moving the
+/// dates Qoo10 moves (payment, shipping, claim request and completion), and the book with it.
+#[derive(Clone)]
+pub struct BackOffice(Arc<Sandbox>);
+
+impl std::fmt::Debug for BackOffice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BackOffice")
+    }
+}
+
+/// Now in JST, whole seconds (QAPI times have no fraction).
+fn now_jst() -> DateTime<FixedOffset> {
+    let now = Utc::now();
+    jst().timestamp_opt(now.timestamp(), 0).single().unwrap_or_else(|| now.with_timezone(&jst()))
+}
+
+impl BackOffice {
+    fn lines_of(&self, pack: &str) -> Vec<u64> {
+        let Some(o) = self.0.book.get(pack) else { return Vec::new() };
+        let Ok(p) = pack.parse::<u64>() else { return Vec::new() };
+        (0..o.items.len()).filter_map(|i| line_no(p, i)).collect()
+    }
+
+    /// The `orderNo`s of pack `pack`.
+    pub fn order_lines(&self, pack: &str) -> Vec<u64> {
+        self.lines_of(pack)
+    }
+
+    /// The buyer pays an unpaid pack (convenience store, bank): status 1 → 2 (`On request(2)`),
+    /// `PaymentDate` now. `false` when the pack is unknown or already paid.
+    pub fn pay(&self, pack: &str) -> bool {
+        let at = now_jst();
+        {
+            let Ok(mut desk) = self.0.desk.lock() else { return false };
+            if self.0.book.get(pack).is_none() || desk.paid_at.contains_key(pack) {
+                return false;
+            }
+            desk.paid_at.insert(pack.to_owned(), at);
+        }
+        self.0.book.update(pack, |o| {
+            o.status = OrderStatus::ReadyToShip;
+            o.source_status = LABELS[1].into();
+        });
+        true
+    }
+
+    /// The seller confirms a paid pack in QSM: 2 → 3 (`Seller confirm(3)`). No date moves.
+    pub fn confirm(&self, pack: &str) -> bool {
+        let Ok(mut desk) = self.0.desk.lock() else { return false };
+        if !desk.paid_at.contains_key(pack) {
+            return false;
+        }
+        desk.confirmed.insert(pack.to_owned())
+    }
+
+    /// The seller registers carrier and tracking number in QSM for every line (as `SetSendingInfo`
+    /// does): status 4, `ShippingDate` now.
+    pub fn ship(&self, pack: &str, corp: &str, number: &str) -> bool {
+        let at = now_jst();
+        let lines = self.lines_of(pack);
+        {
+            let Ok(desk) = self.0.desk.lock() else { return false };
+            if lines.is_empty() || !desk.paid_at.contains_key(pack) || lines.iter().any(|l| desk.claims.contains_key(l))
+            {
+                return false;
+            }
+        }
+        let Ok(mut sent) = self.0.sent.lock() else { return false };
+        for l in &lines {
+            sent.insert(*l, Sent { corp: corp.to_owned(), number: number.to_owned(), at });
+        }
+        drop(sent);
+        self.0.book.update(pack, |o| {
+            o.status = OrderStatus::Shipped;
+            o.source_status = LABELS[3].into();
+            o.tracking = vec![Tracking {
+                carrier: carrier_of(corp),
+                number: number.to_owned(),
+                shipped_at: Some(at),
+                shipment_id: None,
+            }];
+        });
+        true
+    }
+
+    /// The order is cancelled (buyer's request accepted, or the seller cancels): claim 3 on every
+    /// line, requested and completed now; the pack leaves the shipping search. An unpaid pack is
+    /// cancelled as 16 (unpaid order cancelled).
+    pub fn cancel(&self, pack: &str) -> bool {
+        let lines = self.lines_of(pack);
+        if lines.is_empty() {
+            return false;
+        }
+        let at = now_jst();
+        let status = {
+            let Ok(mut desk) = self.0.desk.lock() else { return false };
+            let status: u8 = if desk.paid_at.contains_key(pack) { 3 } else { 16 };
+            for l in &lines {
+                let c = Claim { status, requested: at, completed: Some(at), reason: "購入者都合".into() };
+                desk.claims.insert(*l, c);
+            }
+            status
+        };
+        self.0.book.update(pack, |o| {
+            o.status = OrderStatus::Cancelled;
+            o.source_status = status.to_string();
+        });
+        true
+    }
+
+    /// One line of a pack is cancelled (claim 3, now); the other lines stay. The book keeps the
+    /// pack's items as seeded (its lines are numbered by item).
+    pub fn cancel_line(&self, order_no: u64) -> bool {
+        if !self.0.lines.contains_key(&order_no) {
+            return false;
+        }
+        let at = now_jst();
+        let Ok(mut desk) = self.0.desk.lock() else { return false };
+        let c = Claim { status: 3, requested: at, completed: Some(at), reason: "購入者都合".into() };
+        desk.claims.insert(order_no, c);
+        true
+    }
+
+    /// The buyer asks to cancel a pack: claim 1 (cancel requested) on every line, requested now. The
+    /// lines stay in the shipping search.
+    pub fn request_cancel(&self, pack: &str) -> bool {
+        let lines = self.lines_of(pack);
+        let at = now_jst();
+        {
+            let Ok(mut desk) = self.0.desk.lock() else { return false };
+            for l in &lines {
+                let c = Claim { status: 1, requested: at, completed: None, reason: "購入者都合".into() };
+                desk.claims.insert(*l, c);
+            }
+        }
+        self.0.book.update(pack, |o| o.status = OrderStatus::OnHold);
+        !lines.is_empty()
+    }
+}
+
+/// As [`start_with`], also returning the [`BackOffice`].
+pub async fn start_with_back_office(config: SandboxConfig, options: Options) -> std::io::Result<(Started, BackOffice)> {
+    let (started, state) = start_inner(config, options).await?;
+    Ok((started, BackOffice(state)))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use ichigen_marketplaces::client::{ClientError, HttpConfig, OrderSource, RetryPo
 use ichigen_marketplaces::qoo10::client::{API_PATH, OP_SEARCH};
 use ichigen_marketplaces::qoo10::{Qoo10Client, Qoo10Credentials};
 use ichigen_marketplaces::{Body, NormalizeError};
-use ichigen_sandbox::qoo10::{Options, start, start_with};
+use ichigen_sandbox::qoo10::{BackOffice, Options, start, start_with, start_with_back_office};
 use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
 
 fn sandbox_config(orders: usize, step_secs: i64) -> SandboxConfig {
@@ -64,18 +64,21 @@ fn by_id(orders: Vec<Order>) -> HashMap<String, Order> {
 }
 
 /// The key fields Qoo10 carries equal the seeded order's. Not carried by Qoo10 (so not compared or
-/// compared as mapped): the buyer-paid fee (COD fee; `fee` is 0 and `total` lacks it),
-/// `AwaitingPayment` (listed as status 1 → `New`), a time slot without a date, shipment ids,
-/// the verbatim source labels, recipient kana, the phone's domestic spelling, `source_updated_at` (derived from the dates).
+/// compared as mapped): the buyer-paid fee (COD fee; `fee` is 0 and `total` lacks it), `New`
+/// (a paid Qoo10 order is `On request(2)` → ready to ship), a time slot without a date, shipment
+/// ids, the verbatim source labels, recipient kana, the phone's domestic spelling,
+/// `source_updated_at` (derived from the dates). A cancelled order is read with the per-order
+/// method, which has no `ShippingRate`: its shipping reads 0.
 fn assert_same(got: &Order, seeded: &Order) {
     let id = &seeded.order_id;
-    let status = if seeded.status == OrderStatus::AwaitingPayment { OrderStatus::New } else { seeded.status };
+    let status = if seeded.status == OrderStatus::New { OrderStatus::ReadyToShip } else { seeded.status };
     assert_eq!(got.status, status, "{id} status");
     assert_eq!(got.items, seeded.items, "{id} items");
     let t = seeded.totals;
+    let shipping = if seeded.status == OrderStatus::Cancelled { 0 } else { t.shipping };
     assert_eq!(
         (got.totals.goods, got.totals.shipping, got.totals.discount, got.totals.fee, got.totals.total),
-        (t.goods, t.shipping, t.discount, 0, t.total - t.fee),
+        (t.goods, shipping, t.discount, 0, t.goods + shipping - t.discount),
         "{id} totals"
     );
     assert_eq!(got.ship_to.postal_code, tracking_digits(&seeded.ship_to.postal_code), "{id} postal code");
@@ -116,7 +119,7 @@ async fn a_pulls_every_order_once_across_windows_and_row_caps() {
         assert_same(&got[&o.order_id], o);
     }
     // Every kind of seeded order went through.
-    for st in [OrderStatus::New, OrderStatus::ReadyToShip, OrderStatus::Shipped, OrderStatus::Cancelled] {
+    for st in [OrderStatus::AwaitingPayment, OrderStatus::ReadyToShip, OrderStatus::Shipped, OrderStatus::Cancelled] {
         assert!(got.values().any(|o| o.status == st), "{st:?}");
     }
     assert!(got.values().any(|o| !o.shipments.is_empty()), "multi-destination");
@@ -354,9 +357,12 @@ async fn g_normalize_reads_the_sandbox_bodies_and_the_sandbox_answers_qapi_error
     let normalized = ichigen_marketplaces::normalize(Marketplace::Qoo10, "shop-demo", &bodies).unwrap();
     assert!(!normalized.is_empty());
     let pulled = by_id(pull(&client(&s), &everything(&s)).await.unwrap().0);
+    // The search answers labels, never a claim field (fact sheet §4.2, §7).
+    assert!(body_has_labels_only(&bodies[0].text));
     for o in &normalized {
-        // Status 2 lines; a cancel claim on them reads as cancelled.
-        assert!(matches!(o.status, OrderStatus::ReadyToShip | OrderStatus::Cancelled), "{:?}", o.status);
+        // Status 2 lines only: a cancelled line is not in the search.
+        assert_eq!(o.status, OrderStatus::ReadyToShip);
+        assert_eq!(o.source_status, "On request(2)");
         assert_eq!(&pulled[&o.order_id], o);
         assert_same(o, &s.book.get(&o.order_id).unwrap());
     }
@@ -391,4 +397,284 @@ async fn g_normalize_reads_the_sandbox_bodies_and_the_sandbox_answers_qapi_error
     assert_eq!(code(raw_search(&s, "not-a-key", &p("2", "20260101", "20260102")).await), Some(-10000));
     let r = raw.post(format!("{base}/ShippingBasic.NoSuchMethod")).form(&[("a", "b")]).send().await.unwrap();
     assert!(r.text().await.unwrap().starts_with("Can't find method Info"));
+}
+
+/// Every `shippingStatus` of a search answer is a label with the code in parentheses, and no row
+/// has a claim field.
+fn body_has_labels_only(text: &str) -> bool {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap();
+    let rows = v["ResultObject"].as_array().unwrap();
+    !rows.is_empty()
+        && rows.iter().all(|r| {
+            let st = r["shippingStatus"].as_str().unwrap_or("");
+            st.ends_with(')') && st.contains('(') && r.get("claimStatus").is_none()
+        })
+}
+
+fn with_back_office(orders: usize, step_secs: i64) -> (Started, BackOffice) {
+    let rt = tokio::runtime::Handle::current();
+    tokio::task::block_in_place(|| {
+        rt.block_on(start_with_back_office(sandbox_config(orders, step_secs), Options::default()))
+    })
+    .unwrap()
+}
+
+/// A window from `since` to a little after now: after every seeded order date.
+fn since(t: DateTime<FixedOffset>) -> Window {
+    Window { from: t, to: chrono::Utc::now().fixed_offset() + chrono::Duration::seconds(2) }
+}
+
+fn now_minus(secs: i64) -> DateTime<FixedOffset> {
+    chrono::Utc::now().fixed_offset() - chrono::Duration::seconds(secs)
+}
+
+/// The start of a window for the next change: a whole second after every earlier change (QAPI
+/// times are whole seconds).
+async fn tick() -> DateTime<FixedOffset> {
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let now = chrono::Utc::now().fixed_offset();
+    now - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)))
+}
+
+/// The first seeded order of `status` (and, for a payment, of a payment that can wait).
+fn seeded(s: &Started, status: OrderStatus, skip: usize) -> Order {
+    s.book.all().into_iter().filter(|o| o.status == status && o.items.len() == 1).nth(skip).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn h_an_order_placed_before_the_window_is_seen_paid_shipped_and_cancelled_within_one_pull() {
+    let (s, desk) = with_back_office(240, 1800);
+    let c = client(&s);
+    // The first pull over every order: status 1 is awaiting payment (an unpaid store/prepaid order).
+    let all = by_id(pull(&c, &everything(&s)).await.unwrap().0);
+    let unpaid = seeded(&s, OrderStatus::AwaitingPayment, 0);
+    assert_eq!(all[&unpaid.order_id].status, OrderStatus::AwaitingPayment);
+    assert_eq!(all[&unpaid.order_id].source_status, "Awaiting shipping(1)");
+    let last_order = s.book.all().iter().map(|o| o.ordered_at).max().unwrap();
+    assert!(last_order < now_minus(60), "every order is placed before the windows below");
+
+    // Paid: found by its payment date.
+    let t = tick().await;
+    assert!(desk.pay(&unpaid.order_id));
+    let got = by_id(pull(&c, &since(t)).await.unwrap().0);
+    assert_eq!(got.len(), 1, "only the paid order changed");
+    let paid = &got[&unpaid.order_id];
+    assert_eq!((paid.status, paid.source_status.as_str()), (OrderStatus::ReadyToShip, "On request(2)"));
+
+    // Seller confirm (2 → 3) moves no date and changes nothing canonical; the by-id read shows it.
+    assert!(desk.confirm(&unpaid.order_id));
+    let page = c.orders_by_id(std::slice::from_ref(&unpaid.order_id)).await.unwrap();
+    let missing = page.missing.clone();
+    assert!(missing.is_empty());
+    assert_eq!(
+        (page.orders[0].status, page.orders[0].source_status.as_str()),
+        (OrderStatus::ReadyToShip, "Seller confirm(3)")
+    );
+
+    // Shipped with tracking in QSM: found by its shipping date.
+    let t = tick().await;
+    assert!(desk.ship(&unpaid.order_id, "ヤマト運輸", "123456789013"));
+    let got = by_id(pull(&c, &since(t)).await.unwrap().0);
+    let shipped = &got[&unpaid.order_id];
+    assert_eq!((shipped.status, shipped.source_status.as_str()), (OrderStatus::Shipped, "On delivery(4)"));
+    assert_eq!((shipped.tracking[0].carrier, shipped.tracking[0].number.as_str()), (Carrier::Yamato, "123456789013"));
+
+    // Cancelled after payment: gone from the shipping search, found through the claim search.
+    let ready = seeded(&s, OrderStatus::ReadyToShip, 0);
+    let other = seeded(&s, OrderStatus::New, 0);
+    assert_eq!(all[&ready.order_id].status, OrderStatus::ReadyToShip);
+    let t = tick().await;
+    assert!(desk.cancel(&ready.order_id));
+    let got = by_id(pull(&c, &since(t)).await.unwrap().0);
+    assert_eq!(got.len(), 1, "only the cancelled order changed");
+    let cancelled = &got[&ready.order_id];
+    assert_eq!((cancelled.status, cancelled.source_status.as_str()), (OrderStatus::Cancelled, "3"));
+    assert_eq!(cancelled.items, ready.items);
+    assert_eq!(cancelled.ordered_at, ready.ordered_at);
+    // The shipping search no longer lists it: a pull over its order and payment dates does not
+    // see it (its cancel date is now, outside that window); its neighbours are still there.
+    let fresh = client(&s);
+    let again = by_id(pull(&fresh, &everything(&s)).await.unwrap().0);
+    assert!(!again.contains_key(&ready.order_id), "a cancelled order vanishes from GetShippingInfo");
+    assert_eq!(again[&other.order_id].status, OrderStatus::ReadyToShip);
+
+    // An unpaid order that is cancelled (16) is cancelled too.
+    let unpaid2 = seeded(&s, OrderStatus::AwaitingPayment, 1);
+    let t = tick().await;
+    assert!(desk.cancel(&unpaid2.order_id));
+    let got = by_id(pull(&c, &since(t)).await.unwrap().0);
+    assert_eq!(
+        (got[&unpaid2.order_id].status, got[&unpaid2.order_id].source_status.as_str()),
+        (OrderStatus::Cancelled, "16")
+    );
+    // A paid order cannot have tracking registered once cancelled, nor an unpaid one at all.
+    let unpaid3 = seeded(&s, OrderStatus::AwaitingPayment, 2);
+    let tracking =
+        Tracking { carrier: Carrier::Yamato, number: "1234-5678-9013".into(), shipped_at: None, shipment_id: None };
+    assert!(matches!(c.register_tracking(&all[&unpaid3.order_id], &tracking).await, Err(ClientError::Rejected { .. })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn i_orders_by_id_read_the_current_state_of_packs_with_one_call_per_line() {
+    let (s, desk) = with_back_office(60, 3600);
+    let ready = seeded(&s, OrderStatus::ReadyToShip, 0);
+    let unpaid = seeded(&s, OrderStatus::AwaitingPayment, 0);
+    let to_cancel = seeded(&s, OrderStatus::New, 0);
+    let seeded_cancel = seeded(&s, OrderStatus::Cancelled, 0);
+    let multi = s.book.all().into_iter().find(|o| o.items.len() >= 2 && o.status == OrderStatus::ReadyToShip).unwrap();
+    assert_eq!(ichigen_marketplaces::qoo10::client::MAX_IDS_PER_CALL, 1);
+
+    // A client that has seen nothing: it sweeps the searches once to learn the packs' lines.
+    let c = client(&s);
+    // The reads can run on any worker thread.
+    fn send<T: Send>(t: T) -> T {
+        t
+    }
+    drop(send(c.orders_by_id(&[])));
+    drop(send(c.changed_orders(&everything(&s), None)));
+    let ids = vec![ready.order_id.clone(), unpaid.order_id.clone(), seeded_cancel.order_id.clone(), "999999999".into()];
+    let page = c.orders_by_id(&ids).await.unwrap();
+    let missing = page.missing.clone();
+    assert_eq!(missing, vec!["999999999".to_owned()], "an id Qoo10 does not know");
+    let got = by_id(page.orders);
+    assert_same(&got[&ready.order_id], &ready);
+    assert_same(&got[&unpaid.order_id], &unpaid);
+    assert_eq!(got[&unpaid.order_id].status, OrderStatus::AwaitingPayment);
+    assert_eq!(got[&seeded_cancel.order_id].status, OrderStatus::Cancelled);
+    let after_first = c.requests_sent();
+
+    // Changes since: one per-order call per line, no sweep again.
+    assert!(desk.cancel(&to_cancel.order_id));
+    assert!(desk.pay(&unpaid.order_id));
+    let lines = desk.order_lines(&multi.order_id);
+    assert!(desk.cancel_line(*lines.last().unwrap()));
+    let ids = vec![to_cancel.order_id.clone(), unpaid.order_id.clone(), multi.order_id.clone()];
+    let page = c.orders_by_id(&ids).await.unwrap();
+    let missing = page.missing.clone();
+    assert!(missing.is_empty());
+    let got = by_id(page.orders);
+    assert_eq!(got[&to_cancel.order_id].status, OrderStatus::Cancelled, "cancelled after payment");
+    assert_eq!(got[&unpaid.order_id].status, OrderStatus::ReadyToShip, "paid");
+    let partly = &got[&multi.order_id];
+    assert_eq!(partly.status, OrderStatus::ReadyToShip, "the other lines still ship");
+    assert_eq!(partly.items, multi.items[..multi.items.len() - 1].to_vec(), "the cancelled line is left out");
+    // The totals keep the shipping fee the per-order read lacks (taken from the search row).
+    assert_eq!(partly.totals.shipping, multi.totals.shipping);
+    let calls = c.requests_sent() - after_first;
+    let expected = 1 + 1 + multi.items.len() as u64;
+    assert_eq!(calls, expected, "one call per line of each pack");
+    let _ = to_cancel;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn j_a_cancel_request_holds_and_a_cancelled_line_leaves_its_pack_in_the_pull() {
+    let (s, desk) = with_back_office(60, 3600);
+    let c = client(&s);
+    let ready = seeded(&s, OrderStatus::ReadyToShip, 0);
+    let multi = s.book.all().into_iter().find(|o| o.items.len() >= 2 && o.status == OrderStatus::New).unwrap();
+    let t = tick().await;
+    assert!(desk.request_cancel(&ready.order_id));
+    assert!(desk.cancel_line(*desk.order_lines(&multi.order_id).last().unwrap()));
+    let got = by_id(pull(&c, &since(t)).await.unwrap().0);
+    assert_eq!(got.len(), 2, "{:?}", got.keys());
+    assert_eq!((got[&ready.order_id].status, got[&ready.order_id].source_status.as_str()), (OrderStatus::OnHold, "1"));
+    let partly = &got[&multi.order_id];
+    assert_eq!(partly.status, OrderStatus::ReadyToShip);
+    assert_eq!(partly.items, multi.items[..multi.items.len() - 1].to_vec());
+    assert_eq!(partly.totals.shipping, multi.totals.shipping, "live lines come from the search, fee included");
+}
+
+#[tokio::test]
+async fn k_the_sandbox_serves_the_claim_search_and_the_per_order_read_as_published() {
+    let s = start(sandbox_config(60, 3600)).await.unwrap();
+    let base = format!("{}{API_PATH}", s.base_url());
+    let raw = reqwest::Client::new();
+    let cert: serde_json::Value = raw
+        .post(format!("{base}/CertificationAPI.CreateCertificationKey"))
+        .header("GiosisCertificationKey", credential(&s, "api_key"))
+        .header("QAPIVersion", "1.0")
+        .form(&[("user_id", credential(&s, "user_id")), ("pwd", credential(&s, "password"))])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sak = cert["ResultObject"].as_str().unwrap().to_owned();
+    let call = |method: &'static str, form: Vec<(&'static str, String)>| {
+        let (raw, base, sak) = (raw.clone(), base.clone(), sak.clone());
+        async move {
+            let r = raw
+                .post(format!("{base}/{method}"))
+                .header("GiosisCertificationKey", sak)
+                .header("QAPIVersion", "1.0")
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let cancelled = seeded(&s, OrderStatus::Cancelled, 0);
+    let day = |d: i64| (cancelled.ordered_at + chrono::Duration::days(d)).format("%Y%m%d").to_string();
+    let claims = call(
+        "ShippingBasic.GetClaimInfo_V3",
+        vec![
+            ("ClaimStat", "3".into()),
+            ("search_Sdate", day(-1)),
+            ("search_Edate", day(1)),
+            ("search_condition", "1".into()),
+        ],
+    )
+    .await;
+    assert_eq!(claims["ResultCode"], 0);
+    let rows = claims["ResultObject"].as_array().unwrap();
+    let row =
+        rows.iter().find(|r| r["packNo"].as_u64().map(|n| n.to_string()) == Some(cancelled.order_id.clone())).unwrap();
+    assert_eq!(row["claimStatus"], "3");
+    assert!(row["cancelRefundDate"].as_str().is_some_and(|d| !d.is_empty()));
+    let order_no = row["orderNo"].to_string();
+    // Over 90 days: the claim search's own code.
+    let too_long = call(
+        "ShippingBasic.GetClaimInfo_V3",
+        vec![("ClaimStat", "3".into()), ("search_Sdate", day(-100)), ("search_Edate", day(1))],
+    )
+    .await;
+    assert_eq!(too_long["ResultCode"], -10003);
+
+    let one = call("ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2", vec![("OrderNo", order_no.clone())]).await;
+    let r = &one["ResultObject"][0];
+    assert_eq!(r["claimStatus"], "3");
+    assert!(r["shippingStatus"].as_str().unwrap().ends_with(')'), "a label");
+    assert!(r.get("trackingNo").is_some() && r.get("TrackingNo").is_none(), "lower-case keys of this method");
+    assert!(r.get("ShippingRate").is_none() && r.get("Addr1").is_none());
+    let none = call("ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2", vec![("OrderNo", "1".into())]).await;
+    assert_eq!(none["ResultCode"], -10003);
+    let bad = call("ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2", vec![("OrderNo", "x".into())]).await;
+    assert_eq!(bad["ResultCode"], -10002);
+    // The normalize module reads the per-order answer.
+    let text = one.to_string();
+    let o = &ichigen_marketplaces::normalize(Marketplace::Qoo10, "shop-demo", &[Body { name: "one".into(), text }])
+        .unwrap()[0];
+    assert_eq!((o.order_id.as_str(), o.status), (cancelled.order_id.as_str(), OrderStatus::Cancelled));
+
+    // No search of any status lists the cancelled pack.
+    for st in 1..=5 {
+        let v = call(
+            "ShippingBasic.GetShippingInfo_v2",
+            vec![
+                ("ShippingStat", st.to_string()),
+                ("search_Sdate", day(-1)),
+                ("search_Edate", day(1)),
+                ("search_condition", "1".into()),
+            ],
+        )
+        .await;
+        let rows = v["ResultObject"].as_array().unwrap();
+        assert!(
+            rows.iter().all(|r| r["packNo"].as_u64().map(|n| n.to_string()) != Some(cancelled.order_id.clone())),
+            "status {st}"
+        );
+        assert!(rows.iter().all(|r| r.get("claimStatus").is_none()));
+    }
 }

@@ -8,12 +8,25 @@
 //! invalidates it); a second refusal is `Auth`.
 //!
 //! "Orders changed in a window": QAPI has no "updated since" search and no paging. Every shipping
-//! status is searched by the date that moves an order into it ([`QUERIES`]), so an order appears
-//! in exactly one search of a window: status 1 by order date, 2 and 3 by payment date, 4 by
-//! shipping date, 5 by delivered date. Each search covers a sub-window of at most
-//! [`MAX_SPAN_SECS`] (far below the 90-day cap); an answer with [`ROW_CAP`] rows or more may have
-//! been cut, so the sub-window is halved and searched again. One search is one page; the cursor
-//! `q<query>:<sub-window start, unix s>:<span s>` says where the pull is.
+//! status is searched by the date that moves an order into it ([`QUERIES`]), so a live order
+//! appears in exactly one search of a window: status 1 by order date, 2 and 3 by payment date, 4 by
+//! shipping date, 5 by delivered date. A cancelled line simply vanishes from these searches (fact
+//! sheet §4.2), so the claim search `GetClaimInfo_V3` is read next ([`CLAIM_QUERIES`]: pending
+//! cancels by request date, completed cancels and returns by completion date). Each pack a claim
+//! names is then read whole ([`Qoo10Client::claimed_packs`]): its live lines by order-date searches
+//! around its order time, its vanished lines with `GetShippingAndClaimInfoByOrderNo_V2`, so a pack
+//! of which one line is cancelled stays an order of its other lines, and a pack with no live line
+//! comes back `cancelled`. Each search covers a sub-window of at most [`MAX_SPAN_SECS`] (far below
+//! the 90-day cap); an answer with [`ROW_CAP`] rows or more may have been cut, so the sub-window is
+//! halved and searched again. One search (with the reads a claim answer needs) is one page; the
+//! cursor `q<query>:<sub-window start, unix s>:<span s>` says where the pull is.
+//!
+//! By id ([`Qoo10Client::orders_by_id`]): QAPI's only per-order read is
+//! `GetShippingAndClaimInfoByOrderNo_V2`, one order line (`orderNo`) a call, while our order id is
+//! the pack. The client remembers the lines of every pack its searches and claim reads listed; a
+//! pack it has not seen makes it sweep the last [`LOOKUP_DAYS`] once (every shipping status and the
+//! claim statuses, by order date) to learn its lines. Fields the per-order read lacks
+//! (`ShippingRate`, `Addr1`/`Addr2`, `SellerDiscount` ...) are taken from the line's last search row.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -26,7 +39,13 @@ use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use super::{OPERATION_V2, codes, map, orders_from_rows_lenient, parse_body_lenient};
+use serde_json::{Map, Value};
+
+use super::wire::ShippingRow;
+use super::{
+    OPERATION_BY_ORDER, OPERATION_CLAIMS, OPERATION_V2, claim_row, codes, json_objects, map, orders_from_rows_lenient,
+    parse_body_lenient, raw_pack_key, row_from_object,
+};
 use crate::client::{
     ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
 };
@@ -40,6 +59,10 @@ pub const API_PATH: &str = "/GMKT.INC.Front.QAPIService/ebayjapan.qapi";
 pub const OP_CERTIFY: &str = "CertificationAPI.CreateCertificationKey";
 /// Searches order lines by status and date.
 pub const OP_SEARCH: &str = OPERATION_V2;
+/// Searches claims (cancellations, returns ...) by claim status and date.
+pub const OP_CLAIMS: &str = OPERATION_CLAIMS;
+/// Reads one order line's shipping and claim fields.
+pub const OP_BY_ORDER: &str = OPERATION_BY_ORDER;
 /// Registers carrier and tracking number of one order line.
 pub const OP_SEND: &str = "ShippingBasic.SetSendingInfo";
 /// The `QAPIVersion` header value.
@@ -50,14 +73,22 @@ pub const QAPI_VERSION: &str = "1.0";
 pub const SHARED_LIMIT: Limit = Limit::new(1.0, 1);
 
 /// Documented limits per operation, one table.
-pub const LIMITS: [(&str, Limit); 3] = [
+pub const LIMITS: [(&str, Limit); 5] = [
     // unverified: Qoo10 publishes no limit; the sheet advises at most 1 request/second.
     (OP_CERTIFY, Limit::new(1.0, 1)),
     // unverified: as above.
     (OP_SEARCH, Limit::new(1.0, 1)),
     // unverified: as above.
+    (OP_CLAIMS, Limit::new(1.0, 1)),
+    // unverified: as above.
+    (OP_BY_ORDER, Limit::new(1.0, 1)),
+    // unverified: as above.
     (OP_SEND, Limit::new(1.0, 1)),
 ];
+
+/// Order ids (packs) `orders_by_id` reads per marketplace call: the per-order read takes one
+/// `orderNo` (fact sheet §2), so one, and a pack of several lines takes one call per line.
+pub const MAX_IDS_PER_CALL: usize = 1;
 
 /// Longest search window the API accepts (error `-10002` beyond).
 pub const MAX_WINDOW_DAYS: i64 = 90;
@@ -70,6 +101,23 @@ pub const ROW_CAP: usize = 1_000;
 /// `(ShippingStat, search_condition)` searched for every sub-window: each status by the date that
 /// moves an order into it (1 order date, 2 payment date, 3 shipping date, 4 delivered date).
 pub const QUERIES: [(u8, u8); 5] = [(1, 1), (2, 2), (3, 2), (4, 3), (5, 4)];
+
+/// `(ClaimStat, search_condition)` of the claim searches after [`QUERIES`] (fact sheet §4.3):
+/// cancel requested (1) and cancelling (2) by claim request date (2); cancel completed (3), return
+/// completed (6) and unpaid order cancelled (16) by completion date (3), so a cancel requested
+/// before the window and completed in it is found.
+pub const CLAIM_QUERIES: [(u8, u8); 5] = [(1, 2), (2, 2), (3, 3), (6, 3), (16, 3)];
+
+/// How far back `orders_by_id` sweeps to learn the lines of a pack it has not seen.
+// unverified: how far back the searches reach in total (fact sheet §4.2); one 90-day range.
+pub const LOOKUP_DAYS: i64 = 90;
+
+/// Order times of claimed packs closer than this are searched as one range (one search per
+/// status instead of one per pack).
+const CLUSTER_GAP_SECS: i64 = 86_400;
+
+/// The `ResultCode` of the per-order read for an order number it does not know (§9).
+const NOT_FOUND_CODE: &str = "-10003";
 
 /// Result codes that mean the key is refused or expired (§9).
 const AUTH_CODES: [i64; 5] = [-10000, -90001, -90002, -90003, -90004];
@@ -114,8 +162,12 @@ pub struct Qoo10Client {
     row_cap: usize,
     /// The cached seller authorization key.
     sak: tokio::sync::Mutex<Option<Arc<SecretString>>>,
-    /// `packNo` → its `orderNo`s, from the rows seen (the write-back is per line).
+    /// `packNo` → its `orderNo`s, from the rows seen (the write-back and the by-id read are per line).
     lines: Mutex<HashMap<String, Vec<String>>>,
+    /// `orderNo` → its last search row (keys normalised), to fill what the per-order read lacks.
+    rows: Mutex<HashMap<String, Map<String, Value>>>,
+    /// Whether the by-id lookup sweep has run.
+    swept: tokio::sync::Mutex<bool>,
     /// HTTP requests sent (every attempt, retries included).
     sent: AtomicU64,
 }
@@ -185,6 +237,54 @@ fn text_code(v: &serde_json::Value) -> Option<i64> {
     }
 }
 
+/// Adds order line `no` to pack `pack`'s lines.
+fn remember_line(lines: &mut HashMap<String, Vec<String>>, pack: &str, no: &str) {
+    let entry = lines.entry(pack.to_owned()).or_default();
+    if !entry.iter().any(|n| n == no) {
+        entry.push(no.to_owned());
+    }
+}
+
+/// The `orderNo` of a row object (keys normalised), as digits.
+fn object_order_no(obj: &Map<String, Value>) -> Option<String> {
+    let s = match obj.get("orderno")? {
+        Value::Number(n) => n.as_u64()?.to_string(),
+        Value::String(s) => s.trim().to_owned(),
+        _ => return None,
+    };
+    (!s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())).then_some(s)
+}
+
+/// Whether a wire value is null or blank text.
+fn value_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// A Qoo10 order time (`YYYY-MM-DD HH:MM:SS`, JST) as unix seconds.
+fn order_secs(s: &str) -> Option<i64> {
+    let t = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
+    jst().from_local_datetime(&t).single().map(|t| t.timestamp())
+}
+
+/// Times (unix seconds) merged into ranges `[first, last]` whose neighbours are at most
+/// [`CLUSTER_GAP_SECS`] apart.
+fn clusters(mut times: Vec<i64>) -> Vec<(i64, i64)> {
+    times.sort_unstable();
+    times.dedup();
+    let mut out: Vec<(i64, i64)> = Vec::new();
+    for t in times {
+        match out.last_mut() {
+            Some((_, end)) if t - *end <= CLUSTER_GAP_SECS => *end = t,
+            _ => out.push((t, t)),
+        }
+    }
+    out
+}
+
 fn short(s: &str) -> String {
     s.chars().filter(|c| !c.is_control()).take(MAX_MESSAGE_CHARS).collect()
 }
@@ -228,6 +328,8 @@ impl Qoo10Client {
             row_cap: ROW_CAP,
             sak: tokio::sync::Mutex::new(None),
             lines: Mutex::new(HashMap::new()),
+            rows: Mutex::new(HashMap::new()),
+            swept: tokio::sync::Mutex::new(false),
             sent: AtomicU64::new(0),
         })
     }
@@ -373,26 +475,242 @@ impl Qoo10Client {
 
     /// One GetShippingInfo_v2 search over `[from, to]` (unix seconds, inclusive).
     async fn search(&self, status: u8, condition: u8, from: i64, to: i64) -> Result<Body, ClientError> {
+        self.ranged(OP_SEARCH, status, condition, from, to).await
+    }
+
+    /// One search of `operation` (`OP_SEARCH`: `ShippingStat`; `OP_CLAIMS`: `ClaimStat`) over
+    /// `[from, to]` (unix seconds, inclusive).
+    async fn ranged(
+        &self,
+        operation: &'static str,
+        status: u8,
+        condition: u8,
+        from: i64,
+        to: i64,
+    ) -> Result<Body, ClientError> {
+        let stat = if operation == OP_CLAIMS { "ClaimStat" } else { "ShippingStat" };
         let params = [
-            ("ShippingStat", status.to_string()),
+            (stat, status.to_string()),
             ("search_Sdate", qoo10_time(from)),
             ("search_Edate", qoo10_time(to)),
             ("search_condition", condition.to_string()),
         ];
-        let reply = self.authed(OP_SEARCH, &params).await?;
-        Ok(Body { name: OP_SEARCH.to_owned(), text: reply.body })
+        let reply = self.authed(operation, &params).await?;
+        Ok(Body { name: operation.to_owned(), text: reply.body })
     }
 
-    /// Remembers the `orderNo`s of each pack for the write-back.
-    fn remember(&self, rows: &[super::wire::ShippingRow]) {
+    /// Every row object of `operation` over `[from, to]`, in sub-windows of at most
+    /// [`MAX_SPAN_SECS`] halved at the row cap. Search rows are remembered.
+    async fn objects_over(
+        &self,
+        operation: &'static str,
+        status: u8,
+        condition: u8,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<Map<String, Value>>, ClientError> {
+        let mut out = Vec::new();
+        let (mut at, mut span) = (from, MAX_SPAN_SECS);
+        while at <= to {
+            let until = at.saturating_add(span).min(to.saturating_add(1));
+            let body = self.ranged(operation, status, condition, at, until - 1).await?;
+            let (_, objects) = json_objects(operation, &body.text)?;
+            if objects.len() >= self.row_cap {
+                if until - at <= 1 {
+                    return Err(rejected(operation, "row-cap", "more rows in one second than one answer holds"));
+                }
+                span = (until - at) / 2;
+                continue;
+            }
+            if operation == OP_SEARCH {
+                self.remember_objects(&objects);
+            }
+            out.extend(objects);
+            at = until;
+        }
+        Ok(out)
+    }
+
+    /// Remembers the `orderNo`s of each pack (for the write-back and the by-id read).
+    fn remember(&self, rows: &[ShippingRow]) {
         let Ok(mut lines) = self.lines.lock() else { return };
         for row in rows {
             let (Some(pack), Some(no)) = (map::pack_key(row), row.order_no.as_ref()) else { continue };
-            let entry = lines.entry(pack.to_owned()).or_default();
-            if !entry.contains(&no.0) {
-                entry.push(no.0.clone());
+            remember_line(&mut lines, pack, &no.0);
+        }
+    }
+
+    /// Remembers search row objects: their pack's lines and the row itself.
+    fn remember_objects(&self, objects: &[Map<String, Value>]) {
+        let (Ok(mut lines), Ok(mut rows)) = (self.lines.lock(), self.rows.lock()) else { return };
+        for obj in objects {
+            let (Some(pack), Some(no)) = (raw_pack_key(obj), object_order_no(obj)) else { continue };
+            remember_line(&mut lines, &pack, &no);
+            rows.insert(no, obj.clone());
+        }
+    }
+
+    /// The current row(s) of order line `order_no` by `GetShippingAndClaimInfoByOrderNo_V2`, each
+    /// completed with the fields it lacks from the line's last search row; `None` when Qoo10 does
+    /// not know the number.
+    async fn by_order(&self, order_no: &str) -> Result<Option<Vec<Map<String, Value>>>, ClientError> {
+        let reply = match self.authed(OP_BY_ORDER, &[("OrderNo", order_no.to_owned())]).await {
+            Err(ClientError::Rejected { code, .. }) if code == NOT_FOUND_CODE => return Ok(None),
+            other => other?,
+        };
+        let (_, objects) = json_objects(OP_BY_ORDER, &reply.body)?;
+        let merged = {
+            let known = self.rows.lock().ok();
+            objects
+                .into_iter()
+                .map(|fresh| {
+                    let old = object_order_no(&fresh).and_then(|n| known.as_ref().and_then(|k| k.get(&n).cloned()));
+                    match old {
+                        // Fresh keys win; keys the per-order read lacks keep the search's value.
+                        Some(mut row) => {
+                            row.extend(fresh);
+                            row
+                        }
+                        None => fresh,
+                    }
+                })
+                .collect::<Vec<_>>()
+        };
+        if let Ok(mut lines) = self.lines.lock() {
+            for obj in &merged {
+                if let (Some(pack), Some(no)) = (raw_pack_key(obj), object_order_no(obj)) {
+                    remember_line(&mut lines, &pack, &no);
+                }
             }
         }
+        Ok((!merged.is_empty()).then_some(merged))
+    }
+
+    /// The orders of the packs `claims` name, read whole: live lines from order-date searches
+    /// around each pack's order time (one range for order times closer than a day), vanished
+    /// lines from the per-order read, each line's claim status set from its claim row.
+    async fn claimed_packs(
+        &self,
+        claims: &[super::wire::ClaimRow],
+    ) -> Result<(Vec<Order>, Vec<crate::BadOrder>), ClientError> {
+        let mut claim_of: HashMap<String, String> = HashMap::new();
+        let mut packs: Vec<String> = Vec::new();
+        let mut times: Vec<i64> = Vec::new();
+        {
+            let Ok(mut lines) = self.lines.lock() else { return Err(malformed(OP_CLAIMS, "client state poisoned")) };
+            for c in claims {
+                let (Some(pack), Some(no)) = (c.pack_no.as_ref(), c.order_no.as_ref()) else { continue };
+                remember_line(&mut lines, &pack.0, &no.0);
+                if let Some(st) = c.claim_status.as_deref() {
+                    claim_of.insert(no.0.clone(), st.trim().to_owned());
+                }
+                if !packs.contains(&pack.0) {
+                    packs.push(pack.0.clone());
+                    if let Some(t) = c.order_date.as_deref().and_then(order_secs) {
+                        times.push(t);
+                    }
+                }
+            }
+        }
+        // Live lines of the claimed packs.
+        let mut live: HashMap<String, Vec<Map<String, Value>>> = HashMap::new();
+        for (a, b) in clusters(times) {
+            for status in 1..=5 {
+                for obj in self.objects_over(OP_SEARCH, status, 1, a, b).await? {
+                    if let Some(pack) = raw_pack_key(&obj).filter(|p| packs.contains(p)) {
+                        live.entry(pack).or_default().push(obj);
+                    }
+                }
+            }
+        }
+        let mut rows: Vec<(&'static str, ShippingRow)> = Vec::new();
+        let mut bad = Vec::new();
+        for pack in &packs {
+            let mut objects: Vec<(&'static str, Map<String, Value>)> =
+                live.remove(pack).unwrap_or_default().into_iter().map(|o| (OP_SEARCH, o)).collect();
+            let seen: Vec<String> = objects.iter().filter_map(|(_, o)| object_order_no(o)).collect();
+            let known = self.lines.lock().ok().and_then(|l| l.get(pack).cloned()).unwrap_or_default();
+            for no in known.iter().filter(|n| !seen.contains(n)) {
+                if let Some(found) = self.by_order(no).await? {
+                    objects.extend(found.into_iter().map(|o| (OP_BY_ORDER, o)));
+                }
+            }
+            for (i, (op, mut obj)) in objects.into_iter().enumerate() {
+                let claim = object_order_no(&obj).and_then(|n| claim_of.get(&n).cloned());
+                let has_claim = obj.get("claimstatus").is_some_and(|v| !value_blank(v));
+                if let (Some(c), false) = (claim, has_claim) {
+                    obj.insert("claimstatus".into(), Value::String(c));
+                }
+                match row_from_object(op, i, obj) {
+                    Ok(row) => rows.push((op, row)),
+                    Err(e) => bad.push((Some(pack.clone()), e)),
+                }
+            }
+        }
+        let (orders, rejected) = orders_from_rows_lenient(&self.shop_id, rows, bad)?;
+        Ok((orders, rejected))
+    }
+
+    /// Learns the lines of every pack placed in the last [`LOOKUP_DAYS`] (all shipping statuses and
+    /// the claim statuses, by order date), once per client.
+    async fn sweep(&self) -> Result<(), ClientError> {
+        let mut done = self.swept.lock().await;
+        if *done {
+            return Ok(());
+        }
+        let now = chrono::Utc::now().timestamp();
+        let from = now - LOOKUP_DAYS * 86_400;
+        for status in 1..=5 {
+            self.objects_over(OP_SEARCH, status, 1, from, now).await?;
+        }
+        for (stat, _) in CLAIM_QUERIES {
+            let objects = self.objects_over(OP_CLAIMS, stat, 1, from, now).await?;
+            let Ok(mut lines) = self.lines.lock() else { continue };
+            for obj in objects {
+                if let (Some(pack), Some(no)) = (raw_pack_key(&obj), object_order_no(&obj)) {
+                    remember_line(&mut lines, &pack, &no);
+                }
+            }
+        }
+        *done = true;
+        Ok(())
+    }
+
+    /// The current state of the orders (packs) `ids`, read line by line with
+    /// `GetShippingAndClaimInfoByOrderNo_V2` ([`MAX_IDS_PER_CALL`]), rate-limited as every call.
+    /// Ids Qoo10 does not return (unknown number, no line found in the last [`LOOKUP_DAYS`]) come
+    /// back as missing, to be retried on the next pull. `next` is always `None`.
+    async fn packs_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        let is_pack = |id: &str| !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
+        let known = |id: &str| self.lines.lock().ok().and_then(|l| l.get(id).cloned()).filter(|l| !l.is_empty());
+        if ids.iter().any(|id| is_pack(id) && known(id).is_none()) {
+            self.sweep().await?;
+        }
+        let mut missing = Vec::new();
+        let mut rows: Vec<(&'static str, ShippingRow)> = Vec::new();
+        let mut bad = Vec::new();
+        for id in ids {
+            let Some(lines) = known(id).filter(|_| is_pack(id)) else {
+                missing.push(id.clone());
+                continue;
+            };
+            let mut found = false;
+            for no in &lines {
+                for (i, obj) in self.by_order(no).await?.unwrap_or_default().into_iter().enumerate() {
+                    found = true;
+                    match row_from_object(OP_BY_ORDER, i, obj) {
+                        Ok(row) => rows.push((OP_BY_ORDER, row)),
+                        Err(e) => bad.push((Some(id.clone()), e)),
+                    }
+                }
+            }
+            if !found {
+                missing.push(id.clone());
+            }
+        }
+        let (orders, bad) = orders_from_rows_lenient(&self.shop_id, rows, bad)?;
+        let rejected = rejects(&self.shop_id, Marketplace::Qoo10, bad);
+        Ok(OrderPage { orders, rejected, missing, next: None })
     }
 
     /// The `orderNo`s of `order`'s pack: remembered, or searched by its order time.
@@ -403,10 +721,10 @@ impl Qoo10Client {
         let at = order.ordered_at.timestamp();
         // The shipping statuses the pack's lines can have (the source status may be a claim code).
         let statuses: &[u8] = match order.status {
-            OrderStatus::New => &[1],
-            OrderStatus::ReadyToShip => &[2, 3],
+            OrderStatus::AwaitingPayment => &[1],
+            OrderStatus::ReadyToShip => &[3, 2],
             OrderStatus::Shipped => &[4, 5],
-            _ => &[2, 3, 1],
+            _ => &[3, 2, 1],
         };
         for &status in statuses {
             let body = self.search(status, 1, at, at).await?;
@@ -435,12 +753,11 @@ impl OrderSource for Qoo10Client {
     type Error = ClientError;
 
     fn max_ids_per_call(&self) -> usize {
-        1
+        MAX_IDS_PER_CALL
     }
 
-    // merge-pending: the marketplace's by-id read lands with its branch.
     async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
-        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+        self.packs_by_id(ids).await
     }
 
     fn marketplace(&self) -> Marketplace {
@@ -450,42 +767,73 @@ impl OrderSource for Qoo10Client {
     async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
         let start = ceil_secs(&window.from);
         let end = ceil_secs(&window.to);
+        let queries = QUERIES.len() + CLAIM_QUERIES.len();
         let mut pos = match cursor {
             None => Pos { q: 0, at: start, span: MAX_SPAN_SECS },
             Some(c) => Pos::decode(c)
-                .filter(|p| p.q <= QUERIES.len() && p.at >= start && p.at <= end.max(start))
+                .filter(|p| p.q <= queries && p.at >= start && p.at <= end.max(start))
                 .filter(|p| (1..=MAX_SPAN_SECS).contains(&p.span))
                 .ok_or_else(|| rejected(OP_SEARCH, "cursor", "the cursor does not belong to this window"))?,
         };
         loop {
-            let Some(&(status, condition)) = QUERIES.get(pos.q) else {
-                return Ok(OrderPage::default());
+            let (operation, (status, condition)) = match QUERIES.get(pos.q) {
+                Some(&q) => (OP_SEARCH, q),
+                None => match pos.q.checked_sub(QUERIES.len()).and_then(|i| CLAIM_QUERIES.get(i)) {
+                    Some(&q) => (OP_CLAIMS, q),
+                    None => return Ok(OrderPage::default()),
+                },
             };
             if pos.at >= end {
                 pos = Pos { q: pos.q + 1, at: start, span: MAX_SPAN_SECS };
                 continue;
             }
             let until = pos.at.saturating_add(pos.span).min(end);
-            let body = self.search(status, condition, pos.at, until - 1).await?;
-            let (operation, rows, bad_rows) = parse_body_lenient(&body)?;
-            if rows.len() + bad_rows.len() >= self.row_cap {
+            let body = self.ranged(operation, status, condition, pos.at, until - 1).await?;
+            let (found, orders, bad) = if operation == OP_SEARCH {
+                let (operation, objects) = json_objects(OP_SEARCH, &body.text)?;
+                let found = objects.len();
+                if found >= self.row_cap {
+                    (found, Vec::new(), Vec::new())
+                } else {
+                    self.remember_objects(&objects);
+                    let (mut rows, mut bad_rows) = (Vec::with_capacity(found), Vec::new());
+                    for (i, obj) in objects.into_iter().enumerate() {
+                        let key = raw_pack_key(&obj);
+                        match row_from_object(operation, i, obj) {
+                            Ok(row) => rows.push((operation, row)),
+                            Err(e) => bad_rows.push((key, e)),
+                        }
+                    }
+                    let (orders, bad) = orders_from_rows_lenient(&self.shop_id, rows, bad_rows)?;
+                    (found, orders, bad)
+                }
+            } else {
+                let (_, objects) = json_objects(OP_CLAIMS, &body.text)?;
+                let found = objects.len();
+                if found >= self.row_cap {
+                    (found, Vec::new(), Vec::new())
+                } else {
+                    let claims =
+                        objects.into_iter().enumerate().map(|(i, o)| claim_row(i, o)).collect::<Result<Vec<_>, _>>()?;
+                    let (orders, bad) = self.claimed_packs(&claims).await?;
+                    (found, orders, bad)
+                }
+            };
+            if found >= self.row_cap {
                 let width = until - pos.at;
                 if width <= 1 {
-                    return Err(rejected(OP_SEARCH, "row-cap", "more order lines in one second than one answer holds"));
+                    return Err(rejected(operation, "row-cap", "more order lines in one second than one answer holds"));
                 }
                 pos.span = width / 2;
                 continue;
             }
-            self.remember(&rows);
-            let small = rows.len() + bad_rows.len() < self.row_cap / 4;
-            let (orders, bad) =
-                orders_from_rows_lenient(&self.shop_id, rows.into_iter().map(|r| (operation, r)).collect(), bad_rows)?;
+            let small = found < self.row_cap / 4;
             let span = if small { pos.span.saturating_mul(2).min(MAX_SPAN_SECS) } else { pos.span };
             let mut next = Pos { q: pos.q, at: until, span };
             if next.at >= end {
                 next = Pos { q: pos.q + 1, at: start, span: MAX_SPAN_SECS };
             }
-            let next = (next.q < QUERIES.len()).then(|| next.encode());
+            let next = (next.q < queries).then(|| next.encode());
             let rejected = rejects(&self.shop_id, Marketplace::Qoo10, bad);
             return Ok(OrderPage { orders, rejected, next, missing: Vec::new() });
         }
@@ -497,6 +845,10 @@ impl OrderSource for Qoo10Client {
         }
         if order.status == OrderStatus::Cancelled {
             return Err(rejected(OP_SEND, "status", "the order is cancelled"));
+        }
+        // Fact sheet §8: not for status 1 (unpaid).
+        if order.status == OrderStatus::AwaitingPayment {
+            return Err(rejected(OP_SEND, "status", "the order is not paid yet"));
         }
         if !tracking_number_valid(tracking.carrier, &tracking.number) {
             return Err(rejected(OP_SEND, "tracking", "the tracking number fails the carrier's format or check digit"));

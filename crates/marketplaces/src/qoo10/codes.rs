@@ -1,11 +1,14 @@
-//! Qoo10 code tables: shipping / claim status, payment method, shipping way, carrier, time slot.
+//! Qoo10 code tables: shipping / claim status (labels), payment method, shipping way, carrier, time slot.
 //!
 //! Every entry the fact sheet does not confirm carries an `// unverified:` comment.
 
 use ichigen_core::{Carrier, DeliveryMethod, OrderStatus, PaymentMethod};
 
-/// Reads the numeric code of a status value: `2`, or the number in parentheses of a label such as
-/// `Seller confirm(3)` (v3 style; whether v2 also sends labels is unverified).
+/// Reads the numeric code of a status value. QAPI returns an English label with the code in
+/// parentheses (`Seller confirm(3)`, `Delivered(5)`; fact sheet §7, live v2 data); the label words
+/// vary between clients (`Awaiting shipping(1)` / `On Waiting(1)`, `On delivery(4)` / `Delivery(4)`,
+/// `Delivered(5)` / `Delivere(5)`), so only the number counts. A bare number (`3`) is accepted
+/// too, as older clients and the claim codes show it.
 pub fn status_code(s: &str) -> Option<u32> {
     let s = s.trim();
     if let Ok(n) = s.parse::<u32>() {
@@ -16,31 +19,47 @@ pub fn status_code(s: &str) -> Option<u32> {
     inner.get(open + 1..)?.trim().parse().ok()
 }
 
-/// `shippingStatus` code → unified status.
+/// The labels QAPI returns for shipping statuses 1–5 (fact sheet §7, live data); the sandbox sends
+/// these. Parsing goes by the number ([`status_code`]), never by these words.
+pub const SHIPPING_LABELS: [(u32, &str); 5] = [
+    (1, "Awaiting shipping(1)"),
+    (2, "On request(2)"),
+    (3, "Seller confirm(3)"),
+    (4, "On delivery(4)"),
+    (5, "Delivered(5)"),
+];
+
+/// `shippingStatus` code → unified status (fact sheet §7).
 pub fn shipping_status(code: u32) -> Option<OrderStatus> {
     Some(match code {
-        // unverified: "waiting for shipping" (配送待ち); meaning beyond the label unknown (pre-order?).
-        1 => OrderStatus::New,
-        // Shipping requested: paid, the seller must dispatch.
+        // `Awaiting shipping(1)`: in live data every such order was an unpaid convenience-store /
+        // prepaid order; it moves to 3 once paid. Not to be shipped.
+        1 => OrderStatus::AwaitingPayment,
+        // `On request(2)`: shipping requested (paid), the seller must dispatch.
         2 => OrderStatus::ReadyToShip,
-        // Preparing / seller confirmed.
+        // `Seller confirm(3)`: seller confirmed, ready to ship.
         3 => OrderStatus::ReadyToShip,
-        // On delivery (tracking registered).
+        // `On delivery(4)`: tracking registered.
         4 => OrderStatus::Shipped,
-        // Delivered.
+        // `Delivered(5)`.
         5 => OrderStatus::Shipped,
         _ => return None,
     })
 }
 
-/// `claimStatus` code → the unified status it forces, or `None` when the shipping status stands
-/// (returns and exchanges happen after shipping).
+/// `claimStatus` code (`GetClaimInfo_V3`, `GetShippingAndClaimInfoByOrderNo_V2`) → the unified
+/// status it forces on the line, or `None` when the shipping status stands.
 pub fn claim_status(code: u32) -> Option<OrderStatus> {
     match code {
-        // Cancel requested / canceling: not ours to ship until a person decides.
+        // Cancel requested / cancelling: not to be shipped until the claim is settled.
         1 | 2 => Some(OrderStatus::OnHold),
-        // Canceled; unpaid-order cancel.
-        3 | 16 => Some(OrderStatus::Cancelled),
+        // Cancel completed; return completed (the sale is undone).
+        3 | 6 => Some(OrderStatus::Cancelled),
+        // unverified: the label of 16 (unpaid order cancelled) comes from the transcribed spec
+        // only; the sheet treats the labels of 11–16 as unverified.
+        16 => Some(OrderStatus::Cancelled),
+        // Return requested / returning (4, 5), exchanges (11–13), non-receipt claims (14, 15):
+        // the goods went out; the shipping status stands.
         _ => None,
     }
 }
@@ -186,12 +205,21 @@ mod tests {
     fn status_codes_and_labels() {
         assert_eq!(status_code("2"), Some(2));
         assert_eq!(status_code("Seller confirm(3)"), Some(3));
+        for (code, label) in SHIPPING_LABELS {
+            assert_eq!(status_code(label), Some(code));
+        }
+        for (label, code) in [("On Waiting(1)", 1), ("Delivery(4)", 4), ("Delivere(5)", 5)] {
+            assert_eq!(status_code(label), Some(code));
+        }
+        assert_eq!(shipping_status(1), Some(OrderStatus::AwaitingPayment));
         assert_eq!(status_code("On delivery ( 4 )"), Some(4));
         assert_eq!(status_code("配送中"), None);
         assert_eq!(status_code("(99999999999)"), None);
         assert_eq!(shipping_status(4), Some(OrderStatus::Shipped));
         assert_eq!(shipping_status(9), None);
         assert_eq!(claim_status(3), Some(OrderStatus::Cancelled));
+        assert_eq!(claim_status(6), Some(OrderStatus::Cancelled));
+        assert_eq!(claim_status(1), Some(OrderStatus::OnHold));
         assert_eq!(claim_status(5), None);
     }
 

@@ -6,9 +6,12 @@
 //! - `shipping` = the largest `ShippingRate` of the pack's rows (unverified: whether the pack's fee
 //!   is repeated on every row or only on one; taking the largest never counts it twice).
 //! - `fee` = 0: Qoo10 reports no buyer-paid fee (`cod_price` is the amount to collect, not a fee).
-//! - `discount` = Σ over rows of `discount` + `Cart_Discount_Seller` + `Cart_Discount_Qoo10`
-//!   (unverified: that cart coupons are per-row shares; `SellerDiscount` is taken to be already
-//!   inside `discount` and is not added again).
+//! - `discount` (fact sheet §6, "Amounts"): mall-funded + shop-funded = Σ over rows of `discount`
+//!   and `SellerDiscount`, plus `Cart_Discount_Qoo10` and `Cart_Discount_Seller` once per pack
+//!   (cart-level amounts: the largest value any row of the pack shows). In live data the last
+//!   three were 0 on every row, so how they combine is unverified: an open order where any of them
+//!   is non-zero is put `on_hold` ([`HOLD_ON_SHOP_OR_CART_DISCOUNT`]) for a person to check the
+//!   amount before it ships.
 //! - `total` is computed from the above, so the invariant holds by construction; a pack whose
 //!   discounts exceed goods + shipping is malformed. `total`/`SettlePrice` of the API are not used
 //!   (`SettlePrice` is the seller's settlement, not what the buyer pays).
@@ -30,6 +33,12 @@ const MAX_ID_DIGITS: usize = 20;
 /// Times before this year are placeholders for "not yet", not real times.
 // unverified: whether Qoo10 sends placeholder dates (e.g. 1900-01-01) or empty strings for unset times.
 const FIRST_REAL_YEAR: i32 = 2000;
+
+/// Whether an open order with a non-zero `SellerDiscount`, `Cart_Discount_Seller` or
+/// `Cart_Discount_Qoo10` is held (`on_hold`) so a person checks the amount the buyer paid.
+// unverified: whether `SellerDiscount` is already inside `discount`, and whether a cart discount
+// repeats on every row of a pack or is split over them (fact sheet §6: all were 0 in live data).
+pub const HOLD_ON_SHOP_OR_CART_DISCOUNT: bool = true;
 
 /// Builds `Malformed` errors for one operation; the detail names a field, never its value.
 struct Ctx<'a> {
@@ -257,7 +266,7 @@ pub fn map_pack(shop_id: &str, operation: &str, rows: &[ShippingRow]) -> Result<
         .filter(|(_, (s, _))| all_cancelled || *s != OrderStatus::Cancelled)
         .map(|(r, _)| r)
         .collect();
-    let (status, source_status) = statuses
+    let (mut status, source_status) = statuses
         .iter()
         .filter(|(s, _)| all_cancelled || *s != OrderStatus::Cancelled)
         .min_by_key(|(s, _)| rank(*s))
@@ -304,6 +313,7 @@ pub fn map_pack(shop_id: &str, operation: &str, rows: &[ShippingRow]) -> Result<
     let mut items = Vec::with_capacity(active.len());
     let mut shipments: Vec<Shipment> = Vec::new();
     let (mut goods, mut shipping, mut discount) = (0i64, 0i64, 0i64);
+    let (mut cart_seller, mut cart_qoo10, mut seller_discount) = (0i64, 0i64, 0i64);
     let overflow = || ctx.bad("amounts overflow");
     for row in &active {
         let it = item(&ctx, row)?;
@@ -311,18 +321,25 @@ pub fn map_pack(shop_id: &str, operation: &str, rows: &[ShippingRow]) -> Result<
         let line = it.unit_price.checked_mul(i64::from(it.quantity)).ok_or_else(overflow)?;
         goods = goods.checked_add(line).ok_or_else(overflow)?;
         shipping = shipping.max(yen(&ctx, &row.shipping_rate, "ShippingRate")?);
-        for (v, f) in [
-            (&row.discount, "discount"),
-            (&row.cart_discount_seller, "Cart_Discount_Seller"),
-            (&row.cart_discount_qoo10, "Cart_Discount_Qoo10"),
-        ] {
-            discount = discount.checked_add(yen(&ctx, v, f)?).ok_or_else(overflow)?;
-        }
+        discount = discount.checked_add(yen(&ctx, &row.discount, "discount")?).ok_or_else(overflow)?;
+        let seller = yen(&ctx, &row.seller_discount, "SellerDiscount")?;
+        seller_discount = seller_discount.checked_add(seller).ok_or_else(overflow)?;
+        cart_seller = cart_seller.max(yen(&ctx, &row.cart_discount_seller, "Cart_Discount_Seller")?);
+        cart_qoo10 = cart_qoo10.max(yen(&ctx, &row.cart_discount_qoo10, "Cart_Discount_Qoo10")?);
         match shipments.iter_mut().find(|s| s.ship_to == to) {
             Some(s) => s.items.push(it.clone()),
             None => shipments.push(Shipment { shipment_id: None, ship_to: to, items: vec![it.clone()] }),
         }
         items.push(it);
+    }
+    let shop_or_cart = seller_discount.checked_add(cart_seller).and_then(|d| d.checked_add(cart_qoo10));
+    let shop_or_cart = shop_or_cart.ok_or_else(overflow)?;
+    discount = discount.checked_add(shop_or_cart).ok_or_else(overflow)?;
+    if HOLD_ON_SHOP_OR_CART_DISCOUNT
+        && shop_or_cart > 0
+        && matches!(status, OrderStatus::New | OrderStatus::ReadyToShip)
+    {
+        status = OrderStatus::OnHold;
     }
     let ship_to =
         shipments.first().map(|s| s.ship_to.clone()).ok_or_else(|| ctx.bad("ResultObject has an empty pack"))?;

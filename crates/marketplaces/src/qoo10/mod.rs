@@ -1,8 +1,9 @@
-//! Qoo10 (QSM QAPI): `ShippingBasic.GetShippingInfo_v2` / `_v3` answers → canonical orders.
+//! Qoo10 (QSM QAPI): `ShippingBasic.GetShippingInfo_v2` / `_v3` and
+//! `GetShippingAndClaimInfoByOrderNo_V2` answers → canonical orders.
 //!
 //! Each answer row is one order line (`orderNo`); rows are grouped by `packNo` (the checkout) into
 //! one order, across all bodies given. A row seen again (the same `orderNo` in a later body)
-//! replaces the earlier one.
+//! replaces the earlier one. Keys are matched case-insensitively ([`wire::normalize_keys`]).
 
 pub mod client;
 pub mod codes;
@@ -16,11 +17,11 @@ use crate::registry::Registration;
 use std::collections::HashMap;
 
 use ichigen_core::{Marketplace, Order};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::{BadOrder, Body, NormalizeError};
 pub use client::{Qoo10Client, Qoo10Credentials};
-use wire::{JsonEnvelope, ShippingRow, XmlEnvelope};
+use wire::{ClaimRow, JsonEnvelope, ShippingRow, XmlEnvelope};
 
 /// What the pipeline must know of Qoo10's rules.
 pub const POLICY: MarketplacePolicy =
@@ -34,6 +35,10 @@ pub static REGISTRATION: Registration =
 pub const OPERATION_V2: &str = "ShippingBasic.GetShippingInfo_v2";
 /// The newer search method (v3 PascalCase field names).
 pub const OPERATION_V3: &str = "ShippingBasic.GetShippingInfo_v3";
+/// The claim search (cancellations, returns, exchanges): the only list of cancelled orders (§4.3).
+pub const OPERATION_CLAIMS: &str = "ShippingBasic.GetClaimInfo_V3";
+/// One order line's shipping and claim fields in one row (§2).
+pub const OPERATION_BY_ORDER: &str = "ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2";
 /// Error code reported for a plain-text answer (unknown class/method), which carries no code.
 pub const PLAIN_TEXT_CODE: &str = "none";
 /// Longest part of a plain-text error answer kept as the message (characters).
@@ -72,6 +77,9 @@ pub type BadRow = (Option<String>, NormalizeError);
 
 /// A body's rows read one by one: the operation, the rows that deserialised, those that did not.
 pub type LenientRows = (&'static str, Vec<ShippingRow>, Vec<BadRow>);
+
+/// An answer's operation and its row objects (keys normalised).
+pub type RowObjects = (&'static str, Vec<Map<String, Value>>);
 
 /// One pack: its key, the operation its first row came from, its rows.
 type Pack = (String, &'static str, Vec<ShippingRow>);
@@ -208,31 +216,14 @@ fn check_result(operation: &'static str, code: Option<&wire::Num>, msg: Option<&
 }
 
 fn parse_json(text: &str, lenient: bool) -> Result<LenientRows, NormalizeError> {
-    let op = OPERATION_V2;
-    let de = &mut serde_json::Deserializer::from_str(text);
-    let env: JsonEnvelope = serde_path_to_error::deserialize(de).map_err(|e| json_error(op, &e))?;
-    check_result(op, env.result_code.as_ref(), env.result_msg.as_deref())?;
-    let values = match env.result_object {
-        None => return Err(malformed(op, "ResultObject is missing (not a search answer)")),
-        // unverified: whether an empty search answers `null` or `[]`; both mean no rows.
-        Some(Value::Null) => Vec::new(),
-        Some(Value::Array(rows)) => rows,
-        // A single-order method answers one object: a list of one.
-        Some(obj @ Value::Object(_)) => vec![obj],
-        Some(_) => return Err(malformed(op, "ResultObject is not a list of shipping rows (another operation?)")),
-    };
-    let op = if values.iter().any(|v| v.get("OrderNo").is_some()) { OPERATION_V3 } else { OPERATION_V2 };
-    let mut rows = Vec::with_capacity(values.len());
+    let (op, objects) = json_objects(OPERATION_V2, text)?;
+    let mut rows = Vec::with_capacity(objects.len());
     let mut bad = Vec::new();
-    for (i, v) in values.into_iter().enumerate() {
-        if !v.is_object() {
-            return Err(malformed(op, format!("ResultObject[{i}] is not an object")));
-        }
-        let key = raw_pack_key(&v);
-        match serde_path_to_error::deserialize::<_, ShippingRow>(v) {
+    for (i, obj) in objects.into_iter().enumerate() {
+        let key = raw_pack_key(&obj);
+        match row_from_object(op, i, obj) {
             Ok(row) => rows.push(row),
-            Err(e) => {
-                let error = malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path()));
+            Err(error) => {
                 if !lenient {
                     return Err(error);
                 }
@@ -243,13 +234,79 @@ fn parse_json(text: &str, lenient: bool) -> Result<LenientRows, NormalizeError> 
     Ok((op, rows, bad))
 }
 
-/// The pack key of a row not yet deserialised, read as [`map::pack_key`] reads it: `packNo`, else
-/// `orderNo` (v2 or v3 spelling), as a number or non-empty text. `None` when a key field is there
+/// The row objects of a JSON answer of `op`, keys normalised by [`wire::normalize_keys`], with the
+/// operation they read as (for [`OPERATION_V2`]: v3 when a row has the v3 key `OrderNo`). An
+/// error envelope is the API's error; a payload that is not a list of objects (or one object) is
+/// malformed.
+pub fn json_objects(op: &'static str, text: &str) -> Result<RowObjects, NormalizeError> {
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    let de = &mut serde_json::Deserializer::from_str(text);
+    let env: JsonEnvelope = serde_path_to_error::deserialize(de).map_err(|e| json_error(op, &e))?;
+    check_result(op, env.result_code.as_ref(), env.result_msg.as_deref())?;
+    let values = match env.result_object {
+        None => return Err(malformed(op, "ResultObject is missing (not a search answer)")),
+        // unverified: whether an empty search answers `null` or `[]`; both mean no rows.
+        Some(Value::Null) => Vec::new(),
+        Some(Value::Array(rows)) => rows,
+        // A single-order method answers one object: a list of one.
+        Some(obj @ Value::Object(_)) => vec![obj],
+        Some(_) => return Err(malformed(op, "ResultObject is not a list of rows (another operation?)")),
+    };
+    let op = if op == OPERATION_V2 && values.iter().any(|v| v.get("OrderNo").is_some()) { OPERATION_V3 } else { op };
+    let mut objects = Vec::with_capacity(values.len());
+    for (i, v) in values.into_iter().enumerate() {
+        let Value::Object(obj) = v else {
+            return Err(malformed(op, format!("ResultObject[{i}] is not an object")));
+        };
+        objects.push(wire::normalize_keys(obj));
+    }
+    Ok((op, objects))
+}
+
+/// The rows of a `ShippingBasic.GetClaimInfo_V3` JSON answer. A row without `orderNo` and
+/// `packNo`, or whose fields do not read, fails the answer: which order it cancels cannot be told.
+pub fn claim_rows(text: &str) -> Result<Vec<ClaimRow>, NormalizeError> {
+    let (_, objects) = json_objects(OPERATION_CLAIMS, text)?;
+    objects.into_iter().enumerate().map(|(i, obj)| claim_row(i, obj)).collect()
+}
+
+/// One `GetClaimInfo_V3` row object (keys normalised); `i` is its index for the message.
+pub fn claim_row(i: usize, obj: Map<String, Value>) -> Result<ClaimRow, NormalizeError> {
+    let op = OPERATION_CLAIMS;
+    let row: ClaimRow = serde_path_to_error::deserialize(Value::Object(obj))
+        .map_err(|e| malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path())))?;
+    let digits = |n: &Option<wire::Num>| {
+        n.as_ref().is_some_and(|n| !n.0.is_empty() && n.0.len() <= 20 && n.0.bytes().all(|b| b.is_ascii_digit()))
+    };
+    if !digits(&row.order_no) || !digits(&row.pack_no) {
+        return Err(malformed(op, format!("ResultObject[{i}]: orderNo or packNo is missing or not a number")));
+    }
+    if row.claim_status.as_deref().and_then(codes::status_code).is_none() {
+        return Err(malformed(op, format!("ResultObject[{i}]: claimStatus is not a status code")));
+    }
+    Ok(row)
+}
+
+/// One row object (keys normalised) read as a [`ShippingRow`]; `i` is its index for the message.
+pub fn row_from_object(op: &str, i: usize, obj: Map<String, Value>) -> Result<ShippingRow, NormalizeError> {
+    let names = obj.get(wire::SPELLINGS_KEY).cloned().and_then(|v| match v {
+        Value::Object(m) => Some(m),
+        _ => None,
+    });
+    serde_path_to_error::deserialize::<_, ShippingRow>(Value::Object(obj)).map_err(|e| {
+        let key = e.path().to_string();
+        let shown = names.as_ref().and_then(|n| n.get(&key)).and_then(Value::as_str).unwrap_or(&key);
+        malformed(op, format!("ResultObject[{i}].{shown}: wrong type or impossible value"))
+    })
+}
+
+/// The pack key of a row object not yet deserialised (keys normalised), read as
+/// [`map::pack_key`] reads it: `packNo`, else `orderNo`, as a number or non-empty text. `None` when a key field is there
 /// but unreadable: the row's pack is then unknown.
-fn raw_pack_key(row: &Value) -> Option<String> {
+pub(crate) fn raw_pack_key(row: &Map<String, Value>) -> Option<String> {
     // `Some(None)`: absent, null or empty (fall through to the next field); `None`: unreadable.
-    let read = |names: [&str; 2]| -> Option<Option<String>> {
-        match names.iter().find_map(|n| row.get(*n)) {
+    let read = |name: &str| -> Option<Option<String>> {
+        match row.get(name) {
             None | Some(Value::Null) => Some(None),
             Some(Value::String(x)) => Some(Some(x.trim().to_owned()).filter(|x| !x.is_empty())),
             // The same text wire::Num makes of a number.
@@ -262,7 +319,7 @@ fn raw_pack_key(row: &Value) -> Option<String> {
             Some(_) => None,
         }
     };
-    read(["packNo", "PackNo"])?.or_else(|| read(["orderNo", "OrderNo"]).flatten())
+    read("packno")?.or_else(|| read("orderno").flatten())
 }
 
 /// A JSON error without the input's values: syntax errors carry a position, data errors a path.
@@ -287,7 +344,16 @@ fn parse_xml(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeEr
         Some(obj) if obj.rows.is_empty() && !xml_result_object_is_blank(text) => {
             Err(malformed(op, "ResultObject holds no ShippingInfo rows but is not empty (another operation?)"))
         }
-        Some(obj) => Ok((op, obj.rows)),
+        Some(obj) => obj
+            .rows
+            .into_iter()
+            .enumerate()
+            .map(|(i, fields)| {
+                let obj: Map<String, Value> = fields.into_iter().map(|(k, v)| (k, Value::String(v.0))).collect();
+                row_from_object(op, i, wire::normalize_keys(obj))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|rows| (op, rows)),
         None => Err(malformed(op, "ResultObject is missing (not a search answer)")),
     }
 }
