@@ -160,7 +160,8 @@ pub struct YahooClient {
     creds: YahooCredentials,
     key: RsaPublicKey,
     tokens: Mutex<TokenState>,
-    auth: SyncMutex<AuthState>,
+    /// Boxed: kept out of line so the client stays small next to the other marketplaces' clients.
+    auth: Box<SyncMutex<AuthState>>,
     page_size: u32,
     details_per_page: usize,
     lookback: TimeDelta,
@@ -235,7 +236,7 @@ impl YahooClient {
             creds,
             key,
             tokens: Mutex::new(tokens),
-            auth: SyncMutex::new(AuthState::default()),
+            auth: Box::new(SyncMutex::new(AuthState::default())),
             page_size: MAX_PAGE_SIZE,
             details_per_page: 100,
             lookback: TimeDelta::days(DEFAULT_LOOKBACK_DAYS),
