@@ -7,6 +7,11 @@
 //! 1000), throttles per operation, injects faults, and applies write-backs to its order book. A
 //! corrupt order (`Faults::corrupt_orders`) has a `requestPrice` above its `totalPrice`.
 //!
+//! `searchTradeInfoProc` answers an unknown `orderId` as a search without hits (`status` 0,
+//! `resultCount` 0). The back-office functions ([`confirm_payment`], [`mark_ready_to_ship`],
+//! [`ship`], [`cancel`]) change an order as the shop does in Wow!manager; the API has no update
+//! time, so apart from the fields the change itself sets nothing in the answers moves.
+//!
 //! The XML here is written by hand from the fact sheet, independently of the client's wire
 //! structs, so a mistake in those is not repeated here.
 
@@ -101,6 +106,48 @@ pub async fn start_counted(config: SandboxConfig) -> std::io::Result<(Started, A
         faults,
     };
     Ok((started, requests))
+}
+
+/// A back-office change of an order, if `allowed` by its current state; `None`: no such order, or
+/// the change does not apply. (The book's own update time moves, but this API never shows it.)
+fn back_office(
+    book: &OrderBook,
+    order_id: &str,
+    allowed: impl FnOnce(&Order) -> bool,
+    change: impl FnOnce(&mut Order),
+) -> Option<Order> {
+    book.get(order_id).filter(|o| allowed(o))?;
+    book.update(order_id, change)
+}
+
+/// Wow!manager: payment of a prepaid order arrives, 発送前入金待ち → 発送待ち. `paymentStatus`
+/// stays `N` (it turns `Y` only after shipping, fact sheet §6.1).
+pub fn confirm_payment(book: &OrderBook, order_id: &str) -> Option<Order> {
+    back_office(book, order_id, |o| o.status == OrderStatus::AwaitingPayment, |o| o.status = OrderStatus::ReadyToShip)
+}
+
+/// Wow!manager: the shop confirms a new order, 新規受付 → 発送待ち (fact sheet §8.2).
+pub fn mark_ready_to_ship(book: &OrderBook, order_id: &str) -> Option<Order> {
+    back_office(book, order_id, |o| o.status == OrderStatus::New, |o| o.status = OrderStatus::ReadyToShip)
+}
+
+/// Wow!manager: the shop registers shipping (date, carrier, number) on an open order and
+/// completes it: `shipStatus` Y, 完了.
+pub fn ship(book: &OrderBook, order_id: &str, tracking: Tracking) -> Option<Order> {
+    back_office(
+        book,
+        order_id,
+        |o| o.status.is_open(),
+        |o| {
+            o.status = OrderStatus::Shipped;
+            o.tracking = vec![tracking];
+        },
+    )
+}
+
+/// Wow!manager: the order is cancelled, キャンセル with `cancelStatus` C.
+pub fn cancel(book: &OrderBook, order_id: &str) -> Option<Order> {
+    back_office(book, order_id, |o| o.status.is_open(), |o| o.status = OrderStatus::Cancelled)
 }
 
 /// An XML response with the API's content type.

@@ -4,15 +4,22 @@
 //! Written from the fact sheet, independently of the client's wire structs: requests are read by
 //! element name, responses are written element by element. `orderInfo` serves a corrupt order
 //! (`Faults::corrupt_orders`) without its required `OrderTime`.
+//!
+//! Public-key authentication as the fact sheet (§3.2) describes it: a call without a valid
+//! signature is not refused, it runs without key authentication, and every order-API response
+//! says so in `X-SWS-Authorize-Status`. [`Control`] plays the back office: the key's state in
+//! 暗号鍵管理 (expired, disabled), refresh-token rotation at the token endpoint, and the store's
+//! own changes to an order (payment confirmed, ready to ship, shipped, cancelled).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -66,11 +73,31 @@ pub const MAX_SPAN_DAYS: i64 = 30;
 pub const LIMITS: &[(&str, f64, u32)] =
     &[("orderList", 1.0, 2), ("orderInfo", 1.0, 2), ("orderShipStatusChange", 1.0, 2), ("orderCount", 1.0, 2)];
 
+/// Response header reporting the outcome of public-key authentication (fact sheet §3.2).
+pub const AUTHORIZE_STATUS_HEADER: &str = "x-sws-authorize-status";
+
+/// State of the store's public key in ストアクリエイターPro → 設定 → 暗号鍵管理.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeyState {
+    /// Valid: signed calls are `authorized`.
+    #[default]
+    Active,
+    /// Past its one-year validity: `expired-key-version`.
+    Expired,
+    /// Switched to 無効: `invalid-key-status`.
+    Disabled,
+}
+
 struct Sandbox {
     book: Arc<OrderBook>,
     faults: Arc<FaultDice>,
     throttle: Throttle,
     tokens: Mutex<HashMap<String, Instant>>,
+    /// Refresh tokens the token endpoint accepts.
+    refresh_tokens: Mutex<HashSet<String>>,
+    /// Whether a refresh answers with a new refresh token (and retires the old one).
+    rotate: AtomicBool,
+    key_state: Mutex<KeyState>,
     issued: AtomicU64,
     /// Requests received per operation, and how many of them were refused by the throttle.
     counts: Mutex<HashMap<&'static str, (u64, u64)>>,
@@ -232,13 +259,8 @@ async fn admit(s: &Sandbox, op: &'static str, headers: &HeaderMap) -> Result<Adm
     if !valid {
         return Err(Box::new(unauthorized("invalid_token", "expired token")));
     }
-    // unverified: what the API answers for a missing or malformed public-key signature; the sandbox
-    // treats it as an application not permitted to use the order API.
-    let signature = headers.get("x-sws-signature").and_then(|v| v.to_str().ok()).and_then(base64_decode);
-    let version = headers.get("x-sws-signature-version").and_then(|v| v.to_str().ok());
-    if !signature.is_some_and(|b| b.len() == 128 || b.len() == 256) || version != Some(KEY_VERSION) {
-        return Err(Box::new(not_permitted()));
-    }
+    // A missing or bad signature is not refused: the call runs without key authentication and
+    // `X-SWS-Authorize-Status` says so (added to every order-API answer by `authorize_header`).
     if !s.throttle.admit(op) {
         s.count(op, true);
         // unverified: the code of "利用制限を超えている"; the common-error table gives only HTTP 403.
@@ -289,21 +311,76 @@ async fn token(State(s): State<Shared>, headers: HeaderMap, form: Result<Form<To
     if form.grant_type.as_deref() != Some("refresh_token") {
         return json_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "grant_type must be refresh_token");
     }
-    if form.refresh_token.as_deref() != Some(REFRESH_TOKEN) {
-        return json_error(StatusCode::BAD_REQUEST, "invalid_grant", "invalid refresh token");
-    }
+    let presented = form.refresh_token.unwrap_or_default();
+    let rotated = {
+        let Ok(mut valid) = s.refresh_tokens.lock() else {
+            return json_error(StatusCode::INTERNAL_SERVER_ERROR, "server_error", "try again");
+        };
+        if !valid.contains(&presented) {
+            return json_error(StatusCode::BAD_REQUEST, "invalid_grant", "invalid refresh token");
+        }
+        // unverified: whether YConnect rotates refresh tokens, and whether the old one then stops
+        // working; with rotation on, the sandbox retires it (the strict reading).
+        if s.rotate.load(Ordering::SeqCst) {
+            let n = s.issued.load(Ordering::SeqCst);
+            let new = format!("sbx-yahoo-rt-{n:08}-{:016x}", fastrand::u64(..));
+            valid.remove(&presented);
+            valid.insert(new.clone());
+            Some(new)
+        } else {
+            None
+        }
+    };
     let n = s.issued.fetch_add(1, Ordering::SeqCst);
     let access = format!("sbx-yahoo-at-{n:08}-{:016x}", fastrand::u64(..));
     if let Ok(mut t) = s.tokens.lock() {
         t.insert(access.clone(), Instant::now() + Duration::from_secs(TOKEN_TTL_SECS));
     }
-    Json(serde_json::json!({
+    let mut body = serde_json::json!({
         "access_token": access,
         "token_type": "Bearer",
         "expires_in": TOKEN_TTL_SECS,
         "id_token": "sandbox.id.token",
-    }))
-    .into_response()
+    });
+    if let Some(new) = rotated {
+        body["refresh_token"] = serde_json::Value::String(new);
+    }
+    Json(body).into_response()
+}
+
+/// `X-SWS-Authorize-Status` of a request (fact sheet §3.2). The sandbox has no private key: it
+/// checks the signature's shape (Base64 of one 1024- or 2048-bit RSA block) and the version, not
+/// the seller id and time inside it (so `expired-timestamp`, `invalid-timestamp`,
+/// `invalid-sellerid` and `unauthorized` never occur here).
+fn authorize_status(s: &Sandbox, headers: &HeaderMap) -> &'static str {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    let Some(signature) = text("x-sws-signature") else { return "none" };
+    let version = text("x-sws-signature-version").unwrap_or_default();
+    if version.is_empty() || !version.bytes().all(|b| b.is_ascii_digit()) {
+        return "invalid-key-version";
+    }
+    if version != KEY_VERSION {
+        return "not-found-key-version";
+    }
+    match s.key_state.lock().map(|k| *k).unwrap_or_default() {
+        KeyState::Active => {}
+        KeyState::Expired => return "expired-key-version",
+        KeyState::Disabled => return "invalid-key-status",
+    }
+    if !base64_decode(signature).is_some_and(|b| b.len() == 128 || b.len() == 256) {
+        return "invalid-authorize-value";
+    }
+    "authorized"
+}
+
+/// Adds `X-SWS-Authorize-Status` to every order-API answer, errors included.
+// unverified: whether the header comes with error answers and unsigned calls; the sandbox always
+// sends it (`none` for an unsigned call, as the value's meaning suggests).
+async fn authorize_header(State(s): State<Shared>, request: Request, next: Next) -> Response {
+    let status = authorize_status(&s, request.headers());
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(AUTHORIZE_STATUS_HEADER, HeaderValue::from_static(status));
+    response
 }
 
 impl Sandbox {
@@ -352,6 +429,60 @@ impl Control {
     pub fn requests(&self, operation: &str) -> (u64, u64) {
         self.0.counts.lock().ok().and_then(|c| c.get(operation).copied()).unwrap_or((0, 0))
     }
+
+    /// 暗号鍵管理: the key expires or is switched off (or is renewed). Signed calls keep working,
+    /// without key authentication, and report it in `X-SWS-Authorize-Status`.
+    pub fn set_key_state(&self, state: KeyState) {
+        if let Ok(mut k) = self.0.key_state.lock() {
+            *k = state;
+        }
+    }
+
+    /// Whether the token endpoint answers a refresh with a new refresh token (default off: no
+    /// public source says YConnect does).
+    pub fn rotate_refresh_tokens(&self, on: bool) {
+        self.0.rotate.store(on, Ordering::SeqCst);
+    }
+
+    /// Changes an order as the store does in the back office (ストアクリエイターPro), if `allowed`
+    /// by its current state. Every such change moves `LastUpdateTime` (the sheet: "last change");
+    /// `OrderTime` stays. `None`: no such order, or the change does not apply.
+    fn back_office(&self, order_id: &str, allowed: bool, change: impl FnOnce(&mut Order)) -> Option<Order> {
+        allowed.then(|| self.0.book.update(order_id, change)).flatten()
+    }
+
+    /// 入金確認 of a prepaid order waiting for payment: `PayStatus` 0 → 1 and `ShipStatus` 0 → 1
+    /// (出荷可), i.e. ready to ship.
+    pub fn confirm_payment(&self, order_id: &str) -> Option<Order> {
+        let ok = self.0.book.get(order_id).is_some_and(|o| o.status == OrderStatus::AwaitingPayment);
+        self.back_office(order_id, ok, |o| o.status = OrderStatus::ReadyToShip)
+    }
+
+    /// The store opens a new order (`IsSeen` false → true): it now waits to ship.
+    // unverified: whether opening an order moves LastUpdateTime; the sandbox moves it like any change.
+    pub fn mark_ready_to_ship(&self, order_id: &str) -> Option<Order> {
+        let ok = self.0.book.get(order_id).is_some_and(|o| o.status == OrderStatus::New);
+        self.back_office(order_id, ok, |o| o.status = OrderStatus::ReadyToShip)
+    }
+
+    /// The store ships an open order with a tracking number entered in the back office:
+    /// `ShipStatus` 3, carrier, `ShipInvoiceNumber1`, `ShipDate`; `OrderStatus` stays 2 until 完了.
+    pub fn ship(&self, order_id: &str, tracking: Tracking) -> Option<Order> {
+        let ok = self.0.book.get(order_id).is_some_and(|o| o.status.is_open());
+        self.back_office(order_id, ok, |o| {
+            o.status = OrderStatus::Shipped;
+            o.tracking = vec![tracking];
+        })
+    }
+
+    /// The store cancels an open order: `OrderStatus` 4 (キャンセル).
+    pub fn cancel(&self, order_id: &str) -> Option<Order> {
+        let ok = self.0.book.get(order_id).is_some_and(|o| o.status.is_open());
+        self.back_office(order_id, ok, |o| {
+            o.status = OrderStatus::Cancelled;
+            o.source_status = "4".into();
+        })
+    }
 }
 
 /// As [`start`], also returning the [`Control`] handle.
@@ -368,6 +499,9 @@ pub async fn start_with_control(config: SandboxConfig) -> std::io::Result<(Start
         faults: faults.clone(),
         throttle,
         tokens: Mutex::new(HashMap::new()),
+        refresh_tokens: Mutex::new(HashSet::from([REFRESH_TOKEN.to_string()])),
+        rotate: AtomicBool::new(false),
+        key_state: Mutex::new(KeyState::Active),
         issued: AtomicU64::new(0),
         counts: Mutex::new(HashMap::new()),
     });
@@ -383,11 +517,12 @@ async fn serve_state(
     faults: Arc<FaultDice>,
 ) -> std::io::Result<Started> {
     let router = Router::new()
-        .route(TOKEN_PATH, post(token))
         .route("/ShoppingWebService/V1/orderList", post(order_list))
         .route("/ShoppingWebService/V1/orderInfo", post(order_info))
         .route("/ShoppingWebService/V1/orderShipStatusChange", post(ship_status_change))
         .route("/ShoppingWebService/V1/orderCount", get(order_count))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authorize_header))
+        .route(TOKEN_PATH, post(token))
         .with_state(state);
     let running = serve(router, port).await?;
     let base = running.base_url();
@@ -739,8 +874,9 @@ async fn order_info(State(s): State<Shared>, headers: HeaderMap, body: String) -
         Some(f) if !f.is_empty() => field_set(&f),
         _ => return bad_param("Field"),
     };
-    // unverified: the code for an unknown order on orderInfo (od91801 is orderList's "not found").
-    let Some(order) = s.book.get(&id) else { return error(StatusCode::NOT_FOUND, "od91801", "Order not found.") };
+    // unverified: the answer for an unknown order on orderInfo. One public client treats `or-01001`
+    // as "order not found" there; the HTTP status follows the common table's 404.
+    let Some(order) = s.book.get(&id) else { return error(StatusCode::NOT_FOUND, "or-01001", "Order not found.") };
     let mut fields = fields;
     if s.faults.corrupts(&id) {
         // A broken record: the required OrderTime is absent (Faults::corrupt_orders).

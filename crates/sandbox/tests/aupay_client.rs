@@ -10,7 +10,9 @@ use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use ichigen_marketplaces::aupay::{self, AupayClient, AupayCredentials};
 use ichigen_marketplaces::client::{ClientError, HttpConfig, OrderSource, RetryPolicy, Window};
 use ichigen_marketplaces::{Body, NormalizeError};
-use ichigen_sandbox::aupay::{API_KEY, SEARCH_LIST_PATH, SHOP_ID, UPDATE_TRADE_INFO_PATH, start};
+use ichigen_sandbox::aupay::{
+    self as aupay_sandbox, API_KEY, SEARCH_LIST_PATH, SHOP_ID, UPDATE_TRADE_INFO_PATH, start, start_counted,
+};
 use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
 
 /// Option names the client gives to gift details (the canonical order has only a gift flag).
@@ -378,4 +380,106 @@ async fn normalize_reads_the_sandbox_bodies_as_the_client_does() {
     let c = client(&s).with_lookback(chrono::Duration::zero());
     let (pulled, _) = pull(&c, &Window { from, to }).await.unwrap();
     assert_eq!(normalized, pulled);
+}
+
+fn now_jst() -> DateTime<FixedOffset> {
+    chrono::Utc::now().with_timezone(&jst())
+}
+
+#[tokio::test]
+async fn changes_of_orders_placed_before_the_lookback_are_read_by_id() {
+    // Orders placed 40 days ago: outside the client's 14-day re-poll of order dates.
+    let now = now_jst();
+    let (s, requests) = start_counted(SandboxConfig {
+        port: 0,
+        seed: seed(60, 3600, now - chrono::Duration::days(40)),
+        faults: Faults::default(),
+        throttle: None,
+    })
+    .await
+    .unwrap();
+    let c = client(&s);
+    let all = s.book.all();
+    let pick = |status: OrderStatus, skip: &[String]| {
+        all.iter().find(|o| o.status == status && !skip.contains(&o.order_id)).map(|o| o.order_id.clone()).unwrap()
+    };
+    let unpaid = pick(OrderStatus::AwaitingPayment, &[]);
+    let new = pick(OrderStatus::New, &[]);
+    let to_ship = pick(OrderStatus::ReadyToShip, &[]);
+    let to_cancel = pick(OrderStatus::ReadyToShip, std::slice::from_ref(&to_ship));
+    let stored: HashMap<String, Order> = all.iter().map(|o| (o.order_id.clone(), o.clone())).collect();
+
+    let changed_from = now_jst();
+    aupay_sandbox::confirm_payment(&s.book, &unpaid).unwrap();
+    aupay_sandbox::mark_ready_to_ship(&s.book, &new).unwrap();
+    let number = format!("12345678901{}", check_digit("12345678901").unwrap());
+    let shipped_at = now - chrono::Duration::days(1);
+    let tracking =
+        Tracking { carrier: Carrier::Yamato, number: number.clone(), shipped_at: Some(shipped_at), shipment_id: None };
+    aupay_sandbox::ship(&s.book, &to_ship, tracking).unwrap();
+    aupay_sandbox::cancel(&s.book, &to_cancel).unwrap();
+    assert!(aupay_sandbox::confirm_payment(&s.book, &to_cancel).is_none(), "only an unpaid order can be paid");
+
+    // The search cannot see them: it filters on order dates only.
+    let w = Window { from: changed_from, to: now_jst() + chrono::Duration::minutes(1) };
+    let (found, _) = pull(&c, &w).await.unwrap();
+    for id in [&unpaid, &new, &to_ship, &to_cancel] {
+        assert!(found.iter().all(|o| &o.order_id != id), "{id} is outside the re-polled order dates");
+    }
+
+    // By id, in one pull: each change. A repeated id is read once; an unknown or non-numeric id
+    // is reported missing.
+    let before = requests.load(std::sync::atomic::Ordering::Relaxed);
+    let ids = vec![unpaid.clone(), new.clone(), to_ship.clone(), to_cancel.clone(), "999999999".into(), "x-1".into()];
+    let ids = [ids.clone(), vec![new.clone()]].concat();
+    let page = c.orders_by_id(&ids).await.unwrap();
+    let missing = page.missing.clone();
+    assert_eq!(AupayClient::MAX_IDS_PER_CALL, 1);
+    assert_eq!(missing, vec!["999999999".to_string(), "x-1".to_string()]);
+    assert!(page.rejected.is_empty() && page.next.is_none());
+    assert_eq!(requests.load(std::sync::atomic::Ordering::Relaxed) - before, 5, "one call per distinct numeric id");
+    let got = by_id(page.orders);
+    assert_eq!(got.len(), 4);
+    for (id, want, label) in [
+        (&unpaid, OrderStatus::ReadyToShip, "発送待ち"),
+        (&new, OrderStatus::ReadyToShip, "発送待ち"),
+        (&to_ship, OrderStatus::Shipped, "完了"),
+        (&to_cancel, OrderStatus::Cancelled, "キャンセル"),
+    ] {
+        let o = &got[id];
+        assert_eq!((o.status, o.source_status.as_str()), (want, label), "{id}");
+        assert_eq!(o.ordered_at, minute(stored[id].ordered_at), "{id}: orderDate stays");
+    }
+    // No update time: a status change moves nothing; the registered shipping date does.
+    assert_eq!(got[&unpaid].source_updated_at, got[&unpaid].ordered_at);
+    assert_eq!(got[&to_cancel].source_updated_at, got[&to_cancel].ordered_at);
+    let t = &got[&to_ship].tracking;
+    assert_eq!(t.len(), 1);
+    assert_eq!((t[0].carrier, t[0].number.as_str()), (Carrier::Yamato, number.as_str()));
+    assert_eq!(t[0].shipped_at.map(|d| d.date_naive()), Some(shipped_at.date_naive()));
+    assert!(got[&to_ship].source_updated_at > got[&to_ship].ordered_at);
+}
+
+#[tokio::test]
+async fn orders_by_id_keeps_to_the_shared_limit_and_sets_broken_orders_aside() {
+    // Sandbox and client both at the documented 1/s per shop × 20; no retries, so a refusal fails.
+    let s = sandbox(seed(12, 3600, nov1()), Some(20.0), Faults::default()).await;
+    let c = client_with(&s, API_KEY, Duration::from_secs(5), quick_retry(0), 20.0);
+    let ids: Vec<String> = s.book.all().iter().map(|o| o.order_id.clone()).collect();
+    let t = Instant::now();
+    let page = c.orders_by_id(&ids).await.unwrap();
+    let missing = page.missing.clone();
+    assert_eq!((page.orders.len(), missing.len()), (12, 0));
+    assert!(t.elapsed() >= Duration::from_millis(500), "12 calls at 20/s: {:?}", t.elapsed());
+
+    s.faults.set(Faults { corrupt_orders: vec![ids[2].clone()], ..Faults::default() });
+    let page = c.orders_by_id(&ids[..4]).await.unwrap();
+    assert_eq!(page.orders.len(), 3);
+    assert_eq!(page.rejected.len(), 1);
+    assert_eq!(page.rejected[0].order_id.as_deref(), Some(ids[2].as_str()));
+
+    // The API's error envelope is an error of the call, naming the operation.
+    let wrong = client_with(&s, "wrong-key", Duration::from_secs(5), quick_retry(0), 20.0);
+    let e = wrong.orders_by_id(&ids[..1]).await.unwrap_err();
+    assert!(matches!(&e, ClientError::Auth { operation: "searchTradeInfoProc", .. }), "{e}");
 }

@@ -8,11 +8,11 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use ichigen_marketplaces::client::{ClientError, HttpConfig, OrderSource, RetryPolicy, Window};
-use ichigen_marketplaces::yahoo::{YahooClient, YahooCredentials};
+use ichigen_marketplaces::yahoo::{AuthorizeStatus, YahooClient, YahooCredentials};
 use ichigen_marketplaces::{Body, NormalizeError};
-use ichigen_sandbox::yahoo::{self, Control};
+use ichigen_sandbox::yahoo::{self, Control, KeyState};
 use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started, seed_orders};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 
 const SHOP: &str = "shop-demo";
 
@@ -163,11 +163,14 @@ async fn b_wrong_credentials_are_auth_errors_and_not_retried() {
     assert!(matches!(&e, ClientError::Auth { code, .. } if code == "invalid_client"), "{e}");
     assert!(!e.to_string().contains("wrong"), "secrets never appear in errors");
 
-    // Wrong public-key version: the API refuses the application (px-04307), permanently.
+    // Wrong public-key version: not refused, the calls run without key authentication and the
+    // status header says so (fact sheet §3.2).
     let mut creds = credentials(&started);
     creds.key_version = "9".into();
-    let e = YahooClient::new(cfg.clone(), SHOP, creds).unwrap().changed_orders(&w, None).await.unwrap_err();
-    assert!(matches!(&e, ClientError::Auth { code, .. } if code == "px-04307"), "{e}");
+    let c = YahooClient::new(cfg.clone(), SHOP, creds).unwrap();
+    let (orders, _) = pull_all(&c, &w).await.unwrap();
+    assert_eq!(orders.len(), 5);
+    assert_eq!(c.authorize_status(), Some(AuthorizeStatus::NotFoundKeyVersion));
 
     // Another store's seller id.
     let mut creds = credentials(&started);
@@ -437,4 +440,200 @@ PayCharge,ShipCharge,GiftWrapCharge,Discount,Adjustments,UsePoint,TotalPrice,Lin
     let body = r.text().await.unwrap();
     let e = ichigen_marketplaces::yahoo::normalize(SHOP, &[Body { name: "orderInfo.xml".into(), text: body }]);
     assert!(matches!(e, Err(NormalizeError::Api { code, .. }) if code == "invalid_token"));
+}
+
+fn now_jst() -> DateTime<FixedOffset> {
+    chrono::Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap())
+}
+
+#[tokio::test]
+async fn h_authorize_status_is_read_on_every_response_and_counts_down_the_refresh_token() {
+    let seed = Seed { orders: 6, ..Seed::default() };
+    let (started, control) = sandbox(seed.clone(), Faults::default(), None).await;
+    let seeded = seed_orders(Marketplace::Yahoo, &seed);
+    let w = window(seeded[0].ordered_at, seeded[5].source_updated_at + TimeDelta::hours(1));
+    let expires = now_jst() + TimeDelta::days(20) + TimeDelta::hours(1);
+    let c = client(&started).with_refresh_token_expires_at(expires);
+    assert_eq!(c.authorize_status(), None, "nothing is known before the first call");
+    assert_eq!(c.refresh_token_days_left(), Some(20));
+
+    // A signed call with a valid key: authorized, the 28-day clock is all that counts.
+    pull_all(&c, &w).await.unwrap();
+    assert_eq!(c.authorize_status(), Some(AuthorizeStatus::Authorized));
+    assert_eq!(c.refresh_token_deadline(), Some(expires));
+    assert_eq!(c.refresh_token_days_left(), Some(20));
+
+    // The key expires in 暗号鍵管理: calls still work, but without key authentication; the refresh
+    // token now stops working within 12 hours, so 0 days are left.
+    control.set_key_state(KeyState::Expired);
+    let before = now_jst();
+    let (orders, _) = pull_all(&c, &w).await.unwrap();
+    assert_eq!(orders.len(), 6, "not-authorized calls are served");
+    assert_eq!(c.authorize_status(), Some(AuthorizeStatus::ExpiredKeyVersion));
+    assert_eq!(c.refresh_token_days_left(), Some(0));
+    let deadline = c.refresh_token_deadline().unwrap();
+    assert!(deadline >= before + TimeDelta::hours(12) && deadline <= now_jst() + TimeDelta::hours(12), "{deadline}");
+
+    // Switched to 無効: its own status; a new key: authorized again and the 28 days count again.
+    control.set_key_state(KeyState::Disabled);
+    c.orders_by_id(&[yahoo::order_id(0)]).await.unwrap();
+    assert_eq!(c.authorize_status(), Some(AuthorizeStatus::InvalidKeyStatus));
+    control.set_key_state(KeyState::Active);
+    c.orders_by_id(&[yahoo::order_id(0)]).await.unwrap();
+    assert_eq!(c.authorize_status(), Some(AuthorizeStatus::Authorized));
+    assert_eq!(c.refresh_token_days_left(), Some(20));
+
+    // The header itself, as the sandbox sends it: `none` without a signature, on errors too.
+    let token = raw_token(&started).await;
+    let r = reqwest::Client::new()
+        .post(format!("{}/ShoppingWebService/V1/orderList", started.base_url()))
+        .bearer_auth(&token)
+        .body(list_xml("20261101000000", "20261110000000", 10))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["x-sws-authorize-status"], "none");
+    let r = reqwest::Client::new()
+        .post(format!("{}/ShoppingWebService/V1/orderInfo", started.base_url()))
+        .bearer_auth(&token)
+        .header("X-sws-signature", "not base64!")
+        .header("X-sws-signature-version", "1")
+        .body("<Req/>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400, "an error answer carries the header too");
+    assert_eq!(r.headers()["x-sws-authorize-status"], "invalid-authorize-value");
+}
+
+#[tokio::test]
+async fn i_a_rotated_refresh_token_is_handed_over_once_and_used_for_the_next_refresh() {
+    let seed = Seed { orders: 4, ..Seed::default() };
+    let (started, control) = sandbox(seed.clone(), Faults::default(), None).await;
+    control.rotate_refresh_tokens(true);
+    let seeded = seed_orders(Marketplace::Yahoo, &seed);
+    let w = window(seeded[0].ordered_at, seeded[3].source_updated_at + TimeDelta::hours(1));
+    let original = cred(&started, "refresh_token");
+    let c = client(&started);
+    assert!(c.take_rotated_refresh_token().is_none());
+    assert_eq!(c.refresh_token_expires_at(), None);
+
+    pull_all(&c, &w).await.unwrap();
+    let first = c.take_rotated_refresh_token().expect("the refresh rotated the token");
+    assert_ne!(first.expose_secret(), original);
+    assert!(c.take_rotated_refresh_token().is_none(), "handed over once");
+    assert_eq!(c.current_refresh_token().await.expose_secret(), first.expose_secret());
+    // A new token starts a new 28-day clock.
+    let left = c.refresh_token_days_left().unwrap();
+    assert!((27..=28).contains(&left), "{left}");
+    let debug = format!("{c:?}");
+    assert!(!debug.contains(first.expose_secret()), "the rotated token never shows in Debug");
+
+    // The next refresh must use the new token: the sandbox retired the original one.
+    control.expire_all();
+    let (orders, _) = pull_all(&c, &w).await.unwrap();
+    assert_eq!(orders.len(), 4);
+    let second = c.take_rotated_refresh_token().expect("rotated again");
+    assert_ne!(second.expose_secret(), first.expose_secret());
+    let e = client(&started).changed_orders(&w, None).await.unwrap_err();
+    assert!(matches!(&e, ClientError::Auth { code, .. } if code == "invalid_grant"), "{e}");
+
+    // What the caller saves works for the next process.
+    let mut creds = credentials(&started);
+    creds.refresh_token = second;
+    let next = YahooClient::new(http(&started), SHOP, creds).unwrap();
+    assert_eq!(pull_all(&next, &w).await.unwrap().0.len(), 4);
+}
+
+#[tokio::test]
+async fn j_changes_of_orders_placed_before_the_look_back_are_read_by_id() {
+    // Orders placed 100 days ago: outside the client's 60-day look-back of order times.
+    let now = now_jst();
+    let seed = Seed { orders: 60, start: now - TimeDelta::days(100), step_secs: 3600, ..Seed::default() };
+    let (started, control) = sandbox(seed, Faults::default(), None).await;
+    let c = client(&started);
+    let all = started.book.all();
+    let pick = |status: OrderStatus, skip: &[String]| {
+        all.iter().find(|o| o.status == status && !skip.contains(&o.order_id)).map(|o| o.order_id.clone()).unwrap()
+    };
+    let unpaid = pick(OrderStatus::AwaitingPayment, &[]);
+    let new = pick(OrderStatus::New, &[]);
+    let to_ship = pick(OrderStatus::ReadyToShip, &[]);
+    let to_cancel = pick(OrderStatus::ReadyToShip, std::slice::from_ref(&to_ship));
+    let stored: HashMap<String, Order> = all.iter().map(|o| (o.order_id.clone(), o.clone())).collect();
+
+    let changed_from = now_jst() - TimeDelta::seconds(1);
+    control.confirm_payment(&unpaid).unwrap();
+    control.mark_ready_to_ship(&new).unwrap();
+    let shipped_at = now - TimeDelta::hours(2);
+    let tracking = Tracking {
+        carrier: Carrier::Sagawa,
+        number: "123456789013".into(),
+        shipped_at: Some(shipped_at),
+        shipment_id: None,
+    };
+    control.ship(&to_ship, tracking).unwrap();
+    control.cancel(&to_cancel).unwrap();
+    assert!(control.cancel(&to_cancel).is_none(), "a cancelled order cannot be cancelled again");
+
+    // The search cannot see them: it filters on order time only.
+    let w = window(changed_from, now_jst() + TimeDelta::minutes(1));
+    let (found, _) = pull_all(&c, &w).await.unwrap();
+    assert!(found.is_empty(), "{:?}", found.iter().map(|o| &o.order_id).collect::<Vec<_>>());
+
+    // By id, in one pull: each change, with LastUpdateTime moved and OrderTime kept.
+    let (info_before, _) = control.requests("orderInfo");
+    let ghost = format!("{}-99999999", yahoo::SELLER_ID);
+    let ids = vec![unpaid.clone(), new.clone(), to_ship.clone(), to_cancel.clone(), ghost.clone(), unpaid.clone()];
+    let page = c.orders_by_id(&ids).await.unwrap();
+    let missing = page.missing.clone();
+    assert_eq!(YahooClient::MAX_IDS_PER_CALL, 1);
+    assert_eq!(missing, vec![ghost], "the unknown id is reported, not an error");
+    assert!(page.rejected.is_empty() && page.next.is_none());
+    assert_eq!(control.requests("orderInfo").0 - info_before, 5, "one orderInfo per distinct id");
+    let got: HashMap<&str, &Order> = page.orders.iter().map(|o| (o.order_id.as_str(), o)).collect();
+    assert_eq!(got.len(), 4);
+    for (id, want) in [
+        (&unpaid, OrderStatus::ReadyToShip),
+        (&new, OrderStatus::ReadyToShip),
+        (&to_ship, OrderStatus::Shipped),
+        (&to_cancel, OrderStatus::Cancelled),
+    ] {
+        let o = got[id.as_str()];
+        assert_eq!(o.status, want, "{id}");
+        assert!(o.source_updated_at >= changed_from, "{id}: LastUpdateTime moves");
+        assert_eq!(o.ordered_at.timestamp(), stored[id].ordered_at.timestamp(), "{id}: OrderTime stays");
+    }
+    assert_eq!(got[to_cancel.as_str()].source_status, "4");
+    let t = &got[to_ship.as_str()].tracking;
+    assert_eq!(t.len(), 1);
+    assert_eq!((t[0].carrier, t[0].number.as_str()), (Carrier::Sagawa, "123456789013"));
+    assert_eq!(t[0].shipped_at.map(|d| d.date_naive()), Some(shipped_at.date_naive()));
+}
+
+#[tokio::test]
+async fn k_orders_by_id_keeps_to_the_rate_limit_and_sets_broken_orders_aside() {
+    let seed = Seed { orders: 12, ..Seed::default() };
+    // Sandbox and client both at the documented 1/s × 20.
+    let (started, control) = sandbox(seed, Faults::default(), Some(20.0)).await;
+    let mut cfg = http(&started);
+    cfg.rate_scale = 20.0;
+    let c = YahooClient::new(cfg, SHOP, credentials(&started)).unwrap();
+    let ids: Vec<String> = (0..12).map(yahoo::order_id).collect();
+    let t = Instant::now();
+    let page = c.orders_by_id(&ids).await.unwrap();
+    let missing = page.missing.clone();
+    assert_eq!((page.orders.len(), missing.len()), (12, 0));
+    assert!(t.elapsed() >= Duration::from_millis(500), "12 calls at 20/s: {:?}", t.elapsed());
+    assert_eq!(control.requests("orderInfo"), (12, 0), "the client paced itself: nothing refused");
+
+    // A broken order is set aside; the others still come through.
+    started.faults.set(Faults { corrupt_orders: vec![ids[3].clone()], ..Faults::default() });
+    let page = c.orders_by_id(&ids[..5]).await.unwrap();
+    let missing = page.missing.clone();
+    assert_eq!(page.orders.len(), 4);
+    assert_eq!(page.rejected.len(), 1);
+    assert_eq!(page.rejected[0].order_id.as_deref(), Some(ids[3].as_str()));
+    assert!(missing.is_empty());
 }

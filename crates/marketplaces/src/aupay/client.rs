@@ -4,7 +4,9 @@
 //! The API has no "last updated" time and no updated-since search, only a search by order
 //! date. "Orders changed in `[from, to)`" is therefore answered by searching the order dates of
 //! `[from − lookback, to)` (a sliding re-poll window, 14 days by default): status changes and
-//! write-backs of orders placed in the lookback show up again, and the puller diffs.
+//! write-backs of orders placed in the lookback show up again, and the puller diffs. Orders
+//! placed before the lookback that are still open are re-read by id with
+//! [`AupayClient::orders_by_id`] (`searchTradeInfoProc`, one order a call).
 
 use std::fmt;
 
@@ -23,7 +25,9 @@ use crate::{BadOrder, NormalizeError};
 
 /// Search operation: orders with their lines, by order-date range, paged by `startCount`.
 pub const SEARCH_LIST: &str = "searchTradeInfoListProc";
-/// One order by id (not needed by the pull: the list call already returns every field).
+/// One order by id: [`AupayClient::orders_by_id`] re-reads stored open orders with it.
+// unverified: several public clients call it with `shopId` + `orderId`; one client states the
+// order-id lookup is not available (fact sheet §2).
 pub const SEARCH_ONE: &str = "searchTradeInfoProc";
 /// Shipping-info write-back (shipping date, carrier code, tracking number).
 pub const UPDATE_TRADE_INFO: &str = "updateTradeInfoProc";
@@ -222,6 +226,73 @@ impl AupayClient {
         Ok(reply.body)
     }
 
+    /// Largest number of order ids [`Self::orders_by_id`] sends in one marketplace call:
+    /// `searchTradeInfoProc` takes one `orderId`; `searchTradeInfoListProc` has no order-id
+    /// parameter (fact sheet §2, §4), only an order-date range.
+    pub const MAX_IDS_PER_CALL: usize = 1;
+
+    /// The current state of stored orders, by id: one `searchTradeInfoProc` call per id, each
+    /// waiting its turn in the shop's shared limit (1/s). An id the API returns no order for (an
+    /// empty result, `resultCount` 0) or one that is not numeric is returned in the second list
+    /// (`missing`), to be retried on the next pull; an order that does not map or validate lands in
+    /// `rejected`; a repeated id is read once. Any other failure fails the call.
+    async fn read_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        let mut orders = Vec::new();
+        let mut bad = Vec::new();
+        let mut missing = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for id in ids {
+            if !seen.insert(id.as_str()) {
+                continue;
+            }
+            let wanted = id.trim();
+            if wanted.is_empty() || !wanted.bytes().all(|b| b.is_ascii_digit()) {
+                missing.push(id.clone());
+                continue;
+            }
+            let body = self.search_one(wanted).await?;
+            let response = read_search(SEARCH_ONE, &body)?;
+            let mut infos = response.order_info.iter();
+            let (Some(info), None) = (infos.next(), infos.next()) else {
+                if response.order_info.is_empty() {
+                    missing.push(id.clone());
+                    continue;
+                }
+                return Err(malformed_op(SEARCH_ONE, "the answer holds more than one order"));
+            };
+            if info.order_id.as_deref().map(str::trim) != Some(wanted) {
+                return Err(malformed_op(SEARCH_ONE, "the answer holds another order than the one asked for"));
+            }
+            match valid_order(&self.shop, info) {
+                Ok(order) => orders.push(order),
+                Err(error) => bad.push(BadOrder::new(Some(wanted), error).ordered(map::order_time(info))),
+            }
+        }
+        let rejected = rejects(&self.shop, Marketplace::Aupay, bad);
+        Ok(OrderPage { orders, rejected, missing, next: None })
+    }
+
+    /// `GET searchTradeInfoProc?shopId=…&orderId=…`.
+    async fn search_one(&self, order_id: &str) -> Result<String, ClientError> {
+        let url = self.http.url(&format!("{PATH_PREFIX}{SEARCH_ONE}"));
+        let reply = self
+            .http
+            .send(
+                SEARCH_ONE,
+                || {
+                    self.http
+                        .client()
+                        .get(&url)
+                        .header(AUTHORIZATION, self.bearer())
+                        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                        .query(&[("shopId", self.credentials.shop_id.expose_secret()), ("orderId", order_id)])
+                },
+                |op, r| self.classify(op, r),
+            )
+            .await?;
+        Ok(reply.body)
+    }
+
     async fn changed_page(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
         let jst = jst();
         let from = (window.from - self.lookback).with_timezone(&jst);
@@ -246,31 +317,14 @@ impl AupayClient {
         };
         let sub_end = (cur.day + Duration::days(MAX_WINDOW_DAYS - 1)).min(last_day);
         let body = self.search_page(cur.day, sub_end, cur.start_count).await?;
-        let response = parse_body(&body).map_err(|e| match e {
-            NormalizeError::Api { code, message, .. } => ClientError::Rejected {
-                marketplace: Marketplace::Aupay,
-                operation: SEARCH_LIST,
-                status: 200,
-                code,
-                message,
-            },
-            other => ClientError::Malformed(other),
-        })?;
+        let response = read_search(SEARCH_LIST, &body)?;
         let returned = response.order_info.len();
         let mut orders = Vec::with_capacity(returned);
         let mut bad = Vec::new();
         // Days are whole; the window's first and last day are cut to the minute here.
         let inside = |t: &chrono::DateTime<FixedOffset>| *t >= from && *t < to;
         for info in &response.order_info {
-            let mapped = map_order(&self.shop, info).and_then(|order| {
-                order.validate().map_err(|source| NormalizeError::Invalid {
-                    marketplace: Marketplace::Aupay,
-                    order_id: order.order_id.clone(),
-                    source,
-                })?;
-                Ok(order)
-            });
-            match mapped {
+            match valid_order(&self.shop, info) {
                 Ok(order) if inside(&order.ordered_at) => orders.push(order),
                 Ok(_) => {}
                 Err(error) => {
@@ -363,12 +417,11 @@ impl OrderSource for AupayClient {
     type Error = ClientError;
 
     fn max_ids_per_call(&self) -> usize {
-        1
+        AupayClient::MAX_IDS_PER_CALL
     }
 
-    // merge-pending: the marketplace's by-id read lands with its branch.
     async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
-        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+        self.read_by_id(ids).await
     }
 
     fn marketplace(&self) -> Marketplace {
@@ -382,6 +435,38 @@ impl OrderSource for AupayClient {
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
         self.update_trade_info(order, tracking).await
     }
+}
+
+/// A search answer (`searchTradeInfoListProc` or `searchTradeInfoProc`): the API's error envelope
+/// becomes `Rejected`, anything unreadable `Malformed`.
+fn read_search(operation: &'static str, body: &str) -> Result<wire::Response, ClientError> {
+    parse_body(body).map_err(|e| match e {
+        NormalizeError::Api { code, message, .. } => {
+            ClientError::Rejected { marketplace: Marketplace::Aupay, operation, status: 200, code, message }
+        }
+        NormalizeError::Malformed { detail, .. } => malformed_op(operation, detail),
+        other => ClientError::Malformed(other),
+    })
+}
+
+/// `Malformed` naming `operation`.
+fn malformed_op(operation: &str, detail: impl Into<String>) -> ClientError {
+    ClientError::Malformed(NormalizeError::Malformed {
+        marketplace: Marketplace::Aupay,
+        operation: operation.into(),
+        detail: detail.into(),
+    })
+}
+
+/// One `<orderInfo>` mapped and validated.
+fn valid_order(shop: &str, info: &wire::OrderInfo) -> Result<Order, NormalizeError> {
+    let order = map_order(shop, info)?;
+    order.validate().map_err(|source| NormalizeError::Invalid {
+        marketplace: Marketplace::Aupay,
+        order_id: order.order_id.clone(),
+        source,
+    })?;
+    Ok(order)
 }
 
 /// The `(code, message)` of an error envelope (`<result><status>1</status>`), if the body is one.

@@ -6,7 +6,16 @@
 //! `LastUpdateTime` in the headers, keeps the orders changed inside the window and fetches each
 //! with `orderInfo` (one order per call, the API's largest batch). The order-time range is split
 //! into sub-windows of at most [`MAX_SEARCH_SPAN_DAYS`], each paged with `Start`/`Result`.
+//!
+//! Orders placed before the look-back can still change (a reservation, an order on hold):
+//! [`YahooClient::orders_by_id`] re-reads stored open orders by id with `orderInfo`.
+//!
+//! Every order-API response carries `X-SWS-Authorize-Status`; the client keeps the latest value
+//! ([`YahooClient::authorize_status`]) and when the refresh token is expected to stop working
+//! ([`YahooClient::refresh_token_days_left`]). A refresh token the token endpoint rotates is kept
+//! for the caller to save ([`YahooClient::take_rotated_refresh_token`]).
 
+use std::sync::Mutex as SyncMutex;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -22,6 +31,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tokio::sync::Mutex;
 
+use super::authorize::{self, AuthorizeStatus, RefreshClock};
 use super::{codes, map, wire};
 use crate::client::{
     ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
@@ -67,6 +77,10 @@ pub const MAX_PAGE_SIZE: u32 = 2000;
 pub const MAX_SEARCH_SPAN_DAYS: i64 = 30;
 /// Default look-back: orders placed this long before the window may have changed inside it.
 pub const DEFAULT_LOOKBACK_DAYS: i64 = 60;
+/// Error codes of an `orderInfo` answer that mean "no such order": the id is reported missing.
+// unverified: one public client treats `or-01001` as "order not found" on orderInfo; `od91801` is
+// orderList's documented "OrderId does not exist" and is accepted in case orderInfo shares it.
+pub const ORDER_NOT_FOUND_CODES: &[&str] = &["or-01001", "od91801"];
 /// Access tokens are renewed this long before they expire.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 /// Header fields asked for in the search.
@@ -129,6 +143,15 @@ struct TokenState {
     access: Option<CachedToken>,
 }
 
+/// What the responses said about public-key authentication and the refresh token.
+#[derive(Debug, Default)]
+struct AuthState {
+    status: Option<AuthorizeStatus>,
+    clock: RefreshClock,
+    /// A refresh token the token endpoint rotated, not yet taken by the caller.
+    rotated: Option<SecretString>,
+}
+
 /// The Yahoo!ショッピング order API client for one store.
 #[derive(Debug)]
 pub struct YahooClient {
@@ -137,6 +160,8 @@ pub struct YahooClient {
     creds: YahooCredentials,
     key: RsaPublicKey,
     tokens: Mutex<TokenState>,
+    /// Boxed: kept out of line so the client stays small next to the other marketplaces' clients.
+    auth: Box<SyncMutex<AuthState>>,
     page_size: u32,
     details_per_page: usize,
     lookback: TimeDelta,
@@ -211,6 +236,7 @@ impl YahooClient {
             creds,
             key,
             tokens: Mutex::new(tokens),
+            auth: Box::new(SyncMutex::new(AuthState::default())),
             page_size: MAX_PAGE_SIZE,
             details_per_page: 100,
             lookback: TimeDelta::days(DEFAULT_LOOKBACK_DAYS),
@@ -236,9 +262,92 @@ impl YahooClient {
         self
     }
 
+    /// When the store's refresh token reaches the end of its 28-day life, if the caller knows
+    /// (saved with the token). Without it only the 12-hour limit of unauthenticated calls is known.
+    pub fn with_refresh_token_expires_at(self, at: DateTime<FixedOffset>) -> YahooClient {
+        if let Ok(mut a) = self.auth.lock() {
+            a.clock.expires_at = Some(at);
+        }
+        self
+    }
+
     /// The refresh token now in use (YConnect may rotate it): persist it when it changes.
     pub async fn current_refresh_token(&self) -> SecretString {
         self.tokens.lock().await.refresh_token.clone()
+    }
+
+    /// A refresh token the token endpoint returned in place of the old one, once: the caller saves
+    /// it to the shop's secret (with [`Self::refresh_token_expires_at`]). The client already uses it.
+    pub fn take_rotated_refresh_token(&self) -> Option<SecretString> {
+        self.auth.lock().ok()?.rotated.take()
+    }
+
+    /// The latest `X-SWS-Authorize-Status` (`None` before the first order-API response).
+    pub fn authorize_status(&self) -> Option<AuthorizeStatus> {
+        self.auth.lock().ok()?.status.clone()
+    }
+
+    /// End of the refresh token's 28-day life: given by the caller, or started by a rotation.
+    pub fn refresh_token_expires_at(&self) -> Option<DateTime<FixedOffset>> {
+        self.auth.lock().ok()?.clock.expires_at
+    }
+
+    /// When the refresh token is expected to stop working: the end of its life, or — while the
+    /// calls are not key-authenticated — 12 hours after that started, whichever comes first.
+    pub fn refresh_token_deadline(&self) -> Option<DateTime<FixedOffset>> {
+        self.auth.lock().ok()?.clock.deadline()
+    }
+
+    /// Whole days left before [`Self::refresh_token_deadline`] (0: under a day); `None` when nothing
+    /// is known (authenticated calls and no known expiry).
+    pub fn refresh_token_days_left(&self) -> Option<i64> {
+        self.auth.lock().ok()?.clock.days_left(chrono::Utc::now().with_timezone(&map::JST))
+    }
+
+    /// Records the `X-SWS-Authorize-Status` of a response. A response without the header counts
+    /// as `none` when it is a successful order-API answer; the token endpoint's and error
+    /// answers count only when they carry it. A change is logged (status and advice, no secrets).
+    fn observe_authorize(&self, op: &'static str, reply: &Reply) {
+        let value = reply.headers.get(authorize::HEADER).and_then(|v| v.to_str().ok());
+        if value.is_none() && (op == OP_TOKEN || !reply.status.is_success()) {
+            return;
+        }
+        let status = AuthorizeStatus::from_header(value);
+        let now = chrono::Utc::now().with_timezone(&map::JST);
+        let (changed, days_left) = {
+            let Ok(mut a) = self.auth.lock() else { return };
+            let changed = a.status.as_ref() != Some(&status);
+            if status.is_authorized() {
+                a.clock.unauthorized_since = None;
+            } else if a.clock.unauthorized_since.is_none() {
+                a.clock.unauthorized_since = Some(now);
+            }
+            a.status = Some(status.clone());
+            (changed, a.clock.days_left(now))
+        };
+        if !changed {
+            return;
+        }
+        if status.is_authorized() {
+            tracing::info!(
+                marketplace = "yahoo",
+                shop = %self.shop_id,
+                operation = op,
+                authorize_status = %status,
+                refresh_token_days_left = ?days_left,
+                "X-SWS-Authorize-Status: public-key authentication works"
+            );
+        } else {
+            tracing::warn!(
+                marketplace = "yahoo",
+                shop = %self.shop_id,
+                operation = op,
+                authorize_status = %status,
+                refresh_token_days_left = ?days_left,
+                advice = status.advice(),
+                "X-SWS-Authorize-Status is not authorized: the refresh token stops working within 12 hours"
+            );
+        }
     }
 
     /// `X-sws-signature`: Base64 of RSA PKCS#1 v1.5 encryption of `sellerId:unixtime`.
@@ -275,7 +384,10 @@ impl YahooClient {
                         .header("X-sws-signature-version", &self.creds.key_version)
                         .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh.expose_secret())])
                 },
-                |op, reply| self.classify_token(op, reply),
+                |op, reply| {
+                    self.observe_authorize(op, &reply);
+                    self.classify_token(op, reply)
+                },
             )
             .await?;
         let t: TokenResponse = serde_json::from_str(&reply.body)
@@ -285,8 +397,21 @@ impl YahooClient {
         }
         let lifetime = Duration::from_secs(t.expires_in.unwrap_or(3600));
         let token = SecretString::from(t.access_token);
-        if let Some(new_refresh) = t.refresh_token.filter(|r| !r.is_empty()) {
-            state.refresh_token = SecretString::from(new_refresh);
+        // The refresh answer may carry a new refresh token (fact sheet §3.1: unverified whether it
+        // does; a production client treats it as optional and starts a new 28-day clock).
+        if let Some(new_refresh) = t.refresh_token.filter(|r| !r.is_empty() && r != refresh.expose_secret()) {
+            let new_refresh = SecretString::from(new_refresh);
+            state.refresh_token = new_refresh.clone();
+            if let Ok(mut a) = self.auth.lock() {
+                a.rotated = Some(new_refresh);
+                a.clock.expires_at =
+                    Some(chrono::Utc::now().with_timezone(&map::JST) + authorize::REFRESH_LIFETIME_WITH_KEY);
+            }
+            tracing::info!(
+                marketplace = "yahoo",
+                shop = %self.shop_id,
+                "YConnect rotated the refresh token: the new one must be saved to the shop's secret"
+            );
         }
         state.access =
             Some(CachedToken { token: token.clone(), expires: Instant::now() + lifetime.saturating_sub(TOKEN_MARGIN) });
@@ -399,7 +524,10 @@ impl YahooClient {
                             .header(CONTENT_TYPE, "application/xml; charset=UTF-8")
                             .body(xml.to_string())
                     },
-                    |op, reply| self.classify(op, reply),
+                    |op, reply| {
+                        self.observe_authorize(op, &reply);
+                        self.classify(op, reply)
+                    },
                 )
                 .await;
             match result {
@@ -465,6 +593,42 @@ impl YahooClient {
     fn search_range(&self, window: &Window) -> (DateTime<FixedOffset>, DateTime<FixedOffset>) {
         (window.from - self.lookback, window.to - TimeDelta::seconds(1))
     }
+
+    /// Largest number of order ids [`Self::orders_by_id`] sends in one marketplace call: `orderInfo`
+    /// reads one order per call (fact sheet §5). `orderList` takes a comma-separated `OrderId`
+    /// condition but returns header fields only (§4.2), so it cannot replace `orderInfo`.
+    pub const MAX_IDS_PER_CALL: usize = 1;
+
+    /// The current state of stored orders, by id: one `orderInfo` call per id, each waiting its
+    /// turn in the operation's rate limit (1/s). An id the API does not know
+    /// ([`ORDER_NOT_FOUND_CODES`]) or an empty one is returned as `missing`, to be
+    /// retried on the next pull; an order that does not map or validate lands in `rejected`; a
+    /// repeated id is read once. Any other failure fails the call (nothing is half-returned).
+    async fn read_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        let mut orders = Vec::new();
+        let mut bad = Vec::new();
+        let mut missing = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for id in ids {
+            if !seen.insert(id.as_str()) {
+                continue;
+            }
+            if id.trim().is_empty() {
+                missing.push(id.clone());
+                continue;
+            }
+            match self.order_info(id).await {
+                Ok(Ok(order)) => orders.push(order),
+                Ok(Err(b)) => bad.push(b),
+                Err(ClientError::Rejected { code, .. }) if ORDER_NOT_FOUND_CODES.contains(&code.as_str()) => {
+                    missing.push(id.clone());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let rejected = rejects(&self.shop_id, Marketplace::Yahoo, bad);
+        Ok(OrderPage { orders, rejected, missing, next: None })
+    }
 }
 
 /// One `orderList` page: total hits and `(order id, last update)` of this page's headers.
@@ -518,12 +682,11 @@ impl OrderSource for YahooClient {
     type Error = ClientError;
 
     fn max_ids_per_call(&self) -> usize {
-        1
+        YahooClient::MAX_IDS_PER_CALL
     }
 
-    // merge-pending: the marketplace's by-id read lands with its branch.
     async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
-        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+        self.read_by_id(ids).await
     }
 
     fn marketplace(&self) -> Marketplace {

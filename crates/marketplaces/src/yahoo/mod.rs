@@ -3,6 +3,7 @@
 //! Only `orderInfo` bodies hold orders. `orderList` (headers only) and `orderCount` bodies are
 //! rejected as `Malformed`, unless they are the API's error envelope, which becomes `Api`.
 
+pub mod authorize;
 pub mod client;
 pub mod codes;
 mod credentials;
@@ -17,6 +18,7 @@ use ichigen_core::{Marketplace, Order};
 use quick_xml::events::Event;
 
 use crate::{Body, NormalizeError};
+pub use authorize::AuthorizeStatus;
 pub use client::{YahooClient, YahooCredentials, YahooSetupError};
 use map::malformed;
 
