@@ -260,8 +260,31 @@ impl App {
             policy: ichigen_marketplaces::policies().of(event.marketplace),
             settings: self.config.pull,
         };
-        Ok(pull(&puller, event, deadline, metrics).await?)
+        let result = pull(&puller, event, deadline, metrics).await;
+        report_credentials(client.as_ref(), event, metrics);
+        Ok(result?)
     }
+}
+
+/// Staff are told this many days before a marketplace's credentials stop working.
+pub const CREDENTIAL_WARN_DAYS: i64 = 14;
+
+/// What the marketplace said about the pair's credentials: a warning in the log and a
+/// `CredentialsNeedAttention` count (alarmed on) when a person must act.
+fn report_credentials(client: &AnyClient, event: &PullEvent, metrics: &mut Metrics) {
+    let Some(health) = OrderSource::credential_health(client) else { return };
+    if health.ok && health.days_left.is_none_or(|d| d > CREDENTIAL_WARN_DAYS) {
+        return;
+    }
+    tracing::warn!(
+        shop = %event.shop_id,
+        marketplace = %event.marketplace,
+        status = %health.status,
+        days_left = ?health.days_left,
+        advice = health.advice,
+        "marketplace credentials need attention"
+    );
+    metrics.count("CredentialsNeedAttention", 1);
 }
 
 /// The instant of a Lambda deadline given in epoch milliseconds.

@@ -34,6 +34,46 @@ pub struct OrderPage {
     pub next: Option<String>,
 }
 
+/// What a client learned about its own credentials while it called the marketplace.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CredentialHealth {
+    /// The marketplace's own word on the credentials (Yahoo's `X-SWS-Authorize-Status` ...).
+    pub status: String,
+    /// False when the marketplace says something is wrong that a person must fix.
+    pub ok: bool,
+    /// Whole days before the credentials are expected to stop working (0: under a day).
+    pub days_left: Option<i64>,
+    /// What to do about it, for staff.
+    pub advice: &'static str,
+}
+
+/// A credential the marketplace replaced during a call (a rotated refresh token): the field of
+/// the stored secret and its new value, to be saved back. `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CredentialUpdate {
+    /// The field of the marketplace's secret JSON.
+    pub field: &'static str,
+    value: String,
+}
+
+impl CredentialUpdate {
+    /// `field` now holds `value`.
+    pub fn new(field: &'static str, value: String) -> CredentialUpdate {
+        CredentialUpdate { field, value }
+    }
+
+    /// The new value, for writing it to the secret store only.
+    pub fn expose_value(&self) -> &str {
+        &self.value
+    }
+}
+
+impl std::fmt::Debug for CredentialUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialUpdate").field("field", &self.field).finish_non_exhaustive()
+    }
+}
+
 /// A marketplace the pipeline pulls from and writes tracking back to.
 ///
 /// A window larger than the API allows is split inside the client: the cursor says where the
@@ -66,6 +106,16 @@ pub trait OrderSource: Send + Sync {
         order: &Order,
         tracking: &Tracking,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// What the marketplace said about the credentials so far (`None`: it says nothing).
+    fn credential_health(&self) -> Option<CredentialHealth> {
+        None
+    }
+
+    /// A credential the marketplace replaced since the last call of this, once.
+    fn take_credential_update(&self) -> Option<CredentialUpdate> {
+        None
+    }
 }
 
 /// A whole window pulled in one go.

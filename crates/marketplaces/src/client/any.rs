@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use ichigen_core::pipeline::{OrderPage, OrderSource, Window};
+use ichigen_core::pipeline::{CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Window};
 use ichigen_core::{Marketplace, Order, Tracking};
 
 use super::{ClientError, HttpConfig, RetryPolicy};
@@ -21,6 +21,8 @@ trait DynSource: Send + Sync + fmt::Debug {
     fn max_ids_per_call(&self) -> usize;
     fn orders_by_id<'a>(&'a self, ids: &'a [String]) -> Boxed<'a, OrderPage>;
     fn register_tracking<'a>(&'a self, order: &'a Order, tracking: &'a Tracking) -> Boxed<'a, ()>;
+    fn credential_health(&self) -> Option<CredentialHealth>;
+    fn take_credential_update(&self) -> Option<CredentialUpdate>;
 }
 
 impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
@@ -38,6 +40,12 @@ impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
     }
     fn register_tracking<'a>(&'a self, order: &'a Order, tracking: &'a Tracking) -> Boxed<'a, ()> {
         Box::pin(OrderSource::register_tracking(self, order, tracking))
+    }
+    fn credential_health(&self) -> Option<CredentialHealth> {
+        OrderSource::credential_health(self)
+    }
+    fn take_credential_update(&self) -> Option<CredentialUpdate> {
+        OrderSource::take_credential_update(self)
     }
 }
 
@@ -78,6 +86,14 @@ impl OrderSource for AnyClient {
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
         self.0.register_tracking(order, tracking).await
+    }
+
+    fn credential_health(&self) -> Option<CredentialHealth> {
+        self.0.credential_health()
+    }
+
+    fn take_credential_update(&self) -> Option<CredentialUpdate> {
+        self.0.take_credential_update()
     }
 }
 

@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use ichigen_core::pipeline::{CredentialHealth, CredentialUpdate};
 use ichigen_core::{Carrier, Marketplace, Order, Tracking};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -687,6 +688,21 @@ impl OrderSource for YahooClient {
 
     async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
         self.read_by_id(ids).await
+    }
+
+    fn credential_health(&self) -> Option<CredentialHealth> {
+        let status = self.authorize_status()?;
+        Some(CredentialHealth {
+            status: status.as_str().to_owned(),
+            ok: status.is_authorized(),
+            days_left: self.refresh_token_days_left(),
+            advice: status.advice(),
+        })
+    }
+
+    fn take_credential_update(&self) -> Option<CredentialUpdate> {
+        let token = self.take_rotated_refresh_token()?;
+        Some(CredentialUpdate::new(super::credentials::REFRESH_TOKEN, token.expose_secret().to_owned()))
     }
 
     fn marketplace(&self) -> Marketplace {

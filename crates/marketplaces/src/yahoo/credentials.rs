@@ -7,12 +7,15 @@ use serde_json::Value;
 use crate::client::{AnyClient, BuildError, HttpSettings};
 use crate::secret::{self, SecretError, endpoint, filled, secret, text_or_number};
 
+/// The field of the refresh token, which YConnect may rotate (saved back by the puller).
+pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
+
 /// The fields this marketplace's secret may have.
 const FIELDS: &[&str] = &[
     "seller_id",
     "client_id",
     "client_secret",
-    "refresh_token",
+    REFRESH_TOKEN,
     "public_key_pem",
     "key_version",
     "endpoint",
