@@ -397,3 +397,30 @@ fn the_example_rules_file_parses() {
     assert_eq!(r.blacklist.len(), 3);
     assert_eq!(r.mail_bin.capacity.get("TSHIRT-M"), Some(&2));
 }
+
+/// 8,000 open orders to one recipient: each order's 同梱 evidence names a bounded number of mates
+/// and counts the rest, instead of listing all 7,999 (which made the output quadratic in the
+/// number of orders and a stored item larger than DynamoDB's 400 KB).
+#[test]
+fn bundle_evidence_is_bounded_for_thousands_of_mates() {
+    let e = engine();
+    let all: Vec<Order> = (0..8_000)
+        .map(|i| {
+            let mut o = order();
+            o.order_id = format!("100000-20261127-{i:010}");
+            o
+        })
+        .collect();
+    let idx = e.bundle_index(all.iter());
+    for o in [&all[0], &all[4_321], &all[7_999]] {
+        let f = e.check(o, &idx).findings;
+        let bundle = f.iter().find(|f| f.code == FindingCode::BundleCandidate).expect("bundle");
+        let size = serde_json::to_vec(&bundle.evidence).expect("json").len();
+        assert!(size < 4_096, "evidence of {} is {size} bytes", o.order_id);
+        let listed = bundle.evidence["orders"].as_array().expect("orders");
+        assert!(!listed.is_empty() && listed.len() <= 20, "{} mates listed", listed.len());
+        assert!(listed.iter().all(|m| m["order_id"] != o.order_id.as_str()), "the order is not its own mate");
+        assert_eq!(bundle.evidence["more"], json!(7_999 - listed.len()));
+        assert!(bundle.message.contains("7999件"), "{}", bundle.message);
+    }
+}

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::{CheckEngine, Destination, Findings};
 use crate::finding::FindingCode;
@@ -12,6 +13,11 @@ use crate::text;
 
 /// Longest excerpt of the remarks put into the evidence.
 const REMARKS_EXCERPT_CHARS: usize = 500;
+
+/// Most other orders a 同梱 finding names in its evidence; the rest are only counted (`more`), so
+/// the evidence stays a few KB however many open orders go to one recipient (a stored order must
+/// fit a 400 KB DynamoDB item, and `ichigen check` output must not grow with the square of them).
+pub const BUNDLE_MATES_LISTED: usize = 20;
 
 /// Compiled `remarks` rules.
 pub(super) struct RemarksFilter {
@@ -64,9 +70,22 @@ pub(super) fn check_remarks(eng: &CheckEngine, order: &Order, out: &mut Findings
 }
 
 /// The shop's open orders keyed by shop, recipient name and destination address.
+///
+/// Keys are kept as a 128-bit digest and ids as boxed strings: `ichigen check` indexes every open
+/// order of its input, so the index is most of what it holds in memory.
 #[derive(Debug, Default)]
 pub struct BundleIndex {
-    by_key: HashMap<String, Vec<(Marketplace, String)>>,
+    by_key: HashMap<KeyDigest, Vec<(Marketplace, Box<str>)>>,
+}
+
+/// The first 128 bits of the SHA-256 of a bundle key.
+type KeyDigest = [u8; 16];
+
+fn digest(key: &str) -> KeyDigest {
+    let full = Sha256::digest(key.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
 }
 
 impl BundleIndex {
@@ -79,7 +98,7 @@ impl BundleIndex {
         let mut idx = BundleIndex::default();
         for o in orders {
             if let Some(key) = bundle_key(o, None) {
-                idx.by_key.entry(key).or_default().push((o.marketplace, o.order_id.clone()));
+                idx.insert(key, o.marketplace, o.order_id.clone());
             }
         }
         idx
@@ -87,7 +106,7 @@ impl BundleIndex {
 
     /// Files `order_id` of `marketplace` under a [`CheckEngine::bundle_key`](super::CheckEngine::bundle_key).
     pub fn insert(&mut self, key: String, marketplace: Marketplace, order_id: String) {
-        self.by_key.entry(key).or_default().push((marketplace, order_id));
+        self.by_key.entry(digest(&key)).or_default().push((marketplace, order_id.into_boxed_str()));
     }
 
     /// Number of indexed orders.
@@ -127,20 +146,21 @@ pub(super) fn check_bundle(order: &Order, dests: &[Destination<'_>], open: &Bund
         return;
     }
     let Some(key) = bundle_key(order, dests.first()) else { return };
-    let others: Vec<_> = open
+    let mut others = open
         .by_key
-        .get(&key)
+        .get(&digest(&key))
         .into_iter()
         .flatten()
-        .filter(|(m, id)| !(*m == order.marketplace && *id == order.order_id))
-        .map(|(m, id)| json!({"marketplace": m, "order_id": id}))
-        .collect();
-    if others.is_empty() {
+        .filter(|(m, id)| !(*m == order.marketplace && **id == *order.order_id));
+    let listed: Vec<_> =
+        others.by_ref().take(BUNDLE_MATES_LISTED).map(|(m, id)| json!({"marketplace": m, "order_id": id})).collect();
+    if listed.is_empty() {
         return;
     }
+    let more = others.count();
     out.push(
         FindingCode::BundleCandidate,
-        format!("同じお届け先への未発送の注文が他に{}件あります: 同梱を検討してください", others.len()),
-        json!({"orders": others}),
+        format!("同じお届け先への未発送の注文が他に{}件あります: 同梱を検討してください", listed.len() + more),
+        json!({"orders": listed, "more": more}),
     );
 }
