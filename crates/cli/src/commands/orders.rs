@@ -169,7 +169,7 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
             csv.write_record(["marketplace", "order_id", "ordered_at", "status", "total", "items", "findings"])?;
             for s in &orders {
                 let o = &s.order;
-                csv.write_record([
+                let row = [
                     o.marketplace.as_str().to_string(),
                     o.order_id.clone(),
                     o.ordered_at.with_timezone(&jst()).to_rfc3339_opts(SecondsFormat::Secs, false),
@@ -177,7 +177,9 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
                     o.totals.total.to_string(),
                     items_summary(&o.items),
                     s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
-                ])?;
+                ];
+                // Opened in a spreadsheet too: marketplace text that starts like a formula goes as text.
+                csv.write_record(row.iter().map(|c| crate::spreadsheet::cell(c).into_owned()))?;
             }
             csv.flush()?;
         }
