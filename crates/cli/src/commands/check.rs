@@ -29,7 +29,11 @@ pub fn load_rules(path: Option<&Path>) -> anyhow::Result<Rules> {
         None => Ok(Rules::default()),
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Rules::from_toml(&text).with_context(|| p.display().to_string())
+            let rules = Rules::from_toml(&text).with_context(|| p.display().to_string())?;
+            for (number, why) in rules.weak_blacklist_entries() {
+                eprintln!("ichigen: {}: blacklist entry {number} is ignored: {why}", p.display());
+            }
+            Ok(rules)
         }
     }
 }
