@@ -106,6 +106,17 @@ impl StoreArgs {
     }
 }
 
+/// Tells the user which stored orders the last lists of `store` skipped because their record does
+/// not read back (by key: never their content).
+pub fn warn_skipped(store: &SqliteStore) {
+    for key in store.take_skipped() {
+        eprintln!(
+            "ichigen: warning: stored order {key} skipped: its record does not read back \
+             (`ichigen orders show` on it gives the error); the other orders are listed"
+        );
+    }
+}
+
 /// Opens (creating if needed) the SQLite store at `path`.
 pub fn open_sqlite(path: &Path) -> anyhow::Result<SqliteStore> {
     SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))

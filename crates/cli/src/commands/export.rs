@@ -177,7 +177,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let orders = match args.store.open_existing().await? {
-            Backend::Local(local) => load(&local.store, args).await?,
+            Backend::Local(local) => {
+                let orders = load(&local.store, args).await?;
+                crate::backend::warn_skipped(&local.store);
+                orders
+            }
             Backend::Aws(aws) => load(&aws.store, args).await?,
         };
         match &args.output {

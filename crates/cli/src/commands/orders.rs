@@ -85,8 +85,7 @@ pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<Ex
         let shop = store_args.shop.as_str();
         match backend {
             Backend::Local(local) => {
-                let outbox = EmlOutbox::new(local.dir.join("outbox"))
-                    .with_context(|| format!("creating {}/outbox", local.dir.display()))?;
+                let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
                 let written = |id: &str| {
                     outbox
                         .written()
@@ -94,7 +93,9 @@ pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<Ex
                         .find(|w| w.message_id == id)
                         .map_or_else(|| format!("message id {id}"), |w| format!("written to {}", w.path.display()))
                 };
-                dispatch(&local.store, &outbox, shop, command, &written).await
+                let done = dispatch(&local.store, &outbox, shop, command, &written).await;
+                crate::backend::warn_skipped(&local.store);
+                done
             }
             Backend::Aws(aws) => {
                 let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
