@@ -65,8 +65,8 @@ pub struct Aws {
 
 /// One of the two.
 pub enum Backend {
-    /// Embedded.
-    Local(Local),
+    /// Embedded (boxed: the store is large too).
+    Local(Box<Local>),
     /// AWS (boxed: its SDK configuration is large).
     Aws(Box<Aws>),
 }
@@ -95,7 +95,7 @@ impl StoreArgs {
                 self.dir.display()
             );
         }
-        Ok(Backend::Local(Local { dir: self.dir.clone(), store: open_sqlite(&path)? }))
+        Ok(Backend::Local(Box::new(Local { dir: self.dir.clone(), store: open_sqlite(&path)? })))
     }
 
     /// The AWS adapters for this table.

@@ -44,7 +44,7 @@ fn check_errors_name_the_field_and_the_kind_never_the_value() {
     let mut negative = order("bad-negative");
     negative["items"][0]["quantity"] = json!(-9_087_654_321_i64);
     let mut float = order("bad-float");
-    float["totals"]["total"] = json!(31_415.9265);
+    float["totals"]["total"] = json!(31_415.926_5);
     let mut quoted = order("bad-quoted");
     quoted["items"][0]["quantity"] = json!("x\", expected u32 鈴木\"花子, expected 東京都港区");
     let mut unknown = order("bad-unknown");
