@@ -65,8 +65,8 @@ pub struct Aws {
 
 /// One of the two.
 pub enum Backend {
-    /// Embedded.
-    Local(Local),
+    /// Embedded (boxed: the store is large too).
+    Local(Box<Local>),
     /// AWS (boxed: its SDK configuration is large).
     Aws(Box<Aws>),
 }
@@ -95,7 +95,7 @@ impl StoreArgs {
                 self.dir.display()
             );
         }
-        Ok(Backend::Local(Local { dir: self.dir.clone(), store: open_sqlite(&path)? }))
+        Ok(Backend::Local(Box::new(Local { dir: self.dir.clone(), store: open_sqlite(&path)? })))
     }
 
     /// The AWS adapters for this table.
@@ -103,6 +103,17 @@ impl StoreArgs {
         let sdk = sdk_config(self.aws_endpoint.as_deref()).await;
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), self.table.clone());
         Aws { sdk, store }
+    }
+}
+
+/// Tells the user which stored orders the last lists of `store` skipped because their record does
+/// not read back (by key: never their content).
+pub fn warn_skipped(store: &SqliteStore) {
+    for key in store.take_skipped() {
+        eprintln!(
+            "ichigen: warning: stored order {key} skipped: its record does not read back \
+             (`ichigen orders show` on it gives the error); the other orders are listed"
+        );
     }
 }
 

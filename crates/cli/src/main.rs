@@ -3,6 +3,7 @@
 mod backend;
 mod commands;
 mod input;
+mod spreadsheet;
 mod view;
 
 use std::path::PathBuf;

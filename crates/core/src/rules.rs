@@ -74,7 +74,36 @@ impl BlacklistEntry {
     /// Why the entry cannot be used, if it cannot: it names nothing, names only a person (too many
     /// people share a name), or has a phone or e-mail that cannot be compared. The reason names
     /// the field, never its value.
+    ///
+    /// It also refuses a weak entry, one that would match far more than the buyer it is meant for
+    /// (see [`BlacklistEntry::weakness`]), with a Japanese and English reason.
     pub fn validate(&self) -> Result<(), String> {
+        self.validate_form()?;
+        match self.weakness() {
+            Some(why) => Err(why.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    /// Why the entry would match orders it is not meant for, if it would: an address that is only
+    /// a prefecture or punctuation (`東京都`, `-`) keeps nothing once the prefecture is taken off,
+    /// which is also the key of every order without a street, so it would hold them all. Such an
+    /// entry is refused when added, and ignored (and reported) when a rules file already has it.
+    pub fn weakness(&self) -> Option<&'static str> {
+        let address = self.address.as_deref().filter(|a| !a.trim().is_empty())?;
+        let key = crate::checks::strip_prefecture(crate::text::address_key(address));
+        // ー counts as a letter but is typed for a dash as often as not.
+        if key.chars().any(|c| c.is_alphanumeric() && c != 'ー') {
+            return None;
+        }
+        Some(
+            "住所が都道府県名か記号だけです。番地のない注文すべてに一致してしまうため、番地まで入力してください \
+             / the address is only a prefecture or punctuation: it would match every order without a street; \
+             give the full address down to the house number",
+        )
+    }
+
+    fn validate_form(&self) -> Result<(), String> {
         let has = |f: &Option<String>| f.as_deref().is_some_and(|s| !s.trim().is_empty());
         if !(has(&self.name) || has(&self.phone) || has(&self.email) || has(&self.address)) {
             return Err("has no name, phone, email or address".into());
@@ -238,6 +267,12 @@ impl Rules {
         Ok(rules)
     }
 
+    /// The blacklist entries the checks ignore because they are weak (1-based number, why): they
+    /// would hold every order without a street. Callers report them by number, never by value.
+    pub fn weak_blacklist_entries(&self) -> Vec<(usize, &'static str)> {
+        self.blacklist.iter().enumerate().filter_map(|(i, e)| e.weakness().map(|why| (i + 1, why))).collect()
+    }
+
     /// The severity a finding of `code` gets, or `None` when the shop switched it off.
     pub fn severity_of(&self, code: FindingCode) -> Option<Severity> {
         match self.severity.get(&code) {
@@ -262,8 +297,10 @@ impl Rules {
     }
 
     fn check(&self) -> Result<(), RulesError> {
-        for (i, e) in self.blacklist.iter().enumerate() {
-            e.validate().map_err(|why| RulesError::Invalid(format!("blacklist entry {}: {why}", i + 1)))?;
+        // A weak entry is not an error: files written before entries were checked for it keep
+        // loading, and the entry is ignored (see `weak_blacklist_entries`).
+        for (i, e) in self.blacklist.iter().enumerate().filter(|(_, e)| e.weakness().is_none()) {
+            e.validate_form().map_err(|why| RulesError::Invalid(format!("blacklist entry {}: {why}", i + 1)))?;
         }
         if let Some((sku, _)) = self.mail_bin.capacity.iter().find(|(_, c)| **c == 0) {
             return Err(RulesError::Invalid(format!(

@@ -4,6 +4,7 @@ mod policies;
 
 use policies::POLICIES;
 
+use ichigen_core::rules::BlacklistEntry;
 use ichigen_core::{
     BundleIndex, CheckEngine, DeliveryMethod, FindingCode, Marketplace, Order, OrderStatus, PaymentMethod, Rules,
     Severity,
@@ -400,4 +401,63 @@ fn the_example_rules_file_parses() {
     let r = Rules::from_toml(ichigen_core::rules::EXAMPLE_RULES).expect("example parses");
     assert_eq!(r.blacklist.len(), 3);
     assert_eq!(r.mail_bin.capacity.get("TSHIRT-M"), Some(&2));
+}
+
+/// 8,000 open orders to one recipient: each order's 同梱 evidence names a bounded number of mates
+/// and counts the rest, instead of listing all 7,999 (which made the output quadratic in the
+/// number of orders and a stored item larger than DynamoDB's 400 KB).
+#[test]
+fn bundle_evidence_is_bounded_for_thousands_of_mates() {
+    let e = engine();
+    let all: Vec<Order> = (0..8_000)
+        .map(|i| {
+            let mut o = order();
+            o.order_id = format!("100000-20261127-{i:010}");
+            o
+        })
+        .collect();
+    let idx = e.bundle_index(all.iter());
+    for o in [&all[0], &all[4_321], &all[7_999]] {
+        let f = e.check(o, &idx).findings;
+        let bundle = f.iter().find(|f| f.code == FindingCode::BundleCandidate).expect("bundle");
+        let size = serde_json::to_vec(&bundle.evidence).expect("json").len();
+        assert!(size < 4_096, "evidence of {} is {size} bytes", o.order_id);
+        let listed = bundle.evidence["orders"].as_array().expect("orders");
+        assert!(!listed.is_empty() && listed.len() <= 20, "{} mates listed", listed.len());
+        assert!(listed.iter().all(|m| m["order_id"] != o.order_id.as_str()), "the order is not its own mate");
+        assert_eq!(bundle.evidence["more"], json!(7_999 - listed.len()));
+        assert!(bundle.message.contains("7999件"), "{}", bundle.message);
+    }
+}
+
+/// `-` or a bare prefecture as a blacklisted address has an empty key once the prefecture is
+/// taken off, the key of every order without a street: such entries are refused when added.
+#[test]
+fn weak_blacklist_addresses_are_refused_when_added() {
+    for address in ["-", "東京都", " 東京都　", "ー", "東京都東京都", "〒 -"] {
+        let entry = BlacklistEntry { address: Some(address.into()), ..Default::default() };
+        let why = entry.validate().expect_err(address);
+        assert!(why.contains("番地") && why.contains("every order without a street"), "{address:?}: {why}");
+        assert!(!why.contains("東京都"), "the reason names the field, not the value: {why}");
+    }
+    let strong = BlacklistEntry { address: Some("東京都千代田区千代田1-1".into()), ..Default::default() };
+    assert_eq!(strong.validate(), Ok(()));
+}
+
+/// A rules file written before entries were checked for this still loads; its weak entries are
+/// ignored instead of holding every order without a street, and the other entries still match.
+#[test]
+fn weak_blacklist_entries_of_a_rules_file_are_ignored() {
+    let e = engine_with(
+        "[[blacklist]]\naddress = \"-\"\n\n[[blacklist]]\naddress = \"東京都\"\n\n\
+         [[blacklist]]\nemail = \"prank@example.com\"\n",
+    );
+    for (postal, pref) in [("1000001", "東京都"), ("5300001", "大阪府")] {
+        let o = with_address(postal, pref, "", "", "");
+        let held = e.check(&o, &BundleIndex::empty()).findings.iter().any(|f| f.code == FindingCode::Blacklisted);
+        assert!(!held, "an order to {pref} without a street is blacklisted");
+    }
+    let mut o = order();
+    o.buyer.email = Some("prank@example.com".into());
+    assert_eq!(fires(&e, &o, FindingCode::Blacklisted), Some(Severity::Hold));
 }

@@ -13,7 +13,7 @@ mod quarantine;
 mod queue;
 mod store;
 
-pub use outbox::{EmlOutbox, Written};
+pub use outbox::{EmlOutbox, OutboxError, Written};
 pub use quarantine::JsonlQuarantine;
 pub use queue::{SqliteQueue, Taken};
 pub use store::{OpenError, SqliteStore};

@@ -90,6 +90,17 @@ CREATE TABLE pull_leases (
 ) WITHOUT ROWID;
 ";
 
+/// Beside the schema, in every version: the store's identity, made when the file is created (or
+/// first opened by a build that knows it). The outbox records it, so a store deleted or emptied
+/// beside an outbox of earlier runs is recognised as another store (see `EmlOutbox::for_store`).
+/// Created if missing on each open: older builds ignore the table.
+const META_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS store_meta (
+    name  TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
+";
+
 /// Why the store file could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -129,6 +140,9 @@ struct RecordError {
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    store_id: String,
+    /// Keys of records lists skipped because they do not read back, not yet taken.
+    skipped: Mutex<Vec<String>>,
 }
 
 impl SqliteStore {
@@ -179,7 +193,36 @@ impl SqliteStore {
             SCHEMA_VERSION => {}
             found => return Err(OpenError::Version { path: shown, found }),
         }
-        Ok(SqliteStore { conn: Mutex::new(conn), path })
+        // Creation time and 128 random bits: unique enough to tell two stores apart.
+        let fresh_id =
+            format!("{}-{:016x}{:016x}", Utc::now().format("%Y%m%dT%H%M%SZ"), fastrand::u64(..), fastrand::u64(..));
+        conn.execute_batch(META_SCHEMA).map_err(sqlite)?;
+        conn.execute("INSERT OR IGNORE INTO store_meta (name, value) VALUES ('store_id', ?1)", params![fresh_id])
+            .map_err(sqlite)?;
+        let store_id: String = conn
+            .query_row("SELECT value FROM store_meta WHERE name = 'store_id'", [], |row| row.get(0))
+            .map_err(sqlite)?;
+        Ok(SqliteStore { conn: Mutex::new(conn), path, store_id, skipped: Mutex::new(Vec::new()) })
+    }
+
+    /// The store's identity, made when its file was created: a file deleted and made again, or
+    /// emptied, has another.
+    pub fn store_id(&self) -> &str {
+        &self.store_id
+    }
+
+    /// Whether the mail ledger has any entry: the store has claimed or sent a mail.
+    pub fn has_mail_history(&self) -> Result<bool, PortError> {
+        self.conn()
+            .query_row("SELECT EXISTS (SELECT 1 FROM mail_ledger)", [], |row| row.get(0))
+            .map_err(|e| sql_error("sqlite read mail ledger", e))
+    }
+
+    /// The keys (`shop/marketplace/order id`) of the stored orders lists skipped since the last
+    /// call, because their record no longer reads back. A caller shows them to the user; the
+    /// store itself prints nothing.
+    pub fn take_skipped(&self) -> Vec<String> {
+        std::mem::take(&mut *self.skipped.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// The file, unless in memory.
@@ -345,9 +388,19 @@ impl OrderStore for SqliteStore {
             })
             .map_err(|e| sql_error(OP, e))?;
         let mut out = Vec::new();
+        let mut skipped = Vec::new();
         for row in rows {
             let (marketplace, order_id, json) = row.map_err(|e| sql_error(OP, e))?;
-            out.push(decode::<StoredOrder>("order", &format!("{shop_id}/{marketplace}/{order_id}"), &json)?);
+            let key = format!("{shop_id}/{marketplace}/{order_id}");
+            // One record that does not read (a hand edit, a damaged page) costs that order only;
+            // its key is kept for the caller to report (`take_skipped`).
+            match decode::<StoredOrder>("order", &key, &json) {
+                Ok(order) => out.push(order),
+                Err(_) => skipped.push(key),
+            }
+        }
+        if !skipped.is_empty() {
+            self.skipped.lock().unwrap_or_else(|p| p.into_inner()).extend(skipped);
         }
         // Oldest first, ties by key: the order every adapter lists in.
         out.sort_by(|a, b| a.order.ordered_at.cmp(&b.order.ordered_at).then_with(|| a.key().cmp(&b.key())));

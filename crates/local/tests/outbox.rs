@@ -97,3 +97,24 @@ async fn quarantine_appends_one_json_line_per_rejected_order() {
     assert_eq!(lines[0]["reason"], "items[0].quantity: not a number");
     assert!(lines[0]["quarantined_at"].is_string());
 }
+
+/// A crash between writing a mail's temporary file and renaming it leaves a hidden `.eml.tmp`:
+/// the next open of the outbox removes it (and nothing else).
+#[test]
+fn temporary_files_left_by_a_crash_are_removed_when_the_outbox_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox_dir = dir.path().join("outbox");
+    std::fs::create_dir_all(&outbox_dir).unwrap();
+    let left = outbox_dir.join(".20261127T100000000000Z-thank_you-rakuten-1.eml.tmp");
+    std::fs::write(&left, "half a mail").unwrap();
+    let before_the_crash = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    std::fs::File::options().write(true).open(&left).unwrap().set_modified(before_the_crash).unwrap();
+    let sent = outbox_dir.join("20261127T100000000000Z-thank_you-rakuten-0.eml");
+    std::fs::write(&sent, "a whole mail").unwrap();
+    let other = outbox_dir.join("notes.tmp");
+    std::fs::write(&other, "not ours").unwrap();
+
+    EmlOutbox::new(&outbox_dir).unwrap();
+    assert!(!left.exists(), "the crash leftover is still there");
+    assert!(sent.exists() && other.exists(), "only the leftover is removed");
+}

@@ -256,3 +256,65 @@ async fn processor_and_notifier_run_unchanged_on_the_store_and_mail_once() {
     let stored = store.get(&OrderKey::of(&o)).await.unwrap().unwrap();
     assert!(stored.mails_due.is_empty(), "the outbox of the order is cleared");
 }
+
+/// One stored record that no longer parses (a bad disk block, a hand edit) costs that record:
+/// lists go on without it and name it, instead of failing for every order.
+#[tokio::test]
+async fn a_record_that_does_not_read_is_skipped_by_lists_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ichigen.db");
+    let store = SqliteStore::open(&path).unwrap();
+    for n in 0..3 {
+        store.put(&stored(order(n), OrderStatus::New, 1), None).await.unwrap();
+    }
+    let bad = order(1);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("UPDATE orders SET record = '{\"order\": 山田' WHERE order_id = ?1", [&bad.order_id])
+        .unwrap();
+
+    let listed = store.list_by_status("s1", OrderStatus::New, None, None).await.expect("the others are listed");
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|s| s.order.order_id != bad.order_id));
+    assert_eq!(store.take_skipped(), [format!("s1/yahoo/{}", bad.order_id)]);
+    assert!(store.take_skipped().is_empty(), "each skip is reported once");
+}
+
+/// The outbox remembers the store it was written for: a store deleted or emptied beside it would
+/// send every mail again, so the outbox refuses the new store, saying what to do.
+#[tokio::test]
+async fn an_outbox_of_another_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ichigen.db");
+    let outbox_dir = dir.path().join("outbox");
+    let store = SqliteStore::open(&db).unwrap();
+    let outbox = EmlOutbox::for_store(&outbox_dir, &store).unwrap();
+    let mail = ichigen_core::pipeline::OutgoingMail {
+        from: "shop@example.jp".into(),
+        to: vec!["buyer@example.com".into()],
+        subject: "ご注文ありがとうございます".into(),
+        text: "本文".into(),
+        tags: vec![("kind", "thank_you".into())],
+    };
+    ichigen_core::pipeline::Mailer::send(&outbox, &mail).await.unwrap();
+    drop((outbox, store));
+    // The same store opens its own outbox again.
+    let store = SqliteStore::open(&db).unwrap();
+    EmlOutbox::for_store(&outbox_dir, &store).expect("its own outbox");
+    drop(store);
+
+    for name in ["ichigen.db", "ichigen.db-wal", "ichigen.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(name));
+    }
+    let store = SqliteStore::open(&db).unwrap();
+    let err = EmlOutbox::for_store(&outbox_dir, &store).expect_err("another store").to_string();
+    assert!(err.contains("1 mail") && err.contains("another store") && err.contains("--dir"), "{err}");
+
+    // An outbox from before stores were remembered, beside a store that never sent a mail: refused too.
+    std::fs::remove_file(outbox_dir.join(".ichigen-store")).unwrap();
+    let err = EmlOutbox::for_store(&outbox_dir, &store).expect_err("unclaimed outbox").to_string();
+    assert!(err.contains("another store"), "{err}");
+    // Moved away, the new store starts a new outbox.
+    std::fs::rename(&outbox_dir, dir.path().join("outbox.old")).unwrap();
+    EmlOutbox::for_store(&outbox_dir, &store).expect("a new outbox");
+}

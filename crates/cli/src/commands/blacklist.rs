@@ -94,7 +94,7 @@ async fn dispatch<D: ShopDirectory>(store: &D, shop: &str, command: &BlacklistCo
                 reason: reason.trim().to_string(),
             };
             if let Err(why) = entry.validate() {
-                bail!("cannot add this blacklist entry: {why}");
+                bail!("ブラックリストに登録できません / cannot add this blacklist entry: {why}");
             }
             let id = store.add_blacklisted(shop, &entry).await.context("adding the blacklist entry")?;
             println!("added blacklist entry {id}; new and changed orders are matched against it from now on");
@@ -120,6 +120,20 @@ async fn dispatch<D: ShopDirectory>(store: &D, shop: &str, command: &BlacklistCo
                 listed.extend(rules.blacklist.into_iter().map(|entry| Listed { id: "rules".into(), entry }));
             }
             print_list(&listed, *format)?;
+            // Entries stored before weak ones were refused, or weak in the rules file: the checks
+            // skip them. Staff may see their own list; the id says which.
+            let mut in_rules = 0;
+            for l in &listed {
+                in_rules += usize::from(l.id == "rules");
+                if let Some(why) = l.entry.weakness() {
+                    let which = if l.id == "rules" {
+                        format!("rules file entry {in_rules}")
+                    } else {
+                        format!("entry {}", l.id)
+                    };
+                    eprintln!("ichigen blacklist: {which} is ignored by the checks: {why}");
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,14 +1,18 @@
 //! `ichigen check`: run the order checks over canonical orders.
+//!
+//! JSON lines are read line by line, twice: once to index the open orders for 同梱 candidates,
+//! once to check and print each order as it comes. Memory holds the index (one small entry per
+//! open order), never the input or the results.
 
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use ichigen_core::{CheckEngine, Finding, Marketplace, OrderStatus, Rules};
+use ichigen_core::{BundleIndex, CheckEngine, Finding, Marketplace, OrderStatus, Rules};
 use serde::Serialize;
 
-use crate::input::{parse_orders, read_text};
+use crate::input::Input;
 
 /// One output line.
 #[derive(Serialize)]
@@ -25,7 +29,11 @@ pub fn load_rules(path: Option<&Path>) -> anyhow::Result<Rules> {
         None => Ok(Rules::default()),
         Some(p) => {
             let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            Rules::from_toml(&text).with_context(|| p.display().to_string())
+            let rules = Rules::from_toml(&text).with_context(|| p.display().to_string())?;
+            for (number, why) in rules.weak_blacklist_entries() {
+                eprintln!("ichigen: {}: blacklist entry {number} is ignored: {why}", p.display());
+            }
+            Ok(rules)
         }
     }
 }
@@ -33,18 +41,26 @@ pub fn load_rules(path: Option<&Path>) -> anyhow::Result<Rules> {
 /// Checks every order in `file`; exit 2 if any order could not be read (the rest are still printed).
 pub fn run(rules: Option<&Path>, file: &Path) -> anyhow::Result<ExitCode> {
     let engine = CheckEngine::new(load_rules(rules)?, ichigen_marketplaces::policies());
-    let text = read_text(file)?;
-    let parsed = parse_orders(&text);
+    let mut input = Input::open(file)?;
+
     // Bundle candidates are the other open orders of the same input.
-    let index = engine.bundle_index(parsed.iter().filter_map(|r| r.as_ref().ok()));
+    let mut index = BundleIndex::empty();
+    input.for_each(|result| {
+        if let Ok(order) = result
+            && let Some(key) = engine.bundle_key(&order)
+        {
+            index.insert(key, order.marketplace, order.order_id);
+        }
+        Ok(())
+    })?;
 
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut bad = 0usize;
-    for result in &parsed {
+    let total = input.for_each(|result| {
         match result {
             Ok(order) => {
-                let outcome = engine.check(order, &index);
+                let outcome = engine.check(&order, &index);
                 let line = CheckedOrder {
                     marketplace: order.marketplace,
                     order_id: &order.order_id,
@@ -59,10 +75,11 @@ pub fn run(rules: Option<&Path>, file: &Path) -> anyhow::Result<ExitCode> {
                 eprintln!("ichigen check: {}: {e}", file.display());
             }
         }
-    }
+        Ok(())
+    })?;
     out.flush()?;
     if bad > 0 {
-        eprintln!("ichigen check: {bad} of {} orders could not be read", parsed.len());
+        eprintln!("ichigen check: {bad} of {total} orders could not be read");
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)

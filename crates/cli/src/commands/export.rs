@@ -3,7 +3,8 @@
 //! Japanese headers ([`COLUMNS`]; the README documents each).
 //!
 //! It holds what a shop needs to ship (destination name, address, phone): the shop's own data
-//! going to the shop's own file. Nothing of it is logged.
+//! going to the shop's own file. Nothing of it is logged. Every cell goes through
+//! [`spreadsheet::cell`]: buyer text that starts like a formula is written as text.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,6 +17,7 @@ use ichigen_core::pipeline::StoredOrder;
 use ichigen_core::{Address, Item};
 
 use crate::backend::{Backend, StoreArgs};
+use crate::spreadsheet;
 use crate::view::{Filters, jst, wire};
 
 /// Export formats.
@@ -161,7 +163,7 @@ pub fn write_csv(orders: &[StoredOrder], mut out: impl Write) -> anyhow::Result<
     let mut n = 0;
     for s in orders {
         for row in rows(s) {
-            csv.write_record(&row)?;
+            csv.write_record(row.iter().map(|c| spreadsheet::cell(c).into_owned()))?;
             n += 1;
         }
     }
@@ -175,7 +177,11 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let orders = match args.store.open_existing().await? {
-            Backend::Local(local) => load(&local.store, args).await?,
+            Backend::Local(local) => {
+                let orders = load(&local.store, args).await?;
+                crate::backend::warn_skipped(&local.store);
+                orders
+            }
             Backend::Aws(aws) => load(&aws.store, args).await?,
         };
         match &args.output {

@@ -85,8 +85,7 @@ pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<Ex
         let shop = store_args.shop.as_str();
         match backend {
             Backend::Local(local) => {
-                let outbox = EmlOutbox::new(local.dir.join("outbox"))
-                    .with_context(|| format!("creating {}/outbox", local.dir.display()))?;
+                let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
                 let written = |id: &str| {
                     outbox
                         .written()
@@ -94,7 +93,9 @@ pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<Ex
                         .find(|w| w.message_id == id)
                         .map_or_else(|| format!("message id {id}"), |w| format!("written to {}", w.path.display()))
                 };
-                dispatch(&local.store, &outbox, shop, command, &written).await
+                let done = dispatch(&local.store, &outbox, shop, command, &written).await;
+                crate::backend::warn_skipped(&local.store);
+                done
             }
             Backend::Aws(aws) => {
                 let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
@@ -169,7 +170,7 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
             csv.write_record(["marketplace", "order_id", "ordered_at", "status", "total", "items", "findings"])?;
             for s in &orders {
                 let o = &s.order;
-                csv.write_record([
+                let row = [
                     o.marketplace.as_str().to_string(),
                     o.order_id.clone(),
                     o.ordered_at.with_timezone(&jst()).to_rfc3339_opts(SecondsFormat::Secs, false),
@@ -177,7 +178,9 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
                     o.totals.total.to_string(),
                     items_summary(&o.items),
                     s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
-                ])?;
+                ];
+                // Opened in a spreadsheet too: marketplace text that starts like a formula goes as text.
+                csv.write_record(row.iter().map(|c| crate::spreadsheet::cell(c).into_owned()))?;
             }
             csv.flush()?;
         }

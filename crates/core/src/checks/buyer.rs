@@ -35,16 +35,19 @@ impl Blacklist {
             by_email: HashMap::new(),
             by_address: HashMap::new(),
         };
-        for (i, e) in list.iter().enumerate() {
+        // Weak entries (an address of only a prefecture or `-`) would hold every order without a
+        // street: they are left out, keeping the numbers of the others.
+        for (i, e) in list.iter().enumerate().filter(|(_, e)| e.weakness().is_none()) {
+            let at = bl.entries.len();
             let nonempty = |s: &Option<String>| s.as_deref().filter(|s| !s.trim().is_empty()).map(str::to_owned);
             if let Some(k) = e.phone.as_deref().and_then(text::phone_key) {
-                bl.by_phone.entry(k).or_default().push(i);
+                bl.by_phone.entry(k).or_default().push(at);
             }
             if let Some(k) = e.email.as_deref().and_then(text::email_key) {
-                bl.by_email.entry(k).or_default().push(i);
+                bl.by_email.entry(k).or_default().push(at);
             }
             if let Some(a) = nonempty(&e.address) {
-                bl.by_address.entry(strip_prefecture(text::address_key(&a))).or_default().push(i);
+                bl.by_address.entry(strip_prefecture(text::address_key(&a))).or_default().push(at);
             }
             bl.entries.push(Entry {
                 number: i + 1,

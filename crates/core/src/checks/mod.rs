@@ -133,7 +133,7 @@ impl<'o> Destination<'o> {
 }
 
 /// Drops a leading prefecture (and a repeated one) so keys compare with or without it.
-fn strip_prefecture(mut key: String) -> String {
+pub(crate) fn strip_prefecture(mut key: String) -> String {
     while let Some(p) = PREFECTURES.iter().find(|p| key.starts_with(**p)) {
         key.drain(..p.len());
     }

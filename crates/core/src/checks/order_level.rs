@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use super::{CheckEngine, Destination, Findings};
 use crate::finding::FindingCode;
@@ -13,6 +14,11 @@ use crate::text;
 
 /// Longest excerpt of the remarks put into the evidence.
 const REMARKS_EXCERPT_CHARS: usize = 500;
+
+/// Most other orders a 同梱 finding names in its evidence; the rest are only counted (`more`), so
+/// the evidence stays a few KB however many open orders go to one recipient (a stored order must
+/// fit a 400 KB DynamoDB item, and `ichigen check` output must not grow with the square of them).
+pub const BUNDLE_MATES_LISTED: usize = 20;
 
 /// Compiled `remarks` rules, with each marketplace's declared sections.
 pub(super) struct RemarksFilter {
@@ -74,9 +80,39 @@ pub(super) fn check_remarks(eng: &CheckEngine, order: &Order, out: &mut Findings
 }
 
 /// The shop's open orders keyed by shop, recipient name and destination address.
+///
+/// `ichigen check` indexes every open order of its input, so the index is most of what it holds
+/// in memory: keys are kept as a 128-bit digest, and the orders of a key as a chain through one
+/// array, their ids in one string (about 60 bytes an order plus its id, against some 300 with a
+/// list and a string per order).
 #[derive(Debug, Default)]
 pub struct BundleIndex {
-    by_key: HashMap<String, Vec<(Marketplace, String)>>,
+    /// First and last entry of each key's chain.
+    by_key: HashMap<KeyDigest, (u32, u32)>,
+    entries: Vec<Entry>,
+    ids: String,
+}
+
+/// One indexed order: its id is `ids[start..start + len]`.
+#[derive(Debug)]
+struct Entry {
+    start: usize,
+    len: u32,
+    /// The next entry of the same key, or [`NONE`].
+    next: u32,
+    marketplace: Marketplace,
+}
+
+const NONE: u32 = u32::MAX;
+
+/// The first 128 bits of the SHA-256 of a bundle key.
+type KeyDigest = [u8; 16];
+
+fn digest(key: &str) -> KeyDigest {
+    let full = Sha256::digest(key.as_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&full[..16]);
+    out
 }
 
 impl BundleIndex {
@@ -89,25 +125,51 @@ impl BundleIndex {
         let mut idx = BundleIndex::default();
         for o in orders {
             if let Some(key) = bundle_key(o, None) {
-                idx.by_key.entry(key).or_default().push((o.marketplace, o.order_id.clone()));
+                idx.insert(key, o.marketplace, o.order_id.clone());
             }
         }
         idx
     }
 
     /// Files `order_id` of `marketplace` under a [`CheckEngine::bundle_key`](super::CheckEngine::bundle_key).
+    ///
+    /// # Panics
+    /// With more than 4,294,967,294 orders, or an order id over 4 GB.
     pub fn insert(&mut self, key: String, marketplace: Marketplace, order_id: String) {
-        self.by_key.entry(key).or_default().push((marketplace, order_id));
+        let at = u32::try_from(self.entries.len()).ok().filter(|&n| n != NONE).expect("fewer than 2^32-1 orders");
+        let len = u32::try_from(order_id.len()).expect("an order id under 4 GB");
+        self.entries.push(Entry { start: self.ids.len(), len, next: NONE, marketplace });
+        self.ids.push_str(&order_id);
+        match self.by_key.entry(digest(&key)) {
+            std::collections::hash_map::Entry::Occupied(mut chain) => {
+                let (_, last) = chain.get_mut();
+                self.entries[*last as usize].next = at;
+                *last = at;
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert((at, at));
+            }
+        }
     }
 
     /// Number of indexed orders.
     pub fn len(&self) -> usize {
-        self.by_key.values().map(Vec::len).sum()
+        self.entries.len()
     }
 
     /// Whether no order is indexed.
     pub fn is_empty(&self) -> bool {
-        self.by_key.is_empty()
+        self.entries.is_empty()
+    }
+
+    /// The orders filed under `key`, in the order they were inserted.
+    fn orders_of(&self, key: &str) -> impl Iterator<Item = (Marketplace, &str)> {
+        let mut at = self.by_key.get(&digest(key)).map_or(NONE, |&(first, _)| first);
+        std::iter::from_fn(move || {
+            let e = self.entries.get(at as usize)?;
+            at = e.next;
+            Some((e.marketplace, &self.ids[e.start..e.start + e.len as usize]))
+        })
     }
 }
 
@@ -137,20 +199,16 @@ pub(super) fn check_bundle(order: &Order, dests: &[Destination<'_>], open: &Bund
         return;
     }
     let Some(key) = bundle_key(order, dests.first()) else { return };
-    let others: Vec<_> = open
-        .by_key
-        .get(&key)
-        .into_iter()
-        .flatten()
-        .filter(|(m, id)| !(*m == order.marketplace && *id == order.order_id))
-        .map(|(m, id)| json!({"marketplace": m, "order_id": id}))
-        .collect();
-    if others.is_empty() {
+    let mut others = open.orders_of(&key).filter(|&(m, id)| !(m == order.marketplace && id == order.order_id));
+    let listed: Vec<_> =
+        others.by_ref().take(BUNDLE_MATES_LISTED).map(|(m, id)| json!({"marketplace": m, "order_id": id})).collect();
+    if listed.is_empty() {
         return;
     }
+    let more = others.count();
     out.push(
         FindingCode::BundleCandidate,
-        format!("同じお届け先への未発送の注文が他に{}件あります: 同梱を検討してください", others.len()),
-        json!({"orders": others}),
+        format!("同じお届け先への未発送の注文が他に{}件あります: 同梱を検討してください", listed.len() + more),
+        json!({"orders": listed, "more": more}),
     );
 }

@@ -30,8 +30,9 @@ pub async fn run(
     progress: &Progress,
 ) -> anyhow::Result<(Tally, usize, usize)> {
     let store = open_sqlite(&dir.join("ichigen.db"))?;
+    // Before anything runs: a new store beside the outbox of another is refused here.
+    let outbox = EmlOutbox::for_store(dir.join("outbox"), &store)?;
     store.put_shop(shop).await.context("storing the demo shop")?;
-    let outbox = EmlOutbox::new(dir.join("outbox")).with_context(|| format!("creating {}/outbox", dir.display()))?;
     let quarantine = JsonlQuarantine::new(dir.join("quarantine.jsonl"));
     let orders = SqliteQueue::<Order>::new(&store, "orders");
     let mails = SqliteQueue::<MailJob>::new(&store, "mail");
@@ -124,5 +125,6 @@ pub async fn run(
     processed?;
     notified?;
     let (stored, on_hold) = write_orders(&store, &shop.shop_id, &dir.join("orders.jsonl")).await?;
+    crate::backend::warn_skipped(&store);
     Ok((tally.into_inner(), stored, on_hold))
 }
