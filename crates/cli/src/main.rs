@@ -67,8 +67,8 @@ enum Command {
     },
     /// Turn marketplace API response bodies (as the API returned them) into canonical Orders.
     Normalize {
-        /// rakuten (getOrder JSON), yahoo (orderInfo XML), amazon (getOrders/getOrder/getOrderItems/
-        /// getOrderAddress/getOrderBuyerInfo JSON, joined by order id), aupay (searchTradeInfoListProc
+        /// rakuten (getOrder JSON), yahoo (orderInfo XML), amazon (Orders API v2026-01-01
+        /// searchOrders/getOrder JSON, joined by order id), aupay (searchTradeInfoListProc
         /// XML) or qoo10 (GetShippingInfo JSON).
         #[arg(long)]
         marketplace: ichigen_core::Marketplace,

@@ -43,6 +43,7 @@ fn our_fixtures_give_valid_orders_for_every_marketplace() {
             std::fs::read_dir(Path::new(FIXTURES).join("amazon"))
                 .expect("fixtures")
                 .map(|e| e.expect("entry").path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
                 .collect(),
         ),
         ("aupay", vec![fixture("aupay", "list_two_orders.xml")]),
@@ -91,6 +92,23 @@ fn real_api_output_maps_to_the_right_order() {
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0].order_id, "360238-20180724-00000810");
     assert_eq!(orders[0].totals.total, 220);
+}
+
+#[test]
+fn the_published_amazon_jp_v2026_example_maps_id_items_total_and_city() {
+    // Amazon's own Amazon.co.jp searchOrders example of Orders API v2026-01-01 (provenance in
+    // fixtures/amazon/SOURCES.txt).
+    let (code, orders, stderr) = normalize("amazon", &[fixture("amazon", "searchOrders_jp_published_example.json")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(orders.len(), 1);
+    let o = &orders[0];
+    assert_eq!(o.order_id, "250-1234567-8901234");
+    let items: Vec<(&str, u32, i64)> = o.items.iter().map(|i| (i.sku.as_str(), i.quantity, i.unit_price)).collect();
+    assert_eq!(items, [("ECHO-DOT-4-JP-CHARCOAL", 1, 5980), ("FIRE-TV-4K-MAX-JP", 2, 6980)]);
+    assert_eq!((o.totals.goods, o.totals.total), (19_940, 19_940));
+    assert_eq!(o.ship_to.city, "Tokyo");
+    assert_eq!(o.ship_to.postal_code, "1500002");
+    assert_eq!(o.status, ichigen_core::OrderStatus::Shipped);
 }
 
 #[test]

@@ -66,28 +66,28 @@ fn rakuten_a_body_that_is_no_getorder_answer_still_fails_whole() {
 }
 
 #[test]
-fn amazon_a_header_missing_a_required_field_is_set_aside_with_its_id() {
-    let mut page = fixture("amazon/getOrders_page1.json");
-    page["payload"]["Orders"][1].as_object_mut().unwrap().remove("OrderStatus");
-    let amazon::OrdersPage { orders: good, bad, next_token: next } =
-        amazon::parse_orders_lenient(&body("getOrders_page1.json", &page)).unwrap();
+fn amazon_an_order_missing_a_required_field_is_set_aside_with_its_id() {
+    let mut page = fixture("amazon/searchOrders_page1.json");
+    page["orders"][1].as_object_mut().unwrap().remove("lastUpdatedTime");
+    let amazon::SearchPage { orders: good, bad, next_token: next } =
+        amazon::parse_search_lenient(&body("searchOrders_page1.json", &page)).unwrap();
     assert_eq!(good.len(), 1);
-    assert_eq!(good[0].amazon_order_id, "503-1000001-0000001");
+    assert_eq!(good[0].order_id, "503-1000001-0000001");
     assert_eq!(bad.len(), 1);
     assert_eq!(bad[0].order_id.as_deref(), Some("503-1000002-0000002"));
-    assert!(bad[0].ordered_at.is_some(), "PurchaseDate still reads");
+    assert!(bad[0].ordered_at.is_some(), "createdTime still reads");
     let reason = bad[0].error.to_string();
-    assert!(reason.contains("payload.Orders[1]") && reason.contains("OrderStatus"), "{reason}");
-    assert!(next.is_some(), "the page's NextToken is kept");
+    assert!(reason.contains("orders[1]") && reason.contains("lastUpdatedTime"), "{reason}");
+    assert!(next.is_some(), "the page's nextToken is kept");
 
-    let strict = amazon::normalize("shop-1", &[body("getOrders_page1.json", &page)]);
+    let strict = amazon::normalize("shop-1", &[body("searchOrders_page1.json", &page)]);
     assert!(matches!(strict, Err(NormalizeError::Malformed { .. })), "{strict:?}");
 }
 
 #[test]
 fn amazon_a_body_of_another_operation_still_fails_whole() {
-    let items = fixture("amazon/getOrderItems_1000002_cod.json");
-    let err = amazon::parse_orders_lenient(&body("page.json", &items)).unwrap_err();
+    let order = fixture("amazon/getOrder_1000005_fba.json");
+    let err = amazon::parse_search_lenient(&body("page.json", &order)).unwrap_err();
     assert!(matches!(err, NormalizeError::Malformed { marketplace: Marketplace::Amazon, .. }), "{err}");
 }
 

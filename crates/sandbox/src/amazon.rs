@@ -1,13 +1,24 @@
-//! Amazon SP-API (Orders v0, Tokens, LWA) emulator for Amazon.co.jp.
+//! Amazon SP-API emulator for Amazon.co.jp: Orders API v2026-01-01 reads, Orders v0
+//! confirmShipment, LWA.
 //!
-//! Serves the real paths and methods: `POST /auth/o2/token` (LWA, form-encoded), `POST
-//! /tokens/2021-03-01/restrictedDataToken`, `GET /orders/v0/orders`, `GET /orders/v0/orders/{id}`,
-//! `.../orderItems`, `.../address`, `.../buyerInfo` and `POST .../shipmentConfirmation`. Orders are
-//! rendered here from the seeded canonical orders with `serde_json::json!`, independently of the
-//! client's wire structs. It checks `x-amz-access-token` (LWA token or a Restricted Data Token that
-//! lists the operation), gives PII only to an RDT, enforces the getOrders window and paging rules
-//! and the per-operation usage plans, injects faults and applies shipment confirmations. A corrupt
-//! order (`Faults::corrupt_orders`) is served without its required `PurchaseDate`.
+//! Serves the real paths and methods of the published models: `POST /auth/o2/token` (LWA,
+//! form-encoded), `GET /orders/2026-01-01/orders` (searchOrders), `GET
+//! /orders/2026-01-01/orders/{orderId}` (getOrder) and `POST
+//! /orders/v0/orders/{orderId}/shipmentConfirmation` (confirmShipment, not deprecated). The v0 read
+//! operations (getOrders, getOrderItems, getOrderAddress, ...) and the Tokens API are no longer
+//! served: after 2027-03-27 Amazon removes them. Orders are rendered here from the seeded
+//! canonical orders with `serde_json::json!`, independently of the client's wire structs.
+//!
+//! What it checks the way the model says: the access token; the app's roles (no role that reads
+//! orders → 403; personal fields absent without Direct-to-Consumer Shipping / Delivery, buyer data
+//! only for `UNSHIPPED`, `PARTIALLY_SHIPPED`, `SHIPPED`); `includedData` (each block is present only
+//! when asked for); searchOrders' window rules (exactly one of `createdAfter` / `lastUpdatedAfter`,
+//! no mixing, `*Before` at least two minutes in the past), filters, page size, and pagination
+//! tokens (same parameters on every page, except `maxResultsPerPage` and `includedData`; expired
+//! after 24 hours); the usage plans with `x-amzn-RateLimit-Limit` on 200/400/404 and a bare 429.
+//! Back-office changes (payment authorised, shipped in Seller Central, cancelled, a buyer's cancel
+//! request) go through [`BackOffice`] and move `lastUpdatedTime` like any change by Amazon or the
+//! seller. A corrupt order (`Faults::corrupt_orders`) is served without its required `createdTime`.
 
 // The checks return the API's own error answer as `Err`; it is sent at once, never stored.
 #![allow(clippy::result_large_err)]
@@ -40,36 +51,80 @@ pub const CLIENT_SECRET: &str = "sandbox-client-secret";
 pub const REFRESH_TOKEN: &str = "Atzr|sandbox-refresh-token";
 
 /// Documented usage plans: (operation, requests per second, burst).
-pub const USAGE_PLANS: [(&str, f64, u32); 9] = [
-    ("getOrders", 0.0167, 20),
-    ("getOrder", 0.5, 30),
-    ("getOrderItems", 0.5, 30),
-    ("getOrderAddress", 0.5, 30),
-    ("getOrderBuyerInfo", 0.5, 30),
-    ("getOrderItemsBuyerInfo", 0.5, 30),
-    ("confirmShipment", 2.0, 10),
-    ("updateShipmentStatus", 5.0, 15),
-    ("createRestrictedDataToken", 1.0, 10),
+pub const USAGE_PLANS: [(&str, f64, u32); 3] =
+    [("searchOrders", 0.0056, 20), ("getOrder", 0.5, 30), ("confirmShipment", 2.0, 10)];
+
+const ORDERS_PATH: &str = "/orders/2026-01-01/orders";
+
+/// Every `includedData` value of the model.
+const INCLUDED_DATA: [&str; 11] = [
+    "BUYER",
+    "RECIPIENT",
+    "PROCEEDS",
+    "EXPENSE",
+    "PROMOTION",
+    "CANCELLATION",
+    "FULFILLMENT",
+    "PACKAGES",
+    "TAX",
+    "PAYMENT",
+    "FULFILLMENT_ORDERS",
 ];
+const FULFILLMENT_STATUSES: [&str; 7] =
+    ["PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED", "UNFULFILLABLE"];
+
+/// How the sandbox answers where the published sources are silent.
+// unverified: whether a missing role gives an error or absent fields (the sheet: parse as
+// optional; the sandbox leaves them out); the sign of a DISCOUNT breakdown (negative here); what a
+// package's `carrier` echoes (the carrierName for carrierCode Other, else the code); the message of
+// an expired pagination token (400 InvalidInput like every other bad parameter).
+const UNVERIFIED: Unverified =
+    Unverified { discount_negative: true, expired_token_message: "The paginationToken has expired." };
+
+struct Unverified {
+    discount_negative: bool,
+    expired_token_message: &'static str,
+}
+
+/// Roles an SP-API app can hold that matter to Orders v2026-01-01 ("Access Orders PII", "Get
+/// orders with filtering criteria").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Inventory and Order Tracking: order data without personal data.
+    InventoryAndOrderTracking,
+    /// Direct-to-Consumer Shipping (Restricted): the buyer name of FBM orders (the only role that
+    /// gives it in JP).
+    DirectToConsumerShipping,
+    /// Direct-to-Consumer Delivery (Restricted): the shipping address and the buyer e-mail.
+    DirectToConsumerDelivery,
+    /// Tax Invoicing (Restricted): no buyer name in JP.
+    TaxInvoicing,
+}
 
 /// Knobs of the Amazon sandbox beyond [`SandboxConfig`].
 #[derive(Debug, Clone)]
 pub struct AmazonOptions {
-    /// How far before now `LastUpdatedBefore` / `CreatedBefore` must be (the API: 2 minutes).
+    /// How far before now `lastUpdatedBefore` / `createdBefore` must be (the API: 2 minutes).
     pub before_lag: chrono::Duration,
-    /// How long a `NextToken` stays valid.
-    // unverified: the API documents no NextToken lifetime; the sandbox makes tokens expire.
-    pub next_token_ttl: Duration,
-    /// Lifetime of access tokens and RDTs (the API: 3600 s).
+    /// How long a `paginationToken` stays valid (the API: 24 hours).
+    pub pagination_token_ttl: Duration,
+    /// Lifetime of access tokens (the API: 3600 s).
     pub token_ttl: Duration,
+    /// The roles of the calling app.
+    pub roles: Vec<Role>,
 }
 
 impl Default for AmazonOptions {
     fn default() -> Self {
         AmazonOptions {
             before_lag: chrono::Duration::minutes(2),
-            next_token_ttl: Duration::from_secs(300),
+            pagination_token_ttl: Duration::from_secs(24 * 3600),
             token_ttl: Duration::from_secs(3600),
+            roles: vec![
+                Role::InventoryAndOrderTracking,
+                Role::DirectToConsumerShipping,
+                Role::DirectToConsumerDelivery,
+            ],
         }
     }
 }
@@ -81,12 +136,44 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Started> {
 
 /// Starts the Amazon sandbox with `options` (tests shorten the 2-minute rule).
 pub async fn start_with(config: SandboxConfig, options: AmazonOptions) -> std::io::Result<Started> {
+    start_with_office(config, options).await.map(|(s, _)| s)
+}
+
+/// Starts the Amazon sandbox and hands back its Seller Central / Amazon side as well.
+pub async fn start_with_office(
+    config: SandboxConfig,
+    options: AmazonOptions,
+) -> std::io::Result<(Started, BackOffice)> {
     let mut orders = seed_orders(Marketplace::Amazon, &config.seed);
     for (n, o) in orders.iter_mut().enumerate() {
         o.order_id = amazon_order_id(n);
         // The API speaks whole seconds.
         o.ordered_at = o.ordered_at.with_nanosecond(0).unwrap_or(o.ordered_at);
         o.source_updated_at = o.source_updated_at.with_nanosecond(0).unwrap_or(o.source_updated_at);
+        for t in &mut o.tracking {
+            t.shipped_at = t.shipped_at.map(|at| at.with_nanosecond(0).unwrap_or(at));
+        }
+    }
+    // Seeded shipped FBM orders were confirmed in Seller Central: one package per parcel.
+    let mut packages = HashMap::new();
+    for o in orders.iter().filter(|o| o.status == OrderStatus::Shipped && !o.fulfilled_by_marketplace) {
+        let list: Vec<Package> = o
+            .tracking
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Package {
+                reference: (i + 1).to_string(),
+                carrier: carrier_name(t.carrier).to_string(),
+                number: t.number.clone(),
+                ship_time: t.shipped_at.unwrap_or(o.ordered_at),
+                lines: if i == 0 {
+                    o.items.iter().enumerate().map(|(l, it)| (l, it.quantity)).collect()
+                } else {
+                    vec![]
+                },
+            })
+            .collect();
+        packages.insert(o.order_id.clone(), list);
     }
     let book = Arc::new(OrderBook::new(orders));
     let faults = Arc::new(FaultDice::new(config.faults.clone(), config.seed.seed));
@@ -102,21 +189,17 @@ pub async fn start_with(config: SandboxConfig, options: AmazonOptions) -> std::i
         throttled: config.throttle.is_some(),
         options,
         grants: Mutex::new(HashMap::new()),
-        shipped: Mutex::new(HashMap::new()),
+        extra: Mutex::new(Extra { packages, ..Extra::default() }),
     });
     let router = Router::new()
         .route("/auth/o2/token", post(lwa_token))
-        .route("/tokens/2021-03-01/restrictedDataToken", post(create_rdt))
-        .route("/orders/v0/orders", get(get_orders))
-        .route("/orders/v0/orders/{id}", get(get_order))
-        .route("/orders/v0/orders/{id}/orderItems", get(get_order_items))
-        .route("/orders/v0/orders/{id}/address", get(get_order_address))
-        .route("/orders/v0/orders/{id}/buyerInfo", get(get_order_buyer_info))
+        .route(ORDERS_PATH, get(search_orders))
+        .route(&format!("{ORDERS_PATH}/{{id}}"), get(get_order))
         .route("/orders/v0/orders/{id}/shipmentConfirmation", post(confirm_shipment))
         .fallback(not_found)
-        .with_state(state);
+        .with_state(Arc::clone(&state));
     let running = serve(router, config.port).await?;
-    Ok(Started {
+    let started = Started {
         running,
         credentials: vec![
             ("client_id", CLIENT_ID.to_string()),
@@ -126,7 +209,8 @@ pub async fn start_with(config: SandboxConfig, options: AmazonOptions) -> std::i
         ],
         book,
         faults,
-    })
+    };
+    Ok((started, BackOffice { sb: state }))
 }
 
 /// The `n`th seeded order's 3-7-7 id.
@@ -134,24 +218,35 @@ pub fn amazon_order_id(n: usize) -> String {
     format!("503-{:07}-{:07}", (n * 7_919 + 1_234_567) % 10_000_000, n % 10_000_000)
 }
 
-/// `OrderItemId` of line `index` of `order_id` (14 digits).
+/// `orderItemId` of line `index` of `order_id` (14 digits).
 pub fn order_item_id(order_id: &str, index: usize) -> String {
     let digits: String = order_id.chars().filter(char::is_ascii_digit).collect();
     format!("{}{:02}", digits.get(5..).unwrap_or("000000000000"), index % 100)
 }
 
-/// What an access token grants.
-#[derive(Debug, Clone)]
-enum Grant {
-    Access { until: Instant },
-    Restricted { until: Instant, resources: Vec<Resource> },
+/// One confirmed package of an order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Package {
+    /// `packageReferenceId`.
+    pub reference: String,
+    /// The carrier as the package shows it (`carrierName` for `carrierCode=Other`, else the code).
+    pub carrier: String,
+    /// Tracking number.
+    pub number: String,
+    /// `shipDate` of the confirmation.
+    pub ship_time: DateTime<FixedOffset>,
+    /// (line index, units) in the package.
+    pub lines: Vec<(usize, u32)>,
 }
 
-#[derive(Debug, Clone)]
-struct Resource {
-    method: String,
-    path: String,
-    data_elements: Vec<String>,
+/// Amazon's side of an order beyond the canonical fields.
+#[derive(Debug, Default)]
+struct Extra {
+    packages: HashMap<String, Vec<Package>>,
+    /// Who cancelled (`BUYER`, `MERCHANT`, `AMAZON`).
+    cancelled_by: HashMap<String, String>,
+    /// A buyer's open cancel request, with its reason.
+    cancel_requests: HashMap<String, String>,
 }
 
 struct Sandbox {
@@ -161,12 +256,160 @@ struct Sandbox {
     scale: f64,
     throttled: bool,
     options: AmazonOptions,
-    grants: Mutex<HashMap<String, Grant>>,
-    /// Units shipped per line, by order id (confirmShipment).
-    shipped: Mutex<HashMap<String, Vec<u32>>>,
+    grants: Mutex<HashMap<String, Instant>>,
+    extra: Mutex<Extra>,
 }
 
 type S = State<Arc<Sandbox>>;
+
+/// Seller Central and Amazon acting on orders, as the real back office does: each change moves the
+/// order's `lastUpdatedTime` ("any change made by Amazon or the seller, including changes to order
+/// status").
+#[derive(Clone)]
+pub struct BackOffice {
+    sb: Arc<Sandbox>,
+}
+
+impl std::fmt::Debug for BackOffice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackOffice").finish_non_exhaustive()
+    }
+}
+
+impl BackOffice {
+    /// Amazon authorises the payment of a `PENDING` order: it becomes `UNSHIPPED` (ready to ship).
+    pub fn authorize_payment(&self, order_id: &str) -> Result<(), &'static str> {
+        let o = self.sb.book.get(order_id).ok_or("no such order")?;
+        if o.status != OrderStatus::AwaitingPayment {
+            return Err("the order is not PENDING");
+        }
+        self.sb.book.update(order_id, |o| {
+            o.status = OrderStatus::ReadyToShip;
+            o.source_status = "UNSHIPPED".into();
+        });
+        Ok(())
+    }
+
+    /// The seller confirms a package in Seller Central: `lines` (line index, units), or every unit
+    /// still open when `None`. Returns the package's `packageReferenceId` (the next free number).
+    pub fn ship_in_seller_central(
+        &self,
+        order_id: &str,
+        carrier: Carrier,
+        number: &str,
+        lines: Option<&[(usize, u32)]>,
+    ) -> Result<String, &'static str> {
+        let order = self.sb.book.get(order_id).ok_or("no such order")?;
+        let packages = self.packages(order_id);
+        let reference = (packages.len() + 1).to_string();
+        let open = open_units(&order, &packages);
+        let lines: Vec<(usize, u32)> = match lines {
+            Some(l) => l.to_vec(),
+            None => open.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, n)| (i, *n)).collect(),
+        };
+        let p = Package {
+            reference: reference.clone(),
+            carrier: carrier_name(carrier).to_string(),
+            number: number.to_string(),
+            ship_time: Utc::now().fixed_offset(),
+            lines,
+        };
+        add_package(&self.sb, &order, p, None)?;
+        Ok(reference)
+    }
+
+    /// The order is cancelled by `by` (`BUYER`, `MERCHANT` or `AMAZON`).
+    pub fn cancel(&self, order_id: &str, by: &str) -> Result<(), &'static str> {
+        let o = self.sb.book.get(order_id).ok_or("no such order")?;
+        if matches!(o.status, OrderStatus::Shipped | OrderStatus::Cancelled) {
+            return Err("a shipped or cancelled order cannot be cancelled");
+        }
+        if let Ok(mut x) = self.sb.extra.lock() {
+            x.cancelled_by.insert(order_id.to_string(), by.to_string());
+            x.cancel_requests.remove(order_id);
+        }
+        self.sb.book.update(order_id, |o| {
+            o.status = OrderStatus::Cancelled;
+            o.source_status = "CANCELLED".into();
+        });
+        Ok(())
+    }
+
+    /// The buyer asks to cancel an open order (the seller must look before shipping).
+    pub fn request_cancellation(&self, order_id: &str, reason: &str) -> Result<(), &'static str> {
+        let o = self.sb.book.get(order_id).ok_or("no such order")?;
+        if !o.status.is_open() {
+            return Err("the order is not open");
+        }
+        if let Ok(mut x) = self.sb.extra.lock() {
+            x.cancel_requests.insert(order_id.to_string(), reason.to_string());
+        }
+        self.sb.book.update(order_id, |_| {});
+        Ok(())
+    }
+
+    /// The packages the order has.
+    pub fn packages(&self, order_id: &str) -> Vec<Package> {
+        self.sb.extra.lock().ok().and_then(|x| x.packages.get(order_id).cloned()).unwrap_or_default()
+    }
+}
+
+/// Units of each line not yet in a package.
+fn open_units(o: &Order, packages: &[Package]) -> Vec<u32> {
+    o.items
+        .iter()
+        .enumerate()
+        .map(|(i, it)| {
+            let packed: u32 = packages.iter().flat_map(|p| &p.lines).filter(|(l, _)| *l == i).map(|(_, n)| *n).sum();
+            it.quantity.saturating_sub(packed)
+        })
+        .collect()
+}
+
+/// Adds `p` to the order (or replaces the package `replacing`, an edit), checks the units, moves
+/// the order to `SHIPPED` once every unit is packed, and moves `lastUpdatedTime`.
+fn add_package(sb: &Sandbox, order: &Order, p: Package, replacing: Option<usize>) -> Result<(), &'static str> {
+    let mut x = sb.extra.lock().map_err(|_| "internal state unavailable")?;
+    let mut list = x.packages.get(&order.order_id).cloned().unwrap_or_default();
+    if let Some(i) = replacing {
+        if i < list.len() {
+            list.remove(i);
+        }
+    }
+    let open = open_units(order, &list);
+    let mut taken = vec![0u32; open.len()];
+    for (line, n) in &p.lines {
+        let slot = taken.get_mut(*line).ok_or("orderItemId does not belong to the order.")?;
+        *slot = slot.saturating_add(*n);
+    }
+    if p.lines.is_empty() || p.lines.iter().any(|(_, n)| *n == 0) || taken.iter().zip(&open).any(|(t, o)| t > o) {
+        return Err("quantity must be between 1 and the unshipped quantity.");
+    }
+    match replacing {
+        Some(i) if i <= list.len() => list.insert(i, p),
+        _ => list.push(p),
+    }
+    let all = open_units(order, &list).iter().all(|n| *n == 0);
+    let tracking: Vec<Tracking> = list
+        .iter()
+        .map(|p| Tracking {
+            carrier: carrier_of(&p.carrier),
+            number: p.number.clone(),
+            shipped_at: Some(p.ship_time),
+            shipment_id: None,
+        })
+        .collect();
+    x.packages.insert(order.order_id.clone(), list);
+    drop(x);
+    sb.book.update(&order.order_id, |o| {
+        if all {
+            o.status = OrderStatus::Shipped;
+            o.source_status = "SHIPPED".into();
+        }
+        o.tracking = tracking;
+    });
+    Ok(())
+}
 
 fn utc(t: DateTime<FixedOffset>) -> String {
     t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -181,8 +424,10 @@ fn respond(sb: &Sandbox, operation: &str, status: StatusCode, body: Option<Strin
         "x-amzn-RequestId",
         format!("{:08x}-sbx0-4000-8000-{:012x}", fastrand::u32(..), fastrand::u64(..1 << 48)),
     );
-    // The applied rate, when limits are enforced ("when available": an unthrottled sandbox has none).
-    if let Some(rate) = rate_of(operation).filter(|_| sb.throttled) {
+    // The applied rate "when available" (an unthrottled sandbox has none), on the answers the model
+    // lists it for: 200, 400, 404 (not 403, 413, 415, 429, 500, 503).
+    let listed = matches!(status.as_u16(), 200 | 204 | 400 | 404);
+    if let Some(rate) = rate_of(operation).filter(|_| sb.throttled && listed) {
         b = b.header("x-amzn-RateLimit-Limit", format!("{}", rate * sb.scale));
     }
     let body = match body {
@@ -206,6 +451,10 @@ fn invalid(sb: &Sandbox, operation: &str, details: &str) -> Response {
 fn denied(sb: &Sandbox, operation: &str, details: &str) -> Response {
     let body = errors("Unauthorized", "Access to requested resource is denied.", details);
     respond(sb, operation, StatusCode::FORBIDDEN, Some(body))
+}
+
+fn order_not_found(sb: &Sandbox, operation: &str) -> Response {
+    respond(sb, operation, StatusCode::NOT_FOUND, Some(errors("NotFound", "The requested order was not found.", "")))
 }
 
 async fn not_found(State(sb): S) -> Response {
@@ -245,17 +494,15 @@ async fn finish(malformed: bool, resp: Response) -> Response {
     Response::from_parts(parts, Body::from(truncate(&text)))
 }
 
-/// The caller of an SP-API operation, checked the way the API does.
-fn authorize(sb: &Sandbox, operation: &str, headers: &HeaderMap) -> Result<Grant, Response> {
+/// The caller of an SP-API operation, checked the way the API does: a live LWA token, then the
+/// usage plan.
+fn authorize(sb: &Sandbox, operation: &str, headers: &HeaderMap) -> Result<(), Response> {
     let Some(token) = headers.get("x-amz-access-token").and_then(|v| v.to_str().ok()) else {
         return Err(denied(sb, operation, "Access token is missing in the request header."));
     };
-    let grant = sb.grants.lock().ok().and_then(|g| g.get(token).cloned());
-    let Some(grant) = grant else {
+    let until = sb.grants.lock().ok().and_then(|g| g.get(token).copied());
+    let Some(until) = until else {
         return Err(denied(sb, operation, "The access token you provided is revoked, malformed or invalid."));
-    };
-    let until = match &grant {
-        Grant::Access { until } | Grant::Restricted { until, .. } => *until,
     };
     if until <= Instant::now() {
         return Err(denied(sb, operation, "The access token you provided has expired."));
@@ -264,33 +511,19 @@ fn authorize(sb: &Sandbox, operation: &str, headers: &HeaderMap) -> Result<Grant
         let body = errors("QuotaExceeded", "You exceeded your quota for the requested resource.", "");
         return Err(respond(sb, operation, StatusCode::TOO_MANY_REQUESTS, Some(body)));
     }
-    Ok(grant)
+    Ok(())
 }
 
-/// Whether `grant` may call `method template` (as `concrete`), and which data elements it unlocks.
-fn covers(grant: &Grant, method: &str, template: &str, concrete: &str) -> Option<Vec<String>> {
-    match grant {
-        Grant::Access { .. } => None,
-        Grant::Restricted { resources, .. } => resources
-            .iter()
-            .find(|r| r.method.eq_ignore_ascii_case(method) && (r.path == template || r.path == concrete))
-            .map(|r| r.data_elements.clone()),
-    }
+fn has_role(sb: &Sandbox, role: Role) -> bool {
+    sb.options.roles.contains(&role)
 }
 
-/// Plain tokens may call non-restricted operations; an RDT only what it lists.
-fn plain_or_listed(
-    sb: &Sandbox,
-    op: &str,
-    grant: &Grant,
-    template: &str,
-    concrete: &str,
-) -> Result<Vec<String>, Response> {
-    match grant {
-        Grant::Access { .. } => Ok(Vec::new()),
-        Grant::Restricted { .. } => covers(grant, "GET", template, concrete)
-            .ok_or_else(|| denied(sb, op, "The Restricted Data Token does not cover this resource.")),
+/// Reading orders at all needs one of the order roles.
+fn may_read_orders(sb: &Sandbox, op: &str) -> Result<(), Response> {
+    if sb.options.roles.is_empty() {
+        return Err(denied(sb, op, "The application is not authorized for any role that reads orders."));
     }
+    Ok(())
 }
 
 fn lwa_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -335,7 +568,7 @@ async fn lwa_token(State(sb): S, form: Result<Form<HashMap<String, String>>, For
     }
     let token = new_token("Atza|");
     if let Ok(mut g) = sb.grants.lock() {
-        g.insert(token.clone(), Grant::Access { until: Instant::now() + sb.options.token_ttl });
+        g.insert(token.clone(), Instant::now() + sb.options.token_ttl);
     }
     let body = json!({
         "access_token": token,
@@ -343,55 +576,6 @@ async fn lwa_token(State(sb): S, form: Result<Form<HashMap<String, String>>, For
         "token_type": "bearer",
         "expires_in": sb.options.token_ttl.as_secs(),
     });
-    finish(malformed, respond(&sb, op, StatusCode::OK, Some(body.to_string()))).await
-}
-
-async fn create_rdt(State(sb): S, headers: HeaderMap, body: String) -> Response {
-    let op = "createRestrictedDataToken";
-    let malformed = match pre_faults(&sb, op).await {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    match authorize(&sb, op, &headers) {
-        Ok(Grant::Access { .. }) => {}
-        Ok(Grant::Restricted { .. }) => return denied(&sb, op, "A Restricted Data Token cannot mint another."),
-        Err(r) => return r,
-    }
-    let bad =
-        |d: &str| respond(&sb, op, StatusCode::BAD_REQUEST, Some(errors("InvalidRequest", "Invalid request.", d)));
-    let Ok(v) = serde_json::from_str::<Value>(&body) else { return bad("Request body is not valid JSON.") };
-    let Some(list) = v.get("restrictedResources").and_then(Value::as_array).filter(|l| !l.is_empty()) else {
-        return bad("Resource not provided.");
-    };
-    if list.len() > 50 {
-        return bad("At most 50 restrictedResources are allowed.");
-    }
-    let mut resources = Vec::new();
-    for r in list {
-        let (Some(method), Some(path)) =
-            (r.get("method").and_then(Value::as_str), r.get("path").and_then(Value::as_str))
-        else {
-            return bad("Each restricted resource needs method and path.");
-        };
-        let data_elements: Vec<String> = r
-            .get("dataElements")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default();
-        if let Some(e) = data_elements
-            .iter()
-            .find(|e| !matches!(e.as_str(), "buyerInfo" | "shippingAddress" | "buyerTaxInformation"))
-        {
-            let _ = e;
-            return bad("Unknown dataElements value.");
-        }
-        resources.push(Resource { method: method.to_string(), path: path.to_string(), data_elements });
-    }
-    let token = new_token("Atz.sprdt|");
-    if let Ok(mut g) = sb.grants.lock() {
-        g.insert(token.clone(), Grant::Restricted { until: Instant::now() + sb.options.token_ttl, resources });
-    }
-    let body = json!({ "restrictedDataToken": token, "expiresIn": sb.options.token_ttl.as_secs() });
     finish(malformed, respond(&sb, op, StatusCode::OK, Some(body.to_string()))).await
 }
 
@@ -412,235 +596,283 @@ fn unhex(s: &str) -> Option<String> {
     String::from_utf8(bytes?).ok()
 }
 
-/// What a NextToken stands for.
-struct Page {
+/// The query, with array parameters as lists: comma-separated values (Swagger 2.0's default
+/// `csv`) and repeated keys are both read.
+struct Params(Vec<(String, String)>);
+
+impl Params {
+    fn one(&self, k: &str) -> Option<&str> {
+        self.0.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+    }
+
+    fn list(&self, k: &str) -> Option<Vec<String>> {
+        let values: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(n, _)| n == k)
+            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()))
+            .filter(|s| !s.is_empty())
+            .collect();
+        (self.0.iter().any(|(n, _)| n == k)).then_some(values)
+    }
+}
+
+/// Everything a page depends on that must not change while paging.
+#[derive(Debug, Clone, PartialEq)]
+struct Filters {
     created: bool,
+    /// The `*After` / `*Before` values as sent (normalised to UTC seconds), `None` when not sent.
     after: String,
+    before_sent: Option<String>,
+    statuses: Vec<String>,
+    marketplaces: Vec<String>,
+    fulfilled_by: Vec<String>,
+}
+
+impl Filters {
+    fn encode(&self) -> String {
+        [
+            if self.created { "C" } else { "U" }.to_string(),
+            self.after.clone(),
+            self.before_sent.clone().unwrap_or_default(),
+            self.statuses.join(","),
+            self.marketplaces.join(","),
+            self.fulfilled_by.join(","),
+        ]
+        .join("|")
+    }
+}
+
+/// What a pagination token stands for: the filters, the applied bound, the last order delivered
+/// (by time and id, so orders that change while paging shift nothing) and when it was issued.
+struct Token {
+    filters: String,
     before: String,
-    offset: usize,
-    size: usize,
+    last_at: String,
+    last_id: String,
     issued_ms: i64,
 }
 
-fn encode_token(p: &Page) -> String {
-    let fam = if p.created { "C" } else { "U" };
-    hex(&format!("{fam}|{}|{}|{}|{}|{}", p.after, p.before, p.offset, p.size, p.issued_ms))
+fn encode_token(t: &Token) -> String {
+    hex(&format!("{}\n{}\n{}\n{}\n{}", t.filters, t.before, t.last_at, t.last_id, t.issued_ms))
 }
 
-fn decode_token(t: &str) -> Option<Page> {
-    let text = unhex(t)?;
-    let f: Vec<&str> = text.split('|').collect();
-    let [fam, after, before, offset, size, issued] = f.as_slice() else { return None };
-    Some(Page {
-        created: match *fam {
-            "C" => true,
-            "U" => false,
-            _ => return None,
-        },
-        after: after.to_string(),
+fn decode_token(s: &str) -> Option<Token> {
+    let text = unhex(s)?;
+    let f: Vec<&str> = text.split('\n').collect();
+    let [filters, before, last_at, last_id, issued] = f.as_slice() else { return None };
+    Some(Token {
+        filters: filters.to_string(),
         before: before.to_string(),
-        offset: offset.parse().ok()?,
-        size: size.parse().ok()?,
+        last_at: last_at.to_string(),
+        last_id: last_id.to_string(),
         issued_ms: issued.parse().ok()?,
     })
 }
 
-async fn get_orders(
+/// `includedData` of a request: validated against the model's enum.
+fn included(sb: &Sandbox, op: &str, p: &Params) -> Result<Vec<String>, Response> {
+    let list = p.list("includedData").unwrap_or_default();
+    if let Some(bad) = list.iter().find(|v| !INCLUDED_DATA.contains(&v.as_str())) {
+        let _ = bad;
+        return Err(invalid(sb, op, "includedData has a value that is not allowed."));
+    }
+    Ok(list)
+}
+
+fn filters(sb: &Sandbox, op: &str, p: &Params, now: DateTime<FixedOffset>) -> Result<(Filters, String), Response> {
+    let created = p.one("createdAfter").is_some();
+    let updated = p.one("lastUpdatedAfter").is_some();
+    let (a, b) = match (created, updated) {
+        (true, true) | (false, false) => {
+            return Err(invalid(sb, op, "Exactly one of createdAfter and lastUpdatedAfter must be provided."));
+        }
+        (true, false) => ("createdAfter", "createdBefore"),
+        (false, true) => ("lastUpdatedAfter", "lastUpdatedBefore"),
+    };
+    let other = if created { ["lastUpdatedAfter", "lastUpdatedBefore"] } else { ["createdAfter", "createdBefore"] };
+    if other.iter().any(|k| p.one(k).is_some()) {
+        return Err(invalid(
+            sb,
+            op,
+            "createdAfter/createdBefore cannot be combined with lastUpdatedAfter/lastUpdatedBefore.",
+        ));
+    }
+    let after =
+        p.one(a).and_then(parse_iso).ok_or_else(|| invalid(sb, op, &format!("{a} is not a valid ISO 8601 date.")))?;
+    let latest = now - sb.options.before_lag;
+    let (before, before_sent) = match p.one(b) {
+        None => (latest, None),
+        Some(v) => match parse_iso(v) {
+            None => return Err(invalid(sb, op, &format!("{b} is not a valid ISO 8601 date."))),
+            Some(t) if t < after => return Err(invalid(sb, op, &format!("{b} must be equal to or after {a}."))),
+            Some(t) if t > latest => {
+                return Err(invalid(
+                    sb,
+                    op,
+                    &format!("{b} must be at least two minutes before the time of the request."),
+                ));
+            }
+            Some(t) => (t, Some(utc(t))),
+        },
+    };
+    let statuses = p.list("fulfillmentStatuses").unwrap_or_default();
+    if statuses.iter().any(|s| !FULFILLMENT_STATUSES.contains(&s.as_str())) {
+        return Err(invalid(sb, op, "fulfillmentStatuses has a value that is not allowed."));
+    }
+    let marketplaces = p.list("marketplaceIds").unwrap_or_default();
+    if marketplaces.len() > 50 {
+        return Err(invalid(sb, op, "marketplaceIds accepts at most 50 values."));
+    }
+    let fulfilled_by = p.list("fulfilledBy").unwrap_or_default();
+    if fulfilled_by.iter().any(|s| !matches!(s.as_str(), "MERCHANT" | "AMAZON")) {
+        return Err(invalid(sb, op, "fulfilledBy has a value that is not allowed."));
+    }
+    let f = Filters { created, after: utc(after), before_sent, statuses, marketplaces, fulfilled_by };
+    Ok((f, utc(before)))
+}
+
+async fn search_orders(
     State(sb): S,
     headers: HeaderMap,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    let op = "getOrders";
+    let op = "searchOrders";
     let malformed = match pre_faults(&sb, op).await {
         Ok(m) => m,
         Err(r) => return r,
     };
-    let grant = match authorize(&sb, op, &headers) {
-        Ok(g) => g,
-        Err(r) => return r,
-    };
-    let pii = match plain_or_listed(&sb, op, &grant, "/orders/v0/orders", "/orders/v0/orders") {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
+    if let Err(r) = authorize(&sb, op, &headers).and_then(|_| may_read_orders(&sb, op)) {
+        return r;
+    }
     let Ok(Query(q)) = query else { return invalid(&sb, op, "The query string could not be read.") };
-    let param = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let ids: Vec<&str> = param("MarketplaceIds").map(|v| v.split(',').map(str::trim).collect()).unwrap_or_default();
-    if ids.is_empty() || ids.iter().all(|i| i.is_empty()) {
-        return invalid(&sb, op, "MarketplaceIds is required.");
-    }
-    if ids.len() > 50 {
-        return invalid(&sb, op, "MarketplaceIds accepts at most 50 values.");
-    }
-    if !ids.contains(&MARKETPLACE_ID) {
-        return invalid(&sb, op, "Invalid MarketplaceIds: the seller is not registered in these marketplaces.");
-    }
-    let size = match param("MaxResultsPerPage").map(str::parse::<usize>) {
+    let p = Params(q);
+    let size = match p.one("maxResultsPerPage").map(str::parse::<usize>) {
         None => 100,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
-        Some(_) => return invalid(&sb, op, "MaxResultsPerPage must be between 1 and 100."),
+        Some(_) => return invalid(&sb, op, "maxResultsPerPage must be between 1 and 100."),
+    };
+    let include = match included(&sb, op, &p) {
+        Ok(i) => i,
+        Err(r) => return r,
     };
     let now = Utc::now().fixed_offset();
-    let page = if let Some(t) = param("NextToken") {
-        let Some(p) = decode_token(t) else { return invalid(&sb, op, "Invalid NextToken.") };
-        if now.timestamp_millis() - p.issued_ms > sb.options.next_token_ttl.as_millis() as i64 {
-            return invalid(&sb, op, "NextToken has expired.");
-        }
-        let (a, b) =
-            if p.created { ("CreatedAfter", "CreatedBefore") } else { ("LastUpdatedAfter", "LastUpdatedBefore") };
-        let same = |k: &str, v: &str| param(k).is_none_or(|sent| parse_iso(sent) == parse_iso(v));
-        if !same(a, &p.after) || !same(b, &p.before) || size != p.size {
-            return invalid(&sb, op, "The request parameters must not change when NextToken is used.");
-        }
-        p
-    } else {
-        let created = param("CreatedAfter").is_some() || param("CreatedBefore").is_some();
-        let updated = param("LastUpdatedAfter").is_some() || param("LastUpdatedBefore").is_some();
-        if created && updated {
-            return invalid(
-                &sb,
-                op,
-                "CreatedAfter/CreatedBefore and LastUpdatedAfter/LastUpdatedBefore cannot be combined.",
-            );
-        }
-        let (a, b) =
-            if created { ("CreatedAfter", "CreatedBefore") } else { ("LastUpdatedAfter", "LastUpdatedBefore") };
-        let Some(after) = param(a) else {
-            return invalid(&sb, op, "Either CreatedAfter or LastUpdatedAfter is required.");
-        };
-        let Some(after_t) = parse_iso(after) else {
-            return invalid(&sb, op, &format!("{a} is not a valid ISO 8601 date."));
-        };
-        let latest = now - sb.options.before_lag;
-        let before_t = match param(b) {
-            None => latest,
-            Some(v) => match parse_iso(v) {
-                None => return invalid(&sb, op, &format!("{b} is not a valid ISO 8601 date.")),
-                Some(t) if t < after_t => return invalid(&sb, op, &format!("{b} must be later than {a}.")),
-                Some(t) if t > latest => {
-                    return invalid(&sb, op, &format!("{b} must be a date at least 2 minutes before the request."));
-                }
-                Some(t) => t,
-            },
-        };
-        Page { created, after: utc(after_t), before: utc(before_t), offset: 0, size, issued_ms: now.timestamp_millis() }
+    let (f, applied_before) = match filters(&sb, op, &p, now) {
+        Ok(x) => x,
+        Err(r) => return r,
     };
-    let (Some(after), Some(before)) = (parse_iso(&page.after), parse_iso(&page.before)) else {
-        return invalid(&sb, op, "Invalid NextToken.");
+    // A token continues exactly the search it came from.
+    let (before, last) = match p.one("paginationToken") {
+        None => (applied_before, None),
+        Some(t) => {
+            let Some(tok) = decode_token(t) else { return invalid(&sb, op, "The paginationToken is not valid.") };
+            if now.timestamp_millis() - tok.issued_ms > sb.options.pagination_token_ttl.as_millis() as i64 {
+                return invalid(&sb, op, UNVERIFIED.expired_token_message);
+            }
+            if tok.filters != f.encode() {
+                return invalid(
+                    &sb,
+                    op,
+                    "The request parameters must be the same as in the first request when paginationToken is used.",
+                );
+            }
+            let Some(at) = parse_iso(&tok.last_at) else {
+                return invalid(&sb, op, "The paginationToken is not valid.");
+            };
+            (tok.before, Some((at, tok.last_id)))
+        }
     };
-    let field = if page.created { TimeField::Ordered } else { TimeField::Updated };
-    let hits = sb.book.search(field, after, before);
-    let shipped = sb.shipped.lock().map(|s| s.clone()).unwrap_or_default();
-    let orders: Vec<Value> = hits
-        .iter()
-        .skip(page.offset)
-        .take(page.size)
-        .map(|o| corrupt(&sb, o, render_order(o, &pii, shipped.get(&o.order_id).map(Vec::as_slice))))
-        .collect();
-    let mut payload = json!({ "Orders": orders });
-    if page.offset + page.size < hits.len() {
-        let next = Page { offset: page.offset + page.size, issued_ms: now.timestamp_millis(), ..page };
-        payload["NextToken"] = json!(encode_token(&next));
-        payload[if next.created { "CreatedBefore" } else { "LastUpdatedBefore" }] = json!(next.before);
-    } else {
-        payload[if page.created { "CreatedBefore" } else { "LastUpdatedBefore" }] = json!(page.before);
+    let (Some(after_t), Some(before_t)) = (parse_iso(&f.after), parse_iso(&before)) else {
+        return invalid(&sb, op, "The paginationToken is not valid.");
+    };
+    let field = if f.created { TimeField::Ordered } else { TimeField::Updated };
+    let at = |o: &Order| if f.created { o.ordered_at } else { o.source_updated_at };
+    let jp = f.marketplaces.is_empty() || f.marketplaces.iter().any(|m| m == MARKETPLACE_ID);
+    let rendered = {
+        let Ok(extra) = sb.extra.lock() else {
+            return respond(&sb, op, StatusCode::INTERNAL_SERVER_ERROR, Some(errors("InternalFailure", "", "")));
+        };
+        let hits: Vec<Order> = sb
+            .book
+            .search(field, after_t, before_t)
+            .into_iter()
+            .filter(|_| jp)
+            .filter(|o| last.as_ref().is_none_or(|(t, id)| (at(o), &o.order_id) > (*t, id)))
+            .filter(|o| f.statuses.is_empty() || f.statuses.iter().any(|s| s == status_of(o, &extra)))
+            .filter(|o| f.fulfilled_by.is_empty() || f.fulfilled_by.iter().any(|b| b == fulfilled_by(o)))
+            .collect();
+        let page: Vec<&Order> = hits.iter().take(size).collect();
+        let orders: Vec<Value> = page.iter().map(|o| corrupt(&sb, o, render_order(&sb, o, &include, &extra))).collect();
+        let more = (hits.len() > size).then(|| page.last().map(|l| (utc(at(l)), l.order_id.clone()))).flatten();
+        (orders, more)
+    };
+    let (orders, more) = rendered;
+    let mut body = json!({ "orders": orders });
+    if let Some((last_at, last_id)) = more {
+        let tok =
+            Token { filters: f.encode(), before: before.clone(), last_at, last_id, issued_ms: now.timestamp_millis() };
+        body["pagination"] = json!({ "nextToken": encode_token(&tok) });
     }
-    finish(malformed, respond(&sb, op, StatusCode::OK, Some(json!({ "payload": payload }).to_string()))).await
+    body[if f.created { "createdBefore" } else { "lastUpdatedBefore" }] = json!(before);
+    finish(malformed, respond(&sb, op, StatusCode::OK, Some(body.to_string()))).await
 }
 
-/// A corrupt order's header lacks the required `PurchaseDate` (Faults::corrupt_orders).
-fn corrupt(sb: &Sandbox, o: &Order, mut header: Value) -> Value {
-    if sb.faults.corrupts(&o.order_id) {
-        if let Some(h) = header.as_object_mut() {
-            h.remove("PurchaseDate");
-        }
-    }
-    header
-}
-
-/// Common start of the per-order GETs: faults, auth, throttle, the order.
-async fn order_op(
-    sb: &Sandbox,
-    op: &str,
-    headers: &HeaderMap,
-    id: &str,
-    template: &str,
-    restricted: bool,
-) -> Result<(bool, Order, Vec<String>), Response> {
-    let malformed = pre_faults(sb, op).await?;
-    let grant = authorize(sb, op, headers)?;
-    let concrete = template.replace("{orderId}", id);
-    let pii = if restricted {
-        covers(&grant, "GET", template, &concrete)
-            .ok_or_else(|| denied(sb, op, "This operation requires a Restricted Data Token for this resource."))?
-    } else {
-        plain_or_listed(sb, op, &grant, template, &concrete)?
-    };
-    let order = sb.book.get(id).ok_or_else(|| {
-        respond(sb, op, StatusCode::NOT_FOUND, Some(errors("NotFound", "The requested order was not found.", "")))
-    })?;
-    Ok((malformed, order, pii))
-}
-
-async fn get_order(State(sb): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn get_order(
+    State(sb): S,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
     let op = "getOrder";
-    match order_op(&sb, op, &headers, &id, "/orders/v0/orders/{orderId}", false).await {
-        Ok((m, o, pii)) => {
-            let shipped = sb.shipped.lock().ok().and_then(|s| s.get(&id).cloned());
-            let body = json!({ "payload": corrupt(&sb, &o, render_order(&o, &pii, shipped.as_deref())) });
-            finish(m, respond(&sb, op, StatusCode::OK, Some(body.to_string()))).await
+    let malformed = match pre_faults(&sb, op).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    if let Err(r) = authorize(&sb, op, &headers).and_then(|_| may_read_orders(&sb, op)) {
+        return r;
+    }
+    let Ok(Query(q)) = query else { return invalid(&sb, op, "The query string could not be read.") };
+    let include = match included(&sb, op, &Params(q)) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let Some(order) = sb.book.get(&id) else { return order_not_found(&sb, op) };
+    let rendered = {
+        let Ok(extra) = sb.extra.lock() else {
+            return respond(&sb, op, StatusCode::INTERNAL_SERVER_ERROR, Some(errors("InternalFailure", "", "")));
+        };
+        render_order(&sb, &order, &include, &extra)
+    };
+    let body = json!({ "order": corrupt(&sb, &order, rendered) });
+    finish(malformed, respond(&sb, op, StatusCode::OK, Some(body.to_string()))).await
+}
+
+/// A corrupt order lacks the required `createdTime` (Faults::corrupt_orders).
+fn corrupt(sb: &Sandbox, o: &Order, mut v: Value) -> Value {
+    if sb.faults.corrupts(&o.order_id) {
+        if let Some(m) = v.as_object_mut() {
+            m.remove("createdTime");
         }
-        Err(r) => r,
+    }
+    v
+}
+
+/// The Japanese carrier names the sandbox uses as `carrierName` (its own table, not the client's).
+fn carrier_name(c: Carrier) -> &'static str {
+    match c {
+        Carrier::Yamato => "ヤマト運輸",
+        Carrier::Sagawa => "佐川急便",
+        Carrier::Japanpost => "日本郵便",
+        _ => "その他",
     }
 }
 
-async fn get_order_items(State(sb): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let op = "getOrderItems";
-    match order_op(&sb, op, &headers, &id, "/orders/v0/orders/{orderId}/orderItems", false).await {
-        Ok((m, o, _)) => {
-            let shipped = sb.shipped.lock().ok().and_then(|s| s.get(&id).cloned());
-            let body = json!({ "payload": { "AmazonOrderId": o.order_id, "OrderItems": render_items(&o, shipped.as_deref()) } });
-            finish(m, respond(&sb, op, StatusCode::OK, Some(body.to_string()))).await
-        }
-        Err(r) => r,
-    }
-}
-
-async fn get_order_address(State(sb): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let op = "getOrderAddress";
-    match order_op(&sb, op, &headers, &id, "/orders/v0/orders/{orderId}/address", true).await {
-        Ok((m, o, _)) => {
-            let mut payload = json!({ "AmazonOrderId": o.order_id });
-            if has_address(&o) {
-                payload["ShippingAddress"] = render_address(&o, true);
-            }
-            if !o.remarks.trim().is_empty() {
-                payload["DeliveryPreferences"] = json!({ "AddressInstructions": o.remarks });
-            }
-            finish(m, respond(&sb, op, StatusCode::OK, Some(json!({ "payload": payload }).to_string()))).await
-        }
-        Err(r) => r,
-    }
-}
-
-async fn get_order_buyer_info(State(sb): S, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let op = "getOrderBuyerInfo";
-    match order_op(&sb, op, &headers, &id, "/orders/v0/orders/{orderId}/buyerInfo", true).await {
-        Ok((m, o, _)) => {
-            let payload =
-                json!({ "AmazonOrderId": o.order_id, "BuyerEmail": relay_email(&o), "BuyerName": o.buyer.name });
-            finish(m, respond(&sb, op, StatusCode::OK, Some(json!({ "payload": payload }).to_string()))).await
-        }
-        Err(r) => r,
-    }
-}
-
-/// Amazon's own `carrierCode` names → carriers (the sandbox's table, not the client's).
-fn carrier_of(code: &str) -> Carrier {
-    match code {
-        "Yamato Transport" => Carrier::Yamato,
-        "Sagawa Express" => Carrier::Sagawa,
-        "Japan Post" => Carrier::Japanpost,
+/// A package's carrier text → carrier.
+fn carrier_of(text: &str) -> Carrier {
+    match text {
+        "ヤマト運輸" | "YamatoTransport" | "YAMATO" => Carrier::Yamato,
+        "佐川急便" | "SagawaExpress" | "SAGAWA" => Carrier::Sagawa,
+        "日本郵便" => Carrier::Japanpost,
         _ => Carrier::Other,
     }
 }
@@ -651,17 +883,10 @@ async fn confirm_shipment(State(sb): S, headers: HeaderMap, Path(id): Path<Strin
         Ok(m) => m,
         Err(r) => return r,
     };
-    if let Err(r) = authorize(&sb, op, &headers).and_then(|g| plain_or_listed(&sb, op, &g, "", "")) {
+    if let Err(r) = authorize(&sb, op, &headers) {
         return r;
     }
-    let Some(order) = sb.book.get(&id) else {
-        return respond(
-            &sb,
-            op,
-            StatusCode::NOT_FOUND,
-            Some(errors("NotFound", "The requested order was not found.", "")),
-        );
-    };
+    let Some(order) = sb.book.get(&id) else { return order_not_found(&sb, op) };
     let Ok(v) = serde_json::from_str::<Value>(&body) else {
         return invalid(&sb, op, "Request body is not valid JSON.");
     };
@@ -673,11 +898,12 @@ async fn confirm_shipment(State(sb): S, headers: HeaderMap, Path(id): Path<Strin
     }
     let Some(p) = v.get("packageDetail") else { return invalid(&sb, op, "packageDetail is required.") };
     let s = |k: &str| p.get(k).and_then(Value::as_str).filter(|v| !v.trim().is_empty());
-    if s("packageReferenceId").is_none_or(|r| r.parse::<u64>().map_or(true, |n| n == 0)) {
-        return invalid(&sb, op, "packageReferenceId must be a positive integer.");
-    }
+    let Some(reference) = s("packageReferenceId").filter(|r| r.parse::<u64>().is_ok_and(|n| n > 0)) else {
+        return invalid(&sb, op, "packageReferenceId must be a positive numeric value.");
+    };
     let Some(carrier_code) = s("carrierCode") else { return invalid(&sb, op, "carrierCode is required.") };
-    if carrier_code == "Other" && s("carrierName").is_none() {
+    let carrier_name = s("carrierName");
+    if carrier_code == "Other" && carrier_name.is_none() {
         return invalid(&sb, op, "carrierName is required when carrierCode is Other.");
     }
     let Some(number) = s("trackingNumber") else { return invalid(&sb, op, "trackingNumber is required.") };
@@ -690,71 +916,68 @@ async fn confirm_shipment(State(sb): S, headers: HeaderMap, Path(id): Path<Strin
     if order.fulfilled_by_marketplace {
         return invalid(&sb, op, "Shipment confirmation is not allowed for orders fulfilled by Amazon.");
     }
-    if !matches!(amazon_status(&order, None), "Unshipped" | "PartiallyShipped") {
+    let mut parsed = Vec::with_capacity(lines.len());
+    for l in lines {
+        let item = l.get("orderItemId").and_then(Value::as_str).unwrap_or_default();
+        let Some(i) = (0..order.items.len()).find(|&i| order_item_id(&id, i) == item) else {
+            return invalid(&sb, op, "orderItemId does not belong to the order.");
+        };
+        let Some(qty) = l.get("quantity").and_then(Value::as_u64).and_then(|q| u32::try_from(q).ok()) else {
+            return invalid(&sb, op, "quantity must be an integer.");
+        };
+        parsed.push((i, qty));
+    }
+    let existing = sb
+        .extra
+        .lock()
+        .ok()
+        .and_then(|x| x.packages.get(&id).and_then(|l| l.iter().position(|p| p.reference == reference)));
+    let status = sb.extra.lock().map(|x| status_of(&order, &x)).unwrap_or("UNSHIPPED");
+    // A new package needs an order still to ship; an existing number edits its package, which a
+    // shipped order allows too ("Orders API" use case: edit the shipment details of shipped orders).
+    let allowed = match existing {
+        None => matches!(status, "UNSHIPPED" | "PARTIALLY_SHIPPED"),
+        Some(_) => matches!(status, "UNSHIPPED" | "PARTIALLY_SHIPPED" | "SHIPPED"),
+    };
+    if !allowed {
         return invalid(&sb, op, "The order is not in a status that can be confirmed.");
     }
-    let all = match record_shipment(&sb, &order, &id, lines) {
-        Ok(all) => all,
-        Err(details) => return invalid(&sb, op, details),
-    };
-    let tracking = Tracking {
-        carrier: carrier_of(carrier_code),
+    // unverified: what `packages[].carrier` echoes.
+    let carrier = if carrier_code == "Other" { carrier_name.unwrap_or("Other") } else { carrier_code };
+    let package = Package {
+        reference: reference.to_string(),
+        carrier: carrier.to_string(),
         number: number.to_string(),
-        shipped_at: Some(ship_date),
-        shipment_id: None,
+        ship_time: ship_date,
+        lines: parsed,
     };
-    sb.book.update(&id, |o| {
-        if all {
-            o.status = OrderStatus::Shipped;
-            o.source_status = "Shipped".into();
-        }
-        o.tracking.push(tracking);
-    });
+    if let Err(details) = add_package(&sb, &order, package, existing) {
+        return invalid(&sb, op, details);
+    }
     finish(malformed, respond(&sb, op, StatusCode::NO_CONTENT, None)).await
 }
 
-/// Adds the confirmed quantities; `Ok(true)` when every unit of the order is shipped.
-fn record_shipment(sb: &Sandbox, order: &Order, id: &str, lines: &[Value]) -> Result<bool, &'static str> {
-    let mut shipped_all = sb.shipped.lock().map_err(|_| "internal state unavailable")?;
-    let mut shipped = shipped_all.get(id).cloned().unwrap_or_else(|| vec![0; order.items.len()]);
-    for l in lines {
-        let item = l.get("orderItemId").and_then(Value::as_str).unwrap_or_default();
-        let qty = l.get("quantity").and_then(Value::as_u64).unwrap_or(0);
-        let i = (0..order.items.len())
-            .find(|&i| order_item_id(id, i) == item)
-            .ok_or("orderItemId does not belong to the order.")?;
-        let open = u64::from(order.items[i].quantity.saturating_sub(shipped[i]));
-        if qty == 0 || qty > open {
-            return Err("quantity must be between 1 and the unshipped quantity.");
-        }
-        shipped[i] += qty as u32;
-    }
-    let all = order.items.iter().zip(&shipped).all(|(it, s)| *s >= it.quantity);
-    shipped_all.insert(id.to_string(), shipped);
-    Ok(all)
-}
+// ---- rendering: canonical order → Orders v2026-01-01 JSON ----
 
-// ---- rendering: canonical order → Orders v0 JSON ----
-
-/// `OrderStatus` the API shows for a seeded order.
-fn amazon_status(o: &Order, shipped: Option<&[u32]>) -> &'static str {
+/// `fulfillmentStatus` the API shows for an order.
+fn status_of(o: &Order, extra: &Extra) -> &'static str {
     match o.status {
-        OrderStatus::AwaitingPayment => "Pending",
-        OrderStatus::Shipped => "Shipped",
-        OrderStatus::Cancelled => "Canceled",
+        OrderStatus::AwaitingPayment => "PENDING",
+        OrderStatus::Shipped => "SHIPPED",
+        OrderStatus::Cancelled => "CANCELLED",
         OrderStatus::New | OrderStatus::ReadyToShip | OrderStatus::OnHold => {
-            if shipped.is_some_and(|s| s.iter().any(|n| *n > 0)) { "PartiallyShipped" } else { "Unshipped" }
+            let packed = extra.packages.get(&o.order_id).is_some_and(|l| l.iter().any(|p| !p.lines.is_empty()));
+            if packed { "PARTIALLY_SHIPPED" } else { "UNSHIPPED" }
         }
     }
 }
 
-/// Whether the API shows a shipping address for the order's status.
-fn has_address(o: &Order) -> bool {
-    matches!(o.status, OrderStatus::New | OrderStatus::ReadyToShip | OrderStatus::OnHold | OrderStatus::Shipped)
+fn fulfilled_by(o: &Order) -> &'static str {
+    if o.fulfilled_by_marketplace { "AMAZON" } else { "MERCHANT" }
 }
 
 fn yen(amount: i64) -> Value {
-    json!({ "CurrencyCode": "JPY", "Amount": amount.to_string() })
+    json!({ "amount": amount.to_string(), "currencyCode": "JPY" })
 }
 
 /// The relay address Amazon shows instead of the buyer's own.
@@ -763,91 +986,17 @@ fn relay_email(o: &Order) -> String {
     format!("{digits}x@marketplace.amazon.co.jp")
 }
 
-fn payment(o: &Order) -> (&'static str, Vec<&'static str>) {
+/// `paymentMethod` of the sandbox's payment executions (the model's examples: CashOnDelivery,
+/// ConvenienceStore, CreditCard, Invoice).
+fn payment_method(o: &Order) -> Option<&'static str> {
     match o.payment_method {
-        PaymentMethod::Cod => ("COD", vec!["COD"]),
-        PaymentMethod::ConvenienceStore => ("CVS", vec!["CVS"]),
-        PaymentMethod::CreditCard => ("Other", vec!["CreditCard"]),
-        PaymentMethod::MarketplacePay => ("Other", vec!["Standard"]),
-        PaymentMethod::Deferred => ("Other", vec!["Invoice"]),
-        PaymentMethod::BankTransfer | PaymentMethod::Other => ("Other", vec![]),
+        PaymentMethod::Cod => Some("CashOnDelivery"),
+        PaymentMethod::ConvenienceStore => Some("ConvenienceStore"),
+        PaymentMethod::CreditCard => Some("CreditCard"),
+        PaymentMethod::Deferred => Some("Invoice"),
+        PaymentMethod::MarketplacePay => Some("GiftCard"),
+        PaymentMethod::BankTransfer | PaymentMethod::Other => None,
     }
-}
-
-fn render_address(o: &Order, pii: bool) -> Value {
-    let a = &o.ship_to;
-    let mut v = json!({
-        "City": a.city,
-        "StateOrRegion": a.prefecture,
-        "PostalCode": a.postal_code,
-        "CountryCode": a.country,
-    });
-    if pii {
-        v["Name"] = json!(a.name);
-        v["AddressLine1"] = json!(a.address1);
-        if !a.address2.trim().is_empty() {
-            v["AddressLine2"] = json!(a.address2);
-        }
-        if let Some(p) = &a.phone {
-            v["Phone"] = json!(p);
-        }
-        v["AddressType"] = json!("Residential");
-    }
-    v
-}
-
-fn render_order(o: &Order, pii: &[String], shipped: Option<&[u32]>) -> Value {
-    let status = amazon_status(o, shipped);
-    let units: u32 = o.items.iter().map(|i| i.quantity).sum();
-    let units_shipped: u32 = if status == "Shipped" { units } else { shipped.map_or(0, |s| s.iter().sum()) };
-    let (method, details) = payment(o);
-    let mfn = !o.fulfilled_by_marketplace;
-    let mut v = json!({
-        "AmazonOrderId": o.order_id,
-        "PurchaseDate": utc(o.ordered_at),
-        "LastUpdateDate": utc(o.source_updated_at),
-        "OrderStatus": status,
-        "FulfillmentChannel": if mfn { "MFN" } else { "AFN" },
-        "SalesChannel": "Amazon.co.jp",
-        "OrderChannel": "Amazon.co.jp",
-        "ShipServiceLevel": o.delivery.source_method,
-        "ShipmentServiceLevelCategory": if o.delivery.requested_date.is_some() { "Scheduled" } else { "Standard" },
-        "NumberOfItemsShipped": units_shipped,
-        "NumberOfItemsUnshipped": units - units_shipped.min(units),
-        "PaymentMethod": method,
-        "PaymentMethodDetails": details,
-        "MarketplaceId": MARKETPLACE_ID,
-        "OrderType": "StandardOrder",
-        "IsPrime": false,
-        "IsBusinessOrder": false,
-        "IsPremiumOrder": false,
-        "IsReplacementOrder": false,
-        "IsGlobalExpressEnabled": false,
-        "IsSoldByAB": false,
-        "IsISPU": false,
-        "IsAccessPointOrder": o.delivery.method == DeliveryMethod::Pickup,
-        "HasRegulatedItems": false,
-    });
-    if status != "Pending" {
-        v["OrderTotal"] = yen(o.totals.total);
-    }
-    if o.payment_method == PaymentMethod::Cod && status != "Pending" {
-        v["PaymentExecutionDetail"] = json!([{ "Payment": yen(o.totals.total), "PaymentMethod": "COD" }]);
-    }
-    if mfn && status != "Pending" && status != "Canceled" {
-        let ship_by = o.ordered_at + chrono::Duration::days(2);
-        v["EarliestShipDate"] = json!(utc(o.ordered_at));
-        v["LatestShipDate"] = json!(utc(ship_by));
-    }
-    if has_address(o) {
-        v["ShippingAddress"] = render_address(o, pii.iter().any(|e| e == "shippingAddress"));
-    }
-    if pii.iter().any(|e| e == "buyerInfo") {
-        v["BuyerInfo"] = json!({ "BuyerEmail": relay_email(o), "BuyerName": o.buyer.name });
-    } else {
-        v["BuyerInfo"] = json!({});
-    }
-    v
 }
 
 /// Start and end hour (JST) of a seeded time slot.
@@ -865,61 +1014,176 @@ fn jst_at(date: chrono::NaiveDate, hour: u32) -> Option<String> {
     jst.from_local_datetime(&t).single().map(utc)
 }
 
-fn render_items(o: &Order, shipped: Option<&[u32]>) -> Vec<Value> {
-    let pending = amazon_status(o, shipped) == "Pending";
+fn render_order(sb: &Sandbox, o: &Order, include: &[String], extra: &Extra) -> Value {
+    let has = |k: &str| include.iter().any(|i| i == k);
+    let status = status_of(o, extra);
+    let merchant = !o.fulfilled_by_marketplace;
+    let buyer_visible = matches!(status, "UNSHIPPED" | "PARTIALLY_SHIPPED" | "SHIPPED");
+    let packages: &[Package] = extra.packages.get(&o.order_id).map(Vec::as_slice).unwrap_or_default();
+    let ship_by = o.ordered_at + chrono::Duration::days(2);
+    let deliver_by = ship_by + chrono::Duration::days(3);
+    let mut v = json!({
+        "orderId": o.order_id,
+        "createdTime": utc(o.ordered_at),
+        "lastUpdatedTime": utc(o.source_updated_at),
+        "programs": [],
+        "associatedOrders": [],
+        "salesChannel": { "channelName": "AMAZON", "marketplaceId": MARKETPLACE_ID, "marketplaceName": "Amazon.co.jp" },
+    });
+    if has("BUYER") {
+        // Without the role, or outside UNSHIPPED / PARTIALLY_SHIPPED / SHIPPED, the fields are absent.
+        let mut b = json!({});
+        if buyer_visible && has_role(sb, Role::DirectToConsumerShipping) {
+            b["buyerName"] = json!(o.buyer.name);
+        }
+        // The anonymised e-mail: merchant-fulfilled orders only (model, Buyer.buyerEmail).
+        if buyer_visible && merchant && has_role(sb, Role::DirectToConsumerDelivery) {
+            b["buyerEmail"] = json!(relay_email(o));
+        }
+        v["buyer"] = b;
+    }
+    if has("RECIPIENT") {
+        let a = &o.ship_to;
+        let mut addr = json!({ "city": a.city, "stateOrRegion": a.prefecture, "countryCode": a.country });
+        addr["addressType"] =
+            json!(if o.delivery.method == DeliveryMethod::Pickup { "PICKUP_POINT" } else { "RESIDENTIAL" });
+        if has_role(sb, Role::DirectToConsumerDelivery) {
+            addr["name"] = json!(a.name);
+            addr["addressLine1"] = json!(a.address1);
+            if !a.address2.trim().is_empty() {
+                addr["addressLine2"] = json!(a.address2);
+            }
+            addr["postalCode"] = json!(a.postal_code);
+            // The phone is suppressed for FBA orders and for shipped FBM orders past their latest
+            // delivery date (model, CustomerAddress.phone).
+            let late = status == "SHIPPED" && deliver_by < Utc::now().fixed_offset();
+            if let Some(p) = a.phone.as_ref().filter(|_| merchant && !late) {
+                addr["phone"] = json!(p);
+            }
+        }
+        let mut r = json!({ "deliveryAddress": addr });
+        if !o.remarks.trim().is_empty() {
+            r["deliveryPreference"] = json!({ "addressInstruction": o.remarks });
+        }
+        v["recipient"] = r;
+    }
+    if has("PROCEEDS") {
+        let mut breakdowns = vec![json!({ "type": "ITEM", "subtotal": yen(o.totals.goods) })];
+        if o.totals.shipping > 0 {
+            breakdowns.push(json!({ "type": "SHIPPING", "subtotal": yen(o.totals.shipping) }));
+        }
+        if o.totals.fee > 0 {
+            let kind = if o.payment_method == PaymentMethod::Cod { "COD_FEE" } else { "OTHER" };
+            breakdowns.push(json!({ "type": kind, "subtotal": yen(o.totals.fee) }));
+        }
+        if o.totals.discount > 0 {
+            let d = if UNVERIFIED.discount_negative { -o.totals.discount } else { o.totals.discount };
+            breakdowns
+                .push(json!({ "type": "DISCOUNT", "subtotal": { "amount": d.to_string(), "currencyCode": "JPY" } }));
+        }
+        v["proceeds"] = json!({ "grandTotal": yen(o.totals.total), "breakdowns": breakdowns });
+    }
+    if has("PAYMENT") {
+        let executions: Vec<Value> = payment_method(o)
+            .map(|m| json!({ "paymentMethod": m, "paymentAmount": yen(o.totals.total) }))
+            .into_iter()
+            .collect();
+        v["payment"] = json!({ "paymentExecutions": executions });
+    }
+    if has("FULFILLMENT") {
+        let mut f = json!({
+            "fulfillmentStatus": status,
+            "fulfilledBy": fulfilled_by(o),
+            "fulfillmentServiceLevel": if o.delivery.requested_date.is_some() { "SCHEDULED" } else { "STANDARD" },
+        });
+        if merchant && !matches!(status, "PENDING" | "CANCELLED") {
+            f["shipByWindow"] = json!({ "earliestDateTime": utc(o.ordered_at), "latestDateTime": utc(ship_by) });
+            f["deliverByWindow"] = json!({ "earliestDateTime": utc(ship_by), "latestDateTime": utc(deliver_by) });
+        }
+        v["fulfillment"] = f;
+    }
+    v["orderItems"] = json!(render_items(o, include, packages, extra));
+    if has("PACKAGES") && merchant {
+        let list: Vec<Value> = packages
+            .iter()
+            .map(|p| {
+                json!({
+                    "packageReferenceId": p.reference,
+                    "createdTime": utc(p.ship_time),
+                    "shipTime": utc(p.ship_time),
+                    "packageStatus": { "status": "SHIPPED" },
+                    "carrier": p.carrier,
+                    "trackingNumber": p.number,
+                    "packageItems": p.lines.iter().map(|(l, n)| json!({ "orderItemId": order_item_id(&o.order_id, *l), "quantity": n })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        v["packages"] = json!(list);
+    }
+    v
+}
+
+fn render_items(o: &Order, include: &[String], packages: &[Package], extra: &Extra) -> Vec<Value> {
+    let has = |k: &str| include.iter().any(|i| i == k);
     o.items
         .iter()
         .enumerate()
         .map(|(i, it)| {
+            let asin = format!("B0{:08X}", (i as u32).wrapping_add(it.sku.bytes().map(u32::from).sum::<u32>() * 7919));
             let line_total = it.unit_price * i64::from(it.quantity);
-            let q_shipped = if o.status == OrderStatus::Shipped {
-                it.quantity
-            } else {
-                shipped.and_then(|s| s.get(i).copied()).unwrap_or(0)
-            };
-            let asin: String =
-                format!("B0{:08X}", (i as u32).wrapping_add(it.sku.bytes().map(u32::from).sum::<u32>() * 7919));
             let mut v = json!({
-                "ASIN": asin,
-                "OrderItemId": order_item_id(&o.order_id, i),
-                "SellerSKU": it.sku,
-                "Title": it.name,
-                "QuantityOrdered": it.quantity,
-                "QuantityShipped": q_shipped,
-                "ProductInfo": { "NumberOfItems": "1" },
-                "ConditionId": "New",
-                "ConditionSubtypeId": "New",
-                "IsGift": if o.gift { "true" } else { "false" },
-                "IsTransparency": false,
-                "SerialNumberRequired": false,
+                "orderItemId": order_item_id(&o.order_id, i),
+                "quantityOrdered": it.quantity,
+                "product": {
+                    "asin": asin,
+                    "title": it.name,
+                    "sellerSku": it.sku,
+                    "condition": { "conditionType": "NEW", "conditionSubtype": "NEW" },
+                    "price": { "unitPrice": yen(it.unit_price) },
+                },
             });
-            if !pending {
-                // Prices include consumption tax in Japan; *Tax is the 10% share inside them.
-                v["ItemPrice"] = yen(line_total);
-                v["ItemTax"] = yen(line_total * 10 / 110);
-                // Order-level amounts ride on the first line, as Amazon splits them per line.
-                let first = i == 0;
-                let shipping = if first { o.totals.shipping } else { 0 };
-                v["ShippingPrice"] = yen(shipping);
-                v["ShippingTax"] = yen(shipping * 10 / 110);
-                v["ShippingDiscount"] = yen(0);
-                v["ShippingDiscountTax"] = yen(0);
-                let discount = if first { o.totals.discount } else { 0 };
-                v["PromotionDiscount"] = yen(discount);
-                v["PromotionDiscountTax"] = yen(discount * 10 / 110);
-                if first && o.totals.fee > 0 {
-                    v["CODFee"] = yen(o.totals.fee);
-                    v["CODFeeDiscount"] = yen(0);
+            if has("PROCEEDS") {
+                v["proceeds"] = json!({
+                    "proceedsTotal": yen(line_total),
+                    "breakdowns": [ { "type": "ITEM", "subtotal": yen(line_total) } ],
+                });
+            }
+            if has("CANCELLATION") {
+                if let Some(by) = extra.cancelled_by.get(&o.order_id) {
+                    v["cancellation"] =
+                        json!({ "cancellationExecution": { "cancelledBy": by, "cancelReason": "CANCELLED" } });
+                } else if let Some(reason) = extra.cancel_requests.get(&o.order_id).filter(|_| i == 0) {
+                    v["cancellation"] =
+                        json!({ "cancellationRequest": { "requester": "BUYER", "cancelReason": reason } });
                 }
             }
-            if let Some(date) = o.delivery.requested_date {
-                let hours = o.delivery.requested_time_slot.as_deref().and_then(slot_hours);
-                if let Some(start) = jst_at(date, hours.map_or(0, |h| h.0)) {
-                    v["ScheduledDeliveryStartDate"] = json!(start);
+            if has("FULFILLMENT") {
+                let packed: u32 =
+                    packages.iter().flat_map(|p| &p.lines).filter(|(l, _)| *l == i).map(|(_, n)| *n).sum();
+                let done = if o.status == OrderStatus::Shipped { it.quantity } else { packed.min(it.quantity) };
+                let mut f = json!({ "quantityFulfilled": done, "quantityUnfulfilled": it.quantity - done });
+                if o.gift {
+                    f["packing"] = json!({ "giftOption": { "giftWrapLevel": "Standard" } });
                 }
-                if let Some(end) = hours.and_then(|h| jst_at(date, h.1)) {
-                    v["ScheduledDeliveryEndDate"] = json!(end);
+                let mut shipping = json!({});
+                if let Some(date) = o.delivery.requested_date {
+                    let hours = o.delivery.requested_time_slot.as_deref().and_then(slot_hours);
+                    let mut w = json!({});
+                    if let Some(start) = jst_at(date, hours.map_or(0, |h| h.0)) {
+                        w["earliestDateTime"] = json!(start);
+                    }
+                    if let Some(end) = hours.and_then(|h| jst_at(date, h.1)) {
+                        w["latestDateTime"] = json!(end);
+                    }
+                    shipping["scheduledDeliveryWindow"] = w;
                 }
+                if o.payment_method == PaymentMethod::Cod {
+                    shipping["shippingConstraints"] = json!({ "cashOnDelivery": "MANDATORY" });
+                }
+                if shipping.as_object().is_some_and(|m| !m.is_empty()) {
+                    f["shipping"] = shipping;
+                }
+                v["fulfillment"] = f;
             }
             v
         })

@@ -1,29 +1,29 @@
-//! The SP-API Orders v0 client for Amazon.co.jp: LWA + Restricted Data Token auth, getOrders
-//! paging with sub-windows, detail fetch, confirmShipment write-back.
+//! The SP-API client for Amazon.co.jp: LWA auth, Orders v2026-01-01 `searchOrders` paging with
+//! sub-windows, `getOrder` reads by id, and v0 `confirmShipment` write-back.
 //!
 //! Auth: the refresh token, client id and client secret are exchanged at the LWA token endpoint for
-//! a 1-hour access token (cached until a minute before expiry) sent as `x-amz-access-token`. One
-//! Restricted Data Token covering getOrders (dataElements `buyerInfo`, `shippingAddress`) and the
-//! getOrderAddress template is minted with createRestrictedDataToken and cached the same way; the
-//! PII operations send it instead of the access token.
+//! a 1-hour access token (cached until a minute before expiry) sent as `x-amz-access-token`. Orders
+//! v2026-01-01 returns personal data according to the app's roles: there is no Restricted Data
+//! Token, and a field the roles do not unlock is simply absent.
 //!
 //! Paging: the puller's window is cut into sub-windows of at most [`AmazonConfig::max_window`] and
-//! its end is clamped to "now − [`AmazonConfig::before_lag`]" (the API refuses a `LastUpdatedBefore`
-//! later than two minutes before now). Each `changed_orders` call sends one getOrders request
-//! (100 per page, `NextToken` with the unchanged filters), then fetches getOrderItems for every order
-//! and getOrderAddress (delivery instructions) for MFN orders still to ship. The cursor records the
-//! sub-window, the exact filter values, the next token and the last order delivered, so a puller
-//! resumes exactly there; an expired or refused `NextToken` restarts the sub-window and skips what
-//! was already delivered.
+//! its end is clamped to "now − [`AmazonConfig::before_lag`]" (the API refuses a `lastUpdatedBefore`
+//! later than two minutes before now). Each `changed_orders` call sends one searchOrders request
+//! (100 orders a page, with items, status, address, buyer, money and packages inside via
+//! `includedData`; no per-order detail call). The cursor records the sub-window, the next page's
+//! `paginationToken` and when it was issued. A token lives 24 hours: an older one, or one the API
+//! refuses, restarts its sub-window from the start. The result order is not documented, so nothing
+//! is skipped on a restart: orders of the restarted sub-window may be delivered again, which the
+//! store's "newer `source_updated_at` only" rule absorbs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Timelike, Utc};
 use ichigen_core::carrier::tracking_number_valid;
-use ichigen_core::{Marketplace, Order, PaymentMethod, Tracking};
+use ichigen_core::{Marketplace, Order, OrderStatus, PaymentMethod, Tracking};
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -32,39 +32,24 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
 use super::codes::{self, MARKETPLACE_ID_JP};
-use super::map::{JST, OrderParts, map_order};
-use super::wire::{ErrorList, OrderAddress, WireOrder, WireOrderItem};
-use super::{OrdersPage, Parsed, parse_orders_lenient, parse_split};
+use super::map::{JST, map_order};
+use super::wire::{ErrorList, WireOrder};
+use super::{GET_ORDER, SEARCH_ORDERS, SearchPage, parse_get_order_split, parse_search_lenient};
 use crate::client::{
     ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, RateLimiter, Reply, Window, rejects, retry_after,
 };
 use crate::{BadOrder, Body, NormalizeError};
 
-/// getOrders.
-pub const GET_ORDERS: &str = "getOrders";
-/// getOrderItems.
-pub const GET_ORDER_ITEMS: &str = "getOrderItems";
-/// getOrderAddress.
-pub const GET_ORDER_ADDRESS: &str = "getOrderAddress";
-/// confirmShipment.
+/// confirmShipment (Orders v0, not deprecated).
 pub const CONFIRM_SHIPMENT: &str = "confirmShipment";
-/// createRestrictedDataToken (Tokens API).
-pub const CREATE_RDT: &str = "createRestrictedDataToken";
 /// The LWA token exchange.
 pub const LWA_TOKEN: &str = "lwaToken";
 
-/// Documented usage plans (rate per second, burst) of every operation this client may call.
-pub const LIMITS: [(&str, Limit); 11] = [
-    (GET_ORDERS, Limit::new(0.0167, 20)),
-    ("getOrder", Limit::new(0.5, 30)),
-    (GET_ORDER_ITEMS, Limit::new(0.5, 30)),
-    (GET_ORDER_ADDRESS, Limit::new(0.5, 30)),
-    ("getOrderBuyerInfo", Limit::new(0.5, 30)),
-    ("getOrderItemsBuyerInfo", Limit::new(0.5, 30)),
+/// Documented usage plans (rate per second, burst) of every operation this client calls.
+pub const LIMITS: [(&str, Limit); 4] = [
+    (SEARCH_ORDERS, Limit::new(0.0056, 20)),
+    (GET_ORDER, Limit::new(0.5, 30)),
     (CONFIRM_SHIPMENT, Limit::new(2.0, 10)),
-    ("updateShipmentStatus", Limit::new(5.0, 15)),
-    ("getOrderRegulatedInfo", Limit::new(0.5, 30)),
-    (CREATE_RDT, Limit::new(1.0, 10)),
     // unverified: LWA publishes no rate for its token endpoint; tokens are cached for an hour.
     (LWA_TOKEN, Limit::new(1.0, 5)),
 ];
@@ -75,8 +60,10 @@ pub const LWA_BASE_URL: &str = "https://api.amazon.com";
 pub const SP_API_BASE_URL: &str = "https://sellingpartnerapi-fe.amazon.com";
 
 const LWA_PATH: &str = "/auth/o2/token";
-const RDT_PATH: &str = "/tokens/2021-03-01/restrictedDataToken";
-const ORDERS_PATH: &str = "/orders/v0/orders";
+/// searchOrders; getOrder is `{ORDERS_PATH}/{orderId}`.
+const ORDERS_PATH: &str = "/orders/2026-01-01/orders";
+/// confirmShipment is `{CONFIRM_PATH}/{orderId}/shipmentConfirmation`.
+const CONFIRM_PATH: &str = "/orders/v0/orders";
 const PAGE_SIZE: u32 = 100;
 
 /// The seller app's LWA credentials. Debug output shows the client id only.
@@ -112,10 +99,13 @@ pub struct AmazonConfig {
     pub marketplace_id: String,
     /// The shop the pulled orders belong to.
     pub shop_id: String,
-    /// Longest sub-window one getOrders chain covers.
+    /// Longest sub-window one searchOrders chain covers.
     pub max_window: chrono::Duration,
-    /// How far before now a `LastUpdatedBefore` must stay (the API says 2 minutes; we keep a margin).
+    /// How far before now a `lastUpdatedBefore` must stay (the API says 2 minutes; we keep a margin).
     pub before_lag: chrono::Duration,
+    /// Oldest `paginationToken` the client still sends (the API: 24 hours; we keep a margin).
+    /// An older one restarts its sub-window instead.
+    pub token_max_age: chrono::Duration,
 }
 
 impl AmazonConfig {
@@ -128,6 +118,7 @@ impl AmazonConfig {
             shop_id: shop_id.into(),
             max_window: chrono::Duration::days(7),
             before_lag: chrono::Duration::seconds(130),
+            token_max_age: chrono::Duration::hours(23),
         }
     }
 }
@@ -144,7 +135,6 @@ struct Inner {
     api: Http,
     lwa: Http,
     access: Mutex<Option<Cached>>,
-    rdt: Mutex<Option<Cached>>,
     requests: HashMap<&'static str, AtomicU64>,
     /// Buckets slower than the table, set from `x-amzn-RateLimit-Limit` when the API applies a
     /// lower rate to this seller than documented.
@@ -167,19 +157,19 @@ impl std::fmt::Debug for AmazonClient {
     }
 }
 
-/// Where a pull is: the sub-window, the exact filters sent, the next token, the last order given.
+/// Where a pull is: the sub-window, and the next page's token with the time it was issued.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct Cursor {
-    /// Sub-window start (inclusive), RFC 3339 UTC.
+    /// Sub-window start (inclusive), RFC 3339 UTC; also the `lastUpdatedAfter` sent.
     from: String,
-    /// Sub-window end (exclusive), also the `LastUpdatedBefore` sent.
+    /// Sub-window end (exclusive), also the `lastUpdatedBefore` sent.
     to: String,
-    /// `NextToken` of the next page, sent with exactly `from` / `to`.
+    /// `pagination.nextToken` of the next page, sent with exactly `from` / `to`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     token: Option<String>,
-    /// Last order delivered in this sub-window: (`LastUpdateDate`, `AmazonOrderId`).
+    /// When the token was received (Unix seconds): it expires 24 hours later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    last: Option<(String, String)>,
+    token_at: Option<i64>,
 }
 
 fn utc(t: DateTime<FixedOffset>) -> String {
@@ -187,7 +177,7 @@ fn utc(t: DateTime<FixedOffset>) -> String {
 }
 
 fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(s).ok()
+    DateTime::parse_from_rfc3339(s.trim()).ok()
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> ClientError {
@@ -201,7 +191,7 @@ fn malformed(operation: &str, detail: impl Into<String>) -> ClientError {
 fn bad_cursor() -> ClientError {
     ClientError::Rejected {
         marketplace: Marketplace::Amazon,
-        operation: GET_ORDERS,
+        operation: SEARCH_ORDERS,
         status: 0,
         code: "InvalidCursor".into(),
         message: "the resume cursor is not one this client wrote".into(),
@@ -277,13 +267,6 @@ struct LwaToken {
     expires_in: u64,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct RdtToken {
-    restricted_data_token: String,
-    expires_in: u64,
-}
-
 fn json_body<T: for<'de> Deserialize<'de>>(operation: &str, body: &str) -> Result<T, ClientError> {
     serde_json::from_str(body).map_err(|e| {
         malformed(
@@ -303,19 +286,37 @@ fn body_error(operation: &'static str, e: NormalizeError) -> ClientError {
     }
 }
 
-/// Parses a per-order Orders v0 body, naming `operation`: a body that is no readable answer fails
-/// the call, a payload whose fields do not read is the order's own fault (inner error).
-fn parse_as(operation: &'static str, text: String) -> Result<Result<Parsed, NormalizeError>, ClientError> {
-    parse_split(&Body { name: operation.to_string(), text }).map_err(|e| body_error(operation, e))
+/// Whether `id` can go into a URL path as it is (Amazon ids are `3-7-7` digits).
+fn plausible_order_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
-/// Whether an order's address and instructions are worth a getOrderAddress call.
-fn needs_address(o: &WireOrder) -> bool {
-    o.fulfillment_channel.as_deref() != Some(codes::FULFILLED_BY_AMAZON)
-        && matches!(o.order_status.as_str(), "Unshipped" | "PartiallyShipped")
+/// The `packageReferenceId` of a parcel: a positive number derived from its tracking number alone,
+/// so a retry of the same parcel reuses it and another parcel of the order gets its own. A number
+/// of digits (hyphens and spaces ignored) is used as it is, without leading zeros; anything else
+/// gets a stable 64-bit FNV-1a hash of its upper-cased text, reduced to 1..=999,999,999,999.
+pub fn package_reference_id(tracking_number: &str) -> String {
+    let compact: String =
+        tracking_number.chars().filter(|c| !matches!(c, '-' | ' ' | '\u{3000}')).collect::<String>().to_uppercase();
+    if !compact.is_empty() && compact.len() <= 18 && compact.bytes().all(|b| b.is_ascii_digit()) {
+        let digits = compact.trim_start_matches('0');
+        if !digits.is_empty() {
+            return digits.to_string();
+        }
+    }
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in compact.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h % 999_999_999_999 + 1).to_string()
 }
 
 impl AmazonClient {
+    /// Largest number of order ids [`AmazonClient::orders_by_id`] sends in one marketplace call:
+    /// getOrder reads one order, and searchOrders cannot filter by id.
+    pub const MAX_IDS_PER_CALL: usize = 1;
+
     /// A client for `config` and `credentials`.
     pub fn new(config: AmazonConfig, credentials: AmazonCredentials) -> Result<AmazonClient, ClientError> {
         let transport = |source: reqwest::Error| ClientError::Transport {
@@ -336,7 +337,6 @@ impl AmazonClient {
                 api,
                 lwa,
                 access: Mutex::new(None),
-                rdt: Mutex::new(None),
                 requests,
                 applied: std::sync::Mutex::new(HashMap::new()),
             }),
@@ -393,36 +393,11 @@ impl AmazonClient {
         Ok(token)
     }
 
-    /// A Restricted Data Token for getOrders with PII and getOrderAddress (cached like the access token).
-    async fn rdt(&self) -> Result<SecretString, ClientError> {
-        let mut slot = self.inner.rdt.lock().await;
-        if let Some(c) = slot.as_ref().filter(|c| c.until > Instant::now()) {
-            return Ok(c.token.clone());
-        }
-        let access = self.access_token().await?;
-        let body = serde_json::json!({
-            "restrictedResources": [
-                { "method": "GET", "path": ORDERS_PATH, "dataElements": ["buyerInfo", "shippingAddress"] },
-                { "method": "GET", "path": "/orders/v0/orders/{orderId}/address" },
-            ]
-        });
-        let url = self.inner.api.url(RDT_PATH);
-        let reply =
-            self.send_sp(CREATE_RDT, || self.sp(self.inner.api.client().post(&url), &access).json(&body)).await?;
-        let t: RdtToken = json_body(CREATE_RDT, &reply.body)?;
-        let token = SecretString::from(t.restricted_data_token);
-        *slot = Some(Cached { token: token.clone(), until: expiry(t.expires_in) });
-        Ok(token)
-    }
-
-    /// After a credentials refusal, the cached tokens are dropped so the next call starts afresh.
+    /// After a credentials refusal, the cached token is dropped so the next call starts afresh.
     fn forget_on_auth(&self, e: &ClientError) {
         if matches!(e, ClientError::Auth { .. }) {
             if let Ok(mut a) = self.inner.access.try_lock() {
                 *a = None;
-            }
-            if let Ok(mut r) = self.inner.rdt.try_lock() {
-                *r = None;
             }
         }
     }
@@ -484,84 +459,69 @@ impl AmazonClient {
         b.header("x-amz-access-token", token.expose_secret()).header("accept", "application/json")
     }
 
-    /// GET `path` with `query` for `operation`, authorised with `token`.
-    async fn get(
-        &self,
-        operation: &'static str,
-        path: &str,
-        query: &[(&str, String)],
-        token: &SecretString,
-    ) -> Result<String, ClientError> {
+    /// GET `path` with `query` for `operation`.
+    async fn get(&self, operation: &'static str, path: &str, query: &[(&str, String)]) -> Result<String, ClientError> {
+        let token = self.access_token().await?;
         let url = self.inner.api.url(path);
-        let reply = self.send_sp(operation, || self.sp(self.inner.api.client().get(&url), token).query(query)).await?;
+        let reply = self.send_sp(operation, || self.sp(self.inner.api.client().get(&url), &token).query(query)).await?;
         Ok(reply.body)
     }
 
-    /// Every line of one order (following getOrderItems' `NextToken`); the inner error says the
-    /// order's lines do not read.
-    async fn order_items(&self, order_id: &str) -> Result<Result<Vec<WireOrderItem>, NormalizeError>, ClientError> {
-        let token = self.access_token().await?;
-        let path = format!("{ORDERS_PATH}/{order_id}/orderItems");
-        let mut lines = Vec::new();
-        let mut next: Option<String> = None;
-        for _ in 0..1_000 {
-            let query: Vec<(&str, String)> = next.iter().map(|t| ("NextToken", t.clone())).collect();
-            let body = self.get(GET_ORDER_ITEMS, &path, &query, &token).await?;
-            let list = match parse_as(GET_ORDER_ITEMS, body)? {
-                Ok(Parsed::Items(list)) => list,
-                Ok(_) => return Err(malformed(GET_ORDER_ITEMS, "body is not a getOrderItems response")),
-                Err(e) => return Ok(Err(e)),
-            };
-            if list.amazon_order_id != order_id {
-                return Err(malformed(GET_ORDER_ITEMS, "AmazonOrderId is not the order asked for"));
-            }
-            lines.extend(list.order_items);
-            match list.next_token.filter(|t| !t.is_empty()) {
-                Some(t) => next = Some(t),
-                None => return Ok(Ok(lines)),
+    /// getOrder of one order with `included` data sets: `Ok(None)` when Amazon does not know the
+    /// order (404); the inner error says the order's own fields do not read.
+    async fn get_order(
+        &self,
+        order_id: &str,
+        included: &[&str],
+    ) -> Result<Option<Result<WireOrder, NormalizeError>>, ClientError> {
+        let query = [("includedData", included.join(","))];
+        let body = match self.get(GET_ORDER, &format!("{ORDERS_PATH}/{order_id}"), &query).await {
+            Err(ClientError::Rejected { status: 404, .. }) => return Ok(None),
+            other => other?,
+        };
+        let parsed = parse_get_order_split(&Body { name: GET_ORDER.to_string(), text: body })
+            .map_err(|e| body_error(GET_ORDER, e))?;
+        if let Ok(o) = &parsed {
+            if o.order_id != order_id {
+                return Err(malformed(GET_ORDER, "order.orderId is not the order asked for"));
             }
         }
-        Err(malformed(GET_ORDER_ITEMS, "NextToken never ends"))
+        Ok(Some(parsed))
     }
 
-    /// getOrderAddress with the RDT; the inner error says the order's address does not read.
-    async fn order_address(&self, order_id: &str) -> Result<Result<OrderAddress, NormalizeError>, ClientError> {
-        let rdt = self.rdt().await?;
-        let body = self.get(GET_ORDER_ADDRESS, &format!("{ORDERS_PATH}/{order_id}/address"), &[], &rdt).await?;
-        match parse_as(GET_ORDER_ADDRESS, body)? {
-            Ok(Parsed::Address(a)) if a.amazon_order_id == order_id => Ok(Ok(*a)),
-            Ok(_) => Err(malformed(GET_ORDER_ADDRESS, "body is not this order's getOrderAddress response")),
-            Err(e) => Ok(Err(e)),
-        }
-    }
-
-    /// Lines (and address for orders to ship) of every header, fetched concurrently; each
-    /// operation's token bucket paces them. An order whose details or mapping fail is set aside.
-    async fn details(&self, headers: Vec<WireOrder>) -> Result<(Vec<Order>, Vec<BadOrder>), ClientError> {
+    /// The current state of `ids`, one getOrder each (run concurrently, paced by getOrder's token
+    /// bucket), with every data set a stored order needs. Orders Amazon does not know (404) come
+    /// back as missing, to be retried by the caller; an order that does not read, map or
+    /// validate is set aside in `rejected`. Repeated ids are read once.
+    async fn read_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
+        let mut seen = HashSet::new();
+        let mut bad = Vec::new();
         let mut tasks = JoinSet::new();
-        for (i, h) in headers.iter().enumerate() {
-            let me = self.clone();
-            let id = h.amazon_order_id.clone();
-            tasks.spawn(async move { (i, me.order_items(&id).await.map(|r| r.map(Detail::Items))) });
-            if needs_address(h) {
-                let me = self.clone();
-                let id = h.amazon_order_id.clone();
-                tasks.spawn(async move {
-                    (i, me.order_address(&id).await.map(|r| r.map(|a| Detail::Address(Box::new(a)))))
-                });
+        let mut asked = Vec::new();
+        for id in ids {
+            if !seen.insert(id.as_str()) {
+                continue;
             }
+            if !plausible_order_id(id) {
+                let e = NormalizeError::Malformed {
+                    marketplace: Marketplace::Amazon,
+                    operation: GET_ORDER.to_string(),
+                    detail: "the id is not an Amazon order id; it is not sent".into(),
+                };
+                bad.push(BadOrder::new(Some(id), e));
+                continue;
+            }
+            let i = asked.len();
+            asked.push(id.clone());
+            let me = self.clone();
+            let id = id.clone();
+            tasks.spawn(async move { (i, me.get_order(&id, &codes::INCLUDED_DATA).await) });
         }
-        let mut items: Vec<Option<Vec<WireOrderItem>>> = vec![None; headers.len()];
-        let mut addresses: Vec<Option<OrderAddress>> = vec![None; headers.len()];
-        let mut broken: Vec<Option<NormalizeError>> = (0..headers.len()).map(|_| None).collect();
+        let mut got: Vec<Option<Option<Result<WireOrder, NormalizeError>>>> = (0..asked.len()).map(|_| None).collect();
         let mut first_error = None;
         while let Some(done) = tasks.join_next().await {
             match done {
-                Ok((i, Ok(Ok(Detail::Items(l))))) => items[i] = Some(l),
-                Ok((i, Ok(Ok(Detail::Address(a))))) => addresses[i] = Some(*a),
-                Ok((i, Ok(Err(e)))) => {
-                    broken[i].get_or_insert(e);
-                }
+                Ok((i, Ok(r))) => got[i] = Some(r),
                 Ok((_, Err(e))) => {
                     if first_error.is_none() {
                         first_error = Some(e);
@@ -570,7 +530,7 @@ impl AmazonClient {
                 }
                 Err(join) if join.is_cancelled() => {}
                 Err(_) => {
-                    first_error.get_or_insert_with(|| malformed(GET_ORDER_ITEMS, "detail task failed"));
+                    first_error.get_or_insert_with(|| malformed(GET_ORDER, "read task failed"));
                 }
             }
         }
@@ -578,33 +538,23 @@ impl AmazonClient {
             return Err(e);
         }
         let shop = &self.inner.config.shop_id;
-        let mut orders = Vec::with_capacity(headers.len());
-        let mut bad = Vec::new();
-        for (header, ((items, address), broken)) in
-            headers.into_iter().zip(items.into_iter().zip(addresses).zip(broken))
-        {
-            let id = header.amazon_order_id.clone();
-            let ordered_at = parse_time(header.purchase_date.trim()).map(|t| t.with_timezone(&JST));
-            let mapped = match broken {
-                Some(e) => Err(e),
-                None => {
-                    let parts = OrderParts {
-                        header,
-                        header_operation: GET_ORDERS,
-                        items,
-                        item_buyer_info: Vec::new(),
-                        address,
-                        buyer: None,
-                    };
-                    map_order(shop, &parts)
-                }
-            };
-            match mapped {
-                Ok(order) => orders.push(order),
-                Err(e) => bad.push(BadOrder::new(Some(&id), e).ordered(ordered_at)),
+        let mut orders = Vec::new();
+        let mut missing = Vec::new();
+        for (id, r) in asked.into_iter().zip(got) {
+            match r.flatten() {
+                None => missing.push(id),
+                Some(Err(e)) => bad.push(BadOrder::new(Some(&id), e)),
+                Some(Ok(o)) => match map_order(shop, GET_ORDER, &o) {
+                    Ok(order) => orders.push(order),
+                    Err(e) => {
+                        let at = parse_time(&o.created_time).map(|t| t.with_timezone(&JST));
+                        bad.push(BadOrder::new(Some(&id), e).ordered(at));
+                    }
+                },
             }
         }
-        Ok((orders, bad))
+        let rejected = rejects(shop, Marketplace::Amazon, bad);
+        Ok(OrderPage { orders, rejected, missing, next: None })
     }
 
     /// The first sub-window of `window` starting at `from`, or `None` when nothing is left.
@@ -618,39 +568,36 @@ impl AmazonClient {
             return None;
         }
         let to = (from + self.inner.config.max_window).min(end);
-        Some(Cursor { from: utc(from), to: utc(to), token: None, last: None })
+        Some(Cursor { from: utc(from), to: utc(to), token: None, token_at: None })
     }
 
-    /// One getOrders call at `cursor`, with one restart of the sub-window when its token is refused.
-    async fn orders_page(&self, cur: &Cursor) -> Result<OrdersPage, ClientError> {
-        let rdt = self.rdt().await?;
+    /// One searchOrders call at `cursor`. A token older than the configured age is not sent, and one
+    /// the API refuses is dropped: both restart the sub-window from its first page.
+    async fn search_page(&self, cur: &Cursor) -> Result<SearchPage, ClientError> {
         let mut query = vec![
-            ("MarketplaceIds", self.inner.config.marketplace_id.clone()),
-            ("LastUpdatedAfter", cur.from.clone()),
-            ("LastUpdatedBefore", cur.to.clone()),
-            ("MaxResultsPerPage", PAGE_SIZE.to_string()),
+            ("marketplaceIds", self.inner.config.marketplace_id.clone()),
+            ("lastUpdatedAfter", cur.from.clone()),
+            ("lastUpdatedBefore", cur.to.clone()),
+            ("includedData", codes::INCLUDED_DATA.join(",")),
+            ("maxResultsPerPage", PAGE_SIZE.to_string()),
         ];
-        if let Some(t) = &cur.token {
-            query.push(("NextToken", t.clone()));
+        let max_age = self.inner.config.token_max_age.num_seconds();
+        let fresh = cur.token_at.is_none_or(|at| Utc::now().timestamp() - at < max_age);
+        let token = cur.token.as_ref().filter(|_| fresh);
+        if let Some(t) = token {
+            query.push(("paginationToken", t.clone()));
         }
-        let body = match self.get(GET_ORDERS, ORDERS_PATH, &query, &rdt).await {
-            // A NextToken that expired or no longer fits: start the sub-window again; the cursor's
-            // `last` skips what was already delivered.
-            Err(ClientError::Rejected { status: 400, .. }) if cur.token.is_some() => {
-                query.retain(|(k, _)| *k != "NextToken");
-                self.get(GET_ORDERS, ORDERS_PATH, &query, &rdt).await?
+        let body = match self.get(SEARCH_ORDERS, ORDERS_PATH, &query).await {
+            // An expired or unknown token: start the sub-window again.
+            Err(ClientError::Rejected { status: 400, .. }) if token.is_some() => {
+                query.retain(|(k, _)| *k != "paginationToken");
+                self.get(SEARCH_ORDERS, ORDERS_PATH, &query).await?
             }
             other => other?,
         };
-        let page = parse_orders_lenient(&Body { name: GET_ORDERS.to_string(), text: body })
-            .map_err(|e| body_error(GET_ORDERS, e))?;
-        Ok(OrdersPage { next_token: page.next_token.filter(|t| !t.is_empty()), ..page })
+        parse_search_lenient(&Body { name: SEARCH_ORDERS.to_string(), text: body })
+            .map_err(|e| body_error(SEARCH_ORDERS, e))
     }
-}
-
-enum Detail {
-    Items(Vec<WireOrderItem>),
-    Address(Box<OrderAddress>),
 }
 
 fn expiry(expires_in: u64) -> Instant {
@@ -662,12 +609,11 @@ impl OrderSource for AmazonClient {
     type Error = ClientError;
 
     fn max_ids_per_call(&self) -> usize {
-        1
+        AmazonClient::MAX_IDS_PER_CALL
     }
 
-    // merge-pending: the marketplace's by-id read lands with its branch.
     async fn orders_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
-        Ok(OrderPage { missing: ids.to_vec(), ..OrderPage::default() })
+        self.read_by_id(ids).await
     }
 
     fn marketplace(&self) -> Marketplace {
@@ -686,48 +632,43 @@ impl OrderSource for AmazonClient {
             (Some(f), Some(t)) if f < t => (f, t),
             _ => return Err(bad_cursor()),
         };
-        let last = match &cur.last {
-            Some((t, id)) => Some((parse_time(t).ok_or_else(bad_cursor)?, id.clone())),
-            None => None,
-        };
-        let OrdersPage { orders: headers, mut bad, next_token: token } = self.orders_page(&cur).await?;
-        let mut keep = Vec::with_capacity(headers.len());
-        let mut best = last.clone();
-        for h in headers {
-            let Some(t) = parse_time(h.last_update_date.trim()) else {
+        let SearchPage { orders: found, mut bad, next_token } = self.search_page(&cur).await?;
+        let shop = &self.inner.config.shop_id;
+        let mut orders = Vec::with_capacity(found.len());
+        for o in found {
+            let ordered_at = parse_time(&o.created_time).map(|t| t.with_timezone(&JST));
+            let Some(t) = parse_time(&o.last_updated_time) else {
                 let e = NormalizeError::Malformed {
                     marketplace: Marketplace::Amazon,
-                    operation: GET_ORDERS.to_string(),
-                    detail: "Orders[].LastUpdateDate is not an ISO 8601 date-time".into(),
+                    operation: SEARCH_ORDERS.to_string(),
+                    detail: "orders[].lastUpdatedTime is not an ISO 8601 date-time".into(),
                 };
-                let ordered_at = parse_time(h.purchase_date.trim()).map(|t| t.with_timezone(&JST));
-                bad.push(BadOrder::new(Some(&h.amazon_order_id), e).ordered(ordered_at));
+                bad.push(BadOrder::new(Some(&o.order_id), e).ordered(ordered_at));
                 continue;
             };
-            // Sub-windows are [from, to): an order exactly at `to` belongs to the next one.
-            let inside = t >= from && t < to && t >= window.from && t < window.to;
-            // unverified: getOrders lists orders by LastUpdateDate ascending (the sandbox does), so
-            // after a restart everything up to the last delivered order is skipped.
-            let already = last.as_ref().is_some_and(|(lt, lid)| (t, &h.amazon_order_id) <= (*lt, lid));
-            if inside && !already {
-                if best.as_ref().is_none_or(|(bt, bid)| (t, &h.amazon_order_id) > (*bt, bid)) {
-                    best = Some((t, h.amazon_order_id.clone()));
-                }
-                keep.push(h);
+            // Sub-windows are [from, to) while the API's bounds are inclusive: an order exactly at
+            // `to` belongs to the next sub-window.
+            if t < from || t >= to || t < window.from || t >= window.to {
+                continue;
+            }
+            match map_order(shop, SEARCH_ORDERS, &o) {
+                Ok(order) => orders.push(order),
+                Err(e) => bad.push(BadOrder::new(Some(&o.order_id), e).ordered(ordered_at)),
             }
         }
-        let new_last = best.map(|(t, id)| (utc(t), id));
-        let (orders, mut unmapped) = self.details(keep).await?;
-        bad.append(&mut unmapped);
-        let next = match token {
-            Some(t) => Some(Cursor { token: Some(t), last: new_last, ..cur }),
+        let next = match next_token {
+            Some(t) => Some(Cursor { token: Some(t), token_at: Some(Utc::now().timestamp()), ..cur }),
             None => self.sub_window(window, to),
         };
         let next = next.map(|c| serde_json::to_string(&c)).transpose().map_err(|_| bad_cursor())?;
-        let rejected = rejects(&self.inner.config.shop_id, Marketplace::Amazon, bad);
-        Ok(OrderPage { orders, rejected, next, missing: Vec::new() })
+        Ok(OrderPage { orders, rejected: rejects(shop, Marketplace::Amazon, bad), next, missing: Vec::new() })
     }
 
+    /// Confirms one parcel with v0 confirmShipment. The parcel gets its own `packageReferenceId`
+    /// ([`package_reference_id`] of its tracking number), so a second parcel adds a package instead
+    /// of editing the first. Before writing, getOrder (`FULFILLMENT`, `PACKAGES`) tells which
+    /// packages exist and what is still open: a parcel already registered (a retry) is not sent
+    /// again, and the lines still to ship go into the package.
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
         let refuse = |code: &str, message: &str| ClientError::Rejected {
             marketplace: Marketplace::Amazon,
@@ -737,32 +678,66 @@ impl OrderSource for AmazonClient {
             message: message.to_string(),
         };
         if order.fulfilled_by_marketplace {
-            return Err(refuse("FulfilledByAmazon", "Amazon ships AFN orders itself; no shipment is confirmed"));
+            return Err(refuse("FulfilledByAmazon", "Amazon ships FBA orders itself; no shipment is confirmed"));
         }
         if !tracking_number_valid(tracking.carrier, &tracking.number) {
             return Err(refuse("InvalidTrackingNumber", "the tracking number fails the carrier's check"));
         }
-        let lines = self.order_items(&order.order_id).await??;
-        let items: Vec<_> = lines
+        if !plausible_order_id(&order.order_id) {
+            return Err(refuse("InvalidOrderId", "the order id is not an Amazon order id"));
+        }
+        let reference = package_reference_id(&tracking.number);
+        let current = match self.get_order(&order.order_id, &["FULFILLMENT", "PACKAGES"]).await? {
+            Some(r) => r?,
+            None => return Err(refuse("NotFound", "Amazon does not know the order")),
+        };
+        let live = |p: &&super::wire::OrderPackage| p.package_status.as_ref().is_none_or(|s| s.status != "CANCELLED");
+        let registered = current.packages.iter().filter(live).any(|p| {
+            p.package_reference_id == reference
+                || p.tracking_number.as_deref().is_some_and(|n| package_reference_id(n) == reference)
+        });
+        if registered {
+            // A retry of a parcel Amazon already has: nothing to write.
+            return Ok(());
+        }
+        let status = current.fulfillment.as_ref().map(|f| f.fulfillment_status.as_str()).unwrap_or_default();
+        if codes::status(status) == Some(OrderStatus::Cancelled) {
+            return Err(refuse("OrderCancelled", "the order is cancelled"));
+        }
+        let items: Vec<_> = current
+            .order_items
             .iter()
             .filter_map(|l| {
-                let open = l.quantity_ordered.saturating_sub(l.quantity_shipped.unwrap_or(0));
+                let in_packages: u32 = current
+                    .packages
+                    .iter()
+                    .filter(live)
+                    .flat_map(|p| &p.package_items)
+                    .filter(|pi| pi.order_item_id == l.order_item_id)
+                    .map(|pi| pi.quantity)
+                    .sum();
+                let open = l
+                    .fulfillment
+                    .as_ref()
+                    .and_then(|f| f.quantity_unfulfilled)
+                    .unwrap_or_else(|| l.quantity_ordered.saturating_sub(in_packages));
                 (open > 0).then(|| serde_json::json!({ "orderItemId": l.order_item_id, "quantity": open }))
             })
             .collect();
         if items.is_empty() {
-            return Err(refuse("NothingToShip", "every line of the order is already shipped"));
+            return Err(refuse("NothingToShip", "every line of the order is already in a confirmed package"));
         }
-        let code = codes::carrier_code(tracking.carrier);
+        let (carrier_code, carrier_name) = codes::carrier_fields(tracking.carrier);
+        let ship_date = tracking.shipped_at.unwrap_or_else(|| Utc::now().with_timezone(&JST));
         let mut package = serde_json::json!({
-            "packageReferenceId": "1",
-            "carrierCode": code,
+            "packageReferenceId": reference,
+            "carrierCode": carrier_code,
             "trackingNumber": tracking.number,
-            "shipDate": tracking.shipped_at.unwrap_or_else(|| Utc::now().with_timezone(&JST)).to_rfc3339_opts(SecondsFormat::Secs, false),
+            "shipDate": ship_date.to_rfc3339_opts(SecondsFormat::Secs, false),
             "orderItems": items,
         });
-        if code == "Other" {
-            package["carrierName"] = serde_json::json!("その他");
+        if carrier_code == codes::OTHER_CARRIER {
+            package["carrierName"] = serde_json::json!(carrier_name);
         }
         let mut body =
             serde_json::json!({ "marketplaceId": self.inner.config.marketplace_id, "packageDetail": package });
@@ -770,7 +745,7 @@ impl OrderSource for AmazonClient {
             body["codCollectionMethod"] = serde_json::json!("DirectPayment");
         }
         let token = self.access_token().await?;
-        let url = self.inner.api.url(&format!("{ORDERS_PATH}/{}/shipmentConfirmation", order.order_id));
+        let url = self.inner.api.url(&format!("{CONFIRM_PATH}/{}/shipmentConfirmation", order.order_id));
         self.send_sp(CONFIRM_SHIPMENT, || self.sp(self.inner.api.client().post(&url), &token).json(&body)).await?;
         Ok(())
     }
@@ -802,10 +777,33 @@ mod tests {
     }
 
     #[test]
-    fn every_operation_has_a_limit() {
-        for op in [GET_ORDERS, GET_ORDER_ITEMS, GET_ORDER_ADDRESS, CONFIRM_SHIPMENT, CREATE_RDT, LWA_TOKEN] {
-            assert!(LIMITS.iter().any(|(o, _)| *o == op), "{op}");
+    fn the_limits_are_the_v2026_usage_plans() {
+        let limit = |op: &str| LIMITS.iter().find(|(o, _)| *o == op).map(|(_, l)| *l);
+        assert_eq!(limit(SEARCH_ORDERS), Some(Limit::new(0.0056, 20)));
+        assert_eq!(limit(GET_ORDER), Some(Limit::new(0.5, 30)));
+        assert_eq!(limit(CONFIRM_SHIPMENT), Some(Limit::new(2.0, 10)));
+        assert!(limit(LWA_TOKEN).is_some());
+        assert!(limit("getOrders").is_none() && limit("createRestrictedDataToken").is_none());
+    }
+
+    #[test]
+    fn package_reference_ids_are_positive_numbers_stable_per_parcel() {
+        assert_eq!(package_reference_id("123456789012"), "123456789012");
+        assert_eq!(package_reference_id("1234-5678-9012"), "123456789012", "hyphens do not make a new parcel");
+        assert_eq!(package_reference_id("000123"), "123");
+        let ems = package_reference_id("EA123456789JP");
+        assert_eq!(ems, package_reference_id("ea123456789jp"));
+        assert_ne!(ems, package_reference_id("EA123456780JP"));
+        for id in [ems, package_reference_id("0000"), package_reference_id("")] {
+            assert!(id.parse::<u64>().is_ok_and(|n| n > 0), "{id}");
         }
-        assert_eq!(LIMITS[0].1, Limit::new(0.0167, 20));
+    }
+
+    #[test]
+    fn order_ids_that_cannot_go_into_a_path_are_not_sent() {
+        assert!(plausible_order_id("250-1234567-8901234"));
+        for bad in ["", "../x", "a b", "1/2", "x?y"] {
+            assert!(!plausible_order_id(bad), "{bad}");
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Code tables of SP-API Orders v0 for Amazon.co.jp. Facts the fact sheet marks unverified are
-//! single entries with an `// unverified:` comment.
+//! Code tables of SP-API Orders v2026-01-01 (and v0 confirmShipment) for Amazon.co.jp. Facts the
+//! fact sheet marks unverified are single entries with an `// unverified:` comment.
 
 use ichigen_core::{Carrier, DeliveryMethod, OrderStatus, PaymentMethod};
 
@@ -9,93 +9,126 @@ pub const MARKETPLACE_ID_JP: &str = "A1VC38T7YXB528";
 /// Currency every Amazon.co.jp amount must be in.
 pub const CURRENCY: &str = "JPY";
 
-/// Country used for an order whose address the API has not given (Pending orders, calls without a
-/// Restricted Data Token): ichigen pulls Amazon.co.jp only.
+/// Country used for an order whose address the API has not given (no `RECIPIENT` data, or an app
+/// without the Direct-to-Consumer Delivery role): ichigen pulls Amazon.co.jp only.
 pub const COUNTRY_WITHOUT_ADDRESS: &str = "JP";
 
-/// Whether JP `ItemPrice`, `ShippingPrice`, `GiftWrapPrice`, `CODFee` and the discounts already
-/// include consumption tax (then `*Tax` is the included share and is not added again).
-// unverified: the sheet only says "ItemTax: tax on ItemPrice"; JP shop prices are tax-inclusive by
-// law (総額表示), and the US sandbox total (10.00 + 1.01 = 11.01) shows tax is separate there.
+/// Whether JP `unitPrice` and the proceeds breakdowns already include consumption tax (then a
+/// `TAX` breakdown is the included share and is not added again).
+// unverified: the published JP example has grandTotal 19940 = 5980 + 2 × 6980 with no tax on top;
+// confirming it on live v2026 data is still open (fact sheet §7.5).
 pub const PRICES_INCLUDE_TAX: bool = true;
 
-/// `FulfillmentChannel` of orders Amazon ships itself (FBA).
-pub const FULFILLED_BY_AMAZON: &str = "AFN";
+/// `fulfillment.fulfilledBy` of orders Amazon ships itself (FBA).
+pub const FULFILLED_BY_AMAZON: &str = "AMAZON";
 
-/// `OrderStatus` → unified status. Unknown codes give `None` (the caller holds the order).
+/// `fulfillment.fulfilledBy` of orders the shop ships (FBM).
+pub const FULFILLED_BY_MERCHANT: &str = "MERCHANT";
+
+/// The `includedData` sets the client asks for on every search and read: the status
+/// (`FULFILLMENT`), address and instructions, buyer, money, payment method, cancellations and the
+/// packages already confirmed. `EXPENSE`, `PROMOTION`, `TAX` and `FULFILLMENT_ORDERS` carry nothing
+/// the canonical order holds.
+pub const INCLUDED_DATA: [&str; 7] =
+    ["BUYER", "RECIPIENT", "PROCEEDS", "PAYMENT", "CANCELLATION", "FULFILLMENT", "PACKAGES"];
+
+/// Every `includedData` value of the model (both operations).
+pub const ALL_INCLUDED_DATA: [&str; 11] = [
+    "BUYER",
+    "RECIPIENT",
+    "PROCEEDS",
+    "EXPENSE",
+    "PROMOTION",
+    "CANCELLATION",
+    "FULFILLMENT",
+    "PACKAGES",
+    "TAX",
+    "PAYMENT",
+    "FULFILLMENT_ORDERS",
+];
+
+/// Every `FulfillmentStatus` of the model.
+pub const FULFILLMENT_STATUSES: [&str; 7] =
+    ["PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED", "UNFULFILLABLE"];
+
+/// `fulfillment.fulfillmentStatus` → unified status. Unknown codes give `None` (the caller holds
+/// the order).
 pub fn status(code: &str) -> Option<OrderStatus> {
     Some(match code {
-        // Pre-order, payment not yet authorised.
-        "PendingAvailability" => OrderStatus::AwaitingPayment,
-        // Placed, payment not yet authorised: do not ship.
-        "Pending" => OrderStatus::AwaitingPayment,
-        "Unshipped" => OrderStatus::ReadyToShip,
-        // Some units shipped, the rest still to ship.
-        "PartiallyShipped" => OrderStatus::ReadyToShip,
-        "Shipped" => OrderStatus::Shipped,
-        // All shipped; only the invoice confirmation is missing.
-        "InvoiceUnconfirmed" => OrderStatus::Shipped,
-        "Canceled" => OrderStatus::Cancelled,
-        // Multi-Channel Fulfillment only; a person decides.
-        "Unfulfillable" => OrderStatus::OnHold,
+        // Pre-order: not paid, release date in the future.
+        "PENDING_AVAILABILITY" => OrderStatus::AwaitingPayment,
+        // Placed, not ready for shipment (payment not yet authorised): do not ship.
+        "PENDING" => OrderStatus::AwaitingPayment,
+        "UNSHIPPED" => OrderStatus::ReadyToShip,
+        // Some items shipped, the rest still to ship.
+        "PARTIALLY_SHIPPED" => OrderStatus::ReadyToShip,
+        "SHIPPED" => OrderStatus::Shipped,
+        // Double L in v2026 (v0 had `Canceled`).
+        "CANCELLED" => OrderStatus::Cancelled,
+        // Amazon-fulfilled non-Amazon-site orders only; a person decides.
+        "UNFULFILLABLE" => OrderStatus::OnHold,
         _ => return None,
     })
 }
 
-/// `PaymentMethod` (+ the first known `PaymentMethodDetails` entry for `Other`) → unified method.
-pub fn payment(method: &str, details: &[String]) -> PaymentMethod {
-    match method {
-        "COD" => PaymentMethod::Cod,
-        "CVS" => PaymentMethod::ConvenienceStore,
-        _ => details.iter().find_map(|d| payment_detail(d)).unwrap_or(PaymentMethod::Other),
-    }
-}
-
-/// One `PaymentMethodDetails` value → unified method.
-fn payment_detail(detail: &str) -> Option<PaymentMethod> {
-    Some(match detail {
+/// `payment.paymentExecutions[].paymentMethod` → unified method; `None` for values that say
+/// nothing ichigen distinguishes.
+pub fn payment(method: &str) -> Option<PaymentMethod> {
+    Some(match method {
+        "CashOnDelivery" => PaymentMethod::Cod,
+        "ConvenienceStore" => PaymentMethod::ConvenienceStore,
         "CreditCard" => PaymentMethod::CreditCard,
-        "COD" => PaymentMethod::Cod,
-        "CVS" => PaymentMethod::ConvenienceStore,
-        // unverified: "Standard" is read as Amazon's default card / balance payment.
-        "Standard" => PaymentMethod::MarketplacePay,
-        "GiftCertificate" | "PointsAccount" => PaymentMethod::MarketplacePay,
         // unverified: "Invoice" is read as pay-later (請求書払い, Amazon Business).
         "Invoice" => PaymentMethod::Deferred,
+        // unverified: the model lists examples only; gift cards and points are Amazon's own money.
+        "GiftCard" | "PointsAccount" => PaymentMethod::MarketplacePay,
         _ => return None,
     })
 }
 
-/// Delivery method from `ShipmentServiceLevelCategory` and the pick-up flags.
-pub fn delivery_method(category: Option<&str>, pickup: bool) -> DeliveryMethod {
-    if pickup {
+/// Delivery method from `fulfillmentServiceLevel`, the order's `programs` and the address type.
+pub fn delivery_method(level: Option<&str>, programs: &[String], address_type: Option<&str>) -> DeliveryMethod {
+    if programs.iter().any(|p| p == "IN_STORE_PICK_UP") || address_type == Some("PICKUP_POINT") {
         return DeliveryMethod::Pickup;
     }
-    match category {
+    match level {
         // All service levels are parcel delivery; they differ in speed only.
         Some(
-            "Standard" | "Expedited" | "FreeEconomy" | "NextDay" | "Priority" | "SameDay" | "SecondDay" | "Scheduled",
+            "STANDARD" | "EXPEDITED" | "FREE_ECONOMY" | "NEXT_DAY" | "PRIORITY" | "SAME_DAY" | "SECOND_DAY"
+            | "SCHEDULED",
         ) => DeliveryMethod::Standard,
         _ => DeliveryMethod::Other,
     }
 }
 
-/// confirmShipment `carrierCode` values ↔ ichigen carriers.
-// unverified: the JP carrier codes must be checked against Amazon's carrier-code list before go-live.
-const CARRIERS: [(Carrier, &str); 3] = [
-    (Carrier::Yamato, "Yamato Transport"), // unverified
-    (Carrier::Sagawa, "Sagawa Express"),   // unverified
-    (Carrier::Japanpost, "Japan Post"),    // unverified
+/// The `carrierCode` for carriers without a confirmed JP code: Amazon's documented route for an
+/// unlisted carrier is `Other` plus `carrierName`.
+pub const OTHER_CARRIER: &str = "Other";
+
+/// ichigen carriers ↔ the `carrierName` sent with `carrierCode=Other`, and the spellings a
+/// package's `carrier` may come back in.
+// unverified: Amazon's accepted JP carrier codes sit behind Seller Central. Until they are
+// confirmed, every carrier is sent as `carrierCode=Other` + its Japanese name (the fact sheet's
+// safe form); the codes below are only recognised when read back (SG template, MWS feed enum).
+const CARRIERS: [(Carrier, &str, &[&str]); 3] = [
+    (Carrier::Yamato, "ヤマト運輸", &["YamatoTransport", "YAMATO", "Yamato Transport"]),
+    (Carrier::Sagawa, "佐川急便", &["SagawaExpress", "SAGAWA", "Sagawa Express"]),
+    (Carrier::Japanpost, "日本郵便", &["JapanPost", "Japan Post", "JP_POST"]),
 ];
 
-/// `carrierCode` for confirmShipment; `Other` (then send `carrierName` too) when no code fits.
-pub fn carrier_code(carrier: Carrier) -> &'static str {
-    CARRIERS.iter().find(|(c, _)| *c == carrier).map_or("Other", |(_, code)| code)
+/// (`carrierCode`, `carrierName`) for confirmShipment.
+pub fn carrier_fields(carrier: Carrier) -> (&'static str, &'static str) {
+    let name = CARRIERS.iter().find(|(c, _, _)| *c == carrier).map_or("その他", |(_, name, _)| name);
+    (OTHER_CARRIER, name)
 }
 
-/// Carrier from a `carrierCode`.
-pub fn carrier(code: &str) -> Carrier {
-    CARRIERS.iter().find(|(_, c)| *c == code).map_or(Carrier::Other, |(carrier, _)| *carrier)
+/// Carrier from a package's `carrier` text (a code or a name).
+pub fn carrier(text: &str) -> Carrier {
+    let t = text.trim();
+    CARRIERS
+        .iter()
+        .find(|(_, name, codes)| *name == t || codes.iter().any(|c| c.eq_ignore_ascii_case(t)))
+        .map_or(Carrier::Other, |(carrier, _, _)| *carrier)
 }
 
 /// Readable time slot from the JST hours of a scheduled delivery window: `14-16`, or
@@ -115,12 +148,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn carrier_codes_round_trip() {
+    fn carriers_go_out_as_other_with_their_name_and_come_back() {
         for c in [Carrier::Yamato, Carrier::Sagawa, Carrier::Japanpost] {
-            assert_eq!(carrier(carrier_code(c)), c);
+            let (code, name) = carrier_fields(c);
+            assert_eq!(code, "Other");
+            assert_eq!(carrier(name), c);
         }
-        assert_eq!(carrier_code(Carrier::Other), "Other");
+        assert_eq!(carrier("YamatoTransport"), Carrier::Yamato);
+        assert_eq!(carrier("SAGAWA"), Carrier::Sagawa);
+        assert_eq!(carrier_fields(Carrier::Other), ("Other", "その他"));
         assert_eq!(carrier("FedEx"), Carrier::Other);
+    }
+
+    #[test]
+    fn every_model_status_is_mapped() {
+        for s in FULFILLMENT_STATUSES {
+            assert!(status(s).is_some(), "{s}");
+        }
+        assert_eq!(status("CANCELLED"), Some(OrderStatus::Cancelled));
+        assert_eq!(status("Canceled"), None, "the v0 spelling is no v2026 status");
+        assert_eq!(status("PENDING"), Some(OrderStatus::AwaitingPayment));
+        assert_eq!(status("PARTIALLY_SHIPPED"), Some(OrderStatus::ReadyToShip));
     }
 
     #[test]

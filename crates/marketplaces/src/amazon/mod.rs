@@ -1,11 +1,13 @@
-//! Amazon.co.jp (SP-API Orders v0): response bodies → canonical Orders.
+//! Amazon.co.jp (SP-API Orders v2026-01-01): response bodies → canonical Orders.
 //!
-//! One order is built from several bodies joined by `AmazonOrderId`: a header from getOrders
-//! (`payload.Orders[]`, any number of pages) or getOrder, plus optional getOrderItems (pages),
-//! getOrderAddress, getOrderBuyerInfo and getOrderItemsBuyerInfo bodies. Each body's operation is
-//! recognised from its shape; a body whose name starts with an operation id (`getOrder_x.json`)
-//! must be of that operation. Pending orders and calls made without a Restricted Data Token lack the
-//! address and buyer: they still map, with empty strings where the personal data is absent.
+//! Two bodies carry orders: a searchOrders page (`{"orders": [...], "pagination": ...}`) and a
+//! getOrder answer (`{"order": {...}}`); neither has the v0 `payload` wrapper. Items are always
+//! inside the order; buyer, recipient, money, status and packages come with the `includedData` the
+//! request asked for and the roles the app holds, so every such block may be absent. Several bodies
+//! may hold the same order: the newer `lastUpdatedTime` wins (the later body on a tie).
+//!
+//! Orders v0 read bodies (getOrders, getOrderItems, getOrderAddress, ...) are refused by name:
+//! Amazon removes those operations on 2027-03-27 and ichigen no longer reads them.
 
 pub mod client;
 pub mod codes;
@@ -23,8 +25,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use map::malformed;
-pub use map::{OrderParts, map_order};
-use wire::{ErrorList, OrderAddress, OrderBuyerInfo, OrderItemsBuyerInfoList, OrderItemsList, OrdersList, WireOrder};
+pub use map::map_order;
+use wire::{ErrorList, GetOrderResponse, WireOrder};
 
 use crate::{BadOrder, Body, NormalizeError};
 
@@ -42,15 +44,21 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
 pub static REGISTRATION: Registration =
     Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
 
-/// Operation ids this module knows, longest first so prefixes match the most specific one.
+/// searchOrders (v2026-01-01).
+pub const SEARCH_ORDERS: &str = "searchOrders";
+/// getOrder (v2026-01-01).
+pub const GET_ORDER: &str = "getOrder";
+
+/// Operation ids a body's file name may start with, longest first so prefixes match the most
+/// specific one. The v0 read names are known only to refuse their bodies by name.
 const OPERATIONS: [&str; 9] = [
     "createRestrictedDataToken",
     "getOrderItemsBuyerInfo",
-    "updateShipmentStatus",
     "getOrderBuyerInfo",
     "confirmShipment",
     "getOrderAddress",
     "getOrderItems",
+    "searchOrders",
     "getOrders",
     "getOrder",
 ];
@@ -58,34 +66,60 @@ const OPERATIONS: [&str; 9] = [
 /// Label used when neither the body's name nor its shape tells the operation.
 const UNKNOWN_OPERATION: &str = "unknown operation";
 
-/// Turns SP-API Orders v0 response bodies into validated canonical orders, in the order their
-/// headers first appear.
+/// Turns SP-API Orders v2026-01-01 response bodies into validated canonical orders, in the order
+/// they first appear.
 pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, NormalizeError> {
-    let mut set = OrderSet::default();
+    let mut first_seen: Vec<String> = Vec::new();
+    let mut latest: HashMap<String, (WireOrder, &'static str)> = HashMap::new();
     for body in bodies {
-        set.add(parse(body)?)?;
+        let (op, orders) = match parse(body)? {
+            Parsed::Search(page) => (SEARCH_ORDERS, page.orders),
+            Parsed::Order(o) => (GET_ORDER, vec![*o]),
+        };
+        for o in orders {
+            keep_newer(&mut first_seen, &mut latest, o, op);
+        }
     }
-    set.finish(shop_id)
+    let mut out = Vec::with_capacity(first_seen.len());
+    for id in &first_seen {
+        if let Some((o, op)) = latest.remove(id) {
+            out.push(map_order(shop_id, op, &o)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Keeps the newer of two copies of the same order (by `lastUpdatedTime`; the later on a tie).
+fn keep_newer(
+    first_seen: &mut Vec<String>,
+    latest: &mut HashMap<String, (WireOrder, &'static str)>,
+    o: WireOrder,
+    op: &'static str,
+) {
+    let at = |w: &WireOrder| chrono::DateTime::parse_from_rfc3339(w.last_updated_time.trim()).ok();
+    match latest.get(&o.order_id) {
+        Some((old, _)) => {
+            if let (Some(old_t), Some(new_t)) = (at(old), at(&o)) {
+                if old_t > new_t {
+                    return;
+                }
+            }
+        }
+        None => first_seen.push(o.order_id.clone()),
+    }
+    latest.insert(o.order_id.clone(), (o, op));
 }
 
 /// One body, recognised and deserialised.
 #[derive(Debug)]
 pub enum Parsed {
-    /// getOrders page.
-    Orders(OrdersList),
-    /// getOrder.
+    /// A searchOrders page.
+    Search(wire::SearchOrdersResponse),
+    /// A getOrder answer.
     Order(Box<WireOrder>),
-    /// getOrderItems page.
-    Items(OrderItemsList),
-    /// getOrderAddress.
-    Address(Box<OrderAddress>),
-    /// getOrderBuyerInfo.
-    Buyer(OrderBuyerInfo),
-    /// getOrderItemsBuyerInfo page.
-    ItemsBuyerInfo(OrderItemsBuyerInfoList),
 }
 
-/// The operation a body's file name announces (`getOrders_200.json` → `getOrders`).
+/// The operation a body's file name announces (`searchOrders_200.json` → `searchOrders`).
 pub fn operation_from_name(name: &str) -> Option<&'static str> {
     let file = name.rsplit(['/', '\\']).next().unwrap_or(name);
     OPERATIONS
@@ -95,65 +129,79 @@ pub fn operation_from_name(name: &str) -> Option<&'static str> {
 
 /// Recognises and deserialises one body; API error envelopes become `NormalizeError::Api`.
 pub fn parse(body: &Body) -> Result<Parsed, NormalizeError> {
-    parse_split(body)?
+    let (op, value) = envelope(body)?;
+    Ok(match op {
+        SEARCH_ORDERS => Parsed::Search(typed(op, "", value)?),
+        _ => Parsed::Order(Box::new(typed::<GetOrderResponse>(op, "", value)?.order)),
+    })
 }
 
-/// As [`parse`], but tells apart a body that is no readable answer of an Orders v0 operation
-/// (outer error: bad JSON, error envelope, unknown payload) from one whose payload fields do not
-/// read (inner error: the order's own data is broken).
-pub fn parse_split(body: &Body) -> Result<Result<Parsed, NormalizeError>, NormalizeError> {
-    let (detected, payload) = envelope(body)?;
-    Ok(typed_payload(detected, payload))
-}
-
-/// A getOrders page read order by order.
+/// A searchOrders page read order by order.
 #[derive(Debug)]
-pub struct OrdersPage {
-    /// The headers that deserialised.
+pub struct SearchPage {
+    /// The orders that deserialised.
     pub orders: Vec<WireOrder>,
-    /// The headers that did not, with `AmazonOrderId` and `PurchaseDate` when readable.
+    /// The orders that did not, with `orderId` and `createdTime` when readable.
     pub bad: Vec<BadOrder>,
-    /// `NextToken`, if any.
+    /// `pagination.nextToken`, if any.
     pub next_token: Option<String>,
 }
 
-/// A getOrders body read order by order (see [`OrdersPage`]); a body that is no getOrders answer
-/// fails whole.
-pub fn parse_orders_lenient(body: &Body) -> Result<OrdersPage, NormalizeError> {
-    const OP: &str = "getOrders";
-    let (detected, payload) = envelope(body)?;
+/// A searchOrders body read order by order (see [`SearchPage`]); a body that is no searchOrders
+/// answer fails whole.
+pub fn parse_search_lenient(body: &Body) -> Result<SearchPage, NormalizeError> {
+    const OP: &str = SEARCH_ORDERS;
+    let (detected, value) = envelope(body)?;
     if detected != OP {
         return Err(malformed(detected, format!("body is a {detected} response, not {OP}")));
     }
-    let next_token = match payload.get("NextToken") {
+    let next_token = match value.get("pagination") {
         None | Some(Value::Null) => None,
-        Some(Value::String(t)) => Some(t.clone()),
-        Some(_) => return Err(malformed(OP, "payload.NextToken: has a wrong type or an impossible value")),
+        Some(p @ Value::Object(_)) => match p.get("nextToken") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(t)) if t.is_empty() => None,
+            Some(Value::String(t)) => Some(t.clone()),
+            Some(_) => return Err(malformed(OP, "pagination.nextToken: has a wrong type or an impossible value")),
+        },
+        Some(_) => return Err(malformed(OP, "pagination: has a wrong type or an impossible value")),
     };
-    let Some(Value::Array(orders)) = payload.get("Orders") else {
-        return Err(malformed(OP, "payload.Orders: has a wrong type or an impossible value"));
+    let Some(Value::Array(orders)) = value.get("orders") else {
+        return Err(malformed(OP, "orders: has a wrong type or an impossible value"));
     };
     let mut good = Vec::with_capacity(orders.len());
     let mut bad = Vec::new();
-    for (i, value) in orders.iter().enumerate() {
-        let text = |k: &str| value.get(k).and_then(Value::as_str);
-        let ordered_at = text("PurchaseDate")
+    for (i, v) in orders.iter().enumerate() {
+        let text = |k: &str| v.get(k).and_then(Value::as_str);
+        let ordered_at = text("createdTime")
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
             .map(|t| t.with_timezone(&map::JST));
-        match typed::<WireOrder>(OP, &format!("payload.Orders[{i}]"), value.clone()) {
-            Ok(order) => good.push(order),
-            Err(e) => bad.push(BadOrder::new(text("AmazonOrderId"), e).ordered(ordered_at)),
+        match typed::<WireOrder>(OP, &format!("orders[{i}]"), v.clone()) {
+            Ok(o) => good.push(o),
+            Err(e) => bad.push(BadOrder::new(text("orderId"), e).ordered(ordered_at)),
         }
     }
-    Ok(OrdersPage { orders: good, bad, next_token })
+    Ok(SearchPage { orders: good, bad, next_token })
 }
 
-/// Recognises a body's operation and returns its payload; error envelopes become `Api`.
+/// A getOrder body: the outer error says the body is no getOrder answer at all (bad JSON, error
+/// envelope, another operation), the inner one that the order's own fields do not read.
+pub fn parse_get_order_split(body: &Body) -> Result<Result<WireOrder, NormalizeError>, NormalizeError> {
+    let (detected, value) = envelope(body)?;
+    if detected != GET_ORDER {
+        return Err(malformed(detected, format!("body is a {detected} response, not {GET_ORDER}")));
+    }
+    let Some(order) = value.get("order").filter(|o| o.is_object()) else {
+        return Err(malformed(GET_ORDER, "order: has a wrong type or an impossible value"));
+    };
+    Ok(typed::<WireOrder>(GET_ORDER, "order", order.clone()))
+}
+
+/// Recognises a body's operation; error envelopes become `Api`, v0 and token bodies are refused.
 fn envelope(body: &Body) -> Result<(&'static str, Value), NormalizeError> {
     let hint = operation_from_name(&body.name);
     let named = hint.unwrap_or(UNKNOWN_OPERATION);
     if body.text.trim().is_empty() {
-        return Err(malformed(named, "empty body (confirmShipment and updateShipmentStatus answer 204 with no body)"));
+        return Err(malformed(named, "empty body (confirmShipment answers 204 with no body)"));
     }
     let value: Value = serde_json::from_str(&body.text).map_err(|e| {
         malformed(
@@ -161,12 +209,12 @@ fn envelope(body: &Body) -> Result<(&'static str, Value), NormalizeError> {
             format!("not valid JSON ({:?} error at line {} column {})", e.classify(), e.line(), e.column()),
         )
     })?;
-    let Value::Object(map) = value else {
+    let Value::Object(map) = &value else {
         return Err(malformed(named, "body is not a JSON object"));
     };
     if let Some(errors) = map.get("errors") {
         if errors.as_array().is_none_or(|a| !a.is_empty()) {
-            let list: ErrorList = typed(named, "", Value::Object(map.clone()))?;
+            let list: ErrorList = typed(named, "", value.clone())?;
             let first = list.errors.into_iter().next().ok_or_else(|| malformed(named, "errors is empty"))?;
             return Err(NormalizeError::Api {
                 marketplace: Marketplace::Amazon,
@@ -177,60 +225,35 @@ fn envelope(body: &Body) -> Result<(&'static str, Value), NormalizeError> {
         }
     }
     if map.contains_key("restrictedDataToken") {
-        return Err(malformed("createRestrictedDataToken", "a Restricted Data Token response is not an order body"));
+        return Err(malformed(
+            "createRestrictedDataToken",
+            "a Restricted Data Token response is not an order body (Orders v2026-01-01 needs no RDT)",
+        ));
     }
-    let Some(payload) = map.get("payload") else {
+    if map.contains_key("payload") {
+        return Err(malformed(
+            named,
+            "an Orders v0 body (payload wrapper): Amazon removes the v0 read operations on 2027-03-27; \
+             ichigen reads Orders v2026-01-01 (searchOrders, getOrder)",
+        ));
+    }
+    let detected = if map.contains_key("orders") {
+        SEARCH_ORDERS
+    } else if map.contains_key("order") {
+        GET_ORDER
+    } else {
         let what = match hint {
             Some("confirmShipment") => "a confirmShipment body is not an order body",
-            _ => "payload is missing",
+            _ => "body is of no known Orders v2026-01-01 operation (no orders, no order)",
         };
         return Err(malformed(named, what));
     };
-    let Value::Object(fields) = payload else {
-        return Err(malformed(named, "payload is not an object"));
-    };
-    let has = |k: &str| fields.contains_key(k);
-    let detected = if has("Orders") {
-        "getOrders"
-    } else if has("OrderItems") {
-        let lines = fields.get("OrderItems").and_then(Value::as_array);
-        let order_lines =
-            lines.is_some_and(|l| l.iter().any(|i| i.get("QuantityOrdered").is_some() || i.get("ASIN").is_some()));
-        if order_lines || (lines.is_some_and(|l| l.is_empty()) && hint == Some("getOrderItems")) {
-            "getOrderItems"
-        } else {
-            "getOrderItemsBuyerInfo"
-        }
-    } else if has("PurchaseDate") || has("OrderStatus") {
-        "getOrder"
-    } else if has("ShippingAddress") || has("DeliveryPreferences") || has("BuyerCompanyName") {
-        "getOrderAddress"
-    } else if has("BuyerEmail") || has("BuyerName") || has("PurchaseOrderNumber") {
-        "getOrderBuyerInfo"
-    } else {
-        match hint {
-            Some(op @ ("getOrderAddress" | "getOrderBuyerInfo")) => op,
-            _ => return Err(malformed(named, "payload is of no known Orders v0 operation")),
-        }
-    };
-    if let Some(h) = hint {
+    if let Some(h @ (SEARCH_ORDERS | GET_ORDER)) = hint {
         if h != detected {
             return Err(malformed(h, format!("body is a {detected} response, not {h}")));
         }
     }
-    Ok((detected, payload.clone()))
-}
-
-/// The payload of `detected` deserialised into its type.
-fn typed_payload(detected: &'static str, payload: Value) -> Result<Parsed, NormalizeError> {
-    Ok(match detected {
-        "getOrders" => Parsed::Orders(typed(detected, "payload", payload)?),
-        "getOrder" => Parsed::Order(Box::new(typed(detected, "payload", payload)?)),
-        "getOrderItems" => Parsed::Items(typed(detected, "payload", payload)?),
-        "getOrderAddress" => Parsed::Address(Box::new(typed(detected, "payload", payload)?)),
-        "getOrderBuyerInfo" => Parsed::Buyer(typed(detected, "payload", payload)?),
-        _ => Parsed::ItemsBuyerInfo(typed(detected, "payload", payload)?),
-    })
+    Ok((detected, value))
 }
 
 /// Deserialises with the failing field's path in the error, never its value.
@@ -261,96 +284,4 @@ fn typed<T: DeserializeOwned>(op: &str, prefix: &str, value: Value) -> Result<T,
         let path = if path.is_empty() { "body".to_string() } else { path };
         malformed(op, format!("{path}: {what}"))
     })
-}
-
-/// Bodies collected so far, joined by `AmazonOrderId`.
-#[derive(Debug, Default)]
-struct OrderSet {
-    order: Vec<String>,
-    headers: HashMap<String, (WireOrder, &'static str)>,
-    items: HashMap<String, Vec<wire::WireOrderItem>>,
-    item_info: HashMap<String, Vec<wire::OrderItemBuyerInfo>>,
-    address: HashMap<String, OrderAddress>,
-    buyer: HashMap<String, OrderBuyerInfo>,
-}
-
-impl OrderSet {
-    fn add(&mut self, parsed: Parsed) -> Result<(), NormalizeError> {
-        match parsed {
-            Parsed::Orders(list) => {
-                for o in list.orders {
-                    self.header(o, "getOrders");
-                }
-            }
-            Parsed::Order(o) => self.header(*o, "getOrder"),
-            Parsed::Items(list) => {
-                let lines = self.items.entry(list.amazon_order_id).or_default();
-                for line in list.order_items {
-                    // A repeated page replaces its lines instead of doubling them.
-                    lines.retain(|l| l.order_item_id != line.order_item_id);
-                    lines.push(line);
-                }
-            }
-            Parsed::ItemsBuyerInfo(list) => {
-                let infos = self.item_info.entry(list.amazon_order_id).or_default();
-                for e in list.order_items {
-                    infos.retain(|i| i.order_item_id != e.order_item_id);
-                    infos.push(e);
-                }
-            }
-            Parsed::Address(a) => {
-                self.address.insert(a.amazon_order_id.clone(), *a);
-            }
-            Parsed::Buyer(b) => {
-                self.buyer.insert(b.amazon_order_id.clone(), b);
-            }
-        }
-        Ok(())
-    }
-
-    /// Keeps the newer of two headers of the same order (by `LastUpdateDate`; later body on a tie).
-    fn header(&mut self, o: WireOrder, op: &'static str) {
-        let id = o.amazon_order_id.clone();
-        if let Some((old, _)) = self.headers.get(&id) {
-            let newer = |a: &WireOrder| chrono::DateTime::parse_from_rfc3339(a.last_update_date.trim()).ok();
-            if let (Some(old_t), Some(new_t)) = (newer(old), newer(&o)) {
-                if old_t > new_t {
-                    return;
-                }
-            }
-        } else {
-            self.order.push(id.clone());
-        }
-        self.headers.insert(id, (o, op));
-    }
-
-    fn finish(mut self, shop_id: &str) -> Result<Vec<Order>, NormalizeError> {
-        let orphan = |op: &str| malformed(op, "AmazonOrderId matches no getOrders or getOrder body");
-        if self.items.keys().any(|id| !self.headers.contains_key(id)) {
-            return Err(orphan("getOrderItems"));
-        }
-        if self.item_info.keys().any(|id| !self.headers.contains_key(id)) {
-            return Err(orphan("getOrderItemsBuyerInfo"));
-        }
-        if self.address.keys().any(|id| !self.headers.contains_key(id)) {
-            return Err(orphan("getOrderAddress"));
-        }
-        if self.buyer.keys().any(|id| !self.headers.contains_key(id)) {
-            return Err(orphan("getOrderBuyerInfo"));
-        }
-        let mut out = Vec::with_capacity(self.order.len());
-        for id in &self.order {
-            let Some((header, op)) = self.headers.remove(id) else { continue };
-            let parts = OrderParts {
-                header,
-                header_operation: op,
-                items: self.items.remove(id),
-                item_buyer_info: self.item_info.remove(id).unwrap_or_default(),
-                address: self.address.remove(id),
-                buyer: self.buyer.remove(id),
-            };
-            out.push(map_order(shop_id, &parts)?);
-        }
-        Ok(out)
-    }
 }

@@ -1,11 +1,15 @@
-//! Serde types for the SP-API Orders v0 response bodies, exactly as the API sends them.
+//! Serde types for the SP-API Orders v2026-01-01 response bodies (`searchOrders`, `getOrder`),
+//! exactly as the model `orders_2026-01-01.json` describes them.
 //!
 //! Unknown fields are ignored (serde's default); everything the model does not mark required is an
-//! `Option`. Money amounts stay decimal text here and are parsed exactly in `map.rs`.
+//! `Option` or defaults to empty. Blocks that depend on `includedData` (buyer, recipient, proceeds,
+//! fulfillment, packages, payment, item cancellation / fulfillment) and personal-data fields the
+//! app's roles do not unlock are simply absent. Money amounts stay decimal text here and are parsed
+//! exactly in `map.rs`.
 
 use serde::Deserialize;
 
-/// `{ "errors": [ ... ] }`: the error envelope of every SP-API operation.
+/// `{ "errors": [ ... ] }`: the error envelope of every SP-API operation (`ErrorList`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ErrorList {
     /// The errors, first one first.
@@ -24,328 +28,423 @@ pub struct ApiError {
     pub details: Option<String>,
 }
 
-/// `Money`: currency and decimal amount as text (`"1980"`, `"10.00"`).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+/// `Money`: both fields required by the model; lower-case keys (v0 used `CurrencyCode`/`Amount`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Money {
+    /// Decimal text (`"19940"`).
+    pub amount: String,
     /// ISO 4217 code; `JPY` for Amazon.co.jp.
-    pub currency_code: Option<String>,
-    /// Decimal text.
-    pub amount: Option<String>,
+    pub currency_code: String,
 }
 
-/// getOrders `payload`.
+/// searchOrders answer (no `payload` wrapper).
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct OrdersList {
+#[serde(rename_all = "camelCase")]
+pub struct SearchOrdersResponse {
     /// The orders of this page.
     pub orders: Vec<WireOrder>,
-    /// Present and non-empty when there are more pages.
-    pub next_token: Option<String>,
-    /// Upper bound of a LastUpdated window the server used.
+    /// Absent on the last page.
+    pub pagination: Option<Pagination>,
+    /// The upper bound of an update window the server applied.
     pub last_updated_before: Option<String>,
-    /// Upper bound of a Created window the server used (free text in the sandbox example).
+    /// The upper bound of a creation window the server applied.
     pub created_before: Option<String>,
 }
 
-/// One order header: getOrders `payload.Orders[]` and getOrder `payload`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct WireOrder {
-    /// 3-7-7 order id.
-    pub amazon_order_id: String,
-    /// Seller-defined id.
-    pub seller_order_id: Option<String>,
-    /// Order creation time (ISO 8601, UTC).
-    pub purchase_date: String,
-    /// Last change (ISO 8601, UTC).
-    pub last_update_date: String,
-    /// `Pending`, `Unshipped`, ... (see `codes::status`).
-    pub order_status: String,
-    /// `MFN` or `AFN`.
-    pub fulfillment_channel: Option<String>,
-    /// e.g. `Amazon.co.jp`.
-    pub sales_channel: Option<String>,
-    /// Free-text service level.
-    pub ship_service_level: Option<String>,
-    /// `Standard`, `Expedited`, `Scheduled`, ...
-    pub shipment_service_level_category: Option<String>,
-    /// What the buyer pays (absent while `Pending`).
-    pub order_total: Option<Money>,
-    /// Units shipped.
-    pub number_of_items_shipped: Option<u32>,
-    /// Units not yet shipped.
-    pub number_of_items_unshipped: Option<u32>,
-    /// `COD`, `CVS` or `Other`.
-    pub payment_method: Option<String>,
-    /// Detail such as `CreditCard`, `GiftCertificate`, `COD`.
-    pub payment_method_details: Option<Vec<String>>,
-    /// Marketplace id (`A1VC38T7YXB528` for JP).
-    pub marketplace_id: Option<String>,
-    /// `StandardOrder`, `Preorder`, ...
-    pub order_type: Option<String>,
-    /// Ship-by window start.
-    pub earliest_ship_date: Option<String>,
-    /// Ship-by window end.
-    pub latest_ship_date: Option<String>,
-    /// Promised delivery window start.
-    pub earliest_delivery_date: Option<String>,
-    /// Promised delivery window end.
-    pub latest_delivery_date: Option<String>,
-    /// Seller-fulfilled Prime.
-    pub is_prime: Option<bool>,
-    /// Amazon Business buyer.
-    pub is_business_order: Option<bool>,
-    /// In-store pick-up.
-    #[serde(rename = "IsISPU")]
-    pub is_ispu: Option<bool>,
-    /// Locker / counter pick-up.
-    pub is_access_point_order: Option<bool>,
-    /// Shipping address (PII parts only with an RDT).
-    pub shipping_address: Option<WireAddress>,
-    /// Buyer (PII parts only with an RDT).
-    pub buyer_info: Option<WireBuyerInfo>,
+/// `Pagination`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    /// Send as `paginationToken` (with the same filters) for the next page; valid 24 hours.
+    pub next_token: Option<String>,
 }
 
-/// `Address`.
+/// getOrder answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GetOrderResponse {
+    /// The order.
+    pub order: WireOrder,
+}
+
+/// `Order`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WireOrder {
+    /// 3-7-7 order id.
+    pub order_id: String,
+    /// Other ids (`SELLER_ORDER_ID`).
+    #[serde(default)]
+    pub order_aliases: Vec<Alias>,
+    /// When the customer placed the order (ISO 8601).
+    pub created_time: String,
+    /// Last change by Amazon or the seller (ISO 8601).
+    pub last_updated_time: String,
+    /// `PRIME`, `IN_STORE_PICK_UP`, ...
+    #[serde(default)]
+    pub programs: Vec<String>,
+    /// Where the order was placed.
+    pub sales_channel: SalesChannel,
+    /// `includedData=BUYER`; personal fields only with the right role.
+    pub buyer: Option<WireBuyer>,
+    /// `includedData=RECIPIENT`.
+    pub recipient: Option<Recipient>,
+    /// `includedData=PROCEEDS`.
+    pub proceeds: Option<OrderProceeds>,
+    /// `includedData=PAYMENT`.
+    pub payment: Option<OrderPayment>,
+    /// `includedData=FULFILLMENT`: holds the status.
+    pub fulfillment: Option<OrderFulfillment>,
+    /// Always present (required).
+    pub order_items: Vec<OrderItem>,
+    /// `includedData=PACKAGES`, merchant-fulfilled orders only.
+    #[serde(default)]
+    pub packages: Vec<OrderPackage>,
+}
+
+/// `Alias`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Alias {
+    /// The other id.
+    pub alias_id: String,
+    /// `SELLER_ORDER_ID`.
+    pub alias_type: String,
+}
+
+/// `SalesChannel`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SalesChannel {
+    /// `AMAZON` / `NON_AMAZON`.
+    pub channel_name: String,
+    /// `A1VC38T7YXB528` for Amazon.co.jp.
+    pub marketplace_id: Option<String>,
+    /// `Amazon.co.jp`.
+    pub marketplace_name: Option<String>,
+}
+
+/// `Buyer`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct WireAddress {
-    /// Recipient name.
+#[serde(rename_all = "camelCase")]
+pub struct WireBuyer {
+    /// Buyer name (role-dependent).
+    pub buyer_name: Option<String>,
+    /// Anonymised relay address (FBM only, role-dependent).
+    pub buyer_email: Option<String>,
+    /// Business buyer's company.
+    pub buyer_company_name: Option<String>,
+    /// Business buyer's PO number.
+    pub buyer_purchase_order_number: Option<String>,
+}
+
+/// `Recipient`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Recipient {
+    /// Where to deliver.
+    pub delivery_address: Option<CustomerAddress>,
+    /// The buyer's delivery instructions.
+    pub delivery_preference: Option<DeliveryPreference>,
+}
+
+/// `CustomerAddress`: every field optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerAddress {
+    /// Recipient name (PII).
     pub name: Option<String>,
-    /// Recipient company.
+    /// Company.
     pub company_name: Option<String>,
-    /// Street line 1.
+    /// Street line 1 (PII).
     pub address_line1: Option<String>,
-    /// Street line 2.
+    /// Street line 2 (PII).
     pub address_line2: Option<String>,
-    /// Street line 3.
+    /// Street line 3 (PII).
     pub address_line3: Option<String>,
     /// City.
     pub city: Option<String>,
-    /// County.
-    pub county: Option<String>,
-    /// District.
-    pub district: Option<String>,
-    /// Municipality.
-    pub municipality: Option<String>,
+    /// District or county.
+    pub district_or_county: Option<String>,
     /// State / prefecture.
     pub state_or_region: Option<String>,
-    /// Postal code.
+    /// Municipality.
+    pub municipality: Option<String>,
+    /// Postal code (PII).
     pub postal_code: Option<String>,
     /// ISO 3166-1 alpha-2.
     pub country_code: Option<String>,
-    /// Recipient phone.
+    /// Phone (PII; suppressed for FBA and for delivered FBM orders).
     pub phone: Option<String>,
-    /// `Residential` / `Commercial`.
+    /// `RESIDENTIAL`, `COMMERCIAL`, `PICKUP_POINT`.
     pub address_type: Option<String>,
 }
 
-/// `BuyerInfo` inside an order header.
+/// `DeliveryPreference`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct WireBuyerInfo {
-    /// Anonymised relay address.
-    pub buyer_email: Option<String>,
-    /// Buyer name.
-    pub buyer_name: Option<String>,
-    /// Business buyer's PO number.
-    pub purchase_order_number: Option<String>,
-}
-
-/// getOrderBuyerInfo `payload`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct OrderBuyerInfo {
-    /// The order.
-    pub amazon_order_id: String,
-    /// Anonymised relay address.
-    pub buyer_email: Option<String>,
-    /// Buyer name.
-    pub buyer_name: Option<String>,
-    /// Business buyer's PO number.
-    pub purchase_order_number: Option<String>,
-}
-
-/// getOrderAddress `payload`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct OrderAddress {
-    /// The order.
-    pub amazon_order_id: String,
-    /// Buyer's company.
-    pub buyer_company_name: Option<String>,
-    /// Shipping address.
-    pub shipping_address: Option<WireAddress>,
-    /// Drop-off and instructions.
-    pub delivery_preferences: Option<DeliveryPreferences>,
-}
-
-/// `DeliveryPreferences` of getOrderAddress.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct DeliveryPreferences {
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryPreference {
     /// Where to leave the parcel.
     pub drop_off_location: Option<String>,
-    /// Buyer's instructions for the address.
-    pub address_instructions: Option<String>,
-    /// Other attributes (`HasAccessPoint`, ...).
-    pub other_attributes: Option<Vec<String>>,
+    /// Building instructions, landmark, directions.
+    pub address_instruction: Option<String>,
 }
 
-/// getOrderItems `payload`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct OrderItemsList {
-    /// The order.
-    pub amazon_order_id: String,
-    /// The lines of this page.
-    pub order_items: Vec<WireOrderItem>,
-    /// Present and non-empty when there are more pages.
-    pub next_token: Option<String>,
+/// `OrderProceeds`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderProceeds {
+    /// What the seller receives for the order.
+    pub grand_total: Option<Money>,
+    /// By category.
+    #[serde(default)]
+    pub breakdowns: Vec<ProceedsBreakdown>,
 }
 
-/// A JSON boolean, or the `"true"` / `"false"` text some Orders v0 fields use.
+/// `OrderProceedsBreakdown` / `ItemProceedsBreakdown`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum TextBool {
-    /// A JSON boolean.
-    Bool(bool),
-    /// Text; only `true` / `false` are meaningful.
-    Text(String),
+#[serde(rename_all = "camelCase")]
+pub struct ProceedsBreakdown {
+    /// `ITEM`, `SHIPPING`, `GIFT_WRAP`, `COD_FEE`, `TAX`, `DISCOUNT`, `DELIVERY_TIP`, `OTHER`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The amount.
+    pub subtotal: Money,
 }
 
-/// One line of getOrderItems.
+/// `OrderPayment`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPayment {
+    /// Payments made.
+    #[serde(default)]
+    pub payment_executions: Vec<PaymentExecution>,
+}
+
+/// `PaymentExecution`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentExecution {
+    /// `CashOnDelivery`, `ConvenienceStore`, `CreditCard`, `Invoice`, ...
+    pub payment_method: Option<String>,
+    /// Amount.
+    pub payment_amount: Option<Money>,
+}
+
+/// `OrderFulfillment`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct WireOrderItem {
-    /// Amazon product id.
-    #[serde(rename = "ASIN")]
-    pub asin: Option<String>,
+#[serde(rename_all = "camelCase")]
+pub struct OrderFulfillment {
+    /// `PENDING`, `UNSHIPPED`, ... (see `codes::status`).
+    pub fulfillment_status: String,
+    /// `AMAZON` / `MERCHANT`.
+    pub fulfilled_by: Option<String>,
+    /// `STANDARD`, `EXPEDITED`, `SCHEDULED`, ...
+    pub fulfillment_service_level: Option<String>,
+    /// Ship-by window.
+    pub ship_by_window: Option<DateTimeRange>,
+    /// Deliver-by window.
+    pub deliver_by_window: Option<DateTimeRange>,
+}
+
+/// `DateTimeRange`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DateTimeRange {
+    /// Start.
+    pub earliest_date_time: Option<String>,
+    /// End.
+    pub latest_date_time: Option<String>,
+}
+
+/// `OrderItem`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
     /// Line id (needed for confirmShipment).
     pub order_item_id: String,
-    /// The shop's SKU.
-    #[serde(rename = "SellerSKU")]
-    pub seller_sku: Option<String>,
-    /// Product name.
-    pub title: Option<String>,
     /// Units ordered.
     pub quantity_ordered: u32,
-    /// Units shipped.
-    pub quantity_shipped: Option<u32>,
-    /// Line total (unit price x quantity).
-    pub item_price: Option<Money>,
-    /// Tax on `ItemPrice`.
-    pub item_tax: Option<Money>,
-    /// Shipping for this line.
-    pub shipping_price: Option<Money>,
-    /// Tax on shipping.
-    pub shipping_tax: Option<Money>,
-    /// Shipping discount.
-    pub shipping_discount: Option<Money>,
-    /// Tax on the shipping discount.
-    pub shipping_discount_tax: Option<Money>,
-    /// Promotion discount.
-    pub promotion_discount: Option<Money>,
-    /// Tax on the promotion discount.
-    pub promotion_discount_tax: Option<Money>,
-    /// Cash-on-delivery fee.
-    #[serde(rename = "CODFee")]
-    pub cod_fee: Option<Money>,
-    /// Discount on the COD fee.
-    #[serde(rename = "CODFeeDiscount")]
-    pub cod_fee_discount: Option<Money>,
-    /// Gift flag (text `"true"` / `"false"`).
-    pub is_gift: Option<TextBool>,
-    /// `New`, `Used`, ...
-    pub condition_id: Option<String>,
-    /// Condition detail.
-    pub condition_subtype_id: Option<String>,
-    /// Seller's condition note.
-    pub condition_note: Option<String>,
-    /// Scheduled delivery window start.
-    pub scheduled_delivery_start_date: Option<String>,
-    /// Scheduled delivery window end.
-    pub scheduled_delivery_end_date: Option<String>,
-    /// Buyer asked to cancel.
-    pub buyer_requested_cancel: Option<BuyerRequestedCancel>,
-    /// Gift message / wrap / customisation (RDT).
-    pub buyer_info: Option<ItemBuyerInfo>,
+    /// Product data.
+    pub product: ItemProduct,
+    /// `includedData=PROCEEDS`.
+    pub proceeds: Option<ItemProceeds>,
+    /// `includedData=CANCELLATION`.
+    pub cancellation: Option<ItemCancellation>,
+    /// `includedData=FULFILLMENT`.
+    pub fulfillment: Option<ItemFulfillment>,
 }
 
-/// `BuyerRequestedCancel` of an order item.
+/// `ItemProduct`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct BuyerRequestedCancel {
-    /// `"true"` / `"false"`.
-    pub is_buyer_requested_cancel: Option<TextBool>,
-    /// The buyer's reason.
-    pub buyer_cancel_reason: Option<String>,
+#[serde(rename_all = "camelCase")]
+pub struct ItemProduct {
+    /// ASIN.
+    pub asin: Option<String>,
+    /// Product name.
+    pub title: Option<String>,
+    /// The shop's SKU.
+    pub seller_sku: Option<String>,
+    /// Condition.
+    pub condition: Option<ItemCondition>,
+    /// Price of one unit.
+    pub price: Option<ItemPrice>,
+    /// Amazon Custom data (PII).
+    pub customization: Option<ItemCustomization>,
 }
 
-/// Item-level buyer info (gift message, gift wrap, Amazon Custom URL).
+/// `ItemCondition`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct ItemBuyerInfo {
-    /// Amazon Custom data.
-    pub buyer_customized_info: Option<BuyerCustomizedInfo>,
-    /// Gift message.
-    pub gift_message_text: Option<String>,
-    /// Gift wrap price.
-    pub gift_wrap_price: Option<Money>,
-    /// Tax on the gift wrap price.
-    pub gift_wrap_tax: Option<Money>,
-    /// Gift wrap type.
-    pub gift_wrap_level: Option<String>,
+#[serde(rename_all = "camelCase")]
+pub struct ItemCondition {
+    /// `NEW`, `USED`, ...
+    pub condition_type: Option<String>,
+    /// Finer grade.
+    pub condition_subtype: Option<String>,
 }
 
-/// `BuyerCustomizedInfo`.
+/// `ItemPrice`.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct BuyerCustomizedInfo {
+#[serde(rename_all = "camelCase")]
+pub struct ItemPrice {
+    /// Price of ONE unit (v0 `ItemPrice` was the line total).
+    pub unit_price: Option<Money>,
+}
+
+/// `ItemCustomization`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemCustomization {
     /// Where the customisation data is.
-    #[serde(rename = "CustomizedURL")]
     pub customized_url: Option<String>,
 }
 
-/// getOrderItemsBuyerInfo `payload`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct OrderItemsBuyerInfoList {
-    /// The order.
-    pub amazon_order_id: String,
-    /// One entry per line.
-    pub order_items: Vec<OrderItemBuyerInfo>,
-    /// Present and non-empty when there are more pages.
-    pub next_token: Option<String>,
+/// `ItemProceeds`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemProceeds {
+    /// Line total.
+    pub proceeds_total: Option<Money>,
+    /// By category.
+    #[serde(default)]
+    pub breakdowns: Vec<ProceedsBreakdown>,
 }
 
-/// One entry of getOrderItemsBuyerInfo.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct OrderItemBuyerInfo {
-    /// The line.
-    pub order_item_id: String,
-    /// Amazon Custom data.
-    pub buyer_customized_info: Option<BuyerCustomizedInfo>,
-    /// Gift message.
-    pub gift_message_text: Option<String>,
-    /// Gift wrap price.
-    pub gift_wrap_price: Option<Money>,
-    /// Tax on the gift wrap price.
-    pub gift_wrap_tax: Option<Money>,
-    /// Gift wrap type.
+/// `ItemCancellation`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemCancellation {
+    /// The buyer asked to cancel (check before shipping).
+    pub cancellation_request: Option<CancellationRequest>,
+    /// The line was cancelled.
+    pub cancellation_execution: Option<CancellationExecution>,
+}
+
+/// `ItemCancellationRequest`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationRequest {
+    /// `BUYER`.
+    pub requester: Option<String>,
+    /// The buyer's reason.
+    pub cancel_reason: Option<String>,
+}
+
+/// `ItemCancellationExecution`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CancellationExecution {
+    /// `BUYER`, `MERCHANT`, `AMAZON`.
+    pub cancelled_by: Option<String>,
+    /// Reason.
+    pub cancel_reason: Option<String>,
+}
+
+/// `ItemFulfillment`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemFulfillment {
+    /// Units shipped.
+    pub quantity_fulfilled: Option<u32>,
+    /// Units still to ship.
+    pub quantity_unfulfilled: Option<u32>,
+    /// Gift options.
+    pub packing: Option<ItemPacking>,
+    /// Scheduled delivery, constraints.
+    pub shipping: Option<ItemShipping>,
+}
+
+/// `ItemPacking`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemPacking {
+    /// Gift wrap and message.
+    pub gift_option: Option<GiftOption>,
+}
+
+/// `GiftOption`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GiftOption {
+    /// The buyer's message (PII).
+    pub gift_message: Option<String>,
+    /// Wrap type.
     pub gift_wrap_level: Option<String>,
 }
 
-impl From<OrderItemBuyerInfo> for ItemBuyerInfo {
-    fn from(e: OrderItemBuyerInfo) -> Self {
-        ItemBuyerInfo {
-            buyer_customized_info: e.buyer_customized_info,
-            gift_message_text: e.gift_message_text,
-            gift_wrap_price: e.gift_wrap_price,
-            gift_wrap_tax: e.gift_wrap_tax,
-            gift_wrap_level: e.gift_wrap_level,
-        }
-    }
+/// `ItemShipping`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemShipping {
+    /// Scheduled delivery window.
+    pub scheduled_delivery_window: Option<DateTimeRange>,
+    /// Constraints (`cashOnDelivery: MANDATORY`, ...).
+    pub shipping_constraints: Option<ShippingConstraints>,
+}
+
+/// `ItemShippingConstraints` (values: `MANDATORY`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingConstraints {
+    /// Collect payment at delivery.
+    pub cash_on_delivery: Option<String>,
+}
+
+/// `OrderPackage` (merchant-fulfilled orders, `includedData=PACKAGES`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderPackage {
+    /// The id sent in confirmShipment's `packageReferenceId`.
+    pub package_reference_id: String,
+    /// When it was handed to the carrier.
+    pub ship_time: Option<String>,
+    /// Status.
+    pub package_status: Option<PackageStatus>,
+    /// Carrier as registered.
+    pub carrier: Option<String>,
+    /// Service.
+    pub shipping_service: Option<String>,
+    /// Tracking number.
+    pub tracking_number: Option<String>,
+    /// What is inside.
+    #[serde(default)]
+    pub package_items: Vec<PackageItem>,
+}
+
+/// `PackageStatus`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageStatus {
+    /// `PENDING`, `IN_TRANSIT`, `SHIPPED`, `DELIVERED`, `CANCELLED`, `UNDELIVERABLE`.
+    pub status: String,
+}
+
+/// `PackageItem`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackageItem {
+    /// The line.
+    pub order_item_id: String,
+    /// Units of the line in this package.
+    pub quantity: u32,
 }
