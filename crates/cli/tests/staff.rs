@@ -75,7 +75,7 @@ fn each_filter_lists_exactly_the_matching_orders() {
     // Days are whole JST days, both ends included.
     let mut times: Vec<DateTime<FixedOffset>> = all.iter().map(ordered_at).collect();
     times.sort();
-    let jst = FixedOffset::east_opt(9 * 3600).unwrap();
+    let jst = ichigen_core::JST;
     let day = times[times.len() / 2].with_timezone(&jst).date_naive();
     let d = day.to_string();
     let in_day = |v: &Value| ordered_at(v).with_timezone(&jst).date_naive() == day;

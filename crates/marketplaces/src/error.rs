@@ -82,3 +82,11 @@ impl BadOrder {
         self
     }
 }
+
+impl NormalizeError {
+    /// A body of `marketplace`'s `operation` that does not read: `detail` names the field, never
+    /// its value.
+    pub fn malformed(marketplace: Marketplace, operation: &str, detail: impl Into<String>) -> NormalizeError {
+        NormalizeError::Malformed { marketplace, operation: operation.to_owned(), detail: detail.into() }
+    }
+}

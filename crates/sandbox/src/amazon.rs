@@ -1009,7 +1009,7 @@ fn slot_hours(slot: &str) -> Option<(u32, u32)> {
 }
 
 fn jst_at(date: chrono::NaiveDate, hour: u32) -> Option<String> {
-    let jst = FixedOffset::east_opt(9 * 3600)?;
+    let jst = ichigen_core::JST;
     let t = date.and_time(NaiveTime::from_hms_opt(hour.min(23), 0, 0)?);
     jst.from_local_datetime(&t).single().map(utc)
 }

@@ -89,5 +89,5 @@ impl OrderBook {
 
 /// Japan Standard Time.
 pub fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).expect("+09:00 is within the ±24 h a FixedOffset accepts")
+    ichigen_core::JST
 }

@@ -19,7 +19,7 @@ use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
 const GIFT_OPTION_NAMES: &[&str] = &["ラッピング", "熨斗名入れ1", "熨斗名入れ2", "熨斗名入れ3", "ギフトメッセージ"];
 
 fn jst() -> FixedOffset {
-    FixedOffset::east_opt(9 * 3600).unwrap()
+    ichigen_core::JST
 }
 
 fn seed(orders: usize, step_secs: i64, start: DateTime<FixedOffset>) -> Seed {

@@ -448,7 +448,7 @@ async fn an_order_placed_before_the_window_reaches_each_later_state_within_one_p
     assert!(got.source_updated_at >= w.from);
 
     // 発送 in RMS with tracking, dated yesterday → 500, found through dateType 5 (発送完了報告日).
-    let jst = FixedOffset::east_opt(9 * 3600).unwrap();
+    let jst = ichigen_core::JST;
     let yesterday = chrono::Utc::now().with_timezone(&jst).date_naive() - chrono::Duration::days(1);
     let basket = back.basket_ids(id)[0];
     let number = valid_number();
@@ -613,7 +613,7 @@ async fn tracking_for_a_two_destination_order_goes_to_the_basket_it_belongs_to()
     let baskets = basket_ids(&multi);
     let sandbox_baskets: Vec<String> = back.basket_ids(id).iter().map(i64::to_string).collect();
     assert_eq!(baskets, sandbox_baskets);
-    let today = chrono::Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap());
+    let today = chrono::Utc::now().with_timezone(&ichigen_core::JST);
     let first = Tracking {
         carrier: Carrier::Sagawa,
         number: valid_number(),

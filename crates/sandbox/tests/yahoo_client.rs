@@ -278,7 +278,7 @@ async fn e_malformed_bodies_are_permanent_and_name_marketplace_and_operation() {
 
 #[tokio::test]
 async fn f_tracking_write_back_shows_up_in_the_next_window() {
-    let now = chrono::Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap());
+    let now = chrono::Utc::now().with_timezone(&ichigen_core::JST);
     let seed = Seed { orders: 20, start: now - TimeDelta::days(5), step_secs: 3600, ..Seed::default() };
     let (started, _) = sandbox(seed.clone(), Faults::default(), None).await;
     let c = client(&started);
@@ -443,7 +443,7 @@ PayCharge,ShipCharge,GiftWrapCharge,Discount,Adjustments,UsePoint,TotalPrice,Lin
 }
 
 fn now_jst() -> DateTime<FixedOffset> {
-    chrono::Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap())
+    chrono::Utc::now().with_timezone(&ichigen_core::JST)
 }
 
 #[tokio::test]

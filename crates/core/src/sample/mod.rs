@@ -114,7 +114,7 @@ impl SampleOrders {
             .filter(|e| e.towns().next().is_some_and(|t| plain_town(&t)))
             .map(|e| e.code())
             .collect();
-        let jst = FixedOffset::east_opt(9 * 3600).expect("JST offset is valid");
+        let jst = crate::JST;
         let start = jst.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).single().expect("valid date");
         SampleOrders {
             rng: fastrand::Rng::with_seed(seed),

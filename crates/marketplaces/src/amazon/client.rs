@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Timelike, Utc};
 use ichigen_core::carrier::tracking_number_valid;
-use ichigen_core::{Marketplace, Order, OrderStatus, PaymentMethod, Tracking};
+use ichigen_core::{JST, Marketplace, Order, OrderStatus, PaymentMethod, Tracking};
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -32,7 +32,7 @@ use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
 use super::codes::{self, MARKETPLACE_ID_JP};
-use super::map::{JST, map_order};
+use super::map::map_order;
 use super::wire::{ErrorList, WireOrder};
 use super::{GET_ORDER, SEARCH_ORDERS, SearchPage, parse_get_order_split, parse_search_lenient};
 use crate::client::{
@@ -181,11 +181,7 @@ fn parse_time(s: &str) -> Option<DateTime<FixedOffset>> {
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> ClientError {
-    ClientError::Malformed(NormalizeError::Malformed {
-        marketplace: Marketplace::Amazon,
-        operation: operation.to_string(),
-        detail: detail.into(),
-    })
+    ClientError::malformed(Marketplace::Amazon, operation, detail)
 }
 
 fn bad_cursor() -> ClientError {

@@ -15,27 +15,17 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use ichigen_core::{
-    Address, Buyer, Delivery, Item, ItemOption, Marketplace, Order, OrderStatus, PaymentMethod, SCHEMA_VERSION, Totals,
-    Tracking,
+    Address, Buyer, Delivery, Item, ItemOption, JST, Marketplace, Order, OrderStatus, PaymentMethod, SCHEMA_VERSION,
+    Totals, Tracking,
 };
 
 use super::codes;
 use super::wire::{CustomerAddress, Money, OrderItem, ProceedsBreakdown, WireOrder};
 use crate::NormalizeError;
 
-/// Japan Standard Time.
-pub const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
-    Some(offset) => offset,
-    None => panic!("JST offset is in range"),
-};
-
 /// A `Malformed` error of Amazon: names the operation and the field, never a value.
 pub(crate) fn malformed(operation: &str, detail: impl Into<String>) -> NormalizeError {
-    NormalizeError::Malformed {
-        marketplace: Marketplace::Amazon,
-        operation: operation.to_string(),
-        detail: detail.into(),
-    }
+    NormalizeError::malformed(Marketplace::Amazon, operation, detail)
 }
 
 /// Maps one order of a searchOrders page or a getOrder answer (`op` names which, for messages);

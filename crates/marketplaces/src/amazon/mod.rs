@@ -174,7 +174,7 @@ pub fn parse_search_lenient(body: &Body) -> Result<SearchPage, NormalizeError> {
         let text = |k: &str| v.get(k).and_then(Value::as_str);
         let ordered_at = text("createdTime")
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t.trim()).ok())
-            .map(|t| t.with_timezone(&map::JST));
+            .map(|t| t.with_timezone(&ichigen_core::JST));
         match typed::<WireOrder>(OP, &format!("orders[{i}]"), v.clone()) {
             Ok(o) => good.push(o),
             Err(e) => bad.push(BadOrder::new(text("orderId"), e).ordered(ordered_at)),

@@ -12,7 +12,7 @@ use std::fmt;
 
 use chrono::{Duration, FixedOffset, NaiveDate};
 use ichigen_core::carrier::tracking_number_valid;
-use ichigen_core::{Marketplace, Order, Tracking};
+use ichigen_core::{JST, Marketplace, Order, Tracking};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
@@ -294,7 +294,7 @@ impl AupayClient {
     }
 
     async fn changed_page(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
-        let jst = jst();
+        let jst = JST;
         let from = (window.from - self.lookback).with_timezone(&jst);
         let to = window.to.with_timezone(&jst);
         if to <= from {
@@ -369,7 +369,7 @@ impl AupayClient {
         if !tracking_number_valid(tracking.carrier, number) {
             return Err(rejected("shippingNumber", "tracking number fails the carrier's format or check digit"));
         }
-        let shipped = tracking.shipped_at.unwrap_or_else(|| chrono::Utc::now().fixed_offset()).with_timezone(&jst());
+        let shipped = tracking.shipped_at.unwrap_or_else(|| chrono::Utc::now().fixed_offset()).with_timezone(&JST);
         let body = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<request>\n<shopId>{}</shopId>\n<orderId>{}</orderId>\n\
              <shippingDate>{}</shippingDate>\n<shippingCarrier>{}</shippingCarrier>\n\
@@ -451,11 +451,7 @@ fn read_search(operation: &'static str, body: &str) -> Result<wire::Response, Cl
 
 /// `Malformed` naming `operation`.
 fn malformed_op(operation: &str, detail: impl Into<String>) -> ClientError {
-    ClientError::Malformed(NormalizeError::Malformed {
-        marketplace: Marketplace::Aupay,
-        operation: operation.into(),
-        detail: detail.into(),
-    })
+    ClientError::malformed(Marketplace::Aupay, operation, detail)
 }
 
 /// One `<orderInfo>` mapped and validated.
@@ -485,11 +481,6 @@ fn api_error(body: &str) -> Option<(String, String)> {
 /// Escapes XML text.
 fn escape(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
-}
-
-fn jst() -> FixedOffset {
-    // 9 h is always a valid offset; the UTC fallback is never taken.
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc))
 }
 
 #[cfg(test)]

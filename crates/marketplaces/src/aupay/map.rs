@@ -1,7 +1,9 @@
 //! Wire → canonical Order for one `<orderInfo>`.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
-use ichigen_core::{Address, Buyer, Delivery, Item, ItemOption, Marketplace, Order, SCHEMA_VERSION, Totals, Tracking};
+use ichigen_core::{
+    Address, Buyer, Delivery, Item, ItemOption, JST, Marketplace, Order, SCHEMA_VERSION, Totals, Tracking,
+};
 
 use super::codes;
 use super::wire::{Detail, OrderInfo};
@@ -10,12 +12,9 @@ use crate::NormalizeError;
 /// The operation whose bodies this module reads (`searchTradeInfoProc` returns the same shape).
 pub const OPERATION: &str = "searchTradeInfoListProc";
 
-/// JST, the zone of every date the API gives (without offset).
-const JST_SECONDS: i32 = 9 * 3600;
-
 /// A `Malformed` error of this operation; `detail` names the field, never its value.
 pub(crate) fn malformed(detail: impl Into<String>) -> NormalizeError {
-    NormalizeError::Malformed { marketplace: Marketplace::Aupay, operation: OPERATION.into(), detail: detail.into() }
+    NormalizeError::malformed(Marketplace::Aupay, OPERATION, detail)
 }
 
 /// Text of an optional element, `None` when absent or blank.
@@ -43,10 +42,6 @@ fn yen(field: &str, v: &Option<String>) -> Result<Option<i64>, NormalizeError> {
     Ok(Some(n))
 }
 
-fn jst() -> Result<FixedOffset, NormalizeError> {
-    FixedOffset::east_opt(JST_SECONDS).ok_or_else(|| malformed("JST offset"))
-}
-
 /// `YYYY/MM/DD HH:MM` (seconds and `-` separators tolerated) in JST.
 fn datetime(field: &str, s: &str) -> Result<DateTime<FixedOffset>, NormalizeError> {
     let s = s.trim();
@@ -55,7 +50,7 @@ fn datetime(field: &str, s: &str) -> Result<DateTime<FixedOffset>, NormalizeErro
         .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
         .or_else(|| date(s).and_then(|d| d.and_hms_opt(0, 0, 0)))
         .ok_or_else(|| malformed(format!("{field} is not a date and time")))?;
-    naive.and_local_timezone(jst()?).single().ok_or_else(|| malformed(format!("{field} is not a date and time")))
+    naive.and_local_timezone(JST).single().ok_or_else(|| malformed(format!("{field} is not a date and time")))
 }
 
 /// `orderDate` of an order as JST, when it reads (for telling windows apart; mapping reports errors).

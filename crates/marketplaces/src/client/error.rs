@@ -82,6 +82,11 @@ impl ichigen_core::pipeline::Retryable for ClientError {
 }
 
 impl ClientError {
+    /// An answer of `marketplace`'s `operation` that does not read (see [`NormalizeError::malformed`]).
+    pub fn malformed(marketplace: Marketplace, operation: &str, detail: impl Into<String>) -> ClientError {
+        ClientError::Malformed(NormalizeError::malformed(marketplace, operation, detail))
+    }
+
     /// Whether trying again later can succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(self, ClientError::Throttled { .. } | ClientError::Server { .. } | ClientError::Transport { .. })

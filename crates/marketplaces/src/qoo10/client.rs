@@ -32,9 +32,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, FixedOffset, Offset, TimeZone, Timelike};
+use chrono::{DateTime, FixedOffset, TimeZone, Timelike};
 use ichigen_core::carrier::{tracking_digits, tracking_number_valid};
-use ichigen_core::{Marketplace, Order, OrderStatus, Tracking};
+use ichigen_core::{JST, Marketplace, Order, OrderStatus, Tracking};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -46,10 +46,10 @@ use super::{
     OPERATION_BY_ORDER, OPERATION_CLAIMS, OPERATION_V2, claim_row, codes, json_objects, map, orders_from_rows_lenient,
     parse_body_lenient, raw_pack_key, row_from_object,
 };
+use crate::Body;
 use crate::client::{
     ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
 };
-use crate::{Body, NormalizeError};
 
 /// Production host of QAPI (paths start with [`API_PATH`]).
 pub const PRODUCTION_BASE_URL: &str = "https://api.qoo10.jp";
@@ -211,11 +211,6 @@ struct Head {
     object: Option<serde_json::Value>,
 }
 
-fn jst() -> FixedOffset {
-    // 9 hours is within ±24 h, so this never falls back.
-    FixedOffset::east_opt(9 * 3600).unwrap_or_else(|| chrono::Utc.fix())
-}
-
 /// The first whole second at or after `t`.
 fn ceil_secs(t: &DateTime<FixedOffset>) -> i64 {
     t.timestamp() + i64::from(t.nanosecond() > 0)
@@ -223,7 +218,7 @@ fn ceil_secs(t: &DateTime<FixedOffset>) -> i64 {
 
 /// Unix seconds as the API's `yyyyMMddHHmmss` in JST.
 fn qoo10_time(secs: i64) -> String {
-    match jst().timestamp_opt(secs, 0).single() {
+    match JST.timestamp_opt(secs, 0).single() {
         Some(t) => t.format("%Y%m%d%H%M%S").to_string(),
         None => String::new(),
     }
@@ -267,7 +262,7 @@ fn value_blank(v: &Value) -> bool {
 /// A Qoo10 order time (`YYYY-MM-DD HH:MM:SS`, JST) as unix seconds.
 fn order_secs(s: &str) -> Option<i64> {
     let t = chrono::NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
-    jst().from_local_datetime(&t).single().map(|t| t.timestamp())
+    JST.from_local_datetime(&t).single().map(|t| t.timestamp())
 }
 
 /// Times (unix seconds) merged into ranges `[first, last]` whose neighbours are at most
@@ -290,11 +285,7 @@ fn short(s: &str) -> String {
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> ClientError {
-    ClientError::Malformed(NormalizeError::Malformed {
-        marketplace: Marketplace::Qoo10,
-        operation: operation.to_owned(),
-        detail: detail.into(),
-    })
+    ClientError::malformed(Marketplace::Qoo10, operation, detail)
 }
 
 fn rejected(operation: &'static str, code: &str, message: &str) -> ClientError {

@@ -16,9 +16,9 @@
 //!   discounts exceed goods + shipping is malformed. `total`/`SettlePrice` of the API are not used
 //!   (`SettlePrice` is the seller's settlement, not what the buyer pays).
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, Offset, TimeZone};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use ichigen_core::{
-    Address, Buyer, Carrier, Delivery, Item, ItemOption, Marketplace, Order, OrderStatus, PaymentMethod,
+    Address, Buyer, Carrier, Delivery, Item, ItemOption, JST, Marketplace, Order, OrderStatus, PaymentMethod,
     SCHEMA_VERSION, Shipment, Totals, Tracking,
 };
 
@@ -26,8 +26,6 @@ use super::codes;
 use super::wire::{Num, ShippingRow};
 use crate::NormalizeError;
 
-/// Japan Standard Time, the zone of every Qoo10 time.
-const JST_SECONDS: i32 = 9 * 3600;
 /// Longest order / pack number we accept (digits); real ones have 9–10.
 const MAX_ID_DIGITS: usize = 20;
 /// Times before this year are placeholders for "not yet", not real times.
@@ -112,16 +110,11 @@ fn quantity(ctx: &Ctx<'_>, n: &Option<Num>) -> Result<u32, NormalizeError> {
     }
 }
 
-fn jst() -> FixedOffset {
-    // 9 hours is within ±24 h, so this never falls back.
-    FixedOffset::east_opt(JST_SECONDS).unwrap_or_else(|| chrono::Utc.fix())
-}
-
 /// A Qoo10 time (`YYYY-MM-DD HH:MM:SS`, JST) as a JST `DateTime`; empty or placeholder is `None`.
 /// A time that carries its own offset (RFC 3339) is converted to JST.
 fn time(ctx: &Ctx<'_>, s: &Option<String>, field: &str) -> Result<Option<DateTime<FixedOffset>>, NormalizeError> {
     let Some(s) = trimmed(s) else { return Ok(None) };
-    let jst = jst();
+    let jst = JST;
     let parsed = if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         Some(t.with_timezone(&jst))
     } else {

@@ -154,11 +154,7 @@ fn group(rows: Vec<(&'static str, ShippingRow)>) -> Result<Vec<Pack>, NormalizeE
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> NormalizeError {
-    NormalizeError::Malformed {
-        marketplace: Marketplace::Qoo10,
-        operation: operation.to_owned(),
-        detail: detail.into(),
-    }
+    NormalizeError::malformed(Marketplace::Qoo10, operation, detail)
 }
 
 /// Parses one body: JSON or XML envelope, error envelope → `Api`, rows otherwise.

@@ -31,9 +31,9 @@ use std::fmt;
 use std::sync::Mutex;
 
 use base64::Engine;
-use chrono::{Duration, FixedOffset, NaiveDate, TimeZone, Timelike};
+use chrono::{Duration, NaiveDate, TimeZone, Timelike};
 use ichigen_core::carrier::{tracking_digits, tracking_number_valid};
-use ichigen_core::{Carrier, Marketplace, Order, Tracking};
+use ichigen_core::{Carrier, JST, Marketplace, Order, Tracking};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::ExposeSecret;
 /// The secret type the credentials are passed in.
@@ -91,12 +91,6 @@ pub const PASSES: [i64; 6] = [1, 2, 3, 4, 5, 6];
 const SEEN_WINDOWS: usize = 4;
 /// Content type of every request, exactly as the official samples write it.
 const JSON_UTF8: &str = "application/json; charset=utf-8";
-
-const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
-    Some(offset) => offset,
-    // Evaluated at compile time: 9 hours is in range.
-    None => panic!("JST offset out of range"),
-};
 
 /// Rakuten RMS order client for one shop (one serviceSecret/licenseKey pair).
 pub struct RakutenClient {
@@ -671,11 +665,7 @@ fn advance(cur: Cursor, total_pages: i64, empty_page: bool, end: i64) -> Option<
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> ClientError {
-    ClientError::Malformed(NormalizeError::Malformed {
-        marketplace: Marketplace::Rakuten,
-        operation: operation.to_owned(),
-        detail: detail.into(),
-    })
+    ClientError::malformed(Marketplace::Rakuten, operation, detail)
 }
 
 /// `YYYY-MM-DDThh:mm:ss+0900` of a Unix time.

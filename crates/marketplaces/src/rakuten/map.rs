@@ -18,7 +18,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use ichigen_core::{
-    Address, Buyer, Delivery, Item, ItemOption, Marketplace, Order, OrderStatus, PaymentMethod, SCHEMA_VERSION,
+    Address, Buyer, Delivery, Item, ItemOption, JST, Marketplace, Order, OrderStatus, PaymentMethod, SCHEMA_VERSION,
     Shipment, Totals, Tracking,
 };
 
@@ -29,29 +29,14 @@ use crate::NormalizeError;
 /// The operation whose bodies this module maps.
 pub const OPERATION: &str = "getOrder";
 
-/// JST, the only offset Rakuten uses; every time is re-expressed in it.
-const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
-    Some(offset) => offset,
-    // Evaluated at compile time: 9 hours is in range, so this arm cannot be reached at run time.
-    None => panic!("JST offset out of range"),
-};
-
-fn jst() -> FixedOffset {
-    JST
-}
-
 fn malformed(detail: impl Into<String>) -> NormalizeError {
-    NormalizeError::Malformed {
-        marketplace: Marketplace::Rakuten,
-        operation: OPERATION.to_owned(),
-        detail: detail.into(),
-    }
+    NormalizeError::malformed(Marketplace::Rakuten, OPERATION, detail)
 }
 
 /// Parses a Rakuten date-time (`YYYY-MM-DDThh:mm:ss+0900`, colon offset tolerated) into JST.
 fn datetime(field: &str, s: &str) -> Result<DateTime<FixedOffset>, NormalizeError> {
     DateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S%z")
-        .map(|t| t.with_timezone(&jst()))
+        .map(|t| t.with_timezone(&JST))
         .map_err(|_| malformed(format!("{field}: not a date-time of the form YYYY-MM-DDThh:mm:ss+0900")))
 }
 
@@ -233,7 +218,7 @@ pub fn map_order(shop_id: &str, o: &OrderModel) -> Result<Order, NormalizeError>
             }
             // Rakuten keeps only the ship date; it becomes midnight JST of that day.
             let shipped_at = date(&format!("{field}.ShippingModelList[{k}].shippingDate"), &s.shipping_date)?
-                .and_then(|d| d.and_time(NaiveTime::MIN).and_local_timezone(jst()).single());
+                .and_then(|d| d.and_time(NaiveTime::MIN).and_local_timezone(JST).single());
             tracking.push(Tracking {
                 carrier: codes::carrier(text(&s.delivery_company)),
                 number: number.to_owned(),

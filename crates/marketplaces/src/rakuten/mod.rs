@@ -50,11 +50,7 @@ pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, Normalize
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> NormalizeError {
-    NormalizeError::Malformed {
-        marketplace: Marketplace::Rakuten,
-        operation: operation.to_owned(),
-        detail: detail.into(),
-    }
+    NormalizeError::malformed(Marketplace::Rakuten, operation, detail)
 }
 
 /// Describes a serde_json error without its message text, which can quote values (personal data).

@@ -22,7 +22,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use ichigen_core::pipeline::{CredentialHealth, CredentialUpdate};
-use ichigen_core::{Carrier, Marketplace, Order, Tracking};
+use ichigen_core::{Carrier, JST, Marketplace, Order, Tracking};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use rsa::pkcs1::DecodeRsaPublicKey;
@@ -212,7 +212,7 @@ fn xml_escape(s: &str) -> String {
 
 /// Request date-time: `YYYYMMDDHHmmss` in JST.
 fn request_time(t: DateTime<FixedOffset>) -> String {
-    t.with_timezone(&map::JST).format("%Y%m%d%H%M%S").to_string()
+    t.with_timezone(&JST).format("%Y%m%d%H%M%S").to_string()
 }
 
 fn malformed(operation: &str, detail: impl Into<String>) -> ClientError {
@@ -302,7 +302,7 @@ impl YahooClient {
     /// Whole days left before [`Self::refresh_token_deadline`] (0: under a day); `None` when nothing
     /// is known (authenticated calls and no known expiry).
     pub fn refresh_token_days_left(&self) -> Option<i64> {
-        self.auth.lock().ok()?.clock.days_left(chrono::Utc::now().with_timezone(&map::JST))
+        self.auth.lock().ok()?.clock.days_left(chrono::Utc::now().with_timezone(&JST))
     }
 
     /// Records the `X-SWS-Authorize-Status` of a response. A response without the header counts
@@ -314,7 +314,7 @@ impl YahooClient {
             return;
         }
         let status = AuthorizeStatus::from_header(value);
-        let now = chrono::Utc::now().with_timezone(&map::JST);
+        let now = chrono::Utc::now().with_timezone(&JST);
         let (changed, days_left) = {
             let Ok(mut a) = self.auth.lock() else { return };
             let changed = a.status.as_ref() != Some(&status);
@@ -406,7 +406,7 @@ impl YahooClient {
             if let Ok(mut a) = self.auth.lock() {
                 a.rotated = Some(new_refresh);
                 a.clock.expires_at =
-                    Some(chrono::Utc::now().with_timezone(&map::JST) + authorize::REFRESH_LIFETIME_WITH_KEY);
+                    Some(chrono::Utc::now().with_timezone(&JST) + authorize::REFRESH_LIFETIME_WITH_KEY);
             }
             tracing::info!(
                 marketplace = "yahoo",
@@ -671,7 +671,7 @@ fn parse_list(body: &str) -> Result<ListPage, ClientError> {
             .or_else(|| {
                 chrono::NaiveDateTime::parse_from_str(updated, "%Y-%m-%dT%H:%M:%S")
                     .ok()
-                    .and_then(|n| n.and_local_timezone(map::JST).single())
+                    .and_then(|n| n.and_local_timezone(JST).single())
             })
             .ok_or_else(|| malformed(OP_LIST, format!("OrderInfo[{i}].LastUpdateTime is not a date-time")))?;
         headers.push((id.to_string(), updated));
@@ -722,7 +722,7 @@ impl OrderSource for YahooClient {
         }
         let sub_from = DateTime::from_timestamp(cur.sub_from, 0)
             .ok_or_else(|| malformed("changed_orders", "the cursor time is out of range"))?
-            .with_timezone(&map::JST);
+            .with_timezone(&JST);
         // Sub-window: at most MAX_SEARCH_SPAN_DAYS, inclusive at both ends (second precision).
         let span_end = sub_from + TimeDelta::days(MAX_SEARCH_SPAN_DAYS) - TimeDelta::seconds(1);
         let sub_to = span_end.min(range_to);
@@ -777,7 +777,7 @@ impl OrderSource for YahooClient {
         };
         let ship_date = tracking
             .shipped_at
-            .map(|t| t.with_timezone(&map::JST).format("<ShipDate>%Y%m%d</ShipDate>").to_string())
+            .map(|t| t.with_timezone(&JST).format("<ShipDate>%Y%m%d</ShipDate>").to_string())
             .unwrap_or_default();
         let xml = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Req><Target><OrderId>{}</OrderId><IsPointFix>true</IsPointFix>\

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use ichigen_core::{
-    Address, Buyer, Delivery, Item, ItemOption, Marketplace, Order, OrderStatus, SCHEMA_VERSION, Totals, Tracking,
+    Address, Buyer, Delivery, Item, ItemOption, JST, Marketplace, Order, OrderStatus, SCHEMA_VERSION, Totals, Tracking,
 };
 
 use super::{codes, wire};
@@ -13,22 +13,12 @@ use crate::NormalizeError;
 /// The operation whose bodies hold full orders.
 pub const OPERATION: &str = "orderInfo";
 
-/// Japan Standard Time, the offset of every time in a canonical Yahoo order.
-pub const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
-    Some(o) => o,
-    None => panic!("+09:00 is a valid offset"),
-};
-
 /// `SocialGiftType` 1: the recipient enters the address later, so it may be missing.
 const SOCIAL_GIFT_ADDRESS_LATER: &str = "1";
 
 /// A `Malformed` error of `operation`, naming a field or a problem (never a value).
 pub(crate) fn malformed(operation: &str, detail: impl Into<String>) -> NormalizeError {
-    NormalizeError::Malformed {
-        marketplace: Marketplace::Yahoo,
-        operation: operation.to_string(),
-        detail: detail.into(),
-    }
+    NormalizeError::malformed(Marketplace::Yahoo, operation, detail)
 }
 
 fn bad(detail: impl Into<String>) -> NormalizeError {
