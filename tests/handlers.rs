@@ -231,7 +231,7 @@ async fn puller_queues_a_sandbox_window_quarantines_a_broken_order_and_moves_its
     // The next run reads only the overlap: nothing changed there, so all it may queue again are
     // orders it already had (楽天's date-only 発送日 matches every window of its ship day).
     let again = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled again");
-    let known: std::collections::HashSet<String> = first.iter().map(|o| o.order_id.clone()).collect();
+    let known: std::collections::HashSet<String> = sandbox.book.all().into_iter().map(|o| o.order_id).collect();
     let requeued = w.drain(&w.orders_url).await;
     assert_eq!(requeued.len(), again.queued);
     assert!(again.queued < 5, "{again:?}");

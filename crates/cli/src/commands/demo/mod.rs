@@ -380,6 +380,9 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
         out,
         "Amazon forbids mail to its buyers: staff alerts only. Orders first seen shipped or cancelled get no thank-you."
     )?;
+    if t.reread > 0 {
+        writeln!(out, "{} open orders read again by id (楽天 cancellations, Yahoo and au PAY look-back)", t.reread)?;
+    }
     if t.quarantined > 0 {
         writeln!(out, "{} unreadable orders quarantined", t.quarantined)?;
     }

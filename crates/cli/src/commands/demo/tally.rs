@@ -16,8 +16,12 @@ use crate::view::MARKETPLACES;
 /// Counts of one marketplace (or of all).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Row {
-    /// Orders the puller read from the marketplace and queued (a re-run reads its overlap again).
+    /// Orders the puller read from the marketplace's changed-orders search and queued (a re-run
+    /// reads its overlap again).
     pub pulled: usize,
+    /// Stored open orders (or orders left out earlier) read again by id and queued, to catch
+    /// changes the marketplace's search cannot show.
+    pub reread: usize,
     /// Orders the marketplace sent that could not be read (kept in the quarantine).
     pub quarantined: usize,
     /// Orders stored for the first time, or stored again because the marketplace changed them.
@@ -48,6 +52,7 @@ impl Row {
 
     fn add(&mut self, other: &Row) {
         self.pulled += other.pulled;
+        self.reread += other.reread;
         self.quarantined += other.quarantined;
         self.new_or_changed += other.new_or_changed;
         self.unchanged += other.unchanged;
@@ -106,7 +111,8 @@ impl Tally {
     /// A pull finished.
     pub fn pulled(&mut self, report: &PullReport) {
         let row = self.row(report.marketplace);
-        row.pulled += report.queued;
+        row.pulled += report.queued - report.reread.min(report.queued);
+        row.reread += report.reread;
         row.quarantined += report.quarantined;
     }
 
