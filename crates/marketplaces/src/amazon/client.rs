@@ -36,7 +36,8 @@ use super::map::map_order;
 use super::wire::{ErrorList, WireOrder};
 use super::{GET_ORDER, SEARCH_ORDERS, SearchPage, parse_get_order_split, parse_search_lenient};
 use crate::client::{
-    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, RateLimiter, Reply, Window, rejects, retry_after,
+    ClientError, Cursor, Http, HttpConfig, Limit, OrderPage, OrderSource, RateLimiter, Reply, Window, rejects,
+    retry_after,
 };
 use crate::{BadOrder, Body, NormalizeError};
 
@@ -159,7 +160,7 @@ impl std::fmt::Debug for AmazonClient {
 
 /// Where a pull is: the sub-window, and the next page's token with the time it was issued.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Cursor {
+struct Position {
     /// Sub-window start (inclusive), RFC 3339 UTC; also the `lastUpdatedAfter` sent.
     from: String,
     /// Sub-window end (exclusive), also the `lastUpdatedBefore` sent.
@@ -170,6 +171,10 @@ struct Cursor {
     /// When the token was received (Unix seconds): it expires 24 hours later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     token_at: Option<i64>,
+}
+
+impl Cursor for Position {
+    const TAG: &'static str = "amazon-2026";
 }
 
 fn utc(t: DateTime<FixedOffset>) -> String {
@@ -554,7 +559,7 @@ impl AmazonClient {
     }
 
     /// The first sub-window of `window` starting at `from`, or `None` when nothing is left.
-    fn sub_window(&self, window: &Window, from: DateTime<FixedOffset>) -> Option<Cursor> {
+    fn sub_window(&self, window: &Window, from: DateTime<FixedOffset>) -> Option<Position> {
         // The API speaks whole seconds: boundaries are cut to them so the cursor is exact.
         let whole = |t: DateTime<FixedOffset>| t.with_nanosecond(0).unwrap_or(t);
         let ceiling = (Utc::now() - self.inner.config.before_lag).fixed_offset();
@@ -564,12 +569,12 @@ impl AmazonClient {
             return None;
         }
         let to = (from + self.inner.config.max_window).min(end);
-        Some(Cursor { from: utc(from), to: utc(to), token: None, token_at: None })
+        Some(Position { from: utc(from), to: utc(to), token: None, token_at: None })
     }
 
     /// One searchOrders call at `cursor`. A token older than the configured age is not sent, and one
     /// the API refuses is dropped: both restart the sub-window from its first page.
-    async fn search_page(&self, cur: &Cursor) -> Result<SearchPage, ClientError> {
+    async fn search_page(&self, cur: &Position) -> Result<SearchPage, ClientError> {
         let mut query = vec![
             ("marketplaceIds", self.inner.config.marketplace_id.clone()),
             ("lastUpdatedAfter", cur.from.clone()),
@@ -618,7 +623,7 @@ impl OrderSource for AmazonClient {
 
     async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
         let cur = match cursor {
-            Some(c) => serde_json::from_str::<Cursor>(c).map_err(|_| bad_cursor())?,
+            Some(c) => Position::decode(c).ok_or_else(bad_cursor)?,
             None => match self.sub_window(window, window.from) {
                 Some(c) => c,
                 None => return Ok(OrderPage::default()),
@@ -653,10 +658,10 @@ impl OrderSource for AmazonClient {
             }
         }
         let next = match next_token {
-            Some(t) => Some(Cursor { token: Some(t), token_at: Some(Utc::now().timestamp()), ..cur }),
+            Some(t) => Some(Position { token: Some(t), token_at: Some(Utc::now().timestamp()), ..cur }),
             None => self.sub_window(window, to),
         };
-        let next = next.map(|c| serde_json::to_string(&c)).transpose().map_err(|_| bad_cursor())?;
+        let next = next.map(|c| c.encode());
         Ok(OrderPage { orders, rejected: rejects(shop, Marketplace::Amazon, bad), next, missing: Vec::new() })
     }
 

@@ -16,10 +16,11 @@ use ichigen_core::{JST, Marketplace, Order, Tracking};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 
 use super::{codes, map, map_order, parse_body, wire};
 use crate::client::{
-    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
+    ClientError, Cursor, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
 };
 use crate::{BadOrder, NormalizeError};
 
@@ -107,28 +108,17 @@ impl fmt::Debug for AupayClient {
 }
 
 /// Where a pull is: the first day of the current sub-window and the next `startCount`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cursor {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
     day: NaiveDate,
     start_count: u32,
 }
 
-impl Cursor {
-    fn encode(self) -> String {
-        format!("v1.{}.{}", self.day.format("%Y%m%d"), self.start_count)
-    }
+impl Cursor for Position {
+    const TAG: &'static str = "aupay-2";
 
-    fn decode(s: &str) -> Option<Cursor> {
-        let mut parts = s.split('.');
-        if parts.next()? != "v1" {
-            return None;
-        }
-        let day = NaiveDate::parse_from_str(parts.next()?, "%Y%m%d").ok()?;
-        let start_count: u32 = parts.next()?.parse().ok()?;
-        if parts.next().is_some() || start_count == 0 {
-            return None;
-        }
-        Some(Cursor { day, start_count })
+    fn valid(&self) -> bool {
+        self.start_count > 0
     }
 }
 
@@ -304,8 +294,8 @@ impl AupayClient {
         // `to` is exclusive.
         let last_day = (to - Duration::nanoseconds(1)).date_naive();
         let cur = match cursor {
-            None => Cursor { day: first_day, start_count: 1 },
-            Some(s) => Cursor::decode(s).filter(|c| c.day >= first_day && c.day <= last_day).ok_or_else(|| {
+            None => Position { day: first_day, start_count: 1 },
+            Some(s) => Position::decode(s).filter(|c| c.day >= first_day && c.day <= last_day).ok_or_else(|| {
                 ClientError::Rejected {
                     marketplace: Marketplace::Aupay,
                     operation: SEARCH_LIST,
@@ -340,14 +330,14 @@ impl AupayClient {
             let start_count = cur.start_count.checked_add(self.page_size).ok_or_else(|| {
                 ClientError::Malformed(super::map::malformed("more results than startCount can address"))
             })?;
-            Some(Cursor { day: cur.day, start_count })
+            Some(Position { day: cur.day, start_count })
         } else if sub_end < last_day {
-            Some(Cursor { day: sub_end + Duration::days(1), start_count: 1 })
+            Some(Position { day: sub_end + Duration::days(1), start_count: 1 })
         } else {
             None
         };
         let rejected = rejects(&self.shop, Marketplace::Aupay, bad);
-        Ok(OrderPage { orders, rejected, next: next.map(Cursor::encode), missing: Vec::new() })
+        Ok(OrderPage { orders, rejected, next: next.map(|c| c.encode()), missing: Vec::new() })
     }
 
     async fn update_trade_info(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
@@ -489,10 +479,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_junk() {
-        let c = Cursor { day: NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(), start_count: 1001 };
-        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        let c = Position { day: NaiveDate::from_ymd_opt(2026, 11, 3).unwrap(), start_count: 1001 };
+        assert_eq!(Position::decode(&c.encode()), Some(c));
         for junk in ["", "v1", "v2.20261103.1", "v1.2026-11-03.1", "v1.20261103.0", "v1.20261103.1.9"] {
-            assert_eq!(Cursor::decode(junk), None, "{junk}");
+            assert_eq!(Position::decode(junk), None, "{junk}");
         }
     }
 

@@ -2,6 +2,7 @@
 //! and the marketplace contract (core's `OrderSource`) re-exported for the clients.
 
 mod any;
+mod cursor;
 mod error;
 mod http;
 mod limit;
@@ -9,6 +10,7 @@ mod rejects;
 mod retry;
 
 pub use any::{AnyClient, BuildError, HttpSettings, build_client};
+pub use cursor::Cursor;
 pub use error::ClientError;
 pub use http::{Http, HttpConfig, Reply, retry_after};
 pub use ichigen_core::pipeline::{OrderPage, OrderSource, Pulled, Window, pull_window};

@@ -37,7 +37,7 @@ use ichigen_core::carrier::{tracking_digits, tracking_number_valid};
 use ichigen_core::{JST, Marketplace, Order, OrderStatus, Tracking};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use serde_json::{Map, Value};
 
@@ -48,7 +48,7 @@ use super::{
 };
 use crate::Body;
 use crate::client::{
-    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
+    ClientError, Cursor, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
 };
 
 /// Production host of QAPI (paths start with [`API_PATH`]).
@@ -179,25 +179,15 @@ impl std::fmt::Debug for Qoo10Client {
 }
 
 /// Where a pull is: query index, sub-window start (unix seconds), sub-window length (seconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Pos {
     q: usize,
     at: i64,
     span: i64,
 }
 
-impl Pos {
-    fn encode(&self) -> String {
-        format!("q{}:{}:{}", self.q, self.at, self.span)
-    }
-
-    fn decode(s: &str) -> Option<Pos> {
-        let mut parts = s.strip_prefix('q')?.split(':');
-        let q = parts.next()?.parse().ok()?;
-        let at = parts.next()?.parse().ok()?;
-        let span = parts.next()?.parse().ok()?;
-        parts.next().is_none().then_some(Pos { q, at, span })
-    }
+impl Cursor for Pos {
+    const TAG: &'static str = "qoo10-2";
 }
 
 /// The envelope head: enough to classify an answer without reading its rows.
@@ -863,9 +853,8 @@ mod tests {
     fn cursors_round_trip_and_reject_junk() {
         let p = Pos { q: 3, at: 1_790_000_000, span: 3600 };
         assert_eq!(Pos::decode(&p.encode()), Some(p));
-        assert_eq!(Pos::decode("q1:2"), None);
-        assert_eq!(Pos::decode("x1:2:3"), None);
-        assert_eq!(Pos::decode("q1:2:3:4"), None);
+        assert_eq!(Pos::decode("q1:2:3"), None);
+        assert_eq!(Pos::decode("qoo10-2.{\"q\":1}"), None);
     }
 
     #[test]

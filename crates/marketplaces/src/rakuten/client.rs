@@ -39,13 +39,14 @@ use secrecy::ExposeSecret;
 /// The secret type the credentials are passed in.
 pub use secrecy::SecretString;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::codes::{self, GATEWAY_UNAUTHORISED};
 use super::map::order_time;
 use super::wire::{Envelope, MessagesResponse, OrderModel, PackageModel, SearchOrderResponse};
 use super::{map_order, parse_get_order_lenient};
-use crate::client::{ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects};
+use crate::client::{ClientError, Cursor, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects};
 use crate::{BadOrder, NormalizeError};
 
 /// Production host of the RMS WEB SERVICE (paths start with `/es/2.0/order/`).
@@ -117,8 +118,8 @@ impl fmt::Debug for RakutenClient {
 
 /// Where a pull is: pass (index into [`PASSES`]), sub-window `[a, b]` inclusive, page, and the
 /// start every pass of this pull begins at (the window start, cut to what the API can search).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cursor {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
     pass: usize,
     a: i64,
     b: i64,
@@ -126,33 +127,28 @@ struct Cursor {
     start: i64,
 }
 
-impl Cursor {
+impl Cursor for Position {
+    const TAG: &'static str = "rakuten-2";
+
+    fn valid(&self) -> bool {
+        self.pass < PASSES.len() && self.page > 0 && self.b >= self.a && self.a >= self.start
+    }
+}
+
+impl Position {
     /// The first page of the first pass of a pull over `[start, end]`.
-    fn first(start: i64, end: i64) -> Cursor {
-        Cursor { pass: 0, a: start, b: sub_window_end(start, end), page: 1, start }
+    fn first(start: i64, end: i64) -> Position {
+        Position { pass: 0, a: start, b: sub_window_end(start, end), page: 1, start }
     }
 
-    fn encode(&self) -> String {
-        format!("r2:{}:{}:{}:{}:{}", self.pass, self.a, self.b, self.page, self.start)
-    }
-
-    /// The cursor, and whether the numbers of the pages before it can be rebuilt by replaying the
-    /// searches (not for cursors of the two-pass version, whose path differs).
-    fn decode(s: &str, end: i64) -> Option<(Cursor, bool)> {
-        let number = |p: Option<&str>| p.and_then(|p| p.parse::<i64>().ok());
-        if let Some(rest) = s.strip_prefix("r2:") {
-            let mut parts = rest.split(':');
-            let pass = usize::try_from(number(parts.next())?).ok()?;
-            let a = number(parts.next())?;
-            let b = number(parts.next())?;
-            let page = u32::try_from(number(parts.next())?).ok()?;
-            let start = number(parts.next())?;
-            if parts.next().is_some() || pass >= PASSES.len() || page == 0 || b < a || a < start || b > end {
-                return None;
-            }
-            return Some((Cursor { pass, a, b, page, start }, true));
+    /// The position a cursor of a pull ending at `end` holds, and whether the numbers of the pages
+    /// before it can be rebuilt by replaying the searches (not for cursors of the two-pass
+    /// version, `r1:<pass>:<a>:<b>:<page>`, whose path differs).
+    fn resume(s: &str, end: i64) -> Option<(Position, bool)> {
+        if let Some(p) = Position::decode(s) {
+            return (p.b <= end).then_some((p, true));
         }
-        // Two-pass version: `r1:<pass>:<a>:<b>:<page>`, pass 0 dateType 1, pass 1 dateType 5.
+        let number = |p: Option<&str>| p.and_then(|p| p.parse::<i64>().ok());
         let mut parts = s.strip_prefix("r1:")?.split(':');
         let pass = number(parts.next())?;
         let a = number(parts.next())?;
@@ -163,9 +159,9 @@ impl Cursor {
         }
         // The start of the pull is not in these cursors: `i64::MIN` asks the caller to fill it in.
         match pass {
-            0 => Some((Cursor { pass: 0, a, b, page, start: i64::MIN }, false)),
+            0 => Some((Position { pass: 0, a, b, page, start: i64::MIN }, false)),
             // Its first pass is done: go on with the second pass from the start of the pull.
-            1 => Some((Cursor { pass: 1, a, b, page: 1, start: i64::MIN }, false)),
+            1 => Some((Position { pass: 1, a, b, page: 1, start: i64::MIN }, false)),
             _ => None,
         }
     }
@@ -174,7 +170,7 @@ impl Cursor {
 /// The order numbers the search pages of one pull returned before position `next`.
 struct Seen {
     end: i64,
-    next: Cursor,
+    next: Position,
     numbers: HashSet<String>,
 }
 
@@ -327,7 +323,7 @@ impl RakutenClient {
 
     /// The search page at `cur`, its sub-window halved until its matches are all retrievable;
     /// returns the position actually searched.
-    async fn fitting_search(&self, mut cur: Cursor) -> Result<(Cursor, SearchOrderResponse), ClientError> {
+    async fn fitting_search(&self, mut cur: Position) -> Result<(Position, SearchOrderResponse), ClientError> {
         loop {
             let response = self.search(PASSES[cur.pass], cur.a, cur.b, cur.page).await?;
             let total = response.pagination_response_model.as_ref().and_then(|p| p.total_records_amount);
@@ -344,14 +340,14 @@ impl RakutenClient {
                 ));
             }
             // Too many to retrieve: halve the sub-window and start it again.
-            cur = Cursor { b: cur.a + (cur.b - cur.a) / 2, page: 1, ..cur };
+            cur = Position { b: cur.a + (cur.b - cur.a) / 2, page: 1, ..cur };
         }
     }
 
     /// The numbers the search pages before `target` returned, by searching them again.
-    async fn replay(&self, target: Cursor, end: i64) -> Result<HashSet<String>, ClientError> {
+    async fn replay(&self, target: Position, end: i64) -> Result<HashSet<String>, ClientError> {
         let mut numbers = HashSet::new();
-        let mut cur = Cursor::first(target.start, end);
+        let mut cur = Position::first(target.start, end);
         while cur != target {
             let (searched, response) = self.fitting_search(cur).await?;
             let total_pages = response.pagination_response_model.and_then(|p| p.total_pages).unwrap_or(0);
@@ -364,13 +360,13 @@ impl RakutenClient {
         Ok(numbers)
     }
 
-    fn take_seen(&self, end: i64, at: &Cursor) -> Option<HashSet<String>> {
+    fn take_seen(&self, end: i64, at: &Position) -> Option<HashSet<String>> {
         let mut memo = self.seen.lock().ok()?;
         let i = memo.iter().position(|s| s.end == end && s.next == *at)?;
         Some(memo.swap_remove(i).numbers)
     }
 
-    fn keep_seen(&self, end: i64, next: Cursor, numbers: HashSet<String>) {
+    fn keep_seen(&self, end: i64, next: Position, numbers: HashSet<String>) {
         if let Ok(mut memo) = self.seen.lock() {
             memo.retain(|s| !(s.end == end && s.next.start == next.start));
             if memo.len() >= SEEN_WINDOWS {
@@ -459,13 +455,13 @@ impl RakutenClient {
         let start = window_start.max(oldest);
         let (cur, replayable) = match cursor {
             None if start > end => return Ok(OrderPage::default()),
-            None => (Cursor::first(start, end), true),
+            None => (Position::first(start, end), true),
             Some(s) => {
                 let bad_cursor = || self.error(SEARCH_ORDER, 0, "cursor", "cursor does not belong to this window");
-                let (c, replayable) = Cursor::decode(s, end).ok_or_else(bad_cursor)?;
+                let (c, replayable) = Position::resume(s, end).ok_or_else(bad_cursor)?;
                 let c = match c {
-                    Cursor { start: i64::MIN, pass: 0, .. } => Cursor { start: start.min(c.a), ..c },
-                    Cursor { start: i64::MIN, .. } => Cursor { pass: 1, ..Cursor::first(start, end) },
+                    Position { start: i64::MIN, pass: 0, .. } => Position { start: start.min(c.a), ..c },
+                    Position { start: i64::MIN, .. } => Position { pass: 1, ..Position::first(start, end) },
                     c => c,
                 };
                 if c.start < window_start || start > end {
@@ -498,10 +494,10 @@ impl RakutenClient {
     /// them to `seen` only when the whole page succeeded.
     async fn page_at(
         &self,
-        cur: Cursor,
+        cur: Position,
         end: i64,
         seen: &mut HashSet<String>,
-    ) -> Result<(OrderPage, Vec<String>, Option<Cursor>), ClientError> {
+    ) -> Result<(OrderPage, Vec<String>, Option<Position>), ClientError> {
         let (searched, response) = self.fitting_search(cur).await?;
         let numbers = response.order_number_list.unwrap_or_default();
         let mut fresh = Vec::new();
@@ -652,13 +648,13 @@ impl RakutenClient {
 
 /// The position after the page searched at `cur`: the next page, the next sub-window, the next
 /// pass from the pull's start, or the end.
-fn advance(cur: Cursor, total_pages: i64, empty_page: bool, end: i64) -> Option<Cursor> {
+fn advance(cur: Position, total_pages: i64, empty_page: bool, end: i64) -> Option<Position> {
     if i64::from(cur.page) < total_pages && !empty_page {
-        Some(Cursor { page: cur.page + 1, ..cur })
+        Some(Position { page: cur.page + 1, ..cur })
     } else if cur.b < end {
-        Some(Cursor { a: cur.b + 1, b: sub_window_end(cur.b + 1, end), page: 1, ..cur })
+        Some(Position { a: cur.b + 1, b: sub_window_end(cur.b + 1, end), page: 1, ..cur })
     } else if cur.pass + 1 < PASSES.len() {
-        Some(Cursor { pass: cur.pass + 1, ..Cursor::first(cur.start, end) })
+        Some(Position { pass: cur.pass + 1, ..Position::first(cur.start, end) })
     } else {
         None
     }
@@ -725,43 +721,46 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor { pass: 5, a: 100, b: 200, page: 3, start: 50 };
-        assert_eq!(Cursor::decode(&c.encode(), 300), Some((c, true)));
+        let c = Position { pass: 5, a: 100, b: 200, page: 3, start: 50 };
+        assert_eq!(Position::resume(&c.encode(), 300), Some((c, true)));
+        let json = |pass: i64, a: i64, b: i64, page: i64, start: i64| {
+            format!("rakuten-2.{{\"pass\":{pass},\"a\":{a},\"b\":{b},\"page\":{page},\"start\":{start}}}")
+        };
         for bad in [
-            "",
-            "r2:",
-            "r2:6:100:200:1:50",
-            "r2:0:100:99:1:50",
-            "r2:0:100:200:0:50",
-            "r2:0:100:200:1:150",
-            "r2:0:100:400:1:50",
-            "r2:0:100:200:1:50:9",
-            "x2:0:100:200:1:50",
-            "r1:2:0:1:1",
-            "r1:0:5:4:1",
-            "r1:0:1:2:0",
-            "r1:0:1:2:1:9",
+            String::new(),
+            "rakuten-2.".into(),
+            json(6, 100, 200, 1, 50),
+            json(0, 100, 99, 1, 50),
+            json(0, 100, 200, 0, 50),
+            json(0, 100, 200, 1, 150),
+            json(0, 100, 400, 1, 50),
+            json(0, 100, 200, 1, 50).replacen("rakuten-2", "rakuten-9", 1),
+            "r2:0:100:200:1:50".into(),
+            "r1:2:0:1:1".into(),
+            "r1:0:5:4:1".into(),
+            "r1:0:1:2:0".into(),
+            "r1:0:1:2:1:9".into(),
         ] {
-            assert_eq!(Cursor::decode(bad, 300), None, "{bad}");
+            assert_eq!(Position::resume(&bad, 300), None, "{bad}");
         }
         // Two-pass cursors still read; the caller fills in the start of the pull.
-        let (old, replay) = Cursor::decode("r1:0:100:200:2", 300).unwrap();
+        let (old, replay) = Position::resume("r1:0:100:200:2", 300).unwrap();
         assert_eq!((old.pass, old.a, old.b, old.page, old.start, replay), (0, 100, 200, 2, i64::MIN, false));
-        let (old, _) = Cursor::decode("r1:1:100:200:4", 300).unwrap();
+        let (old, _) = Position::resume("r1:1:100:200:4", 300).unwrap();
         assert_eq!((old.pass, old.start), (1, i64::MIN));
     }
 
     #[test]
     fn positions_walk_pages_then_sub_windows_then_passes() {
         let end = 10 * 86_400;
-        let first = Cursor::first(0, end);
-        assert_eq!(advance(first, 3, false, end), Some(Cursor { page: 2, ..first }));
+        let first = Position::first(0, end);
+        assert_eq!(advance(first, 3, false, end), Some(Position { page: 2, ..first }));
         // An empty page ends the sub-window whatever the page count says.
         assert_eq!(advance(first, 3, true, end).map(|c| c.pass), Some(1));
-        let last_pass = Cursor { pass: PASSES.len() - 1, ..first };
+        let last_pass = Position { pass: PASSES.len() - 1, ..first };
         assert_eq!(advance(last_pass, 1, false, end), None);
-        let halved = Cursor { b: 5 * 86_400, ..first };
-        assert_eq!(advance(halved, 1, false, end), Some(Cursor { a: 5 * 86_400 + 1, b: end, ..first }));
+        let halved = Position { b: 5 * 86_400, ..first };
+        assert_eq!(advance(halved, 1, false, end), Some(Position { a: 5 * 86_400 + 1, b: end, ..first }));
     }
 
     #[test]

@@ -29,13 +29,13 @@ use rsa::pkcs1::DecodeRsaPublicKey;
 use rsa::pkcs8::DecodePublicKey;
 use rsa::{Pkcs1v15Encrypt, RsaPublicKey};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 use super::authorize::{self, AuthorizeStatus, RefreshClock};
 use super::{codes, map, wire};
 use crate::client::{
-    ClientError, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
+    ClientError, Cursor, Http, HttpConfig, Limit, OrderPage, OrderSource, Reply, Window, rejects, retry_after,
 };
 use crate::{BadOrder, NormalizeError};
 
@@ -170,25 +170,15 @@ pub struct YahooClient {
 
 /// Where a pull is: sub-window start (unix seconds), `Start` of the list page, headers of that
 /// page already handled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Cursor {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Position {
     sub_from: i64,
     start: u32,
     skip: usize,
 }
 
-impl Cursor {
-    fn encode(self) -> String {
-        format!("y1.{}.{}.{}", self.sub_from, self.start, self.skip)
-    }
-
-    fn decode(s: &str) -> Option<Cursor> {
-        let mut parts = s.strip_prefix("y1.")?.split('.');
-        let sub_from = parts.next()?.parse().ok()?;
-        let start = parts.next()?.parse().ok()?;
-        let skip = parts.next()?.parse().ok()?;
-        parts.next().is_none().then_some(Cursor { sub_from, start, skip })
-    }
+impl Cursor for Position {
+    const TAG: &'static str = "yahoo-2";
 }
 
 #[derive(Deserialize)]
@@ -712,9 +702,9 @@ impl OrderSource for YahooClient {
     async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
         let (range_from, range_to) = self.search_range(window);
         let mut cur = match cursor {
-            None => Cursor { sub_from: range_from.timestamp(), start: 1, skip: 0 },
+            None => Position { sub_from: range_from.timestamp(), start: 1, skip: 0 },
             Some(c) => {
-                Cursor::decode(c).ok_or_else(|| malformed("changed_orders", "the cursor is not a Yahoo cursor"))?
+                Position::decode(c).ok_or_else(|| malformed("changed_orders", "the cursor is not a Yahoo cursor"))?
             }
         };
         if window.to <= window.from {
@@ -746,14 +736,14 @@ impl OrderSource for YahooClient {
             cur.skip = consumed;
             Some(cur)
         } else if !headers.is_empty() && u64::from(cur.start) + u64::from(self.page_size) <= total {
-            Some(Cursor { sub_from: cur.sub_from, start: cur.start + self.page_size, skip: 0 })
+            Some(Position { sub_from: cur.sub_from, start: cur.start + self.page_size, skip: 0 })
         } else if sub_to < range_to {
-            Some(Cursor { sub_from: (sub_to + TimeDelta::seconds(1)).timestamp(), start: 1, skip: 0 })
+            Some(Position { sub_from: (sub_to + TimeDelta::seconds(1)).timestamp(), start: 1, skip: 0 })
         } else {
             None
         };
         let rejected = rejects(&self.shop_id, Marketplace::Yahoo, bad);
-        Ok(OrderPage { orders, rejected, next: next.map(Cursor::encode), missing: Vec::new() })
+        Ok(OrderPage { orders, rejected, next: next.map(|c| c.encode()), missing: Vec::new() })
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
@@ -811,10 +801,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor { sub_from: 1_790_000_000, start: 2001, skip: 17 };
-        assert_eq!(Cursor::decode(&c.encode()), Some(c));
-        assert_eq!(Cursor::decode("y1.1.2"), None);
-        assert_eq!(Cursor::decode("x"), None);
+        let c = Position { sub_from: 1_790_000_000, start: 2001, skip: 17 };
+        assert_eq!(Position::decode(&c.encode()), Some(c));
+        assert_eq!(Position::decode("y1.1.2.3"), None);
+        assert_eq!(Position::decode("x"), None);
     }
 
     #[test]
