@@ -1657,7 +1657,7 @@ fn catches_a_customer_key_without_the_opt_in() {
     );
     assert_caught(
         violations_of(rule_no_customer_key_unless_opted_in, s),
-        "resource.aws_dynamodb_table.main.kms_key_arn names a KMS key directly",
+        "aws_dynamodb_table.main.kms_key_arn names a KMS key directly",
     );
 
     let s = Sources::load().edit(

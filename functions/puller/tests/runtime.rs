@@ -149,14 +149,17 @@ async fn failed_pulls_are_errors_of_the_right_type_and_the_next_pull_runs() {
     let api = RuntimeApi::start().await;
     let mut process = world.running(&api).await;
 
-    // A shop nobody stored a secret for: Secrets Manager answers ResourceNotFoundException (HTTP 400), which
+    // A shop nobody stored credentials for: Parameter Store answers ParameterNotFound (HTTP 400), which
     // no retry fixes, so the error type is the one that pages an operator.
     let Outcome::Error(error) = api.invoke(pull_event("shop-without-secret"), WAIT).await else {
         panic!("an invocation error; output:\n{}", process.output());
     };
     assert_eq!(error.error_type, "ichigen.PullNeedsOperator", "{error:?}");
-    assert!(error.message.contains("ichigen/test/shop-without-secret/rakuten"), "names the secret: {error:?}");
-    assert!(error.message.contains("ResourceNotFoundException"), "{error:?}");
+    assert!(
+        error.message.contains("/ichigen/test/credentials/shop-without-secret/rakuten"),
+        "names the parameter: {error:?}"
+    );
+    assert!(error.message.contains("ParameterNotFound"), "{error:?}");
 
     // A payload the scheduler would never send: the runtime refuses it before the handler runs.
     let Outcome::Error(error) = api.invoke(json!({"shop_id": SHOP, "marketplace": "ebay"}), WAIT).await else {
