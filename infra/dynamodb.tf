@@ -3,6 +3,7 @@
 # on-demand, TTL on expires_at.
 
 resource "aws_dynamodb_table" "main" {
+  #checkov:skip=CKV_AWS_119:DynamoDB always encrypts at rest; by default with an AWS owned key (no cost, no KMS requests). A customer managed key is the opt-in variable customer_managed_key.
   name                        = local.name
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "pk"
@@ -57,9 +58,11 @@ resource "aws_dynamodb_table" "main" {
     enabled = true
   }
 
+  # enabled = false is DynamoDB's default encryption at rest with an AWS owned key (free; the
+  # table is always encrypted); true with the opt-in customer managed key.
   server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.main.arn
+    enabled     = var.customer_managed_key
+    kms_key_arn = local.kms_key_arn
   }
 }
 
@@ -82,5 +85,6 @@ resource "aws_dynamodb_table_item" "shop_settings" {
     rules_toml = { S = each.value.rules }
     templates  = { M = {} }
     signature  = { S = each.value.signature }
+    reply_to   = { S = coalesce(each.value.reply_to, each.value.mail_from) }
   })
 }

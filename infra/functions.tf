@@ -14,26 +14,33 @@ data "aws_iam_policy_document" "puller" {
     resources = [aws_dynamodb_table.main.arn]
   }
 
-  # SendMessageBatch is authorised by sqs:SendMessage. The orders DLQ is the quarantine.
+  # SendMessageBatch is authorised by sqs:SendMessage. Unreadable orders go to the quarantine.
   statement {
     sid       = "OrdersAndQuarantine"
     actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.orders.arn, aws_sqs_queue.orders_dlq.arn]
+    resources = [aws_sqs_queue.orders.arn, aws_sqs_queue.quarantine.arn]
   }
 
+  # Exactly the credential parameters of the configured pairs: no path wildcard, so a new pair
+  # needs an apply before its puller can read anything.
   dynamic "statement" {
     for_each = length(local.pairs) == 0 ? [] : [1]
     content {
-      sid       = "MarketplaceSecrets"
-      actions   = ["secretsmanager:GetSecretValue"]
-      resources = [for pair in aws_secretsmanager_secret.marketplace : pair.arn]
+      sid       = "MarketplaceCredentials"
+      actions   = ["ssm:GetParameter"]
+      resources = [for pair in aws_ssm_parameter.credentials : pair.arn]
     }
   }
 
-  statement {
-    sid       = "ProjectKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.main.arn]
+  # SecureString decryption with the customer managed key, only when opted in (with the AWS
+  # managed key alias/aws/ssm, ssm:GetParameter is all it takes).
+  dynamic "statement" {
+    for_each = var.customer_managed_key ? [1] : []
+    content {
+      sid       = "ProjectKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [local.kms_key_arn]
+    }
   }
 }
 
@@ -51,7 +58,7 @@ module "puller" {
   environment = {
     TABLE_NAME           = aws_dynamodb_table.main.name
     ORDERS_QUEUE_URL     = aws_sqs_queue.orders.url
-    QUARANTINE_QUEUE_URL = aws_sqs_queue.orders_dlq.url
+    QUARANTINE_QUEUE_URL = aws_sqs_queue.quarantine.url
     SECRET_PREFIX        = local.secret_prefix
     PAGE_BUDGET_SECONDS  = tostring(var.puller_page_budget_seconds)
     HTTP_TIMEOUT_SECONDS = tostring(var.puller_http_timeout_seconds)
@@ -66,15 +73,14 @@ module "puller" {
   # The schedule is the retry: a failed pull is not run again by Lambda (it would overlap the
   # next scheduled run); it goes to pull_failures with its error. A throttled event older than
   # four minutes is dropped there too: the next run is due.
+  # (alarms.tf: pull_failures alarms when failures persist, not on a blip.)
+  async_invocation        = true
   async_failure_queue_arn = aws_sqs_queue.pull_failures.arn
   async_max_retries       = 0
   async_max_event_age     = 240
-  # A pair that keeps failing fails every run: alarm after 15 minutes of errors, not on a blip.
-  error_alarm_periods = 3
 
-  kms_key_arn        = aws_kms_key.main.arn
+  kms_key_arn        = local.kms_key_arn
   log_retention_days = var.log_retention_days
-  alarm_topic_arn    = aws_sns_topic.alarms.arn
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -108,10 +114,14 @@ data "aws_iam_policy_document" "processor" {
     resources = [aws_sqs_queue.mail.arn]
   }
 
-  statement {
-    sid       = "ProjectKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.main.arn]
+  # Queues encrypted with the customer managed key, only when opted in.
+  dynamic "statement" {
+    for_each = var.customer_managed_key ? [1] : []
+    content {
+      sid       = "ProjectKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [local.kms_key_arn]
+    }
   }
 }
 
@@ -133,9 +143,8 @@ module "processor" {
   }
 
   reserved_concurrency = var.processor_concurrency
-  kms_key_arn          = aws_kms_key.main.arn
+  kms_key_arn          = local.kms_key_arn
   log_retention_days   = var.log_retention_days
-  alarm_topic_arn      = aws_sns_topic.alarms.arn
 }
 
 resource "aws_lambda_event_source_mapping" "processor" {
@@ -181,10 +190,14 @@ data "aws_iam_policy_document" "notifier" {
     )
   }
 
-  statement {
-    sid       = "ProjectKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.main.arn]
+  # Queues encrypted with the customer managed key, only when opted in.
+  dynamic "statement" {
+    for_each = var.customer_managed_key ? [1] : []
+    content {
+      sid       = "ProjectKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [local.kms_key_arn]
+    }
   }
 }
 
@@ -206,9 +219,8 @@ module "notifier" {
   }
 
   reserved_concurrency = var.notifier_concurrency
-  kms_key_arn          = aws_kms_key.main.arn
+  kms_key_arn          = local.kms_key_arn
   log_retention_days   = var.log_retention_days
-  alarm_topic_arn      = aws_sns_topic.alarms.arn
 }
 
 resource "aws_lambda_event_source_mapping" "notifier" {

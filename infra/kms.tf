@@ -1,5 +1,9 @@
-# One customer managed key for everything ichigen stores or queues: the table, the queues, the
-# secrets, the log groups, the functions' environment, the schedules and the alarm topic.
+# Opt-in (var.customer_managed_key): one customer managed key for everything ichigen stores or
+# queues: the table, the queues, the credential parameters, the log groups, the functions'
+# environment, the schedules and the SNS topics. Off by default: each service then encrypts with
+# its own key (SSE-SQS, DynamoDB's AWS owned key, SSM's aws/ssm, Scheduler's AWS owned key,
+# CloudWatch Logs' default encryption), which costs nothing; the key costs $1 a month plus its
+# requests (docs/COST.md). local.kms_key_arn is the key's ARN, or null when off.
 
 data "aws_iam_policy_document" "kms" {
   #checkov:skip=CKV_AWS_109:This is a KMS key policy: its Resource "*" means this key only, and the account-root statement is what lets IAM policies (scoped to the key's ARN) grant it.
@@ -40,14 +44,15 @@ data "aws_iam_policy_document" "kms" {
     }
   }
 
-  # CloudWatch alarms publish to the encrypted alarm topic.
+  # CloudWatch alarms and AWS Budgets publish to the encrypted alarm topic; SES publishes bounce
+  # and complaint events to the encrypted mail-events topic.
   statement {
     sid       = "CloudWatchAlarmsToEncryptedTopic"
     actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
     resources = ["*"]
     principals {
       type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com"]
+      identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "ses.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"
@@ -58,7 +63,9 @@ data "aws_iam_policy_document" "kms" {
 }
 
 resource "aws_kms_key" "main" {
-  description             = "${local.name}: orders, queues, secrets, logs"
+  count = var.customer_managed_key ? 1 : 0
+
+  description             = "${local.name}: orders, queues, credentials, logs"
   enable_key_rotation     = true
   rotation_period_in_days = 365
   deletion_window_in_days = 30
@@ -66,6 +73,8 @@ resource "aws_kms_key" "main" {
 }
 
 resource "aws_kms_alias" "main" {
+  count = var.customer_managed_key ? 1 : 0
+
   name          = "alias/${local.name}"
-  target_key_id = aws_kms_key.main.key_id
+  target_key_id = aws_kms_key.main[0].key_id
 }

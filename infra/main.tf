@@ -3,18 +3,25 @@
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
-data "aws_region" "current" {}
 
 locals {
   name       = "${var.project}-${var.environment}"
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition
-  region     = data.aws_region.current.region
+  # The provider is configured with var.region; no aws_region data source (its attribute is
+  # `name` in provider 5.x and `region` in 6.x).
+  region = var.region
 
   artifacts_dir = coalesce(var.artifacts_dir, "${path.module}/../target/lambda-arm64")
 
-  # The puller reads the secret of a pair at "{SECRET_PREFIX}{shop_id}/{marketplace}".
-  secret_prefix = "${var.project}/${var.environment}/"
+  # The customer managed key when opted in (kms.tf), else null: each service's own encryption.
+  kms_key_arn = var.customer_managed_key ? aws_kms_key.main[0].arn : null
+
+  # The puller reads the credentials of a pair from the SSM parameter
+  # "{SECRET_PREFIX}{shop_id}/{marketplace}" (parameters.tf); the expiry record of the same pair
+  # is "{expiry_prefix}{shop_id}/{marketplace}".
+  secret_prefix = "/${var.project}/${var.environment}/credentials/"
+  expiry_prefix = "/${var.project}/${var.environment}/credential-expiry/"
 
   # Timeouts of the SQS consumers, and how long a mapping gathers a batch: the queues' visibility
   # timeouts are derived from these (at least 6 × the consumer's timeout, plus the window).
@@ -23,7 +30,7 @@ locals {
   batching_window_seconds = 5
   max_receive_count       = 5
 
-  # One entry per shop × marketplace: a schedule and a secret each.
+  # One entry per shop × marketplace: a schedule and a credentials parameter each.
   pairs = {
     for p in flatten([
       for shop_id, shop in var.shops : [
@@ -38,6 +45,13 @@ locals {
     ]) : p.key => p
   }
 
-  # Sender domains of the shops' buyer mails: one SES domain identity each.
+  # Sender domains of the shops' buyer mails: one SES domain identity each (two shops may share one).
   mail_domains = toset([for _, shop in var.shops : lower(split("@", shop.mail_from)[1])])
+
+  # The pull-failures alarm looks at periods as long as the slowest enabled schedule, so that a
+  # pair failing on every run fails in every period (at least 15 minutes, at most 6 hours: four
+  # periods must fit in CloudWatch's one-day evaluation range).
+  slowest_pull_minutes      = max(concat([15], [for _, p in local.pairs : p.pull_interval_minutes if p.enabled])...)
+  pull_failure_period_s     = min(local.slowest_pull_minutes, 360) * 60
+  pull_failure_period_count = 4
 }

@@ -26,15 +26,21 @@ output "queues" {
   value = {
     orders        = aws_sqs_queue.orders.url
     orders_dlq    = aws_sqs_queue.orders_dlq.url
+    quarantine    = aws_sqs_queue.quarantine.url
     mail          = aws_sqs_queue.mail.url
     mail_dlq      = aws_sqs_queue.mail_dlq.url
     pull_failures = aws_sqs_queue.pull_failures.url
   }
 }
 
-output "secrets" {
-  description = "Secret name per shop/marketplace: put that pair's credentials JSON into each (docs/DEPLOY.md)."
-  value       = { for key, s in aws_secretsmanager_secret.marketplace : key => s.name }
+output "credential_parameters" {
+  description = "SSM SecureString parameter per shop/marketplace: put that pair's credentials JSON into each with aws ssm put-parameter --overwrite (docs/DEPLOY.md)."
+  value       = { for key, p in aws_ssm_parameter.credentials : key => p.name }
+}
+
+output "credential_expiry_parameters" {
+  description = "SSM parameter per shop/marketplace recording when its credentials expire (JSON of YYYY-MM-DD dates; docs/DEPLOY.md)."
+  value       = { for key, p in aws_ssm_parameter.credential_expiry : key => p.name }
 }
 
 output "schedules" {
@@ -62,12 +68,28 @@ output "dkim_records" {
   ]...)
 }
 
+output "mail_from_records" {
+  description = "DNS records of each sender domain's custom MAIL FROM subdomain: an MX to SES's feedback endpoint and an SPF TXT record. Publish both (docs/DEPLOY.md)."
+  value = {
+    for domain, attributes in aws_sesv2_email_identity_mail_from_attributes.domain : domain => {
+      mail_from_domain = attributes.mail_from_domain
+      mx               = "10 feedback-smtp.${local.region}.amazonses.com"
+      spf_txt          = "v=spf1 include:amazonses.com ~all"
+    }
+  }
+}
+
+output "mail_events_topic_arn" {
+  description = "SNS topic telling staff which buyer mails bounced or were complained about (subscribe with mail_events_emails)."
+  value       = aws_sns_topic.mail_events.arn
+}
+
 output "alarm_topic_arn" {
   description = "SNS topic every alarm notifies."
   value       = aws_sns_topic.alarms.arn
 }
 
 output "kms_key_arn" {
-  description = "The project's customer managed key."
-  value       = aws_kms_key.main.arn
+  description = "The customer managed key when customer_managed_key is on; null otherwise."
+  value       = local.kms_key_arn
 }

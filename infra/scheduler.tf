@@ -30,11 +30,15 @@ data "aws_iam_policy_document" "scheduler" {
     resources = [aws_sqs_queue.pull_failures.arn]
   }
 
-  # Schedules are encrypted with the project key; so is the dead-letter queue.
-  statement {
-    sid       = "ProjectKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.main.arn]
+  # With the customer managed key (opt-in), schedules and the dead-letter queue are encrypted
+  # with it; otherwise Scheduler's AWS owned key and SSE-SQS need no grant.
+  dynamic "statement" {
+    for_each = var.customer_managed_key ? [1] : []
+    content {
+      sid       = "ProjectKey"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [local.kms_key_arn]
+    }
   }
 }
 
@@ -62,7 +66,7 @@ resource "aws_scheduler_schedule" "pull" {
   description         = "Pull ${each.value.marketplace} orders of shop ${each.value.shop_id}"
   schedule_expression = "rate(${each.value.pull_interval_minutes} minutes)"
   state               = each.value.enabled ? "ENABLED" : "DISABLED"
-  kms_key_arn         = aws_kms_key.main.arn
+  kms_key_arn         = local.kms_key_arn
 
   flexible_time_window {
     mode = "OFF"

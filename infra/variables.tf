@@ -36,8 +36,9 @@ variable "shops" {
   description = <<-EOT
     The shops, keyed by ichigen shop id (lower-case slug, as in orders, secrets and schedules).
     Per shop: its name as buyers know it, the sender address of buyer mails (its domain becomes an
-    SES identity), where staff alerts go, optional rules (TOML text as in rules.example.toml) and
-    mail signature, and the marketplaces it sells on with how often each is pulled.
+    SES identity), where staff alerts go, optional rules (TOML text as in rules.example.toml),
+    mail signature and Reply-To address (where buyers' answers go; null: the sender address),
+    and the marketplaces it sells on with how often each is pulled.
   EOT
   type = map(object({
     shop_name = string
@@ -45,6 +46,7 @@ variable "shops" {
     staff_to  = list(string)
     rules     = optional(string, "")
     signature = optional(string, "")
+    reply_to  = optional(string)
     marketplaces = map(object({
       pull_interval_minutes = optional(number, 5)
       enabled               = optional(bool, true)
@@ -72,6 +74,11 @@ variable "shops" {
   }
 
   validation {
+    condition     = alltrue([for _, shop in var.shops : shop.reply_to == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", shop.reply_to))])
+    error_message = "reply_to must be one e-mail address, or left out."
+  }
+
+  validation {
     condition     = alltrue([for _, shop in var.shops : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", shop.mail_from))])
     error_message = "mail_from must be one e-mail address (its domain is verified in SES)."
   }
@@ -79,6 +86,40 @@ variable "shops" {
 
 variable "ses_sandbox_recipients" {
   description = "While the SES account is in the sandbox, every recipient must be a verified identity: list the staff and test addresses here (each gets a verification mail). Empty once production access is granted."
+  type        = list(string)
+  default     = []
+}
+
+variable "customer_managed_key" {
+  description = "Encrypt the table, queues, credential parameters, logs, schedules and topics with one customer managed KMS key ($1 a month plus requests) instead of each service's own key. For shops whose policy requires key control (key policy, CloudTrail of every use, crypto-shredding)."
+  type        = bool
+  default     = false
+}
+
+variable "monthly_budget_usd" {
+  description = "AWS Budgets alert: the alarm topic is told when this month's actual or forecast cost of the account passes this many USD."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.monthly_budget_usd > 0
+    error_message = "monthly_budget_usd must be positive."
+  }
+}
+
+variable "mail_from_subdomain" {
+  description = "Custom MAIL FROM (envelope sender) subdomain of every sender domain: bounces go to <this>.<domain>, whose MX and SPF records (output mail_from_records) make SPF align with the From domain for DMARC."
+  type        = string
+  default     = "bounce"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", var.mail_from_subdomain))
+    error_message = "mail_from_subdomain is one DNS label (lower-case letters, digits, hyphens)."
+  }
+}
+
+variable "mail_events_emails" {
+  description = "Addresses subscribed to the mail-events topic: one mail per buyer mail that bounced or was complained about (the buyer address, the shop's sender, the SES feedback). Confirm each subscription mail."
   type        = list(string)
   default     = []
 }

@@ -20,7 +20,7 @@ use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
 use ichigen_testkit::moto::SentMail;
 
 const SHOP: &str = "shop-e2e";
-const PREFIX: &str = "ichigen/e2e/";
+const PREFIX: &str = "/ichigen/e2e/credentials/";
 const FIVE: [Marketplace; 5] =
     [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10];
 

@@ -210,8 +210,12 @@ async fn puller_queues_a_sandbox_window_quarantines_a_broken_order_and_moves_its
     let sandbox = ichigen_sandbox::start(Marketplace::Rakuten, config).await.unwrap();
     let broken = sandbox.book.all()[4].order_id.clone();
     sandbox.faults.set(Faults { corrupt_orders: vec![broken.clone()], ..Faults::default() });
-    w.put_secret("ichigen/test/shop-1/rakuten", &ichigen_sandbox::secret_json(Marketplace::Rakuten, &sandbox)).await;
-    let app = w.puller("ichigen/test/", Duration::from_secs(48 * 3600));
+    w.put_secret(
+        "/ichigen/test/credentials/shop-1/rakuten",
+        &ichigen_sandbox::secret_json(Marketplace::Rakuten, &sandbox),
+    )
+    .await;
+    let app = w.puller("/ichigen/test/credentials/", Duration::from_secs(48 * 3600));
     let event = ichigen_puller::PullEvent { shop_id: SHOP.into(), marketplace: Marketplace::Rakuten };
     let deadline = Instant::now() + Duration::from_secs(60);
     let report = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled");

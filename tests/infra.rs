@@ -4,7 +4,9 @@
 //! queue has a DLQ (or is one) and a depth alarm; visibility timeouts are at least 6 × the
 //! consumer's timeout; the notifier's lease and the puller's page budget fit the timeouts; the
 //! table is the one `crates/aws/src/table.rs` creates; the schedule payload and the shop settings
-//! item decode as the Rust types they feed.
+//! item decode as the Rust types they feed; no customer managed key unless opted in; marketplace
+//! credentials are SSM parameters per shop × marketplace that only the puller reads, each by its
+//! exact ARN; the alarms that need a person are all there.
 //!
 //! Each rule is a function returning its violations, and each has a test below that breaks a
 //! copy of the sources on purpose and shows the rule reports it. Numbers are evaluated from
@@ -244,11 +246,20 @@ fn tostring(args: FuncArgs) -> Result<Value, String> {
     })
 }
 
+/// Terraform's `coalesce`: the first argument that is neither null nor an empty string.
+fn coalesce(args: FuncArgs) -> Result<Value, String> {
+    args.iter()
+        .find(|v| !matches!(v, Value::Null) && v.as_str() != Some(""))
+        .cloned()
+        .ok_or_else(|| "coalesce: no non-null argument".to_string())
+}
+
 /// Variable defaults and the locals that can be computed without AWS (others stay undefined).
 fn context(blocks: &[Block]) -> Context<'static> {
     let mut base = Context::new();
     base.declare_func("jsonencode", FuncDef::builder().param(ParamType::Any).build(jsonencode));
     base.declare_func("tostring", FuncDef::builder().param(ParamType::Any).build(tostring));
+    base.declare_func("coalesce", FuncDef::builder().variadic_param(ParamType::Any).build(coalesce));
     let mut vars = hcl::Map::new();
     for b in blocks.iter().filter(|b| b.identifier() == "variable") {
         let value = attr(b, "default").and_then(|e| e.evaluate(&base).ok()).unwrap_or(Value::Null);
@@ -339,14 +350,6 @@ fn rule_every_function_has_a_lambda(m: &Model) -> Vec<String> {
         }
         if attr(f, "source_code_hash").is_none() {
             v.push(format!("aws_lambda_function.{name}: no source_code_hash (a rebuilt zip would not deploy)"));
-        }
-    }
-    for alarm in ["Errors", "Throttles"] {
-        let found = resources(module, "aws_cloudwatch_metric_alarm")
-            .iter()
-            .any(|(_, a)| attr(a, "metric_name").and_then(literal_string).as_deref() == Some(alarm));
-        if !found {
-            v.push(format!("{LAMBDA_MODULE}: no alarm on {alarm}"));
         }
     }
     v
@@ -600,6 +603,7 @@ fn dead_letter_queues(m: &Model) -> BTreeSet<String> {
             walk(b.body(), out);
         }
     }
+    out.extend(quarantine_queues(m));
     for b in &m.root {
         walk(b.body(), &mut out);
         if b.identifier() == "module"
@@ -612,6 +616,16 @@ fn dead_letter_queues(m: &Model) -> BTreeSet<String> {
         }
     }
     out
+}
+
+/// Queues a function's `QUARANTINE_QUEUE_URL` names: terminal, like a DLQ, but never a redrive
+/// target (what lands there cannot be processed again as it is).
+fn quarantine_queues(m: &Model) -> BTreeSet<String> {
+    lambda_modules(m)
+        .into_iter()
+        .filter_map(|(_, b)| attr(b, "environment").and_then(|e| object_get(e, "QUARANTINE_QUEUE_URL")))
+        .flat_map(|e| references(&text(e), "aws_sqs_queue", "url"))
+        .collect()
 }
 
 /// The `deadLetterTargetArn` of a queue's redrive policy (inline or aws_sqs_queue_redrive_policy).
@@ -641,6 +655,14 @@ fn rule_queues_have_dlq_and_alarm(m: &Model) -> Vec<String> {
         }
     }
     let alarms = resources(&m.root, "aws_cloudwatch_metric_alarm");
+    // The orders DLQ holds only what a redrive can process: quarantined orders have their own queue.
+    for q in quarantine_queues(m) {
+        if redriven.values().any(|target| references(target, "aws_sqs_queue", "arn").contains(&q)) {
+            v.push(format!(
+                "aws_sqs_queue.{q} is the puller's quarantine and a redrive DLQ: quarantined orders would be redriven"
+            ));
+        }
+    }
     for q in &queues {
         let is_dlq = dlqs.contains(*q);
         if !is_dlq {
@@ -654,8 +676,10 @@ fn rule_queues_have_dlq_and_alarm(m: &Model) -> Vec<String> {
                 }
             }
         }
+        // A dead-letter queue's alarm counts what is in it, or what arrives (a record such as
+        // pull-failures, where messages stay 14 days and a depth alarm would never clear).
         let depth_metrics: &[&str] = if is_dlq {
-            &["ApproximateNumberOfMessagesVisible"]
+            &["ApproximateNumberOfMessagesVisible", "NumberOfMessagesSent"]
         } else {
             &["ApproximateNumberOfMessagesVisible", "ApproximateAgeOfOldestMessage"]
         };
@@ -837,11 +861,6 @@ fn rule_table_matches_code(m: &Model) -> Vec<String> {
         child(t, "point_in_time_recovery").and_then(|b| attr(b, "enabled")).map(text),
         "true",
     );
-    let sse = child(t, "server_side_encryption");
-    expect("server_side_encryption.enabled", sse.and_then(|b| attr(b, "enabled")).map(text), "true");
-    if sse.and_then(|b| attr(b, "kms_key_arn")).is_none() {
-        v.push(format!("aws_dynamodb_table.{name}: server_side_encryption has no kms_key_arn (customer managed key)"));
-    }
     v
 }
 
@@ -912,7 +931,7 @@ fn rule_payloads_decode(m: &Model) -> Vec<String> {
     for (name, item) in resources(&m.root, "aws_dynamodb_table_item") {
         let each = hcl::value!({ key = "shop-1", value = {
             shop_name = "テスト商店", mail_from = "shop@example.jp", staff_to = ["staff@example.jp"],
-            rules = "", signature = "テスト商店\n03-0000-0000", marketplaces = {}
+            rules = "", signature = "テスト商店\n03-0000-0000", reply_to = "support@example.jp", marketplaces = {}
         } });
         let ctx = sample_context(m, each);
         let json = match attr(item, "item").map(|e| e.evaluate(&ctx)) {
@@ -952,6 +971,7 @@ fn rule_payloads_decode(m: &Model) -> Vec<String> {
             Ok(settings) => {
                 if settings.shop_id != "shop-1"
                     || settings.mail_from != "shop@example.jp"
+                    || settings.reply_to.as_deref() != Some("support@example.jp")
                     || settings.staff_to != ["staff@example.jp"]
                 {
                     v.push(format!("aws_dynamodb_table_item.{name}: decodes to other values: {settings:?}"));
@@ -987,8 +1007,10 @@ fn rule_standard_structure(s: &Sources, m: &Model) -> Vec<String> {
         .find_map(|p| attr(p, "aws"))
         .and_then(|a| object_get(a, "version"))
         .and_then(literal_string);
-    if !aws.as_ref().is_some_and(|a| a.starts_with("~>") || a.starts_with('=')) {
-        v.push(format!("the aws provider version is not pinned (~> or =): {aws:?}"));
+    // Bounded above (a new major version can change or drop attributes), and admitting the
+    // mirrored 5.100 that scripts/terraform-check runs with.
+    if !aws.as_ref().is_some_and(|a| a.starts_with("~>") || a.starts_with('=') || a.contains('<')) {
+        v.push(format!("the aws provider version is not pinned (~>, = or an upper bound <): {aws:?}"));
     }
     let provider = m.root.iter().find(|b| b.identifier() == "provider" && labels(b) == ["aws"]);
     if provider.and_then(|p| child(p, "default_tags")).is_none() {
@@ -1000,6 +1022,267 @@ fn rule_standard_structure(s: &Sources, m: &Model) -> Vec<String> {
     {
         if attr(b, "retention_in_days").is_none() {
             v.push(format!("aws_cloudwatch_log_group.{name} keeps logs forever (no retention_in_days)"));
+        }
+    }
+    v
+}
+
+// ------------------------------------------------------------------------------------------------
+// Rule: no customer managed key unless the operator opts in (var.customer_managed_key, default
+// false): every aws_kms_key is counted on it, every use of a key goes through local.kms_key_arn
+// (null when off), and every IAM grant of kms:* actions sits in a dynamic block that exists only
+// when the key does.
+
+const OPT_IN: &str = "var.customer_managed_key";
+
+/// Expressions of every attribute in `body` and its nested blocks, with the attribute key.
+fn all_attributes(body: &Body) -> Vec<(String, &Expression)> {
+    let mut out: Vec<(String, &Expression)> = body.attributes().map(|a| (a.key().to_string(), a.expr())).collect();
+    for b in body.blocks() {
+        out.extend(all_attributes(b.body()));
+    }
+    out
+}
+
+fn rule_no_customer_key_unless_opted_in(m: &Model) -> Vec<String> {
+    let mut v = Vec::new();
+    let default = m
+        .root
+        .iter()
+        .find(|b| b.identifier() == "variable" && labels(b) == ["customer_managed_key"])
+        .and_then(|b| attr(b, "default"))
+        .map(text);
+    if default.as_deref() != Some("false") {
+        v.push(format!("variable customer_managed_key must default to false, found {default:?}"));
+    }
+    for (dir, b) in all_blocks(m) {
+        let name = labels(b).join(".");
+        if b.identifier() == "resource" && labels(b).first() == Some(&"aws_kms_key") {
+            let count = attr(b, "count").map(text).unwrap_or_default();
+            if !count.contains(OPT_IN) {
+                v.push(format!("{dir}: resource.{name} exists without the opt-in (count on {OPT_IN})"));
+            }
+        }
+        // Only the local that switches on the opt-in may name the key itself.
+        if b.identifier() == "locals" {
+            for a in b.body().attributes() {
+                let source = text(a.expr());
+                if source.contains("aws_kms_key.") && !(a.key() == "kms_key_arn" && source.contains(OPT_IN)) {
+                    v.push(format!("{dir}: local.{} uses a KMS key outside local.kms_key_arn", a.key()));
+                }
+            }
+            continue;
+        }
+        if b.identifier() == "resource" && labels(b).first().is_some_and(|k| k.starts_with("aws_kms_")) {
+            continue;
+        }
+        for (key, expr) in all_attributes(b.body()) {
+            if text(expr).contains("aws_kms_key.") {
+                v.push(format!(
+                    "{dir}: {name}.{key} names a KMS key directly; use local.kms_key_arn (null unless opted in)"
+                ));
+            }
+        }
+    }
+    // IAM grants of kms:* actions: only in dynamic statements that exist with the key.
+    for (dir, b) in all_blocks(m) {
+        if !(b.identifier() == "data" && labels(b).first() == Some(&"aws_iam_policy_document")) {
+            continue;
+        }
+        let name = labels(b).join(".");
+        if resources(&m.root, "aws_kms_key").iter().any(|(_, k)| {
+            references(&attr(k, "policy").map(text).unwrap_or_default(), "data.aws_iam_policy_document", "json")
+                .contains(labels(b)[1])
+        }) {
+            continue; // the key's own policy
+        }
+        let grants_kms = |s: &Block| string_list(attr(s, "actions")).iter().any(|a| a.starts_with("kms:"));
+        for s in b.body().blocks().filter(|s| s.identifier() == "statement") {
+            if grants_kms(s) {
+                v.push(format!(
+                    "{dir}: data.{name} grants {:?} always; put it in a dynamic statement on {OPT_IN}",
+                    string_list(attr(s, "actions"))
+                ));
+            }
+        }
+        for d in b.body().blocks().filter(|d| d.identifier() == "dynamic") {
+            if child(d, "content").is_some_and(grants_kms)
+                && !attr(d, "for_each").map(text).unwrap_or_default().contains(OPT_IN)
+            {
+                v.push(format!(
+                    "{dir}: data.{name} grants kms: actions in a dynamic statement not switched by {OPT_IN}"
+                ));
+            }
+        }
+    }
+    v
+}
+
+// ------------------------------------------------------------------------------------------------
+// Rule: marketplace credentials are SSM SecureString parameters, one per shop × marketplace
+// (standard tier, value never managed by Terraform), read by the puller alone with
+// ssm:GetParameter on exactly those parameters' ARNs; no Secrets Manager left.
+
+fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
+    let mut v = Vec::new();
+    let params = resources(&m.root, "aws_ssm_parameter");
+    let credentials: Vec<(&str, &Block)> = params
+        .iter()
+        .copied()
+        .filter(|(_, p)| attr(p, "type").and_then(literal_string).as_deref() == Some("SecureString"))
+        .collect();
+    if credentials.is_empty() {
+        v.push("no SecureString aws_ssm_parameter: where are the marketplace credentials?".into());
+    }
+    for (name, p) in &credentials {
+        let mut expect = |what: &str, ok: bool| {
+            if !ok {
+                v.push(format!("aws_ssm_parameter.{name}: {what}"));
+            }
+        };
+        expect(
+            "for_each must be local.pairs (one per shop × marketplace)",
+            attr(p, "for_each").map(text).as_deref() == Some("local.pairs"),
+        );
+        expect(
+            "tier must be \"Standard\" (free)",
+            attr(p, "tier").and_then(literal_string).as_deref() == Some("Standard"),
+        );
+        let name_text = attr(p, "name").map(text).unwrap_or_default();
+        expect(
+            "name must be \"${local.secret_prefix}${each.value.shop_id}/${each.value.marketplace}\" (what the puller reads)",
+            name_text == "\"${local.secret_prefix}${each.value.shop_id}/${each.value.marketplace}\"",
+        );
+        let ignored = child(p, "lifecycle").map(|l| string_list(attr(l, "ignore_changes"))).unwrap_or_default();
+        expect(
+            "lifecycle.ignore_changes must hold value (the credentials never pass through Terraform)",
+            ignored.iter().any(|i| i == "value"),
+        );
+        let value = attr(p, "value").map(text).unwrap_or_default();
+        expect("value must be a placeholder local, never a variable", !value.contains("var."));
+    }
+    if let Some((_, _, prefix)) = module_env(m, "puller", "SECRET_PREFIX") {
+        if text(prefix) != "local.secret_prefix" {
+            v.push(format!(
+                "module.puller: SECRET_PREFIX is {}, the parameters are named after local.secret_prefix",
+                text(prefix)
+            ));
+        }
+    }
+    let (statements, _) = iam_statements(m);
+    for s in &statements {
+        for a in &s.actions {
+            if a.starts_with("secretsmanager:") {
+                v.push(format!("{}: {a}: the credentials are in SSM Parameter Store now", s.origin));
+            }
+            if a.starts_with("ssm:") && a != "ssm:GetParameter" {
+                v.push(format!("{}: {a}: the puller needs ssm:GetParameter only", s.origin));
+            }
+        }
+        if !s.actions.iter().any(|a| a.starts_with("ssm:")) {
+            continue;
+        }
+        if !s.origin.contains("aws_iam_policy_document.puller ") {
+            v.push(format!("{}: only the puller reads credentials", s.origin));
+        }
+        let exact = s.resources.len() == 1
+            && credentials
+                .iter()
+                .any(|(name, _)| text(&s.resources[0]) == format!("[for pair in aws_ssm_parameter.{name} : pair.arn]"));
+        if !exact {
+            v.push(format!(
+                "{}: resources must be exactly the credential parameters' ARNs ([for pair in aws_ssm_parameter.<credentials> : pair.arn]), found {:?}",
+                s.origin,
+                s.resources.iter().map(text).collect::<Vec<_>>()
+            ));
+        }
+    }
+    v
+}
+
+// ------------------------------------------------------------------------------------------------
+// Rule: the alarms that need a person are there, each with an action: dead letters and
+// quarantine (rule_queues_have_dlq_and_alarm), the age of each consumed queue, pull failures
+// that persist (N of M periods, not one blip), SES bounce and complaint rates; and a budget.
+
+fn alarm_on<'a>(m: &'a Model, namespace: &str, metric: &str) -> Vec<(&'a str, &'a Block)> {
+    resources(&m.root, "aws_cloudwatch_metric_alarm")
+        .into_iter()
+        .filter(|(_, a)| {
+            attr(a, "namespace").and_then(literal_string).as_deref() == Some(namespace)
+                && attr(a, "metric_name").and_then(literal_string).as_deref() == Some(metric)
+                && !string_list(attr(a, "alarm_actions")).is_empty()
+        })
+        .collect()
+}
+
+fn rule_required_alarms(m: &Model) -> Vec<String> {
+    let mut v = Vec::new();
+    let ctx = context(&m.root);
+    for metric in ["Reputation.BounceRate", "Reputation.ComplaintRate"] {
+        if alarm_on(m, "AWS/SES", metric).is_empty() {
+            v.push(format!("no alarm with an action on AWS/SES {metric}"));
+        }
+    }
+    let aged: BTreeSet<String> = alarm_on(m, "AWS/SQS", "ApproximateAgeOfOldestMessage")
+        .iter()
+        .filter_map(|(_, a)| attr(a, "dimensions").and_then(|d| object_get(d, "QueueName")))
+        .flat_map(|e| references(&text(e), "aws_sqs_queue", "name"))
+        .collect();
+    for (name, mapping) in resources(&m.root, "aws_lambda_event_source_mapping") {
+        for q in references(&attr(mapping, "event_source_arn").map(text).unwrap_or_default(), "aws_sqs_queue", "arn") {
+            if !aged.contains(&q) {
+                v.push(format!("aws_sqs_queue.{q} (consumed by {name}) has no ApproximateAgeOfOldestMessage alarm"));
+            }
+        }
+    }
+    // Pull failures: the puller's failure destination must be alarmed on arrivals over N of M periods.
+    let failure_queues: BTreeSet<String> = lambda_modules(m)
+        .into_iter()
+        .filter(|(_, b)| attr(b, "function").and_then(literal_string).as_deref() == Some("puller"))
+        .filter_map(|(_, b)| attr(b, "async_failure_queue_arn"))
+        .flat_map(|e| references(&text(e), "aws_sqs_queue", "arn"))
+        .collect();
+    if failure_queues.is_empty() {
+        v.push("the puller has no async_failure_queue_arn: failed pulls go nowhere".into());
+    }
+    for q in failure_queues {
+        let alarms: Vec<_> = alarm_on(m, "AWS/SQS", "NumberOfMessagesSent")
+            .into_iter()
+            .filter(|(_, a)| {
+                attr(a, "dimensions")
+                    .and_then(|d| object_get(d, "QueueName"))
+                    .is_some_and(|e| references(&text(e), "aws_sqs_queue", "name").contains(&q))
+            })
+            .collect();
+        if alarms.is_empty() {
+            v.push(format!("no NumberOfMessagesSent alarm on aws_sqs_queue.{q} (persistent pull failures)"));
+        }
+        for (name, a) in alarms {
+            let evaluation = number(&ctx, attr(a, "evaluation_periods"));
+            let datapoints = match attr(a, "datapoints_to_alarm") {
+                None => evaluation.clone(),
+                some => number(&ctx, some),
+            };
+            match (evaluation, datapoints) {
+                (Ok(e), Ok(d)) if d >= 2.0 && d <= e => {}
+                (e, d) => v.push(format!(
+                    "aws_cloudwatch_metric_alarm.{name}: fires on one blip (datapoints_to_alarm {d:?} of evaluation_periods {e:?}); want N ≥ 2 of M"
+                )),
+            }
+        }
+    }
+    let budgets = resources(&m.root, "aws_budgets_budget");
+    if budgets.is_empty() {
+        v.push("no aws_budgets_budget: nobody hears of a bill that grows".into());
+    }
+    for (name, b) in budgets {
+        let notified = b.body().blocks().filter(|n| n.identifier() == "notification").any(|n| {
+            !string_list(attr(n, "subscriber_sns_topic_arns")).is_empty()
+                || attr(n, "subscriber_email_addresses").is_some()
+        });
+        if !notified {
+            v.push(format!("aws_budgets_budget.{name} notifies nobody"));
         }
     }
     v
@@ -1026,6 +1309,9 @@ fn infra_follows_every_rule() {
     assert_clean("table matches the code", rule_table_matches_code(&m));
     assert_clean("payloads decode", rule_payloads_decode(&m));
     assert_clean("standard structure", rule_standard_structure(&s, &m));
+    assert_clean("no customer key unless opted in", rule_no_customer_key_unless_opted_in(&m));
+    assert_clean("credentials scoped per pair", rule_credentials_scoped_per_pair(&m));
+    assert_clean("required alarms", rule_required_alarms(&m));
 }
 
 #[test]
@@ -1205,10 +1491,29 @@ fn catches_a_queue_without_dlq_or_depth_alarm() {
     // A DLQ's alarm must count its messages: the age of the oldest one does not fire on arrival.
     let s = Sources::load().edit(
         "alarms.tf",
-        "  metric_name         = \"ApproximateNumberOfMessagesVisible\"\n  dimensions          = { QueueName = aws_sqs_queue.pull_failures.name }",
+        "  metric_name         = \"NumberOfMessagesSent\"\n  dimensions          = { QueueName = aws_sqs_queue.pull_failures.name }",
         "  metric_name         = \"ApproximateAgeOfOldestMessage\"\n  dimensions          = { QueueName = aws_sqs_queue.pull_failures.name }",
     );
     assert_caught(violations_of(rule_queues_have_dlq_and_alarm, s), "aws_sqs_queue.pull_failures has no depth alarm");
+
+    // The quarantine has a depth alarm too.
+    let s = Sources::load().edit(
+        "alarms.tf",
+        "dimensions          = { QueueName = aws_sqs_queue.quarantine.name }",
+        "dimensions          = { QueueName = aws_sqs_queue.orders.name }",
+    );
+    assert_caught(violations_of(rule_queues_have_dlq_and_alarm, s), "aws_sqs_queue.quarantine has no depth alarm");
+
+    // Quarantined orders back in the orders DLQ would be redriven with the redrivable ones.
+    let s = Sources::load().edit(
+        "functions.tf",
+        "QUARANTINE_QUEUE_URL = aws_sqs_queue.quarantine.url",
+        "QUARANTINE_QUEUE_URL = aws_sqs_queue.orders_dlq.url",
+    );
+    assert_caught(
+        violations_of(rule_queues_have_dlq_and_alarm, s),
+        "aws_sqs_queue.orders_dlq is the puller's quarantine and a redrive DLQ",
+    );
 
     // The puller's failure destination makes pull_failures a DLQ; without it, it needs a DLQ of its own.
     let s =
@@ -1312,7 +1617,10 @@ fn catches_payloads_the_code_cannot_read() {
 
 #[test]
 fn catches_unpinned_versions_and_missing_tags() {
-    let s = Sources::load().edit("versions.tf", "      version = \"~> 6.0\"\n", "");
+    let s = Sources::load().edit("versions.tf", "      version = \">= 5.100, < 7.0\"\n", "");
+    let m = s.model();
+    assert_caught(rule_standard_structure(&s, &m), "the aws provider version is not pinned");
+    let s = Sources::load().edit("versions.tf", "\">= 5.100, < 7.0\"", "\">= 5.100\"");
     let m = s.model();
     assert_caught(rule_standard_structure(&s, &m), "the aws provider version is not pinned");
 
@@ -1324,4 +1632,138 @@ fn catches_unpinned_versions_and_missing_tags() {
         Sources::load().edit("modules/lambda_function/main.tf", "  retention_in_days = var.log_retention_days\n", "");
     let m = s.model();
     assert_caught(rule_standard_structure(&s, &m), "keeps logs forever");
+}
+
+#[test]
+fn catches_a_customer_key_without_the_opt_in() {
+    let s = Sources::load().edit(
+        "variables.tf",
+        "  type        = bool\n  default     = false\n}\n\nvariable \"monthly_budget_usd\"",
+        "  type        = bool\n  default     = true\n}\n\nvariable \"monthly_budget_usd\"",
+    );
+    assert_caught(violations_of(rule_no_customer_key_unless_opted_in, s), "customer_managed_key must default to false");
+
+    let s =
+        Sources::load().edit("kms.tf", "  count = var.customer_managed_key ? 1 : 0\n\n  description", "  description");
+    assert_caught(
+        violations_of(rule_no_customer_key_unless_opted_in, s),
+        "resource.aws_kms_key.main exists without the opt-in",
+    );
+
+    let s = Sources::load().edit(
+        "dynamodb.tf",
+        "    kms_key_arn = local.kms_key_arn",
+        "    kms_key_arn = aws_kms_key.main[0].arn",
+    );
+    assert_caught(
+        violations_of(rule_no_customer_key_unless_opted_in, s),
+        "aws_dynamodb_table.main.kms_key_arn names a KMS key directly",
+    );
+
+    let s = Sources::load().edit(
+        "scheduler.tf",
+        "    for_each = var.customer_managed_key ? [1] : []",
+        "    for_each = [1]",
+    );
+    assert_caught(
+        violations_of(rule_no_customer_key_unless_opted_in, s),
+        "data.aws_iam_policy_document.scheduler grants kms: actions in a dynamic statement not switched",
+    );
+
+    let s = Sources::load().edit(
+        "functions.tf",
+        "    sid       = \"MailJobs\"\n    actions   = [\"sqs:SendMessage\"]",
+        "    sid       = \"MailJobs\"\n    actions   = [\"sqs:SendMessage\", \"kms:GenerateDataKey\"]",
+    );
+    assert_caught(
+        violations_of(rule_no_customer_key_unless_opted_in, s),
+        "data.aws_iam_policy_document.processor grants [\"sqs:SendMessage\", \"kms:GenerateDataKey\"] always",
+    );
+}
+
+#[test]
+fn catches_credentials_not_scoped_per_pair() {
+    let s = Sources::load().edit(
+        "functions.tf",
+        "      resources = [for pair in aws_ssm_parameter.credentials : pair.arn]",
+        "      resources = [\"arn:aws:ssm:ap-northeast-1:123456789012:parameter${local.secret_prefix}\"]",
+    );
+    assert_caught(
+        violations_of(rule_credentials_scoped_per_pair, s),
+        "statement MarketplaceCredentials: resources must be exactly the credential parameters' ARNs",
+    );
+
+    let s = Sources::load().edit(
+        "functions.tf",
+        "      actions   = [\"ssm:GetParameter\"]",
+        "      actions   = [\"ssm:GetParameter\", \"ssm:GetParametersByPath\"]",
+    );
+    assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "ssm:GetParametersByPath: the puller needs");
+
+    let s = Sources::load().edit(
+        "functions.tf",
+        "    sid       = \"MailJobs\"\n    actions   = [\"sqs:SendMessage\"]",
+        "    sid       = \"MailJobs\"\n    actions   = [\"sqs:SendMessage\", \"secretsmanager:GetSecretValue\"]",
+    );
+    assert_caught(
+        violations_of(rule_credentials_scoped_per_pair, s),
+        "secretsmanager:GetSecretValue: the credentials are in SSM",
+    );
+
+    let s = Sources::load().edit("parameters.tf", "    ignore_changes = [value]\n  }\n}\n\n# When", "  }\n}\n\n# When");
+    assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "ignore_changes must hold value");
+
+    let s = Sources::load().edit(
+        "parameters.tf",
+        "  type        = \"SecureString\"\n  tier        = \"Standard\"",
+        "  type        = \"SecureString\"\n  tier        = \"Advanced\"",
+    );
+    assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "tier must be \"Standard\"");
+
+    let s = Sources::load().edit(
+        "functions.tf",
+        "    SECRET_PREFIX        = local.secret_prefix",
+        "    SECRET_PREFIX        = \"/ichigen/\"",
+    );
+    assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "SECRET_PREFIX is \"/ichigen/\"");
+}
+
+#[test]
+fn catches_a_missing_alarm_or_one_that_fires_on_a_blip() {
+    let s = Sources::load().edit(
+        "alarms.tf",
+        "  metric_name         = \"Reputation.ComplaintRate\"",
+        "  metric_name         = \"Reputation.Complaints\"",
+    );
+    assert_caught(
+        violations_of(rule_required_alarms, s),
+        "no alarm with an action on AWS/SES Reputation.ComplaintRate",
+    );
+
+    let s = Sources::load().edit(
+        "alarms.tf",
+        "  datapoints_to_alarm = local.pull_failure_period_count - 1",
+        "  datapoints_to_alarm = 1",
+    );
+    assert_caught(
+        violations_of(rule_required_alarms, s),
+        "aws_cloudwatch_metric_alarm.pull_failures: fires on one blip",
+    );
+
+    let s = Sources::load().edit(
+        "alarms.tf",
+        "  dimensions          = { QueueName = aws_sqs_queue.mail.name }",
+        "  dimensions          = { QueueName = aws_sqs_queue.mail_dlq.name }",
+    );
+    assert_caught(
+        violations_of(rule_required_alarms, s),
+        "aws_sqs_queue.mail (consumed by notifier) has no ApproximateAgeOfOldestMessage alarm",
+    );
+
+    let s = Sources::load().edit(
+        "alarms.tf",
+        "resource \"aws_budgets_budget\" \"monthly\"",
+        "resource \"aws_budgets_budget_action\" \"monthly\"",
+    );
+    assert_caught(violations_of(rule_required_alarms, s), "no aws_budgets_budget");
 }

@@ -38,7 +38,7 @@ use serde_json::{Value, json};
 const WAIT: Duration = Duration::from_secs(60);
 const SHOP: &str = "bench";
 const MAIL_FROM: &str = "shop@example.jp";
-const SECRET_PREFIX: &str = "ichigen/bench/";
+const SECRET_PREFIX: &str = "/ichigen/bench/credentials/";
 /// The puller's second pull in one process: another shop on the same sandbox.
 const SECOND_SHOP: &str = "bench-2";
 /// Orders in the puller's sandbox: one pull of them is the puller's "batch" (at least 10).
@@ -123,12 +123,18 @@ impl World {
         let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: None };
         let sandbox = ichigen_sandbox::start(Marketplace::Rakuten, config).await.expect("sandbox");
         let secret = ichigen_sandbox::secret_json(Marketplace::Rakuten, &sandbox);
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let ssm = aws_sdk_ssm::Client::new(&sdk);
         // Two shops on the one sandbox: a second pull in the same process is a new pair, so it reads every
         // order again (a second pull of the same pair reads only the overlap).
         for shop in [SHOP, SECOND_SHOP] {
             let name = format!("{SECRET_PREFIX}{shop}/rakuten");
-            secrets.create_secret().name(name).secret_string(&secret).send().await.expect("create secret");
+            ssm.put_parameter()
+                .name(name)
+                .value(&secret)
+                .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+                .send()
+                .await
+                .expect("put parameter");
         }
         let key = moto::access_key(endpoint, &account).await;
         let mail_url = urls.pop().expect("mail");

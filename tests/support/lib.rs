@@ -107,10 +107,16 @@ impl AwsWorld {
         ichigen_puller::App::new(config, &self.sdk)
     }
 
-    /// Stores a marketplace secret.
-    pub async fn put_secret(&self, id: &str, json: &str) {
-        let sm = aws_sdk_secretsmanager::Client::new(&self.sdk);
-        sm.create_secret().name(id).secret_string(json).send().await.expect("create secret");
+    /// Stores a marketplace's credentials as the SSM SecureString parameter `name`.
+    pub async fn put_secret(&self, name: &str, json: &str) {
+        let ssm = aws_sdk_ssm::Client::new(&self.sdk);
+        ssm.put_parameter()
+            .name(name)
+            .value(json)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .expect("put parameter");
     }
 
     /// Sends raw bodies to a queue (to test bad messages).

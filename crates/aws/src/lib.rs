@@ -1,5 +1,5 @@
 //! AWS adapters of the ichigen pipeline ports: the DynamoDB single-table store, SQS queues, the
-//! SESv2 mailer and a Secrets Manager cache. The endpoint comes from the SDK's own configuration
+//! SESv2 mailer and a cache of credentials from SSM Parameter Store. The endpoint comes from the SDK's own configuration
 //! (`AWS_ENDPOINT_URL` points it at a local emulator); there is no local branch here.
 
 mod error;

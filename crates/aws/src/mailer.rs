@@ -87,6 +87,7 @@ impl Mailer for SesMailer {
             .send_email()
             .from_email_address(&mail.from)
             .destination(Destination::builder().set_to_addresses(Some(mail.to.clone())).build())
+            .set_reply_to_addresses(mail.reply_to.clone().map(|r| vec![r]))
             .content(EmailContent::builder().simple(message).build())
             .set_email_tags(Some(tags))
             .set_configuration_set_name(self.configuration_set.clone())

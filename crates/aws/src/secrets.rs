@@ -1,10 +1,13 @@
-//! [`SecretCache`]: Secrets Manager values kept in memory for a while, so a warm Lambda does not
-//! fetch a marketplace token on every invocation.
+//! [`SecretCache`]: marketplace credentials read from SSM Parameter Store SecureString parameters
+//! (`GetParameter` with decryption) and kept in memory across warm invocations, so a Lambda does
+//! not fetch (and KMS does not decrypt) a pair's credentials on every run. A caller that finds
+//! the credentials refused calls [`SecretCache::invalidate`]: the next `get` reads the parameter
+//! again, so a renewal by the operator is picked up at once instead of after the TTL.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use aws_sdk_secretsmanager::Client;
+use aws_sdk_ssm::Client;
 use ichigen_core::pipeline::{BoxError, Retryable};
 use secrecy::SecretString;
 use tokio::sync::Mutex;
@@ -12,14 +15,16 @@ use tokio::time::Instant;
 
 use crate::error::{AwsError, is_retryable};
 
-/// How long a value is used before it is fetched again, unless told otherwise.
-pub const DEFAULT_TTL: Duration = Duration::from_secs(300);
+/// How long a value is used before it is read again, unless invalidated first. An hour: renewed
+/// credentials arrive through [`SecretCache::invalidate`] (on an authentication error), so the
+/// TTL only bounds how long a value the marketplace still accepts is kept.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(3600);
 
-/// A secret that could not be read. Names the secret, never its value.
+/// Credentials that could not be read. Names the parameter, never its value.
 #[derive(Debug, thiserror::Error)]
-#[error("secret {secret_id}: {source}")]
+#[error("parameter {secret_id}: {source}")]
 pub struct SecretsError {
-    /// Which secret.
+    /// Which parameter.
     pub secret_id: String,
     /// Throttling, 5xx, timeouts: a later try may succeed.
     pub retryable: bool,
@@ -34,7 +39,7 @@ impl Retryable for SecretsError {
     }
 }
 
-/// Secret values by id, each fetched at most once per `ttl`.
+/// SecureString parameter values by name, each read at most once per `ttl` unless invalidated.
 #[derive(Debug)]
 pub struct SecretCache {
     client: Client,
@@ -54,25 +59,31 @@ impl SecretCache {
         SecretCache { client, ttl, values: Mutex::new(HashMap::new()) }
     }
 
-    /// The secret's text value, from the cache while fresh.
-    pub async fn get(&self, secret_id: &str) -> Result<SecretString, SecretsError> {
+    /// The parameter's decrypted value, from the cache while fresh.
+    pub async fn get(&self, name: &str) -> Result<SecretString, SecretsError> {
         let mut values = self.values.lock().await;
-        if let Some((fetched, value)) = values.get(secret_id)
+        if let Some((fetched, value)) = values.get(name)
             && fetched.elapsed() < self.ttl
         {
             return Ok(value.clone());
         }
-        let out = self.client.get_secret_value().secret_id(secret_id).send().await.map_err(|e| SecretsError {
-            secret_id: secret_id.to_string(),
-            retryable: is_retryable(&e),
-            source: Box::new(AwsError::new(e)),
-        })?;
-        let value = SecretString::from(out.secret_string.ok_or_else(|| SecretsError {
-            secret_id: secret_id.to_string(),
+        let out =
+            self.client.get_parameter().name(name).with_decryption(true).send().await.map_err(|e| SecretsError {
+                secret_id: name.to_string(),
+                retryable: is_retryable(&e),
+                source: Box::new(AwsError::new(e)),
+            })?;
+        let value = SecretString::from(out.parameter.and_then(|p| p.value).ok_or_else(|| SecretsError {
+            secret_id: name.to_string(),
             retryable: false,
-            source: "the secret holds no text value".into(),
+            source: "the parameter holds no value".into(),
         })?);
-        values.insert(secret_id.to_string(), (Instant::now(), value.clone()));
+        values.insert(name.to_string(), (Instant::now(), value.clone()));
         Ok(value)
+    }
+
+    /// Forgets the cached value of `name`: the next [`SecretCache::get`] reads the parameter.
+    pub async fn invalidate(&self, name: &str) {
+        self.values.lock().await.remove(name);
     }
 }

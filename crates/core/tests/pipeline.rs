@@ -718,3 +718,40 @@ async fn an_order_never_returned_is_given_up_after_the_last_retry() {
     let mark = store.get_watermark("shop-1", Marketplace::Yahoo).await.expect("get").expect("mark");
     assert!(mark.retry.is_empty());
 }
+
+#[test]
+fn buyer_mails_carry_the_shops_reply_to_and_staff_alerts_do_not() {
+    use ichigen_core::pipeline::mail::render;
+    use ichigen_core::pipeline::{StaffDecision, StoredOrder};
+    let mut samples = ichigen_core::sample::SampleOrders::new(7);
+    let order = (0..100)
+        .map(|n| samples.varied_order(Marketplace::Rakuten, n))
+        .find(|o| o.buyer.email.as_deref().is_some_and(ichigen_core::pipeline::mail::is_mail_address))
+        .expect("a sample order with a buyer address");
+    let stored = StoredOrder {
+        order,
+        status: OrderStatus::OnHold,
+        findings: Vec::new(),
+        staff: StaffDecision::None,
+        mails_due: Vec::new(),
+        content_fp: String::new(),
+        check_fp: String::new(),
+        bundle_key: None,
+        rev: 1,
+        stored_at: t(NOW),
+        expires_at: None,
+    };
+    let mut shop = shop();
+    let thank_you = render(MailKind::ThankYou, &shop, &stored).expect("thank-you");
+    assert_eq!(thank_you.reply_to, None, "no reply_to chosen: replies go to the sender");
+
+    shop.reply_to = Some(" support@example.jp ".into());
+    let thank_you = render(MailKind::ThankYou, &shop, &stored).expect("thank-you");
+    assert_eq!(thank_you.reply_to.as_deref(), Some("support@example.jp"));
+    let alert = render(MailKind::StaffAlert, &shop, &stored).expect("staff alert");
+    assert_eq!(alert.reply_to, None);
+
+    // Not an address: left out rather than sent as a broken header.
+    shop.reply_to = Some("support".into());
+    assert_eq!(render(MailKind::ThankYou, &shop, &stored).expect("thank-you").reply_to, None);
+}

@@ -23,8 +23,13 @@ impl Metrics {
         Metrics { function, counts: BTreeMap::new() }
     }
 
-    /// Adds `n` to the count `name`.
+    /// Adds `n` to the count `name`. A zero is not recorded: a metric is billed for every hour in
+    /// which it has data, so a count that stays zero should cost nothing (an absent datapoint
+    /// reads as zero with `treat_missing_data = notBreaching`).
     pub fn count(&mut self, name: impl Into<String>, n: usize) {
+        if n == 0 {
+            return;
+        }
         *self.counts.entry(name.into()).or_default() += n as f64;
     }
 
@@ -76,5 +81,11 @@ mod tests {
         assert_eq!(declared["Namespace"], "ichigen");
         assert_eq!(declared["Metrics"].as_array().map(Vec::len), Some(2));
         assert!(Metrics::new("x").document().is_none());
+        // Zero counts are not metrics.
+        let mut zero = Metrics::new("puller");
+        zero.count("PullsCut", 0);
+        assert!(zero.document().is_none());
+        m.count("Failed", 0);
+        assert!(m.document().expect("doc").get("Failed").is_none());
     }
 }

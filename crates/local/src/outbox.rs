@@ -218,6 +218,9 @@ impl Mailer for EmlOutbox {
             .date(Date::new(now.timestamp()))
             .message_id(message_id.as_str())
             .text_body(mail.text.as_str());
+        if let Some(reply_to) = &mail.reply_to {
+            message = message.reply_to(reply_to.as_str());
+        }
         for (tag_name, value) in &mail.tags {
             message = message.header(format!("X-Ichigen-{}", header_name(tag_name)), Raw::new(header_part(value)));
         }

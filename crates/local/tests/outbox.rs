@@ -11,6 +11,7 @@ fn mail(subject: &str, text: &str) -> OutgoingMail {
     OutgoingMail {
         from: "shop@example.jp".into(),
         to: vec!["buyer@example.com".into()],
+        reply_to: Some("support@example.jp".into()),
         subject: subject.into(),
         text: text.into(),
         tags: vec![
@@ -48,6 +49,7 @@ async fn each_mail_is_a_parseable_eml_file() {
     assert_eq!(message.message_id(), Some(id.as_str()));
     assert!(message.date().is_some());
     assert_eq!(message.from().and_then(|a| a.first()).and_then(|a| a.address()), Some("shop@example.jp"));
+    assert_eq!(message.reply_to().and_then(|a| a.first()).and_then(|a| a.address()), Some("support@example.jp"));
     assert_eq!(message.to().and_then(|a| a.first()).and_then(|a| a.address()), Some("buyer@example.com"));
     let ct = message.content_type().expect("content type");
     assert_eq!((ct.ctype(), ct.subtype()), ("text", Some("plain")));

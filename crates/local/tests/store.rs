@@ -294,6 +294,7 @@ async fn an_outbox_of_another_store_is_refused() {
         to: vec!["buyer@example.com".into()],
         subject: "ご注文ありがとうございます".into(),
         text: "本文".into(),
+        reply_to: None,
         tags: vec![("kind", "thank_you".into())],
     };
     ichigen_core::pipeline::Mailer::send(&outbox, &mail).await.unwrap();

@@ -70,15 +70,15 @@ pub async fn handle<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
         }
     })
     .await;
+    // Not counted: messages processed (the orders queue's free NumberOfMessagesDeleted) and mail
+    // jobs queued (the mail queue's NumberOfMessagesSent).
     for done in &outcome.done {
-        metrics.count("Processed", 1);
         if matches!(done.change, Change::New) {
             metrics.count("NewOrders", 1);
         }
         if !done.hold_codes.is_empty() {
             metrics.count("Held", 1);
         }
-        metrics.count("MailsQueued", done.mails.len());
     }
     metrics.count("Failed", outcome.failed);
     outcome.response

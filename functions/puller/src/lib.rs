@@ -1,5 +1,5 @@
 //! The puller Lambda: an EventBridge Scheduler event names a shop and a marketplace; the handler
-//! builds (or reuses) that pair's marketplace client from its Secrets Manager secret and runs
+//! builds (or reuses) that pair's marketplace client from its SSM SecureString parameter and runs
 //! the pull use case until done or until the Lambda deadline draws near.
 
 use std::collections::HashMap;
@@ -38,7 +38,7 @@ pub struct Config {
     pub orders_queue_url: String,
     /// Where unreadable orders go (the orders DLQ).
     pub quarantine_queue_url: String,
-    /// Secrets Manager name prefix: the secret of a pair is `{prefix}{shop_id}/{marketplace}`.
+    /// SSM parameter name prefix: the credentials of a pair are `{prefix}{shop_id}/{marketplace}`.
     pub secret_prefix: String,
     /// Pull settings (overlap, first look-back, time kept free per page).
     pub pull: PullSettings,
@@ -108,14 +108,13 @@ pub async fn pull<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantin
                 pulled_to = %report.pulled_to,
                 "pull done"
             );
-            metrics.count("Pulled", report.queued);
-            metrics.count("Quarantined", report.quarantined);
+            // Orders queued and quarantined are the queues' free NumberOfMessagesSent; a finished
+            // pull is Lambda's Invocations minus Errors. Only a pull cut short by the deadline is news.
+            metrics.count("PullsCut", usize::from(!report.finished));
             metrics.count("OrdersLeftOut", report.missing.len());
-            metrics.count(if report.finished { "PullsFinished" } else { "PullsCut" }, 1);
         }
         Err(e) => {
             tracing::error!(shop = %event.shop_id, marketplace = %event.marketplace, retryable = e.is_retryable(), error = %e, "pull failed");
-            metrics.count("PullsFailed", 1);
         }
     }
     result
@@ -216,7 +215,7 @@ impl App {
                 SqsQuarantine::new(sqs, config.quarantine_queue_url.clone()),
             ),
             store,
-            secrets: SecretCache::new(aws_sdk_secretsmanager::Client::new(aws)),
+            secrets: SecretCache::new(aws_sdk_ssm::Client::new(aws)),
             clients: ClientCache::default(),
             config,
         }
@@ -262,6 +261,11 @@ impl App {
         };
         let result = pull(&puller, event, deadline, metrics).await;
         report_credentials(client.as_ref(), event, metrics);
+        if let Err(PullError::Feed { source: ClientError::Auth { .. }, .. }) = &result {
+            // Credentials refused: the next run reads the parameter again (the operator may have
+            // renewed them) instead of using the cached value until the TTL runs out.
+            self.secrets.invalidate(&secret_id).await;
+        }
         Ok(result?)
     }
 }

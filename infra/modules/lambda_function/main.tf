@@ -1,5 +1,7 @@
 # One Lambda function with everything that belongs to it alone: its role and policy, its log
-# group, its alarms and (for asynchronous invocation) where failed events go.
+# group and (for asynchronous invocation) where failed events go. No alarms here: a function's
+# failures show where they matter (queue age, dead-letter depth, the pull-failures alarm in
+# ../../alarms.tf), and Lambda's own Errors/Throttles metrics stay free to graph.
 
 data "aws_partition" "current" {}
 data "aws_caller_identity" "current" {}
@@ -42,12 +44,14 @@ data "aws_iam_policy_document" "own" {
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
 
+  # for_each and count depend on the plain boolean async_invocation, known at plan time; the
+  # queue ARN itself is unknown until the queue exists ("Invalid count argument").
   dynamic "statement" {
-    for_each = var.async_failure_queue_arn == null ? [] : [var.async_failure_queue_arn]
+    for_each = var.async_invocation ? [1] : []
     content {
       sid       = "AsyncFailureDestination"
       actions   = ["sqs:SendMessage"]
-      resources = [statement.value]
+      resources = [var.async_failure_queue_arn]
     }
   }
 }
@@ -59,6 +63,7 @@ resource "aws_iam_role_policy" "this" {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest by default; a customer managed key is the opt-in kms_key_arn (root variable customer_managed_key), not a requirement.
   name              = "/aws/lambda/${local.function_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
@@ -68,6 +73,7 @@ resource "aws_lambda_function" "this" {
   #checkov:skip=CKV_AWS_50:No X-Ray: the functions emit EMF metrics and JSON logs; X-Ray write access cannot be scoped to a resource (it would need Resource "*") and is billed per trace.
   #checkov:skip=CKV_AWS_116:Not all functions are invoked asynchronously: SQS-fed ones dead-letter through their queue's redrive policy, and the asynchronously invoked puller sends failed events to an on_failure destination (aws_lambda_function_event_invoke_config below), which also records the error.
   #checkov:skip=CKV_AWS_117:No VPC: the functions reach only public AWS endpoints and the marketplaces' public APIs; a VPC would add a NAT gateway (about $45/month) or several interface endpoints for no private resource.
+  #checkov:skip=CKV_AWS_173:Lambda encrypts environment variables at rest with an AWS managed key by default; the variables hold names and numbers, never secrets (credentials are read from SSM Parameter Store). A customer managed key is the opt-in kms_key_arn.
   #checkov:skip=CKV_AWS_272:No code signing: packages are built from source by scripts/build-lambdas and deployed from a local path; AWS Signer would require S3-hosted signed packages.
   function_name    = local.function_name
   description      = var.description
@@ -97,7 +103,7 @@ resource "aws_lambda_function" "this" {
 }
 
 resource "aws_lambda_function_event_invoke_config" "this" {
-  count = var.async_failure_queue_arn == null ? 0 : 1
+  count = var.async_invocation ? 1 : 0
 
   function_name                = aws_lambda_function.this.function_name
   maximum_retry_attempts       = var.async_max_retries
@@ -108,37 +114,11 @@ resource "aws_lambda_function_event_invoke_config" "this" {
       destination = var.async_failure_queue_arn
     }
   }
-}
 
-resource "aws_cloudwatch_metric_alarm" "errors" {
-  alarm_name          = "${local.function_name}-errors"
-  alarm_description   = "${local.function_name} failed whole invocations (see its log group)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Errors"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = var.error_alarm_periods
-  datapoints_to_alarm = var.error_alarm_periods
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
-}
-
-resource "aws_cloudwatch_metric_alarm" "throttles" {
-  alarm_name          = "${local.function_name}-throttles"
-  alarm_description   = "${local.function_name} was throttled (reserved concurrency or the account limit)."
-  namespace           = "AWS/Lambda"
-  metric_name         = "Throttles"
-  dimensions          = { FunctionName = aws_lambda_function.this.function_name }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = [var.alarm_topic_arn]
-  ok_actions          = [var.alarm_topic_arn]
+  lifecycle {
+    precondition {
+      condition     = var.async_failure_queue_arn != null
+      error_message = "async_invocation = true needs async_failure_queue_arn: failed events must go somewhere a person sees them."
+    }
+  }
 }

@@ -50,8 +50,9 @@ variable "reserved_concurrency" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer managed key for the log group and the environment variables."
+  description = "Customer managed key for the log group and the environment variables; null: the services' own encryption (CloudWatch Logs' default, Lambda's AWS managed key)."
   type        = string
+  default     = null
 }
 
 variable "log_retention_days" {
@@ -59,19 +60,14 @@ variable "log_retention_days" {
   type        = number
 }
 
-variable "alarm_topic_arn" {
-  description = "SNS topic that alarms notify."
-  type        = string
-}
-
-variable "error_alarm_periods" {
-  description = "Consecutive 5-minute periods with errors before the error alarm fires."
-  type        = number
-  default     = 1
+variable "async_invocation" {
+  description = "Whether the function is invoked asynchronously (by a schedule): then failed and expired events go to async_failure_queue_arn. A plain boolean, so that it is known at plan time even when the queue is created in the same apply."
+  type        = bool
+  default     = false
 }
 
 variable "async_failure_queue_arn" {
-  description = "For asynchronously invoked functions: SQS queue that receives failed and expired invocations (on_failure destination). null for functions fed by an event source mapping."
+  description = "With async_invocation: the SQS queue that receives failed and expired invocations (on_failure destination). Ignored otherwise."
   type        = string
   default     = null
 }

@@ -53,9 +53,9 @@ impl Moto {
         aws_sdk_sesv2::Client::new(&self.config)
     }
 
-    /// A Secrets Manager client in the account.
-    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
-        aws_sdk_secretsmanager::Client::new(&self.config)
+    /// An SSM (Parameter Store) client in the account.
+    pub fn ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.config)
     }
 
     /// A store over a freshly created table.

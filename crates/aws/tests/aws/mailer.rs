@@ -9,6 +9,7 @@ fn mail(from: &str) -> OutgoingMail {
     OutgoingMail {
         from: from.into(),
         to: vec!["buyer@example.com".into()],
+        reply_to: Some("support@example.jp".into()),
         subject: "【いちげん雑貨店】ご注文ありがとうございます（注文番号 r-1）".into(),
         text: "山田 太郎 様\n\nこの度はご注文いただき誠にありがとうございます。\n合計 3,520円（税込）\n".into(),
         tags: vec![("kind", "thank_you".into()), ("marketplace", "楽天 rakuten".into())],

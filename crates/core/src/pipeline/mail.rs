@@ -79,6 +79,8 @@ pub struct OutgoingMail {
     pub from: String,
     /// Recipients.
     pub to: Vec<String>,
+    /// Reply-To address (buyer mails of a shop that chose one); `None`: replies go to `from`.
+    pub reply_to: Option<String>,
     /// One line, Japanese.
     pub subject: String,
     /// Plain text, UTF-8.
@@ -201,9 +203,13 @@ pub fn render(kind: MailKind, shop: &ShopSettings, stored: &StoredOrder) -> Resu
         }
         staff
     };
+    // Buyers' answers go where the shop chose; staff alerts need no Reply-To.
+    let reply_to =
+        shop.reply_to.as_deref().map(str::trim).filter(|r| kind.to_buyer() && is_mail_address(r)).map(str::to_string);
     Ok(OutgoingMail {
         from: shop.mail_from.clone(),
         to,
+        reply_to,
         subject,
         text: normalise_newlines(&text),
         // An order id is the marketplace's reference, not personal data: it lets a bounce event or

@@ -1,5 +1,5 @@
 //! The ports the use cases drive: small traits, one per outside thing. Adapters live in
-//! `ichigen-aws` (DynamoDB, SQS, SESv2, Secrets Manager) and `ichigen-local`; [`super::memory`]
+//! `ichigen-aws` (DynamoDB, SQS, SESv2, SSM Parameter Store) and `ichigen-local`; [`super::memory`]
 //! holds in-memory ones for tests.
 
 use std::future::Future;

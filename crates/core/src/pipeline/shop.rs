@@ -27,6 +27,9 @@ pub struct ShopSettings {
     /// Text appended to every buyer mail (address, phone, hours), as the shop writes it.
     #[serde(default)]
     pub signature: String,
+    /// Where buyers' answers to buyer mails go (Reply-To); `None`: the sender address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<String>,
 }
 
 /// A subject and body template (minijinja).
@@ -50,6 +53,7 @@ impl ShopSettings {
             rules_toml: String::new(),
             templates: BTreeMap::new(),
             signature: String::new(),
+            reply_to: None,
         }
     }
 }
