@@ -6,12 +6,21 @@
 # puller: one shop × marketplace per invocation (EventBridge Scheduler, asynchronous).
 
 data "aws_iam_policy_document" "puller" {
-  # Watermarks (GetItem, conditional PutItem) and quarantine markers (conditional PutItem: each
+  # Watermarks (GetItem, conditional PutItem), the pair's pull lease (conditional PutItem and
+  # DeleteItem: one run of a pair at a time) and quarantine markers (conditional PutItem: each
   # broken order is quarantined once per reason).
   statement {
     sid       = "Watermarks"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
     resources = [aws_dynamodb_table.main.arn]
+  }
+
+  # The pair's stored open orders, read again by id where the marketplace's search cannot show
+  # their changes (楽天 cancellations, Yahoo and au PAY beyond the look-back).
+  statement {
+    sid       = "OpenOrders"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.main.arn}/index/by_status"]
   }
 
   # SendMessageBatch is authorised by sqs:SendMessage. Unreadable orders go to the quarantine.
