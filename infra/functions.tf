@@ -31,12 +31,13 @@ data "aws_iam_policy_document" "puller" {
   }
 
   # Exactly the credential parameters of the configured pairs: no path wildcard, so a new pair
-  # needs an apply before its puller can read anything.
+  # needs an apply before its puller can read anything. PutParameter saves a refresh token the
+  # marketplace rotated (Yahoo's YConnect): the old one stops working once replaced.
   dynamic "statement" {
     for_each = length(local.pairs) == 0 ? [] : [1]
     content {
       sid       = "MarketplaceCredentials"
-      actions   = ["ssm:GetParameter"]
+      actions   = ["ssm:GetParameter", "ssm:PutParameter"]
       resources = [for pair in aws_ssm_parameter.credentials : pair.arn]
     }
   }

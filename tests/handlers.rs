@@ -276,3 +276,29 @@ async fn a_broken_order_seen_on_every_pull_is_quarantined_once() {
     let dead = w.drain(&w.orders_dlq_url).await;
     assert_eq!(dead.len(), 3, "once per order and reason, and every one without an id: {dead:?}");
 }
+
+#[tokio::test]
+async fn a_refresh_token_the_marketplace_rotates_is_saved_back_to_the_pairs_parameter() {
+    let w = AwsWorld::new(3).await;
+    let now = chrono::Utc::now().fixed_offset();
+    let seed = Seed { orders: 5, seed: 4, start: now - TimeDelta::hours(5), step_secs: 600, shop_id: SHOP.into() };
+    let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: None };
+    let (sandbox, control) = ichigen_sandbox::yahoo::start_with_control(config).await.unwrap();
+    control.rotate_refresh_tokens(true);
+    let name = "ichigen/test/shop-1/yahoo";
+    let stored = ichigen_sandbox::secret_json(Marketplace::Yahoo, &sandbox);
+    w.put_secret(name, &stored).await;
+    let old: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    let app = w.puller("ichigen/test/", Duration::from_secs(24 * 3600));
+    let event = ichigen_puller::PullEvent { shop_id: SHOP.into(), marketplace: Marketplace::Yahoo };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let report = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled");
+    assert_eq!(report.queued, 5);
+    let saved: serde_json::Value = serde_json::from_str(&w.secret(name).await).unwrap();
+    assert_ne!(saved["refresh_token"], old["refresh_token"], "the rotated token is saved");
+    assert_eq!(saved["client_secret"], old["client_secret"], "the rest of the secret is kept");
+    // The old token no longer works at the sandbox: a run that needs a new access token succeeds
+    // only with the saved one (a fresh puller, as after a cold start).
+    let cold = w.puller("ichigen/test/", Duration::from_secs(24 * 3600));
+    cold.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled with the saved token");
+}

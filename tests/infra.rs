@@ -1175,8 +1175,11 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
             if a.starts_with("secretsmanager:") {
                 v.push(format!("{}: {a}: the credentials are in SSM Parameter Store now", s.origin));
             }
-            if a.starts_with("ssm:") && a != "ssm:GetParameter" {
-                v.push(format!("{}: {a}: the puller needs ssm:GetParameter only", s.origin));
+            if a.starts_with("ssm:") && a != "ssm:GetParameter" && a != "ssm:PutParameter" {
+                v.push(format!(
+                    "{}: {a}: the puller needs ssm:GetParameter (and PutParameter for a rotated token) only",
+                    s.origin
+                ));
             }
         }
         if !s.actions.iter().any(|a| a.starts_with("ssm:")) {
@@ -1417,7 +1420,7 @@ fn catches_a_missing_unread_or_forbidden_env_var() {
 fn catches_wildcard_iam() {
     let s = Sources::load().edit(
         "functions.tf",
-        "    sid       = \"Watermarks\"\n    actions   = [\"dynamodb:GetItem\", \"dynamodb:PutItem\"]",
+        "    sid       = \"Watermarks\"\n    actions   = [\"dynamodb:GetItem\", \"dynamodb:PutItem\", \"dynamodb:DeleteItem\"]",
         "    sid       = \"Watermarks\"\n    actions   = [\"dynamodb:*\"]",
     );
     assert_caught(
@@ -1695,8 +1698,8 @@ fn catches_credentials_not_scoped_per_pair() {
 
     let s = Sources::load().edit(
         "functions.tf",
-        "      actions   = [\"ssm:GetParameter\"]",
-        "      actions   = [\"ssm:GetParameter\", \"ssm:GetParametersByPath\"]",
+        "      actions   = [\"ssm:GetParameter\", \"ssm:PutParameter\"]",
+        "      actions   = [\"ssm:GetParameter\", \"ssm:PutParameter\", \"ssm:GetParametersByPath\"]",
     );
     assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "ssm:GetParametersByPath: the puller needs");
 

@@ -119,6 +119,13 @@ impl AwsWorld {
             .expect("put parameter");
     }
 
+    /// The decrypted value of the SSM parameter `name`.
+    pub async fn secret(&self, name: &str) -> String {
+        let ssm = aws_sdk_ssm::Client::new(&self.sdk);
+        let out = ssm.get_parameter().name(name).with_decryption(true).send().await.expect("get parameter");
+        out.parameter.and_then(|p| p.value).expect("a value")
+    }
+
     /// Sends raw bodies to a queue (to test bad messages).
     pub async fn send_bodies(&self, url: &str, bodies: &[String]) {
         for body in bodies {

@@ -82,6 +82,27 @@ impl SecretCache {
         Ok(value)
     }
 
+    /// Replaces the parameter's value (a credential the marketplace rotated), keeping its type
+    /// and key, and caches the new value.
+    pub async fn put(&self, name: &str, value: SecretString) -> Result<(), SecretsError> {
+        use secrecy::ExposeSecret;
+        self.client
+            .put_parameter()
+            .name(name)
+            .value(value.expose_secret())
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| SecretsError {
+                secret_id: name.to_string(),
+                retryable: is_retryable(&e),
+                source: Box::new(AwsError::new(e)),
+            })?;
+        self.values.lock().await.insert(name.to_string(), (Instant::now(), value));
+        Ok(())
+    }
+
     /// Forgets the cached value of `name`: the next [`SecretCache::get`] reads the parameter.
     pub async fn invalidate(&self, name: &str) {
         self.values.lock().await.remove(name);

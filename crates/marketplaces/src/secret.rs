@@ -8,6 +8,7 @@
 use std::fmt;
 
 use ichigen_core::Marketplace;
+use ichigen_core::pipeline::CredentialUpdate;
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
@@ -103,6 +104,21 @@ impl MarketplaceSecret {
     /// Which marketplace the credentials are for.
     pub fn marketplace(&self) -> Marketplace {
         self.registration.policy.marketplace
+    }
+
+    /// The secret's JSON `text` with `update` applied (a credential the marketplace rotated), to
+    /// be stored in its place; checked as [`MarketplaceSecret::from_json`] checks it.
+    pub fn updated_json(text: &str, update: &CredentialUpdate) -> Result<SecretString, SecretError> {
+        let mut value: Value =
+            serde_json::from_str(text).map_err(|e| SecretError::NotJson { line: e.line(), column: e.column() })?;
+        let Value::Object(fields) = &mut value else { return Err(SecretError::NotObject) };
+        if !fields.contains_key(update.field) {
+            return Err(SecretError::Missing { field: update.field });
+        }
+        fields.insert(update.field.to_owned(), Value::String(update.expose_value().to_owned()));
+        let updated = value.to_string();
+        MarketplaceSecret::from_json(&updated)?;
+        Ok(SecretString::from(updated))
     }
 
     /// The marketplace's registration (its client constructor).
@@ -294,6 +310,22 @@ mod tests {
         assert_eq!(
             read,
             [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10]
+        );
+    }
+
+    #[test]
+    fn a_rotated_credential_replaces_its_field_only() {
+        let text = r#"{"marketplace":"yahoo","seller_id":"s","client_id":"c","client_secret":"cs",
+            "refresh_token":"old-token","public_key_pem":"pem","key_version":"1"}"#;
+        let update = CredentialUpdate::new("refresh_token", "new-token".into());
+        let updated = MarketplaceSecret::updated_json(text, &update).unwrap();
+        let v: Value = serde_json::from_str(secrecy::ExposeSecret::expose_secret(&updated)).unwrap();
+        assert_eq!(v["refresh_token"], "new-token");
+        assert_eq!((v["client_secret"].as_str(), v["marketplace"].as_str()), (Some("cs"), Some("yahoo")));
+        let unknown = CredentialUpdate::new("password", "x".into());
+        assert_eq!(
+            MarketplaceSecret::updated_json(text, &unknown).unwrap_err(),
+            SecretError::Missing { field: "password" }
         );
     }
 

@@ -261,6 +261,7 @@ impl App {
         };
         let result = pull(&puller, event, deadline, metrics).await;
         report_credentials(client.as_ref(), event, metrics);
+        self.save_rotated_credentials(client.as_ref(), &secret_id, text.expose_secret(), metrics).await;
         if let Err(PullError::Feed { source: ClientError::Auth { .. }, .. }) = &result {
             // Credentials refused: the next run reads the parameter again (the operator may have
             // renewed them) instead of using the cached value until the TTL runs out.
@@ -289,6 +290,26 @@ fn report_credentials(client: &AnyClient, event: &PullEvent, metrics: &mut Metri
         "marketplace credentials need attention"
     );
     metrics.count("CredentialsNeedAttention", 1);
+}
+
+impl App {
+    /// Saves a credential the marketplace replaced during the run (Yahoo's rotated refresh token)
+    /// back to the pair's parameter: the old one may stop working. A failed save is logged and
+    /// counted for staff (the pull's own result stands).
+    async fn save_rotated_credentials(&self, client: &AnyClient, secret_id: &str, text: &str, metrics: &mut Metrics) {
+        let Some(update) = OrderSource::take_credential_update(client) else { return };
+        let saved = match MarketplaceSecret::updated_json(text, &update) {
+            Ok(updated) => self.secrets.put(secret_id, updated).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match saved {
+            Ok(()) => tracing::info!(secret = %secret_id, field = update.field, "rotated credential saved"),
+            Err(error) => {
+                tracing::error!(secret = %secret_id, field = update.field, %error, "rotated credential NOT saved");
+                metrics.count("CredentialsNeedAttention", 1);
+            }
+        }
+    }
 }
 
 /// The instant of a Lambda deadline given in epoch milliseconds.
