@@ -5,7 +5,7 @@
 //! ```sh
 //! cargo build --release -p ichigen-puller -p ichigen-processor -p ichigen-notifier
 //! eval "$(scripts/moto start)"; export ICHIGEN_MOTO_ENDPOINT
-//! ICHIGEN_LAMBDA_BIN_DIR=target/release cargo bench -p ichigen-integration-tests --bench lambda
+//! ICHIGEN_LAMBDA_BIN_DIR=target/lambda cargo bench -p ichigen-integration-tests --bench lambda
 //! ```
 //!
 //! `ICHIGEN_LAMBDA_SPAWNS` (default 40) sets the cold starts per binary, `ICHIGEN_LAMBDA_RSS_RUNS` (default 5)
