@@ -134,6 +134,29 @@ impl MarketplaceSecret {
 
 const MARKETPLACES: &str = "is not one of the registered marketplaces (rakuten, yahoo, amazon, aupay, qoo10)";
 
+/// A marketplace's credential fields, as its folder declares them (`<marketplace>/credentials.rs`).
+pub(crate) trait CredentialFields: DeserializeOwned {
+    /// The `marketplace` tag.
+    const MARKETPLACE: &'static str;
+    /// The fields the secret may have besides the tag.
+    const FIELDS: &'static [&'static str];
+
+    /// Checks what typing cannot: required fields are not blank, endpoints are URLs.
+    fn validate(&self) -> Result<(), SecretError>;
+
+    /// Reads and checks the secret's fields (after the tag).
+    fn read(fields: &Value) -> Result<Self, SecretError> {
+        let creds: Self = read(Self::MARKETPLACE, fields.clone(), Self::FIELDS)?;
+        creds.validate()?;
+        Ok(creds)
+    }
+
+    /// Checks the secret's fields.
+    fn check(fields: &Value) -> Result<(), SecretError> {
+        Self::read(fields).map(drop)
+    }
+}
+
 /// Deserialises one marketplace's credential fields, turning serde's errors (whose messages can quote values)
 /// into errors that name a field of `fields` only.
 pub(crate) fn read<T: DeserializeOwned>(

@@ -5,10 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::{AnyClient, BuildError, HttpSettings};
-use crate::secret::{self, SecretError, endpoint, filled, secret};
-
-/// The fields this marketplace's secret may have.
-const FIELDS: &[&str] = &["client_id", "client_secret", "refresh_token", "marketplace_id", "endpoint", "lwa_endpoint"];
+use crate::secret::{CredentialFields, SecretError, endpoint, filled, secret};
 
 /// Amazon SP-API: the seller app's Login with Amazon credentials.
 #[derive(Debug, Clone, Deserialize)]
@@ -33,8 +30,11 @@ pub struct Credentials {
     pub lwa_endpoint: Option<String>,
 }
 
-impl Credentials {
-    /// Checks what typing cannot: required fields are not blank, endpoints are URLs.
+impl CredentialFields for Credentials {
+    const MARKETPLACE: &'static str = "amazon";
+    const FIELDS: &'static [&'static str] =
+        &["client_id", "client_secret", "refresh_token", "marketplace_id", "endpoint", "lwa_endpoint"];
+
     fn validate(&self) -> Result<(), SecretError> {
         filled("client_id", &self.client_id)?;
         filled("client_secret", self.client_secret.expose_secret())?;
@@ -45,21 +45,9 @@ impl Credentials {
     }
 }
 
-/// Reads and checks the secret's fields (after the `marketplace` tag).
-pub(crate) fn read(fields: &Value) -> Result<Credentials, SecretError> {
-    let creds: Credentials = secret::read("amazon", fields.clone(), FIELDS)?;
-    creds.validate()?;
-    Ok(creds)
-}
-
-/// Checks the secret's fields.
-pub(crate) fn check(fields: &Value) -> Result<(), SecretError> {
-    read(fields).map(drop)
-}
-
 /// The client for `shop_id` from the secret's fields.
 pub(crate) fn build(shop_id: &str, fields: &Value, http: HttpSettings) -> Result<AnyClient, BuildError> {
-    let s = read(fields)?;
+    let s = Credentials::read(fields)?;
     let config = super::client::AmazonConfig {
         http: http.config(s.endpoint.as_deref().unwrap_or(super::client::SP_API_BASE_URL)),
         lwa_base_url: s.lwa_endpoint.unwrap_or_else(|| super::client::LWA_BASE_URL.to_owned()),

@@ -41,8 +41,12 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
 };
 
 /// Amazon.co.jp in the marketplaces' registry.
-pub static REGISTRATION: Registration =
-    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
+pub static REGISTRATION: Registration = Registration {
+    policy: POLICY,
+    check_secret: <credentials::Credentials as crate::secret::CredentialFields>::check,
+    build: credentials::build,
+    normalize,
+};
 
 /// searchOrders (v2026-01-01).
 pub const SEARCH_ORDERS: &str = "searchOrders";

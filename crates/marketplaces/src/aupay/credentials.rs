@@ -5,10 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::{AnyClient, BuildError, HttpSettings};
-use crate::secret::{self, SecretError, endpoint, filled, secret, secret_or_number};
-
-/// The fields this marketplace's secret may have.
-const FIELDS: &[&str] = &["api_key", "shop_id", "endpoint"];
+use crate::secret::{CredentialFields, SecretError, endpoint, filled, secret, secret_or_number};
 
 /// au PAY マーケット: the Wow!manager API key and the shop's 店舗ID.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,8 +22,10 @@ pub struct Credentials {
     pub endpoint: Option<String>,
 }
 
-impl Credentials {
-    /// Checks what typing cannot: required fields are not blank, endpoints are URLs.
+impl CredentialFields for Credentials {
+    const MARKETPLACE: &'static str = "aupay";
+    const FIELDS: &'static [&'static str] = &["api_key", "shop_id", "endpoint"];
+
     fn validate(&self) -> Result<(), SecretError> {
         filled("api_key", self.api_key.expose_secret())?;
         filled("shop_id", self.shop_id.expose_secret())?;
@@ -34,21 +33,9 @@ impl Credentials {
     }
 }
 
-/// Reads and checks the secret's fields (after the `marketplace` tag).
-pub(crate) fn read(fields: &Value) -> Result<Credentials, SecretError> {
-    let creds: Credentials = secret::read("aupay", fields.clone(), FIELDS)?;
-    creds.validate()?;
-    Ok(creds)
-}
-
-/// Checks the secret's fields.
-pub(crate) fn check(fields: &Value) -> Result<(), SecretError> {
-    read(fields).map(drop)
-}
-
 /// The client for `shop_id` from the secret's fields.
 pub(crate) fn build(shop_id: &str, fields: &Value, http: HttpSettings) -> Result<AnyClient, BuildError> {
-    let s = read(fields)?;
+    let s = Credentials::read(fields)?;
     let creds = super::AupayCredentials { shop_id: s.shop_id, api_key: s.api_key };
     let config = http.config(s.endpoint.as_deref().unwrap_or(super::client::PRODUCTION_BASE_URL));
     let client = super::AupayClient::new(config, shop_id, creds)

@@ -34,8 +34,12 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
 };
 
 /// au PAY マーケット in the marketplaces' registry.
-pub static REGISTRATION: Registration =
-    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
+pub static REGISTRATION: Registration = Registration {
+    policy: POLICY,
+    check_secret: <credentials::Credentials as crate::secret::CredentialFields>::check,
+    build: credentials::build,
+    normalize,
+};
 
 /// Turns `searchTradeInfoListProc` response bodies into validated canonical Orders, in order.
 pub fn normalize(shop_id: &str, bodies: &[Body]) -> Result<Vec<Order>, NormalizeError> {

@@ -5,10 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::{AnyClient, BuildError, HttpSettings};
-use crate::secret::{self, SecretError, endpoint, filled, secret};
-
-/// The fields this marketplace's secret may have.
-const FIELDS: &[&str] = &["api_key", "user_id", "password", "endpoint"];
+use crate::secret::{CredentialFields, SecretError, endpoint, filled, secret};
 
 /// Qoo10: the QAPI key and the QSM login that certifies the seller.
 #[derive(Debug, Clone, Deserialize)]
@@ -28,8 +25,10 @@ pub struct Credentials {
     pub endpoint: Option<String>,
 }
 
-impl Credentials {
-    /// Checks what typing cannot: required fields are not blank, endpoints are URLs.
+impl CredentialFields for Credentials {
+    const MARKETPLACE: &'static str = "qoo10";
+    const FIELDS: &'static [&'static str] = &["api_key", "user_id", "password", "endpoint"];
+
     fn validate(&self) -> Result<(), SecretError> {
         filled("api_key", self.api_key.expose_secret())?;
         filled("user_id", self.user_id.expose_secret())?;
@@ -38,21 +37,9 @@ impl Credentials {
     }
 }
 
-/// Reads and checks the secret's fields (after the `marketplace` tag).
-pub(crate) fn read(fields: &Value) -> Result<Credentials, SecretError> {
-    let creds: Credentials = secret::read("qoo10", fields.clone(), FIELDS)?;
-    creds.validate()?;
-    Ok(creds)
-}
-
-/// Checks the secret's fields.
-pub(crate) fn check(fields: &Value) -> Result<(), SecretError> {
-    read(fields).map(drop)
-}
-
 /// The client for `shop_id` from the secret's fields.
 pub(crate) fn build(shop_id: &str, fields: &Value, http: HttpSettings) -> Result<AnyClient, BuildError> {
-    let s = read(fields)?;
+    let s = Credentials::read(fields)?;
     let creds = super::Qoo10Credentials { api_key: s.api_key, user_id: s.user_id, password: s.password };
     let config = http.config(s.endpoint.as_deref().unwrap_or(super::client::PRODUCTION_BASE_URL));
     let client = super::Qoo10Client::new(config, creds, shop_id)

@@ -28,8 +28,12 @@ pub const POLICY: MarketplacePolicy =
     MarketplacePolicy { marketplace: Marketplace::Qoo10, buyer_mail: true, remark_sections: &[], reconcile: None };
 
 /// Qoo10 in the marketplaces' registry.
-pub static REGISTRATION: Registration =
-    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
+pub static REGISTRATION: Registration = Registration {
+    policy: POLICY,
+    check_secret: <credentials::Credentials as crate::secret::CredentialFields>::check,
+    build: credentials::build,
+    normalize,
+};
 
 /// The search method this module reads (v2 field names).
 pub const OPERATION_V2: &str = "ShippingBasic.GetShippingInfo_v2";

@@ -5,10 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::{AnyClient, BuildError, HttpSettings};
-use crate::secret::{self, SecretError, endpoint, filled, secret};
-
-/// The fields this marketplace's secret may have.
-const FIELDS: &[&str] = &["service_secret", "license_key", "endpoint"];
+use crate::secret::{CredentialFields, SecretError, endpoint, filled, secret};
 
 /// 楽天 RMS: the ESA key pair.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,8 +22,10 @@ pub struct Credentials {
     pub endpoint: Option<String>,
 }
 
-impl Credentials {
-    /// Checks what typing cannot: required fields are not blank, endpoints are URLs.
+impl CredentialFields for Credentials {
+    const MARKETPLACE: &'static str = "rakuten";
+    const FIELDS: &'static [&'static str] = &["service_secret", "license_key", "endpoint"];
+
     fn validate(&self) -> Result<(), SecretError> {
         filled("service_secret", self.service_secret.expose_secret())?;
         filled("license_key", self.license_key.expose_secret())?;
@@ -34,21 +33,9 @@ impl Credentials {
     }
 }
 
-/// Reads and checks the secret's fields (after the `marketplace` tag).
-pub(crate) fn read(fields: &Value) -> Result<Credentials, SecretError> {
-    let creds: Credentials = secret::read("rakuten", fields.clone(), FIELDS)?;
-    creds.validate()?;
-    Ok(creds)
-}
-
-/// Checks the secret's fields.
-pub(crate) fn check(fields: &Value) -> Result<(), SecretError> {
-    read(fields).map(drop)
-}
-
 /// The client for `shop_id` from the secret's fields.
 pub(crate) fn build(shop_id: &str, fields: &Value, http: HttpSettings) -> Result<AnyClient, BuildError> {
-    let s = read(fields)?;
+    let s = Credentials::read(fields)?;
     let config = http.config(s.endpoint.as_deref().unwrap_or(super::client::PRODUCTION_BASE_URL));
     let client = super::RakutenClient::new(config, shop_id, &s.service_secret, &s.license_key)
         .map_err(|source| BuildError::http(super::POLICY.marketplace, source))?;

@@ -28,8 +28,12 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
 };
 
 /// 楽天市場 in the marketplaces' registry.
-pub static REGISTRATION: Registration =
-    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
+pub static REGISTRATION: Registration = Registration {
+    policy: POLICY,
+    check_secret: <credentials::Credentials as crate::secret::CredentialFields>::check,
+    build: credentials::build,
+    normalize,
+};
 
 /// Turns getOrder response bodies, exactly as the API returned them, into validated canonical Orders.
 ///

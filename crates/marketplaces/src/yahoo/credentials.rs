@@ -5,22 +5,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::client::{AnyClient, BuildError, HttpSettings};
-use crate::secret::{self, SecretError, endpoint, filled, secret, text_or_number};
+use crate::secret::{CredentialFields, SecretError, endpoint, filled, secret, text_or_number};
 
 /// The field of the refresh token, which YConnect may rotate (saved back by the puller).
 pub(crate) const REFRESH_TOKEN: &str = "refresh_token";
-
-/// The fields this marketplace's secret may have.
-const FIELDS: &[&str] = &[
-    "seller_id",
-    "client_id",
-    "client_secret",
-    REFRESH_TOKEN,
-    "public_key_pem",
-    "key_version",
-    "endpoint",
-    "token_endpoint",
-];
 
 /// Yahoo!ショッピング: the YConnect application, its refresh token, and the store's signature key.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,8 +38,19 @@ pub struct Credentials {
     pub token_endpoint: Option<String>,
 }
 
-impl Credentials {
-    /// Checks what typing cannot: required fields are not blank, endpoints are URLs.
+impl CredentialFields for Credentials {
+    const MARKETPLACE: &'static str = "yahoo";
+    const FIELDS: &'static [&'static str] = &[
+        "seller_id",
+        "client_id",
+        "client_secret",
+        REFRESH_TOKEN,
+        "public_key_pem",
+        "key_version",
+        "endpoint",
+        "token_endpoint",
+    ];
+
     fn validate(&self) -> Result<(), SecretError> {
         filled("seller_id", &self.seller_id)?;
         filled("client_id", &self.client_id)?;
@@ -64,21 +63,9 @@ impl Credentials {
     }
 }
 
-/// Reads and checks the secret's fields (after the `marketplace` tag).
-pub(crate) fn read(fields: &Value) -> Result<Credentials, SecretError> {
-    let creds: Credentials = secret::read("yahoo", fields.clone(), FIELDS)?;
-    creds.validate()?;
-    Ok(creds)
-}
-
-/// Checks the secret's fields.
-pub(crate) fn check(fields: &Value) -> Result<(), SecretError> {
-    read(fields).map(drop)
-}
-
 /// The client for `shop_id` from the secret's fields.
 pub(crate) fn build(shop_id: &str, fields: &Value, http: HttpSettings) -> Result<AnyClient, BuildError> {
-    let s = read(fields)?;
+    let s = Credentials::read(fields)?;
     let creds = super::YahooCredentials {
         seller_id: s.seller_id.trim().to_owned(),
         client_id: s.client_id.trim().to_owned(),

@@ -36,8 +36,12 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
 };
 
 /// Yahoo!ショッピング in the marketplaces' registry.
-pub static REGISTRATION: Registration =
-    Registration { policy: POLICY, check_secret: credentials::check, build: credentials::build, normalize };
+pub static REGISTRATION: Registration = Registration {
+    policy: POLICY,
+    check_secret: <credentials::Credentials as crate::secret::CredentialFields>::check,
+    build: credentials::build,
+    normalize,
+};
 
 /// Largest body accepted (bytes); one order is a few kilobytes.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
