@@ -1,4 +1,4 @@
-//! What an operator would store in Secrets Manager for a sandbox: its credentials, with its base
+//! What an operator would store in the pair's SSM SecureString parameter for a sandbox: its credentials, with its base
 //! URL as the endpoint. The demo and the tests write these so the puller builds its client from a
 //! secret exactly as in production.
 
