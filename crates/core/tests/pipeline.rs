@@ -380,6 +380,23 @@ async fn header_injection_in_a_subject_is_refused() {
     assert!(mailer.sent().is_empty());
 }
 
+/// `order` as stored held, with no findings, mails or fingerprints: for rendering mails.
+fn held_by_findings(order: Order) -> ichigen_core::pipeline::StoredOrder {
+    ichigen_core::pipeline::StoredOrder {
+        order,
+        status: OrderStatus::OnHold,
+        findings: Vec::new(),
+        staff: ichigen_core::pipeline::StaffDecision::None,
+        mails_due: Vec::new(),
+        content_fp: String::new(),
+        check_fp: String::new(),
+        bundle_key: None,
+        rev: 1,
+        stored_at: t(NOW),
+        expires_at: None,
+    }
+}
+
 fn feed_order(id: &str, updated: &str) -> Order {
     let mut o = order(id);
     o.source_updated_at = t(updated);
@@ -502,8 +519,8 @@ async fn end_to_end_in_memory_twice_sends_nothing_more() {
 
 #[test]
 fn default_templates_render_for_every_kind_of_sample_order() {
+    use ichigen_core::pipeline::RenderError;
     use ichigen_core::pipeline::mail::render;
-    use ichigen_core::pipeline::{RenderError, StaffDecision, StoredOrder};
     let mut samples = ichigen_core::sample::SampleOrders::new(7);
     let shop = shop();
     let mut rendered = 0;
@@ -516,19 +533,7 @@ fn default_templates_render_for_every_kind_of_sample_order() {
                 shipped_at: None,
                 shipment_id: None,
             }];
-            let stored = StoredOrder {
-                order: o,
-                status: OrderStatus::OnHold,
-                findings: Vec::new(),
-                staff: StaffDecision::None,
-                mails_due: Vec::new(),
-                content_fp: String::new(),
-                check_fp: String::new(),
-                bundle_key: None,
-                rev: 1,
-                stored_at: t(NOW),
-                expires_at: None,
-            };
+            let stored = held_by_findings(o);
             for kind in [MailKind::ThankYou, MailKind::Shipping, MailKind::StaffAlert] {
                 match render(kind, &shop, &stored) {
                     Ok(mail) => {
@@ -722,25 +727,12 @@ async fn an_order_never_returned_is_given_up_after_the_last_retry() {
 #[test]
 fn buyer_mails_carry_the_shops_reply_to_and_staff_alerts_do_not() {
     use ichigen_core::pipeline::mail::render;
-    use ichigen_core::pipeline::{StaffDecision, StoredOrder};
     let mut samples = ichigen_core::sample::SampleOrders::new(7);
     let order = (0..100)
         .map(|n| samples.varied_order(Marketplace::Rakuten, n))
         .find(|o| o.buyer.email.as_deref().is_some_and(ichigen_core::pipeline::mail::is_mail_address))
         .expect("a sample order with a buyer address");
-    let stored = StoredOrder {
-        order,
-        status: OrderStatus::OnHold,
-        findings: Vec::new(),
-        staff: StaffDecision::None,
-        mails_due: Vec::new(),
-        content_fp: String::new(),
-        check_fp: String::new(),
-        bundle_key: None,
-        rev: 1,
-        stored_at: t(NOW),
-        expires_at: None,
-    };
+    let stored = held_by_findings(order);
     let mut shop = shop();
     let thank_you = render(MailKind::ThankYou, &shop, &stored).expect("thank-you");
     assert_eq!(thank_you.reply_to, None, "no reply_to chosen: replies go to the sender");

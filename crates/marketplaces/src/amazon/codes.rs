@@ -32,21 +32,6 @@ pub const FULFILLED_BY_MERCHANT: &str = "MERCHANT";
 pub const INCLUDED_DATA: [&str; 7] =
     ["BUYER", "RECIPIENT", "PROCEEDS", "PAYMENT", "CANCELLATION", "FULFILLMENT", "PACKAGES"];
 
-/// Every `includedData` value of the model (both operations).
-pub const ALL_INCLUDED_DATA: [&str; 11] = [
-    "BUYER",
-    "RECIPIENT",
-    "PROCEEDS",
-    "EXPENSE",
-    "PROMOTION",
-    "CANCELLATION",
-    "FULFILLMENT",
-    "PACKAGES",
-    "TAX",
-    "PAYMENT",
-    "FULFILLMENT_ORDERS",
-];
-
 /// Every `FulfillmentStatus` of the model.
 pub const FULFILLMENT_STATUSES: [&str; 7] =
     ["PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED", "UNFULFILLABLE"];
