@@ -30,6 +30,27 @@ pub struct ShopSettings {
     /// Where buyers' answers to buyer mails go (Reply-To); `None`: the sender address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reply_to: Option<String>,
+    /// The shop's contact block: in buyer mails, and the ご依頼主 of carrier labels.
+    #[serde(default)]
+    pub contact: ShopContact,
+}
+
+/// Who the shop is and how buyers reach it (特定商取引法 details a shop shows anyway).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShopContact {
+    /// Operating company (運営会社), as printed.
+    pub company: String,
+    /// Postal code, 7 digits (a hyphen is allowed).
+    pub postal_code: String,
+    /// Address from the prefecture on, as printed.
+    pub address: String,
+    /// Phone number, as printed.
+    pub phone: String,
+    /// Where buyers write to (お問い合わせ先).
+    pub email: String,
+    /// Business hours (営業時間), as the shop writes them.
+    pub hours: String,
 }
 
 /// A subject and body template (minijinja).
@@ -54,6 +75,7 @@ impl ShopSettings {
             templates: BTreeMap::new(),
             signature: String::new(),
             reply_to: None,
+            contact: ShopContact::default(),
         }
     }
 }

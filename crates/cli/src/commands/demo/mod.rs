@@ -23,7 +23,7 @@ use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use clap::Args;
 use ichigen_core::pipeline::{
     MailJob, Notified, Notifier, OrderQueue, OrderStore, PortError, ProcessError, Processed, Processor, PullSettings,
-    Puller, Quarantine, Queue, ShopDirectory, ShopSettings, WatermarkStore,
+    Puller, Quarantine, Queue, ShopContact, ShopDirectory, ShopSettings, WatermarkStore,
 };
 use ichigen_core::pipeline::{MailLedger, MailQueue, Mailer, NotifyError};
 use ichigen_core::{Marketplace, Order, OrderStatus};
@@ -130,6 +130,14 @@ fn demo_shop(shop_id: &str) -> ShopSettings {
     shop.staff_to = vec![STAFF_TO.to_string()];
     shop.rules_toml = RULES.to_string();
     shop.signature = "――――――――――――――――\nいちげん商店（デモ）\nshop@example.jp\n".to_string();
+    shop.contact = ShopContact {
+        company: "株式会社いちげん（デモ）".to_string(),
+        postal_code: "150-0002".to_string(),
+        address: "東京都渋谷区渋谷2丁目21-1".to_string(),
+        phone: "03-0000-0000".to_string(),
+        email: MAIL_FROM.to_string(),
+        hours: "平日 10:00〜17:00（土日祝休み）".to_string(),
+    };
     shop
 }
 
