@@ -42,8 +42,33 @@ data "aws_iam_policy_document" "puller" {
     }
   }
 
-  # SecureString decryption with the customer managed key, only when opted in (with the AWS
-  # managed key alias/aws/ssm, ssm:GetParameter is all it takes).
+  # The daily credential check (scheduler.tf) reads every pair's expiry record by path; the
+  # puller writes a rotated refresh token's last day into its pair's record.
+  dynamic "statement" {
+    for_each = length(local.pairs) == 0 ? [] : [1]
+    content {
+      sid       = "CredentialExpiryRecords"
+      actions   = ["ssm:GetParameter", "ssm:PutParameter"]
+      resources = [for pair in aws_ssm_parameter.credential_expiry : pair.arn]
+    }
+  }
+
+  statement {
+    sid       = "CredentialExpiryPath"
+    actions   = ["ssm:GetParametersByPath"]
+    resources = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter${trimsuffix(local.expiry_prefix, "/")}"]
+  }
+
+  # The check's notice goes to the alarm topic's subscribers.
+  statement {
+    sid       = "CredentialNotices"
+    actions   = ["sns:Publish"]
+    resources = [aws_sns_topic.alarms.arn]
+  }
+
+  # SecureString decryption (and publishing to the encrypted alarm topic) with the customer
+  # managed key, only when opted in (with the AWS managed key alias/aws/ssm, ssm:GetParameter is
+  # all it takes).
   dynamic "statement" {
     for_each = var.customer_managed_key ? [1] : []
     content {
@@ -59,21 +84,23 @@ module "puller" {
 
   name_prefix   = local.name
   function      = "puller"
-  description   = "Pulls one shop × marketplace from its watermark to now onto the orders queue."
+  description   = "Pulls one shop × marketplace from its watermark to now onto the orders queue; checks credential expiry daily."
   artifacts_dir = local.artifacts_dir
   memory_size   = 256
   timeout       = var.puller_timeout_seconds
   policy_json   = data.aws_iam_policy_document.puller.json
 
   environment = {
-    TABLE_NAME           = aws_dynamodb_table.main.name
-    ORDERS_QUEUE_URL     = aws_sqs_queue.orders.url
-    QUARANTINE_QUEUE_URL = aws_sqs_queue.quarantine.url
-    SECRET_PREFIX        = local.secret_prefix
-    PAGE_BUDGET_SECONDS  = tostring(var.puller_page_budget_seconds)
-    HTTP_TIMEOUT_SECONDS = tostring(var.puller_http_timeout_seconds)
-    PULL_OVERLAP_SECONDS = tostring(var.pull_overlap_seconds)
-    FIRST_LOOKBACK_HOURS = tostring(var.first_lookback_hours)
+    TABLE_NAME               = aws_dynamodb_table.main.name
+    ORDERS_QUEUE_URL         = aws_sqs_queue.orders.url
+    QUARANTINE_QUEUE_URL     = aws_sqs_queue.quarantine.url
+    SECRET_PREFIX            = local.secret_prefix
+    CREDENTIAL_EXPIRY_PREFIX = local.expiry_prefix
+    NOTICE_TOPIC_ARN         = aws_sns_topic.alarms.arn
+    PAGE_BUDGET_SECONDS      = tostring(var.puller_page_budget_seconds)
+    HTTP_TIMEOUT_SECONDS     = tostring(var.puller_http_timeout_seconds)
+    PULL_OVERLAP_SECONDS     = tostring(var.pull_overlap_seconds)
+    FIRST_LOOKBACK_HOURS     = tostring(var.first_lookback_hours)
   }
 
   # Runs of one pair never overlap (timeout < pull interval); this caps how many pairs pull at

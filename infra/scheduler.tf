@@ -1,5 +1,6 @@
 # One schedule per shop × marketplace, invoking the puller with exactly the event it expects:
-# {"shop_id": "...", "marketplace": "..."} (PullEvent, deny_unknown_fields).
+# {"shop_id": "...", "marketplace": "..."} (PullEvent, deny_unknown_fields); and one daily
+# credential check, {"check": "credentials"} (CheckEvent).
 
 data "aws_iam_policy_document" "scheduler_assume" {
   statement {
@@ -104,5 +105,40 @@ resource "aws_scheduler_schedule" "pull" {
   }
 
   # The role's policy must be in place before the first invocation.
+  depends_on = [aws_iam_role_policy.scheduler]
+}
+
+# Every morning at 09:00 JST: every pair's credential expiry (the operator's records and 楽天's
+# license-expiry API); one notice on the alarm topic when a credential expires within 14 days,
+# has expired or cannot be known (docs/DEPLOY.md, "Credentials that expire").
+resource "aws_scheduler_schedule" "credential_check" {
+  count = length(local.pairs) == 0 ? 0 : 1
+
+  name                         = "credential-check"
+  group_name                   = aws_scheduler_schedule_group.pulls.name
+  description                  = "Daily check of every pair's credential expiry"
+  schedule_expression          = "cron(0 9 * * ? *)"
+  schedule_expression_timezone = "Asia/Tokyo"
+  kms_key_arn                  = local.kms_key_arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = module.puller.arn
+    role_arn = aws_iam_role.scheduler.arn
+    input    = jsonencode({ check = "credentials" })
+
+    retry_policy {
+      maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 2
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.pull_failures.arn
+    }
+  }
+
   depends_on = [aws_iam_role_policy.scheduler]
 }

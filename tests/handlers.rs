@@ -9,7 +9,7 @@ use chrono::TimeDelta;
 use ichigen_core::pipeline::{MailJob, MailKind, MailTemplate, OrderStore, ShopDirectory};
 use ichigen_core::sample::SampleOrders;
 use ichigen_core::{Marketplace, Order, OrderStatus};
-use ichigen_integration_tests::{AwsWorld, logs};
+use ichigen_integration_tests::{AwsWorld, EXPIRY_PREFIX, logs};
 use ichigen_lambda::Metrics;
 use ichigen_sandbox::{Faults, SandboxConfig, Seed};
 
@@ -297,8 +297,76 @@ async fn a_refresh_token_the_marketplace_rotates_is_saved_back_to_the_pairs_para
     let saved: serde_json::Value = serde_json::from_str(&w.secret(name).await).unwrap();
     assert_ne!(saved["refresh_token"], old["refresh_token"], "the rotated token is saved");
     assert_eq!(saved["client_secret"], old["client_secret"], "the rest of the secret is kept");
+    // The rotated token's life (28 days) is in the pair's expiry record for the daily check.
+    let record: serde_json::Value =
+        serde_json::from_str(&w.secret(&format!("{EXPIRY_PREFIX}{SHOP}/yahoo")).await).unwrap();
+    let expected = (chrono::Utc::now().with_timezone(&ichigen_core::JST) + TimeDelta::days(28)).date_naive();
+    assert_eq!(record["refresh_token"], expected.format("%Y-%m-%d").to_string(), "{record}");
     // The old token no longer works at the sandbox: a run that needs a new access token succeeds
     // only with the saved one (a fresh puller, as after a cold start).
     let cold = w.puller("ichigen/test/", Duration::from_secs(24 * 3600));
     cold.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled with the saved token");
+}
+
+#[tokio::test]
+async fn the_daily_check_tells_the_alarm_topic_of_credentials_about_to_expire_once_and_says_nothing_when_all_is_well() {
+    let w = AwsWorld::new(3).await;
+    let today = chrono::Utc::now().with_timezone(&ichigen_core::JST).date_naive();
+    let seed =
+        Seed { orders: 2, seed: 4, start: chrono::Utc::now().fixed_offset(), step_secs: 600, shop_id: SHOP.into() };
+    let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: None };
+    let (sandbox, back) = ichigen_sandbox::rakuten::start_with_back_office(config, 15_000).await.unwrap();
+    back.set_license_last_day(today + TimeDelta::days(10));
+    w.put_secret(
+        "/ichigen/test/credentials/shop-1/rakuten",
+        &ichigen_sandbox::secret_json(Marketplace::Rakuten, &sandbox),
+    )
+    .await;
+    // As Terraform creates them: 楽天's date unknown to the operator, Yahoo's recorded far ahead
+    // but its credentials parameter still the placeholder.
+    put_string(&w, &format!("{EXPIRY_PREFIX}{SHOP}/rakuten"), r#"{"license_key": "unknown"}"#).await;
+    let far = (today + TimeDelta::days(200)).format("%Y-%m-%d");
+    put_string(
+        &w,
+        &format!("{EXPIRY_PREFIX}shop-2/yahoo"),
+        &format!(r#"{{"refresh_token": "{far}", "public_key": "{far}"}}"#),
+    )
+    .await;
+    w.put_secret("/ichigen/test/credentials/shop-2/yahoo", "PLACEHOLDER: put this pair's credentials JSON here").await;
+    let app = w.puller("/ichigen/test/credentials/", Duration::from_secs(3600));
+    let event: ichigen_puller::PullerEvent = serde_json::from_str(r#"{"check": "credentials"}"#).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+
+    let outcome = app.handle_event(&event, deadline, &mut Metrics::new("puller")).await.expect("checked");
+    let ichigen_puller::Outcome::Check(report) = outcome else { panic!("{outcome:?}") };
+    assert_eq!((report.pairs, report.due, report.notified), (2, 2, true), "{report:?}");
+    let notices = w.drain(&w.notices_url).await;
+    assert_eq!(notices.len(), 1, "one notice for the whole check: {notices:?}");
+    let notice = &notices[0];
+    assert!(notice.contains("shop-1 / rakuten / license_key"), "{notice}");
+    assert!(notice.contains("あと 10 日") && notice.contains("モールの API による"), "{notice}");
+    assert!(notice.contains("shop-2 / yahoo / api：確認できません"), "unset credentials are told: {notice}");
+    assert!(!notice.contains("refresh_token"), "Yahoo's dates are far: {notice}");
+    assert!(!notice.contains(ichigen_sandbox::rakuten::LICENSE_KEY), "no credential in a notice");
+
+    // Renewed (a new key valid 90 days) and Yahoo's credentials set up: the next day's check is silent.
+    back.set_license_last_day(today + TimeDelta::days(90));
+    let ssm = aws_sdk_ssm::Client::new(&w.sdk);
+    ssm.delete_parameter().name(format!("{EXPIRY_PREFIX}shop-2/yahoo")).send().await.unwrap();
+    let quiet = app.check_credentials(today + TimeDelta::days(1)).await.expect("checked");
+    assert_eq!((quiet.pairs, quiet.due, quiet.notified), (1, 0, false), "{quiet:?}");
+    assert!(w.drain(&w.notices_url).await.is_empty());
+}
+
+/// Writes a plain String SSM parameter (an expiry record, as the operator does).
+async fn put_string(w: &AwsWorld, name: &str, value: &str) {
+    let ssm = aws_sdk_ssm::Client::new(&w.sdk);
+    ssm.put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("put parameter");
 }

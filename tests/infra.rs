@@ -912,10 +912,14 @@ fn rule_payloads_decode(m: &Model) -> Vec<String> {
             continue;
         };
         match input.evaluate(&ctx) {
-            Ok(Value::String(json)) => match serde_json::from_str::<ichigen_puller::PullEvent>(&json) {
-                Ok(event) if event.shop_id == "shop-1" && event.marketplace == ichigen_core::Marketplace::Rakuten => {}
+            Ok(Value::String(json)) => match serde_json::from_str::<ichigen_puller::PullerEvent>(&json) {
+                Ok(ichigen_puller::PullerEvent::Pull(event))
+                    if event.shop_id == "shop-1" && event.marketplace == ichigen_core::Marketplace::Rakuten => {}
+                Ok(ichigen_puller::PullerEvent::Check(_)) if attr(s, "for_each").is_none() => {}
                 Ok(event) => v.push(format!("aws_scheduler_schedule.{name}: input names another pair: {event:?}")),
-                Err(e) => v.push(format!("aws_scheduler_schedule.{name}: input {json} is no PullEvent: {e}")),
+                Err(e) => {
+                    v.push(format!("aws_scheduler_schedule.{name}: input {json} is no PullEvent or CheckEvent: {e}"))
+                }
             },
             other => v.push(format!("aws_scheduler_schedule.{name}: input does not evaluate to JSON text: {other:?}")),
         }
@@ -1169,34 +1173,56 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
             ));
         }
     }
+    // The expiry records: plain String parameters beside the credentials, the only ones that may
+    // be listed by path (they hold dates, no secret).
+    let records: Vec<&str> = params
+        .iter()
+        .filter(|(_, p)| attr(p, "type").and_then(literal_string).as_deref() == Some("String"))
+        .map(|(name, _)| *name)
+        .collect();
     let (statements, _) = iam_statements(m);
     for s in &statements {
         for a in &s.actions {
             if a.starts_with("secretsmanager:") {
                 v.push(format!("{}: {a}: the credentials are in SSM Parameter Store now", s.origin));
             }
-            if a.starts_with("ssm:") && a != "ssm:GetParameter" && a != "ssm:PutParameter" {
+        }
+        let ssm: Vec<&String> = s.actions.iter().filter(|a| a.starts_with("ssm:")).collect();
+        if ssm.is_empty() {
+            continue;
+        }
+        if !s.origin.contains("aws_iam_policy_document.puller ") {
+            v.push(format!("{}: only the puller reads credentials", s.origin));
+        }
+        let resources: Vec<String> = s.resources.iter().map(text).collect();
+        let exactly = |names: &[&str]| {
+            resources.len() == 1
+                && names.iter().any(|name| resources[0] == format!("[for pair in aws_ssm_parameter.{name} : pair.arn]"))
+        };
+        if ssm.iter().any(|a| *a == "ssm:GetParametersByPath") {
+            // Listing by path: the expiry records' path alone, never the credentials'.
+            let on_records = resources.len() == 1 && resources[0].contains("local.expiry_prefix");
+            if ssm.len() != 1 || !on_records {
+                v.push(format!(
+                    "{}: ssm:GetParametersByPath: the puller needs it alone, on the expiry records' path (local.expiry_prefix), found {:?} on {resources:?}",
+                    s.origin, ssm
+                ));
+            }
+            continue;
+        }
+        for a in &ssm {
+            if *a != "ssm:GetParameter" && *a != "ssm:PutParameter" {
                 v.push(format!(
                     "{}: {a}: the puller needs ssm:GetParameter (and PutParameter for a rotated token) only",
                     s.origin
                 ));
             }
         }
-        if !s.actions.iter().any(|a| a.starts_with("ssm:")) {
-            continue;
-        }
-        if !s.origin.contains("aws_iam_policy_document.puller ") {
-            v.push(format!("{}: only the puller reads credentials", s.origin));
-        }
-        let exact = s.resources.len() == 1
-            && credentials
-                .iter()
-                .any(|(name, _)| text(&s.resources[0]) == format!("[for pair in aws_ssm_parameter.{name} : pair.arn]"));
-        if !exact {
+        let names: Vec<&str> = credentials.iter().map(|(name, _)| *name).collect();
+        if !exactly(&names) && !exactly(&records) {
             v.push(format!(
-                "{}: resources must be exactly the credential parameters' ARNs ([for pair in aws_ssm_parameter.<credentials> : pair.arn]), found {:?}",
+                "{}: resources must be exactly the credential parameters' ARNs ([for pair in aws_ssm_parameter.<credentials> : pair.arn]) or the expiry records', found {resources:?}",
                 s.origin,
-                s.resources.iter().map(text).collect::<Vec<_>>()
             ));
         }
     }
@@ -1331,7 +1357,17 @@ fn the_rules_see_what_they_check() {
     let (required, optional) = env_reads(&s.functions.iter().find(|f| f.bin == "puller").unwrap().lib_rs);
     assert_eq!(
         required,
-        BTreeSet::from(["TABLE_NAME", "ORDERS_QUEUE_URL", "QUARANTINE_QUEUE_URL", "SECRET_PREFIX"].map(String::from))
+        BTreeSet::from(
+            [
+                "TABLE_NAME",
+                "ORDERS_QUEUE_URL",
+                "QUARANTINE_QUEUE_URL",
+                "SECRET_PREFIX",
+                "CREDENTIAL_EXPIRY_PREFIX",
+                "NOTICE_TOPIC_ARN"
+            ]
+            .map(String::from)
+        )
     );
     assert!(optional.contains("FIRST_LOOKBACK_HOURS") && optional.contains("RATE_SCALE"), "{optional:?}");
     let (statements, key_policies) = iam_statements(&m);
@@ -1399,8 +1435,8 @@ fn catches_a_missing_unread_or_forbidden_env_var() {
 
     let s = Sources::load().edit(
         "functions.tf",
-        "    FIRST_LOOKBACK_HOURS = tostring(var.first_lookback_hours)\n",
-        "    FIRST_LOOKBACK_HOURS = tostring(var.first_lookback_hours)\n    RATE_SCALE           = \"1\"\n",
+        "    FIRST_LOOKBACK_HOURS     = tostring(var.first_lookback_hours)\n",
+        "    FIRST_LOOKBACK_HOURS     = tostring(var.first_lookback_hours)\n    RATE_SCALE               = \"1\"\n",
     );
     assert_caught(violations_of(rule_env_vars_match_config, s), "RATE_SCALE must never be set");
 
@@ -1510,8 +1546,8 @@ fn catches_a_queue_without_dlq_or_depth_alarm() {
     // Quarantined orders back in the orders DLQ would be redriven with the redrivable ones.
     let s = Sources::load().edit(
         "functions.tf",
-        "QUARANTINE_QUEUE_URL = aws_sqs_queue.quarantine.url",
-        "QUARANTINE_QUEUE_URL = aws_sqs_queue.orders_dlq.url",
+        "QUARANTINE_QUEUE_URL     = aws_sqs_queue.quarantine.url",
+        "QUARANTINE_QUEUE_URL     = aws_sqs_queue.orders_dlq.url",
     );
     assert_caught(
         violations_of(rule_queues_have_dlq_and_alarm, s),
@@ -1519,11 +1555,17 @@ fn catches_a_queue_without_dlq_or_depth_alarm() {
     );
 
     // The puller's failure destination makes pull_failures a DLQ; without it, it needs a DLQ of its own.
-    let s =
-        Sources::load().edit("functions.tf", "  async_failure_queue_arn = aws_sqs_queue.pull_failures.arn\n", "").edit(
+    let s = Sources::load()
+        .edit("functions.tf", "  async_failure_queue_arn = aws_sqs_queue.pull_failures.arn\n", "")
+        .edit(
             "scheduler.tf",
-            "      arn = aws_sqs_queue.pull_failures.arn\n",
-            "      arn = aws_sqs_queue.orders_dlq.arn\n",
+            "      arn = aws_sqs_queue.pull_failures.arn\n    }\n  }\n\n  lifecycle",
+            "      arn = aws_sqs_queue.orders_dlq.arn\n    }\n  }\n\n  lifecycle",
+        )
+        .edit(
+            "scheduler.tf",
+            "      arn = aws_sqs_queue.pull_failures.arn\n    }\n  }\n\n  depends_on",
+            "      arn = aws_sqs_queue.orders_dlq.arn\n    }\n  }\n\n  depends_on",
         );
     assert_caught(violations_of(rule_queues_have_dlq_and_alarm, s), "aws_sqs_queue.pull_failures has no DLQ");
 }
@@ -1598,7 +1640,7 @@ fn catches_payloads_the_code_cannot_read() {
         "      marketplace = each.value.marketplace\n",
         "      marketplace = each.value.marketplace\n      source      = \"scheduler\"\n",
     );
-    assert_caught(violations_of(rule_payloads_decode, s), "is no PullEvent");
+    assert_caught(violations_of(rule_payloads_decode, s), "is no PullEvent or CheckEvent");
 
     let s = Sources::load().edit(
         "dynamodb.tf",
@@ -1698,10 +1740,21 @@ fn catches_credentials_not_scoped_per_pair() {
 
     let s = Sources::load().edit(
         "functions.tf",
-        "      actions   = [\"ssm:GetParameter\", \"ssm:PutParameter\"]",
-        "      actions   = [\"ssm:GetParameter\", \"ssm:PutParameter\", \"ssm:GetParametersByPath\"]",
+        "      sid       = \"MarketplaceCredentials\"\n      actions   = [\"ssm:GetParameter\", \"ssm:PutParameter\"]",
+        "      sid       = \"MarketplaceCredentials\"\n      actions   = [\"ssm:GetParameter\", \"ssm:PutParameter\", \"ssm:GetParametersByPath\"]",
     );
-    assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "ssm:GetParametersByPath: the puller needs");
+    assert_caught(
+        violations_of(rule_credentials_scoped_per_pair, s),
+        "ssm:GetParametersByPath: the puller needs it alone",
+    );
+
+    // Listing the credentials' path would hand every pair's secret to one call.
+    let s = Sources::load().edit(
+        "functions.tf",
+        "parameter${trimsuffix(local.expiry_prefix, \"/\")}",
+        "parameter${trimsuffix(local.secret_prefix, \"/\")}",
+    );
+    assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "on the expiry records' path");
 
     let s = Sources::load().edit(
         "functions.tf",
@@ -1725,8 +1778,8 @@ fn catches_credentials_not_scoped_per_pair() {
 
     let s = Sources::load().edit(
         "functions.tf",
-        "    SECRET_PREFIX        = local.secret_prefix",
-        "    SECRET_PREFIX        = \"/ichigen/\"",
+        "    SECRET_PREFIX            = local.secret_prefix",
+        "    SECRET_PREFIX            = \"/ichigen/\"",
     );
     assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "SECRET_PREFIX is \"/ichigen/\"");
 }

@@ -29,6 +29,11 @@ run "example_plans" {
   }
 
   assert {
+    condition     = length(aws_scheduler_schedule.credential_check) == 1 && aws_scheduler_schedule.credential_check[0].schedule_expression_timezone == "Asia/Tokyo" && jsondecode(aws_scheduler_schedule.credential_check[0].target[0].input) == { check = "credentials" }
+    error_message = "One daily credential check at 09:00 JST, invoking the puller with {\"check\": \"credentials\"}."
+  }
+
+  assert {
     condition     = alltrue([for q in [aws_sqs_queue.orders, aws_sqs_queue.orders_dlq, aws_sqs_queue.quarantine, aws_sqs_queue.mail, aws_sqs_queue.mail_dlq, aws_sqs_queue.pull_failures] : q.message_retention_seconds == 1209600 && q.sqs_managed_sse_enabled == true])
     error_message = "Every queue keeps messages 14 days, encrypted with SSE-SQS by default."
   }

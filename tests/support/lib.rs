@@ -17,6 +17,8 @@ pub mod logs;
 pub const MAIL_FROM: &str = "shop@example.jp";
 /// Staff address of every shop in tests.
 pub const STAFF_TO: &str = "staff@example.jp";
+/// Where the pairs' credential expiry records are (SSM parameter path).
+pub const EXPIRY_PREFIX: &str = "/ichigen/test/credential-expiry/";
 
 /// One test's AWS.
 pub struct AwsWorld {
@@ -36,6 +38,10 @@ pub struct AwsWorld {
     pub mail_url: String,
     /// Mail DLQ.
     pub mail_dlq_url: String,
+    /// The alarm topic (credential notices go there).
+    pub topic_arn: String,
+    /// A queue subscribed to the alarm topic: what its e-mail subscribers would receive.
+    pub notices_url: String,
     /// SQS client.
     pub sqs: aws_sdk_sqs::Client,
     /// The store adapter.
@@ -56,8 +62,22 @@ impl AwsWorld {
         let (mail_url, mail_dlq_url) = queue_with_dlq(&sqs, "ichigen-mail", max_receives).await;
         let ses = aws_sdk_sesv2::Client::new(&sdk);
         ses.create_email_identity().email_identity(MAIL_FROM).send().await.expect("SES identity");
+        let (topic_arn, notices_url) = topic_with_queue(&sdk, &sqs, "ichigen-alarms").await;
         let store = DynamoStore::new(ddb, table.clone());
-        AwsWorld { endpoint, account, sdk, table, orders_url, orders_dlq_url, mail_url, mail_dlq_url, sqs, store }
+        AwsWorld {
+            endpoint,
+            account,
+            sdk,
+            table,
+            orders_url,
+            orders_dlq_url,
+            mail_url,
+            mail_dlq_url,
+            topic_arn,
+            notices_url,
+            sqs,
+            store,
+        }
     }
 
     /// Stores a shop with the default rules plus `rules_toml`.
@@ -96,6 +116,8 @@ impl AwsWorld {
             orders_queue_url: self.orders_url.clone(),
             quarantine_queue_url: self.orders_dlq_url.clone(),
             secret_prefix: secret_prefix.to_string(),
+            expiry_prefix: EXPIRY_PREFIX.to_string(),
+            notice_topic_arn: self.topic_arn.clone(),
             pull: ichigen_core::pipeline::PullSettings {
                 overlap: Duration::from_secs(900),
                 first_lookback,
@@ -206,6 +228,37 @@ impl AwsWorld {
     pub async fn sent_mail(&self) -> Vec<ichigen_testkit::moto::SentMail> {
         ichigen_testkit::moto::ses_messages(&self.endpoint, &self.account).await
     }
+}
+
+/// An SNS topic with an SQS queue subscribed (raw delivery: each message body is the published text).
+async fn topic_with_queue(sdk: &aws_config::SdkConfig, sqs: &aws_sdk_sqs::Client, name: &str) -> (String, String) {
+    let sns = aws_sdk_sns::Client::new(sdk);
+    let topic_arn = sns.create_topic().name(name).send().await.expect("topic").topic_arn.expect("topic arn");
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("{name}-subscriber"))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .expect("url");
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue attributes");
+    let queue_arn = attrs.attributes.and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned()).expect("queue arn");
+    sns.subscribe()
+        .topic_arn(&topic_arn)
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .expect("subscribe");
+    (topic_arn, url)
 }
 
 async fn queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str, max_receives: u32) -> (String, String) {

@@ -3,8 +3,10 @@
 //! (`AWS_ENDPOINT_URL` points it at a local emulator); there is no local branch here.
 
 mod error;
+pub mod expiry;
 mod item;
 pub mod mailer;
+pub mod notices;
 pub mod quarantine;
 pub mod queue;
 pub mod secrets;
@@ -12,8 +14,10 @@ pub mod store;
 pub mod table;
 
 pub use error::AwsError;
+pub use expiry::SsmExpiryRecords;
 pub use item::ItemError;
 pub use mailer::SesMailer;
+pub use notices::SnsNotices;
 pub use quarantine::OnceQuarantine;
 pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, drain};
 pub use secrets::{SecretCache, SecretsError};

@@ -340,12 +340,12 @@ mod tests {
     fn a_rotated_credential_replaces_its_field_only() {
         let text = r#"{"marketplace":"yahoo","seller_id":"s","client_id":"c","client_secret":"cs",
             "refresh_token":"old-token","public_key_pem":"pem","key_version":"1"}"#;
-        let update = CredentialUpdate::new("refresh_token", "new-token".into());
+        let update = CredentialUpdate::new("refresh_token", "new-token".into(), None);
         let updated = MarketplaceSecret::updated_json(text, &update).unwrap();
         let v: Value = serde_json::from_str(secrecy::ExposeSecret::expose_secret(&updated)).unwrap();
         assert_eq!(v["refresh_token"], "new-token");
         assert_eq!((v["client_secret"].as_str(), v["marketplace"].as_str()), (Some("cs"), Some("yahoo")));
-        let unknown = CredentialUpdate::new("password", "x".into());
+        let unknown = CredentialUpdate::new("password", "x".into(), None);
         assert_eq!(
             MarketplaceSecret::updated_json(text, &unknown).unwrap_err(),
             SecretError::Missing { field: "password" }

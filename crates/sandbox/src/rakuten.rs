@@ -35,10 +35,11 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
+use axum::extract::Query;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use ichigen_core::{Carrier, DeliveryMethod, Marketplace, Order, OrderStatus, PaymentMethod};
 use serde_json::{Value, json};
@@ -51,6 +52,11 @@ pub const SHARED_PER_SECOND: f64 = 1.0;
 /// The shared bucket's burst: one more than the client's, so network jitter between a client
 /// pacing itself at the limit and this bucket does not turn into refusals.
 pub const SHARED_BURST: u32 = 2;
+
+/// How long a licenseKey lasts from its issue (fact sheet §3: 90 days).
+pub const LICENSE_DAYS: i64 = 90;
+/// LicenseManagementAPI `license.expiryDate.get` (fact sheet §3).
+const LICENSE_EXPIRY_PATH: &str = "/es/1.0/license-management/license-key/expiry-date";
 
 /// serviceSecret the sandbox accepts.
 pub const SERVICE_SECRET: &str = "SP391234_sandbox-service-secret";
@@ -156,6 +162,8 @@ struct Sandbox {
     /// Orders getOrder leaves out (answers with INFO_102) while listed.
     left_out: Mutex<HashSet<String>>,
     next_row: AtomicI64,
+    /// The licenseKey's last valid day (JST): after it every call is refused.
+    license_last_day: Mutex<NaiveDate>,
 }
 
 /// Starts the Rakuten sandbox with the real 15,000-result cap.
@@ -201,6 +209,8 @@ pub async fn start_with_back_office(
         dates: Mutex::new(dates),
         left_out: Mutex::new(HashSet::new()),
         next_row: AtomicI64::new(next_row),
+        // Issued when the sandbox starts, valid 90 days (fact sheet §3).
+        license_last_day: Mutex::new(now_jst().date_naive() + Duration::days(LICENSE_DAYS)),
     });
     let back_office = BackOffice { sandbox: state.clone() };
     let mut router = Router::new();
@@ -212,6 +222,12 @@ pub async fn start_with_back_office(
             .route(&format!("/es/2.0/order/{path}/"), post(handler))
             .route(&format!("/es/2.0/order/{path}"), post(handler));
     }
+    router = router.route(
+        LICENSE_EXPIRY_PATH,
+        get(|State(st): State<Arc<Sandbox>>, headers: HeaderMap, query: Query<HashMap<String, String>>| async move {
+            license_expiry(&st, &headers, &query)
+        }),
+    );
     let running = serve(router.with_state(state), config.port).await?;
     let started = Started {
         running,
@@ -243,6 +259,12 @@ fn now_jst() -> DateTime<FixedOffset> {
 }
 
 impl BackOffice {
+    /// Makes `last_day` the licenseKey's last valid day (a key issued earlier; after it, every
+    /// call answers HTTP 401).
+    pub fn set_license_last_day(&self, last_day: NaiveDate) {
+        *self.sandbox.license_last_day.lock().unwrap_or_else(|e| e.into_inner()) = last_day;
+    }
+
     /// Sets `status` when `allowed(current)`, and stamps the dates `stamp` moves.
     fn change(
         &self,
@@ -433,11 +455,36 @@ fn messages_error(status: StatusCode, code: &str, message: &str, extra: Value, t
     json_response(status, body.to_string(), truncate)
 }
 
-async fn handle(st: &Sandbox, op: Op, headers: &HeaderMap, body: &str) -> Response {
-    RECEIVED[op as usize].fetch_add(1, Ordering::Relaxed);
+/// The gateway's refusal when the ESA header is wrong, or the licenseKey has expired (HTTP 401;
+/// `GA0001` for an expired key in a 2026 production report, fact sheet §3).
+fn refused(st: &Sandbox, headers: &HeaderMap) -> Option<Response> {
     let auth = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if auth != Some(st.authorization.as_str()) {
+        return Some(gateway(StatusCode::UNAUTHORIZED, "ES01-01", "Un-Authorised"));
+    }
+    let last_day = *st.license_last_day.lock().unwrap_or_else(|e| e.into_inner());
+    (now_jst().date_naive() > last_day).then(|| gateway(StatusCode::UNAUTHORIZED, "GA0001", "Un-Authorised"))
+}
+
+/// `license.expiryDate.get`: `{"expiryDate": "YYYY-MM-DDT23:59:59"}`, JST without an offset.
+fn license_expiry(st: &Sandbox, headers: &HeaderMap, query: &HashMap<String, String>) -> Response {
+    if let Some(refusal) = refused(st, headers) {
+        return refusal;
+    }
+    if query.get("licenseKey").map(String::as_str) != Some(LICENSE_KEY) {
         return gateway(StatusCode::UNAUTHORIZED, "ES01-01", "Un-Authorised");
+    }
+    if !st.throttle.admit(LICENSE_EXPIRY_PATH) {
+        return gateway(StatusCode::TOO_MANY_REQUESTS, "ES04-02", "Too Many Requests");
+    }
+    let last_day = *st.license_last_day.lock().unwrap_or_else(|e| e.into_inner());
+    json_response(StatusCode::OK, json!({"expiryDate": format!("{}T23:59:59", last_day)}).to_string(), false)
+}
+
+async fn handle(st: &Sandbox, op: Op, headers: &HeaderMap, body: &str) -> Response {
+    RECEIVED[op as usize].fetch_add(1, Ordering::Relaxed);
+    if let Some(refusal) = refused(st, headers) {
+        return refusal;
     }
     if !st.throttle.admit(op.name()) {
         THROTTLED[op as usize].fetch_add(1, Ordering::Relaxed);

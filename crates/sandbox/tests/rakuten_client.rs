@@ -667,3 +667,29 @@ async fn tracking_for_a_two_destination_order_goes_to_the_basket_it_belongs_to()
     let rows = back.shipping_rows(&single.order_id);
     assert_eq!(rows, [(back.basket_ids(&single.order_id)[0], first.number.clone())]);
 }
+
+#[tokio::test]
+async fn the_license_expiry_is_read_by_api_and_an_expired_key_stops_every_call() {
+    let (sandbox, back) = rakuten::start_with_back_office(config(3, 3_600), rakuten::RESULT_CAP).await.unwrap();
+    let c = client(&sandbox);
+    let today = chrono::Utc::now().with_timezone(&ichigen_core::JST).date_naive();
+    let known = c.credential_expiry().await.unwrap();
+    assert_eq!(known.len(), 1);
+    assert_eq!(known[0].credential, "license_key", "the name of the pair's expiry record");
+    assert_eq!(known[0].last_day, today + chrono::Duration::days(rakuten::LICENSE_DAYS), "issued at start, 90 days");
+
+    back.set_license_last_day(today + chrono::Duration::days(3));
+    assert_eq!(c.license_expiry().await.unwrap(), today + chrono::Duration::days(3));
+
+    // A wrong key cannot read its expiry: an authentication error, without the key in its text.
+    let wrong = client_with(http(&sandbox, 0, Duration::from_secs(5)), SERVICE_SECRET, "SL391234_other-key");
+    let err = wrong.license_expiry().await.unwrap_err();
+    assert!(matches!(err, ClientError::Auth { .. }), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("other-key"), "{err}");
+
+    // Expired yesterday: the expiry call and the order calls are refused alike (HTTP 401).
+    back.set_license_last_day(today - chrono::Duration::days(1));
+    assert!(matches!(c.license_expiry().await.unwrap_err(), ClientError::Auth { .. }));
+    let err = c.changed_orders(&whole_year(), None).await.unwrap_err();
+    assert!(matches!(err, ClientError::Auth { ref code, .. } if code == "GA0001"), "{err:?}");
+}

@@ -6,17 +6,20 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use ichigen_aws::{DynamoStore, OnceQuarantine, SecretCache, SecretsError, SqsQuarantine, SqsQueue};
-use ichigen_core::pipeline::{
-    OrderQueue, OrderSource, OrderStore, PullError, PullReport, PullSettings, Puller, Quarantine, WatermarkStore,
+use chrono::{NaiveDate, Utc};
+use ichigen_aws::{
+    DynamoStore, OnceQuarantine, SecretCache, SecretsError, SnsNotices, SqsQuarantine, SqsQueue, SsmExpiryRecords,
 };
-use ichigen_core::{Marketplace, Order};
+use ichigen_core::pipeline::{
+    CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecords, OrderQueue, OrderSource, OrderStore, PortError, PullError,
+    PullReport, PullSettings, Puller, Quarantine, WatermarkStore, check_credentials,
+};
+use ichigen_core::{JST, Marketplace, Order};
 use ichigen_lambda::{Env, Metrics};
 use ichigen_marketplaces::client::{AnyClient, BuildError, ClientError, HttpSettings, RetryPolicy, build_client};
 use ichigen_marketplaces::secret::{MarketplaceSecret, SecretError};
-use secrecy::ExposeSecret;
-use serde::Deserialize;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
 /// The scheduler's payload: which pair to pull.
@@ -27,6 +30,33 @@ pub struct PullEvent {
     pub shop_id: String,
     /// The marketplace.
     pub marketplace: Marketplace,
+}
+
+/// What a schedule asks the puller to do: pull one pair, or the daily credential check
+/// (`{"check": "credentials"}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum PullerEvent {
+    /// Pull one pair.
+    Pull(PullEvent),
+    /// A daily check.
+    Check(CheckEvent),
+}
+
+/// The daily check's payload.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckEvent {
+    /// What to check.
+    pub check: Check,
+}
+
+/// The checks the puller runs on a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Check {
+    /// Every pair's credential expiry (docs/DEPLOY.md "Credentials that expire").
+    Credentials,
 }
 
 /// The puller's settings, read once at cold start.
@@ -40,6 +70,10 @@ pub struct Config {
     pub quarantine_queue_url: String,
     /// SSM parameter name prefix: the credentials of a pair are `{prefix}{shop_id}/{marketplace}`.
     pub secret_prefix: String,
+    /// SSM parameter name prefix of the pairs' credential expiry records (same layout).
+    pub expiry_prefix: String,
+    /// SNS topic that tells the operators (the alarm topic): credential notices.
+    pub notice_topic_arn: String,
     /// Pull settings (overlap, first look-back, time kept free per page).
     pub pull: PullSettings,
     /// HTTP timeout of one marketplace call.
@@ -49,8 +83,8 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `ORDERS_QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `SECRET_PREFIX`, and the
-    /// optional `PULL_OVERLAP_SECONDS` (900), `FIRST_LOOKBACK_HOURS` (72), `PAGE_BUDGET_SECONDS`
+    /// Reads `TABLE_NAME`, `ORDERS_QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `SECRET_PREFIX`,
+    /// `CREDENTIAL_EXPIRY_PREFIX`, `NOTICE_TOPIC_ARN`, and the optional `PULL_OVERLAP_SECONDS` (900), `FIRST_LOOKBACK_HOURS` (72), `PAGE_BUDGET_SECONDS`
     /// (45), `HTTP_TIMEOUT_SECONDS` (15) and `RATE_SCALE` (1).
     pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
         let config = Config {
@@ -58,6 +92,8 @@ impl Config {
             orders_queue_url: env.required("ORDERS_QUEUE_URL"),
             quarantine_queue_url: env.required("QUARANTINE_QUEUE_URL"),
             secret_prefix: env.required("SECRET_PREFIX"),
+            expiry_prefix: env.required("CREDENTIAL_EXPIRY_PREFIX"),
+            notice_topic_arn: env.required("NOTICE_TOPIC_ARN"),
             pull: PullSettings {
                 overlap: Duration::from_secs(env.parsed_or("PULL_OVERLAP_SECONDS", 900)),
                 first_lookback: Duration::from_secs(env.parsed_or::<u64>("FIRST_LOOKBACK_HOURS", 72) * 3600),
@@ -191,6 +227,9 @@ pub enum PullerError {
     /// The pull failed (progress up to the last queued page is kept).
     #[error(transparent)]
     Pull(#[from] PullError<ClientError>),
+    /// The credential check could not read the records or send its notice.
+    #[error("credential check: {0}")]
+    Check(#[source] PortError),
 }
 
 /// The puller on the AWS adapters, with per-pair clients kept warm.
@@ -201,12 +240,25 @@ pub struct App {
     quarantine: OnceQuarantine,
     secrets: SecretCache,
     clients: ClientCache<AnyClient>,
+    expiry: SsmExpiryRecords,
+    notices: SnsNotices,
+}
+
+/// What one invocation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// A pull.
+    Pull(PullReport),
+    /// The daily credential check.
+    Check(CheckReport),
 }
 
 impl App {
     /// Builds the clients and adapters once (cold start).
     pub fn new(config: Config, aws: &aws_config::SdkConfig) -> App {
         let sqs = aws_sdk_sqs::Client::new(aws);
+        let ssm = aws_sdk_ssm::Client::new(aws);
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
         App {
             queue: SqsQueue::new(sqs.clone(), config.orders_queue_url.clone()),
@@ -215,19 +267,32 @@ impl App {
                 SqsQuarantine::new(sqs, config.quarantine_queue_url.clone()),
             ),
             store,
-            secrets: SecretCache::new(aws_sdk_ssm::Client::new(aws)),
+            secrets: SecretCache::new(ssm.clone()),
             clients: ClientCache::default(),
+            expiry: SsmExpiryRecords::new(ssm, config.expiry_prefix.clone()),
+            notices: SnsNotices::new(aws_sdk_sns::Client::new(aws), config.notice_topic_arn.clone()),
             config,
         }
     }
 
-    /// Pulls the pair `event` names until done or until `deadline` draws near.
-    pub async fn handle(
+    /// Runs what `event` asks for until done or until `deadline` draws near.
+    pub async fn handle_event(
         &self,
-        event: &PullEvent,
+        event: &PullerEvent,
         deadline: Instant,
         metrics: &mut Metrics,
-    ) -> Result<PullReport, PullerError> {
+    ) -> Result<Outcome, PullerError> {
+        match event {
+            PullerEvent::Pull(pull) => self.handle(pull, deadline, metrics).await.map(Outcome::Pull),
+            PullerEvent::Check(CheckEvent { check: Check::Credentials }) => {
+                self.check_credentials(Utc::now().with_timezone(&JST).date_naive()).await.map(Outcome::Check)
+            }
+        }
+    }
+
+    /// The pair's client, built from its parameter (or kept from an earlier run on the same
+    /// value), with the parameter's name and text.
+    async fn client(&self, event: &PullEvent) -> Result<(Arc<AnyClient>, String, SecretString), PullerError> {
         let secret_id = self.config.secret_id(event);
         let text = self.secrets.get(&secret_id).await?;
         let client = self
@@ -250,6 +315,17 @@ impl App {
                 Ok(build_client(&event.shop_id, &secret, http)?)
             })
             .await?;
+        Ok((client, secret_id, text))
+    }
+
+    /// Pulls the pair `event` names until done or until `deadline` draws near.
+    pub async fn handle(
+        &self,
+        event: &PullEvent,
+        deadline: Instant,
+        metrics: &mut Metrics,
+    ) -> Result<PullReport, PullerError> {
+        let (client, secret_id, text) = self.client(event).await?;
         let puller = Puller {
             source: client.as_ref(),
             queue: &self.queue,
@@ -260,8 +336,8 @@ impl App {
             settings: self.config.pull,
         };
         let result = pull(&puller, event, deadline, metrics).await;
-        report_credentials(client.as_ref(), event, metrics);
-        self.save_rotated_credentials(client.as_ref(), &secret_id, text.expose_secret(), metrics).await;
+        report_credentials(client.as_ref(), event);
+        self.save_rotated_credentials(client.as_ref(), event, &secret_id, text.expose_secret()).await;
         if let Err(PullError::Feed { source: ClientError::Auth { .. }, .. }) = &result {
             // Credentials refused: the next run reads the parameter again (the operator may have
             // renewed them) instead of using the cached value until the TTL runs out.
@@ -269,14 +345,36 @@ impl App {
         }
         Ok(result?)
     }
+
+    /// The daily check of every pair's credential expiry (`today` in JST): the pairs' records,
+    /// with what a marketplace reports by API, and one notice on the alarm topic when something
+    /// expires within [`CREDENTIAL_WARN_DAYS`] days, has expired, or cannot be known.
+    pub async fn check_credentials(&self, today: NaiveDate) -> Result<CheckReport, PullerError> {
+        let report = check_credentials(&self.expiry, &self.notices, today, |record| {
+            let event = PullEvent { shop_id: record.shop_id.clone(), marketplace: record.marketplace };
+            async move {
+                // Unset or broken credentials are worth the same notice as expiring ones.
+                let (client, ..) = self.client(&event).await.map_err(|e| e.to_string())?;
+                OrderSource::credential_expiry(client.as_ref()).await.map_err(|e| e.to_string())
+            }
+        })
+        .await
+        .map_err(PullerError::Check)?;
+        tracing::info!(
+            pairs = report.pairs,
+            due = report.due,
+            unknown = report.unknown,
+            notified = report.notified,
+            "credential check done"
+        );
+        Ok(report)
+    }
 }
 
-/// Staff are told this many days before a marketplace's credentials stop working.
-pub const CREDENTIAL_WARN_DAYS: i64 = 14;
-
-/// What the marketplace said about the pair's credentials: a warning in the log and a
-/// `CredentialsNeedAttention` count (alarmed on) when a person must act.
-fn report_credentials(client: &AnyClient, event: &PullEvent, metrics: &mut Metrics) {
+/// What the marketplace said about the pair's credentials, as a warning in the log when a person
+/// must act. (The daily check tells staff of dates; a refused credential fails the pull, which
+/// the pull-failures alarm reports.)
+fn report_credentials(client: &AnyClient, event: &PullEvent) {
     let Some(health) = OrderSource::credential_health(client) else { return };
     if health.ok && health.days_left.is_none_or(|d| d > CREDENTIAL_WARN_DAYS) {
         return;
@@ -289,14 +387,14 @@ fn report_credentials(client: &AnyClient, event: &PullEvent, metrics: &mut Metri
         advice = health.advice,
         "marketplace credentials need attention"
     );
-    metrics.count("CredentialsNeedAttention", 1);
 }
 
 impl App {
     /// Saves a credential the marketplace replaced during the run (Yahoo's rotated refresh token)
-    /// back to the pair's parameter: the old one may stop working. A failed save is logged and
-    /// counted for staff (the pull's own result stands).
-    async fn save_rotated_credentials(&self, client: &AnyClient, secret_id: &str, text: &str, metrics: &mut Metrics) {
+    /// back to the pair's parameter, and its last day to the pair's expiry record: the old one
+    /// may stop working. A failed save is logged (the pull's own result stands; a token lost
+    /// this way fails the next pulls, which alarms).
+    async fn save_rotated_credentials(&self, client: &AnyClient, event: &PullEvent, secret_id: &str, text: &str) {
         let Some(update) = OrderSource::take_credential_update(client) else { return };
         let saved = match MarketplaceSecret::updated_json(text, &update) {
             Ok(updated) => self.secrets.put(secret_id, updated).await.map_err(|e| e.to_string()),
@@ -306,8 +404,12 @@ impl App {
             Ok(()) => tracing::info!(secret = %secret_id, field = update.field, "rotated credential saved"),
             Err(error) => {
                 tracing::error!(secret = %secret_id, field = update.field, %error, "rotated credential NOT saved");
-                metrics.count("CredentialsNeedAttention", 1);
+                return;
             }
+        }
+        let Some(last_day) = update.last_day else { return };
+        if let Err(error) = self.expiry.set(&event.shop_id, event.marketplace, update.field, last_day).await {
+            tracing::error!(shop = %event.shop_id, marketplace = %event.marketplace, field = update.field, %error, "expiry record NOT updated");
         }
     }
 }
@@ -325,6 +427,7 @@ impl PullerError {
         match self {
             PullerError::Secret(e) => ichigen_core::pipeline::Retryable::is_retryable(e),
             PullerError::Pull(e) => e.is_retryable(),
+            PullerError::Check(e) => e.retryable,
             PullerError::SecretFormat { .. } | PullerError::WrongMarketplace { .. } | PullerError::Build(_) => false,
         }
     }

@@ -3,6 +3,7 @@
 //! actions. Adapters live in `ichigen-aws` and `ichigen-local`.
 
 pub mod cache;
+pub mod credentials;
 mod forward;
 pub mod mail;
 pub mod memory;
@@ -15,6 +16,9 @@ pub mod source;
 pub mod staff;
 pub mod stored;
 
+pub use credentials::{
+    CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
+};
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Notified, Notifier, NotifyError};
 pub use ports::{

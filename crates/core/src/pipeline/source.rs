@@ -3,10 +3,11 @@
 
 use std::future::Future;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use crate::order::{Marketplace, Order, Tracking};
 
+use super::credentials::KnownExpiry;
 use super::ports::{Rejected, Retryable};
 
 /// "Orders changed in `[from, to)`", in JST.
@@ -54,12 +55,15 @@ pub struct CredentialUpdate {
     /// The field of the marketplace's secret JSON.
     pub field: &'static str,
     value: String,
+    /// The new value's last valid day (JST), when the marketplace's rules fix it: recorded in
+    /// the pair's expiry record under the same name.
+    pub last_day: Option<NaiveDate>,
 }
 
 impl CredentialUpdate {
-    /// `field` now holds `value`.
-    pub fn new(field: &'static str, value: String) -> CredentialUpdate {
-        CredentialUpdate { field, value }
+    /// `field` now holds `value`, valid through `last_day` where known.
+    pub fn new(field: &'static str, value: String, last_day: Option<NaiveDate>) -> CredentialUpdate {
+        CredentialUpdate { field, value, last_day }
     }
 
     /// The new value, for writing it to the secret store only.
@@ -70,7 +74,10 @@ impl CredentialUpdate {
 
 impl std::fmt::Debug for CredentialUpdate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CredentialUpdate").field("field", &self.field).finish_non_exhaustive()
+        f.debug_struct("CredentialUpdate")
+            .field("field", &self.field)
+            .field("last_day", &self.last_day)
+            .finish_non_exhaustive()
     }
 }
 
@@ -115,6 +122,12 @@ pub trait OrderSource: Send + Sync {
     /// A credential the marketplace replaced since the last call of this, once.
     fn take_credential_update(&self) -> Option<CredentialUpdate> {
         None
+    }
+
+    /// The expiry dates the marketplace reports by API (楽天's license key); empty where it
+    /// reports none (the operator's record is all there is).
+    fn credential_expiry(&self) -> impl Future<Output = Result<Vec<KnownExpiry>, Self::Error>> + Send {
+        async { Ok(Vec::new()) }
     }
 }
 

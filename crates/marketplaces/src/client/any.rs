@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use ichigen_core::pipeline::{CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Window};
+use ichigen_core::pipeline::{CredentialHealth, CredentialUpdate, KnownExpiry, OrderPage, OrderSource, Window};
 use ichigen_core::{Marketplace, Order, Tracking};
 
 use super::{ClientError, HttpConfig, RetryPolicy};
@@ -23,6 +23,7 @@ trait DynSource: Send + Sync + fmt::Debug {
     fn register_tracking<'a>(&'a self, order: &'a Order, tracking: &'a Tracking) -> Boxed<'a, ()>;
     fn credential_health(&self) -> Option<CredentialHealth>;
     fn take_credential_update(&self) -> Option<CredentialUpdate>;
+    fn credential_expiry(&self) -> Boxed<'_, Vec<KnownExpiry>>;
 }
 
 impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
@@ -46,6 +47,9 @@ impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
     }
     fn take_credential_update(&self) -> Option<CredentialUpdate> {
         OrderSource::take_credential_update(self)
+    }
+    fn credential_expiry(&self) -> Boxed<'_, Vec<KnownExpiry>> {
+        Box::pin(OrderSource::credential_expiry(self))
     }
 }
 
@@ -94,6 +98,10 @@ impl OrderSource for AnyClient {
 
     fn take_credential_update(&self) -> Option<CredentialUpdate> {
         self.0.take_credential_update()
+    }
+
+    async fn credential_expiry(&self) -> Result<Vec<KnownExpiry>, ClientError> {
+        self.0.credential_expiry().await
     }
 }
 

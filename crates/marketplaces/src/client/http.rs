@@ -110,7 +110,8 @@ impl Http {
                     marketplace: self.marketplace,
                     operation,
                     timeout: source.is_timeout(),
-                    source,
+                    // A URL's query may carry a credential (楽天's licenseKey): never in an error.
+                    source: source.without_url(),
                 };
                 let resp = build().send().await.map_err(transport)?;
                 let status = resp.status();

@@ -33,6 +33,7 @@ use std::sync::Mutex;
 use base64::Engine;
 use chrono::{Duration, NaiveDate, TimeZone, Timelike};
 use ichigen_core::carrier::{tracking_digits, tracking_number_valid};
+use ichigen_core::pipeline::KnownExpiry;
 use ichigen_core::{Carrier, JST, Marketplace, Order, Tracking};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::ExposeSecret;
@@ -57,6 +58,16 @@ pub const SEARCH_ORDER: &str = "searchOrder";
 pub const GET_ORDER: &str = "getOrder";
 /// `updateOrderShipping`.
 pub const UPDATE_ORDER_SHIPPING: &str = "updateOrderShipping";
+
+/// LicenseManagementAPI `license.expiryDate.get`.
+pub const LICENSE_EXPIRY_DATE: &str = "license.expiryDate.get";
+
+/// The answer of [`LICENSE_EXPIRY_DATE`].
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LicenseExpiry {
+    expiry_date: String,
+}
 
 /// The limit all operations share: the fact sheet's "1 request/second per license".
 // unverified: no published number; public clients pace themselves at one request a second overall.
@@ -99,6 +110,8 @@ pub struct RakutenClient {
     shop_id: String,
     /// The whole `ESA ...` header value.
     authorization: SecretString,
+    /// The licenseKey alone: the expiry-date call names it in its query.
+    license_key: SecretString,
     page_size: u32,
     result_cap: u64,
     /// Order numbers the search pages of recent pulls returned so far (the pass dedupe).
@@ -195,6 +208,7 @@ impl RakutenClient {
             http: Http::new(Marketplace::Rakuten, config, &LIMITS)?.with_shared_limit(SHARED_LIMIT),
             shop_id: shop_id.into(),
             authorization,
+            license_key: license_key.clone(),
             page_size: MAX_PAGE_SIZE,
             result_cap: RESULT_CAP,
             seen: Mutex::new(Vec::new()),
@@ -263,10 +277,8 @@ impl RakutenClient {
         self.http.classify_status(operation, reply)
     }
 
-    /// POSTs `body` as JSON to `/es/2.0/order/<operation>/` and returns the accepted reply.
-    async fn post(&self, operation: &'static str, body: &serde_json::Value) -> Result<Reply, ClientError> {
-        let url = self.http.url(&format!("/es/2.0/order/{operation}/"));
-        let body = body.to_string();
+    /// The `Authorization` header, marked sensitive.
+    fn auth_header(&self, operation: &'static str) -> Result<HeaderValue, ClientError> {
         let mut auth = HeaderValue::from_str(self.authorization.expose_secret()).map_err(|_| ClientError::Auth {
             marketplace: Marketplace::Rakuten,
             operation,
@@ -274,6 +286,40 @@ impl RakutenClient {
             message: "serviceSecret or licenseKey holds characters a header cannot carry".into(),
         })?;
         auth.set_sensitive(true);
+        Ok(auth)
+    }
+
+    /// The licenseKey's last valid day, from LicenseManagementAPI `license.expiryDate.get`
+    /// (fact sheet §3: a JST date-time without offset; HTTP 401 once the key has expired).
+    pub async fn license_expiry(&self) -> Result<NaiveDate, ClientError> {
+        let operation = LICENSE_EXPIRY_DATE;
+        let url = self.http.url("/es/1.0/license-management/license-key/expiry-date");
+        let auth = self.auth_header(operation)?;
+        let reply = self
+            .http
+            .send(
+                operation,
+                || {
+                    self.http
+                        .client()
+                        .get(&url)
+                        .query(&[("licenseKey", self.license_key.expose_secret())])
+                        .header(AUTHORIZATION, auth.clone())
+                },
+                |op, reply| self.classify(op, reply),
+            )
+            .await?;
+        let answer: LicenseExpiry = Self::parse(operation, &reply.body)?;
+        chrono::NaiveDateTime::parse_from_str(&answer.expiry_date, "%Y-%m-%dT%H:%M:%S")
+            .map(|at| at.date())
+            .map_err(|_| malformed(operation, "expiryDate is not YYYY-MM-DDThh:mm:ss"))
+    }
+
+    /// POSTs `body` as JSON to `/es/2.0/order/<operation>/` and returns the accepted reply.
+    async fn post(&self, operation: &'static str, body: &serde_json::Value) -> Result<Reply, ClientError> {
+        let url = self.http.url(&format!("/es/2.0/order/{operation}/"));
+        let body = body.to_string();
+        let auth = self.auth_header(operation)?;
         self.http
             .send(
                 operation,
@@ -708,6 +754,11 @@ impl OrderSource for RakutenClient {
 
     /// On the destination the parcel names (`shipment_id`, the basketId); a multi-destination
     /// order's parcel that names none is refused rather than guessed.
+    async fn credential_expiry(&self) -> Result<Vec<KnownExpiry>, ClientError> {
+        let last_day = self.license_expiry().await?;
+        Ok(vec![KnownExpiry { credential: super::credentials::LICENSE_KEY, last_day }])
+    }
+
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
         self.write_tracking(order, tracking, tracking.shipment_id.as_deref()).await
     }

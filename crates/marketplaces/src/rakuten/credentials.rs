@@ -7,6 +7,9 @@ use serde_json::Value;
 use crate::client::{AnyClient, BuildError, HttpSettings};
 use crate::secret::{CredentialFields, SecretError, endpoint, filled, secret};
 
+/// The licenseKey's name, in the secret and in the pair's expiry record.
+pub const LICENSE_KEY: &str = "license_key";
+
 /// 楽天 RMS: the ESA key pair.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,11 +27,11 @@ pub struct Credentials {
 
 impl CredentialFields for Credentials {
     const MARKETPLACE: &'static str = "rakuten";
-    const FIELDS: &'static [&'static str] = &["service_secret", "license_key", "endpoint"];
+    const FIELDS: &'static [&'static str] = &["service_secret", LICENSE_KEY, "endpoint"];
 
     fn validate(&self) -> Result<(), SecretError> {
         filled("service_secret", self.service_secret.expose_secret())?;
-        filled("license_key", self.license_key.expose_secret())?;
+        filled(LICENSE_KEY, self.license_key.expose_secret())?;
         endpoint("endpoint", &self.endpoint)
     }
 }

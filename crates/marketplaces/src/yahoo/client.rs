@@ -692,7 +692,9 @@ impl OrderSource for YahooClient {
 
     fn take_credential_update(&self) -> Option<CredentialUpdate> {
         let token = self.take_rotated_refresh_token()?;
-        Some(CredentialUpdate::new(super::credentials::REFRESH_TOKEN, token.expose_secret().to_owned()))
+        // The rotated token's life restarts now; its last day is what the expiry record keeps.
+        let last_day = self.refresh_token_expires_at().map(|at| at.with_timezone(&ichigen_core::JST).date_naive());
+        Some(CredentialUpdate::new(super::credentials::REFRESH_TOKEN, token.expose_secret().to_owned(), last_day))
     }
 
     fn marketplace(&self) -> Marketplace {
