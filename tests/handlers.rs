@@ -278,6 +278,32 @@ async fn a_broken_order_seen_on_every_pull_is_quarantined_once() {
 }
 
 #[tokio::test]
+async fn a_quarantine_send_that_fails_leaves_no_marker_so_the_next_sighting_forwards_the_order() {
+    use ichigen_core::pipeline::{Quarantine, Rejected};
+    let w = AwsWorld::new(3).await;
+    let broken = Rejected {
+        shop_id: SHOP.into(),
+        marketplace: Marketplace::Yahoo,
+        order_id: Some("shop-1-10000002".into()),
+        reason: "OrderTime: missing".into(),
+    };
+    // The quarantine queue refuses the send (here: it does not exist).
+    let gone = format!("{}/{}/ichigen-no-such-queue", w.endpoint, w.account);
+    let failing =
+        ichigen_aws::OnceQuarantine::new(w.store.clone(), ichigen_aws::SqsQuarantine::new(w.sqs.clone(), gone));
+    assert!(failing.quarantine(std::slice::from_ref(&broken)).await.is_err());
+    // The next pull sees the order again: it must reach the queue now, not be taken for sent.
+    let q = ichigen_aws::OnceQuarantine::new(
+        w.store.clone(),
+        ichigen_aws::SqsQuarantine::new(w.sqs.clone(), w.orders_dlq_url.clone()),
+    );
+    q.quarantine(std::slice::from_ref(&broken)).await.unwrap();
+    q.quarantine(std::slice::from_ref(&broken)).await.unwrap();
+    let dead = w.drain(&w.orders_dlq_url).await;
+    assert_eq!(dead.len(), 1, "forwarded once, after the failed send: {dead:?}");
+}
+
+#[tokio::test]
 async fn a_refresh_token_the_marketplace_rotates_is_saved_back_to_the_pairs_parameter() {
     let w = AwsWorld::new(3).await;
     let now = chrono::Utc::now().fixed_offset();

@@ -1,7 +1,9 @@
 //! Quarantine that says each broken order once: 楽天, Yahoo and au PAY re-read a look-back on
-//! every pull, so the same unreadable order comes back every few minutes. A conditional put of
-//! a marker per (order, reason) lets only the first sighting through to the queue, where the
-//! DLQ alarm calls a person.
+//! every pull, so the same unreadable order comes back every few minutes. A marker per (order,
+//! reason) lets only the first sighting through to the queue, where the alarm calls a person.
+//! The marker is written after the queue took the order: a failed send leaves none, so the next
+//! sighting forwards it (a marker write that fails after the send forwards it twice — harmless,
+//! and the one duplicate window here; runs of a pair never overlap, so none race).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -36,12 +38,29 @@ impl OnceQuarantine {
         OnceQuarantine { store, queue }
     }
 
-    /// Puts the marker; true when it was not there yet.
-    async fn first_sighting(&self, r: &Rejected, order_id: &str) -> Result<bool, PortError> {
+    /// Whether the marker of (order, reason) is there (a consistent read).
+    async fn marked(&self, r: &Rejected, order_id: &str) -> Result<bool, PortError> {
+        let out = self
+            .store
+            .client()
+            .get_item()
+            .table_name(self.store.table())
+            .key(PK, AttributeValue::S(shop_pk(&r.shop_id)))
+            .key(SK, AttributeValue::S(quarantine_sk(r, order_id)))
+            .projection_expression("#pk")
+            .expression_attribute_names("#pk", PK)
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| crate::error::port_error("dynamodb GetItem quarantine marker", e))?;
+        Ok(out.item.is_some())
+    }
+
+    /// Puts the marker of (order, reason), after the order reached the queue.
+    async fn mark(&self, r: &Rejected, order_id: &str) -> Result<(), PortError> {
         let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
         let expires = (now + MARKER_RETENTION).as_secs();
-        let result = self
-            .store
+        self.store
             .client()
             .put_item()
             .table_name(self.store.table())
@@ -49,31 +68,33 @@ impl OnceQuarantine {
             .item(SK, AttributeValue::S(quarantine_sk(r, order_id)))
             .item("reason", AttributeValue::S(r.reason.clone()))
             .item(EXPIRES_AT, AttributeValue::N(expires.to_string()))
-            .condition_expression("attribute_not_exists(#pk)")
-            .expression_attribute_names("#pk", PK)
             .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if crate::store::is_condition_failed(&e) => Ok(false),
-            Err(e) => Err(crate::error::port_error("dynamodb PutItem quarantine marker", e)),
-        }
+            .await
+            .map_err(|e| crate::error::port_error("dynamodb PutItem quarantine marker", e))?;
+        Ok(())
     }
 }
 
 impl Quarantine for OnceQuarantine {
     async fn quarantine(&self, rejected: &[Rejected]) -> Result<(), PortError> {
-        let mut first = Vec::new();
+        let mut first: Vec<Rejected> = Vec::new();
         for r in rejected {
-            // Without an order id there is nothing to recognise it by: always forward.
-            let new = match &r.order_id {
-                Some(id) => self.first_sighting(r, id).await?,
-                None => true,
+            // Without an order id there is nothing to recognise it by: always forward. The same
+            // (order, reason) twice in one call goes once.
+            let seen = match &r.order_id {
+                Some(id) => self.marked(r, id).await? || first.iter().any(|f| f == r),
+                None => false,
             };
-            if new {
+            if !seen {
                 first.push(r.clone());
             }
         }
-        self.queue.quarantine(&first).await
+        self.queue.quarantine(&first).await?;
+        for r in &first {
+            if let Some(id) = &r.order_id {
+                self.mark(r, id).await?;
+            }
+        }
+        Ok(())
     }
 }
