@@ -277,6 +277,74 @@ async fn a_broken_order_seen_on_every_pull_is_quarantined_once() {
     assert_eq!(dead.len(), 3, "once per order and reason, and every one without an id: {dead:?}");
 }
 
+/// A marketplace whose one page holds the orders given (one of them larger than a queue message
+/// may be): the puller and the real SQS adapter are under test, not a marketplace client.
+struct OnePage(Vec<Order>);
+
+impl ichigen_core::pipeline::OrderSource for OnePage {
+    type Error = ichigen_marketplaces::client::ClientError;
+    fn marketplace(&self) -> Marketplace {
+        Marketplace::Yahoo
+    }
+    async fn changed_orders(
+        &self,
+        _: &ichigen_core::pipeline::Window,
+        _: Option<&str>,
+    ) -> Result<ichigen_core::pipeline::OrderPage, Self::Error> {
+        Ok(ichigen_core::pipeline::OrderPage { orders: self.0.clone(), ..Default::default() })
+    }
+    fn max_ids_per_call(&self) -> usize {
+        10
+    }
+    async fn orders_by_id(&self, _: &[String]) -> Result<ichigen_core::pipeline::OrderPage, Self::Error> {
+        Ok(ichigen_core::pipeline::OrderPage::default())
+    }
+    async fn register_tracking(&self, _: &Order, _: &ichigen_core::Tracking) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_order_too_large_for_a_queue_message_is_quarantined_by_id_and_its_pair_moves_on() {
+    let w = AwsWorld::new(3).await;
+    let mut samples = SampleOrders::new(8);
+    let mut orders: Vec<Order> = (0..3).map(|n| samples.clean_order(Marketplace::Yahoo, n)).collect();
+    for o in &mut orders {
+        o.shop_id = SHOP.into();
+    }
+    // Valid, but 300 KB as JSON: over SQS's 256 KiB.
+    orders[1].remarks = "長".repeat(100_000);
+    let big = orders[1].order_id.clone();
+    let queue = ichigen_aws::SqsQueue::new(w.sqs.clone(), w.orders_url.clone());
+    let quarantine = ichigen_aws::OnceQuarantine::new(
+        w.store.clone(),
+        ichigen_aws::SqsQuarantine::new(w.sqs.clone(), w.orders_dlq_url.clone()),
+    );
+    let source = OnePage(orders);
+    let puller = ichigen_core::pipeline::Puller {
+        source: &source,
+        queue: &queue,
+        marks: &w.store,
+        quarantine: &quarantine,
+        store: &w.store,
+        policy: ichigen_marketplaces::policies().of(Marketplace::Yahoo),
+        settings: ichigen_core::pipeline::PullSettings::default(),
+    };
+    let now = chrono::Utc::now().fixed_offset();
+    let report = puller.run(SHOP, now, || Duration::from_secs(60)).await.expect("the pull goes on");
+    assert_eq!((report.queued, report.quarantined, report.finished), (2, 1, true), "{report:?}");
+    assert_eq!(w.drain(&w.orders_url).await.len(), 2);
+    let dead = w.drain(&w.orders_dlq_url).await;
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].contains(&big) && dead[0].contains("bytes"), "quarantined by id, with why: {}", dead[0]);
+    assert!(!dead[0].contains("長長長"), "the order's text is not in the quarantine message");
+    let mark = ichigen_core::pipeline::WatermarkStore::get_watermark(&w.store, SHOP, Marketplace::Yahoo)
+        .await
+        .unwrap()
+        .expect("watermark");
+    assert_eq!(mark.pulled_to, now, "the pair moved past the page");
+}
+
 #[tokio::test]
 async fn a_quarantine_send_that_fails_leaves_no_marker_so_the_next_sighting_forwards_the_order() {
     use ichigen_core::pipeline::{Quarantine, Rejected};

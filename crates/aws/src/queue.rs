@@ -213,6 +213,10 @@ impl<T> SqsQueue<T> {
 }
 
 impl<T: Serialize + Send + Sync> Queue<T> for SqsQueue<T> {
+    fn max_message_bytes(&self) -> usize {
+        MAX_BATCH_BYTES
+    }
+
     async fn send_all(&self, messages: &[T]) -> Result<(), PortError> {
         let outgoing = messages
             .iter()

@@ -177,6 +177,11 @@ pub trait Queue<T>: Send + Sync {
     /// Sends every message, in batches as the queue allows. All or error: on error, some may
     /// have been sent (consumers are idempotent).
     fn send_all(&self, messages: &[T]) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The largest message it carries, in bytes of its JSON (unbounded unless the queue says).
+    fn max_message_bytes(&self) -> usize {
+        usize::MAX
+    }
 }
 
 /// The orders queue: canonical orders from pullers to the processor.

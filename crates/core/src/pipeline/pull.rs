@@ -10,9 +10,9 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
 use crate::marketplace::MarketplacePolicy;
-use crate::order::{Marketplace, OrderStatus};
+use crate::order::{Marketplace, Order, OrderStatus};
 
-use super::ports::{OrderQueue, OrderStore, PortError, Quarantine, Retryable, WatermarkStore, Written};
+use super::ports::{OrderQueue, OrderStore, PortError, Quarantine, Rejected, Retryable, WatermarkStore, Written};
 use super::source::{OrderPage, OrderSource, Window};
 use super::stored::{PendingWindow, Watermark};
 
@@ -356,8 +356,25 @@ impl<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantine, S: OrderSt
         Ok(self.take(page, mark, report).await?)
     }
 
-    /// Queues a page's orders, quarantines its rejects, and notes what it left out.
-    async fn take(&self, page: OrderPage, mark: &mut Watermark, report: &mut PullReport) -> Result<(), PortError> {
+    /// Queues a page's orders, quarantines its rejects, and notes what it left out. An order too
+    /// large for a queue message is quarantined by id: sending it would fail the page on every
+    /// run and stall the pair.
+    async fn take(&self, mut page: OrderPage, mark: &mut Watermark, report: &mut PullReport) -> Result<(), PortError> {
+        let limit = self.queue.max_message_bytes();
+        if limit < usize::MAX {
+            let (fit, too_large): (Vec<Order>, Vec<Order>) =
+                page.orders.into_iter().partition(|o| serde_json::to_vec(o).map_or(0, |b| b.len()) <= limit);
+            page.orders = fit;
+            page.rejected.extend(too_large.iter().map(|o| Rejected {
+                shop_id: o.shop_id.clone(),
+                marketplace: o.marketplace,
+                order_id: Some(o.order_id.clone()),
+                reason: format!(
+                    "order is {} bytes as JSON, over the orders queue's {limit}-byte message limit",
+                    serde_json::to_vec(o).map_or(0, |b| b.len())
+                ),
+            }));
+        }
         self.queue.send_all(&page.orders).await?;
         self.quarantine.quarantine(&page.rejected).await?;
         report.queued += page.orders.len();
