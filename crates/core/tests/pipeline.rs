@@ -101,6 +101,43 @@ async fn new_clean_order_is_thanked_once_and_replays_change_nothing() {
 }
 
 #[tokio::test]
+async fn an_older_copy_with_the_same_marketplace_time_never_undoes_a_cancellation_or_a_tracking_number() {
+    // 楽天, au PAY and Qoo10 do not move their time on a status change: the cancelled copy and
+    // the copy read before it carry the same source_updated_at, and queues deliver out of order.
+    let w = World::new().await;
+    let p = w.processor();
+    let mut cancelled = order("A-9");
+    cancelled.status = OrderStatus::Cancelled;
+    p.process(cancelled, t(NOW)).await.expect("cancelled stored");
+    let late = p.process(order("A-9"), t(NOW)).await.expect("processed");
+    assert_eq!(late.change, Change::Stale, "an open copy of a cancelled order is older whatever its time");
+    let stored = w.store.get(&OrderKey::of(&order("A-9"))).await.expect("get").expect("stored");
+    assert_eq!(stored.order.status, OrderStatus::Cancelled);
+
+    let mut shipped = order("A-10");
+    shipped.tracking.push(Tracking {
+        carrier: Carrier::Yamato,
+        number: "123456789012".into(),
+        shipped_at: None,
+        shipment_id: None,
+    });
+    p.process(shipped, t(NOW)).await.expect("stored with tracking");
+    let late = p.process(order("A-10"), t(NOW)).await.expect("processed");
+    assert_eq!(late.change, Change::Stale, "a copy without the tracking number is the older one");
+    let stored = w.store.get(&OrderKey::of(&order("A-10"))).await.expect("get").expect("stored");
+    assert_eq!(stored.order.tracking.len(), 1);
+
+    // Progress the marketplace made without moving its time is taken.
+    let mut paid_then_shipping = order("A-11");
+    paid_then_shipping.status = OrderStatus::AwaitingPayment;
+    p.process(paid_then_shipping.clone(), t(NOW)).await.expect("stored");
+    paid_then_shipping.status = OrderStatus::ReadyToShip;
+    let moved = p.process(paid_then_shipping, t(NOW)).await.expect("processed");
+    assert_ne!(moved.change, Change::Stale);
+    assert_ne!(moved.change, Change::Unchanged);
+}
+
+#[tokio::test]
 async fn held_order_alerts_staff_and_release_thanks_the_buyer() {
     let w = World::new().await;
     let p = w.processor();

@@ -156,12 +156,13 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
         for _ in 0..WRITE_ATTEMPTS {
             let prev = self.store.get(&key).await?;
             if let Some(p) = &prev {
-                let change = if order.source_updated_at < p.order.source_updated_at {
-                    Some(Change::Stale)
-                } else if order.source_updated_at == p.order.source_updated_at && content_fp == p.content_fp {
-                    Some(Change::Unchanged)
-                } else {
-                    None
+                let change = match order.source_updated_at.cmp(&p.order.source_updated_at) {
+                    std::cmp::Ordering::Less => Some(Change::Stale),
+                    std::cmp::Ordering::Equal if content_fp == p.content_fp => Some(Change::Unchanged),
+                    // 楽天, au PAY and Qoo10 do not move their time on every change: at equal
+                    // times, the copy that is behind in what only moves forward is the older.
+                    std::cmp::Ordering::Equal if progress(&order) < progress(&p.order) => Some(Change::Stale),
+                    _ => None,
                 };
                 if let Some(change) = change {
                     // A crash after the write but before the mail queue left mails due: send them now.
@@ -248,6 +249,18 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
         self.engines.put(shop_id, engine.clone(), now);
         Ok(engine)
     }
+}
+
+/// How far an order has come in what a marketplace only moves forward: its status (payment
+/// before shipping, shipping before the end; a cancellation ends it) and its parcels.
+fn progress(order: &Order) -> (u8, usize) {
+    let stage = match order.status {
+        OrderStatus::New | OrderStatus::AwaitingPayment | OrderStatus::OnHold => 0,
+        OrderStatus::ReadyToShip => 1,
+        OrderStatus::Shipped => 2,
+        OrderStatus::Cancelled => 3,
+    };
+    (stage, order.tracking.len())
 }
 
 /// `on_hold` while the order is open and a hold finding (not released by staff) or a staff hold
