@@ -6,8 +6,9 @@ use ichigen_core::Marketplace;
 /// Why a marketplace response could not be turned into orders.
 #[derive(Debug, thiserror::Error)]
 pub enum NormalizeError {
-    /// The body is the API's own error envelope: its code and message, verbatim.
-    #[error("{marketplace} {operation}: the API answered with error {code}: {message}")]
+    /// The body is the API's own error envelope: its code and message, verbatim. Shown: the code
+    /// alone, when it looks like one (a message may quote what the API was given).
+    #[error("{marketplace} {operation}: the API answered with error {}", shown_code(code))]
     Api {
         /// Which marketplace.
         marketplace: Marketplace,
@@ -30,7 +31,7 @@ pub enum NormalizeError {
         detail: String,
     },
     /// The mapped order broke the canonical contract.
-    #[error("{marketplace} order {order_id}: {source}")]
+    #[error("{marketplace} order {}: {source}", shown_id(order_id))]
     Invalid {
         /// Which marketplace.
         marketplace: Marketplace,
@@ -40,6 +41,48 @@ pub enum NormalizeError {
         #[source]
         source: ichigen_core::OrderError,
     },
+}
+
+/// Whether `s` is a short token of printable ASCII, as every marketplace's codes and ids are
+/// (`ES01-01`, `px-04102`, `391234-20261201-0000001`, `503-1234567-1234567`).
+fn is_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/'))
+}
+
+/// An API error code as it may appear in logs and error messages; anything that is not a code is
+/// withheld, since a body that is not what it claims to be may carry anything there.
+pub fn shown_code(code: &str) -> &str {
+    if is_token(code) { code } else { "(withheld: not a code)" }
+}
+
+/// An order id as it may appear in logs and error messages (withheld when it is not an id).
+pub fn shown_id(id: &str) -> &str {
+    if is_token(id) { id } else { "(withheld: not an id)" }
+}
+
+/// Where deserialising failed, after `prefix`: indexes and field names; a key that is not one of
+/// ours (an element name or map key taken from the body) shows as `?`.
+pub fn shown_path(prefix: &str, path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = prefix.to_string();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                let ours = !key.is_empty()
+                    && key.len() <= 64
+                    && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'@' || b == b'$');
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(if ours { key } else { "?" });
+            }
+            Segment::Unknown => out.push_str(".?"),
+        }
+    }
+    out
 }
 
 /// One response body as the marketplace API returned it.

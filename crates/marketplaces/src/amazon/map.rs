@@ -37,7 +37,8 @@ pub fn map_order(shop_id: &str, op: &str, o: &WireOrder) -> Result<Order, Normal
         return Err(malformed(
             op,
             format!(
-                "order of marketplace {id}, not Amazon.co.jp ({}): ichigen handles Amazon.co.jp only",
+                "order of marketplace {}, not Amazon.co.jp ({}): ichigen handles Amazon.co.jp only",
+                crate::error::shown_code(id),
                 codes::MARKETPLACE_ID_JP
             ),
         ));

@@ -5,12 +5,14 @@ use std::time::Duration;
 use ichigen_core::Marketplace;
 
 use crate::NormalizeError;
+use crate::error::shown_code;
 
-/// Why a marketplace call failed. Messages carry the API's code and message, never order data.
+/// Why a marketplace call failed. Messages carry the API's error code, never its message (kept in
+/// the field for whoever may read it) and never order data.
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// Credentials refused or expired: a person must fix the secret. Permanent.
-    #[error("{marketplace} {operation}: credentials refused ({code}: {message})")]
+    #[error("{marketplace} {operation}: credentials refused ({})", shown_code(code))]
     Auth {
         /// Which marketplace.
         marketplace: Marketplace,
@@ -32,7 +34,7 @@ pub enum ClientError {
         retry_after: Option<Duration>,
     },
     /// 5xx or the API's "try again" error. Retryable.
-    #[error("{marketplace} {operation}: server error (HTTP {status}, {code})")]
+    #[error("{marketplace} {operation}: server error (HTTP {status}, {})", shown_code(code))]
     Server {
         /// Which marketplace.
         marketplace: Marketplace,
@@ -57,7 +59,7 @@ pub enum ClientError {
         source: reqwest::Error,
     },
     /// The API refused the request itself (bad parameter, unknown order ...). Permanent.
-    #[error("{marketplace} {operation}: request refused (HTTP {status}, {code}: {message})")]
+    #[error("{marketplace} {operation}: request refused (HTTP {status}, {})", shown_code(code))]
     Rejected {
         /// Which marketplace.
         marketplace: Marketplace,

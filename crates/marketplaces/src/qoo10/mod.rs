@@ -11,6 +11,7 @@ mod credentials;
 pub mod map;
 pub mod wire;
 
+use crate::error::shown_path;
 use ichigen_core::MarketplacePolicy;
 
 use crate::registry::Registration;
@@ -273,8 +274,12 @@ pub fn claim_rows(text: &str) -> Result<Vec<ClaimRow>, NormalizeError> {
 /// One `GetClaimInfo_V3` row object (keys normalised); `i` is its index for the message.
 pub fn claim_row(i: usize, obj: Map<String, Value>) -> Result<ClaimRow, NormalizeError> {
     let op = OPERATION_CLAIMS;
-    let row: ClaimRow = serde_path_to_error::deserialize(Value::Object(obj))
-        .map_err(|e| malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", e.path())))?;
+    let row: ClaimRow = serde_path_to_error::deserialize(Value::Object(obj)).map_err(|e| {
+        malformed(
+            op,
+            format!("{}: wrong type or impossible value", shown_path(&format!("ResultObject[{i}]"), e.path())),
+        )
+    })?;
     let digits = |n: &Option<wire::Num>| {
         n.as_ref().is_some_and(|n| !n.0.is_empty() && n.0.len() <= 20 && n.0.bytes().all(|b| b.is_ascii_digit()))
     };
@@ -295,7 +300,8 @@ pub fn row_from_object(op: &str, i: usize, obj: Map<String, Value>) -> Result<Sh
     });
     serde_path_to_error::deserialize::<_, ShippingRow>(Value::Object(obj)).map_err(|e| {
         let key = e.path().to_string();
-        let shown = names.as_ref().and_then(|n| n.get(&key)).and_then(Value::as_str).unwrap_or(&key);
+        let safe = shown_path("", e.path());
+        let shown = names.as_ref().and_then(|n| n.get(&key)).and_then(Value::as_str).unwrap_or(&safe);
         malformed(op, format!("ResultObject[{i}].{shown}: wrong type or impossible value"))
     })
 }
@@ -326,7 +332,7 @@ pub(crate) fn raw_pack_key(row: &Map<String, Value>) -> Option<String> {
 fn json_error(op: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> NormalizeError {
     let inner = e.inner();
     if inner.is_data() {
-        malformed(op, format!("{}: wrong type or impossible value", e.path()))
+        malformed(op, format!("{}: wrong type or impossible value", shown_path("", e.path())))
     } else {
         malformed(op, format!("invalid JSON at line {} column {}", inner.line(), inner.column()))
     }
@@ -336,7 +342,7 @@ fn parse_xml(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeEr
     let op = if text.contains("<OrderNo>") { OPERATION_V3 } else { OPERATION_V2 };
     let mut de = quick_xml::de::Deserializer::from_str(text);
     let env: XmlEnvelope = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| malformed(op, format!("invalid XML or wrong type at {}", e.path())))?;
+        .map_err(|e| malformed(op, format!("invalid XML or wrong type at {}", shown_path("", e.path()))))?;
     check_result(op, env.result_code.as_ref(), env.result_msg.as_deref())?;
     match env.result_object {
         // Rows under another element name, or a text payload (another operation), must not read
