@@ -4,7 +4,7 @@
 
 use super::{
     ExportError, LabelError, LabelOptions, Layout, Parcel, Program, Row, Sender, Service, Slot, check_date,
-    included_tax, phone, postal, recipient,
+    included_tax, phone, postal, prefecture_city, recipient,
 };
 use crate::labels::Cool;
 use crate::pipeline::ShopSettings;
@@ -156,7 +156,7 @@ impl Layout for B2 {
         row.text(9, "お届け先電話番号", &phone(p)?, 15)?;
         row.code(11, postal(p.ship_to)?);
         let a = p.ship_to;
-        let street = format!("{}{}{}", a.prefecture, a.city, a.address1);
+        let street = format!("{}{}", prefecture_city(a), a.address1);
         row.spread(&[12, 13], "お届け先住所", &[&street, &a.address2], &[64, 32])?;
         row.text(16, "お届け先名", recipient(p), 32)?;
         row.goods(&[28, 30], p, 50);

@@ -4,7 +4,7 @@
 
 use super::{
     ExportError, LabelError, LabelOptions, Layout, Parcel, Program, Row, Sender, Service, Slot, check_date,
-    included_tax, phone, postal, recipient,
+    included_tax, phone, postal, prefecture_city, recipient,
 };
 use crate::labels::Cool;
 use crate::pipeline::ShopSettings;
@@ -160,7 +160,7 @@ impl Layout for Ehiden {
         row.text(3, "お届け先電話番号", &phone(p)?, 14)?;
         row.code(4, postal(p.ship_to)?);
         let a = p.ship_to;
-        let city = format!("{}{}", a.prefecture, a.city);
+        let city = prefecture_city(a);
         row.spread(&[5, 6, 7], "お届け先住所", &[&city, &a.address1, &a.address2], &[FIELD_BYTES; 3])?;
         row.spread(&[8, 9], "お届け先名称", &[recipient(p)], &[FIELD_BYTES; 2])?;
         row.code(10, p.key.as_str());

@@ -314,6 +314,12 @@ pub(crate) fn recipient<'a>(p: &Parcel<'a>) -> &'a str {
     if name.is_empty() { p.order.buyer.name.trim() } else { name }
 }
 
+/// 都道府県 + 市区町村, without the prefecture twice when the buyer also typed it into the city.
+pub(crate) fn prefecture_city(a: &Address) -> String {
+    let city = a.city.trim();
+    if city.starts_with(a.prefecture.trim()) { city.to_string() } else { format!("{}{city}", a.prefecture.trim()) }
+}
+
 /// Rejects a requested date before the shipping date.
 pub(crate) fn check_date(p: &Parcel<'_>, opts: &LabelOptions) -> Result<(), LabelError> {
     match p.date {

@@ -6,7 +6,7 @@
 
 use super::{
     ExportError, LabelError, LabelOptions, Layout, Parcel, Program, Row, Sender, Service, Slot, check_date,
-    included_tax, phone, postal, recipient,
+    included_tax, phone, postal, prefecture_city, recipient,
 };
 use crate::labels::Cool;
 use crate::pipeline::ShopSettings;
@@ -115,7 +115,7 @@ impl Layout for Yupri {
         row.code(8, if p.cod_amount.is_some() { COD } else { PREPAID });
         row.code(13, postal(p.ship_to)?);
         let a = p.ship_to;
-        let city = format!("{}{}", a.prefecture, a.city);
+        let city = prefecture_city(a);
         row.spread(&[14, 15, 16], "お届け先住所", &[&city, &a.address1, &a.address2], &[FIELD_BYTES; 3])?;
         row.spread(&[17, 18], "お届け先名称", &[recipient(p)], &[FIELD_BYTES; 2])?;
         row.text(20, "お届け先電話番号", &phone(p)?, PHONE_BYTES)?;
