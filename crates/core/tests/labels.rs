@@ -391,16 +391,17 @@ fn yupri_matches_its_layout() {
 #[test]
 fn each_slot_maps_to_its_program_code_or_is_refused() {
     // (slot, B2, e飛伝, ゆうプリR); None: the program has no such slot.
-    let table: [(&str, Option<&str>, Option<&str>, Option<&str>); 7] = [
-        ("午前中", Some("0812"), Some("01"), Some("51")),
-        ("12-14", None, Some("12"), Some("52")),
-        ("14-16", Some("1416"), Some("14"), Some("53")),
-        ("16-18", Some("1618"), Some("16"), Some("54")),
-        ("18-20", Some("1820"), Some("18"), Some("55")),
-        ("19-21", Some("1921"), Some("19"), Some("57")),
-        ("午後", None, None, None),
+    type Codes = (Option<&'static str>, Option<&'static str>, Option<&'static str>);
+    let table: [(&str, Codes); 7] = [
+        ("午前中", (Some("0812"), Some("01"), Some("51"))),
+        ("12-14", (None, Some("12"), Some("52"))),
+        ("14-16", (Some("1416"), Some("14"), Some("53"))),
+        ("16-18", (Some("1618"), Some("16"), Some("54"))),
+        ("18-20", (Some("1820"), Some("18"), Some("55"))),
+        ("19-21", (Some("1921"), Some("19"), Some("57"))),
+        ("午後", (None, None, None)),
     ];
-    for (slot, b2, ehiden, yupri) in table {
+    for (slot, (b2, ehiden, yupri)) in table {
         let mut o = order("slot-1");
         o.delivery.requested_time_slot = Some(slot.into());
         let orders = [stored(o)];

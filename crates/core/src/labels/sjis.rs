@@ -85,7 +85,7 @@ pub fn char_bytes(c: char) -> Option<Vec<u8>> {
     match bytes.as_ref() {
         [_] => Some(bytes.into_owned()),
         // JIS X 0208: rows 1–8 (lead 0x81–0x84) and the kanji rows 16–84 (lead 0x88–0xEA).
-        [lead, _] if matches!(lead, 0x81..=0x84 | 0x88..=0xEA) => Some(bytes.into_owned()),
+        [0x81..=0x84 | 0x88..=0xEA, _] => Some(bytes.into_owned()),
         _ => None,
     }
 }
