@@ -46,10 +46,12 @@ enum Command {
         #[command(subcommand)]
         command: commands::blacklist::BlacklistCommand,
     },
-    /// Export stored orders as CSV for Excel, one row per item line.
+    /// Export stored orders: CSV for Excel, or label data for B2クラウド, e飛伝Ⅲ, ゆうパックプリントR.
     ///
-    /// UTF-8 with a byte order mark and CRLF line ends; the same filters as `orders list`. The
-    /// columns are listed in the README.
+    /// `--format csv` (default): one row per item line, UTF-8 with a byte order mark, CRLF; the
+    /// columns are listed in the README. `--format b2|ehiden|yupri`: one row per parcel of the
+    /// orders ready to ship, Shift_JIS, as the program imports it (docs/LABELS.md); orders it
+    /// cannot take are named on stderr and the exit code is 1. The same filters as `orders list`.
     Export(commands::export::ExportArgs),
     /// Check canonical orders (JSON lines or one JSON array) and print one JSON line per order.
     Check {

@@ -2,6 +2,10 @@
 //! for packing: UTF-8 with a byte order mark (so Excel reads the Japanese as UTF-8), CRLF line ends,
 //! Japanese headers ([`COLUMNS`]; the README documents each).
 //!
+//! `--format b2|ehiden|yupri`: the label data of the carriers' programs, one row per parcel, as
+//! `ichigen_core::labels` writes it; this file only loads the orders and the shop's settings and
+//! reports what was left out (`docs/LABELS.md`).
+//!
 //! It holds what a shop needs to ship (destination name, address, phone): the shop's own data
 //! going to the shop's own file. Nothing of it is logged. Every cell goes through
 //! [`spreadsheet::cell`]: buyer text that starts like a formula is written as text.
@@ -11,10 +15,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
-use ichigen_core::pipeline::OrderStore;
-use ichigen_core::pipeline::StoredOrder;
-use ichigen_core::{Address, Item};
+use ichigen_core::labels::{self, Exported, LabelOptions, NotReady, Program};
+use ichigen_core::pipeline::{OrderStore, ShopDirectory, StoredOrder};
+use ichigen_core::{Address, Item, Rules};
 
 use crate::backend::{Backend, StoreArgs};
 use crate::spreadsheet;
@@ -25,6 +30,24 @@ use crate::view::{Filters, jst, wire};
 pub enum ExportFormat {
     /// Excel-ready CSV, one row per item line.
     Csv,
+    /// ヤマト運輸 B2クラウド (外部データから発行): one row per parcel, Shift_JIS.
+    B2,
+    /// 佐川急便 e飛伝Ⅲ (標準_飛脚宅急便_CSV_ヘッダ有り): one row per parcel, Shift_JIS.
+    Ehiden,
+    /// 日本郵便 ゆうパックプリントR (郵便・ゆうパック標準取込): one row per parcel, Shift_JIS.
+    Yupri,
+}
+
+impl ExportFormat {
+    /// The label program of a label format.
+    fn program(self) -> Option<Program> {
+        match self {
+            ExportFormat::Csv => None,
+            ExportFormat::B2 => Some(Program::B2),
+            ExportFormat::Ehiden => Some(Program::Ehiden),
+            ExportFormat::Yupri => Some(Program::Yupri),
+        }
+    }
 }
 
 /// `ichigen export` options.
@@ -36,6 +59,9 @@ pub struct ExportArgs {
     /// Write here instead of to standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// 出荷予定日 of label data (b2, ehiden, yupri), e.g. 2026-12-01; today (JST) when left out.
+    #[arg(long)]
+    pub ship_date: Option<NaiveDate>,
     /// Which orders.
     #[command(flatten)]
     pub filters: Filters,
@@ -173,7 +199,9 @@ pub fn write_csv(orders: &[StoredOrder], mut out: impl Write) -> anyhow::Result<
 
 /// Runs `ichigen export`.
 pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let ExportFormat::Csv = args.format;
+    if let Some(program) = args.format.program() {
+        return run_labels(args, program);
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let orders = match args.store.open_existing().await? {
@@ -196,6 +224,91 @@ pub fn run(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// `--format b2|ehiden|yupri`: exit 0 when every order ready to ship is in the file, 1 when some
+/// had to be left out (listed on stderr by id and field, never by content).
+fn run_labels(args: &ExportArgs, program: Program) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let ship_date = args.ship_date.unwrap_or_else(|| chrono::Utc::now().with_timezone(&jst()).date_naive());
+    let exported = runtime.block_on(async {
+        match args.store.open_existing().await? {
+            Backend::Local(local) => {
+                let out = labels_of(&local.store, args, program, ship_date).await;
+                crate::backend::warn_skipped(&local.store);
+                out
+            }
+            Backend::Aws(aws) => labels_of(&aws.store, args, program, ship_date).await,
+        }
+    })?;
+    match &args.output {
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&exported.bytes)?;
+            stdout.flush()?;
+        }
+        Some(path) => {
+            std::fs::write(path, &exported.bytes).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    Ok(report(&exported, args.output.as_deref()))
+}
+
+async fn labels_of<S: OrderStore + ShopDirectory>(
+    store: &S,
+    args: &ExportArgs,
+    program: Program,
+    ship_date: NaiveDate,
+) -> anyhow::Result<Exported> {
+    let shop_id = &args.store.shop;
+    let shop = store
+        .shop(shop_id)
+        .await
+        .context("reading the shop's settings")?
+        .with_context(|| format!("no settings for shop {shop_id}: the ご依頼主 block comes from them"))?;
+    let rules = if shop.rules_toml.trim().is_empty() {
+        Rules::default()
+    } else {
+        Rules::from_toml(&shop.rules_toml).context("reading the shop's rules")?
+    };
+    let orders = load(store, args).await?;
+    Ok(labels::export(program, &orders, &shop, &rules, &LabelOptions { ship_date })?)
+}
+
+/// Tells staff on stderr what went into the file and what did not; the exit code.
+fn report(e: &Exported, path: Option<&Path>) -> ExitCode {
+    let orders = {
+        let mut keys: Vec<_> = e.labelled.iter().map(|l| &l.order).collect();
+        keys.dedup();
+        keys.len()
+    };
+    let to = path.map_or_else(|| "標準出力".to_string(), |p| p.display().to_string());
+    eprintln!(
+        "{}: {}注文・{}個口の送り状データを {to} に書きました(Shift_JIS)",
+        e.program.name(),
+        orders,
+        e.labelled.len()
+    );
+    if !e.not_ready.is_empty() {
+        let count = |n: NotReady| e.not_ready.iter().filter(|(_, w)| *w == n).count();
+        eprintln!(
+            "出荷対象外で書き出さなかった注文: 保留中{}件、入金待ち{}件、発送済・キャンセル{}件、モール出荷{}件",
+            count(NotReady::Held),
+            count(NotReady::AwaitingPayment),
+            count(NotReady::Closed),
+            count(NotReady::ByMarketplace)
+        );
+    }
+    for s in &e.skipped {
+        let destination = s.destination.map(|d| format!(" 送付先{d}")).unwrap_or_default();
+        eprintln!("書き出せなかった注文 {}/{}{destination}: {}", s.order.marketplace, s.order.order_id, s.error);
+    }
+    if e.skipped.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("{}件の注文を書き出せませんでした。内容を直すか、別の運送会社で出してください", e.skipped.len());
+        ExitCode::from(1)
+    }
 }
 
 async fn load<S: OrderStore>(store: &S, args: &ExportArgs) -> anyhow::Result<Vec<StoredOrder>> {

@@ -27,7 +27,7 @@ pub use ports::{
 };
 pub use process::{Change, ProcessError, ProcessSettings, Processed, Processor};
 pub use pull::{PullError, PullReport, PullSettings, Puller};
-pub use shop::{MailTemplate, ShopContact, ShopSettings};
+pub use shop::{CarrierAccounts, MailTemplate, ShopContact, ShopSettings};
 pub use source::{CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Pulled, Window, pull_window};
 pub use staff::StaffError;
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

@@ -33,6 +33,22 @@ pub struct ShopSettings {
     /// The shop's contact block: in buyer mails, and the ご依頼主 of carrier labels.
     #[serde(default)]
     pub contact: ShopContact,
+    /// The shop's contract numbers with the carriers, written into label data.
+    #[serde(default)]
+    pub carrier_accounts: CarrierAccounts,
+}
+
+/// The shop's carrier contract numbers (not secrets: they are printed on every label).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CarrierAccounts {
+    /// ヤマト運輸 請求先顧客コード (10–12 digits, usually the contract phone number without
+    /// hyphens): B2クラウド needs it on every 発払/コレクト row.
+    pub yamato_billing_code: String,
+    /// ヤマト運輸 運賃管理番号 (2 digits; empty means `01`, the usual one).
+    pub yamato_freight_code: String,
+    /// 佐川急便 お客様コード (12 digits); empty leaves e飛伝 to use the login's own.
+    pub sagawa_customer_code: String,
 }
 
 /// Who the shop is and how buyers reach it (特定商取引法 details a shop shows anyway).
@@ -76,6 +92,7 @@ impl ShopSettings {
             signature: String::new(),
             reply_to: None,
             contact: ShopContact::default(),
+            carrier_accounts: CarrierAccounts::default(),
         }
     }
 }

@@ -22,8 +22,8 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use clap::Args;
 use ichigen_core::pipeline::{
-    MailJob, Notified, Notifier, OrderQueue, OrderStore, PortError, ProcessError, Processed, Processor, PullSettings,
-    Puller, Quarantine, Queue, ShopContact, ShopDirectory, ShopSettings, WatermarkStore,
+    CarrierAccounts, MailJob, Notified, Notifier, OrderQueue, OrderStore, PortError, ProcessError, Processed,
+    Processor, PullSettings, Puller, Quarantine, Queue, ShopContact, ShopDirectory, ShopSettings, WatermarkStore,
 };
 use ichigen_core::pipeline::{MailLedger, MailQueue, Mailer, NotifyError};
 use ichigen_core::{Marketplace, Order, OrderStatus};
@@ -137,6 +137,12 @@ fn demo_shop(shop_id: &str) -> ShopSettings {
         phone: "03-0000-0000".to_string(),
         email: MAIL_FROM.to_string(),
         hours: "平日 10:00〜17:00（土日祝休み）".to_string(),
+    };
+    // Made-up contract numbers, so the demo's orders export as label data.
+    shop.carrier_accounts = CarrierAccounts {
+        yamato_billing_code: "0300000000".to_string(),
+        yamato_freight_code: "01".to_string(),
+        sagawa_customer_code: "000000000000".to_string(),
     };
     shop
 }
