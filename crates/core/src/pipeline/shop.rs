@@ -33,6 +33,14 @@ pub struct ShopSettings {
     /// The shop's contact block: in buyer mails, and the ご依頼主 of carrier labels.
     #[serde(default)]
     pub contact: ShopContact,
+    /// Whether buyers who pay in advance (bank transfer, convenience store) get the
+    /// payment-received mail (入金確認) when their payment arrives. On unless the shop turns it off.
+    #[serde(default = "on")]
+    pub payment_mail: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 /// Who the shop is and how buyers reach it (特定商取引法 details a shop shows anyway).
@@ -76,6 +84,7 @@ impl ShopSettings {
             signature: String::new(),
             reply_to: None,
             contact: ShopContact::default(),
+            payment_mail: true,
         }
     }
 }
