@@ -3,7 +3,7 @@
 //! orders, address defects, remote islands, a blacklisted buyer, cancelled and shipped orders,
 //! Amazon-fulfilled (AFN) orders. The sandboxes and the demo are seeded with these.
 
-use chrono::{Days, Duration};
+use chrono::Duration;
 
 use super::SampleOrders;
 use crate::carrier::check_digit;
@@ -59,10 +59,11 @@ impl SampleOrders {
         }
         if o.delivery.method != DeliveryMethod::MailBin {
             if self.rng.u8(..10) == 0 {
-                // Buyers pick from the days the marketplace offers after the order: from the same
-                // day (too soon: a finding) to about three weeks on.
+                // Buyers pick from the days the marketplace offers after the order, up to about
+                // three weeks on; a few are the same day (too soon) or the day before (an order
+                // edited late, a date copied from an earlier one): findings, never promises.
                 o.delivery.requested_date =
-                    Some(o.ordered_at.date_naive() + Days::new(u64::from(self.rng.u32(..20))));
+                    Some(o.ordered_at.date_naive() + Duration::days(i64::from(self.rng.u32(..20)) - 1));
             }
             if self.rng.u8(..7) == 0 {
                 o.delivery.requested_time_slot =
