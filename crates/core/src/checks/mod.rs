@@ -19,9 +19,7 @@ use crate::rules::Rules;
 use crate::text;
 
 pub use order_level::BundleIndex;
-pub use shipping::{
-    DateIssue, EARLIEST_DELIVERY_DAYS, ISLAND_EXTRA_DAYS, OKINAWA_EXTRA_DAYS, requested_date_issue,
-};
+pub use shipping::{DateIssue, EARLIEST_DELIVERY_DAYS, ISLAND_EXTRA_DAYS, OKINAWA_EXTRA_DAYS, requested_date_issue};
 
 /// Rules compiled for fast checking, with the postal and island tables.
 pub struct CheckEngine {

@@ -5,8 +5,8 @@ use chrono::{Days, NaiveDate};
 use serde_json::json;
 
 use super::{CheckEngine, Destination, Findings, dest_label};
-use crate::islands::IslandTable;
 use crate::finding::{FindingCode, Severity};
+use crate::islands::IslandTable;
 use crate::order::{DeliveryMethod, Item, Order, PaymentMethod};
 use crate::text;
 

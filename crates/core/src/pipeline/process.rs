@@ -254,7 +254,8 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 .map_err(|source| ProcessError::Rules { shop_id: shop_id.to_string(), source })?
         };
         rules.blacklist.extend(self.shops.blacklist(shop_id).await?.into_iter().map(|(_, e)| e));
-        let plan = ShopPlan { engine: Arc::new(CheckEngine::new(rules, self.policies)), payment_mail: shop.payment_mail };
+        let plan =
+            ShopPlan { engine: Arc::new(CheckEngine::new(rules, self.policies)), payment_mail: shop.payment_mail };
         self.engines.put(shop_id, plan.clone(), now);
         Ok(plan)
     }

@@ -20,7 +20,10 @@ use super::super::stored::{StaffDecision, StoredOrder};
 pub const VARIABLES: &[(&str, &str)] = &[
     ("shop.name", "店舗名"),
     ("shop.signature", "署名（店舗が設定した文面、空のことがある）"),
-    ("shop.contact.company / postal_code / address / phone / email / hours", "運営会社・郵便番号・住所・電話・メール・営業時間"),
+    (
+        "shop.contact.company / postal_code / address / phone / email / hours",
+        "運営会社・郵便番号・住所・電話・メール・営業時間",
+    ),
     ("marketplace_name", "モール名（楽天市場、Yahoo!ショッピング ...）"),
     ("order_id", "注文番号"),
     ("ordered_at", "注文日時（2026年11月27日 10:00）"),
@@ -34,7 +37,10 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("payment_method", "支払方法"),
     ("delivery_method", "配送方法"),
     ("mail_bin", "メール便（ポスト投函）なら true"),
-    ("destinations[]", "お届け先: label, name, postal_code (〒なし 123-4567), prefecture, city, address1, address2, phone, items[]"),
+    (
+        "destinations[]",
+        "お届け先: label, name, postal_code (〒なし 123-4567), prefecture, city, address1, address2, phone, items[]",
+    ),
     ("requested_date", "お届け希望日（約束できる日だけ; それ以外は none）"),
     ("requested_date_unconfirmed", "希望日はあるが約束できない（注文日より前・日数が足りない）なら true"),
     ("requested_time_slot", "お届け希望時間帯（none のことがある）"),
@@ -171,7 +177,12 @@ fn destinations(order: &Order) -> Vec<Value> {
     if order.shipments.is_empty() {
         return vec![address("お届け先".into(), &order.ship_to, &order.items)];
     }
-    order.shipments.iter().enumerate().map(|(i, s)| address(format!("お届け先{}", i + 1), &s.ship_to, &s.items)).collect()
+    order
+        .shipments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| address(format!("お届け先{}", i + 1), &s.ship_to, &s.items))
+        .collect()
 }
 
 fn parcel(order: &Order, t: &Tracking) -> Value {
@@ -239,7 +250,9 @@ mod tests {
 
     #[test]
     fn evidence_reads_in_japanese() {
-        let lines = evidence_lines(&serde_json::json!({"postal_code": "1000001", "fits": false, "islands": ["佐渡島", "粟島"]}));
+        let lines = evidence_lines(
+            &serde_json::json!({"postal_code": "1000001", "fits": false, "islands": ["佐渡島", "粟島"]}),
+        );
         assert!(lines.contains(&"郵便番号: 1000001".to_string()), "{lines:?}");
         assert!(lines.contains(&"1通に収まる: いいえ".to_string()), "{lines:?}");
         assert!(lines.contains(&"島: 佐渡島、粟島".to_string()), "{lines:?}");
