@@ -368,3 +368,34 @@ fn every_variable_a_shop_may_use_is_documented() {
         assert!(readme.contains(name), "docs/MAILS.md does not list {name}");
     }
 }
+
+#[test]
+fn a_template_is_checked_against_every_marketplaces_sample_orders() {
+    use ichigen_core::pipeline::MailTemplate;
+    use ichigen_core::pipeline::mail::default_template;
+    use ichigen_core::pipeline::template_check::check_template;
+    for kind in MailKind::ALL {
+        let (subject, body) = default_template(kind);
+        let t = MailTemplate { subject: subject.into(), body: body.into() };
+        let n = check_template(kind, &shop(), &t, &POLICIES).unwrap_or_else(|e| panic!("default {kind}: {e}"));
+        assert!(n >= 30, "{kind}: {n} sample orders");
+    }
+    // A typo on line 3 of the body: refused with the line and the variable.
+    let t = MailTemplate {
+        subject: "【{{ shop.name }}】ご注文ありがとうございます".into(),
+        body: "{{ buyer_name }} 様\n\nご注文番号：{{ oder_id }}\n".into(),
+    };
+    let e = check_template(MailKind::ThankYou, &shop(), &t, &POLICIES).expect_err("typo").to_string();
+    assert!(e.contains("oder_id") && e.contains("body line 3"), "{e}");
+    // A typo in a branch the order does not take is found too.
+    let t = MailTemplate {
+        subject: "ご注文ありがとうございます".into(),
+        body: "{% if gift and awaiting_payment and mail_bin %}{{ shop.nmae }}{% endif %}\n".into(),
+    };
+    let e = check_template(MailKind::ThankYou, &shop(), &t, &POLICIES).expect_err("branch typo").to_string();
+    assert!(e.contains("shop.nmae"), "{e}");
+    // A syntax error names its line.
+    let t = MailTemplate { subject: "x".into(), body: "a\n{% if %}\n".into() };
+    let e = check_template(MailKind::ThankYou, &shop(), &t, &POLICIES).expect_err("syntax").to_string();
+    assert!(e.contains("line 2"), "{e}");
+}

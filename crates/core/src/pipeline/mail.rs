@@ -225,23 +225,60 @@ pub fn render_sources(
     subject_src: &str,
     body_src: &str,
 ) -> Result<(String, String), RenderError> {
-    let template_error =
-        |e: minijinja::Error| RenderError::Template { kind, shop_id: shop.shop_id.clone(), detail: describe(&e) };
+    let template_error = |detail: String| RenderError::Template { kind, shop_id: shop.shop_id.clone(), detail };
     let mut env = Environment::new();
     // A typo in a shop's template must fail that mail, not print an empty gap to the buyer.
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(true);
     env.add_filter("yen", yen);
-    env.add_template("subject", subject_src).map_err(template_error)?;
-    env.add_template("body", body_src).map_err(template_error)?;
+    env.add_template("subject", subject_src).map_err(|e| template_error(describe(&e, &[])))?;
+    env.add_template("body", body_src).map_err(|e| template_error(describe(&e, &[])))?;
     let ctx = context::context(shop, stored, policies);
-    let subject = env.get_template("subject").and_then(|t| t.render(&ctx)).map_err(template_error)?;
-    let text = env.get_template("body").and_then(|t| t.render(&ctx)).map_err(template_error)?;
+    let mut out = Vec::with_capacity(2);
+    for name in ["subject", "body"] {
+        let template = env.get_template(name).map_err(|e| template_error(describe(&e, &[])))?;
+        match template.render(&ctx) {
+            Ok(text) => out.push(text),
+            Err(e) => {
+                let unknown = undefined_names(&template.undeclared_variables(true), &ctx);
+                return Err(template_error(describe(&e, &unknown)));
+            }
+        }
+    }
+    let (subject, text) = (out.remove(0), out.remove(0));
     let subject = subject.trim().to_string();
     if subject.is_empty() || subject.chars().any(char::is_control) {
         return Err(RenderError::Subject { kind, shop_id: shop.shop_id.clone() });
     }
     Ok((subject, normalise_newlines(&text)))
+}
+
+/// The variables of `template` that name nothing in the context (`shop.nmae`, `oder_id`), also
+/// in branches not taken: a typo is found before it meets the order that takes the branch.
+pub fn unknown_variables(shop: &ShopSettings, stored: &StoredOrder, policies: &Policies, source: &str) -> Vec<String> {
+    let env = Environment::new();
+    let Ok(template) = env.template_from_str(source) else { return Vec::new() };
+    undefined_names(&template.undeclared_variables(true), &context::context(shop, stored, policies))
+}
+
+/// Those of the dotted `names` that do not resolve in `ctx`, sorted.
+fn undefined_names(names: &std::collections::HashSet<String>, ctx: &minijinja::Value) -> Vec<String> {
+    let mut out: Vec<String> = names
+        .iter()
+        .filter(|name| {
+            let mut v = ctx.clone();
+            for part in name.split('.') {
+                match v.get_attr(part) {
+                    Ok(next) if !next.is_undefined() => v = next,
+                    _ => return true,
+                }
+            }
+            false
+        })
+        .cloned()
+        .collect();
+    out.sort();
+    out
 }
 
 /// `1980` → `1,980円`.
@@ -261,11 +298,17 @@ pub(crate) fn yen(v: i64) -> String {
     out
 }
 
-/// minijinja's message with the template line, without the rendered values.
-fn describe(e: &minijinja::Error) -> String {
-    match (e.name(), e.line()) {
-        (Some(name), Some(line)) => format!("{} ({name} line {line})", e.kind()),
+/// minijinja's message with the template line and the variables that name nothing, without
+/// the rendered values.
+fn describe(e: &minijinja::Error, unknown: &[String]) -> String {
+    let what = match e.detail() {
+        Some(detail) if e.kind() == minijinja::ErrorKind::SyntaxError => format!("{}: {detail}", e.kind()),
         _ => e.kind().to_string(),
+    };
+    let vars = if unknown.is_empty() { String::new() } else { format!(": {}", unknown.join(", ")) };
+    match (e.name(), e.line()) {
+        (Some(name), Some(line)) => format!("{what}{vars} ({name} line {line})"),
+        _ => format!("{what}{vars}"),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod shop;
 pub mod source;
 pub mod staff;
 pub mod stored;
+pub mod template_check;
 
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Notified, Notifier, NotifyError};
