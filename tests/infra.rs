@@ -932,7 +932,8 @@ fn rule_payloads_decode(m: &Model) -> Vec<String> {
         // `ichigen shop` owns templates, contact and the payment mail: Terraform creates the item
         // and must not write it again (an apply would put back what the shop replaced).
         let ignores_item = item.body().blocks().filter(|b| b.identifier() == "lifecycle").any(|l| {
-            attr(l, "ignore_changes").is_some_and(|e| text(e).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "item"))
+            attr(l, "ignore_changes")
+                .is_some_and(|e| text(e).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "item"))
         });
         if !ignores_item {
             v.push(format!(
