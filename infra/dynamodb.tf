@@ -68,7 +68,11 @@ resource "aws_dynamodb_table" "main" {
 
 # Each shop's settings item (sk SETTINGS), as ShopSettings is stored by serde_dynamo: the
 # processor refuses orders of a shop without one, and the notifier takes sender and staff
-# addresses from it. Terraform owns these items: change a shop in tfvars and apply.
+# addresses from it. Terraform creates the item once, with the shop's identity, staff, rules and
+# signature; after that the item is the shop's: `ichigen shop` sets its mail templates, contact
+# block and payment mail in it, and an apply must not put the item back over them (the provider
+# writes a whole item, PutItem, never single attributes). So later changes to a shop in tfvars
+# are not applied to an existing item: see infra/README.md ("Changing a shop").
 resource "aws_dynamodb_table_item" "shop_settings" {
   for_each = var.shops
 
@@ -83,8 +87,11 @@ resource "aws_dynamodb_table_item" "shop_settings" {
     mail_from  = { S = each.value.mail_from }
     staff_to   = { L = [for address in each.value.staff_to : { S = address }] }
     rules_toml = { S = each.value.rules }
-    templates  = { M = {} }
     signature  = { S = each.value.signature }
     reply_to   = { S = coalesce(each.value.reply_to, each.value.mail_from) }
   })
+
+  lifecycle {
+    ignore_changes = [item]
+  }
 }

@@ -172,7 +172,7 @@ async fn each_mail_goes_out_once_and_amazon_buyers_get_none() {
         Some(format!("【いちげん商店】ご注文ありがとうございます（ご注文番号：{}）", list[0].order_id).as_str())
     );
     let alert = sent.iter().find(|m| m.to == [ichigen_integration_tests::STAFF_TO]).expect("staff alert");
-    assert!(alert.body.as_deref().unwrap().contains("buyer.blacklisted"));
+    assert!(alert.body.as_deref().unwrap().contains("【保留】ブラックリストに該当"));
     assert!(alert.subject.as_deref().unwrap().contains(&held.order_id));
 }
 

@@ -933,6 +933,17 @@ fn rule_payloads_decode(m: &Model) -> Vec<String> {
         }
     }
     for (name, item) in resources(&m.root, "aws_dynamodb_table_item") {
+        // `ichigen shop` owns templates, contact and the payment mail: Terraform creates the item
+        // and must not write it again (an apply would put back what the shop replaced).
+        let ignores_item = item.body().blocks().filter(|b| b.identifier() == "lifecycle").any(|l| {
+            attr(l, "ignore_changes")
+                .is_some_and(|e| text(e).split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == "item"))
+        });
+        if !ignores_item {
+            v.push(format!(
+                "aws_dynamodb_table_item.{name}: no lifecycle ignore_changes = [item]: an apply would overwrite what `ichigen shop` set"
+            ));
+        }
         let each = hcl::value!({ key = "shop-1", value = {
             shop_name = "テスト商店", mail_from = "shop@example.jp", staff_to = ["staff@example.jp"],
             rules = "", signature = "テスト商店\n03-0000-0000", reply_to = "support@example.jp", marketplaces = {}
@@ -967,6 +978,11 @@ fn rule_payloads_decode(m: &Model) -> Vec<String> {
                 table::shop_pk("shop-1"),
                 table::SETTINGS_SK
             ));
+        }
+        for owned in ["templates", "contact", "payment_mail"] {
+            if attributes.contains_key(owned) {
+                v.push(format!("aws_dynamodb_table_item.{name}: writes {owned}, which `ichigen shop` owns"));
+            }
         }
         for k in table::KEY_ATTRIBUTES {
             attributes.remove(k);
@@ -1658,6 +1674,16 @@ fn catches_payloads_the_code_cannot_read() {
         "    sk         = { S = \"SHOP\" }",
     );
     assert_caught(violations_of(rule_payloads_decode, s), "the code reads SHOP#shop-1/SETTINGS");
+
+    let s = Sources::load().edit(
+        "dynamodb.tf",
+        "    rules_toml = { S = each.value.rules }\n",
+        "    rules_toml = { S = each.value.rules }\n    templates  = { M = {} }\n",
+    );
+    assert_caught(violations_of(rule_payloads_decode, s), "writes templates, which `ichigen shop` owns");
+
+    let s = Sources::load().edit("dynamodb.tf", "    ignore_changes = [item]\n", "");
+    assert_caught(violations_of(rule_payloads_decode, s), "no lifecycle ignore_changes = [item]");
 }
 
 #[test]

@@ -46,6 +46,17 @@ enum Command {
         #[command(subcommand)]
         command: commands::blacklist::BlacklistCommand,
     },
+    /// The shop's own settings: mail templates, contact block, payment-received mail.
+    ///
+    /// Works on the embedded store (--dir) or AWS (--aws, --aws-endpoint); Terraform never
+    /// overwrites what is set here.
+    Shop {
+        /// Where the shop's settings are kept.
+        #[command(flatten)]
+        store: backend::StoreArgs,
+        #[command(subcommand)]
+        command: commands::shop::ShopCommand,
+    },
     /// Export stored orders: CSV for Excel, or label data for B2クラウド, e飛伝Ⅲ, ゆうパックプリントR.
     ///
     /// `--format csv` (default): one row per item line, UTF-8 with a byte order mark, CRLF; the
@@ -104,6 +115,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&args),
         Command::Orders { store, command } => commands::orders::run(&store, &command),
         Command::Blacklist { store, command } => commands::blacklist::run(&store, &command),
+        Command::Shop { store, command } => commands::shop::run(&store, &command),
         Command::Export(args) => commands::export::run(&args),
         Command::Check { rules, file } => commands::check::run(rules.as_deref(), &file),
         Command::Postal { code } => commands::postal::run(&code),

@@ -98,6 +98,7 @@ fn demo_twice_on_one_folder_mails_once_and_stores_each_order_once() {
             mail("thank_you"),
             mail("shipping"),
             mail("staff_alert"),
+            mail("payment_received"),
         ],
         "{printed}"
     );

@@ -44,6 +44,12 @@ pub enum FindingCode {
     /// メール便 chosen, but the items don't fit or COD/date/time slot was asked for.
     #[serde(rename = "shipping.mail_bin_conflict")]
     MailBinConflict,
+    /// The requested delivery date is before the order date.
+    #[serde(rename = "shipping.requested_date_before_order")]
+    RequestedDateBeforeOrder,
+    /// The requested delivery date is sooner than the destination can be reached.
+    #[serde(rename = "shipping.requested_date_too_soon")]
+    RequestedDateTooSoon,
     /// The buyer wrote a comment that a person should read.
     #[serde(rename = "order.remarks")]
     Remarks,
@@ -54,7 +60,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, in the order of the design table.
-    pub const ALL: [FindingCode; 11] = [
+    pub const ALL: [FindingCode; 13] = [
         FindingCode::PostalCodeUnknown,
         FindingCode::PostalMismatch,
         FindingCode::MissingHouseNumber,
@@ -64,6 +70,8 @@ impl FindingCode {
         FindingCode::RemoteIsland,
         FindingCode::MailBinEligible,
         FindingCode::MailBinConflict,
+        FindingCode::RequestedDateBeforeOrder,
+        FindingCode::RequestedDateTooSoon,
         FindingCode::Remarks,
         FindingCode::BundleCandidate,
     ];
@@ -80,6 +88,8 @@ impl FindingCode {
             FindingCode::RemoteIsland => "shipping.remote_island",
             FindingCode::MailBinEligible => "shipping.mail_bin_eligible",
             FindingCode::MailBinConflict => "shipping.mail_bin_conflict",
+            FindingCode::RequestedDateBeforeOrder => "shipping.requested_date_before_order",
+            FindingCode::RequestedDateTooSoon => "shipping.requested_date_too_soon",
             FindingCode::Remarks => "order.remarks",
             FindingCode::BundleCandidate => "order.bundle_candidate",
         }
@@ -95,7 +105,12 @@ impl FindingCode {
             | FindingCode::Blacklisted
             | FindingCode::MailBinConflict
             | FindingCode::Remarks => Severity::Hold,
-            FindingCode::LabelOverflow | FindingCode::RemoteIsland | FindingCode::BundleCandidate => Severity::Warn,
+            // The order still ships and is thanked; the mail says the date will be confirmed.
+            FindingCode::LabelOverflow
+            | FindingCode::RemoteIsland
+            | FindingCode::BundleCandidate
+            | FindingCode::RequestedDateBeforeOrder
+            | FindingCode::RequestedDateTooSoon => Severity::Warn,
             FindingCode::MailBinEligible => Severity::Info,
         }
     }

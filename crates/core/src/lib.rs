@@ -6,6 +6,7 @@ pub mod carrier;
 pub mod checks;
 pub mod finding;
 pub mod islands;
+pub mod japanese;
 pub mod labels;
 pub mod marketplace;
 pub mod order;

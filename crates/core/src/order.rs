@@ -292,7 +292,8 @@ pub enum DeliveryMethod {
     Other,
 }
 
-/// Money of the whole order, integer yen. `total = goods + shipping + fee - discount`.
+/// Money of the whole order, integer yen. `total = goods + shipping + fee - discount`, and
+/// `coupon + points <= discount` (the rest of `discount` is the marketplace's other discounts).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Totals {
@@ -302,10 +303,27 @@ pub struct Totals {
     pub shipping: i64,
     /// Fees charged to the buyer (COD fee, gift wrapping ...).
     pub fee: i64,
-    /// Coupons and points taken off.
+    /// Coupons, points and every other discount taken off.
     pub discount: i64,
+    /// The part of `discount` that is coupons (クーポン), of any funder.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub coupon: i64,
+    /// The part of `discount` that is points the buyer spent (ポイント利用).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub points: i64,
     /// What the buyer pays.
     pub total: i64,
+}
+
+impl Totals {
+    /// The part of `discount` that is neither coupons nor points (sale discounts, gift cards ...).
+    pub fn other_discount(&self) -> i64 {
+        self.discount - self.coupon - self.points
+    }
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 /// One shipped parcel.

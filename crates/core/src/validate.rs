@@ -66,9 +66,14 @@ impl Order {
             ("totals.shipping", t.shipping),
             ("totals.fee", t.fee),
             ("totals.discount", t.discount),
+            ("totals.coupon", t.coupon),
+            ("totals.points", t.points),
             ("totals.total", t.total),
         ] {
             yen(name, v)?;
+        }
+        if t.coupon + t.points > t.discount {
+            return Err(OrderError::new("totals.discount", "is less than coupon + points"));
         }
         if t.goods + t.shipping + t.fee - t.discount != t.total {
             return Err(OrderError::new("totals.total", "is not goods + shipping + fee - discount"));

@@ -334,11 +334,11 @@ async fn notifier_sends_each_mail_once_in_japanese() {
     let thanks = &sent.iter().find(|(_, m)| m.to == ["hanako@example.jp"]).expect("thank-you").1;
     assert_eq!(thanks.subject, "【いちげん商店】ご注文ありがとうございます（ご注文番号：H-1）");
     assert!(thanks.text.contains("佐藤 花子 様"));
-    assert!(thanks.text.contains("Tシャツ　1点　2,980円"), "{}", thanks.text);
+    assert!(thanks.text.contains("・Tシャツ\n　2,980円 × 1点 ＝ 2,980円"), "{}", thanks.text);
     assert!(thanks.text.contains("お支払い合計：3,580円"));
     let alert = &sent.iter().find(|(_, m)| m.to == ["staff@example.jp"]).expect("alert").1;
     assert!(alert.subject.contains("H-2"));
-    assert!(alert.text.contains("buyer.blacklisted"), "{}", alert.text);
+    assert!(alert.text.contains("【保留】ブラックリストに該当"), "{}", alert.text);
 }
 
 #[tokio::test]
@@ -572,7 +572,7 @@ fn default_templates_render_for_every_kind_of_sample_order() {
             }];
             let stored = held_by_findings(o);
             for kind in [MailKind::ThankYou, MailKind::Shipping, MailKind::StaffAlert] {
-                match render(kind, &shop, &stored) {
+                match render(kind, &shop, &stored, &POLICIES) {
                     Ok(mail) => {
                         assert!(!mail.subject.contains('\n') && !mail.text.contains("{{"), "{kind}: {}", mail.subject);
                         rendered += 1;
@@ -771,16 +771,16 @@ fn buyer_mails_carry_the_shops_reply_to_and_staff_alerts_do_not() {
         .expect("a sample order with a buyer address");
     let stored = held_by_findings(order);
     let mut shop = shop();
-    let thank_you = render(MailKind::ThankYou, &shop, &stored).expect("thank-you");
+    let thank_you = render(MailKind::ThankYou, &shop, &stored, &POLICIES).expect("thank-you");
     assert_eq!(thank_you.reply_to, None, "no reply_to chosen: replies go to the sender");
 
     shop.reply_to = Some(" support@example.jp ".into());
-    let thank_you = render(MailKind::ThankYou, &shop, &stored).expect("thank-you");
+    let thank_you = render(MailKind::ThankYou, &shop, &stored, &POLICIES).expect("thank-you");
     assert_eq!(thank_you.reply_to.as_deref(), Some("support@example.jp"));
-    let alert = render(MailKind::StaffAlert, &shop, &stored).expect("staff alert");
+    let alert = render(MailKind::StaffAlert, &shop, &stored, &POLICIES).expect("staff alert");
     assert_eq!(alert.reply_to, None);
 
     // Not an address: left out rather than sent as a broken header.
     shop.reply_to = Some("support".into());
-    assert_eq!(render(MailKind::ThankYou, &shop, &stored).expect("thank-you").reply_to, None);
+    assert_eq!(render(MailKind::ThankYou, &shop, &stored, &POLICIES).expect("thank-you").reply_to, None);
 }

@@ -105,7 +105,10 @@ fn the_published_jp_example_maps_id_items_totals_and_recipient() {
         ]
     );
     // grandTotal 19940 = 5980 + 2 × 6980: unit prices, tax included, nothing on top.
-    assert_eq!(o.totals, Totals { goods: 19_940, shipping: 0, fee: 0, discount: 0, total: 19_940 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 19_940, shipping: 0, fee: 0, discount: 0, coupon: 0, points: 0, total: 19_940 }
+    );
     assert_eq!(o.ship_to.city, "Tokyo");
     assert_eq!(o.ship_to.postal_code, "1500002");
     assert_eq!(o.ship_to.country, "JP");
@@ -185,7 +188,10 @@ fn an_open_order_maps_items_money_gift_remarks_and_address() {
     assert_eq!((o.items[0].quantity, o.items[0].unit_price), (2, 3980));
     assert_eq!(o.items[0].options, vec![ItemOption { name: "giftWrapLevel".into(), value: "Classic".into() }]);
     // Discount written negative by the breakdown is an amount off.
-    assert_eq!(o.totals, Totals { goods: 9_160, shipping: 600, fee: 0, discount: 300, total: 9_460 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 9_160, shipping: 600, fee: 0, discount: 300, coupon: 0, points: 0, total: 9_460 }
+    );
     assert_eq!((o.payment_method, o.source_payment_method.as_str()), (PaymentMethod::CreditCard, "CreditCard"));
     assert!(o.gift);
     assert_eq!(o.remarks, "[配送指示] 不在時は宅配ボックスへお願いします\n[ギフトメッセージ] お誕生日おめでとう");
@@ -198,7 +204,10 @@ fn cod_order_maps_its_fee_and_full_width_postal_code() {
     let o = find(&sync(), "503-1000002-0000002");
     assert_eq!(o.payment_method, PaymentMethod::Cod);
     assert_eq!(o.source_payment_method, "CashOnDelivery");
-    assert_eq!(o.totals, Totals { goods: 2_500, shipping: 0, fee: 330, discount: 0, total: 2_830 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 2_500, shipping: 0, fee: 330, discount: 0, coupon: 0, points: 0, total: 2_830 }
+    );
     assert_eq!(o.ship_to.postal_code, "5300001");
     assert_eq!(o.delivery.source_method, "EXPEDITED");
     // Without PAYMENT data the line's cashOnDelivery constraint still says COD.
@@ -212,7 +221,7 @@ fn cod_order_maps_its_fee_and_full_width_postal_code() {
 fn cancelled_order_maps_with_its_lines_priced() {
     let o = find(&sync(), "503-1000003-0000003");
     assert_eq!((o.status, o.source_status.as_str()), (OrderStatus::Cancelled, "CANCELLED"));
-    assert_eq!(o.totals, Totals { goods: 1_500, shipping: 0, fee: 0, discount: 0, total: 1_500 });
+    assert_eq!(o.totals, Totals { goods: 1_500, shipping: 0, fee: 0, discount: 0, coupon: 0, points: 0, total: 1_500 });
     assert_eq!(o.remarks, "", "an executed cancellation is no buyer request to look at");
 }
 

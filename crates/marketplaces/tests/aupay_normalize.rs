@@ -74,7 +74,10 @@ fn several_orders_per_body_and_several_lines_per_order() {
     assert_eq!(a.delivery.source_method, "宅配便");
     assert_eq!(a.delivery.requested_date, None);
     assert_eq!(a.delivery.requested_time_slot, None);
-    assert_eq!(a.totals, Totals { goods: 3800, shipping: 600, fee: 0, discount: 300, total: 4100 });
+    assert_eq!(
+        a.totals,
+        Totals { goods: 3800, shipping: 600, fee: 0, discount: 300, coupon: 200, points: 100, total: 4100 }
+    );
     assert_eq!(a.remarks, "");
     assert!(!a.gift && a.tracking.is_empty() && !a.fulfilled_by_marketplace);
 
@@ -90,7 +93,7 @@ fn several_orders_per_body_and_several_lines_per_order() {
     assert_eq!(b.delivery.source_method, "宅急便");
     assert_eq!(b.ship_to.postal_code, "1000001");
     assert_eq!((b.ship_to.prefecture.as_str(), b.ship_to.city.as_str()), ("東京都", "千代田区"));
-    assert_eq!(b.totals, Totals { goods: 2980, shipping: 0, fee: 330, discount: 0, total: 3310 });
+    assert_eq!(b.totals, Totals { goods: 2980, shipping: 0, fee: 330, discount: 0, coupon: 0, points: 0, total: 3310 });
 }
 
 #[test]
@@ -101,7 +104,7 @@ fn cancelled_order() {
     assert_eq!(o.payment_method, PaymentMethod::MarketplacePay);
     assert_eq!(o.source_payment_method, "au PAY（auかんたん決済）");
     assert_eq!(o.delivery.method, DeliveryMethod::MailBin);
-    assert_eq!(o.totals, Totals { goods: 1000, shipping: 0, fee: 0, discount: 0, total: 1000 });
+    assert_eq!(o.totals, Totals { goods: 1000, shipping: 0, fee: 0, discount: 0, coupon: 0, points: 0, total: 1000 });
 }
 
 #[test]
@@ -118,7 +121,10 @@ fn shipped_order_with_tracking() {
     assert_eq!(o.tracking[0].shipped_at.map(|t| t.to_rfc3339()).as_deref(), Some("2026-08-04T00:00:00+09:00"));
     assert_eq!(o.items[0].sku, "bag-7-red");
     assert_eq!(o.items[0].options, vec![opt("色", "赤")]);
-    assert_eq!(o.totals, Totals { goods: 5000, shipping: 0, fee: 0, discount: 500, total: 4500 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 5000, shipping: 0, fee: 0, discount: 500, coupon: 0, points: 500, total: 4500 }
+    );
 }
 
 #[test]
@@ -139,7 +145,10 @@ fn gift_and_remarks_verbatim() {
         vec![opt("ラッピング", "包装紙"), opt("熨斗名入れ1", "贈答"), opt("ギフトメッセージ", "お誕生日 おめでとう")]
     );
     // Gift wrapping is part of totalPrice beyond goods + postage: it lands in `fee`.
-    assert_eq!(o.totals, Totals { goods: 3000, shipping: 1000, fee: 300, discount: 0, total: 4300 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 3000, shipping: 1000, fee: 300, discount: 0, coupon: 0, points: 0, total: 4300 }
+    );
 }
 
 #[test]
@@ -150,7 +159,7 @@ fn shop_defined_status_is_held_and_goods_fall_back_to_the_lines() {
     assert_eq!(o.payment_method, PaymentMethod::BankTransfer);
     assert_eq!(o.delivery.method, DeliveryMethod::Other);
     assert_eq!(o.delivery.source_method, "");
-    assert_eq!(o.totals, Totals { goods: 1200, shipping: 0, fee: 0, discount: 0, total: 1200 });
+    assert_eq!(o.totals, Totals { goods: 1200, shipping: 0, fee: 0, discount: 0, coupon: 0, points: 0, total: 1200 });
 }
 
 #[test]

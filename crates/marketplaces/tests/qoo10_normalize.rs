@@ -94,7 +94,10 @@ fn multi_item_pack_is_one_order_with_all_fields() {
     assert_eq!(o.delivery.requested_date, None);
     assert_eq!(o.delivery.requested_time_slot, None);
     // goods 1980×2 + 1200; shipping once (600, not per line); discount 200 (line).
-    assert_eq!(o.totals, Totals { goods: 5160, shipping: 600, fee: 0, discount: 200, total: 5560 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 5160, shipping: 600, fee: 0, discount: 200, coupon: 0, points: 0, total: 5560 }
+    );
     assert_eq!(o.remarks, "");
     assert!(!o.gift);
     assert!(o.tracking.is_empty());
@@ -113,7 +116,7 @@ fn cod_order_with_string_numbers_status_label_and_time_slot() {
     assert_eq!(o.delivery.source_method, "クール便(冷蔵)");
     assert_eq!(o.delivery.requested_date, NaiveDate::from_ymd_opt(2026, 8, 5));
     assert_eq!(o.delivery.requested_time_slot.as_deref(), Some("14-16"));
-    assert_eq!(o.totals, Totals { goods: 3240, shipping: 800, fee: 0, discount: 0, total: 4040 });
+    assert_eq!(o.totals, Totals { goods: 3240, shipping: 800, fee: 0, discount: 0, coupon: 0, points: 0, total: 4040 });
     assert_eq!(o.ordered_at, jst("2026-08-02T21:15:00+09:00"));
     assert_eq!(o.source_updated_at, o.ordered_at, "no other time given");
     let a = &o.ship_to;
@@ -137,7 +140,7 @@ fn by_order_answer_with_a_cancel_claim_is_cancelled() {
     let a = &o.ship_to;
     assert_eq!((a.postal_code.as_str(), a.prefecture.as_str(), a.city.as_str()), ("5300001", "大阪府", "大阪市北区"));
     // No ShippingRate in this method either.
-    assert_eq!(o.totals, Totals { goods: 1980, shipping: 0, fee: 0, discount: 0, total: 1980 });
+    assert_eq!(o.totals, Totals { goods: 1980, shipping: 0, fee: 0, discount: 0, coupon: 0, points: 0, total: 1980 });
     assert_eq!(o.ordered_at, jst("2026-08-03T09:00:00+09:00"));
 }
 
@@ -173,7 +176,7 @@ fn the_fact_sheets_published_example_maps() {
     assert_eq!(o.status, OrderStatus::ReadyToShip);
     assert_eq!(o.source_status, "Seller confirm(3)");
     assert_eq!(o.items[0].sku, "sku-001-bk");
-    assert_eq!(o.totals, Totals { goods: 1980, shipping: 0, fee: 0, discount: 0, total: 1980 });
+    assert_eq!(o.totals, Totals { goods: 1980, shipping: 0, fee: 0, discount: 0, coupon: 0, points: 0, total: 1980 });
     assert_eq!((o.ship_to.prefecture.as_str(), o.ship_to.city.as_str()), ("大阪府", "大阪市北区"));
     assert_eq!(o.remarks, "置き配希望");
 }
@@ -189,13 +192,19 @@ fn seller_and_cart_discounts_count_and_hold_an_open_order() {
     v["ResultObject"][1]["Cart_Discount_Qoo10"] = json!(150.0);
     let o = &normalize(SHOP, &[Body { name: "d".into(), text: v.to_string() }]).unwrap()[0];
     // 200 (discount) + 300 + 100 (SellerDiscount) + 150 (cart, once).
-    assert_eq!(o.totals, Totals { goods: 5160, shipping: 600, fee: 0, discount: 750, total: 5010 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 5160, shipping: 600, fee: 0, discount: 750, coupon: 150, points: 0, total: 5010 }
+    );
     assert_eq!(o.status, OrderStatus::OnHold, "how these combine is unverified: a person checks");
     assert_eq!(o.source_status, "On request(2)");
     // A shipped order keeps its status; its SellerDiscount still counts.
     let o = one("v3_shipped.json");
     assert_eq!(o.status, OrderStatus::Shipped);
-    assert_eq!(o.totals, Totals { goods: 5500, shipping: 0, fee: 0, discount: 1000, total: 4500 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 5500, shipping: 0, fee: 0, discount: 1000, coupon: 0, points: 0, total: 4500 }
+    );
 }
 
 #[test]
@@ -237,7 +246,7 @@ fn one_pack_two_destinations_become_shipments() {
     assert_eq!(o.shipments[0].items.len(), 1);
     assert_eq!(o.shipments[1].items.len(), 1);
     assert_eq!(o.items.len(), 2);
-    assert_eq!(o.totals, Totals { goods: 3960, shipping: 600, fee: 0, discount: 0, total: 4560 });
+    assert_eq!(o.totals, Totals { goods: 3960, shipping: 600, fee: 0, discount: 0, coupon: 0, points: 0, total: 4560 });
 }
 
 #[test]
@@ -274,7 +283,10 @@ fn v3_pascal_case_names() {
     assert_eq!(o.payment_method, PaymentMethod::ConvenienceStore);
     assert_eq!(o.delivery.method, DeliveryMethod::MailBin);
     // Discount 500 + SellerDiscount 500 (fact sheet §6: shop-funded and mall-funded add up).
-    assert_eq!(o.totals, Totals { goods: 5500, shipping: 0, fee: 0, discount: 1000, total: 4500 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 5500, shipping: 0, fee: 0, discount: 1000, coupon: 0, points: 0, total: 4500 }
+    );
     assert_eq!(o.tracking[0].carrier, Carrier::Sagawa);
     assert_eq!(o.tracking[0].number, "400000000009");
     let a = &o.ship_to;
@@ -293,7 +305,10 @@ fn xml_answer_single_element_is_a_list_of_one() {
     assert_eq!((o.items[0].quantity, o.items[0].unit_price), (4, 550));
     assert_eq!(o.payment_method, PaymentMethod::BankTransfer);
     assert_eq!(o.delivery.method, DeliveryMethod::MailBin);
-    assert_eq!(o.totals, Totals { goods: 2200, shipping: 200, fee: 0, discount: 100, total: 2300 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 2200, shipping: 200, fee: 0, discount: 100, coupon: 100, points: 0, total: 2300 }
+    );
     assert_eq!(o.ordered_at, jst("2026-08-06T07:10:00+09:00"));
 }
 

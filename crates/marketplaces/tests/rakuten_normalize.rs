@@ -27,7 +27,7 @@ fn t(s: &str) -> DateTime<FixedOffset> {
 }
 
 fn totals(goods: i64, shipping: i64, fee: i64, discount: i64, total: i64) -> Totals {
-    Totals { goods, shipping, fee, discount, total }
+    Totals { goods, shipping, fee, discount, coupon: 0, points: 0, total }
 }
 
 fn opt(name: &str, value: &str) -> ItemOption {
@@ -52,7 +52,7 @@ fn multi_item_card_order_with_coupon_points_date_and_slot() {
     assert_eq!(o.delivery.requested_date, NaiveDate::from_ymd_opt(2025, 3, 4));
     assert_eq!(o.delivery.requested_time_slot.as_deref(), Some("14-16"));
     // goods 3300×2 + 1100, shipping 550, coupon 500 + points 200, requestPrice 7550.
-    assert_eq!(o.totals, totals(7700, 550, 0, 700, 7550));
+    assert_eq!(o.totals, Totals { coupon: 500, points: 200, ..totals(7700, 550, 0, 700, 7550) });
     assert_eq!(o.buyer.name, "試験 花子");
     assert_eq!(o.buyer.name_kana.as_deref(), Some("シケン ハナコ"));
     assert_eq!(o.buyer.phone.as_deref(), Some("03-0000-0000"));
@@ -145,7 +145,7 @@ fn several_packages_become_shipments() {
     assert_eq!(o.shipments[0].items.len(), 1);
     assert_eq!(o.shipments[1].items[0].sku, "SWEET-B");
     assert_eq!(o.items.len(), 2);
-    assert_eq!(o.totals, totals(4320, 1320, 0, 100, 5540));
+    assert_eq!(o.totals, Totals { coupon: 0, points: 100, ..totals(4320, 1320, 0, 100, 5540) });
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn not_fixed_amount_is_held_and_counted_as_zero() {
     let o = one("amount_not_fixed.json");
     assert_eq!((o.status, o.source_status.as_str()), (OrderStatus::OnHold, "100"));
     // postagePrice / requestPrice are -9999: shipping 0, total built from the known parts.
-    assert_eq!(o.totals, totals(33000, 0, 0, 1000, 32000));
+    assert_eq!(o.totals, Totals { coupon: 1000, points: 0, ..totals(33000, 0, 0, 1000, 32000) });
 }
 
 #[test]

@@ -116,7 +116,10 @@ fn multi_item_card_order() {
     assert_eq!(o.delivery.requested_date, NaiveDate::from_ymd_opt(2026, 3, 4));
     assert_eq!(o.delivery.requested_time_slot.as_deref(), Some("14-16"));
     // goods 2200×2 + 1650 + 1080; discount = Discount 300 + UsePoint 200 + mall coupon 100.
-    assert_eq!(o.totals, Totals { goods: 7130, shipping: 550, fee: 0, discount: 600, total: 7080 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 7130, shipping: 550, fee: 0, discount: 600, coupon: 100, points: 200, total: 7080 }
+    );
     assert_eq!(o.remarks, "");
     assert!(!o.gift);
     assert!(o.tracking.is_empty());
@@ -141,7 +144,10 @@ fn cod_order_with_frozen_delivery() {
     assert_eq!(o.delivery.requested_date, None);
     assert_eq!(o.delivery.requested_time_slot.as_deref(), Some("午前中"));
     // The COD fee (PayCharge) is a fee.
-    assert_eq!(o.totals, Totals { goods: 4000, shipping: 1210, fee: 330, discount: 0, total: 5540 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 4000, shipping: 1210, fee: 330, discount: 0, coupon: 0, points: 0, total: 5540 }
+    );
     assert_eq!(o.buyer.email, None);
     assert_eq!(o.buyer.name_kana, None);
 }
@@ -157,7 +163,7 @@ fn cancelled_order() {
     assert_eq!(o.delivery.method, DeliveryMethod::MailBin);
     assert_eq!(o.source_updated_at, t("2026-03-05T12:00:00+09:00"));
     assert_eq!(o.ship_to.postal_code, "0600001");
-    assert_eq!(o.totals, Totals { goods: 1500, shipping: 0, fee: 0, discount: 0, total: 1500 });
+    assert_eq!(o.totals, Totals { goods: 1500, shipping: 0, fee: 0, discount: 0, coupon: 0, points: 0, total: 1500 });
     assert!(o.tracking.is_empty());
 }
 
@@ -200,7 +206,10 @@ fn gift_order_with_remarks_and_store_defined_payment() {
     assert_eq!(o.delivery.requested_time_slot.as_deref(), Some("19-21"));
     assert_eq!(o.items[0].options, vec![opt("メッセージカード", "ありがとう")]);
     // Gift wrapping is a fee; a negative adjustment is a discount.
-    assert_eq!(o.totals, Totals { goods: 3000, shipping: 880, fee: 220, discount: 100, total: 4000 });
+    assert_eq!(
+        o.totals,
+        Totals { goods: 3000, shipping: 880, fee: 220, discount: 100, coupon: 0, points: 0, total: 4000 }
+    );
 }
 
 #[test]
@@ -468,7 +477,7 @@ fn every_shared_example_is_handled() {
     assert_eq!(o.items[0].sku, "item-a");
     assert_eq!(o.items[0].name, "商品A");
     assert_eq!((o.items[0].quantity, o.items[0].unit_price), (2, 900));
-    assert_eq!(o.totals, Totals { goods: 1800, shipping: 0, fee: 0, discount: 0, total: 1800 });
+    assert_eq!(o.totals, Totals { goods: 1800, shipping: 0, fee: 0, discount: 0, coupon: 0, points: 0, total: 1800 });
 }
 
 // ---- 3. hostile input ----

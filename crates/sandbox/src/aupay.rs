@@ -578,8 +578,8 @@ fn render_order(out: &mut String, o: &Order, corrupt: bool) {
     el(out, i, "totalItemOptionPrice", "0");
     el(out, i, "totalGiftWrappingPrice", "0");
     el(out, i, "totalPrice", &(t.goods + t.shipping + t.fee).to_string());
-    el(out, i, "couponTotalPrice", &t.discount.to_string());
-    el(out, i, "usePoint", "0");
+    el(out, i, "couponTotalPrice", &(t.discount - t.points).to_string());
+    el(out, i, "usePoint", &t.points.to_string());
     el(out, i, "useAuPointPrice", "0");
     el(out, i, "useAuPoint", "0");
     let request = if corrupt { t.goods + t.shipping + t.fee + 1000 } else { t.total };

@@ -886,7 +886,8 @@ fn render(o: &Order, rows: &[Row], dates: &Dates) -> Value {
         "deliveryPrice": if cod { t.fee } else { 0 },
         "paymentCharge": if cod { 0 } else { t.fee }, "paymentChargeTaxRate": 0.1,
         "totalPrice": t.goods + t.shipping, "requestPrice": t.total,
-        "couponAllTotalPrice": t.discount, "couponShopPrice": t.discount, "couponOtherPrice": 0,
+        "couponAllTotalPrice": t.discount - t.points, "couponShopPrice": t.discount - t.points,
+        "couponOtherPrice": 0,
         "additionalFeeOccurAmountToUser": 0, "additionalFeeOccurAmountToShop": 0,
     });
     let tail = json!({
@@ -903,7 +904,7 @@ fn render(o: &Order, rows: &[Row], dates: &Dates) -> Value {
         },
         "SettlementModel": {"settlementMethodCode": pay_code, "settlementMethod": pay_name, "rpaySettlementFlag": 1},
         "DeliveryModel": {"deliveryName": delivery_name, "deliveryClass": delivery_class},
-        "PointModel": {"usedPoint": 0},
+        "PointModel": {"usedPoint": t.points},
         "WrappingModel1": null, "WrappingModel2": null,
         "PackageModelList": packages,
         "CouponModelList": [],

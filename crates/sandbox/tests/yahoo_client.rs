@@ -389,7 +389,7 @@ async fn g_normalize_reads_the_sandbox_bodies_and_parameter_errors_are_the_apis(
 BillFirstName,BillLastName,BillFirstNameKana,BillLastNameKana,BillPhoneNumber,BillMailAddress,ShipStatus,ShipMethod,\
 ShipMethodName,ShipRequestDate,ShipRequestTime,ShipCompanyCode,ShipInvoiceNumber1,ShipInvoiceNumber2,ShipDate,\
 NeedGiftWrap,ShipFirstName,ShipLastName,ShipZipCode,ShipPrefecture,ShipCity,ShipAddress1,ShipAddress2,ShipPhoneNumber,\
-PayCharge,ShipCharge,GiftWrapCharge,Discount,Adjustments,UsePoint,TotalPrice,LineId,ItemId,Title,Quantity,UnitPrice,ItemOption";
+PayCharge,ShipCharge,GiftWrapCharge,Discount,Adjustments,UsePoint,TotalMallCouponDiscount,TotalPrice,LineId,ItemId,Title,Quantity,UnitPrice,ItemOption";
     let mut bodies = Vec::new();
     for n in 0..12 {
         let xml = format!(

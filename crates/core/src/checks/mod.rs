@@ -19,6 +19,7 @@ use crate::rules::Rules;
 use crate::text;
 
 pub use order_level::BundleIndex;
+pub use shipping::{DateIssue, EARLIEST_DELIVERY_DAYS, ISLAND_EXTRA_DAYS, OKINAWA_EXTRA_DAYS, requested_date_issue};
 
 /// Rules compiled for fast checking, with the postal and island tables.
 pub struct CheckEngine {
@@ -75,6 +76,7 @@ impl CheckEngine {
                 shipping::check_island(self, d, &mut out);
             }
             shipping::check_mail_bin(self, order, &dests, &mut out);
+            shipping::check_requested_date(order, &mut out);
             order_level::check_remarks(self, order, &mut out);
             order_level::check_bundle(order, &dests, open, &mut out);
         }

@@ -1,9 +1,12 @@
-//! Shipping checks: remote islands (and the Okinawa carrier zone), and メール便 fit.
+//! Shipping checks: remote islands (and the Okinawa carrier zone), メール便 fit, and whether a
+//! requested delivery date can be kept.
 
+use chrono::{Days, NaiveDate};
 use serde_json::json;
 
 use super::{CheckEngine, Destination, Findings, dest_label};
 use crate::finding::{FindingCode, Severity};
+use crate::islands::IslandTable;
 use crate::order::{DeliveryMethod, Item, Order, PaymentMethod};
 use crate::text;
 
@@ -164,4 +167,99 @@ fn gcd(mut a: u128, mut b: u128) -> u128 {
         (a, b) = (b, a % b);
     }
     a.max(1)
+}
+
+/// Days from the order date to the earliest date a parcel can be delivered to an ordinary
+/// destination: shipped the day it is ordered at the soonest, delivered the next day — the
+/// fastest 宅配便 (ヤマト・佐川・ゆうパック 翌日配達) between neighbouring regions. A requested date
+/// earlier than that is not one any carrier can keep.
+pub const EARLIEST_DELIVERY_DAYS: u32 = 1;
+/// Extra days for the Okinawa carrier zone (沖縄本島 is one day further by air freight).
+pub const OKINAWA_EXTRA_DAYS: u32 = 1;
+/// Extra days for a remote island (離島): the ferry or feeder flight adds one to three days; two is
+/// the plain case carriers quote.
+pub const ISLAND_EXTRA_DAYS: u32 = 2;
+
+/// Why a requested delivery date cannot be promised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateIssue {
+    /// Before the order date.
+    BeforeOrder {
+        /// The order date (JST).
+        ordered_on: NaiveDate,
+    },
+    /// Sooner than the farthest destination can be reached.
+    TooSoon {
+        /// The order date (JST).
+        ordered_on: NaiveDate,
+        /// The earliest plausible delivery date.
+        earliest: NaiveDate,
+        /// Days from the order date to `earliest`.
+        lead_days: u32,
+        /// The destination (0 = first) that needs the most days.
+        destination: usize,
+    },
+}
+
+/// Whether `order`'s requested delivery date can be kept, judged from its order date and its
+/// destinations: `None` when there is no requested date or it is plausible.
+pub fn requested_date_issue(order: &Order) -> Option<DateIssue> {
+    let requested = order.delivery.requested_date?;
+    let ordered_on = order.ordered_at.with_timezone(&crate::JST).date_naive();
+    if requested < ordered_on {
+        return Some(DateIssue::BeforeOrder { ordered_on });
+    }
+    let islands = IslandTable::embedded();
+    let (destination, lead_days) = order
+        .destinations()
+        .enumerate()
+        .map(|(i, a)| {
+            let extra = match a.is_domestic().then(|| text::postal_code_key(&a.postal_code)).flatten() {
+                Some(code) => {
+                    let rows: Vec<_> = islands.lookup(&code).collect();
+                    if rows.is_empty() {
+                        0
+                    } else if rows.iter().all(|r| r.is_carrier_zone()) {
+                        OKINAWA_EXTRA_DAYS
+                    } else {
+                        ISLAND_EXTRA_DAYS
+                    }
+                }
+                None => 0,
+            };
+            (i, EARLIEST_DELIVERY_DAYS + extra)
+        })
+        .max_by_key(|&(i, days)| (days, std::cmp::Reverse(i)))
+        .unwrap_or((0, EARLIEST_DELIVERY_DAYS));
+    let earliest = ordered_on + Days::new(u64::from(lead_days));
+    (requested < earliest).then_some(DateIssue::TooSoon { ordered_on, earliest, lead_days, destination })
+}
+
+/// `shipping.requested_date_before_order` and `shipping.requested_date_too_soon`.
+pub(super) fn check_requested_date(order: &Order, out: &mut Findings<'_>) {
+    let Some(issue) = requested_date_issue(order) else { return };
+    let Some(requested) = order.delivery.requested_date else { return };
+    let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
+    match issue {
+        DateIssue::BeforeOrder { ordered_on } => out.push(
+            FindingCode::RequestedDateBeforeOrder,
+            format!(
+                "お届け希望日({})が注文日({})より前です: お客様に希望日を確認してください",
+                day(requested),
+                day(ordered_on)
+            ),
+            json!({"requested_date": day(requested), "ordered_on": day(ordered_on)}),
+        ),
+        DateIssue::TooSoon { ordered_on, earliest, lead_days, destination } => out.push(
+            FindingCode::RequestedDateTooSoon,
+            format!(
+                "お届け希望日({})はお届け先{}への最短のお届け日({})より前です: 間に合うか確認してください",
+                day(requested),
+                if destination == 0 { String::new() } else { (destination + 1).to_string() },
+                day(earliest)
+            ),
+            json!({"requested_date": day(requested), "ordered_on": day(ordered_on),
+                   "earliest_date": day(earliest), "lead_days": lead_days, "destination": destination}),
+        ),
+    }
 }

@@ -1,14 +1,17 @@
 //! Mail jobs, the mail ledger key, and rendering a mail from the shop's templates (Japanese
 //! defaults built in).
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 
-use crate::carrier;
-use crate::order::{Carrier, Marketplace};
+use crate::marketplace::Policies;
 
 use super::shop::ShopSettings;
-use super::stored::{OrderKey, StaffDecision, StoredOrder};
+use super::stored::{OrderKey, StoredOrder};
+
+mod context;
+
+pub use context::VARIABLES;
 
 /// The kinds of mail ichigen sends; at most one of each per order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -20,11 +23,15 @@ pub enum MailKind {
     Shipping,
     /// Alert to the shop's staff: the order is held.
     StaffAlert,
+    /// 入金確認メール to a buyer who paid in advance (bank transfer, convenience store): the
+    /// payment arrived and the order goes to shipping.
+    PaymentReceived,
 }
 
 impl MailKind {
     /// Every kind.
-    pub const ALL: [MailKind; 3] = [MailKind::ThankYou, MailKind::Shipping, MailKind::StaffAlert];
+    pub const ALL: [MailKind; 4] =
+        [MailKind::ThankYou, MailKind::Shipping, MailKind::StaffAlert, MailKind::PaymentReceived];
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -32,6 +39,7 @@ impl MailKind {
             MailKind::ThankYou => "thank_you",
             MailKind::Shipping => "shipping",
             MailKind::StaffAlert => "staff_alert",
+            MailKind::PaymentReceived => "payment_received",
         }
     }
 
@@ -53,7 +61,7 @@ impl std::str::FromStr for MailKind {
         MailKind::ALL
             .into_iter()
             .find(|k| k.as_str() == s)
-            .ok_or_else(|| format!("unknown mail kind {s:?} (thank_you, shipping, staff_alert)"))
+            .ok_or_else(|| format!("unknown mail kind {s:?} (thank_you, shipping, staff_alert, payment_received)"))
     }
 }
 
@@ -126,13 +134,18 @@ pub enum RenderError {
     },
 }
 
-const DEFAULTS: [(MailKind, &str, &str); 3] = [
+const DEFAULTS: [(MailKind, &str, &str); 4] = [
     (MailKind::ThankYou, include_str!("templates/thank_you.subject.j2"), include_str!("templates/thank_you.body.j2")),
     (MailKind::Shipping, include_str!("templates/shipping.subject.j2"), include_str!("templates/shipping.body.j2")),
     (
         MailKind::StaffAlert,
         include_str!("templates/staff_alert.subject.j2"),
         include_str!("templates/staff_alert.body.j2"),
+    ),
+    (
+        MailKind::PaymentReceived,
+        include_str!("templates/payment_received.subject.j2"),
+        include_str!("templates/payment_received.body.j2"),
     ),
 ];
 
@@ -141,52 +154,18 @@ pub fn default_template(kind: MailKind) -> (&'static str, &'static str) {
     DEFAULTS.iter().find(|(k, ..)| *k == kind).map(|(_, s, b)| (*s, *b)).unwrap_or(("", ""))
 }
 
-/// Japanese display name of a marketplace, for mails.
-pub fn marketplace_name(m: Marketplace) -> &'static str {
-    match m {
-        Marketplace::Rakuten => "楽天市場",
-        Marketplace::Yahoo => "Yahoo!ショッピング",
-        Marketplace::Amazon => "Amazon.co.jp",
-        Marketplace::Aupay => "au PAY マーケット",
-        Marketplace::Qoo10 => "Qoo10",
-        Marketplace::Csv => "直接注文",
-    }
-}
+pub use crate::japanese::{carrier_name, marketplace_name};
 
-/// Japanese name of a carrier, for mails.
-pub fn carrier_name(c: Carrier) -> &'static str {
-    match c {
-        Carrier::Yamato => "ヤマト運輸",
-        Carrier::Sagawa => "佐川急便",
-        Carrier::Japanpost => "日本郵便",
-        Carrier::Other => "その他の配送業者",
-    }
-}
-
-/// Renders `kind` for `stored` with the shop's template (or the default).
-pub fn render(kind: MailKind, shop: &ShopSettings, stored: &StoredOrder) -> Result<OutgoingMail, RenderError> {
+/// Renders `kind` for `stored` with the shop's template (or the default). `policies` say what
+/// releasing a held order will send (a staff alert tells it).
+pub fn render(
+    kind: MailKind,
+    shop: &ShopSettings,
+    stored: &StoredOrder,
+    policies: &Policies,
+) -> Result<OutgoingMail, RenderError> {
     let order = &stored.order;
-    let template_error =
-        |e: minijinja::Error| RenderError::Template { kind, shop_id: shop.shop_id.clone(), detail: describe(&e) };
-    let (subject_src, body_src) = match shop.templates.get(&kind) {
-        Some(t) => (t.subject.as_str(), t.body.as_str()),
-        None => default_template(kind),
-    };
-    let mut env = Environment::new();
-    // A typo in a shop's template must fail that mail, not print an empty gap to the buyer.
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_keep_trailing_newline(true);
-    env.add_filter("yen", yen);
-    env.add_template("subject", subject_src).map_err(template_error)?;
-    env.add_template("body", body_src).map_err(template_error)?;
-    let ctx = context(shop, stored);
-    let subject = env.get_template("subject").and_then(|t| t.render(&ctx)).map_err(template_error)?;
-    let text = env.get_template("body").and_then(|t| t.render(&ctx)).map_err(template_error)?;
-
-    let subject = subject.trim().to_string();
-    if subject.is_empty() || subject.chars().any(char::is_control) {
-        return Err(RenderError::Subject { kind, shop_id: shop.shop_id.clone() });
-    }
+    let (subject, text) = render_text(kind, shop, stored, policies)?;
     if !is_mail_address(&shop.mail_from) {
         return Err(RenderError::Sender { shop_id: shop.shop_id.clone() });
     }
@@ -211,7 +190,7 @@ pub fn render(kind: MailKind, shop: &ShopSettings, stored: &StoredOrder) -> Resu
         to,
         reply_to,
         subject,
-        text: normalise_newlines(&text),
+        text,
         // An order id is the marketplace's reference, not personal data: it lets a bounce event or
         // an outbox file be traced back to its order.
         tags: vec![
@@ -222,41 +201,88 @@ pub fn render(kind: MailKind, shop: &ShopSettings, stored: &StoredOrder) -> Resu
     })
 }
 
-fn context(shop: &ShopSettings, stored: &StoredOrder) -> Value {
-    let order = &stored.order;
-    let parcels: Vec<Value> = order
-        .tracking
-        .iter()
-        .map(|t| {
-            minijinja::context! {
-                carrier => t.carrier,
-                carrier_name => carrier_name(t.carrier),
-                number => t.number.clone(),
-                url => carrier::tracking_url(t.carrier, &t.number),
-            }
-        })
-        .collect();
-    let staff_reason = match &stored.staff {
-        StaffDecision::Held { reason, .. } => Some(reason.clone()),
-        _ => None,
+/// The subject (one line) and body of `kind` for `stored`, from the shop's template or the
+/// default: what [`render`] sends, without the addresses. Template checks use it too.
+pub fn render_text(
+    kind: MailKind,
+    shop: &ShopSettings,
+    stored: &StoredOrder,
+    policies: &Policies,
+) -> Result<(String, String), RenderError> {
+    let (subject_src, body_src) = match shop.templates.get(&kind) {
+        Some(t) => (t.subject.as_str(), t.body.as_str()),
+        None => default_template(kind),
     };
-    let ship_to = order.destinations().next().unwrap_or(&order.ship_to);
-    minijinja::context! {
-        shop => minijinja::context! { name => shop.shop_name.clone(), signature => shop.signature.clone() },
-        order => Value::from_serialize(order),
-        ship_to => Value::from_serialize(ship_to),
-        marketplace_name => marketplace_name(order.marketplace),
-        ordered_at => order.ordered_at.format("%Y年%m月%d日 %H:%M").to_string(),
-        parcels => parcels,
-        findings => Value::from_serialize(&stored.findings),
-        staff_reason => staff_reason,
-        requested_date => order.delivery.requested_date.map(|d| d.format("%Y年%m月%d日").to_string()),
-        requested_time_slot => order.delivery.requested_time_slot.clone(),
+    render_sources(kind, shop, stored, policies, subject_src, body_src)
+}
+
+/// Renders the given subject and body templates of `kind` for `stored`.
+pub fn render_sources(
+    kind: MailKind,
+    shop: &ShopSettings,
+    stored: &StoredOrder,
+    policies: &Policies,
+    subject_src: &str,
+    body_src: &str,
+) -> Result<(String, String), RenderError> {
+    let template_error = |detail: String| RenderError::Template { kind, shop_id: shop.shop_id.clone(), detail };
+    let mut env = Environment::new();
+    // A typo in a shop's template must fail that mail, not print an empty gap to the buyer.
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.add_filter("yen", yen);
+    env.add_template("subject", subject_src).map_err(|e| template_error(describe(&e, &[])))?;
+    env.add_template("body", body_src).map_err(|e| template_error(describe(&e, &[])))?;
+    let ctx = context::context(shop, stored, policies);
+    let mut out = Vec::with_capacity(2);
+    for name in ["subject", "body"] {
+        let template = env.get_template(name).map_err(|e| template_error(describe(&e, &[])))?;
+        match template.render(&ctx) {
+            Ok(text) => out.push(text),
+            Err(e) => {
+                let unknown = undefined_names(&template.undeclared_variables(true), &ctx);
+                return Err(template_error(describe(&e, &unknown)));
+            }
+        }
     }
+    let (subject, text) = (out.remove(0), out.remove(0));
+    let subject = subject.trim().to_string();
+    if subject.is_empty() || subject.chars().any(char::is_control) {
+        return Err(RenderError::Subject { kind, shop_id: shop.shop_id.clone() });
+    }
+    Ok((subject, normalise_newlines(&text)))
+}
+
+/// The variables of `template` that name nothing in the context (`shop.nmae`, `oder_id`), also
+/// in branches not taken: a typo is found before it meets the order that takes the branch.
+pub fn unknown_variables(shop: &ShopSettings, stored: &StoredOrder, policies: &Policies, source: &str) -> Vec<String> {
+    let env = Environment::new();
+    let Ok(template) = env.template_from_str(source) else { return Vec::new() };
+    undefined_names(&template.undeclared_variables(true), &context::context(shop, stored, policies))
+}
+
+/// Those of the dotted `names` that do not resolve in `ctx`, sorted.
+fn undefined_names(names: &std::collections::HashSet<String>, ctx: &minijinja::Value) -> Vec<String> {
+    let mut out: Vec<String> = names
+        .iter()
+        .filter(|name| {
+            let mut v = ctx.clone();
+            for part in name.split('.') {
+                match v.get_attr(part) {
+                    Ok(next) if !next.is_undefined() => v = next,
+                    _ => return true,
+                }
+            }
+            false
+        })
+        .cloned()
+        .collect();
+    out.sort();
+    out
 }
 
 /// `1980` → `1,980円`.
-fn yen(v: i64) -> String {
+pub(crate) fn yen(v: i64) -> String {
     let digits = v.unsigned_abs().to_string();
     let mut out = String::with_capacity(digits.len() + 5);
     if v < 0 {
@@ -272,11 +298,17 @@ fn yen(v: i64) -> String {
     out
 }
 
-/// minijinja's message with the template line, without the rendered values.
-fn describe(e: &minijinja::Error) -> String {
-    match (e.name(), e.line()) {
-        (Some(name), Some(line)) => format!("{} ({name} line {line})", e.kind()),
+/// minijinja's message with the template line and the variables that name nothing, without
+/// the rendered values.
+fn describe(e: &minijinja::Error, unknown: &[String]) -> String {
+    let what = match e.detail() {
+        Some(detail) if e.kind() == minijinja::ErrorKind::SyntaxError => format!("{}: {detail}", e.kind()),
         _ => e.kind().to_string(),
+    };
+    let vars = if unknown.is_empty() { String::new() } else { format!(": {}", unknown.join(", ")) };
+    match (e.name(), e.line()) {
+        (Some(name), Some(line)) => format!("{what}{vars} ({name} line {line})"),
+        _ => format!("{what}{vars}"),
     }
 }
 

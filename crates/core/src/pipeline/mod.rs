@@ -15,6 +15,7 @@ pub mod shop;
 pub mod source;
 pub mod staff;
 pub mod stored;
+pub mod template_check;
 
 pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,

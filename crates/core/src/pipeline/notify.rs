@@ -102,13 +102,16 @@ impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L
             MailKind::ThankYou if stored.is_held() => Some("held since the job was queued"),
             MailKind::Shipping if order.tracking.is_empty() => Some("no tracking number"),
             MailKind::StaffAlert if !stored.is_held() => Some("released before the alert went out"),
+            MailKind::PaymentReceived if !stored.status.is_open() || stored.is_held() => {
+                Some("shipped, cancelled or held since the payment arrived")
+            }
             _ => None,
         };
         if let Some(why) = skip {
             return Ok(Notified::Skipped(why));
         }
         // Render before claiming: a broken template must not leave a claim behind.
-        let mail = render(job.kind, &shop, &stored)?;
+        let mail = render(job.kind, &shop, &stored, &self.policies)?;
         let lease_until = now + TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
         match self.ledger.claim(job, now, lease_until).await? {
             Claim::AlreadySent(id) => return Ok(Notified::AlreadySent(id)),

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, FixedOffset};
 
 use crate::checks::{BundleIndex, CheckEngine};
 use crate::finding::{FindingCode, Severity};
+use crate::japanese;
 use crate::marketplace::Policies;
 use crate::order::{Order, OrderStatus};
 use crate::rules::{Rules, RulesError};
@@ -130,7 +131,15 @@ pub struct Processor<S, D, Q> {
     mails: Q,
     policies: Policies,
     settings: ProcessSettings,
-    engines: ShopCache<Arc<CheckEngine>>,
+    engines: ShopCache<ShopPlan>,
+}
+
+/// What the processor takes from a shop's settings: its compiled rules and its mail choices.
+#[derive(Clone)]
+struct ShopPlan {
+    engine: Arc<CheckEngine>,
+    /// [`super::shop::ShopSettings::payment_mail`].
+    payment_mail: bool,
 }
 
 impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
@@ -148,7 +157,8 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
     pub async fn process(&self, order: Order, now: DateTime<FixedOffset>) -> Result<Processed, ProcessError> {
         let key = OrderKey::of(&order);
         order.validate().map_err(|source| ProcessError::Invalid { key: key.clone(), source })?;
-        let engine = self.engine(&order.shop_id, now).await?;
+        let plan = self.plan(&order.shop_id, now).await?;
+        let engine = &plan.engine;
         let content_fp = content_fingerprint(&order);
         let check_fp = check_fingerprint(&order);
         let raw_bundle_key = engine.bundle_key(&order);
@@ -210,7 +220,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
             };
             next.status = effective_status(&next);
             next.bundle_key = (next.status.is_open()).then_some(raw_bundle_key.as_deref().map(hashed)).flatten();
-            let new_mails = mails_for_change(&self.policies, prev.as_ref(), &next);
+            let new_mails = mails_for_change(&self.policies, plan.payment_mail, prev.as_ref(), &next);
             for m in &new_mails {
                 if !next.mails_due.contains(m) {
                     next.mails_due.push(*m);
@@ -232,10 +242,10 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
         Err(ProcessError::Contended(key))
     }
 
-    /// The shop's compiled rules with its blacklist, reused for a minute.
-    async fn engine(&self, shop_id: &str, now: DateTime<FixedOffset>) -> Result<Arc<CheckEngine>, ProcessError> {
-        if let Some(engine) = self.engines.get(shop_id, now) {
-            return Ok(engine);
+    /// The shop's compiled rules with its blacklist, and its mail choices, reused for a minute.
+    async fn plan(&self, shop_id: &str, now: DateTime<FixedOffset>) -> Result<ShopPlan, ProcessError> {
+        if let Some(plan) = self.engines.get(shop_id, now) {
+            return Ok(plan);
         }
         let shop = self.shops.shop(shop_id).await?.ok_or_else(|| ProcessError::UnknownShop(shop_id.to_string()))?;
         let mut rules = if shop.rules_toml.trim().is_empty() {
@@ -245,9 +255,10 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 .map_err(|source| ProcessError::Rules { shop_id: shop_id.to_string(), source })?
         };
         rules.blacklist.extend(self.shops.blacklist(shop_id).await?.into_iter().map(|(_, e)| e));
-        let engine = Arc::new(CheckEngine::new(rules, self.policies));
-        self.engines.put(shop_id, engine.clone(), now);
-        Ok(engine)
+        let plan =
+            ShopPlan { engine: Arc::new(CheckEngine::new(rules, self.policies)), payment_mail: shop.payment_mail };
+        self.engines.put(shop_id, plan.clone(), now);
+        Ok(plan)
     }
 }
 
@@ -279,9 +290,17 @@ pub(crate) fn effective_status(s: &StoredOrder) -> OrderStatus {
 /// - staff alert: an order that becomes held;
 /// - shipping: the first tracking number on an order we had stored without one (a first-seen
 ///   order that already shipped is history from before ichigen: no mail);
+/// - payment received: a stored order that was awaiting payment and is now paid and not yet
+///   shipped, paid in advance (bank transfer, convenience store), when the shop has
+///   `payment_mail` on and the order is not held;
 /// - nothing to buyers where the marketplace's policy forbids it (Amazon) or it ships the order
 ///   itself (AFN), nothing for cancelled ones.
-pub(crate) fn mails_for_change(policies: &Policies, prev: Option<&StoredOrder>, next: &StoredOrder) -> Vec<MailKind> {
+pub(crate) fn mails_for_change(
+    policies: &Policies,
+    payment_mail: bool,
+    prev: Option<&StoredOrder>,
+    next: &StoredOrder,
+) -> Vec<MailKind> {
     let mut out = Vec::new();
     let was_held = prev.is_some_and(|p| p.status == OrderStatus::OnHold);
     let buyer_ok = policies.buyer_mail_allowed(&next.order) && next.status != OrderStatus::Cancelled;
@@ -294,6 +313,11 @@ pub(crate) fn mails_for_change(policies: &Policies, prev: Option<&StoredOrder>, 
     }
     if buyer_ok && prev.is_some_and(|p| p.order.tracking.is_empty()) && !next.order.tracking.is_empty() {
         out.push(MailKind::Shipping);
+    }
+    let paid_now = prev.is_some_and(|p| p.order.status == OrderStatus::AwaitingPayment)
+        && matches!(next.order.status, OrderStatus::New | OrderStatus::ReadyToShip);
+    if buyer_ok && payment_mail && open_free && paid_now && japanese::is_prepaid(next.order.payment_method) {
+        out.push(MailKind::PaymentReceived);
     }
     out
 }

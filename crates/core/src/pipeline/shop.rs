@@ -36,6 +36,10 @@ pub struct ShopSettings {
     /// The shop's contract numbers with the carriers, written into label data.
     #[serde(default)]
     pub carrier_accounts: CarrierAccounts,
+    /// Whether buyers who pay in advance (bank transfer, convenience store) get the
+    /// payment-received mail (入金確認) when their payment arrives. On unless the shop turns it off.
+    #[serde(default = "on")]
+    pub payment_mail: bool,
 }
 
 /// The shop's carrier contract numbers (not secrets: they are printed on every label).
@@ -49,6 +53,10 @@ pub struct CarrierAccounts {
     pub yamato_freight_code: String,
     /// 佐川急便 お客様コード (12 digits); empty leaves e飛伝 to use the login's own.
     pub sagawa_customer_code: String,
+}
+
+fn on() -> bool {
+    true
 }
 
 /// Who the shop is and how buyers reach it (特定商取引法 details a shop shows anyway).
@@ -93,6 +101,7 @@ impl ShopSettings {
             reply_to: None,
             contact: ShopContact::default(),
             carrier_accounts: CarrierAccounts::default(),
+            payment_mail: true,
         }
     }
 }

@@ -188,6 +188,14 @@ impl SampleOrders {
         ][self.rng.usize(..7)];
         let fee = if payment_method == PaymentMethod::Cod { 330 } else { 0 };
         let discount = if self.rng.u8(..5) == 0 { goods.min(300) } else { 0 };
+        // A coupon on even orders, points on odd ones (from `n`, so the random sequence is
+        // unchanged), where the marketplace reports them apart; Amazon's promotions and Qoo10's
+        // sale discounts are neither.
+        let (coupon, points) = match marketplace {
+            Marketplace::Amazon | Marketplace::Qoo10 => (0, 0),
+            _ if n % 2 == 0 => (discount, 0),
+            _ => (0, discount),
+        };
         let step = self.step_secs;
         let ordered_at = self.start + Duration::seconds(n as i64 * step + self.rng.i64(0..step / 2 + 1));
         Order {
@@ -216,7 +224,7 @@ impl SampleOrders {
                 requested_date: None,
                 requested_time_slot: None,
             },
-            totals: Totals { goods, shipping, fee, discount, total: goods + shipping + fee - discount },
+            totals: Totals { goods, shipping, fee, discount, coupon, points, total: goods + shipping + fee - discount },
             remarks: String::new(),
             gift: false,
             tracking: Vec::new(),

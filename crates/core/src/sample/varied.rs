@@ -3,7 +3,7 @@
 //! orders, address defects, remote islands, a blacklisted buyer, cancelled and shipped orders,
 //! Amazon-fulfilled (AFN) orders. The sandboxes and the demo are seeded with these.
 
-use chrono::{Duration, NaiveDate};
+use chrono::Duration;
 
 use super::SampleOrders;
 use crate::carrier::check_digit;
@@ -59,7 +59,11 @@ impl SampleOrders {
         }
         if o.delivery.method != DeliveryMethod::MailBin {
             if self.rng.u8(..10) == 0 {
-                o.delivery.requested_date = NaiveDate::from_ymd_opt(2026, 12, 1 + self.rng.u32(..20));
+                // Buyers pick from the days the marketplace offers after the order, up to about
+                // three weeks on; a few are the same day (too soon) or the day before (an order
+                // edited late, a date copied from an earlier one): findings, never promises.
+                o.delivery.requested_date =
+                    Some(o.ordered_at.date_naive() + Duration::days(i64::from(self.rng.u32(..20)) - 1));
             }
             if self.rng.u8(..7) == 0 {
                 o.delivery.requested_time_slot =
@@ -189,6 +193,8 @@ impl SampleOrders {
         t.goods = o.items.iter().map(|i| i.unit_price * i64::from(i.quantity)).sum();
         t.shipping = if t.goods >= 5_000 { 0 } else { 600 };
         t.discount = t.discount.min(t.goods);
+        t.coupon = t.coupon.min(t.discount);
+        t.points = t.points.min(t.discount - t.coupon);
         t.total = t.goods + t.shipping + t.fee - t.discount;
     }
 }

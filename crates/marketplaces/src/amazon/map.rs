@@ -4,7 +4,8 @@
 //! - `goods`    = Σ `product.price.unitPrice` × `quantityOrdered` (v2026 gives the price of one unit),
 //! - `shipping` = Σ `SHIPPING` proceeds breakdowns,
 //! - `fee`      = Σ `COD_FEE` + `GIFT_WRAP` + `DELIVERY_TIP` + `OTHER` breakdowns,
-//! - `discount` = Σ `DISCOUNT` breakdowns (taken as a positive amount whatever its sign),
+//! - `discount` = Σ `DISCOUNT` breakdowns (taken as a positive amount whatever its sign); no
+//!   coupon or points part (Amazon reports promotions only),
 //! - `total`    = `proceeds.grandTotal` when the API gives it (`includedData=PROCEEDS`), else the sum.
 //!
 //! The breakdowns are the order's own (`proceeds.breakdowns`) when it has any, else the sum of the
@@ -241,7 +242,8 @@ fn totals(op: &str, o: &WireOrder, goods: i64) -> Result<Totals, NormalizeError>
         Some(m) => money(op, "proceeds.grandTotal", m)?,
         None => computed,
     };
-    Ok(Totals { goods, shipping, fee, discount, total })
+    // Amazon reports promotions, not coupons or points the buyer spent: all of it is "other".
+    Ok(Totals { goods, shipping, fee, discount, coupon: 0, points: 0, total })
 }
 
 /// Unified payment method and the API's own text: the first payment execution whose method ichigen

@@ -72,7 +72,8 @@ fn date(s: &str) -> Option<NaiveDate> {
 /// - `fee` = `totalPrice − goods − shipping`, i.e. the payment fee (`chargePrice`), option and
 ///   gift-wrapping fees; without `totalPrice`, their sum;
 /// - `discount` = `totalPrice − requestPrice` (coupons and points); without `requestPrice`,
-///   `couponTotalPrice + usePoint + useAuPointPrice`;
+///   `couponTotalPrice + usePoint + useAuPointPrice`; of it, `coupon` = `couponTotalPrice` and
+///   `points` = `usePoint + useAuPointPrice` (capped at the discount);
 /// - `total` = `requestPrice`, what the buyer is billed.
 pub fn map_order(shop_id: &str, o: &OrderInfo) -> Result<Order, NormalizeError> {
     let order_id = opt(&o.order_id).map(str::trim).ok_or_else(|| malformed("orderInfo.orderId is missing"))?;
@@ -285,6 +286,12 @@ fn totals(o: &OrderInfo) -> Result<Totals, NormalizeError> {
         .checked_sub(base)
         .filter(|f| *f >= 0)
         .ok_or_else(|| malformed("orderInfo.totalPrice is less than totalSalePrice + postagePrice"))?;
+    // The coupon and point lines the buyer saw; with `requestPrice` they are capped at its discount.
+    let coupon = yen("orderInfo.couponTotalPrice", &o.coupon_total_price)?.unwrap_or(0);
+    let points = yen("orderInfo.usePoint", &o.use_point)?
+        .unwrap_or(0)
+        .checked_add(yen("orderInfo.useAuPointPrice", &o.use_au_point_price)?.unwrap_or(0))
+        .ok_or_else(|| overflow("orderInfo.usePoint"))?;
     let (discount, total) = match yen("orderInfo.requestPrice", &o.request_price)? {
         Some(r) => {
             let d = total_price
@@ -309,5 +316,7 @@ fn totals(o: &OrderInfo) -> Result<Totals, NormalizeError> {
             (d, t)
         }
     };
-    Ok(Totals { goods, shipping, fee, discount, total })
+    let coupon = coupon.min(discount);
+    let points = points.min(discount - coupon);
+    Ok(Totals { goods, shipping, fee, discount, coupon, points, total })
 }

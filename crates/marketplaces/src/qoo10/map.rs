@@ -11,7 +11,7 @@
 //!   (cart-level amounts: the largest value any row of the pack shows). In live data the last
 //!   three were 0 on every row, so how they combine is unverified: an open order where any of them
 //!   is non-zero is put `on_hold` ([`HOLD_ON_SHOP_OR_CART_DISCOUNT`]) for a person to check the
-//!   amount before it ships.
+//!   amount before it ships. `coupon` = the two cart discounts (cart-level coupons); `points` = 0.
 //! - `total` is computed from the above, so the invariant holds by construction; a pack whose
 //!   discounts exceed goods + shipping is malformed. `total`/`SettlePrice` of the API are not used
 //!   (`SettlePrice` is the seller's settlement, not what the buyer pays).
@@ -408,7 +408,8 @@ pub fn map_pack(shop_id: &str, operation: &str, rows: &[ShippingRow]) -> Result<
         payment_method,
         source_payment_method,
         delivery,
-        totals: Totals { goods, shipping, fee: 0, discount, total },
+        // Cart discounts are coupons (fact sheet §6); Qoo10 reports no points used.
+        totals: Totals { goods, shipping, fee: 0, discount, coupon: cart_seller + cart_qoo10, points: 0, total },
         remarks,
         gift,
         tracking,

@@ -4,6 +4,8 @@
 //! - `goods` = Σ over live lines of `priceTaxIncl × units` (tax included, like `items[].unit_price`);
 //! - `shipping` = `postagePrice`;
 //! - `discount` = `couponAllTotalPrice` + `PointModel.usedPoint` (coupons of any funder and points);
+//!   `coupon` = `couponAllTotalPrice`, `points` = `PointModel.usedPoint` (capped together at the
+//!   discount when the discount itself is capped);
 //! - `total` = `requestPrice`, the amount Rakuten bills the buyer (after coupons and points);
 //! - `fee` = the rest: `total - goods - shipping + discount`. That is the COD fee, payment fee, gift
 //!   wrapping and deferred-payment surcharges together, whichever of `deliveryPrice` / `paymentCharge`
@@ -340,7 +342,7 @@ fn totals(o: &OrderModel, goods: i64, unknown: &mut bool) -> Result<Totals, Norm
                 .checked_sub(goods)
                 .and_then(|v| v.checked_sub(shipping))
                 .ok_or_else(|| malformed("requestPrice: amount out of range"))?;
-            Ok(Totals { goods, shipping, fee, discount, total })
+            Ok(Totals { goods, shipping, fee, discount, coupon: coupons, points, total })
         }
         _ => {
             let mut fee = 0i64;
@@ -350,7 +352,10 @@ fn totals(o: &OrderModel, goods: i64, unknown: &mut bool) -> Result<Totals, Norm
             let gross = add("goods", add("goods", goods, shipping)?, fee)?;
             let discount = discount.min(gross);
             let total = gross.checked_sub(discount).ok_or_else(|| malformed("requestPrice: amount out of range"))?;
-            Ok(Totals { goods, shipping, fee, discount, total })
+            // The cap takes from the points first: coupons are what the buyer was shown as a line.
+            let coupon = coupons.min(discount);
+            let points = points.min(discount - coupon);
+            Ok(Totals { goods, shipping, fee, discount, coupon, points, total })
         }
     }
 }

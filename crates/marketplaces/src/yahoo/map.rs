@@ -212,6 +212,7 @@ fn add(a: i64, b: i64, what: &str) -> Result<i64, NormalizeError> {
 /// - fee = `Detail.PayCharge` (COD fee ...) + `Detail.GiftWrapCharge` + a positive `Detail.Adjustments`;
 /// - discount = `Detail.Discount` + `Detail.UsePoint` + `Detail.GiftCardDiscount` +
 ///   `Detail.TotalMallCouponDiscount` + a negative `Detail.Adjustments` (as a positive amount);
+///   of it, coupon = `Detail.TotalMallCouponDiscount` and points = `Detail.UsePoint`;
 /// - total = goods + shipping + fee - discount: what the buyer pays after points, coupons and gift cards.
 ///
 /// `Detail.TotalPrice` / `SettleAmount` are not used: whether they are before or after points is
@@ -233,6 +234,10 @@ fn totals(items: &[Item], d: &wire::Detail) -> Result<Totals, NormalizeError> {
     let mut fee =
         add(yen(&d.pay_charge, "Detail.PayCharge")?, yen(&d.gift_wrap_charge, "Detail.GiftWrapCharge")?, "fee")?;
     let mut discount = 0i64;
+    // Store coupons may be inside `Detail.Discount` (unverified, above): only the mall coupon is
+    // known to be a coupon.
+    let coupon = yen(&d.total_mall_coupon_discount, "Detail.TotalMallCouponDiscount")?;
+    let points = yen(&d.use_point, "Detail.UsePoint")?;
     for (v, field) in [
         (&d.discount, "Detail.Discount"),
         (&d.use_point, "Detail.UsePoint"),
@@ -253,7 +258,7 @@ fn totals(items: &[Item], d: &wire::Detail) -> Result<Totals, NormalizeError> {
     if total < 0 {
         return Err(bad("Detail discounts exceed the items, shipping and fees"));
     }
-    Ok(Totals { goods, shipping, fee, discount, total })
+    Ok(Totals { goods, shipping, fee, discount, coupon, points, total })
 }
 
 /// Maps one `orderInfo` `<OrderInfo>` to a validated canonical order of `shop_id`.

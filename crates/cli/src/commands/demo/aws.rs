@@ -75,6 +75,7 @@ pub async fn run(
         Err(e) => return Err(anyhow!("creating SES identity {MAIL_FROM}: {}", DisplayErrorContext(e))),
     }
     let store: &DynamoStore = &aws.store;
+    let shop = &super::shop_for_run(shop, store.shop(&shop.shop_id).await.context("reading the demo shop")?);
     store.put_shop(shop).await.context("storing the demo shop")?;
 
     let tally = RefCell::new(Tally::default());

@@ -32,6 +32,7 @@ pub async fn run(
     let store = open_sqlite(&dir.join("ichigen.db"))?;
     // Before anything runs: a new store beside the outbox of another is refused here.
     let outbox = EmlOutbox::for_store(dir.join("outbox"), &store)?;
+    let shop = &super::shop_for_run(shop, store.shop(&shop.shop_id).await.context("reading the demo shop")?);
     store.put_shop(shop).await.context("storing the demo shop")?;
     let quarantine = JsonlQuarantine::new(dir.join("quarantine.jsonl"));
     let orders = SqliteQueue::<Order>::new(&store, "orders");

@@ -147,6 +147,19 @@ fn demo_shop(shop_id: &str) -> ShopSettings {
     shop
 }
 
+/// The demo shop as stored for this run: the demo's identity, rules and staff, with what
+/// `ichigen shop` set on an earlier run (templates, contact, payment mail, signature) kept.
+pub(crate) fn shop_for_run(demo: &ShopSettings, stored: Option<ShopSettings>) -> ShopSettings {
+    let mut shop = demo.clone();
+    if let Some(prev) = stored {
+        shop.templates = prev.templates;
+        shop.contact = prev.contact;
+        shop.payment_mail = prev.payment_mail;
+        shop.signature = prev.signature;
+    }
+    shop
+}
+
 /// The pull settings: the first pull reaches back over the whole seeded timeline.
 fn pull_settings() -> PullSettings {
     PullSettings {

@@ -257,6 +257,7 @@ pub fn main_table(summary: &Summary) -> Table {
         "thank_you",
         "shipping",
         "staff_alert",
+        "payment_received",
     ]);
     let line = |name: String, r: &Row| {
         let mail = |k: MailKind| r.mails.get(k.as_str()).copied().unwrap_or(0).to_string();
@@ -269,6 +270,7 @@ pub fn main_table(summary: &Summary) -> Table {
             mail(MailKind::ThankYou),
             mail(MailKind::Shipping),
             mail(MailKind::StaffAlert),
+            mail(MailKind::PaymentReceived),
         ]
     };
     for (m, r) in &summary.marketplaces {
