@@ -1,10 +1,11 @@
 //! A shop's settings: who mails come from, who gets staff alerts, its rules and templates.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::mail::MailKind;
+use crate::order::Marketplace;
 
 /// Everything the pipeline needs to know about one shop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,6 +34,10 @@ pub struct ShopSettings {
     /// The shop's contact block: in buyer mails, and the ご依頼主 of carrier labels.
     #[serde(default)]
     pub contact: ShopContact,
+    /// Marketplaces whose buyer mails go through the marketplace's own mail relay (settings kept
+    /// with that marketplace's credentials), e.g. `aupay`. 楽天 buyer mail always does.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub relay_marketplaces: BTreeSet<Marketplace>,
 }
 
 /// Who the shop is and how buyers reach it (特定商取引法 details a shop shows anyway).
@@ -76,6 +81,7 @@ impl ShopSettings {
             signature: String::new(),
             reply_to: None,
             contact: ShopContact::default(),
+            relay_marketplaces: BTreeSet::new(),
         }
     }
 }
