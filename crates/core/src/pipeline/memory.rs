@@ -287,7 +287,7 @@ impl MailEvents for MemoryStore {
     async fn events(&self, shop_id: &str) -> Result<Vec<MailEvent>, PortError> {
         let mut out: Vec<MailEvent> =
             lock(&self.events).iter().filter(|((s, _), _)| s == shop_id).map(|(_, e)| e.clone()).collect();
-        out.sort_by(|a, b| b.at.cmp(&a.at));
+        out.sort_by_key(|e| std::cmp::Reverse(e.at));
         Ok(out)
     }
 
