@@ -52,7 +52,7 @@ async fn a_mail_goes_through_starttls_and_auth_from_the_registered_sender() {
     assert_eq!(got.len(), 1);
     let r = &got[0];
     assert_eq!(r.mail_from, s.from, "envelope sender is the registered address");
-    assert_eq!(r.rcpt_tos, [to.clone()]);
+    assert_eq!(r.rcpt_tos, std::slice::from_ref(&to));
     assert_eq!(r.auth_user.as_deref(), Some(s.user.as_str()));
     assert!(r.tls, "STARTTLS before AUTH and DATA");
     assert_eq!(r.header("From").as_deref(), Some(s.from.as_str()));
