@@ -7,7 +7,9 @@ mod item;
 pub mod mailer;
 pub mod quarantine;
 pub mod queue;
+mod routes;
 pub mod secrets;
+pub mod ses_events;
 pub mod store;
 pub mod table;
 
@@ -17,6 +19,7 @@ pub use mailer::SesMailer;
 pub use quarantine::OnceQuarantine;
 pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, drain};
 pub use secrets::{SecretCache, SecretsError};
+pub use ses_events::{SesEventError, parse_ses_event};
 pub use store::DynamoStore;
 pub use table::create_table;
 
