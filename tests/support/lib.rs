@@ -79,14 +79,20 @@ impl AwsWorld {
         ichigen_processor::build(&config, &self.sdk)
     }
 
-    /// The notifier on this world's adapters.
-    pub fn notifier(&self) -> ichigen_notifier::AwsNotifier {
+    /// The notifier on this world's adapters, reading relay settings under `secret_prefix`.
+    pub fn notifier_with(&self, secret_prefix: &str) -> ichigen_notifier::AwsNotifier {
         let config = ichigen_notifier::Config {
             table_name: self.table.clone(),
             configuration_set: None,
             lease: Duration::from_secs(120),
+            secret_prefix: secret_prefix.to_string(),
         };
         ichigen_notifier::build(&config, &self.sdk)
+    }
+
+    /// The notifier on this world's adapters (no shop has relay settings under its prefix).
+    pub fn notifier(&self) -> ichigen_notifier::AwsNotifier {
+        self.notifier_with("/ichigen/test/no-credentials/")
     }
 
     /// The puller on this world's adapters, reading secrets under `secret_prefix`.

@@ -3,6 +3,7 @@
 mod backend;
 mod commands;
 mod input;
+mod relay;
 mod spreadsheet;
 mod view;
 
@@ -45,6 +46,14 @@ enum Command {
         store: backend::StoreArgs,
         #[command(subcommand)]
         command: commands::blacklist::BlacklistCommand,
+    },
+    /// Buyer mail: bounces and complaints by order, marketplace relay settings, mails waiting for a relay.
+    Mail {
+        /// Where orders are kept.
+        #[command(flatten)]
+        store: backend::StoreArgs,
+        #[command(subcommand)]
+        command: commands::mail::MailCommand,
     },
     /// Export stored orders as CSV for Excel, one row per item line.
     ///
@@ -102,6 +111,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => commands::demo::run(&args),
         Command::Orders { store, command } => commands::orders::run(&store, &command),
         Command::Blacklist { store, command } => commands::blacklist::run(&store, &command),
+        Command::Mail { store, command } => commands::mail::run(&store, &command),
         Command::Export(args) => commands::export::run(&args),
         Command::Check { rules, file } => commands::check::run(rules.as_deref(), &file),
         Command::Postal { code } => commands::postal::run(&code),

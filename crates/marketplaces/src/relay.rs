@@ -55,6 +55,13 @@ pub(crate) fn read_relay(
     Ok(settings)
 }
 
+/// The relay settings in a credentials parameter's JSON text (none when it has no `mail_relay`).
+pub fn relay_of_secret(
+    text: &str,
+) -> Result<Option<RelaySettings>, Box<dyn std::error::Error + Send + Sync + 'static>> {
+    Ok(crate::MarketplaceSecret::from_json(text)?.mail_relay()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
