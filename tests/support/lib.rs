@@ -125,6 +125,19 @@ impl AwsWorld {
             .expect("put parameter");
     }
 
+    /// Replaces the SSM SecureString parameter `name` (an operator editing the credentials).
+    pub async fn put_secret_overwrite(&self, name: &str, json: &str) {
+        let ssm = aws_sdk_ssm::Client::new(&self.sdk);
+        ssm.put_parameter()
+            .name(name)
+            .value(json)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .expect("put parameter");
+    }
+
     /// The decrypted value of the SSM parameter `name`.
     pub async fn secret(&self, name: &str) -> String {
         let ssm = aws_sdk_ssm::Client::new(&self.sdk);
