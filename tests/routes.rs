@@ -25,8 +25,7 @@ const PREFIX: &str = "/ichigen/routes/credentials/";
 
 async fn sandbox(marketplace: Marketplace, shop: &str, seed: u64) -> Started {
     let now = Utc::now().fixed_offset();
-    let seed =
-        Seed { orders: 12, seed, start: now - TimeDelta::hours(20), step_secs: 900, shop_id: shop.to_string() };
+    let seed = Seed { orders: 12, seed, start: now - TimeDelta::hours(20), step_secs: 900, shop_id: shop.to_string() };
     ichigen_sandbox::start(marketplace, SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: None })
         .await
         .unwrap()
@@ -94,7 +93,10 @@ async fn rakuten_mail_waits_for_the_relay_then_goes_through_it_once_and_the_rest
     };
     let (rakuten_buyers, yahoo_buyers) = (thanked(Marketplace::Rakuten), thanked(Marketplace::Yahoo));
     assert!(rakuten_buyers.len() >= 3 && yahoo_buyers.len() >= 3, "{rakuten_buyers:?} {yahoo_buyers:?}");
-    assert!(rakuten_buyers.iter().all(|a| masked_by(a) == Some(Marketplace::Rakuten)), "the sandbox masks: {rakuten_buyers:?}");
+    assert!(
+        rakuten_buyers.iter().all(|a| masked_by(a) == Some(Marketplace::Rakuten)),
+        "the sandbox masks: {rakuten_buyers:?}"
+    );
 
     // Round 1, without relay settings, every job twice (SQS delivers at least once).
     let notifier = w.notifier_with(PREFIX);
@@ -111,8 +113,7 @@ async fn rakuten_mail_waits_for_the_relay_then_goes_through_it_once_and_the_rest
     let to_buyers: BTreeSet<String> = ses.iter().filter(|m| m.to != [STAFF_TO]).map(|m| m.to[0].clone()).collect();
     assert_eq!(to_buyers, yahoo_buyers, "Yahoo thank-yous through SES");
     assert_eq!(ses.iter().filter(|m| m.to != [STAFF_TO]).count(), yahoo_buyers.len(), "once each");
-    let notices: Vec<_> =
-        ses.iter().filter(|m| m.subject.as_deref().is_some_and(|s| s.contains("送信待ち"))).collect();
+    let notices: Vec<_> = ses.iter().filter(|m| m.subject.as_deref().is_some_and(|s| s.contains("送信待ち"))).collect();
     assert_eq!(notices.len(), 1, "staff told once");
     assert_eq!(notices[0].to, [STAFF_TO]);
     assert!(notices[0].body.as_deref().unwrap_or("").contains("メールサーバ設定情報"));
@@ -130,7 +131,10 @@ async fn rakuten_mail_waits_for_the_relay_then_goes_through_it_once_and_the_rest
         let got = smtp.received_by(buyer);
         assert_eq!(got.len(), 1, "{buyer}: exactly once through the relay");
         let r = &got[0];
-        assert_eq!((r.mail_from.as_str(), r.auth_user.as_deref(), r.tls), (smtp.from.as_str(), Some(smtp.user.as_str()), true));
+        assert_eq!(
+            (r.mail_from.as_str(), r.auth_user.as_deref(), r.tls),
+            (smtp.from.as_str(), Some(smtp.user.as_str()), true)
+        );
         assert_eq!(r.header("From").as_deref(), Some(smtp.from.as_str()), "the RMS-registered sender");
         assert_eq!(r.header("To").as_deref(), Some(buyer.as_str()));
         assert!(r.subject().contains("ご注文ありがとうございます"), "{}", r.subject());
@@ -158,7 +162,8 @@ async fn a_wrong_relay_password_is_permanent_and_marks_nothing_sent() {
         assert!(err.to_string().contains("535"), "{err}");
     }
     let stored = w.stored(SHOP).await;
-    let buyer = stored.iter().find(|s| s.order.order_id == job.order.order_id).and_then(|s| s.order.buyer.email.clone());
+    let buyer =
+        stored.iter().find(|s| s.order.order_id == job.order.order_id).and_then(|s| s.order.buyer.email.clone());
     assert!(smtp.received_by(&buyer.unwrap()).is_empty());
     assert!(w.sent_mail().await.iter().all(|m| m.to == [STAFF_TO]), "nothing to buyers through SES either");
 
@@ -179,7 +184,11 @@ async fn a_bounce_from_the_ses_event_stream_is_recorded_and_the_address_not_mail
     let jobs = pull_and_process(&w, SHOP, &[Marketplace::Yahoo]).await;
     let job = jobs.iter().find(|j| j.kind == MailKind::ThankYou).expect("a thank-you job").clone();
     let order = w.stored(SHOP).await;
-    let address = order.iter().find(|s| s.order.order_id == job.order.order_id).and_then(|s| s.order.buyer.email.clone()).unwrap();
+    let address = order
+        .iter()
+        .find(|s| s.order.order_id == job.order.order_id)
+        .and_then(|s| s.order.buyer.email.clone())
+        .unwrap();
 
     // SES's event for an earlier mail to that address, as the mail-events topic delivers it.
     let ses_event = json!({
@@ -203,7 +212,10 @@ async fn a_bounce_from_the_ses_event_stream_is_recorded_and_the_address_not_mail
 
     let events = w.store.events(SHOP).await.unwrap();
     assert_eq!(events.len(), 1);
-    assert_eq!((events[0].order_id.as_str(), events[0].address.as_str()), (job.order.order_id.as_str(), address.as_str()));
+    assert_eq!(
+        (events[0].order_id.as_str(), events[0].address.as_str()),
+        (job.order.order_id.as_str(), address.as_str())
+    );
     let done = w.notifier_with(PREFIX).notify(&job, Utc::now().fixed_offset()).await.expect("skipped");
     assert!(matches!(done, Notified::Skipped(why) if why.contains("bounced")), "{done:?}");
     assert!(w.sent_mail().await.iter().all(|m| m.to != [address.clone()]), "not mailed again");

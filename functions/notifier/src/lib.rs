@@ -146,18 +146,33 @@ pub enum Invocation {
     MailEvents(SnsEvent),
 }
 
+/// An invocation event of neither shape. Names the field and what was wrong, never a value (an SES
+/// event holds buyer addresses).
+#[derive(Debug, thiserror::Error)]
+#[error("not an SQS batch or SNS delivery: at {path}: {problem}")]
+pub struct EventError {
+    path: String,
+    problem: String,
+}
+
 impl Invocation {
     /// Tells the two apart by the records' event source (`aws:sns`; SQS otherwise).
-    pub fn from_json(value: serde_json::Value) -> Result<Invocation, serde_json::Error> {
+    pub fn from_json(value: serde_json::Value) -> Result<Invocation, EventError> {
         let sns = value
             .get("Records")
             .and_then(|r| r.get(0))
             .and_then(|r| r.get("EventSource"))
             .is_some_and(|s| s == "aws:sns");
+        let error = |e: serde_path_to_error::Error<serde_json::Error>| {
+            let text = e.inner().to_string();
+            // serde quotes the offending value after a backtick or quote: keep the words before it.
+            let problem = text.split(['`', '"']).next().unwrap_or_default().trim_end().to_string();
+            EventError { path: e.path().to_string(), problem }
+        };
         if sns {
-            serde_json::from_value(value).map(Invocation::MailEvents)
+            serde_path_to_error::deserialize(value).map(Invocation::MailEvents).map_err(error)
         } else {
-            serde_json::from_value(value).map(Invocation::Jobs)
+            serde_path_to_error::deserialize(value).map(Invocation::Jobs).map_err(error)
         }
     }
 }

@@ -18,7 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let (notifier, store) = (&notifier, &store);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let mut metrics = Metrics::new("notifier");
-        let response = match Invocation::from_json(event.payload).context("notifier event")? {
+        let response = match Invocation::from_json(event.payload)? {
             Invocation::Jobs(jobs) => serde_json::to_value(handle(notifier, jobs, &mut metrics).await)?,
             Invocation::MailEvents(events) => {
                 handle_mail_events(store, events, &mut metrics).await?;
