@@ -198,15 +198,28 @@ resource "aws_lambda_event_source_mapping" "processor" {
 }
 
 # ---------------------------------------------------------------------------------------------
-# notifier: the mail queue → mail ledger → SESv2.
+# notifier: the mail queue → mail ledger → SESv2 or the marketplace's SMTP relay; and the SES
+# bounce and complaint events of the mail-events topic → the store.
 
 data "aws_iam_policy_document" "notifier" {
   # Settings and order (GetItem); the ledger: claim (PutItem, GetItem), mark (UpdateItem),
-  # release (DeleteItem).
+  # release (DeleteItem); mails waiting for a relay (PutItem, Query, DeleteItem), delivery events
+  # and suppressed addresses (PutItem, Query, GetItem).
   statement {
     sid       = "OrdersSettingsLedger"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"]
     resources = [aws_dynamodb_table.main.arn]
+  }
+
+  # The shop's relay settings ("mail_relay") are kept in its 楽天 / au PAY credentials: read only,
+  # exactly those parameters.
+  dynamic "statement" {
+    for_each = length(local.relay_pairs) == 0 ? [] : [1]
+    content {
+      sid       = "RelaySettings"
+      actions   = ["ssm:GetParameter"]
+      resources = [for key, pair in local.relay_pairs : aws_ssm_parameter.credentials[key].arn]
+    }
   }
 
   statement {
@@ -243,7 +256,7 @@ module "notifier" {
 
   name_prefix   = local.name
   function      = "notifier"
-  description   = "Sends each mail job of the mail queue once (mail ledger, SESv2)."
+  description   = "Sends each mail job once (mail ledger; SESv2 or the marketplace relay); records SES bounces and complaints."
   artifacts_dir = local.artifacts_dir
   memory_size   = 128
   timeout       = local.notifier_timeout
@@ -253,6 +266,7 @@ module "notifier" {
     TABLE_NAME            = aws_dynamodb_table.main.name
     SES_CONFIGURATION_SET = aws_sesv2_configuration_set.main.configuration_set_name
     LEASE_SECONDS         = tostring(var.notifier_lease_seconds)
+    SECRET_PREFIX         = local.secret_prefix
   }
 
   reserved_concurrency = var.notifier_concurrency

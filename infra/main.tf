@@ -31,6 +31,11 @@ locals {
   max_receive_count       = 5
 
   # One entry per shop × marketplace: a schedule and a credentials parameter each.
+  # Marketplaces whose credentials may carry the shop's mail relay settings ("mail_relay"): the
+  # notifier reads exactly those parameters (楽天: always for buyer mail; au PAY: when chosen).
+  relay_marketplaces = ["rakuten", "aupay"]
+  relay_pairs        = { for key, pair in local.pairs : key => pair if contains(local.relay_marketplaces, pair.marketplace) }
+
   pairs = {
     for p in flatten([
       for shop_id, shop in var.shops : [

@@ -57,8 +57,9 @@ resource "aws_sesv2_email_identity_mail_from_attributes" "domain" {
 }
 
 # Bounces and complaints of buyer mails, one SNS message each (the buyer address, the sender,
-# SES's feedback): staff subscribe with var.mail_events_emails, and correct the address at the
-# marketplace or contact the buyer another way. SES already suppresses the address.
+# SES's feedback, the mail's tags): the notifier records each against its order and suppresses
+# the address for the shop (`ichigen mail bounces` lists them); staff may also subscribe with
+# var.mail_events_emails. SES's own account-level suppression list applies as well.
 resource "aws_sns_topic" "mail_events" {
   #checkov:skip=CKV_AWS_26:SNS keeps no messages at rest beyond delivery retries; with the AWS managed key aws/sns, SES could not publish (it needs a key policy grant), so the topic is encrypted only with the opt-in customer managed key.
   name              = "${local.name}-mail-events"
@@ -114,4 +115,20 @@ resource "aws_sesv2_configuration_set_event_destination" "bounces_and_complaints
   }
 
   depends_on = [aws_sns_topic_policy.mail_events]
+}
+
+# The notifier takes the topic's events directly (SNS invokes Lambda; no queue to poll, so a
+# quiet month costs nothing here). Lambda retries a failed asynchronous invocation twice.
+resource "aws_sns_topic_subscription" "mail_events_notifier" {
+  topic_arn = aws_sns_topic.mail_events.arn
+  protocol  = "lambda"
+  endpoint  = module.notifier.arn
+}
+
+resource "aws_lambda_permission" "mail_events_notifier" {
+  statement_id  = "MailEventsTopic"
+  action        = "lambda:InvokeFunction"
+  function_name = module.notifier.function_name
+  principal     = "sns.amazonaws.com"
+  source_arn    = aws_sns_topic.mail_events.arn
 }

@@ -5,8 +5,8 @@
 //! consumer's timeout; the notifier's lease and the puller's page budget fit the timeouts; the
 //! table is the one `crates/aws/src/table.rs` creates; the schedule payload and the shop settings
 //! item decode as the Rust types they feed; no customer managed key unless opted in; marketplace
-//! credentials are SSM parameters per shop × marketplace that only the puller reads, each by its
-//! exact ARN; the alarms that need a person are all there.
+//! credentials are SSM parameters per shop × marketplace that the puller (and, for relay settings,
+//! the notifier) reads, each by its exact ARN; the alarms that need a person are all there.
 //!
 //! Each rule is a function returning its violations, and each has a test below that breaks a
 //! copy of the sources on purpose and shows the rule reports it. Numbers are evaluated from
@@ -1140,8 +1140,9 @@ fn rule_no_customer_key_unless_opted_in(m: &Model) -> Vec<String> {
 
 // ------------------------------------------------------------------------------------------------
 // Rule: marketplace credentials are SSM SecureString parameters, one per shop × marketplace
-// (standard tier, value never managed by Terraform), read by the puller alone with
-// ssm:GetParameter on exactly those parameters' ARNs; no Secrets Manager left.
+// (standard tier, value never managed by Terraform), read by the puller with ssm:GetParameter on
+// exactly those parameters' ARNs, and by the notifier (relay settings) on the 楽天 / au PAY ones
+// only; no Secrets Manager left.
 
 fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
     let mut v = Vec::new();
@@ -1181,10 +1182,12 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
         let value = attr(p, "value").map(text).unwrap_or_default();
         expect("value must be a placeholder local, never a variable", !value.contains("var."));
     }
-    if let Some((_, _, prefix)) = module_env(m, "puller", "SECRET_PREFIX") {
-        if text(prefix) != "local.secret_prefix" {
+    for function in ["puller", "notifier"] {
+        if let Some((_, _, prefix)) = module_env(m, function, "SECRET_PREFIX")
+            && text(prefix) != "local.secret_prefix"
+        {
             v.push(format!(
-                "module.puller: SECRET_PREFIX is {}, the parameters are named after local.secret_prefix",
+                "module.{function}: SECRET_PREFIX is {}, the parameters are named after local.secret_prefix",
                 text(prefix)
             ));
         }
@@ -1207,10 +1210,28 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
         if ssm.is_empty() {
             continue;
         }
-        if !s.origin.contains("aws_iam_policy_document.puller ") {
-            v.push(format!("{}: only the puller reads credentials", s.origin));
-        }
         let resources: Vec<String> = s.resources.iter().map(text).collect();
+        if s.origin.contains("aws_iam_policy_document.notifier ") {
+            // The notifier reads the relay settings kept in the 楽天 / au PAY credentials: read only, those pairs only.
+            if s.actions.iter().any(|a| a != "ssm:GetParameter") {
+                v.push(format!("{}: the notifier only reads relay settings (ssm:GetParameter)", s.origin));
+            }
+            let exact = resources.len() == 1
+                && credentials.iter().any(|(name, _)| {
+                    resources[0] == format!("[for key, pair in local.relay_pairs : aws_ssm_parameter.{name}[key].arn]")
+                });
+            if !exact {
+                v.push(format!(
+                    "{}: resources must be exactly the relay marketplaces' credential ARNs ([for key, pair in local.relay_pairs : aws_ssm_parameter.<credentials>[key].arn]), found {resources:?}",
+                    s.origin
+                ));
+            }
+            continue;
+        }
+        if !s.origin.contains("aws_iam_policy_document.puller ") {
+            v.push(format!("{}: only the puller and the notifier (relay settings) read credentials", s.origin));
+            continue;
+        }
         let exactly = |names: &[&str]| {
             resources.len() == 1
                 && names.iter().any(|name| resources[0] == format!("[for pair in aws_ssm_parameter.{name} : pair.arn]"))
@@ -1808,6 +1829,29 @@ fn catches_credentials_not_scoped_per_pair() {
         "    SECRET_PREFIX            = \"/ichigen/\"",
     );
     assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "SECRET_PREFIX is \"/ichigen/\"");
+
+    // The notifier reads the relay settings: not every pair's credentials, and never writes them.
+    let s = Sources::load().edit(
+        "functions.tf",
+        "      resources = [for key, pair in local.relay_pairs : aws_ssm_parameter.credentials[key].arn]",
+        "      resources = [for pair in aws_ssm_parameter.credentials : pair.arn]",
+    );
+    assert_caught(
+        violations_of(rule_credentials_scoped_per_pair, s),
+        "statement RelaySettings: resources must be exactly the relay marketplaces' credential ARNs",
+    );
+    let s = Sources::load().edit(
+        "functions.tf",
+        "      sid       = \"RelaySettings\"\n      actions   = [\"ssm:GetParameter\"]",
+        "      sid       = \"RelaySettings\"\n      actions   = [\"ssm:GetParameter\", \"ssm:PutParameter\"]",
+    );
+    assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "the notifier only reads relay settings");
+    let s = Sources::load().edit(
+        "functions.tf",
+        "    SECRET_PREFIX         = local.secret_prefix",
+        "    SECRET_PREFIX         = \"/x/\"",
+    );
+    assert_caught(violations_of(rule_credentials_scoped_per_pair, s), "module.notifier: SECRET_PREFIX is \"/x/\"");
 }
 
 #[test]

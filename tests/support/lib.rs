@@ -99,14 +99,20 @@ impl AwsWorld {
         ichigen_processor::build(&config, &self.sdk)
     }
 
-    /// The notifier on this world's adapters.
-    pub fn notifier(&self) -> ichigen_notifier::AwsNotifier {
+    /// The notifier on this world's adapters, reading relay settings under `secret_prefix`.
+    pub fn notifier_with(&self, secret_prefix: &str) -> ichigen_notifier::AwsNotifier {
         let config = ichigen_notifier::Config {
             table_name: self.table.clone(),
             configuration_set: None,
             lease: Duration::from_secs(120),
+            secret_prefix: secret_prefix.to_string(),
         };
         ichigen_notifier::build(&config, &self.sdk)
+    }
+
+    /// The notifier on this world's adapters (no shop has relay settings under its prefix).
+    pub fn notifier(&self) -> ichigen_notifier::AwsNotifier {
+        self.notifier_with("/ichigen/test/no-credentials/")
     }
 
     /// The puller on this world's adapters, reading secrets under `secret_prefix`.
@@ -136,6 +142,19 @@ impl AwsWorld {
             .name(name)
             .value(json)
             .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .send()
+            .await
+            .expect("put parameter");
+    }
+
+    /// Replaces the SSM SecureString parameter `name` (an operator editing the credentials).
+    pub async fn put_secret_overwrite(&self, name: &str, json: &str) {
+        let ssm = aws_sdk_ssm::Client::new(&self.sdk);
+        ssm.put_parameter()
+            .name(name)
+            .value(json)
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
             .send()
             .await
             .expect("put parameter");

@@ -9,7 +9,10 @@ pub mod mailer;
 pub mod notices;
 pub mod quarantine;
 pub mod queue;
+pub mod relays;
+mod routes;
 pub mod secrets;
+pub mod ses_events;
 pub mod store;
 pub mod table;
 
@@ -20,7 +23,9 @@ pub use mailer::SesMailer;
 pub use notices::SnsNotices;
 pub use quarantine::OnceQuarantine;
 pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, drain};
+pub use relays::{RelayReader, SsmRelayDirectory};
 pub use secrets::{SecretCache, SecretsError};
+pub use ses_events::{SesEventError, parse_ses_event};
 pub use store::DynamoStore;
 pub use table::create_table;
 

@@ -5,6 +5,7 @@ use aws_sdk_sesv2::error::SdkError;
 use aws_sdk_sesv2::operation::send_email::SendEmailError;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use ichigen_core::pipeline::route::{RouteError, masked_by};
 use ichigen_core::pipeline::{Mailer, OutgoingMail, SendError};
 
 use crate::error::{AwsError, is_retryable};
@@ -72,6 +73,11 @@ fn send_error(err: SdkError<SendEmailError, HttpResponse>) -> SendError {
 
 impl Mailer for SesMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
+        // A masked marketplace address bounces through SES, and bounces count against the whole
+        // account: refused before any call, whoever asks.
+        if let Some(m) = mail.to.iter().find_map(|to| masked_by(to)) {
+            return Err(SendError::Refused(Box::new(RouteError::MaskedOnShopRoute(m))));
+        }
         let message = Message::builder()
             .subject(content(&mail.subject)?)
             .body(Body::builder().text(content(&mail.text)?).build())

@@ -33,6 +33,13 @@ pub struct SecretsError {
     pub source: BoxError,
 }
 
+impl SecretsError {
+    /// Whether the parameter does not exist (`ParameterNotFound`).
+    pub fn is_not_found(&self) -> bool {
+        self.source.downcast_ref::<AwsError>().and_then(AwsError::code) == Some("ParameterNotFound")
+    }
+}
+
 impl Retryable for SecretsError {
     fn is_retryable(&self) -> bool {
         self.retryable

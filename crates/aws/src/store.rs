@@ -48,19 +48,19 @@ pub struct DynamoStore {
     ledger_retention: Duration,
 }
 
-fn s(v: impl Into<String>) -> AttributeValue {
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
 }
 
-fn n(v: impl ToString) -> AttributeValue {
+pub(crate) fn n(v: impl ToString) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
-fn names<const N: usize>(pairs: [(&str, &str); N]) -> HashMap<String, String> {
+pub(crate) fn names<const N: usize>(pairs: [(&str, &str); N]) -> HashMap<String, String> {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
-fn key_of(pk: String, sk: String) -> Item {
+pub(crate) fn key_of(pk: String, sk: String) -> Item {
     HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
 }
 
@@ -113,7 +113,12 @@ impl DynamoStore {
     }
 
     /// The item at `pk`/`sk`, read consistently.
-    async fn get_item(&self, operation: &'static str, pk: String, sk: String) -> Result<Option<Item>, PortError> {
+    pub(crate) async fn get_item(
+        &self,
+        operation: &'static str,
+        pk: String,
+        sk: String,
+    ) -> Result<Option<Item>, PortError> {
         let out = self
             .client
             .get_item()
@@ -127,7 +132,7 @@ impl DynamoStore {
     }
 
     /// Every item a query yields, following its pages.
-    async fn query_all(
+    pub(crate) async fn query_all(
         &self,
         operation: &'static str,
         request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
@@ -136,7 +141,7 @@ impl DynamoStore {
         Ok(pages.into_iter().flat_map(|p| p.items.unwrap_or_default()).collect())
     }
 
-    fn expiry(&self, from: DateTime<FixedOffset>) -> i64 {
+    pub(crate) fn expiry(&self, from: DateTime<FixedOffset>) -> i64 {
         let retention = i64::try_from(self.ledger_retention.as_secs()).unwrap_or(i64::MAX);
         from.timestamp().saturating_add(retention)
     }

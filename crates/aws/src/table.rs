@@ -55,6 +55,34 @@ pub fn order_sk(marketplace: Marketplace, order_id: &str) -> String {
     format!("ORDER#{marketplace}#{order_id}")
 }
 
+/// Sort key prefix of the mails of a shop × marketplace waiting for its relay: `PARKED#{marketplace}#`.
+pub fn parked_prefix(marketplace: Marketplace) -> String {
+    format!("PARKED#{marketplace}#")
+}
+
+/// Sort key of a waiting mail: `PARKED#{marketplace}#{order_id}#{kind}`.
+pub fn parked_sk(marketplace: Marketplace, order_id: &str, kind: MailKind) -> String {
+    format!("{}{order_id}#{kind}", parked_prefix(marketplace))
+}
+
+/// Sort key of the mark that a shop × marketplace has mails waiting (staff were told): `WAITING#{marketplace}`.
+pub fn waiting_sk(marketplace: Marketplace) -> String {
+    format!("WAITING#{marketplace}")
+}
+
+/// Sort key prefix of a shop's delivery events.
+pub const EVENT_PREFIX: &str = "MAILEVENT#";
+
+/// Sort key of a delivery event, in time order: `MAILEVENT#{at UTC}#{id}`.
+pub fn event_sk(at: DateTime<FixedOffset>, id: &str) -> String {
+    format!("{EVENT_PREFIX}{}#{id}", sort_time(at))
+}
+
+/// Sort key of a suppressed address, by its hash: `SUPPRESS#{address key}`.
+pub fn suppress_sk(address_key: &str) -> String {
+    format!("SUPPRESS#{address_key}")
+}
+
 /// Sort key of a shop × marketplace watermark: `MARK#{marketplace}`.
 pub fn mark_sk(marketplace: Marketplace) -> String {
     format!("MARK#{marketplace}")

@@ -3,6 +3,7 @@
 mod backend;
 mod commands;
 mod input;
+mod relay;
 mod spreadsheet;
 mod view;
 
@@ -45,6 +46,14 @@ enum Command {
         store: backend::StoreArgs,
         #[command(subcommand)]
         command: commands::blacklist::BlacklistCommand,
+    },
+    /// Buyer mail: bounces and complaints by order, marketplace relay settings, mails waiting for a relay.
+    Mail {
+        /// Where orders are kept.
+        #[command(flatten)]
+        store: backend::StoreArgs,
+        #[command(subcommand)]
+        command: commands::mail::MailCommand,
     },
     /// The shop's own settings: mail templates, contact block, payment-received mail.
     ///
@@ -116,6 +125,7 @@ fn main() -> ExitCode {
         Command::Orders { store, command } => commands::orders::run(&store, &command),
         Command::Blacklist { store, command } => commands::blacklist::run(&store, &command),
         Command::Shop { store, command } => commands::shop::run(&store, &command),
+        Command::Mail { store, command } => commands::mail::run(&store, &command),
         Command::Export(args) => commands::export::run(&args),
         Command::Check { rules, file } => commands::check::run(rules.as_deref(), &file),
         Command::Postal { code } => commands::postal::run(&code),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use ichigen_core::pipeline::memory::{
-    MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryOrderQueue, MemoryQueue, MemoryStore,
+    MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryOrderQueue, MemoryQueue, MemoryRelays, MemoryStore,
 };
 use ichigen_core::pipeline::{
     Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource, OrderStore,
@@ -62,6 +62,8 @@ impl World {
     async fn new() -> World {
         let store = MemoryStore::new();
         store.put_shop(&shop()).await.expect("shop");
+        // The orders here are 楽天's: their mails take the shop's 楽天 relay.
+        store.put_relay_settings("shop-1", Marketplace::Rakuten, relay_settings("shop@example.jp"));
         World { store, mails: MemoryQueue::new() }
     }
 
@@ -310,11 +312,25 @@ async fn invalid_orders_and_unknown_shops_are_refused() {
     assert!(err.to_string().contains("shop-x"));
 }
 
+/// Relay settings registering `from`.
+fn relay_settings(from: &str) -> ichigen_core::pipeline::RelaySettings {
+    ichigen_core::pipeline::RelaySettings {
+        host: "sub.fw.rakuten.ne.jp".into(),
+        port: 587,
+        auth_id: "auth-id".into(),
+        password: ichigen_core::pipeline::RelayPassword::new("pw"),
+        from: from.into(),
+        ca_pem: None,
+    }
+}
+
+/// The notifier sending shop mail and relay mail into `mailer`.
 fn notifier<'a>(
     store: &'a MemoryStore,
     mailer: &'a MemoryMailer,
-) -> Notifier<&'a MemoryStore, &'a MemoryStore, &'a MemoryStore, &'a MemoryMailer> {
+) -> Notifier<&'a MemoryStore, &'a MemoryStore, &'a MemoryStore, &'a MemoryMailer, MemoryRelays<'a>> {
     Notifier::new(store, store, store, mailer, POLICIES, Duration::from_secs(120))
+        .with_relays(MemoryRelays { directory: store, mailer })
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@
 //! The use cases are the same code the Lambdas run; only these adapters differ from `ichigen-aws`.
 
 mod outbox;
+mod parked;
 mod quarantine;
 mod queue;
 mod store;

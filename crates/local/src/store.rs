@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -86,6 +86,44 @@ CREATE TABLE pull_leases (
     marketplace TEXT NOT NULL,
     holder      TEXT NOT NULL,
     until       TEXT NOT NULL,
+    PRIMARY KEY (shop_id, marketplace)
+) WITHOUT ROWID;
+";
+
+/// Version 4 adds mail routes: buyer mails waiting for a relay, the waiting marks, delivery events,
+/// suppressed addresses (by hash) and each shop's relay settings.
+const ROUTE_SCHEMA: &str = "
+CREATE TABLE parked_mail (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    order_id    TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    parked_at   TEXT NOT NULL,
+    PRIMARY KEY (shop_id, marketplace, order_id, kind)
+) WITHOUT ROWID;
+CREATE TABLE relay_waiting (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    since       TEXT NOT NULL,
+    PRIMARY KEY (shop_id, marketplace)
+) WITHOUT ROWID;
+CREATE TABLE mail_events (
+    shop_id TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    at      TEXT NOT NULL,
+    record  TEXT NOT NULL,
+    PRIMARY KEY (shop_id, id)
+) WITHOUT ROWID;
+CREATE TABLE suppressed (
+    shop_id     TEXT NOT NULL,
+    address_key TEXT NOT NULL,
+    since       TEXT NOT NULL,
+    PRIMARY KEY (shop_id, address_key)
+) WITHOUT ROWID;
+CREATE TABLE relay_settings (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    record      TEXT NOT NULL,
     PRIMARY KEY (shop_id, marketplace)
 ) WITHOUT ROWID;
 ";
@@ -174,19 +212,25 @@ impl SqliteStore {
                 // A fresh file: the schema and its version in one transaction, so a crash leaves
                 // either nothing or everything.
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} {LEASE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
             1 => {
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} {LEASE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
             2 => {
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {LEASE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {LEASE_SCHEMA} {ROUTE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(sqlite)?;
+            }
+            3 => {
+                conn.execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {ROUTE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
@@ -243,11 +287,11 @@ pub(crate) fn sql_error(operation: &'static str, e: rusqlite::Error) -> PortErro
     PortError { operation, retryable: busy, source: Box::new(e) }
 }
 
-fn encode<T: Serialize>(operation: &'static str, record: &T) -> Result<String, PortError> {
+pub(crate) fn encode<T: Serialize>(operation: &'static str, record: &T) -> Result<String, PortError> {
     serde_json::to_string(record).map_err(|e| PortError::permanent(operation, e))
 }
 
-fn decode<T: DeserializeOwned>(what: &'static str, key: &str, json: &str) -> Result<T, PortError> {
+pub(crate) fn decode<T: DeserializeOwned>(what: &'static str, key: &str, json: &str) -> Result<T, PortError> {
     serde_json::from_str(json).map_err(|e| {
         // serde_json's message may quote the stored value: keep only where it failed.
         let err = RecordError { what, key: key.to_string(), line: e.line(), column: e.column() };

@@ -10,6 +10,7 @@ pub mod labels;
 pub mod qoo10;
 pub mod rakuten;
 pub mod registry;
+pub mod relay;
 pub mod secret;
 pub mod yahoo;
 

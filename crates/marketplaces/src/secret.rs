@@ -121,6 +121,15 @@ impl MarketplaceSecret {
         Ok(SecretString::from(updated))
     }
 
+    /// The marketplace's mail relay settings (`mail_relay`, 楽天 and au PAY マーケット), if stored.
+    pub fn mail_relay(&self) -> Result<Option<ichigen_core::pipeline::RelaySettings>, SecretError> {
+        match self.marketplace() {
+            Marketplace::Rakuten => crate::rakuten::credentials::Credentials::read(&self.fields)?.relay(),
+            Marketplace::Aupay => crate::aupay::credentials::Credentials::read(&self.fields)?.relay(),
+            _ => Ok(None),
+        }
+    }
+
     /// The marketplace's registration (its client constructor).
     pub(crate) fn registration(&self) -> &'static Registration {
         self.registration

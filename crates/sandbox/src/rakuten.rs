@@ -25,6 +25,7 @@
 //!
 //! Orders are rendered here from the canonical seed, independently of the client's wire structs.
 //! The book holds each order as Rakuten can carry it (ids renamed to `<shop>-<YYYYMMDD>-<serial>`,
+//! buyer addresses masked as 楽天あんしんメルアドサービス masks them (`<hash>s1@pc.fw.rakuten.ne.jp`),
 //! basketIds on destinations, Rakuten's codes in the `source_*` fields, postal codes as digits,
 //! one address line, no update time for unconfirmed orders, ship dates at midnight). Rakuten has
 //! no "last updated" time: the rendered times are the per-order [`Dates`] below, and the book's
@@ -738,10 +739,23 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// The masked address 楽天あんしんメルアドサービス hands the shop for a buyer's mailbox, in the form
+/// the fact sheet shows (`<hash>s1@pc.fw.rakuten.ne.jp`): a stable hash of the real address (FNV-1a,
+/// so the same buyer keeps one masked address across orders, as on Rakuten).
+pub fn masked_address(email: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in email.trim().to_lowercase().bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}s1@pc.fw.rakuten.ne.jp")
+}
+
 /// Rewrites a seeded order the way Rakuten holds it.
 fn rakutenize(mut o: Order, n: usize, rows: &mut HashMap<String, Vec<Row>>, next_row: &mut i64) -> Order {
     let date = o.ordered_at.with_timezone(&jst()).format("%Y%m%d");
     o.order_id = format!("{SHOP_NUMBER}-{date}-{:010}", n + 1);
+    // Shops never see the buyer's own mailbox (fact sheet §6.2, §13).
+    o.buyer.email = o.buyer.email.as_deref().map(masked_address);
     if o.status == OrderStatus::New {
         // Rakuten stamps no time on an order nobody confirmed yet.
         o.source_updated_at = o.ordered_at;

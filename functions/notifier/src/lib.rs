@@ -1,13 +1,20 @@
 //! The notifier Lambda's handler: each mail job of an SQS batch through the notify use case,
-//! failures reported per message.
+//! failures reported per message; buyer mail by its route (SES, or the marketplace's SMTP relay
+//! with the settings kept in the shop's credentials parameter). It also takes the SES bounce and
+//! complaint events of the `mail-events` SNS topic and records them against their orders.
 
 use std::time::Duration;
 
+use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
-use ichigen_aws::{DynamoStore, SesMailer};
-use ichigen_core::pipeline::{MailJob, MailLedger, Mailer, Notified, Notifier, OrderStore, ShopDirectory};
+use ichigen_aws::{DynamoStore, SecretCache, SesMailer, SsmRelayDirectory, parse_ses_event};
+use ichigen_core::pipeline::{
+    MailEvents, MailJob, MailLedger, Mailer, Notified, Notifier, OrderStore, ParkedMail, PortError, RelayMailers,
+    ShopDirectory,
+};
 use ichigen_lambda::{Env, MessageFailure, Metrics, for_each_message};
+use ichigen_smtp::SmtpRelays;
 
 /// The notifier's settings, read once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,36 +25,54 @@ pub struct Config {
     pub configuration_set: Option<String>,
     /// How long a ledger claim blocks other senders.
     pub lease: Duration,
+    /// SSM parameter name prefix of the credentials (`{prefix}{shop_id}/{marketplace}`), where a
+    /// shop keeps its relay settings (`mail_relay`).
+    pub secret_prefix: String,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `SES_CONFIGURATION_SET` (optional) and `LEASE_SECONDS` (default 120).
+    /// Reads `TABLE_NAME`, `SECRET_PREFIX`, `SES_CONFIGURATION_SET` (optional) and `LEASE_SECONDS` (default 120).
     pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
         let config = Config {
             table_name: env.required("TABLE_NAME"),
             configuration_set: env.optional("SES_CONFIGURATION_SET"),
             lease: Duration::from_secs(env.parsed_or("LEASE_SECONDS", 120)),
+            secret_prefix: env.required("SECRET_PREFIX"),
         };
         env.finish().map(|()| config)
     }
 }
 
 /// The notifier on the AWS adapters.
-pub type AwsNotifier = Notifier<DynamoStore, DynamoStore, DynamoStore, SesMailer>;
+pub type AwsNotifier = Notifier<DynamoStore, DynamoStore, DynamoStore, SesMailer, SmtpRelays<SsmRelayDirectory>>;
 
 /// Builds the notifier's clients and adapters once (cold start).
 pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsNotifier {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(aws), config.configuration_set.clone());
+    let secrets = SecretCache::new(aws_sdk_ssm::Client::new(aws));
+    let relays = SmtpRelays::new(SsmRelayDirectory::new(
+        secrets,
+        config.secret_prefix.clone(),
+        ichigen_marketplaces::relay::relay_of_secret,
+    ));
     Notifier::new(store.clone(), store.clone(), store, mailer, ichigen_marketplaces::policies(), config.lease)
+        .with_relays(relays)
 }
 
 /// Handles one SQS batch of mail jobs, counting into `metrics`.
-pub async fn handle<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer>(
-    notifier: &Notifier<S, D, L, M>,
+pub async fn handle<S, D, L, M, R>(
+    notifier: &Notifier<S, D, L, M, R>,
     event: SqsEvent,
     metrics: &mut Metrics,
-) -> SqsBatchResponse {
+) -> SqsBatchResponse
+where
+    S: OrderStore,
+    D: ShopDirectory,
+    L: MailLedger + ParkedMail + MailEvents,
+    M: Mailer,
+    R: RelayMailers,
+{
     let outcome = for_each_message(event, |job: MailJob| async move {
         let now = Utc::now().fixed_offset();
         match notifier.notify(&job, now).await {
@@ -60,6 +85,10 @@ pub async fn handle<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer>(
                         tracing::info!(order = %job.order, kind = %job.kind, message_id = %id, "already sent")
                     }
                     Notified::Skipped(why) => tracing::info!(order = %job.order, kind = %job.kind, why, "mail skipped"),
+                    Notified::Parked { route, told_staff } => tracing::warn!(
+                        order = %job.order, kind = %job.kind, route = %route, told_staff,
+                        "mail waits for the shop's relay settings"
+                    ),
                 }
                 Ok((job.kind, done))
             }
@@ -72,8 +101,78 @@ pub async fn handle<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer>(
             Notified::Sent(_) => metrics.count(format!("Mailed.{kind}"), 1),
             Notified::AlreadySent(_) => metrics.count("AlreadySent", 1),
             Notified::Skipped(_) => metrics.count("Skipped", 1),
+            Notified::Parked { .. } => metrics.count("Parked", 1),
         }
     }
     metrics.count("Failed", outcome.failed);
     outcome.response
+}
+
+/// Records the SES bounce and complaint events of an SNS delivery against their orders (and
+/// suppresses the addresses). A message that does not read is logged by position and skipped; a
+/// store failure fails the invocation, so Lambda delivers the event again.
+pub async fn handle_mail_events<E: MailEvents>(
+    store: &E,
+    event: SnsEvent,
+    metrics: &mut Metrics,
+) -> Result<(), PortError> {
+    for record in event.records {
+        let events = match parse_ses_event(&record.sns.message) {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::error!(sns_message_id = %record.sns.message_id, error = %e, "SES event not recorded");
+                metrics.count("MailEventsUnreadable", 1);
+                continue;
+            }
+        };
+        for e in &events {
+            store.record_event(e).await?;
+            // Ids and codes only: the address stays in the store.
+            tracing::warn!(
+                shop = %e.shop_id, marketplace = %e.marketplace, order_id = %e.order_id, mail = %e.mail_kind,
+                event = ?e.kind, detail = %e.detail, "delivery event recorded"
+            );
+            metrics.count(format!("MailEvent.{:?}", e.kind), 1);
+        }
+    }
+    Ok(())
+}
+
+/// What an invocation brings: mail jobs from the mail queue, or SES events from the SNS topic.
+pub enum Invocation {
+    /// The SQS event source mapping.
+    Jobs(SqsEvent),
+    /// The `mail-events` topic's subscription.
+    MailEvents(SnsEvent),
+}
+
+/// An invocation event of neither shape. Names the field and what was wrong, never a value (an SES
+/// event holds buyer addresses).
+#[derive(Debug, thiserror::Error)]
+#[error("not an SQS batch or SNS delivery: at {path}: {problem}")]
+pub struct EventError {
+    path: String,
+    problem: String,
+}
+
+impl Invocation {
+    /// Tells the two apart by the records' event source (`aws:sns`; SQS otherwise).
+    pub fn from_json(value: serde_json::Value) -> Result<Invocation, EventError> {
+        let sns = value
+            .get("Records")
+            .and_then(|r| r.get(0))
+            .and_then(|r| r.get("EventSource"))
+            .is_some_and(|s| s == "aws:sns");
+        let error = |e: serde_path_to_error::Error<serde_json::Error>| {
+            let text = e.inner().to_string();
+            // serde quotes the offending value after a backtick or quote: keep the words before it.
+            let problem = text.split(['`', '"']).next().unwrap_or_default().trim_end().to_string();
+            EventError { path: e.path().to_string(), problem }
+        };
+        if sns {
+            serde_path_to_error::deserialize(value).map(Invocation::MailEvents).map_err(error)
+        } else {
+            serde_path_to_error::deserialize(value).map(Invocation::Jobs).map_err(error)
+        }
+    }
 }

@@ -1,22 +1,30 @@
-//! Notifier Lambda: config and clients once, then one SQS batch per invocation.
+//! Notifier Lambda: config and clients once, then one SQS batch of mail jobs, or one SNS delivery
+//! of SES events, per invocation.
 
 #![recursion_limit = "256"] // The SDK clients make deep async types.
 
 use anyhow::Context as _;
-use aws_lambda_events::event::sqs::SqsEvent;
 use ichigen_lambda::{Env, Metrics};
-use ichigen_notifier::{Config, build, handle};
+use ichigen_notifier::{Config, Invocation, build, handle, handle_mail_events};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     ichigen_lambda::init_logging();
     let config = Config::from_env(Env::from_process()).context("notifier")?;
-    let notifier = build(&config, &ichigen_aws::sdk_config().await);
-    let notifier = &notifier;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+    let aws = ichigen_aws::sdk_config().await;
+    let notifier = build(&config, &aws);
+    let store = ichigen_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name.clone());
+    let (notifier, store) = (&notifier, &store);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let mut metrics = Metrics::new("notifier");
-        let response = handle(notifier, event.payload, &mut metrics).await;
+        let response = match Invocation::from_json(event.payload)? {
+            Invocation::Jobs(jobs) => serde_json::to_value(handle(notifier, jobs, &mut metrics).await)?,
+            Invocation::MailEvents(events) => {
+                handle_mail_events(store, events, &mut metrics).await?;
+                serde_json::Value::Null
+            }
+        };
         metrics.emit();
         Ok::<_, lambda_runtime::Error>(response)
     }))

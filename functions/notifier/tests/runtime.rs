@@ -50,6 +50,7 @@ impl World {
             .runtime_api(api)
             .aws(&self.endpoint, &self.key)
             .env("TABLE_NAME", &self.table)
+            .env("SECRET_PREFIX", "/ichigen/test/credentials/")
     }
 
     /// Spawns the notifier and waits until it polls for work.

@@ -60,3 +60,16 @@ async fn unverified_sender_is_refused_without_addresses_in_the_error() {
     assert!(!chain.contains("buyer@example.com") && !chain.contains("nobody@example.jp"), "{chain}");
     assert!(chain.contains("MessageRejected"), "{chain}");
 }
+
+#[tokio::test]
+async fn a_masked_marketplace_address_never_reaches_ses() {
+    let moto = Moto::new().await;
+    let client = moto.ses();
+    client.create_email_identity().email_identity("shop@example.jp").send().await.unwrap();
+    let mut masked = mail("shop@example.jp");
+    masked.to = vec!["0a1b2c3d4e5fs1@pc.fw.rakuten.ne.jp".into()];
+    let err = SesMailer::new(client, None).send(&masked).await.expect_err("refused");
+    assert!(matches!(err, SendError::Refused(_)), "{err}");
+    assert!(!err.to_string().contains("0a1b2c3d"), "no address in the error: {err}");
+    assert!(moto.ses_messages().await.is_empty(), "nothing was sent");
+}

@@ -5,6 +5,7 @@ mod errors;
 mod ledger;
 mod mailer;
 mod queue;
+mod routes;
 mod secrets;
 mod shop;
 mod store;

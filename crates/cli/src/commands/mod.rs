@@ -4,6 +4,7 @@ pub mod blacklist;
 pub mod check;
 pub mod demo;
 pub mod export;
+pub mod mail;
 pub mod normalize;
 pub mod orders;
 pub mod postal;

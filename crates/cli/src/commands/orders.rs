@@ -15,10 +15,11 @@ use ichigen_aws::SesMailer;
 use ichigen_core::OrderStatus;
 use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
-    MailJob, MailLedger, Mailer, Notified, Notifier, OrderStore, ShopDirectory, StaffDecision, StaffError, StoredOrder,
-    staff,
+    MailEvents, MailJob, MailLedger, Mailer, NoRelays, Notified, Notifier, OrderStore, ParkedMail, RelayMailers,
+    ShopDirectory, StaffDecision, StaffError, StoredOrder, staff,
 };
 use ichigen_local::EmlOutbox;
+use ichigen_smtp::SmtpRelays;
 
 use crate::backend::{Backend, StoreArgs};
 use crate::view::{Filters, OrderView, findings_summary, items_summary, jst, jst_minutes, resolve, wire, yen};
@@ -93,35 +94,39 @@ pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<Ex
                         .find(|w| w.message_id == id)
                         .map_or_else(|| format!("message id {id}"), |w| format!("written to {}", w.path.display()))
                 };
-                let done = dispatch(&local.store, &outbox, shop, command, &written).await;
+                let relays = SmtpRelays::new(&local.store);
+                let done = dispatch(&local.store, &outbox, &relays, shop, command, &written).await;
                 crate::backend::warn_skipped(&local.store);
                 done
             }
             Backend::Aws(aws) => {
                 let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
                 let sent = |id: &str| format!("sent through SES (message id {id})");
-                dispatch(&aws.store, &mailer, shop, command, &sent).await
+                // Relay mail from a staff command on AWS waits for the notifier (or `ichigen mail drain --aws`).
+                dispatch(&aws.store, &mailer, &NoRelays, shop, command, &sent).await
             }
         }
     })
 }
 
-async fn dispatch<S, M>(
+async fn dispatch<S, M, R>(
     store: &S,
     mailer: &M,
+    relays: &R,
     shop: &str,
     command: &OrdersCommand,
     sent: &dyn Fn(&str) -> String,
 ) -> anyhow::Result<ExitCode>
 where
-    S: OrderStore + ShopDirectory + MailLedger,
+    S: OrderStore + ShopDirectory + MailLedger + ParkedMail + MailEvents,
     M: Mailer,
+    R: RelayMailers,
 {
     match command {
         OrdersCommand::List { filters, format } => list(store, shop, filters, *format).await,
         OrdersCommand::Show { id, json } => show(&resolve(store, shop, id).await?, *json),
-        OrdersCommand::Release { id } => decide(store, mailer, shop, id, None, sent).await,
-        OrdersCommand::Hold { id, reason } => decide(store, mailer, shop, id, Some(reason), sent).await,
+        OrdersCommand::Release { id } => decide(store, mailer, relays, shop, id, None, sent).await,
+        OrdersCommand::Hold { id, reason } => decide(store, mailer, relays, shop, id, Some(reason), sent).await,
     }
 }
 
@@ -269,17 +274,19 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
 }
 
 /// Releases (`reason` = None) or holds an order, then sends whatever mail the decision queued.
-async fn decide<S, M>(
+async fn decide<S, M, R>(
     store: &S,
     mailer: &M,
+    relays: &R,
     shop: &str,
     id: &str,
     hold_reason: Option<&String>,
     sent: &dyn Fn(&str) -> String,
 ) -> anyhow::Result<ExitCode>
 where
-    S: OrderStore + ShopDirectory + MailLedger,
+    S: OrderStore + ShopDirectory + MailLedger + ParkedMail + MailEvents,
     M: Mailer,
+    R: RelayMailers,
 {
     let before = resolve(store, shop, id).await?;
     let key = before.key();
@@ -320,7 +327,7 @@ where
         };
         println!("no mail: {why}");
     }
-    let notifier = Notifier::new(store, store, store, mailer, policies, LEASE);
+    let notifier = Notifier::new(store, store, store, mailer, policies, LEASE).with_relays(relays);
     let mut code = ExitCode::SUCCESS;
     for job in queued {
         match notifier.notify(&job, at).await {
@@ -329,6 +336,11 @@ where
                 println!("{} mail was sent before (message id {message_id}): not sent again", job.kind)
             }
             Ok(Notified::Skipped(why)) => println!("{} mail not sent: {why}", job.kind),
+            Ok(Notified::Parked { route, told_staff }) => println!(
+                "{} mail waits for the shop's {route} settings (kept; sent once they are stored{})",
+                job.kind,
+                if told_staff { "; staff were told" } else { "" }
+            ),
             Err(e) => {
                 eprintln!("ichigen orders {verb}: {} mail of {name}: {e}", job.kind);
                 code = ExitCode::from(1);

@@ -6,11 +6,13 @@ use chrono::{DateTime, FixedOffset};
 use crate::order::{Marketplace, OrderStatus};
 use crate::rules::BlacklistEntry;
 
-use super::mail::{MailKey, OutgoingMail};
+use super::bounce::MailEvent;
+use super::mail::{MailJob, MailKey, OutgoingMail};
 use super::ports::{
-    Claim, MailLedger, Mailer, OrderStore, PortError, Quarantine, Queue, Rejected, SendError, ShopDirectory,
-    WatermarkStore, Written,
+    Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, Quarantine, Queue, Rejected,
+    RelayDirectory, RelayMailers, SendError, ShopDirectory, WatermarkStore, Written,
 };
+use super::route::RelaySettings;
 use super::shop::ShopSettings;
 use super::stored::{OrderKey, StoredOrder, Watermark};
 
@@ -112,5 +114,55 @@ impl<T: Quarantine + ?Sized> Quarantine for &T {
 impl<T: Mailer + ?Sized> Mailer for &T {
     async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
         (**self).send(mail).await
+    }
+}
+
+impl<T: Mailer + ?Sized> Mailer for std::sync::Arc<T> {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
+        (**self).send(mail).await
+    }
+}
+
+impl<T: RelayMailers + ?Sized> RelayMailers for &T {
+    type Mailer = T::Mailer;
+    async fn relay(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<T::Mailer>, PortError> {
+        (**self).relay(shop_id, marketplace).await
+    }
+}
+
+impl<T: RelayDirectory + ?Sized> RelayDirectory for &T {
+    async fn relay_settings(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> Result<Option<RelaySettings>, PortError> {
+        (**self).relay_settings(shop_id, marketplace).await
+    }
+}
+
+impl<T: ParkedMail + ?Sized> ParkedMail for &T {
+    async fn park(&self, job: &MailJob, at: DateTime<FixedOffset>) -> Result<bool, PortError> {
+        (**self).park(job, at).await
+    }
+    async fn parked(&self, shop_id: &str, marketplace: Marketplace, limit: usize) -> Result<Vec<MailJob>, PortError> {
+        (**self).parked(shop_id, marketplace, limit).await
+    }
+    async fn unpark(&self, job: &MailJob) -> Result<(), PortError> {
+        (**self).unpark(job).await
+    }
+    async fn clear_waiting(&self, shop_id: &str, marketplace: Marketplace) -> Result<(), PortError> {
+        (**self).clear_waiting(shop_id, marketplace).await
+    }
+}
+
+impl<T: MailEvents + ?Sized> MailEvents for &T {
+    async fn record_event(&self, event: &MailEvent) -> Result<(), PortError> {
+        (**self).record_event(event).await
+    }
+    async fn events(&self, shop_id: &str) -> Result<Vec<MailEvent>, PortError> {
+        (**self).events(shop_id).await
+    }
+    async fn is_suppressed(&self, shop_id: &str, address: &str) -> Result<bool, PortError> {
+        (**self).is_suppressed(shop_id, address).await
     }
 }

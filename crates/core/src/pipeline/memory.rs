@@ -8,11 +8,13 @@ use chrono::{DateTime, FixedOffset};
 use crate::order::{Marketplace, Order, OrderStatus, Tracking};
 use crate::rules::BlacklistEntry;
 
+use super::bounce::{MailEvent, address_key};
 use super::mail::{MailJob, MailKey, OutgoingMail};
 use super::ports::{
-    Claim, MailLedger, Mailer, OrderStore, PortError, Quarantine, Queue, Rejected, Retryable, SendError, ShopDirectory,
-    WatermarkStore, Written,
+    Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, Quarantine, Queue, Rejected,
+    RelayDirectory, RelayMailers, Retryable, SendError, ShopDirectory, WatermarkStore, Written,
 };
+use super::route::RelaySettings;
 use super::shop::ShopSettings;
 use super::source::{OrderPage, OrderSource, Window};
 use super::stored::{OrderKey, StoredOrder, Watermark};
@@ -44,6 +46,11 @@ pub struct MemoryStore {
     blacklist: Mutex<BTreeMap<(String, String), BlacklistEntry>>,
     ledger: Mutex<HashMap<MailKey, LedgerEntry>>,
     next_id: Mutex<u64>,
+    parked: Mutex<Vec<(DateTime<FixedOffset>, MailJob)>>,
+    waiting: Mutex<BTreeSet<(String, Marketplace)>>,
+    events: Mutex<BTreeMap<(String, String), MailEvent>>,
+    suppressed: Mutex<BTreeSet<(String, String)>>,
+    relays: Mutex<HashMap<(String, Marketplace), RelaySettings>>,
 }
 
 impl MemoryStore {
@@ -55,6 +62,11 @@ impl MemoryStore {
     /// Every stored order.
     pub fn orders(&self) -> Vec<StoredOrder> {
         lock(&self.orders).values().cloned().collect()
+    }
+
+    /// Stores `settings` as the shop's relay of `marketplace`.
+    pub fn put_relay_settings(&self, shop_id: &str, marketplace: Marketplace, settings: RelaySettings) {
+        lock(&self.relays).insert((shop_id.to_string(), marketplace), settings);
     }
 
     /// Ledger entries marked sent.
@@ -223,6 +235,67 @@ impl MailLedger for MemoryStore {
     }
 }
 
+impl RelayDirectory for MemoryStore {
+    async fn relay_settings(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> Result<Option<RelaySettings>, PortError> {
+        Ok(lock(&self.relays).get(&(shop_id.to_string(), marketplace)).cloned())
+    }
+}
+
+impl ParkedMail for MemoryStore {
+    async fn park(&self, job: &MailJob, at: DateTime<FixedOffset>) -> Result<bool, PortError> {
+        let mut parked = lock(&self.parked);
+        if !parked.iter().any(|(_, j)| j == job) {
+            parked.push((at, job.clone()));
+            parked.sort_by_key(|(at, _)| *at);
+        }
+        Ok(lock(&self.waiting).insert((job.order.shop_id.clone(), job.order.marketplace)))
+    }
+
+    async fn parked(&self, shop_id: &str, marketplace: Marketplace, limit: usize) -> Result<Vec<MailJob>, PortError> {
+        Ok(lock(&self.parked)
+            .iter()
+            .filter(|(_, j)| j.order.shop_id == shop_id && j.order.marketplace == marketplace)
+            .take(limit)
+            .map(|(_, j)| j.clone())
+            .collect())
+    }
+
+    async fn unpark(&self, job: &MailJob) -> Result<(), PortError> {
+        lock(&self.parked).retain(|(_, j)| j != job);
+        Ok(())
+    }
+
+    async fn clear_waiting(&self, shop_id: &str, marketplace: Marketplace) -> Result<(), PortError> {
+        lock(&self.waiting).remove(&(shop_id.to_string(), marketplace));
+        Ok(())
+    }
+}
+
+impl MailEvents for MemoryStore {
+    async fn record_event(&self, event: &MailEvent) -> Result<(), PortError> {
+        lock(&self.events).insert((event.shop_id.clone(), event.id()), event.clone());
+        if event.kind.suppresses() {
+            lock(&self.suppressed).insert((event.shop_id.clone(), address_key(&event.address)));
+        }
+        Ok(())
+    }
+
+    async fn events(&self, shop_id: &str) -> Result<Vec<MailEvent>, PortError> {
+        let mut out: Vec<MailEvent> =
+            lock(&self.events).iter().filter(|((s, _), _)| s == shop_id).map(|(_, e)| e.clone()).collect();
+        out.sort_by_key(|e| std::cmp::Reverse(e.at));
+        Ok(out)
+    }
+
+    async fn is_suppressed(&self, shop_id: &str, address: &str) -> Result<bool, PortError> {
+        Ok(lock(&self.suppressed).contains(&(shop_id.to_string(), address_key(address))))
+    }
+}
+
 /// A FIFO queue in memory.
 #[derive(Debug)]
 pub struct MemoryQueue<T> {
@@ -294,6 +367,38 @@ impl Mailer for MemoryMailer {
         let id = format!("mem-{:08}", sent.len() + 1);
         sent.push((id.clone(), mail.clone()));
         Ok(id)
+    }
+}
+
+/// Relays of the shops whose settings `directory` holds, each sending into `mailer` with its
+/// registered sender address (as a real relay insists on).
+#[derive(Debug, Clone, Copy)]
+pub struct MemoryRelays<'a> {
+    /// Where the settings are.
+    pub directory: &'a MemoryStore,
+    /// Where relay mail goes.
+    pub mailer: &'a MemoryMailer,
+}
+
+/// One shop's relay of [`MemoryRelays`].
+#[derive(Debug, Clone)]
+pub struct MemoryRelay<'a> {
+    from: String,
+    mailer: &'a MemoryMailer,
+}
+
+impl<'a> RelayMailers for MemoryRelays<'a> {
+    type Mailer = MemoryRelay<'a>;
+    async fn relay(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<MemoryRelay<'a>>, PortError> {
+        let settings = self.directory.relay_settings(shop_id, marketplace).await?;
+        Ok(settings.map(|s| MemoryRelay { from: s.from, mailer: self.mailer }))
+    }
+}
+
+impl Mailer for MemoryRelay<'_> {
+    async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
+        let mail = OutgoingMail { from: self.from.clone(), ..mail.clone() };
+        self.mailer.send(&mail).await
     }
 }
 

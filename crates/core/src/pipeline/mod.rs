@@ -2,6 +2,7 @@
 //! three use cases the Lambdas (and the local demo) run — pull, process, notify — plus the staff
 //! actions. Adapters live in `ichigen-aws` and `ichigen-local`.
 
+pub mod bounce;
 pub mod cache;
 pub mod credentials;
 mod forward;
@@ -11,23 +12,27 @@ pub mod notify;
 pub mod ports;
 pub mod process;
 pub mod pull;
+pub mod route;
 pub mod shop;
 pub mod source;
 pub mod staff;
 pub mod stored;
 pub mod template_check;
 
+pub use bounce::{MailEvent, MailEventKind};
 pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
 };
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
-pub use notify::{Notified, Notifier, NotifyError};
+pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError};
 pub use ports::{
-    BoxError, Claim, MailLedger, MailQueue, Mailer, OrderQueue, OrderStore, PortError, Quarantine, Queue, Rejected,
-    Retryable, SendError, ShopDirectory, WatermarkStore, Written,
+    BoxError, Claim, MailEvents, MailLedger, MailQueue, Mailer, OrderQueue, OrderStore, ParkedMail, PortError,
+    Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, Retryable, SendError, ShopDirectory, WatermarkStore,
+    Written,
 };
 pub use process::{Change, ProcessError, ProcessSettings, Processed, Processor};
 pub use pull::{PullError, PullReport, PullSettings, Puller};
+pub use route::{MailRoute, RelayPassword, RelaySettings, RelaySettingsError};
 pub use shop::{CarrierAccounts, MailTemplate, ShopContact, ShopSettings};
 pub use source::{CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Pulled, Window, pull_window};
 pub use staff::StaffError;

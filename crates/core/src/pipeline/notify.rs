@@ -1,14 +1,24 @@
-//! The notifier's use case: one mail job → at most one mail, ever.
+//! The notifier's use case: one mail job → at most one mail, ever, by the mail's route (the
+//! shop's sender, or a marketplace's relay); a relay mail whose settings are missing waits,
+//! parked, until they are stored.
 
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
 use super::cache::ShopCache;
-use super::mail::{MailJob, MailKind, RenderError, render};
-use super::ports::{Claim, MailLedger, Mailer, OrderStore, PortError, SendError, ShopDirectory};
+use super::mail::{MailJob, MailKind, OutgoingMail, RenderError, render};
+use super::ports::{
+    Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, RelayMailers, SendError, ShopDirectory,
+};
+use super::route::{MailRoute, RouteError, check_route, route_of, waiting_notice};
 use super::shop::ShopSettings;
 use crate::marketplace::Policies;
+use crate::order::Marketplace;
+
+/// Waiting mails a relay send takes along at most (the rest go with the next one, or `ichigen
+/// mail drain`): bounds one notifier invocation's time.
+pub const DRAIN_PER_SEND: usize = 10;
 
 /// What the notifier did with a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +29,27 @@ pub enum Notified {
     AlreadySent(String),
     /// Nothing to send any more; why, for the log.
     Skipped(&'static str),
+    /// Kept until the shop stores the settings of its route's relay; `told_staff` when this job
+    /// sent the shop's one staff notice that mails are waiting.
+    Parked {
+        /// The relay it waits for.
+        route: MailRoute,
+        /// Whether this job told staff.
+        told_staff: bool,
+    },
+}
+
+/// What draining the waiting mails of a shop × marketplace did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Drained {
+    /// Sent now.
+    pub sent: usize,
+    /// Found sent before, or with nothing to send any more: forgotten.
+    pub settled: usize,
+    /// Still waiting (settings still missing, or a send failed: the error of the first).
+    pub waiting: usize,
+    /// The first failure, for the operator.
+    pub error: Option<String>,
 }
 
 /// Why a job failed.
@@ -33,6 +64,9 @@ pub enum NotifyError {
     /// The mail service refused or failed.
     #[error(transparent)]
     Send(#[from] SendError),
+    /// The mail may not take its route (a masked address on the shop's sender). Permanent.
+    #[error(transparent)]
+    Route(#[from] RouteError),
     /// Another notifier is sending this mail right now.
     #[error("{kind} mail of order {order} is being sent by another worker")]
     Busy {
@@ -54,48 +88,133 @@ impl NotifyError {
             NotifyError::Render(_) => false,
             NotifyError::Send(SendError::Refused(_)) => false,
             NotifyError::Send(SendError::Unavailable(_)) => true,
+            NotifyError::Route(_) => false,
             NotifyError::Busy { .. } => true,
             NotifyError::Port(e) => e.retryable,
         }
     }
 }
 
-/// The notifier: store, shop directory, ledger and mail service.
-pub struct Notifier<S, D, L, M> {
+/// No relay at all: every relay mail waits (a notifier that only has the shop's sender).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoRelays;
+
+impl RelayMailers for NoRelays {
+    type Mailer = super::memory::MemoryMailer;
+    async fn relay(&self, _: &str, _: Marketplace) -> Result<Option<Self::Mailer>, PortError> {
+        Ok(None)
+    }
+}
+
+/// The notifier: store, shop directory, ledger (with the parked mails and delivery events), the
+/// shop's mail service and the marketplaces' relays.
+pub struct Notifier<S, D, L, M, R = NoRelays> {
     store: S,
     shops: D,
     ledger: L,
     mailer: M,
+    relays: R,
     policies: Policies,
     lease: Duration,
     settings: ShopCache<ShopSettings>,
 }
 
-impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L, M> {
+impl<S, D, L, M> Notifier<S, D, L, M> {
     /// A notifier over these adapters; `lease` is how long a claim blocks other senders (longer
     /// than a send takes, shorter than the queue's visibility timeout).
-    /// Buyer mails follow the marketplaces' declared `policies`.
+    /// Buyer mails follow the marketplaces' declared `policies`. Without [`Notifier::with_relays`],
+    /// relay mails are parked.
     pub fn new(store: S, shops: D, ledger: L, mailer: M, policies: Policies, lease: Duration) -> Self {
-        Notifier { store, shops, ledger, mailer, policies, lease, settings: ShopCache::default() }
+        Notifier { store, shops, ledger, mailer, relays: NoRelays, policies, lease, settings: ShopCache::default() }
+    }
+}
+
+impl<S, D, L, M, R> Notifier<S, D, L, M, R> {
+    /// The same notifier sending relay mails through `relays`.
+    pub fn with_relays<R2>(self, relays: R2) -> Notifier<S, D, L, M, R2> {
+        let Notifier { store, shops, ledger, mailer, policies, lease, settings, .. } = self;
+        Notifier { store, shops, ledger, mailer, relays, policies, lease, settings }
+    }
+}
+
+impl<S, D, L, M, R> Notifier<S, D, L, M, R>
+where
+    S: OrderStore,
+    D: ShopDirectory,
+    L: MailLedger + ParkedMail + MailEvents,
+    M: Mailer,
+    R: RelayMailers,
+{
+    /// Handles one job at `now`; a relay mail sent takes up to [`DRAIN_PER_SEND`] mails waiting
+    /// for the same relay along (their failures leave them waiting for the next one).
+    pub async fn notify(&self, job: &MailJob, now: DateTime<FixedOffset>) -> Result<Notified, NotifyError> {
+        let (done, route) = self.notify_one(job, now).await?;
+        if let (Notified::Sent(_), MailRoute::Relay(marketplace)) = (&done, route) {
+            // Best effort: whatever fails here stays parked, and this job's mail went out.
+            let _ = self.drain(&job.order.shop_id, marketplace, now, DRAIN_PER_SEND).await;
+        }
+        Ok(done)
     }
 
-    /// Handles one job at `now`.
-    pub async fn notify(&self, job: &MailJob, now: DateTime<FixedOffset>) -> Result<Notified, NotifyError> {
-        let shop_id = &job.order.shop_id;
-        let shop = match self.settings.get(shop_id, now) {
-            Some(shop) => shop,
-            None => {
-                let shop = self.shops.shop(shop_id).await?.ok_or_else(|| NotifyError::UnknownShop(shop_id.clone()))?;
-                self.settings.put(shop_id, shop.clone(), now);
-                shop
+    /// Sends the mails of `shop_id` waiting for `marketplace`'s relay, up to `limit`, each once
+    /// (through the ledger); clears the waiting mark when none is left.
+    pub async fn drain(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+        now: DateTime<FixedOffset>,
+        limit: usize,
+    ) -> Result<Drained, NotifyError> {
+        let jobs = self.ledger.parked(shop_id, marketplace, limit).await?;
+        let mut drained = Drained::default();
+        for job in &jobs {
+            match self.notify_one(job, now).await {
+                Ok((Notified::Parked { .. }, _)) => drained.waiting += 1,
+                Ok((done, _)) => {
+                    self.ledger.unpark(job).await?;
+                    match done {
+                        Notified::Sent(_) => drained.sent += 1,
+                        _ => drained.settled += 1,
+                    }
+                }
+                Err(e) => {
+                    drained.waiting += 1;
+                    drained.error.get_or_insert_with(|| format!("{}: {e}", job.order));
+                }
             }
-        };
+        }
+        if jobs.len() < limit && drained.waiting == 0 {
+            self.ledger.clear_waiting(shop_id, marketplace).await?;
+        }
+        Ok(drained)
+    }
+
+    async fn shop(&self, shop_id: &str, now: DateTime<FixedOffset>) -> Result<ShopSettings, NotifyError> {
+        if let Some(shop) = self.settings.get(shop_id, now) {
+            return Ok(shop);
+        }
+        let shop = self.shops.shop(shop_id).await?.ok_or_else(|| NotifyError::UnknownShop(shop_id.to_string()))?;
+        self.settings.put(shop_id, shop.clone(), now);
+        Ok(shop)
+    }
+
+    /// One job, without draining: what happened, and the route it took.
+    async fn notify_one(
+        &self,
+        job: &MailJob,
+        now: DateTime<FixedOffset>,
+    ) -> Result<(Notified, MailRoute), NotifyError> {
+        let shop_id = &job.order.shop_id;
+        let shop = self.shop(shop_id, now).await?;
         let Some(stored) = self.store.get(&job.order).await? else {
-            return Ok(Notified::Skipped("order no longer stored"));
+            return Ok((Notified::Skipped("order no longer stored"), MailRoute::Shop));
         };
         let order = &stored.order;
         if job.kind.to_buyer() && !self.policies.buyer_mail_allowed(order) {
-            return Ok(Notified::Skipped("the marketplace forbids buyer mail, or ships the order itself"));
+            return Ok((
+                Notified::Skipped("the marketplace forbids buyer mail, or ships the order itself"),
+                MailRoute::Shop,
+            ));
         }
         let skip = match job.kind {
             MailKind::ThankYou if !stored.status.is_open() => Some("already shipped or cancelled"),
@@ -108,10 +227,70 @@ impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L
             _ => None,
         };
         if let Some(why) = skip {
-            return Ok(Notified::Skipped(why));
+            return Ok((Notified::Skipped(why), MailRoute::Shop));
         }
         // Render before claiming: a broken template must not leave a claim behind.
-        let mail = render(job.kind, &shop, &stored, &self.policies)?;
+        let mut mail = render(job.kind, &shop, &stored, &self.policies)?;
+        let route = route_of(job.kind, order, &mail.to, &shop);
+        check_route(route, &mail)?;
+        if job.kind.to_buyer() {
+            for to in &mail.to {
+                if self.ledger.is_suppressed(shop_id, to).await? {
+                    return Ok((
+                        Notified::Skipped("the address bounced or complained before: not mailed again"),
+                        route,
+                    ));
+                }
+            }
+        }
+        // The shop and route travel with the mail: a bounce event or an outbox file names both.
+        mail.tags.push(("shop", shop_id.clone()));
+        mail.tags.push(("route", route.name()));
+        let done = match route {
+            MailRoute::Shop => self.send_once(job, &mail, &self.mailer, now).await?,
+            MailRoute::Relay(marketplace) => match self.relays.relay(shop_id, marketplace).await? {
+                Some(relay) => self.send_once(job, &mail, &relay, now).await?,
+                None => self.park(job, &shop, marketplace, now).await?,
+            },
+        };
+        Ok((
+            match done {
+                Notified::Parked { told_staff, .. } => Notified::Parked { route, told_staff },
+                other => other,
+            },
+            route,
+        ))
+    }
+
+    /// Keeps `job` for the relay of `marketplace`; the first mail of a waiting spell tells staff
+    /// (through the shop's sender) what to set. A notice that fails clears the mark, so the job's
+    /// retry tells them again.
+    async fn park(
+        &self,
+        job: &MailJob,
+        shop: &ShopSettings,
+        marketplace: Marketplace,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Notified, NotifyError> {
+        let first = self.ledger.park(job, now).await?;
+        if first {
+            let notice = waiting_notice(shop, marketplace, &job.order.order_id);
+            if let Err(e) = self.mailer.send(&notice).await {
+                self.ledger.clear_waiting(&shop.shop_id, marketplace).await?;
+                return Err(NotifyError::Send(e));
+            }
+        }
+        Ok(Notified::Parked { route: MailRoute::Relay(marketplace), told_staff: first })
+    }
+
+    /// Claim → send → mark sent: the once-only guarantee, whatever the mail service.
+    async fn send_once<X: Mailer>(
+        &self,
+        job: &MailJob,
+        mail: &OutgoingMail,
+        mailer: &X,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Notified, NotifyError> {
         let lease_until = now + TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
         match self.ledger.claim(job, now, lease_until).await? {
             Claim::AlreadySent(id) => return Ok(Notified::AlreadySent(id)),
@@ -120,7 +299,7 @@ impl<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer> Notifier<S, D, L
             }
             Claim::Claimed => {}
         }
-        match self.mailer.send(&mail).await {
+        match mailer.send(mail).await {
             Ok(message_id) => {
                 // If this mark fails, the claim's lease runs out and a retry sends again: the one
                 // window for a duplicate (DESIGN "Guarantees").

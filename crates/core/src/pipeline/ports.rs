@@ -9,7 +9,9 @@ use chrono::{DateTime, FixedOffset};
 use crate::order::{Marketplace, Order};
 use crate::rules::BlacklistEntry;
 
+use super::bounce::MailEvent;
 use super::mail::{MailJob, MailKey, OutgoingMail};
+use super::route::RelaySettings;
 use super::shop::ShopSettings;
 use super::stored::{OrderKey, StoredOrder, Watermark};
 
@@ -207,6 +209,70 @@ pub enum SendError {
 pub trait Mailer: Send + Sync {
     /// Sends `mail`.
     fn send(&self, mail: &OutgoingMail) -> impl Future<Output = Result<String, SendError>> + Send;
+}
+
+/// Each shop's marketplace mail relays (SMTP submission with the settings kept with the shop's
+/// credentials of that marketplace).
+pub trait RelayMailers: Send + Sync {
+    /// The mail service of one relay.
+    type Mailer: Mailer;
+
+    /// The relay of `shop_id` for `marketplace`; `None` while the shop has stored no relay settings.
+    /// The relay sends with its registered sender address, whatever the mail's `from`.
+    fn relay(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> impl Future<Output = Result<Option<Self::Mailer>, PortError>> + Send;
+}
+
+/// Where relay settings are kept (with the marketplace credentials on AWS, in the store on one machine).
+pub trait RelayDirectory: Send + Sync {
+    /// The stored relay settings of `shop_id` for `marketplace`, if any.
+    fn relay_settings(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> impl Future<Output = Result<Option<RelaySettings>, PortError>> + Send;
+}
+
+/// Buyer mails waiting for their route (a relay whose settings are not stored yet): kept durably
+/// per shop × marketplace, sent once the settings are there.
+pub trait ParkedMail: Send + Sync {
+    /// Keeps `job` (again: no change). True when the shop × marketplace had no waiting mark, which
+    /// this call set: staff are to be told once.
+    fn park(&self, job: &MailJob, at: DateTime<FixedOffset>) -> impl Future<Output = Result<bool, PortError>> + Send;
+
+    /// Up to `limit` waiting jobs of the shop × marketplace, oldest first.
+    fn parked(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<MailJob>, PortError>> + Send;
+
+    /// Forgets a waiting job (it was sent, or has nothing to send any more).
+    fn unpark(&self, job: &MailJob) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Clears the waiting mark of the shop × marketplace (nothing waits, or staff were not told).
+    fn clear_waiting(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// Delivery events (bounces, complaints) recorded against orders, and the buyer addresses not to
+/// mail again. Addresses are buyer data: kept in the store, never logged.
+pub trait MailEvents: Send + Sync {
+    /// Records `event` (again: no change); suppresses its address when it calls for that.
+    fn record_event(&self, event: &MailEvent) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The shop's recorded events, newest first.
+    fn events(&self, shop_id: &str) -> impl Future<Output = Result<Vec<MailEvent>, PortError>> + Send;
+
+    /// Whether `address` hard-bounced or complained for `shop_id`.
+    fn is_suppressed(&self, shop_id: &str, address: &str) -> impl Future<Output = Result<bool, PortError>> + Send;
 }
 
 /// Whether a failure may pass on a later try.

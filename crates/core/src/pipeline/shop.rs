@@ -1,10 +1,11 @@
 //! A shop's settings: who mails come from, who gets staff alerts, its rules and templates.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::mail::MailKind;
+use crate::order::Marketplace;
 
 /// Everything the pipeline needs to know about one shop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -40,6 +41,10 @@ pub struct ShopSettings {
     /// payment-received mail (入金確認) when their payment arrives. On unless the shop turns it off.
     #[serde(default = "on")]
     pub payment_mail: bool,
+    /// Marketplaces whose buyer mails go through the marketplace's own mail relay (settings kept
+    /// with that marketplace's credentials), e.g. `aupay`. 楽天 buyer mail always does.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub relay_marketplaces: BTreeSet<Marketplace>,
 }
 
 /// The shop's carrier contract numbers (not secrets: they are printed on every label).
@@ -102,6 +107,7 @@ impl ShopSettings {
             contact: ShopContact::default(),
             carrier_accounts: CarrierAccounts::default(),
             payment_mail: true,
+            relay_marketplaces: BTreeSet::new(),
         }
     }
 }

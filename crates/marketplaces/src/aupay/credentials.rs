@@ -20,16 +20,28 @@ pub struct Credentials {
     /// Base URL instead of the production one.
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// The marketplace's SMTP relay for buyer mail (see [`crate::relay`]); checked, read by
+    /// [`crate::MarketplaceSecret::mail_relay`].
+    #[serde(default)]
+    pub mail_relay: Option<Value>,
 }
 
 impl CredentialFields for Credentials {
     const MARKETPLACE: &'static str = "aupay";
-    const FIELDS: &'static [&'static str] = &["api_key", "shop_id", "endpoint"];
+    const FIELDS: &'static [&'static str] = &["api_key", "shop_id", "endpoint", "mail_relay"];
 
     fn validate(&self) -> Result<(), SecretError> {
         filled("api_key", self.api_key.expose_secret())?;
         filled("shop_id", self.shop_id.expose_secret())?;
-        endpoint("endpoint", &self.endpoint)
+        endpoint("endpoint", &self.endpoint)?;
+        self.relay().map(drop)
+    }
+}
+
+impl Credentials {
+    /// The `mail_relay` settings, if stored.
+    pub fn relay(&self) -> Result<Option<ichigen_core::pipeline::RelaySettings>, SecretError> {
+        self.mail_relay.as_ref().map(|v| crate::relay::read_relay(Self::MARKETPLACE, v, None)).transpose()
     }
 }
 

@@ -3,7 +3,7 @@
 
 pub mod client;
 pub mod codes;
-mod credentials;
+pub(crate) mod credentials;
 pub mod map;
 pub mod wire;
 

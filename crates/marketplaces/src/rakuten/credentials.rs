@@ -23,16 +23,33 @@ pub struct Credentials {
     /// Base URL instead of the production one.
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// The marketplace's SMTP relay for buyer mail (see [`crate::relay`]); checked, read by
+    /// [`crate::MarketplaceSecret::mail_relay`].
+    #[serde(default)]
+    pub mail_relay: Option<Value>,
 }
 
 impl CredentialFields for Credentials {
     const MARKETPLACE: &'static str = "rakuten";
-    const FIELDS: &'static [&'static str] = &["service_secret", LICENSE_KEY, "endpoint"];
+    const FIELDS: &'static [&'static str] = &["service_secret", LICENSE_KEY, "endpoint", "mail_relay"];
 
     fn validate(&self) -> Result<(), SecretError> {
         filled("service_secret", self.service_secret.expose_secret())?;
         filled(LICENSE_KEY, self.license_key.expose_secret())?;
-        endpoint("endpoint", &self.endpoint)
+        endpoint("endpoint", &self.endpoint)?;
+        self.relay().map(drop)
+    }
+}
+
+impl Credentials {
+    /// The `mail_relay` settings, if stored.
+    pub fn relay(&self) -> Result<Option<ichigen_core::pipeline::RelaySettings>, SecretError> {
+        self.mail_relay
+            .as_ref()
+            .map(|v| {
+                crate::relay::read_relay(Self::MARKETPLACE, v, Some(ichigen_core::pipeline::route::RAKUTEN_RELAY_HOST))
+            })
+            .transpose()
     }
 }
 

@@ -25,7 +25,7 @@ use ichigen_core::pipeline::{
     CarrierAccounts, MailJob, Notified, Notifier, OrderQueue, OrderStore, PortError, ProcessError, Processed,
     Processor, PullSettings, Puller, Quarantine, Queue, ShopContact, ShopDirectory, ShopSettings, WatermarkStore,
 };
-use ichigen_core::pipeline::{MailLedger, MailQueue, Mailer, NotifyError};
+use ichigen_core::pipeline::{MailEvents, MailLedger, MailQueue, Mailer, NotifyError, ParkedMail, RelayMailers};
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_marketplaces::client::{AnyClient, RetryPolicy};
 use ichigen_marketplaces::{HttpSettings, MarketplaceSecret, build_client};
@@ -281,12 +281,19 @@ async fn process_one<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
 }
 
 /// Runs one mail job through the notifier, trying again at once when the failure may pass.
-async fn notify_one<S: OrderStore, D: ShopDirectory, L: MailLedger, M: Mailer>(
-    notifier: &Notifier<S, D, L, M>,
+async fn notify_one<S, D, L, M, R>(
+    notifier: &Notifier<S, D, L, M, R>,
     job: &MailJob,
     tally: &RefCell<Tally>,
     progress: &Progress,
-) -> Result<Notified, NotifyError> {
+) -> Result<Notified, NotifyError>
+where
+    S: OrderStore,
+    D: ShopDirectory,
+    L: MailLedger + ParkedMail + MailEvents,
+    M: Mailer,
+    R: RelayMailers,
+{
     let mut attempt = 1;
     loop {
         match notifier.notify(job, now()).await {
@@ -399,6 +406,12 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
     if t.mails_skipped > 0 {
         line.push_str(&format!(", {} with nothing to send any more", t.mails_skipped));
     }
+    if t.mails_parked > 0 {
+        line.push_str(&format!(
+            ", {} waiting for the shop's 楽天 relay settings (kept; staff were told: ichigen mail relay set)",
+            t.mails_parked
+        ));
+    }
     if t.failed > 0 {
         line.push_str(&format!("; {} FAILED (see above)", t.failed));
     }
@@ -407,6 +420,13 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
         out,
         "Amazon forbids mail to its buyers: staff alerts only. Orders first seen shipped or cancelled get no thank-you."
     )?;
+    if !aws {
+        writeln!(
+            out,
+            "楽天 buyer mail takes 楽天's relay (X-Ichigen-Route: rakuten-relay); the demo has no relay account, so those \
+             files are its stand-in (X-Ichigen-Relay: embedded-stand-in)."
+        )?;
+    }
     if t.reread > 0 {
         writeln!(out, "{} open orders read again by id (楽天 cancellations, Yahoo and au PAY look-back)", t.reread)?;
     }

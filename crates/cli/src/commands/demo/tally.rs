@@ -40,6 +40,9 @@ pub struct Row {
     pub mails_already_sent: usize,
     /// Mail jobs with nothing to send any more (e.g. no buyer mail for Amazon orders).
     pub mails_skipped: usize,
+    /// Buyer mails waiting for the shop's marketplace relay settings (kept, sent once they are stored).
+    #[serde(default)]
+    pub mails_parked: usize,
     /// Orders or mails that failed (see the messages printed during the run).
     pub failed: usize,
 }
@@ -66,6 +69,7 @@ impl Row {
         }
         self.mails_already_sent += other.mails_already_sent;
         self.mails_skipped += other.mails_skipped;
+        self.mails_parked += other.mails_parked;
         self.failed += other.failed;
     }
 }
@@ -142,6 +146,7 @@ impl Tally {
             Notified::Sent(_) => *row.mails.entry(kind.as_str().to_string()).or_default() += 1,
             Notified::AlreadySent(_) => row.mails_already_sent += 1,
             Notified::Skipped(_) => row.mails_skipped += 1,
+            Notified::Parked { .. } => row.mails_parked += 1,
         }
     }
 

@@ -1,0 +1,189 @@
+//! `ichigen mail bounces|relay set|drain`: what the mail services reported (bounces, complaints)
+//! per order, a shop's marketplace relay settings on one machine, and sending the buyer mails that
+//! wait for a relay.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+use clap::Subcommand;
+use ichigen_aws::{SecretCache, SesMailer, SsmRelayDirectory};
+use ichigen_core::Marketplace;
+use ichigen_core::pipeline::{MailEvents, Notifier, RelaySettings};
+use ichigen_local::EmlOutbox;
+use ichigen_smtp::SmtpRelays;
+
+use crate::backend::{Backend, StoreArgs};
+use crate::view::jst_minutes;
+
+/// How long a mail ledger claim made by a mail command blocks other senders.
+const LEASE: Duration = Duration::from_secs(120);
+/// Waiting mails one `drain` sends at most.
+const DRAIN_LIMIT: usize = 1000;
+
+/// `ichigen mail` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// List the bounces and complaints the mail service reported, newest first, by order. An address
+    /// that bounced for good or complained is not mailed again.
+    Bounces,
+    /// Store the shop's relay settings for a marketplace on this machine (on AWS they go into the
+    /// marketplace's credentials parameter: docs/DEPLOY.md), then send the mails waiting for it.
+    Relay {
+        #[command(subcommand)]
+        command: RelayCommand,
+    },
+    /// Send the shop's buyer mails waiting for a marketplace relay (each once).
+    Drain {
+        /// rakuten or aupay.
+        #[arg(long, default_value = "rakuten")]
+        marketplace: Marketplace,
+        /// AWS only: the SSM parameter prefix of the credentials (as the notifier's SECRET_PREFIX).
+        #[arg(long, default_value = "/ichigen/credentials/")]
+        secret_prefix: String,
+    },
+}
+
+/// `ichigen mail relay` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RelayCommand {
+    /// Read the settings (JSON: host, port, auth_id, password, from, ca_pem) from a file.
+    Set {
+        /// rakuten or aupay.
+        #[arg(long, default_value = "rakuten")]
+        marketplace: Marketplace,
+        /// The JSON file (楽天: host defaults to sub.fw.rakuten.ne.jp, port to 587).
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+/// Runs a `mail` subcommand.
+pub fn run(store_args: &StoreArgs, command: &MailCommand) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let backend = store_args.open_existing().await?;
+        let shop = store_args.shop.as_str();
+        match (command, backend) {
+            (MailCommand::Bounces, Backend::Local(local)) => bounces(&local.store, shop).await,
+            (MailCommand::Bounces, Backend::Aws(aws)) => bounces(&aws.store, shop).await,
+            (MailCommand::Relay { command: RelayCommand::Set { marketplace, file } }, Backend::Local(local)) => {
+                let settings = read_settings(*marketplace, file)?;
+                local.store.put_relay_settings(shop, *marketplace, &settings)?;
+                println!(
+                    "{shop}: {marketplace} relay settings stored ({}:{}, from {})",
+                    settings.host, settings.port, settings.from
+                );
+                let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+                let notifier = Notifier::new(
+                    &local.store,
+                    &local.store,
+                    &local.store,
+                    &outbox,
+                    ichigen_marketplaces::policies(),
+                    LEASE,
+                )
+                .with_relays(SmtpRelays::new(&local.store));
+                drain(&notifier, shop, *marketplace).await
+            }
+            (MailCommand::Relay { .. }, Backend::Aws(_)) => bail!(
+                "on AWS the relay settings live in the shop's credentials parameter: add \"mail_relay\" to its JSON \
+                 (docs/DEPLOY.md), then run `ichigen mail drain --aws`"
+            ),
+            (MailCommand::Drain { marketplace, .. }, Backend::Local(local)) => {
+                let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+                let notifier = Notifier::new(
+                    &local.store,
+                    &local.store,
+                    &local.store,
+                    &outbox,
+                    ichigen_marketplaces::policies(),
+                    LEASE,
+                )
+                .with_relays(SmtpRelays::new(&local.store));
+                drain(&notifier, shop, *marketplace).await
+            }
+            (MailCommand::Drain { marketplace, secret_prefix }, Backend::Aws(aws)) => {
+                let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
+                let secrets = SecretCache::new(aws_sdk_ssm::Client::new(&aws.sdk));
+                let relays = SmtpRelays::new(SsmRelayDirectory::new(
+                    secrets,
+                    secret_prefix.clone(),
+                    ichigen_marketplaces::relay::relay_of_secret,
+                ));
+                let notifier =
+                    Notifier::new(&aws.store, &aws.store, &aws.store, &mailer, ichigen_marketplaces::policies(), LEASE)
+                        .with_relays(relays);
+                drain(&notifier, shop, *marketplace).await
+            }
+        }
+    })
+}
+
+/// The settings of `file`, read as the credentials' `mail_relay` object is.
+fn read_settings(marketplace: Marketplace, file: &PathBuf) -> anyhow::Result<RelaySettings> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let relay: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not JSON (line {}, column {})", file.display(), e.line(), e.column()))?;
+    // Checked as part of a credentials object of the marketplace: one reader, one set of rules.
+    let probe = match marketplace {
+        Marketplace::Rakuten => {
+            serde_json::json!({"marketplace": "rakuten", "service_secret": "-", "license_key": "-", "mail_relay": relay})
+        }
+        Marketplace::Aupay => {
+            serde_json::json!({"marketplace": "aupay", "api_key": "-", "shop_id": "-", "mail_relay": relay})
+        }
+        other => bail!("{other} has no mail relay: its buyer mail goes through the shop's sender"),
+    };
+    let secret = ichigen_marketplaces::MarketplaceSecret::from_json(&probe.to_string())
+        .with_context(|| format!("{}", file.display()))?;
+    secret.mail_relay()?.ok_or_else(|| anyhow::anyhow!("{}: no relay settings", file.display()))
+}
+
+async fn drain<S, D, L, M, R>(
+    notifier: &Notifier<S, D, L, M, R>,
+    shop: &str,
+    marketplace: Marketplace,
+) -> anyhow::Result<ExitCode>
+where
+    S: ichigen_core::pipeline::OrderStore,
+    D: ichigen_core::pipeline::ShopDirectory,
+    L: ichigen_core::pipeline::MailLedger + ichigen_core::pipeline::ParkedMail + MailEvents,
+    M: ichigen_core::pipeline::Mailer,
+    R: ichigen_core::pipeline::RelayMailers,
+{
+    let drained = notifier.drain(shop, marketplace, Utc::now().fixed_offset(), DRAIN_LIMIT).await?;
+    println!(
+        "{shop}: {} waiting {marketplace} mail(s) sent, {} settled (sent before or nothing to send), {} still waiting",
+        drained.sent, drained.settled, drained.waiting
+    );
+    if let Some(e) = drained.error {
+        eprintln!("ichigen mail drain: {e}");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(if drained.waiting > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+async fn bounces<E: MailEvents>(store: &E, shop: &str) -> anyhow::Result<ExitCode> {
+    let events = store.events(shop).await?;
+    if events.is_empty() {
+        println!("{shop}: no bounces or complaints recorded (楽天's relay reports none: see docs/DEPLOY.md)");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for e in &events {
+        // For the shop's own staff: the address is what they need to correct.
+        println!(
+            "{}  {}/{}  {}  {}  {}  ({})",
+            jst_minutes(e.at),
+            e.marketplace,
+            e.order_id,
+            e.mail_kind,
+            e.kind.label(),
+            e.address,
+            e.detail
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
