@@ -1,5 +1,6 @@
 //! The whole pipeline on real calls: the five sandbox marketplaces → pullers → orders queue →
-//! processor → DynamoDB → mail queue → notifier → SES (read back from moto). Exactly one
+//! processor → DynamoDB → mail queue → notifier → SES (read back from moto), and 楽天 buyer mail
+//! through 楽天's relay (the SMTP test server, read back from what it received). Exactly one
 //! thank-you per clean non-Amazon order, one staff alert per held order, nothing to Amazon
 //! buyers; one shipping mail with a working tracking URL after a tracking number is registered;
 //! running every step again sends nothing more.
@@ -47,7 +48,7 @@ async fn run_pipeline(w: &AwsWorld, puller: &ichigen_puller::App) -> Vec<String>
     assert_eq!(failed, 0);
     // Keep every mail job that passes, to deliver them all again at the end.
     let mut jobs = Vec::new();
-    let notifier = w.notifier();
+    let notifier = w.notifier_with(PREFIX);
     let (_, failed) = w
         .deliver(&w.mail_url, |event| {
             jobs.extend(event.records.iter().filter_map(|r| r.body.clone()));
@@ -69,6 +70,37 @@ fn ids_in_subjects(mail: &[SentMail], pick: impl Fn(&SentMail) -> bool) -> BTree
             tail.rsplit(['：', ' ']).next().unwrap_or("").to_string()
         })
         .collect()
+}
+
+/// What moto's SES recorded, and the 楽天 buyer mail the relay received for this test's buyers.
+async fn all_mail(w: &AwsWorld) -> Vec<SentMail> {
+    let mut mail = w.sent_mail().await;
+    assert!(
+        mail.iter().all(|m| m.to.iter().all(|to| ichigen_core::pipeline::route::masked_by(to).is_none())),
+        "no masked address reaches SES"
+    );
+    let buyers: BTreeSet<String> = w
+        .stored(SHOP)
+        .await
+        .into_iter()
+        .filter(|s| s.order.marketplace == Marketplace::Rakuten)
+        .filter_map(|s| s.order.buyer.email)
+        .collect();
+    let smtp = ichigen_testkit::smtp::server();
+    for r in smtp.received().into_iter().filter(|r| r.rcpt_tos.iter().any(|t| buyers.contains(t))) {
+        assert_eq!(r.mail_from, smtp.from, "the registered sender");
+        mail.push(SentMail {
+            message_id: r.header("Message-ID").unwrap_or_default(),
+            from: r.header("From").unwrap_or_default(),
+            to: r.rcpt_tos.clone(),
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            subject: Some(r.subject()),
+            body: Some(r.text()),
+            raw: None,
+        });
+    }
+    mail
 }
 
 fn is_thanks(m: &SentMail) -> bool {
@@ -99,8 +131,17 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
         };
         let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: None };
         let sandbox = ichigen_sandbox::start(marketplace, config).await.unwrap();
-        w.put_secret(&format!("{PREFIX}{SHOP}/{marketplace}"), &ichigen_sandbox::secret_json(marketplace, &sandbox))
-            .await;
+        let mut secret: serde_json::Value =
+            serde_json::from_str(&ichigen_sandbox::secret_json(marketplace, &sandbox)).unwrap();
+        if marketplace == Marketplace::Rakuten {
+            // The shop's 楽天 relay: the SMTP test server.
+            let s = ichigen_testkit::smtp::server();
+            secret["mail_relay"] = serde_json::json!({
+                "host": s.host, "port": s.port, "auth_id": s.user, "password": s.password,
+                "from": s.from, "ca_pem": s.ca_pem,
+            });
+        }
+        w.put_secret(&format!("{PREFIX}{SHOP}/{marketplace}"), &secret.to_string()).await;
         sandboxes.push((marketplace, sandbox));
     }
     let puller = w.puller(PREFIX, Duration::from_secs(72 * 3600));
@@ -137,7 +178,7 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
         held.len()
     );
 
-    let mail = w.sent_mail().await;
+    let mail = all_mail(&w).await;
     assert_eq!(ids_in_subjects(&mail, is_thanks), clean_open, "one thank-you per clean open non-Amazon order");
     assert_eq!(mail.iter().filter(|m| is_thanks(m)).count(), clean_open.len(), "and only one each");
     assert_eq!(ids_in_subjects(&mail, is_alert), held, "one staff alert per held order");
@@ -175,7 +216,7 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
 
     // Round 2: the next pulls see the shipments.
     all_jobs.extend(run_pipeline(&w, &puller).await);
-    let mail = w.sent_mail().await;
+    let mail = all_mail(&w).await;
     let shipping: Vec<&SentMail> = mail.iter().filter(|m| is_shipping(m)).collect();
     assert_eq!(shipping.len(), shipped.len(), "exactly one shipping mail per shipped order");
     for (order_id, number) in &shipped {
@@ -195,11 +236,11 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
     assert_eq!(all_jobs.len(), clean_open.len() + held.len() + shipped.len());
     let replay = all_jobs;
     w.send_bodies(&w.mail_url, &replay).await;
-    let notifier = w.notifier();
+    let notifier = w.notifier_with(PREFIX);
     w.deliver(&w.mail_url, |event| {
         let n = &notifier;
         async move { ichigen_notifier::handle(n, event, &mut Metrics::new("notifier")).await }
     })
     .await;
-    assert_eq!(w.sent_mail().await.len(), after_round_two, "replays send nothing");
+    assert_eq!(all_mail(&w).await.len(), after_round_two, "replays send nothing");
 }

@@ -739,12 +739,13 @@ fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
-/// The masked address 楽天あんしんメルアドサービス hands the shop for a buyer's mailbox, in the form
-/// the fact sheet shows (`<hash>s1@pc.fw.rakuten.ne.jp`): a stable hash of the real address (FNV-1a,
-/// so the same buyer keeps one masked address across orders, as on Rakuten).
-pub fn masked_address(email: &str) -> String {
+/// The masked address 楽天あんしんメルアドサービス hands `shop_id` for a buyer's mailbox, in the form
+/// the fact sheet shows (`<hash>s1@pc.fw.rakuten.ne.jp`): a stable hash (FNV-1a) of the shop and the
+/// real address, so a buyer keeps one masked address across a shop's orders. (Whether 楽天 masks
+/// per shop is unverified; per shop keeps the sandboxes of two shops apart.)
+pub fn masked_address(shop_id: &str, email: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in email.trim().to_lowercase().bytes() {
+    for b in shop_id.bytes().chain([0]).chain(email.trim().to_lowercase().bytes()) {
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
     format!("{h:016x}s1@pc.fw.rakuten.ne.jp")
@@ -755,7 +756,7 @@ fn rakutenize(mut o: Order, n: usize, rows: &mut HashMap<String, Vec<Row>>, next
     let date = o.ordered_at.with_timezone(&jst()).format("%Y%m%d");
     o.order_id = format!("{SHOP_NUMBER}-{date}-{:010}", n + 1);
     // Shops never see the buyer's own mailbox (fact sheet §6.2, §13).
-    o.buyer.email = o.buyer.email.as_deref().map(masked_address);
+    o.buyer.email = o.buyer.email.as_deref().map(|e| masked_address(&o.shop_id, e));
     if o.status == OrderStatus::New {
         // Rakuten stamps no time on an order nobody confirmed yet.
         o.source_updated_at = o.ordered_at;
