@@ -51,7 +51,18 @@ pub fn aupay(data: &[u8]) {
     normalized(Marketplace::Aupay, &["searchTradeInfoListProc.xml"], &text);
     if let Some(response) = ok(&text, au::parse_body(&text)) {
         for info in &response.order_info {
-            mapped(Marketplace::Aupay, &text, au::map_order(SHOP, info));
+            // As the client does: au PAY's map_order leaves validation to its caller.
+            if let Some(o) = ok(&text, au::map_order(SHOP, info)) {
+                if let Err(source) = o.validate() {
+                    let order_id = o.order_id.clone();
+                    error_without_values(
+                        &text,
+                        &NormalizeError::Invalid { marketplace: Marketplace::Aupay, order_id, source },
+                    );
+                } else {
+                    sound(Marketplace::Aupay, &o);
+                }
+            }
         }
     }
 }

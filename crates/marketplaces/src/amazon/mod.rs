@@ -263,21 +263,13 @@ fn envelope(body: &Body) -> Result<(&'static str, Value), NormalizeError> {
 /// Deserialises with the failing field's path in the error, never its value.
 fn typed<T: DeserializeOwned>(op: &str, prefix: &str, value: Value) -> Result<T, NormalizeError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let mut path = prefix.to_string();
-        for seg in e.path().iter() {
-            match seg {
-                serde_path_to_error::Segment::Seq { index } => path.push_str(&format!("[{index}]")),
-                serde_path_to_error::Segment::Map { key } | serde_path_to_error::Segment::Enum { variant: key } => {
-                    // Keys are our field names; anything else is not echoed.
-                    let safe = !key.is_empty() && key.len() <= 64 && key.bytes().all(|b| b.is_ascii_alphanumeric());
-                    if !path.is_empty() {
-                        path.push('.');
-                    }
-                    path.push_str(if safe { key } else { "?" });
-                }
-                serde_path_to_error::Segment::Unknown => path.push_str(".?"),
-            }
-        }
+        let inner_path = crate::error::field_path(e.path());
+        let path = match (prefix, inner_path.as_str()) {
+            (p, "") => p.to_string(),
+            ("", q) => q.to_string(),
+            (p, q) if q.starts_with('[') => format!("{p}{q}"),
+            (p, q) => format!("{p}.{q}"),
+        };
         let inner = e.inner().to_string();
         let what = match inner.strip_prefix("missing field `").and_then(|r| r.split_once('`')) {
             Some((field, _)) if field.bytes().all(|b| b.is_ascii_alphanumeric()) => {
