@@ -62,29 +62,6 @@ pub fn shown_id(id: &str) -> &str {
     if is_token(id) { id } else { "(withheld: not an id)" }
 }
 
-/// Where deserialising failed, after `prefix`: indexes and field names; a key that is not one of
-/// ours (an element name or map key taken from the body) shows as `?`.
-pub fn shown_path(prefix: &str, path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut out = prefix.to_string();
-    for seg in path.iter() {
-        match seg {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
-            Segment::Map { key } | Segment::Enum { variant: key } => {
-                let ours = !key.is_empty()
-                    && key.len() <= 64
-                    && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'@' || b == b'$');
-                if !out.is_empty() {
-                    out.push('.');
-                }
-                out.push_str(if ours { key } else { "?" });
-            }
-            Segment::Unknown => out.push_str(".?"),
-        }
-    }
-    out
-}
-
 /// One response body as the marketplace API returned it.
 #[derive(Debug, Clone)]
 pub struct Body {
@@ -104,6 +81,36 @@ pub struct BadOrder {
     pub ordered_at: Option<DateTime<FixedOffset>>,
     /// Why; names fields, never values.
     pub error: NormalizeError,
+}
+
+/// Longest path segment shown in an error; real field names are far shorter.
+const MAX_SEGMENT_CHARS: usize = 64;
+
+/// The path of a field that failed to deserialise, fit for an error message: indices as `[i]`,
+/// names joined by `.`, and any segment that is not a plain field name (ASCII letters, digits,
+/// `_`) shown as `?` — map keys and XML element names come from the body, and a broken body can
+/// make one of them hold a buyer's data.
+pub fn field_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(if is_field_name(key) { key } else { "?" });
+            }
+            Segment::Unknown => out.push_str(if out.is_empty() { "?" } else { ".?" }),
+        }
+    }
+    out
+}
+
+/// Whether `s` looks like a field name (and so may be shown): 1–64 ASCII letters, digits or `_`.
+pub fn is_field_name(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_SEGMENT_CHARS && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// Longest order id kept in a [`BadOrder`]; real ids are far shorter.

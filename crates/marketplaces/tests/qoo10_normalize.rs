@@ -589,3 +589,20 @@ fn large_answers_group_in_linear_time_and_oversized_packs_are_invalid() {
     let e = err_text(&text);
     assert!(matches!(&e, NormalizeError::Invalid { source, .. } if source.field == "items"), "{e}");
 }
+
+/// Found by fuzzing (fuzz/regressions/qoo10): an XML body broken inside a row makes an element
+/// name out of the text that follows, buyer data included; the error named that element.
+#[test]
+fn a_broken_xml_row_is_reported_without_the_text_that_follows() {
+    let text = "<?xml version=\"1.0\" encoding=\"utf-8\"?><ShippingBasicResult><ResultCode>0</ResultCode>\
+        <ResultObject><ShippingInfo><orderNo>1000001101</orderNo>\
+        <buyer_gat行振込\",\"buyer\":\"山田花子\"><x></buyer_gat行振込\",\"buyer\":\"山田花子\">\
+        </ShippingInfo></ResultObject></ShippingBasicResult>";
+    let e = err_text(text);
+    let detail = malformed_detail(&e);
+    assert!(!detail.contains("山田花子"), "{detail}");
+    assert!(detail.contains("ResultObject.ShippingInfo[0]"), "{detail}");
+    // The minimised input: an element name that looks like a field name is not echoed either.
+    let e = err_text("<><FUZZMARKER>");
+    assert!(!malformed_detail(&e).contains("FUZZMARKER"), "{}", malformed_detail(&e));
+}

@@ -263,7 +263,13 @@ fn envelope(body: &Body) -> Result<(&'static str, Value), NormalizeError> {
 /// Deserialises with the failing field's path in the error, never its value.
 fn typed<T: DeserializeOwned>(op: &str, prefix: &str, value: Value) -> Result<T, NormalizeError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = crate::error::shown_path(prefix, e.path());
+        let inner_path = crate::error::field_path(e.path());
+        let path = match (prefix, inner_path.as_str()) {
+            (p, "") => p.to_string(),
+            ("", q) => q.to_string(),
+            (p, q) if q.starts_with('[') => format!("{p}{q}"),
+            (p, q) => format!("{p}.{q}"),
+        };
         let inner = e.inner().to_string();
         let what = match inner.strip_prefix("missing field `").and_then(|r| r.split_once('`')) {
             Some((field, _)) if field.bytes().all(|b| b.is_ascii_alphanumeric()) => {

@@ -11,7 +11,6 @@ mod credentials;
 pub mod map;
 pub mod wire;
 
-use crate::error::shown_path;
 use ichigen_core::MarketplacePolicy;
 
 use crate::registry::Registration;
@@ -20,6 +19,7 @@ use std::collections::HashMap;
 use ichigen_core::{Marketplace, Order};
 use serde_json::{Map, Value};
 
+use crate::error::{field_path, is_field_name};
 use crate::{BadOrder, Body, NormalizeError};
 pub use client::{Qoo10Client, Qoo10Credentials};
 use wire::{ClaimRow, JsonEnvelope, ShippingRow, XmlEnvelope};
@@ -275,10 +275,7 @@ pub fn claim_rows(text: &str) -> Result<Vec<ClaimRow>, NormalizeError> {
 pub fn claim_row(i: usize, obj: Map<String, Value>) -> Result<ClaimRow, NormalizeError> {
     let op = OPERATION_CLAIMS;
     let row: ClaimRow = serde_path_to_error::deserialize(Value::Object(obj)).map_err(|e| {
-        malformed(
-            op,
-            format!("{}: wrong type or impossible value", shown_path(&format!("ResultObject[{i}]"), e.path())),
-        )
+        malformed(op, format!("ResultObject[{i}].{}: wrong type or impossible value", field_path(e.path())))
     })?;
     let digits = |n: &Option<wire::Num>| {
         n.as_ref().is_some_and(|n| !n.0.is_empty() && n.0.len() <= 20 && n.0.bytes().all(|b| b.is_ascii_digit()))
@@ -299,9 +296,14 @@ pub fn row_from_object(op: &str, i: usize, obj: Map<String, Value>) -> Result<Sh
         _ => None,
     });
     serde_path_to_error::deserialize::<_, ShippingRow>(Value::Object(obj)).map_err(|e| {
-        let key = e.path().to_string();
-        let safe = shown_path("", e.path());
-        let shown = names.as_ref().and_then(|n| n.get(&key)).and_then(Value::as_str).unwrap_or(&safe);
+        let key = field_path(e.path());
+        // The body's own spelling of the key, when it is a plain name.
+        let shown = names
+            .as_ref()
+            .and_then(|n| n.get(&key))
+            .and_then(Value::as_str)
+            .filter(|s| is_field_name(s))
+            .unwrap_or(&key);
         malformed(op, format!("ResultObject[{i}].{shown}: wrong type or impossible value"))
     })
 }
@@ -332,7 +334,7 @@ pub(crate) fn raw_pack_key(row: &Map<String, Value>) -> Option<String> {
 fn json_error(op: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> NormalizeError {
     let inner = e.inner();
     if inner.is_data() {
-        malformed(op, format!("{}: wrong type or impossible value", shown_path("", e.path())))
+        malformed(op, format!("{}: wrong type or impossible value", field_path(e.path())))
     } else {
         malformed(op, format!("invalid JSON at line {} column {}", inner.line(), inner.column()))
     }
@@ -342,7 +344,7 @@ fn parse_xml(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeEr
     let op = if text.contains("<OrderNo>") { OPERATION_V3 } else { OPERATION_V2 };
     let mut de = quick_xml::de::Deserializer::from_str(text);
     let env: XmlEnvelope = serde_path_to_error::deserialize(&mut de)
-        .map_err(|e| malformed(op, format!("invalid XML or wrong type at {}", shown_path("", e.path()))))?;
+        .map_err(|e| malformed(op, format!("invalid XML or wrong type at {}", xml_error_path(e.path()))))?;
     check_result(op, env.result_code.as_ref(), env.result_msg.as_deref())?;
     match env.result_object {
         // Rows under another element name, or a text payload (another operation), must not read
@@ -362,6 +364,28 @@ fn parse_xml(text: &str) -> Result<(&'static str, Vec<ShippingRow>), NormalizeEr
             .map(|rows| (op, rows)),
         None => Err(malformed(op, "ResultObject is missing (not a search answer)")),
     }
+}
+
+/// The envelope's own elements in an XML error's path (`ResultObject.ShippingInfo[2]`), no
+/// further: quick-xml meets broken XML lazily, inside whatever element the body opened, and a
+/// broken body can turn any text (a buyer's name) into an element name.
+fn xml_error_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    const ENVELOPE: [&str; 4] = ["ResultCode", "ResultMsg", "ResultObject", "ShippingInfo"];
+    let mut out = String::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Map { key } if ENVELOPE.contains(&key.as_str()) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Seq { index } if !out.is_empty() => out.push_str(&format!("[{index}]")),
+            _ => break,
+        }
+    }
+    if out.is_empty() { "the root element".into() } else { out }
 }
 
 /// Whether the `<ResultObject>` element of an XML text is empty or whitespace only.

@@ -12,6 +12,7 @@ use std::time::Duration;
 use crate::registry::Registration;
 use ichigen_core::{Marketplace, Order};
 
+use crate::error::field_path;
 use crate::{BadOrder, Body, NormalizeError};
 pub use client::RakutenClient;
 pub use map::map_order;
@@ -81,7 +82,7 @@ pub fn parse_get_order(text: &str) -> Result<GetOrderResponse, NormalizeError> {
     check_get_order(text)?;
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize::<_, GetOrderResponse>(&mut de).map_err(|e| {
-        let path = crate::error::shown_path("", e.path());
+        let path = field_path(e.path());
         malformed(map::OPERATION, json_error("OrderModelList", &path, e.inner()))
     })
 }
@@ -101,7 +102,7 @@ pub fn parse_get_order_lenient(text: &str) -> Result<(Vec<OrderModel>, Vec<BadOr
         match serde_path_to_error::deserialize::<_, OrderModel>(value) {
             Ok(model) => good.push(model),
             Err(e) => {
-                let path = crate::error::shown_path("", e.path());
+                let path = field_path(e.path());
                 let error = malformed(map::OPERATION, json_error(&format!("OrderModelList[{i}]"), &path, e.inner()));
                 bad.push(BadOrder::new(number.as_deref(), error).ordered(ordered_at));
             }
