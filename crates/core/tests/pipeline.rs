@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use ichigen_core::pipeline::memory::{
-    MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryOrderQueue, MemoryQueue, MemoryStore,
+    MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryNotices, MemoryOrderQueue, MemoryQueue, MemoryStore,
 };
 use ichigen_core::pipeline::{
     Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource, OrderStore,
@@ -425,6 +425,7 @@ fn held_by_findings(order: Order) -> ichigen_core::pipeline::StoredOrder {
         findings: Vec::new(),
         staff: ichigen_core::pipeline::StaffDecision::None,
         mails_due: Vec::new(),
+        parcels: Vec::new(),
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,
@@ -446,7 +447,16 @@ fn puller<'a>(
     queue: &'a MemoryOrderQueue,
     store: &'a MemoryStore,
     quarantine: &'a MemoryQueue<Rejected>,
-) -> Puller<'a, MemoryFeed, MemoryOrderQueue, MemoryStore, MemoryQueue<Rejected>, MemoryStore> {
+) -> Puller<
+    'a,
+    MemoryFeed,
+    MemoryOrderQueue,
+    MemoryStore,
+    MemoryQueue<Rejected>,
+    MemoryStore,
+    MemoryMailQueue,
+    MemoryNotices,
+> {
     let settings = PullSettings {
         overlap: Duration::from_secs(600),
         first_lookback: Duration::from_secs(24 * 3600),
@@ -458,10 +468,16 @@ fn puller<'a>(
         marks: store,
         quarantine,
         store,
+        mails: &NO_MAILS,
+        notices: &NO_NOTICES,
         policy: POLICIES.of(OrderSource::marketplace(feed)),
         settings,
     }
 }
+
+/// Mail queue and notices of pullers whose tests have no tracking writes.
+static NO_MAILS: std::sync::LazyLock<MemoryMailQueue> = std::sync::LazyLock::new(MemoryMailQueue::new);
+static NO_NOTICES: std::sync::LazyLock<MemoryNotices> = std::sync::LazyLock::new(MemoryNotices::new);
 
 #[tokio::test]
 async fn pull_queues_every_page_and_moves_the_watermark_to_now() {
@@ -641,9 +657,28 @@ fn watched_puller<'a>(
     queue: &'a MemoryOrderQueue,
     store: &'a MemoryStore,
     quarantine: &'a MemoryQueue<Rejected>,
-) -> Puller<'a, Watched<'a>, MemoryOrderQueue, MemoryStore, MemoryQueue<Rejected>, MemoryStore> {
+) -> Puller<
+    'a,
+    Watched<'a>,
+    MemoryOrderQueue,
+    MemoryStore,
+    MemoryQueue<Rejected>,
+    MemoryStore,
+    MemoryMailQueue,
+    MemoryNotices,
+> {
     let base = puller(source.inner, queue, store, quarantine);
-    Puller { source, queue, marks: store, quarantine, store, policy: base.policy, settings: base.settings }
+    Puller {
+        source,
+        queue,
+        marks: store,
+        quarantine,
+        store,
+        mails: base.mails,
+        notices: base.notices,
+        policy: base.policy,
+        settings: base.settings,
+    }
 }
 
 #[tokio::test]

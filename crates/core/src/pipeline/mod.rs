@@ -11,10 +11,12 @@ pub mod notify;
 pub mod ports;
 pub mod process;
 pub mod pull;
+pub mod shipping;
 pub mod shop;
 pub mod source;
 pub mod staff;
 pub mod stored;
+pub mod tracking;
 
 pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
@@ -27,6 +29,9 @@ pub use ports::{
 };
 pub use process::{Change, ProcessError, ProcessSettings, Processed, Processor};
 pub use pull::{PullError, PullReport, PullSettings, Puller};
+pub use shipping::{
+    FailedWrite, ParcelShipping, PendingWrites, Printed, Recorded, ShipError, ShipState, TrackingWrite, TrackingWrites,
+};
 pub use shop::{CarrierAccounts, MailTemplate, ShopContact, ShopSettings};
 pub use source::{CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Pulled, Window, pull_window};
 pub use staff::StaffError;
