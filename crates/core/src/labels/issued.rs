@@ -141,8 +141,7 @@ pub fn read(
     format: Option<IssuedFormat>,
 ) -> Result<(IssuedFormat, Vec<IssuedRow>, Vec<RowProblem>), IssuedError> {
     let text = decode(bytes)?;
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.as_bytes());
     let mut records: Vec<(usize, Vec<String>)> = Vec::new();
     let mut record = csv::StringRecord::new();
     loop {

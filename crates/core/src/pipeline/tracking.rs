@@ -144,7 +144,9 @@ fn match_row<'a>(
                 [one] => *one,
                 [] => return Err("注文番号に合う注文がありません".to_string()),
                 _ => {
-                    return Err("注文番号が複数のモールの注文に合います(モール/注文番号 で指定してください)".to_string());
+                    return Err(
+                        "注文番号が複数のモールの注文に合います(モール/注文番号 で指定してください)".to_string()
+                    );
                 }
             };
             if stored.order.destinations().count() > 1 {
