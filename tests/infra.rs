@@ -1362,6 +1362,7 @@ fn the_rules_see_what_they_check() {
                 "TABLE_NAME",
                 "ORDERS_QUEUE_URL",
                 "QUARANTINE_QUEUE_URL",
+                "MAIL_QUEUE_URL",
                 "SECRET_PREFIX",
                 "CREDENTIAL_EXPIRY_PREFIX",
                 "NOTICE_TOPIC_ARN"

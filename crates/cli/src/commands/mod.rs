@@ -8,3 +8,4 @@ pub mod normalize;
 pub mod orders;
 pub mod postal;
 pub mod sandbox;
+pub mod tracking;
