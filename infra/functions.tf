@@ -7,8 +7,9 @@
 
 data "aws_iam_policy_document" "puller" {
   # Watermarks (GetItem, conditional PutItem), the pair's pull lease (conditional PutItem and
-  # DeleteItem: one run of a pair at a time) and quarantine markers (conditional PutItem: each
-  # broken order is quarantined once per reason).
+  # DeleteItem: one run of a pair at a time), quarantine markers (conditional PutItem: each
+  # broken order is quarantined once per reason), and the tracking write-back: the pair's pending
+  # writes (WRITES#{marketplace}) and the order whose parcel became 反映済 (conditional PutItem).
   statement {
     sid       = "Watermarks"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
@@ -28,6 +29,13 @@ data "aws_iam_policy_document" "puller" {
     sid       = "OrdersAndQuarantine"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.orders.arn, aws_sqs_queue.quarantine.arn]
+  }
+
+  # The shipping mail of an order whose tracking numbers the marketplace accepted.
+  statement {
+    sid       = "ShippingMails"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.mail.arn]
   }
 
   # Exactly the credential parameters of the configured pairs: no path wildcard, so a new pair
@@ -94,6 +102,7 @@ module "puller" {
     TABLE_NAME               = aws_dynamodb_table.main.name
     ORDERS_QUEUE_URL         = aws_sqs_queue.orders.url
     QUARANTINE_QUEUE_URL     = aws_sqs_queue.quarantine.url
+    MAIL_QUEUE_URL           = aws_sqs_queue.mail.url
     SECRET_PREFIX            = local.secret_prefix
     CREDENTIAL_EXPIRY_PREFIX = local.expiry_prefix
     NOTICE_TOPIC_ARN         = aws_sns_topic.alarms.arn

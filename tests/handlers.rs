@@ -322,12 +322,16 @@ async fn an_order_too_large_for_a_queue_message_is_quarantined_by_id_and_its_pai
         ichigen_aws::SqsQuarantine::new(w.sqs.clone(), w.orders_dlq_url.clone()),
     );
     let source = OnePage(orders);
+    let mails = ichigen_aws::SqsQueue::<ichigen_core::pipeline::MailJob>::new(w.sqs.clone(), w.mail_url.clone());
+    let notices = ichigen_core::pipeline::memory::MemoryNotices::new();
     let puller = ichigen_core::pipeline::Puller {
         source: &source,
         queue: &queue,
         marks: &w.store,
         quarantine: &quarantine,
         store: &w.store,
+        mails: &mails,
+        notices: &notices,
         policy: ichigen_marketplaces::policies().of(Marketplace::Yahoo),
         settings: ichigen_core::pipeline::PullSettings::default(),
     };

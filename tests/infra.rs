@@ -1399,6 +1399,7 @@ fn the_rules_see_what_they_check() {
                 "TABLE_NAME",
                 "ORDERS_QUEUE_URL",
                 "QUARANTINE_QUEUE_URL",
+                "MAIL_QUEUE_URL",
                 "SECRET_PREFIX",
                 "CREDENTIAL_EXPIRY_PREFIX",
                 "NOTICE_TOPIC_ARN"

@@ -164,6 +164,7 @@ impl World {
             Function::Puller => command
                 .env("ORDERS_QUEUE_URL", &self.orders_url)
                 .env("QUARANTINE_QUEUE_URL", &self.quarantine_url)
+                .env("MAIL_QUEUE_URL", &self.mail_url)
                 .env("SECRET_PREFIX", SECRET_PREFIX)
                 .env("FIRST_LOOKBACK_HOURS", "48")
                 .env("RATE_SCALE", "1000"),

@@ -121,6 +121,7 @@ impl AwsWorld {
             table_name: self.table.clone(),
             orders_queue_url: self.orders_url.clone(),
             quarantine_queue_url: self.orders_dlq_url.clone(),
+            mail_queue_url: self.mail_url.clone(),
             secret_prefix: secret_prefix.to_string(),
             expiry_prefix: EXPIRY_PREFIX.to_string(),
             notice_topic_arn: self.topic_arn.clone(),

@@ -12,8 +12,8 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, FixedOffset, SecondsFormat};
 use ichigen_core::order::{Marketplace, OrderStatus};
 use ichigen_core::pipeline::{
-    Claim, MailKey, MailLedger, OrderKey, OrderStore, PortError, ShopDirectory, ShopSettings, StoredOrder, Watermark,
-    WatermarkStore, Written,
+    Claim, MailKey, MailLedger, OrderKey, OrderStore, PendingWrites, PortError, ShopDirectory, ShopSettings,
+    StoredOrder, TrackingWrites, Watermark, WatermarkStore, Written,
 };
 use ichigen_core::rules::BlacklistEntry;
 
@@ -22,7 +22,7 @@ use crate::item::{Item, decode, encode};
 use crate::table::{
     BLACKLIST_PREFIX, BY_BUNDLE, BY_STATUS, EXPIRES_AT, GSI1PK, GSI1SK, GSI2PK, GSI2SK, PK, REV, SETTINGS_SK, SK,
     blacklist_sk, bundle_pk, bundle_sk, lease_sk, mail_sk, mark_sk, order_sk, parse_order_sk, shop_pk, sort_time,
-    status_pk, status_sk,
+    status_pk, status_sk, writes_sk,
 };
 
 /// How long a mail ledger entry is kept by default (two years, like orders).
@@ -232,6 +232,21 @@ impl OrderStore for DynamoStore {
         // The index already sorts by time; equal times are ordered as the other adapters do.
         orders.sort_by(|a, b| a.order.ordered_at.cmp(&b.order.ordered_at).then_with(|| a.key().cmp(&b.key())));
         Ok(orders)
+    }
+}
+
+impl TrackingWrites for DynamoStore {
+    async fn get_writes(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<PendingWrites>, PortError> {
+        let item = self.get_item("dynamodb GetItem tracking writes", shop_pk(shop_id), writes_sk(marketplace)).await?;
+        item.map(|i| decode("tracking writes", i)).transpose()
+    }
+
+    async fn put_writes(&self, writes: &PendingWrites, expected: Option<u64>) -> Result<Written, PortError> {
+        let (pk, sk) = (shop_pk(&writes.shop_id), writes_sk(writes.marketplace));
+        let mut item = encode("tracking writes", &format!("{pk}/{sk}"), writes)?;
+        item.insert(PK.into(), s(pk));
+        item.insert(SK.into(), s(sk));
+        self.put_revision("dynamodb PutItem tracking writes", item, expected).await
     }
 }
 

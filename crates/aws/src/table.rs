@@ -88,6 +88,11 @@ pub fn mark_sk(marketplace: Marketplace) -> String {
     format!("MARK#{marketplace}")
 }
 
+/// Sort key of a shop × marketplace pair's pending tracking writes: `WRITES#{marketplace}`.
+pub fn writes_sk(marketplace: Marketplace) -> String {
+    format!("WRITES#{marketplace}")
+}
+
 /// Sort key of a shop × marketplace pull lease: `LEASE#{marketplace}`.
 pub fn lease_sk(marketplace: Marketplace) -> String {
     format!("LEASE#{marketplace}")

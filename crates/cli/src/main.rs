@@ -31,13 +31,21 @@ enum Command {
     /// them, prints a summary per marketplace and writes DIR/orders.jsonl and DIR/outbox/*.eml.
     /// Run it again on the same DIR: it pulls only what changed and sends no mail twice.
     Demo(commands::demo::DemoArgs),
-    /// Stored orders of every marketplace: list, show, release, hold.
+    /// Stored orders of every marketplace: list, show, release, hold, ship.
     Orders {
         /// Where orders are kept.
         #[command(flatten)]
         store: backend::StoreArgs,
         #[command(subcommand)]
         command: commands::orders::OrdersCommand,
+    },
+    /// Tracking numbers in: import a label program's issued-data file or a plain CSV.
+    Tracking {
+        /// Where orders are kept.
+        #[command(flatten)]
+        store: backend::StoreArgs,
+        #[command(subcommand)]
+        command: commands::tracking::TrackingCommand,
     },
     /// The shop's blacklist: add, remove, list.
     Blacklist {
@@ -123,6 +131,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(&args),
         Command::Orders { store, command } => commands::orders::run(&store, &command),
+        Command::Tracking { store, command } => commands::tracking::run(&store, &command),
         Command::Blacklist { store, command } => commands::blacklist::run(&store, &command),
         Command::Shop { store, command } => commands::shop::run(&store, &command),
         Command::Mail { store, command } => commands::mail::run(&store, &command),

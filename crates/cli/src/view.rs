@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use clap::Args;
-use ichigen_core::pipeline::{OrderKey, OrderStore, StaffDecision, StoredOrder};
+use ichigen_core::pipeline::{OrderKey, OrderStore, ParcelShipping, ShipState, StaffDecision, StoredOrder};
 use ichigen_core::{
     DeliveryMethod, Finding, FindingCode, Item, Marketplace, Order, OrderStatus, PaymentMethod, Severity,
 };
@@ -40,6 +40,12 @@ pub struct OrderView {
     pub findings: Vec<Finding>,
     /// What staff decided.
     pub staff: StaffDecision,
+    /// Shop-side shipping state (`None`: not the shop's to ship now).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shipping: Option<ShipState>,
+    /// What the shop did with each destination (label export, tracking number, write-back).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parcels: Vec<ParcelShipping>,
     /// The canonical order.
     pub order: Order,
 }
@@ -52,6 +58,8 @@ impl From<&StoredOrder> for OrderView {
             status: s.status,
             findings: s.findings.clone(),
             staff: s.staff.clone(),
+            shipping: s.ship_state(),
+            parcels: s.parcels.clone(),
             order: s.order.clone(),
         }
     }
@@ -190,6 +198,9 @@ pub struct Filters {
     /// Has a finding with this code (any severity), e.g. address.postal_mismatch.
     #[arg(long)]
     pub finding: Option<FindingCode>,
+    /// Shop-side shipping state: ready (出荷待ち), printed (印刷済), shipped (出荷済), reflected (反映済).
+    #[arg(long)]
+    pub shipping: Option<ShipState>,
 }
 
 impl Filters {
@@ -206,6 +217,7 @@ impl Filters {
             && self.payment.is_none_or(|p| o.payment_method == p)
             && self.delivery.is_none_or(|d| o.delivery.method == d)
             && self.finding.is_none_or(|c| s.findings.iter().any(|f| f.code == c))
+            && self.shipping.is_none_or(|st| s.ship_state() == Some(st))
     }
 
     /// The shop's stored orders that pass, oldest first. The status and time filters go to the

@@ -28,7 +28,7 @@ fn ready(dir: &Path) -> BTreeMap<String, Order> {
 fn export(dir: &Path, format: &str) -> (Vec<Vec<String>>, BTreeSet<String>) {
     let file = dir.join(format!("{format}.csv"));
     let out = ichigen()
-        .args(["export", "--format", format, "--ship-date", "2026-11-30", "--dir", dir.to_str().unwrap()])
+        .args(["export", "--format", format, "--again", "--ship-date", "2026-11-30", "--dir", dir.to_str().unwrap()])
         .args(["-o", file.to_str().unwrap()])
         .output()
         .unwrap();

@@ -46,6 +46,12 @@ impl MarketplacePolicy {
     pub const fn plain(marketplace: Marketplace) -> MarketplacePolicy {
         MarketplacePolicy { marketplace, buyer_mail: true, remark_sections: &[], reconcile: None }
     }
+
+    /// Whether buyer mails may go out for `order` of this marketplace: it allows them, and it
+    /// does not ship the order itself (Amazon AFN).
+    pub fn buyer_mail_allowed(&self, order: &Order) -> bool {
+        self.buyer_mail && !order.fulfilled_by_marketplace
+    }
 }
 
 /// The declared policies of every marketplace, looked up by marketplace.
@@ -68,6 +74,6 @@ impl Policies {
     /// Whether buyer mails may go out for `order` at all: its marketplace allows them, and the
     /// marketplace does not ship it itself (Amazon AFN).
     pub fn buyer_mail_allowed(&self, order: &Order) -> bool {
-        self.of(order.marketplace).buyer_mail && !order.fulfilled_by_marketplace
+        self.of(order.marketplace).buyer_mail_allowed(order)
     }
 }

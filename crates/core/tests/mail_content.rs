@@ -106,6 +106,7 @@ fn stored(order: Order, findings: Vec<Finding>) -> StoredOrder {
         rev: 1,
         stored_at: t("2026-11-27T10:10:00+09:00"),
         expires_at: None,
+        parcels: Vec::new(),
         order,
     }
 }

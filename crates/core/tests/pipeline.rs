@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use ichigen_core::pipeline::memory::{
-    MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryOrderQueue, MemoryQueue, MemoryRelays, MemoryStore,
+    MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryNotices, MemoryOrderQueue, MemoryQueue, MemoryRelays, MemoryStore,
 };
 use ichigen_core::pipeline::{
     Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource, OrderStore,
@@ -441,6 +441,7 @@ fn held_by_findings(order: Order) -> ichigen_core::pipeline::StoredOrder {
         findings: Vec::new(),
         staff: ichigen_core::pipeline::StaffDecision::None,
         mails_due: Vec::new(),
+        parcels: Vec::new(),
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,
@@ -462,7 +463,16 @@ fn puller<'a>(
     queue: &'a MemoryOrderQueue,
     store: &'a MemoryStore,
     quarantine: &'a MemoryQueue<Rejected>,
-) -> Puller<'a, MemoryFeed, MemoryOrderQueue, MemoryStore, MemoryQueue<Rejected>, MemoryStore> {
+) -> Puller<
+    'a,
+    MemoryFeed,
+    MemoryOrderQueue,
+    MemoryStore,
+    MemoryQueue<Rejected>,
+    MemoryStore,
+    MemoryMailQueue,
+    MemoryNotices,
+> {
     let settings = PullSettings {
         overlap: Duration::from_secs(600),
         first_lookback: Duration::from_secs(24 * 3600),
@@ -474,10 +484,16 @@ fn puller<'a>(
         marks: store,
         quarantine,
         store,
+        mails: &NO_MAILS,
+        notices: &NO_NOTICES,
         policy: POLICIES.of(OrderSource::marketplace(feed)),
         settings,
     }
 }
+
+/// Mail queue and notices of pullers whose tests have no tracking writes.
+static NO_MAILS: std::sync::LazyLock<MemoryMailQueue> = std::sync::LazyLock::new(MemoryMailQueue::new);
+static NO_NOTICES: std::sync::LazyLock<MemoryNotices> = std::sync::LazyLock::new(MemoryNotices::new);
 
 #[tokio::test]
 async fn pull_queues_every_page_and_moves_the_watermark_to_now() {
@@ -657,9 +673,28 @@ fn watched_puller<'a>(
     queue: &'a MemoryOrderQueue,
     store: &'a MemoryStore,
     quarantine: &'a MemoryQueue<Rejected>,
-) -> Puller<'a, Watched<'a>, MemoryOrderQueue, MemoryStore, MemoryQueue<Rejected>, MemoryStore> {
+) -> Puller<
+    'a,
+    Watched<'a>,
+    MemoryOrderQueue,
+    MemoryStore,
+    MemoryQueue<Rejected>,
+    MemoryStore,
+    MemoryMailQueue,
+    MemoryNotices,
+> {
     let base = puller(source.inner, queue, store, quarantine);
-    Puller { source, queue, marks: store, quarantine, store, policy: base.policy, settings: base.settings }
+    Puller {
+        source,
+        queue,
+        marks: store,
+        quarantine,
+        store,
+        mails: base.mails,
+        notices: base.notices,
+        policy: base.policy,
+        settings: base.settings,
+    }
 }
 
 #[tokio::test]
@@ -799,4 +834,56 @@ fn buyer_mails_carry_the_shops_reply_to_and_staff_alerts_do_not() {
     // Not an address: left out rather than sent as a broken header.
     shop.reply_to = Some("support".into());
     assert_eq!(render(MailKind::ThankYou, &shop, &stored, &POLICIES).expect("thank-you").reply_to, None);
+}
+
+/// The puller writes recorded numbers back: accepted → 反映済 and one shipping mail; refused for
+/// good → kept for staff, marked on the parcel and told in a notice, never tried again.
+#[tokio::test]
+async fn the_puller_writes_tracking_back_and_reports_refusals_once() {
+    use ichigen_core::pipeline::shipping::record_tracking;
+    use ichigen_core::pipeline::{ShipState, TrackingWrites};
+    use ichigen_core::{Carrier, Tracking};
+    let feed = MemoryFeed::new(Marketplace::Rakuten, 10);
+    let (queue, store, quarantine) = (MemoryOrderQueue::new(), MemoryStore::new(), MemoryQueue::<Rejected>::new());
+    let (mails, notices) = (MemoryMailQueue::new(), MemoryNotices::new());
+    let now = t(NOW);
+    // Two stored orders; the marketplace knows only the first.
+    for id in ["W-1", "W-2"] {
+        let mut s = held_by_findings(order(id));
+        s.status = OrderStatus::ReadyToShip;
+        s.findings.clear();
+        store.put(&s, None).await.unwrap();
+    }
+    feed.upsert(order("W-1"));
+    let key = |id: &str| OrderKey::of(&order(id));
+    let tracking =
+        |n: &str| Tracking { carrier: Carrier::Yamato, number: n.into(), shipped_at: Some(now), shipment_id: None };
+    record_tracking(&store, &key("W-1"), 1, tracking("123456789013"), now).await.unwrap();
+    record_tracking(&store, &key("W-2"), 1, tracking("123456789024"), now).await.unwrap();
+    let mut p = puller(&feed, &queue, &store, &quarantine);
+    p.mails = &mails;
+    p.notices = &notices;
+    let report = p.run("shop-1", now, || Duration::from_secs(600)).await.unwrap();
+    assert_eq!((report.tracking_registered, report.tracking_failed, report.shipping_mails), (1, 1, 1), "{report:?}");
+    let w1 = store.get(&key("W-1")).await.unwrap().unwrap();
+    assert_eq!(w1.ship_state(), Some(ShipState::Reflected));
+    assert_eq!(mails.drain(), vec![ichigen_core::pipeline::MailJob { order: key("W-1"), kind: MailKind::Shipping }]);
+    let w2 = store.get(&key("W-2")).await.unwrap().unwrap();
+    assert_eq!(w2.ship_state(), Some(ShipState::Shipped));
+    assert!(w2.parcel(1).unwrap().write_failed.is_some(), "the refusal is on the parcel");
+    let pending = store.get_writes("shop-1", Marketplace::Rakuten).await.unwrap().unwrap();
+    assert!(pending.writes.is_empty());
+    assert_eq!(pending.failed.len(), 1);
+    assert_eq!(pending.failed[0].write.order, key("W-2"));
+    let sent = notices.sent();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].0.contains("伝票番号1件の登録に失敗") && sent[0].1.contains("W-2"), "{sent:?}");
+    assert!(!sent[0].1.contains("佐藤"), "no buyer data in the notice");
+    // The next run tries nothing again and mails nothing again.
+    let again = p.run("shop-1", now + chrono::TimeDelta::minutes(5), || Duration::from_secs(600)).await.unwrap();
+    assert_eq!((again.tracking_registered, again.tracking_failed), (0, 0));
+    assert!(mails.is_empty() && notices.sent().len() == 1);
+    // A re-recording of the reflected number queues nothing.
+    record_tracking(&store, &key("W-1"), 1, tracking("1234-5678-9013"), now).await.unwrap();
+    assert!(store.get_writes("shop-1", Marketplace::Rakuten).await.unwrap().unwrap().writes.is_empty());
 }

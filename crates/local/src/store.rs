@@ -12,8 +12,8 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use ichigen_core::order::{Marketplace, OrderStatus};
 use ichigen_core::pipeline::{
-    Claim, MailKey, MailLedger, OrderKey, OrderStore, PortError, ShopDirectory, ShopSettings, StoredOrder, Watermark,
-    WatermarkStore, Written,
+    Claim, MailKey, MailLedger, OrderKey, OrderStore, PendingWrites, PortError, ShopDirectory, ShopSettings,
+    StoredOrder, TrackingWrites, Watermark, WatermarkStore, Written,
 };
 use ichigen_core::rules::BlacklistEntry;
 use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior, params};
@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -128,6 +128,17 @@ CREATE TABLE relay_settings (
 ) WITHOUT ROWID;
 ";
 
+/// Version 5 adds each pair's pending tracking writes (numbers to register on the marketplace).
+const WRITES_SCHEMA: &str = "
+CREATE TABLE tracking_writes (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    rev         INTEGER NOT NULL,
+    record      TEXT NOT NULL,
+    PRIMARY KEY (shop_id, marketplace)
+) WITHOUT ROWID;
+";
+
 /// Beside the schema, in every version: the store's identity, made when the file is created (or
 /// first opened by a build that knows it). The outbox records it, so a store deleted or emptied
 /// beside an outbox of earlier runs is recognised as another store (see `EmlOutbox::for_store`).
@@ -212,25 +223,31 @@ impl SqliteStore {
                 // A fresh file: the schema and its version in one transaction, so a crash leaves
                 // either nothing or everything.
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
             1 => {
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
             2 => {
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {LEASE_SCHEMA} {ROUTE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
             3 => {
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {ROUTE_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                ))
+                .map_err(sqlite)?;
+            }
+            4 => {
+                conn.execute_batch(&format!(
+                    "BEGIN IMMEDIATE; {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
                 ))
                 .map_err(sqlite)?;
             }
@@ -449,6 +466,42 @@ impl OrderStore for SqliteStore {
         // Oldest first, ties by key: the order every adapter lists in.
         out.sort_by(|a, b| a.order.ordered_at.cmp(&b.order.ordered_at).then_with(|| a.key().cmp(&b.key())));
         Ok(out)
+    }
+}
+
+impl TrackingWrites for SqliteStore {
+    async fn get_writes(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<PendingWrites>, PortError> {
+        const OP: &str = "sqlite get tracking writes";
+        let record: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT record FROM tracking_writes WHERE shop_id = ?1 AND marketplace = ?2",
+                params![shop_id, marketplace.as_str()],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|e| sql_error(OP, e))?;
+        record.map(|json| decode("tracking writes", &format!("{shop_id}/{marketplace}"), &json)).transpose()
+    }
+
+    async fn put_writes(&self, writes: &PendingWrites, expected: Option<u64>) -> Result<Written, PortError> {
+        const OP: &str = "sqlite put tracking writes";
+        let record = encode(OP, writes)?;
+        let rev = rev_value(OP, writes.rev)?;
+        let conn = self.conn();
+        let changed = match expected {
+            None => conn.execute(
+                "INSERT INTO tracking_writes (shop_id, marketplace, rev, record) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT DO NOTHING",
+                params![writes.shop_id, writes.marketplace.as_str(), rev, record],
+            ),
+            Some(expected) => conn.execute(
+                "UPDATE tracking_writes SET rev = ?3, record = ?4 WHERE shop_id = ?1 AND marketplace = ?2 AND rev = ?5",
+                params![writes.shop_id, writes.marketplace.as_str(), rev, record, rev_value(OP, expected)?],
+            ),
+        }
+        .map_err(|e| sql_error(OP, e))?;
+        Ok(if changed == 1 { Written::Yes } else { Written::Conflict })
     }
 }
 

@@ -33,6 +33,7 @@ fn stored(order: Order, status: OrderStatus, rev: u64) -> StoredOrder {
         findings: Vec::new(),
         staff: Default::default(),
         mails_due: Vec::new(),
+        parcels: Vec::new(),
         content_fp: "c".into(),
         check_fp: "k".into(),
         bundle_key: None,
@@ -318,4 +319,45 @@ async fn an_outbox_of_another_store_is_refused() {
     // Moved away, the new store starts a new outbox.
     std::fs::rename(&outbox_dir, dir.path().join("outbox.old")).unwrap();
     EmlOutbox::for_store(&outbox_dir, &store).expect("a new outbox");
+}
+
+/// The shipping states and a pair's pending tracking writes, through the use cases that write them.
+#[tokio::test]
+async fn shipping_states_and_pending_tracking_writes_are_kept() {
+    use ichigen_core::pipeline::shipping::{mark_printed, record_tracking};
+    use ichigen_core::pipeline::{PendingWrites, Recorded, ShipState, TrackingWrites};
+    use ichigen_core::{Carrier, Tracking};
+    let store = SqliteStore::open_in_memory().unwrap();
+    let s = stored(order(3), OrderStatus::ReadyToShip, 1);
+    store.put(&s, None).await.unwrap();
+    let key = s.key();
+    let now = at("2026-11-30T10:00:00+09:00");
+    assert_eq!(store.get(&key).await.unwrap().unwrap().ship_state(), Some(ShipState::Ready));
+    mark_printed(&store, &key, &[1], "B2クラウド", now).await.unwrap();
+    assert_eq!(store.get(&key).await.unwrap().unwrap().ship_state(), Some(ShipState::Printed));
+    let t = Tracking {
+        carrier: Carrier::Yamato,
+        number: "1234-5678-9013".into(),
+        shipped_at: Some(now),
+        shipment_id: None,
+    };
+    assert_eq!(record_tracking(&store, &key, 1, t.clone(), now).await.unwrap(), Recorded::Shipped);
+    assert_eq!(record_tracking(&store, &key, 1, t.clone(), now).await.unwrap(), Recorded::Unchanged);
+    let got = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(got.ship_state(), Some(ShipState::Shipped));
+    assert_eq!(got.parcel(1).unwrap().tracking.as_ref().unwrap().number, "1234-5678-9013");
+    let writes = store.get_writes("s1", Marketplace::Yahoo).await.unwrap().unwrap();
+    assert_eq!(writes.writes.len(), 1, "queued once");
+    assert_eq!(writes.writes[0].order, key);
+    // Conditional like every record.
+    let mut next = writes.clone();
+    next.rev += 1;
+    next.writes.clear();
+    assert_eq!(store.put_writes(&next, Some(writes.rev + 5)).await.unwrap(), Written::Conflict);
+    assert_eq!(store.put_writes(&next, Some(writes.rev)).await.unwrap(), Written::Yes);
+    assert_eq!(store.get_writes("s1", Marketplace::Yahoo).await.unwrap(), Some(next.clone()));
+    let fresh = PendingWrites::empty("s1", Marketplace::Rakuten, now);
+    assert_eq!(store.put_writes(&fresh, None).await.unwrap(), Written::Yes);
+    assert_eq!(store.put_writes(&fresh, None).await.unwrap(), Written::Conflict);
+    assert_eq!(store.get_writes("s2", Marketplace::Yahoo).await.unwrap(), None);
 }

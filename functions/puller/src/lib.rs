@@ -11,8 +11,9 @@ use ichigen_aws::{
     DynamoStore, OnceQuarantine, SecretCache, SecretsError, SnsNotices, SqsQuarantine, SqsQueue, SsmExpiryRecords,
 };
 use ichigen_core::pipeline::{
-    CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecords, OrderQueue, OrderSource, OrderStore, PortError, PullError,
-    PullReport, PullSettings, Puller, Quarantine, WatermarkStore, check_credentials,
+    CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecords, MailJob, MailQueue, OrderQueue, OrderSource, OrderStore,
+    PortError, PullError, PullReport, PullSettings, Puller, Quarantine, StaffNotices, TrackingWrites, WatermarkStore,
+    check_credentials,
 };
 use ichigen_core::{JST, Marketplace, Order};
 use ichigen_lambda::{Env, Metrics};
@@ -68,6 +69,8 @@ pub struct Config {
     pub orders_queue_url: String,
     /// Where unreadable orders go (the orders DLQ).
     pub quarantine_queue_url: String,
+    /// Where the shipping mail of an order whose tracking the marketplace accepted goes.
+    pub mail_queue_url: String,
     /// SSM parameter name prefix: the credentials of a pair are `{prefix}{shop_id}/{marketplace}`.
     pub secret_prefix: String,
     /// SSM parameter name prefix of the pairs' credential expiry records (same layout).
@@ -83,7 +86,7 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `ORDERS_QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `SECRET_PREFIX`,
+    /// Reads `TABLE_NAME`, `ORDERS_QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `MAIL_QUEUE_URL`, `SECRET_PREFIX`,
     /// `CREDENTIAL_EXPIRY_PREFIX`, `NOTICE_TOPIC_ARN`, and the optional `PULL_OVERLAP_SECONDS` (900), `FIRST_LOOKBACK_HOURS` (72), `PAGE_BUDGET_SECONDS`
     /// (45), `HTTP_TIMEOUT_SECONDS` (15) and `RATE_SCALE` (1).
     pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
@@ -91,6 +94,7 @@ impl Config {
             table_name: env.required("TABLE_NAME"),
             orders_queue_url: env.required("ORDERS_QUEUE_URL"),
             quarantine_queue_url: env.required("QUARANTINE_QUEUE_URL"),
+            mail_queue_url: env.required("MAIL_QUEUE_URL"),
             secret_prefix: env.required("SECRET_PREFIX"),
             expiry_prefix: env.required("CREDENTIAL_EXPIRY_PREFIX"),
             notice_topic_arn: env.required("NOTICE_TOPIC_ARN"),
@@ -115,12 +119,22 @@ impl Config {
 }
 
 /// Runs one pull of `event` with `puller`, stopping `page_budget` before `deadline`, counting into `metrics`.
-pub async fn pull<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantine, S: OrderStore>(
-    puller: &Puller<'_, F, Q, W, X, S>,
+#[allow(clippy::type_complexity)]
+pub async fn pull<F, Q, W, X, S, M, N>(
+    puller: &Puller<'_, F, Q, W, X, S, M, N>,
     event: &PullEvent,
     deadline: Instant,
     metrics: &mut Metrics,
-) -> Result<PullReport, PullError<F::Error>> {
+) -> Result<PullReport, PullError<F::Error>>
+where
+    F: OrderSource,
+    Q: OrderQueue,
+    W: WatermarkStore,
+    X: Quarantine,
+    S: OrderStore + TrackingWrites,
+    M: MailQueue,
+    N: StaffNotices,
+{
     let now = Utc::now().fixed_offset();
     let time_left = move || deadline.saturating_duration_since(Instant::now());
     let result = puller.run(&event.shop_id, now, time_left).await;
@@ -148,6 +162,8 @@ pub async fn pull<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantin
             // pull is Lambda's Invocations minus Errors. Only a pull cut short by the deadline is news.
             metrics.count("PullsCut", usize::from(!report.finished));
             metrics.count("OrdersLeftOut", report.missing.len());
+            metrics.count("TrackingRegistered", report.tracking_registered);
+            metrics.count("TrackingRefused", report.tracking_failed);
         }
         Err(e) => {
             tracing::error!(shop = %event.shop_id, marketplace = %event.marketplace, retryable = e.is_retryable(), error = %e, "pull failed");
@@ -237,6 +253,7 @@ pub struct App {
     config: Config,
     store: DynamoStore,
     queue: SqsQueue<Order>,
+    mails: SqsQueue<MailJob>,
     quarantine: OnceQuarantine,
     secrets: SecretCache,
     clients: ClientCache<AnyClient>,
@@ -262,6 +279,7 @@ impl App {
         let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
         App {
             queue: SqsQueue::new(sqs.clone(), config.orders_queue_url.clone()),
+            mails: SqsQueue::new(sqs.clone(), config.mail_queue_url.clone()),
             quarantine: OnceQuarantine::new(
                 store.clone(),
                 SqsQuarantine::new(sqs, config.quarantine_queue_url.clone()),
@@ -332,6 +350,8 @@ impl App {
             marks: &self.store,
             quarantine: &self.quarantine,
             store: &self.store,
+            mails: &self.mails,
+            notices: &self.notices,
             policy: ichigen_marketplaces::policies().of(event.marketplace),
             settings: self.config.pull,
         };

@@ -68,6 +68,8 @@ impl World {
             .env("TABLE_NAME", &self.table)
             .env("ORDERS_QUEUE_URL", &self.orders_url)
             .env("QUARANTINE_QUEUE_URL", &self.quarantine_url)
+            // No tracking writes in these runs: the mail queue is never sent to.
+            .env("MAIL_QUEUE_URL", &self.quarantine_url)
             .env("SECRET_PREFIX", SECRET_PREFIX)
             .env("FIRST_LOOKBACK_HOURS", "48")
             .env("PAGE_BUDGET_SECONDS", "5")
@@ -180,7 +182,7 @@ async fn failed_pulls_are_errors_of_the_right_type_and_the_next_pull_runs() {
 async fn missing_or_bad_settings_stop_it_before_it_polls_naming_each() {
     let world = World::new().await;
     let api = RuntimeApi::start().await;
-    let command = ["TABLE_NAME", "ORDERS_QUEUE_URL", "QUARANTINE_QUEUE_URL", "SECRET_PREFIX"]
+    let command = ["TABLE_NAME", "ORDERS_QUEUE_URL", "QUARANTINE_QUEUE_URL", "MAIL_QUEUE_URL", "SECRET_PREFIX"]
         .into_iter()
         .fold(world.puller(&api), LambdaCommand::env_remove);
     let mut process = command.env("RATE_SCALE", "0").spawn();
@@ -191,6 +193,7 @@ async fn missing_or_bad_settings_stop_it_before_it_polls_naming_each() {
         "TABLE_NAME is not set",
         "ORDERS_QUEUE_URL is not set",
         "QUARANTINE_QUEUE_URL is not set",
+        "MAIL_QUEUE_URL is not set",
         "SECRET_PREFIX is not set",
         "RATE_SCALE must be a positive number",
     ] {

@@ -229,3 +229,42 @@ async fn one_pull_lease_per_pair_until_it_ends_or_runs_out() {
     store.end_lease("shop-a", Marketplace::Qoo10, "run-b").await.unwrap();
     assert!(store.take_lease("shop-a", Marketplace::Qoo10, "run-c", now, until).await.unwrap(), "ended");
 }
+
+/// The shipping states and a pair's pending tracking writes, through the use cases that write them.
+#[tokio::test]
+async fn shipping_states_and_pending_tracking_writes_are_kept() {
+    use ichigen_core::pipeline::shipping::{mark_printed, record_tracking};
+    use ichigen_core::pipeline::{PendingWrites, Recorded, ShipState, TrackingWrites};
+    use ichigen_core::{Carrier, Tracking};
+    let moto = Moto::new().await;
+    let store = moto.store().await;
+    let mut samples = SampleOrders::new(7);
+    let now = jst("2026-11-30T10:00:00+09:00");
+    let mut s = stored(order(&mut samples, "shop-a", Marketplace::Qoo10, 1, now - Duration::hours(3)));
+    s.status = OrderStatus::ReadyToShip;
+    s.order.status = OrderStatus::ReadyToShip;
+    assert_eq!(store.put(&s, None).await.unwrap(), Written::Yes);
+    let key = s.key();
+    mark_printed(&store, &key, &[1], "ゆうパックプリントR", now).await.unwrap();
+    assert_eq!(store.get(&key).await.unwrap().unwrap().ship_state(), Some(ShipState::Printed));
+    let t = Tracking {
+        carrier: Carrier::Japanpost,
+        number: "123456789013".into(),
+        shipped_at: Some(now),
+        shipment_id: None,
+    };
+    assert_eq!(record_tracking(&store, &key, 1, t.clone(), now).await.unwrap(), Recorded::Shipped);
+    assert_eq!(record_tracking(&store, &key, 1, t, now).await.unwrap(), Recorded::Unchanged);
+    assert_eq!(store.get(&key).await.unwrap().unwrap().ship_state(), Some(ShipState::Shipped));
+    let writes = store.get_writes("shop-a", Marketplace::Qoo10).await.unwrap().unwrap();
+    assert_eq!((writes.writes.len(), &writes.writes[0].order), (1, &key));
+    let mut next = writes.clone();
+    next.rev += 1;
+    next.writes.clear();
+    assert_eq!(store.put_writes(&next, Some(writes.rev + 5)).await.unwrap(), Written::Conflict);
+    assert_eq!(store.put_writes(&next, Some(writes.rev)).await.unwrap(), Written::Yes);
+    assert_eq!(store.get_writes("shop-a", Marketplace::Qoo10).await.unwrap(), Some(next));
+    let fresh = PendingWrites::empty("shop-a", Marketplace::Yahoo, now);
+    assert_eq!(store.put_writes(&fresh, None).await.unwrap(), Written::Yes);
+    assert_eq!(store.put_writes(&fresh, None).await.unwrap(), Written::Conflict);
+}

@@ -10,6 +10,7 @@
 //! going to the shop's own file. Nothing of it is logged. Every cell goes through
 //! [`spreadsheet::cell`]: buyer text that starts like a formula is written as text.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,7 +19,8 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use clap::{Args, ValueEnum};
 use ichigen_core::labels::{self, Exported, LabelOptions, NotReady, Program};
-use ichigen_core::pipeline::{OrderStore, ShopDirectory, StoredOrder};
+use ichigen_core::pipeline::shipping::mark_printed;
+use ichigen_core::pipeline::{OrderKey, OrderStore, ShopDirectory, StoredOrder};
 use ichigen_core::{Address, Item, Rules};
 
 use crate::backend::{Backend, StoreArgs};
@@ -62,6 +64,9 @@ pub struct ExportArgs {
     /// 出荷予定日 of label data (b2, ehiden, yupri), e.g. 2026-12-01; today (JST) when left out.
     #[arg(long)]
     pub ship_date: Option<NaiveDate>,
+    /// Label data again for parcels exported before (印刷済); parcels with a tracking number never.
+    #[arg(long)]
+    pub again: bool,
     /// Which orders.
     #[command(flatten)]
     pub filters: Filters,
@@ -241,6 +246,11 @@ fn run_labels(args: &ExportArgs, program: Program) -> anyhow::Result<ExitCode> {
             Backend::Aws(aws) => labels_of(&aws.store, args, program, ship_date).await,
         }
     })?;
+    Ok(report(&exported, args.output.as_deref()))
+}
+
+/// Writes the file, then marks its parcels 印刷済 (a file that could not be written marks nothing).
+async fn write_and_mark<S: OrderStore>(store: &S, args: &ExportArgs, exported: &Exported) -> anyhow::Result<()> {
     match &args.output {
         None => {
             let mut stdout = std::io::stdout().lock();
@@ -251,7 +261,17 @@ fn run_labels(args: &ExportArgs, program: Program) -> anyhow::Result<ExitCode> {
             std::fs::write(path, &exported.bytes).with_context(|| format!("writing {}", path.display()))?;
         }
     }
-    Ok(report(&exported, args.output.as_deref()))
+    let now = chrono::Utc::now().with_timezone(&jst());
+    let mut by_order: BTreeMap<&OrderKey, Vec<usize>> = BTreeMap::new();
+    for l in &exported.labelled {
+        by_order.entry(&l.order).or_default().push(l.destination);
+    }
+    for (key, destinations) in by_order {
+        mark_printed(store, key, &destinations, exported.program.name(), now)
+            .await
+            .with_context(|| format!("marking {}/{} 印刷済", key.marketplace, key.order_id))?;
+    }
+    Ok(())
 }
 
 async fn labels_of<S: OrderStore + ShopDirectory>(
@@ -271,8 +291,40 @@ async fn labels_of<S: OrderStore + ShopDirectory>(
     } else {
         Rules::from_toml(&shop.rules_toml).context("reading the shop's rules")?
     };
-    let orders = load(store, args).await?;
-    Ok(labels::export(program, &orders, &shop, &rules, &LabelOptions { ship_date })?)
+    let mut orders = load(store, args).await?;
+    held_back(&mut orders, args.again);
+    let exported = labels::export(program, &orders, &shop, &rules, &LabelOptions { ship_date })?;
+    // 印刷済 once the file is written: a second export asks for --again.
+    write_and_mark(store, args, &exported).await?;
+    Ok(exported)
+}
+
+/// Leaves out the orders one of whose parcels has label data already (unless `again`) or a
+/// tracking number (always), and says so on stderr: no parcel gets two labels by accident.
+fn held_back(orders: &mut Vec<StoredOrder>, again: bool) {
+    let mut printed = Vec::new();
+    let mut shipped = Vec::new();
+    orders.retain(|s| {
+        if s.parcels.iter().any(|p| p.tracking.is_some()) {
+            shipped.push(format!("{}/{}", s.order.marketplace, s.order.order_id));
+            false
+        } else if !again && s.parcels.iter().any(|p| p.printed.is_some()) {
+            printed.push(format!("{}/{}", s.order.marketplace, s.order.order_id));
+            false
+        } else {
+            true
+        }
+    });
+    if !printed.is_empty() {
+        eprintln!(
+            "印刷済(送り状データを書き出し済み)の注文{}件は書き出しませんでした。もう一度書き出すには --again を付けてください: {}",
+            printed.len(),
+            printed.join(" ")
+        );
+    }
+    if !shipped.is_empty() {
+        eprintln!("伝票番号が登録済みの注文{}件は書き出しませんでした: {}", shipped.len(), shipped.join(" "));
+    }
 }
 
 /// Tells staff on stderr what went into the file and what did not; the exit code.

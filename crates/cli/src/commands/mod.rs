@@ -10,3 +10,4 @@ pub mod orders;
 pub mod postal;
 pub mod sandbox;
 pub mod shop;
+pub mod tracking;

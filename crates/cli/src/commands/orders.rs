@@ -7,17 +7,20 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use clap::{Subcommand, ValueEnum};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use ichigen_aws::SesMailer;
-use ichigen_core::OrderStatus;
 use ichigen_core::pipeline::memory::MemoryQueue;
+use ichigen_core::pipeline::shipping::record_tracking;
+use ichigen_core::pipeline::tracking;
 use ichigen_core::pipeline::{
     MailEvents, MailJob, MailLedger, Mailer, NoRelays, Notified, Notifier, OrderStore, ParkedMail, RelayMailers,
     ShopDirectory, StaffDecision, StaffError, StoredOrder, staff,
 };
+use ichigen_core::pipeline::{Recorded, ShipError, ShipState, TrackingWrites};
+use ichigen_core::{Carrier, OrderStatus, Tracking};
 use ichigen_local::EmlOutbox;
 use ichigen_smtp::SmtpRelays;
 
@@ -63,6 +66,25 @@ pub enum OrdersCommand {
     Release {
         /// `<marketplace>/<order id>`, or an order id found in one marketplace only.
         id: String,
+    },
+    /// Record one parcel's tracking number (伝票番号): the parcel goes 出荷済 and the number is
+    /// registered on the marketplace by the pair's next pull; the buyer's shipping mail follows
+    /// once the marketplace accepted it (never for Amazon).
+    Ship {
+        /// `<marketplace>/<order id>`, or an order id found in one marketplace only.
+        id: String,
+        /// yamato, sagawa, japanpost (or ヤマト, 佐川, 日本郵便), other.
+        #[arg(long, value_parser = parse_carrier)]
+        carrier: Carrier,
+        /// The tracking number as printed (hyphens are fine).
+        #[arg(long)]
+        number: String,
+        /// Ship date (2026-12-01); today when left out.
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Which destination of a multi-destination order (1, 2, ...).
+        #[arg(long, default_value_t = 1)]
+        destination: usize,
     },
     /// Hold an order by hand: no buyer mail goes out until it is released.
     Hold {
@@ -118,7 +140,7 @@ async fn dispatch<S, M, R>(
     sent: &dyn Fn(&str) -> String,
 ) -> anyhow::Result<ExitCode>
 where
-    S: OrderStore + ShopDirectory + MailLedger + ParkedMail + MailEvents,
+    S: OrderStore + ShopDirectory + MailLedger + ParkedMail + MailEvents + TrackingWrites,
     M: Mailer,
     R: RelayMailers,
 {
@@ -127,6 +149,55 @@ where
         OrdersCommand::Show { id, json } => show(&resolve(store, shop, id).await?, *json),
         OrdersCommand::Release { id } => decide(store, mailer, relays, shop, id, None, sent).await,
         OrdersCommand::Hold { id, reason } => decide(store, mailer, relays, shop, id, Some(reason), sent).await,
+        OrdersCommand::Ship { id, carrier, number, date, destination } => {
+            ship(store, shop, id, *carrier, number, *date, *destination).await
+        }
+    }
+}
+
+fn parse_carrier(text: &str) -> Result<Carrier, String> {
+    ichigen_core::labels::issued::parse_carrier(text)
+        .ok_or_else(|| format!("unknown carrier {text:?} (yamato, sagawa, japanpost, other)"))
+}
+
+/// `orders ship`: records one number (出荷済) and queues its write-back.
+async fn ship<S: OrderStore + TrackingWrites>(
+    store: &S,
+    shop: &str,
+    id: &str,
+    carrier: Carrier,
+    number: &str,
+    date: Option<NaiveDate>,
+    destination: usize,
+) -> anyhow::Result<ExitCode> {
+    let stored = resolve(store, shop, id).await?;
+    let key = stored.key();
+    let at = now();
+    let tracking = Tracking {
+        carrier,
+        number: number.to_string(),
+        shipped_at: Some(tracking::shipped_at(date, at)),
+        shipment_id: None,
+    };
+    match record_tracking(store, &key, destination, tracking, at).await {
+        Ok(Recorded::Shipped) => {
+            println!(
+                "{}/{} 送付先{destination}: 出荷済にしました。次の取り込みで{}に伝票番号を登録します",
+                key.marketplace,
+                key.order_id,
+                ichigen_core::pipeline::mail::marketplace_name(key.marketplace)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Ok(Recorded::Unchanged) => {
+            println!("{}/{} 送付先{destination}: この伝票番号は登録済みです(変更なし)", key.marketplace, key.order_id);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e @ (ShipError::Port(_) | ShipError::Contended(_))) => Err(e).context("recording the tracking number"),
+        Err(e) => {
+            eprintln!("ichigen orders ship: {e}");
+            Ok(ExitCode::from(1))
+        }
     }
 }
 
@@ -142,6 +213,7 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
                 "order id",
                 "ordered at (JST)",
                 "status",
+                "shipping",
                 "total",
                 "items",
                 "findings",
@@ -153,16 +225,18 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
                     o.order_id.clone(),
                     jst_minutes(o.ordered_at),
                     wire(&s.status),
+                    s.ship_state().map_or("-", |st| st.label()).to_string(),
                     yen(o.totals.total),
                     items_summary(&o.items),
                     findings_summary(&s.findings),
                 ]);
             }
-            if let Some(col) = table.column_mut(4) {
+            if let Some(col) = table.column_mut(5) {
                 col.set_cell_alignment(CellAlignment::Right);
             }
             writeln!(out, "{table}")?;
             writeln!(out, "{} orders", orders.len())?;
+            writeln!(out, "{}", shipping_counts(&orders))?;
         }
         ListFormat::Json => {
             for s in &orders {
@@ -172,7 +246,16 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
         }
         ListFormat::Csv => {
             let mut csv = csv::Writer::from_writer(&mut out);
-            csv.write_record(["marketplace", "order_id", "ordered_at", "status", "total", "items", "findings"])?;
+            csv.write_record([
+                "marketplace",
+                "order_id",
+                "ordered_at",
+                "status",
+                "shipping",
+                "total",
+                "items",
+                "findings",
+            ])?;
             for s in &orders {
                 let o = &s.order;
                 let row = [
@@ -180,6 +263,7 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
                     o.order_id.clone(),
                     o.ordered_at.with_timezone(&jst()).to_rfc3339_opts(SecondsFormat::Secs, false),
                     wire(&s.status),
+                    s.ship_state().map_or("", |st| st.as_str()).to_string(),
                     o.totals.total.to_string(),
                     items_summary(&o.items),
                     s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
@@ -191,6 +275,15 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `出荷待ち 12 / 印刷済 3 / 出荷済 2 / 反映済 40`: the orders of each shipping state.
+fn shipping_counts(orders: &[StoredOrder]) -> String {
+    let counts: Vec<String> = ShipState::ALL
+        .iter()
+        .map(|st| format!("{} {}", st.label(), orders.iter().filter(|s| s.ship_state() == Some(*st)).count()))
+        .collect();
+    format!("出荷状況: {}", counts.join(" / "))
 }
 
 fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
@@ -254,6 +347,25 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
     }
     for tr in &o.tracking {
         writeln!(out, "tracking   {} {}", wire(&tr.carrier), tr.number)?;
+    }
+    if let Some(state) = s.ship_state() {
+        writeln!(out, "shipping   {}", state.label())?;
+    }
+    for p in &s.parcels {
+        let mut line = format!("parcel {:<3} {}", p.destination, p.state().label());
+        if let Some(pr) = &p.printed {
+            line.push_str(&format!(", {} に書き出し {}", pr.program, jst_minutes(pr.at)));
+        }
+        if let Some(t) = &p.tracking {
+            line.push_str(&format!(", {} {}", wire(&t.carrier), t.number));
+        }
+        if let Some(at) = p.reflected_at {
+            line.push_str(&format!(", モール反映 {}", jst_minutes(at)));
+        }
+        if let Some(why) = &p.write_failed {
+            line.push_str(&format!(", モールが登録を拒否: {why}"));
+        }
+        writeln!(out, "{line}")?;
     }
     if s.findings.is_empty() {
         writeln!(out, "findings   none")?;

@@ -10,6 +10,7 @@
 
 pub mod b2;
 pub mod ehiden;
+pub mod issued;
 pub mod parcel;
 pub mod sjis;
 pub mod yupri;

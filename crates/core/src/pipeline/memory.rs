@@ -9,12 +9,14 @@ use crate::order::{Marketplace, Order, OrderStatus, Tracking};
 use crate::rules::BlacklistEntry;
 
 use super::bounce::{MailEvent, address_key};
+use super::credentials::StaffNotices;
 use super::mail::{MailJob, MailKey, OutgoingMail};
 use super::ports::{
     Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, Quarantine, Queue, Rejected,
     RelayDirectory, RelayMailers, Retryable, SendError, ShopDirectory, WatermarkStore, Written,
 };
 use super::route::RelaySettings;
+use super::shipping::{PendingWrites, TrackingWrites};
 use super::shop::ShopSettings;
 use super::source::{OrderPage, OrderSource, Window};
 use super::stored::{OrderKey, StoredOrder, Watermark};
@@ -45,6 +47,7 @@ pub struct MemoryStore {
     shops: Mutex<HashMap<String, ShopSettings>>,
     blacklist: Mutex<BTreeMap<(String, String), BlacklistEntry>>,
     ledger: Mutex<HashMap<MailKey, LedgerEntry>>,
+    writes: Mutex<HashMap<(String, Marketplace), PendingWrites>>,
     next_id: Mutex<u64>,
     parked: Mutex<Vec<(DateTime<FixedOffset>, MailJob)>>,
     waiting: Mutex<BTreeSet<(String, Marketplace)>>,
@@ -161,6 +164,47 @@ impl WatermarkStore for MemoryStore {
         if leases.get(&key).is_some_and(|(h, _)| h == holder) {
             leases.remove(&key);
         }
+        Ok(())
+    }
+}
+
+impl TrackingWrites for MemoryStore {
+    async fn get_writes(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<PendingWrites>, PortError> {
+        Ok(lock(&self.writes).get(&(shop_id.to_string(), marketplace)).cloned())
+    }
+
+    async fn put_writes(&self, writes: &PendingWrites, expected: Option<u64>) -> Result<Written, PortError> {
+        let mut all = lock(&self.writes);
+        let key = (writes.shop_id.clone(), writes.marketplace);
+        if all.get(&key).map(|w| w.rev) != expected {
+            return Ok(Written::Conflict);
+        }
+        all.insert(key, writes.clone());
+        Ok(Written::Yes)
+    }
+}
+
+/// Staff notices kept in memory: (subject, text).
+#[derive(Debug, Default)]
+pub struct MemoryNotices {
+    sent: Mutex<Vec<(String, String)>>,
+}
+
+impl MemoryNotices {
+    /// None yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every notice so far.
+    pub fn sent(&self) -> Vec<(String, String)> {
+        lock(&self.sent).clone()
+    }
+}
+
+impl StaffNotices for MemoryNotices {
+    async fn notify(&self, subject: &str, text: &str) -> Result<(), PortError> {
+        lock(&self.sent).push((subject.to_string(), text.to_string()));
         Ok(())
     }
 }

@@ -13,11 +13,13 @@ pub mod ports;
 pub mod process;
 pub mod pull;
 pub mod route;
+pub mod shipping;
 pub mod shop;
 pub mod source;
 pub mod staff;
 pub mod stored;
 pub mod template_check;
+pub mod tracking;
 
 pub use bounce::{MailEvent, MailEventKind};
 pub use credentials::{
@@ -33,6 +35,9 @@ pub use ports::{
 pub use process::{Change, ProcessError, ProcessSettings, Processed, Processor};
 pub use pull::{PullError, PullReport, PullSettings, Puller};
 pub use route::{MailRoute, RelayPassword, RelaySettings, RelaySettingsError};
+pub use shipping::{
+    FailedWrite, ParcelShipping, PendingWrites, Printed, Recorded, ShipError, ShipState, TrackingWrite, TrackingWrites,
+};
 pub use shop::{CarrierAccounts, MailTemplate, ShopContact, ShopSettings};
 pub use source::{CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Pulled, Window, pull_window};
 pub use staff::StaffError;

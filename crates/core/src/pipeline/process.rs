@@ -207,6 +207,8 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 findings,
                 staff,
                 mails_due: prev.as_ref().map(|p| p.mails_due.clone()).unwrap_or_default(),
+                // The shop's own shipping records: no marketplace copy carries them.
+                parcels: prev.as_ref().map(|p| p.parcels.clone()).unwrap_or_default(),
                 content_fp: content_fp.clone(),
                 check_fp: check_fp.clone(),
                 bundle_key: None,

@@ -2,7 +2,10 @@
 //! order on the orders queue, and move the watermark only past what is queued; then read again
 //! by id what the marketplace's search cannot show (orders it listed but did not return, and the
 //! stored open orders, as the marketplace's policy asks). One run of a pair at a time: a run
-//! takes the pair's lease before its first marketplace call.
+//! takes the pair's lease before its first marketplace call. Inside the same lease, before the
+//! pull, the pair's pending tracking writes are registered on the marketplace (within the run's
+//! time and the client's rate limits); an accepted number makes its parcel 反映済 and, once every
+//! parcel of the order is, queues the buyer's shipping mail.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -12,13 +15,29 @@ use chrono::{DateTime, FixedOffset, TimeDelta};
 use crate::marketplace::MarketplacePolicy;
 use crate::order::{Marketplace, Order, OrderStatus};
 
-use super::ports::{OrderQueue, OrderStore, PortError, Quarantine, Rejected, Retryable, WatermarkStore, Written};
+use super::credentials::StaffNotices;
+use super::mail::marketplace_name;
+use super::ports::{
+    MailQueue, OrderQueue, OrderStore, PortError, Quarantine, Rejected, Retryable, WatermarkStore, Written,
+};
+use super::shipping::{
+    FailedWrite, ShipError, TrackingWrite, TrackingWrites, mark_reflected, mark_write_failed, update_writes,
+};
 use super::source::{OrderPage, OrderSource, Window};
 use super::stored::{PendingWindow, Watermark};
 
 /// How many runs in a row may ask for an order the marketplace keeps leaving out before the
 /// puller stops asking (the order is reported by id; a later change brings it back anyway).
 pub const MAX_RETRIES: u32 = 5;
+
+/// Most tracking numbers one run registers: the rest wait for the next run, so a large import
+/// never starves the pull of its time.
+pub const MAX_WRITES_PER_RUN: usize = 200;
+
+/// Tries of a tracking write that fails in a way that may pass before staff are told (about a
+/// day at one run every few minutes is not reached: the marketplace is down for longer, or the
+/// failure is not passing).
+pub const MAX_WRITE_ATTEMPTS: u32 = 20;
 
 /// The longest a pull lease lasts, whatever time a run says it has (a Lambda has 15 minutes).
 const MAX_LEASE: Duration = Duration::from_secs(3600);
@@ -71,6 +90,14 @@ pub struct PullReport {
     pub finished: bool,
     /// Every order changed before this instant is queued.
     pub pulled_to: DateTime<FixedOffset>,
+    /// Tracking numbers the marketplace accepted this run.
+    pub tracking_registered: usize,
+    /// Tracking writes that failed in a way that may pass (tried again next run).
+    pub tracking_retried: usize,
+    /// Tracking writes the marketplace refused for good (reported to staff).
+    pub tracking_failed: usize,
+    /// Shipping mails queued (orders whose every parcel is now 反映済).
+    pub shipping_mails: usize,
 }
 
 /// Why a pull stopped early. Progress up to the last queued page is kept.
@@ -110,7 +137,7 @@ impl<E: std::error::Error + Retryable + 'static> PullError<E> {
 }
 
 /// The puller: a marketplace source for one shop × marketplace, and where its orders and place go.
-pub struct Puller<'a, F, Q, W, X, S> {
+pub struct Puller<'a, F, Q, W, X, S, M, N> {
     /// The marketplace client.
     pub source: &'a F,
     /// The orders queue.
@@ -119,15 +146,28 @@ pub struct Puller<'a, F, Q, W, X, S> {
     pub marks: &'a W,
     /// Where unreadable orders go.
     pub quarantine: &'a X,
-    /// The stored orders (the pair's open ones are reconciled).
+    /// The stored orders (the pair's open ones are reconciled) and the pair's pending tracking writes.
     pub store: &'a S,
+    /// Where the shipping mail of an order whose tracking the marketplace accepted goes.
+    pub mails: &'a M,
+    /// Where tracking writes the marketplace refused for good are reported.
+    pub notices: &'a N,
     /// The marketplace's declared policy.
     pub policy: MarketplacePolicy,
     /// Settings.
     pub settings: PullSettings,
 }
 
-impl<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantine, S: OrderStore> Puller<'_, F, Q, W, X, S> {
+impl<F, Q, W, X, S, M, N> Puller<'_, F, Q, W, X, S, M, N>
+where
+    F: OrderSource,
+    Q: OrderQueue,
+    W: WatermarkStore,
+    X: Quarantine,
+    S: OrderStore + TrackingWrites,
+    M: MailQueue,
+    N: StaffNotices,
+{
     /// Pulls `shop_id` up to `now`; `time_left` says how long the run may still go on.
     pub async fn run(
         &self,
@@ -148,6 +188,10 @@ impl<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantine, S: OrderSt
             given_up: Vec::new(),
             finished: false,
             pulled_to: now,
+            tracking_registered: 0,
+            tracking_retried: 0,
+            tracking_failed: 0,
+            shipping_mails: 0,
         };
         // The lease lasts as long as this run can: a run that dies frees the pair at its deadline.
         let holder = format!("{}-{:016x}", now.timestamp_micros(), fastrand::u64(..));
@@ -174,6 +218,7 @@ impl<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantine, S: OrderSt
         report: &mut PullReport,
     ) -> Result<(), PullError<F::Error>> {
         let marketplace = self.source.marketplace();
+        self.write_back(shop_id, now, time_left, report).await?;
         let stored = self.marks.get_watermark(shop_id, marketplace).await?;
         let first_pull = stored.is_none();
         let mut mark = stored.unwrap_or_else(|| Watermark {
@@ -194,6 +239,112 @@ impl<F: OrderSource, Q: OrderQueue, W: WatermarkStore, X: Quarantine, S: OrderSt
         }
         report.pulled_to = mark.pulled_to;
         report.finished = self.read_again(&mut mark, &mut rev, now, time_left, report).await?;
+        Ok(())
+    }
+
+    /// Registers the pair's pending tracking numbers on the marketplace, oldest first, while the
+    /// run has time. Accepted: the parcel goes 反映済 (and the order's shipping mail is queued
+    /// when it was the last parcel). Failed in a way that may pass: tried again next run, up to
+    /// [`MAX_WRITE_ATTEMPTS`]. Refused: kept in the pair's failed list, marked on the parcel and
+    /// reported to staff. Only the store's failures stop the run.
+    async fn write_back(
+        &self,
+        shop_id: &str,
+        now: DateTime<FixedOffset>,
+        time_left: &impl Fn() -> Duration,
+        report: &mut PullReport,
+    ) -> Result<(), PullError<F::Error>> {
+        let marketplace = self.source.marketplace();
+        let Some(pending) = self.store.get_writes(shop_id, marketplace).await? else {
+            return Ok(());
+        };
+        let mut done: Vec<TrackingWrite> = Vec::new();
+        let mut retried: Vec<(TrackingWrite, String)> = Vec::new();
+        let mut refused: Vec<(TrackingWrite, String)> = Vec::new();
+        for write in pending.writes.iter().take(MAX_WRITES_PER_RUN) {
+            if time_left() < self.settings.page_budget {
+                break;
+            }
+            let Some(stored) = self.store.get(&write.order).await? else {
+                refused.push((write.clone(), "the order is no longer stored".to_string()));
+                continue;
+            };
+            match self.source.register_tracking(&stored.order, &write.tracking).await {
+                Ok(()) => {
+                    let buyer_mail = self.policy.buyer_mail_allowed(&stored.order);
+                    match mark_reflected(self.store, self.mails, write, buyer_mail, now).await {
+                        Ok(mailed) => report.shipping_mails += usize::from(mailed),
+                        Err(ShipError::Port(e)) => return Err(e.into()),
+                        // The order changed so that the parcel is no longer ours (gone, cancelled):
+                        // the marketplace has the number; nothing to mark.
+                        Err(_) => {}
+                    }
+                    done.push(write.clone());
+                }
+                Err(e) if e.is_retryable() => retried.push((write.clone(), e.to_string())),
+                Err(e) => refused.push((write.clone(), e.to_string())),
+            }
+        }
+        if done.is_empty() && retried.is_empty() && refused.is_empty() {
+            return Ok(());
+        }
+        let mut given_up: Vec<FailedWrite> = Vec::new();
+        update_writes(self.store, shop_id, marketplace, now, |w| {
+            given_up.clear();
+            w.writes.retain(|x| !done.iter().any(|d| d.same(x)));
+            for (r, why) in &retried {
+                if let Some(x) = w.writes.iter_mut().find(|x| x.same(r)) {
+                    x.attempts += 1;
+                    x.last_error = Some(why.clone());
+                }
+            }
+            let mut failed_now: Vec<FailedWrite> = refused
+                .iter()
+                .filter(|(r, _)| w.writes.iter().any(|x| x.same(r)))
+                .map(|(r, why)| FailedWrite { write: r.clone(), reason: why.clone(), failed_at: now })
+                .collect();
+            failed_now.extend(w.writes.iter().filter(|x| x.attempts >= MAX_WRITE_ATTEMPTS).map(|x| FailedWrite {
+                write: x.clone(),
+                reason: format!(
+                    "{} tries failed; the last: {}",
+                    x.attempts,
+                    x.last_error.as_deref().unwrap_or("unknown")
+                ),
+                failed_at: now,
+            }));
+            w.writes.retain(|x| !failed_now.iter().any(|f| f.write.same(x)));
+            given_up.clone_from(&failed_now);
+            w.failed.extend(failed_now);
+        })
+        .await?;
+        report.tracking_registered += done.len();
+        report.tracking_retried += retried.len();
+        report.tracking_failed += given_up.len();
+        if given_up.is_empty() {
+            return Ok(());
+        }
+        let mut text = format!(
+            "{}で、次の伝票番号の登録をモールが受け付けませんでした。自動では再送しません。\n\
+             モールの管理画面で確認し、必要なら番号を直して `ichigen orders ship` で登録し直してください。\n\n",
+            marketplace_name(marketplace)
+        );
+        for f in &given_up {
+            text.push_str(&format!(
+                "- 注文 {} 送付先{} 伝票番号 {}: {}\n",
+                f.write.order.order_id, f.write.destination, f.write.tracking.number, f.reason
+            ));
+            match mark_write_failed(self.store, &f.write, &f.reason, now).await {
+                Ok(()) | Err(ShipError::NotFound(_)) => {}
+                Err(ShipError::Port(e)) => return Err(e.into()),
+                Err(_) => {}
+            }
+        }
+        let subject = format!(
+            "[ichigen] {}: 伝票番号{}件の登録に失敗しました（ショップ {shop_id}）",
+            marketplace_name(marketplace),
+            given_up.len()
+        );
+        self.notices.notify(&subject, &text).await?;
         Ok(())
     }
 

@@ -72,6 +72,10 @@ pub struct StoredOrder {
     /// Mails decided but not yet confirmed on the mail queue (a transactional outbox).
     #[serde(default)]
     pub mails_due: Vec<MailKind>,
+    /// The shop's shipping of each destination (label exported, tracking number, written back);
+    /// destinations nothing was done with have no entry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parcels: Vec<super::shipping::ParcelShipping>,
     /// Fingerprint of the whole order: equal means a replay.
     pub content_fp: String,
     /// Fingerprint of what the checks read that a later update may change (destinations, items,

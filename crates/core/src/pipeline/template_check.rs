@@ -150,6 +150,7 @@ fn stored(order: Order, findings: Vec<crate::finding::Finding>, staff: StaffDeci
         rev: 1,
         stored_at: order.ordered_at,
         expires_at: None,
+        parcels: Vec::new(),
         order,
     }
 }

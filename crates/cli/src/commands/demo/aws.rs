@@ -81,9 +81,9 @@ pub async fn run(
     let tally = RefCell::new(Tally::default());
     let order_queue = SqsQueue::<Order>::new(sqs.clone(), orders_url.clone());
     let quarantine = SqsQuarantine::new(sqs.clone(), orders_dlq);
-    pull_all(markets, &shop.shop_id, &order_queue, store, &quarantine, &tally, progress).await;
-
     let mail_queue = SqsQueue::<MailJob>::new(sqs.clone(), mail_url.clone());
+    pull_all(markets, &shop.shop_id, &order_queue, store, &quarantine, &mail_queue, &tally, progress).await;
+
     let processor =
         Processor::new(store, store, &mail_queue, ichigen_marketplaces::policies(), ProcessSettings::default());
     ichigen_aws::drain(&sqs, &orders_url, |messages: Vec<Received>| {

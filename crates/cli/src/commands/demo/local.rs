@@ -47,7 +47,7 @@ pub async fn run(
     let (pulls_done, processing_done) = (Cell::new(false), Cell::new(false));
 
     let pull = async {
-        pull_all(markets, &shop.shop_id, &orders, &store, &quarantine, &tally, progress).await;
+        pull_all(markets, &shop.shop_id, &orders, &store, &quarantine, &mails, &tally, progress).await;
         pulls_done.set(true);
     };
     let process = async {

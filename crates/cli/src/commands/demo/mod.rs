@@ -21,11 +21,14 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use clap::Args;
+use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::pipeline::{
     CarrierAccounts, MailJob, Notified, Notifier, OrderQueue, OrderStore, PortError, ProcessError, Processed,
     Processor, PullSettings, Puller, Quarantine, Queue, ShopContact, ShopDirectory, ShopSettings, WatermarkStore,
 };
-use ichigen_core::pipeline::{MailEvents, MailLedger, MailQueue, Mailer, NotifyError, ParkedMail, RelayMailers};
+use ichigen_core::pipeline::{
+    MailEvents, MailLedger, MailQueue, Mailer, NotifyError, ParkedMail, RelayMailers, TrackingWrites,
+};
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_marketplaces::client::{AnyClient, RetryPolicy};
 use ichigen_marketplaces::{HttpSettings, MarketplaceSecret, build_client};
@@ -221,16 +224,19 @@ impl<Q: Queue<Order>> Queue<Order> for Counting<'_, Q> {
 
 /// Pulls every marketplace once, from its watermark to now. A marketplace that fails is reported
 /// and counted; the others go on.
-async fn pull_all<Q: OrderQueue, W: WatermarkStore + OrderStore, X: Quarantine>(
+#[allow(clippy::too_many_arguments)] // The demo's one wiring point of the pull.
+async fn pull_all<Q: OrderQueue, W: WatermarkStore + OrderStore + TrackingWrites, X: Quarantine, M: MailQueue>(
     markets: &[Market],
     shop_id: &str,
     queue: &Q,
     marks: &W,
     quarantine: &X,
+    mails: &M,
     tally: &RefCell<Tally>,
     progress: &Progress,
 ) {
     let queue = Counting { inner: queue, progress };
+    let notices = MemoryNotices::new();
     for market in markets {
         let puller = Puller {
             source: &market.client,
@@ -238,6 +244,8 @@ async fn pull_all<Q: OrderQueue, W: WatermarkStore + OrderStore, X: Quarantine>(
             marks,
             quarantine,
             store: marks,
+            mails,
+            notices: &notices,
             policy: ichigen_marketplaces::policies().of(market.marketplace),
             settings: pull_settings(),
         };
@@ -248,6 +256,10 @@ async fn pull_all<Q: OrderQueue, W: WatermarkStore + OrderStore, X: Quarantine>(
                 progress.println(&format!("ichigen demo: pulling {}: {e}", market.marketplace));
             }
         }
+    }
+    // Staff notices go to the alarm topic on AWS; the demo prints them.
+    for (subject, text) in notices.sent() {
+        progress.println(&format!("ichigen demo: staff notice: {subject}\n{text}"));
     }
     progress.pulls_done();
 }
@@ -432,6 +444,16 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
     }
     if t.quarantined > 0 {
         writeln!(out, "{} unreadable orders quarantined", t.quarantined)?;
+    }
+    if t.tracking_registered + t.tracking_retried + t.tracking_failed > 0 {
+        writeln!(
+            out,
+            "tracking write-back: {} numbers registered on the marketplaces, {} to try again, {} refused (staff told); {} shipping mails",
+            t.tracking_registered,
+            t.tracking_retried,
+            t.tracking_failed,
+            t.mails.get("shipping").copied().unwrap_or(0)
+        )?;
     }
     let path = |name: &str| -> PathBuf { dir.join(name) };
     writeln!(out, "wrote:")?;

@@ -45,6 +45,15 @@ pub struct Row {
     pub mails_parked: usize,
     /// Orders or mails that failed (see the messages printed during the run).
     pub failed: usize,
+    /// Tracking numbers the marketplace accepted (write-back of `tracking import` / `orders ship`).
+    #[serde(default)]
+    pub tracking_registered: usize,
+    /// Tracking writes that failed for now (tried again next run).
+    #[serde(default)]
+    pub tracking_retried: usize,
+    /// Tracking writes the marketplace refused (reported to staff).
+    #[serde(default)]
+    pub tracking_failed: usize,
 }
 
 impl Row {
@@ -71,6 +80,9 @@ impl Row {
         self.mails_skipped += other.mails_skipped;
         self.mails_parked += other.mails_parked;
         self.failed += other.failed;
+        self.tracking_registered += other.tracking_registered;
+        self.tracking_retried += other.tracking_retried;
+        self.tracking_failed += other.tracking_failed;
     }
 }
 
@@ -118,6 +130,9 @@ impl Tally {
         row.pulled += report.queued - report.reread.min(report.queued);
         row.reread += report.reread;
         row.quarantined += report.quarantined;
+        row.tracking_registered += report.tracking_registered;
+        row.tracking_retried += report.tracking_retried;
+        row.tracking_failed += report.tracking_failed;
     }
 
     /// The processor finished an order.
