@@ -71,6 +71,9 @@ impl World {
             // No tracking writes in these runs: the mail queue is never sent to.
             .env("MAIL_QUEUE_URL", &self.quarantine_url)
             .env("SECRET_PREFIX", SECRET_PREFIX)
+            // The daily credential check is not run here; its own test is in tests/handlers.rs.
+            .env("CREDENTIAL_EXPIRY_PREFIX", "/ichigen/test/credential-expiry/")
+            .env("NOTICE_TOPIC_ARN", "arn:aws:sns:ap-northeast-1:000000000000:ichigen-alarms")
             .env("FIRST_LOOKBACK_HOURS", "48")
             .env("PAGE_BUDGET_SECONDS", "5")
             .env("RATE_SCALE", "1000")
