@@ -166,10 +166,12 @@ impl World {
                 .env("QUARANTINE_QUEUE_URL", &self.quarantine_url)
                 .env("MAIL_QUEUE_URL", &self.mail_url)
                 .env("SECRET_PREFIX", SECRET_PREFIX)
+                .env("CREDENTIAL_EXPIRY_PREFIX", "/ichigen/bench/credential-expiry/")
+                .env("NOTICE_TOPIC_ARN", "arn:aws:sns:ap-northeast-1:000000000000:ichigen-alarms")
                 .env("FIRST_LOOKBACK_HOURS", "48")
                 .env("RATE_SCALE", "1000"),
             Function::Processor => command.env("MAIL_QUEUE_URL", &self.mail_url),
-            Function::Notifier => command,
+            Function::Notifier => command.env("SECRET_PREFIX", SECRET_PREFIX),
         }
     }
 

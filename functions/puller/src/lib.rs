@@ -35,13 +35,28 @@ pub struct PullEvent {
 
 /// What a schedule asks the puller to do: pull one pair, or the daily credential check
 /// (`{"check": "credentials"}`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PullerEvent {
     /// Pull one pair.
     Pull(PullEvent),
     /// A daily check.
     Check(CheckEvent),
+}
+
+impl<'de> Deserialize<'de> for PullerEvent {
+    // By hand rather than `untagged`: an event with a `check` field is a check, any other a pull,
+    // and a bad one is refused naming its field (untagged would only say "no variant matched").
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let named = |e: serde_path_to_error::Error<serde_json::Error>| {
+            serde::de::Error::custom(format!("{}: {}", e.path(), e.inner()))
+        };
+        if value.get("check").is_some() {
+            serde_path_to_error::deserialize(value).map(PullerEvent::Check).map_err(named)
+        } else {
+            serde_path_to_error::deserialize(value).map(PullerEvent::Pull).map_err(named)
+        }
+    }
 }
 
 /// The daily check's payload.
