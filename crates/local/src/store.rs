@@ -469,75 +469,96 @@ impl OrderStore for SqliteStore {
     }
 }
 
-impl TrackingWrites for SqliteStore {
-    async fn get_writes(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<PendingWrites>, PortError> {
-        const OP: &str = "sqlite get tracking writes";
+/// The tables that hold one revisioned JSON record per shop × marketplace.
+#[derive(Debug, Clone, Copy)]
+enum PairTable {
+    Watermarks,
+    TrackingWrites,
+}
+
+impl PairTable {
+    /// (table, SELECT, INSERT, conditional UPDATE, what the record is): fixed SQL per table.
+    fn sql(self) -> (&'static str, &'static str, &'static str, &'static str) {
+        match self {
+            PairTable::Watermarks => (
+                "watermark",
+                "SELECT record FROM watermarks WHERE shop_id = ?1 AND marketplace = ?2",
+                "INSERT INTO watermarks (shop_id, marketplace, rev, record) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                "UPDATE watermarks SET rev = ?3, record = ?4 WHERE shop_id = ?1 AND marketplace = ?2 AND rev = ?5",
+            ),
+            PairTable::TrackingWrites => (
+                "tracking writes",
+                "SELECT record FROM tracking_writes WHERE shop_id = ?1 AND marketplace = ?2",
+                "INSERT INTO tracking_writes (shop_id, marketplace, rev, record) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                "UPDATE tracking_writes SET rev = ?3, record = ?4 WHERE shop_id = ?1 AND marketplace = ?2 AND rev = ?5",
+            ),
+        }
+    }
+}
+
+impl SqliteStore {
+    /// The pair's record of `table`.
+    fn get_pair_record<T: serde::de::DeserializeOwned>(
+        &self,
+        table: PairTable,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> Result<Option<T>, PortError> {
+        const OP: &str = "sqlite get pair record";
+        let (what, select, ..) = table.sql();
         let record: Option<String> = self
             .conn()
-            .query_row(
-                "SELECT record FROM tracking_writes WHERE shop_id = ?1 AND marketplace = ?2",
-                params![shop_id, marketplace.as_str()],
-                |row| row.get(0),
-            )
+            .query_row(select, params![shop_id, marketplace.as_str()], |row| row.get(0))
             .optional()
             .map_err(|e| sql_error(OP, e))?;
-        record.map(|json| decode("tracking writes", &format!("{shop_id}/{marketplace}"), &json)).transpose()
+        record.map(|json| decode(what, &format!("{shop_id}/{marketplace}"), &json)).transpose()
     }
 
-    async fn put_writes(&self, writes: &PendingWrites, expected: Option<u64>) -> Result<Written, PortError> {
-        const OP: &str = "sqlite put tracking writes";
-        let record = encode(OP, writes)?;
-        let rev = rev_value(OP, writes.rev)?;
+    /// Writes the pair's record of `table` at `rev`: created when `expected` is `None`, else only
+    /// over revision `expected`.
+    fn put_pair_record<T: serde::Serialize>(
+        &self,
+        table: PairTable,
+        shop_id: &str,
+        marketplace: Marketplace,
+        value: &T,
+        rev: u64,
+        expected: Option<u64>,
+    ) -> Result<Written, PortError> {
+        const OP: &str = "sqlite put pair record";
+        let (_, _, insert, update) = table.sql();
+        let record = encode(OP, value)?;
+        let rev = rev_value(OP, rev)?;
         let conn = self.conn();
         let changed = match expected {
-            None => conn.execute(
-                "INSERT INTO tracking_writes (shop_id, marketplace, rev, record) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO NOTHING",
-                params![writes.shop_id, writes.marketplace.as_str(), rev, record],
-            ),
-            Some(expected) => conn.execute(
-                "UPDATE tracking_writes SET rev = ?3, record = ?4 WHERE shop_id = ?1 AND marketplace = ?2 AND rev = ?5",
-                params![writes.shop_id, writes.marketplace.as_str(), rev, record, rev_value(OP, expected)?],
-            ),
+            None => conn.execute(insert, params![shop_id, marketplace.as_str(), rev, record]),
+            Some(expected) => {
+                conn.execute(update, params![shop_id, marketplace.as_str(), rev, record, rev_value(OP, expected)?])
+            }
         }
         .map_err(|e| sql_error(OP, e))?;
         Ok(if changed == 1 { Written::Yes } else { Written::Conflict })
     }
 }
 
+impl TrackingWrites for SqliteStore {
+    async fn get_writes(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<PendingWrites>, PortError> {
+        self.get_pair_record(PairTable::TrackingWrites, shop_id, marketplace)
+    }
+
+    async fn put_writes(&self, writes: &PendingWrites, expected: Option<u64>) -> Result<Written, PortError> {
+        let (shop_id, marketplace) = (writes.shop_id.as_str(), writes.marketplace);
+        self.put_pair_record(PairTable::TrackingWrites, shop_id, marketplace, writes, writes.rev, expected)
+    }
+}
+
 impl WatermarkStore for SqliteStore {
     async fn get_watermark(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<Watermark>, PortError> {
-        const OP: &str = "sqlite get watermark";
-        let record: Option<String> = self
-            .conn()
-            .query_row(
-                "SELECT record FROM watermarks WHERE shop_id = ?1 AND marketplace = ?2",
-                params![shop_id, marketplace.as_str()],
-                |row| row.get(0),
-            )
-            .optional()
-            .map_err(|e| sql_error(OP, e))?;
-        record.map(|json| decode("watermark", &format!("{shop_id}/{marketplace}"), &json)).transpose()
+        self.get_pair_record(PairTable::Watermarks, shop_id, marketplace)
     }
 
     async fn put_watermark(&self, mark: &Watermark, expected: Option<u64>) -> Result<Written, PortError> {
-        const OP: &str = "sqlite put watermark";
-        let record = encode(OP, mark)?;
-        let rev = rev_value(OP, mark.rev)?;
-        let conn = self.conn();
-        let changed = match expected {
-            None => conn.execute(
-                "INSERT INTO watermarks (shop_id, marketplace, rev, record) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT DO NOTHING",
-                params![mark.shop_id, mark.marketplace.as_str(), rev, record],
-            ),
-            Some(expected) => conn.execute(
-                "UPDATE watermarks SET rev = ?3, record = ?4 WHERE shop_id = ?1 AND marketplace = ?2 AND rev = ?5",
-                params![mark.shop_id, mark.marketplace.as_str(), rev, record, rev_value(OP, expected)?],
-            ),
-        }
-        .map_err(|e| sql_error(OP, e))?;
-        Ok(if changed == 1 { Written::Yes } else { Written::Conflict })
+        self.put_pair_record(PairTable::Watermarks, &mark.shop_id, mark.marketplace, mark, mark.rev, expected)
     }
 
     async fn take_lease(
