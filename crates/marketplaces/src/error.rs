@@ -47,7 +47,7 @@ pub enum NormalizeError {
 /// (`ES01-01`, `px-04102`, `391234-20261201-0000001`, `503-1234567-1234567`).
 fn is_token(s: &str) -> bool {
     !s.is_empty()
-        && s.len() <= 64
+        && s.len() <= MAX_ID_CHARS
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/'))
 }
 

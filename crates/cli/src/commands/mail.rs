@@ -15,7 +15,7 @@ use ichigen_core::pipeline::{MailEvents, Notifier, RelaySettings};
 use ichigen_local::EmlOutbox;
 use ichigen_smtp::SmtpRelays;
 
-use crate::backend::{Backend, StoreArgs};
+use crate::backend::{Backend, Local, StoreArgs};
 use crate::view::jst_minutes;
 
 /// How long a mail ledger claim made by a mail command blocks other senders.
@@ -76,34 +76,14 @@ pub fn run(store_args: &StoreArgs, command: &MailCommand) -> anyhow::Result<Exit
                     "{shop}: {marketplace} relay settings stored ({}:{}, from {})",
                     settings.host, settings.port, settings.from
                 );
-                let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
-                let notifier = Notifier::new(
-                    &local.store,
-                    &local.store,
-                    &local.store,
-                    &outbox,
-                    ichigen_marketplaces::policies(),
-                    LEASE,
-                )
-                .with_relays(SmtpRelays::new(&local.store));
-                drain(&notifier, shop, *marketplace).await
+                drain_local(&local, shop, *marketplace).await
             }
             (MailCommand::Relay { .. }, Backend::Aws(_)) => bail!(
                 "on AWS the relay settings live in the shop's credentials parameter: add \"mail_relay\" to its JSON \
                  (docs/DEPLOY.md), then run `ichigen mail drain --aws`"
             ),
             (MailCommand::Drain { marketplace, .. }, Backend::Local(local)) => {
-                let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
-                let notifier = Notifier::new(
-                    &local.store,
-                    &local.store,
-                    &local.store,
-                    &outbox,
-                    ichigen_marketplaces::policies(),
-                    LEASE,
-                )
-                .with_relays(SmtpRelays::new(&local.store));
-                drain(&notifier, shop, *marketplace).await
+                drain_local(&local, shop, *marketplace).await
             }
             (MailCommand::Drain { marketplace, secret_prefix }, Backend::Aws(aws)) => {
                 let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
@@ -140,6 +120,15 @@ fn read_settings(marketplace: Marketplace, file: &PathBuf) -> anyhow::Result<Rel
     let secret = ichigen_marketplaces::MarketplaceSecret::from_json(&probe.to_string())
         .with_context(|| format!("{}", file.display()))?;
     secret.mail_relay()?.ok_or_else(|| anyhow::anyhow!("{}: no relay settings", file.display()))
+}
+
+/// Sends what waits for `marketplace`'s relay of `shop` on the embedded store, into its outbox.
+async fn drain_local(local: &Local, shop: &str, marketplace: Marketplace) -> anyhow::Result<ExitCode> {
+    let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+    let notifier =
+        Notifier::new(&local.store, &local.store, &local.store, &outbox, ichigen_marketplaces::policies(), LEASE)
+            .with_relays(SmtpRelays::new(&local.store));
+    drain(&notifier, shop, marketplace).await
 }
 
 async fn drain<S, D, L, M, R>(

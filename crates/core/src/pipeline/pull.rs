@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
 use crate::marketplace::MarketplacePolicy;
-use crate::order::{Marketplace, Order, OrderStatus};
+use crate::order::{Marketplace, OrderStatus};
 
 use super::credentials::StaffNotices;
 use super::mail::marketplace_name;
@@ -513,18 +513,22 @@ where
     async fn take(&self, mut page: OrderPage, mark: &mut Watermark, report: &mut PullReport) -> Result<(), PortError> {
         let limit = self.queue.max_message_bytes();
         if limit < usize::MAX {
-            let (fit, too_large): (Vec<Order>, Vec<Order>) =
-                page.orders.into_iter().partition(|o| serde_json::to_vec(o).map_or(0, |b| b.len()) <= limit);
+            // Each order's JSON size, measured once; the queue writes the same JSON.
+            let mut fit = Vec::with_capacity(page.orders.len());
+            for o in page.orders {
+                match serde_json::to_vec(&o).map_or(0, |b| b.len()) {
+                    bytes if bytes <= limit => fit.push(o),
+                    bytes => page.rejected.push(Rejected {
+                        shop_id: o.shop_id,
+                        marketplace: o.marketplace,
+                        order_id: Some(o.order_id),
+                        reason: format!(
+                            "order is {bytes} bytes as JSON, over the orders queue's {limit}-byte message limit"
+                        ),
+                    }),
+                }
+            }
             page.orders = fit;
-            page.rejected.extend(too_large.iter().map(|o| Rejected {
-                shop_id: o.shop_id.clone(),
-                marketplace: o.marketplace,
-                order_id: Some(o.order_id.clone()),
-                reason: format!(
-                    "order is {} bytes as JSON, over the orders queue's {limit}-byte message limit",
-                    serde_json::to_vec(o).map_or(0, |b| b.len())
-                ),
-            }));
         }
         self.queue.send_all(&page.orders).await?;
         self.quarantine.quarantine(&page.rejected).await?;
