@@ -231,6 +231,13 @@ data "aws_iam_policy_document" "notifier" {
     }
   }
 
+  # The staff digest lists the shop's held and open orders by status.
+  statement {
+    sid       = "DigestByStatus"
+    actions   = ["dynamodb:Query"]
+    resources = ["${aws_dynamodb_table.main.arn}/index/by_status"]
+  }
+
   statement {
     sid       = "MailQueueEventSource"
     actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
@@ -265,7 +272,7 @@ module "notifier" {
 
   name_prefix   = local.name
   function      = "notifier"
-  description   = "Sends each mail job once (mail ledger; SESv2 or the marketplace relay); records SES bounces and complaints."
+  description   = "Sends each mail job once (mail ledger; SESv2 or the marketplace relay); records SES bounces and complaints; sends staff digests."
   artifacts_dir = local.artifacts_dir
   memory_size   = 128
   timeout       = local.notifier_timeout

@@ -1,6 +1,7 @@
 # One schedule per shop × marketplace, invoking the puller with exactly the event it expects:
-# {"shop_id": "...", "marketplace": "..."} (PullEvent, deny_unknown_fields); and one daily
-# credential check, {"check": "credentials"} (CheckEvent).
+# {"shop_id": "...", "marketplace": "..."} (PullEvent, deny_unknown_fields); one daily
+# credential check, {"check": "credentials"} (CheckEvent); and per shop, every 15 minutes, the
+# notifier's staff digest, {"digest": "<shop id>"} (DigestEvent).
 
 data "aws_iam_policy_document" "scheduler_assume" {
   statement {
@@ -26,6 +27,12 @@ data "aws_iam_policy_document" "scheduler" {
   }
 
   statement {
+    sid       = "InvokeNotifier"
+    actions   = ["lambda:InvokeFunction"]
+    resources = [module.notifier.arn]
+  }
+
+  statement {
     sid       = "DeadLetters"
     actions   = ["sqs:SendMessage"]
     resources = [aws_sqs_queue.pull_failures.arn]
@@ -45,7 +52,7 @@ data "aws_iam_policy_document" "scheduler" {
 
 resource "aws_iam_role" "scheduler" {
   name               = "${local.name}-scheduler"
-  description        = "EventBridge Scheduler invoking the ${local.name} puller"
+  description        = "EventBridge Scheduler invoking the ${local.name} puller and notifier"
   assume_role_policy = data.aws_iam_policy_document.scheduler_assume.json
 }
 
@@ -132,6 +139,42 @@ resource "aws_scheduler_schedule" "credential_check" {
 
     retry_policy {
       maximum_event_age_in_seconds = 3600
+      maximum_retry_attempts       = 2
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.pull_failures.arn
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.scheduler]
+}
+
+# Every 15 minutes, each shop's staff digest: the notifier sends the window that just closed when
+# the shop chose digests (`ichigen shop digest`, kept in the shop's settings, not here), and
+# returns after one read otherwise. The mail ledger keeps a retried delivery to one mail.
+resource "aws_scheduler_schedule" "digest" {
+  for_each = var.shops
+
+  name                         = "${each.key}-digest"
+  group_name                   = aws_scheduler_schedule_group.pulls.name
+  description                  = "Staff digest of shop ${each.key}, when it chose one"
+  schedule_expression          = "cron(0/15 * * * ? *)"
+  schedule_expression_timezone = "Asia/Tokyo"
+  kms_key_arn                  = local.kms_key_arn
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = module.notifier.arn
+    role_arn = aws_iam_role.scheduler.arn
+    input    = jsonencode({ digest = each.key })
+
+    # Within the window's 15 minutes: a later delivery would still find the same window.
+    retry_policy {
+      maximum_event_age_in_seconds = 600
       maximum_retry_attempts       = 2
     }
 

@@ -13,7 +13,7 @@ use chrono::{TimeDelta, Utc};
 use ichigen_core::pipeline::StoredOrder;
 use ichigen_core::sample::{BLACKLISTED_NAME, BLACKLISTED_PHONE};
 use ichigen_core::{BundleIndex, Carrier, CheckEngine, Marketplace, OrderStatus, Rules, Tracking};
-use ichigen_integration_tests::{AwsWorld, STAFF_TO};
+use ichigen_integration_tests::{AwsWorld, STAFF_TO, is_thanks, relay_mail, subject_order_id};
 use ichigen_lambda::Metrics;
 use ichigen_marketplaces::client::{OrderSource, RetryPolicy};
 use ichigen_marketplaces::{HttpSettings, MarketplaceSecret, build_client};
@@ -63,12 +63,8 @@ async fn run_pipeline(w: &AwsWorld, puller: &ichigen_puller::App) -> Vec<String>
 fn ids_in_subjects(mail: &[SentMail], pick: impl Fn(&SentMail) -> bool) -> BTreeSet<String> {
     mail.iter()
         .filter(|m| pick(m))
-        .filter_map(|m| m.subject.clone())
-        .map(|s| {
-            // Both subjects end with the order id: "…（ご注文番号：ID）" and "…：<市場> ID".
-            let tail = s.trim_end_matches('）');
-            tail.rsplit(['：', ' ']).next().unwrap_or("").to_string()
-        })
+        .filter_map(|m| m.subject.as_deref())
+        .map(|s| subject_order_id(s).to_string())
         .collect()
 }
 
@@ -89,22 +85,9 @@ async fn all_mail(w: &AwsWorld) -> Vec<SentMail> {
     let smtp = ichigen_testkit::smtp::server();
     for r in smtp.received().into_iter().filter(|r| r.rcpt_tos.iter().any(|t| buyers.contains(t))) {
         assert_eq!(r.mail_from, smtp.from, "the registered sender");
-        mail.push(SentMail {
-            message_id: r.header("Message-ID").unwrap_or_default(),
-            from: r.header("From").unwrap_or_default(),
-            to: r.rcpt_tos.clone(),
-            cc: Vec::new(),
-            bcc: Vec::new(),
-            subject: Some(r.subject()),
-            body: Some(r.text()),
-            raw: None,
-        });
     }
+    mail.extend(relay_mail(&buyers));
     mail
-}
-
-fn is_thanks(m: &SentMail) -> bool {
-    m.subject.as_deref().is_some_and(|s| s.contains("ご注文ありがとうございます"))
 }
 
 fn is_alert(m: &SentMail) -> bool {

@@ -469,3 +469,41 @@ async fn put_string(w: &AwsWorld, name: &str, value: &str) {
         .await
         .expect("put parameter");
 }
+
+#[tokio::test]
+async fn a_digest_schedule_mails_the_shops_staff_one_digest_per_window_through_ses() {
+    use ichigen_core::pipeline::{DigestWindow, StaffAlerts};
+    let w = AwsWorld::new(3).await;
+    let mut shop = w.shop(SHOP, "").await;
+    shop.staff_alerts = StaffAlerts::digest(15).unwrap();
+    w.store.put_shop(&shop).await.unwrap();
+    // A held order (a remark) stored during the window that closed last. Started well inside the
+    // current window, so the notifier below sees the same last window.
+    let now = chrono::Utc::now().fixed_offset();
+    let next_close = DigestWindow::last_closed(now, 15).end + TimeDelta::minutes(15);
+    if (next_close - now) < TimeDelta::seconds(60) {
+        tokio::time::sleep((next_close - now + TimeDelta::seconds(1)).to_std().unwrap()).await;
+    }
+    let window = DigestWindow::last_closed(chrono::Utc::now().fixed_offset(), 15);
+    let mut held = orders(Marketplace::Yahoo, 1).remove(0);
+    held.remarks = "領収書をお願いします".into();
+    let p = w.processor();
+    p.process(held.clone(), window.start + TimeDelta::minutes(1)).await.unwrap();
+    notify_all(&w).await;
+    assert!(w.sent_mail().await.iter().all(|m| m.to != [ichigen_integration_tests::STAFF_TO]), "no alert per order");
+
+    // The schedule's event, exactly as infra/scheduler.tf writes it.
+    let event = serde_json::json!({ "digest": SHOP });
+    let ichigen_notifier::Invocation::Digest(digest) = ichigen_notifier::Invocation::from_json(event).unwrap() else {
+        panic!("a digest event")
+    };
+    let n = w.notifier();
+    for _ in 0..2 {
+        ichigen_notifier::handle_digest(&n, &digest, &mut Metrics::new("notifier")).await.unwrap();
+    }
+    let digests: Vec<_> =
+        w.sent_mail().await.into_iter().filter(|m| m.to == [ichigen_integration_tests::STAFF_TO]).collect();
+    assert_eq!(digests.len(), 1, "one digest for the window, however often the schedule asks");
+    let body = digests[0].body.clone().unwrap_or_default();
+    assert!(body.contains(&held.order_id) && body.contains("領収書をお願いします"), "{body}");
+}

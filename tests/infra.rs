@@ -902,34 +902,58 @@ fn rule_payloads_decode(m: &Model) -> Vec<String> {
         v.push("no aws_scheduler_schedule: nothing invokes the puller".into());
     }
     for (name, s) in schedules {
-        let each = hcl::value!({ key = "shop-1/rakuten", value = {
-            key = "shop-1/rakuten", shop_id = "shop-1", marketplace = "rakuten",
-            pull_interval_minutes = 5, enabled = true
-        } });
-        let ctx = sample_context(m, each);
+        let target = child(s, "target").and_then(|t| attr(t, "arn")).map(text).unwrap_or_default();
+        let function = references(&target, "module", "arn").iter().find_map(|n| {
+            lambda_modules(m)
+                .iter()
+                .find(|(mn, _)| mn == n)
+                .and_then(|(_, b)| attr(b, "function").and_then(literal_string))
+        });
         let Some(input) = child(s, "target").and_then(|t| attr(t, "input")) else {
             v.push(format!("aws_scheduler_schedule.{name}: target has no input"));
             continue;
         };
-        match input.evaluate(&ctx) {
-            Ok(Value::String(json)) => match serde_json::from_str::<ichigen_puller::PullerEvent>(&json) {
-                Ok(ichigen_puller::PullerEvent::Pull(event))
-                    if event.shop_id == "shop-1" && event.marketplace == ichigen_core::Marketplace::Rakuten => {}
-                Ok(ichigen_puller::PullerEvent::Check(_)) if attr(s, "for_each").is_none() => {}
-                Ok(event) => v.push(format!("aws_scheduler_schedule.{name}: input names another pair: {event:?}")),
-                Err(e) => {
-                    v.push(format!("aws_scheduler_schedule.{name}: input {json} is no PullEvent or CheckEvent: {e}"))
+        match function.as_deref() {
+            Some("puller") => {
+                let each = hcl::value!({ key = "shop-1/rakuten", value = {
+                    key = "shop-1/rakuten", shop_id = "shop-1", marketplace = "rakuten",
+                    pull_interval_minutes = 5, enabled = true
+                } });
+                match input.evaluate(&sample_context(m, each)) {
+                    Ok(Value::String(json)) => match serde_json::from_str::<ichigen_puller::PullerEvent>(&json) {
+                        Ok(ichigen_puller::PullerEvent::Pull(event))
+                            if event.shop_id == "shop-1" && event.marketplace == ichigen_core::Marketplace::Rakuten => {
+                        }
+                        Ok(ichigen_puller::PullerEvent::Check(_)) if attr(s, "for_each").is_none() => {}
+                        Ok(event) => {
+                            v.push(format!("aws_scheduler_schedule.{name}: input names another pair: {event:?}"))
+                        }
+                        Err(e) => v.push(format!(
+                            "aws_scheduler_schedule.{name}: input {json} is no PullEvent or CheckEvent: {e}"
+                        )),
+                    },
+                    other => v.push(format!(
+                        "aws_scheduler_schedule.{name}: input does not evaluate to JSON text: {other:?}"
+                    )),
                 }
-            },
-            other => v.push(format!("aws_scheduler_schedule.{name}: input does not evaluate to JSON text: {other:?}")),
-        }
-        let target = child(s, "target").and_then(|t| attr(t, "arn")).map(text).unwrap_or_default();
-        if !references(&target, "module", "arn").iter().any(|n| {
-            lambda_modules(m)
-                .iter()
-                .any(|(mn, b)| mn == n && attr(b, "function").and_then(literal_string).as_deref() == Some("puller"))
-        }) {
-            v.push(format!("aws_scheduler_schedule.{name}: target is not the puller module's ARN"));
+            }
+            // A shop's digest schedule: for_each over the shops, the shop's own id in the event.
+            Some("notifier") => {
+                let each = hcl::value!({ key = "shop-1", value = { shop_name = "いちげん商店" } });
+                match input.evaluate(&sample_context(m, each)) {
+                    Ok(Value::String(json)) => match serde_json::from_str::<ichigen_notifier::DigestEvent>(&json) {
+                        Ok(event) if event.digest == "shop-1" && attr(s, "for_each").is_some() => {}
+                        Ok(event) => {
+                            v.push(format!("aws_scheduler_schedule.{name}: input names another shop: {event:?}"))
+                        }
+                        Err(e) => v.push(format!("aws_scheduler_schedule.{name}: input {json} is no DigestEvent: {e}")),
+                    },
+                    other => v.push(format!(
+                        "aws_scheduler_schedule.{name}: input does not evaluate to JSON text: {other:?}"
+                    )),
+                }
+            }
+            _ => v.push(format!("aws_scheduler_schedule.{name}: target is not the puller's or notifier's module ARN")),
         }
     }
     for (name, item) in resources(&m.root, "aws_dynamodb_table_item") {
@@ -1595,17 +1619,18 @@ fn catches_a_queue_without_dlq_or_depth_alarm() {
     // The puller's failure destination makes pull_failures a DLQ; without it, it needs a DLQ of its own.
     let s = Sources::load()
         .edit("functions.tf", "  async_failure_queue_arn = aws_sqs_queue.pull_failures.arn\n", "")
-        .edit(
-            "scheduler.tf",
-            "      arn = aws_sqs_queue.pull_failures.arn\n    }\n  }\n\n  lifecycle",
-            "      arn = aws_sqs_queue.orders_dlq.arn\n    }\n  }\n\n  lifecycle",
-        )
-        .edit(
-            "scheduler.tf",
-            "      arn = aws_sqs_queue.pull_failures.arn\n    }\n  }\n\n  depends_on",
-            "      arn = aws_sqs_queue.orders_dlq.arn\n    }\n  }\n\n  depends_on",
-        );
+        .edit("scheduler.tf", &schedule_dlq(240, "pull_failures"), &schedule_dlq(240, "orders_dlq"))
+        .edit("scheduler.tf", &schedule_dlq(3600, "pull_failures"), &schedule_dlq(3600, "orders_dlq"))
+        .edit("scheduler.tf", &schedule_dlq(600, "pull_failures"), &schedule_dlq(600, "orders_dlq"));
     assert_caught(violations_of(rule_queues_have_dlq_and_alarm, s), "aws_sqs_queue.pull_failures has no DLQ");
+}
+
+/// A schedule's retry policy (told apart by its event age) and dead-letter queue, as scheduler.tf writes them.
+fn schedule_dlq(max_age_s: u32, queue: &str) -> String {
+    format!(
+        "      maximum_event_age_in_seconds = {max_age_s}\n      maximum_retry_attempts       = 2\n    }}\n\n    \
+         dead_letter_config {{\n      arn = aws_sqs_queue.{queue}.arn"
+    )
 }
 
 #[test]
@@ -1679,6 +1704,13 @@ fn catches_payloads_the_code_cannot_read() {
         "      marketplace = each.value.marketplace\n      source      = \"scheduler\"\n",
     );
     assert_caught(violations_of(rule_payloads_decode, s), "is no PullEvent or CheckEvent");
+
+    let s = Sources::load().edit(
+        "scheduler.tf",
+        "input    = jsonencode({ digest = each.key })",
+        "input    = jsonencode({ shop = each.key })",
+    );
+    assert_caught(violations_of(rule_payloads_decode, s), "is no DigestEvent");
 
     let s = Sources::load().edit(
         "dynamodb.tf",

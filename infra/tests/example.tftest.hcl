@@ -34,6 +34,11 @@ run "example_plans" {
   }
 
   assert {
+    condition     = length(aws_scheduler_schedule.digest) == 1 && aws_scheduler_schedule.digest["my-shop"].schedule_expression == "cron(0/15 * * * ? *)" && aws_scheduler_schedule.digest["my-shop"].schedule_expression_timezone == "Asia/Tokyo" && jsondecode(aws_scheduler_schedule.digest["my-shop"].target[0].input) == { digest = "my-shop" }
+    error_message = "Each shop's staff digest is asked for every 15 minutes JST, invoking the notifier with {\"digest\": \"<shop>\"}."
+  }
+
+  assert {
     condition     = alltrue([for q in [aws_sqs_queue.orders, aws_sqs_queue.orders_dlq, aws_sqs_queue.quarantine, aws_sqs_queue.mail, aws_sqs_queue.mail_dlq, aws_sqs_queue.pull_failures] : q.message_retention_seconds == 1209600 && q.sqs_managed_sse_enabled == true])
     error_message = "Every queue keeps messages 14 days, encrypted with SSE-SQS by default."
   }

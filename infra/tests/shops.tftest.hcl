@@ -14,7 +14,7 @@ run "no_shops" {
   }
 
   assert {
-    condition     = length(aws_scheduler_schedule.pull) == 0 && length(aws_scheduler_schedule.credential_check) == 0 && length(aws_ssm_parameter.credentials) == 0 && length(aws_sesv2_email_identity.domain) == 0
+    condition     = length(aws_scheduler_schedule.pull) == 0 && length(aws_scheduler_schedule.credential_check) == 0 && length(aws_scheduler_schedule.digest) == 0 && length(aws_ssm_parameter.credentials) == 0 && length(aws_sesv2_email_identity.domain) == 0
     error_message = "No shops: no schedules (no credential check either), parameters or sender domains."
   }
 

@@ -3,6 +3,7 @@
 //! mapping that delivers queue messages to a handler and deletes what it handled.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test support: a failed setup is a test bug.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -10,6 +11,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use ichigen_aws::DynamoStore;
 use ichigen_core::OrderStatus;
 use ichigen_core::pipeline::{OrderStore, ShopDirectory, ShopSettings, StoredOrder};
+use ichigen_testkit::moto::SentMail;
 
 pub mod logs;
 
@@ -115,9 +117,10 @@ impl AwsWorld {
         self.notifier_with("/ichigen/test/no-credentials/")
     }
 
-    /// The puller on this world's adapters, reading secrets under `secret_prefix`.
-    pub fn puller(&self, secret_prefix: &str, first_lookback: Duration) -> ichigen_puller::App {
-        let config = ichigen_puller::Config {
+    /// The puller's settings on this world's resources, reading secrets under `secret_prefix`;
+    /// marketplace rate limits scaled 1,000 times (sandboxes with `throttle: None`).
+    pub fn puller_config(&self, secret_prefix: &str, first_lookback: Duration) -> ichigen_puller::Config {
+        ichigen_puller::Config {
             table_name: self.table.clone(),
             orders_queue_url: self.orders_url.clone(),
             quarantine_queue_url: self.orders_dlq_url.clone(),
@@ -132,8 +135,12 @@ impl AwsWorld {
             },
             http_timeout: Duration::from_secs(10),
             rate_scale: 1_000.0,
-        };
-        ichigen_puller::App::new(config, &self.sdk)
+        }
+    }
+
+    /// The puller on this world's adapters, reading secrets under `secret_prefix`.
+    pub fn puller(&self, secret_prefix: &str, first_lookback: Duration) -> ichigen_puller::App {
+        ichigen_puller::App::new(self.puller_config(secret_prefix, first_lookback), &self.sdk)
     }
 
     /// Stores a marketplace's credentials as the SSM SecureString parameter `name`.
@@ -304,4 +311,35 @@ async fn queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str, max_receives: u32
         .await
         .expect("queue");
     (q.queue_url.expect("queue url"), dlq_url)
+}
+
+/// What the 楽天 relay (the SMTP test server) received for any of `recipients`, in moto's shape
+/// so SES and relay mail are read alike.
+pub fn relay_mail(recipients: &BTreeSet<String>) -> Vec<SentMail> {
+    let smtp = ichigen_testkit::smtp::server();
+    smtp.received()
+        .into_iter()
+        .filter(|r| r.rcpt_tos.iter().any(|t| recipients.contains(t)))
+        .map(|r| SentMail {
+            message_id: r.header("Message-ID").unwrap_or_default(),
+            from: r.header("From").unwrap_or_default(),
+            to: r.rcpt_tos.clone(),
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            subject: Some(r.subject()),
+            body: Some(r.text()),
+            raw: None,
+        })
+        .collect()
+}
+
+/// The order id a buyer mail's or staff alert's subject ends with: "…（ご注文番号：ID）" and
+/// "…：<市場> ID".
+pub fn subject_order_id(subject: &str) -> &str {
+    subject.trim_end_matches('）').rsplit(['：', ' ']).next().unwrap_or("")
+}
+
+/// Whether `m` is a thank-you mail.
+pub fn is_thanks(m: &SentMail) -> bool {
+    m.subject.as_deref().is_some_and(|s| s.contains("ご注文ありがとうございます"))
 }

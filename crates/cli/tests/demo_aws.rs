@@ -120,6 +120,46 @@ async fn demo_on_aws_adapters_stores_and_mails_what_it_reports() {
     // A mail sent again would have been marked with its new message id.
     assert_eq!(sent_ids(&ddb, &table).await, ids);
 
+    // `ichigen mail relay set` on AWS: the relay settings go into the shop's 楽天 credentials
+    // parameter as its `mail_relay` (the rest kept, still a SecureString), where the notifier reads them.
+    let ssm = aws_sdk_ssm::Client::new(&sdk);
+    let prefix = format!("/{table}/credentials/");
+    let name = format!("{prefix}{SHOP}/rakuten");
+    ssm.put_parameter()
+        .name(&name)
+        .value(r#"{"marketplace":"rakuten","service_secret":"SP-test","license_key":"SL-test"}"#)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let smtp = ichigen_testkit::smtp::server();
+    let relay = tmp.path().join("relay.json");
+    let settings = serde_json::json!({"host": smtp.host, "port": smtp.port, "auth_id": smtp.user,
+        "password": smtp.password, "from": smtp.from, "ca_pem": smtp.ca_pem});
+    std::fs::write(&relay, settings.to_string()).unwrap();
+    let out = tokio::task::block_in_place(|| {
+        ichigen()
+            .args(["mail", "relay", "set", "--marketplace", "rakuten", "--file", relay.to_str().unwrap()])
+            .args(["--secret-prefix", &prefix, "--aws-endpoint", &endpoint, "--table", &table])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", moto::REGION)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .unwrap()
+    });
+    let printed = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && printed.contains(&format!("stored in {name}")), "{printed}");
+    assert!(!printed.contains(&smtp.password), "the password is never printed");
+    let stored = ssm.get_parameter().name(&name).with_decryption(true).send().await.unwrap().parameter.unwrap();
+    assert_eq!(stored.r#type, Some(aws_sdk_ssm::types::ParameterType::SecureString));
+    let value: serde_json::Value = serde_json::from_str(&stored.value.unwrap()).unwrap();
+    assert_eq!(value["service_secret"], "SP-test", "the credentials are kept");
+    assert_eq!(value["mail_relay"]["from"], smtp.from.as_str());
+    let secret = ichigen_marketplaces::MarketplaceSecret::from_json(&value.to_string()).unwrap();
+    assert!(secret.mail_relay().unwrap().is_some(), "the notifier reads the relay settings back");
+    ssm.delete_parameter().name(&name).send().await.unwrap();
+
     // Leave moto's default account as it was: later tests share the server.
     ddb.delete_table().table_name(&table).send().await.unwrap();
     let sqs = aws_sdk_sqs::Client::new(&sdk);

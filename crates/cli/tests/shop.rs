@@ -129,3 +129,34 @@ fn the_demo_outbox_promises_no_date_before_its_order_date() {
     assert!(promised > 0, "plausible dates are still promised");
     assert!(unconfirmed > 0, "the demo has dates that cannot be kept, and says so");
 }
+
+#[test]
+fn a_staff_digest_is_chosen_per_shop_and_sent_at_most_once_per_window() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    demo(&dir, 60);
+    let d = dir_arg(&dir);
+
+    // A window that does not divide the day is refused, naming the ones that do.
+    let out = ichigen().args(["shop", "digest", "7", "--dir", &d]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("15, 30, 60"), "{err}");
+    assert!(stdout(&run_ok(&["shop", "show", "--dir", &d])).contains("staff_alerts: one mail per held order"));
+
+    let chosen = stdout(&run_ok(&["shop", "digest", "60", "--dir", &d]));
+    assert!(chosen.contains("a digest every 60 minutes"), "{chosen}");
+    assert!(stdout(&run_ok(&["shop", "show", "--dir", &d])).contains("staff_alerts: a digest every 60 minutes"));
+
+    // The demo's orders came in during the current window; whether the last closed one had any
+    // depends on the clock, but a second request for the same window never sends again.
+    let before = eml_files(&dir.join("outbox")).len();
+    let first = stdout(&run_ok(&["mail", "digest", "--dir", &d]));
+    assert!(first.contains("nothing came in") || first.contains("digest sent"), "{first}");
+    let second = stdout(&run_ok(&["mail", "digest", "--dir", &d]));
+    assert!(!second.contains("digest sent"), "{second}");
+    let sent = usize::from(first.contains("digest sent"));
+    assert_eq!(eml_files(&dir.join("outbox")).len(), before + sent);
+
+    let off = stdout(&run_ok(&["shop", "digest", "off", "--dir", &d]));
+    assert!(off.contains("one mail per held order"), "{off}");
+}

@@ -54,19 +54,22 @@ impl OrderBook {
     /// first, ties by id: a stable order so paging neither skips nor repeats.
     pub fn search(&self, field: TimeField, from: DateTime<FixedOffset>, to: DateTime<FixedOffset>) -> Vec<Order> {
         let Ok(inner) = self.inner.read() else { return Vec::new() };
+        let now = Utc::now().fixed_offset();
         let at = |o: &Order| match field {
             TimeField::Ordered => o.ordered_at,
             TimeField::Updated => o.source_updated_at,
         };
-        let mut hits: Vec<Order> = inner.orders.iter().filter(|o| at(o) >= from && at(o) <= to).cloned().collect();
+        let mut hits: Vec<Order> =
+            inner.orders.iter().filter(|o| placed(o, now) && at(o) >= from && at(o) <= to).cloned().collect();
         hits.sort_by(|a, b| at(a).cmp(&at(b)).then_with(|| a.order_id.cmp(&b.order_id)));
         hits
     }
 
-    /// One order by id.
+    /// One order by id, once it is placed.
     pub fn get(&self, order_id: &str) -> Option<Order> {
         let inner = self.inner.read().ok()?;
-        inner.by_id.get(order_id).map(|&i| inner.orders[i].clone())
+        let o = inner.by_id.get(order_id).map(|&i| &inner.orders[i])?;
+        placed(o, Utc::now().fixed_offset()).then(|| o.clone())
     }
 
     /// Changes an order as a write-back does, and moves its update time to now (at least one
@@ -81,10 +84,23 @@ impl OrderBook {
         Some(o.clone())
     }
 
-    /// Every order, in insertion order.
+    /// Every order placed so far, in insertion order.
     pub fn all(&self) -> Vec<Order> {
+        let now = Utc::now().fixed_offset();
+        self.inner.read().map(|i| i.orders.iter().filter(|o| placed(o, now)).cloned().collect()).unwrap_or_default()
+    }
+
+    /// Every order, also those timed to be placed later (for tests and benches to know what is
+    /// coming).
+    pub fn scheduled(&self) -> Vec<Order> {
         self.inner.read().map(|i| i.orders.clone()).unwrap_or_default()
     }
+}
+
+/// Whether `o` exists at `now`: an order seeded with a time to come is placed when that time
+/// comes, as a marketplace shows no order before a buyer placed it.
+fn placed(o: &Order, now: DateTime<FixedOffset>) -> bool {
+    o.ordered_at <= now
 }
 
 /// Japan Standard Time.

@@ -1,6 +1,6 @@
 //! Seeded orders for a sandbox: the varied sample, spread over a timeline.
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Utc};
 use ichigen_core::sample::SampleOrders;
 use ichigen_core::{Marketplace, Order};
 
@@ -33,12 +33,19 @@ impl Default for Seed {
 
 /// The orders of `seed` for `marketplace` (ids are the marketplace-neutral `<mp>-<n>`; each
 /// sandbox renames them to its own id format).
+///
+/// An order timed after now is placed when its time comes (the book hides it until then) as a
+/// buyer places one: its first version, last updated when it was ordered.
 pub fn seed_orders(marketplace: Marketplace, seed: &Seed) -> Vec<Order> {
     let mut sample = SampleOrders::new(seed.seed).with_timeline(seed.start, seed.step_secs);
+    let now = Utc::now().fixed_offset();
     (0..seed.orders)
         .map(|n| {
             let mut o = sample.varied_order(marketplace, n);
             o.shop_id = seed.shop_id.clone();
+            if o.ordered_at > now {
+                o.source_updated_at = o.ordered_at;
+            }
             o
         })
         .collect()

@@ -121,8 +121,10 @@ fn assert_same(seeded: &Order, got: &Order) {
 
 #[tokio::test]
 async fn a_pull_crosses_pages_and_window_splits_and_returns_every_order_once() {
-    // 400 orders 3 h apart: 50 days, so two 30-day sub-windows; pages of 40.
-    let s = sandbox(seed(400, 3 * 3600, nov1()), None, Faults::default()).await;
+    // 400 orders 3 h apart: 50 days, so two 30-day sub-windows; pages of 40. All in the past: a
+    // sandbox shows no order before its time.
+    let start = chrono::Utc::now().fixed_offset() - chrono::Duration::days(55);
+    let s = sandbox(seed(400, 3 * 3600, start), None, Faults::default()).await;
     let c = client(&s).with_page_size(40).with_lookback(chrono::Duration::zero());
     let w = whole(&s);
     assert!((w.to - w.from).num_days() > 30, "the window must need a split");

@@ -10,8 +10,8 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use ichigen_aws::{DynamoStore, SecretCache, SesMailer, SsmRelayDirectory, parse_ses_event};
 use ichigen_core::pipeline::{
-    MailEvents, MailJob, MailLedger, Mailer, Notified, Notifier, OrderStore, ParkedMail, PortError, RelayMailers,
-    ShopDirectory,
+    Digested, MailEvents, MailJob, MailLedger, Mailer, Notified, Notifier, NotifyError, OrderStore, ParkedMail,
+    PortError, RelayMailers, ShopDirectory, send_digest,
 };
 use ichigen_lambda::{Env, MessageFailure, Metrics, for_each_message};
 use ichigen_smtp::SmtpRelays;
@@ -108,6 +108,40 @@ where
     outcome.response
 }
 
+/// Sends the shop's staff digest of the window that just closed, when it chose digests; a
+/// failure fails the invocation, so the schedule's retry (or the next run, which finds the same
+/// window until the next one closes) tries again, and the ledger keeps it to one mail.
+pub async fn handle_digest<S, D, L, M, R>(
+    notifier: &Notifier<S, D, L, M, R>,
+    event: &DigestEvent,
+    metrics: &mut Metrics,
+) -> Result<(), NotifyError>
+where
+    S: OrderStore,
+    D: ShopDirectory,
+    L: MailLedger + ParkedMail + MailEvents,
+    M: Mailer,
+    R: RelayMailers,
+{
+    let shop = &event.digest;
+    match send_digest(notifier, shop, Utc::now().fixed_offset()).await {
+        Ok(Digested::Done { notified: Notified::Sent(id), held, warned }) => {
+            tracing::info!(shop = %shop, message_id = %id, held, warned, "staff digest sent");
+            metrics.count("DigestsSent", 1);
+            Ok(())
+        }
+        Ok(done) => {
+            tracing::debug!(shop = %shop, outcome = ?done, "no staff digest to send");
+            Ok(())
+        }
+        Err(e) => {
+            tracing::error!(shop = %shop, error = %e, "staff digest not sent");
+            metrics.count("Failed", 1);
+            Err(e)
+        }
+    }
+}
+
 /// Records the SES bounce and complaint events of an SNS delivery against their orders (and
 /// suppresses the addresses). A message that does not read is logged by position and skipped; a
 /// store failure fails the invocation, so Lambda delivers the event again.
@@ -138,12 +172,23 @@ pub async fn handle_mail_events<E: MailEvents>(
     Ok(())
 }
 
-/// What an invocation brings: mail jobs from the mail queue, or SES events from the SNS topic.
+/// What an invocation brings: mail jobs from the mail queue, SES events from the SNS topic, or
+/// a shop's digest schedule.
 pub enum Invocation {
     /// The SQS event source mapping.
     Jobs(SqsEvent),
     /// The `mail-events` topic's subscription.
     MailEvents(SnsEvent),
+    /// The shop's digest schedule (`{"digest": "<shop id>"}`, every 15 minutes).
+    Digest(DigestEvent),
+}
+
+/// A digest schedule's event: which shop.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DigestEvent {
+    /// The shop whose staff digest is due, if it chose one.
+    pub digest: String,
 }
 
 /// An invocation event of neither shape. Names the field and what was wrong, never a value (an SES
@@ -156,7 +201,8 @@ pub struct EventError {
 }
 
 impl Invocation {
-    /// Tells the two apart by the records' event source (`aws:sns`; SQS otherwise).
+    /// Tells them apart: a `digest` field is a schedule's; records from `aws:sns` are SES events;
+    /// anything else is an SQS batch.
     pub fn from_json(value: serde_json::Value) -> Result<Invocation, EventError> {
         let sns = value
             .get("Records")
@@ -169,7 +215,9 @@ impl Invocation {
             let problem = text.split(['`', '"']).next().unwrap_or_default().trim_end().to_string();
             EventError { path: e.path().to_string(), problem }
         };
-        if sns {
+        if value.get("digest").is_some() {
+            serde_path_to_error::deserialize(value).map(Invocation::Digest).map_err(error)
+        } else if sns {
             serde_path_to_error::deserialize(value).map(Invocation::MailEvents).map_err(error)
         } else {
             serde_path_to_error::deserialize(value).map(Invocation::Jobs).map_err(error)

@@ -1,11 +1,11 @@
-//! Notifier Lambda: config and clients once, then one SQS batch of mail jobs, or one SNS delivery
-//! of SES events, per invocation.
+//! Notifier Lambda: config and clients once, then one SQS batch of mail jobs, one SNS delivery of
+//! SES events, or one shop's digest schedule, per invocation.
 
 #![recursion_limit = "256"] // The SDK clients make deep async types.
 
 use anyhow::Context as _;
 use ichigen_lambda::{Env, Metrics};
-use ichigen_notifier::{Config, Invocation, build, handle, handle_mail_events};
+use ichigen_notifier::{Config, Invocation, build, handle, handle_digest, handle_mail_events};
 use lambda_runtime::{LambdaEvent, service_fn};
 
 #[tokio::main]
@@ -23,6 +23,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             Invocation::MailEvents(events) => {
                 handle_mail_events(store, events, &mut metrics).await?;
                 serde_json::Value::Null
+            }
+            Invocation::Digest(digest) => {
+                // Emitted before a failure ends the invocation: the failure is counted.
+                let done = handle_digest(notifier, &digest, &mut metrics).await;
+                metrics.emit();
+                done?;
+                return Ok(serde_json::Value::Null);
             }
         };
         metrics.emit();

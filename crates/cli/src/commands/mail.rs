@@ -1,6 +1,6 @@
-//! `ichigen mail bounces|relay set|drain`: what the mail services reported (bounces, complaints)
-//! per order, a shop's marketplace relay settings on one machine, and sending the buyer mails that
-//! wait for a relay.
+//! `ichigen mail bounces|relay set|drain|digest`: what the mail services reported (bounces,
+//! complaints) per order, a shop's marketplace relay settings (on this machine, or in its AWS
+//! credentials parameter), sending the buyer mails that wait for a relay, and the staff digest.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,13 +9,14 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use chrono::Utc;
 use clap::Subcommand;
+use ichigen_aws::DynamoStore;
 use ichigen_aws::{SecretCache, SesMailer, SsmRelayDirectory};
 use ichigen_core::Marketplace;
-use ichigen_core::pipeline::{MailEvents, Notifier, RelaySettings};
+use ichigen_core::pipeline::{Digested, MailEvents, Notified, Notifier, RelaySettings, send_digest};
 use ichigen_local::EmlOutbox;
 use ichigen_smtp::SmtpRelays;
 
-use crate::backend::{Backend, Local, StoreArgs};
+use crate::backend::{Aws, Backend, Local, StoreArgs};
 use crate::view::jst_minutes;
 
 /// How long a mail ledger claim made by a mail command blocks other senders.
@@ -41,10 +42,17 @@ pub enum MailCommand {
         #[arg(long, default_value = "rakuten")]
         marketplace: Marketplace,
         /// AWS only: the SSM parameter prefix of the credentials (as the notifier's SECRET_PREFIX).
-        #[arg(long, default_value = "/ichigen/credentials/")]
+        #[arg(long, default_value = DEFAULT_SECRET_PREFIX)]
         secret_prefix: String,
     },
+    /// Send the shop's staff digest of the window that last closed, if it chose digests
+    /// (`ichigen shop digest`) and something came in; a second run for the same window sends nothing.
+    /// On AWS the notifier does this on its schedule.
+    Digest,
 }
+
+/// Where the deployed credentials parameters are (the notifier's SECRET_PREFIX, infra default).
+const DEFAULT_SECRET_PREFIX: &str = "/ichigen/credentials/";
 
 /// `ichigen mail relay` subcommands.
 #[derive(Debug, Subcommand)]
@@ -57,6 +65,9 @@ pub enum RelayCommand {
         /// The JSON file (楽天: host defaults to sub.fw.rakuten.ne.jp, port to 587).
         #[arg(long)]
         file: PathBuf,
+        /// AWS only: the SSM parameter prefix of the credentials (as the notifier's SECRET_PREFIX).
+        #[arg(long, default_value = DEFAULT_SECRET_PREFIX)]
+        secret_prefix: String,
     },
 }
 
@@ -69,7 +80,7 @@ pub fn run(store_args: &StoreArgs, command: &MailCommand) -> anyhow::Result<Exit
         match (command, backend) {
             (MailCommand::Bounces, Backend::Local(local)) => bounces(&local.store, shop).await,
             (MailCommand::Bounces, Backend::Aws(aws)) => bounces(&aws.store, shop).await,
-            (MailCommand::Relay { command: RelayCommand::Set { marketplace, file } }, Backend::Local(local)) => {
+            (MailCommand::Relay { command: RelayCommand::Set { marketplace, file, .. } }, Backend::Local(local)) => {
                 let settings = read_settings(*marketplace, file)?;
                 local.store.put_relay_settings(shop, *marketplace, &settings)?;
                 println!(
@@ -78,28 +89,118 @@ pub fn run(store_args: &StoreArgs, command: &MailCommand) -> anyhow::Result<Exit
                 );
                 drain_local(&local, shop, *marketplace).await
             }
-            (MailCommand::Relay { .. }, Backend::Aws(_)) => bail!(
-                "on AWS the relay settings live in the shop's credentials parameter: add \"mail_relay\" to its JSON \
-                 (docs/DEPLOY.md), then run `ichigen mail drain --aws`"
-            ),
+            (
+                MailCommand::Relay { command: RelayCommand::Set { marketplace, file, secret_prefix } },
+                Backend::Aws(aws),
+            ) => {
+                let settings = read_settings(*marketplace, file)?;
+                let name = format!("{secret_prefix}{shop}/{marketplace}");
+                put_relay_in_credentials(&aws, &name, file).await?;
+                println!(
+                    "{shop}: {marketplace} relay settings stored in {name} ({}:{}, from {})",
+                    settings.host, settings.port, settings.from
+                );
+                drain(&aws_notifier(&aws, secret_prefix), shop, *marketplace).await
+            }
             (MailCommand::Drain { marketplace, .. }, Backend::Local(local)) => {
                 drain_local(&local, shop, *marketplace).await
             }
             (MailCommand::Drain { marketplace, secret_prefix }, Backend::Aws(aws)) => {
-                let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
-                let secrets = SecretCache::new(aws_sdk_ssm::Client::new(&aws.sdk));
-                let relays = SmtpRelays::new(SsmRelayDirectory::new(
-                    secrets,
-                    secret_prefix.clone(),
-                    ichigen_marketplaces::relay::relay_of_secret,
-                ));
-                let notifier =
-                    Notifier::new(&aws.store, &aws.store, &aws.store, &mailer, ichigen_marketplaces::policies(), LEASE)
-                        .with_relays(relays);
-                drain(&notifier, shop, *marketplace).await
+                drain(&aws_notifier(&aws, secret_prefix), shop, *marketplace).await
             }
+            (MailCommand::Digest, Backend::Local(local)) => {
+                let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+                let notifier = Notifier::new(
+                    &local.store,
+                    &local.store,
+                    &local.store,
+                    &outbox,
+                    ichigen_marketplaces::policies(),
+                    LEASE,
+                );
+                digest(&notifier, shop).await
+            }
+            (MailCommand::Digest, Backend::Aws(aws)) => digest(&aws_notifier(&aws, DEFAULT_SECRET_PREFIX), shop).await,
         }
     })
+}
+
+/// The notifier on AWS, as the Lambda builds it: SES for the shop's sender, the relays' settings
+/// from the credentials parameters under `secret_prefix`.
+fn aws_notifier<'a>(
+    aws: &'a Aws,
+    secret_prefix: &str,
+) -> Notifier<&'a DynamoStore, &'a DynamoStore, &'a DynamoStore, SesMailer, SmtpRelays<SsmRelayDirectory>> {
+    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
+    let secrets = SecretCache::new(aws_sdk_ssm::Client::new(&aws.sdk));
+    let relays = SmtpRelays::new(SsmRelayDirectory::new(
+        secrets,
+        secret_prefix.to_string(),
+        ichigen_marketplaces::relay::relay_of_secret,
+    ));
+    Notifier::new(&aws.store, &aws.store, &aws.store, mailer, ichigen_marketplaces::policies(), LEASE)
+        .with_relays(relays)
+}
+
+/// Writes the relay settings of `file` into the credentials parameter `name` as its `mail_relay`
+/// (the rest of the parameter, and its encryption key, kept as they are).
+async fn put_relay_in_credentials(aws: &Aws, name: &str, file: &PathBuf) -> anyhow::Result<()> {
+    let ssm = aws_sdk_ssm::Client::new(&aws.sdk);
+    let current = ssm
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .with_context(|| format!("reading {name}: the shop's credentials must be stored first (docs/DEPLOY.md)"))?;
+    let text = current.parameter.and_then(|p| p.value).unwrap_or_default();
+    let mut credentials: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{name} is not JSON (line {}, column {})", e.line(), e.column()))?;
+    let Some(object) = credentials.as_object_mut() else { bail!("{name} is not a JSON object") };
+    let relay: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(file)?)?;
+    object.insert("mail_relay".to_string(), relay);
+    // The key the parameter is encrypted with (the project's customer managed key when opted in).
+    let described = ssm
+        .describe_parameters()
+        .parameter_filters(
+            aws_sdk_ssm::types::ParameterStringFilter::builder().key("Name").option("Equals").values(name).build()?,
+        )
+        .send()
+        .await
+        .with_context(|| format!("describing {name}"))?;
+    let key_id = described.parameters.unwrap_or_default().into_iter().next().and_then(|p| p.key_id);
+    ssm.put_parameter()
+        .name(name)
+        .value(credentials.to_string())
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .set_key_id(key_id)
+        .overwrite(true)
+        .send()
+        .await
+        .with_context(|| format!("writing {name}"))?;
+    Ok(())
+}
+
+/// Sends the shop's due staff digest through `notifier` and says what happened.
+async fn digest<S, D, L, M, R>(notifier: &Notifier<S, D, L, M, R>, shop: &str) -> anyhow::Result<ExitCode>
+where
+    S: ichigen_core::pipeline::OrderStore,
+    D: ichigen_core::pipeline::ShopDirectory,
+    L: ichigen_core::pipeline::MailLedger + ichigen_core::pipeline::ParkedMail + MailEvents,
+    M: ichigen_core::pipeline::Mailer,
+    R: ichigen_core::pipeline::RelayMailers,
+{
+    match send_digest(notifier, shop, Utc::now().fixed_offset()).await? {
+        Digested::NotDigestMode => {
+            println!("{shop}: staff get one alert per held order (no digest chosen: `ichigen shop digest`)")
+        }
+        Digested::NothingNew => println!("{shop}: nothing came in during the last window: no digest"),
+        Digested::Done { notified: Notified::Sent(id), held, warned } => {
+            println!("{shop}: digest sent ({held} held, {warned} with a warning; message id {id})")
+        }
+        Digested::Done { notified, .. } => println!("{shop}: this window's digest went out before ({notified:?})"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The settings of `file`, read as the credentials' `mail_relay` object is.

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use ichigen_core::pipeline::mail::default_template;
 use ichigen_core::pipeline::template_check::check_template;
-use ichigen_core::pipeline::{MailKind, MailTemplate, ShopDirectory, ShopSettings};
+use ichigen_core::pipeline::{MailKind, MailTemplate, ShopDirectory, ShopSettings, StaffAlerts};
 
 use crate::backend::{Backend, StoreArgs};
 
@@ -33,6 +33,12 @@ pub enum ShopCommand {
         /// on or off.
         #[arg(value_parser = ["on", "off"])]
         state: String,
+    },
+    /// How staff hear of held orders: `off` (one alert per order, the default), `daily` (one
+    /// mail a day), or a digest every MINUTES (15, 30, 60, 120, 180, 240, 360, 480, 720).
+    Digest {
+        /// off, daily, or minutes.
+        every: String,
     },
 }
 
@@ -197,8 +203,37 @@ async fn dispatch<D: ShopDirectory>(store: &D, shop_id: &str, command: &ShopComm
                 }
             );
         }
+        ShopCommand::Digest { every } => {
+            shop.staff_alerts = match every.as_str() {
+                "off" => StaffAlerts::Each,
+                "daily" => StaffAlerts::digest(24 * 60).map_err(anyhow::Error::msg)?,
+                minutes => {
+                    let n: u32 = minutes.parse().map_err(|_| {
+                        anyhow::anyhow!(
+                            "off, daily、または分数を指定してください / give off, daily or minutes (got {minutes:?})"
+                        )
+                    })?;
+                    StaffAlerts::digest(n).map_err(anyhow::Error::msg)?
+                }
+            };
+            store.put_shop(&shop).await.context("saving the shop settings")?;
+            println!("staff alerts: {}", alerts_text(&shop.staff_alerts));
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the shop's staff hear of held orders, in words.
+fn alerts_text(alerts: &StaffAlerts) -> String {
+    match alerts {
+        StaffAlerts::Each => "one mail per held order, at once".to_string(),
+        StaffAlerts::Digest { every_minutes: 1440 } => {
+            "a daily digest of the day before (sent by the schedule on AWS, or `ichigen mail digest`)".to_string()
+        }
+        StaffAlerts::Digest { every_minutes } => {
+            format!("a digest every {every_minutes} minutes (sent by the schedule on AWS, or `ichigen mail digest`)")
+        }
+    }
 }
 
 fn read_template(args: &SetArgs) -> anyhow::Result<MailTemplate> {
@@ -224,6 +259,7 @@ fn print_show(shop: &ShopSettings) {
     }
     println!("staff_to: {}", shop.staff_to.join(", "));
     println!("payment_mail: {}", if shop.payment_mail { "on" } else { "off" });
+    println!("staff_alerts: {}", alerts_text(&shop.staff_alerts));
     println!("contact:");
     for (name, v) in [
         ("company", &c.company),

@@ -5,6 +5,7 @@
 pub mod bounce;
 pub mod cache;
 pub mod credentials;
+pub mod digest;
 mod forward;
 pub mod mail;
 pub mod memory;
@@ -25,6 +26,7 @@ pub use bounce::{MailEvent, MailEventKind};
 pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
 };
+pub use digest::{DigestWindow, Digested, StaffAlerts, send_digest};
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError};
 pub use ports::{

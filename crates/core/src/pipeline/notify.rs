@@ -189,6 +189,31 @@ where
         Ok(drained)
     }
 
+    /// The shop's settings (cached briefly).
+    pub(super) async fn shop_settings(
+        &self,
+        shop_id: &str,
+        now: DateTime<FixedOffset>,
+    ) -> Result<ShopSettings, NotifyError> {
+        self.shop(shop_id, now).await
+    }
+
+    /// The order store it reads.
+    pub(super) fn order_store(&self) -> &S {
+        &self.store
+    }
+
+    /// Sends `mail` through the shop's sender once for the ledger key `key` (a mail that is not
+    /// one order's, such as a staff digest).
+    pub(super) async fn send_keyed(
+        &self,
+        key: &MailJob,
+        mail: &OutgoingMail,
+        now: DateTime<FixedOffset>,
+    ) -> Result<Notified, NotifyError> {
+        self.send_once(key, mail, &self.mailer, now).await
+    }
+
     async fn shop(&self, shop_id: &str, now: DateTime<FixedOffset>) -> Result<ShopSettings, NotifyError> {
         if let Some(shop) = self.settings.get(shop_id, now) {
             return Ok(shop);
@@ -221,6 +246,7 @@ where
             MailKind::ThankYou if stored.is_held() => Some("held since the job was queued"),
             MailKind::Shipping if order.tracking.is_empty() => Some("no tracking number"),
             MailKind::StaffAlert if !stored.is_held() => Some("released before the alert went out"),
+            MailKind::StaffAlert if !shop.staff_alerts.is_each() => Some("the shop's staff get a digest instead"),
             MailKind::PaymentReceived if !stored.status.is_open() || stored.is_held() => {
                 Some("shipped, cancelled or held since the payment arrived")
             }

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::digest::StaffAlerts;
 use super::mail::MailKind;
 use crate::order::Marketplace;
 
@@ -45,6 +46,9 @@ pub struct ShopSettings {
     /// with that marketplace's credentials), e.g. `aupay`. 楽天 buyer mail always does.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub relay_marketplaces: BTreeSet<Marketplace>,
+    /// One staff alert per held order (the default), or a digest per window.
+    #[serde(default, skip_serializing_if = "StaffAlerts::is_each")]
+    pub staff_alerts: StaffAlerts,
 }
 
 /// The shop's carrier contract numbers (not secrets: they are printed on every label).
@@ -108,6 +112,7 @@ impl ShopSettings {
             carrier_accounts: CarrierAccounts::default(),
             payment_mail: true,
             relay_marketplaces: BTreeSet::new(),
+            staff_alerts: StaffAlerts::Each,
         }
     }
 }

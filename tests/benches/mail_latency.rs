@@ -1,0 +1,249 @@
+//! From an order placed on a marketplace to its thank-you delivered, on the deployed wiring: each
+//! pair pulled on its schedule (every `ICHIGEN_LATENCY_INTERVAL_SECS`, default 60), the orders and
+//! mail queues taken as Lambda's event source mapping does (as soon as a message is there), the
+//! processor and notifier handlers, SES on moto and 楽天 mail through the SMTP test server (the
+//! relay). Each thank-you counts from the order's time at the marketplace to the moment the mail
+//! is first seen delivered (moto's SES record or the relay's received message, polled every
+//! 250 ms). Prints a Markdown report for docs/PERFORMANCE.md.
+//!
+//! Orders are "placed" by seeding each sandbox with orders timed from 20 s after the start onwards:
+//! a sandbox's searches show an order from its order time on, as a marketplace does. The
+//! sandboxes enforce the documented rate limits at real speed (scale 1) and the puller is set to
+//! match. Amazon is left out: its buyers get no mail.
+//!
+//! ```sh
+//! eval "$(scripts/moto start)"; export ICHIGEN_MOTO_ENDPOINT
+//! cargo bench -p ichigen-integration-tests --bench mail_latency
+//! ```
+//!
+//! (The testkit starts its own SMTP test server unless `scripts/smtp start`'s variables are set.)
+//! `ICHIGEN_LATENCY_ORDERS` (default 40) sets the orders per marketplace (a share of them is held
+//! or already closed, so they get no thank-you), `ICHIGEN_LATENCY_SPREAD_SECS` (default 180) how
+//! long the orders keep coming.
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // A bench binary: a failed step ends the run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use ichigen_core::Marketplace;
+use ichigen_integration_tests::{AwsWorld, is_thanks, relay_mail, subject_order_id};
+use ichigen_lambda::Metrics;
+use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
+
+const SHOP: &str = "latency";
+const PREFIX: &str = "/ichigen/latency/credentials/";
+/// The marketplaces whose buyers get a thank-you.
+const MAILED: [Marketplace; 4] = [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Aupay, Marketplace::Qoo10];
+/// How often delivered mail is looked for.
+const WATCH: Duration = Duration::from_millis(250);
+/// How long an idle stand-in for the event source mapping waits before receiving again (Lambda's
+/// long poll returns as soon as a message arrives; this is its granularity here).
+const IDLE: Duration = Duration::from_millis(100);
+/// The first order is placed this long after the start, so the first scheduled pull sees none.
+const LEAD: TimeDelta = TimeDelta::seconds(20);
+/// The deployed puller's page budget (infra: the puller starts no page with less left).
+const PAGE_BUDGET: Duration = Duration::from_secs(45);
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let interval = Duration::from_secs(env_u64("ICHIGEN_LATENCY_INTERVAL_SECS", 60));
+    let per_marketplace = env_u64("ICHIGEN_LATENCY_ORDERS", 40) as usize;
+    let spread = env_u64("ICHIGEN_LATENCY_SPREAD_SECS", 180) as i64;
+
+    let w = AwsWorld::new(3).await;
+    w.shop(SHOP, "").await;
+    let start = Utc::now().fixed_offset();
+    let first_order = start + LEAD;
+    let step_secs = (spread / per_marketplace.max(1) as i64).max(1);
+    let mut sandboxes: Vec<(Marketplace, Started)> = Vec::new();
+    for (i, marketplace) in MAILED.into_iter().enumerate() {
+        let seed =
+            Seed { orders: per_marketplace, seed: 500 + i as u64, start: first_order, step_secs, shop_id: SHOP.into() };
+        let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: Some(1.0) };
+        let sandbox = ichigen_sandbox::start(marketplace, config).await.unwrap();
+        let mut secret: serde_json::Value =
+            serde_json::from_str(&ichigen_sandbox::secret_json(marketplace, &sandbox)).unwrap();
+        if marketplace == Marketplace::Rakuten {
+            let s = ichigen_testkit::smtp::server();
+            secret["mail_relay"] = serde_json::json!({
+                "host": s.host, "port": s.port, "auth_id": s.user, "password": s.password,
+                "from": s.from, "ca_pem": s.ca_pem,
+            });
+        }
+        w.put_secret(&format!("{PREFIX}{SHOP}/{marketplace}"), &secret.to_string()).await;
+        sandboxes.push((marketplace, sandbox));
+    }
+    // When each order was placed, and where.
+    let placed: BTreeMap<String, (Marketplace, DateTime<FixedOffset>)> = sandboxes
+        .iter()
+        .flat_map(|(m, s)| s.book.scheduled().into_iter().map(move |o| (o.order_id.clone(), (*m, o.ordered_at))))
+        .collect();
+    let last_order = placed.values().map(|(_, at)| *at).max().unwrap_or(first_order);
+    let rakuten_buyers: BTreeSet<String> = sandboxes
+        .iter()
+        .filter(|(m, _)| *m == Marketplace::Rakuten)
+        .flat_map(|(_, s)| s.book.scheduled().into_iter().filter_map(|o| o.buyer.email))
+        .collect();
+
+    let mut config = w.puller_config(PREFIX, Duration::from_secs(3600));
+    config.rate_scale = 1.0;
+    config.pull.page_budget = PAGE_BUDGET;
+    let puller = ichigen_puller::App::new(config, &w.sdk);
+    let processor = w.processor();
+    let notifier = w.notifier_with(PREFIX);
+
+    // Run until one interval and a margin after the last order, or until nothing is left to wait for.
+    let end_by = last_order + TimeDelta::from_std(interval).unwrap() + TimeDelta::seconds(40);
+    let stop = AtomicBool::new(false);
+    let pulls = AtomicUsize::new(0);
+    let seen: Mutex<BTreeMap<String, DateTime<FixedOffset>>> = Mutex::new(BTreeMap::new());
+    eprintln!(
+        "mail_latency: {} orders placed from {} to {}, pulled every {} s",
+        placed.len(),
+        first_order.format("%H:%M:%S"),
+        last_order.format("%H:%M:%S"),
+        interval.as_secs()
+    );
+
+    let schedule = async {
+        let mut ticks = tokio::time::interval(interval);
+        while !stop.load(Ordering::Relaxed) {
+            ticks.tick().await;
+            // Each pair has its own schedule: they run side by side.
+            let runs = MAILED.map(|marketplace| {
+                let puller = &puller;
+                async move {
+                    let event = ichigen_puller::PullEvent { shop_id: SHOP.into(), marketplace };
+                    let deadline = Instant::now() + Duration::from_secs(120);
+                    match puller.handle(&event, deadline, &mut Metrics::new("puller")).await {
+                        Ok(report) if report.finished => {}
+                        Ok(report) => eprintln!("mail_latency: {marketplace} pull not finished: {report:?}"),
+                        Err(e) => eprintln!("mail_latency: {marketplace} pull failed: {e}"),
+                    }
+                }
+            });
+            let [a, b, c, d] = runs;
+            tokio::join!(a, b, c, d);
+            pulls.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    let orders = async {
+        while !stop.load(Ordering::Relaxed) {
+            let (handled, _) = w
+                .deliver(&w.orders_url, |event| {
+                    let p = &processor;
+                    async move { ichigen_processor::handle(p, event, &mut Metrics::new("processor")).await }
+                })
+                .await;
+            if handled == 0 {
+                tokio::time::sleep(IDLE).await;
+            }
+        }
+    };
+    let mails = async {
+        while !stop.load(Ordering::Relaxed) {
+            let (handled, _) = w
+                .deliver(&w.mail_url, |event| {
+                    let n = &notifier;
+                    async move { ichigen_notifier::handle(n, event, &mut Metrics::new("notifier")).await }
+                })
+                .await;
+            if handled == 0 {
+                tokio::time::sleep(IDLE).await;
+            }
+        }
+    };
+    let watch = async {
+        loop {
+            let now = Utc::now().fixed_offset();
+            let mut delivered = w.sent_mail().await;
+            delivered.extend(relay_mail(&rakuten_buyers));
+            {
+                let mut seen = seen.lock().unwrap();
+                for m in delivered.iter().filter(|m| is_thanks(m)) {
+                    let id = subject_order_id(m.subject.as_deref().unwrap_or("")).to_string();
+                    seen.entry(id).or_insert(now);
+                }
+            }
+            if now > end_by {
+                stop.store(true, Ordering::Relaxed);
+                break;
+            }
+            tokio::time::sleep(WATCH).await;
+        }
+    };
+    tokio::join!(schedule, orders, mails, watch);
+
+    let seen = seen.into_inner().unwrap();
+    // When the processor stored each order: splits the time into the pull's part and the mail's.
+    let stored_at: BTreeMap<String, DateTime<FixedOffset>> =
+        w.stored(SHOP).await.into_iter().map(|s| (s.order.order_id.clone(), s.stored_at)).collect();
+    let mut spans: BTreeMap<String, [Vec<f64>; 3]> = BTreeMap::new();
+    let mut unknown = 0;
+    let secs = |from: DateTime<FixedOffset>, to: DateTime<FixedOffset>| (to - from).num_milliseconds() as f64 / 1000.0;
+    for (id, at) in &seen {
+        let (Some((marketplace, ordered_at)), Some(stored)) = (placed.get(id), stored_at.get(id)) else {
+            unknown += 1;
+            continue;
+        };
+        for name in ["all".to_string(), marketplace.to_string()] {
+            let [total, pull, mail] = spans.entry(name).or_default();
+            total.push(secs(*ordered_at, *at));
+            pull.push(secs(*ordered_at, *stored));
+            mail.push(secs(*stored, *at));
+        }
+    }
+    let target = interval.as_secs_f64() + 10.0;
+    let delivered = spans.get("all").map_or(0, |s| s[0].len());
+    println!("### Order placed → thank-you delivered\n");
+    println!(
+        "Pull interval {} s; {} orders placed over {} s on {} marketplaces, {delivered} thank-yous delivered{} ({} scheduled pull rounds).\n",
+        interval.as_secs(),
+        placed.len(),
+        (last_order - first_order).num_seconds(),
+        MAILED.len(),
+        if unknown > 0 { format!(" ({unknown} not matched to a placed, stored order)") } else { String::new() },
+        pulls.load(Ordering::Relaxed)
+    );
+    println!(
+        "| | thank-yous | median | p95 | max | placed → stored (median / p95) | stored → delivered (median / p95) | target: max ≤ interval + 10 s |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    let mut names: Vec<String> = spans.keys().filter(|k| *k != "all").cloned().collect();
+    names.insert(0, "all".to_string());
+    for name in names {
+        let [total, pull, mail] = spans.get_mut(&name).unwrap();
+        let (t, p, m) = (stats(total), stats(pull), stats(mail));
+        let verdict = if t.2 <= target { "met" } else { "**missed**" };
+        println!(
+            "| {name} | {} | {:.1} s | {:.1} s | {:.1} s | {:.1} s / {:.1} s | {:.1} s / {:.1} s | {verdict} |",
+            total.len(),
+            t.0,
+            t.1,
+            t.2,
+            p.0,
+            p.1,
+            m.0,
+            m.1
+        );
+    }
+}
+
+/// Median, p95 and max of `secs` (sorted in place).
+fn stats(secs: &mut [f64]) -> (f64, f64, f64) {
+    secs.sort_by(f64::total_cmp);
+    let at = |q: f64| if secs.is_empty() { f64::NAN } else { secs[((secs.len() - 1) as f64 * q).round() as usize] };
+    (at(0.5), at(0.95), secs.last().copied().unwrap_or(f64::NAN))
+}
