@@ -121,6 +121,15 @@ pub fn parse_delivery(s: &str) -> Result<DeliveryMethod, String> {
     parse_wire(s, &[Standard, MailBin, Cool, Frozen, Pickup, Other])
 }
 
+/// `--finding` values; an unknown one is answered with every code and its Japanese meaning.
+pub fn parse_finding(s: &str) -> Result<FindingCode, String> {
+    s.trim().parse::<FindingCode>().map_err(|_| {
+        let codes: Vec<String> =
+            FindingCode::ALL.iter().map(|c| format!("{c} ({})", ichigen_core::japanese::finding(*c))).collect();
+        format!("unknown finding code {s:?}; one of:\n  {}", codes.join("\n  "))
+    })
+}
+
 /// A `--since` / `--until` bound as typed: a day, or an instant.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Bound {
@@ -130,14 +139,17 @@ pub enum Bound {
     At(DateTime<FixedOffset>),
 }
 
-/// Parses `2026-11-27`, `2026-11-27T10:00[:00]` (JST) or RFC 3339.
+/// Parses `2026-11-27` or `2026/11/27` (as Japanese staff write dates), `2026-11-27T10:00[:00]`
+/// or `2026/11/27 10:00` (JST), or RFC 3339.
 pub fn parse_bound(s: &str) -> Result<Bound, String> {
     let s = s.trim();
-    if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(Bound::Day(day));
-    }
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Ok(Bound::At(t));
+    }
+    let dashed = s.replace('/', "-");
+    let s = dashed.as_str();
+    if let Ok(day) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(Bound::Day(day));
     }
     for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(naive) = NaiveDateTime::parse_from_str(s, format)
@@ -146,7 +158,9 @@ pub fn parse_bound(s: &str) -> Result<Bound, String> {
             return Ok(Bound::At(t));
         }
     }
-    Err(format!("{s:?} is not a date (2026-11-27) or a time (2026-11-27T10:00, JST, or RFC 3339)"))
+    Err(format!(
+        "{s:?} is not a date (2026-11-27, 2026/11/27) or a time (2026-11-27T10:00 or 2026/11/27 10:00, JST, or RFC 3339)"
+    ))
 }
 
 fn day_start(day: NaiveDate) -> Option<DateTime<FixedOffset>> {
@@ -196,7 +210,7 @@ pub struct Filters {
     #[arg(long, value_parser = parse_delivery)]
     pub delivery: Option<DeliveryMethod>,
     /// Has a finding with this code (any severity), e.g. address.postal_mismatch.
-    #[arg(long)]
+    #[arg(long, value_parser = parse_finding)]
     pub finding: Option<FindingCode>,
     /// Shop-side shipping state: ready (出荷待ち), printed (印刷済), shipped (出荷済), reflected (反映済).
     #[arg(long)]
@@ -313,6 +327,8 @@ mod tests {
         let z = parse_bound("2026-11-27T01:30:00Z").unwrap();
         assert_eq!(z.as_until().unwrap(), parse_bound("2026-11-27T10:30").unwrap().as_until().unwrap());
         assert!(parse_bound("27/11/2026").is_err());
+        assert_eq!(parse_bound("2026/11/27"), parse_bound("2026-11-27"), "staff write dates with slashes");
+        assert_eq!(parse_bound("2026/11/27 10:30"), parse_bound("2026-11-27T10:30"));
     }
 
     #[test]
@@ -322,5 +338,8 @@ mod tests {
         assert_eq!(parse_delivery("mail_bin"), Ok(DeliveryMethod::MailBin));
         let err = parse_status("held").unwrap_err();
         assert!(err.contains("on_hold") && err.contains("ready_to_ship"), "{err}");
+        assert_eq!(parse_finding("order.remarks"), Ok(FindingCode::Remarks));
+        let err = parse_finding("address.typo").unwrap_err();
+        assert!(err.contains("address.postal_mismatch") && err.contains("郵便番号と住所の不一致"), "{err}");
     }
 }

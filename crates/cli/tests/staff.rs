@@ -261,3 +261,41 @@ fn staff_commands_need_a_store() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("ichigen demo"));
     assert!(!missing.exists(), "a read command creates nothing");
 }
+
+#[test]
+fn the_list_reads_as_a_clerk_expects_and_a_closed_pipe_ends_quietly() {
+    let dir = shared();
+    let d = dir_arg(dir);
+    // Dates as Japanese staff write them.
+    let day = ordered_at(&orders(dir)[0]).format("%Y/%m/%d").to_string();
+    let dashed = day.replace('/', "-");
+    assert_eq!(
+        listed(dir, &["--since", &day, "--until", &day]),
+        listed(dir, &["--since", &dashed, "--until", &dashed])
+    );
+    // Who, where, how paid and how delivered, in the marketplaces' Japanese.
+    let table = stdout(&run_ok(&["orders", "list", "--dir", &d]));
+    let first = &orders(dir)[0]["order"];
+    for cell in [first["buyer"]["name"].as_str().unwrap(), first["ship_to"]["prefecture"].as_str().unwrap()] {
+        assert!(table.contains(cell), "the table shows {cell:?}");
+    }
+    assert!(table.contains("クレジットカード") || table.contains("代金引換"), "payment labels in Japanese");
+    assert!(!table.contains("credit_card"), "no raw payment code");
+    // An unknown finding code is answered with the valid ones.
+    let out = ichigen().args(["orders", "list", "--finding", "address.typo", "--dir", &d]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("address.postal_mismatch") && err.contains("order.remarks"), "{err}");
+    // `ichigen orders list | head -1`: the reader goes away; no error, no panic.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("ichigen"))
+        .args(["orders", "list", "--format", "csv", "--dir", &d])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(line.contains("order_id"), "{line}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && err.is_empty(), "exit {:?}, stderr {err}", out.status);
+}

@@ -212,6 +212,10 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
                 "marketplace",
                 "order id",
                 "ordered at (JST)",
+                "buyer",
+                "prefecture",
+                "payment",
+                "delivery",
                 "status",
                 "shipping",
                 "total",
@@ -220,10 +224,15 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
             ]);
             for s in &orders {
                 let o = &s.order;
+                // For the shop's own staff at their terminal: who and where, as the back offices show it.
                 table.add_row(vec![
                     o.marketplace.to_string(),
                     o.order_id.clone(),
                     jst_minutes(o.ordered_at),
+                    o.buyer.name.clone(),
+                    o.ship_to.prefecture.clone(),
+                    ichigen_core::japanese::payment_method(o.payment_method, o.marketplace),
+                    ichigen_core::japanese::delivery_method(o.delivery.method).to_string(),
                     wire(&s.status),
                     s.ship_state().map_or("-", |st| st.label()).to_string(),
                     yen(o.totals.total),
@@ -231,7 +240,7 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
                     findings_summary(&s.findings),
                 ]);
             }
-            if let Some(col) = table.column_mut(5) {
+            if let Some(col) = table.column_mut(9) {
                 col.set_cell_alignment(CellAlignment::Right);
             }
             writeln!(out, "{table}")?;
