@@ -3,6 +3,7 @@
 mod backend;
 mod commands;
 mod input;
+mod pdf;
 mod relay;
 mod spreadsheet;
 mod view;
@@ -81,6 +82,12 @@ enum Command {
     /// orders ready to ship, Shift_JIS, as the program imports it (docs/LABELS.md); orders it
     /// cannot take are named on stderr and the exit code is 1. The same filters as `orders list`.
     Export(commands::export::ExportArgs),
+    /// Print 納品書 (one per parcel) or the picking list (summed by SKU) as an A4 PDF.
+    ///
+    /// The orders ready to ship among those the filters of `orders list` select. Japanese text
+    /// in IPAexゴシック (Debian fonts-ipaexfont-gothic, IPA Font License), embedded as a subset.
+    /// Printing slips marks their parcels 印刷済; printing them again needs --again.
+    Print(commands::print::PrintArgs),
     /// Check canonical orders (JSON lines or one JSON array) and print one JSON line per order.
     Check {
         /// Shop rules (TOML); built-in defaults when left out. See rules.example.toml.
@@ -136,6 +143,7 @@ fn main() -> ExitCode {
         Command::Shop { store, command } => commands::shop::run(&store, &command),
         Command::Mail { store, command } => commands::mail::run(&store, &command),
         Command::Export(args) => commands::export::run(&args),
+        Command::Print(args) => commands::print::run(&args),
         Command::Check { rules, file } => commands::check::run(rules.as_deref(), &file),
         Command::Postal { code } => commands::postal::run(&code),
         Command::Normalize { marketplace, shop, files } => commands::normalize::run(marketplace, &shop, &files),

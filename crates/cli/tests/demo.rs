@@ -140,3 +140,83 @@ fn another_seed_on_a_used_folder_is_refused() {
     assert!(err.contains("--orders 20 --seed 1"), "{err}");
     assert_eq!(orders(&dir).len(), 20, "the folder is left as it was");
 }
+
+/// `ichigen demo --whole-day`: pull → check → thank-you → label data out → tracking numbers in →
+/// written back → shipping mails, with every count in the printed summary and `summary.json`
+/// matching what was written: the label files' rows, the numbers file, the stored 反映済 orders and
+/// the shipping mails in the outbox. A second run exports, registers and mails nothing again.
+#[test]
+fn the_whole_day_exports_imports_writes_back_and_mails_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("day");
+    let run = |dir: &std::path::Path| {
+        let out = common::run_ok(&["demo", "--orders", "120", "--whole-day", "--dir", dir.to_str().unwrap()]);
+        (common::stdout(&out), common::summary(dir))
+    };
+    let (printed, summary) = run(&dir);
+    let total = &summary["total"];
+    let day = &summary["day"];
+
+    // Label data: one file per program, one row per parcel, as many as the summary says.
+    let mut exported = 0;
+    for (format, header) in [("b2", true), ("ehiden", true), ("yupri", false)] {
+        let bytes = std::fs::read(dir.join("labels").join(format!("{format}.csv"))).unwrap();
+        let (text, _, bad) = encoding_rs::SHIFT_JIS.decode(&bytes);
+        assert!(!bad, "{format}: Shift_JIS");
+        let rows = text.lines().count() - usize::from(header);
+        assert_eq!(day["labels"][format].as_u64(), Some(rows as u64), "{format}");
+        assert!(rows > 0, "{format}: the demo's orders give parcels to every program");
+        exported += rows;
+    }
+    // The carriers' numbers: one per parcel, all imported, all registered, none refused.
+    let numbers = std::fs::read_to_string(dir.join("labels").join("tracking.csv")).unwrap();
+    assert_eq!(numbers.lines().count() - 1, exported);
+    assert_eq!(n(day, "tracking_imported") as usize, exported);
+    assert_eq!(n(total, "tracking_registered") as usize, exported, "{printed}");
+    assert_eq!(n(total, "tracking_failed"), 0);
+    assert_eq!(n(total, "failed"), 0);
+
+    // Stored: every exported parcel 反映済; one shipping mail per non-Amazon order, none on Amazon.
+    let stored = orders(&dir);
+    let reflected: Vec<&serde_json::Value> = stored.iter().filter(|v| v["shipping"] == "reflected").collect();
+    let parcels: usize = reflected.iter().map(|v| v["parcels"].as_array().unwrap().len()).sum();
+    assert_eq!(parcels, exported);
+    let expected: BTreeSet<String> =
+        reflected.iter().filter(|v| v["marketplace"] != "amazon").map(|v| key(v)).collect();
+    let shipping: Vec<common::Eml> =
+        eml_files(&dir).iter().map(|p| parse_eml(p)).filter(|m| m.kind == "shipping").collect();
+    let mailed: Vec<String> = shipping.iter().map(|m| format!("{}/{}", m.marketplace, m.order_id)).collect();
+    assert_eq!(mailed.len(), expected.len(), "one mail per order");
+    assert_eq!(mailed.into_iter().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(mails(total).get("shipping").copied().unwrap_or(0) as usize, expected.len());
+    for m in &shipping {
+        let v = reflected.iter().find(|v| key(v) == format!("{}/{}", m.marketplace, m.order_id)).unwrap();
+        for p in v["parcels"].as_array().unwrap() {
+            let number = p["tracking"]["number"].as_str().unwrap();
+            assert!(numbers.contains(number), "{number} came from the carriers' file");
+            assert!(
+                m.body.contains(&ichigen_core::carrier::tracking_digits(number)),
+                "{}: number in the mail",
+                m.order_id
+            );
+        }
+    }
+
+    // What it printed says the same.
+    let line = printed.lines().find(|l| l.starts_with("whole day:")).unwrap_or_else(|| panic!("{printed}"));
+    for part in [
+        format!("label data for {exported} parcels"),
+        format!("{exported} tracking numbers imported"),
+        format!("{exported} registered on the marketplaces"),
+        format!("{} shipping mails delivered", expected.len()),
+    ] {
+        assert!(line.contains(&part), "{part:?} not in {line}");
+    }
+
+    // Again: nothing left to export, register or mail.
+    let files = eml_files(&dir);
+    let (_, again) = run(&dir);
+    assert_eq!(again["day"]["labels"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 0);
+    assert_eq!(n(&again["total"], "tracking_registered"), 0);
+    assert_eq!(eml_files(&dir), files, "no mail twice");
+}

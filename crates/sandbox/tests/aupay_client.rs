@@ -485,3 +485,31 @@ async fn orders_by_id_keeps_to_the_shared_limit_and_sets_broken_orders_aside() {
     let e = wrong.orders_by_id(&ids[..1]).await.unwrap_err();
     assert!(matches!(&e, ClientError::Auth { operation: "searchTradeInfoProc", .. }), "{e}");
 }
+
+/// A `shippingCarrier` outside the sheet's code list (§7: 1, 2, 4, 5, 6, 7, 9) is refused as the
+/// API refuses a bad parameter (§9: `status` 1, `CME0022`, a 「[field]…」 message), HTTP 400, and the
+/// order stays without a number.
+#[tokio::test]
+async fn a_wrong_carrier_code_is_refused_as_a_bad_parameter() {
+    let s = sandbox(seed(10, 3600, nov1()), None, Faults::default()).await;
+    let order = s.book.all().into_iter().find(|o| o.status.is_open()).unwrap();
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><request><shopId>{SHOP_ID}</shopId><orderId>{}</orderId>\
+         <shippingDate>2026/11/30</shippingDate><shippingCarrier>3</shippingCarrier>\
+         <shippingNumber>123456789012</shippingNumber></request>",
+        order.order_id
+    );
+    let r = reqwest::Client::new()
+        .post(format!("{}{UPDATE_TRADE_INFO_PATH}", s.base_url()))
+        .header("Authorization", format!("Bearer {API_KEY}"))
+        .header("Content-Type", "application/xml; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let text = r.text().await.unwrap();
+    assert!(text.contains("<status>1</status>") && text.contains("CME0022"), "{text}");
+    assert!(text.contains("[shippingCarrier]"), "{text}");
+    assert!(s.book.get(&order.order_id).unwrap().tracking.is_empty(), "nothing written");
+}

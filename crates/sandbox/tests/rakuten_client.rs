@@ -693,3 +693,35 @@ async fn the_license_expiry_is_read_by_api_and_an_expired_key_stops_every_call()
     let err = c.changed_orders(&whole_year(), None).await.unwrap_err();
     assert!(matches!(err, ClientError::Auth { ref code, .. } if code == "GA0001"), "{err:?}");
 }
+
+/// A carrier code outside the sheet's list (§7.6) is refused as updateOrderShipping refuses a bad
+/// field (§8.1 constraints, §8.2): HTTP 400 with one `…_UPDATE_ORDERSHIPPING_ERROR_011` message
+/// naming `deliveryCompany`, and nothing is written; the client takes such an answer as a refusal
+/// that will not pass (never retried).
+#[tokio::test]
+async fn a_wrong_carrier_code_is_refused_with_error_011_and_writes_nothing() {
+    let (sandbox, back) = rakuten::start_with_back_office(config(20, 3_600), rakuten::RESULT_CAP).await.unwrap();
+    let order = sandbox.book.all().into_iter().find(|o| o.status.is_open() && o.shipments.is_empty()).unwrap();
+    let basket = back.basket_ids(&order.order_id)[0];
+    let body = json!({"orderNumber": order.order_id, "BasketidModelList": [{"basketId": basket,
+        "ShippingModelList": [{"deliveryCompany": "9999", "shippingNumber": "123456789012",
+            "shippingDate": "2026-11-30"}]}]});
+    let (status, text) = raw(&sandbox, "updateOrderShipping", &body, &auth_header()).await;
+    assert_eq!(status, 400, "{text}");
+    let v: Value = serde_json::from_str(&text).unwrap();
+    let m = &v["MessageModelList"][0];
+    assert_eq!(m["messageType"], "ERROR");
+    assert_eq!(m["messageCode"], "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_011");
+    assert!(m["message"].as_str().unwrap().contains("deliveryCompany"), "{m}");
+    assert!(back.shipping_rows(&order.order_id).is_empty(), "nothing written");
+    // The same 400 through the client (a number the marketplace refuses by format): permanent.
+    let client = client(&sandbox);
+    let long = Tracking { carrier: Carrier::Other, number: "9".repeat(121), shipped_at: None, shipment_id: None };
+    let err = client.register_tracking(&order, &long).await.unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Rejected { code, .. } if code == "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_011"),
+        "{err:?}"
+    );
+    assert!(!err.is_retryable());
+    assert!(back.shipping_rows(&order.order_id).is_empty());
+}

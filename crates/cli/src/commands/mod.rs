@@ -8,6 +8,7 @@ pub mod mail;
 pub mod normalize;
 pub mod orders;
 pub mod postal;
+pub mod print;
 pub mod sandbox;
 pub mod shop;
 pub mod tracking;

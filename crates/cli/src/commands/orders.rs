@@ -365,6 +365,9 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
         if let Some(pr) = &p.printed {
             line.push_str(&format!(", {} に書き出し {}", pr.program, jst_minutes(pr.at)));
         }
+        if let Some(at) = p.slip_printed {
+            line.push_str(&format!(", 納品書印刷 {}", jst_minutes(at)));
+        }
         if let Some(t) = &p.tracking {
             line.push_str(&format!(", {} {}", wire(&t.carrier), t.number));
         }

@@ -13,6 +13,7 @@ pub mod ehiden;
 pub mod issued;
 pub mod parcel;
 pub mod sjis;
+pub mod slips;
 pub mod yupri;
 
 use chrono::NaiveDate;

@@ -81,6 +81,9 @@ pub struct ParcelShipping {
     /// When its label data was last exported, and for which program.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub printed: Option<Printed>,
+    /// When its 納品書 was last printed (`ichigen print slips`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slip_printed: Option<DateTime<FixedOffset>>,
     /// Its tracking number, once known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tracking: Option<Tracking>,
@@ -104,16 +107,24 @@ pub struct Printed {
 impl ParcelShipping {
     /// A parcel nothing was done with yet.
     pub fn new(destination: usize) -> ParcelShipping {
-        ParcelShipping { destination, printed: None, tracking: None, reflected_at: None, write_failed: None }
+        ParcelShipping {
+            destination,
+            printed: None,
+            slip_printed: None,
+            tracking: None,
+            reflected_at: None,
+            write_failed: None,
+        }
     }
 
-    /// Its state.
+    /// Its state: 印刷済 once its label data was exported or its 納品書 printed.
     pub fn state(&self) -> ShipState {
-        match (&self.tracking, self.reflected_at, &self.printed) {
+        let paper = self.printed.is_some() || self.slip_printed.is_some();
+        match (&self.tracking, self.reflected_at, paper) {
             (Some(_), Some(_), _) => ShipState::Reflected,
             (Some(_), None, _) => ShipState::Shipped,
-            (None, _, Some(_)) => ShipState::Printed,
-            (None, _, None) => ShipState::Ready,
+            (None, _, true) => ShipState::Printed,
+            (None, _, false) => ShipState::Ready,
         }
     }
 }
@@ -406,6 +417,23 @@ pub async fn mark_printed<S: OrderStore>(
     update_order(store, key, now, |s| {
         for &d in destinations {
             s.parcel_mut(d).printed = Some(Printed { at: now, program: program.to_string() });
+        }
+        Ok(())
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Marks the 納品書 of the parcels `destinations` of `key` printed (印刷済).
+pub async fn mark_slips_printed<S: OrderStore>(
+    store: &S,
+    key: &OrderKey,
+    destinations: &[usize],
+    now: DateTime<FixedOffset>,
+) -> Result<(), ShipError> {
+    update_order(store, key, now, |s| {
+        for &d in destinations {
+            s.parcel_mut(d).slip_printed = Some(now);
         }
         Ok(())
     })

@@ -13,6 +13,7 @@ use ichigen_core::pipeline::{MailJob, Notifier, ProcessSettings, Processor, Quar
 use ichigen_core::pipeline::{OrderKey, ShopSettings};
 use ichigen_local::{EmlOutbox, JsonlQuarantine, SqliteQueue};
 
+use super::day::DayCounts;
 use super::{LEASE, MAIL_FROM, Market, Progress, Tally, notify_one, process_one, pull_all, write_orders};
 use crate::backend::open_sqlite;
 use crate::relay::StandInRelays;
@@ -23,13 +24,16 @@ const IDLE: Duration = Duration::from_millis(2);
 /// Messages a stage takes from its queue at a time.
 const TAKE: usize = 100;
 
-/// Runs the pipeline; returns the counts and the stored orders (all, on hold).
+/// Runs the pipeline; returns the counts, the stored orders (all, on hold) and, with
+/// `whole_day`, what the afternoon did (label data out, tracking numbers in) before a second
+/// pass wrote the numbers back and mailed the buyers.
 pub async fn run(
     dir: &Path,
     shop: &ShopSettings,
     markets: &[Market],
     progress: &Progress,
-) -> anyhow::Result<(Tally, usize, usize)> {
+    whole_day: bool,
+) -> anyhow::Result<(Tally, usize, usize, Option<DayCounts>)> {
     let store = open_sqlite(&dir.join("ichigen.db"))?;
     // Before anything runs: a new store beside the outbox of another is refused here.
     let outbox = EmlOutbox::for_store(dir.join("outbox"), &store)?;
@@ -44,19 +48,67 @@ pub async fn run(
     let notifier = Notifier::new(&store, &store, &store, &outbox, ichigen_marketplaces::policies(), LEASE)
         .with_relays(StandInRelays { outbox: &outbox, registered_from: MAIL_FROM });
     let tally = RefCell::new(Tally::default());
-    let (pulls_done, processing_done) = (Cell::new(false), Cell::new(false));
+    let mut day = None;
+    // The second pass (whole day): the pullers drain the tracking writes, buyers get shipping mail.
+    for pass in 0..if whole_day { 2 } else { 1 } {
+        if pass == 1 {
+            day = Some(super::day::label_and_import(&store, shop, dir, super::now()).await?);
+        }
+        let (pulls_done, processing_done) = (Cell::new(false), Cell::new(false));
 
-    let pull = async {
-        pull_all(markets, &shop.shop_id, &orders, &store, &quarantine, &mails, &tally, progress).await;
-        pulls_done.set(true);
-    };
-    let process = async {
-        let mut after = 0;
-        let result = async {
+        let pull = async {
+            pull_all(markets, &shop.shop_id, &orders, &store, &quarantine, &mails, &tally, progress).await;
+            pulls_done.set(true);
+        };
+        let process = async {
+            let mut after = 0;
+            let result = async {
+                loop {
+                    // Read the flag before taking: whatever was queued before it was set is in this batch.
+                    let done = pulls_done.get();
+                    let batch = orders.take(after, TAKE)?;
+                    if batch.is_empty() {
+                        if done {
+                            break;
+                        }
+                        tokio::time::sleep(IDLE).await;
+                        continue;
+                    }
+                    for taken in batch {
+                        after = taken.id;
+                        match taken.message {
+                            Ok(order) => {
+                                let key = OrderKey::of(&order);
+                                if let Err(e) = process_one(&processor, order, &tally, progress).await {
+                                    // Kept for a person, as the orders DLQ keeps it on AWS.
+                                    let rejected = Rejected {
+                                        shop_id: key.shop_id,
+                                        marketplace: key.marketplace,
+                                        order_id: Some(key.order_id),
+                                        reason: e.to_string(),
+                                    };
+                                    quarantine.quarantine(&[rejected]).await.context("quarantine")?;
+                                }
+                            }
+                            Err(at) => {
+                                progress.println(&format!("ichigen demo: an orders queue message does not read ({at})"))
+                            }
+                        }
+                        orders.ack(taken.id)?;
+                    }
+                }
+                anyhow::Ok(())
+            }
+            .await;
+            // Set on every exit: the mail stage waits for it.
+            processing_done.set(true);
+            result
+        };
+        let notify = async {
+            let mut after = 0;
             loop {
-                // Read the flag before taking: whatever was queued before it was set is in this batch.
-                let done = pulls_done.get();
-                let batch = orders.take(after, TAKE)?;
+                let done = processing_done.get();
+                let batch = mails.take(after, TAKE)?;
                 if batch.is_empty() {
                     if done {
                         break;
@@ -67,68 +119,27 @@ pub async fn run(
                 for taken in batch {
                     after = taken.id;
                     match taken.message {
-                        Ok(order) => {
-                            let key = OrderKey::of(&order);
-                            if let Err(e) = process_one(&processor, order, &tally, progress).await {
-                                // Kept for a person, as the orders DLQ keeps it on AWS.
-                                let rejected = Rejected {
-                                    shop_id: key.shop_id,
-                                    marketplace: key.marketplace,
-                                    order_id: Some(key.order_id),
-                                    reason: e.to_string(),
-                                };
-                                quarantine.quarantine(&[rejected]).await.context("quarantine")?;
+                        // A failed mail is reported and counted, and the run exits non-zero; the job
+                        // stays queued (its ledger claim was given back) for the next run.
+                        Ok(job) => {
+                            if notify_one(&notifier, &job, &tally, progress).await.is_ok() {
+                                mails.ack(taken.id)?;
                             }
                         }
                         Err(at) => {
-                            progress.println(&format!("ichigen demo: an orders queue message does not read ({at})"))
-                        }
-                    }
-                    orders.ack(taken.id)?;
-                }
-            }
-            anyhow::Ok(())
-        }
-        .await;
-        // Set on every exit: the mail stage waits for it.
-        processing_done.set(true);
-        result
-    };
-    let notify = async {
-        let mut after = 0;
-        loop {
-            let done = processing_done.get();
-            let batch = mails.take(after, TAKE)?;
-            if batch.is_empty() {
-                if done {
-                    break;
-                }
-                tokio::time::sleep(IDLE).await;
-                continue;
-            }
-            for taken in batch {
-                after = taken.id;
-                match taken.message {
-                    // A failed mail is reported and counted, and the run exits non-zero; the job
-                    // stays queued (its ledger claim was given back) for the next run.
-                    Ok(job) => {
-                        if notify_one(&notifier, &job, &tally, progress).await.is_ok() {
+                            progress.println(&format!("ichigen demo: a mail queue message does not read ({at})"));
                             mails.ack(taken.id)?;
                         }
                     }
-                    Err(at) => {
-                        progress.println(&format!("ichigen demo: a mail queue message does not read ({at})"));
-                        mails.ack(taken.id)?;
-                    }
                 }
             }
-        }
-        anyhow::Ok(())
-    };
-    let ((), processed, notified) = tokio::join!(pull, process, notify);
-    processed?;
-    notified?;
+            anyhow::Ok(())
+        };
+        let ((), processed, notified) = tokio::join!(pull, process, notify);
+        processed?;
+        notified?;
+    }
     let (stored, on_hold) = write_orders(&store, &shop.shop_id, &dir.join("orders.jsonl")).await?;
     crate::backend::warn_skipped(&store);
-    Ok((tally.into_inner(), stored, on_hold))
+    Ok((tally.into_inner(), stored, on_hold, day))
 }

@@ -9,6 +9,7 @@
 //! watermarks and sends no mail twice.
 
 mod aws;
+pub mod day;
 mod local;
 mod tally;
 
@@ -71,6 +72,10 @@ pub struct DemoArgs {
     /// Generator seed: the same seed gives the same orders.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// The shop's whole day: after pull → check → thank-you, label data out (DIR/labels/), the
+    /// carriers' tracking numbers in, written back to the marketplaces, shipping mails (embedded store).
+    #[arg(long)]
+    pub whole_day: bool,
     /// Where orders are kept (the embedded store by default).
     #[command(flatten)]
     pub store: StoreArgs,
@@ -370,13 +375,16 @@ async fn run_async(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let expected: usize = markets.iter().map(|m| m.seeded).sum();
     let progress = Progress::new(expected);
     let started = Instant::now();
+    if args.whole_day && args.store.uses_aws() {
+        bail!("--whole-day runs on the embedded store only (leave out --aws / --aws-endpoint)");
+    }
     let run = if args.store.uses_aws() {
-        aws::run(&args.store, &shop, &markets, &progress, &dir).await
+        aws::run(&args.store, &shop, &markets, &progress, &dir).await.map(|(t, s, h)| (t, s, h, None))
     } else {
-        local::run(&dir, &shop, &markets, &progress).await
+        local::run(&dir, &shop, &markets, &progress, args.whole_day).await
     };
     progress.finish();
-    let (tally, stored_orders, stored_on_hold) = run?;
+    let (tally, stored_orders, stored_on_hold, day) = run?;
     let seconds = started.elapsed().as_secs_f64();
     let (marketplaces, total) = tally.finish();
     let outbox = dir.join("outbox");
@@ -391,6 +399,7 @@ async fn run_async(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         stored_orders,
         stored_on_hold,
         outbox_files: (!args.store.uses_aws()).then(|| count_eml(&outbox)),
+        day,
     };
     write_atomically(&dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     print_summary(&summary, &dir, &args.store)?;
@@ -455,6 +464,20 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
             t.mails.get("shipping").copied().unwrap_or(0)
         )?;
     }
+    if let Some(day) = &s.day {
+        let labels: Vec<String> = day.labels.iter().map(|(f, n)| format!("{f} {n}")).collect();
+        writeln!(
+            out,
+            "whole day: label data for {} parcels ({}), {} orders left for staff; {} tracking numbers imported, \
+             {} registered on the marketplaces, {} shipping mails delivered",
+            day.labels.values().sum::<usize>(),
+            labels.join(", "),
+            day.labels_skipped,
+            day.tracking_imported,
+            t.tracking_registered,
+            t.mails.get("shipping").copied().unwrap_or(0)
+        )?;
+    }
     let path = |name: &str| -> PathBuf { dir.join(name) };
     writeln!(out, "wrote:")?;
     writeln!(
@@ -478,6 +501,13 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
         if path("quarantine.jsonl").exists() {
             writeln!(out, "  {:<34} unreadable orders", path("quarantine.jsonl").display())?;
         }
+    }
+    if s.day.is_some() {
+        writeln!(
+            out,
+            "  {:<34} label data (b2/ehiden/yupri.csv) and the carriers' numbers (tracking.csv)",
+            format!("{}/", path("labels").display())
+        )?;
     }
     writeln!(out, "  {:<34} this summary as JSON", path("summary.json").display())?;
     writeln!(out, "pull → check → store → mail took {:.1} s", s.seconds)?;

@@ -109,6 +109,10 @@ pub struct Summary {
     pub stored_on_hold: usize,
     /// `.eml` files in the outbox after the run (embedded mode).
     pub outbox_files: Option<usize>,
+    /// `--whole-day`: label data out and tracking numbers in (the write-back and shipping mails
+    /// are in `total`: `tracking_registered`, `mails.shipping`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<super::day::DayCounts>,
 }
 
 /// Counts while the run goes on.
