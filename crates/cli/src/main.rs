@@ -4,7 +4,6 @@ mod backend;
 mod commands;
 mod input;
 mod relay;
-mod spreadsheet;
 mod view;
 
 use std::path::PathBuf;
