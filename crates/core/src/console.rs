@@ -104,3 +104,53 @@ pub trait AuditLog: Send + Sync {
         limit: usize,
     ) -> impl Future<Output = Result<Vec<AuditEntry>, PortError>> + Send;
 }
+
+/// One buyer or staff mail the ledger holds for an order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerMail {
+    /// Which mail.
+    pub kind: crate::pipeline::MailKind,
+    /// Sent (with the service's message id and time), or only claimed by a sender so far.
+    pub message_id: Option<String>,
+    /// When it was sent.
+    pub sent_at: Option<DateTime<FixedOffset>>,
+}
+
+/// The mail ledger read back per order, for the order's mail history.
+pub trait MailHistory: Send + Sync {
+    /// The ledger entries of `key`.
+    fn order_mails(&self, key: &OrderKey) -> impl Future<Output = Result<Vec<LedgerMail>, PortError>> + Send;
+}
+
+impl<T: OrderList + ?Sized> OrderList for &T {
+    async fn page(
+        &self,
+        shop_id: &str,
+        query: &OrderQuery,
+        after: Option<&ListCursor>,
+        limit: usize,
+    ) -> Result<OrderPage, PortError> {
+        (**self).page(shop_id, query, after, limit).await
+    }
+    async fn tab_counts(&self, shop_id: &str) -> Result<Vec<(ListTab, u64)>, PortError> {
+        (**self).tab_counts(shop_id).await
+    }
+}
+
+impl<T: AuditLog + ?Sized> AuditLog for &T {
+    async fn record_action(&self, entry: &AuditEntry) -> Result<(), PortError> {
+        (**self).record_action(entry).await
+    }
+    async fn order_actions(&self, key: &OrderKey) -> Result<Vec<AuditEntry>, PortError> {
+        (**self).order_actions(key).await
+    }
+    async fn recent_actions(&self, shop_id: &str, limit: usize) -> Result<Vec<AuditEntry>, PortError> {
+        (**self).recent_actions(shop_id, limit).await
+    }
+}
+
+impl<T: MailHistory + ?Sized> MailHistory for &T {
+    async fn order_mails(&self, key: &OrderKey) -> Result<Vec<LedgerMail>, PortError> {
+        (**self).order_mails(key).await
+    }
+}

@@ -280,3 +280,29 @@ impl AuditLog for SqliteStore {
         )
     }
 }
+
+impl ichigen_core::console::MailHistory for SqliteStore {
+    async fn order_mails(&self, key: &OrderKey) -> Result<Vec<ichigen_core::console::LedgerMail>, PortError> {
+        const OP: &str = "sqlite read mail ledger";
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT kind, message_id, sent_at FROM mail_ledger
+                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 ORDER BY sent_at",
+            )
+            .map_err(|e| sql_error(OP, e))?;
+        let rows = stmt
+            .query_map(params![key.shop_id, key.marketplace.as_str(), key.order_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, Option<String>>(2)?))
+            })
+            .map_err(|e| sql_error(OP, e))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (kind, message_id, sent_at) = row.map_err(|e| sql_error(OP, e))?;
+            let kind = kind.parse().map_err(|_| PortError::permanent(OP, format!("unknown mail kind {kind}")))?;
+            let sent_at = sent_at.map(|t| DateTime::parse_from_rfc3339(&t)).transpose().map_err(|e| PortError::permanent(OP, e))?;
+            out.push(ichigen_core::console::LedgerMail { kind, message_id, sent_at });
+        }
+        Ok(out)
+    }
+}
