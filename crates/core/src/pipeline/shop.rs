@@ -45,6 +45,10 @@ pub struct ShopSettings {
     /// with that marketplace's credentials), e.g. `aupay`. 楽天 buyer mail always does.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub relay_marketplaces: BTreeSet<Marketplace>,
+    /// Where the shop's staff console is (`http://127.0.0.1:8080`, or its AWS URL): the staff
+    /// alert links to the held order's page there. `None`: the alert names the release command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_url: Option<String>,
 }
 
 /// The shop's carrier contract numbers (not secrets: they are printed on every label).
@@ -108,6 +112,7 @@ impl ShopSettings {
             carrier_accounts: CarrierAccounts::default(),
             payment_mail: true,
             relay_marketplaces: BTreeSet::new(),
+            console_url: None,
         }
     }
 }
