@@ -156,36 +156,47 @@ impl OrderList for SqliteStore {
         }
         // One more than asked: whether there is a next page.
         let fetch = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
+        // Keys first, from the index alone (it holds every filtered column: a filter matching few
+        // orders scans index entries, not records), then the records of the page by key.
         let sql = format!(
-            "SELECT marketplace, order_id, record FROM orders WHERE {sql}
+            "SELECT marketplace, order_id, ordered_at FROM orders WHERE {sql}
              ORDER BY ordered_at DESC, marketplace DESC, order_id DESC LIMIT {fetch}"
         );
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached(&sql).map_err(|e| sql_error(OP, e))?;
-        let rows = stmt
-            .query_map(params_from_iter(args), |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
-            })
+        let keys: Vec<(String, String, String)> = {
+            let mut stmt = conn.prepare_cached(&sql).map_err(|e| sql_error(OP, e))?;
+            let rows = stmt
+                .query_map(params_from_iter(args), |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+                .map_err(|e| sql_error(OP, e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| sql_error(OP, e))?
+        };
+        let more = keys.len() > limit;
+        let mut get = conn
+            .prepare_cached("SELECT record FROM orders WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3")
             .map_err(|e| sql_error(OP, e))?;
         let mut orders = Vec::new();
-        let mut more = false;
-        for row in rows {
-            let (marketplace, order_id, json) = row.map_err(|e| sql_error(OP, e))?;
-            if orders.len() == limit {
-                more = true;
-                break;
-            }
+        let mut last = None;
+        for (marketplace, order_id, ordered_at) in keys.into_iter().take(limit) {
+            let json: String =
+                get.query_row(params![shop_id, marketplace, order_id], |r| r.get(0)).map_err(|e| sql_error(OP, e))?;
             let key = format!("{shop_id}/{marketplace}/{order_id}");
             match decode::<StoredOrder>("order", &key, &json) {
                 Ok(o) => orders.push(o),
                 Err(_) => self.note_skipped(key),
             }
+            last = Some((marketplace, order_id, ordered_at));
         }
-        let next = more.then(|| orders.last()).flatten().map(|s: &StoredOrder| ListCursor {
-            ordered_at: s.order.ordered_at,
-            marketplace: s.order.marketplace,
-            order_id: s.order.order_id.clone(),
-        });
+        // The next page starts after the last key listed, even when its record did not read back.
+        let next = match last.filter(|_| more) {
+            Some((marketplace, order_id, ordered_at)) => Some(ListCursor {
+                ordered_at: DateTime::parse_from_rfc3339(&ordered_at).map_err(|e| PortError::permanent(OP, e))?,
+                marketplace: marketplace
+                    .parse()
+                    .map_err(|_| PortError::permanent(OP, format!("order {order_id}: unknown marketplace in the store")))?,
+                order_id,
+            }),
+            None => None,
+        };
         Ok(OrderPage { orders, next })
     }
 
@@ -193,7 +204,7 @@ impl OrderList for SqliteStore {
         const OP: &str = "sqlite count tabs";
         let conn = self.conn();
         let mut stmt = conn
-            .prepare_cached("SELECT tab, COUNT(*) FROM orders WHERE shop_id = ?1 GROUP BY tab")
+            .prepare_cached("SELECT tab, n FROM tab_counts WHERE shop_id = ?1 AND n > 0")
             .map_err(|e| sql_error(OP, e))?;
         let rows = stmt
             .query_map(params![shop_id], |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)))

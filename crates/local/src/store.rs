@@ -140,7 +140,10 @@ CREATE TABLE tracking_writes (
 ";
 
 /// Version 6 adds the staff console: the searched columns of the order list (tab, payment,
-/// delivery, prefectures, SKUs, finding codes, buyer text) with keyset indexes, and the audit log.
+/// delivery, prefectures, SKUs, finding codes, buyer text) with keyset indexes that hold every
+/// filtered column (a filter that matches few orders scans the index, not the records), the count of each
+/// tab kept by triggers in the writing transaction (so the tab counts are one small read), and the
+/// audit log.
 /// The columns of orders stored before are filled in by [`crate::console::backfill`].
 const CONSOLE_SCHEMA: &str = "
 ALTER TABLE orders ADD COLUMN tab TEXT NOT NULL DEFAULT '';
@@ -150,8 +153,28 @@ ALTER TABLE orders ADD COLUMN prefectures TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN skus TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN findings TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN search TEXT NOT NULL DEFAULT '';
-CREATE INDEX orders_by_tab ON orders (shop_id, tab, ordered_at, marketplace, order_id);
-CREATE INDEX orders_by_time ON orders (shop_id, ordered_at, marketplace, order_id);
+CREATE INDEX orders_by_tab ON orders (shop_id, tab, ordered_at, marketplace, order_id,
+                                     payment, delivery, prefectures, skus, findings, search);
+CREATE INDEX orders_by_time ON orders (shop_id, ordered_at, marketplace, order_id,
+                                       tab, payment, delivery, prefectures, skus, findings, search);
+CREATE TABLE tab_counts (
+    shop_id TEXT NOT NULL,
+    tab     TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, tab)
+) WITHOUT ROWID;
+CREATE TRIGGER orders_tab_insert AFTER INSERT ON orders BEGIN
+    INSERT INTO tab_counts (shop_id, tab, n) VALUES (new.shop_id, new.tab, 1)
+    ON CONFLICT (shop_id, tab) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER orders_tab_delete AFTER DELETE ON orders BEGIN
+    UPDATE tab_counts SET n = n - 1 WHERE shop_id = old.shop_id AND tab = old.tab;
+END;
+CREATE TRIGGER orders_tab_update AFTER UPDATE OF tab ON orders WHEN old.tab IS NOT new.tab BEGIN
+    UPDATE tab_counts SET n = n - 1 WHERE shop_id = old.shop_id AND tab = old.tab;
+    INSERT INTO tab_counts (shop_id, tab, n) VALUES (new.shop_id, new.tab, 1)
+    ON CONFLICT (shop_id, tab) DO UPDATE SET n = n + 1;
+END;
 CREATE TABLE audit (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
     shop_id     TEXT NOT NULL,
