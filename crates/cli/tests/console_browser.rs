@@ -168,15 +168,23 @@ async fn staff_work_through_the_console_in_a_browser() {
     assert!(text(&c, "h1").await.contains("受注一覧"));
     shot(&c, "orders").await;
     // The token was for one login only.
-    let (status, _) = http(port, &format!("GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &login[base.len()..]));
+    let (status, _) =
+        http(port, &format!("GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", &login[base.len()..]));
     assert_eq!(status, 401, "a used login token logs nobody in");
 
     // Filter: the held Yahoo! orders.
     c.find(Locator::Css("a[data-tab=on_hold]")).await.expect("tab").click().await.expect("click tab");
-    c.find(Locator::Css("select[name=marketplace]")).await.expect("select").select_by_value("yahoo").await.expect("pick");
+    c.find(Locator::Css("select[name=marketplace]"))
+        .await
+        .expect("select")
+        .select_by_value("yahoo")
+        .await
+        .expect("pick");
     c.find(Locator::Id("apply")).await.expect("apply").click().await.expect("apply click");
     let url = c.current_url().await.expect("url");
-    assert!(url.query().unwrap_or("").contains("marketplace=yahoo") && url.query().unwrap_or("").contains("tab=on_hold"));
+    assert!(
+        url.query().unwrap_or("").contains("marketplace=yahoo") && url.query().unwrap_or("").contains("tab=on_hold")
+    );
     let rows = c.find_all(Locator::Css("#orders tbody tr")).await.expect("rows");
     assert!(!rows.is_empty());
     for r in &rows {
@@ -230,8 +238,18 @@ async fn staff_work_through_the_console_in_a_browser() {
         .expect("the buyer's phone on the order page")
         .to_string();
     c.goto(&format!("{base}/blacklist")).await.expect("blacklist");
-    c.find(Locator::Css("#blacklist-form input[name=phone]")).await.expect("phone").send_keys(&phone).await.expect("type");
-    c.find(Locator::Css("#blacklist-form input[name=reason]")).await.expect("reason").send_keys("受取拒否").await.expect("type");
+    c.find(Locator::Css("#blacklist-form input[name=phone]"))
+        .await
+        .expect("phone")
+        .send_keys(&phone)
+        .await
+        .expect("type");
+    c.find(Locator::Css("#blacklist-form input[name=reason]"))
+        .await
+        .expect("reason")
+        .send_keys("受取拒否")
+        .await
+        .expect("type");
     c.find(Locator::Id("blacklist-add")).await.expect("add").click().await.expect("add click");
     let flash = text(&c, "#flash").await;
     assert!(flash.contains("保留にしました") && flash.contains(&target_id), "{flash}");
@@ -242,7 +260,12 @@ async fn staff_work_through_the_console_in_a_browser() {
     // The same entry again (other spelling of the number) is refused.
     c.goto(&format!("{base}/blacklist")).await.expect("blacklist");
     let spaced: String = phone.chars().filter(char::is_ascii_digit).collect();
-    c.find(Locator::Css("#blacklist-form input[name=phone]")).await.expect("phone").send_keys(&spaced).await.expect("type");
+    c.find(Locator::Css("#blacklist-form input[name=phone]"))
+        .await
+        .expect("phone")
+        .send_keys(&spaced)
+        .await
+        .expect("type");
     c.find(Locator::Id("blacklist-add")).await.expect("add").click().await.expect("add click");
     assert!(c.source().await.expect("page").contains("同じ内容の登録がすでにあります"));
 
@@ -266,7 +289,16 @@ async fn staff_work_through_the_console_in_a_browser() {
     shot(&c, "rules-simulated").await;
     c.find(Locator::Id("save")).await.expect("save").click().await.expect("save click");
     assert!(text(&c, "#flash").await.contains("ルールを保存しました"));
-    assert!(c.find(Locator::Id("rules-text")).await.expect("rules").prop("value").await.expect("v").unwrap_or_default().contains("高額注文"));
+    assert!(
+        c.find(Locator::Id("rules-text"))
+            .await
+            .expect("rules")
+            .prop("value")
+            .await
+            .expect("v")
+            .unwrap_or_default()
+            .contains("高額注文")
+    );
 
     // Template: edited, previewed on real orders, saved after the check.
     c.goto(&format!("{base}/templates?kind=thank_you")).await.expect("templates");
@@ -306,7 +338,14 @@ async fn staff_work_through_the_console_in_a_browser() {
     // Every action is in the audit log, with the staff member's name.
     c.goto(&format!("{base}/audit")).await.expect("audit");
     let audit = text(&c, "#audit").await;
-    for action in ["保留を解除", "保留", "ブラックリストに追加", "ルールを保存", "メールテンプレートを保存", "伝票番号ファイルを取込"] {
+    for action in [
+        "保留を解除",
+        "保留",
+        "ブラックリストに追加",
+        "ルールを保存",
+        "メールテンプレートを保存",
+        "伝票番号ファイルを取込",
+    ] {
         assert!(audit.contains(action), "{action} missing: {audit}");
     }
     assert!(audit.contains("佐藤"));

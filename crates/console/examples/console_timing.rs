@@ -25,11 +25,13 @@ fn get(port: u16, path: &str, cookie: &str) -> (Duration, usize, String) {
 }
 
 fn median(port: u16, path: &str, cookie: &str) -> (Duration, usize) {
-    let mut times: Vec<(Duration, usize)> = (0..20).map(|_| {
-        let (t, n, text) = get(port, path, cookie);
-        assert!(text.starts_with("HTTP/1.1 200"), "{path}: {}", text.lines().next().unwrap_or(""));
-        (t, n)
-    }).collect();
+    let mut times: Vec<(Duration, usize)> = (0..20)
+        .map(|_| {
+            let (t, n, text) = get(port, path, cookie);
+            assert!(text.starts_with("HTTP/1.1 200"), "{path}: {}", text.lines().next().unwrap_or(""));
+            (t, n)
+        })
+        .collect();
     times.sort();
     times[times.len() / 2]
 }

@@ -120,11 +120,7 @@ pub struct Staff {
 impl Staff {
     /// Refuses a form whose CSRF token is not this session's.
     pub fn check_csrf(&self, token: &str) -> Result<(), Failure> {
-        if same_secret(&self.session.csrf, token) {
-            Ok(())
-        } else {
-            Err(Failure::Forbidden)
-        }
+        if same_secret(&self.session.csrf, token) { Ok(()) } else { Err(Failure::Forbidden) }
     }
 }
 

@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use ichigen_core::JST;
+use ichigen_core::Order;
 use ichigen_core::console::AuditEntry;
 use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
     MailJob, Mailer, Notified, Notifier, OrderKey, PortError, ProcessError, ProcessSettings, Processed, Processor,
     RelayMailers, StaffError, StoredOrder, staff,
 };
-use ichigen_core::Order;
 
 use crate::{App, ConsoleStore};
 
@@ -77,8 +77,8 @@ async fn send<S: ConsoleStore, M: Mailer, R: RelayMailers>(
     jobs: Vec<MailJob>,
     at: DateTime<FixedOffset>,
 ) -> Vec<String> {
-    let notifier = Notifier::new(&app.store, &app.store, &app.store, &app.mailer, app.policies, LEASE)
-        .with_relays(&app.relays);
+    let notifier =
+        Notifier::new(&app.store, &app.store, &app.store, &app.mailer, app.policies, LEASE).with_relays(&app.relays);
     let mut mails = Vec::new();
     for job in jobs {
         let kind = job.kind;

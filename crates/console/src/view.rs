@@ -129,10 +129,9 @@ impl From<&StoredOrder> for OrderRow {
 pub fn evidence_lines(evidence: &serde_json::Value) -> Vec<String> {
     match evidence {
         serde_json::Value::Null => Vec::new(),
-        serde_json::Value::Object(map) => map
-            .iter()
-            .map(|(k, v)| format!("{}: {}", japanese::evidence_field(k).unwrap_or(k), plain(v)))
-            .collect(),
+        serde_json::Value::Object(map) => {
+            map.iter().map(|(k, v)| format!("{}: {}", japanese::evidence_field(k).unwrap_or(k), plain(v))).collect()
+        }
         other => vec![plain(other)],
     }
 }

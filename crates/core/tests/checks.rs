@@ -463,7 +463,7 @@ fn weak_blacklist_entries_of_a_rules_file_are_ignored() {
 }
 
 fn conditions(toml: &str) -> CheckEngine {
-    CheckEngine::new(Rules::from_toml(toml).expect("rules"), POLICIES.clone())
+    CheckEngine::new(Rules::from_toml(toml).expect("rules"), POLICIES)
 }
 
 fn shop_condition(e: &CheckEngine, o: &Order) -> Vec<ichigen_core::Finding> {

@@ -190,9 +190,9 @@ impl OrderList for SqliteStore {
         let next = match last.filter(|_| more) {
             Some((marketplace, order_id, ordered_at)) => Some(ListCursor {
                 ordered_at: DateTime::parse_from_rfc3339(&ordered_at).map_err(|e| PortError::permanent(OP, e))?,
-                marketplace: marketplace
-                    .parse()
-                    .map_err(|_| PortError::permanent(OP, format!("order {order_id}: unknown marketplace in the store")))?,
+                marketplace: marketplace.parse().map_err(|_| {
+                    PortError::permanent(OP, format!("order {order_id}: unknown marketplace in the store"))
+                })?,
                 order_id,
             }),
             None => None,
@@ -311,7 +311,10 @@ impl ichigen_core::console::MailHistory for SqliteStore {
         for row in rows {
             let (kind, message_id, sent_at) = row.map_err(|e| sql_error(OP, e))?;
             let kind = kind.parse().map_err(|_| PortError::permanent(OP, format!("unknown mail kind {kind}")))?;
-            let sent_at = sent_at.map(|t| DateTime::parse_from_rfc3339(&t)).transpose().map_err(|e| PortError::permanent(OP, e))?;
+            let sent_at = sent_at
+                .map(|t| DateTime::parse_from_rfc3339(&t))
+                .transpose()
+                .map_err(|e| PortError::permanent(OP, e))?;
             out.push(ichigen_core::console::LedgerMail { kind, message_id, sent_at });
         }
         Ok(out)

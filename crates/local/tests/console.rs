@@ -1,5 +1,6 @@
 //! The console's ports on the SQLite store: list pages by keyset with every filter, tab counts
 //! kept by the store's triggers, the audit log and the mail history.
+#![allow(clippy::unwrap_used)]
 
 use chrono::{Duration, FixedOffset};
 use ichigen_core::console::{AuditEntry, AuditLog, MailHistory, OrderList, OrderQuery};
@@ -14,7 +15,8 @@ fn order(n: usize) -> Order {
     o.shop_id = "s1".into();
     o.order_id = format!("order-{n:03}");
     // One minute apart, in order.
-    o.ordered_at = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00+09:00").unwrap() + Duration::minutes(n as i64);
+    o.ordered_at =
+        chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00+09:00").unwrap() + Duration::minutes(n as i64);
     o.status = OrderStatus::New;
     o
 }
@@ -64,7 +66,10 @@ async fn pages_follow_the_keyset_newest_first_and_filters_combine() {
     assert!(last.next.is_none());
 
     let cod = OrderQuery { payment: Some(PaymentMethod::Cod), ..OrderQuery::default() };
-    assert_eq!(ids(&store.page("s1", &cod, None, 10).await.unwrap().orders), ["order-006", "order-004", "order-002", "order-000"]);
+    assert_eq!(
+        ids(&store.page("s1", &cod, None, 10).await.unwrap().orders),
+        ["order-006", "order-004", "order-002", "order-000"]
+    );
     let held = OrderQuery { tab: Some(ListTab::OnHold), ..OrderQuery::default() };
     assert_eq!(ids(&store.page("s1", &held, None, 10).await.unwrap().orders), ["order-005"]);
     let sku = OrderQuery { sku: Some("GIFT-BOX".into()), ..OrderQuery::default() };
@@ -76,7 +81,8 @@ async fn pages_follow_the_keyset_newest_first_and_filters_combine() {
     assert_eq!(ids(&store.page("s1", &text, None, 10).await.unwrap().orders), ["order-003"]);
     let id = OrderQuery { text: Some("ＯＲＤＥＲ-００６".into()), ..OrderQuery::default() };
     assert_eq!(ids(&store.page("s1", &id, None, 10).await.unwrap().orders), ["order-006"]);
-    let since = OrderQuery { since: Some(order(5).ordered_at), marketplace: Some(Marketplace::Yahoo), ..OrderQuery::default() };
+    let since =
+        OrderQuery { since: Some(order(5).ordered_at), marketplace: Some(Marketplace::Yahoo), ..OrderQuery::default() };
     assert_eq!(ids(&store.page("s1", &since, None, 10).await.unwrap().orders), ["order-006", "order-005"]);
     let other = OrderQuery { marketplace: Some(Marketplace::Rakuten), ..OrderQuery::default() };
     assert!(store.page("s1", &other, None, 10).await.unwrap().orders.is_empty());
@@ -109,7 +115,14 @@ async fn audit_and_mail_history_read_back_per_order() {
     let key = OrderKey { shop_id: "s1".into(), marketplace: Marketplace::Yahoo, order_id: "order-001".into() };
     let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T10:00:00+09:00").unwrap();
     for (action, order) in [("hold", Some(key.clone())), ("rules_save", None), ("release", Some(key.clone()))] {
-        let e = AuditEntry { shop_id: "s1".into(), at, staff: "佐藤".into(), action: action.into(), order, detail: "理由".into() };
+        let e = AuditEntry {
+            shop_id: "s1".into(),
+            at,
+            staff: "佐藤".into(),
+            action: action.into(),
+            order,
+            detail: "理由".into(),
+        };
         store.record_action(&e).await.unwrap();
     }
     let mine: Vec<String> = store.order_actions(&key).await.unwrap().into_iter().map(|e| e.action).collect();
@@ -127,4 +140,38 @@ async fn audit_and_mail_history_read_back_per_order() {
     assert_eq!(history.len(), 1);
     assert_eq!(history[0].kind, MailKind::ThankYou);
     assert_eq!(history[0].message_id.as_deref(), Some("<m1@example>"));
+}
+
+#[tokio::test]
+async fn a_version_5_store_is_upgraded_with_its_orders_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ichigen.db");
+    {
+        let store = SqliteStore::open(&path).unwrap();
+        for n in 0..3 {
+            store
+                .put(&stored(order(n), if n == 1 { OrderStatus::OnHold } else { OrderStatus::New }), None)
+                .await
+                .unwrap();
+        }
+    }
+    // Back to what version 5 had: no list columns, indexes, counts or audit.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER orders_tab_insert; DROP TRIGGER orders_tab_delete; DROP TRIGGER orders_tab_update;
+         DROP TABLE tab_counts; DROP INDEX orders_by_tab; DROP INDEX orders_by_time; DROP TABLE audit;
+         ALTER TABLE orders DROP COLUMN tab; ALTER TABLE orders DROP COLUMN payment;
+         ALTER TABLE orders DROP COLUMN delivery; ALTER TABLE orders DROP COLUMN prefectures;
+         ALTER TABLE orders DROP COLUMN skus; ALTER TABLE orders DROP COLUMN findings;
+         ALTER TABLE orders DROP COLUMN search; PRAGMA user_version = 5;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert_eq!(store.tab_counts("s1").await.unwrap(), [(ListTab::New, 2), (ListTab::OnHold, 1)]);
+    let held = OrderQuery { tab: Some(ListTab::OnHold), ..OrderQuery::default() };
+    assert_eq!(ids(&store.page("s1", &held, None, 10).await.unwrap().orders), ["order-001"]);
+    let version: i64 =
+        rusqlite::Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, 6);
 }

@@ -19,9 +19,10 @@ pub fn order_link(marketplace: Marketplace, order_id: &str) -> Option<BackOffice
     let id: String = order_id.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
     let (url, opens_order) = match marketplace {
         // R-Backoffice 受注詳細 (RMS login required).
-        Marketplace::Rakuten => {
-            (format!("https://order-rp.rms.rakuten.co.jp/order-rb/individual-order-detail-sc/init?orderNumber={id}"), true)
-        }
+        Marketplace::Rakuten => (
+            format!("https://order-rp.rms.rakuten.co.jp/order-rb/individual-order-detail-sc/init?orderNumber={id}"),
+            true,
+        ),
         // Seller Central 注文の詳細.
         Marketplace::Amazon => (format!("https://sellercentral.amazon.co.jp/orders-v3/order/{id}"), true),
         // ストアクリエイターPro: the order pages carry the store account in the path.

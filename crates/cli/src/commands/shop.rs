@@ -200,7 +200,9 @@ async fn dispatch<D: ShopDirectory>(store: &D, shop_id: &str, command: &ShopComm
             {
                 shop.console_url = Some(url.trim_end_matches('/').to_string());
             } else {
-                bail!("コンソールのURLは http:// か https:// で始めてください / the console URL starts with http:// or https://");
+                bail!(
+                    "コンソールのURLは http:// か https:// で始めてください / the console URL starts with http:// or https://"
+                );
             }
             store.put_shop(&shop).await.context("saving the shop settings")?;
             match &shop.console_url {

@@ -42,7 +42,8 @@ pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 's
         reason: e.reason.clone(),
         removable,
     };
-    let mut rows: Vec<Row> = app.store.blacklist(shop_id).await?.iter().map(|(id, e)| row(id.clone(), e, true)).collect();
+    let mut rows: Vec<Row> =
+        app.store.blacklist(shop_id).await?.iter().map(|(id, e)| row(id.clone(), e, true)).collect();
     if let Some(shop) = app.store.shop(shop_id).await?
         && !shop.rules_toml.trim().is_empty()
         && let Ok(rules) = Rules::from_toml(&shop.rules_toml)
@@ -119,12 +120,16 @@ pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static
     for status in [OrderStatus::New, OrderStatus::AwaitingPayment, OrderStatus::ReadyToShip] {
         for s in app.store.list_by_status(&shop_id, status, None, None).await? {
             let outcome = engine.check(&s.order, &BundleIndex::empty());
-            let hit = outcome.findings.iter().any(|f| f.code == FindingCode::Blacklisted && f.severity == Severity::Hold);
+            let hit =
+                outcome.findings.iter().any(|f| f.code == FindingCode::Blacklisted && f.severity == Severity::Hold);
             if !hit {
                 continue;
             }
             let key = s.key();
-            let reason = format!("ブラックリスト登録 {id} に該当{}", if entry.reason.is_empty() { String::new() } else { format!("（{}）", entry.reason) });
+            let reason = format!(
+                "ブラックリスト登録 {id} に該当{}",
+                if entry.reason.is_empty() { String::new() } else { format!("（{}）", entry.reason) }
+            );
             if staff::decide(&app, &key, Decision::Hold(&reason)).await.is_ok() {
                 audit(&app, "blacklist_hold", Some(&key), reason).await?;
                 held.push(format!("{}/{}", key.marketplace, key.order_id));

@@ -134,20 +134,21 @@ pub async fn export<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
         other => return Err(Failure::BadRequest(format!("出力形式 {other:?} はありません"))),
     };
     let shop_id = &app.settings.shop_id;
-    let shop = app
-        .store
-        .shop(shop_id)
-        .await?
-        .ok_or_else(|| Failure::NotFound(format!("ショップ {shop_id} の設定がありません（ご依頼主の情報に使います）")))?;
+    let shop = app.store.shop(shop_id).await?.ok_or_else(|| {
+        Failure::NotFound(format!("ショップ {shop_id} の設定がありません（ご依頼主の情報に使います）"))
+    })?;
     let rules = if shop.rules_toml.trim().is_empty() {
         Rules::default()
     } else {
-        Rules::from_toml(&shop.rules_toml).map_err(|e| Failure::Internal(format!("ショップのルールが読めません: {e}")))?
+        Rules::from_toml(&shop.rules_toml)
+            .map_err(|e| Failure::Internal(format!("ショップのルールが読めません: {e}")))?
     };
     // As `ichigen export`: never a second label for a parcel with a tracking number, and one
     // exported before only when asked again.
     let again = form.again.is_some();
-    list.retain(|s| !s.parcels.iter().any(|p| p.tracking.is_some()) && (again || !s.parcels.iter().any(|p| p.printed.is_some())));
+    list.retain(|s| {
+        !s.parcels.iter().any(|p| p.tracking.is_some()) && (again || !s.parcels.iter().any(|p| p.printed.is_some()))
+    });
     let ship_date = date("出荷予定日", &form.ship_date)?.unwrap_or_else(|| now().date_naive());
     let exported = labels::export(program, &list, &shop, &rules, &LabelOptions { ship_date })
         .map_err(|e| Failure::BadRequest(format!("送り状データを作れませんでした: {e}")))?;
@@ -183,7 +184,8 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
     staff: Staff,
     mut multipart: Multipart,
 ) -> Result<Response, Failure> {
-    let bad = |e: axum::extract::multipart::MultipartError| Failure::BadRequest(format!("アップロードを読めません: {e}"));
+    let bad =
+        |e: axum::extract::multipart::MultipartError| Failure::BadRequest(format!("アップロードを読めません: {e}"));
     let (mut csrf, mut format, mut file, mut filename) = (String::new(), String::new(), Vec::new(), String::new());
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
         match field.name().unwrap_or("") {
@@ -198,7 +200,13 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
     }
     staff.check_csrf(&csrf)?;
     if file.is_empty() {
-        return page(&app, &staff, Some(ImportResult { ok: false, summary: "ファイルを選んでください".into(), problems: Vec::new() }));
+        return page(
+            &app,
+            &staff,
+            Some(ImportResult {
+                ok: false, summary: "ファイルを選んでください".into(), problems: Vec::new()
+            }),
+        );
     }
     let wanted = match format.as_str() {
         "b2" => Some(IssuedFormat::Program(Program::B2)),
@@ -213,7 +221,11 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
             return page(
                 &app,
                 &staff,
-                Some(ImportResult { ok: false, summary: format!("{filename}: {e}。何も登録していません"), problems: Vec::new() }),
+                Some(ImportResult {
+                    ok: false,
+                    summary: format!("{filename}: {e}。何も登録していません"),
+                    problems: Vec::new(),
+                }),
             );
         }
     };

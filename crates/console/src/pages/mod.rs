@@ -113,7 +113,10 @@ pub fn layout<'a, S, M, R>(app: &'a App<S, M, R>, staff: &'a Staff, nav: &'stati
 pub fn html<S, M, R, T: Serialize>(app: &App<S, M, R>, name: &str, ctx: T) -> Result<Response, Failure> {
     let body = app.pages.render(name, ctx)?;
     Ok((
-        [(CACHE_CONTROL, HeaderValue::from_static("no-store")), (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))],
+        [
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+        ],
         body,
     )
         .into_response())

@@ -8,8 +8,7 @@ use chrono::NaiveDate;
 use ichigen_core::pipeline::route::route_of;
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::{
-    Mailer, OrderKey, ProcessError, Recorded, RelayMailers, ShipError, StaffError,
-    StoredOrder, tracking,
+    Mailer, OrderKey, ProcessError, Recorded, RelayMailers, ShipError, StaffError, StoredOrder, tracking,
 };
 use ichigen_core::tab::ListTab;
 use ichigen_core::{Carrier, OrderStatus, Tracking, japanese};
@@ -77,8 +76,13 @@ pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 's
             evidence: evidence_lines(&f.evidence),
         })
         .collect();
-    let events: Vec<_> =
-        app.store.events(&key.shop_id).await?.into_iter().filter(|e| e.marketplace == key.marketplace && e.order_id == key.order_id).collect();
+    let events: Vec<_> = app
+        .store
+        .events(&key.shop_id)
+        .await?
+        .into_iter()
+        .filter(|e| e.marketplace == key.marketplace && e.order_id == key.order_id)
+        .collect();
     let recipients: Vec<String> = o.buyer.email.iter().cloned().collect();
     let mails: Vec<MailView> = app
         .store
@@ -278,7 +282,12 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
     let destination = form.destination.trim().parse::<usize>().unwrap_or(1);
     let at = now();
     let number = form.number.trim().to_string();
-    let t = Tracking { carrier, number: number.clone(), shipped_at: Some(tracking::shipped_at(date, at)), shipment_id: None };
+    let t = Tracking {
+        carrier,
+        number: number.clone(),
+        shipped_at: Some(tracking::shipped_at(date, at)),
+        shipment_id: None,
+    };
     let message = match record_tracking(&app.store, &key, destination, t, at).await {
         Ok(Recorded::Shipped) => format!(
             "送付先{destination}: {} {number} を登録し出荷済にしました。次の取り込みで{}に登録します",
@@ -366,7 +375,7 @@ pub async fn destination<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers +
     if changed.is_empty() {
         return Ok(done(&app, &staff, &order_url(&key), "お届け先に変更はありません".into()));
     }
-    if order.shipments.first().is_some() && n == 1 {
+    if !order.shipments.is_empty() && n == 1 {
         // The first shipment's destination is also the order's `ship_to`.
         order.ship_to = order.shipments[0].ship_to.clone();
     }

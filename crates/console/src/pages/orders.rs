@@ -104,7 +104,8 @@ impl ListParams {
             q.delivery = Some(parse_wire("配送方法", d)?);
         }
         if let Some(f) = some(&self.finding) {
-            q.finding = Some(f.parse::<FindingCode>().map_err(|_| Failure::BadRequest(format!("検出 {f:?} はありません")))?);
+            q.finding =
+                Some(f.parse::<FindingCode>().map_err(|_| Failure::BadRequest(format!("検出 {f:?} はありません")))?);
         }
         q.prefecture = some(&self.prefecture).map(str::to_string);
         q.text = some(&self.q).map(str::to_string);

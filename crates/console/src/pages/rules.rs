@@ -104,8 +104,13 @@ fn holds(engine: &CheckEngine, s: &StoredOrder) -> Vec<String> {
         .collect()
 }
 
-fn engine_of<S, M, R>(app: &App<S, M, R>, toml: &str, blacklist: &[ichigen_core::rules::BlacklistEntry]) -> Result<CheckEngine, String> {
-    let mut rules = if toml.trim().is_empty() { Rules::default() } else { Rules::from_toml(toml).map_err(|e| e.to_string())? };
+fn engine_of<S, M, R>(
+    app: &App<S, M, R>,
+    toml: &str,
+    blacklist: &[ichigen_core::rules::BlacklistEntry],
+) -> Result<CheckEngine, String> {
+    let mut rules =
+        if toml.trim().is_empty() { Rules::default() } else { Rules::from_toml(toml).map_err(|e| e.to_string())? };
     rules.blacklist.extend(blacklist.iter().cloned());
     Ok(CheckEngine::new(rules, app.policies))
 }
@@ -145,7 +150,14 @@ pub async fn submit<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
     let current_engine = engine_of(&app, &current, &blacklist)
         .map_err(|why| Failure::Internal(format!("保存済みのルールが読めません: {why}")))?;
     let since = now() - Duration::days(days);
-    let mut sim = Simulation { days, checked: 0, newly_held: Vec::new(), released: Vec::new(), newly_held_count: 0, released_count: 0 };
+    let mut sim = Simulation {
+        days,
+        checked: 0,
+        newly_held: Vec::new(),
+        released: Vec::new(),
+        newly_held_count: 0,
+        released_count: 0,
+    };
     for status in STATUSES {
         for s in app.store.list_by_status(&shop_id, status, Some(since), None).await? {
             sim.checked += 1;

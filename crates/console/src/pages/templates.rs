@@ -63,7 +63,9 @@ async fn previews<S: ConsoleStore, M, R>(
     let mut out = Vec::new();
     for m in Marketplace::ALL {
         let q = OrderQuery { marketplace: Some(m), ..OrderQuery::default() };
-        let Some(stored) = app.store.page(&shop.shop_id, &q, None, 1).await?.orders.into_iter().next() else { continue };
+        let Some(stored) = app.store.page(&shop.shop_id, &q, None, 1).await?.orders.into_iter().next() else {
+            continue;
+        };
         let order = format!("{}/{}", m, stored.order.order_id);
         out.push(match render_sources(kind, shop, &stored, &app.policies, &t.subject, &t.body) {
             Ok((subject, body)) => {
@@ -148,7 +150,8 @@ pub async fn submit<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
             Ok(n) => {
                 shop.templates.insert(kind, t);
                 app.store.put_shop(&shop).await?;
-                audit(&app, "template_save", None, format!("{}（見本の注文 {n} 件で確認済み）", kind_label(kind))).await?;
+                audit(&app, "template_save", None, format!("{}（見本の注文 {n} 件で確認済み）", kind_label(kind)))
+                    .await?;
                 return Ok(done(
                     &app,
                     &staff,

@@ -175,7 +175,11 @@ impl<T: super::shipping::TrackingWrites + ?Sized> super::shipping::TrackingWrite
     ) -> Result<Option<super::shipping::PendingWrites>, PortError> {
         (**self).get_writes(shop_id, marketplace).await
     }
-    async fn put_writes(&self, writes: &super::shipping::PendingWrites, expected: Option<u64>) -> Result<Written, PortError> {
+    async fn put_writes(
+        &self,
+        writes: &super::shipping::PendingWrites,
+        expected: Option<u64>,
+    ) -> Result<Written, PortError> {
         (**self).put_writes(writes, expected).await
     }
 }
