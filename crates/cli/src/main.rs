@@ -5,7 +5,6 @@ mod commands;
 mod input;
 mod pdf;
 mod relay;
-mod spreadsheet;
 mod view;
 
 use std::path::PathBuf;
@@ -32,6 +31,11 @@ enum Command {
     /// them, prints a summary per marketplace and writes DIR/orders.jsonl and DIR/outbox/*.eml.
     /// Run it again on the same DIR: it pulls only what changed and sends no mail twice.
     Demo(commands::demo::DemoArgs),
+    /// The staff console in a browser, on this machine's store (127.0.0.1 only, one-time login URL).
+    ///
+    /// 受注一覧, 受注詳細 (release, hold, destination, tracking number), ブラックリスト, ルール with a
+    /// simulation, メールテンプレート with a preview, 出力・取込, 監査ログ. docs/CONSOLE.md.
+    Console(commands::console::ConsoleArgs),
     /// Stored orders of every marketplace: list, show, release, hold, ship.
     Orders {
         /// Where orders are kept.
@@ -137,6 +141,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(&args),
+        Command::Console(args) => commands::console::run(&args),
         Command::Orders { store, command } => commands::orders::run(&store, &command),
         Command::Tracking { store, command } => commands::tracking::run(&store, &command),
         Command::Blacklist { store, command } => commands::blacklist::run(&store, &command),

@@ -56,11 +56,14 @@ pub enum FindingCode {
     /// Another open order goes to the same buyer and address: ship together.
     #[serde(rename = "order.bundle_candidate")]
     BundleCandidate,
+    /// One of the shop's own conditions (`[[condition]]` in the rules) matched.
+    #[serde(rename = "order.shop_condition")]
+    ShopCondition,
 }
 
 impl FindingCode {
     /// Every code, in the order of the design table.
-    pub const ALL: [FindingCode; 13] = [
+    pub const ALL: [FindingCode; 14] = [
         FindingCode::PostalCodeUnknown,
         FindingCode::PostalMismatch,
         FindingCode::MissingHouseNumber,
@@ -74,6 +77,7 @@ impl FindingCode {
         FindingCode::RequestedDateTooSoon,
         FindingCode::Remarks,
         FindingCode::BundleCandidate,
+        FindingCode::ShopCondition,
     ];
 
     /// The stable text form, e.g. `address.postal_mismatch`.
@@ -92,6 +96,7 @@ impl FindingCode {
             FindingCode::RequestedDateTooSoon => "shipping.requested_date_too_soon",
             FindingCode::Remarks => "order.remarks",
             FindingCode::BundleCandidate => "order.bundle_candidate",
+            FindingCode::ShopCondition => "order.shop_condition",
         }
     }
 
@@ -104,7 +109,9 @@ impl FindingCode {
             | FindingCode::Suspicious
             | FindingCode::Blacklisted
             | FindingCode::MailBinConflict
-            | FindingCode::Remarks => Severity::Hold,
+            | FindingCode::Remarks
+            // A `note` condition is capped at warn where it is checked.
+            | FindingCode::ShopCondition => Severity::Hold,
             // The order still ships and is thanked; the mail says the date will be confirmed.
             FindingCode::LabelOverflow
             | FindingCode::RemoteIsland

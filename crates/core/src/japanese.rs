@@ -100,6 +100,7 @@ pub fn finding(code: FindingCode) -> &'static str {
         FindingCode::MailBinConflict => "メール便が使えない注文",
         FindingCode::Remarks => "備考欄の記入あり",
         FindingCode::BundleCandidate => "同梱できる注文あり",
+        FindingCode::ShopCondition => "ショップの条件に該当",
         FindingCode::RequestedDateBeforeOrder => "お届け希望日が注文日より前",
         FindingCode::RequestedDateTooSoon => "お届け希望日に間に合わないおそれ",
     }
@@ -148,6 +149,9 @@ pub fn evidence_field(key: &str) -> Option<&'static str> {
         "ordered_on" => "注文日",
         "earliest_date" => "最短のお届け日",
         "lead_days" => "注文日からの最短日数",
+        "condition" => "条件",
+        "action" => "扱い",
+        "matched" => "一致した条件",
         _ => return None,
     })
 }

@@ -4,6 +4,8 @@
 pub mod address;
 pub mod carrier;
 pub mod checks;
+pub mod console;
+pub mod export;
 pub mod finding;
 pub mod islands;
 pub mod japanese;
@@ -14,6 +16,8 @@ pub mod pipeline;
 pub mod postal;
 pub mod rules;
 pub mod sample;
+pub mod spreadsheet;
+pub mod tab;
 pub mod text;
 pub mod validate;
 

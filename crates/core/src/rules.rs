@@ -37,6 +37,117 @@ pub struct Rules {
     pub label: LabelRules,
     /// Which parts of the buyer's remarks are not the buyer's words.
     pub remarks: RemarksRules,
+    /// The shop's own conditions (`[[condition]]`): hold or note orders by marketplace, payment,
+    /// total, SKU, a keyword in the remarks or the prefecture.
+    #[serde(rename = "condition")]
+    pub conditions: Vec<Condition>,
+}
+
+/// What a matching [`Condition`] does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConditionAction {
+    /// Hold the order (staff alerted, no buyer mail until released).
+    #[default]
+    Hold,
+    /// Only note it for staff; the order flows on.
+    Note,
+}
+
+/// One shop condition: every criterion given must match (AND); a list matches when any of its
+/// values does (OR). A condition with no criterion is refused.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// Shown to staff with the finding, e.g. `のし指定`.
+    pub name: String,
+    /// `hold` (default) or `note`.
+    #[serde(default)]
+    pub action: ConditionAction,
+    /// Marketplaces (`rakuten`, `yahoo`, ...).
+    #[serde(default)]
+    pub marketplace: Vec<crate::order::Marketplace>,
+    /// Unified payment methods (`cod`, `bank_transfer`, ...).
+    #[serde(default)]
+    pub payment: Vec<crate::order::PaymentMethod>,
+    /// The order total (yen, tax included) is at least this.
+    pub total_at_least: Option<i64>,
+    /// The order total is below this.
+    pub total_below: Option<i64>,
+    /// An item line has one of these SKUs (exact).
+    #[serde(default)]
+    pub sku: Vec<String>,
+    /// The remarks hold one of these words (width, case and spaces ignored).
+    #[serde(default)]
+    pub remarks_keyword: Vec<String>,
+    /// A destination is in one of these prefectures (`沖縄県`).
+    #[serde(default)]
+    pub prefecture: Vec<String>,
+}
+
+impl Condition {
+    /// The criteria that matched `order`, by name (`marketplace`, `total_at_least`, ...), when all
+    /// given ones match; `None` otherwise.
+    pub fn matches(&self, order: &crate::order::Order) -> Option<Vec<&'static str>> {
+        let mut hit = Vec::new();
+        let mut check = |given: bool, ok: bool, name: &'static str| {
+            if given {
+                hit.push(name);
+            }
+            !given || ok
+        };
+        let total = order.totals.total;
+        let all = check(!self.marketplace.is_empty(), self.marketplace.contains(&order.marketplace), "marketplace")
+            && check(!self.payment.is_empty(), self.payment.contains(&order.payment_method), "payment")
+            && check(self.total_at_least.is_some(), self.total_at_least.is_none_or(|v| total >= v), "total_at_least")
+            && check(self.total_below.is_some(), self.total_below.is_none_or(|v| total < v), "total_below")
+            && check(!self.sku.is_empty(), order.items.iter().any(|i| self.sku.contains(&i.sku)), "sku")
+            && check(!self.remarks_keyword.is_empty(), self.remarks_hit(&order.remarks).is_some(), "remarks_keyword")
+            && check(
+                !self.prefecture.is_empty(),
+                order.destinations().any(|d| self.prefecture.iter().any(|p| p.trim() == d.prefecture.trim())),
+                "prefecture",
+            );
+        (all && !hit.is_empty()).then_some(hit)
+    }
+
+    /// The first remarks keyword found in `remarks` (compared after normalisation).
+    pub fn remarks_hit(&self, remarks: &str) -> Option<&str> {
+        let key = crate::text::compact_key(remarks);
+        self.remarks_keyword.iter().map(String::as_str).find(|k| {
+            let k = crate::text::compact_key(k);
+            !k.is_empty() && key.contains(&k)
+        })
+    }
+
+    fn check(&self, n: usize) -> Result<(), RulesError> {
+        let invalid = |why: &str| Err(RulesError::Invalid(format!("condition {n}: {why}")));
+        if self.name.trim().is_empty() {
+            return invalid("name is empty; give it a name staff will read (e.g. のし指定)");
+        }
+        let any = !self.marketplace.is_empty()
+            || !self.payment.is_empty()
+            || self.total_at_least.is_some()
+            || self.total_below.is_some()
+            || !self.sku.is_empty()
+            || !self.remarks_keyword.is_empty()
+            || !self.prefecture.is_empty();
+        if !any {
+            return invalid("has no criterion: it would match every order");
+        }
+        if self.remarks_keyword.iter().any(|k| crate::text::compact_key(k).is_empty()) {
+            return invalid("remarks_keyword holds an empty keyword");
+        }
+        if let Some(p) = self.prefecture.iter().find(|p| !crate::address::PREFECTURES.contains(&p.trim())) {
+            return invalid(&format!("prefecture {p:?} is not a prefecture (write it whole: 沖縄県, 東京都)"));
+        }
+        if let (Some(lo), Some(hi)) = (self.total_at_least, self.total_below)
+            && lo >= hi
+        {
+            return invalid("total_at_least must be below total_below");
+        }
+        Ok(())
+    }
 }
 
 /// A severity, or `off` to drop the finding.
@@ -312,6 +423,9 @@ impl Rules {
         }
         if self.suspicious.keywords.iter().any(|k| crate::text::compact_key(k).is_empty()) {
             return Err(RulesError::Invalid("suspicious.keywords holds an empty keyword".into()));
+        }
+        for (i, c) in self.conditions.iter().enumerate() {
+            c.check(i + 1)?;
         }
         Ok(())
     }

@@ -461,3 +461,103 @@ fn weak_blacklist_entries_of_a_rules_file_are_ignored() {
     o.buyer.email = Some("prank@example.com".into());
     assert_eq!(fires(&e, &o, FindingCode::Blacklisted), Some(Severity::Hold));
 }
+
+fn conditions(toml: &str) -> CheckEngine {
+    CheckEngine::new(Rules::from_toml(toml).expect("rules"), POLICIES)
+}
+
+fn shop_condition(e: &CheckEngine, o: &Order) -> Vec<ichigen_core::Finding> {
+    let idx = BundleIndex::empty();
+    e.check(o, &idx).findings.into_iter().filter(|f| f.code == FindingCode::ShopCondition).collect()
+}
+
+#[test]
+fn a_remarks_keyword_holds_or_only_notes() {
+    let e = conditions(
+        r#"
+        [severity]
+        "order.remarks" = "off"
+        [[condition]]
+        name = "のし指定"
+        remarks_keyword = ["のし"]
+        [[condition]]
+        name = "宅配ボックス"
+        action = "note"
+        remarks_keyword = ["宅配ボックス"]
+        "#,
+    );
+    let mut o = order();
+    o.remarks = "お中元なので の し をお願いします".into();
+    let idx = BundleIndex::empty();
+    let out = e.check(&o, &idx);
+    let f = shop_condition(&e, &o);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].severity, Severity::Hold);
+    assert_eq!(f[0].evidence["condition"], "のし指定");
+    assert_eq!(out.status, OrderStatus::OnHold);
+
+    o.remarks = "不在時は宅配BOXではなく宅配ボックスへ".into();
+    let f = shop_condition(&e, &o);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].severity, Severity::Warn);
+    assert_eq!(e.check(&o, &idx).status, OrderStatus::New, "a note does not hold");
+
+    o.remarks = "よろしくお願いします".into();
+    assert!(shop_condition(&e, &o).is_empty());
+}
+
+#[test]
+fn conditions_combine_marketplace_payment_total_sku_and_prefecture() {
+    let e = conditions(
+        r#"
+        [[condition]]
+        name = "高額の代引"
+        marketplace = ["rakuten", "yahoo"]
+        payment = ["cod"]
+        total_at_least = 30000
+        [[condition]]
+        name = "沖縄の冷凍"
+        sku = ["ICE-1"]
+        prefecture = ["沖縄県"]
+        [[condition]]
+        name = "少額"
+        action = "note"
+        total_below = 1000
+        "#,
+    );
+    let mut o = order();
+    o.payment_method = PaymentMethod::Cod;
+    o.totals.total = 30000;
+    let f = shop_condition(&e, &o);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].evidence["matched"], json!(["marketplace", "payment", "total_at_least"]));
+    o.totals.total = 29999;
+    assert!(shop_condition(&e, &o).is_empty(), "below the bound");
+    o.totals.total = 40000;
+    o.marketplace = Marketplace::Amazon;
+    assert!(shop_condition(&e, &o).is_empty(), "another marketplace");
+    o.totals.total = 999;
+    assert_eq!(shop_condition(&e, &o)[0].evidence["condition"], "少額");
+
+    let mut o = with_address("9000014", "沖縄県", "那覇市", "松尾1-1", "");
+    assert!(shop_condition(&e, &o).is_empty(), "SKU missing");
+    o.items[0].sku = "ICE-1".into();
+    let f = shop_condition(&e, &o);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].evidence["condition"], "沖縄の冷凍");
+}
+
+#[test]
+fn a_condition_without_criteria_or_with_a_bad_prefecture_is_refused() {
+    for (toml, needle) in [
+        ("[[condition]]\nname = \"x\"\n", "no criterion"),
+        ("[[condition]]\nname = \"\"\nsku = [\"A\"]\n", "name is empty"),
+        ("[[condition]]\nname = \"x\"\nprefecture = [\"沖縄\"]\n", "not a prefecture"),
+        ("[[condition]]\nname = \"x\"\ntotal_at_least = 5\ntotal_below = 5\n", "below"),
+        ("[[condition]]\nname = \"x\"\nremarks_keyword = [\" \"]\n", "empty keyword"),
+        ("[[condition]]\nname = \"x\"\ncolour = [\"red\"]\n", "colour"),
+    ] {
+        let err = Rules::from_toml(toml).expect_err(toml).to_string();
+        assert!(err.contains(needle), "{toml}: {err}");
+    }
+}

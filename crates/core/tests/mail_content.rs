@@ -400,3 +400,16 @@ fn a_template_is_checked_against_every_marketplaces_sample_orders() {
     let e = check_template(MailKind::ThankYou, &shop(), &t, &POLICIES).expect_err("syntax").to_string();
     assert!(e.contains("line 2"), "{e}");
 }
+
+#[test]
+fn staff_alert_links_to_the_console_when_the_shop_set_it() {
+    let o = order(Marketplace::Yahoo, PaymentMethod::CreditCard);
+    let s = stored(o.clone(), Vec::new());
+    let plain = render(MailKind::StaffAlert, &shop(), &s, &POLICIES).expect("alert");
+    assert!(!plain.text.contains("管理画面で開く"), "no console URL, no link\n{}", plain.text);
+    let mut with = shop();
+    with.console_url = Some("http://127.0.0.1:8080".into());
+    let linked = render(MailKind::StaffAlert, &with, &s, &POLICIES).expect("alert");
+    let link = format!("管理画面で開く：http://127.0.0.1:8080/orders/yahoo/{}", o.order_id);
+    assert!(linked.text.contains(&link), "{}", linked.text);
+}

@@ -8,6 +8,7 @@
 //!
 //! The use cases are the same code the Lambdas run; only these adapters differ from `ichigen-aws`.
 
+mod console;
 mod outbox;
 mod parked;
 mod quarantine;

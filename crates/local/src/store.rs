@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -139,6 +139,56 @@ CREATE TABLE tracking_writes (
 ) WITHOUT ROWID;
 ";
 
+/// Version 6 adds the staff console: the searched columns of the order list (tab, payment,
+/// delivery, prefectures, SKUs, finding codes, buyer text) with keyset indexes that hold every
+/// filtered column (a filter that matches few orders scans the index, not the records), the count of each
+/// tab kept by triggers in the writing transaction (so the tab counts are one small read), and the
+/// audit log.
+/// The columns of orders stored before are filled in by [`crate::console::backfill`].
+const CONSOLE_SCHEMA: &str = "
+ALTER TABLE orders ADD COLUMN tab TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN payment TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN delivery TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN prefectures TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN skus TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN findings TEXT NOT NULL DEFAULT '';
+ALTER TABLE orders ADD COLUMN search TEXT NOT NULL DEFAULT '';
+CREATE INDEX orders_by_tab ON orders (shop_id, tab, ordered_at, marketplace, order_id,
+                                     payment, delivery, prefectures, skus, findings, search);
+CREATE INDEX orders_by_time ON orders (shop_id, ordered_at, marketplace, order_id,
+                                       tab, payment, delivery, prefectures, skus, findings, search);
+CREATE TABLE tab_counts (
+    shop_id TEXT NOT NULL,
+    tab     TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (shop_id, tab)
+) WITHOUT ROWID;
+CREATE TRIGGER orders_tab_insert AFTER INSERT ON orders BEGIN
+    INSERT INTO tab_counts (shop_id, tab, n) VALUES (new.shop_id, new.tab, 1)
+    ON CONFLICT (shop_id, tab) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER orders_tab_delete AFTER DELETE ON orders BEGIN
+    UPDATE tab_counts SET n = n - 1 WHERE shop_id = old.shop_id AND tab = old.tab;
+END;
+CREATE TRIGGER orders_tab_update AFTER UPDATE OF tab ON orders WHEN old.tab IS NOT new.tab BEGIN
+    UPDATE tab_counts SET n = n - 1 WHERE shop_id = old.shop_id AND tab = old.tab;
+    INSERT INTO tab_counts (shop_id, tab, n) VALUES (new.shop_id, new.tab, 1)
+    ON CONFLICT (shop_id, tab) DO UPDATE SET n = n + 1;
+END;
+CREATE TABLE audit (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    shop_id     TEXT NOT NULL,
+    at          TEXT NOT NULL,
+    staff       TEXT NOT NULL,
+    action      TEXT NOT NULL,
+    marketplace TEXT,
+    order_id    TEXT,
+    detail      TEXT NOT NULL
+);
+CREATE INDEX audit_by_order ON audit (shop_id, marketplace, order_id, id);
+CREATE INDEX audit_by_shop ON audit (shop_id, id);
+";
+
 /// Beside the schema, in every version: the store's identity, made when the file is created (or
 /// first opened by a build that knows it). The outbox records it, so a store deleted or emptied
 /// beside an outbox of earlier runs is recognised as another store (see `EmlOutbox::for_store`).
@@ -218,42 +268,31 @@ impl SqliteStore {
         let shown = path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
         let sqlite = |source| OpenError::Sqlite { path: shown.clone(), source };
         let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sqlite)?;
-        match version {
-            0 => {
-                // A fresh file: the schema and its version in one transaction, so a crash leaves
-                // either nothing or everything.
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            1 => {
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            2 => {
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            3 => {
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            4 => {
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            SCHEMA_VERSION => {}
+        // Each version's schema after the file's own, the backfill of the list columns and the new
+        // version in one transaction: a crash leaves the file as it was, or upgraded.
+        let steps: &[&str] = match version {
+            0 => &[SCHEMA, QUEUE_SCHEMA, LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, CONSOLE_SCHEMA],
+            1 => &[QUEUE_SCHEMA, LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, CONSOLE_SCHEMA],
+            2 => &[LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, CONSOLE_SCHEMA],
+            3 => &[ROUTE_SCHEMA, WRITES_SCHEMA, CONSOLE_SCHEMA],
+            4 => &[WRITES_SCHEMA, CONSOLE_SCHEMA],
+            5 => &[CONSOLE_SCHEMA],
+            SCHEMA_VERSION => &[],
             found => return Err(OpenError::Version { path: shown, found }),
+        };
+        let mut conn = conn;
+        if !steps.is_empty() {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+            tx.execute_batch(&steps.concat()).map_err(sqlite)?;
+            crate::console::backfill(&tx).map_err(sqlite)?;
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(sqlite)?;
+            tx.commit().map_err(sqlite)?;
         }
+        Self::finish(conn, path, shown)
+    }
+
+    fn finish(conn: Connection, path: Option<PathBuf>, shown: PathBuf) -> Result<SqliteStore, OpenError> {
+        let sqlite = |source| OpenError::Sqlite { path: shown.clone(), source };
         // Creation time and 128 random bits: unique enough to tell two stores apart.
         let fresh_id =
             format!("{}-{:016x}{:016x}", Utc::now().format("%Y%m%dT%H%M%SZ"), fastrand::u64(..), fastrand::u64(..));
@@ -284,6 +323,11 @@ impl SqliteStore {
     /// store itself prints nothing.
     pub fn take_skipped(&self) -> Vec<String> {
         std::mem::take(&mut *self.skipped.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Keeps the key of a record a list skipped, for [`SqliteStore::take_skipped`].
+    pub(crate) fn note_skipped(&self, key: String) {
+        self.skipped.lock().unwrap_or_else(|p| p.into_inner()).push(key);
     }
 
     /// The file, unless in memory.
@@ -326,7 +370,7 @@ fn rev_value(operation: &'static str, rev: u64) -> Result<i64, PortError> {
 
 /// An instant as fixed-width UTC RFC 3339 (nanoseconds, `Z`), so that text order is time order
 /// (as the DynamoDB `by_status` sort key).
-fn sort_time(t: DateTime<FixedOffset>) -> String {
+pub(crate) fn sort_time(t: DateTime<FixedOffset>) -> String {
     t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Nanos, true)
 }
 
@@ -363,11 +407,13 @@ impl OrderStore for SqliteStore {
         let expected = expected.map(|e| rev_value(OP, e)).transpose()?;
         let conn = self.conn();
         // One statement each way, so the revision check and the write are one SQLite transaction.
+        let list = crate::console::ListColumns::of(order);
         let changed = match expected {
             None => conn
                 .prepare_cached(
-                    "INSERT INTO orders (shop_id, marketplace, order_id, status, ordered_at, bundle_key, rev, record)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                    "INSERT INTO orders (shop_id, marketplace, order_id, status, ordered_at, bundle_key, rev, record,
+                                         tab, payment, delivery, prefectures, skus, findings, search)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT DO NOTHING",
                 )
                 .and_then(|mut s| {
                     s.execute(params![
@@ -378,12 +424,21 @@ impl OrderStore for SqliteStore {
                         sort_time(o.ordered_at),
                         order.bundle_key,
                         rev,
-                        record
+                        record,
+                        list.tab,
+                        list.payment,
+                        list.delivery,
+                        list.prefectures,
+                        list.skus,
+                        list.findings,
+                        list.search,
                     ])
                 }),
             Some(expected) => conn
                 .prepare_cached(
-                    "UPDATE orders SET status = ?4, ordered_at = ?5, bundle_key = ?6, rev = ?7, record = ?8
+                    "UPDATE orders SET status = ?4, ordered_at = ?5, bundle_key = ?6, rev = ?7, record = ?8,
+                                       tab = ?10, payment = ?11, delivery = ?12, prefectures = ?13, skus = ?14,
+                                       findings = ?15, search = ?16
                      WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND rev = ?9",
                 )
                 .and_then(|mut s| {
@@ -397,6 +452,13 @@ impl OrderStore for SqliteStore {
                         rev,
                         record,
                         expected,
+                        list.tab,
+                        list.payment,
+                        list.delivery,
+                        list.prefectures,
+                        list.skus,
+                        list.findings,
+                        list.search,
                     ])
                 }),
         }

@@ -4,6 +4,7 @@
 
 pub mod amazon;
 pub mod aupay;
+pub mod back_office;
 pub mod client;
 pub mod error;
 pub mod labels;

@@ -278,7 +278,7 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
                     s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
                 ];
                 // Opened in a spreadsheet too: marketplace text that starts like a formula goes as text.
-                csv.write_record(row.iter().map(|c| crate::spreadsheet::cell(c).into_owned()))?;
+                csv.write_record(row.iter().map(|c| ichigen_core::spreadsheet::cell(c).into_owned()))?;
             }
             csv.flush()?;
         }

@@ -40,6 +40,12 @@ pub enum ShopCommand {
         /// off, daily, or minutes.
         every: String,
     },
+    /// Where the shop's staff console is: the staff alert mail then links to the held order's
+    /// page there (`ichigen shop console-url http://127.0.0.1:8080`; `off` removes the link).
+    ConsoleUrl {
+        /// http(s)://host[:port], or off.
+        url: String,
+    },
 }
 
 /// `ichigen shop template` subcommands.
@@ -190,6 +196,25 @@ async fn dispatch<D: ShopDirectory>(store: &D, shop_id: &str, command: &ShopComm
             }
             store.put_shop(&shop).await.context("saving the shop settings")?;
             println!("contact saved; buyer mails show it from the next one");
+        }
+        ShopCommand::ConsoleUrl { url } => {
+            let url = url.trim();
+            if url == "off" {
+                shop.console_url = None;
+            } else if (url.starts_with("http://") || url.starts_with("https://"))
+                && !url.chars().any(|c| c.is_control() || c.is_whitespace())
+            {
+                shop.console_url = Some(url.trim_end_matches('/').to_string());
+            } else {
+                bail!(
+                    "コンソールのURLは http:// か https:// で始めてください / the console URL starts with http:// or https://"
+                );
+            }
+            store.put_shop(&shop).await.context("saving the shop settings")?;
+            match &shop.console_url {
+                Some(u) => println!("staff alerts link to the held order's page under {u}/orders/"),
+                None => println!("staff alerts name the release command only"),
+            }
         }
         ShopCommand::PaymentMail { state } => {
             shop.payment_mail = state == "on";

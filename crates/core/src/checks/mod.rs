@@ -78,6 +78,7 @@ impl CheckEngine {
             shipping::check_mail_bin(self, order, &dests, &mut out);
             shipping::check_requested_date(order, &mut out);
             order_level::check_remarks(self, order, &mut out);
+            order_level::check_conditions(self, order, &mut out);
             order_level::check_bundle(order, &dests, open, &mut out);
         }
         let held = out.list.iter().any(|f| f.severity == Severity::Hold);

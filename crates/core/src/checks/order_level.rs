@@ -6,10 +6,10 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::{CheckEngine, Destination, Findings};
-use crate::finding::FindingCode;
+use crate::finding::{FindingCode, Severity};
 use crate::marketplace::Policies;
 use crate::order::{Marketplace, Order};
-use crate::rules::RemarksRules;
+use crate::rules::{ConditionAction, RemarksRules};
 use crate::text;
 
 /// Longest excerpt of the remarks put into the evidence.
@@ -58,6 +58,27 @@ impl RemarksFilter {
             }
         }
         keep
+    }
+}
+
+/// The shop's own conditions: one finding per matching condition, held or only noted (warn).
+pub(super) fn check_conditions(eng: &CheckEngine, order: &Order, out: &mut Findings<'_>) {
+    for c in &eng.rules.conditions {
+        let Some(matched) = c.matches(order) else { continue };
+        let (cap, verb) = match c.action {
+            ConditionAction::Hold => (Severity::Hold, "保留にしました"),
+            ConditionAction::Note => (Severity::Warn, "確認してください"),
+        };
+        let mut evidence = json!({"condition": c.name, "action": c.action, "matched": matched});
+        if let Some(k) = c.remarks_hit(&order.remarks) {
+            evidence["keyword"] = json!(k);
+        }
+        out.push_capped(
+            FindingCode::ShopCondition,
+            cap,
+            format!("ショップの条件「{}」に該当します。{verb}", c.name),
+            evidence,
+        );
     }
 }
 

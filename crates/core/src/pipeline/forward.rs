@@ -166,3 +166,20 @@ impl<T: MailEvents + ?Sized> MailEvents for &T {
         (**self).is_suppressed(shop_id, address).await
     }
 }
+
+impl<T: super::shipping::TrackingWrites + ?Sized> super::shipping::TrackingWrites for &T {
+    async fn get_writes(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> Result<Option<super::shipping::PendingWrites>, PortError> {
+        (**self).get_writes(shop_id, marketplace).await
+    }
+    async fn put_writes(
+        &self,
+        writes: &super::shipping::PendingWrites,
+        expected: Option<u64>,
+    ) -> Result<Written, PortError> {
+        (**self).put_writes(writes, expected).await
+    }
+}

@@ -49,6 +49,10 @@ pub struct ShopSettings {
     /// One staff alert per held order (the default), or a digest per window.
     #[serde(default, skip_serializing_if = "StaffAlerts::is_each")]
     pub staff_alerts: StaffAlerts,
+    /// Where the shop's staff console is (`http://127.0.0.1:8080`, or its AWS URL): the staff
+    /// alert links to the held order's page there. `None`: the alert names the release command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_url: Option<String>,
 }
 
 /// The shop's carrier contract numbers (not secrets: they are printed on every label).
@@ -113,6 +117,7 @@ impl ShopSettings {
             payment_mail: true,
             relay_marketplaces: BTreeSet::new(),
             staff_alerts: StaffAlerts::Each,
+            console_url: None,
         }
     }
 }

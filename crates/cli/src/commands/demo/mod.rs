@@ -163,6 +163,7 @@ pub(crate) fn shop_for_run(demo: &ShopSettings, stored: Option<ShopSettings>) ->
         shop.templates = prev.templates;
         shop.contact = prev.contact;
         shop.payment_mail = prev.payment_mail;
+        shop.console_url = prev.console_url;
         shop.signature = prev.signature;
     }
     shop

@@ -50,6 +50,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("shipped_on", "最初の荷物の発送日（2026年11月28日; 不明なら none）"),
     ("findings[]", "スタッフ向け: code, label, severity, severity_label, message, evidence[]（「項目: 値」の行）"),
     ("staff_reason", "スタッフが手で保留した理由（none のことがある）"),
+    ("console_link", "スタッフ向け: 管理画面（コンソール）のこの注文のページ（コンソールのURL未設定なら none）"),
     ("release_sends_buyer_mail", "保留を解除するとお客様にメールが送られるなら true（Amazon は false）"),
     ("order", "正規化された注文そのもの（上級者向け; 値はコードのまま）"),
     ("ship_to", "1件目のお届け先そのもの（旧テンプレート向け）"),
@@ -108,9 +109,25 @@ pub(super) fn context(shop: &ShopSettings, stored: &StoredOrder, policies: &Poli
         findings => stored.findings.iter().map(finding).collect::<Vec<_>>(),
         staff_reason => staff_reason,
         release_sends_buyer_mail => policies.buyer_mail_allowed(order),
+        console_link => console_link(shop, order),
         order => Value::from_serialize(order),
         ship_to => Value::from_serialize(order.destinations().next().unwrap_or(&order.ship_to)),
     }
+}
+
+/// The order's page in the shop's console, when the shop set where its console is. The order id
+/// is percent-encoded (it is the marketplace's text).
+fn console_link(shop: &ShopSettings, order: &Order) -> Option<String> {
+    let base = shop.console_url.as_deref().map(str::trim).filter(|u| !u.is_empty())?;
+    let mut id = String::new();
+    for b in order.order_id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            id.push(char::from(b));
+        } else {
+            id.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Some(format!("{}/orders/{}/{id}", base.trim_end_matches('/'), order.marketplace.as_str()))
 }
 
 /// What happens next, as the buyer reads it in the thank-you.

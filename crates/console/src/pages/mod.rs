@@ -1,0 +1,155 @@
+//! The console's pages: one module per screen, and what they share (the layout's context, the
+//! error page, reading an order from the path).
+
+pub mod audit;
+pub mod blacklist;
+pub mod io;
+pub mod order;
+pub mod orders;
+pub mod rules;
+pub mod templates;
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use ichigen_core::Marketplace;
+use ichigen_core::pipeline::{OrderKey, PortError, StoredOrder};
+use serde::Serialize;
+
+use crate::auth::Staff;
+use crate::{App, ConsoleStore};
+
+/// Why a request was refused or failed, as a Japanese page.
+#[derive(Debug)]
+pub enum Failure {
+    /// No live session.
+    NoSession,
+    /// A login URL whose token is wrong or used.
+    BadLogin,
+    /// A form without this session's CSRF token.
+    Forbidden,
+    /// Nothing there.
+    NotFound(String),
+    /// The request cannot be done as asked.
+    BadRequest(String),
+    /// The store or a page failed.
+    Internal(String),
+}
+
+impl From<PortError> for Failure {
+    fn from(e: PortError) -> Self {
+        // The port error names the operation and the adapter's error, never buyer data.
+        Failure::Internal(format!("保存先の読み書きに失敗しました: {e}"))
+    }
+}
+
+impl From<minijinja::Error> for Failure {
+    fn from(e: minijinja::Error) -> Self {
+        Failure::Internal(format!("画面を表示できません: {e}"))
+    }
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let (status, message) = match self {
+            Failure::NoSession => (
+                StatusCode::UNAUTHORIZED,
+                "ログインしていません。ichigen console を起動した端末に表示されたURLから開いてください。".to_string(),
+            ),
+            Failure::BadLogin => (
+                StatusCode::UNAUTHORIZED,
+                "このログインURLは使えません（使用済みか、違うURLです）。ichigen console を起動し直してください。"
+                    .to_string(),
+            ),
+            Failure::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "フォームの確認コードが一致しません。画面を開き直してからもう一度操作してください。".to_string(),
+            ),
+            Failure::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            Failure::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            Failure::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
+        };
+        let body = format!(
+            "<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\"><title>ichigen</title>\
+             <link rel=\"stylesheet\" href=\"/static/console.css\"></head><body><main>\
+             <p class=\"error\">{}</p><p><a href=\"/orders\">受注一覧へ</a></p></main></body></html>",
+            escape(&message)
+        );
+        (status, [(CACHE_CONTROL, "no-store")], Html(body)).into_response()
+    }
+}
+
+/// What every page's layout needs.
+#[derive(Serialize)]
+pub struct Layout<'a> {
+    /// The current screen (highlighted in the menu).
+    pub nav: &'static str,
+    /// The session's CSRF token, for the forms.
+    pub csrf: &'a str,
+    /// A message from the last action.
+    pub flash: Option<String>,
+    /// The shop.
+    pub shop_id: &'a str,
+    /// The staff member.
+    pub staff: &'a str,
+}
+
+/// The layout context of a page of `nav`.
+pub fn layout<'a, S, M, R>(app: &'a App<S, M, R>, staff: &'a Staff, nav: &'static str) -> Layout<'a> {
+    Layout {
+        nav,
+        csrf: &staff.session.csrf,
+        flash: app.sessions.take_flash(&staff.id),
+        shop_id: &app.settings.shop_id,
+        staff: &app.settings.staff,
+    }
+}
+
+/// Renders a page; never cached (it holds buyer data and the CSRF token).
+pub fn html<S, M, R, T: Serialize>(app: &App<S, M, R>, name: &str, ctx: T) -> Result<Response, Failure> {
+    let body = app.pages.render(name, ctx)?;
+    Ok((
+        [
+            (CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            (CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Redirects to `to` after an action, with `message` shown there.
+pub fn done<S, M, R>(app: &App<S, M, R>, staff: &Staff, to: &str, message: String) -> Response {
+    app.sessions.flash(&staff.id, message);
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(LOCATION, v);
+    }
+    r
+}
+
+/// The stored order the path names.
+pub async fn load_order<S: ConsoleStore, M, R>(
+    app: &App<S, M, R>,
+    marketplace: &str,
+    order_id: &str,
+) -> Result<StoredOrder, Failure> {
+    let marketplace: Marketplace =
+        marketplace.parse().map_err(|_| Failure::NotFound(format!("モール {marketplace} はありません")))?;
+    let key = OrderKey { shop_id: app.settings.shop_id.clone(), marketplace, order_id: order_id.to_string() };
+    app.store.get(&key).await?.ok_or_else(|| Failure::NotFound(format!("注文 {marketplace}/{order_id} はありません")))
+}
+
+/// `GET /`: the order list.
+pub async fn home() -> Redirect {
+    Redirect::to("/orders")
+}
+
+/// `GET /static/console.css`.
+pub async fn css() -> Response {
+    ([(CONTENT_TYPE, "text/css; charset=utf-8"), (CACHE_CONTROL, "max-age=3600")], crate::render::CSS).into_response()
+}
