@@ -119,7 +119,7 @@ pub async fn check(
     let store = SqliteStore::open(&dir.join("ichigen.db"))?;
     let stored: BTreeMap<OrderKey, StoredOrder> = all_stored(&store).await?.into_iter().map(|s| (s.key(), s)).collect();
     let mails = read_outbox(&dir.join("outbox"))?;
-    let o = inj.observed();
+    let o = inj.observed().clone();
     let mut checked = Checked { delivered: mails.len(), ..Checked::default() };
     let mut v = |invariant: u8, key: Option<&OrderKey>, detail: String| {
         checked.violations.push(Violation { invariant, order: key.map(short), detail });
@@ -128,17 +128,30 @@ pub async fn check(
     // 1. Every sandbox order stored at its latest version: the marketplace's current copy, read
     // by id through a fresh client (so both sides are mapped the same way).
     let mut orders = 0;
+    let mut reads = tokio::task::JoinSet::new();
     for m in markets {
         let client = m.client()?;
-        let ids: Vec<String> = m.sandbox.book.all().into_iter().map(|o| o.order_id).collect();
-        let mut current = Vec::new();
-        for chunk in ids.chunks(client.max_ids_per_call().max(1)) {
-            let page = client.orders_by_id(chunk).await.with_context(|| format!("reading {} by id", m.marketplace))?;
-            current.extend(page.orders);
-            for id in page.missing {
-                v(1, None, format!("{}/{id}: the marketplace does not return it by id", m.marketplace));
+        let (marketplace, ids): (Marketplace, Vec<String>) =
+            (m.marketplace, m.sandbox.book.all().into_iter().map(|o| o.order_id).collect());
+        reads.spawn(async move {
+            let mut page = ichigen_core::pipeline::OrderPage::default();
+            for chunk in ids.chunks(client.max_ids_per_call().max(1)) {
+                let got = client.orders_by_id(chunk).await.with_context(|| format!("reading {marketplace} by id"))?;
+                page.orders.extend(got.orders);
+                page.missing.extend(got.missing.into_iter().map(|id| format!("{marketplace}/{id}")));
             }
+            anyhow::Ok(page)
+        });
+    }
+    let mut current = Vec::new();
+    while let Some(read) = reads.join_next().await {
+        let page = read??;
+        current.extend(page.orders);
+        for id in page.missing {
+            v(1, None, format!("{id}: the marketplace does not return it by id"));
         }
+    }
+    {
         for truth in current {
             orders += 1;
             let key = OrderKey::of(&truth);
@@ -153,12 +166,6 @@ pub async fn check(
             // A cancelled order's address is history (Qoo10's claim records leave it blank).
             if truth.status.is_open() && s.order.ship_to.address2 != truth.ship_to.address2 {
                 behind.push("address (line 2) is an older version".to_string());
-                if std::env::var_os("HARNESS_TRACE").is_some() {
-                    eprintln!(
-                        "{key}: stored {:?} / marketplace {:?}",
-                        s.order.ship_to.address2, truth.ship_to.address2
-                    );
-                }
             }
             if !numbers(&truth).is_subset(&numbers(&s.order)) && !numbers(&truth).is_subset(&parcel_numbers(s)) {
                 behind.push("tracking numbers the marketplace has are missing".to_string());

@@ -104,7 +104,6 @@ pub async fn start_markets(orders: usize, seed: u64) -> anyhow::Result<Vec<Marke
     let end = Utc::now().with_timezone(&ichigen_core::JST) - TIMELINE_GAP;
     let end = end - TimeDelta::nanoseconds(i64::from(chrono::Timelike::nanosecond(&end)));
     let mut markets = Vec::new();
-    let t0 = std::time::Instant::now();
     for (i, marketplace) in MARKETPLACES.into_iter().enumerate() {
         let n = orders / MARKETPLACES.len() + usize::from(i < orders % MARKETPLACES.len());
         let step_secs = (SPAN.num_seconds() / i64::try_from(n.max(1)).unwrap_or(i64::MAX)).max(1);
@@ -136,9 +135,6 @@ pub async fn start_markets(orders: usize, seed: u64) -> anyhow::Result<Vec<Marke
             }
             _ => (ichigen_sandbox::start(marketplace, config).await?, Office::Book),
         };
-        if std::env::var_os("HARNESS_TRACE").is_some() {
-            eprintln!("sandbox {marketplace} started at {:?}", t0.elapsed());
-        }
         let secret = ichigen_sandbox::secret_json(marketplace, &sandbox);
         markets.push(Market { marketplace, sandbox, secret, office });
     }
@@ -301,8 +297,6 @@ impl<'m> Scenario<'m> {
         loop {
             let at = self.step.load(Ordering::SeqCst);
             let Some(&step) = STEPS.get(at) else { break };
-            let t0 = std::time::Instant::now();
-            let trace = std::env::var_os("HARNESS_TRACE").is_some();
             match step {
                 Step::Cycle => {
                     life.cycle(&mut errors).await?;
@@ -311,9 +305,6 @@ impl<'m> Scenario<'m> {
                 Step::Staff => life.staff(&mut errors).await?,
                 Step::LaterChanges => self.later_changes(&store).await?,
                 Step::Settle => life.settle(&mut errors).await?,
-            }
-            if trace {
-                eprintln!("step {at} {step:?}: {:?}", t0.elapsed());
             }
             self.step.fetch_add(1, Ordering::SeqCst);
         }
@@ -640,10 +631,14 @@ impl<'a, 'm> Life<'a, 'm> {
 
     /// Staff actions, as `ichigen orders release|hold` and `ichigen tracking import` do them.
     async fn staff(&self, errors: &mut Vec<String>) -> anyhow::Result<()> {
+        let unpicked = {
+            let p = self.sc.picks();
+            p.release.is_empty() && p.hold.is_none() && p.ship.is_empty()
+        };
+        let stored = if unpicked { all_stored(self.store).await? } else { Vec::new() };
         let picks = {
             let mut picks = self.sc.picks();
-            if picks.release.is_empty() && picks.hold.is_none() && picks.ship.is_empty() {
-                let stored = all_stored(self.store).await?;
+            if unpicked {
                 let single = |s: &&StoredOrder| s.order.shipments.len() <= 1 && !s.order.fulfilled_by_marketplace;
                 picks.release = stored
                     .iter()
@@ -667,9 +662,6 @@ impl<'a, 'm> Life<'a, 'm> {
                     .take(3)
                     .map(|s| (s.key(), tracking_number(&s.order.order_id)))
                     .collect();
-            }
-            if std::env::var_os("HARNESS_TRACE").is_some() {
-                eprintln!("picks: {picks:?}");
             }
             picks.clone()
         };
@@ -748,8 +740,10 @@ impl<'a, 'm> Life<'a, 'm> {
             if quiet {
                 return Ok(());
             }
-            // A claim or a pull lease a failure left ends before the next cycle.
-            tokio::time::sleep(MAIL_LEASE).await;
+            // A claim a failure left ends before the next cycle tries its mail again.
+            if !self.mails.is_empty()? {
+                tokio::time::sleep(MAIL_LEASE).await;
+            }
         }
         errors.push("the day did not settle".to_string());
         Ok(())

@@ -137,7 +137,7 @@ pub struct Delivery {
 }
 
 /// What the harness saw through the wrappers during one scenario (all process lives).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Observed {
     /// (order, kind) that were ever written into an order's `mails_due`: decided mails.
     pub decided: BTreeSet<(OrderKey, MailKind)>,

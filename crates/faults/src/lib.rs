@@ -15,4 +15,4 @@ pub mod wrap;
 
 pub use check::{Checked, Violation};
 pub use inject::{Boundary, Fault, FaultKind, Injector, Method};
-pub use run::{Figures, Options, Outcome, enumerate, run_one};
+pub use run::{Figures, Indices, Options, Outcome, enumerate, run_one};

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use ichigen_faults::{FaultKind, Options, enumerate};
+use ichigen_faults::{FaultKind, Indices, Options, enumerate};
 
 /// Runs the fault-injection harness.
 #[derive(Parser, Debug)]
@@ -16,9 +16,9 @@ struct Args {
     /// Generator seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Every call index of every method (default: first, middle, last).
-    #[arg(long)]
-    all_indices: bool,
+    /// Call indices of each method to fault: ends (first, last), sample (first, middle, last), all.
+    #[arg(long, default_value = "sample")]
+    indices: Indices,
     /// Fault kinds, comma-separated.
     #[arg(long, default_value = "fail,timeout,kill", value_delimiter = ',')]
     kinds: Vec<FaultKind>,
@@ -45,7 +45,7 @@ fn main() -> ExitCode {
     let opts = Options {
         orders: args.orders,
         seed: args.seed,
-        all_indices: args.all_indices,
+        indices: args.indices,
         kinds: args.kinds,
         only: args.only,
         jobs: args.jobs,
@@ -73,7 +73,7 @@ fn main() -> ExitCode {
         Ok(f) => {
             print!("{f}");
             println!("  took                       {:.1} s", started.elapsed().as_secs_f64());
-            if f.violations.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            if f.violations.is_empty() && f.baseline.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Err(e) => {
             eprintln!("fault-harness: {e:#}");
