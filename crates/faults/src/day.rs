@@ -666,21 +666,29 @@ impl<'a, 'm> Life<'a, 'm> {
             picks.clone()
         };
         let policies = ichigen_marketplaces::policies();
+        // A command that fails is run once more, as a staff member would.
         for key in &picks.release {
-            self.decide(key, None, &policies, errors).await?;
+            if !self.decide(key, None, &policies, errors).await? {
+                self.decide(key, None, &policies, errors).await?;
+            }
         }
-        if let Some(key) = &picks.hold {
+        if let Some(key) = &picks.hold
+            && !self.decide(key, Some("電話で確認中"), &policies, errors).await?
+        {
             self.decide(key, Some("電話で確認中"), &policies, errors).await?;
         }
         for (key, number) in &picks.ship {
-            let tracking = Tracking {
-                carrier: Carrier::Yamato,
-                number: number.clone(),
-                shipped_at: Some(now()),
-                shipment_id: None,
-            };
-            if let Err(e) = record_tracking(&self.fstore, key, 1, tracking, now()).await {
-                errors.push(format!("tracking {key}: {e}"));
+            for _ in 0..2 {
+                let tracking = Tracking {
+                    carrier: Carrier::Yamato,
+                    number: number.clone(),
+                    shipped_at: Some(now()),
+                    shipment_id: None,
+                };
+                match record_tracking(&self.fstore, key, 1, tracking, now()).await {
+                    Ok(_) => break,
+                    Err(e) => errors.push(format!("tracking {key}: {e}")),
+                }
             }
         }
         Ok(())
@@ -694,14 +702,18 @@ impl<'a, 'm> Life<'a, 'm> {
         hold: Option<&str>,
         policies: &ichigen_core::Policies,
         errors: &mut Vec<String>,
-    ) -> anyhow::Result<()> {
-        let Some(before) = self.fstore.get(key).await.ok().flatten() else {
-            errors.push(format!("staff {key}: not readable"));
-            return Ok(());
+    ) -> anyhow::Result<bool> {
+        let before = match self.fstore.get(key).await {
+            Ok(Some(before)) => before,
+            Ok(None) => return Ok(true),
+            Err(e) => {
+                errors.push(format!("staff {key}: {e}"));
+                return Ok(false);
+            }
         };
         if hold.is_none() && before.status != OrderStatus::OnHold {
             // "not on hold: nothing to release, no mail".
-            return Ok(());
+            return Ok(true);
         }
         let jobs = MemoryQueue::<MailJob>::new();
         let fjobs = Faulty::new(&jobs, &self.sc.inj, "StaffMailQueue");
@@ -711,18 +723,22 @@ impl<'a, 'm> Life<'a, 'm> {
         };
         if let Err(e) = decided {
             errors.push(format!("staff {key}: {e}"));
-            return Ok(());
+            return Ok(false);
         }
         let notifier = self.notifier();
+        let mut ok = true;
         for job in jobs.drain() {
             match notifier.notify(&job, now()).await {
                 Ok(Notified::Sent(_) | Notified::AlreadySent(_) | Notified::Skipped(_) | Notified::Parked { .. }) => {
                     self.sc.inj.settled((job.order.clone(), job.kind));
                 }
-                Err(e) => errors.push(format!("staff {} mail of {key}: {e}", job.kind)),
+                Err(e) => {
+                    errors.push(format!("staff {} mail of {key}: {e}", job.kind));
+                    ok = false;
+                }
             }
         }
-        Ok(())
+        Ok(ok)
     }
 
     /// Cycles until a cycle writes no order and leaves nothing queued or pending.

@@ -97,13 +97,11 @@ pub fn run_one(opts: &Options, fault: Option<Fault>) -> anyhow::Result<Outcome> 
     }
     let fired = inj.fired().is_some();
     let counts = inj.counts();
+    let lives = scenario.lives;
     drop(scenario);
     drop(markets);
     rt.shutdown_background();
-    Ok(Outcome { fault, fired, lives: 0, checked, counts }).map(|mut o| {
-        o.lives = o.lives.max(1);
-        o
-    })
+    Ok(Outcome { fault, fired, lives, checked, counts })
 }
 
 /// The figures of an enumeration.
