@@ -752,6 +752,22 @@ impl<'a, 'm> Life<'a, 'm> {
                 writes_pending |=
                     self.store.get_writes(SHOP_ID, m).await.ok().flatten().is_some_and(|p| !p.writes.is_empty());
             }
+            // A sandbox moves an order's update time at least a second past its previous one, so
+            // two changes within a second stamp the second one ahead of the clock: it is not
+            // searchable before then. The day is not over before the marketplaces' clocks passed it.
+            let latest = self
+                .sc
+                .markets
+                .iter()
+                .flat_map(|m| m.sandbox.book.all())
+                .map(|o| o.source_updated_at)
+                .max()
+                .unwrap_or_else(now);
+            let ahead = (latest + TimeDelta::seconds(1) - now()).to_std().ok();
+            if let Some(wait) = ahead {
+                tokio::time::sleep(wait + Duration::from_millis(100)).await;
+                continue;
+            }
             let quiet = self.puts() == puts && self.orders.is_empty()? && self.mails.is_empty()? && !writes_pending;
             if quiet {
                 return Ok(());
