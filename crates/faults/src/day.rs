@@ -337,12 +337,19 @@ impl<'m> Scenario<'m> {
                 .iter()
                 .filter(|s| s.order.marketplace == m.marketplace && s.order.shipments.len() <= 1)
                 .collect();
+            // Each change takes the next open order not held, so every kind of change reaches
+            // every marketplace even with a handful of orders each.
+            let quiet_edits = matches!(m.marketplace, Marketplace::Rakuten | Marketplace::Aupay | Marketplace::Qoo10);
+            let mut next = 0..;
+            let (cancel_at, moved_at) = (next.next().unwrap_or(0), next.next().unwrap_or(1));
+            let quiet_at = if quiet_edits { next.next() } else { None };
+            let (tracking_at, late_at) = (next.next().unwrap_or(3), next.next().unwrap_or(4));
             let open_free: Vec<&&StoredOrder> =
                 mine.iter().filter(|s| s.status.is_open() && s.status != OrderStatus::OnHold).collect();
             let held: Vec<&&StoredOrder> = mine.iter().filter(|s| s.status == OrderStatus::OnHold).collect();
             let mut log: Vec<(OrderKey, &'static str)> = Vec::new();
             // A cancellation of an open order and of a held one.
-            if let Some(s) = open_free.first()
+            if let Some(s) = open_free.get(cancel_at)
                 && m.cancel(&s.order.order_id)
             {
                 log.push((s.key(), "cancelled at the marketplace"));
@@ -354,20 +361,18 @@ impl<'m> Scenario<'m> {
                 log.push((s.key(), "cancelled at the marketplace while held"));
             }
             // An address edit that moves the update time.
-            if let Some(s) = open_free.get(1) {
+            if let Some(s) = open_free.get(moved_at) {
                 book.update(&s.order.order_id, |o| edit_address(o, "（追記）"));
                 log.push((s.key(), "address edited, update time moved"));
             }
             // One that does not, where the marketplace does not move it on every change (楽天,
             // au PAY, Qoo10: issue 13); Yahoo and Amazon move it on any change.
-            if let Some(s) = open_free.get(2)
-                && matches!(m.marketplace, Marketplace::Rakuten | Marketplace::Aupay | Marketplace::Qoo10)
-            {
+            if let Some(s) = quiet_at.and_then(|at| open_free.get(at)) {
                 book.update_at(&s.order.order_id, None, |o| edit_address(o, "（訂正）"));
                 log.push((s.key(), "address edited, update time kept"));
             }
             // Tracking entered at the marketplace while the order stays open.
-            if let Some(s) = open_free.get(3) {
+            if let Some(s) = open_free.get(tracking_at) {
                 let number = tracking_number(&s.order.order_id);
                 book.update(&s.order.order_id, |o| {
                     o.tracking.push(Tracking {
@@ -380,7 +385,7 @@ impl<'m> Scenario<'m> {
                 log.push((s.key(), "tracking entered at the marketplace, order still open"));
             }
             // A change indexed late: its update time is before the last watermark minus the overlap.
-            if let Some(s) = open_free.get(4) {
+            if let Some(s) = open_free.get(late_at) {
                 book.update_at(&s.order.order_id, Some(now - TimeDelta::hours(2)), |o| edit_address(o, "（遅延）"));
                 log.push((s.key(), "address edited, indexed late (update time 2 h back, beyond the overlap)"));
             }
