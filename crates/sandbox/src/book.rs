@@ -84,6 +84,26 @@ impl OrderBook {
         Some(o.clone())
     }
 
+    /// Changes an order the way a marketplace does without a write-back: `at` is the update time
+    /// the marketplace gives the change (`None`: the time does not move, as 楽天, au PAY and Qoo10
+    /// leave it on some changes; an instant before the puller's watermark minus its overlap: a
+    /// change indexed late). For the fault-injection harness (crates/faults).
+    pub fn update_at(
+        &self,
+        order_id: &str,
+        at: Option<DateTime<FixedOffset>>,
+        change: impl FnOnce(&mut Order),
+    ) -> Option<Order> {
+        let mut inner = self.inner.write().ok()?;
+        let &i = inner.by_id.get(order_id)?;
+        let o = &mut inner.orders[i];
+        change(o);
+        if let Some(at) = at {
+            o.source_updated_at = at;
+        }
+        Some(o.clone())
+    }
+
     /// Every order placed so far, in insertion order.
     pub fn all(&self) -> Vec<Order> {
         let now = Utc::now().fixed_offset();
