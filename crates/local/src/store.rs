@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -139,6 +139,31 @@ CREATE TABLE tracking_writes (
 ) WITHOUT ROWID;
 ";
 
+/// Version 6 keys the mail ledger by hold episode too (a staff alert per hold); the entries of
+/// earlier versions are episode 0, the key buyer mails keep.
+const LEDGER_EPISODE_SCHEMA: &str = "
+CREATE TABLE mail_ledger_6 (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    order_id    TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    episode     INTEGER NOT NULL DEFAULT 0,
+    state       TEXT NOT NULL CHECK (state IN ('claimed', 'sent')),
+    lease_until INTEGER,
+    message_id  TEXT,
+    sent_at     TEXT,
+    PRIMARY KEY (shop_id, marketplace, order_id, kind, episode)
+) WITHOUT ROWID;
+INSERT INTO mail_ledger_6 (shop_id, marketplace, order_id, kind, state, lease_until, message_id, sent_at)
+    SELECT shop_id, marketplace, order_id, kind, state, lease_until, message_id, sent_at FROM mail_ledger;
+DROP TABLE mail_ledger;
+ALTER TABLE mail_ledger_6 RENAME TO mail_ledger;
+";
+
+/// What takes a file of version `n` to `n + 1`, for every version before [`SCHEMA_VERSION`].
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] =
+    [SCHEMA, QUEUE_SCHEMA, LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, LEDGER_EPISODE_SCHEMA];
+
 /// Beside the schema, in every version: the store's identity, made when the file is created (or
 /// first opened by a build that knows it). The outbox records it, so a store deleted or emptied
 /// beside an outbox of earlier runs is recognised as another store (see `EmlOutbox::for_store`).
@@ -218,41 +243,19 @@ impl SqliteStore {
         let shown = path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
         let sqlite = |source| OpenError::Sqlite { path: shown.clone(), source };
         let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sqlite)?;
-        match version {
-            0 => {
-                // A fresh file: the schema and its version in one transaction, so a crash leaves
-                // either nothing or everything.
+        match usize::try_from(version).ok().and_then(|v| MIGRATIONS.get(v..)) {
+            // Up to date.
+            Some([]) => {}
+            // A fresh file, or one of an earlier version: every step and the new version in one
+            // transaction, so a crash leaves either the old file or the new one.
+            Some(steps) => {
                 conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {SCHEMA} {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+                    "BEGIN IMMEDIATE; {} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;",
+                    steps.concat()
                 ))
                 .map_err(sqlite)?;
             }
-            1 => {
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {QUEUE_SCHEMA} {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            2 => {
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {LEASE_SCHEMA} {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            3 => {
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {ROUTE_SCHEMA} {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            4 => {
-                conn.execute_batch(&format!(
-                    "BEGIN IMMEDIATE; {WRITES_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-                ))
-                .map_err(sqlite)?;
-            }
-            SCHEMA_VERSION => {}
-            found => return Err(OpenError::Version { path: shown, found }),
+            None => return Err(OpenError::Version { path: shown, found: version }),
         }
         // Creation time and 128 random bits: unique enough to tell two stores apart.
         let fresh_id =
@@ -674,8 +677,8 @@ impl MailLedger for SqliteStore {
         let current: Option<(String, Option<i64>, Option<String>)> = tx
             .query_row(
                 "SELECT state, lease_until, message_id FROM mail_ledger
-                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4",
-                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str()],
+                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4 AND episode = ?5",
+                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str(), key.episode],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()
@@ -689,8 +692,8 @@ impl MailLedger for SqliteStore {
             _ => {}
         }
         tx.execute(
-            "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, state, lease_until)
-             VALUES (?1, ?2, ?3, ?4, 'claimed', ?5)
+            "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, episode, state, lease_until)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'claimed', ?6)
              ON CONFLICT DO UPDATE SET state = 'claimed', lease_until = excluded.lease_until,
                                        message_id = NULL, sent_at = NULL",
             params![
@@ -698,6 +701,7 @@ impl MailLedger for SqliteStore {
                 order.marketplace.as_str(),
                 order.order_id,
                 key.kind.as_str(),
+                key.episode,
                 lease_until.timestamp_millis()
             ],
         )
@@ -715,8 +719,8 @@ impl MailLedger for SqliteStore {
         let order = &key.order;
         self.conn()
             .execute(
-                "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, state, message_id, sent_at)
-                 VALUES (?1, ?2, ?3, ?4, 'sent', ?5, ?6)
+                "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, episode, state, message_id, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'sent', ?6, ?7)
                  ON CONFLICT DO UPDATE SET state = 'sent', lease_until = NULL,
                                            message_id = excluded.message_id, sent_at = excluded.sent_at",
                 params![
@@ -724,6 +728,7 @@ impl MailLedger for SqliteStore {
                     order.marketplace.as_str(),
                     order.order_id,
                     key.kind.as_str(),
+                    key.episode,
                     message_id,
                     sent_at.to_rfc3339_opts(SecondsFormat::Millis, false)
                 ],
@@ -738,8 +743,9 @@ impl MailLedger for SqliteStore {
         self.conn()
             .execute(
                 "DELETE FROM mail_ledger
-                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4 AND state = 'claimed'",
-                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str()],
+                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4 AND episode = ?5
+                   AND state = 'claimed'",
+                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str(), key.episode],
             )
             .map_err(|e| sql_error("sqlite release mail claim", e))?;
         Ok(())

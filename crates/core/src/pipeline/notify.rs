@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
 use super::cache::ShopCache;
-use super::mail::{MailJob, MailKind, OutgoingMail, RenderError, render};
+use super::mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError, render};
 use super::ports::{
     Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, RelayMailers, SendError, ShopDirectory,
 };
@@ -246,10 +246,12 @@ where
         // The shop and route travel with the mail: a bounce event or an outbox file names both.
         mail.tags.push(("shop", shop_id.clone()));
         mail.tags.push(("route", route.name()));
+        // The ledger entry is decided by the order as stored now (a staff alert: its hold episode).
+        let key = MailKey::of(job, &stored);
         let done = match route {
-            MailRoute::Shop => self.send_once(job, &mail, &self.mailer, now).await?,
+            MailRoute::Shop => self.send_once(&key, &mail, &self.mailer, now).await?,
             MailRoute::Relay(marketplace) => match self.relays.relay(shop_id, marketplace).await? {
-                Some(relay) => self.send_once(job, &mail, &relay, now).await?,
+                Some(relay) => self.send_once(&key, &mail, &relay, now).await?,
                 None => self.park(job, &shop, marketplace, now).await?,
             },
         };
@@ -286,16 +288,16 @@ where
     /// Claim → send → mark sent: the once-only guarantee, whatever the mail service.
     async fn send_once<X: Mailer>(
         &self,
-        job: &MailJob,
+        key: &MailKey,
         mail: &OutgoingMail,
         mailer: &X,
         now: DateTime<FixedOffset>,
     ) -> Result<Notified, NotifyError> {
         let lease_until = now + TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
-        match self.ledger.claim(job, now, lease_until).await? {
+        match self.ledger.claim(key, now, lease_until).await? {
             Claim::AlreadySent(id) => return Ok(Notified::AlreadySent(id)),
             Claim::Busy => {
-                return Err(NotifyError::Busy { kind: job.kind, order: job.order.to_string() });
+                return Err(NotifyError::Busy { kind: key.kind, order: key.order.to_string() });
             }
             Claim::Claimed => {}
         }
@@ -303,11 +305,11 @@ where
             Ok(message_id) => {
                 // If this mark fails, the claim's lease runs out and a retry sends again: the one
                 // window for a duplicate (DESIGN "Guarantees").
-                self.ledger.mark_sent(job, &message_id, now).await?;
+                self.ledger.mark_sent(key, &message_id, now).await?;
                 Ok(Notified::Sent(message_id))
             }
             Err(e) => {
-                self.ledger.release(job).await?;
+                self.ledger.release(key).await?;
                 Err(NotifyError::Send(e))
             }
         }

@@ -207,6 +207,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 findings,
                 staff,
                 mails_due: prev.as_ref().map(|p| p.mails_due.clone()).unwrap_or_default(),
+                hold_episode: 0,
                 // The shop's own shipping records: no marketplace copy carries them.
                 parcels: prev.as_ref().map(|p| p.parcels.clone()).unwrap_or_default(),
                 content_fp: content_fp.clone(),
@@ -221,6 +222,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 order: order.clone(),
             };
             next.status = effective_status(&next);
+            next.count_hold(prev.as_ref());
             next.bundle_key = (next.status.is_open()).then_some(raw_bundle_key.as_deref().map(hashed)).flatten();
             let new_mails = mails_for_change(&self.policies, plan.payment_mail, prev.as_ref(), &next);
             for m in &new_mails {

@@ -72,6 +72,7 @@ async fn decide<S: OrderStore, Q: MailQueue>(
         let mut next = prev.clone();
         next.staff = decision(&prev);
         next.status = effective_status(&next);
+        next.count_hold(Some(&prev));
         next.rev = prev.rev + 1;
         next.stored_at = now;
         if prev.status == OrderStatus::OnHold
