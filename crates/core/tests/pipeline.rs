@@ -11,8 +11,8 @@ use ichigen_core::pipeline::memory::{
 };
 use ichigen_core::pipeline::{
     Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource, OrderStore,
-    ProcessSettings, Processor, PullSettings, Puller, Rejected, ShopDirectory, ShopSettings, WatermarkStore, Window,
-    staff,
+    ProcessSettings, Processor, PullSettings, Puller, Rejected, SendError, ShopDirectory, ShopSettings, WatermarkStore,
+    Window, staff,
 };
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use policies::POLICIES;
@@ -931,4 +931,45 @@ async fn an_order_held_a_second_time_alerts_staff_again() {
     }
     assert_eq!(alerts(), 2, "replays deliver nothing more");
     assert_eq!(mailer.sent().len(), 3, "two alerts and one thank-you");
+}
+
+/// A mail service that delivers through `inner`, then reports a timeout: SES took the mail but
+/// the answer never came back.
+struct DeliversThenTimesOut<'a> {
+    inner: &'a MemoryMailer,
+}
+
+impl ichigen_core::pipeline::Mailer for DeliversThenTimesOut<'_> {
+    async fn send(&self, mail: &ichigen_core::pipeline::OutgoingMail) -> Result<String, SendError> {
+        ichigen_core::pipeline::Mailer::send(self.inner, mail).await?;
+        Err(SendError::Ambiguous("timed out after the request was sent".into()))
+    }
+}
+
+/// Issue 13: a send whose outcome is unknown keeps its claim until the lease ends, so an
+/// immediate retry does not send a second mail.
+#[tokio::test]
+async fn an_ambiguous_send_keeps_the_claim_until_its_lease_ends() {
+    let w = World::new().await;
+    let mut yahoo = order("Y-1");
+    yahoo.marketplace = Marketplace::Yahoo;
+    w.processor().process(yahoo, t(NOW)).await.expect("new");
+    let job = w.mails.drain().pop().expect("thank-you job");
+    let delivered = MemoryMailer::new();
+    let n = Notifier::new(
+        &w.store,
+        &w.store,
+        &w.store,
+        DeliversThenTimesOut { inner: &delivered },
+        POLICIES,
+        Duration::from_secs(120),
+    );
+    let err = n.notify(&job, t(NOW)).await.expect_err("timed out");
+    assert!(err.is_retryable(), "{err}");
+    let again = n.notify(&job, t(NOW) + TimeDelta::seconds(5)).await.expect_err("the claim is kept");
+    assert!(matches!(again, NotifyError::Busy { .. }), "{again}");
+    assert_eq!(delivered.sent().len(), 1, "an immediate retry sends nothing");
+    // The documented window: once the lease ended, a retry sends again.
+    let _ = n.notify(&job, t(NOW) + TimeDelta::seconds(121)).await;
+    assert_eq!(delivered.sent().len(), 2);
 }

@@ -91,3 +91,41 @@ async fn an_order_held_a_second_time_alerts_staff_again_and_replays_deliver_noth
     assert_eq!(delivered(&outbox, MailKind::StaffAlert), 2);
     assert_eq!(delivered(&outbox, MailKind::ThankYou), 1);
 }
+
+/// Writes the mail into the outbox, then reports that the answer was lost.
+struct DeliversThenTimesOut<'a>(&'a EmlOutbox);
+
+impl ichigen_core::pipeline::Mailer for DeliversThenTimesOut<'_> {
+    async fn send(
+        &self,
+        mail: &ichigen_core::pipeline::OutgoingMail,
+    ) -> Result<String, ichigen_core::pipeline::SendError> {
+        ichigen_core::pipeline::Mailer::send(self.0, mail).await?;
+        Err(ichigen_core::pipeline::SendError::Ambiguous("timed out after the request was sent".into()))
+    }
+}
+
+#[tokio::test]
+async fn an_ambiguous_send_keeps_its_claim_so_an_immediate_retry_delivers_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("ichigen.db")).unwrap();
+    shop(&store).await;
+    let outbox = EmlOutbox::for_store(dir.path().join("outbox"), &store).unwrap();
+    let policies = ichigen_marketplaces::policies();
+    let mails = MemoryQueue::<MailJob>::new();
+    let processor = Processor::new(&store, &store, &mails, policies, ProcessSettings::default());
+    let mut clean = blacklisted(2);
+    clean.buyer.phone = Some("03-1111-2222".into());
+    clean.ship_to.phone = Some("03-1111-2222".into());
+    let now = at("2026-11-05T10:00:00+09:00");
+    processor.process(clean, now).await.unwrap();
+    let job = mails.drain().pop().unwrap();
+    assert_eq!(job.kind, MailKind::ThankYou);
+    let lease = Duration::from_secs(120);
+    let flaky = Notifier::new(&store, &store, &store, DeliversThenTimesOut(&outbox), policies, lease);
+    flaky.notify(&job, now).await.expect_err("timed out");
+    let sound = Notifier::new(&store, &store, &store, &outbox, policies, lease);
+    let retry = sound.notify(&job, now + chrono::TimeDelta::seconds(10)).await.expect_err("claim kept");
+    assert!(retry.is_retryable(), "{retry}");
+    assert_eq!(delivered(&outbox, MailKind::ThankYou), 1, "one mail, not two");
+}

@@ -87,7 +87,7 @@ impl NotifyError {
             NotifyError::UnknownShop(_) => true,
             NotifyError::Render(_) => false,
             NotifyError::Send(SendError::Refused(_)) => false,
-            NotifyError::Send(SendError::Unavailable(_)) => true,
+            NotifyError::Send(SendError::Unavailable(_) | SendError::Ambiguous(_)) => true,
             NotifyError::Route(_) => false,
             NotifyError::Busy { .. } => true,
             NotifyError::Port(e) => e.retryable,
@@ -308,6 +308,9 @@ where
                 self.ledger.mark_sent(key, &message_id, now).await?;
                 Ok(Notified::Sent(message_id))
             }
+            // The mail may be out: keep the claim, so a retry meets it (Busy) until the lease
+            // ends instead of sending a second mail at once.
+            Err(e @ SendError::Ambiguous(_)) => Err(NotifyError::Send(e)),
             Err(e) => {
                 self.ledger.release(key).await?;
                 Err(NotifyError::Send(e))

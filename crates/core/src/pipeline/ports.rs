@@ -200,9 +200,14 @@ pub enum SendError {
     /// The mail itself is unsendable (address refused, sender not verified, content rejected).
     #[error("mail refused: {0}")]
     Refused(#[source] BoxError),
-    /// The mail service failed for now (throttling, timeouts, 5xx).
+    /// The mail service failed for now (throttling, 5xx): it did not take the mail.
     #[error("mail service unavailable: {0}")]
     Unavailable(#[source] BoxError),
+    /// The request may have reached the service, which may have taken the mail: a timeout or a
+    /// broken connection after sending, an answer that does not read. Trying again later may
+    /// send it twice, so the ledger claim is kept until its lease ends.
+    #[error("mail outcome unknown: {0}")]
+    Ambiguous(#[source] BoxError),
 }
 
 /// Sends one mail; returns the service's message id.
