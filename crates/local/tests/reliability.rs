@@ -129,3 +129,51 @@ async fn an_ambiguous_send_keeps_its_claim_so_an_immediate_retry_delivers_nothin
     assert!(retry.is_retryable(), "{retry}");
     assert_eq!(delivered(&outbox, MailKind::ThankYou), 1, "one mail, not two");
 }
+
+/// Issue 13: which buyer mails an order may get is checked again when the mail is sent: a
+/// shipping mail queued before the order was cancelled or held is not delivered.
+#[tokio::test]
+async fn a_shipping_mail_queued_before_a_cancellation_or_a_hold_is_not_delivered() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("ichigen.db")).unwrap();
+    shop(&store).await;
+    let outbox = EmlOutbox::for_store(dir.path().join("outbox"), &store).unwrap();
+    let policies = ichigen_marketplaces::policies();
+    let mails = MemoryQueue::<MailJob>::new();
+    let processor = Processor::new(&store, &store, &mails, policies, ProcessSettings::default());
+    let notifier = Notifier::new(&store, &store, &store, &outbox, policies, Duration::from_secs(120));
+    let now = at("2026-11-05T10:00:00+09:00");
+
+    for (n, then) in [(3, "cancelled"), (4, "held")] {
+        let mut o = blacklisted(n);
+        o.buyer.phone = Some("03-1111-2222".into());
+        o.ship_to.phone = Some("03-1111-2222".into());
+        o.status = ichigen_core::OrderStatus::ReadyToShip;
+        processor.process(o.clone(), now).await.unwrap();
+        mails.drain();
+        // The first tracking number: a shipping mail is queued.
+        o.tracking.push(ichigen_core::Tracking {
+            carrier: ichigen_core::Carrier::Yamato,
+            number: format!("12345678901{n}"),
+            shipped_at: None,
+            shipment_id: None,
+        });
+        o.source_updated_at += chrono::TimeDelta::minutes(10);
+        processor.process(o.clone(), now).await.unwrap();
+        let jobs = mails.drain();
+        assert_eq!(jobs.iter().map(|j| j.kind).collect::<Vec<_>>(), [MailKind::Shipping]);
+        // Before the notifier runs, the order is cancelled at the marketplace, or held by staff.
+        if then == "cancelled" {
+            o.status = ichigen_core::OrderStatus::Cancelled;
+            o.source_updated_at += chrono::TimeDelta::minutes(10);
+            processor.process(o.clone(), now).await.unwrap();
+        } else {
+            staff::hold(&store, &mails, &policies, &OrderKey::of(&o), "住所確認中", now).await.unwrap();
+        }
+        for job in jobs.into_iter().chain(mails.drain()) {
+            let done = notifier.notify(&job, now).await.unwrap();
+            assert!(matches!(done, ichigen_core::pipeline::Notified::Skipped(_)), "{then}: {done:?}");
+        }
+    }
+    assert_eq!(delivered(&outbox, MailKind::Shipping), 0, "no shipping mail to a cancelled or held order");
+}

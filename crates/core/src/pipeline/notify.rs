@@ -210,15 +210,15 @@ where
             return Ok((Notified::Skipped("order no longer stored"), MailRoute::Shop));
         };
         let order = &stored.order;
-        if job.kind.to_buyer() && !self.policies.buyer_mail_allowed(order) {
-            return Ok((
-                Notified::Skipped("the marketplace forbids buyer mail, or ships the order itself"),
-                MailRoute::Shop,
-            ));
+        // Checked again at send time, with the processor's own rule: the order may have been
+        // cancelled or held since the job was queued.
+        if job.kind.to_buyer()
+            && let Some(why) = stored.buyer_mail_barred(&self.policies)
+        {
+            return Ok((Notified::Skipped(why), MailRoute::Shop));
         }
         let skip = match job.kind {
             MailKind::ThankYou if !stored.status.is_open() => Some("already shipped or cancelled"),
-            MailKind::ThankYou if stored.is_held() => Some("held since the job was queued"),
             MailKind::Shipping if order.tracking.is_empty() => Some("no tracking number"),
             MailKind::StaffAlert if !stored.is_held() => Some("released before the alert went out"),
             MailKind::PaymentReceived if !stored.status.is_open() || stored.is_held() => {

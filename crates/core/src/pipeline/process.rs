@@ -297,8 +297,8 @@ pub(crate) fn effective_status(s: &StoredOrder) -> OrderStatus {
 /// - payment received: a stored order that was awaiting payment and is now paid and not yet
 ///   shipped, paid in advance (bank transfer, convenience store), when the shop has
 ///   `payment_mail` on and the order is not held;
-/// - nothing to buyers where the marketplace's policy forbids it (Amazon) or it ships the order
-///   itself (AFN), nothing for cancelled ones.
+/// - nothing to buyers where [`StoredOrder::buyer_mail_barred`] says so (Amazon, AFN, cancelled,
+///   held): the notifier asks it again at send time.
 pub(crate) fn mails_for_change(
     policies: &Policies,
     payment_mail: bool,
@@ -307,7 +307,7 @@ pub(crate) fn mails_for_change(
 ) -> Vec<MailKind> {
     let mut out = Vec::new();
     let was_held = prev.is_some_and(|p| p.status == OrderStatus::OnHold);
-    let buyer_ok = policies.buyer_mail_allowed(&next.order) && next.status != OrderStatus::Cancelled;
+    let buyer_ok = next.buyer_mail_barred(policies).is_none();
     if next.status == OrderStatus::OnHold && !was_held {
         out.push(MailKind::StaffAlert);
     }

@@ -77,7 +77,7 @@ async fn decide<S: OrderStore, Q: MailQueue>(
         next.stored_at = now;
         if prev.status == OrderStatus::OnHold
             && next.status != OrderStatus::OnHold
-            && policies.buyer_mail_allowed(&next.order)
+            && next.buyer_mail_barred(policies).is_none()
             && !next.mails_due.contains(&MailKind::ThankYou)
         {
             next.mails_due.push(MailKind::ThankYou);

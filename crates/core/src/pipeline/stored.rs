@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::finding::Finding;
+use crate::marketplace::Policies;
 use crate::order::{Marketplace, Order, OrderStatus};
 
 use super::mail::MailKind;
@@ -105,6 +106,22 @@ impl StoredOrder {
     /// Whether a hold (finding or staff) keeps it from the buyer mails.
     pub fn is_held(&self) -> bool {
         self.status == OrderStatus::OnHold
+    }
+
+    /// Why no buyer mail may go out for the order as it is now, if none may: its marketplace
+    /// forbids them or ships the order itself (Amazon, AFN), it is cancelled, or it is held. The
+    /// one decision the processor (which mails to queue) and the notifier (whether to send a
+    /// queued one) both take.
+    pub fn buyer_mail_barred(&self, policies: &Policies) -> Option<&'static str> {
+        if !policies.buyer_mail_allowed(&self.order) {
+            Some("the marketplace forbids buyer mail, or ships the order itself")
+        } else if self.status == OrderStatus::Cancelled {
+            Some("cancelled")
+        } else if self.is_held() {
+            Some("held")
+        } else {
+            None
+        }
     }
 
     /// Counts a new hold episode when this record (the next one after `prev`) is held and `prev`
