@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -160,9 +160,23 @@ DROP TABLE mail_ledger;
 ALTER TABLE mail_ledger_6 RENAME TO mail_ledger;
 ";
 
+/// Version 7 counts each queued message's failed tries and keeps the messages given up on
+/// (`ichigen dead-letters`).
+const DEAD_LETTER_SCHEMA: &str = "
+ALTER TABLE queue ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE dead_letters (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue     TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    attempts  INTEGER NOT NULL,
+    reason    TEXT NOT NULL,
+    failed_at TEXT NOT NULL
+);
+";
+
 /// What takes a file of version `n` to `n + 1`, for every version before [`SCHEMA_VERSION`].
 const MIGRATIONS: [&str; SCHEMA_VERSION as usize] =
-    [SCHEMA, QUEUE_SCHEMA, LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, LEDGER_EPISODE_SCHEMA];
+    [SCHEMA, QUEUE_SCHEMA, LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, LEDGER_EPISODE_SCHEMA, DEAD_LETTER_SCHEMA];
 
 /// Beside the schema, in every version: the store's identity, made when the file is created (or
 /// first opened by a build that knows it). The outbox records it, so a store deleted or emptied

@@ -8,11 +8,12 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset};
 use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
-    MailJob, MailKind, Notifier, OrderKey, ProcessSettings, Processor, ShopDirectory, ShopSettings, staff,
+    MailJob, MailKind, MessageFailure, Notifier, OrderKey, ProcessSettings, Processor, Queue, ShopDirectory,
+    ShopSettings, consume_batch, staff,
 };
 use ichigen_core::sample::SampleOrders;
 use ichigen_core::{Marketplace, Order};
-use ichigen_local::{EmlOutbox, SqliteStore};
+use ichigen_local::{EmlOutbox, MAIL_QUEUE, MAX_ATTEMPTS, SqliteQueue, SqliteStore};
 
 const PHONE: &str = "090-0000-0000";
 
@@ -176,4 +177,111 @@ async fn a_shipping_mail_queued_before_a_cancellation_or_a_hold_is_not_delivered
         }
     }
     assert_eq!(delivered(&outbox, MailKind::Shipping), 0, "no shipping mail to a cancelled or held order");
+}
+
+/// Runs one embedded "run" of the notifier over the durable mail queue: a new consumer, as each
+/// `ichigen demo` or `ichigen mail drain` is, taking until nothing is left for it.
+async fn mail_run<M: ichigen_core::pipeline::Mailer>(
+    store: &SqliteStore,
+    notifier: &Notifier<&SqliteStore, &SqliteStore, &SqliteStore, M>,
+    now: DateTime<FixedOffset>,
+) -> (usize, usize) {
+    let queue = SqliteQueue::<MailJob>::new(store, MAIL_QUEUE);
+    let (mut sent, mut failed) = (0, 0);
+    loop {
+        let batch =
+            consume_batch(&queue, 10, |job: MailJob| async move { notifier.handle(&job, now).await }).await.unwrap();
+        if batch.taken == 0 {
+            return (sent, failed);
+        }
+        sent += batch.done.len();
+        failed += batch.failed + batch.dead_lettered;
+    }
+}
+
+/// Issue 13: a poison mail job (its shop is not configured) fails each run until the queue gives
+/// up on it after `MAX_ATTEMPTS` runs; it lands in the dead letters and the other jobs go on.
+/// Redriven once the shop is configured, it is delivered once.
+#[tokio::test]
+async fn a_poison_mail_job_is_dead_lettered_after_its_tries_and_delivered_once_redriven() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("ichigen.db")).unwrap();
+    shop(&store).await;
+    let outbox = EmlOutbox::for_store(dir.path().join("outbox"), &store).unwrap();
+    let policies = ichigen_marketplaces::policies();
+    let queue = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
+    let processor = Processor::new(&store, &store, &queue, policies, ProcessSettings::default());
+    let notifier = Notifier::new(&store, &store, &store, &outbox, policies, Duration::from_secs(120));
+    let now = at("2026-11-05T10:00:00+09:00");
+    let clean = |n: usize, shop_id: &str| {
+        let mut o = blacklisted(n);
+        o.shop_id = shop_id.into();
+        o.buyer.phone = Some("03-1111-2222".into());
+        o.ship_to.phone = Some("03-1111-2222".into());
+        o
+    };
+    // The poison job: an order of shop s2, whose settings are not stored (yet).
+    let poison = clean(10, "s2");
+    let stored = ichigen_core::pipeline::StoredOrder {
+        order: poison.clone(),
+        status: ichigen_core::OrderStatus::New,
+        findings: Vec::new(),
+        staff: Default::default(),
+        mails_due: Vec::new(),
+        hold_episode: 0,
+        parcels: Vec::new(),
+        content_fp: "c".into(),
+        check_fp: "k".into(),
+        bundle_key: None,
+        rev: 1,
+        stored_at: now,
+        expires_at: None,
+    };
+    ichigen_core::pipeline::OrderStore::put(&store, &stored, None).await.unwrap();
+    queue.send_all(&[MailJob { order: OrderKey::of(&poison), kind: MailKind::ThankYou }]).await.unwrap();
+
+    for run in 1..=MAX_ATTEMPTS as usize {
+        // Each run brings a good order too: its thank-you goes out, whatever the poison job does.
+        processor.process(clean(run, "s1"), now).await.unwrap();
+        let (sent, failed) = mail_run(&store, &notifier, now).await;
+        assert_eq!((sent, failed), (1, 1), "run {run}");
+    }
+    assert_eq!(delivered(&outbox, MailKind::ThankYou), MAX_ATTEMPTS as usize);
+    let dead = store.dead_letters(None).unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].queue, MAIL_QUEUE);
+    assert_eq!(dead[0].attempts, MAX_ATTEMPTS);
+    assert_eq!(dead[0].about, format!("s2/yahoo/{} thank_you", poison.order_id));
+    assert!(dead[0].reason.contains("shop s2 is not configured"), "{}", dead[0].reason);
+    assert!(queue.is_empty().unwrap(), "the poison job left the queue");
+    assert_eq!(mail_run(&store, &notifier, now).await, (0, 0), "later runs no longer fail on it");
+
+    // Fixed: the shop is configured; redriven, the job is delivered, once.
+    let mut s2 = ShopSettings::new("s2", "第二商店", "shop2@example.jp");
+    s2.staff_to = vec!["staff@example.jp".into()];
+    store.put_shop(&s2).await.unwrap();
+    assert_eq!(store.redrive(Some("orders"), &[]).unwrap(), 0, "another queue's filter moves nothing");
+    assert_eq!(store.redrive(None, &[dead[0].id]).unwrap(), 1);
+    assert!(store.dead_letters(None).unwrap().is_empty());
+    assert_eq!(mail_run(&store, &notifier, now).await, (1, 0));
+    assert_eq!(mail_run(&store, &notifier, now).await, (0, 0));
+    assert_eq!(delivered(&outbox, MailKind::ThankYou), MAX_ATTEMPTS as usize + 1);
+}
+
+/// An unreadable message is dead-lettered at once, by its position, and the rest go on.
+#[tokio::test]
+async fn an_unreadable_queue_message_is_dead_lettered_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ichigen.db");
+    let store = SqliteStore::open(&path).unwrap();
+    let queue = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("INSERT INTO queue (name, body) VALUES ('mail', '{\"shop_id\": 山田')", [])
+        .unwrap();
+    let batch = consume_batch(&queue, 10, |_job: MailJob| async { Ok::<(), MessageFailure>(()) }).await.unwrap();
+    assert_eq!((batch.taken, batch.dead_lettered), (1, 1));
+    let dead = store.dead_letters(Some(MAIL_QUEUE)).unwrap();
+    assert_eq!(dead.len(), 1);
+    assert!(!dead[0].reason.contains("山田") && dead[0].reason.contains("line 1"), "{}", dead[0].reason);
 }

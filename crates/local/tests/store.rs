@@ -370,7 +370,7 @@ async fn shipping_states_and_pending_tracking_writes_are_kept() {
 /// A version 5 file (mail ledger keyed by order and kind) is upgraded in place: its sent mails
 /// stay sent (as episode 0), and a later hold episode is a new entry.
 #[tokio::test]
-async fn a_version_5_ledger_is_upgraded_with_its_sent_mails_kept() {
+async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ichigen.db");
     drop(SqliteStore::open(&path).unwrap());
@@ -394,9 +394,26 @@ async fn a_version_5_ledger_is_upgraded_with_its_sent_mails_kept() {
         )
         .unwrap();
     }
+    {
+        // Version 5 queues had no tries column: undo it, keep one queued job.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE dead_letters; ALTER TABLE queue DROP COLUMN attempts;
+             INSERT INTO queue (name, body) VALUES ('mail', '{\"shop_id\":\"s1\",\"marketplace\":\"yahoo\",\"order_id\":\"y-9\",\"kind\":\"shipping\"}');
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+    }
     let store = SqliteStore::open(&path).unwrap();
     let now = at("2026-11-02T10:00:00+09:00");
     let lease = now + TimeDelta::minutes(2);
     assert_eq!(store.claim(&key, now, lease).await.unwrap(), Claim::AlreadySent("old-1".into()));
+    // Version 7: the queued job is still there, with no tries counted, and no dead letters.
+    let queue = ichigen_local::SqliteQueue::<MailJob>::new(&store, ichigen_local::MAIL_QUEUE);
+    let taken = ichigen_core::pipeline::Consumer::take(&queue, 10).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].attempts, 0);
+    assert_eq!(taken[0].message.as_ref().unwrap().kind, MailKind::Shipping);
+    assert!(store.dead_letters(None).unwrap().is_empty());
     assert_eq!(store.claim(&MailKey { episode: 1, ..key }, now, lease).await.unwrap(), Claim::Claimed);
 }

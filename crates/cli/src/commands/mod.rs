@@ -2,6 +2,7 @@
 
 pub mod blacklist;
 pub mod check;
+pub mod dead_letters;
 pub mod demo;
 pub mod export;
 pub mod mail;

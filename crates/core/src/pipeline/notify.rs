@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
 use super::cache::ShopCache;
+use super::consume::MessageFailure;
 use super::mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError, render};
 use super::ports::{
     Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, RelayMailers, SendError, ShopDirectory,
@@ -154,6 +155,15 @@ where
             let _ = self.drain(&job.order.shop_id, marketplace, now, DRAIN_PER_SEND).await;
         }
         Ok(done)
+    }
+
+    /// The mail queue's handler, the same for every way a queue is consumed
+    /// ([`super::consume::consume_batch`]): one job at `now`, a failure with whether it may pass.
+    pub async fn handle(&self, job: &MailJob, now: DateTime<FixedOffset>) -> Result<Notified, MessageFailure> {
+        self.notify(job, now).await.map_err(|e| MessageFailure {
+            retryable: e.is_retryable(),
+            reason: format!("{} {}: {e}", job.order, job.kind),
+        })
     }
 
     /// Sends the mails of `shop_id` waiting for `marketplace`'s relay, up to `limit`, each once

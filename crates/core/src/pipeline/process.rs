@@ -15,6 +15,7 @@ use crate::rules::{Rules, RulesError};
 use crate::validate::OrderError;
 
 use super::cache::ShopCache;
+use super::consume::MessageFailure;
 use super::mail::{MailJob, MailKind};
 use super::ports::{MailQueue, OrderStore, PortError, ShopDirectory, Written};
 use super::stored::{OrderKey, StaffDecision, StoredOrder, check_fingerprint, content_fingerprint, hashed};
@@ -244,6 +245,14 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
             }
         }
         Err(ProcessError::Contended(key))
+    }
+
+    /// The orders queue's handler, the same for every way a queue is consumed
+    /// ([`super::consume::consume_batch`]): one order at `now`, a failure with whether it may pass.
+    pub async fn handle(&self, order: Order, now: DateTime<FixedOffset>) -> Result<Processed, MessageFailure> {
+        self.process(order, now)
+            .await
+            .map_err(|e| MessageFailure { retryable: e.is_retryable(), reason: e.to_string() })
     }
 
     /// The shop's compiled rules with its blacklist, and its mail choices, reused for a minute.
