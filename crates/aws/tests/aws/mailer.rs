@@ -78,8 +78,8 @@ async fn a_masked_marketplace_address_never_reaches_ses() {
 /// when `None`: the connection stays open and silent). Returns its URL and the requests it read.
 async fn stand_in(answer: Option<&'static str>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
     let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = seen.clone();
     tokio::spawn(async move {

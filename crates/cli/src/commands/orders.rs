@@ -415,11 +415,7 @@ where
     let past = if hold_reason.is_some() { "held" } else { "released" };
     println!("{name}: {past} ({} → {})", wire(&before.status), wire(&after.status));
     if after.mails_due.is_empty() && hold_reason.is_none() {
-        let why = match after.buyer_mail_barred(&policies) {
-            Some(why) => why,
-            None => "nothing was due",
-        };
-        println!("no mail: {why}");
+        println!("no mail: {}", after.buyer_mail_barred(&policies).unwrap_or("nothing was due"));
     }
     Ok(Ok((before, after)))
 }
