@@ -65,3 +65,36 @@ fn a_release_whose_send_fails_is_delivered_by_the_next_drain_exactly_once() {
     assert!(again.contains("not on hold") && again.contains("nothing to release"), "{again}");
     assert_eq!(eml_files(&dir), after, "a second drain or release delivers nothing more");
 }
+
+/// A mail job that fails every run (its shop is not configured) is dead-lettered after 5 runs,
+/// after which runs succeed again; `ichigen dead-letters` lists it by ids and puts it back.
+#[test]
+fn a_poison_mail_job_is_dead_lettered_listed_and_redriven() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    demo(&dir, 20);
+    let d = dir.to_str().unwrap().to_string();
+    rusqlite::Connection::open(dir.join("ichigen.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO queue (name, body) VALUES ('mail', ?1)",
+            [r#"{"shop_id":"ghost","marketplace":"yahoo","order_id":"y-404","kind":"thank_you"}"#],
+        )
+        .unwrap();
+    for run in 1..=5 {
+        let out = ichigen().args(["mail", "drain", "--dir", &d]).output().unwrap();
+        assert!(!out.status.success(), "run {run} reports the failure");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("shop ghost is not configured"), "run {run}");
+    }
+    run_ok(&["mail", "drain", "--dir", &d]);
+    let listed = stdout(&run_ok(&["dead-letters", "list", "--dir", &d]));
+    assert!(listed.contains("ghost/yahoo/y-404 thank_you") && listed.contains("5回"), "{listed}");
+    let id = listed.split_whitespace().next().unwrap().to_string();
+    let wrong = ichigen().args(["dead-letters", "redrive", "--queue", "orders", &id, "--dir", &d]).output().unwrap();
+    assert!(!wrong.status.success(), "not a dead letter of the orders queue");
+    let back = stdout(&run_ok(&["dead-letters", "redrive", &id, "--dir", &d]));
+    assert!(back.contains("1 件"), "{back}");
+    assert!(stdout(&run_ok(&["dead-letters", "list", "--dir", &d])).contains("デッドレターはありません"));
+    let out = ichigen().args(["mail", "drain", "--dir", &d]).output().unwrap();
+    assert!(!out.status.success(), "back on the queue, tried again");
+}
