@@ -44,8 +44,20 @@ fn content(data: &str) -> Result<Content, SendError> {
     Content::builder().data(data).charset(UTF_8).build().map_err(|e| SendError::Refused(Box::new(e)))
 }
 
-/// Refused when the mail itself or the account is the problem, unavailable when SES is busy or down.
+/// Refused when the mail itself or the account is the problem, unavailable when SES is busy or
+/// down, ambiguous when the request may have reached SES and its answer was lost.
 fn send_error(err: SdkError<SendEmailError, HttpResponse>) -> SendError {
+    // A timeout, a broken connection or an unreadable answer: SES may have taken the mail. A
+    // connection that failed before the request went out looks the same from here (both are I/O
+    // errors), so it is taken as ambiguous too: the cost is a retry after the claim's lease.
+    let ambiguous = match &err {
+        SdkError::TimeoutError(_) | SdkError::ResponseError(_) => true,
+        SdkError::DispatchFailure(f) => !f.is_user(),
+        _ => false,
+    };
+    if ambiguous {
+        return SendError::Ambiguous(Box::new(AwsError::redacted(err)));
+    }
     let refused = match err.as_service_error() {
         Some(e)
             if e.is_message_rejected()
@@ -101,7 +113,7 @@ impl Mailer for SesMailer {
             .await
             .map_err(send_error)?;
         // SES always returns an id for an accepted mail; without one the ledger could not record it.
-        out.message_id.ok_or_else(|| SendError::Unavailable("SES accepted the mail but returned no message id".into()))
+        out.message_id.ok_or_else(|| SendError::Ambiguous("SES accepted the mail but returned no message id".into()))
     }
 }
 

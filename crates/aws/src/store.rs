@@ -399,7 +399,7 @@ impl ShopDirectory for DynamoStore {
 }
 
 fn ledger_key(key: &MailKey) -> Item {
-    key_of(shop_pk(&key.order.shop_id), mail_sk(key.order.marketplace, &key.order.order_id, key.kind))
+    key_of(shop_pk(&key.order.shop_id), mail_sk(key.order.marketplace, &key.order.order_id, key.kind, key.episode))
 }
 
 impl MailLedger for DynamoStore {
@@ -434,7 +434,8 @@ impl MailLedger for DynamoStore {
             Err(e) if is_condition_failed(&e) => {}
             Err(e) => return Err(port_error("dynamodb PutItem mail ledger", e)),
         }
-        let (pk, sk) = (shop_pk(&key.order.shop_id), mail_sk(key.order.marketplace, &key.order.order_id, key.kind));
+        let (pk, sk) =
+            (shop_pk(&key.order.shop_id), mail_sk(key.order.marketplace, &key.order.order_id, key.kind, key.episode));
         let current = self.get_item("dynamodb GetItem mail ledger", pk, sk).await?;
         let sent_id = current.as_ref().and_then(|item| match (item.get(STATE), item.get(MESSAGE_ID)) {
             (Some(AttributeValue::S(state)), Some(AttributeValue::S(id))) if state == SENT => Some(id.clone()),

@@ -103,9 +103,14 @@ pub fn blacklist_sk(id: &str) -> String {
     format!("{BLACKLIST_PREFIX}{id}")
 }
 
-/// Sort key of a mail ledger entry: `MAIL#{marketplace}#{order_id}#{kind}`.
-pub fn mail_sk(marketplace: Marketplace, order_id: &str, kind: MailKind) -> String {
-    format!("MAIL#{marketplace}#{order_id}#{kind}")
+/// Sort key of a mail ledger entry: `MAIL#{marketplace}#{order_id}#{kind}`, and `#{episode}`
+/// after it for a staff alert of a hold episode after 0 (episode 0 keeps the key of before).
+pub fn mail_sk(marketplace: Marketplace, order_id: &str, kind: MailKind, episode: u32) -> String {
+    if episode == 0 {
+        format!("MAIL#{marketplace}#{order_id}#{kind}")
+    } else {
+        format!("MAIL#{marketplace}#{order_id}#{kind}#{episode}")
+    }
 }
 
 /// The wire name of a status (`ready_to_ship`, ...), as in the `by_status` keys.

@@ -68,6 +68,14 @@ enum Command {
         #[command(subcommand)]
         command: commands::mail::MailCommand,
     },
+    /// Messages the embedded queues gave up on: list them, put them back once fixed.
+    DeadLetters {
+        /// Where orders are kept.
+        #[command(flatten)]
+        store: backend::StoreArgs,
+        #[command(subcommand)]
+        command: commands::dead_letters::DeadLettersCommand,
+    },
     /// The shop's own settings: mail templates, contact block, payment-received mail.
     ///
     /// Works on the embedded store (--dir) or AWS (--aws, --aws-endpoint); Terraform never
@@ -147,6 +155,7 @@ fn main() -> ExitCode {
         Command::Blacklist { store, command } => commands::blacklist::run(&store, &command),
         Command::Shop { store, command } => commands::shop::run(&store, &command),
         Command::Mail { store, command } => commands::mail::run(&store, &command),
+        Command::DeadLetters { store, command } => commands::dead_letters::run(&store, &command),
         Command::Export(args) => commands::export::run(&args),
         Command::Print(args) => commands::print::run(&args),
         Command::Check { rules, file } => commands::check::run(rules.as_deref(), &file),

@@ -47,6 +47,7 @@ fn store_with_hostile_order(dir: &Path) {
         findings: Vec::new(),
         staff: StaffDecision::None,
         mails_due: Vec::new(),
+        hold_episode: 0,
         parcels: Vec::new(),
         content_fp: "fp".into(),
         check_fp: "fp".into(),

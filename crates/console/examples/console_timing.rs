@@ -51,6 +51,7 @@ async fn main() {
         order.shop_id = "bench".into();
         let outcome = engine.check(&order, &BundleIndex::empty());
         let stored = StoredOrder {
+            hold_episode: 0,
             status: outcome.status,
             findings: outcome.findings,
             staff: StaffDecision::None,

@@ -45,6 +45,7 @@ fn stored(order: Order) -> StoredOrder {
         findings: Vec::new(),
         staff: StaffDecision::None,
         mails_due: Vec::new(),
+        hold_episode: 0,
         parcels: Vec::new(),
         content_fp: String::new(),
         check_fp: String::new(),

@@ -100,6 +100,7 @@ fn stored(order: Order, findings: Vec<Finding>) -> StoredOrder {
         findings,
         staff: StaffDecision::None,
         mails_due: Vec::new(),
+        hold_episode: 0,
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,

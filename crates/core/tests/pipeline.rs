@@ -11,8 +11,8 @@ use ichigen_core::pipeline::memory::{
 };
 use ichigen_core::pipeline::{
     Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource, OrderStore,
-    ProcessSettings, Processor, PullSettings, Puller, Rejected, ShopDirectory, ShopSettings, WatermarkStore, Window,
-    staff,
+    ProcessSettings, Processor, PullSettings, Puller, Rejected, SendError, ShopDirectory, ShopSettings, WatermarkStore,
+    Window, staff,
 };
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use policies::POLICIES;
@@ -441,6 +441,7 @@ fn held_by_findings(order: Order) -> ichigen_core::pipeline::StoredOrder {
         findings: Vec::new(),
         staff: ichigen_core::pipeline::StaffDecision::None,
         mails_due: Vec::new(),
+        hold_episode: 0,
         parcels: Vec::new(),
         content_fp: String::new(),
         check_fp: String::new(),
@@ -886,4 +887,89 @@ async fn the_puller_writes_tracking_back_and_reports_refusals_once() {
     // A re-recording of the reflected number queues nothing.
     record_tracking(&store, &key("W-1"), 1, tracking("1234-5678-9013"), now).await.unwrap();
     assert!(store.get_writes("shop-1", Marketplace::Rakuten).await.unwrap().unwrap().writes.is_empty());
+}
+
+/// Issue 13: the ledger key of a staff alert carries the hold episode, so an order released and
+/// held again alerts staff again; replays deliver nothing more.
+#[tokio::test]
+async fn an_order_held_a_second_time_alerts_staff_again() {
+    let w = World::new().await;
+    let p = w.processor();
+    let mailer = MemoryMailer::new();
+    let n = notifier(&w.store, &mailer);
+    let alerts = || mailer.sent().iter().filter(|(_, m)| m.to == ["staff@example.jp"]).count();
+    let mut jobs = Vec::new();
+
+    let first = blacklisted("E-1");
+    let key = OrderKey::of(&first);
+    p.process(first.clone(), t(NOW)).await.expect("held");
+    for job in w.mails.drain() {
+        n.notify(&job, t(NOW)).await.expect("alert");
+        jobs.push(job);
+    }
+    assert_eq!(alerts(), 1);
+    staff::release(&w.store, &w.mails, &POLICIES, &key, t(NOW)).await.expect("release");
+    for job in w.mails.drain() {
+        n.notify(&job, t(NOW)).await.expect("thank-you");
+        jobs.push(job);
+    }
+    let mut moved = first.clone();
+    moved.ship_to.address1 = "千代田2-2".into();
+    moved.source_updated_at = t("2026-11-27T11:00:00+09:00");
+    let again = p.process(moved.clone(), t(NOW)).await.expect("held again");
+    assert_eq!(again.status, OrderStatus::OnHold);
+    for job in w.mails.drain() {
+        n.notify(&job, t(NOW)).await.expect("second alert");
+        jobs.push(job);
+    }
+    assert_eq!(alerts(), 2, "each hold episode alerts staff");
+
+    p.process(first, t(NOW)).await.expect("replay");
+    p.process(moved, t(NOW)).await.expect("replay");
+    for job in jobs.iter().chain(w.mails.drain().iter()) {
+        n.notify(job, t(NOW)).await.expect("replayed job");
+    }
+    assert_eq!(alerts(), 2, "replays deliver nothing more");
+    assert_eq!(mailer.sent().len(), 3, "two alerts and one thank-you");
+}
+
+/// A mail service that delivers through `inner`, then reports a timeout: SES took the mail but
+/// the answer never came back.
+struct DeliversThenTimesOut<'a> {
+    inner: &'a MemoryMailer,
+}
+
+impl ichigen_core::pipeline::Mailer for DeliversThenTimesOut<'_> {
+    async fn send(&self, mail: &ichigen_core::pipeline::OutgoingMail) -> Result<String, SendError> {
+        ichigen_core::pipeline::Mailer::send(self.inner, mail).await?;
+        Err(SendError::Ambiguous("timed out after the request was sent".into()))
+    }
+}
+
+/// Issue 13: a send whose outcome is unknown keeps its claim until the lease ends, so an
+/// immediate retry does not send a second mail.
+#[tokio::test]
+async fn an_ambiguous_send_keeps_the_claim_until_its_lease_ends() {
+    let w = World::new().await;
+    let mut yahoo = order("Y-1");
+    yahoo.marketplace = Marketplace::Yahoo;
+    w.processor().process(yahoo, t(NOW)).await.expect("new");
+    let job = w.mails.drain().pop().expect("thank-you job");
+    let delivered = MemoryMailer::new();
+    let n = Notifier::new(
+        &w.store,
+        &w.store,
+        &w.store,
+        DeliversThenTimesOut { inner: &delivered },
+        POLICIES,
+        Duration::from_secs(120),
+    );
+    let err = n.notify(&job, t(NOW)).await.expect_err("timed out");
+    assert!(err.is_retryable(), "{err}");
+    let again = n.notify(&job, t(NOW) + TimeDelta::seconds(5)).await.expect_err("the claim is kept");
+    assert!(matches!(again, NotifyError::Busy { .. }), "{again}");
+    assert_eq!(delivered.sent().len(), 1, "an immediate retry sends nothing");
+    // The documented window: once the lease ended, a retry sends again.
+    let _ = n.notify(&job, t(NOW) + TimeDelta::seconds(121)).await;
+    assert_eq!(delivered.sent().len(), 2);
 }

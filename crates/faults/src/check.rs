@@ -14,9 +14,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use anyhow::Context;
-use ichigen_core::pipeline::{MailJob, MailKind, OrderKey, OrderSource, ParkedMail, StoredOrder};
+use ichigen_core::pipeline::{Consumer, MailJob, MailKind, OrderKey, OrderSource, ParkedMail, StoredOrder};
 use ichigen_core::{Marketplace, Order, OrderStatus};
-use ichigen_local::{SqliteQueue, SqliteStore};
+use ichigen_local::{MAIL_QUEUE, SqliteQueue, SqliteStore};
 
 use crate::day::{MARKETPLACES, Market, SHOP_ID, all_stored};
 use crate::inject::Injector;
@@ -232,9 +232,14 @@ pub async fn check(
     }
 
     // 5. No decided mail left without a durable job.
-    let queue = SqliteQueue::<MailJob>::new(&store, "mail");
-    let mut durable: BTreeSet<(OrderKey, MailKind)> =
-        queue.take(0, usize::MAX >> 1)?.into_iter().filter_map(|t| t.message.ok()).map(|j| (j.order, j.kind)).collect();
+    // A fresh consumer takes every queued job without settling any: they stay queued.
+    let queue = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
+    let mut durable: BTreeSet<(OrderKey, MailKind)> = Consumer::take(&queue, usize::MAX >> 1)
+        .await?
+        .into_iter()
+        .filter_map(|d| d.message.ok())
+        .map(|j| (j.order, j.kind))
+        .collect();
     for m in MARKETPLACES {
         for job in store.parked(SHOP_ID, m, 100_000).await? {
             durable.insert((job.order, job.kind));

@@ -15,12 +15,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
-use ichigen_core::pipeline::memory::{MemoryNotices, MemoryQueue};
+use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::{
-    CarrierAccounts, MailJob, Notified, Notifier, OrderKey, OrderStore, ProcessSettings, Processor, PullSettings,
-    Puller, Quarantine, Rejected, ShopContact, ShopDirectory, ShopSettings, StaffDecision, StoredOrder, TrackingWrites,
-    staff,
+    CarrierAccounts, MailJob, MessageFailure, Notifier, OrderKey, OrderStore, ProcessSettings, Processor, PullSettings,
+    Puller, ShopContact, ShopDirectory, ShopSettings, StaffDecision, StoredOrder, TrackingWrites, consume_batch, staff,
 };
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use ichigen_local::{EmlOutbox, JsonlQuarantine, SqliteQueue, SqliteStore};
@@ -565,37 +564,31 @@ impl<'a, 'm> Life<'a, 'm> {
             ichigen_marketplaces::policies(),
             ProcessSettings::default(),
         );
-        let mut after = 0;
+        // Through the consume port, as the demo and the Lambdas take their queues.
         loop {
-            let batch = self.orders.take(after, 100)?;
-            if batch.is_empty() {
-                return Ok(());
-            }
-            for taken in batch {
-                after = taken.id;
-                if let Ok(order) = taken.message {
+            let batch = consume_batch(&self.orders, 100, |order: Order| {
+                let processor = &processor;
+                async move {
                     let key = OrderKey::of(&order);
                     let mut attempt = 1;
                     loop {
                         match processor.process(order.clone(), now()).await {
-                            Ok(_) => break,
+                            Ok(_) => return Ok(()),
                             Err(e) if e.is_retryable() && attempt < ATTEMPTS => attempt += 1,
                             Err(e) => {
-                                errors.push(format!("process {key}: {e}"));
-                                // Kept for a person, as the demo does (the orders DLQ on AWS).
-                                let rejected = Rejected {
-                                    shop_id: key.shop_id.clone(),
-                                    marketplace: key.marketplace,
-                                    order_id: Some(key.order_id.clone()),
-                                    reason: e.to_string(),
-                                };
-                                self.fquarantine.quarantine(&[rejected]).await?;
-                                break;
+                                return Err(MessageFailure {
+                                    retryable: e.is_retryable(),
+                                    reason: format!("process {key}: {e}"),
+                                });
                             }
                         }
                     }
                 }
-                self.orders.ack(taken.id)?;
+            })
+            .await?;
+            errors.extend(batch.failures.iter().map(|(_, f)| f.reason.clone()));
+            if batch.taken == 0 {
+                return Ok(());
             }
         }
     }
@@ -603,33 +596,32 @@ impl<'a, 'm> Life<'a, 'm> {
     /// Sends the mail queue once through; a failed job stays queued (as the demo).
     async fn notify_all(&self, errors: &mut Vec<String>) -> anyhow::Result<()> {
         let notifier = self.notifier();
-        let mut after = 0;
         loop {
-            let batch = self.mails.take(after, 100)?;
-            if batch.is_empty() {
-                return Ok(());
-            }
-            for taken in batch {
-                after = taken.id;
-                let Ok(job) = taken.message else {
-                    self.mails.ack(taken.id)?;
-                    continue;
-                };
-                let mut attempt = 1;
-                loop {
-                    match notifier.notify(&job, now()).await {
-                        Ok(_) => {
-                            self.sc.inj.settled((job.order.clone(), job.kind));
-                            self.mails.ack(taken.id)?;
-                            break;
-                        }
-                        Err(e) if e.is_retryable() && attempt < ATTEMPTS => attempt += 1,
-                        Err(e) => {
-                            errors.push(format!("{} mail of {}: {e}", job.kind, job.order));
-                            break;
+            let batch = consume_batch(&self.mails, 100, |job: MailJob| {
+                let notifier = &notifier;
+                async move {
+                    let mut attempt = 1;
+                    loop {
+                        match notifier.notify(&job, now()).await {
+                            Ok(_) => {
+                                self.sc.inj.settled((job.order.clone(), job.kind));
+                                return Ok(());
+                            }
+                            Err(e) if e.is_retryable() && attempt < ATTEMPTS => attempt += 1,
+                            Err(e) => {
+                                return Err(MessageFailure {
+                                    retryable: e.is_retryable(),
+                                    reason: format!("{} mail of {}: {e}", job.kind, job.order),
+                                });
+                            }
                         }
                     }
                 }
+            })
+            .await?;
+            errors.extend(batch.failures.iter().map(|(_, f)| f.reason.clone()));
+            if batch.taken == 0 {
+                return Ok(());
             }
         }
     }
@@ -699,8 +691,8 @@ impl<'a, 'm> Life<'a, 'm> {
         Ok(())
     }
 
-    /// `ichigen orders release|hold`: the decision, then the mail it queued (on a memory queue,
-    /// sent at once), exactly as the command does.
+    /// `ichigen orders release|hold`: the decision (its mail jobs on the durable queue), then the
+    /// queued mail sent, exactly as the command does.
     async fn decide(
         &self,
         key: &OrderKey,
@@ -720,8 +712,8 @@ impl<'a, 'm> Life<'a, 'm> {
             // "not on hold: nothing to release, no mail".
             return Ok(true);
         }
-        let jobs = MemoryQueue::<MailJob>::new();
-        let fjobs = Faulty::new(&jobs, &self.sc.inj, "StaffMailQueue");
+        // The decision's jobs go on the durable mail queue before the command returns.
+        let fjobs = Faulty::new(self.mails, &self.sc.inj, "StaffMailQueue");
         let decided = match hold {
             None => staff::release(&self.fstore, &fjobs, policies, key, now()).await,
             Some(reason) => staff::hold(&self.fstore, &fjobs, policies, key, reason, now()).await,
@@ -730,20 +722,10 @@ impl<'a, 'm> Life<'a, 'm> {
             errors.push(format!("staff {key}: {e}"));
             return Ok(false);
         }
-        let notifier = self.notifier();
-        let mut ok = true;
-        for job in jobs.drain() {
-            match notifier.notify(&job, now()).await {
-                Ok(Notified::Sent(_) | Notified::AlreadySent(_) | Notified::Skipped(_) | Notified::Parked { .. }) => {
-                    self.sc.inj.settled((job.order.clone(), job.kind));
-                }
-                Err(e) => {
-                    errors.push(format!("staff {} mail of {key}: {e}", job.kind));
-                    ok = false;
-                }
-            }
-        }
-        Ok(ok)
+        // Then the command sends what is queued, as `ichigen mail drain` does; a failure leaves it queued.
+        let before = errors.len();
+        self.notify_all(errors).await?;
+        Ok(errors.len() == before)
     }
 
     /// Cycles until a cycle writes no order and leaves nothing queued or pending.

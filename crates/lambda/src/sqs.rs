@@ -1,20 +1,17 @@
-//! Running a use case over an SQS batch and reporting per-message failures, so that one bad
-//! message is retried (and finally dead-lettered) alone.
+//! The SQS side of the consume port: a Lambda's SQS event is the batch a [`Consumer`] takes;
+//! acknowledging a message is leaving it out of `batchItemFailures`, failing it or
+//! dead-lettering it is listing it there (SQS redelivers it, and moves it to the queue's DLQ
+//! after the redrive policy's `maxReceiveCount`). The handlers run through
+//! [`ichigen_core::pipeline::consume_batch`], as the embedded queues' do.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Mutex;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+pub use ichigen_core::pipeline::MessageFailure;
+use ichigen_core::pipeline::{Consumer, Delivery, PortError, consume_batch};
 use serde::de::DeserializeOwned;
-
-/// Why one message failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageFailure {
-    /// Whether a redelivery may succeed (logged: permanent failures go to the DLQ after the
-    /// configured receives either way).
-    pub retryable: bool,
-    /// Why; ids and field names only.
-    pub reason: String,
-}
 
 /// What a batch came to.
 #[derive(Debug)]
@@ -23,51 +20,111 @@ pub struct BatchOutcome<R> {
     pub response: SqsBatchResponse,
     /// What each handled message gave, in batch order.
     pub done: Vec<R>,
-    /// Messages failed.
+    /// Messages failed (listed for redelivery, permanent or not: the DLQ keeps what never passes).
     pub failed: usize,
 }
 
-/// Decodes each message body as JSON `T` and runs `handle` on it, one message at a time (two
-/// messages of one order must not race). A body that does not decode fails only its message.
-pub async fn for_each_message<T, R, F, Fut>(event: SqsEvent, mut handle: F) -> BatchOutcome<R>
+/// One SQS event as a [`Consumer`]: its records are the one batch to take.
+#[derive(Debug)]
+pub struct SqsBatch {
+    records: Mutex<Vec<SqsMessage>>,
+    /// Receive counts by message id, for the log of a failure.
+    receives: HashMap<String, String>,
+    response: Mutex<SqsBatchResponse>,
+}
+
+impl SqsBatch {
+    /// The batch of `event`.
+    pub fn new(event: SqsEvent) -> SqsBatch {
+        let receives = event
+            .records
+            .iter()
+            .map(|r| {
+                let count = r.attributes.get("ApproximateReceiveCount").cloned().unwrap_or_else(|| "?".to_string());
+                (r.message_id.clone().unwrap_or_default(), count)
+            })
+            .collect();
+        SqsBatch { records: Mutex::new(event.records), receives, response: Mutex::new(SqsBatchResponse::default()) }
+    }
+
+    /// The response naming every message failed or dead-lettered.
+    pub fn into_response(self) -> SqsBatchResponse {
+        self.response.into_inner().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn list(&self, receipt: &str, reason: &str, dead: bool) {
+        let receives = self.receives.get(receipt).map(String::as_str).unwrap_or("?");
+        tracing::error!(
+            message_id = receipt,
+            receive_count = receives,
+            retryable = !dead,
+            reason = %reason,
+            "message failed"
+        );
+        self.response.lock().unwrap_or_else(|p| p.into_inner()).add_failure(receipt.to_string());
+    }
+}
+
+impl<T: DeserializeOwned + Send> Consumer<T> for SqsBatch {
+    async fn take(&self, limit: usize) -> Result<Vec<Delivery<T>>, PortError> {
+        let mut records = self.records.lock().unwrap_or_else(|p| p.into_inner());
+        let n = limit.min(records.len());
+        Ok(records
+            .drain(..n)
+            .map(|record| {
+                let attempts = record
+                    .attributes
+                    .get("ApproximateReceiveCount")
+                    .and_then(|c| c.parse::<u32>().ok())
+                    .map_or(0, |c| c.saturating_sub(1));
+                Delivery { receipt: record.message_id.clone().unwrap_or_default(), attempts, message: decode(&record) }
+            })
+            .collect())
+    }
+
+    async fn ack(&self, _receipt: &str) -> Result<(), PortError> {
+        // Left out of batchItemFailures: Lambda deletes it.
+        Ok(())
+    }
+
+    async fn fail(&self, receipt: &str, reason: &str) -> Result<(), PortError> {
+        self.list(receipt, reason, false);
+        Ok(())
+    }
+
+    async fn dead_letter(&self, receipt: &str, reason: &str) -> Result<(), PortError> {
+        // SQS has no "dead-letter now": listed, it comes back until the redrive policy moves it.
+        self.list(receipt, reason, true);
+        Ok(())
+    }
+}
+
+/// Decodes each message body as JSON `T` and runs `handle` on it through the consume port, one
+/// message at a time (two messages of one order must not race). A body that does not decode
+/// fails only its message.
+pub async fn for_each_message<T, R, F, Fut>(event: SqsEvent, handle: F) -> BatchOutcome<R>
 where
-    T: DeserializeOwned,
+    T: DeserializeOwned + Send,
     F: FnMut(T) -> Fut,
     Fut: Future<Output = Result<R, MessageFailure>>,
 {
-    let mut out = BatchOutcome { response: SqsBatchResponse::default(), done: Vec::new(), failed: 0 };
-    for record in event.records {
-        let result = match decode::<T>(&record) {
-            Ok(message) => handle(message).await,
-            Err(failure) => Err(failure),
-        };
-        match result {
-            Ok(r) => out.done.push(r),
-            Err(failure) => {
-                out.failed += 1;
-                let receives = record.attributes.get("ApproximateReceiveCount").map(String::as_str).unwrap_or("?");
-                tracing::error!(
-                    message_id = record.message_id.as_deref().unwrap_or(""),
-                    receive_count = receives,
-                    retryable = failure.retryable,
-                    reason = %failure.reason,
-                    "message failed"
-                );
-                out.response.add_failure(record.message_id.unwrap_or_default());
-            }
-        }
-    }
-    out
+    let limit = event.records.len();
+    let batch = SqsBatch::new(event);
+    // The SQS batch's settling never fails: an error here is impossible, but keeps no message.
+    let consumed = consume_batch(&batch, limit, handle).await;
+    let (done, failed) = match consumed {
+        Ok(c) => (c.done, c.failed + c.dead_lettered),
+        Err(_) => (Vec::new(), 0),
+    };
+    BatchOutcome { response: batch.into_response(), done, failed }
 }
 
-fn decode<T: DeserializeOwned>(record: &SqsMessage) -> Result<T, MessageFailure> {
+/// The body as `T`, or what is wrong with it (position and category, no value).
+fn decode<T: DeserializeOwned>(record: &SqsMessage) -> Result<T, String> {
     let body = record.body.as_deref().unwrap_or("");
     let mut de = serde_json::Deserializer::from_str(body);
-    from_str_whole(&mut de).map_err(|e| MessageFailure {
-        retryable: false,
-        // serde_json's message names the field and position; it quotes no values for type errors.
-        reason: format!("body is not a valid message: {}", redact(&e)),
-    })
+    // serde_json's message names the field and position; it quotes no values for type errors.
+    from_str_whole(&mut de).map_err(|e| redact(&e))
 }
 
 fn from_str_whole<T: DeserializeOwned>(
@@ -127,7 +184,7 @@ mod tests {
         let mut m = SqsMessage::default();
         m.body = Some(r#"{"n":"hanako@example.jp"}"#.into());
         let err = decode::<Job>(&m).err().expect("error");
-        assert!(!err.reason.contains("hanako"), "{}", err.reason);
-        assert!(err.reason.contains("line 1"), "{}", err.reason);
+        assert!(!err.contains("hanako"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
     }
 }

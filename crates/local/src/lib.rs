@@ -17,5 +17,5 @@ mod store;
 
 pub use outbox::{EmlOutbox, OutboxError, Written};
 pub use quarantine::JsonlQuarantine;
-pub use queue::{SqliteQueue, Taken};
+pub use queue::{DeadLetter, MAIL_QUEUE, MAX_ATTEMPTS, ORDERS_QUEUE, SqliteQueue};
 pub use store::{OpenError, SqliteStore};

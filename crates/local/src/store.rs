@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 8;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -139,7 +139,7 @@ CREATE TABLE tracking_writes (
 ) WITHOUT ROWID;
 ";
 
-/// Version 6 adds the staff console: the searched columns of the order list (tab, payment,
+/// Version 8 adds the staff console: the searched columns of the order list (tab, payment,
 /// delivery, prefectures, SKUs, finding codes, buyer text) with keyset indexes that hold every
 /// filtered column (a filter that matches few orders scans the index, not the records), the count of each
 /// tab kept by triggers in the writing transaction (so the tab counts are one small read), and the
@@ -188,6 +188,53 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_order ON audit (shop_id, marketplace, order_id, id);
 CREATE INDEX audit_by_shop ON audit (shop_id, id);
 ";
+
+/// Version 6 keys the mail ledger by hold episode too (a staff alert per hold); the entries of
+/// earlier versions are episode 0, the key buyer mails keep.
+const LEDGER_EPISODE_SCHEMA: &str = "
+CREATE TABLE mail_ledger_6 (
+    shop_id     TEXT NOT NULL,
+    marketplace TEXT NOT NULL,
+    order_id    TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    episode     INTEGER NOT NULL DEFAULT 0,
+    state       TEXT NOT NULL CHECK (state IN ('claimed', 'sent')),
+    lease_until INTEGER,
+    message_id  TEXT,
+    sent_at     TEXT,
+    PRIMARY KEY (shop_id, marketplace, order_id, kind, episode)
+) WITHOUT ROWID;
+INSERT INTO mail_ledger_6 (shop_id, marketplace, order_id, kind, state, lease_until, message_id, sent_at)
+    SELECT shop_id, marketplace, order_id, kind, state, lease_until, message_id, sent_at FROM mail_ledger;
+DROP TABLE mail_ledger;
+ALTER TABLE mail_ledger_6 RENAME TO mail_ledger;
+";
+
+/// Version 7 counts each queued message's failed tries and keeps the messages given up on
+/// (`ichigen dead-letters`).
+const DEAD_LETTER_SCHEMA: &str = "
+ALTER TABLE queue ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE dead_letters (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue     TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    attempts  INTEGER NOT NULL,
+    reason    TEXT NOT NULL,
+    failed_at TEXT NOT NULL
+);
+";
+
+/// What takes a file of version `n` to `n + 1`, for every version before [`SCHEMA_VERSION`].
+const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
+    SCHEMA,
+    QUEUE_SCHEMA,
+    LEASE_SCHEMA,
+    ROUTE_SCHEMA,
+    WRITES_SCHEMA,
+    LEDGER_EPISODE_SCHEMA,
+    DEAD_LETTER_SCHEMA,
+    CONSOLE_SCHEMA,
+];
 
 /// Beside the schema, in every version: the store's identity, made when the file is created (or
 /// first opened by a build that knows it). The outbox records it, so a store deleted or emptied
@@ -268,25 +315,22 @@ impl SqliteStore {
         let shown = path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
         let sqlite = |source| OpenError::Sqlite { path: shown.clone(), source };
         let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0)).map_err(sqlite)?;
-        // Each version's schema after the file's own, the backfill of the list columns and the new
-        // version in one transaction: a crash leaves the file as it was, or upgraded.
-        let steps: &[&str] = match version {
-            0 => &[SCHEMA, QUEUE_SCHEMA, LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, CONSOLE_SCHEMA],
-            1 => &[QUEUE_SCHEMA, LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, CONSOLE_SCHEMA],
-            2 => &[LEASE_SCHEMA, ROUTE_SCHEMA, WRITES_SCHEMA, CONSOLE_SCHEMA],
-            3 => &[ROUTE_SCHEMA, WRITES_SCHEMA, CONSOLE_SCHEMA],
-            4 => &[WRITES_SCHEMA, CONSOLE_SCHEMA],
-            5 => &[CONSOLE_SCHEMA],
-            SCHEMA_VERSION => &[],
-            found => return Err(OpenError::Version { path: shown, found }),
-        };
-        let mut conn = conn;
-        if !steps.is_empty() {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
-            tx.execute_batch(&steps.concat()).map_err(sqlite)?;
-            crate::console::backfill(&tx).map_err(sqlite)?;
-            tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(sqlite)?;
-            tx.commit().map_err(sqlite)?;
+        match usize::try_from(version).ok().and_then(|v| MIGRATIONS.get(v..)) {
+            // Up to date.
+            Some([]) => {}
+            // A fresh file, or one of an earlier version: every step, the backfill of the console's
+            // list columns and the new version in one transaction, so a crash leaves either the old
+            // file or the new one.
+            Some(steps) => {
+                let mut conn = conn;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sqlite)?;
+                tx.execute_batch(&steps.concat()).map_err(sqlite)?;
+                crate::console::backfill(&tx).map_err(sqlite)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(sqlite)?;
+                tx.commit().map_err(sqlite)?;
+                return Self::finish(conn, path, shown);
+            }
+            None => return Err(OpenError::Version { path: shown, found: version }),
         }
         Self::finish(conn, path, shown)
     }
@@ -736,8 +780,8 @@ impl MailLedger for SqliteStore {
         let current: Option<(String, Option<i64>, Option<String>)> = tx
             .query_row(
                 "SELECT state, lease_until, message_id FROM mail_ledger
-                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4",
-                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str()],
+                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4 AND episode = ?5",
+                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str(), key.episode],
                 |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
             )
             .optional()
@@ -751,8 +795,8 @@ impl MailLedger for SqliteStore {
             _ => {}
         }
         tx.execute(
-            "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, state, lease_until)
-             VALUES (?1, ?2, ?3, ?4, 'claimed', ?5)
+            "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, episode, state, lease_until)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'claimed', ?6)
              ON CONFLICT DO UPDATE SET state = 'claimed', lease_until = excluded.lease_until,
                                        message_id = NULL, sent_at = NULL",
             params![
@@ -760,6 +804,7 @@ impl MailLedger for SqliteStore {
                 order.marketplace.as_str(),
                 order.order_id,
                 key.kind.as_str(),
+                key.episode,
                 lease_until.timestamp_millis()
             ],
         )
@@ -777,8 +822,8 @@ impl MailLedger for SqliteStore {
         let order = &key.order;
         self.conn()
             .execute(
-                "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, state, message_id, sent_at)
-                 VALUES (?1, ?2, ?3, ?4, 'sent', ?5, ?6)
+                "INSERT INTO mail_ledger (shop_id, marketplace, order_id, kind, episode, state, message_id, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'sent', ?6, ?7)
                  ON CONFLICT DO UPDATE SET state = 'sent', lease_until = NULL,
                                            message_id = excluded.message_id, sent_at = excluded.sent_at",
                 params![
@@ -786,6 +831,7 @@ impl MailLedger for SqliteStore {
                     order.marketplace.as_str(),
                     order.order_id,
                     key.kind.as_str(),
+                    key.episode,
                     message_id,
                     sent_at.to_rfc3339_opts(SecondsFormat::Millis, false)
                 ],
@@ -800,8 +846,9 @@ impl MailLedger for SqliteStore {
         self.conn()
             .execute(
                 "DELETE FROM mail_ledger
-                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4 AND state = 'claimed'",
-                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str()],
+                 WHERE shop_id = ?1 AND marketplace = ?2 AND order_id = ?3 AND kind = ?4 AND episode = ?5
+                   AND state = 'claimed'",
+                params![order.shop_id, order.marketplace.as_str(), order.order_id, key.kind.as_str(), key.episode],
             )
             .map_err(|e| sql_error("sqlite release mail claim", e))?;
         Ok(())

@@ -23,6 +23,7 @@ fn order(n: usize) -> Order {
 
 fn stored(order: Order, status: OrderStatus) -> StoredOrder {
     StoredOrder {
+        hold_episode: 0,
         stored_at: order.ordered_at,
         order,
         status,
@@ -132,7 +133,7 @@ async fn audit_and_mail_history_read_back_per_order() {
     assert_eq!(all[0].staff, "佐藤");
     assert!(store.recent_actions("s2", 10).await.unwrap().is_empty());
 
-    let mail = MailKey { order: key.clone(), kind: MailKind::ThankYou };
+    let mail = MailKey::once(key.clone(), MailKind::ThankYou);
     let later: chrono::DateTime<FixedOffset> = at + Duration::minutes(5);
     store.claim(&mail, at, later).await.unwrap();
     store.mark_sent(&mail, "<m1@example>", at).await.unwrap();

@@ -7,8 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
-    Claim, MailJob, MailKind, MailLedger, Notified, Notifier, OrderKey, OrderStore, ProcessSettings, Processor,
-    ShopDirectory, ShopSettings, StoredOrder, Watermark, WatermarkStore, Written,
+    Claim, MailJob, MailKey, MailKind, MailLedger, Notified, Notifier, OrderKey, OrderStore, ProcessSettings,
+    Processor, ShopDirectory, ShopSettings, StoredOrder, Watermark, WatermarkStore, Written,
 };
 use ichigen_core::rules::BlacklistEntry;
 use ichigen_core::sample::SampleOrders;
@@ -33,6 +33,7 @@ fn stored(order: Order, status: OrderStatus, rev: u64) -> StoredOrder {
         findings: Vec::new(),
         staff: Default::default(),
         mails_due: Vec::new(),
+        hold_episode: 0,
         parcels: Vec::new(),
         content_fp: "c".into(),
         check_fp: "k".into(),
@@ -145,7 +146,7 @@ async fn one_pull_lease_per_pair_until_it_ends_or_runs_out() {
 #[tokio::test]
 async fn the_mail_ledger_lets_one_sender_through_once() {
     let store = SqliteStore::open_in_memory().unwrap();
-    let key = MailJob { order: OrderKey::of(&order(1)), kind: MailKind::ThankYou };
+    let key = MailKey::once(OrderKey::of(&order(1)), MailKind::ThankYou);
     let now = at("2026-11-01T10:00:00+09:00");
     let lease = now + TimeDelta::minutes(2);
     assert_eq!(store.claim(&key, now, lease).await.unwrap(), Claim::Claimed);
@@ -159,10 +160,14 @@ async fn the_mail_ledger_lets_one_sender_through_once() {
     assert_eq!(store.claim(&key, later, later).await.unwrap(), Claim::AlreadySent("m-1".into()), "sent stays sent");
 
     // A released claim is free at once.
-    let other = MailJob { kind: MailKind::StaffAlert, ..key.clone() };
+    let other = MailKey { kind: MailKind::StaffAlert, ..key.clone() };
     assert_eq!(store.claim(&other, now, lease).await.unwrap(), Claim::Claimed);
     store.release(&other).await.unwrap();
     assert_eq!(store.claim(&other, now, lease).await.unwrap(), Claim::Claimed);
+    // A later hold episode of the same order is another entry.
+    let next_hold = MailKey { episode: 1, ..other.clone() };
+    store.mark_sent(&other, "m-2", now).await.unwrap();
+    assert_eq!(store.claim(&next_hold, now, lease).await.unwrap(), Claim::Claimed);
 }
 
 #[tokio::test]
@@ -360,4 +365,55 @@ async fn shipping_states_and_pending_tracking_writes_are_kept() {
     assert_eq!(store.put_writes(&fresh, None).await.unwrap(), Written::Yes);
     assert_eq!(store.put_writes(&fresh, None).await.unwrap(), Written::Conflict);
     assert_eq!(store.get_writes("s2", Marketplace::Yahoo).await.unwrap(), None);
+}
+
+/// A version 5 file (mail ledger keyed by order and kind) is upgraded in place: its sent mails
+/// stay sent (as episode 0), and a later hold episode is a new entry.
+#[tokio::test]
+async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ichigen.db");
+    drop(SqliteStore::open(&path).unwrap());
+    let key = MailKey::once(OrderKey::of(&order(1)), MailKind::StaffAlert);
+    {
+        // Back to the version 5 ledger, with one alert sent.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE mail_ledger;
+             CREATE TABLE mail_ledger (
+                 shop_id TEXT NOT NULL, marketplace TEXT NOT NULL, order_id TEXT NOT NULL, kind TEXT NOT NULL,
+                 state TEXT NOT NULL CHECK (state IN ('claimed', 'sent')), lease_until INTEGER,
+                 message_id TEXT, sent_at TEXT,
+                 PRIMARY KEY (shop_id, marketplace, order_id, kind)) WITHOUT ROWID;
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO mail_ledger VALUES (?1, 'yahoo', ?2, 'staff_alert', 'sent', NULL, 'old-1', '2026-11-01')",
+            rusqlite::params![key.order.shop_id, key.order.order_id],
+        )
+        .unwrap();
+    }
+    {
+        // Version 5 queues had no tries column: undo it, keep one queued job.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "DROP TABLE dead_letters; ALTER TABLE queue DROP COLUMN attempts;
+             INSERT INTO queue (name, body) VALUES ('mail', '{\"shop_id\":\"s1\",\"marketplace\":\"yahoo\",\"order_id\":\"y-9\",\"kind\":\"shipping\"}');
+             PRAGMA user_version = 5;",
+        )
+        .unwrap();
+    }
+    let store = SqliteStore::open(&path).unwrap();
+    let now = at("2026-11-02T10:00:00+09:00");
+    let lease = now + TimeDelta::minutes(2);
+    assert_eq!(store.claim(&key, now, lease).await.unwrap(), Claim::AlreadySent("old-1".into()));
+    // Version 7: the queued job is still there, with no tries counted, and no dead letters.
+    let queue = ichigen_local::SqliteQueue::<MailJob>::new(&store, ichigen_local::MAIL_QUEUE);
+    let taken = ichigen_core::pipeline::Consumer::take(&queue, 10).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].attempts, 0);
+    assert_eq!(taken[0].message.as_ref().unwrap().kind, MailKind::Shipping);
+    assert!(store.dead_letters(None).unwrap().is_empty());
+    assert_eq!(store.claim(&MailKey { episode: 1, ..key }, now, lease).await.unwrap(), Claim::Claimed);
 }

@@ -13,7 +13,7 @@ use ichigen_core::pipeline::{
     Digested, MailEvents, MailJob, MailLedger, Mailer, Notified, Notifier, NotifyError, OrderStore, ParkedMail,
     PortError, RelayMailers, ShopDirectory, send_digest,
 };
-use ichigen_lambda::{Env, MessageFailure, Metrics, for_each_message};
+use ichigen_lambda::{Env, Metrics, for_each_message};
 use ichigen_smtp::SmtpRelays;
 
 /// The notifier's settings, read once at cold start.
@@ -75,7 +75,7 @@ where
 {
     let outcome = for_each_message(event, |job: MailJob| async move {
         let now = Utc::now().fixed_offset();
-        match notifier.notify(&job, now).await {
+        match notifier.handle(&job, now).await {
             Ok(done) => {
                 match &done {
                     Notified::Sent(id) => {
@@ -92,7 +92,7 @@ where
                 }
                 Ok((job.kind, done))
             }
-            Err(e) => Err(MessageFailure { retryable: e.is_retryable(), reason: format!("{}: {e}", job.order) }),
+            Err(failure) => Err(failure),
         }
     })
     .await;

@@ -6,7 +6,7 @@ use chrono::Utc;
 use ichigen_aws::{DynamoStore, SqsQueue};
 use ichigen_core::Order;
 use ichigen_core::pipeline::{Change, MailJob, MailQueue, OrderStore, ProcessSettings, Processor, ShopDirectory};
-use ichigen_lambda::{Env, MessageFailure, Metrics, for_each_message};
+use ichigen_lambda::{Env, Metrics, for_each_message};
 
 /// The processor's settings, read once at cold start.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,7 @@ pub async fn handle<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
 ) -> SqsBatchResponse {
     let outcome = for_each_message(event, |order: Order| async move {
         let now = Utc::now().fixed_offset();
-        match processor.process(order, now).await {
+        match processor.handle(order, now).await {
             Ok(done) => {
                 tracing::info!(
                     order = %done.key,
@@ -66,7 +66,7 @@ pub async fn handle<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
                 );
                 Ok(done)
             }
-            Err(e) => Err(MessageFailure { retryable: e.is_retryable(), reason: e.to_string() }),
+            Err(failure) => Err(failure),
         }
     })
     .await;

@@ -96,6 +96,7 @@ pub fn stored(order: Order) -> StoredOrder {
         findings: outcome.findings,
         staff: StaffDecision::None,
         mails_due: Vec::new(),
+        hold_episode: 0,
         parcels: Vec::new(),
         content_fp: content_fingerprint(&order),
         check_fp: check_fingerprint(&order),

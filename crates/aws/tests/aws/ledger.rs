@@ -2,15 +2,15 @@
 
 use chrono::Duration;
 use ichigen_core::order::Marketplace;
-use ichigen_core::pipeline::{Claim, MailJob, MailKind, MailLedger, OrderKey};
+use ichigen_core::pipeline::{Claim, MailKey, MailKind, MailLedger, OrderKey};
 
 use crate::common::{Moto, jst};
 
-fn job(kind: MailKind) -> MailJob {
-    MailJob {
-        order: OrderKey { shop_id: "shop-a".into(), marketplace: Marketplace::Rakuten, order_id: "r-1".into() },
+fn job(kind: MailKind) -> MailKey {
+    MailKey::once(
+        OrderKey { shop_id: "shop-a".into(), marketplace: Marketplace::Rakuten, order_id: "r-1".into() },
         kind,
-    }
+    )
 }
 
 #[tokio::test]
@@ -46,4 +46,21 @@ async fn claim_lease_sent_and_release() {
     let mut unknown = job(MailKind::ThankYou);
     unknown.order.order_id = "r-2".into();
     store.release(&unknown).await.unwrap();
+}
+
+/// Each hold episode of an order is its own staff alert entry; episode 0 is the key of before.
+#[tokio::test]
+async fn each_hold_episode_is_its_own_staff_alert_entry() {
+    let moto = Moto::new().await;
+    let store = moto.store().await;
+    let t0 = jst("2026-11-01T10:00:00+09:00");
+    let lease = Duration::minutes(5);
+    let first = MailKey { episode: 1, ..job(MailKind::StaffAlert) };
+    assert_eq!(store.claim(&first, t0, t0 + lease).await.unwrap(), Claim::Claimed);
+    store.mark_sent(&first, "ses-1", t0).await.unwrap();
+    assert_eq!(store.claim(&first, t0, t0 + lease).await.unwrap(), Claim::AlreadySent("ses-1".into()));
+    let second = MailKey { episode: 2, ..first.clone() };
+    assert_eq!(store.claim(&second, t0, t0 + lease).await.unwrap(), Claim::Claimed, "a new hold, a new alert");
+    let legacy = job(MailKind::StaffAlert);
+    assert_eq!(store.claim(&legacy, t0, t0 + lease).await.unwrap(), Claim::Claimed);
 }

@@ -73,3 +73,93 @@ async fn a_masked_marketplace_address_never_reaches_ses() {
     assert!(!err.to_string().contains("0a1b2c3d"), "no address in the error: {err}");
     assert!(moto.ses_messages().await.is_empty(), "nothing was sent");
 }
+
+/// A stand-in for SES on 127.0.0.1 that reads each request and answers with `answer` (nothing
+/// when `None`: the connection stays open and silent). Returns its URL and the requests it read.
+async fn stand_in(answer: Option<&'static str>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let url = format!("http://{}", listener.local_addr().expect("its address"));
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut read = Vec::new();
+                // The request is in once the headers and the declared body are read.
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        return;
+                    }
+                    read.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&read).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                            })
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if read.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                match answer {
+                    Some(a) => {
+                        let _ = socket.write_all(a.as_bytes()).await;
+                        let _ = socket.shutdown().await;
+                    }
+                    None => tokio::time::sleep(std::time::Duration::from_secs(30)).await,
+                }
+            });
+        }
+    });
+    (url, seen)
+}
+
+fn ses_at(moto: &Moto, url: &str) -> aws_sdk_sesv2::Client {
+    let config = aws_sdk_sesv2::config::Builder::from(&moto.config)
+        .endpoint_url(url)
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .operation_attempt_timeout(std::time::Duration::from_millis(500))
+                .build(),
+        )
+        .build();
+    aws_sdk_sesv2::Client::from_conf(config)
+}
+
+/// Issue 13: a send that reached SES and whose answer was lost (a timeout, an unreadable answer)
+/// is ambiguous, not "unavailable": the notifier keeps its claim, so no retry sends it twice at
+/// once. A request SES refused is still refused.
+#[tokio::test]
+async fn a_lost_answer_is_an_ambiguous_outcome() {
+    let moto = Moto::new().await;
+
+    let (silent, seen) = stand_in(None).await;
+    let err = SesMailer::new(ses_at(&moto, &silent), None).send(&mail("shop@example.jp")).await.unwrap_err();
+    assert!(matches!(err, SendError::Ambiguous(_)), "timeout: {err:?}");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 1, "the request had reached the service");
+    assert!(!err.to_string().contains("buyer@example.com"), "{err}");
+
+    let garbage =
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 9\r\nconnection: close\r\n\r\n{\"Messag";
+    let (unreadable, _) = stand_in(Some(garbage)).await;
+    let err = SesMailer::new(ses_at(&moto, &unreadable), None).send(&mail("shop@example.jp")).await.unwrap_err();
+    assert!(matches!(err, SendError::Ambiguous(_)), "unreadable answer: {err:?}");
+
+    let busy = "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nx-amzn-errortype: TooManyRequestsException\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}";
+    let (throttled, _) = stand_in(Some(busy)).await;
+    let err = SesMailer::new(ses_at(&moto, &throttled), None).send(&mail("shop@example.jp")).await.unwrap_err();
+    assert!(matches!(err, SendError::Unavailable(_)), "throttled: SES said it did not take it: {err:?}");
+
+    // moto refuses an unverified sender: a clear refusal, not ambiguous.
+    let err = SesMailer::new(moto.ses(), None).send(&mail("nobody@example.jp")).await.unwrap_err();
+    assert!(matches!(err, SendError::Refused(_)), "{err:?}");
+}

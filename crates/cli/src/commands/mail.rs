@@ -2,6 +2,7 @@
 //! complaints) per order, a shop's marketplace relay settings (on this machine, or in its AWS
 //! credentials parameter), sending the buyer mails that wait for a relay, and the staff digest.
 
+use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,8 +13,11 @@ use clap::Subcommand;
 use ichigen_aws::DynamoStore;
 use ichigen_aws::{SecretCache, SesMailer, SsmRelayDirectory};
 use ichigen_core::Marketplace;
-use ichigen_core::pipeline::{Digested, MailEvents, Notified, Notifier, RelaySettings, send_digest};
-use ichigen_local::EmlOutbox;
+use ichigen_core::pipeline::{
+    Digested, MailEvents, MailJob, MessageFailure, Notified, Notifier, RelayMailers, RelaySettings, consume_batch,
+    send_digest,
+};
+use ichigen_local::{EmlOutbox, MAIL_QUEUE, SqliteQueue, SqliteStore};
 use ichigen_smtp::SmtpRelays;
 
 use crate::backend::{Aws, Backend, Local, StoreArgs};
@@ -23,6 +27,8 @@ use crate::view::jst_minutes;
 const LEASE: Duration = Duration::from_secs(120);
 /// Waiting mails one `drain` sends at most.
 const DRAIN_LIMIT: usize = 1000;
+/// Mail jobs taken from the durable queue at a time.
+const DRAIN_BATCH: usize = 100;
 
 /// `ichigen mail` subcommands.
 #[derive(Debug, Subcommand)]
@@ -36,7 +42,8 @@ pub enum MailCommand {
         #[command(subcommand)]
         command: RelayCommand,
     },
-    /// Send the shop's buyer mails waiting for a marketplace relay (each once).
+    /// Send the mail jobs waiting on the embedded mail queue (a failed send of an earlier run or
+    /// staff command), then the shop's buyer mails waiting for a marketplace relay (each once).
     Drain {
         /// rakuten or aupay.
         #[arg(long, default_value = "rakuten")]
@@ -223,13 +230,66 @@ fn read_settings(marketplace: Marketplace, file: &PathBuf) -> anyhow::Result<Rel
     secret.mail_relay()?.ok_or_else(|| anyhow::anyhow!("{}: no relay settings", file.display()))
 }
 
-/// Sends what waits for `marketplace`'s relay of `shop` on the embedded store, into its outbox.
+/// The notifier of the embedded store: shop mail into `outbox`, relay mail through the relays
+/// whose settings the store keeps.
+pub(crate) fn local_notifier<'a>(
+    local: &'a Local,
+    outbox: &'a EmlOutbox,
+) -> Notifier<&'a SqliteStore, &'a SqliteStore, &'a SqliteStore, &'a EmlOutbox, SmtpRelays<&'a SqliteStore>> {
+    Notifier::new(&local.store, &local.store, &local.store, outbox, ichigen_marketplaces::policies(), LEASE)
+        .with_relays(SmtpRelays::new(&local.store))
+}
+
+/// What draining the durable mail queue did with each job.
+pub(crate) type QueueDrain = Vec<(MailJob, Result<Notified, MessageFailure>)>;
+
+/// Sends the jobs waiting on the embedded mail queue through the consume port, with the
+/// notifier's queue handler (as the notifier Lambda and the demo do): sent jobs leave the queue,
+/// failed ones stay for the next drain and are dead-lettered after their last try.
+pub(crate) async fn drain_mail_queue<R: RelayMailers>(
+    store: &SqliteStore,
+    notifier: &Notifier<&SqliteStore, &SqliteStore, &SqliteStore, &EmlOutbox, R>,
+) -> anyhow::Result<QueueDrain> {
+    let queue = SqliteQueue::<MailJob>::new(store, MAIL_QUEUE);
+    let log = RefCell::new(Vec::new());
+    loop {
+        let batch = consume_batch(&queue, DRAIN_BATCH, |job: MailJob| {
+            let log = &log;
+            async move {
+                let outcome = notifier.handle(&job, Utc::now().fixed_offset()).await;
+                log.borrow_mut().push((job, outcome.clone()));
+                outcome
+            }
+        })
+        .await
+        .context("draining the mail queue")?;
+        if batch.taken == 0 {
+            break;
+        }
+    }
+    Ok(log.into_inner())
+}
+
+/// Sends what waits on the embedded mail queue, then what waits for `marketplace`'s relay of
+/// `shop`, into its outbox.
 async fn drain_local(local: &Local, shop: &str, marketplace: Marketplace) -> anyhow::Result<ExitCode> {
     let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
-    let notifier =
-        Notifier::new(&local.store, &local.store, &local.store, &outbox, ichigen_marketplaces::policies(), LEASE)
-            .with_relays(SmtpRelays::new(&local.store));
-    drain(&notifier, shop, marketplace).await
+    let notifier = local_notifier(local, &outbox);
+    let queued = drain_mail_queue(&local.store, &notifier).await?;
+    let sent = queued.iter().filter(|(_, o)| matches!(o, Ok(Notified::Sent(_)))).count();
+    let failed: Vec<&MessageFailure> = queued.iter().filter_map(|(_, o)| o.as_ref().err()).collect();
+    println!(
+        "メールキュー: {sent} 通送信、{} 件は送信済みか送る必要なし、{} 件失敗 (mail queue: {sent} sent, {} settled, {} failed)",
+        queued.len() - sent - failed.len(),
+        failed.len(),
+        queued.len() - sent - failed.len(),
+        failed.len()
+    );
+    for f in &failed {
+        eprintln!("ichigen mail drain: {}", f.reason);
+    }
+    let code = drain(&notifier, shop, marketplace).await?;
+    Ok(if failed.is_empty() { code } else { ExitCode::from(1) })
 }
 
 async fn drain<S, D, L, M, R>(

@@ -3,6 +3,7 @@
 pub mod blacklist;
 pub mod check;
 pub mod console;
+pub mod dead_letters;
 pub mod demo;
 pub mod export;
 pub mod mail;

@@ -4,31 +4,22 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, Utc};
 use clap::{Subcommand, ValueEnum};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
-use ichigen_aws::SesMailer;
-use ichigen_core::pipeline::memory::MemoryQueue;
+use ichigen_aws::SqsQueue;
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::tracking;
-use ichigen_core::pipeline::{
-    MailEvents, MailJob, MailLedger, Mailer, NoRelays, Notified, Notifier, OrderStore, ParkedMail, RelayMailers,
-    ShopDirectory, StaffDecision, StaffError, StoredOrder, staff,
-};
+use ichigen_core::pipeline::{MailJob, MailQueue, Notified, OrderStore, StaffDecision, StaffError, StoredOrder, staff};
 use ichigen_core::pipeline::{Recorded, ShipError, ShipState, TrackingWrites};
 use ichigen_core::{Carrier, OrderStatus, Tracking};
-use ichigen_local::EmlOutbox;
-use ichigen_smtp::SmtpRelays;
+use ichigen_local::{EmlOutbox, MAIL_QUEUE, SqliteQueue};
 
-use crate::backend::{Backend, StoreArgs};
+use crate::backend::{Aws, Backend, Local, StoreArgs};
 use crate::view::{Filters, OrderView, findings_summary, items_summary, jst, jst_minutes, resolve, wire, yen};
-
-/// How long a mail ledger claim made by a staff command blocks other senders.
-const LEASE: Duration = Duration::from_secs(120);
 
 /// Output formats of `orders list`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -62,10 +53,14 @@ pub enum OrdersCommand {
         json: bool,
     },
     /// Release a held order: its hold findings stop holding it, and the buyer's thank-you mail that
-    /// was held back is sent now (never twice).
+    /// was held back is put on the durable mail queue and sent now (never twice); if the send
+    /// fails, it stays queued for `ichigen mail drain` or the next demo run.
     Release {
         /// `<marketplace>/<order id>`, or an order id found in one marketplace only.
         id: String,
+        /// AWS only: the notifier's SQS mail queue (default: the queue `<table>-mail`).
+        #[arg(long, env = "ICHIGEN_MAIL_QUEUE_URL")]
+        mail_queue_url: Option<String>,
     },
     /// Record one parcel's tracking number (伝票番号): the parcel goes 出荷済 and the number is
     /// registered on the marketplace by the pair's next pull; the buyer's shipping mail follows
@@ -93,6 +88,9 @@ pub enum OrdersCommand {
         /// Why, in staff's words (shown by `orders show`).
         #[arg(long)]
         reason: String,
+        /// AWS only: the notifier's SQS mail queue (default: the queue `<table>-mail`).
+        #[arg(long, env = "ICHIGEN_MAIL_QUEUE_URL")]
+        mail_queue_url: Option<String>,
     },
 }
 
@@ -106,52 +104,44 @@ pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<Ex
     runtime.block_on(async {
         let backend = store_args.open_existing().await?;
         let shop = store_args.shop.as_str();
-        match backend {
-            Backend::Local(local) => {
-                let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
-                let written = |id: &str| {
-                    outbox
-                        .written()
-                        .into_iter()
-                        .find(|w| w.message_id == id)
-                        .map_or_else(|| format!("message id {id}"), |w| format!("written to {}", w.path.display()))
-                };
-                let relays = SmtpRelays::new(&local.store);
-                let done = dispatch(&local.store, &outbox, &relays, shop, command, &written).await;
+        let decision = match command {
+            OrdersCommand::Release { id, .. } => Some((id, None)),
+            OrdersCommand::Hold { id, reason, .. } => Some((id, Some(reason))),
+            _ => None,
+        };
+        let mail_queue_url = match command {
+            OrdersCommand::Release { mail_queue_url, .. } | OrdersCommand::Hold { mail_queue_url, .. } => {
+                mail_queue_url.as_deref()
+            }
+            _ => None,
+        };
+        match (backend, decision) {
+            (Backend::Local(local), Some((id, reason))) => decide_local(&local, shop, id, reason).await,
+            (Backend::Aws(aws), Some((id, reason))) => {
+                decide_aws(&aws, &store_args.table, mail_queue_url, shop, id, reason).await
+            }
+            (Backend::Local(local), None) => {
+                let done = dispatch(&local.store, shop, command).await;
                 crate::backend::warn_skipped(&local.store);
                 done
             }
-            Backend::Aws(aws) => {
-                let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&aws.sdk), None);
-                let sent = |id: &str| format!("sent through SES (message id {id})");
-                // Relay mail from a staff command on AWS waits for the notifier (or `ichigen mail drain --aws`).
-                dispatch(&aws.store, &mailer, &NoRelays, shop, command, &sent).await
-            }
+            (Backend::Aws(aws), None) => dispatch(&aws.store, shop, command).await,
         }
     })
 }
 
-async fn dispatch<S, M, R>(
-    store: &S,
-    mailer: &M,
-    relays: &R,
-    shop: &str,
-    command: &OrdersCommand,
-    sent: &dyn Fn(&str) -> String,
-) -> anyhow::Result<ExitCode>
+async fn dispatch<S>(store: &S, shop: &str, command: &OrdersCommand) -> anyhow::Result<ExitCode>
 where
-    S: OrderStore + ShopDirectory + MailLedger + ParkedMail + MailEvents + TrackingWrites,
-    M: Mailer,
-    R: RelayMailers,
+    S: OrderStore + TrackingWrites,
 {
     match command {
         OrdersCommand::List { filters, format } => list(store, shop, filters, *format).await,
         OrdersCommand::Show { id, json } => show(&resolve(store, shop, id).await?, *json),
-        OrdersCommand::Release { id } => decide(store, mailer, relays, shop, id, None, sent).await,
-        OrdersCommand::Hold { id, reason } => decide(store, mailer, relays, shop, id, Some(reason), sent).await,
         OrdersCommand::Ship { id, carrier, number, date, destination } => {
             ship(store, shop, id, *carrier, number, *date, *destination).await
         }
+        // Decided in `run`, by backend: their mail goes on that backend's durable queue.
+        OrdersCommand::Release { .. } | OrdersCommand::Hold { .. } => Ok(ExitCode::from(2)),
     }
 }
 
@@ -397,20 +387,19 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Releases (`reason` = None) or holds an order, then sends whatever mail the decision queued.
-async fn decide<S, M, R>(
+/// Records the staff decision (release: `hold_reason` None), its mail jobs put on the durable
+/// `mails` queue with it (`staff::release`/`hold` queue before they return). `None` when there
+/// was nothing to do (said so); the order before and after otherwise.
+async fn decide<S, Q>(
     store: &S,
-    mailer: &M,
-    relays: &R,
+    mails: &Q,
     shop: &str,
     id: &str,
     hold_reason: Option<&String>,
-    sent: &dyn Fn(&str) -> String,
-) -> anyhow::Result<ExitCode>
+) -> anyhow::Result<Result<(StoredOrder, StoredOrder), ExitCode>>
 where
-    S: OrderStore + ShopDirectory + MailLedger + ParkedMail + MailEvents,
-    M: Mailer,
-    R: RelayMailers,
+    S: OrderStore,
+    Q: MailQueue,
 {
     let before = resolve(store, shop, id).await?;
     let key = before.key();
@@ -419,43 +408,54 @@ where
     if hold_reason.is_none() && before.status != OrderStatus::OnHold {
         // Nothing was held back, so there is nothing to send; say so rather than record a decision.
         println!("{name}: not on hold ({}): nothing to release, no mail", wire(&before.status));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Err(ExitCode::SUCCESS));
     }
-    let jobs = MemoryQueue::<MailJob>::new();
     let policies = ichigen_marketplaces::policies();
     let at = now();
     let decided = match hold_reason {
-        None => staff::release(store, &jobs, &policies, &key, at).await,
-        Some(reason) => staff::hold(store, &jobs, &policies, &key, reason, at).await,
+        None => staff::release(store, mails, &policies, &key, at).await,
+        Some(reason) => staff::hold(store, mails, &policies, &key, reason, at).await,
     };
     let after = match decided {
         Ok(after) => after,
         Err(StaffError::Closed { status, .. }) => {
             eprintln!("ichigen orders {verb}: {name} is {}: nothing to {verb}", wire(&status));
-            return Ok(ExitCode::from(1));
+            return Ok(Err(ExitCode::from(1)));
         }
         Err(e) => return Err(e).with_context(|| format!("{verb} {name}")),
     };
     let past = if hold_reason.is_some() { "held" } else { "released" };
     println!("{name}: {past} ({} → {})", wire(&before.status), wire(&after.status));
-
-    let queued = jobs.drain();
-    if queued.is_empty() && hold_reason.is_none() {
-        let o = &before.order;
-        let why = if !policies.buyer_mail_allowed(o) {
-            "the marketplace forbids buyer mails (Amazon), or ships the order itself"
-        } else if after.status == OrderStatus::OnHold {
-            "it is still held"
-        } else {
-            "nothing was due"
-        };
-        println!("no mail: {why}");
+    if after.mails_due.is_empty() && hold_reason.is_none() {
+        println!("no mail: {}", after.buyer_mail_barred(&policies).unwrap_or("nothing was due"));
     }
-    let notifier = Notifier::new(store, store, store, mailer, policies, LEASE).with_relays(relays);
+    Ok(Ok((before, after)))
+}
+
+/// Embedded: the decision's jobs go on the SQLite mail queue, then the queue is drained through
+/// the consume port. A send that fails leaves its job queued for `ichigen mail drain` or the next
+/// demo run (and says so).
+async fn decide_local(local: &Local, shop: &str, id: &str, hold_reason: Option<&String>) -> anyhow::Result<ExitCode> {
+    let mails = SqliteQueue::<MailJob>::new(&local.store, MAIL_QUEUE);
+    let (_, after) = match decide(&local.store, &mails, shop, id, hold_reason).await? {
+        Ok(decided) => decided,
+        Err(code) => return Ok(code),
+    };
+    let key = after.key();
+    let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+    let written = |id: &str| {
+        outbox
+            .written()
+            .into_iter()
+            .find(|w| w.message_id == id)
+            .map_or_else(|| format!("message id {id}"), |w| format!("written to {}", w.path.display()))
+    };
+    let notifier = crate::commands::mail::local_notifier(local, &outbox);
+    let drained = crate::commands::mail::drain_mail_queue(&local.store, &notifier).await?;
     let mut code = ExitCode::SUCCESS;
-    for job in queued {
-        match notifier.notify(&job, at).await {
-            Ok(Notified::Sent(message_id)) => println!("{} mail {}", job.kind, sent(&message_id)),
+    for (job, outcome) in drained.iter().filter(|(job, _)| job.order == key) {
+        match outcome {
+            Ok(Notified::Sent(message_id)) => println!("{} mail {}", job.kind, written(message_id)),
             Ok(Notified::AlreadySent(message_id)) => {
                 println!("{} mail was sent before (message id {message_id}): not sent again", job.kind)
             }
@@ -463,13 +463,54 @@ where
             Ok(Notified::Parked { route, told_staff }) => println!(
                 "{} mail waits for the shop's {route} settings (kept; sent once they are stored{})",
                 job.kind,
-                if told_staff { "; staff were told" } else { "" }
+                if *told_staff { "; staff were told" } else { "" }
             ),
-            Err(e) => {
-                eprintln!("ichigen orders {verb}: {} mail of {name}: {e}", job.kind);
+            Err(failure) => {
+                eprintln!(
+                    "ichigen orders: {}\n{} メールはキューに残しました。`ichigen mail drain` か次の demo で送ります \
+                     (the job stays queued: `ichigen mail drain` or the next demo run sends it)",
+                    failure.reason, job.kind
+                );
                 code = ExitCode::from(1);
             }
         }
     }
+    let others = drained.iter().filter(|(job, o)| job.order != key && matches!(o, Ok(Notified::Sent(_)))).count();
+    if others > 0 {
+        println!("{others} other queued mail(s) sent");
+    }
+    crate::backend::warn_skipped(&local.store);
     Ok(code)
+}
+
+/// AWS: the decision's jobs go on the SQS mail queue, which the notifier Lambda consumes.
+async fn decide_aws(
+    aws: &Aws,
+    table: &str,
+    mail_queue_url: Option<&str>,
+    shop: &str,
+    id: &str,
+    hold_reason: Option<&String>,
+) -> anyhow::Result<ExitCode> {
+    let sqs = aws_sdk_sqs::Client::new(&aws.sdk);
+    let url = match mail_queue_url {
+        Some(url) => url.to_string(),
+        None => {
+            let name = format!("{table}-mail");
+            let found = sqs.get_queue_url().queue_name(&name).send().await.with_context(|| {
+                format!("finding the SQS mail queue {name}: pass --mail-queue-url (the notifier's queue)")
+            })?;
+            found.queue_url.with_context(|| format!("SQS returned no URL for {name}"))?
+        }
+    };
+    let mails = SqsQueue::<MailJob>::new(sqs, url);
+    match decide(&aws.store, &mails, shop, id, hold_reason).await? {
+        Ok((_, after)) => {
+            for kind in &after.mails_due {
+                println!("{kind} mail queued: the notifier sends it (never twice)");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(code) => Ok(code),
+    }
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, FixedOffset, TimeDelta, Timelike};
 use serde::{Deserialize, Serialize};
 
-use super::mail::{MailJob, MailKind, OutgoingMail, is_mail_address, yen};
+use super::mail::{MailKey, MailKind, OutgoingMail, is_mail_address, yen};
 use super::notify::{Notified, Notifier, NotifyError};
 use super::ports::{MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, RelayMailers, ShopDirectory};
 use super::shop::ShopSettings;
@@ -84,15 +84,13 @@ impl DigestWindow {
     /// The ledger key of this window's digest for `shop_id`. The ledger is keyed by order; a
     /// digest belongs to none, so it takes an id no marketplace order has (`digest-…`), under
     /// the first marketplace's slot, as a staff alert.
-    pub fn ledger_key(&self, shop_id: &str) -> MailJob {
-        MailJob {
-            order: OrderKey {
-                shop_id: shop_id.to_string(),
-                marketplace: Marketplace::Rakuten,
-                order_id: format!("digest-{}", self.start.format("%Y%m%d%H%M")),
-            },
-            kind: MailKind::StaffAlert,
-        }
+    pub fn ledger_key(&self, shop_id: &str) -> MailKey {
+        let order = OrderKey {
+            shop_id: shop_id.to_string(),
+            marketplace: Marketplace::Rakuten,
+            order_id: format!("digest-{}", self.start.format("%Y%m%d%H%M")),
+        };
+        MailKey::once(order, MailKind::StaffAlert)
     }
 }
 

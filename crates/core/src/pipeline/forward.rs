@@ -9,8 +9,8 @@ use crate::rules::BlacklistEntry;
 use super::bounce::MailEvent;
 use super::mail::{MailJob, MailKey, OutgoingMail};
 use super::ports::{
-    Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, Quarantine, Queue, Rejected,
-    RelayDirectory, RelayMailers, SendError, ShopDirectory, WatermarkStore, Written,
+    Claim, Consumer, Delivery, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, Quarantine, Queue,
+    Rejected, RelayDirectory, RelayMailers, SendError, ShopDirectory, WatermarkStore, Written,
 };
 use super::route::RelaySettings;
 use super::shop::ShopSettings;
@@ -181,5 +181,20 @@ impl<T: super::shipping::TrackingWrites + ?Sized> super::shipping::TrackingWrite
         expected: Option<u64>,
     ) -> Result<Written, PortError> {
         (**self).put_writes(writes, expected).await
+    }
+}
+
+impl<M: Sync, T: Consumer<M> + ?Sized> Consumer<M> for &T {
+    async fn take(&self, limit: usize) -> Result<Vec<Delivery<M>>, PortError> {
+        (**self).take(limit).await
+    }
+    async fn ack(&self, receipt: &str) -> Result<(), PortError> {
+        (**self).ack(receipt).await
+    }
+    async fn fail(&self, receipt: &str, reason: &str) -> Result<(), PortError> {
+        (**self).fail(receipt, reason).await
+    }
+    async fn dead_letter(&self, receipt: &str, reason: &str) -> Result<(), PortError> {
+        (**self).dead_letter(receipt, reason).await
     }
 }

@@ -77,8 +77,31 @@ pub struct MailJob {
     pub kind: MailKind,
 }
 
-/// The mail ledger key: (order, kind).
-pub type MailKey = MailJob;
+/// The mail ledger key: one entry per (order, kind), and for a staff alert per hold episode too,
+/// so an order held a second time alerts staff again while a buyer mail still goes out once.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MailKey {
+    /// The order.
+    pub order: OrderKey,
+    /// The mail.
+    pub kind: MailKind,
+    /// [`StoredOrder::hold_episode`] for a staff alert; 0 for buyer mails (and for the alerts of
+    /// orders stored before episodes were counted).
+    pub episode: u32,
+}
+
+impl MailKey {
+    /// The entry `job` takes for the order as stored now.
+    pub fn of(job: &MailJob, stored: &StoredOrder) -> MailKey {
+        let episode = if job.kind == MailKind::StaffAlert { stored.hold_episode } else { 0 };
+        MailKey { order: job.order.clone(), kind: job.kind, episode }
+    }
+
+    /// The entry of a buyer mail (or of an alert of episode 0).
+    pub fn once(order: OrderKey, kind: MailKind) -> MailKey {
+        MailKey { order, kind, episode: 0 }
+    }
+}
 
 /// A rendered mail, ready for the mail service.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 
 pub mod bounce;
 pub mod cache;
+pub mod consume;
 pub mod credentials;
 pub mod digest;
 mod forward;
@@ -23,6 +24,7 @@ pub mod template_check;
 pub mod tracking;
 
 pub use bounce::{MailEvent, MailEventKind};
+pub use consume::{Consumed, MessageFailure, consume_batch};
 pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
 };
@@ -30,9 +32,9 @@ pub use digest::{DigestWindow, Digested, StaffAlerts, send_digest};
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError};
 pub use ports::{
-    BoxError, Claim, MailEvents, MailLedger, MailQueue, Mailer, OrderQueue, OrderStore, ParkedMail, PortError,
-    Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, Retryable, SendError, ShopDirectory, WatermarkStore,
-    Written,
+    BoxError, Claim, Consumer, Delivery, MailEvents, MailLedger, MailQueue, Mailer, OrderQueue, OrderStore, ParkedMail,
+    PortError, Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, Retryable, SendError, ShopDirectory,
+    WatermarkStore, Written,
 };
 pub use process::{Change, ProcessError, ProcessSettings, Processed, Processor};
 pub use pull::{PullError, PullReport, PullSettings, Puller};

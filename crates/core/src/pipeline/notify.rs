@@ -7,7 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
 use super::cache::ShopCache;
-use super::mail::{MailJob, MailKind, OutgoingMail, RenderError, render};
+use super::consume::MessageFailure;
+use super::mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError, render};
 use super::ports::{
     Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, RelayMailers, SendError, ShopDirectory,
 };
@@ -87,7 +88,7 @@ impl NotifyError {
             NotifyError::UnknownShop(_) => true,
             NotifyError::Render(_) => false,
             NotifyError::Send(SendError::Refused(_)) => false,
-            NotifyError::Send(SendError::Unavailable(_)) => true,
+            NotifyError::Send(SendError::Unavailable(_) | SendError::Ambiguous(_)) => true,
             NotifyError::Route(_) => false,
             NotifyError::Busy { .. } => true,
             NotifyError::Port(e) => e.retryable,
@@ -156,6 +157,15 @@ where
         Ok(done)
     }
 
+    /// The mail queue's handler, the same for every way a queue is consumed
+    /// ([`super::consume::consume_batch`]): one job at `now`, a failure with whether it may pass.
+    pub async fn handle(&self, job: &MailJob, now: DateTime<FixedOffset>) -> Result<Notified, MessageFailure> {
+        self.notify(job, now).await.map_err(|e| MessageFailure {
+            retryable: e.is_retryable(),
+            reason: format!("{} {}: {e}", job.order, job.kind),
+        })
+    }
+
     /// Sends the mails of `shop_id` waiting for `marketplace`'s relay, up to `limit`, each once
     /// (through the ledger); clears the waiting mark when none is left.
     pub async fn drain(
@@ -207,7 +217,7 @@ where
     /// one order's, such as a staff digest).
     pub(super) async fn send_keyed(
         &self,
-        key: &MailJob,
+        key: &MailKey,
         mail: &OutgoingMail,
         now: DateTime<FixedOffset>,
     ) -> Result<Notified, NotifyError> {
@@ -235,15 +245,15 @@ where
             return Ok((Notified::Skipped("order no longer stored"), MailRoute::Shop));
         };
         let order = &stored.order;
-        if job.kind.to_buyer() && !self.policies.buyer_mail_allowed(order) {
-            return Ok((
-                Notified::Skipped("the marketplace forbids buyer mail, or ships the order itself"),
-                MailRoute::Shop,
-            ));
+        // Checked again at send time, with the processor's own rule: the order may have been
+        // cancelled or held since the job was queued.
+        if job.kind.to_buyer()
+            && let Some(why) = stored.buyer_mail_barred(&self.policies)
+        {
+            return Ok((Notified::Skipped(why), MailRoute::Shop));
         }
         let skip = match job.kind {
             MailKind::ThankYou if !stored.status.is_open() => Some("already shipped or cancelled"),
-            MailKind::ThankYou if stored.is_held() => Some("held since the job was queued"),
             MailKind::Shipping if order.tracking.is_empty() => Some("no tracking number"),
             MailKind::StaffAlert if !stored.is_held() => Some("released before the alert went out"),
             MailKind::StaffAlert if !shop.staff_alerts.is_each() => Some("the shop's staff get a digest instead"),
@@ -272,10 +282,12 @@ where
         // The shop and route travel with the mail: a bounce event or an outbox file names both.
         mail.tags.push(("shop", shop_id.clone()));
         mail.tags.push(("route", route.name()));
+        // The ledger entry is decided by the order as stored now (a staff alert: its hold episode).
+        let key = MailKey::of(job, &stored);
         let done = match route {
-            MailRoute::Shop => self.send_once(job, &mail, &self.mailer, now).await?,
+            MailRoute::Shop => self.send_once(&key, &mail, &self.mailer, now).await?,
             MailRoute::Relay(marketplace) => match self.relays.relay(shop_id, marketplace).await? {
-                Some(relay) => self.send_once(job, &mail, &relay, now).await?,
+                Some(relay) => self.send_once(&key, &mail, &relay, now).await?,
                 None => self.park(job, &shop, marketplace, now).await?,
             },
         };
@@ -312,16 +324,16 @@ where
     /// Claim → send → mark sent: the once-only guarantee, whatever the mail service.
     async fn send_once<X: Mailer>(
         &self,
-        job: &MailJob,
+        key: &MailKey,
         mail: &OutgoingMail,
         mailer: &X,
         now: DateTime<FixedOffset>,
     ) -> Result<Notified, NotifyError> {
         let lease_until = now + TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
-        match self.ledger.claim(job, now, lease_until).await? {
+        match self.ledger.claim(key, now, lease_until).await? {
             Claim::AlreadySent(id) => return Ok(Notified::AlreadySent(id)),
             Claim::Busy => {
-                return Err(NotifyError::Busy { kind: job.kind, order: job.order.to_string() });
+                return Err(NotifyError::Busy { kind: key.kind, order: key.order.to_string() });
             }
             Claim::Claimed => {}
         }
@@ -329,11 +341,14 @@ where
             Ok(message_id) => {
                 // If this mark fails, the claim's lease runs out and a retry sends again: the one
                 // window for a duplicate (DESIGN "Guarantees").
-                self.ledger.mark_sent(job, &message_id, now).await?;
+                self.ledger.mark_sent(key, &message_id, now).await?;
                 Ok(Notified::Sent(message_id))
             }
+            // The mail may be out: keep the claim, so a retry meets it (Busy) until the lease
+            // ends instead of sending a second mail at once.
+            Err(e @ SendError::Ambiguous(_)) => Err(NotifyError::Send(e)),
             Err(e) => {
-                self.ledger.release(job).await?;
+                self.ledger.release(key).await?;
                 Err(NotifyError::Send(e))
             }
         }

@@ -200,9 +200,14 @@ pub enum SendError {
     /// The mail itself is unsendable (address refused, sender not verified, content rejected).
     #[error("mail refused: {0}")]
     Refused(#[source] BoxError),
-    /// The mail service failed for now (throttling, timeouts, 5xx).
+    /// The mail service failed for now (throttling, 5xx): it did not take the mail.
     #[error("mail service unavailable: {0}")]
     Unavailable(#[source] BoxError),
+    /// The request may have reached the service, which may have taken the mail: a timeout or a
+    /// broken connection after sending, an answer that does not read. Trying again later may
+    /// send it twice, so the ledger claim is kept until its lease ends.
+    #[error("mail outcome unknown: {0}")]
+    Ambiguous(#[source] BoxError),
 }
 
 /// Sends one mail; returns the service's message id.
@@ -298,4 +303,35 @@ pub struct Rejected {
 pub trait Quarantine: Send + Sync {
     /// Keeps `rejected`.
     fn quarantine(&self, rejected: &[Rejected]) -> impl Future<Output = Result<(), PortError>> + Send;
+}
+
+/// One message taken from a queue by a [`Consumer`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivery<T> {
+    /// Names the message to its queue when it is settled (SQS message id, SQLite row id).
+    pub receipt: String,
+    /// Failed tries before this one (SQS: receives before this one).
+    pub attempts: u32,
+    /// The message, or where its body stops reading (a position, never the content).
+    pub message: Result<T, String>,
+}
+
+/// Taking messages from a queue (orders, mail jobs): take a batch, then settle each one — ack
+/// (handled), fail (try again later; the queue dead-letters it after its most tries) or
+/// dead-letter (no try can pass). The Lambdas' SQS batches, the embedded SQLite queues and the
+/// staff commands all drive [`super::consume::consume_batch`] through it.
+pub trait Consumer<T>: Send + Sync {
+    /// Up to `limit` messages not yet taken by this consumer, oldest first; empty when none wait.
+    fn take(&self, limit: usize) -> impl Future<Output = Result<Vec<Delivery<T>>, PortError>> + Send;
+
+    /// The message was handled: it leaves the queue.
+    fn ack(&self, receipt: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The message failed and may pass later: it stays queued for a later take, until the queue's
+    /// most tries, when it is dead-lettered with `reason`.
+    fn fail(&self, receipt: &str, reason: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The message cannot pass: it goes where a person finds it, with `reason` (ids and field
+    /// names only).
+    fn dead_letter(&self, receipt: &str, reason: &str) -> impl Future<Output = Result<(), PortError>> + Send;
 }

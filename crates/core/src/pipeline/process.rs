@@ -15,6 +15,7 @@ use crate::rules::{Rules, RulesError};
 use crate::validate::OrderError;
 
 use super::cache::ShopCache;
+use super::consume::MessageFailure;
 use super::mail::{MailJob, MailKind};
 use super::ports::{MailQueue, OrderStore, PortError, ShopDirectory, Written};
 use super::stored::{OrderKey, StaffDecision, StoredOrder, check_fingerprint, content_fingerprint, hashed};
@@ -207,6 +208,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 findings,
                 staff,
                 mails_due: prev.as_ref().map(|p| p.mails_due.clone()).unwrap_or_default(),
+                hold_episode: 0,
                 // The shop's own shipping records: no marketplace copy carries them.
                 parcels: prev.as_ref().map(|p| p.parcels.clone()).unwrap_or_default(),
                 content_fp: content_fp.clone(),
@@ -221,6 +223,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 order: order.clone(),
             };
             next.status = effective_status(&next);
+            next.count_hold(prev.as_ref());
             next.bundle_key = (next.status.is_open()).then_some(raw_bundle_key.as_deref().map(hashed)).flatten();
             let new_mails = mails_for_change(&self.policies, plan.payment_mail, prev.as_ref(), &next);
             for m in &new_mails {
@@ -242,6 +245,14 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
             }
         }
         Err(ProcessError::Contended(key))
+    }
+
+    /// The orders queue's handler, the same for every way a queue is consumed
+    /// ([`super::consume::consume_batch`]): one order at `now`, a failure with whether it may pass.
+    pub async fn handle(&self, order: Order, now: DateTime<FixedOffset>) -> Result<Processed, MessageFailure> {
+        self.process(order, now)
+            .await
+            .map_err(|e| MessageFailure { retryable: e.is_retryable(), reason: e.to_string() })
     }
 
     /// The shop's compiled rules with its blacklist, and its mail choices, reused for a minute.
@@ -295,8 +306,8 @@ pub(crate) fn effective_status(s: &StoredOrder) -> OrderStatus {
 /// - payment received: a stored order that was awaiting payment and is now paid and not yet
 ///   shipped, paid in advance (bank transfer, convenience store), when the shop has
 ///   `payment_mail` on and the order is not held;
-/// - nothing to buyers where the marketplace's policy forbids it (Amazon) or it ships the order
-///   itself (AFN), nothing for cancelled ones.
+/// - nothing to buyers where [`StoredOrder::buyer_mail_barred`] says so (Amazon, AFN, cancelled,
+///   held): the notifier asks it again at send time.
 pub(crate) fn mails_for_change(
     policies: &Policies,
     payment_mail: bool,
@@ -305,7 +316,7 @@ pub(crate) fn mails_for_change(
 ) -> Vec<MailKind> {
     let mut out = Vec::new();
     let was_held = prev.is_some_and(|p| p.status == OrderStatus::OnHold);
-    let buyer_ok = policies.buyer_mail_allowed(&next.order) && next.status != OrderStatus::Cancelled;
+    let buyer_ok = next.buyer_mail_barred(policies).is_none();
     if next.status == OrderStatus::OnHold && !was_held {
         out.push(MailKind::StaffAlert);
     }

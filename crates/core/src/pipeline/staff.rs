@@ -72,11 +72,12 @@ async fn decide<S: OrderStore, Q: MailQueue>(
         let mut next = prev.clone();
         next.staff = decision(&prev);
         next.status = effective_status(&next);
+        next.count_hold(Some(&prev));
         next.rev = prev.rev + 1;
         next.stored_at = now;
         if prev.status == OrderStatus::OnHold
             && next.status != OrderStatus::OnHold
-            && policies.buyer_mail_allowed(&next.order)
+            && next.buyer_mail_barred(policies).is_none()
             && !next.mails_due.contains(&MailKind::ThankYou)
         {
             next.mails_due.push(MailKind::ThankYou);

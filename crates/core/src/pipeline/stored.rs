@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::finding::Finding;
+use crate::marketplace::Policies;
 use crate::order::{Marketplace, Order, OrderStatus};
 
 use super::mail::MailKind;
@@ -72,6 +73,10 @@ pub struct StoredOrder {
     /// Mails decided but not yet confirmed on the mail queue (a transactional outbox).
     #[serde(default)]
     pub mails_due: Vec<MailKind>,
+    /// How many times the order became held: each hold is a new staff alert in the mail ledger
+    /// ([`super::mail::MailKey`]). 0 for orders never held (or held before this was counted).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hold_episode: u32,
     /// The shop's shipping of each destination (label exported, tracking number, written back);
     /// destinations nothing was done with have no entry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -102,6 +107,34 @@ impl StoredOrder {
     pub fn is_held(&self) -> bool {
         self.status == OrderStatus::OnHold
     }
+
+    /// Why no buyer mail may go out for the order as it is now, if none may: its marketplace
+    /// forbids them or ships the order itself (Amazon, AFN), it is cancelled, or it is held. The
+    /// one decision the processor (which mails to queue) and the notifier (whether to send a
+    /// queued one) both take.
+    pub fn buyer_mail_barred(&self, policies: &Policies) -> Option<&'static str> {
+        if !policies.buyer_mail_allowed(&self.order) {
+            Some("the marketplace forbids buyer mail, or ships the order itself")
+        } else if self.status == OrderStatus::Cancelled {
+            Some("cancelled")
+        } else if self.is_held() {
+            Some("held")
+        } else {
+            None
+        }
+    }
+
+    /// Counts a new hold episode when this record (the next one after `prev`) is held and `prev`
+    /// was not.
+    pub(crate) fn count_hold(&mut self, prev: Option<&StoredOrder>) {
+        let before = prev.map_or(self.hold_episode, |p| p.hold_episode);
+        let became_held = self.is_held() && !prev.is_some_and(StoredOrder::is_held);
+        self.hold_episode = if became_held { before.saturating_add(1) } else { before };
+    }
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// SHA-256 of the order's canonical JSON, hex.

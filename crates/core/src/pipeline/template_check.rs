@@ -144,6 +144,7 @@ fn stored(order: Order, findings: Vec<crate::finding::Finding>, staff: StaffDeci
         findings,
         staff,
         mails_due: Vec::new(),
+        hold_episode: 0,
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,

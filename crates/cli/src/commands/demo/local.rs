@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use ichigen_core::Order;
-use ichigen_core::pipeline::{MailJob, Notifier, ProcessSettings, Processor, Quarantine, Rejected, ShopDirectory};
-use ichigen_core::pipeline::{OrderKey, ShopSettings};
-use ichigen_local::{EmlOutbox, JsonlQuarantine, SqliteQueue};
+use ichigen_core::pipeline::ShopSettings;
+use ichigen_core::pipeline::{Consumed, MailJob, Notifier, ProcessSettings, Processor, ShopDirectory, consume_batch};
+use ichigen_local::{EmlOutbox, JsonlQuarantine, MAIL_QUEUE, ORDERS_QUEUE, SqliteQueue};
 
 use super::day::DayCounts;
 use super::{LEASE, MAIL_FROM, Market, Progress, Tally, notify_one, process_one, pull_all, write_orders};
@@ -40,8 +40,8 @@ pub async fn run(
     let shop = &super::shop_for_run(shop, store.shop(&shop.shop_id).await.context("reading the demo shop")?);
     store.put_shop(shop).await.context("storing the demo shop")?;
     let quarantine = JsonlQuarantine::new(dir.join("quarantine.jsonl"));
-    let orders = SqliteQueue::<Order>::new(&store, "orders");
-    let mails = SqliteQueue::<MailJob>::new(&store, "mail");
+    let orders = SqliteQueue::<Order>::new(&store, ORDERS_QUEUE);
+    let mails = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
     let processor =
         Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default());
     // The demo has no 楽天 relay account: its relay mail goes to the outbox, labelled (crate::relay).
@@ -60,41 +60,25 @@ pub async fn run(
             pull_all(markets, &shop.shop_id, &orders, &store, &quarantine, &mails, &tally, progress).await;
             pulls_done.set(true);
         };
+        // Both stages consume their queue through the consume port, as the Lambdas do: a message that
+        // keeps failing is dead-lettered after `MAX_ATTEMPTS` runs (`ichigen dead-letters`), instead
+        // of failing every later run.
         let process = async {
-            let mut after = 0;
             let result = async {
                 loop {
                     // Read the flag before taking: whatever was queued before it was set is in this batch.
                     let done = pulls_done.get();
-                    let batch = orders.take(after, TAKE)?;
-                    if batch.is_empty() {
+                    let batch = consume_batch(&orders, TAKE, |order: Order| {
+                        let (processor, tally) = (&processor, &tally);
+                        async move { process_one(processor, order, tally, progress).await }
+                    })
+                    .await?;
+                    report_dead(&batch, "orders", progress);
+                    if batch.taken == 0 {
                         if done {
                             break;
                         }
                         tokio::time::sleep(IDLE).await;
-                        continue;
-                    }
-                    for taken in batch {
-                        after = taken.id;
-                        match taken.message {
-                            Ok(order) => {
-                                let key = OrderKey::of(&order);
-                                if let Err(e) = process_one(&processor, order, &tally, progress).await {
-                                    // Kept for a person, as the orders DLQ keeps it on AWS.
-                                    let rejected = Rejected {
-                                        shop_id: key.shop_id,
-                                        marketplace: key.marketplace,
-                                        order_id: Some(key.order_id),
-                                        reason: e.to_string(),
-                                    };
-                                    quarantine.quarantine(&[rejected]).await.context("quarantine")?;
-                                }
-                            }
-                            Err(at) => {
-                                progress.println(&format!("ichigen demo: an orders queue message does not read ({at})"))
-                            }
-                        }
-                        orders.ack(taken.id)?;
                     }
                 }
                 anyhow::Ok(())
@@ -105,32 +89,22 @@ pub async fn run(
             result
         };
         let notify = async {
-            let mut after = 0;
             loop {
                 let done = processing_done.get();
-                let batch = mails.take(after, TAKE)?;
-                if batch.is_empty() {
+                // A failed mail is reported and counted, and the run exits non-zero; the job stays
+                // queued (its ledger claim was given back, or is kept until its lease ends when the
+                // outcome is unknown) for the next run.
+                let batch = consume_batch(&mails, TAKE, |job: MailJob| {
+                    let (notifier, tally) = (&notifier, &tally);
+                    async move { notify_one(notifier, &job, tally, progress).await }
+                })
+                .await?;
+                report_dead(&batch, "mail", progress);
+                if batch.taken == 0 {
                     if done {
                         break;
                     }
                     tokio::time::sleep(IDLE).await;
-                    continue;
-                }
-                for taken in batch {
-                    after = taken.id;
-                    match taken.message {
-                        // A failed mail is reported and counted, and the run exits non-zero; the job
-                        // stays queued (its ledger claim was given back) for the next run.
-                        Ok(job) => {
-                            if notify_one(&notifier, &job, &tally, progress).await.is_ok() {
-                                mails.ack(taken.id)?;
-                            }
-                        }
-                        Err(at) => {
-                            progress.println(&format!("ichigen demo: a mail queue message does not read ({at})"));
-                            mails.ack(taken.id)?;
-                        }
-                    }
                 }
             }
             anyhow::Ok(())
@@ -142,4 +116,14 @@ pub async fn run(
     let (stored, on_hold) = write_orders(&store, &shop.shop_id, &dir.join("orders.jsonl")).await?;
     crate::backend::warn_skipped(&store);
     Ok((tally.into_inner(), stored, on_hold, day))
+}
+
+/// Tells the user which messages of `queue` this batch gave up on (by order id and mail kind).
+fn report_dead<R>(batch: &Consumed<R>, queue: &str, progress: &Progress) {
+    for (receipt, failure) in batch.failures.iter().filter(|(_, f)| !f.retryable) {
+        progress.println(&format!(
+            "ichigen demo: {queue} message {receipt} moved to the dead letters ({}); see `ichigen dead-letters list`",
+            failure.reason
+        ));
+    }
 }

@@ -24,11 +24,11 @@ use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use clap::Args;
 use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::pipeline::{
-    CarrierAccounts, MailJob, Notified, Notifier, OrderQueue, OrderStore, PortError, ProcessError, Processed,
-    Processor, PullSettings, Puller, Quarantine, Queue, ShopContact, ShopDirectory, ShopSettings, WatermarkStore,
+    CarrierAccounts, MailJob, Notified, Notifier, OrderQueue, OrderStore, PortError, Processed, Processor,
+    PullSettings, Puller, Quarantine, Queue, ShopContact, ShopDirectory, ShopSettings, WatermarkStore,
 };
 use ichigen_core::pipeline::{
-    MailEvents, MailLedger, MailQueue, Mailer, NotifyError, ParkedMail, RelayMailers, TrackingWrites,
+    MailEvents, MailLedger, MailQueue, Mailer, MessageFailure, ParkedMail, RelayMailers, TrackingWrites,
 };
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_marketplaces::client::{AnyClient, RetryPolicy};
@@ -270,41 +270,43 @@ async fn pull_all<Q: OrderQueue, W: WatermarkStore + OrderStore + TrackingWrites
     progress.pulls_done();
 }
 
-/// Runs one order through the processor, trying again at once when the failure may pass.
+/// Runs one order through the processor's queue handler, trying again at once when the failure
+/// may pass.
 async fn process_one<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
     processor: &Processor<S, D, Q>,
     order: Order,
     tally: &RefCell<Tally>,
     progress: &Progress,
-) -> Result<Processed, ProcessError> {
+) -> Result<Processed, MessageFailure> {
     let marketplace = order.marketplace;
     let mut attempt = 1;
     loop {
-        match processor.process(order.clone(), now()).await {
+        match processor.handle(order.clone(), now()).await {
             Ok(done) => {
                 tally.borrow_mut().processed(&done);
                 progress.processed(done.mails.len());
                 return Ok(done);
             }
-            Err(e) if e.is_retryable() && attempt < ATTEMPTS => attempt += 1,
+            Err(e) if e.retryable && attempt < ATTEMPTS => attempt += 1,
             Err(e) => {
                 tally.borrow_mut().failed(marketplace);
                 progress.processed(0);
                 // The error names the order by id and the field by name, never a buyer's data.
-                progress.println(&format!("ichigen demo: processing: {e}"));
+                progress.println(&format!("ichigen demo: processing: {}", e.reason));
                 return Err(e);
             }
         }
     }
 }
 
-/// Runs one mail job through the notifier, trying again at once when the failure may pass.
-async fn notify_one<S, D, L, M, R>(
+/// Runs one mail job through the notifier's queue handler, trying again at once when the failure
+/// may pass.
+pub(crate) async fn notify_one<S, D, L, M, R>(
     notifier: &Notifier<S, D, L, M, R>,
     job: &MailJob,
     tally: &RefCell<Tally>,
     progress: &Progress,
-) -> Result<Notified, NotifyError>
+) -> Result<Notified, MessageFailure>
 where
     S: OrderStore,
     D: ShopDirectory,
@@ -314,17 +316,17 @@ where
 {
     let mut attempt = 1;
     loop {
-        match notifier.notify(job, now()).await {
+        match notifier.handle(job, now()).await {
             Ok(done) => {
                 tally.borrow_mut().notified(job.order.marketplace, job.kind, &done);
                 progress.mailed();
                 return Ok(done);
             }
-            Err(e) if e.is_retryable() && attempt < ATTEMPTS => attempt += 1,
+            Err(e) if e.retryable && attempt < ATTEMPTS => attempt += 1,
             Err(e) => {
                 tally.borrow_mut().failed(job.order.marketplace);
                 progress.mailed();
-                progress.println(&format!("ichigen demo: {} mail of {}: {e}", job.kind, job.order));
+                progress.println(&format!("ichigen demo: mail: {}", e.reason));
                 return Err(e);
             }
         }

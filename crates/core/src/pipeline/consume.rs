@@ -1,0 +1,76 @@
+//! One way to consume a queue: take a batch through a [`Consumer`], run the handler on each
+//! message, settle each by its outcome. The Lambdas (an SQS event is the batch), the demo and the
+//! staff commands (the SQLite queues) run the same handlers through it.
+
+use std::future::Future;
+
+use super::ports::{Consumer, PortError};
+
+/// Why one message failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageFailure {
+    /// Whether a later try may succeed: retried (until the queue's most tries) when true,
+    /// dead-lettered at once when false.
+    pub retryable: bool,
+    /// Why; ids and field names only.
+    pub reason: String,
+}
+
+/// What one batch came to.
+#[derive(Debug)]
+pub struct Consumed<R> {
+    /// Messages taken.
+    pub taken: usize,
+    /// What each handled message gave, in batch order.
+    pub done: Vec<R>,
+    /// Messages failed, to be tried again later.
+    pub failed: usize,
+    /// Messages dead-lettered (unreadable, or failed for good).
+    pub dead_lettered: usize,
+    /// The failures, in batch order, with the message's receipt.
+    pub failures: Vec<(String, MessageFailure)>,
+}
+
+impl<R> Default for Consumed<R> {
+    fn default() -> Self {
+        Consumed { taken: 0, done: Vec::new(), failed: 0, dead_lettered: 0, failures: Vec::new() }
+    }
+}
+
+/// Takes up to `limit` messages from `consumer` and runs `handle` on each, one at a time (two
+/// messages of one order must not race): a success is acknowledged, a retryable failure failed
+/// (tried again later), a permanent one or a body that does not read dead-lettered. Only a
+/// failure of the queue itself is an error.
+pub async fn consume_batch<T, R, C, F, Fut>(consumer: &C, limit: usize, mut handle: F) -> Result<Consumed<R>, PortError>
+where
+    C: Consumer<T>,
+    F: FnMut(T) -> Fut,
+    Fut: Future<Output = Result<R, MessageFailure>>,
+{
+    let mut out = Consumed::default();
+    let batch = consumer.take(limit).await?;
+    out.taken = batch.len();
+    for delivery in batch {
+        let result = match delivery.message {
+            Ok(message) => handle(message).await,
+            Err(at) => Err(MessageFailure { retryable: false, reason: format!("body is not a valid message: {at}") }),
+        };
+        match result {
+            Ok(r) => {
+                consumer.ack(&delivery.receipt).await?;
+                out.done.push(r);
+            }
+            Err(failure) => {
+                if failure.retryable {
+                    consumer.fail(&delivery.receipt, &failure.reason).await?;
+                    out.failed += 1;
+                } else {
+                    consumer.dead_letter(&delivery.receipt, &failure.reason).await?;
+                    out.dead_lettered += 1;
+                }
+                out.failures.push((delivery.receipt, failure));
+            }
+        }
+    }
+    Ok(out)
+}
