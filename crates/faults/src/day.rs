@@ -19,7 +19,8 @@ use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::{
     CarrierAccounts, MailJob, MessageFailure, Notifier, OrderKey, OrderStore, ProcessSettings, Processor, PullSettings,
-    Puller, ShopContact, ShopDirectory, ShopSettings, StaffDecision, StoredOrder, TrackingWrites, consume_batch, staff,
+    Puller, ShopContact, ShopDirectory, ShopSettings, StaffDecision, StoredOrder, TrackingWrites, WatermarkStore,
+    consume_batch, staff,
 };
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use ichigen_local::{EmlOutbox, JsonlQuarantine, SqliteQueue, SqliteStore};
@@ -175,11 +176,16 @@ enum Step {
     /// The marketplaces change orders staff acted on: a released order's address is edited
     /// (it is checked again and held again), the hand-held order is cancelled.
     LaterChanges,
+    /// A day passes: every pair's reconciliation by id falls due (its last one is moved a day
+    /// back), as it does within a day at the marketplaces' reconcile periods (Yahoo hourly, Qoo10
+    /// daily): what their searches cannot show (a change indexed late, an edit that moves no
+    /// search date) is read then.
+    DayPasses,
     /// Cycles until nothing changes and nothing waits.
     Settle,
 }
 
-const STEPS: [Step; 8] = [
+const STEPS: [Step; 9] = [
     Step::Cycle,
     Step::ChangesAtMarketplaces,
     Step::Cycle,
@@ -187,8 +193,21 @@ const STEPS: [Step; 8] = [
     Step::Cycle,
     Step::LaterChanges,
     Step::Cycle,
+    Step::DayPasses,
     Step::Settle,
 ];
+
+/// Moves every pair's last reconciliation a day back: the harness's clock, not a pipeline action.
+async fn day_passes(store: &SqliteStore) -> anyhow::Result<()> {
+    for m in MARKETPLACES {
+        if let Some(mut mark) = store.get_watermark(SHOP_ID, m).await? {
+            let expected = Some(mark.rev);
+            mark.reconciled_at = mark.reconciled_at.map(|at| at - TimeDelta::days(1));
+            store.put_watermark(&mark, expected).await?;
+        }
+    }
+    Ok(())
+}
 
 /// The orders the day's script picked (once, so a repeated step acts on the same ones).
 #[derive(Debug, Default, Clone)]
@@ -303,6 +322,7 @@ impl<'m> Scenario<'m> {
                 Step::ChangesAtMarketplaces => self.changes_at_marketplaces(&store).await?,
                 Step::Staff => life.staff(&mut errors).await?,
                 Step::LaterChanges => self.later_changes(&store).await?,
+                Step::DayPasses => day_passes(&store).await?,
                 Step::Settle => life.settle(&mut errors).await?,
             }
             self.step.fetch_add(1, Ordering::SeqCst);

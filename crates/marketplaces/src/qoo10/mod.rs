@@ -11,7 +11,8 @@ mod credentials;
 pub mod map;
 pub mod wire;
 
-use ichigen_core::MarketplacePolicy;
+use ichigen_core::{MarketplacePolicy, Reconcile};
+use std::time::Duration;
 
 use crate::registry::Registration;
 use std::collections::HashMap;
@@ -25,8 +26,17 @@ pub use client::{Qoo10Client, Qoo10Credentials};
 use wire::{ClaimRow, JsonEnvelope, ShippingRow, XmlEnvelope};
 
 /// What the pipeline must know of Qoo10's rules.
-pub const POLICY: MarketplacePolicy =
-    MarketplacePolicy { marketplace: Marketplace::Qoo10, buyer_mail: true, remark_sections: &[], reconcile: None };
+///
+/// QAPI has no "changed since" search: an order is found by the date that moved it into its
+/// shipping status, so a change that moves none of them (a destination edited) is never listed.
+/// Production clients re-read every status of the last 90 days daily (fact sheet §4.2); ichigen
+/// reads the pair's open orders again by id, daily.
+pub const POLICY: MarketplacePolicy = MarketplacePolicy {
+    marketplace: Marketplace::Qoo10,
+    buyer_mail: true,
+    remark_sections: &[],
+    reconcile: Some(Reconcile { every: Duration::from_secs(86_400), older_than: Duration::ZERO }),
+};
 
 /// Qoo10 in the marketplaces' registry.
 pub static REGISTRATION: Registration = Registration {

@@ -27,12 +27,10 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     marketplace: Marketplace::Yahoo,
     buyer_mail: true,
     remark_sections: &[],
-    // No "changed since" search: the client re-reads the look-back by order date; older open
-    // orders are read again by id, hourly.
-    reconcile: Some(Reconcile {
-        every: Duration::from_secs(3600),
-        older_than: Duration::from_secs(client::DEFAULT_LOOKBACK_DAYS as u64 * 86_400),
-    }),
+    // No "changed since" search: the client searches the look-back by order date and keeps the
+    // orders whose LastUpdateTime falls in the window, so a change stamped before the window (indexed
+    // late) is never listed as changed: every open order is read again by id, hourly.
+    reconcile: Some(Reconcile { every: Duration::from_secs(3600), older_than: Duration::ZERO }),
 };
 
 /// Yahoo!ショッピング in the marketplaces' registry.
