@@ -144,7 +144,7 @@ async fn audit_and_mail_history_read_back_per_order() {
 }
 
 #[tokio::test]
-async fn a_version_5_store_is_upgraded_with_its_orders_listed() {
+async fn a_version_7_store_is_upgraded_with_its_orders_listed() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ichigen.db");
     {
@@ -156,7 +156,7 @@ async fn a_version_5_store_is_upgraded_with_its_orders_listed() {
                 .unwrap();
         }
     }
-    // Back to what version 5 had: no list columns, indexes, counts or audit.
+    // Back to what version 7 had (the console came with 8): no list columns, indexes, counts or audit.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TRIGGER orders_tab_insert; DROP TRIGGER orders_tab_delete; DROP TRIGGER orders_tab_update;
@@ -164,7 +164,7 @@ async fn a_version_5_store_is_upgraded_with_its_orders_listed() {
          ALTER TABLE orders DROP COLUMN tab; ALTER TABLE orders DROP COLUMN payment;
          ALTER TABLE orders DROP COLUMN delivery; ALTER TABLE orders DROP COLUMN prefectures;
          ALTER TABLE orders DROP COLUMN skus; ALTER TABLE orders DROP COLUMN findings;
-         ALTER TABLE orders DROP COLUMN search; PRAGMA user_version = 5;",
+         ALTER TABLE orders DROP COLUMN search; PRAGMA user_version = 7;",
     )
     .unwrap();
     drop(conn);
@@ -174,5 +174,5 @@ async fn a_version_5_store_is_upgraded_with_its_orders_listed() {
     assert_eq!(ids(&store.page("s1", &held, None, 10).await.unwrap().orders), ["order-001"]);
     let version: i64 =
         rusqlite::Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(version, 6);
+    assert_eq!(version, 8);
 }
