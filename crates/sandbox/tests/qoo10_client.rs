@@ -16,8 +16,18 @@ use ichigen_marketplaces::{Body, NormalizeError};
 use ichigen_sandbox::qoo10::{BackOffice, Options, start, start_with, start_with_back_office};
 use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
 
+/// `orders` seeded `step_secs` apart, the last two days ago: every one placed already (a sandbox
+/// shows no order before its time).
 fn sandbox_config(orders: usize, step_secs: i64) -> SandboxConfig {
-    SandboxConfig { seed: Seed { orders, step_secs, ..Seed::default() }, throttle: None, ..SandboxConfig::default() }
+    let span = chrono::Duration::seconds(step_secs * orders as i64) + chrono::Duration::days(2);
+    // In JST and whole seconds, as QAPI speaks.
+    let now = chrono::Utc::now().with_timezone(&ichigen_core::JST);
+    let start = now - span - chrono::Duration::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)));
+    SandboxConfig {
+        seed: Seed { orders, step_secs, start, ..Seed::default() },
+        throttle: None,
+        ..SandboxConfig::default()
+    }
 }
 
 fn credential(s: &Started, name: &str) -> String {
