@@ -53,8 +53,21 @@ async fn shot(c: &Client, name: &str) {
     std::fs::write(docs().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
+/// The text of the first element `css` finds, waiting for it: after a click the page may still be
+/// loading (no element yet, or one of the old page that goes stale under us).
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).text().await.expect("text")
+    let mut last = String::new();
+    for _ in 0..100 {
+        match c.find(Locator::Css(css)).await {
+            Ok(element) => match element.text().await {
+                Ok(text) => return text,
+                Err(e) => last = e.to_string(),
+            },
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("{css}: {last}")
 }
 
 /// The order links of the list page, as paths.
@@ -267,7 +280,15 @@ async fn staff_work_through_the_console_in_a_browser() {
         .await
         .expect("type");
     c.find(Locator::Id("blacklist-add")).await.expect("add").click().await.expect("add click");
-    assert!(c.source().await.expect("page").contains("同じ内容の登録がすでにあります"));
+    let mut refused = false;
+    for _ in 0..100 {
+        refused = c.source().await.expect("page").contains("同じ内容の登録がすでにあります");
+        if refused {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(refused, "the second entry is refused");
 
     // Rules: a condition, simulated over the stored orders, then saved.
     c.goto(&format!("{base}/rules")).await.expect("rules");
