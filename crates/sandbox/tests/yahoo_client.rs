@@ -105,7 +105,10 @@ fn assert_same(got: &Order, want: &Order) {
 #[tokio::test]
 async fn a_pull_crosses_pages_and_window_splits_without_losing_or_doubling() {
     // 240 orders, one every 6 hours on average: about 75 days, so three 30-day sub-windows.
-    let seed = Seed { orders: 240, step_secs: 6 * 3600, ..Seed::default() };
+    // All placed already (a sandbox shows no order before its time), in JST whole seconds.
+    let now = chrono::Utc::now().with_timezone(&ichigen_core::JST);
+    let start = now - TimeDelta::days(62) - TimeDelta::nanoseconds(i64::from(chrono::Timelike::nanosecond(&now)));
+    let seed = Seed { orders: 240, step_secs: 6 * 3600, start, ..Seed::default() };
     let (started, _) = sandbox(seed.clone(), Faults::default(), None).await;
     let c = client(&started).with_page_size(50).with_details_per_page(30);
     let seeded = seed_orders(Marketplace::Yahoo, &seed);
