@@ -358,7 +358,10 @@ impl<'m> Scenario<'m> {
                 .collect();
             // Each change takes the next open order not held, so every kind of change reaches
             // every marketplace even with a handful of orders each.
-            let quiet_edits = matches!(m.marketplace, Marketplace::Rakuten | Marketplace::Aupay | Marketplace::Qoo10);
+            let quiet_edits = matches!(m.marketplace, Marketplace::Rakuten | Marketplace::Aupay);
+            // Qoo10 documents no destination change after the order, and its only per-order read
+            // has no address fields (fact sheet): an edit there could be neither made nor seen.
+            let address_edits = m.marketplace != Marketplace::Qoo10;
             let mut next = 0..;
             let (cancel_at, moved_at) = (next.next().unwrap_or(0), next.next().unwrap_or(1));
             let quiet_at = if quiet_edits { next.next() } else { None };
@@ -380,7 +383,7 @@ impl<'m> Scenario<'m> {
                 log.push((s.key(), "cancelled at the marketplace while held"));
             }
             // An address edit that moves the update time.
-            if let Some(s) = open_free.get(moved_at) {
+            if let Some(s) = open_free.get(moved_at).filter(|_| address_edits) {
                 book.update(&s.order.order_id, |o| edit_address(o, "（追記）"));
                 log.push((s.key(), "address edited, update time moved"));
             }
@@ -404,7 +407,7 @@ impl<'m> Scenario<'m> {
                 log.push((s.key(), "tracking entered at the marketplace, order still open"));
             }
             // A change indexed late: its update time is before the last watermark minus the overlap.
-            if let Some(s) = open_free.get(late_at) {
+            if let Some(s) = open_free.get(late_at).filter(|_| address_edits) {
                 book.update_at(&s.order.order_id, Some(now - TimeDelta::hours(2)), |o| edit_address(o, "（遅延）"));
                 log.push((s.key(), "address edited, indexed late (update time 2 h back, beyond the overlap)"));
             }
