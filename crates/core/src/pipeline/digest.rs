@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, FixedOffset, TimeDelta, Timelike};
 use serde::{Deserialize, Serialize};
 
-use super::mail::{MailKey, MailKind, OutgoingMail, is_mail_address, yen};
+use super::mail::{MailKey, MailKind, OutgoingMail, staff_recipients, yen};
 use super::notify::{Notified, Notifier, NotifyError};
 use super::ports::{MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, RelayMailers, ShopDirectory};
 use super::shop::ShopSettings;
@@ -170,10 +170,7 @@ async fn contents<S: OrderStore>(store: &S, shop_id: &str, window: &DigestWindow
 
 /// The digest mail: for the shop's staff, so it shows names, places and remarks.
 fn render_digest(shop: &ShopSettings, window: &DigestWindow, c: &Contents) -> Result<OutgoingMail, NotifyError> {
-    let staff: Vec<String> = shop.staff_to.iter().map(|s| s.trim().to_string()).collect();
-    if staff.is_empty() || !staff.iter().all(|s| is_mail_address(s)) {
-        return Err(super::mail::RenderError::Recipient { kind: MailKind::StaffAlert, who: "staff" }.into());
-    }
+    let staff = staff_recipients(shop, MailKind::StaffAlert)?;
     let span = if window.end - window.start == TimeDelta::days(1) {
         format!("{}（1日分）", window.start.format("%m/%d"))
     } else {

@@ -199,11 +199,7 @@ pub fn render(
         }
         vec![email.to_string()]
     } else {
-        let staff: Vec<String> = shop.staff_to.iter().map(|s| s.trim().to_string()).collect();
-        if staff.is_empty() || !staff.iter().all(|s| is_mail_address(s)) {
-            return Err(RenderError::Recipient { kind, who: "staff" });
-        }
-        staff
+        staff_recipients(shop, kind)?
     };
     // Buyers' answers go where the shop chose; staff alerts need no Reply-To.
     let reply_to =
@@ -222,6 +218,15 @@ pub fn render(
             ("order_id", order.order_id.clone()),
         ],
     })
+}
+
+/// The shop's staff addresses, trimmed; refused when there is none or one is not an address.
+pub(crate) fn staff_recipients(shop: &ShopSettings, kind: MailKind) -> Result<Vec<String>, RenderError> {
+    let staff: Vec<String> = shop.staff_to.iter().map(|s| s.trim().to_string()).collect();
+    if staff.is_empty() || !staff.iter().all(|s| is_mail_address(s)) {
+        return Err(RenderError::Recipient { kind, who: "staff" });
+    }
+    Ok(staff)
 }
 
 /// The subject (one line) and body of `kind` for `stored`, from the shop's template or the
