@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use ichigen_core::japanese::marketplace_name;
-use ichigen_core::labels::slips::{PickLine, Prints, ShopBlock, Slip};
+use ichigen_core::Totals;
+use ichigen_core::labels::slips::{PickLine, Prints, ShopBlock, Slip, SlipLine};
 use krilla::Document;
 use krilla::geom::{PathBuilder, Point};
 use krilla::page::PageSettings;
@@ -332,8 +333,38 @@ fn slip_pages(pages: &mut Pages, shop: &ShopBlock, slip: &Slip, issued: NaiveDat
     pages.y += LEADING + 6.0;
     table_header(pages, gift);
 
-    // Items.
-    for line in &slip.lines {
+    item_rows(pages, &slip.lines);
+    // Money: on the order's first parcel, when it is not a gift.
+    if let Some(t) = &slip.totals {
+        money(pages, t);
+        if of > 1 {
+            pages.text(MARGIN, pages.y, BODY - 1.5, "金額はご注文全体のものです(複数のお届け先があります)。");
+            pages.y += LEADING;
+        }
+    }
+    // 同梱: each other order in the box, under its own number, with its own money.
+    for b in &slip.bundled {
+        pages.room(3.0 * LEADING + 20.0);
+        pages.y += 8.0;
+        let heading = format!(
+            "同梱 ご注文番号: {} {}  ご注文日: {}",
+            marketplace_name(b.order.marketplace),
+            b.order.order_id,
+            b.ordered_at.format("%Y-%m-%d")
+        );
+        pages.text(MARGIN, pages.y, BODY, &heading);
+        pages.y += LEADING + 2.0;
+        table_header(pages, gift);
+        item_rows(pages, &b.lines);
+        if let Some(t) = &b.totals {
+            money(pages, t);
+        }
+    }
+}
+
+/// A slip's item rows: SKU, name with options, quantity, and prices when the slip has them.
+fn item_rows(pages: &mut Pages, lines: &[SlipLine]) {
+    for line in lines {
         let name = wrap(&line.name, COL_QTY_R - 40.0 - COL_NAME, BODY);
         let options = wrap(&line.options, COL_QTY_R - 40.0 - COL_NAME, BODY - 1.5);
         let sku = wrap(&line.sku, COL_NAME - COL_SKU - 6.0, BODY - 1.0);
@@ -363,28 +394,24 @@ fn slip_pages(pages: &mut Pages, shop: &ShopBlock, slip: &Slip, issued: NaiveDat
         pages.rule(MARGIN, PAGE_W - MARGIN, 0.3);
         pages.y += LEADING;
     }
+}
 
-    // Money: on the order's first parcel, when it is not a gift.
-    if let Some(t) = &slip.totals {
-        let mut rows = vec![("商品合計", t.goods), ("送料", t.shipping)];
-        if t.fee != 0 {
-            rows.push(("手数料", t.fee));
-        }
-        if t.discount != 0 {
-            rows.push(("割引・ポイント", -t.discount));
-        }
-        rows.push(("ご請求金額", t.total));
-        pages.room(rows.len() as f32 * LEADING + 20.0);
-        pages.y += 4.0;
-        for (label, v) in rows {
-            pages.text(COL_PRICE_R - 70.0, pages.y, BODY, label);
-            right(pages, COL_AMOUNT_R, pages.y, BODY, &yen(v));
-            pages.y += LEADING;
-        }
-        if of > 1 {
-            pages.text(MARGIN, pages.y, BODY - 1.5, "金額はご注文全体のものです(複数のお届け先があります)。");
-            pages.y += LEADING;
-        }
+/// An order's money under its items.
+fn money(pages: &mut Pages, t: &Totals) {
+    let mut rows = vec![("商品合計", t.goods), ("送料", t.shipping)];
+    if t.fee != 0 {
+        rows.push(("手数料", t.fee));
+    }
+    if t.discount != 0 {
+        rows.push(("割引・ポイント", -t.discount));
+    }
+    rows.push(("ご請求金額", t.total));
+    pages.room(rows.len() as f32 * LEADING + 20.0);
+    pages.y += 4.0;
+    for (label, v) in rows {
+        pages.text(COL_PRICE_R - 70.0, pages.y, BODY, label);
+        right(pages, COL_AMOUNT_R, pages.y, BODY, &yen(v));
+        pages.y += LEADING;
     }
 }
 
@@ -515,6 +542,7 @@ mod tests {
             gift,
             date: None,
             slot: None,
+            bundled: Vec::new(),
         };
         Prints {
             shop: ShopBlock {

@@ -248,6 +248,18 @@ impl Filters {
         out.sort_by(|a, b| a.order.ordered_at.cmp(&b.order.ordered_at).then_with(|| a.key().cmp(&b.key())));
         Ok(out)
     }
+
+    /// As [`Filters::load`], with the rest of each 同梱 box a selected order belongs to (labels and
+    /// slips go by the box: a filter never splits one).
+    pub async fn load_boxes<S: OrderStore>(&self, store: &S, shop_id: &str) -> anyhow::Result<Vec<StoredOrder>> {
+        let mut out = self.load(store, shop_id).await?;
+        let mut open = Vec::new();
+        for status in [OrderStatus::New, OrderStatus::ReadyToShip, OrderStatus::OnHold, OrderStatus::AwaitingPayment] {
+            open.extend(store.list_by_status(shop_id, status, None, None).await.context("listing stored orders")?);
+        }
+        ichigen_core::labels::complete_boxes(&mut out, open);
+        Ok(out)
+    }
 }
 
 /// Every stored order of the shop, oldest first.

@@ -48,6 +48,7 @@ fn store_with_hostile_order(dir: &Path) {
         staff: StaffDecision::None,
         mails_due: Vec::new(),
         hold_episode: 0,
+        ship_with: None,
         parcels: Vec::new(),
         content_fp: "fp".into(),
         check_fp: "fp".into(),

@@ -52,6 +52,7 @@ async fn main() {
         let outcome = engine.check(&order, &BundleIndex::empty());
         let stored = StoredOrder {
             hold_episode: 0,
+            ship_with: None,
             status: outcome.status,
             findings: outcome.findings,
             staff: StaffDecision::None,

@@ -46,6 +46,7 @@ fn stored(order: Order) -> StoredOrder {
         staff: StaffDecision::None,
         mails_due: Vec::new(),
         hold_episode: 0,
+        ship_with: None,
         parcels: Vec::new(),
         content_fp: String::new(),
         check_fp: String::new(),
@@ -556,4 +557,57 @@ fn sample_orders_give_one_row_per_parcel_with_keys_that_match_back() {
             );
         }
     }
+}
+
+/// Two orders of one recipient with the same 同梱 check key; `member` ships with `lead`.
+fn box_of_two() -> (StoredOrder, StoredOrder) {
+    let mut lead = stored(order("391234-20261126-0000000011"));
+    let mut member = stored(order("391234-20261126-0000000012"));
+    member.order.items = vec![item("TEA-50G", "有機煎茶 50g", 3)];
+    for s in [&mut lead, &mut member] {
+        s.bundle_key = Some("same-recipient".into());
+        s.order.payment_method = PaymentMethod::Cod;
+    }
+    lead.order.totals.total = 4_130;
+    member.order.totals.total = 2_000;
+    member.ship_with = Some(lead.key());
+    (lead, member)
+}
+
+#[test]
+fn a_box_of_two_orders_is_one_row_with_both_orders_goods_and_money() {
+    let (lead, member) = box_of_two();
+    // The member listed first: it still goes into its lead's row.
+    let out = run(Program::B2, &[member.clone(), lead.clone()], &Rules::default());
+    assert!(out.skipped.is_empty(), "{:?}", out.skipped);
+    let all = records(&out.bytes);
+    let rows = &all[1..];
+    assert_eq!(rows.len(), 1, "one box, one row");
+    assert_eq!(rows[0][0], key(&lead, 1));
+    assert_eq!(rows[0][1], "2", "送り状種類 2 コレクト: 代引");
+    assert_eq!(rows[0][33], "6130", "代引: both orders' totals");
+    let goods = rows[0][27..=31].join(" ");
+    assert!(goods.contains("マグカップ") && goods.contains("有機煎茶"), "品名: {goods}");
+    let labelled: Vec<_> = out.labelled.iter().map(|l| (l.key.to_string(), l.order.clone())).collect();
+    assert_eq!(labelled, vec![(key(&lead, 1), lead.key()), (key(&lead, 1), member.key())]);
+}
+
+#[test]
+fn a_box_that_cannot_go_together_is_left_out_whole_and_a_lone_member_waits_for_its_lead() {
+    let (lead, mut member) = box_of_two();
+    member.order.delivery.requested_date = Some("2026-12-05".parse().unwrap());
+    let out = run(Program::B2, &[lead.clone(), member.clone()], &Rules::default());
+    assert_eq!(records(&out.bytes).len(), 1, "header only");
+    assert_eq!(out.skipped.len(), 1);
+    assert_eq!(out.skipped[0].order, lead.key());
+    let shown = out.skipped[0].error.to_string();
+    assert!(shown.contains("同梱する注文 391234-20261126-0000000012") && shown.contains("お届け希望日時"), "{shown}");
+
+    // The lead is not ready (held): the member is not shipped alone either.
+    let (mut lead, member) = box_of_two();
+    lead.status = OrderStatus::OnHold;
+    let out = run(Program::B2, &[lead.clone(), member.clone()], &Rules::default());
+    assert!(out.labelled.is_empty());
+    assert_eq!(out.not_ready, vec![(lead.key(), NotReady::Held)]);
+    assert!(matches!(&out.skipped[0].error, LabelError::LeadNotReady { lead: id } if *id == lead.order.order_id));
 }

@@ -101,6 +101,7 @@ fn stored(order: Order, findings: Vec<Finding>) -> StoredOrder {
         staff: StaffDecision::None,
         mails_due: Vec::new(),
         hold_episode: 0,
+        ship_with: None,
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,

@@ -10,9 +10,9 @@ use ichigen_core::pipeline::memory::{
     MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryNotices, MemoryOrderQueue, MemoryQueue, MemoryRelays, MemoryStore,
 };
 use ichigen_core::pipeline::{
-    Change, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource, OrderStore,
-    ProcessSettings, Processor, PullSettings, Puller, Rejected, SendError, ShopDirectory, ShopSettings, WatermarkStore,
-    Window, staff,
+    Change, KnownVersions, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource,
+    OrderStore, ProcessSettings, Processor, PullSettings, Puller, Rejected, SendError, ShopDirectory, ShopSettings,
+    WatermarkStore, Window, staff,
 };
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use policies::POLICIES;
@@ -442,6 +442,7 @@ fn held_by_findings(order: Order) -> ichigen_core::pipeline::StoredOrder {
         staff: ichigen_core::pipeline::StaffDecision::None,
         mails_due: Vec::new(),
         hold_episode: 0,
+        ship_with: None,
         parcels: Vec::new(),
         content_fp: String::new(),
         check_fp: String::new(),
@@ -625,12 +626,14 @@ struct Watched<'a> {
     inner: &'a MemoryFeed,
     calls: std::sync::atomic::AtomicUsize,
     gate: Option<(tokio::sync::Notify, tokio::sync::Notify)>,
+    /// The versions the puller said it had queued, per page call.
+    known: std::sync::Mutex<Vec<KnownVersions>>,
 }
 
 impl<'a> Watched<'a> {
     fn new(inner: &'a MemoryFeed, gated: bool) -> Self {
         let gate = gated.then(|| (tokio::sync::Notify::new(), tokio::sync::Notify::new()));
-        Watched { inner, calls: 0.into(), gate }
+        Watched { inner, calls: 0.into(), gate, known: Default::default() }
     }
 
     fn calls(&self) -> usize {
@@ -653,6 +656,16 @@ impl OrderSource for Watched<'_> {
             go_on.notified().await;
         }
         self.inner.changed_orders(window, cursor).await
+    }
+
+    async fn changed_orders_skipping(
+        &self,
+        window: &Window,
+        cursor: Option<&str>,
+        known: &KnownVersions,
+    ) -> Result<OrderPage, Self::Error> {
+        self.known.lock().expect("not poisoned").push(known.clone());
+        self.changed_orders(window, cursor).await
     }
 
     fn max_ids_per_call(&self) -> usize {
@@ -729,6 +742,35 @@ async fn a_second_run_of_a_pair_while_the_first_is_under_way_makes_no_marketplac
 }
 
 #[tokio::test]
+async fn the_puller_tells_the_marketplace_which_versions_it_queued_while_the_overlap_reaches_them() {
+    let feed = MemoryFeed::new(Marketplace::Yahoo, 10);
+    // Changed a few minutes before the first run: the next run's overlap reaches them.
+    feed.upsert(feed_order("K-1", "2026-11-27T10:01:00+09:00"));
+    feed.upsert(feed_order("K-2", "2026-11-27T10:02:00+09:00"));
+    let source = Watched::new(&feed, false);
+    let (queue, store, quarantine) = (MemoryQueue::new(), MemoryStore::new(), MemoryQueue::new());
+    let p = watched_puller(&source, &queue, &store, &quarantine);
+    let last_known = || source.known.lock().expect("not poisoned").last().cloned().expect("a page call");
+    p.run("shop-1", t(NOW), || Duration::from_secs(900)).await.expect("first run");
+    assert!(last_known().is_empty(), "nothing queued before the first page");
+    let queued = queue.drain();
+    let queued_at = |id: &str| queued.iter().find(|o| o.order_id == id).map(|o| o.source_updated_at);
+
+    // Five minutes later the overlap reaches back over both: the search may skip reading them.
+    p.run("shop-1", t(NOW) + TimeDelta::minutes(5), || Duration::from_secs(900)).await.expect("second run");
+    let known = last_known();
+    assert_eq!(known.get("K-1").copied(), queued_at("K-1"));
+    assert_eq!(known.get("K-2").copied(), queued_at("K-2"));
+    assert!(known.values().all(|at| *at == t("2026-11-27T10:01:00+09:00") || *at == t("2026-11-27T10:02:00+09:00")));
+    let mark = store.get_watermark("shop-1", Marketplace::Yahoo).await.expect("read").expect("stored");
+    assert_eq!(mark.recent.len(), 2, "kept with the pair's watermark");
+
+    // A day later no window reaches their times: forgotten.
+    p.run("shop-1", t(NOW) + TimeDelta::days(1), || Duration::from_secs(900)).await.expect("third run");
+    assert!(last_known().is_empty(), "{:?}", last_known());
+}
+
+#[tokio::test]
 async fn a_stored_open_order_that_changes_unseen_by_the_search_is_read_again_by_id() {
     let w = World::new().await;
     let feed = MemoryFeed::new(Marketplace::Rakuten, 10);
@@ -767,6 +809,7 @@ async fn an_order_the_marketplace_left_out_is_asked_for_again_until_it_comes() {
         retry: [("M-1".to_string(), 0)].into(),
         reconciled_at: None,
         reconcile_after: None,
+        recent: Default::default(),
         rev: 1,
         updated_at: t(NOW),
     };
@@ -799,6 +842,7 @@ async fn an_order_never_returned_is_given_up_after_the_last_retry() {
         retry: [("GONE".to_string(), 0)].into(),
         reconciled_at: None,
         reconcile_after: None,
+        recent: Default::default(),
         rev: 1,
         updated_at: t(NOW),
     };

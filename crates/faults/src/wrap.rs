@@ -9,10 +9,10 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset};
 use ichigen_core::pipeline::credentials::KnownExpiry;
 use ichigen_core::pipeline::{
-    Claim, CredentialHealth, CredentialUpdate, MailEvent, MailEvents, MailJob, MailKey, MailKind, MailLedger, Mailer,
-    OrderKey, OrderPage, OrderSource, OrderStore, OutgoingMail, ParkedMail, PendingWrites, PortError, Quarantine,
-    Queue, Rejected, RelayDirectory, RelayMailers, RelaySettings, Retryable, SendError, ShopDirectory, ShopSettings,
-    StaffNotices, StoredOrder, TrackingWrites, Watermark, WatermarkStore, Window, Written,
+    Claim, CredentialHealth, CredentialUpdate, KnownVersions, MailEvent, MailEvents, MailJob, MailKey, MailKind,
+    MailLedger, Mailer, OrderKey, OrderPage, OrderSource, OrderStore, OutgoingMail, ParkedMail, PendingWrites,
+    PortError, Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, RelaySettings, Retryable, SendError,
+    ShopDirectory, ShopSettings, StaffNotices, StoredOrder, TrackingWrites, Watermark, WatermarkStore, Window, Written,
 };
 use ichigen_core::rules::BlacklistEntry;
 use ichigen_core::{Marketplace, Order, OrderStatus, Tracking};
@@ -340,6 +340,18 @@ impl<T: OrderSource> OrderSource for Faulty<T> {
 
     async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, Self::Error> {
         let call = async { self.inner.changed_orders(window, cursor).await.map_err(SourceError::Client) };
+        self.guard(&self.label, "changed_orders", call, SourceError::Injected, |_| {}).await
+    }
+
+    async fn changed_orders_skipping(
+        &self,
+        window: &Window,
+        cursor: Option<&str>,
+        known: &KnownVersions,
+    ) -> Result<OrderPage, Self::Error> {
+        // The same boundary as `changed_orders`: the puller's page call.
+        let call =
+            async { self.inner.changed_orders_skipping(window, cursor, known).await.map_err(SourceError::Client) };
         self.guard(&self.label, "changed_orders", call, SourceError::Injected, |_| {}).await
     }
 

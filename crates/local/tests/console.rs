@@ -24,6 +24,7 @@ fn order(n: usize) -> Order {
 fn stored(order: Order, status: OrderStatus) -> StoredOrder {
     StoredOrder {
         hold_episode: 0,
+        ship_with: None,
         stored_at: order.ordered_at,
         order,
         status,

@@ -229,6 +229,7 @@ async fn a_poison_mail_job_is_dead_lettered_after_its_tries_and_delivered_once_r
         staff: Default::default(),
         mails_due: Vec::new(),
         hold_episode: 0,
+        ship_with: None,
         parcels: Vec::new(),
         content_fp: "c".into(),
         check_fp: "k".into(),

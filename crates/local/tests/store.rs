@@ -34,6 +34,7 @@ fn stored(order: Order, status: OrderStatus, rev: u64) -> StoredOrder {
         staff: Default::default(),
         mails_due: Vec::new(),
         hold_episode: 0,
+        ship_with: None,
         parcels: Vec::new(),
         content_fp: "c".into(),
         check_fp: "k".into(),
@@ -116,6 +117,7 @@ async fn watermarks_are_conditional_too() {
         retry: [("Q-left-out".to_string(), 1)].into(),
         reconciled_at: Some(at("2026-10-31T23:00:00+09:00")),
         reconcile_after: None,
+        recent: Default::default(),
         rev: 1,
         updated_at: at("2026-11-01T00:00:00+09:00"),
     };

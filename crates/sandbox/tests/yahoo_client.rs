@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use ichigen_core::pipeline::KnownVersions;
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use ichigen_marketplaces::client::{ClientError, HttpConfig, OrderSource, RetryPolicy, Window};
 use ichigen_marketplaces::yahoo::{AuthorizeStatus, YahooClient, YahooCredentials};
@@ -639,4 +640,53 @@ async fn k_orders_by_id_keeps_to_the_rate_limit_and_sets_broken_orders_aside() {
     assert_eq!(page.rejected.len(), 1);
     assert_eq!(page.rejected[0].order_id.as_deref(), Some(ids[3].as_str()));
     assert!(missing.is_empty());
+}
+
+#[tokio::test]
+async fn l_versions_already_queued_are_not_read_again_but_a_newer_version_is() {
+    let now = now_jst();
+    let seed = Seed { orders: 8, start: now - TimeDelta::hours(2), step_secs: 600, ..Seed::default() };
+    let (started, control) = sandbox(seed, Faults::default(), None).await;
+    let c = client(&started);
+    let w = window(now - TimeDelta::hours(3), now_jst() + TimeDelta::minutes(1));
+    let (list_before, _) = control.requests("orderList");
+    let (first, pages) = pull_all(&c, &w).await.unwrap();
+    assert_eq!(first.len(), 8);
+    // 60 days of look-back and 3 hours: three 30-day searches; the 8 orders are read in two pages
+    // of 5, the second reusing its search's answer.
+    assert_eq!(pages, 4);
+    assert_eq!(control.requests("orderList").0 - list_before, 3, "one search per sub-window");
+    let known: KnownVersions = first.iter().map(|o| (o.order_id.clone(), o.source_updated_at)).collect();
+
+    // The same window again (the overlap) with what was queued: listed, none read again.
+    let (info_before, _) = control.requests("orderInfo");
+    let again = pull_skipping(&c, &w, &known).await;
+    assert!(again.is_empty(), "{:?}", again.len());
+    assert_eq!(control.requests("orderInfo").0, info_before, "no orderInfo for a known version");
+
+    // One order changes at Yahoo (LastUpdateTime moves): only it is read.
+    let new = first.iter().find(|o| o.status == OrderStatus::New).map(|o| o.order_id.clone()).unwrap();
+    control.mark_ready_to_ship(&new).unwrap();
+    let w = window(w.from, now_jst() + TimeDelta::minutes(1));
+    let changed = pull_skipping(&c, &w, &known).await;
+    assert_eq!(changed.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), vec![new.as_str()]);
+    assert_eq!(changed[0].status, OrderStatus::ReadyToShip);
+    assert_eq!(control.requests("orderInfo").0, info_before + 1, "one orderInfo: the changed order");
+
+    // Without the known versions every listed order is read, as before.
+    let (all, _) = pull_all(&c, &w).await.unwrap();
+    assert_eq!(all.len(), 8);
+}
+
+/// Every page of `w` (the search's sub-windows), leaving out the known versions.
+async fn pull_skipping(c: &YahooClient, w: &Window, known: &KnownVersions) -> Vec<Order> {
+    let (mut orders, mut cursor) = (Vec::new(), None::<String>);
+    loop {
+        let page = c.changed_orders_skipping(w, cursor.as_deref(), known).await.unwrap();
+        orders.extend(page.orders);
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => return orders,
+        }
+    }
 }

@@ -97,6 +97,7 @@ pub fn stored(order: Order) -> StoredOrder {
         staff: StaffDecision::None,
         mails_due: Vec::new(),
         hold_episode: 0,
+        ship_with: None,
         parcels: Vec::new(),
         content_fp: content_fingerprint(&order),
         check_fp: check_fingerprint(&order),

@@ -164,7 +164,7 @@ async fn labels_of<S: OrderStore + ShopDirectory>(
     } else {
         Rules::from_toml(&shop.rules_toml).context("reading the shop's rules")?
     };
-    let mut orders = load(store, args).await?;
+    let mut orders = args.filters.load_boxes(store, &args.store.shop).await?;
     held_back(&mut orders, args.again);
     let exported = labels::export(program, &orders, &shop, &rules, &LabelOptions { ship_date })?;
     // 印刷済 once the file is written: a second export asks for --again.

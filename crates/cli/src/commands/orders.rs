@@ -1,6 +1,6 @@
-//! `ichigen orders list|show|release|hold`: the staff's order list across every marketplace, and
-//! the two decisions staff make on a held order. Runs on the embedded store of `--dir`, or on
-//! DynamoDB with `--aws-endpoint` / `--aws`.
+//! `ichigen orders list|show|release|hold|ship|bundle|unbundle`: the staff's order list across every
+//! marketplace, the two decisions staff make on a held order, a tracking number by hand, and 同梱.
+//! Runs on the embedded store of `--dir`, or on DynamoDB with `--aws-endpoint` / `--aws`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -11,6 +11,7 @@ use clap::{Subcommand, ValueEnum};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use ichigen_aws::SqsQueue;
+use ichigen_core::pipeline::bundle::{self, BundleError};
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::tracking;
 use ichigen_core::pipeline::{MailJob, MailQueue, Notified, OrderStore, StaffDecision, StaffError, StoredOrder, staff};
@@ -81,6 +82,21 @@ pub enum OrdersCommand {
         #[arg(long, default_value_t = 1)]
         destination: usize,
     },
+    /// 同梱: ship orders to the same recipient in one box, in the parcel of the first order named.
+    /// They share its label, 納品書 and tracking number; each is still written back to its own
+    /// marketplace and each buyer gets a shipping mail.
+    Bundle {
+        /// The order whose parcel the others go into.
+        lead: String,
+        /// The orders to pack into it.
+        #[arg(required = true)]
+        orders: Vec<String>,
+    },
+    /// Ship a 同梱 order on its own again.
+    Unbundle {
+        /// `<marketplace>/<order id>`, or an order id found in one marketplace only.
+        id: String,
+    },
     /// Hold an order by hand: no buyer mail goes out until it is released.
     Hold {
         /// `<marketplace>/<order id>`, or an order id found in one marketplace only.
@@ -140,8 +156,58 @@ where
         OrdersCommand::Ship { id, carrier, number, date, destination } => {
             ship(store, shop, id, *carrier, number, *date, *destination).await
         }
+        OrdersCommand::Bundle { lead, orders } => bundle_orders(store, shop, lead, orders).await,
+        OrdersCommand::Unbundle { id } => {
+            let key = resolve(store, shop, id).await?.key();
+            match bundle::unbundle(store, &key, now()).await {
+                Ok(_) => {
+                    println!("{}/{}: 同梱を解除しました。単独の荷物として出荷します", key.marketplace, key.order_id);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => bundle_failed(e),
+            }
+        }
         // Decided in `run`, by backend: their mail goes on that backend's durable queue.
         OrdersCommand::Release { .. } | OrdersCommand::Hold { .. } => Ok(ExitCode::from(2)),
+    }
+}
+
+/// `orders bundle`: packs the orders into the lead's parcel, all or none.
+async fn bundle_orders<S: OrderStore>(
+    store: &S,
+    shop: &str,
+    lead: &str,
+    orders: &[String],
+) -> anyhow::Result<ExitCode> {
+    let lead = resolve(store, shop, lead).await?.key();
+    let mut members = Vec::with_capacity(orders.len());
+    for id in orders {
+        members.push(resolve(store, shop, id).await?.key());
+    }
+    match bundle::bundle(store, &lead, &members, now()).await {
+        Ok(packed) => {
+            let names: Vec<String> =
+                packed.iter().map(|s| format!("{}/{}", s.order.marketplace, s.order.order_id)).collect();
+            println!(
+                "{}/{} の荷物に同梱しました: {}(送り状・納品書・伝票番号を共有します)",
+                lead.marketplace,
+                lead.order_id,
+                names.join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => bundle_failed(e),
+    }
+}
+
+/// A refused 同梱 is staff's to settle (exit 1); a store failure is an error.
+fn bundle_failed(e: BundleError) -> anyhow::Result<ExitCode> {
+    match e {
+        BundleError::Port(_) | BundleError::Contended(_) => Err(e).context("changing the 同梱"),
+        e => {
+            eprintln!("ichigen orders: {e}");
+            Ok(ExitCode::from(1))
+        }
     }
 }
 
@@ -349,6 +415,13 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
     }
     if let Some(state) = s.ship_state() {
         writeln!(out, "shipping   {}", state.label())?;
+    }
+    if let Some(lead) = &s.ship_with {
+        writeln!(
+            out,
+            "同梱       {}/{} の荷物で出荷 (解除: ichigen orders unbundle)",
+            lead.marketplace, lead.order_id
+        )?;
     }
     for p in &s.parcels {
         let mut line = format!("parcel {:<3} {}", p.destination, p.state().label());

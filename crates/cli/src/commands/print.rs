@@ -86,7 +86,7 @@ async fn print<S: OrderStore + ShopDirectory>(
     } else {
         Rules::from_toml(&shop.rules_toml).context("reading the shop's rules")?
     };
-    let mut orders = args.filters.load(store, shop_id).await?;
+    let mut orders = args.filters.load_boxes(store, shop_id).await?;
     if args.kind == PrintKind::Slips {
         held_back(&mut orders, args.again);
     }

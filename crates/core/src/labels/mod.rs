@@ -23,7 +23,9 @@ use crate::pipeline::{OrderKey, ShopSettings, StoredOrder};
 use crate::rules::Rules;
 use crate::text;
 
-pub use parcel::{Cool, NotReady, Parcel, ParcelKey, Service, Slot, parcels, readiness};
+pub use parcel::{
+    Cool, NotReady, Parcel, ParcelKey, Plan, Planned, Service, Slot, complete_boxes, parcels, plan, readiness,
+};
 
 /// The label programs ichigen writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -138,6 +140,28 @@ pub enum LabelError {
     /// More destinations than a key can number.
     #[error("送付先が{}件を超えます", parcel::MAX_DESTINATIONS)]
     TooManyDestinations,
+    /// A 同梱 order whose lead is not ready to ship (or not in the list).
+    #[error(
+        "同梱先の注文 {lead} と一緒に出荷する設定です。同梱先が出荷待ちになるまで出力しません(解除: ichigen orders unbundle)"
+    )]
+    LeadNotReady {
+        /// The lead's order id.
+        lead: String,
+    },
+    /// A 同梱 order that no longer goes with its lead.
+    #[error("{what}が同梱先の注文と異なります")]
+    BundleMismatch {
+        /// What differs.
+        what: &'static str,
+    },
+    /// A 同梱 order that cannot be packed: the whole box is left out.
+    #[error("同梱する注文 {order_id}: {error}")]
+    Bundled {
+        /// The member's order id.
+        order_id: String,
+        /// Why it cannot be packed.
+        error: Box<LabelError>,
+    },
 }
 
 /// Why nothing could be exported: the shop's settings lack what every row needs.
@@ -188,7 +212,7 @@ pub struct Exported {
     pub program: Program,
     /// The file, ready to import (Shift_JIS, CRLF).
     pub bytes: Vec<u8>,
-    /// One per row, in file order.
+    /// One per row, in file order, and one more per 同梱 order sharing its lead's row.
     pub labelled: Vec<Labelled>,
     /// Orders the program cannot take as they are: staff must look at them.
     pub skipped: Vec<Skipped>,
@@ -281,7 +305,8 @@ impl Row {
 
     /// Puts 品名 lines into `cols` of `limit` bytes each.
     pub(crate) fn goods(&mut self, cols: &[usize], p: &Parcel<'_>, limit: usize) {
-        let items: Vec<(String, u32)> = p.items.iter().map(|i| (i.name.clone(), i.quantity)).collect();
+        let items: Vec<(String, u32)> =
+            p.contents().flat_map(|(_, items)| items).map(|i| (i.name.clone(), i.quantity)).collect();
         for (col, line) in cols.iter().zip(sjis::goods(&items, cols.len(), limit)) {
             self.0[col - 1] = line;
         }
@@ -366,12 +391,11 @@ fn write<L: Layout>(
         skipped: Vec::new(),
         not_ready: Vec::new(),
     };
-    for s in orders {
-        if let Err(why) = readiness(s) {
-            out.not_ready.push((s.key(), why));
-            continue;
-        }
-        let rows = parcels(s, rules).map_err(|e| (None, e)).and_then(|ps| {
+    let plan = plan(orders, rules);
+    out.not_ready = plan.not_ready;
+    for planned in plan.orders {
+        let s = planned.stored;
+        let rows = planned.parcels.map_err(|e| (None, e)).and_then(|ps| {
             ps.iter()
                 .map(|p| {
                     L::row(p, &base, opts)
@@ -384,7 +408,13 @@ fn write<L: Layout>(
             Ok(rows) => {
                 for (key, destination, row) in rows {
                     csv.write_record(&row.0)?;
-                    out.labelled.push(Labelled { key, order: s.key(), destination });
+                    out.labelled.push(Labelled { key: key.clone(), order: s.key(), destination });
+                    if destination == 1 {
+                        // 同梱 orders share the lead's label.
+                        for m in &planned.members {
+                            out.labelled.push(Labelled { key: key.clone(), order: m.key(), destination: 1 });
+                        }
+                    }
                 }
             }
             Err((destination, error)) => out.skipped.push(Skipped { order: s.key(), destination, error }),

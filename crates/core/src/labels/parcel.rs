@@ -1,14 +1,15 @@
 //! Parcels: what goes into one box to one destination, with the お客様管理番号 ichigen gives it.
 //!
 //! One parcel per destination of an order (楽天 multi-destination orders have several). Orders
-//! staff decide to ship together (同梱) are not merged yet: each order is its own parcel.
+//! staff chose to ship together (同梱, [`StoredOrder::ship_with`]) travel in their lead's parcel:
+//! one label, one slip, one tracking number for all of them ([`plan`]).
 
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
 use crate::finding::FindingCode;
 use crate::order::{Address, DeliveryMethod, Item, Marketplace, Order, OrderStatus, PaymentMethod};
-use crate::pipeline::StoredOrder;
+use crate::pipeline::{OrderKey, StoredOrder};
 use crate::rules::Rules;
 
 use super::LabelError;
@@ -172,12 +173,27 @@ pub struct Parcel<'a> {
     pub service: Service,
     /// クール便.
     pub cool: Cool,
-    /// Amount to collect (代引), yen: the order's total, on its first parcel only.
+    /// Amount to collect (代引), yen: the order's total, on its first parcel only (with the totals
+    /// of the 同梱 orders paid by 代引).
     pub cod_amount: Option<i64>,
     /// Requested delivery date.
     pub date: Option<NaiveDate>,
     /// Requested time slot, as the order gives it (`None`: none).
     pub slot: Option<&'a str>,
+    /// 同梱: orders packed into this parcel too (one destination each, the same as this one).
+    pub also: Vec<&'a Order>,
+}
+
+impl<'a> Parcel<'a> {
+    /// Every order in the box with its items: this parcel's own, then each 同梱 order's.
+    pub fn contents(&self) -> impl Iterator<Item = (&'a Order, &'a [Item])> + '_ {
+        std::iter::once((self.order, self.items)).chain(self.also.iter().map(|o| (*o, first_items(o))))
+    }
+}
+
+/// The items of an order's first destination.
+fn first_items(o: &Order) -> &[Item] {
+    o.shipments.first().map_or(o.items.as_slice(), |sh| sh.items.as_slice())
 }
 
 /// Why an order gets no label now: it is not (yet, or any more) the shop's to ship.
@@ -258,9 +274,117 @@ pub fn parcels<'a>(s: &'a StoredOrder, rules: &Rules) -> Result<Vec<Parcel<'a>>,
                 cod_amount: cod.filter(|_| destination == 1),
                 date: o.delivery.requested_date,
                 slot,
+                also: Vec::new(),
             })
         })
         .collect()
+}
+
+/// One order's place in a [`Plan`]: its parcels (with its 同梱 orders inside), or why it gets none.
+#[derive(Debug, Clone)]
+pub struct Planned<'a> {
+    /// The order (a 同梱 lead, or an order shipped alone).
+    pub stored: &'a StoredOrder,
+    /// Its parcels, or why it is left out.
+    pub parcels: Result<Vec<Parcel<'a>>, LabelError>,
+    /// The 同梱 orders packed into its first parcel.
+    pub members: Vec<&'a StoredOrder>,
+}
+
+/// What to pack for a list of orders: the parcels of the orders ready to ship, 同梱 orders in
+/// their lead's parcel, and the orders not to be shipped now.
+#[derive(Debug, Clone, Default)]
+pub struct Plan<'a> {
+    /// Orders with their parcels (or why none), in the list's order; 同梱 members are inside
+    /// their lead's entry.
+    pub orders: Vec<Planned<'a>>,
+    /// Orders not to be shipped now (held, unpaid, shipped, cancelled, FBA).
+    pub not_ready: Vec<(OrderKey, NotReady)>,
+}
+
+/// The parcels of `orders`. A 同梱 order whose lead is in the list and ready goes into the lead's
+/// first parcel (which then travels as 宅配便: the メール便 fit was judged order by order); one
+/// whose lead is not is left out, so it is never shipped twice. A lead whose member cannot join
+/// (another destination, temperature, date or time slot, or an order that cannot be packed) is
+/// left out whole with the reason, for staff to settle.
+pub fn plan<'a>(orders: &'a [StoredOrder], rules: &Rules) -> Plan<'a> {
+    let mut out = Plan::default();
+    let mut ready: Vec<&'a StoredOrder> = Vec::with_capacity(orders.len());
+    for s in orders {
+        match readiness(s) {
+            Ok(()) => ready.push(s),
+            Err(why) => out.not_ready.push((s.key(), why)),
+        }
+    }
+    let leads: std::collections::BTreeSet<OrderKey> =
+        ready.iter().filter(|s| s.ship_with.is_none()).map(|s| s.key()).collect();
+    let mut members: std::collections::BTreeMap<OrderKey, Vec<&'a StoredOrder>> = Default::default();
+    for s in &ready {
+        if let Some(lead) = s.ship_with.as_ref().filter(|l| leads.contains(*l)) {
+            members.entry(lead.clone()).or_default().push(s);
+        }
+    }
+    for s in ready {
+        if let Some(lead) = &s.ship_with {
+            if !leads.contains(lead) {
+                let error = LabelError::LeadNotReady { lead: lead.order_id.clone() };
+                out.orders.push(Planned { stored: s, parcels: Err(error), members: Vec::new() });
+            }
+            continue;
+        }
+        let mine = members.remove(&s.key()).unwrap_or_default();
+        let parcels = parcels(s, rules).and_then(|mut ps| {
+            if let Some(first) = ps.first_mut() {
+                for m in &mine {
+                    pack(first, s, m, rules)?;
+                }
+            }
+            Ok(ps)
+        });
+        out.orders.push(Planned { stored: s, parcels, members: mine });
+    }
+    out
+}
+
+/// Adds to `selected` the rest of each 同梱 box it touches (the lead of a selected member, the
+/// members of a selected lead), taken from `others`: a filter that names one order of a box
+/// prints the whole box, never half of it.
+pub fn complete_boxes(selected: &mut Vec<StoredOrder>, others: impl IntoIterator<Item = StoredOrder>) {
+    let have: std::collections::BTreeSet<OrderKey> = selected.iter().map(StoredOrder::key).collect();
+    let leads: std::collections::BTreeSet<OrderKey> =
+        selected.iter().map(|s| s.ship_with.clone().unwrap_or_else(|| s.key())).collect();
+    let mut added = std::collections::BTreeSet::new();
+    for s in others {
+        let key = s.key();
+        let in_box = leads.contains(&key) || s.ship_with.as_ref().is_some_and(|l| leads.contains(l));
+        if in_box && !have.contains(&key) && added.insert(key) {
+            selected.push(s);
+        }
+    }
+}
+
+/// Puts 同梱 order `m` into `lead`'s parcel `p`.
+fn pack<'a>(p: &mut Parcel<'a>, lead: &StoredOrder, m: &'a StoredOrder, rules: &Rules) -> Result<(), LabelError> {
+    let refuse = |error: LabelError| LabelError::Bundled { order_id: m.order.order_id.clone(), error: Box::new(error) };
+    let own = parcels(m, rules).map_err(refuse)?;
+    let [theirs] = own.as_slice() else {
+        return Err(refuse(LabelError::BundleMismatch { what: "送付先の数" }));
+    };
+    if m.bundle_key.is_none() || m.bundle_key != lead.bundle_key || p.destination != 1 {
+        return Err(refuse(LabelError::BundleMismatch { what: "お届け先" }));
+    }
+    if theirs.cool != p.cool {
+        return Err(refuse(LabelError::BundleMismatch { what: "温度帯" }));
+    }
+    if (theirs.date, theirs.slot) != (p.date, p.slot) {
+        return Err(refuse(LabelError::BundleMismatch { what: "お届け希望日時" }));
+    }
+    if let Some(amount) = theirs.cod_amount {
+        p.cod_amount = Some(p.cod_amount.unwrap_or(0) + amount);
+    }
+    p.service = Service::Parcel;
+    p.also.push(&m.order);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use crate::order::{Address, Item, Totals};
 use crate::pipeline::{OrderKey, ShopSettings, StoredOrder};
 use crate::rules::Rules;
 
-use super::{NotReady, ParcelKey, Skipped, parcels, readiness};
+use super::{NotReady, ParcelKey, Skipped, plan};
 
 /// The shop's block printed on every slip (差出人 / お問い合わせ先).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +106,28 @@ pub struct Slip {
     pub date: Option<NaiveDate>,
     /// Requested time slot, as the order gives it.
     pub slot: Option<String>,
+    /// 同梱: the other orders in the box, each with its own lines and money.
+    pub bundled: Vec<BundledOrder>,
+}
+
+/// A 同梱 order on its lead's slip.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BundledOrder {
+    /// The order.
+    pub order: OrderKey,
+    /// When it was ordered.
+    pub ordered_at: DateTime<FixedOffset>,
+    /// What of it goes in.
+    pub lines: Vec<SlipLine>,
+    /// Its money, on a priced slip.
+    pub totals: Option<Totals>,
+}
+
+impl Slip {
+    /// Every line in the box: the lead's, then each 同梱 order's.
+    pub fn all_lines(&self) -> impl Iterator<Item = &SlipLine> {
+        self.lines.iter().chain(self.bundled.iter().flat_map(|b| b.lines.iter()))
+    }
 }
 
 /// One SKU of the picking list.
@@ -147,12 +169,11 @@ pub fn prepare(orders: &[StoredOrder], shop: &ShopSettings, rules: &Rules) -> Re
         not_ready: Vec::new(),
         skipped: Vec::new(),
     };
-    for s in orders {
-        if let Err(why) = readiness(s) {
-            out.not_ready.push((s.key(), why));
-            continue;
-        }
-        let ps = match parcels(s, rules) {
+    let plan = plan(orders, rules);
+    out.not_ready = plan.not_ready;
+    for planned in plan.orders {
+        let s = planned.stored;
+        let ps = match planned.parcels {
             Ok(ps) => ps,
             Err(error) => {
                 out.skipped.push(Skipped { order: s.key(), destination: None, error });
@@ -163,6 +184,20 @@ pub fn prepare(orders: &[StoredOrder], shop: &ShopSettings, rules: &Rules) -> Re
         let count = ps.len();
         for p in ps {
             let gift = o.gift || !same_person(&o.buyer.name, &p.ship_to.name);
+            // The 同梱 orders: everything in the box after the lead's own items.
+            let bundled = p
+                .contents()
+                .skip(1)
+                .map(|(m, items)| {
+                    let gift = gift || m.gift;
+                    BundledOrder {
+                        order: OrderKey::of(m),
+                        ordered_at: m.ordered_at,
+                        lines: items.iter().map(|i| line(i, gift)).collect(),
+                        totals: (!gift).then_some(m.totals),
+                    }
+                })
+                .collect();
             out.slips.push(Slip {
                 number: out.slips.len() + 1,
                 order: s.key(),
@@ -176,6 +211,7 @@ pub fn prepare(orders: &[StoredOrder], shop: &ShopSettings, rules: &Rules) -> Re
                 gift,
                 date: p.date,
                 slot: p.slot.map(str::to_string),
+                bundled,
             });
         }
     }
@@ -187,7 +223,7 @@ pub fn prepare(orders: &[StoredOrder], shop: &ShopSettings, rules: &Rules) -> Re
 fn picking(slips: &[Slip]) -> Vec<PickLine> {
     let mut by: BTreeMap<(String, String), PickLine> = BTreeMap::new();
     for slip in slips {
-        for l in &slip.lines {
+        for l in slip.all_lines() {
             let e = by.entry((l.sku.clone(), l.options.clone())).or_insert_with(|| PickLine {
                 sku: l.sku.clone(),
                 name: l.name.clone(),

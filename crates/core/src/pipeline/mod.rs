@@ -3,6 +3,7 @@
 //! actions. Adapters live in `ichigen-aws` and `ichigen-local`.
 
 pub mod bounce;
+pub mod bundle;
 pub mod cache;
 pub mod consume;
 pub mod credentials;
@@ -43,6 +44,8 @@ pub use shipping::{
     FailedWrite, ParcelShipping, PendingWrites, Printed, Recorded, ShipError, ShipState, TrackingWrite, TrackingWrites,
 };
 pub use shop::{CarrierAccounts, MailTemplate, ShopContact, ShopSettings};
-pub use source::{CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Pulled, Window, pull_window};
+pub use source::{
+    CredentialHealth, CredentialUpdate, KnownVersions, OrderPage, OrderSource, Pulled, Window, is_known, pull_window,
+};
 pub use staff::StaffError;
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

@@ -209,6 +209,8 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 staff,
                 mails_due: prev.as_ref().map(|p| p.mails_due.clone()).unwrap_or_default(),
                 hold_episode: 0,
+                // A changed destination or item list needs staff to decide 同梱 again.
+                ship_with: prev.as_ref().and_then(|p| p.ship_with.clone()).filter(|_| !needs_check),
                 // The shop's own shipping records: no marketplace copy carries them.
                 parcels: prev.as_ref().map(|p| p.parcels.clone()).unwrap_or_default(),
                 content_fp: content_fp.clone(),

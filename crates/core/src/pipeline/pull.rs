@@ -229,6 +229,7 @@ where
             retry: BTreeMap::new(),
             reconciled_at: None,
             reconcile_after: None,
+            recent: Default::default(),
             rev: 0,
             updated_at: now,
         });
@@ -368,6 +369,7 @@ where
                     if from >= now {
                         return Ok(true);
                     }
+                    forget_before(&mut mark.recent, from);
                     PendingWindow { from, to: now, cursor: None, pages_done: 0 }
                 }
             };
@@ -378,16 +380,17 @@ where
                     return Ok(false);
                 }
                 let span = Window { from: window.from, to: window.to };
-                let page = match self.source.changed_orders(&span, window.cursor.as_deref()).await {
-                    Ok(page) => page,
-                    // A saved cursor can expire between runs (next tokens do): start the window over.
-                    Err(e) if resumed && window.cursor.is_some() && !e.is_retryable() => {
-                        window.cursor = None;
-                        resumed = false;
-                        continue;
-                    }
-                    Err(source) => return Err(PullError::Feed { marketplace, source }),
-                };
+                let page =
+                    match self.source.changed_orders_skipping(&span, window.cursor.as_deref(), &mark.recent).await {
+                        Ok(page) => page,
+                        // A saved cursor can expire between runs (next tokens do): start the window over.
+                        Err(e) if resumed && window.cursor.is_some() && !e.is_retryable() => {
+                            window.cursor = None;
+                            resumed = false;
+                            continue;
+                        }
+                        Err(source) => return Err(PullError::Feed { marketplace, source }),
+                    };
                 resumed = false;
                 let next = page.next.clone();
                 self.take(page, mark, report).await?;
@@ -531,6 +534,10 @@ where
             page.orders = fit;
         }
         self.queue.send_all(&page.orders).await?;
+        for o in &page.orders {
+            let at = mark.recent.entry(o.order_id.clone()).or_insert(o.source_updated_at);
+            *at = (*at).max(o.source_updated_at);
+        }
         self.quarantine.quarantine(&page.rejected).await?;
         report.queued += page.orders.len();
         report.quarantined += page.rejected.len();
@@ -558,6 +565,23 @@ where
             }
             Written::Conflict => Err(PullError::Busy { shop_id: mark.shop_id.clone(), marketplace: mark.marketplace }),
         }
+    }
+}
+
+/// Most versions a watermark remembers ([`Watermark::recent`]): keeps the record far below
+/// DynamoDB's 400 KB item limit (about 60 bytes an entry). Past it the oldest are forgotten, and
+/// those orders are merely read again.
+const MAX_RECENT: usize = 2_000;
+
+/// Drops the remembered versions stamped before `from` (no window reaches them any more), then
+/// the oldest beyond [`MAX_RECENT`].
+fn forget_before(recent: &mut BTreeMap<String, DateTime<FixedOffset>>, from: DateTime<FixedOffset>) {
+    recent.retain(|_, at| *at >= from);
+    if recent.len() > MAX_RECENT {
+        let mut times: Vec<DateTime<FixedOffset>> = recent.values().copied().collect();
+        times.sort_unstable();
+        let keep_from = times[times.len() - MAX_RECENT];
+        recent.retain(|_, at| *at >= keep_from);
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one contract between a marketplace client and the pipeline: orders changed in a window,
 //! orders read again by id, tracking written back.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -17,6 +18,15 @@ pub struct Window {
     pub from: DateTime<FixedOffset>,
     /// Exclusive end (now, or the end of a back-fill step).
     pub to: DateTime<FixedOffset>,
+}
+
+/// Orders already queued by the pair, with the marketplace time of the version queued.
+pub type KnownVersions = BTreeMap<String, DateTime<FixedOffset>>;
+
+/// Whether the version of `order_id` stamped `updated` was queued already (a later or equal
+/// marketplace time was).
+pub fn is_known(known: &KnownVersions, order_id: &str, updated: DateTime<FixedOffset>) -> bool {
+    known.get(order_id).is_some_and(|queued| *queued >= updated)
 }
 
 /// One page from a marketplace: canonical orders, the orders set aside, the orders it listed
@@ -98,6 +108,20 @@ pub trait OrderSource: Send + Sync {
         window: &Window,
         cursor: Option<&str>,
     ) -> impl Future<Output = Result<OrderPage, Self::Error>> + Send;
+
+    /// As [`OrderSource::changed_orders`], leaving out orders whose listed version is in `known`
+    /// ([`is_known`]). A client whose search lists versions before it reads each order (Yahoo)
+    /// saves those reads — the overlap would otherwise read every order of it again; the others
+    /// return what `changed_orders` returns.
+    fn changed_orders_skipping(
+        &self,
+        window: &Window,
+        cursor: Option<&str>,
+        known: &KnownVersions,
+    ) -> impl Future<Output = Result<OrderPage, Self::Error>> + Send {
+        let _ = known;
+        self.changed_orders(window, cursor)
+    }
 
     /// The most order ids [`OrderSource::orders_by_id`] reads in one marketplace call.
     fn max_ids_per_call(&self) -> usize;

@@ -81,6 +81,10 @@ pub struct StoredOrder {
     /// destinations nothing was done with have no entry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parcels: Vec<super::shipping::ParcelShipping>,
+    /// 同梱: staff chose to ship this order in the parcel of that order (its lead), whose label,
+    /// slip and tracking number it shares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_with: Option<OrderKey>,
     /// Fingerprint of the whole order: equal means a replay.
     pub content_fp: String,
     /// Fingerprint of what the checks read that a later update may change (destinations, items,
@@ -193,6 +197,11 @@ pub struct Watermark {
     /// goes on after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reconcile_after: Option<String>,
+    /// Orders queued with the marketplace time of the version queued, kept while that time is
+    /// inside the overlap: a client whose search lists versions before it reads orders skips
+    /// reading one of these again ([`super::source::OrderSource::changed_orders_skipping`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub recent: BTreeMap<String, DateTime<FixedOffset>>,
     /// Revision, incremented by each write.
     pub rev: u64,
     /// When it was last written.

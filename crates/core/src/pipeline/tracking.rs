@@ -80,23 +80,28 @@ pub async fn import_tracking<S: OrderStore + TrackingWrites>(
     for row in rows {
         match match_row(&orders, row, now) {
             Err(reason) => report.problems.push(RowProblem { line: row.line, reason }),
-            Ok((stored, destination, tracking)) => {
-                let key = stored.key();
-                if let Some((line, earlier)) = seen.get(&(key.clone(), destination)) {
-                    if !same_number(earlier, &tracking) {
-                        report.problems.push(RowProblem {
-                            line: row.line,
-                            reason: format!("{line}行目と同じ荷物に別の伝票番号があります"),
-                        });
+            Ok((lead, destination, tracking)) => {
+                // The parcel's own order, and the 同梱 orders that travel in its first destination.
+                let members = orders.iter().filter(|s| destination == 1 && s.ship_with.as_ref() == Some(&lead.key()));
+                for (stored, destination) in std::iter::once((lead, destination)).chain(members.map(|m| (m, 1))) {
+                    let key = stored.key();
+                    if let Some((line, earlier)) = seen.get(&(key.clone(), destination)) {
+                        if !same_number(earlier, &tracking) {
+                            report.problems.push(RowProblem {
+                                line: row.line,
+                                reason: format!("{line}行目と同じ荷物に別の伝票番号があります"),
+                            });
+                        }
+                        continue;
                     }
-                    continue;
-                }
-                match check_recordable(stored, destination, &tracking) {
-                    Ok(outcome) => {
-                        seen.insert((key.clone(), destination), (row.line, tracking.clone()));
-                        report.matched.push(Matched { line: row.line, order: key, destination, tracking, outcome });
+                    match check_recordable(stored, destination, &tracking) {
+                        Ok(outcome) => {
+                            seen.insert((key.clone(), destination), (row.line, tracking.clone()));
+                            let tracking = tracking.clone();
+                            report.matched.push(Matched { line: row.line, order: key, destination, tracking, outcome });
+                        }
+                        Err(e) => report.problems.push(RowProblem { line: row.line, reason: e.to_string() }),
                     }
-                    Err(e) => report.problems.push(RowProblem { line: row.line, reason: e.to_string() }),
                 }
             }
         }

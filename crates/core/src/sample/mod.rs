@@ -102,6 +102,10 @@ pub struct SampleOrders {
     island_codes: Vec<u32>,
     /// Seconds between order `n` and order `n + 1` (plus up to half of it at random).
     step_secs: i64,
+    /// The seed, for decisions drawn apart from `rng` (they leave the other orders as they were).
+    seed: u64,
+    /// Buyers of recent plain orders, with where they had it sent: some order again.
+    recent: std::collections::VecDeque<(crate::order::Buyer, Address)>,
 }
 
 impl SampleOrders {
@@ -123,6 +127,8 @@ impl SampleOrders {
             start,
             island_codes: Vec::new(),
             step_secs: 37,
+            seed,
+            recent: std::collections::VecDeque::new(),
         }
     }
 

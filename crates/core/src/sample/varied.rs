@@ -25,6 +25,12 @@ const REMARKS: [&str; 6] = [
     "のし: 御歳暮 / 名入れ: 山田",
 ];
 
+/// Per mille of plain orders placed by a recent buyer again, to the same address: the orders a
+/// shop ships together (同梱).
+const REPEAT_PER_MILLE: u64 = 25;
+/// How many recent buyers a repeat order may come from.
+const RECENT_BUYERS: usize = 12;
+
 /// What went wrong with a defective address.
 #[derive(Clone, Copy)]
 enum Defect {
@@ -88,8 +94,30 @@ impl SampleOrders {
         if marketplace == Marketplace::Amazon && self.rng.u8(..5) == 0 {
             o.fulfilled_by_marketplace = true;
         }
+        if roll >= 100 {
+            self.repeat_buyer(&mut o, n);
+        }
         o.source_status = format!("{:?}", o.status);
         o
+    }
+
+    /// Now and then a plain order comes from a recent buyer again, to the same address; plain
+    /// orders' buyers are remembered for that. Drawn apart from the main sequence, so every
+    /// other order stays as the same seed always made it.
+    fn repeat_buyer(&mut self, o: &mut Order, n: usize) {
+        if !o.shipments.is_empty() {
+            return;
+        }
+        let mut draw = fastrand::Rng::with_seed(self.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ n as u64);
+        if draw.u64(..1000) < REPEAT_PER_MILLE && !self.recent.is_empty() {
+            let (buyer, ship_to) = self.recent[draw.usize(..self.recent.len())].clone();
+            o.buyer = buyer;
+            o.ship_to = ship_to;
+        }
+        self.recent.push_back((o.buyer.clone(), o.ship_to.clone()));
+        if self.recent.len() > RECENT_BUYERS {
+            self.recent.pop_front();
+        }
     }
 
     fn defect(&mut self, o: &mut Order) {

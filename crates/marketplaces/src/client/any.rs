@@ -6,7 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use ichigen_core::pipeline::{CredentialHealth, CredentialUpdate, KnownExpiry, OrderPage, OrderSource, Window};
+use ichigen_core::pipeline::{
+    CredentialHealth, CredentialUpdate, KnownExpiry, KnownVersions, OrderPage, OrderSource, Window,
+};
 use ichigen_core::{Marketplace, Order, Tracking};
 
 use super::{ClientError, HttpConfig, RetryPolicy};
@@ -18,6 +20,12 @@ type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send +
 trait DynSource: Send + Sync + fmt::Debug {
     fn marketplace(&self) -> Marketplace;
     fn changed_orders<'a>(&'a self, window: &'a Window, cursor: Option<&'a str>) -> Boxed<'a, OrderPage>;
+    fn changed_orders_skipping<'a>(
+        &'a self,
+        window: &'a Window,
+        cursor: Option<&'a str>,
+        known: &'a KnownVersions,
+    ) -> Boxed<'a, OrderPage>;
     fn max_ids_per_call(&self) -> usize;
     fn orders_by_id<'a>(&'a self, ids: &'a [String]) -> Boxed<'a, OrderPage>;
     fn register_tracking<'a>(&'a self, order: &'a Order, tracking: &'a Tracking) -> Boxed<'a, ()>;
@@ -32,6 +40,14 @@ impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
     }
     fn changed_orders<'a>(&'a self, window: &'a Window, cursor: Option<&'a str>) -> Boxed<'a, OrderPage> {
         Box::pin(OrderSource::changed_orders(self, window, cursor))
+    }
+    fn changed_orders_skipping<'a>(
+        &'a self,
+        window: &'a Window,
+        cursor: Option<&'a str>,
+        known: &'a KnownVersions,
+    ) -> Boxed<'a, OrderPage> {
+        Box::pin(OrderSource::changed_orders_skipping(self, window, cursor, known))
     }
     fn max_ids_per_call(&self) -> usize {
         OrderSource::max_ids_per_call(self)
@@ -78,6 +94,15 @@ impl OrderSource for AnyClient {
 
     async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
         self.0.changed_orders(window, cursor).await
+    }
+
+    async fn changed_orders_skipping(
+        &self,
+        window: &Window,
+        cursor: Option<&str>,
+        known: &KnownVersions,
+    ) -> Result<OrderPage, ClientError> {
+        self.0.changed_orders_skipping(window, cursor, known).await
     }
 
     fn max_ids_per_call(&self) -> usize {

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use ichigen_core::pipeline::{CredentialHealth, CredentialUpdate};
+use ichigen_core::pipeline::{CredentialHealth, CredentialUpdate, KnownVersions, is_known};
 use ichigen_core::{Carrier, JST, Marketplace, Order, Tracking};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -82,6 +82,16 @@ pub const DEFAULT_LOOKBACK_DAYS: i64 = 60;
 // unverified: one public client treats `or-01001` as "order not found" on orderInfo; `od91801` is
 // orderList's documented "OrderId does not exist" and is accepted in case orderInfo shares it.
 pub const ORDER_NOT_FOUND_CODES: &[&str] = &["or-01001", "od91801"];
+/// Orders read with `orderInfo` per page by default. Each page goes to the orders queue before
+/// the next is read, so at 1 call a second an order waits at most about this many seconds behind
+/// the others of its pull (a burst of 100 would hold the first one back 100 s); a page is also
+/// where a puller stopped at its deadline resumes. Pages of one list page share its `orderList`
+/// answer ([`LIST_REUSE`]), so small pages cost no extra search.
+pub const DEFAULT_DETAILS_PER_PAGE: usize = 5;
+/// How long an `orderList` answer serves the next page of the same window: longer than a page's
+/// reads take ([`DEFAULT_DETAILS_PER_PAGE`] calls at 1 a second). A window's first page always
+/// searches afresh.
+const LIST_REUSE: Duration = Duration::from_secs(30);
 /// Access tokens are renewed this long before they expire.
 const TOKEN_MARGIN: Duration = Duration::from_secs(60);
 /// Header fields asked for in the search.
@@ -166,6 +176,9 @@ pub struct YahooClient {
     page_size: u32,
     details_per_page: usize,
     lookback: TimeDelta,
+    /// The last `orderList` page read, with what was asked and when: the pages of one pull that
+    /// read the orders of one list page in turn list it once ([`LIST_REUSE`]).
+    last_list: SyncMutex<Option<ListedPage>>,
 }
 
 /// Where a pull is: sub-window start (unix seconds), `Start` of the list page, headers of that
@@ -229,8 +242,9 @@ impl YahooClient {
             tokens: Mutex::new(tokens),
             auth: Box::new(SyncMutex::new(AuthState::default())),
             page_size: MAX_PAGE_SIZE,
-            details_per_page: 100,
+            details_per_page: DEFAULT_DETAILS_PER_PAGE,
             lookback: TimeDelta::days(DEFAULT_LOOKBACK_DAYS),
+            last_list: SyncMutex::new(None),
         })
     }
 
@@ -240,8 +254,7 @@ impl YahooClient {
         self
     }
 
-    /// Most orders fetched with `orderInfo` per [`OrderPage`] (default 100: at 1 call a second a page
-    /// takes under two minutes, so a puller meets its deadline and resumes from the cursor).
+    /// Most orders fetched with `orderInfo` per [`OrderPage`] (default [`DEFAULT_DETAILS_PER_PAGE`]).
     pub fn with_details_per_page(mut self, n: usize) -> YahooClient {
         self.details_per_page = n.max(1);
         self
@@ -549,8 +562,20 @@ impl YahooClient {
         to: DateTime<FixedOffset>,
         start: u32,
     ) -> Result<ListPage, ClientError> {
+        let asked = (from.timestamp(), to.timestamp(), start);
+        if let Ok(last) = self.last_list.lock()
+            && let Some((key, at, page)) = last.as_ref()
+            && *key == asked
+            && at.elapsed() < LIST_REUSE
+        {
+            return Ok(page.clone());
+        }
         let body = self.call(OP_LIST, &self.list_xml(from, to, start)).await?;
-        parse_list(&body)
+        let page = parse_list(&body)?;
+        if let Ok(mut last) = self.last_list.lock() {
+            *last = Some((asked, Instant::now(), page.clone()));
+        }
+        Ok(page)
     }
 
     /// One order with `orderInfo`: the order, or why it could not be mapped or validated (the
@@ -578,6 +603,66 @@ impl YahooClient {
             _ => return Err(malformed(OP_INFO, "the response does not hold exactly the order asked for")),
         };
         Ok(map::map_order(&self.shop_id, info).map_err(|error| BadOrder::new(Some(order_id), error)))
+    }
+
+    /// One page of the orders changed in `window`: headers listed, and each one changed inside the
+    /// window read with `orderInfo` unless its listed version is in `known`.
+    async fn changed_page(
+        &self,
+        window: &Window,
+        cursor: Option<&str>,
+        known: &KnownVersions,
+    ) -> Result<OrderPage, ClientError> {
+        let (range_from, range_to) = self.search_range(window);
+        let mut cur = match cursor {
+            None => Position { sub_from: range_from.timestamp(), start: 1, skip: 0 },
+            Some(c) => {
+                Position::decode(c).ok_or_else(|| malformed("changed_orders", "the cursor is not a Yahoo cursor"))?
+            }
+        };
+        if window.to <= window.from {
+            return Ok(OrderPage::default());
+        }
+        if cursor.is_none()
+            && let Ok(mut last) = self.last_list.lock()
+        {
+            // A window's first page searches afresh; only its later pages share a list answer.
+            *last = None;
+        }
+        let sub_from = DateTime::from_timestamp(cur.sub_from, 0)
+            .ok_or_else(|| malformed("changed_orders", "the cursor time is out of range"))?
+            .with_timezone(&JST);
+        // Sub-window: at most MAX_SEARCH_SPAN_DAYS, inclusive at both ends (second precision).
+        let span_end = sub_from + TimeDelta::days(MAX_SEARCH_SPAN_DAYS) - TimeDelta::seconds(1);
+        let sub_to = span_end.min(range_to);
+        let (total, headers) = self.list_page(sub_from, sub_to, cur.start).await?;
+        let mut orders = Vec::new();
+        let mut bad = Vec::new();
+        let mut consumed = cur.skip.min(headers.len());
+        for (id, updated) in headers.iter().skip(cur.skip) {
+            if orders.len() + bad.len() >= self.details_per_page {
+                break;
+            }
+            consumed += 1;
+            if *updated >= window.from && *updated < window.to && !is_known(known, id, *updated) {
+                match self.order_info(id).await? {
+                    Ok(order) => orders.push(order),
+                    Err(b) => bad.push(b),
+                }
+            }
+        }
+        let next = if consumed < headers.len() {
+            cur.skip = consumed;
+            Some(cur)
+        } else if !headers.is_empty() && u64::from(cur.start) + u64::from(self.page_size) <= total {
+            Some(Position { sub_from: cur.sub_from, start: cur.start + self.page_size, skip: 0 })
+        } else if sub_to < range_to {
+            Some(Position { sub_from: (sub_to + TimeDelta::seconds(1)).timestamp(), start: 1, skip: 0 })
+        } else {
+            None
+        };
+        let rejected = rejects(&self.shop_id, Marketplace::Yahoo, bad);
+        Ok(OrderPage { orders, rejected, next: next.map(|c| c.encode()), missing: Vec::new() })
     }
 
     /// Order-time range searched for changes in `window`: `[from - lookback, to - 1 s]`, inclusive.
@@ -624,6 +709,9 @@ impl YahooClient {
 
 /// One `orderList` page: total hits and `(order id, last update)` of this page's headers.
 type ListPage = (u64, Vec<(String, DateTime<FixedOffset>)>);
+
+/// A list page as read: what was asked (from, to as unix seconds, `Start`), when, and the answer.
+type ListedPage = ((i64, i64, u32), Instant, ListPage);
 
 /// Reads an `orderList` body: `<Result><Status>OK</Status><Search>…`.
 fn parse_list(body: &str) -> Result<ListPage, ClientError> {
@@ -702,50 +790,16 @@ impl OrderSource for YahooClient {
     }
 
     async fn changed_orders(&self, window: &Window, cursor: Option<&str>) -> Result<OrderPage, ClientError> {
-        let (range_from, range_to) = self.search_range(window);
-        let mut cur = match cursor {
-            None => Position { sub_from: range_from.timestamp(), start: 1, skip: 0 },
-            Some(c) => {
-                Position::decode(c).ok_or_else(|| malformed("changed_orders", "the cursor is not a Yahoo cursor"))?
-            }
-        };
-        if window.to <= window.from {
-            return Ok(OrderPage::default());
-        }
-        let sub_from = DateTime::from_timestamp(cur.sub_from, 0)
-            .ok_or_else(|| malformed("changed_orders", "the cursor time is out of range"))?
-            .with_timezone(&JST);
-        // Sub-window: at most MAX_SEARCH_SPAN_DAYS, inclusive at both ends (second precision).
-        let span_end = sub_from + TimeDelta::days(MAX_SEARCH_SPAN_DAYS) - TimeDelta::seconds(1);
-        let sub_to = span_end.min(range_to);
-        let (total, headers) = self.list_page(sub_from, sub_to, cur.start).await?;
-        let mut orders = Vec::new();
-        let mut bad = Vec::new();
-        let mut consumed = cur.skip.min(headers.len());
-        for (id, updated) in headers.iter().skip(cur.skip) {
-            if orders.len() + bad.len() >= self.details_per_page {
-                break;
-            }
-            consumed += 1;
-            if *updated >= window.from && *updated < window.to {
-                match self.order_info(id).await? {
-                    Ok(order) => orders.push(order),
-                    Err(b) => bad.push(b),
-                }
-            }
-        }
-        let next = if consumed < headers.len() {
-            cur.skip = consumed;
-            Some(cur)
-        } else if !headers.is_empty() && u64::from(cur.start) + u64::from(self.page_size) <= total {
-            Some(Position { sub_from: cur.sub_from, start: cur.start + self.page_size, skip: 0 })
-        } else if sub_to < range_to {
-            Some(Position { sub_from: (sub_to + TimeDelta::seconds(1)).timestamp(), start: 1, skip: 0 })
-        } else {
-            None
-        };
-        let rejected = rejects(&self.shop_id, Marketplace::Yahoo, bad);
-        Ok(OrderPage { orders, rejected, next: next.map(|c| c.encode()), missing: Vec::new() })
+        self.changed_page(window, cursor, &KnownVersions::new()).await
+    }
+
+    async fn changed_orders_skipping(
+        &self,
+        window: &Window,
+        cursor: Option<&str>,
+        known: &KnownVersions,
+    ) -> Result<OrderPage, ClientError> {
+        self.changed_page(window, cursor, known).await
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
