@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use ichigen_core::japanese::marketplace_name;
 use ichigen_core::Totals;
+use ichigen_core::japanese::marketplace_name;
 use ichigen_core::labels::slips::{PickLine, Prints, ShopBlock, Slip, SlipLine};
 use krilla::Document;
 use krilla::geom::{PathBuilder, Point};

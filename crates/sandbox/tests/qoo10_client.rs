@@ -312,6 +312,47 @@ async fn f_registered_tracking_comes_back_as_shipped() {
     assert_eq!(s.book.get(&order.order_id).unwrap().status, OrderStatus::Shipped);
 }
 
+#[tokio::test]
+async fn f2_each_destination_of_a_pack_gets_its_own_number_on_its_own_lines() {
+    let s = start(sandbox_config(400, 600)).await.unwrap();
+    let c = client(&s);
+    let (orders, _) = pull(&c, &everything(&s)).await.unwrap();
+    let order = orders
+        .iter()
+        .find(|o| o.status == OrderStatus::ReadyToShip && o.shipments.len() == 2)
+        .expect("a paid pack sent to two addresses")
+        .clone();
+    let ids: Vec<String> = order.shipments.iter().map(|sh| sh.shipment_id.clone().expect("its order lines")).collect();
+    assert_ne!(ids[0], ids[1]);
+    let since: DateTime<FixedOffset> = chrono::Utc::now().fixed_offset() - chrono::Duration::seconds(2);
+    let numbers = ["123456789013", "234567890126"];
+    for (id, number) in ids.iter().zip(numbers) {
+        let t = Tracking {
+            carrier: Carrier::Yamato,
+            number: number.into(),
+            shipped_at: None,
+            shipment_id: Some(id.clone()),
+        };
+        c.register_tracking(&order, &t).await.unwrap();
+    }
+    // A destination that is not the order's is refused before any request.
+    let foreign = Tracking {
+        carrier: Carrier::Yamato,
+        number: "345678901234".into(),
+        shipped_at: None,
+        shipment_id: Some("1".into()),
+    };
+    assert!(matches!(c.register_tracking(&order, &foreign).await, Err(ClientError::Rejected { .. })));
+
+    let w = Window { from: since, to: chrono::Utc::now().fixed_offset() + chrono::Duration::seconds(2) };
+    let (changed, _) = pull(&c, &w).await.unwrap();
+    let got = &by_id(changed)[&order.order_id];
+    assert_eq!(got.status, OrderStatus::Shipped);
+    let mut seen: Vec<&str> = got.tracking.iter().map(|t| t.number.as_str()).collect();
+    seen.sort_unstable();
+    assert_eq!(seen, numbers, "each destination's number, once");
+}
+
 async fn raw_search(s: &Started, sak: &str, params: &[(&str, &str)]) -> String {
     let url = format!("{}{API_PATH}/ShippingBasic.GetShippingInfo_v2", s.base_url());
     let mut form = params.to_vec();

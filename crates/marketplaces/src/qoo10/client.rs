@@ -837,7 +837,22 @@ impl OrderSource for Qoo10Client {
         let corp = codes::shipping_corp(tracking.carrier)
             .ok_or_else(|| rejected(OP_SEND, "carrier", "the carrier has no Qoo10 ShippingCorp name"))?;
         let number = tracking_digits(&tracking.number);
-        for order_no in self.order_lines(order).await? {
+        // One destination of a pack sent to several: only its own lines (its `shipment_id`).
+        let lines = match tracking.shipment_id.as_deref() {
+            Some(ids) => {
+                if !order.shipments.iter().any(|s| s.shipment_id.as_deref() == Some(ids)) {
+                    return Err(rejected(OP_SEND, "shipment", "the destination is not one of the order's"));
+                }
+                let ids: Vec<String> =
+                    ids.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                if ids.is_empty() {
+                    return Err(rejected(OP_SEND, "shipment", "the destination names no order line"));
+                }
+                ids
+            }
+            None => self.order_lines(order).await?,
+        };
+        for order_no in lines {
             let params = [("OrderNo", order_no), ("ShippingCorp", corp.to_owned()), ("TrackingNo", number.clone())];
             self.authed(OP_SEND, &params).await?;
         }

@@ -319,9 +319,18 @@ pub fn map_pack(shop_id: &str, operation: &str, rows: &[ShippingRow]) -> Result<
         seller_discount = seller_discount.checked_add(seller).ok_or_else(overflow)?;
         cart_seller = cart_seller.max(yen(&ctx, &row.cart_discount_seller, "Cart_Discount_Seller")?);
         cart_qoo10 = cart_qoo10.max(yen(&ctx, &row.cart_discount_qoo10, "Cart_Discount_Qoo10")?);
+        // A destination's id is its order lines (`orderNo`, comma-separated): Qoo10 has no id of
+        // its own for it, and `SetSendingInfo` registers a number per order line.
+        let line = id(&ctx, &row.order_no, "orderNo")?;
         match shipments.iter_mut().find(|s| s.ship_to == to) {
-            Some(s) => s.items.push(it.clone()),
-            None => shipments.push(Shipment { shipment_id: None, ship_to: to, items: vec![it.clone()] }),
+            Some(s) => {
+                s.items.push(it.clone());
+                if let Some(ids) = s.shipment_id.as_mut() {
+                    ids.push(',');
+                    ids.push_str(&line);
+                }
+            }
+            None => shipments.push(Shipment { shipment_id: Some(line), ship_to: to, items: vec![it.clone()] }),
         }
         items.push(it);
     }
