@@ -106,7 +106,7 @@ async fn staff_work_through_the_console_in_a_browser() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let store = dir.path();
-    let demo = ichigen().args(["demo", "--dir"]).arg(store).output().expect("demo");
+    let demo = ichigen().args(["demo", "--pull-only", "--dir"]).arg(store).output().expect("demo");
     assert!(demo.status.success(), "demo: {}", String::from_utf8_lossy(&demo.stderr));
 
     let mut console = ichigen()

@@ -133,15 +133,17 @@ fn another_seed_on_a_used_folder_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo");
     demo(&dir, 20);
-    let out =
-        ichigen().args(["demo", "--orders", "20", "--seed", "2", "--dir", dir.to_str().unwrap()]).output().unwrap();
+    let out = ichigen()
+        .args(["demo", "--pull-only", "--orders", "20", "--seed", "2", "--dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--orders 20 --seed 1"), "{err}");
     assert_eq!(orders(&dir).len(), 20, "the folder is left as it was");
 }
 
-/// `ichigen demo --whole-day`: pull → check → thank-you → label data out → tracking numbers in →
+/// `ichigen demo` (the whole day by default): pull → check → thank-you → label data out → tracking numbers in →
 /// written back → shipping mails, with every count in the printed summary and `summary.json`
 /// matching what was written: the label files' rows, the numbers file, the stored 反映済 orders and
 /// the shipping mails in the outbox. A second run exports, registers and mails nothing again.
@@ -150,7 +152,7 @@ fn the_whole_day_exports_imports_writes_back_and_mails_once() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("day");
     let run = |dir: &std::path::Path| {
-        let out = common::run_ok(&["demo", "--orders", "120", "--whole-day", "--dir", dir.to_str().unwrap()]);
+        let out = common::run_ok(&["demo", "--orders", "120", "--dir", dir.to_str().unwrap()]);
         (common::stdout(&out), common::summary(dir))
     };
     let (printed, summary) = run(&dir);

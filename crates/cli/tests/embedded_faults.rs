@@ -29,7 +29,7 @@ fn a_reset_store_beside_an_old_outbox_is_refused_and_mails_nobody_again() {
         if emptied {
             std::fs::write(dir.join("ichigen.db"), b"").unwrap();
         }
-        let out = ichigen().args(["demo", "--orders", "40", "--dir", d]).output().unwrap();
+        let out = ichigen().args(["demo", "--pull-only", "--orders", "40", "--dir", d]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "a reset store ran beside the old outbox");
         assert!(stderr.contains("another store") && stderr.contains("outbox") && stderr.contains("--dir"), "{stderr}");
@@ -38,7 +38,7 @@ fn a_reset_store_beside_an_old_outbox_is_refused_and_mails_nobody_again() {
 
     // Moving the old outbox away is one way on: the new store starts a new outbox.
     std::fs::rename(dir.join("outbox"), dir.join("outbox.old")).unwrap();
-    run_ok(&["demo", "--orders", "40", "--dir", d]);
+    run_ok(&["demo", "--pull-only", "--orders", "40", "--dir", d]);
     assert_eq!(eml_files(&dir).len(), sent);
 }
 

@@ -43,7 +43,7 @@ pub fn stdout(out: &Output) -> String {
 
 /// Runs the demo with `orders` orders on `dir`; returns its stdout and `summary.json`.
 pub fn demo(dir: &Path, orders: usize) -> (String, Value) {
-    let out = run_ok(&["demo", "--orders", &orders.to_string(), "--dir", dir.to_str().unwrap()]);
+    let out = run_ok(&["demo", "--pull-only", "--orders", &orders.to_string(), "--dir", dir.to_str().unwrap()]);
     (stdout(&out), summary(dir))
 }
 

@@ -72,10 +72,11 @@ pub struct DemoArgs {
     /// Generator seed: the same seed gives the same orders.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// The shop's whole day: after pull → check → thank-you, label data out (DIR/labels/), the
-    /// carriers' tracking numbers in, written back to the marketplaces, shipping mails (embedded store).
+    /// Stop after the morning (pull → check → thank-you). By default the demo goes on with the
+    /// shop's afternoon: label data out (DIR/labels/), the carriers' tracking numbers in, written
+    /// back to the marketplaces, shipping mails. The afternoon runs on the embedded store only.
     #[arg(long)]
-    pub whole_day: bool,
+    pub pull_only: bool,
     /// Where orders are kept (the embedded store by default).
     #[command(flatten)]
     pub store: StoreArgs,
@@ -378,13 +379,10 @@ async fn run_async(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let expected: usize = markets.iter().map(|m| m.seeded).sum();
     let progress = Progress::new(expected);
     let started = Instant::now();
-    if args.whole_day && args.store.uses_aws() {
-        bail!("--whole-day runs on the embedded store only (leave out --aws / --aws-endpoint)");
-    }
     let run = if args.store.uses_aws() {
         aws::run(&args.store, &shop, &markets, &progress, &dir).await.map(|(t, s, h)| (t, s, h, None))
     } else {
-        local::run(&dir, &shop, &markets, &progress, args.whole_day).await
+        local::run(&dir, &shop, &markets, &progress, !args.pull_only).await
     };
     progress.finish();
     let (tally, stored_orders, stored_on_hold, day) = run?;
@@ -480,6 +478,9 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
             t.tracking_registered,
             t.mails.get("shipping").copied().unwrap_or(0)
         )?;
+    }
+    if s.day.is_none() && s.mode == "aws" {
+        writeln!(out, "the afternoon (label data → tracking numbers → write-back) runs on the embedded store only")?;
     }
     let path = |name: &str| -> PathBuf { dir.join(name) };
     writeln!(out, "wrote:")?;
