@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -234,6 +234,7 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     LEDGER_EPISODE_SCHEMA,
     DEAD_LETTER_SCHEMA,
     CONSOLE_SCHEMA,
+    crate::stock::STOCK_SCHEMA,
 ];
 
 /// Beside the schema, in every version: the store's identity, made when the file is created (or

@@ -9,7 +9,6 @@
 //! Pure: bytes in, rows and row errors out; matching rows to orders is the caller's.
 
 use chrono::NaiveDate;
-use encoding_rs::SHIFT_JIS;
 
 use crate::order::Carrier;
 
@@ -122,16 +121,7 @@ const PLAIN: [&str; 4] = ["order", "carrier", "number", "date"];
 
 /// Decodes a file: UTF-8 (a BOM dropped) when it is valid UTF-8, else Shift_JIS (CP932).
 pub fn decode(bytes: &[u8]) -> Result<String, IssuedError> {
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(text.to_string());
-    }
-    let (text, had_errors) = SHIFT_JIS.decode_without_bom_handling(bytes);
-    if had_errors {
-        let line = text.lines().position(|l| l.contains('\u{fffd}')).map_or(1, |i| i + 1);
-        return Err(IssuedError::Encoding { line });
-    }
-    Ok(text.into_owned())
+    crate::spreadsheet::decode(bytes).map_err(|e| IssuedError::Encoding { line: e.line })
 }
 
 /// Reads `bytes` as `format` (told from the file when `None`): the format, the rows read, and the
@@ -323,6 +313,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::order::Marketplace;
+    use encoding_rs::SHIFT_JIS;
 
     fn key(n: usize) -> String {
         ParcelKey::new("demo", Marketplace::Yahoo, &format!("store-{n}"), 1).unwrap().to_string()
