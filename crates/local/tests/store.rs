@@ -397,8 +397,8 @@ async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept()
         .unwrap();
     }
     {
-        // Version 5 queues had no tries column, and no console list columns (version 8): undo
-        // them, keep one queued job.
+        // Version 5 queues had no tries column, no console list columns (version 8) and no stock
+        // tables (version 9): undo them, keep one queued job.
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TABLE dead_letters; ALTER TABLE queue DROP COLUMN attempts;
@@ -408,6 +408,7 @@ async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept()
              ALTER TABLE orders DROP COLUMN delivery; ALTER TABLE orders DROP COLUMN prefectures;
              ALTER TABLE orders DROP COLUMN skus; ALTER TABLE orders DROP COLUMN findings;
              ALTER TABLE orders DROP COLUMN search;
+             DROP TABLE stock; DROP TABLE stock_listings; DROP TABLE stock_holdings; DROP TABLE stock_changes;
              INSERT INTO queue (name, body) VALUES ('mail', '{\"shop_id\":\"s1\",\"marketplace\":\"yahoo\",\"order_id\":\"y-9\",\"kind\":\"shipping\"}');
              PRAGMA user_version = 5;",
         )
@@ -417,7 +418,7 @@ async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept()
     let now = at("2026-11-02T10:00:00+09:00");
     let lease = now + TimeDelta::minutes(2);
     assert_eq!(store.claim(&key, now, lease).await.unwrap(), Claim::AlreadySent("old-1".into()));
-    // Version 8: the queued job is still there, with no tries counted, and no dead letters.
+    // Version 9: the queued job is still there, with no tries counted, and no dead letters.
     let queue = ichigen_local::SqliteQueue::<MailJob>::new(&store, ichigen_local::MAIL_QUEUE);
     let taken = ichigen_core::pipeline::Consumer::take(&queue, 10).await.unwrap();
     assert_eq!(taken.len(), 1);
