@@ -30,20 +30,16 @@ pub struct S3EventError {
 
 /// An event named something other than `s3:TestEvent` where a test event was expected.
 #[derive(Debug, thiserror::Error)]
-#[error("an S3 message without Records is not s3:TestEvent")]
+#[error("an S3 message without Records that is not s3:TestEvent")]
 pub struct NotATestEvent;
 
+/// Either shape in one struct (not an untagged enum, whose errors lose the position).
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Body {
-    Records {
-        #[serde(rename = "Records")]
-        records: Vec<Record>,
-    },
-    Test {
-        #[serde(rename = "Event")]
-        event: String,
-    },
+struct Body {
+    #[serde(rename = "Records", default)]
+    records: Option<Vec<Record>>,
+    #[serde(rename = "Event", default)]
+    event: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -83,10 +79,8 @@ impl TryFrom<Body> for S3Notification {
     type Error = NotATestEvent;
 
     fn try_from(body: Body) -> Result<Self, Self::Error> {
-        match body {
-            Body::Test { event } if event == "s3:TestEvent" => Ok(S3Notification::Test),
-            Body::Test { .. } => Err(NotATestEvent),
-            Body::Records { records } => Ok(S3Notification::Created(
+        match (body.records, body.event) {
+            (Some(records), _) => Ok(S3Notification::Created(
                 records
                     .into_iter()
                     .filter(|r| r.event_name.trim_start_matches("s3:").starts_with("ObjectCreated:"))
@@ -98,6 +92,8 @@ impl TryFrom<Body> for S3Notification {
                     })
                     .collect(),
             )),
+            (None, Some(event)) if event == "s3:TestEvent" => Ok(S3Notification::Test),
+            (None, _) => Err(NotATestEvent),
         }
     }
 }
@@ -130,6 +126,7 @@ mod tests {
         let test = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-12-01T03:00:00.000Z","Bucket":"b","RequestId":"R","HostId":"H"}"#;
         assert_eq!(parse_s3_notification(test).unwrap(), S3Notification::Test);
         assert!(parse_s3_notification(r#"{"Event":"other"}"#).is_err());
+        assert!(parse_s3_notification(r#"{"orders":[]}"#).is_err());
         let err = parse_s3_notification(r#"{"Records":[{"eventName":1}]}"#).unwrap_err().to_string();
         assert!(err.contains("line 1"), "{err}");
         assert_eq!(decode_key("a%2Bb+c"), "a+b c");
