@@ -83,3 +83,9 @@ mock_resource "aws_sesv2_email_identity" {
     arn = "arn:aws:ses:ap-northeast-1:123456789012:identity/mock.example"
   }
 }
+
+mock_resource "aws_s3_bucket" {
+  defaults = {
+    arn = "arn:aws:s3:::ichigen-prod-imports-123456789012"
+  }
+}

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod consume;
 pub mod credentials;
 pub mod digest;
+pub mod dropped;
 mod forward;
 pub mod mail;
 pub mod memory;
@@ -30,6 +31,7 @@ pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
 };
 pub use digest::{DigestWindow, Digested, StaffAlerts, send_digest};
+pub use dropped::{DropError, Dropped, DroppedFile, DroppedFiles, FileRead, import_dropped};
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError};
 pub use ports::{
