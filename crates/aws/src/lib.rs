@@ -22,7 +22,7 @@ pub use item::ItemError;
 pub use mailer::SesMailer;
 pub use notices::SnsNotices;
 pub use quarantine::OnceQuarantine;
-pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, drain};
+pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, SqsVisibility, drain};
 pub use relays::{RelayReader, SsmRelayDirectory};
 pub use secrets::{SecretCache, SecretsError};
 pub use ses_events::{SesEventError, parse_ses_event};

@@ -150,7 +150,7 @@ async fn the_mail_ledger_lets_one_sender_through_once() {
     let now = at("2026-11-01T10:00:00+09:00");
     let lease = now + TimeDelta::minutes(2);
     assert_eq!(store.claim(&key, now, lease).await.unwrap(), Claim::Claimed);
-    assert_eq!(store.claim(&key, now + TimeDelta::minutes(1), lease).await.unwrap(), Claim::Busy);
+    assert_eq!(store.claim(&key, now + TimeDelta::minutes(1), lease).await.unwrap(), Claim::Busy { until: lease });
     // The lease ended: a retry takes it over.
     let later = now + TimeDelta::minutes(3);
     assert_eq!(store.claim(&key, later, later + TimeDelta::minutes(2)).await.unwrap(), Claim::Claimed);
