@@ -25,7 +25,7 @@ pub use item::ItemError;
 pub use mailer::SesMailer;
 pub use notices::SnsNotices;
 pub use quarantine::OnceQuarantine;
-pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, drain};
+pub use queue::{Drained, QueueError, Received, SqsQuarantine, SqsQueue, SqsVisibility, drain};
 pub use relays::{RelayReader, SsmRelayDirectory};
 pub use s3_events::{NotATestEvent, S3EventError, S3Notification, parse_s3_notification};
 pub use secrets::{SecretCache, SecretsError};

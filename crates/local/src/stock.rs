@@ -1,5 +1,5 @@
 //! [`StockStore`] on the embedded store: the stock master, listings, each order's holding and the
-//! change history in four tables (schema 9). An order's holding and the counts it moves are
+//! change history in four tables (schema 10). An order's holding and the counts it moves are
 //! written in one IMMEDIATE transaction, so a replay or a crash never moves stock twice.
 
 use chrono::{DateTime, FixedOffset};
@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 use crate::SqliteStore;
 use crate::store::{decode, encode, sql_error};
 
-/// Version 9: the stock master, listings, holdings and changes.
+/// Version 10: the stock master, listings, holdings and changes.
 pub(crate) const STOCK_SCHEMA: &str = "
 CREATE TABLE stock (
     shop_id    TEXT NOT NULL,

@@ -75,7 +75,7 @@ where
     R: RelayMailers,
     F: DroppedFiles,
 {
-    let outcome = for_each_message(event, |message: S3Notification| async move {
+    let outcome = for_each_message(event, None, |message: S3Notification| async move {
         let S3Notification::Created(files) = message else {
             tracing::info!("s3:TestEvent acknowledged");
             return Ok(Vec::new());
@@ -90,7 +90,11 @@ where
                 }
                 Err(e) => {
                     // The key names the shop's folder and the file, never a buyer.
-                    return Err(MessageFailure { retryable: e.is_retryable(), reason: format!("{}: {e}", file.key) });
+                    return Err(MessageFailure {
+                        retryable: e.is_retryable(),
+                        reason: format!("{}: {e}", file.key),
+                        wait: None,
+                    });
                 }
             }
         }

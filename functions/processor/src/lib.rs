@@ -52,7 +52,8 @@ pub async fn handle<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
     event: SqsEvent,
     metrics: &mut Metrics,
 ) -> SqsBatchResponse {
-    let outcome = for_each_message(event, |order: Order| async move {
+    // A processor failure has no known wait: nothing is put back, no visibility changed.
+    let outcome = for_each_message(event, None, |order: Order| async move {
         let now = Utc::now().fixed_offset();
         match processor.handle(order, now).await {
             Ok(done) => {

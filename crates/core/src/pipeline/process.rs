@@ -252,9 +252,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
     /// The orders queue's handler, the same for every way a queue is consumed
     /// ([`super::consume::consume_batch`]): one order at `now`, a failure with whether it may pass.
     pub async fn handle(&self, order: Order, now: DateTime<FixedOffset>) -> Result<Processed, MessageFailure> {
-        self.process(order, now)
-            .await
-            .map_err(|e| MessageFailure { retryable: e.is_retryable(), reason: e.to_string() })
+        self.process(order, now).await.map_err(|e| MessageFailure::new(e.is_retryable(), e.to_string()))
     }
 
     /// The shop's compiled rules with its blacklist, and its mail choices, reused for a minute.
