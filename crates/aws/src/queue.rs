@@ -267,7 +267,7 @@ impl Quarantine for SqsQuarantine {
 }
 
 /// The longest visibility timeout SQS takes (12 hours).
-const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
+pub(crate) const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
 
 /// Changes when a received message is shown again (SQS ChangeMessageVisibility), the queue named
 /// by its ARN as a Lambda event names it; each queue's URL is looked up once (GetQueueUrl).

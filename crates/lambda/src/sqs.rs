@@ -15,6 +15,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use ichigen_aws::SqsVisibility;
 pub use ichigen_core::pipeline::MessageFailure;
+use ichigen_core::pipeline::consume::read_body;
 use ichigen_core::pipeline::{Consumer, Delivery, PortError, consume_batch};
 use serde::de::DeserializeOwned;
 
@@ -163,27 +164,7 @@ where
 
 /// The body as `T`, or what is wrong with it (position and category, no value).
 fn decode<T: DeserializeOwned>(record: &SqsMessage) -> Result<T, String> {
-    let body = record.body.as_deref().unwrap_or("");
-    let mut de = serde_json::Deserializer::from_str(body);
-    // serde_json's message names the field and position; it quotes no values for type errors.
-    from_str_whole(&mut de).map_err(|e| redact(&e))
-}
-
-fn from_str_whole<T: DeserializeOwned>(
-    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
-) -> Result<T, serde_json::Error> {
-    let value = T::deserialize(&mut *de)?;
-    de.end()?;
-    Ok(value)
-}
-
-/// serde_json quotes unknown variants and invalid strings; keep the category and position only.
-fn redact(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.find('`').or_else(|| text.find('"')) {
-        Some(i) => format!("{}… (line {} column {})", text[..i].trim_end(), e.line(), e.column()),
-        None => text,
-    }
+    read_body(record.body.as_deref().unwrap_or(""))
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
+use ichigen_core::pipeline::consume::read_body;
 use ichigen_core::pipeline::{Consumer, Delivery, PortError, Queue};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -80,7 +81,7 @@ impl<'s, T> SqliteQueue<'s, T> {
         let mut out = Vec::new();
         for body in rows {
             let body = body.map_err(|e| sql_error(OP, e))?;
-            out.push(serde_json::from_str(&body).map_err(|e| format!("line {} column {}", e.line(), e.column())));
+            out.push(read_body(&body));
         }
         Ok(out)
     }
@@ -128,7 +129,7 @@ impl<T: DeserializeOwned + Send + Sync> Consumer<T> for SqliteQueue<'_, T> {
         for row in rows {
             let (id, attempts, body) = row.map_err(|e| sql_error(OP, e))?;
             *after = id;
-            let message = serde_json::from_str(&body).map_err(|e| format!("line {} column {}", e.line(), e.column()));
+            let message = read_body(&body);
             out.push(Delivery { receipt: id.to_string(), attempts: u32::try_from(attempts).unwrap_or(0), message });
         }
         Ok(out)

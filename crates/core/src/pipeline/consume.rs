@@ -5,7 +5,24 @@
 use std::future::Future;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
+
 use super::ports::{Consumer, PortError};
+
+/// A queued message's body as `T`, or where and why it stops reading — the category and the
+/// position, never a value (a body holds a buyer's data; serde_json quotes unknown variants and
+/// invalid strings). Every queue adapter reads its bodies with this.
+pub fn read_body<T: DeserializeOwned>(body: &str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(body);
+    let read = T::deserialize(&mut de).and_then(|value| de.end().map(|()| value));
+    read.map_err(|e| {
+        let text = e.to_string();
+        match text.find('`').or_else(|| text.find('"')) {
+            Some(i) => format!("{}… (line {} column {})", text[..i].trim_end(), e.line(), e.column()),
+            None => text,
+        }
+    })
+}
 
 /// Why one message failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
