@@ -35,13 +35,7 @@ pub struct SqsPoller<T> {
 impl<T> SqsPoller<T> {
     /// Polls `url`; dead letters go to `dlq_url`.
     pub fn new(client: Client, url: impl Into<String>, dlq_url: impl Into<String>) -> Self {
-        SqsPoller {
-            client,
-            url: url.into(),
-            dlq_url: dlq_url.into(),
-            taken: Mutex::default(),
-            _message: PhantomData,
-        }
+        SqsPoller { client, url: url.into(), dlq_url: dlq_url.into(), taken: Mutex::default(), _message: PhantomData }
     }
 
     fn settle(&self, receipt: &str) -> Result<(String, String), PortError> {
