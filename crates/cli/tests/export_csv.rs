@@ -49,6 +49,7 @@ fn store_with_hostile_order(dir: &Path) {
         mails_due: Vec::new(),
         hold_episode: 0,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: "fp".into(),
         check_fp: "fp".into(),
         bundle_key: None,

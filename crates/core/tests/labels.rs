@@ -47,6 +47,7 @@ fn stored(order: Order) -> StoredOrder {
         mails_due: Vec::new(),
         hold_episode: 0,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,

@@ -443,6 +443,7 @@ fn held_by_findings(order: Order) -> ichigen_core::pipeline::StoredOrder {
         mails_due: Vec::new(),
         hold_episode: 0,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,

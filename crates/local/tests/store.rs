@@ -35,6 +35,7 @@ fn stored(order: Order, status: OrderStatus, rev: u64) -> StoredOrder {
         mails_due: Vec::new(),
         hold_episode: 0,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: "c".into(),
         check_fp: "k".into(),
         bundle_key: None,

@@ -98,6 +98,7 @@ pub fn stored(order: Order) -> StoredOrder {
         mails_due: Vec::new(),
         hold_episode: 0,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: content_fingerprint(&order),
         check_fp: check_fingerprint(&order),
         bundle_key,

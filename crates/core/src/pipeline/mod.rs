@@ -2,6 +2,7 @@
 //! three use cases the Lambdas (and the local demo) run — pull, process, notify — plus the staff
 //! actions. Adapters live in `ichigen-aws` and `ichigen-local`.
 
+pub mod acknowledge;
 pub mod bounce;
 pub mod cache;
 pub mod consume;
@@ -23,6 +24,7 @@ pub mod stored;
 pub mod template_check;
 pub mod tracking;
 
+pub use acknowledge::{AckWrite, Acknowledgement};
 pub use bounce::{MailEvent, MailEventKind};
 pub use consume::{Consumed, MessageFailure, consume_batch};
 pub use credentials::{
@@ -42,7 +44,9 @@ pub use route::{MailRoute, RelayPassword, RelaySettings, RelaySettingsError};
 pub use shipping::{
     FailedWrite, ParcelShipping, PendingWrites, Printed, Recorded, ShipError, ShipState, TrackingWrite, TrackingWrites,
 };
-pub use shop::{CarrierAccounts, MailTemplate, ShopContact, ShopSettings};
-pub use source::{CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Pulled, Window, pull_window};
+pub use shop::{CarrierAccounts, DEFAULT_SHIP_LEAD_DAYS, MailTemplate, ShopContact, ShopSettings};
+pub use source::{
+    Acknowledged, CredentialHealth, CredentialUpdate, OrderPage, OrderSource, Pulled, Window, pull_window,
+};
 pub use staff::StaffError;
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};
