@@ -9,10 +9,10 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use ichigen_core::pipeline::credentials::KnownExpiry;
 use ichigen_core::pipeline::{
-    Acknowledged, Claim, CredentialHealth, CredentialUpdate, MailEvent, MailEvents, MailJob, MailKey, MailKind, MailLedger, Mailer,
-    OrderKey, OrderPage, OrderSource, OrderStore, OutgoingMail, ParkedMail, PendingWrites, PortError, Quarantine,
-    Queue, Rejected, RelayDirectory, RelayMailers, RelaySettings, Retryable, SendError, ShopDirectory, ShopSettings,
-    StaffNotices, StoredOrder, TrackingWrites, Watermark, WatermarkStore, Window, Written,
+    Acknowledged, Claim, CredentialHealth, CredentialUpdate, MailEvent, MailEvents, MailJob, MailKey, MailKind,
+    MailLedger, Mailer, OrderKey, OrderPage, OrderSource, OrderStore, OutgoingMail, ParkedMail, PendingWrites,
+    PortError, Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, RelaySettings, Retryable, SendError,
+    ShopDirectory, ShopSettings, StaffNotices, StoredOrder, TrackingWrites, Watermark, WatermarkStore, Window, Written,
 };
 use ichigen_core::rules::BlacklistEntry;
 use ichigen_core::{Marketplace, Order, OrderStatus, Tracking};

@@ -399,9 +399,15 @@ fn change(
 
 /// 注文確認: 100 → 200 楽天処理中, stamping 注文確認日 (`shopOrderCfmDatetime`).
 fn confirm(st: &Sandbox, order_id: &str) -> bool {
-    change(st, order_id, |s| s == OrderStatus::New, Some(OrderStatus::AwaitingPayment), |d, now| {
-        d.confirmed = Some(now);
-    })
+    change(
+        st,
+        order_id,
+        |s| s == OrderStatus::New,
+        Some(OrderStatus::AwaitingPayment),
+        |d, now| {
+            d.confirmed = Some(now);
+        },
+    )
 }
 
 fn baskets(o: &Order) -> Vec<i64> {

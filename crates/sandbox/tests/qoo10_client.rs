@@ -695,12 +695,8 @@ async fn the_seller_check_moves_every_line_of_a_requested_pack_and_reads_the_res
     let (s, office) = start_with_back_office(sandbox_config(40, 3_600), Options::default()).await.unwrap();
     let c = client(&s);
     let (orders, _) = pull(&c, &everything(&s)).await.unwrap();
-    let requested: Vec<Order> = orders
-        .iter()
-        .filter(|o| ichigen_marketplaces::qoo10::codes::awaits_seller_check(o))
-        .take(2)
-        .cloned()
-        .collect();
+    let requested: Vec<Order> =
+        orders.iter().filter(|o| ichigen_marketplaces::qoo10::codes::awaits_seller_check(o)).take(2).cloned().collect();
     assert_eq!(requested.len(), 2, "the seed has paid packs at On request(2)");
     assert!(requested.iter().all(|o| o.source_status == "On request(2)"));
     let confirmed = orders.iter().find(|o| o.source_status == "Seller confirm(3)").unwrap().clone();

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use chrono::{DateTime, FixedOffset};
-use ichigen_core::{Carrier, Order, OrderStatus, Tracking};
 use ichigen_core::pipeline::Acknowledged;
+use ichigen_core::{Carrier, Order, OrderStatus, Tracking};
 use ichigen_marketplaces::client::{ClientError, HttpConfig, OrderSource, RetryPolicy, Window};
 use ichigen_marketplaces::rakuten::RakutenClient;
 use ichigen_marketplaces::rakuten::client::SecretString;
@@ -775,7 +775,8 @@ async fn confirm_order_answers_one_message_per_order_in_the_raw() {
     let (sandbox, back) = rakuten::start_with_back_office(config(20, 3_600), rakuten::RESULT_CAP).await.unwrap();
     let new_id = sandbox.book.all().into_iter().find(|o| o.status == OrderStatus::New).unwrap().order_id;
     let url = format!("{}/es/2.0/order/confirmOrder/", sandbox.base_url());
-    let auth = format!("ESA {}", base64::engine::general_purpose::STANDARD.encode(format!("{SERVICE_SECRET}:{LICENSE_KEY}")));
+    let auth =
+        format!("ESA {}", base64::engine::general_purpose::STANDARD.encode(format!("{SERVICE_SECRET}:{LICENSE_KEY}")));
     let post = |body: Value| {
         reqwest::Client::new()
             .post(&url)

@@ -14,7 +14,9 @@ use crate::order::Marketplace;
 
 use super::credentials::StaffNotices;
 use super::mail::marketplace_name;
-use super::ports::{MailQueue, OrderQueue, OrderStore, PortError, Quarantine, Retryable, ShopDirectory, WatermarkStore};
+use super::ports::{
+    MailQueue, OrderQueue, OrderStore, PortError, Quarantine, Retryable, ShopDirectory, WatermarkStore,
+};
 use super::pull::{MAX_WRITE_ATTEMPTS, PullError, PullReport, Puller};
 use super::shipping::{ShipError, TrackingWrites, update_order, update_writes};
 use super::shop::DEFAULT_SHIP_LEAD_DAYS;
@@ -172,7 +174,9 @@ where
         let mut ready: Vec<StoredOrder> = Vec::new();
         for ack in pending.acks.iter().take(MAX_ACKS_PER_RUN) {
             match self.store.get(&ack.order).await? {
-                Some(s) if s.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) && due_now(&self.policy, &s) => {
+                Some(s)
+                    if s.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) && due_now(&self.policy, &s) =>
+                {
                     ready.push(s)
                 }
                 _ => outcomes.push((ack.order.clone(), Outcome::Dropped)),
@@ -195,7 +199,9 @@ where
                                 Outcome::Settled(Acknowledgement::NotAwaited { at: now, why: why.clone() })
                             }
                             Some(Acknowledged::Refused { retryable: true, reason }) => Outcome::Retry(reason.clone()),
-                            Some(Acknowledged::Refused { retryable: false, reason }) => Outcome::Refused(reason.clone()),
+                            Some(Acknowledged::Refused { retryable: false, reason }) => {
+                                Outcome::Refused(reason.clone())
+                            }
                             None => Outcome::Retry("the marketplace gave no answer for the order".to_string()),
                         },
                         Err(e) if e.is_retryable() => Outcome::Retry(e.to_string()),

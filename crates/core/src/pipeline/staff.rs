@@ -86,12 +86,8 @@ async fn decide<S: OrderStore + TrackingWrites, Q: MailQueue>(
         {
             next.mails_due.push(MailKind::ThankYou);
         }
-        next.acknowledgement = acknowledge::carried(
-            &policies.of(next.order.marketplace),
-            prev.acknowledgement.as_ref(),
-            &next,
-            now,
-        );
+        next.acknowledgement =
+            acknowledge::carried(&policies.of(next.order.marketplace), prev.acknowledgement.as_ref(), &next, now);
         match store.put(&next, Some(prev.rev)).await? {
             Written::Conflict => continue,
             Written::Yes => {

@@ -725,7 +725,8 @@ impl RakutenClient {
             return Err(malformed(CONFIRM_ORDER, "MessageModelList is missing or empty"));
         }
         let said = |n: &String| messages.iter().find(|m| m.order_number.as_ref() == Some(n));
-        let confirmed = |n: &String| said(n).is_some_and(|m| m.message_code.as_deref() == Some(codes::CONFIRM_ORDER_OK));
+        let confirmed =
+            |n: &String| said(n).is_some_and(|m| m.message_code.as_deref() == Some(codes::CONFIRM_ORDER_OK));
         let unconfirmed: Vec<String> = numbers.iter().filter(|n| !confirmed(n)).cloned().collect();
         // Where each order stands now, for those confirmOrder did not confirm.
         let (models, _, _) =
