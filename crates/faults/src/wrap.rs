@@ -6,13 +6,14 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use ichigen_core::pipeline::credentials::KnownExpiry;
 use ichigen_core::pipeline::{
-    Claim, CredentialHealth, CredentialUpdate, KnownVersions, MailEvent, MailEvents, MailJob, MailKey, MailKind,
-    MailLedger, Mailer, OrderKey, OrderPage, OrderSource, OrderStore, OutgoingMail, ParkedMail, PendingWrites,
-    PortError, Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, RelaySettings, Retryable, SendError,
-    ShopDirectory, ShopSettings, StaffNotices, StoredOrder, TrackingWrites, Watermark, WatermarkStore, Window, Written,
+    Acknowledged, Claim, CredentialHealth, CredentialUpdate, KnownVersions, MailEvent, MailEvents, MailJob, MailKey,
+    MailKind, MailLedger, Mailer, OrderKey, OrderPage, OrderSource, OrderStore, OutgoingMail, ParkedMail,
+    PendingWrites, PortError, Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, RelaySettings, Retryable,
+    SendError, ShopDirectory, ShopSettings, StaffNotices, StoredOrder, TrackingWrites, Watermark, WatermarkStore,
+    Window, Written,
 };
 use ichigen_core::rules::BlacklistEntry;
 use ichigen_core::{Marketplace, Order, OrderStatus, Tracking};
@@ -393,6 +394,15 @@ impl<T: OrderSource> OrderSource for Faulty<T> {
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), Self::Error> {
         let call = async { self.inner.register_tracking(order, tracking).await.map_err(SourceError::Client) };
         self.guard(&self.label, "register_tracking", call, SourceError::Injected, |_| {}).await
+    }
+
+    fn max_acks_per_call(&self) -> usize {
+        self.inner.max_acks_per_call()
+    }
+
+    async fn acknowledge(&self, orders: &[Order], ship_by: NaiveDate) -> Result<Vec<Acknowledged>, Self::Error> {
+        let call = async { self.inner.acknowledge(orders, ship_by).await.map_err(SourceError::Client) };
+        self.guard(&self.label, "acknowledge", call, SourceError::Injected, |_| {}).await
     }
 
     fn credential_health(&self) -> Option<CredentialHealth> {

@@ -232,6 +232,7 @@ async fn a_poison_mail_job_is_dead_lettered_after_its_tries_and_delivered_once_r
         hold_episode: 0,
         ship_with: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: "c".into(),
         check_fp: "k".into(),
         bundle_key: None,

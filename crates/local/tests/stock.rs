@@ -39,6 +39,7 @@ fn order(id: &str, items: &[(&str, u32)], status: OrderStatus) -> StoredOrder {
     StoredOrder {
         hold_episode: 0,
         ship_with: None,
+        acknowledgement: None,
         stored_at: o.ordered_at,
         status: o.status,
         order: o,

@@ -36,6 +36,7 @@ fn stored(order: Order, status: OrderStatus, rev: u64) -> StoredOrder {
         hold_episode: 0,
         ship_with: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: "c".into(),
         check_fp: "k".into(),
         bundle_key: None,

@@ -2,6 +2,7 @@
 //! three use cases the Lambdas (and the local demo) run — pull, process, notify — plus the staff
 //! actions. Adapters live in `ichigen-aws` and `ichigen-local`.
 
+pub mod acknowledge;
 pub mod bounce;
 pub mod bundle;
 pub mod cache;
@@ -25,6 +26,7 @@ pub mod stored;
 pub mod template_check;
 pub mod tracking;
 
+pub use acknowledge::{AckWrite, Acknowledgement};
 pub use bounce::{MailEvent, MailEventKind};
 pub use consume::{Consumed, MessageFailure, consume_batch};
 pub use credentials::{
@@ -45,9 +47,10 @@ pub use route::{MailRoute, RelayPassword, RelaySettings, RelaySettingsError};
 pub use shipping::{
     FailedWrite, ParcelShipping, PendingWrites, Printed, Recorded, ShipError, ShipState, TrackingWrite, TrackingWrites,
 };
-pub use shop::{CarrierAccounts, MailTemplate, ShopContact, ShopSettings};
+pub use shop::{CarrierAccounts, DEFAULT_SHIP_LEAD_DAYS, MailTemplate, ShopContact, ShopSettings};
 pub use source::{
-    CredentialHealth, CredentialUpdate, KnownVersions, OrderPage, OrderSource, Pulled, Window, is_known, pull_window,
+    Acknowledged, CredentialHealth, CredentialUpdate, KnownVersions, OrderPage, OrderSource, Pulled, Window, is_known,
+    pull_window,
 };
 pub use staff::StaffError;
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

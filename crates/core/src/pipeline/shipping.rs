@@ -230,6 +230,9 @@ pub struct PendingWrites {
     /// Refused for good, oldest first: shown to staff until they deal with them.
     #[serde(default)]
     pub failed: Vec<FailedWrite>,
+    /// Orders to acknowledge on the marketplace, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acks: Vec<super::acknowledge::AckWrite>,
     /// Revision, incremented by each write.
     pub rev: u64,
     /// When it was last written.
@@ -244,6 +247,7 @@ impl PendingWrites {
             marketplace,
             writes: Vec::new(),
             failed: Vec::new(),
+            acks: Vec::new(),
             rev: 0,
             updated_at: now,
         }
