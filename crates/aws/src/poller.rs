@@ -16,7 +16,7 @@ use ichigen_core::pipeline::{Consumer, Delivery, PortError};
 use serde::de::DeserializeOwned;
 
 use crate::error::port_error;
-use crate::queue::MAX_VISIBILITY_SECONDS;
+use crate::queue::visibility_seconds;
 
 /// Most messages one ReceiveMessage returns.
 const MAX_RECEIVE: usize = 10;
@@ -47,12 +47,11 @@ impl<T> SqsPoller<T> {
     }
 
     async fn show_again(&self, handle: &str, after: Duration) -> Result<(), PortError> {
-        let seconds = (after.as_secs() + u64::from(after.subsec_nanos() > 0)).min(MAX_VISIBILITY_SECONDS);
         self.client
             .change_message_visibility()
             .queue_url(&self.url)
             .receipt_handle(handle)
-            .visibility_timeout(i32::try_from(seconds).unwrap_or(i32::MAX))
+            .visibility_timeout(visibility_seconds(after))
             .send()
             .await
             .map_err(|e| port_error("sqs ChangeMessageVisibility", e))?;

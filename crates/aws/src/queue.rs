@@ -267,7 +267,13 @@ impl Quarantine for SqsQuarantine {
 }
 
 /// The longest visibility timeout SQS takes (12 hours).
-pub(crate) const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
+const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
+
+/// `wait` as a visibility timeout: whole seconds rounded up, at most SQS's 12 hours.
+pub(crate) fn visibility_seconds(wait: Duration) -> i32 {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    i32::try_from(seconds.min(MAX_VISIBILITY_SECONDS)).unwrap_or(i32::MAX)
+}
 
 /// Changes when a received message is shown again (SQS ChangeMessageVisibility), the queue named
 /// by its ARN as a Lambda event names it; each queue's URL is looked up once (GetQueueUrl).
@@ -294,8 +300,7 @@ impl SqsVisibility {
     ) -> Result<(), PortError> {
         const OP: &str = "sqs ChangeMessageVisibility";
         let url = self.url(queue_arn).await?;
-        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let seconds = i32::try_from(seconds.min(MAX_VISIBILITY_SECONDS)).unwrap_or(i32::MAX);
+        let seconds = visibility_seconds(wait);
         self.client
             .change_message_visibility()
             .queue_url(url)
