@@ -32,6 +32,11 @@ pub const MAX_UPDATE_ITEMS: usize = 200;
 pub const MAX_PAGE: usize = 500;
 /// Largest stock number the search filters take (0–99,999); the write is clamped to it.
 pub const MAX_QUANTITY: u32 = 99_999;
+/// An option SKU's (horizontal, vertical) codes; `None` for an item without options.
+type Axes = Option<(String, String)>;
+/// The numbers of one item: one `(None, n)`, or one per option SKU.
+type ItemRows = Vec<(Axes, u32)>;
+
 /// Most pages one read walks (500 items each); a catalogue beyond it is refused.
 const MAX_PAGES: usize = 200;
 
@@ -39,7 +44,7 @@ const MAX_PAGES: usize = 200;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 struct Key {
     item: String,
-    option: Option<(String, String)>,
+    option: Axes,
 }
 
 impl Key {
@@ -140,7 +145,7 @@ impl AupayClient {
     /// item code, the refusal `(code, message)` if refused.
     async fn update_stock(
         &self,
-        items: &[(&String, &Vec<(Option<(String, String)>, u32)>)],
+        items: &[(&String, &ItemRows)],
     ) -> Result<HashMap<String, (String, String)>, ClientError> {
         let mut body = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<request>\n<shopId>{}</shopId>\n",
@@ -281,17 +286,17 @@ impl MallStock for AupayClient {
     async fn set_quantities(&self, items: &[Quantity]) -> Result<Vec<ItemSet>, ClientError> {
         // Whole items: every option SKU of one item code in one stockUpdateItem; the last
         // number of a SKU named twice wins.
-        let mut by_item: BTreeMap<String, BTreeMap<Option<(String, String)>, u32>> = BTreeMap::new();
+        let mut by_item: BTreeMap<String, BTreeMap<Axes, u32>> = BTreeMap::new();
         for q in items {
             if let Some(k) = Key::parse(&q.item) {
                 by_item.entry(k.item).or_default().insert(k.option, q.units.min(MAX_QUANTITY));
             }
         }
-        let grouped: Vec<(String, Vec<(Option<(String, String)>, u32)>)> =
+        let grouped: Vec<(String, ItemRows)> =
             by_item.into_iter().map(|(item, rows)| (item, rows.into_iter().collect())).collect();
         let mut refused: HashMap<String, (String, String)> = HashMap::new();
         let mut mixed: Vec<String> = Vec::new();
-        let sendable: Vec<(&String, &Vec<(Option<(String, String)>, u32)>)> = grouped
+        let sendable: Vec<(&String, &ItemRows)> = grouped
             .iter()
             .filter(|(item, rows)| {
                 // An item is normal stock or option stock, not both.

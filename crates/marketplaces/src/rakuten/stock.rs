@@ -207,7 +207,7 @@ impl RakutenClient {
         let needs_book = |book: &Option<AddressBook>| {
             items.iter().any(|i| !i.contains(':') && book.as_ref().is_none_or(|b| !b.by_variant.contains_key(*i)))
         };
-        let stale = needs_book(&*self.addresses.lock().unwrap_or_else(|e| e.into_inner()));
+        let stale = needs_book(&self.addresses.lock().unwrap_or_else(|e| e.into_inner()));
         if stale {
             let book = self.list_rows().await?;
             *self.addresses.lock().unwrap_or_else(|e| e.into_inner()) = Some(book);

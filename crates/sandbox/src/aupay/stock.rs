@@ -35,6 +35,9 @@ pub const MAX_TOTAL_COUNT: usize = 500;
 // unverified: the real code for an unknown itemCode (inventory.md §4.2).
 pub const ITEM_REFUSED: &str = "CME0040";
 
+/// One stock row of an item: its option axes (`None`: no options) and number.
+type StockRow = (Option<(String, String)>, i64);
+
 /// The shelf key of a normal item (`itemCode`) or an option SKU (`itemCode:h:v`).
 pub fn key(item: &str, option: Option<(&str, &str)>) -> String {
     match option {
@@ -181,7 +184,7 @@ pub(super) async fn search_stocks(
     };
     let filter = q.get("itemCode").map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     // Rows grouped per item code, in code order.
-    let mut items: std::collections::BTreeMap<String, Vec<(Option<(String, String)>, i64)>> = Default::default();
+    let mut items: std::collections::BTreeMap<String, Vec<StockRow>> = Default::default();
     for (k, n, _) in app.shelf.rows() {
         let parts: Vec<&str> = k.split(':').collect();
         let (item, option) = match parts.as_slice() {

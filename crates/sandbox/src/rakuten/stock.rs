@@ -15,9 +15,11 @@
 //!   0…99,999), newest `updated` first, refused (`IE0105`) when more than 1,000 rows match.
 //! - Rate: write 1 req/s, reads 5 req/s (official transcription), on top of the license's shared
 //!   bucket the order API uses.
-//! - The delay before a write shows is not documented (unverified): [`Shelf::set_latency`],
+//! - The delay before a write shows is not documented (unverified): [`crate::Shelf::set_latency`],
 //!   0 by default.
 
+// The checks return the API's own error answer as `Err`; it is sent at once, never stored.
+#![allow(clippy::result_large_err)]
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
