@@ -26,6 +26,10 @@
 //! and one before today `-10018` (codes of the bulk variant's spec; unverified for this call). The
 //! upper bound of `EstShipDt` (`-10017`) is not published and not enforced. Calls per line are
 //! counted.
+//!
+//! The shop's items and Qoo10's own stock (`ItemsLookup`, `ItemsOrder`, `ItemsOptions` methods,
+//! buyers, the expiring key) are in [`stock`]. Order lines are numbered arithmetically from their
+//! pack, so buyer packs placed after the start read like seeded ones.
 
 pub mod stock;
 
@@ -44,9 +48,7 @@ use serde_json::{Map, Value};
 
 use crate::book::jst;
 use crate::faults::truncate;
-use crate::{
-    Fault, FaultDice, OrderBook, Restock, SandboxConfig, Shelf, Started, Throttle, seed_orders, serve,
-};
+use crate::{Fault, FaultDice, OrderBook, Restock, SandboxConfig, Shelf, Started, Throttle, seed_orders, serve};
 
 /// The QAPI service path; the method follows as `/<Class.Method>`.
 pub const API_PATH: &str = "/GMKT.INC.Front.QAPIService/ebayjapan.qapi";

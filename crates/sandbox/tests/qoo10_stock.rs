@@ -38,8 +38,7 @@ fn client(s: &Started) -> Qoo10Client {
         retry: RetryPolicy { retries: 3, min_delay: Duration::from_millis(5), max_delay: Duration::from_millis(50) },
         rate_scale: SCALE,
     };
-    let creds =
-        Qoo10Credentials::new(credential(s, "api_key"), credential(s, "user_id"), credential(s, "password"));
+    let creds = Qoo10Credentials::new(credential(s, "api_key"), credential(s, "user_id"), credential(s, "password"));
     Qoo10Client::new(http, creds, "shop-q").unwrap()
 }
 

@@ -145,6 +145,9 @@ struct OptionRow {
     quantity: Option<i64>,
 }
 
+/// Option codes asked for, grouped by their item (Qoo10 item number → the item, the asks).
+type ByItem<T> = BTreeMap<String, (ItemRef, Vec<T>)>;
+
 /// What an item string turned out to be.
 enum Found {
     Option(ItemRef),
@@ -415,15 +418,14 @@ impl Qoo10Client {
     /// One `SetGoodsPriceQtyBulk` of ≤500 rows `(key, row)`: the refusal of each failed row.
     async fn price_qty_bulk(&self, rows: &[(String, Value)]) -> Result<HashMap<String, SetOutcome>, ClientError> {
         let json = Value::Array(rows.iter().map(|(_, r)| r.clone()).collect()).to_string();
-        let reply =
-            match self.authed_passing(OP_PRICE_QTY_BULK, &[("ItemInfoJson", json)], &[BULK_PARTIAL]).await {
-                // The whole call refused (-10101 processing error ...): every row with it.
-                Err(ClientError::Rejected { code, message, .. }) => {
-                    let why = short(&message);
-                    return Ok(rows.iter().map(|(k, _)| (k.clone(), refused(&code, &why))).collect());
-                }
-                other => other?,
-            };
+        let reply = match self.authed_passing(OP_PRICE_QTY_BULK, &[("ItemInfoJson", json)], &[BULK_PARTIAL]).await {
+            // The whole call refused (-10101 processing error ...): every row with it.
+            Err(ClientError::Rejected { code, message, .. }) => {
+                let why = short(&message);
+                return Ok(rows.iter().map(|(k, _)| (k.clone(), refused(&code, &why))).collect());
+            }
+            other => other?,
+        };
         let (code, object) = envelope(OP_PRICE_QTY_BULK, &reply.body)?;
         if code != BULK_PARTIAL {
             return Ok(HashMap::new());
@@ -468,7 +470,7 @@ impl MallStock for Qoo10Client {
         let mut outcome: HashMap<String, SetOutcome> = HashMap::new();
         let mut walked = false;
         let mut bulk: Vec<(String, Value)> = Vec::new();
-        let mut by_item: BTreeMap<String, (ItemRef, Vec<(&str, u32)>)> = BTreeMap::new();
+        let mut by_item: ByItem<(&str, u32)> = BTreeMap::new();
         for (&code, &units) in &wanted {
             match self.find(code, &mut walked).await? {
                 Found::Unknown => {
@@ -484,10 +486,9 @@ impl MallStock for Qoo10Client {
                             "options",
                             "選択肢別在庫の商品です。各オプションのオプションコードで指定してください",
                         )),
-                        (false, None, _) => Some(refused(
-                            "ItemPrice",
-                            "販売価格を読み取れないため書き込みません（価格を変えないため）",
-                        )),
+                        (false, None, _) => {
+                            Some(refused("ItemPrice", "販売価格を読み取れないため書き込みません（価格を変えないため）"))
+                        }
                         (false, _, None) => Some(refused(
                             "ExpireDate",
                             "販売終了日を読み取れないため書き込みません（空で送ると1年後に延長されるため）",
@@ -560,7 +561,7 @@ impl MallStock for Qoo10Client {
     async fn read_quantities(&self, items: &[String]) -> Result<Vec<ItemShown>, ClientError> {
         let mut shown: HashMap<String, Shown> = HashMap::new();
         let mut walked = false;
-        let mut by_item: BTreeMap<String, (ItemRef, Vec<String>)> = BTreeMap::new();
+        let mut by_item: ByItem<String> = BTreeMap::new();
         let distinct: std::collections::BTreeSet<&String> = items.iter().filter(|i| valid_code(i)).collect();
         for code in distinct {
             match self.find(code, &mut walked).await? {
