@@ -828,9 +828,12 @@ fn rule_table_matches_code(m: &Model) -> Vec<String> {
     expect("hash_key", s(t, "hash_key"), table::PK);
     expect("range_key", s(t, "range_key"), table::SK);
     let gsis: Vec<&Block> = t.body().blocks().filter(|b| b.identifier() == "global_secondary_index").collect();
+    let mut projections = Vec::new();
     for (index, hash, range, projection) in [
         (table::BY_STATUS, table::GSI1PK, table::GSI1SK, "ALL"),
         (table::BY_BUNDLE, table::GSI2PK, table::GSI2SK, "KEYS_ONLY"),
+        (table::BY_TIME, table::PK, table::GSI1SK, "INCLUDE"),
+        (table::BY_TAB, table::GSI3PK, table::GSI1SK, "INCLUDE"),
     ] {
         match gsis.iter().find(|g| s(g, "name").as_deref() == Some(index)) {
             None => expect("global_secondary_index", None, index),
@@ -838,11 +841,20 @@ fn rule_table_matches_code(m: &Model) -> Vec<String> {
                 expect(&format!("{index}.hash_key"), s(g, "hash_key"), hash);
                 expect(&format!("{index}.range_key"), s(g, "range_key"), range);
                 expect(&format!("{index}.projection_type"), s(g, "projection_type"), projection);
+                if projection == "INCLUDE" {
+                    let projected = string_list(attr(g, "non_key_attributes"));
+                    if projected != table::LIST_ATTRIBUTES {
+                        projections.push(format!(
+                            "aws_dynamodb_table.{name}: {index}.non_key_attributes are {projected:?}, the code uses {:?}",
+                            table::LIST_ATTRIBUTES
+                        ));
+                    }
+                }
             }
         }
     }
-    if gsis.len() != 2 {
-        expect("number of GSIs", Some(gsis.len().to_string()), "2");
+    if gsis.len() != 4 {
+        expect("number of GSIs", Some(gsis.len().to_string()), "4");
     }
     let attributes: BTreeMap<String, String> = t
         .body()
@@ -861,6 +873,7 @@ fn rule_table_matches_code(m: &Model) -> Vec<String> {
         child(t, "point_in_time_recovery").and_then(|b| attr(b, "enabled")).map(text),
         "true",
     );
+    v.extend(projections);
     v
 }
 

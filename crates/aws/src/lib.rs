@@ -2,9 +2,12 @@
 //! SESv2 mailer and a cache of credentials from SSM Parameter Store. The endpoint comes from the SDK's own configuration
 //! (`AWS_ENDPOINT_URL` points it at a local emulator); there is no local branch here.
 
+pub mod audit;
 mod error;
 pub mod expiry;
 mod item;
+pub mod list;
+pub mod mail_history;
 pub mod mailer;
 pub mod notices;
 pub mod quarantine;
@@ -13,6 +16,7 @@ pub mod relays;
 mod routes;
 pub mod secrets;
 pub mod ses_events;
+pub mod sessions;
 pub mod store;
 pub mod table;
 

@@ -32,8 +32,8 @@ pub const DEFAULT_LEDGER_RETENTION: Duration = Duration::from_secs(730 * 24 * 36
 const STATE: &str = "state";
 const LEASE_UNTIL: &str = "lease_until";
 const LEASE_HOLDER: &str = "holder";
-const MESSAGE_ID: &str = "message_id";
-const SENT_AT: &str = "sent_at";
+pub(crate) const MESSAGE_ID: &str = "message_id";
+pub(crate) const SENT_AT: &str = "sent_at";
 const CLAIMED: &str = "claimed";
 const SENT: &str = "sent";
 
@@ -91,7 +91,7 @@ impl DynamoStore {
     }
 
     /// Puts `item` if the stored `rev` is still `expected` (`None`: no item yet).
-    async fn put_revision(
+    pub(crate) async fn put_revision(
         &self,
         operation: &'static str,
         item: Item,
@@ -166,9 +166,10 @@ impl OrderStore for DynamoStore {
             item.insert(GSI2PK.into(), s(bundle_pk(&o.shop_id, bundle_key)));
             item.insert(GSI2SK.into(), s(bundle_sk(o.marketplace, &o.order_id)));
         }
+        let tab = crate::list::add_list_columns(&mut item, order);
         item.insert(PK.into(), s(pk));
         item.insert(SK.into(), s(sk));
-        self.put_revision("dynamodb PutItem order", item, expected).await
+        crate::list::put_counted(self, item, &o.shop_id, tab, expected).await
     }
 
     async fn bundle_mates(&self, shop_id: &str, bundle_key: &str) -> Result<Vec<OrderKey>, PortError> {
