@@ -83,3 +83,22 @@ mock_resource "aws_sesv2_email_identity" {
     arn = "arn:aws:ses:ap-northeast-1:123456789012:identity/mock.example"
   }
 }
+
+mock_resource "aws_lambda_function_url" {
+  defaults = {
+    function_url = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.ap-northeast-1.on.aws/"
+  }
+}
+
+mock_resource "aws_cognito_user_pool" {
+  defaults = {
+    id  = "ap-northeast-1_AbCdEfGhI"
+    arn = "arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_AbCdEfGhI"
+  }
+}
+
+mock_resource "aws_cognito_user_pool_client" {
+  defaults = {
+    id = "1example23456789abcdefghij"
+  }
+}
