@@ -131,7 +131,7 @@ variable "alarm_email" {
 }
 
 variable "artifacts_dir" {
-  description = "Folder with {puller,processor,notifier}/bootstrap.zip, as scripts/build-lambdas writes them."
+  description = "Folder with {puller,processor,notifier,console}/bootstrap.zip, as scripts/build-lambdas writes them."
   type        = string
   default     = null
 }

@@ -28,8 +28,8 @@ use crate::table::{
 
 /// Index entries one `Query` call reads at most while filtering.
 const READ_CHUNK: i32 = 200;
-/// Index entries one list page reads at most: a filter matching few orders returns a short page
-/// and a cursor where the reading stopped, instead of reading the whole shop.
+/// Index entries one list page reads at most by default: a filter matching few orders returns a
+/// short page and a cursor where the reading stopped, instead of reading the whole shop.
 pub const PAGE_READ_BUDGET: usize = 2_000;
 /// Tries at the records a `BatchGetItem` left unprocessed.
 const BATCH_TRIES: usize = 5;
@@ -287,7 +287,8 @@ impl OrderList for DynamoStore {
         let mut read = 0usize;
         let mut stopped_at: Option<Item> = None;
         loop {
-            let chunk = i32::try_from((PAGE_READ_BUDGET - read).min(READ_CHUNK as usize)).unwrap_or(READ_CHUNK);
+            let budget = self.page_read_budget();
+            let chunk = i32::try_from(budget.saturating_sub(read).clamp(1, READ_CHUNK as usize)).unwrap_or(READ_CHUNK);
             // Without filters every entry is a match: read just one more than the page.
             let chunk = if clauses.is_empty() {
                 chunk.min(i32::try_from(limit + 1 - matched.len()).unwrap_or(READ_CHUNK))
@@ -348,7 +349,7 @@ impl OrderList for DynamoStore {
             }
             match more {
                 None => break,
-                Some(k) if read >= PAGE_READ_BUDGET => {
+                Some(k) if read >= self.page_read_budget() => {
                     stopped_at = Some(k);
                     break;
                 }

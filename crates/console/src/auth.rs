@@ -68,7 +68,7 @@ pub enum Login {
     /// The AWS home: Amazon Cognito's hosted UI; sessions in `sessions` (the table).
     Cognito {
         /// The user pool's app client.
-        cognito: CognitoLogin,
+        cognito: Box<CognitoLogin>,
         /// Where sessions are kept.
         sessions: Arc<dyn SessionStore>,
     },
@@ -83,7 +83,7 @@ impl From<LoginToken> for Login {
 /// The login method as the console runs it.
 pub(crate) enum Way {
     OneTime(Mutex<Option<LoginToken>>),
-    Cognito(CognitoLogin),
+    Cognito(Box<CognitoLogin>),
 }
 
 /// Sessions kept in the process (the embedded console: a restart logs everyone out).

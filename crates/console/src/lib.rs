@@ -3,8 +3,8 @@
 //! shop's rules with a simulation, mail templates with a preview, exports and the tracking import.
 //!
 //! Every page calls the same use cases as the `ichigen` commands (`ichigen_core::pipeline`), over
-//! the store ports only, so one router serves the embedded store (`ichigen console`) and could
-//! serve DynamoDB behind a Lambda. Every staff action is written to the audit log.
+//! the store ports only, so one router serves the embedded store (`ichigen console`) and DynamoDB
+//! behind a Lambda (`functions/console`). Every staff action is written to the audit log.
 //!
 //! Security model (docs/CONSOLE.md): staff get a session cookie (HttpOnly, expiring) by the
 //! home's [`Login`] — a one-time token locally, Amazon Cognito on AWS; every form carries the

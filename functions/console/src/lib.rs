@@ -89,9 +89,9 @@ pub enum StartError {
         #[source]
         source: serde_json::Error,
     },
-    /// The cookie key is too short to sign with.
-    #[error("SSM parameter {0}: the cookie key must be at least 32 bytes")]
-    ShortKey(String),
+    /// The cookie key is still Terraform's placeholder, or too short to sign with.
+    #[error("SSM parameter {0}: put a key of at least 32 random characters in it (docs/CONSOLE.md)")]
+    NoKey(String),
     /// The HTTP client for Cognito could not be built.
     #[error("HTTP client: {0}")]
     Http(String),
@@ -111,8 +111,8 @@ pub async fn build(config: &Config, aws: &aws_config::SdkConfig) -> Result<axum:
         .map_err(|source| StartError::ClientParameter { name: config.client_parameter.clone(), source })?;
     let key = read(&config.cookie_key_parameter).await?;
     let key = key.expose_secret().as_bytes().to_vec();
-    if key.len() < 32 {
-        return Err(StartError::ShortKey(config.cookie_key_parameter.clone()));
+    if key.len() < 32 || key.starts_with(b"PLACEHOLDER") {
+        return Err(StartError::NoKey(config.cookie_key_parameter.clone()));
     }
     let redirect = format!("{}/auth/callback", client.console_url.trim_end_matches('/'));
     let region = aws.region().ok_or(StartError::NoRegion)?.to_string();
@@ -127,7 +127,7 @@ pub async fn build(config: &Config, aws: &aws_config::SdkConfig) -> Result<axum:
         config.secret_prefix.clone(),
         ichigen_marketplaces::relay::relay_of_secret,
     ));
-    let login = Login::Cognito { cognito: login, sessions: Arc::new(store.clone()) };
+    let login = Login::Cognito { cognito: Box::new(login), sessions: Arc::new(store.clone()) };
     // Cognito sessions carry the staff name; this one is never recorded.
     let settings = Settings { shop_id: config.shop_id.clone(), staff: String::new() };
     Ok(Console::new(store, mailer, relays, settings, login).router())
