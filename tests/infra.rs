@@ -1178,17 +1178,29 @@ fn rule_no_customer_key_unless_opted_in(m: &Model) -> Vec<String> {
 // ------------------------------------------------------------------------------------------------
 // Rule: marketplace credentials are SSM SecureString parameters, one per shop × marketplace
 // (standard tier, value never managed by Terraform), read by the puller with ssm:GetParameter on
-// exactly those parameters' ARNs, and by the notifier (relay settings) on the 楽天 / au PAY ones
-// only; no Secrets Manager left.
+// exactly those parameters' ARNs, and by the notifier and the console (relay settings) on the
+// 楽天 / au PAY ones only; the console's own cookie key is a SecureString of its own (value never
+// managed by Terraform either), read by the console alone; no Secrets Manager left.
 
 fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
     let mut v = Vec::new();
     let params = resources(&m.root, "aws_ssm_parameter");
-    let credentials: Vec<(&str, &Block)> = params
+    let secure: Vec<(&str, &Block)> = params
         .iter()
         .copied()
         .filter(|(_, p)| attr(p, "type").and_then(literal_string).as_deref() == Some("SecureString"))
         .collect();
+    let is_console = |p: &Block| attr(p, "name").map(text).is_some_and(|n| n.starts_with("local.console_"));
+    let credentials: Vec<(&str, &Block)> = secure.iter().copied().filter(|(_, p)| !is_console(p)).collect();
+    for (name, p) in secure.iter().filter(|(_, p)| is_console(p)) {
+        let ignored = child(p, "lifecycle").map(|l| string_list(attr(l, "ignore_changes"))).unwrap_or_default();
+        let value = attr(p, "value").map(text).unwrap_or_default();
+        if !ignored.iter().any(|i| i == "value") || !value.starts_with("local.") {
+            v.push(format!(
+                "aws_ssm_parameter.{name}: the console's key is a placeholder local with ignore_changes = [value] (never through Terraform)"
+            ));
+        }
+    }
     if credentials.is_empty() {
         v.push("no SecureString aws_ssm_parameter: where are the marketplace credentials?".into());
     }
@@ -1248,6 +1260,23 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
             continue;
         }
         let resources: Vec<String> = s.resources.iter().map(text).collect();
+        if s.origin.contains("aws_iam_policy_document.console ") {
+            // The console reads its own two parameters (by name) and its shop's relay settings.
+            let own = resources.iter().all(|r| {
+                r.contains("local.console_client_parameter") || r.contains("local.console_cookie_parameter")
+            });
+            let relays = resources.len() == 1
+                && credentials.iter().any(|(name, _)| {
+                    resources[0] == format!("[for key, _ in local.console_relay_pairs : aws_ssm_parameter.{name}[key].arn]")
+                });
+            if s.actions.iter().any(|a| a != "ssm:GetParameter") || resources.is_empty() || !(own || relays) {
+                v.push(format!(
+                    "{}: the console reads (ssm:GetParameter) its own parameters and its shop's relay credentials only, found {resources:?}",
+                    s.origin
+                ));
+            }
+            continue;
+        }
         if s.origin.contains("aws_iam_policy_document.notifier ") {
             // The notifier reads the relay settings kept in the 楽天 / au PAY credentials: read only, those pairs only.
             if s.actions.iter().any(|a| a != "ssm:GetParameter") {
@@ -1266,7 +1295,7 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
             continue;
         }
         if !s.origin.contains("aws_iam_policy_document.puller ") {
-            v.push(format!("{}: only the puller and the notifier (relay settings) read credentials", s.origin));
+            v.push(format!("{}: only the puller, the notifier and the console (relay settings) read credentials", s.origin));
             continue;
         }
         let exactly = |names: &[&str]| {
