@@ -90,6 +90,22 @@ resource "aws_cloudwatch_metric_alarm" "mail_dlq_depth" {
   ok_actions          = [aws_sns_topic.alarms.arn]
 }
 
+resource "aws_cloudwatch_metric_alarm" "imports_dlq_depth" {
+  alarm_name          = "${local.name}-imports-dlq-depth"
+  alarm_description   = "Tracking files the importer gave up on (a folder naming no shop, or an outage outlasting the retries). Fix, then redrive the imports DLQ (docs/DEPLOY.md)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.imports_dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
 # Failed pulls need a person when they persist: credentials refused or expired
 # (ichigen.PullNeedsOperator) fail every run, and so does a marketplace that stays down. One blip
 # is the next run's business. Failures arriving in 3 of the last 4 periods (each as long as the
@@ -139,6 +155,22 @@ resource "aws_cloudwatch_metric_alarm" "mail_backlog" {
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateAgeOfOldestMessage"
   dimensions          = { QueueName = aws_sqs_queue.mail.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 900
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "imports_backlog" {
+  alarm_name          = "${local.name}-imports-backlog"
+  alarm_description   = "Tracking files have waited over 15 minutes for the importer (see its log group)."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.imports.name }
   statistic           = "Maximum"
   period              = 300
   evaluation_periods  = 1

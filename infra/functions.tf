@@ -244,6 +244,14 @@ data "aws_iam_policy_document" "notifier" {
     resources = [aws_sqs_queue.mail.arn]
   }
 
+  # A job whose mail is claimed by a live lease is shown again when the lease ends
+  # (ichigen_aws::SqsVisibility: the queue's URL by name, then ChangeMessageVisibility).
+  statement {
+    sid       = "MailQueueRetryAfterLease"
+    actions   = ["sqs:GetQueueUrl", "sqs:ChangeMessageVisibility"]
+    resources = [aws_sqs_queue.mail.arn]
+  }
+
   # SES authorises a send against the sender's identity, the configuration set and, while the
   # account is in the sandbox, each recipient's identity.
   statement {

@@ -1,5 +1,5 @@
 # Opt-in (var.customer_managed_key): one customer managed key for everything ichigen stores or
-# queues: the table, the queues, the credential parameters, the log groups, the functions'
+# queues: the table, the queues, the import bucket, the credential parameters, the log groups, the functions'
 # environment, the schedules and the SNS topics. Off by default: each service then encrypts with
 # its own key (SSE-SQS, DynamoDB's AWS owned key, SSM's aws/ssm, Scheduler's AWS owned key,
 # CloudWatch Logs' default encryption), which costs nothing; the key costs $1 a month plus its
@@ -53,6 +53,22 @@ data "aws_iam_policy_document" "kms" {
     principals {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com", "budgets.amazonaws.com", "ses.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+
+  # The import bucket's event notifications go to the encrypted imports queue.
+  statement {
+    sid       = "S3NotificationsToEncryptedQueue"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = ["*"]
+    principals {
+      type        = "Service"
+      identifiers = ["s3.amazonaws.com"]
     }
     condition {
       test     = "StringEquals"

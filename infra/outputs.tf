@@ -9,6 +9,7 @@ output "functions" {
     puller    = module.puller.function_name
     processor = module.processor.function_name
     notifier  = module.notifier.function_name
+    importer  = module.importer.function_name
   }
 }
 
@@ -18,6 +19,7 @@ output "log_groups" {
     puller    = module.puller.log_group_name
     processor = module.processor.log_group_name
     notifier  = module.notifier.log_group_name
+    importer  = module.importer.log_group_name
   }
 }
 
@@ -30,6 +32,8 @@ output "queues" {
     mail          = aws_sqs_queue.mail.url
     mail_dlq      = aws_sqs_queue.mail_dlq.url
     pull_failures = aws_sqs_queue.pull_failures.url
+    imports       = aws_sqs_queue.imports.url
+    imports_dlq   = aws_sqs_queue.imports_dlq.url
   }
 }
 
@@ -102,4 +106,12 @@ output "console_url" {
 output "staff_user_pool_id" {
   description = "The Cognito user pool of the console's staff: create accounts with aws cognito-idp admin-create-user (docs/CONSOLE.md); null without console_shop."
   value       = local.console_enabled ? aws_cognito_user_pool.staff[0].id : null
+}
+
+output "import_bucket" {
+  description = "Where staff drop tracking files: s3://<bucket>/imports/<shop id>/<name>[.b2|.ehiden|.yupri|.plain].csv."
+  value = {
+    bucket  = aws_s3_bucket.imports.bucket
+    folders = { for shop_id, _ in var.shops : shop_id => "${local.import_prefix}${shop_id}/" }
+  }
 }

@@ -235,3 +235,14 @@ variable "console_concurrency" {
   type        = number
   default     = 5
 }
+
+variable "import_expiry_days" {
+  description = "Days a tracking file stays in the import bucket before S3 deletes it (read or not)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.import_expiry_days >= 1 && floor(var.import_expiry_days) == var.import_expiry_days
+    error_message = "import_expiry_days must be a whole number of days, at least 1."
+  }
+}

@@ -53,7 +53,7 @@ async fn run_pipeline(w: &AwsWorld, puller: &ichigen_puller::App) -> Vec<String>
         .deliver(&w.mail_url, |event| {
             jobs.extend(event.records.iter().filter_map(|r| r.body.clone()));
             let n = &notifier;
-            async move { ichigen_notifier::handle(n, event, &mut Metrics::new("notifier")).await }
+            async move { ichigen_notifier::handle(n, None, event, &mut Metrics::new("notifier")).await }
         })
         .await;
     assert_eq!(failed, 0);
@@ -222,7 +222,7 @@ async fn five_marketplaces_to_sent_mail_exactly_once() {
     let notifier = w.notifier_with(PREFIX);
     w.deliver(&w.mail_url, |event| {
         let n = &notifier;
-        async move { ichigen_notifier::handle(n, event, &mut Metrics::new("notifier")).await }
+        async move { ichigen_notifier::handle(n, None, event, &mut Metrics::new("notifier")).await }
     })
     .await;
     assert_eq!(all_mail(&w).await.len(), after_round_two, "replays send nothing");

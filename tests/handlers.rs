@@ -43,7 +43,7 @@ async fn notify_all(w: &AwsWorld) -> (usize, usize) {
     let n = w.notifier();
     w.deliver(&w.mail_url, |event| {
         let n = &n;
-        async move { ichigen_notifier::handle(n, event, &mut Metrics::new("notifier")).await }
+        async move { ichigen_notifier::handle(n, None, event, &mut Metrics::new("notifier")).await }
     })
     .await
 }

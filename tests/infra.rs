@@ -547,9 +547,17 @@ fn rule_iam_scoped(m: &Model) -> Vec<String> {
                         TemplateExpr::QuotedString(s) => s.clone(),
                         TemplateExpr::Heredoc(h) => h.template.clone(),
                     };
-                    // "${aws_cloudwatch_log_group.x.arn}:*" (the group's log streams) is the one
-                    // wildcard allowed: after a reference, as the final ":*".
+                    // "${aws_cloudwatch_log_group.x.arn}:*" (the group's log streams) and
+                    // "${aws_s3_bucket.x.arn}/<folder>/*" (objects under a folder: S3 names no
+                    // object in advance) are the wildcards allowed, as the final character only.
                     let stripped = raw.strip_suffix(":*").filter(|rest| rest.ends_with('}')).unwrap_or(&raw);
+                    let stripped = stripped
+                        .strip_suffix('*')
+                        .filter(|rest| {
+                            rest.starts_with("${aws_s3_bucket.")
+                                && rest.split_once(".arn}/").is_some_and(|(_, folder)| !folder.is_empty())
+                        })
+                        .unwrap_or(stripped);
                     if stripped.contains('*') {
                         v.push(format!("{}: resource {source} has a wildcard", s.origin));
                     }
@@ -1262,12 +1270,13 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
         let resources: Vec<String> = s.resources.iter().map(text).collect();
         if s.origin.contains("aws_iam_policy_document.console ") {
             // The console reads its own two parameters (by name) and its shop's relay settings.
-            let own = resources.iter().all(|r| {
-                r.contains("local.console_client_parameter") || r.contains("local.console_cookie_parameter")
-            });
+            let own = resources
+                .iter()
+                .all(|r| r.contains("local.console_client_parameter") || r.contains("local.console_cookie_parameter"));
             let relays = resources.len() == 1
                 && credentials.iter().any(|(name, _)| {
-                    resources[0] == format!("[for key, _ in local.console_relay_pairs : aws_ssm_parameter.{name}[key].arn]")
+                    resources[0]
+                        == format!("[for key, _ in local.console_relay_pairs : aws_ssm_parameter.{name}[key].arn]")
                 });
             if s.actions.iter().any(|a| a != "ssm:GetParameter") || resources.is_empty() || !(own || relays) {
                 v.push(format!(
@@ -1295,7 +1304,10 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
             continue;
         }
         if !s.origin.contains("aws_iam_policy_document.puller ") {
-            v.push(format!("{}: only the puller, the notifier and the console (relay settings) read credentials", s.origin));
+            v.push(format!(
+                "{}: only the puller, the notifier and the console (relay settings) read credentials",
+                s.origin
+            ));
             continue;
         }
         let exactly = |names: &[&str]| {
@@ -1453,8 +1465,8 @@ fn the_rules_see_what_they_check() {
     let m = s.model();
     assert_eq!(lambda_modules(&m).len(), s.functions.len());
     let bins: BTreeSet<&str> = s.functions.iter().map(|f| f.bin.as_str()).collect();
-    assert!(bins.is_superset(&BTreeSet::from(["puller", "processor", "notifier"])), "{bins:?}");
-    assert_eq!(resources(&m.root, "aws_lambda_event_source_mapping").len(), 2);
+    assert!(bins.is_superset(&BTreeSet::from(["puller", "processor", "notifier", "importer"])), "{bins:?}");
+    assert_eq!(resources(&m.root, "aws_lambda_event_source_mapping").len(), 3);
     assert!(resources(&m.root, "aws_sqs_queue").len() >= 4);
     assert!(dead_letter_queues(&m).len() >= 2, "{:?}", dead_letter_queues(&m));
     let (required, optional) = env_reads(&s.functions.iter().find(|f| f.bin == "puller").unwrap().lib_rs);
@@ -1581,6 +1593,14 @@ fn catches_wildcard_iam() {
         "resources = [\"${aws_dynamodb_table.main.arn}/index/*\"]",
     );
     assert_caught(violations_of(rule_iam_scoped, s), "statement BundleIndex: resource");
+
+    // Objects under the import folder only, never the whole bucket.
+    let s = Sources::load().edit(
+        "imports.tf",
+        "resources = [\"${aws_s3_bucket.imports.arn}/${local.import_prefix}*\"]",
+        "resources = [\"${aws_s3_bucket.imports.arn}/*\"]",
+    );
+    assert_caught(violations_of(rule_iam_scoped, s), "statement DroppedFiles: resource");
 
     // kms:* is allowed in the key policy's account-root statement only.
     let s = Sources::load().edit(

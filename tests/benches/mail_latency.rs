@@ -156,7 +156,7 @@ async fn run() {
             let (handled, _) = w
                 .deliver(&w.mail_url, |event| {
                     let n = &notifier;
-                    async move { ichigen_notifier::handle(n, event, &mut Metrics::new("notifier")).await }
+                    async move { ichigen_notifier::handle(n, None, event, &mut Metrics::new("notifier")).await }
                 })
                 .await;
             if handled == 0 {

@@ -1,5 +1,5 @@
 //! A private AWS for one test: its own moto account with the table, the queues (each with a
-//! DLQ) and the SES identity the pipeline needs, and a stand-in for Lambda's SQS event source
+//! DLQ), the SES identity and (on request) the import bucket the pipeline needs, and a stand-in for Lambda's SQS event source
 //! mapping that delivers queue messages to a handler and deletes what it handled.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test support: a failed setup is a test bug.
 
@@ -99,6 +99,72 @@ impl AwsWorld {
             retention_days: 730,
         };
         ichigen_processor::build(&config, &self.sdk)
+    }
+
+    /// The importer on this world's adapters.
+    pub fn importer(&self) -> ichigen_importer::AwsImporter {
+        let config = ichigen_importer::Config {
+            table_name: self.table.clone(),
+            configuration_set: None,
+            lease: Duration::from_secs(120),
+        };
+        ichigen_importer::build(&config, &self.sdk)
+    }
+
+    /// The import bucket `bucket` as infra/imports.tf makes it: an S3 event notification of every
+    /// object created under `imports/` to a queue with a DLQ (after `max_receives`). Returns the
+    /// queue's and the DLQ's URLs. moto sends the notifications itself, like S3 (and, as S3
+    /// does, an `s3:TestEvent` when the notification is set).
+    pub async fn import_bucket(&self, bucket: &str, max_receives: u32) -> (String, String) {
+        let s3 = aws_sdk_s3::Client::new(&self.sdk);
+        s3.create_bucket()
+            .bucket(bucket)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::ApNortheast1)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("bucket");
+        let (url, dlq_url) = queue_with_dlq(&self.sqs, "ichigen-imports", max_receives).await;
+        let arn = queue_arn(&self.sqs, &url).await;
+        let prefix = aws_sdk_s3::types::FilterRule::builder()
+            .name(aws_sdk_s3::types::FilterRuleName::Prefix)
+            .value(ichigen_core::pipeline::dropped::IMPORT_PREFIX)
+            .build();
+        let queue = aws_sdk_s3::types::QueueConfiguration::builder()
+            .id("tracking-files")
+            .queue_arn(arn)
+            .events(aws_sdk_s3::types::Event::from("s3:ObjectCreated:*"))
+            .filter(
+                aws_sdk_s3::types::NotificationConfigurationFilter::builder()
+                    .key(aws_sdk_s3::types::S3KeyFilter::builder().filter_rules(prefix).build())
+                    .build(),
+            )
+            .build()
+            .expect("queue configuration");
+        s3.put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                aws_sdk_s3::types::NotificationConfiguration::builder().queue_configurations(queue).build(),
+            )
+            .send()
+            .await
+            .expect("bucket notification");
+        (url, dlq_url)
+    }
+
+    /// Puts `bytes` into `bucket` as `key` (what a shop's staff do with `aws s3 cp`).
+    pub async fn put_file(&self, bucket: &str, key: &str, bytes: Vec<u8>) {
+        aws_sdk_s3::Client::new(&self.sdk)
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(bytes.into())
+            .send()
+            .await
+            .expect("put object");
     }
 
     /// The notifier on this world's adapters, reading relay settings under `secret_prefix`.
@@ -286,6 +352,18 @@ async fn topic_with_queue(sdk: &aws_config::SdkConfig, sqs: &aws_sdk_sqs::Client
         .await
         .expect("subscribe");
     (topic_arn, url)
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("queue arn")
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .expect("arn")
 }
 
 async fn queue_with_dlq(sqs: &aws_sdk_sqs::Client, name: &str, max_receives: u32) -> (String, String) {

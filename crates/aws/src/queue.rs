@@ -1,9 +1,12 @@
 //! SQS adapters: [`SqsQueue`] sends JSON messages in batches (at most 10 entries and 256 KiB each),
 //! retrying the entries SQS did not take; [`SqsQuarantine`] keeps rejected input with its reason;
-//! [`drain`] consumes a queue in-process, as Lambda's event source mapping does.
+//! [`drain`] consumes a queue in-process, as Lambda's event source mapping does;
+//! [`SqsVisibility`] shows a received message again after a given wait.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::ops::Range;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
@@ -260,6 +263,76 @@ impl Quarantine for SqsQuarantine {
             })
             .collect::<Result<Vec<_>, _>>()?;
         send_batched(&self.client, &self.url, "sqs SendMessageBatch quarantine", &outgoing).await
+    }
+}
+
+/// The longest visibility timeout SQS takes (12 hours).
+const MAX_VISIBILITY_SECONDS: u64 = 12 * 60 * 60;
+
+/// `wait` as a visibility timeout: whole seconds rounded up, at most SQS's 12 hours.
+pub(crate) fn visibility_seconds(wait: Duration) -> i32 {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    i32::try_from(seconds.min(MAX_VISIBILITY_SECONDS)).unwrap_or(i32::MAX)
+}
+
+/// Changes when a received message is shown again (SQS ChangeMessageVisibility), the queue named
+/// by its ARN as a Lambda event names it; each queue's URL is looked up once (GetQueueUrl).
+#[derive(Debug, Clone)]
+pub struct SqsVisibility {
+    client: Client,
+    urls: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl SqsVisibility {
+    /// Visibility changes through `client`.
+    pub fn new(client: Client) -> Self {
+        SqsVisibility { client, urls: Arc::default() }
+    }
+
+    /// Shows the message received with `receipt_handle` from the queue `queue_arn` again after
+    /// `wait` (rounded up to whole seconds, at most 12 hours) instead of after the queue's
+    /// visibility timeout.
+    pub async fn show_again_after(
+        &self,
+        queue_arn: &str,
+        receipt_handle: &str,
+        wait: Duration,
+    ) -> Result<(), PortError> {
+        const OP: &str = "sqs ChangeMessageVisibility";
+        let url = self.url(queue_arn).await?;
+        let seconds = visibility_seconds(wait);
+        self.client
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| port_error(OP, e))
+    }
+
+    async fn url(&self, queue_arn: &str) -> Result<String, PortError> {
+        const OP: &str = "sqs GetQueueUrl";
+        if let Some(url) = self.urls.lock().unwrap_or_else(|p| p.into_inner()).get(queue_arn) {
+            return Ok(url.clone());
+        }
+        // arn:aws:sqs:<region>:<account>:<name>
+        let parts: Vec<&str> = queue_arn.split(':').collect();
+        let [_, _, "sqs", _, account, name] = parts[..] else {
+            return Err(PortError::permanent(OP, format!("not an SQS queue ARN: {queue_arn:?}")));
+        };
+        let got = self
+            .client
+            .get_queue_url()
+            .queue_name(name)
+            .queue_owner_aws_account_id(account)
+            .send()
+            .await
+            .map_err(|e| port_error(OP, e))?;
+        let url = got.queue_url.ok_or_else(|| PortError::retryable(OP, "SQS returned no queue URL"))?;
+        self.urls.lock().unwrap_or_else(|p| p.into_inner()).insert(queue_arn.to_string(), url.clone());
+        Ok(url)
     }
 }
 

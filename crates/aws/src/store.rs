@@ -469,8 +469,20 @@ impl MailLedger for DynamoStore {
             (Some(AttributeValue::S(state)), Some(AttributeValue::S(id))) if state == SENT => Some(id.clone()),
             _ => None,
         });
-        // Anything else is a live claim (or one released since): another try later decides.
-        Ok(sent_id.map_or(Claim::Busy, Claim::AlreadySent))
+        if let Some(id) = sent_id {
+            return Ok(Claim::AlreadySent(id));
+        }
+        // Anything else is a live claim (or one released since: busy until now, tried again at
+        // once): another try after its lease decides.
+        let until = current
+            .as_ref()
+            .and_then(|item| match item.get(LEASE_UNTIL) {
+                Some(AttributeValue::N(ms)) => ms.parse::<i64>().ok(),
+                _ => None,
+            })
+            .and_then(DateTime::from_timestamp_millis)
+            .map_or(now, |t| t.with_timezone(&now.timezone()));
+        Ok(Claim::Busy { until })
     }
 
     async fn mark_sent(

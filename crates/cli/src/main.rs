@@ -52,6 +52,14 @@ enum Command {
         #[command(subcommand)]
         command: commands::tracking::TrackingCommand,
     },
+    /// The shop's stock (在庫): on hand per SKU, what each marketplace item takes, the history.
+    Stock {
+        /// Where the stock is kept.
+        #[command(flatten)]
+        store: backend::StoreArgs,
+        #[command(subcommand)]
+        command: commands::stock::StockCommand,
+    },
     /// The shop's blacklist: add, remove, list.
     Blacklist {
         /// Where the blacklist is kept.
@@ -153,6 +161,7 @@ fn main() -> ExitCode {
         Command::Orders { store, command } => commands::orders::run(&store, &command),
         Command::Tracking { store, command } => commands::tracking::run(&store, &command),
         Command::Blacklist { store, command } => commands::blacklist::run(&store, &command),
+        Command::Stock { store, command } => commands::stock::run(&store, &command),
         Command::Shop { store, command } => commands::shop::run(&store, &command),
         Command::Mail { store, command } => commands::mail::run(&store, &command),
         Command::DeadLetters { store, command } => commands::dead_letters::run(&store, &command),

@@ -116,7 +116,11 @@ async fn demo_on_aws_adapters_stores_and_mails_what_it_reports() {
     let printed2 = tokio::task::block_in_place(|| run_demo(&endpoint, &table, &dir));
     let summary2 = common::summary(&dir);
     assert_eq!(mails(&summary2["total"]).values().sum::<u64>(), 0, "{printed2}");
-    assert_eq!(n(&summary2["total"], "new_or_changed"), 0, "{printed2}");
+    // The clean 楽天 orders the first run left at 100 are confirmed now (drained before the pull)
+    // and re-read at 200: the only changes.
+    let confirmed = n(&summary2["marketplaces"]["rakuten"], "acknowledged");
+    assert!(confirmed > 0, "{printed2}");
+    assert_eq!(n(&summary2["total"], "new_or_changed"), confirmed, "{printed2}");
     // A mail sent again would have been marked with its new message id.
     assert_eq!(sent_ids(&ddb, &table).await, ids);
 

@@ -50,6 +50,7 @@ fn store_with_hostile_order(dir: &Path) {
         hold_episode: 0,
         ship_with: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: "fp".into(),
         check_fp: "fp".into(),
         bundle_key: None,

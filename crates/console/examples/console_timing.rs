@@ -58,6 +58,7 @@ async fn main() {
             staff: StaffDecision::None,
             mails_due: Vec::new(),
             parcels: Vec::new(),
+            acknowledgement: None,
             content_fp: String::new(),
             check_fp: String::new(),
             bundle_key: None,

@@ -17,6 +17,7 @@ pub mod postal;
 pub mod rules;
 pub mod sample;
 pub mod spreadsheet;
+pub mod stock;
 pub mod tab;
 pub mod text;
 pub mod validate;

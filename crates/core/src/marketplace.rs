@@ -15,7 +15,7 @@ pub const JST: FixedOffset = match FixedOffset::east_opt(9 * 3600) {
 };
 
 /// A marketplace's rules that the pipeline applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct MarketplacePolicy {
     /// Which marketplace.
     pub marketplace: Marketplace,
@@ -28,6 +28,9 @@ pub struct MarketplacePolicy {
     /// Reading the pair's stored open orders again by id, to catch changes the marketplace's
     /// search cannot filter on (cancellations, status moves). `None`: its search sees them all.
     pub reconcile: Option<Reconcile>,
+    /// Whether an order, as the marketplace last showed it, awaits the shop's acknowledgement
+    /// (楽天's 注文確認, Qoo10's seller check). `None`: the marketplace expects none.
+    pub awaits_acknowledgement: Option<fn(&Order) -> bool>,
 }
 
 /// When stored open orders are read again by id.
@@ -44,7 +47,18 @@ impl MarketplacePolicy {
     /// The rules of a marketplace nobody declared (orders imported by hand): buyers may be
     /// mailed, remarks are all the buyer's, nothing to reconcile.
     pub const fn plain(marketplace: Marketplace) -> MarketplacePolicy {
-        MarketplacePolicy { marketplace, buyer_mail: true, remark_sections: &[], reconcile: None }
+        MarketplacePolicy {
+            marketplace,
+            buyer_mail: true,
+            remark_sections: &[],
+            reconcile: None,
+            awaits_acknowledgement: None,
+        }
+    }
+
+    /// Whether `order` of this marketplace awaits the shop's acknowledgement now.
+    pub fn awaits_acknowledgement(&self, order: &Order) -> bool {
+        self.awaits_acknowledgement.is_some_and(|awaits| awaits(order))
     }
 
     /// Whether buyer mails may go out for `order` of this marketplace: it allows them, and it

@@ -1,4 +1,5 @@
-//! CSV cells that a spreadsheet could run: OWASP's CSV-injection rule.
+//! CSV files staff open and save in a spreadsheet: cells it could run (OWASP's CSV-injection
+//! rule), and reading back what it saved ([`decode`]).
 //!
 //! Excel, LibreOffice and Google Sheets read a cell that starts with `=`, `+`, `-` or `@` as a
 //! formula (`=HYPERLINK(…)` sends data away, `+cmd|…` runs a program with DDE), and a leading
@@ -9,6 +10,29 @@
 //! is not a formula and is left as it is, so amounts stay numbers.
 
 use std::borrow::Cow;
+
+/// A file that is neither UTF-8 nor Shift_JIS: the first line that does not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{line}行目がUTF-8でもShift_JISでも読めません")]
+pub struct BadEncoding {
+    /// 1-based line.
+    pub line: usize,
+}
+
+/// Decodes a file a spreadsheet or a label program saved: UTF-8 (a BOM dropped) when it is valid
+/// UTF-8, else Shift_JIS (CP932, what Excel on Japanese Windows saves as CSV).
+pub fn decode(bytes: &[u8]) -> Result<String, BadEncoding> {
+    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(text.to_string());
+    }
+    let (text, had_errors) = encoding_rs::SHIFT_JIS.decode_without_bom_handling(bytes);
+    if had_errors {
+        let line = text.lines().position(|l| l.contains('\u{fffd}')).map_or(1, |i| i + 1);
+        return Err(BadEncoding { line });
+    }
+    Ok(text.into_owned())
+}
 
 /// First characters that make a spreadsheet evaluate a cell.
 const TRIGGERS: [char; 10] = ['=', '+', '-', '@', '\t', '\r', '＝', '＋', '－', '＠'];

@@ -48,6 +48,7 @@ fn stored(order: Order) -> StoredOrder {
         hold_episode: 0,
         ship_with: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,

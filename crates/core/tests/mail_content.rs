@@ -109,6 +109,7 @@ fn stored(order: Order, findings: Vec<Finding>) -> StoredOrder {
         stored_at: t("2026-11-27T10:10:00+09:00"),
         expires_at: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         order,
     }
 }

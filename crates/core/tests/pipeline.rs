@@ -444,6 +444,7 @@ fn held_by_findings(order: Order) -> ichigen_core::pipeline::StoredOrder {
         hold_episode: 0,
         ship_with: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: String::new(),
         check_fp: String::new(),
         bundle_key: None,

@@ -23,7 +23,7 @@ use ichigen_core::pipeline::{
     consume_batch, staff,
 };
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
-use ichigen_local::{EmlOutbox, JsonlQuarantine, SqliteQueue, SqliteStore};
+use ichigen_local::{EmlOutbox, JsonlQuarantine, MAIL_QUEUE, SqliteQueue, SqliteStore};
 use ichigen_marketplaces::client::{AnyClient, RetryPolicy};
 use ichigen_marketplaces::{HttpSettings, MarketplaceSecret, build_client};
 use ichigen_sandbox::{Faults, SandboxConfig, Seed, Started};
@@ -599,10 +599,7 @@ impl<'a, 'm> Life<'a, 'm> {
                             Ok(_) => return Ok(()),
                             Err(e) if e.is_retryable() && attempt < ATTEMPTS => attempt += 1,
                             Err(e) => {
-                                return Err(MessageFailure {
-                                    retryable: e.is_retryable(),
-                                    reason: format!("process {key}: {e}"),
-                                });
+                                return Err(MessageFailure::new(e.is_retryable(), format!("process {key}: {e}")));
                             }
                         }
                     }
@@ -616,25 +613,31 @@ impl<'a, 'm> Life<'a, 'm> {
         }
     }
 
-    /// Sends the mail queue once through; a failed job stays queued (as the demo).
+    /// Sends the mail queue once through; a failed job stays queued (as the demo). Each pass is
+    /// a run of its own (a new consumer, as each `ichigen mail drain` or notifier invocation is):
+    /// a job failed or put back by an earlier pass is taken again once it is due.
     async fn notify_all(&self, errors: &mut Vec<String>) -> anyhow::Result<()> {
         let notifier = self.notifier();
+        let mails = SqliteQueue::<MailJob>::new(self.store, MAIL_QUEUE);
         loop {
-            let batch = consume_batch(&self.mails, 100, |job: MailJob| {
+            let batch = consume_batch(&mails, 100, |job: MailJob| {
                 let notifier = &notifier;
                 async move {
                     let mut attempt = 1;
                     loop {
-                        match notifier.notify(&job, now()).await {
+                        let at = now();
+                        match notifier.notify(&job, at).await {
                             Ok(_) => {
                                 self.sc.inj.settled((job.order.clone(), job.kind));
                                 return Ok(());
                             }
-                            Err(e) if e.is_retryable() && attempt < ATTEMPTS => attempt += 1,
+                            // A live claim is not retried at once: the job waits for its lease.
+                            Err(e) if e.is_retryable() && e.wait(at).is_none() && attempt < ATTEMPTS => attempt += 1,
                             Err(e) => {
                                 return Err(MessageFailure {
                                     retryable: e.is_retryable(),
                                     reason: format!("{} mail of {}: {e}", job.kind, job.order),
+                                    wait: e.wait(at),
                                 });
                             }
                         }

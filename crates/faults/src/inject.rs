@@ -153,6 +153,9 @@ pub struct Observed {
     pub open_claim: BTreeMap<(OrderKey, MailKind), usize>,
     /// Deliveries by message id.
     pub deliveries: BTreeMap<String, Delivery>,
+    /// The mail the injected fault concerned, when it was injected at its send or its
+    /// `mark_sent`: the one mail the documented duplicate window may touch.
+    pub faulted_mail: Option<(OrderKey, MailKind)>,
 }
 
 /// The injector of one scenario: call counts, the armed fault, and the observations.
@@ -254,6 +257,11 @@ impl Injector {
         let mut o = self.observed();
         let claim = o.open_claim.get(&key).copied();
         o.deliveries.insert(message_id.clone(), Delivery { message_id, claim, status_at_send });
+    }
+
+    /// The injected fault was at a call about `mail` (its send or its `mark_sent`).
+    pub fn faulted_mail(&self, mail: (OrderKey, MailKind)) {
+        self.observed().faulted_mail = Some(mail);
     }
 
     /// A job the notifier finished without error.

@@ -126,7 +126,7 @@ pub struct Figures {
     /// Mails delivered over every scenario.
     pub mails_total: usize,
     /// Duplicates in the documented window, over every scenario.
-    pub window_duplicates: usize,
+    pub documented_duplicates: usize,
     /// Violations of the clean run: the day itself breaks them, whatever the fault.
     pub baseline: Vec<Violation>,
     /// Violations a fault led to (those of the clean run left out), with the fault.
@@ -158,7 +158,7 @@ pub fn enumerate(opts: &Options, mut progress: impl FnMut(&Outcome)) -> anyhow::
         orders: clean.checked.orders,
         mails_clean: clean.checked.delivered,
         mails_total: clean.checked.delivered,
-        window_duplicates: clean.checked.window_duplicates,
+        documented_duplicates: clean.checked.documented_duplicates,
         ..Figures::default()
     };
     f.baseline = clean.checked.violations.clone();
@@ -206,7 +206,7 @@ pub fn enumerate(opts: &Options, mut progress: impl FnMut(&Outcome)) -> anyhow::
                 f.not_reached += 1;
             }
             f.mails_total += out.checked.delivered;
-            f.window_duplicates += out.checked.window_duplicates;
+            f.documented_duplicates += out.checked.documented_duplicates;
             let new = out.checked.violations.iter().filter(|v| !f.baseline.contains(v));
             f.violations.extend(new.map(|v| (Some(fault.clone()), v.clone())));
         }
@@ -233,8 +233,8 @@ impl std::fmt::Display for Figures {
         )?;
         writeln!(
             out,
-            "  duplicates in the window   {} (delivered, mark not written; resent after the lease)",
-            self.window_duplicates
+            "  documented duplicates: {} (the faulted mail's outcome lost or mark not written; resent once after the lease)",
+            self.documented_duplicates
         )?;
         writeln!(out, "  violations of the day      {} (in the clean run, so in every scenario)", self.baseline.len())?;
         for v in &self.baseline {

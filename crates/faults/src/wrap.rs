@@ -6,13 +6,14 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use ichigen_core::pipeline::credentials::KnownExpiry;
 use ichigen_core::pipeline::{
-    Claim, CredentialHealth, CredentialUpdate, KnownVersions, MailEvent, MailEvents, MailJob, MailKey, MailKind,
-    MailLedger, Mailer, OrderKey, OrderPage, OrderSource, OrderStore, OutgoingMail, ParkedMail, PendingWrites,
-    PortError, Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, RelaySettings, Retryable, SendError,
-    ShopDirectory, ShopSettings, StaffNotices, StoredOrder, TrackingWrites, Watermark, WatermarkStore, Window, Written,
+    Acknowledged, Claim, CredentialHealth, CredentialUpdate, KnownVersions, MailEvent, MailEvents, MailJob, MailKey,
+    MailKind, MailLedger, Mailer, OrderKey, OrderPage, OrderSource, OrderStore, OutgoingMail, ParkedMail,
+    PendingWrites, PortError, Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, RelaySettings, Retryable,
+    SendError, ShopDirectory, ShopSettings, StaffNotices, StoredOrder, TrackingWrites, Watermark, WatermarkStore,
+    Window, Written,
 };
 use ichigen_core::rules::BlacklistEntry;
 use ichigen_core::{Marketplace, Order, OrderStatus, Tracking};
@@ -59,7 +60,27 @@ impl<T> Faulty<T> {
         injected: impl FnOnce(Injected) -> E,
         observe: impl FnOnce(&Result<R, E>),
     ) -> Result<R, E> {
-        match self.inj.enter(port, method) {
+        self.guard_mail(port, method, None, call, injected, observe).await
+    }
+
+    /// [`Faulty::guard`] for a call about one mail: a fault injected at it is recorded against
+    /// that mail (the checker allows it the documented duplicate).
+    async fn guard_mail<R, E>(
+        &self,
+        port: &str,
+        method: &'static str,
+        mail: Option<(OrderKey, MailKind)>,
+        call: impl Future<Output = Result<R, E>>,
+        injected: impl FnOnce(Injected) -> E,
+        observe: impl FnOnce(&Result<R, E>),
+    ) -> Result<R, E> {
+        let fire = self.inj.enter(port, method);
+        if fire != Fire::Pass
+            && let Some(mail) = mail
+        {
+            self.inj.faulted_mail(mail);
+        }
+        match fire {
             Fire::Pass => {
                 let r = call.await;
                 observe(&r);
@@ -206,7 +227,8 @@ impl<T: MailLedger> MailLedger for Faulty<T> {
             }
         };
         let call = self.inner.mark_sent(key, message_id, sent_at);
-        self.guard("MailLedger", "mark_sent", call, |e| PortError::retryable(OP, e), observe).await
+        let mail = Some(mail_key(key));
+        self.guard_mail("MailLedger", "mark_sent", mail, call, |e| PortError::retryable(OP, e), observe).await
     }
 
     async fn release(&self, key: &MailKey) -> Result<(), PortError> {
@@ -238,8 +260,13 @@ impl<T: Quarantine> Quarantine for Faulty<T> {
 
 impl<T: Mailer> Mailer for Faulty<T> {
     async fn send(&self, mail: &OutgoingMail) -> Result<String, SendError> {
-        let injected = |e: Injected| SendError::Unavailable(Box::new(e));
-        self.guard(&self.label, "send", self.inner.send(mail), injected, |_| {}).await
+        // A failure before the request is unavailable; a timeout after it leaves the outcome
+        // unknown, as the adapters report it (SES `send_error`, the relay after the data).
+        let injected = |e: Injected| match e {
+            Injected::Failed => SendError::Unavailable(Box::new(e)),
+            Injected::TimedOut => SendError::Ambiguous(Box::new(e)),
+        };
+        self.guard_mail(&self.label, "send", tagged(mail), self.inner.send(mail), injected, |_| {}).await
     }
 }
 
@@ -367,6 +394,15 @@ impl<T: OrderSource> OrderSource for Faulty<T> {
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), Self::Error> {
         let call = async { self.inner.register_tracking(order, tracking).await.map_err(SourceError::Client) };
         self.guard(&self.label, "register_tracking", call, SourceError::Injected, |_| {}).await
+    }
+
+    fn max_acks_per_call(&self) -> usize {
+        self.inner.max_acks_per_call()
+    }
+
+    async fn acknowledge(&self, orders: &[Order], ship_by: NaiveDate) -> Result<Vec<Acknowledged>, Self::Error> {
+        let call = async { self.inner.acknowledge(orders, ship_by).await.map_err(SourceError::Client) };
+        self.guard(&self.label, "acknowledge", call, SourceError::Injected, |_| {}).await
     }
 
     fn credential_health(&self) -> Option<CredentialHealth> {

@@ -1,15 +1,21 @@
 //! The SQS side of the consume port: a Lambda's SQS event is the batch a [`Consumer`] takes;
 //! acknowledging a message is leaving it out of `batchItemFailures`, failing it or
 //! dead-lettering it is listing it there (SQS redelivers it, and moves it to the queue's DLQ
-//! after the redrive policy's `maxReceiveCount`). The handlers run through
-//! [`ichigen_core::pipeline::consume_batch`], as the embedded queues' do.
+//! after the redrive policy's `maxReceiveCount`). Putting a message back for a known wait is
+//! listing it too, after changing its visibility timeout to that wait (with an
+//! [`SqsVisibility`]), so it comes back when the wait ends rather than after the queue's
+//! visibility timeout. The handlers run through [`ichigen_core::pipeline::consume_batch`], as the
+//! embedded queues' do.
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use ichigen_aws::SqsVisibility;
 pub use ichigen_core::pipeline::MessageFailure;
+use ichigen_core::pipeline::consume::read_body;
 use ichigen_core::pipeline::{Consumer, Delivery, PortError, consume_batch};
 use serde::de::DeserializeOwned;
 
@@ -30,12 +36,24 @@ pub struct SqsBatch {
     records: Mutex<Vec<SqsMessage>>,
     /// Receive counts by message id, for the log of a failure.
     receives: HashMap<String, String>,
+    /// The queue ARN and receipt handle by message id, for a visibility change.
+    handles: HashMap<String, (String, String)>,
+    visibility: Option<SqsVisibility>,
     response: Mutex<SqsBatchResponse>,
 }
 
 impl SqsBatch {
-    /// The batch of `event`.
-    pub fn new(event: SqsEvent) -> SqsBatch {
+    /// The batch of `event`; with `visibility`, a message put back is shown again when its wait
+    /// ends (without, after the queue's visibility timeout).
+    pub fn new(event: SqsEvent, visibility: Option<SqsVisibility>) -> SqsBatch {
+        let handles = event
+            .records
+            .iter()
+            .filter_map(|r| {
+                let (arn, handle) = (r.event_source_arn.clone()?, r.receipt_handle.clone()?);
+                Some((r.message_id.clone().unwrap_or_default(), (arn, handle)))
+            })
+            .collect();
         let receives = event
             .records
             .iter()
@@ -44,7 +62,13 @@ impl SqsBatch {
                 (r.message_id.clone().unwrap_or_default(), count)
             })
             .collect();
-        SqsBatch { records: Mutex::new(event.records), receives, response: Mutex::new(SqsBatchResponse::default()) }
+        SqsBatch {
+            records: Mutex::new(event.records),
+            receives,
+            handles,
+            visibility,
+            response: Mutex::new(SqsBatchResponse::default()),
+        }
     }
 
     /// The response naming every message failed or dead-lettered.
@@ -97,23 +121,42 @@ impl<T: DeserializeOwned + Send> Consumer<T> for SqsBatch {
         self.list(receipt, reason, true);
         Ok(())
     }
+
+    async fn put_back(&self, receipt: &str, wait: Duration, reason: &str) -> Result<(), PortError> {
+        // SQS counts every receive: listed, the message costs this receive, and comes back once,
+        // when the wait ends. Should the change fail, it comes back after the queue's visibility
+        // timeout (longer than any claim's lease): later, never lost.
+        if let (Some(visibility), Some((arn, handle))) = (&self.visibility, self.handles.get(receipt)) {
+            if let Err(e) = visibility.show_again_after(arn, handle, wait).await {
+                tracing::warn!(message_id = receipt, error = %e, "visibility not changed; the queue's timeout applies");
+            }
+        }
+        tracing::info!(message_id = receipt, wait_ms = wait.as_millis() as u64, reason = %reason, "message put back");
+        self.response.lock().unwrap_or_else(|p| p.into_inner()).add_failure(receipt.to_string());
+        Ok(())
+    }
 }
 
 /// Decodes each message body as JSON `T` and runs `handle` on it through the consume port, one
 /// message at a time (two messages of one order must not race). A body that does not decode
-/// fails only its message.
-pub async fn for_each_message<T, R, F, Fut>(event: SqsEvent, handle: F) -> BatchOutcome<R>
+/// fails only its message. A message put back for a wait is shown again when it ends through
+/// `visibility` (without one, after the queue's visibility timeout).
+pub async fn for_each_message<T, R, F, Fut>(
+    event: SqsEvent,
+    visibility: Option<SqsVisibility>,
+    handle: F,
+) -> BatchOutcome<R>
 where
     T: DeserializeOwned + Send,
     F: FnMut(T) -> Fut,
     Fut: Future<Output = Result<R, MessageFailure>>,
 {
     let limit = event.records.len();
-    let batch = SqsBatch::new(event);
+    let batch = SqsBatch::new(event, visibility);
     // The SQS batch's settling never fails: an error here is impossible, but keeps no message.
     let consumed = consume_batch(&batch, limit, handle).await;
     let (done, failed) = match consumed {
-        Ok(c) => (c.done, c.failed + c.dead_lettered),
+        Ok(c) => (c.done, c.failed + c.dead_lettered + c.put_back),
         Err(_) => (Vec::new(), 0),
     };
     BatchOutcome { response: batch.into_response(), done, failed }
@@ -121,27 +164,7 @@ where
 
 /// The body as `T`, or what is wrong with it (position and category, no value).
 fn decode<T: DeserializeOwned>(record: &SqsMessage) -> Result<T, String> {
-    let body = record.body.as_deref().unwrap_or("");
-    let mut de = serde_json::Deserializer::from_str(body);
-    // serde_json's message names the field and position; it quotes no values for type errors.
-    from_str_whole(&mut de).map_err(|e| redact(&e))
-}
-
-fn from_str_whole<T: DeserializeOwned>(
-    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
-) -> Result<T, serde_json::Error> {
-    let value = T::deserialize(&mut *de)?;
-    de.end()?;
-    Ok(value)
-}
-
-/// serde_json quotes unknown variants and invalid strings; keep the category and position only.
-fn redact(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    match text.find('`').or_else(|| text.find('"')) {
-        Some(i) => format!("{}… (line {} column {})", text[..i].trim_end(), e.line(), e.column()),
-        None => text,
-    }
+    read_body(record.body.as_deref().unwrap_or(""))
 }
 
 #[cfg(test)]
@@ -169,9 +192,8 @@ mod tests {
     async fn only_the_bad_messages_are_reported() {
         let out = for_each_message(
             event(&[r#"{"n":1}"#, "not json", r#"{"n":3}"#, r#"{"n":"secret@example.jp"}"#]),
-            |j: Job| async move {
-                if j.n == 3 { Err(MessageFailure { retryable: true, reason: "n is 3".into() }) } else { Ok(()) }
-            },
+            None,
+            |j: Job| async move { if j.n == 3 { Err(MessageFailure::new(true, "n is 3")) } else { Ok(()) } },
         )
         .await;
         assert_eq!((out.done.len(), out.failed), (1, 3));

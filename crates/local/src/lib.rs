@@ -13,6 +13,7 @@ mod outbox;
 mod parked;
 mod quarantine;
 mod queue;
+mod stock;
 mod store;
 
 pub use outbox::{EmlOutbox, OutboxError, Written};

@@ -2,12 +2,16 @@
 //! processor took it (the watermark has moved past it by then), and a mail that failed waits for
 //! the next run instead of vanishing with the process. A message that keeps failing goes to the
 //! `dead_letters` table after [`MAX_ATTEMPTS`] tries (as SQS moves it to the queue's DLQ after its
-//! `maxReceiveCount`), where `ichigen dead-letters` lists it and can redrive it.
+//! `maxReceiveCount`), where `ichigen dead-letters` lists it and can redrive it. A message put
+//! back to wait (a mail whose claim is another worker's until its lease ends) is not taken
+//! before its time and keeps its tries.
 
 use std::marker::PhantomData;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
+use ichigen_core::pipeline::consume::read_body;
 use ichigen_core::pipeline::{Consumer, Delivery, PortError, Queue};
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 use serde::Serialize;
@@ -63,6 +67,25 @@ impl<'s, T> SqliteQueue<'s, T> {
         self.len().map(|n| n == 0)
     }
 
+    /// Every message queued, due or waiting, oldest first, without taking any: the body as `T`,
+    /// or where it stops reading.
+    pub fn queued(&self) -> Result<Vec<Result<T, String>>, PortError>
+    where
+        T: DeserializeOwned,
+    {
+        const OP: &str = "sqlite queue list";
+        let conn = self.store.conn();
+        let mut stmt =
+            conn.prepare_cached("SELECT body FROM queue WHERE name = ?1 ORDER BY id").map_err(|e| sql_error(OP, e))?;
+        let rows = stmt.query_map(params![self.name], |row| row.get::<_, String>(0)).map_err(|e| sql_error(OP, e))?;
+        let mut out = Vec::new();
+        for body in rows {
+            let body = body.map_err(|e| sql_error(OP, e))?;
+            out.push(read_body(&body));
+        }
+        Ok(out)
+    }
+
     /// Moves row `id` to the dead letters with `reason` and its tries.
     fn bury(&self, id: i64, reason: &str, op: &'static str) -> Result<(), PortError> {
         let mut conn = self.store.conn();
@@ -91,11 +114,14 @@ impl<T: DeserializeOwned + Send + Sync> Consumer<T> for SqliteQueue<'_, T> {
         let mut after = self.after.lock().unwrap_or_else(|p| p.into_inner());
         let conn = self.store.conn();
         let mut stmt = conn
-            .prepare_cached("SELECT id, attempts, body FROM queue WHERE name = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
+            .prepare_cached(
+                "SELECT id, attempts, body FROM queue WHERE name = ?1 AND id > ?2 AND not_before <= ?4
+                 ORDER BY id LIMIT ?3",
+            )
             .map_err(|e| sql_error(OP, e))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![self.name, *after, limit], |row| {
+            .query_map(params![self.name, *after, limit, Utc::now().timestamp_millis()], |row| {
                 Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
             })
             .map_err(|e| sql_error(OP, e))?;
@@ -103,7 +129,7 @@ impl<T: DeserializeOwned + Send + Sync> Consumer<T> for SqliteQueue<'_, T> {
         for row in rows {
             let (id, attempts, body) = row.map_err(|e| sql_error(OP, e))?;
             *after = id;
-            let message = serde_json::from_str(&body).map_err(|e| format!("line {} column {}", e.line(), e.column()));
+            let message = read_body(&body);
             out.push(Delivery { receipt: id.to_string(), attempts: u32::try_from(attempts).unwrap_or(0), message });
         }
         Ok(out)
@@ -143,6 +169,18 @@ impl<T: DeserializeOwned + Send + Sync> Consumer<T> for SqliteQueue<'_, T> {
         const OP: &str = "sqlite queue dead-letter";
         let id = row_id(OP, receipt)?;
         self.bury(id, reason, OP)
+    }
+
+    async fn put_back(&self, receipt: &str, wait: Duration, _reason: &str) -> Result<(), PortError> {
+        const OP: &str = "sqlite queue put back";
+        let id = row_id(OP, receipt)?;
+        let wait = i64::try_from(wait.as_millis()).unwrap_or(i64::MAX);
+        let not_before = Utc::now().timestamp_millis().saturating_add(wait);
+        self.store
+            .conn()
+            .execute("UPDATE queue SET not_before = ?2 WHERE id = ?1", params![id, not_before])
+            .map(|_| ())
+            .map_err(|e| sql_error(OP, e))
     }
 }
 
@@ -283,6 +321,26 @@ mod tests {
         let other: SqliteQueue<'_, u32> = SqliteQueue::new(&store, "mail");
         assert!(other.is_empty().expect("len"), "queues are separate");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_message_put_back_is_not_taken_before_its_time_and_keeps_its_tries() {
+        let store = SqliteStore::open_in_memory().expect("open");
+        let q: SqliteQueue<'_, u32> = SqliteQueue::new(&store, "mail");
+        q.send_all(&[1, 2]).await.expect("send");
+        let got = q.take(10).await.expect("take");
+        q.put_back(&got[0].receipt, Duration::from_millis(300), "claimed by another worker").await.expect("put back");
+        q.fail(&got[1].receipt, "unavailable").await.expect("fail");
+        let next: SqliteQueue<'_, u32> = SqliteQueue::new(&store, "mail");
+        let early = next.take(10).await.expect("take");
+        assert_eq!(early.iter().map(|d| d.message.clone().expect("body")).collect::<Vec<_>>(), vec![2]);
+        assert_eq!(early[0].attempts, 1, "a failure counts a try");
+        assert_eq!(q.len().expect("len"), 2, "the waiting message is still queued");
+        tokio::time::sleep(Duration::from_millis(350)).await;
+        let later: SqliteQueue<'_, u32> = SqliteQueue::new(&store, "mail");
+        let due = later.take(10).await.expect("take");
+        assert_eq!(due[0].message.clone().expect("body"), 1);
+        assert_eq!(due[0].attempts, 0, "waiting is not a try");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 10;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -224,6 +224,13 @@ CREATE TABLE dead_letters (
 );
 ";
 
+/// Version 9 gives each queued message a time before which it is not taken (milliseconds since
+/// the epoch; 0: at once): a mail job whose claim is another worker's waits for the lease's end
+/// without using up its tries.
+const NOT_BEFORE_SCHEMA: &str = "
+ALTER TABLE queue ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;
+";
+
 /// What takes a file of version `n` to `n + 1`, for every version before [`SCHEMA_VERSION`].
 const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     SCHEMA,
@@ -234,6 +241,8 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     LEDGER_EPISODE_SCHEMA,
     DEAD_LETTER_SCHEMA,
     CONSOLE_SCHEMA,
+    NOT_BEFORE_SCHEMA,
+    crate::stock::STOCK_SCHEMA,
 ];
 
 /// Beside the schema, in every version: the store's identity, made when the file is created (or
@@ -789,7 +798,8 @@ impl MailLedger for SqliteStore {
         match current {
             Some((state, _, Some(message_id))) if state == "sent" => return Ok(Claim::AlreadySent(message_id)),
             Some((state, Some(until), _)) if state == "claimed" && until > now.timestamp_millis() => {
-                return Ok(Claim::Busy);
+                let until = DateTime::from_timestamp_millis(until).map_or(now, |t| t.with_timezone(&now.timezone()));
+                return Ok(Claim::Busy { until });
             }
             // Free, or a claim whose lease ended: ours.
             _ => {}

@@ -1,6 +1,7 @@
 //! Issue 13's findings on the embedded adapters, asserted on what is delivered (the `.eml`
 //! outbox): each hold episode alerts staff, an ambiguous send keeps its claim, a buyer mail is
-//! re-checked at send time.
+//! re-checked at send time, a job meeting a live claim waits for its lease without using up its
+//! tries.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
@@ -8,8 +9,8 @@ use std::time::Duration;
 use chrono::{DateTime, FixedOffset};
 use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
-    MailJob, MailKind, MessageFailure, Notifier, OrderKey, ProcessSettings, Processor, Queue, ShopDirectory,
-    ShopSettings, consume_batch, staff,
+    Claim, MailEvent, MailEvents, MailJob, MailKey, MailKind, MailLedger, MessageFailure, Notifier, OrderKey,
+    ParkedMail, PortError, ProcessSettings, Processor, Queue, ShopDirectory, ShopSettings, consume_batch, staff,
 };
 use ichigen_core::sample::SampleOrders;
 use ichigen_core::{Marketplace, Order};
@@ -231,6 +232,7 @@ async fn a_poison_mail_job_is_dead_lettered_after_its_tries_and_delivered_once_r
         hold_episode: 0,
         ship_with: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: "c".into(),
         check_fp: "k".into(),
         bundle_key: None,
@@ -285,4 +287,117 @@ async fn an_unreadable_queue_message_is_dead_lettered_at_once() {
     let dead = store.dead_letters(Some(MAIL_QUEUE)).unwrap();
     assert_eq!(dead.len(), 1);
     assert!(!dead[0].reason.contains("山田") && dead[0].reason.contains("line 1"), "{}", dead[0].reason);
+}
+
+/// The real SQLite ledger whose first claim is stored, then answered as failed (its answer lost
+/// on the way back); every other call goes through.
+struct ClaimAnswerLost<'a> {
+    store: &'a SqliteStore,
+    lost: std::sync::atomic::AtomicBool,
+}
+
+impl MailLedger for ClaimAnswerLost<'_> {
+    async fn claim(
+        &self,
+        key: &MailKey,
+        now: DateTime<FixedOffset>,
+        lease_until: DateTime<FixedOffset>,
+    ) -> Result<Claim, PortError> {
+        let claim = self.store.claim(key, now, lease_until).await?;
+        if !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(PortError::retryable("sqlite claim mail", "the answer was lost"));
+        }
+        Ok(claim)
+    }
+    async fn mark_sent(&self, key: &MailKey, message_id: &str, at: DateTime<FixedOffset>) -> Result<(), PortError> {
+        self.store.mark_sent(key, message_id, at).await
+    }
+    async fn release(&self, key: &MailKey) -> Result<(), PortError> {
+        self.store.release(key).await
+    }
+}
+
+impl ParkedMail for ClaimAnswerLost<'_> {
+    async fn park(&self, job: &MailJob, at: DateTime<FixedOffset>) -> Result<bool, PortError> {
+        self.store.park(job, at).await
+    }
+    async fn parked(&self, shop_id: &str, marketplace: Marketplace, limit: usize) -> Result<Vec<MailJob>, PortError> {
+        self.store.parked(shop_id, marketplace, limit).await
+    }
+    async fn unpark(&self, job: &MailJob) -> Result<(), PortError> {
+        self.store.unpark(job).await
+    }
+    async fn clear_waiting(&self, shop_id: &str, marketplace: Marketplace) -> Result<(), PortError> {
+        self.store.clear_waiting(shop_id, marketplace).await
+    }
+}
+
+impl MailEvents for ClaimAnswerLost<'_> {
+    async fn record_event(&self, event: &MailEvent) -> Result<(), PortError> {
+        self.store.record_event(event).await
+    }
+    async fn events(&self, shop_id: &str) -> Result<Vec<MailEvent>, PortError> {
+        self.store.events(shop_id).await
+    }
+    async fn is_suppressed(&self, shop_id: &str, address: &str) -> Result<bool, PortError> {
+        self.store.is_suppressed(shop_id, address).await
+    }
+}
+
+/// Issue 13 (`timeout MailLedger.claim` of the fault harness): the claim is stored but its answer
+/// is lost. Every run within the claim's lease meets it `Busy`; the job waits on the queue for
+/// the lease's end without using up its tries, and is then delivered once. (Before, each run
+/// counted a try, the job was dead-lettered after `MAX_ATTEMPTS` runs, and no mail went out.)
+#[tokio::test]
+async fn a_claim_whose_answer_was_lost_delivers_its_mail_once_after_the_lease_and_dead_letters_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("ichigen.db")).unwrap();
+    shop(&store).await;
+    let outbox = EmlOutbox::for_store(dir.path().join("outbox"), &store).unwrap();
+    let policies = ichigen_marketplaces::policies();
+    let queue = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
+    let processor = Processor::new(&store, &store, &queue, policies, ProcessSettings::default());
+    let mut clean = blacklisted(3);
+    clean.buyer.phone = Some("03-1111-2222".into());
+    clean.ship_to.phone = Some("03-1111-2222".into());
+    processor.process(clean, chrono::Utc::now().fixed_offset()).await.unwrap();
+    let lease = Duration::from_secs(2);
+    let ledger = ClaimAnswerLost { store: &store, lost: false.into() };
+    let notifier = Notifier::new(&store, &store, &ledger, &outbox, policies, lease);
+    let run = || async {
+        let queue = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
+        let now = chrono::Utc::now().fixed_offset();
+        let mut totals = (0, 0, 0);
+        loop {
+            let batch = consume_batch(&queue, 10, |job: MailJob| {
+                let notifier = &notifier;
+                async move { notifier.handle(&job, now).await }
+            })
+            .await
+            .unwrap();
+            if batch.taken == 0 {
+                return totals;
+            }
+            totals.0 += batch.done.len();
+            totals.1 += batch.failed + batch.dead_lettered;
+            totals.2 += batch.put_back;
+        }
+    };
+    let started = std::time::Instant::now();
+    // The lost answer: the job fails once (its claim is stored).
+    assert_eq!(run().await, (0, 1, 0));
+    // The next run meets the live claim: put back until the lease ends, not a try.
+    assert_eq!(run().await, (0, 0, 1));
+    // More runs than the job has tries, all within the lease: the job is not taken, not buried.
+    for _ in 0..MAX_ATTEMPTS {
+        assert_eq!(run().await, (0, 0, 0));
+    }
+    assert!(started.elapsed() < lease, "the runs above ran within the lease (machine too slow)");
+    assert!(store.dead_letters(None).unwrap().is_empty(), "nothing dead-lettered");
+    assert_eq!(delivered(&outbox, MailKind::ThankYou), 0);
+    tokio::time::sleep(lease.saturating_sub(started.elapsed()) + Duration::from_millis(100)).await;
+    assert_eq!(run().await, (1, 0, 0), "taken again once the lease ended, and sent");
+    assert_eq!(run().await, (0, 0, 0));
+    assert_eq!(delivered(&outbox, MailKind::ThankYou), 1, "delivered exactly once");
+    assert!(store.dead_letters(None).unwrap().is_empty() && queue.is_empty().unwrap());
 }

@@ -36,6 +36,7 @@ fn stored(order: Order, status: OrderStatus, rev: u64) -> StoredOrder {
         hold_episode: 0,
         ship_with: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: "c".into(),
         check_fp: "k".into(),
         bundle_key: None,
@@ -152,7 +153,7 @@ async fn the_mail_ledger_lets_one_sender_through_once() {
     let now = at("2026-11-01T10:00:00+09:00");
     let lease = now + TimeDelta::minutes(2);
     assert_eq!(store.claim(&key, now, lease).await.unwrap(), Claim::Claimed);
-    assert_eq!(store.claim(&key, now + TimeDelta::minutes(1), lease).await.unwrap(), Claim::Busy);
+    assert_eq!(store.claim(&key, now + TimeDelta::minutes(1), lease).await.unwrap(), Claim::Busy { until: lease });
     // The lease ended: a retry takes it over.
     let later = now + TimeDelta::minutes(3);
     assert_eq!(store.claim(&key, later, later + TimeDelta::minutes(2)).await.unwrap(), Claim::Claimed);
@@ -397,17 +398,19 @@ async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept()
         .unwrap();
     }
     {
-        // Version 5 queues had no tries column, and no console list columns (version 8): undo
-        // them, keep one queued job.
+        // Version 5 queues had no tries column (version 7) and no not-before time (version 9), and
+        // there were no console list columns (version 8) or stock tables (version 10): undo them,
+        // keep one queued job.
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "DROP TABLE dead_letters; ALTER TABLE queue DROP COLUMN attempts;
+            "DROP TABLE dead_letters; ALTER TABLE queue DROP COLUMN attempts; ALTER TABLE queue DROP COLUMN not_before;
              DROP TRIGGER orders_tab_insert; DROP TRIGGER orders_tab_delete; DROP TRIGGER orders_tab_update;
              DROP TABLE tab_counts; DROP INDEX orders_by_tab; DROP INDEX orders_by_time; DROP TABLE audit;
              ALTER TABLE orders DROP COLUMN tab; ALTER TABLE orders DROP COLUMN payment;
              ALTER TABLE orders DROP COLUMN delivery; ALTER TABLE orders DROP COLUMN prefectures;
              ALTER TABLE orders DROP COLUMN skus; ALTER TABLE orders DROP COLUMN findings;
              ALTER TABLE orders DROP COLUMN search;
+             DROP TABLE stock; DROP TABLE stock_listings; DROP TABLE stock_holdings; DROP TABLE stock_changes;
              INSERT INTO queue (name, body) VALUES ('mail', '{\"shop_id\":\"s1\",\"marketplace\":\"yahoo\",\"order_id\":\"y-9\",\"kind\":\"shipping\"}');
              PRAGMA user_version = 5;",
         )
@@ -417,7 +420,7 @@ async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept()
     let now = at("2026-11-02T10:00:00+09:00");
     let lease = now + TimeDelta::minutes(2);
     assert_eq!(store.claim(&key, now, lease).await.unwrap(), Claim::AlreadySent("old-1".into()));
-    // Version 8: the queued job is still there, with no tries counted, and no dead letters.
+    // Version 10: the queued job is still there, due, with no tries counted, and no dead letters.
     let queue = ichigen_local::SqliteQueue::<MailJob>::new(&store, ichigen_local::MAIL_QUEUE);
     let taken = ichigen_core::pipeline::Consumer::take(&queue, 10).await.unwrap();
     assert_eq!(taken.len(), 1);

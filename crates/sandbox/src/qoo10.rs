@@ -1,6 +1,7 @@
 //! Qoo10 QSM API (QAPI) sandbox: `CertificationAPI.CreateCertificationKey`,
 //! `ShippingBasic.GetShippingInfo_v2`, `ShippingBasic.GetClaimInfo_V3`,
-//! `ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2` and `ShippingBasic.SetSendingInfo` in header
+//! `ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2`, `ShippingBasic.SetSendingInfo` and
+//! `ShippingBasic.SetSellerCheckYN_V2` in header
 //! style (`POST /GMKT.INC.Front.QAPIService/ebayjapan.qapi/<Class.Method>`, form body,
 //! `GiosisCertificationKey` and `QAPIVersion` headers), answering JSON envelopes
 //! (`ResultCode` / `ResultMsg` / `ResultObject`) with HTTP 200, as the fact sheet describes.
@@ -16,6 +17,15 @@
 //! the per-order read. Seeded orders become: awaiting payment → 1 (unpaid); new → 2 (paid);
 //! ready to ship → 3 (seller confirmed); shipped → 4; cancelled → claim 3 on every line; on hold →
 //! claim 1 (cancel requested). [`BackOffice`] changes orders as the seller or buyer does in QSM.
+//!
+//! `SetSellerCheckYN_V2` (the seller check, 発注確認; transcribed QSM spec: "changes the line to
+//! 配送準備"): `OrderNo` one line, `EstShipDt` yyyyMMdd optional, `DelayType` 1–4 and `DelayMemo`
+//! (≤ 1000 characters) optional. A line at `On request(2)` goes to `Seller confirm(3)` and the
+//! check is recorded ([`BackOffice::seller_check`]); a line already checked answers `-10012`, a
+//! line not at 2 (unpaid, shipped, cancelled) `-10013`, a ship date that is not a date `-10016`
+//! and one before today `-10018` (codes of the bulk variant's spec; unverified for this call). The
+//! upper bound of `EstShipDt` (`-10017`) is not published and not enforced. Calls per line are
+//! counted.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,6 +70,7 @@ const OP_SEARCH: &str = "ShippingBasic.GetShippingInfo_v2";
 const OP_CLAIMS: &str = "ShippingBasic.GetClaimInfo_V3";
 const OP_BY_ORDER: &str = "ShippingBasic.GetShippingAndClaimInfoByOrderNo_V2";
 const OP_SEND: &str = "ShippingBasic.SetSendingInfo";
+const OP_SELLER_CHECK: &str = "ShippingBasic.SetSellerCheckYN_V2";
 
 /// The shipping status labels as QAPI returns them (fact sheet §7, live v2 data).
 const LABELS: [&str; 5] =
@@ -73,8 +84,14 @@ pub const SHARED_BURST: u32 = 2;
 
 /// Rate limits per operation: `(operation, requests per second, burst)`.
 // unverified: Qoo10 publishes none; the sheet advises at most 1 request/second.
-pub const LIMITS: [(&str, f64, u32); 5] =
-    [(OP_CERTIFY, 1.0, 1), (OP_SEARCH, 1.0, 1), (OP_CLAIMS, 1.0, 1), (OP_BY_ORDER, 1.0, 1), (OP_SEND, 1.0, 1)];
+pub const LIMITS: [(&str, f64, u32); 6] = [
+    (OP_CERTIFY, 1.0, 1),
+    (OP_SEARCH, 1.0, 1),
+    (OP_CLAIMS, 1.0, 1),
+    (OP_BY_ORDER, 1.0, 1),
+    (OP_SEND, 1.0, 1),
+    (OP_SELLER_CHECK, 1.0, 1),
+];
 
 /// Sandbox settings beyond [`SandboxConfig`].
 #[derive(Debug, Clone)]
@@ -98,6 +115,17 @@ struct Sent {
     corp: String,
     number: String,
     at: DateTime<FixedOffset>,
+}
+
+/// The seller check of one line (`SetSellerCheckYN_V2`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SellerCheck {
+    /// `EstShipDt`, the promised ship date, when given.
+    pub est_ship: Option<NaiveDate>,
+    /// `DelayType` (1 preparing, 2 made to order, 3 customer's request, 4 other), when given.
+    pub delay_type: Option<u8>,
+    /// When it was made.
+    pub at: DateTime<FixedOffset>,
 }
 
 /// A claim on one line (fact sheet §4.3).
@@ -126,6 +154,10 @@ struct Desk {
     confirmed: std::collections::HashSet<String>,
     /// Claims per line.
     claims: HashMap<u64, Claim>,
+    /// Seller checks per line (`SetSellerCheckYN_V2`).
+    checked: HashMap<u64, SellerCheck>,
+    /// `SetSellerCheckYN_V2` calls per line, whatever they answered.
+    check_calls: HashMap<u64, usize>,
 }
 
 #[derive(Debug)]
@@ -273,7 +305,7 @@ fn text_reply(status: StatusCode, text: String) -> Response {
 /// The canonical method name of a case-insensitive `Class.Method`, or the plain-text error.
 // unverified: method names are reported to be case-insensitive.
 fn method(name: &str) -> Result<&'static str, String> {
-    let known = [OP_CERTIFY, OP_SEARCH, OP_CLAIMS, OP_BY_ORDER, OP_SEND];
+    let known = [OP_CERTIFY, OP_SEARCH, OP_CLAIMS, OP_BY_ORDER, OP_SEND, OP_SELLER_CHECK];
     if let Some(op) = known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
         return Ok(op);
     }
@@ -345,6 +377,7 @@ async fn handle(
         OP_SEARCH => search(&s, &params),
         OP_CLAIMS => claims(&s, &params),
         OP_BY_ORDER => by_order(&s, &params),
+        OP_SELLER_CHECK => seller_check(&s, &params),
         _ => send(&s, &params),
     };
     if matches!(param("returnType"), "xml" | "text/xml") {
@@ -471,7 +504,7 @@ fn line_view(o: &Order, no: u64, desk: &Desk, sent: &HashMap<u64, Sent>) -> Line
     } else if paid.is_none() {
         // `Awaiting shipping(1)`: not paid yet (§7).
         Some(1)
-    } else if desk.confirmed.contains(&o.order_id) {
+    } else if desk.confirmed.contains(&o.order_id) || desk.checked.contains_key(&no) {
         Some(3)
     } else {
         Some(2)
@@ -933,6 +966,55 @@ fn send(s: &Sandbox, params: &HashMap<String, String>) -> Value {
     envelope(0, "SUCCESS", None)
 }
 
+/// `SetSellerCheckYN_V2`: the seller check of one line (see the module notes).
+fn seller_check(s: &Sandbox, params: &HashMap<String, String>) -> Value {
+    let param = |k: &str| param(params, k);
+    let Ok(no) = param("OrderNo").parse::<u64>() else {
+        return envelope(-10002, "Order number format error", None);
+    };
+    let Some((pack, _)) = s.lines.get(&no) else {
+        return envelope(-10003, "Order not found", None);
+    };
+    let today = now_jst().date_naive();
+    let est_ship = match param("EstShipDt") {
+        "" => None,
+        d => match NaiveDate::parse_from_str(d, "%Y%m%d").ok().filter(|_| d.len() == 8) {
+            Some(date) if date < today => return envelope(-10018, "EstShipDt must be today or later", None),
+            Some(date) => Some(date),
+            None => return envelope(-10016, "EstShipDt is null", None),
+        },
+    };
+    let delay_type = match param("DelayType") {
+        "" => None,
+        t => match t.parse::<u8>() {
+            Ok(t @ 1..=4) => Some(t),
+            // unverified: code and wording for a DelayType outside 1–4.
+            _ => return envelope(-10004, "Invalid DelayType", None),
+        },
+    };
+    if param("DelayMemo").chars().count() > 1000 {
+        // unverified: code and wording for a DelayMemo over 1000 characters.
+        return envelope(-10004, "Invalid DelayMemo", None);
+    }
+    let Some(order) = s.book.get(pack) else {
+        return envelope(-10003, "Order not found", None);
+    };
+    let sent = s.sent.lock().map(|g| g.clone()).unwrap_or_default();
+    let Ok(mut desk) = s.desk.lock() else {
+        return envelope(-10009, "Trade status restricted", None);
+    };
+    *desk.check_calls.entry(no).or_default() += 1;
+    match line_view(&order, no, &desk, &sent).status {
+        Some(2) => {
+            // No date moves (as the seller's confirmation in QSM): the line shows 3 from now on.
+            desk.checked.insert(no, SellerCheck { est_ship, delay_type, at: now_jst() });
+            envelope(0, "SUCCESS", None)
+        }
+        Some(3) => envelope(-10012, "Order already confirmed", None),
+        _ => envelope(-10013, "Order is not in shipping requested status", None),
+    }
+}
+
 /// The seller's and buyer's side of QSM, for tests: changes a pack as Qoo10 does, moving the
 /// dates Qoo10 moves (payment, shipping, claim request and completion), and the book with it.
 #[derive(Clone)]
@@ -960,6 +1042,25 @@ impl BackOffice {
     /// The `orderNo`s of pack `pack`.
     pub fn order_lines(&self, pack: &str) -> Vec<u64> {
         self.lines_of(pack)
+    }
+
+    /// The seller check of line `order_no`, if it was made.
+    pub fn seller_check(&self, order_no: u64) -> Option<SellerCheck> {
+        self.0.desk.lock().ok()?.checked.get(&order_no).cloned()
+    }
+
+    /// How many `SetSellerCheckYN_V2` calls named line `order_no` (whatever they answered).
+    pub fn seller_check_calls(&self, order_no: u64) -> usize {
+        self.0.desk.lock().ok().and_then(|d| d.check_calls.get(&order_no).copied()).unwrap_or(0)
+    }
+
+    /// The shipping status code (1–5) line `order_no` shows now; `None` once it left the search.
+    pub fn line_status(&self, order_no: u64) -> Option<u8> {
+        let (pack, _) = self.0.lines.get(&order_no)?;
+        let order = self.0.book.get(pack)?;
+        let sent = self.0.sent.lock().ok()?.clone();
+        let desk = self.0.desk.lock().ok()?;
+        line_view(&order, order_no, &desk, &sent).status
     }
 
     /// The buyer pays an unpaid pack (convenience store, bank): status 1 → 2 (`On request(2)`),

@@ -1,4 +1,4 @@
-//! 楽天 RMS RakutenPayOrderAPI sandbox: `searchOrder`, `getOrder`, `updateOrderShipping` under
+//! 楽天 RMS RakutenPayOrderAPI sandbox: `searchOrder`, `getOrder`, `updateOrderShipping`, `confirmOrder` under
 //! `POST /es/2.0/order/<name>/` (trailing slash optional), JSON in and out.
 //!
 //! - Auth: `Authorization: ESA base64(serviceSecret:licenseKey)`; anything else → HTTP 401
@@ -17,6 +17,13 @@
 //! - getOrder answers each requested number it cannot return (unknown, or switched off with
 //!   [`BackOffice::leave_out`]) with an `INFO` message `ORDER_EXT_API_GET_ORDER_INFO_102`
 //!   carrying the `orderNumber`, and no `OrderModel` (fact sheet §5).
+//! - confirmOrder (fact sheet §8.4, §10): `orderNumberList` of 1…100 numbers (else HTTP 400
+//!   `…_CONFIRM_ORDER_ERROR_011`); one message per order: an order at 100 is confirmed (→ 200
+//!   楽天処理中, `shopOrderCfmDatetime` stamped) with `INFO` `ORDER_EXT_API_CONFIRM_ORDER_INFO_101`
+//!   `注文確認に成功しました。`; an order not at 100, or unknown, gets an `ERROR` message naming it
+//!   (codes unverified: the sheet says only that confirmOrder is meaningful at 100 and that one
+//!   call can succeed for some orders and fail for others), HTTP 200. Calls per order are counted
+//!   ([`BackOffice::confirm_calls`]).
 //! - Back office ([`BackOffice`]): 注文確認, 注文確定, 決済確定, 発送 and cancellation, each moving
 //!   exactly the date Rakuten moves (none for a cancellation).
 //! - Faults: ServerError → HTTP 500 with a MessageModelList `ERROR`; Hang → sleep then answer;
@@ -67,8 +74,8 @@ pub const LICENSE_KEY: &str = "SL391234_sandbox-license-key";
 pub const SHOP_NUMBER: &str = "391234";
 /// `(operation, requests per second, burst)` the sandbox enforces.
 // unverified: Rakuten publishes no number; 1 request/second is what public clients use.
-pub const LIMITS: [(&str, f64, u32); 3] =
-    [("searchOrder", 1.0, 1), ("getOrder", 1.0, 1), ("updateOrderShipping", 1.0, 1)];
+pub const LIMITS: [(&str, f64, u32); 4] =
+    [("searchOrder", 1.0, 1), ("getOrder", 1.0, 1), ("updateOrderShipping", 1.0, 1), ("confirmOrder", 1.0, 1)];
 /// Matches a search can return at most.
 pub const RESULT_CAP: usize = 15_000;
 
@@ -84,6 +91,11 @@ const GET_NOT_RETURNED: &str = "ORDER_EXT_API_GET_ORDER_INFO_102";
 const GET_BAD_REQUEST: &str = "ORDER_EXT_API_GET_ORDER_ERROR_001";
 const SHIP_ADDED: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_INFO_101";
 const SHIP_FORMAT: &str = "ORDER_EXT_API_UPDATE_ORDERSHIPPING_ERROR_011";
+const CONFIRM_INFO: &str = "ORDER_EXT_API_CONFIRM_ORDER_INFO_101";
+// unverified: the real codes of these confirmOrder refusals are behind the RMS login.
+const CONFIRM_FORMAT: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_011";
+const CONFIRM_NOT_AT_100: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_002";
+const CONFIRM_UNKNOWN: &str = "ORDER_EXT_API_CONFIRM_ORDER_ERROR_001";
 
 /// Whether searchOrder `dateType` 4 (発送日) matches an order when the whole day of one of its
 /// shipment rows' `shippingDate` overlaps the window (a date has no time of day).
@@ -103,13 +115,13 @@ const CARRIERS: [(&str, Carrier); 6] = [
 
 /// Requests received per operation and how many were refused by the rate limit, process-wide
 /// (every Rakuten sandbox of the process adds to them; benches run one).
-static RECEIVED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
-static THROTTLED: [AtomicU64; 3] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+static RECEIVED: [AtomicU64; 4] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+static THROTTLED: [AtomicU64; 4] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
 
 /// Requests one operation received since the process started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RequestCount {
-    /// `searchOrder`, `getOrder` or `updateOrderShipping`.
+    /// `searchOrder`, `getOrder`, `updateOrderShipping` or `confirmOrder`.
     pub operation: &'static str,
     /// Requests received (any answer).
     pub received: u64,
@@ -119,7 +131,7 @@ pub struct RequestCount {
 
 /// Requests per operation received by the Rakuten sandboxes of this process.
 pub fn request_counts() -> Vec<RequestCount> {
-    [Op::Search, Op::Get, Op::Ship]
+    [Op::Search, Op::Get, Op::Ship, Op::Confirm]
         .into_iter()
         .map(|op| RequestCount {
             operation: op.name(),
@@ -162,6 +174,8 @@ struct Sandbox {
     dates: Mutex<HashMap<String, Dates>>,
     /// Orders getOrder leaves out (answers with INFO_102) while listed.
     left_out: Mutex<HashSet<String>>,
+    /// confirmOrder calls that named each order, whatever the answer.
+    confirm_calls: Mutex<HashMap<String, usize>>,
     next_row: AtomicI64,
     /// The licenseKey's last valid day (JST): after it every call is refused.
     license_last_day: Mutex<NaiveDate>,
@@ -209,13 +223,19 @@ pub async fn start_with_back_office(
         rows: Mutex::new(rows),
         dates: Mutex::new(dates),
         left_out: Mutex::new(HashSet::new()),
+        confirm_calls: Mutex::new(HashMap::new()),
         next_row: AtomicI64::new(next_row),
         // Issued when the sandbox starts, valid 90 days (fact sheet §3).
         license_last_day: Mutex::new(now_jst().date_naive() + Duration::days(LICENSE_DAYS)),
     });
     let back_office = BackOffice { sandbox: state.clone() };
     let mut router = Router::new();
-    for (path, op) in [("searchOrder", Op::Search), ("getOrder", Op::Get), ("updateOrderShipping", Op::Ship)] {
+    for (path, op) in [
+        ("searchOrder", Op::Search),
+        ("getOrder", Op::Get),
+        ("updateOrderShipping", Op::Ship),
+        ("confirmOrder", Op::Confirm),
+    ] {
         let handler = move |State(st): State<Arc<Sandbox>>, headers: HeaderMap, body: String| async move {
             handle(&st, op, &headers, &body).await
         };
@@ -266,46 +286,26 @@ impl BackOffice {
         *self.sandbox.license_last_day.lock().unwrap_or_else(|e| e.into_inner()) = last_day;
     }
 
-    /// Sets `status` when `allowed(current)`, and stamps the dates `stamp` moves.
-    fn change(
-        &self,
-        order_id: &str,
-        allowed: impl Fn(OrderStatus) -> bool,
-        status: Option<OrderStatus>,
-        stamp: impl FnOnce(&mut Dates, DateTime<FixedOffset>),
-    ) -> bool {
-        let st = &self.sandbox;
-        if !st.book.get(order_id).is_some_and(|o| allowed(o.status)) {
-            return false;
-        }
-        if let Some(status) = status {
-            st.book.update(order_id, |o| {
-                o.status = status;
-                o.source_status = progress(status).to_string();
-            });
-        }
-        if let Ok(mut dates) = st.dates.lock() {
-            stamp(dates.entry(order_id.to_owned()).or_default(), now_jst());
-        }
-        true
-    }
-
     /// 注文確認 (confirmOrder, or the button in RMS): 100 → 200 楽天処理中; stamps 注文確認日.
     pub fn confirm(&self, order_id: &str) -> bool {
-        self.change(
-            order_id,
-            |s| s == OrderStatus::New,
-            Some(OrderStatus::AwaitingPayment),
-            |d, now| {
-                d.confirmed = Some(now);
-            },
-        )
+        confirm(&self.sandbox, order_id)
+    }
+
+    /// How many confirmOrder calls named the order (whatever they answered).
+    pub fn confirm_calls(&self, order_id: &str) -> usize {
+        self.sandbox.confirm_calls.lock().ok().and_then(|c| c.get(order_id).copied()).unwrap_or(0)
+    }
+
+    /// The order's `orderProgress` now.
+    pub fn order_progress(&self, order_id: &str) -> Option<i64> {
+        self.sandbox.book.get(order_id).map(|o| progress(o.status))
     }
 
     /// 注文確定 by Rakuten once payment or authorisation is through: 200 → 300 発送待ち; stamps
     /// 注文確定日.
     pub fn fix(&self, order_id: &str) -> bool {
-        self.change(
+        change(
+            &self.sandbox,
             order_id,
             |s| s == OrderStatus::AwaitingPayment,
             Some(OrderStatus::ReadyToShip),
@@ -318,7 +318,7 @@ impl BackOffice {
     /// 決済確定: stamps 決済確定日 (searchable with `dateType` 6) and nothing the OrderModel shows:
     /// the sheet ties no status and no field to it.
     pub fn settle_payment(&self, order_id: &str) -> bool {
-        self.change(order_id, |s| s != OrderStatus::Cancelled, None, |d, now| d.settled = Some(now))
+        change(&self.sandbox, order_id, |s| s != OrderStatus::Cancelled, None, |d, now| d.settled = Some(now))
     }
 
     /// 発送: the shop registers a parcel (carrier code, tracking number, ship date) on destination
@@ -345,7 +345,7 @@ impl BackOffice {
     /// キャンセル確定. No date moves: Rakuten has no cancellation date type and the OrderModel no
     /// cancellation time.
     pub fn cancel(&self, order_id: &str) -> bool {
-        self.change(order_id, |s| s != OrderStatus::Cancelled, Some(OrderStatus::Cancelled), |_, _| {})
+        change(&self.sandbox, order_id, |s| s != OrderStatus::Cancelled, Some(OrderStatus::Cancelled), |_, _| {})
     }
 
     /// Makes getOrder leave these orders out (INFO_102 instead of the order) until called again
@@ -371,6 +371,43 @@ impl BackOffice {
         let rows = self.sandbox.rows.lock().ok().and_then(|r| r.get(order_id).cloned()).unwrap_or_default();
         rows.into_iter().map(|r| (r.basket_id, r.number)).collect()
     }
+}
+
+/// Sets `status` when `allowed(current)`, and stamps the dates `stamp` moves; false (and nothing
+/// changed) for an unknown order or one not in the right state.
+fn change(
+    st: &Sandbox,
+    order_id: &str,
+    allowed: impl Fn(OrderStatus) -> bool,
+    status: Option<OrderStatus>,
+    stamp: impl FnOnce(&mut Dates, DateTime<FixedOffset>),
+) -> bool {
+    if !st.book.get(order_id).is_some_and(|o| allowed(o.status)) {
+        return false;
+    }
+    if let Some(status) = status {
+        st.book.update(order_id, |o| {
+            o.status = status;
+            o.source_status = progress(status).to_string();
+        });
+    }
+    if let Ok(mut dates) = st.dates.lock() {
+        stamp(dates.entry(order_id.to_owned()).or_default(), now_jst());
+    }
+    true
+}
+
+/// 注文確認: 100 → 200 楽天処理中, stamping 注文確認日 (`shopOrderCfmDatetime`).
+fn confirm(st: &Sandbox, order_id: &str) -> bool {
+    change(
+        st,
+        order_id,
+        |s| s == OrderStatus::New,
+        Some(OrderStatus::AwaitingPayment),
+        |d, now| {
+            d.confirmed = Some(now);
+        },
+    )
 }
 
 fn baskets(o: &Order) -> Vec<i64> {
@@ -417,6 +454,7 @@ enum Op {
     Search = 0,
     Get = 1,
     Ship = 2,
+    Confirm = 3,
 }
 
 impl Op {
@@ -425,6 +463,7 @@ impl Op {
             Op::Search => "searchOrder",
             Op::Get => "getOrder",
             Op::Ship => "updateOrderShipping",
+            Op::Confirm => "confirmOrder",
         }
     }
 
@@ -433,6 +472,7 @@ impl Op {
             Op::Search => "SEARCH_ORDER",
             Op::Get => "GET_ORDER",
             Op::Ship => "UPDATE_ORDERSHIPPING",
+            Op::Confirm => "CONFIRM_ORDER",
         }
     }
 }
@@ -532,6 +572,7 @@ async fn handle(st: &Sandbox, op: Op, headers: &HeaderMap, body: &str) -> Respon
         Op::Search => search(st, &request, truncate),
         Op::Get => get_order(st, &request, truncate),
         Op::Ship => update_shipping(st, &request, truncate),
+        Op::Confirm => confirm_order(st, &request, truncate),
     }
 }
 
@@ -1035,6 +1076,35 @@ fn update_shipping(st: &Sandbox, req: &Value, truncate: bool) -> Response {
         })
         .collect();
     add_rows(st, order_number, new_rows);
+    json_response(StatusCode::OK, json!({"MessageModelList": messages}).to_string(), truncate)
+}
+
+/// confirmOrder: one message per requested number (see the module notes).
+fn confirm_order(st: &Sandbox, req: &Value, truncate: bool) -> Response {
+    let bad = |message: &str| messages_error(StatusCode::BAD_REQUEST, CONFIRM_FORMAT, message, json!({}), truncate);
+    let Some(numbers) = req.get("orderNumberList").and_then(Value::as_array) else {
+        return bad("orderNumberList を指定してください。");
+    };
+    if numbers.is_empty() || numbers.len() > 100 {
+        return bad("orderNumberList は1件以上100件以内で指定してください。");
+    }
+    let Some(numbers) = numbers.iter().map(Value::as_str).collect::<Option<Vec<&str>>>() else {
+        return bad("orderNumberList の書式が不正です。");
+    };
+    let mut messages = Vec::new();
+    for number in numbers {
+        if let Ok(mut calls) = st.confirm_calls.lock() {
+            *calls.entry(number.to_owned()).or_default() += 1;
+        }
+        let (kind, code, message) = if st.book.get(number).is_none() {
+            ("ERROR", CONFIRM_UNKNOWN, "指定された注文番号は存在しません。")
+        } else if confirm(st, number) {
+            ("INFO", CONFIRM_INFO, "注文確認に成功しました。")
+        } else {
+            ("ERROR", CONFIRM_NOT_AT_100, "注文確認待ちではない注文です。")
+        };
+        messages.push(json!({"messageType": kind, "messageCode": code, "message": message, "orderNumber": number}));
+    }
     json_response(StatusCode::OK, json!({"MessageModelList": messages}).to_string(), truncate)
 }
 

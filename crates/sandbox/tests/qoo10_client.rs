@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
 use ichigen_core::carrier::tracking_digits;
+use ichigen_core::pipeline::Acknowledged;
 use ichigen_core::{Carrier, Marketplace, Order, OrderStatus, Tracking};
 use ichigen_marketplaces::client::{ClientError, HttpConfig, OrderSource, RetryPolicy, Window};
 use ichigen_marketplaces::qoo10::client::{API_PATH, OP_SEARCH};
@@ -728,4 +729,59 @@ async fn k_the_sandbox_serves_the_claim_search_and_the_per_order_read_as_publish
         );
         assert!(rows.iter().all(|r| r.get("claimStatus").is_none()));
     }
+}
+
+#[tokio::test]
+async fn the_seller_check_moves_every_line_of_a_requested_pack_and_reads_the_rest_as_not_awaited() {
+    let (s, office) = start_with_back_office(sandbox_config(40, 3_600), Options::default()).await.unwrap();
+    let c = client(&s);
+    let (orders, _) = pull(&c, &everything(&s)).await.unwrap();
+    let requested: Vec<Order> =
+        orders.iter().filter(|o| ichigen_marketplaces::qoo10::codes::awaits_seller_check(o)).take(2).cloned().collect();
+    assert_eq!(requested.len(), 2, "the seed has paid packs at On request(2)");
+    assert!(requested.iter().all(|o| o.source_status == "On request(2)"));
+    let confirmed = orders.iter().find(|o| o.source_status == "Seller confirm(3)").unwrap().clone();
+    let ship_by = chrono::Utc::now().with_timezone(&ichigen_core::JST).date_naive() + chrono::Duration::days(2);
+
+    let mut batch = requested.clone();
+    batch.push(confirmed.clone());
+    let answers = c.acknowledge(&batch, ship_by).await.unwrap();
+    assert_eq!(answers[..2], [Acknowledged::Done, Acknowledged::Done]);
+    // Checked already in QSM: -10012 on each line counts as done (nothing left to do).
+    assert_eq!(answers[2], Acknowledged::Done);
+    for o in &requested {
+        for line in office.order_lines(&o.order_id) {
+            assert_eq!(office.line_status(line), Some(3), "配送準備 after the check");
+            let check = office.seller_check(line).expect("recorded per line");
+            assert_eq!(check.est_ship, Some(ship_by));
+            assert_eq!(office.seller_check_calls(line), 1);
+        }
+    }
+    // A second check of the same pack: -10012, still done, one more call per line.
+    assert_eq!(c.acknowledge(&requested[..1], ship_by).await.unwrap(), [Acknowledged::Done]);
+    // An unpaid pack is not at 配送要請: -10013, not awaited.
+    let unpaid = orders.iter().find(|o| o.status == OrderStatus::AwaitingPayment).unwrap().clone();
+    match &c.acknowledge(std::slice::from_ref(&unpaid), ship_by).await.unwrap()[0] {
+        Acknowledged::NotAwaited { why } => assert!(why.contains("-10013"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // Read back by id: the pack now shows Seller confirm(3).
+    let page = c.orders_by_id(&[requested[0].order_id.clone()]).await.unwrap();
+    assert_eq!(page.orders[0].source_status, "Seller confirm(3)");
+}
+
+#[tokio::test]
+async fn the_seller_check_refuses_a_ship_date_in_the_past() {
+    let (s, office) = start_with_back_office(sandbox_config(20, 3_600), Options::default()).await.unwrap();
+    let c = client(&s);
+    let (orders, _) = pull(&c, &everything(&s)).await.unwrap();
+    let pack = orders.iter().find(|o| ichigen_marketplaces::qoo10::codes::awaits_seller_check(o)).unwrap().clone();
+    let yesterday = chrono::Utc::now().with_timezone(&ichigen_core::JST).date_naive() - chrono::Duration::days(1);
+    match &c.acknowledge(std::slice::from_ref(&pack), yesterday).await.unwrap()[0] {
+        Acknowledged::Refused { retryable: false, reason } => assert!(reason.contains("-10018"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    let line = office.order_lines(&pack.order_id)[0];
+    assert_eq!(office.line_status(line), Some(2), "nothing changed");
+    assert!(office.seller_check(line).is_none());
 }

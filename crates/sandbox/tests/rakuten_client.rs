@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
 use chrono::{DateTime, FixedOffset};
+use ichigen_core::pipeline::Acknowledged;
 use ichigen_core::{Carrier, Order, OrderStatus, Tracking};
 use ichigen_marketplaces::client::{ClientError, HttpConfig, OrderSource, RetryPolicy, Window};
 use ichigen_marketplaces::rakuten::RakutenClient;
@@ -724,4 +726,81 @@ async fn a_wrong_carrier_code_is_refused_with_error_011_and_writes_nothing() {
     );
     assert!(!err.is_retryable());
     assert!(back.shipping_rows(&order.order_id).is_empty());
+}
+
+#[tokio::test]
+async fn confirm_order_moves_orders_at_100_and_reads_the_others_from_their_progress() {
+    let (sandbox, back) = rakuten::start_with_back_office(config(60, 3_600), rakuten::RESULT_CAP).await.unwrap();
+    let client = client(&sandbox);
+    let (orders, _) = pull(&client, &whole_year()).await.unwrap();
+    let at_100: Vec<Order> = orders.iter().filter(|o| o.source_status == "100").take(3).cloned().collect();
+    let moved_on = orders.iter().find(|o| o.source_status == "300").unwrap().clone();
+    assert_eq!(at_100.len(), 3, "the seed has new orders at 100");
+    // One of them confirmed by hand in RMS meanwhile.
+    assert!(back.confirm(&at_100[2].order_id));
+
+    let mut batch = at_100.clone();
+    batch.push(moved_on.clone());
+    let ship_by = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let answers = client.acknowledge(&batch, ship_by).await.unwrap();
+    assert_eq!(answers.len(), 4);
+    assert_eq!(answers[0], Acknowledged::Done);
+    assert_eq!(answers[1], Acknowledged::Done);
+    for (answer, progress) in [(&answers[2], "200"), (&answers[3], "300")] {
+        match answer {
+            Acknowledged::NotAwaited { why } => assert!(why.contains(progress), "{why}"),
+            other => panic!("an order no longer at 100 is not a refusal: {other:?}"),
+        }
+    }
+    for o in &at_100[..2] {
+        assert_eq!(back.order_progress(&o.order_id), Some(200));
+        assert!(back.dates(&o.order_id).unwrap().confirmed.is_some(), "shopOrderCfmDatetime is stamped");
+        assert_eq!(back.confirm_calls(&o.order_id), 1);
+    }
+    assert_eq!(back.order_progress(&moved_on.order_id), Some(300), "confirmOrder leaves other orders alone");
+
+    // Read back: the order shows 200 and its 注文確認 time.
+    let page = client.orders_by_id(&[at_100[0].order_id.clone()]).await.unwrap();
+    assert_eq!(page.orders[0].source_status, "200");
+    assert_eq!(page.orders[0].status, OrderStatus::AwaitingPayment);
+
+    // More than one call takes is refused before any request.
+    let many: Vec<Order> = std::iter::repeat_n(at_100[0].clone(), 101).collect();
+    assert!(matches!(client.acknowledge(&many, ship_by).await, Err(ClientError::Rejected { .. })));
+    assert_eq!(OrderSource::max_acks_per_call(&client), 100);
+}
+
+#[tokio::test]
+async fn confirm_order_answers_one_message_per_order_in_the_raw() {
+    let (sandbox, back) = rakuten::start_with_back_office(config(20, 3_600), rakuten::RESULT_CAP).await.unwrap();
+    let new_id = sandbox.book.all().into_iter().find(|o| o.status == OrderStatus::New).unwrap().order_id;
+    let url = format!("{}/es/2.0/order/confirmOrder/", sandbox.base_url());
+    let auth =
+        format!("ESA {}", base64::engine::general_purpose::STANDARD.encode(format!("{SERVICE_SECRET}:{LICENSE_KEY}")));
+    let post = |body: Value| {
+        reqwest::Client::new()
+            .post(&url)
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/json; charset=utf-8")
+            .body(body.to_string())
+            .send()
+    };
+    let reply = post(json!({"orderNumberList": [new_id, "391234-20260101-9999999999"]})).await.unwrap();
+    assert_eq!(reply.status(), 200);
+    let body: Value = reply.json().await.unwrap();
+    let list = body["MessageModelList"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0]["messageCode"], "ORDER_EXT_API_CONFIRM_ORDER_INFO_101");
+    assert_eq!(list[0]["message"], "注文確認に成功しました。");
+    assert_eq!(list[0]["orderNumber"], new_id.as_str());
+    assert_eq!(list[1]["messageType"], "ERROR");
+    assert_eq!(back.order_progress(&new_id), Some(200));
+    // Again: the order is no longer at 100.
+    let again: Value = post(json!({"orderNumberList": [new_id]})).await.unwrap().json().await.unwrap();
+    assert_eq!(again["MessageModelList"][0]["messageType"], "ERROR");
+    assert_eq!(back.confirm_calls(&new_id), 2);
+    // No list, or more than 100: the request itself is refused.
+    assert_eq!(post(json!({})).await.unwrap().status(), 400);
+    let too_many: Vec<String> = (0..101).map(|i| format!("391234-20260101-{i:010}")).collect();
+    assert_eq!(post(json!({ "orderNumberList": too_many })).await.unwrap().status(), 400);
 }

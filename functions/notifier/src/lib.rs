@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sns::SnsEvent;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
-use ichigen_aws::{DynamoStore, SecretCache, SesMailer, SsmRelayDirectory, parse_ses_event};
+use ichigen_aws::{DynamoStore, SecretCache, SesMailer, SqsVisibility, SsmRelayDirectory, parse_ses_event};
 use ichigen_core::pipeline::{
     Digested, MailEvents, MailJob, MailLedger, Mailer, Notified, Notifier, NotifyError, OrderStore, ParkedMail,
     PortError, RelayMailers, ShopDirectory, send_digest,
@@ -60,9 +60,12 @@ pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsNotifier {
         .with_relays(relays)
 }
 
-/// Handles one SQS batch of mail jobs, counting into `metrics`.
+/// Handles one SQS batch of mail jobs, counting into `metrics`. A job meeting its mail claimed
+/// by a live lease is shown again when the lease ends, through `visibility` (without one, after
+/// the queue's visibility timeout).
 pub async fn handle<S, D, L, M, R>(
     notifier: &Notifier<S, D, L, M, R>,
+    visibility: Option<&SqsVisibility>,
     event: SqsEvent,
     metrics: &mut Metrics,
 ) -> SqsBatchResponse
@@ -73,7 +76,7 @@ where
     M: Mailer,
     R: RelayMailers,
 {
-    let outcome = for_each_message(event, |job: MailJob| async move {
+    let outcome = for_each_message(event, visibility.cloned(), |job: MailJob| async move {
         let now = Utc::now().fixed_offset();
         match notifier.handle(&job, now).await {
             Ok(done) => {

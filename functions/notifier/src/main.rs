@@ -14,12 +14,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env(Env::from_process()).context("notifier")?;
     let aws = ichigen_aws::sdk_config().await;
     let notifier = build(&config, &aws);
+    let visibility = ichigen_aws::SqsVisibility::new(aws_sdk_sqs::Client::new(&aws));
     let store = ichigen_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&aws), config.table_name.clone());
-    let (notifier, store) = (&notifier, &store);
+    let (notifier, store, visibility) = (&notifier, &store, &visibility);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let mut metrics = Metrics::new("notifier");
         let response = match Invocation::from_json(event.payload)? {
-            Invocation::Jobs(jobs) => serde_json::to_value(handle(notifier, jobs, &mut metrics).await)?,
+            Invocation::Jobs(jobs) => {
+                serde_json::to_value(handle(notifier, Some(visibility), jobs, &mut metrics).await)?
+            }
             Invocation::MailEvents(events) => {
                 handle_mail_events(store, events, &mut metrics).await?;
                 serde_json::Value::Null

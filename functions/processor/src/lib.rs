@@ -5,7 +5,9 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use chrono::Utc;
 use ichigen_aws::{DynamoStore, SqsQueue};
 use ichigen_core::Order;
-use ichigen_core::pipeline::{Change, MailJob, MailQueue, OrderStore, ProcessSettings, Processor, ShopDirectory};
+use ichigen_core::pipeline::{
+    Change, MailJob, MailQueue, OrderStore, ProcessSettings, Processor, ShopDirectory, TrackingWrites,
+};
 use ichigen_lambda::{Env, Metrics, for_each_message};
 
 /// The processor's settings, read once at cold start.
@@ -47,12 +49,13 @@ pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsProcessor {
 }
 
 /// Handles one SQS batch of canonical orders, counting into `metrics`.
-pub async fn handle<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
+pub async fn handle<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue>(
     processor: &Processor<S, D, Q>,
     event: SqsEvent,
     metrics: &mut Metrics,
 ) -> SqsBatchResponse {
-    let outcome = for_each_message(event, |order: Order| async move {
+    // A processor failure has no known wait: nothing is put back, no visibility changed.
+    let outcome = for_each_message(event, None, |order: Order| async move {
         let now = Utc::now().fixed_offset();
         match processor.handle(order, now).await {
             Ok(done) => {

@@ -12,8 +12,8 @@ use ichigen_aws::{
 };
 use ichigen_core::pipeline::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecords, MailJob, MailQueue, OrderQueue, OrderSource, OrderStore,
-    PortError, PullError, PullReport, PullSettings, Puller, Quarantine, StaffNotices, TrackingWrites, WatermarkStore,
-    check_credentials,
+    PortError, PullError, PullReport, PullSettings, Puller, Quarantine, ShopDirectory, StaffNotices, TrackingWrites,
+    WatermarkStore, check_credentials,
 };
 use ichigen_core::{JST, Marketplace, Order};
 use ichigen_lambda::{Env, Metrics};
@@ -146,7 +146,7 @@ where
     Q: OrderQueue,
     W: WatermarkStore,
     X: Quarantine,
-    S: OrderStore + TrackingWrites,
+    S: OrderStore + TrackingWrites + ShopDirectory,
     M: MailQueue,
     N: StaffNotices,
 {

@@ -102,3 +102,9 @@ mock_resource "aws_cognito_user_pool_client" {
     id = "1example23456789abcdefghij"
   }
 }
+
+mock_resource "aws_s3_bucket" {
+  defaults = {
+    arn = "arn:aws:s3:::ichigen-prod-imports-123456789012"
+  }
+}

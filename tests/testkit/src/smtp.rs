@@ -99,6 +99,15 @@ impl SmtpServer {
     }
 }
 
+impl SmtpServer {
+    /// The server's certificate and private key (PEM files `scripts/smtp` made beside its mail
+    /// folder), for a stand-in peer that must be trusted as the server is.
+    pub fn certificate_files(&self) -> (PathBuf, PathBuf) {
+        let dir = self.maildir.parent().unwrap_or(&self.maildir);
+        (dir.join("server.pem"), dir.join("server.key"))
+    }
+}
+
 /// The server of this test run (see the module doc).
 ///
 /// # Panics

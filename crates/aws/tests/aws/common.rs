@@ -99,6 +99,7 @@ pub fn stored(order: Order) -> StoredOrder {
         hold_episode: 0,
         ship_with: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: content_fingerprint(&order),
         check_fp: check_fingerprint(&order),
         bundle_key,

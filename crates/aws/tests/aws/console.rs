@@ -33,6 +33,7 @@ fn stored(order: Order, status: OrderStatus) -> StoredOrder {
         staff: Default::default(),
         mails_due: Vec::new(),
         parcels: Vec::new(),
+        acknowledgement: None,
         content_fp: "c".into(),
         check_fp: "k".into(),
         bundle_key: None,

@@ -23,7 +23,11 @@ async fn claim_lease_sent_and_release() {
 
     assert_eq!(store.claim(&thanks, t0, t0 + lease).await.unwrap(), Claim::Claimed);
     // Another sender while the lease runs.
-    assert_eq!(store.claim(&thanks, t0 + Duration::minutes(1), t0 + lease).await.unwrap(), Claim::Busy);
+    assert_eq!(
+        store.claim(&thanks, t0 + Duration::minutes(1), t0 + lease).await.unwrap(),
+        Claim::Busy { until: t0 + lease },
+        "busy until the lease the first claim stored"
+    );
     // Other kinds of the same order are separate entries.
     assert_eq!(store.claim(&job(MailKind::Shipping), t0, t0 + lease).await.unwrap(), Claim::Claimed);
 

@@ -13,4 +13,5 @@ pub mod postal;
 pub mod print;
 pub mod sandbox;
 pub mod shop;
+pub mod stock;
 pub mod tracking;

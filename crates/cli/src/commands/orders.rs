@@ -471,7 +471,7 @@ async fn decide<S, Q>(
     hold_reason: Option<&String>,
 ) -> anyhow::Result<Result<(StoredOrder, StoredOrder), ExitCode>>
 where
-    S: OrderStore,
+    S: OrderStore + TrackingWrites,
     Q: MailQueue,
 {
     let before = resolve(store, shop, id).await?;

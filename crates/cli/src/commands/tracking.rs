@@ -49,7 +49,8 @@ pub enum TrackingCommand {
     Import {
         /// The file (UTF-8 or Shift_JIS).
         file: PathBuf,
-        /// The file's format; told from the header or the first row when left out.
+        /// The file's format; when left out, told from a suffix of the file name
+        /// (`….b2.csv`, `.ehiden.`, `.yupri.`, `.plain.`), else from the header or the first row.
         #[arg(long, value_enum)]
         format: Option<TrackingFormat>,
     },
@@ -59,7 +60,8 @@ pub enum TrackingCommand {
 pub fn run(store_args: &StoreArgs, command: &TrackingCommand) -> anyhow::Result<ExitCode> {
     let TrackingCommand::Import { file, format } = command;
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let (format, rows, problems) = match issued::read(&bytes, format.map(TrackingFormat::issued)) {
+    let named = file.file_name().and_then(|n| n.to_str()).and_then(IssuedFormat::from_file_name);
+    let (format, rows, problems) = match issued::read(&bytes, format.map(TrackingFormat::issued).or(named)) {
         Ok(read) => read,
         Err(e) => {
             eprintln!("ichigen tracking import: {}: {e}。何も登録していません", file.display());

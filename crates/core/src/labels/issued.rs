@@ -9,7 +9,6 @@
 //! Pure: bytes in, rows and row errors out; matching rows to orders is the caller's.
 
 use chrono::NaiveDate;
-use encoding_rs::SHIFT_JIS;
 
 use crate::order::Carrier;
 
@@ -25,12 +24,39 @@ pub enum IssuedFormat {
 }
 
 impl IssuedFormat {
+    /// Every format, by its short code.
+    pub const ALL: [IssuedFormat; 4] = [
+        IssuedFormat::Program(Program::B2),
+        IssuedFormat::Program(Program::Ehiden),
+        IssuedFormat::Program(Program::Yupri),
+        IssuedFormat::Plain,
+    ];
+
     /// The name staff see.
     pub fn name(self) -> &'static str {
         match self {
             IssuedFormat::Program(p) => p.name(),
             IssuedFormat::Plain => "注文・運送会社・伝票番号のCSV",
         }
+    }
+
+    /// The short code staff write (`--format`, a file name's suffix).
+    pub fn code(self) -> &'static str {
+        match self {
+            IssuedFormat::Program(Program::B2) => "b2",
+            IssuedFormat::Program(Program::Ehiden) => "ehiden",
+            IssuedFormat::Program(Program::Yupri) => "yupri",
+            IssuedFormat::Plain => "plain",
+        }
+    }
+
+    /// The format a file name names before its extension (`2026-12-01.b2.csv`, `実績.ehiden.txt`),
+    /// if any: how a file dropped in the import bucket says what it is when its content cannot.
+    pub fn from_file_name(name: &str) -> Option<IssuedFormat> {
+        let name = name.rsplit('/').next().unwrap_or(name).to_ascii_lowercase();
+        let mut parts = name.rsplit('.');
+        let (_extension, code) = (parts.next()?, parts.next()?);
+        IssuedFormat::ALL.into_iter().find(|f| f.code() == code)
     }
 }
 
@@ -122,16 +148,7 @@ const PLAIN: [&str; 4] = ["order", "carrier", "number", "date"];
 
 /// Decodes a file: UTF-8 (a BOM dropped) when it is valid UTF-8, else Shift_JIS (CP932).
 pub fn decode(bytes: &[u8]) -> Result<String, IssuedError> {
-    let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(bytes);
-    if let Ok(text) = std::str::from_utf8(bytes) {
-        return Ok(text.to_string());
-    }
-    let (text, had_errors) = SHIFT_JIS.decode_without_bom_handling(bytes);
-    if had_errors {
-        let line = text.lines().position(|l| l.contains('\u{fffd}')).map_or(1, |i| i + 1);
-        return Err(IssuedError::Encoding { line });
-    }
-    Ok(text.into_owned())
+    crate::spreadsheet::decode(bytes).map_err(|e| IssuedError::Encoding { line: e.line })
 }
 
 /// Reads `bytes` as `format` (told from the file when `None`): the format, the rows read, and the
@@ -323,6 +340,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::order::Marketplace;
+    use encoding_rs::SHIFT_JIS;
 
     fn key(n: usize) -> String {
         ParcelKey::new("demo", Marketplace::Yahoo, &format!("store-{n}"), 1).unwrap().to_string()
@@ -359,6 +377,20 @@ mod tests {
         assert_eq!(f, IssuedFormat::Plain);
         assert_eq!(rows[0].parcel, RowRef::Order("yahoo/store-1".into()));
         assert_eq!(bad[0].line, 3);
+    }
+
+    #[test]
+    fn a_file_name_can_name_its_format() {
+        assert_eq!(IssuedFormat::from_file_name("2026-12-01.b2.csv"), Some(IssuedFormat::Program(Program::B2)));
+        assert_eq!(
+            IssuedFormat::from_file_name("imports/shop/出荷実績.EHIDEN.txt"),
+            Some(IssuedFormat::Program(Program::Ehiden))
+        );
+        assert_eq!(IssuedFormat::from_file_name("a/b.plain.csv"), Some(IssuedFormat::Plain));
+        assert_eq!(IssuedFormat::from_file_name("yupri.csv"), Some(IssuedFormat::Program(Program::Yupri)));
+        for none in ["b2", "x.b2x.csv", "x.yupri", "imports/b2.x/y.csv"] {
+            assert_eq!(IssuedFormat::from_file_name(none), None, "{none}");
+        }
     }
 
     #[test]

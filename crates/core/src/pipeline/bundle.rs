@@ -6,11 +6,9 @@ use chrono::{DateTime, FixedOffset};
 
 use crate::order::DeliveryMethod;
 
-use super::ports::{OrderStore, PortError, Written};
+use super::ports::{OrderStore, PortError};
+use super::shipping::{UpdateError, rewrite_order};
 use super::stored::{OrderKey, StoredOrder};
-
-/// Times a conditional write is tried again when the order changed under it.
-const WRITE_ATTEMPTS: usize = 5;
 
 /// Why orders cannot be shipped together (or apart again). Names orders by id, never buyer data.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +82,7 @@ pub async fn bundle<S: OrderStore>(
     for key in members {
         let lead = lead.clone();
         out.push(
-            update(store, key, now, |s| {
+            rewrite_order::<_, BundleError>(store, key, now, |s| {
                 // Checked again on the copy being written: it may have changed since.
                 qualifies(&head, s)?;
                 s.ship_with = Some(lead.clone());
@@ -102,7 +100,7 @@ pub async fn unbundle<S: OrderStore>(
     key: &OrderKey,
     now: DateTime<FixedOffset>,
 ) -> Result<StoredOrder, BundleError> {
-    update(store, key, now, |s| {
+    rewrite_order::<_, BundleError>(store, key, now, |s| {
         if s.ship_with.take().is_none() {
             return Err(BundleError::NotBundled(s.key()));
         }
@@ -156,25 +154,11 @@ fn qualifies(lead: &StoredOrder, m: &StoredOrder) -> Result<(), BundleError> {
     Ok(())
 }
 
-/// Reads the order, applies `change`, writes it conditionally; again when someone wrote between.
-async fn update<S: OrderStore>(
-    store: &S,
-    key: &OrderKey,
-    now: DateTime<FixedOffset>,
-    mut change: impl FnMut(&mut StoredOrder) -> Result<(), BundleError>,
-) -> Result<StoredOrder, BundleError> {
-    for _ in 0..WRITE_ATTEMPTS {
-        let prev = load(store, key).await?;
-        let mut next = prev.clone();
-        change(&mut next)?;
-        if next == prev {
-            return Ok(prev);
-        }
-        next.rev = prev.rev + 1;
-        next.stored_at = now;
-        if store.put(&next, Some(prev.rev)).await? == Written::Yes {
-            return Ok(next);
-        }
+impl UpdateError for BundleError {
+    fn not_found(key: &OrderKey) -> Self {
+        BundleError::NotFound(key.clone())
     }
-    Err(BundleError::Contended(key.clone()))
+    fn contended(key: &OrderKey) -> Self {
+        BundleError::Contended(key.clone())
+    }
 }

@@ -3,8 +3,26 @@
 //! staff commands (the SQLite queues) run the same handlers through it.
 
 use std::future::Future;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
 
 use super::ports::{Consumer, PortError};
+
+/// A queued message's body as `T`, or where and why it stops reading — the category and the
+/// position, never a value (a body holds a buyer's data; serde_json quotes unknown variants and
+/// invalid strings). Every queue adapter reads its bodies with this.
+pub fn read_body<T: DeserializeOwned>(body: &str) -> Result<T, String> {
+    let mut de = serde_json::Deserializer::from_str(body);
+    let read = T::deserialize(&mut de).and_then(|value| de.end().map(|()| value));
+    read.map_err(|e| {
+        let text = e.to_string();
+        match text.find('`').or_else(|| text.find('"')) {
+            Some(i) => format!("{}… (line {} column {})", text[..i].trim_end(), e.line(), e.column()),
+            None => text,
+        }
+    })
+}
 
 /// Why one message failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +32,16 @@ pub struct MessageFailure {
     pub retryable: bool,
     /// Why; ids and field names only.
     pub reason: String,
+    /// Set when no try can pass before this has passed (the mail's claim is another worker's
+    /// until its lease ends): the message is put back for then, the try not counted.
+    pub wait: Option<Duration>,
+}
+
+impl MessageFailure {
+    /// A failure with no known time before which a try cannot pass.
+    pub fn new(retryable: bool, reason: impl Into<String>) -> MessageFailure {
+        MessageFailure { retryable, reason: reason.into(), wait: None }
+    }
 }
 
 /// What one batch came to.
@@ -25,6 +53,8 @@ pub struct Consumed<R> {
     pub done: Vec<R>,
     /// Messages failed, to be tried again later.
     pub failed: usize,
+    /// Messages put back to be tried once what they wait for ends (not counted as a try).
+    pub put_back: usize,
     /// Messages dead-lettered (unreadable, or failed for good).
     pub dead_lettered: usize,
     /// The failures, in batch order, with the message's receipt.
@@ -33,14 +63,15 @@ pub struct Consumed<R> {
 
 impl<R> Default for Consumed<R> {
     fn default() -> Self {
-        Consumed { taken: 0, done: Vec::new(), failed: 0, dead_lettered: 0, failures: Vec::new() }
+        Consumed { taken: 0, done: Vec::new(), failed: 0, put_back: 0, dead_lettered: 0, failures: Vec::new() }
     }
 }
 
 /// Takes up to `limit` messages from `consumer` and runs `handle` on each, one at a time (two
-/// messages of one order must not race): a success is acknowledged, a retryable failure failed
-/// (tried again later), a permanent one or a body that does not read dead-lettered. Only a
-/// failure of the queue itself is an error.
+/// messages of one order must not race): a success is acknowledged, a retryable failure that
+/// must wait a known time put back for then, another retryable failure failed (tried again
+/// later), a permanent one or a body that does not read dead-lettered. Only a failure of the
+/// queue itself is an error.
 pub async fn consume_batch<T, R, C, F, Fut>(consumer: &C, limit: usize, mut handle: F) -> Result<Consumed<R>, PortError>
 where
     C: Consumer<T>,
@@ -53,7 +84,7 @@ where
     for delivery in batch {
         let result = match delivery.message {
             Ok(message) => handle(message).await,
-            Err(at) => Err(MessageFailure { retryable: false, reason: format!("body is not a valid message: {at}") }),
+            Err(at) => Err(MessageFailure::new(false, format!("body is not a valid message: {at}"))),
         };
         match result {
             Ok(r) => {
@@ -61,7 +92,10 @@ where
                 out.done.push(r);
             }
             Err(failure) => {
-                if failure.retryable {
+                if let (true, Some(wait)) = (failure.retryable, failure.wait) {
+                    consumer.put_back(&delivery.receipt, wait, &failure.reason).await?;
+                    out.put_back += 1;
+                } else if failure.retryable {
                     consumer.fail(&delivery.receipt, &failure.reason).await?;
                     out.failed += 1;
                 } else {

@@ -197,4 +197,7 @@ impl<M: Sync, T: Consumer<M> + ?Sized> Consumer<M> for &T {
     async fn dead_letter(&self, receipt: &str, reason: &str) -> Result<(), PortError> {
         (**self).dead_letter(receipt, reason).await
     }
+    async fn put_back(&self, receipt: &str, wait: std::time::Duration, reason: &str) -> Result<(), PortError> {
+        (**self).put_back(receipt, wait, reason).await
+    }
 }

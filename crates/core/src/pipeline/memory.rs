@@ -252,7 +252,7 @@ impl MailLedger for MemoryStore {
         let mut ledger = lock(&self.ledger);
         match ledger.get(key) {
             Some(LedgerEntry::Sent { message_id }) => Ok(Claim::AlreadySent(message_id.clone())),
-            Some(LedgerEntry::Claimed { until }) if *until > now => Ok(Claim::Busy),
+            Some(LedgerEntry::Claimed { until }) if *until > now => Ok(Claim::Busy { until: *until }),
             _ => {
                 ledger.insert(key.clone(), LedgerEntry::Claimed { until: lease_until });
                 Ok(Claim::Claimed)

@@ -2,12 +2,14 @@
 //! three use cases the Lambdas (and the local demo) run — pull, process, notify — plus the staff
 //! actions. Adapters live in `ichigen-aws` and `ichigen-local`.
 
+pub mod acknowledge;
 pub mod bounce;
 pub mod bundle;
 pub mod cache;
 pub mod consume;
 pub mod credentials;
 pub mod digest;
+pub mod dropped;
 mod forward;
 pub mod mail;
 pub mod memory;
@@ -24,12 +26,14 @@ pub mod stored;
 pub mod template_check;
 pub mod tracking;
 
+pub use acknowledge::{AckWrite, Acknowledgement};
 pub use bounce::{MailEvent, MailEventKind};
 pub use consume::{Consumed, MessageFailure, consume_batch};
 pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
 };
 pub use digest::{DigestWindow, Digested, StaffAlerts, send_digest};
+pub use dropped::{DropError, Dropped, DroppedFile, DroppedFiles, FileRead, import_dropped};
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError};
 pub use ports::{
@@ -43,9 +47,10 @@ pub use route::{MailRoute, RelayPassword, RelaySettings, RelaySettingsError};
 pub use shipping::{
     FailedWrite, ParcelShipping, PendingWrites, Printed, Recorded, ShipError, ShipState, TrackingWrite, TrackingWrites,
 };
-pub use shop::{CarrierAccounts, MailTemplate, ShopContact, ShopSettings};
+pub use shop::{CarrierAccounts, DEFAULT_SHIP_LEAD_DAYS, MailTemplate, ShopContact, ShopSettings};
 pub use source::{
-    CredentialHealth, CredentialUpdate, KnownVersions, OrderPage, OrderSource, Pulled, Window, is_known, pull_window,
+    Acknowledged, CredentialHealth, CredentialUpdate, KnownVersions, OrderPage, OrderSource, Pulled, Window, is_known,
+    pull_window,
 };
 pub use staff::StaffError;
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

@@ -68,13 +68,16 @@ pub enum NotifyError {
     /// The mail may not take its route (a masked address on the shop's sender). Permanent.
     #[error(transparent)]
     Route(#[from] RouteError),
-    /// Another notifier is sending this mail right now.
-    #[error("{kind} mail of order {order} is being sent by another worker")]
+    /// Another notifier is sending this mail right now (or its outcome is unknown): its claim
+    /// is live until `until`.
+    #[error("{kind} mail of order {order} is claimed by another worker until {until}")]
     Busy {
         /// Which mail.
         kind: MailKind,
         /// Which order.
         order: String,
+        /// When the claim's lease ends.
+        until: DateTime<FixedOffset>,
     },
     /// The store or ledger failed.
     #[error(transparent)]
@@ -92,6 +95,14 @@ impl NotifyError {
             NotifyError::Route(_) => false,
             NotifyError::Busy { .. } => true,
             NotifyError::Port(e) => e.retryable,
+        }
+    }
+
+    /// How long from `now` no try can pass: a live claim's remaining lease (zero once it ended).
+    pub fn wait(&self, now: DateTime<FixedOffset>) -> Option<Duration> {
+        match self {
+            NotifyError::Busy { until, .. } => Some((*until - now).to_std().unwrap_or(Duration::ZERO)),
+            _ => None,
         }
     }
 }
@@ -163,6 +174,9 @@ where
         self.notify(job, now).await.map_err(|e| MessageFailure {
             retryable: e.is_retryable(),
             reason: format!("{} {}: {e}", job.order, job.kind),
+            // A live claim: tried again when its lease ends, without using up the job's tries
+            // (a claim stored but answered as failed would otherwise dead-letter its own job).
+            wait: e.wait(now),
         })
     }
 
@@ -332,8 +346,8 @@ where
         let lease_until = now + TimeDelta::from_std(self.lease).unwrap_or(TimeDelta::MAX);
         match self.ledger.claim(key, now, lease_until).await? {
             Claim::AlreadySent(id) => return Ok(Notified::AlreadySent(id)),
-            Claim::Busy => {
-                return Err(NotifyError::Busy { kind: key.kind, order: key.order.to_string() });
+            Claim::Busy { until } => {
+                return Err(NotifyError::Busy { kind: key.kind, order: key.order.to_string(), until });
             }
             Claim::Claimed => {}
         }

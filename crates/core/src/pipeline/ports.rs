@@ -148,8 +148,11 @@ pub enum Claim {
     Claimed,
     /// Already sent (with this message id): do nothing.
     AlreadySent(String),
-    /// Another sender holds an unexpired lease: try again later.
-    Busy,
+    /// Another sender holds an unexpired lease: try again once it ends.
+    Busy {
+        /// When that lease ends (as the ledger stores it).
+        until: DateTime<FixedOffset>,
+    },
 }
 
 /// One entry per (order, mail kind): the guarantee that a mail goes out once.
@@ -334,4 +337,15 @@ pub trait Consumer<T>: Send + Sync {
     /// The message cannot pass: it goes where a person finds it, with `reason` (ids and field
     /// names only).
     fn dead_letter(&self, receipt: &str, reason: &str) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The message cannot pass before `wait` has passed (another worker holds what it needs, for a
+    /// known time): it is put back to be taken after that, and this try is not counted against
+    /// its most tries where the queue can (SQS counts every receive: there it comes back once,
+    /// when the wait ends, instead of after the queue's visibility timeout).
+    fn put_back(
+        &self,
+        receipt: &str,
+        wait: std::time::Duration,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
 }

@@ -1,6 +1,7 @@
 //! The processor's use case: apply one incoming order to the store, check it when it is new or
 //! its address or items changed, hold it when a finding says so, and queue the mails its change
-//! calls for.
+//! calls for, and the acknowledgement a clean new order of some marketplaces is due
+//! (`super::acknowledge`).
 
 use std::sync::Arc;
 
@@ -14,10 +15,12 @@ use crate::order::{Order, OrderStatus};
 use crate::rules::{Rules, RulesError};
 use crate::validate::OrderError;
 
+use super::acknowledge::{self, Acknowledgement, queue_ack};
 use super::cache::ShopCache;
 use super::consume::MessageFailure;
 use super::mail::{MailJob, MailKind};
 use super::ports::{MailQueue, OrderStore, PortError, ShopDirectory, Written};
+use super::shipping::TrackingWrites;
 use super::stored::{OrderKey, StaffDecision, StoredOrder, check_fingerprint, content_fingerprint, hashed};
 
 /// How often a conditional write is retried after losing a race before the message is retried.
@@ -143,7 +146,7 @@ struct ShopPlan {
     payment_mail: bool,
 }
 
-impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
+impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
     /// A processor over these adapters, applying the marketplaces' declared `policies`.
     pub fn new(store: S, shops: D, mails: Q, policies: Policies, settings: ProcessSettings) -> Self {
         Processor { store, shops, mails, policies, settings, engines: ShopCache::default() }
@@ -176,8 +179,12 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                     _ => None,
                 };
                 if let Some(change) = change {
-                    // A crash after the write but before the mail queue left mails due: send them now.
+                    // A crash after the write but before the mail queue left mails due: send them
+                    // now; and its acknowledgement unqueued: queue it now (once).
                     let mails = flush_mails(&self.store, &self.mails, p).await?;
+                    if p.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) {
+                        queue_ack(&self.store, &key, now).await?;
+                    }
                     return Ok(Processed { key, change, status: p.status, hold_codes: Vec::new(), mails });
                 }
             }
@@ -213,6 +220,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 ship_with: prev.as_ref().and_then(|p| p.ship_with.clone()).filter(|_| !needs_check),
                 // The shop's own shipping records: no marketplace copy carries them.
                 parcels: prev.as_ref().map(|p| p.parcels.clone()).unwrap_or_default(),
+                acknowledgement: None,
                 content_fp: content_fp.clone(),
                 check_fp: check_fp.clone(),
                 bundle_key: None,
@@ -227,6 +235,12 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
             next.status = effective_status(&next);
             next.count_hold(prev.as_ref());
             next.bundle_key = (next.status.is_open()).then_some(raw_bundle_key.as_deref().map(hashed)).flatten();
+            next.acknowledgement = acknowledge::carried(
+                &self.policies.of(next.order.marketplace),
+                prev.as_ref().and_then(|p| p.acknowledgement.as_ref()),
+                &next,
+                now,
+            );
             let new_mails = mails_for_change(&self.policies, plan.payment_mail, prev.as_ref(), &next);
             for m in &new_mails {
                 if !next.mails_due.contains(m) {
@@ -237,6 +251,9 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
                 Written::Conflict => continue,
                 Written::Yes => {
                     let mails = flush_mails(&self.store, &self.mails, &next).await?;
+                    if next.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) {
+                        queue_ack(&self.store, &key, now).await?;
+                    }
                     let hold_codes = if next.status == OrderStatus::OnHold && next.staff == StaffDecision::None {
                         next.findings.iter().filter(|f| f.severity == Severity::Hold).map(|f| f.code).collect()
                     } else {
@@ -252,9 +269,7 @@ impl<S: OrderStore, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
     /// The orders queue's handler, the same for every way a queue is consumed
     /// ([`super::consume::consume_batch`]): one order at `now`, a failure with whether it may pass.
     pub async fn handle(&self, order: Order, now: DateTime<FixedOffset>) -> Result<Processed, MessageFailure> {
-        self.process(order, now)
-            .await
-            .map_err(|e| MessageFailure { retryable: e.is_retryable(), reason: e.to_string() })
+        self.process(order, now).await.map_err(|e| MessageFailure::new(e.is_retryable(), e.to_string()))
     }
 
     /// The shop's compiled rules with its blacklist, and its mail choices, reused for a minute.

@@ -3,9 +3,10 @@
 //! by id what the marketplace's search cannot show (orders it listed but did not return, and the
 //! stored open orders, as the marketplace's policy asks). One run of a pair at a time: a run
 //! takes the pair's lease before its first marketplace call. Inside the same lease, before the
-//! pull, the pair's pending tracking writes are registered on the marketplace (within the run's
-//! time and the client's rate limits); an accepted number makes its parcel 反映済 and, once every
-//! parcel of the order is, queues the buyer's shipping mail.
+//! pull, the pair's queued acknowledgements are sent (`super::acknowledge`), then its pending
+//! tracking writes are registered on the marketplace (within the run's time and the client's rate
+//! limits); an accepted number makes its parcel 反映済 and, once every parcel of the order is,
+//! queues the buyer's shipping mail.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -18,7 +19,8 @@ use crate::order::{Marketplace, OrderStatus};
 use super::credentials::StaffNotices;
 use super::mail::marketplace_name;
 use super::ports::{
-    MailQueue, OrderQueue, OrderStore, PortError, Quarantine, Rejected, Retryable, WatermarkStore, Written,
+    MailQueue, OrderQueue, OrderStore, PortError, Quarantine, Rejected, Retryable, ShopDirectory, WatermarkStore,
+    Written,
 };
 use super::shipping::{
     FailedWrite, ShipError, TrackingWrite, TrackingWrites, mark_reflected, mark_write_failed, update_writes,
@@ -98,6 +100,12 @@ pub struct PullReport {
     pub tracking_failed: usize,
     /// Shipping mails queued (orders whose every parcel is now 反映済).
     pub shipping_mails: usize,
+    /// Orders the marketplace took the acknowledgement of this run.
+    pub acknowledged: usize,
+    /// Acknowledgements that failed in a way that may pass (tried again next run).
+    pub ack_retried: usize,
+    /// Acknowledgements the marketplace refused for good (reported to staff).
+    pub ack_failed: usize,
 }
 
 /// Why a pull stopped early. Progress up to the last queued page is kept.
@@ -146,7 +154,8 @@ pub struct Puller<'a, F, Q, W, X, S, M, N> {
     pub marks: &'a W,
     /// Where unreadable orders go.
     pub quarantine: &'a X,
-    /// The stored orders (the pair's open ones are reconciled) and the pair's pending tracking writes.
+    /// The stored orders (the pair's open ones are reconciled), the pair's pending writes, and the
+    /// shop's settings (its lead time, promised with an acknowledgement).
     pub store: &'a S,
     /// Where the shipping mail of an order whose tracking the marketplace accepted goes.
     pub mails: &'a M,
@@ -164,7 +173,7 @@ where
     Q: OrderQueue,
     W: WatermarkStore,
     X: Quarantine,
-    S: OrderStore + TrackingWrites,
+    S: OrderStore + TrackingWrites + ShopDirectory,
     M: MailQueue,
     N: StaffNotices,
 {
@@ -192,6 +201,9 @@ where
             tracking_retried: 0,
             tracking_failed: 0,
             shipping_mails: 0,
+            acknowledged: 0,
+            ack_retried: 0,
+            ack_failed: 0,
         };
         // The lease lasts as long as this run can: a run that dies frees the pair at its deadline.
         let holder = format!("{}-{:016x}", now.timestamp_micros(), fastrand::u64(..));
@@ -218,6 +230,9 @@ where
         report: &mut PullReport,
     ) -> Result<(), PullError<F::Error>> {
         let marketplace = self.source.marketplace();
+        // Acknowledgements first: a marketplace may take a tracking number only after one (and
+        // an order shipped first no longer awaits one).
+        self.acknowledge_due(shop_id, now, time_left, report).await?;
         self.write_back(shop_id, now, time_left, report).await?;
         let stored = self.marks.get_watermark(shop_id, marketplace).await?;
         let first_pull = stored.is_none();

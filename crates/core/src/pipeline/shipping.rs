@@ -230,6 +230,9 @@ pub struct PendingWrites {
     /// Refused for good, oldest first: shown to staff until they deal with them.
     #[serde(default)]
     pub failed: Vec<FailedWrite>,
+    /// Orders to acknowledge on the marketplace, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acks: Vec<super::acknowledge::AckWrite>,
     /// Revision, incremented by each write.
     pub rev: u64,
     /// When it was last written.
@@ -244,6 +247,7 @@ impl PendingWrites {
             marketplace,
             writes: Vec::new(),
             failed: Vec::new(),
+            acks: Vec::new(),
             rev: 0,
             updated_at: now,
         }
@@ -499,15 +503,43 @@ pub async fn mark_write_failed<S: OrderStore>(
     .map(|_| ())
 }
 
-/// Reads the order, applies `change`, writes it conditionally; again when someone wrote between.
+/// The errors of a read-change-write of one order: a store failure, no such order, or an order
+/// that kept changing under the write.
+pub(crate) trait UpdateError: From<PortError> {
+    /// No such order.
+    fn not_found(key: &OrderKey) -> Self;
+    /// The order kept changing.
+    fn contended(key: &OrderKey) -> Self;
+}
+
+impl UpdateError for ShipError {
+    fn not_found(key: &OrderKey) -> Self {
+        ShipError::NotFound(key.clone())
+    }
+    fn contended(key: &OrderKey) -> Self {
+        ShipError::Contended(key.clone())
+    }
+}
+
+/// [`rewrite_order`] for the shipping use cases.
 pub(crate) async fn update_order<S: OrderStore>(
     store: &S,
     key: &OrderKey,
     now: DateTime<FixedOffset>,
-    mut change: impl FnMut(&mut StoredOrder) -> Result<(), ShipError>,
+    change: impl FnMut(&mut StoredOrder) -> Result<(), ShipError>,
 ) -> Result<StoredOrder, ShipError> {
+    rewrite_order(store, key, now, change).await
+}
+
+/// Reads the order, applies `change`, writes it conditionally; again when someone wrote between.
+pub(crate) async fn rewrite_order<S: OrderStore, E: UpdateError>(
+    store: &S,
+    key: &OrderKey,
+    now: DateTime<FixedOffset>,
+    mut change: impl FnMut(&mut StoredOrder) -> Result<(), E>,
+) -> Result<StoredOrder, E> {
     for _ in 0..WRITE_ATTEMPTS {
-        let prev = store.get(key).await?.ok_or_else(|| ShipError::NotFound(key.clone()))?;
+        let prev = store.get(key).await?.ok_or_else(|| E::not_found(key))?;
         let mut next = prev.clone();
         change(&mut next)?;
         if next == prev {
@@ -520,7 +552,7 @@ pub(crate) async fn update_order<S: OrderStore>(
             return Ok(next);
         }
     }
-    Err(ShipError::Contended(key.clone()))
+    Err(E::contended(key))
 }
 
 #[cfg(test)]

@@ -53,6 +53,18 @@ pub struct ShopSettings {
     /// alert links to the held order's page there. `None`: the alert names the release command.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_url: Option<String>,
+    /// Days the shop usually takes from order to dispatch: the ship date promised when a
+    /// marketplace asks for one with the acknowledgement (Qoo10's 発送予定日).
+    #[serde(default = "default_lead_days")]
+    pub ship_lead_days: u32,
+}
+
+/// The usual lead time when the shop sets none: Qoo10 expects dispatch within 3 business days
+/// of payment (fact sheet §7), so two calendar days promise nothing a shop cannot keep.
+pub const DEFAULT_SHIP_LEAD_DAYS: u32 = 2;
+
+fn default_lead_days() -> u32 {
+    DEFAULT_SHIP_LEAD_DAYS
 }
 
 /// The shop's carrier contract numbers (not secrets: they are printed on every label).
@@ -118,6 +130,7 @@ impl ShopSettings {
             relay_marketplaces: BTreeSet::new(),
             staff_alerts: StaffAlerts::Each,
             console_url: None,
+            ship_lead_days: DEFAULT_SHIP_LEAD_DAYS,
         }
     }
 }

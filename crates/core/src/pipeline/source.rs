@@ -1,5 +1,5 @@
 //! The one contract between a marketplace client and the pipeline: orders changed in a window,
-//! orders read again by id, tracking written back.
+//! orders read again by id, tracking written back, orders acknowledged.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -91,6 +91,26 @@ impl std::fmt::Debug for CredentialUpdate {
     }
 }
 
+/// What the marketplace answered to the acknowledgement of one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Acknowledged {
+    /// It took the acknowledgement (or already had it from this shop).
+    Done,
+    /// The order no longer awaits one (acknowledged in the back office, moved on, cancelled), or
+    /// the marketplace expects none: nothing was done and nothing is wrong.
+    NotAwaited {
+        /// Why, in the marketplace's terms (status codes, never buyer data).
+        why: String,
+    },
+    /// Refused.
+    Refused {
+        /// Whether a later try may pass.
+        retryable: bool,
+        /// The marketplace's code and message (never buyer data).
+        reason: String,
+    },
+}
+
 /// A marketplace the pipeline pulls from and writes tracking back to.
 ///
 /// A window larger than the API allows is split inside the client: the cursor says where the
@@ -137,6 +157,28 @@ pub trait OrderSource: Send + Sync {
         order: &Order,
         tracking: &Tracking,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// The most orders [`OrderSource::acknowledge`] takes in one marketplace call.
+    fn max_acks_per_call(&self) -> usize {
+        1
+    }
+
+    /// Acknowledges `orders` (at most [`OrderSource::max_acks_per_call`]) as the marketplace
+    /// expects a shop to (楽天's 注文確認, Qoo10's seller check), promising to ship by `ship_by`
+    /// where the marketplace asks; one answer per order, in order. The default: this marketplace
+    /// expects no acknowledgement.
+    fn acknowledge(
+        &self,
+        orders: &[Order],
+        ship_by: NaiveDate,
+    ) -> impl Future<Output = Result<Vec<Acknowledged>, Self::Error>> + Send {
+        let _ = ship_by;
+        let answers = orders
+            .iter()
+            .map(|_| Acknowledged::NotAwaited { why: "the marketplace expects no acknowledgement".to_string() })
+            .collect();
+        async move { Ok(answers) }
+    }
 
     /// What the marketplace said about the credentials so far (`None`: it says nothing).
     fn credential_health(&self) -> Option<CredentialHealth> {

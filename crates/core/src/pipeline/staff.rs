@@ -1,13 +1,16 @@
-//! Staff actions on a stored order: release a held order, hold one by hand.
+//! Staff actions on a stored order: release a held order (its acknowledgement, where the
+//! marketplace expects one, is queued then), hold one by hand.
 
 use chrono::{DateTime, FixedOffset};
 
 use crate::marketplace::Policies;
 use crate::order::OrderStatus;
 
+use super::acknowledge::{self, Acknowledgement, queue_ack};
 use super::mail::MailKind;
 use super::ports::{MailQueue, OrderStore, PortError, Written};
 use super::process::{effective_status, flush_mails};
+use super::shipping::TrackingWrites;
 use super::stored::{OrderKey, StaffDecision, StoredOrder};
 
 /// Why a staff action failed.
@@ -33,8 +36,9 @@ pub enum StaffError {
 }
 
 /// Releases a held order: hold findings stop holding it, and the buyer gets the thank-you mail
-/// that was held back. Releasing an order that is not held changes nothing.
-pub async fn release<S: OrderStore, Q: MailQueue>(
+/// that was held back; where its marketplace awaits an acknowledgement, it is queued. Releasing
+/// an order that is not held changes nothing.
+pub async fn release<S: OrderStore + TrackingWrites, Q: MailQueue>(
     store: &S,
     mails: &Q,
     policies: &Policies,
@@ -45,7 +49,7 @@ pub async fn release<S: OrderStore, Q: MailQueue>(
 }
 
 /// Holds an order by hand, with staff's reason; no buyer mail goes out until it is released.
-pub async fn hold<S: OrderStore, Q: MailQueue>(
+pub async fn hold<S: OrderStore + TrackingWrites, Q: MailQueue>(
     store: &S,
     mails: &Q,
     policies: &Policies,
@@ -56,7 +60,7 @@ pub async fn hold<S: OrderStore, Q: MailQueue>(
     decide(store, mails, policies, key, now, |_| StaffDecision::Held { reason: reason.to_string(), at: now }).await
 }
 
-async fn decide<S: OrderStore, Q: MailQueue>(
+async fn decide<S: OrderStore + TrackingWrites, Q: MailQueue>(
     store: &S,
     mails: &Q,
     policies: &Policies,
@@ -82,10 +86,15 @@ async fn decide<S: OrderStore, Q: MailQueue>(
         {
             next.mails_due.push(MailKind::ThankYou);
         }
+        next.acknowledgement =
+            acknowledge::carried(&policies.of(next.order.marketplace), prev.acknowledgement.as_ref(), &next, now);
         match store.put(&next, Some(prev.rev)).await? {
             Written::Conflict => continue,
             Written::Yes => {
                 flush_mails(store, mails, &next).await?;
+                if next.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) {
+                    queue_ack(store, key, now).await?;
+                }
                 return Ok(next);
             }
         }

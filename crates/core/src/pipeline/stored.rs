@@ -85,6 +85,10 @@ pub struct StoredOrder {
     /// slip and tracking number it shares.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ship_with: Option<OrderKey>,
+    /// Where the shop's acknowledgement of the order stands (楽天 注文確認, Qoo10 seller check);
+    /// `None` while none is due (the marketplace expects none, or the order is held).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgement: Option<super::acknowledge::Acknowledgement>,
     /// Fingerprint of the whole order: equal means a replay.
     pub content_fp: String,
     /// Fingerprint of what the checks read that a later update may change (destinations, items,

@@ -153,6 +153,7 @@ fn stored(order: Order, findings: Vec<crate::finding::Finding>, staff: StaffDeci
         stored_at: order.ordered_at,
         expires_at: None,
         parcels: Vec::new(),
+        acknowledgement: None,
         order,
     }
 }

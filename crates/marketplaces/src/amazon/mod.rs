@@ -38,6 +38,7 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     remark_sections: &[],
     // searchOrders filters on lastUpdatedAfter: every change shows in a window.
     reconcile: None,
+    awaits_acknowledgement: None,
 };
 
 /// Amazon.co.jp in the marketplaces' registry.

@@ -31,6 +31,7 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
         every: Duration::from_secs(3600),
         older_than: Duration::from_secs(client::DEFAULT_LOOKBACK_DAYS as u64 * 86_400),
     }),
+    awaits_acknowledgement: None,
 };
 
 /// au PAY マーケット in the marketplaces' registry.

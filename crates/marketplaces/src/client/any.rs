@@ -6,8 +6,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+use chrono::NaiveDate;
 use ichigen_core::pipeline::{
-    CredentialHealth, CredentialUpdate, KnownExpiry, KnownVersions, OrderPage, OrderSource, Window,
+    Acknowledged, CredentialHealth, CredentialUpdate, KnownExpiry, KnownVersions, OrderPage, OrderSource, Window,
 };
 use ichigen_core::{Marketplace, Order, Tracking};
 
@@ -29,6 +30,8 @@ trait DynSource: Send + Sync + fmt::Debug {
     fn max_ids_per_call(&self) -> usize;
     fn orders_by_id<'a>(&'a self, ids: &'a [String]) -> Boxed<'a, OrderPage>;
     fn register_tracking<'a>(&'a self, order: &'a Order, tracking: &'a Tracking) -> Boxed<'a, ()>;
+    fn max_acks_per_call(&self) -> usize;
+    fn acknowledge<'a>(&'a self, orders: &'a [Order], ship_by: NaiveDate) -> Boxed<'a, Vec<Acknowledged>>;
     fn credential_health(&self) -> Option<CredentialHealth>;
     fn take_credential_update(&self) -> Option<CredentialUpdate>;
     fn credential_expiry(&self) -> Boxed<'_, Vec<KnownExpiry>>;
@@ -57,6 +60,12 @@ impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
     }
     fn register_tracking<'a>(&'a self, order: &'a Order, tracking: &'a Tracking) -> Boxed<'a, ()> {
         Box::pin(OrderSource::register_tracking(self, order, tracking))
+    }
+    fn max_acks_per_call(&self) -> usize {
+        OrderSource::max_acks_per_call(self)
+    }
+    fn acknowledge<'a>(&'a self, orders: &'a [Order], ship_by: NaiveDate) -> Boxed<'a, Vec<Acknowledged>> {
+        Box::pin(OrderSource::acknowledge(self, orders, ship_by))
     }
     fn credential_health(&self) -> Option<CredentialHealth> {
         OrderSource::credential_health(self)
@@ -115,6 +124,14 @@ impl OrderSource for AnyClient {
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), ClientError> {
         self.0.register_tracking(order, tracking).await
+    }
+
+    fn max_acks_per_call(&self) -> usize {
+        self.0.max_acks_per_call()
+    }
+
+    async fn acknowledge(&self, orders: &[Order], ship_by: NaiveDate) -> Result<Vec<Acknowledged>, ClientError> {
+        self.0.acknowledge(orders, ship_by).await
     }
 
     fn credential_health(&self) -> Option<CredentialHealth> {

@@ -1,5 +1,5 @@
 //! The Qoo10 QAPI client: seller certification key, order searches split into short windows per
-//! shipping status, and the `SetSendingInfo` write-back.
+//! shipping status, the `SetSendingInfo` write-back, and the seller check `SetSellerCheckYN_V2`.
 //!
 //! Authentication (fact sheet §3, header style): `CertificationAPI.CreateCertificationKey` is called
 //! once with the API key in the `GiosisCertificationKey` header and `user_id` / `pwd` in the form
@@ -27,13 +27,21 @@
 //! pack it has not seen makes it sweep the last [`LOOKUP_DAYS`] once (every shipping status and the
 //! claim statuses, by order date) to learn its lines. Fields the per-order read lacks
 //! (`ShippingRate`, `Addr1`/`Addr2`, `SellerDiscount` ...) are taken from the line's last search row.
+//!
+//! Seller check ([`OrderSource::acknowledge`]): `SetSellerCheckYN_V2` moves one order line from
+//! `On request(2)` 配送要請 to 配送準備 (`Seller confirm(3)`) with the promised ship date
+//! `EstShipDt` (yyyyMMdd), so every line of the pack is checked, one call each. A line already
+//! checked (`-10012`) counts as done; a line not at 配送要請 (`-10013`: unpaid, shipped, cancelled)
+//! did not need it. Both codes come from the transcribed QSM spec of the bulk variant
+//! (`SetSellerCheckYNBulk`), whose checks the single call is taken to share (unverified).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, FixedOffset, TimeZone, Timelike};
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Timelike};
 use ichigen_core::carrier::{tracking_digits, tracking_number_valid};
+use ichigen_core::pipeline::Acknowledged;
 use ichigen_core::{JST, Marketplace, Order, OrderStatus, Tracking};
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
@@ -65,6 +73,8 @@ pub const OP_CLAIMS: &str = OPERATION_CLAIMS;
 pub const OP_BY_ORDER: &str = OPERATION_BY_ORDER;
 /// Registers carrier and tracking number of one order line.
 pub const OP_SEND: &str = "ShippingBasic.SetSendingInfo";
+/// The seller check of one order line: 配送要請 (2) → 配送準備 (3), with the promised ship date.
+pub const OP_SELLER_CHECK: &str = "ShippingBasic.SetSellerCheckYN_V2";
 /// The `QAPIVersion` header value.
 pub const QAPI_VERSION: &str = "1.0";
 
@@ -73,7 +83,7 @@ pub const QAPI_VERSION: &str = "1.0";
 pub const SHARED_LIMIT: Limit = Limit::new(1.0, 1);
 
 /// Documented limits per operation, one table.
-pub const LIMITS: [(&str, Limit); 5] = [
+pub const LIMITS: [(&str, Limit); 6] = [
     // unverified: Qoo10 publishes no limit; the sheet advises at most 1 request/second.
     (OP_CERTIFY, Limit::new(1.0, 1)),
     // unverified: as above.
@@ -84,6 +94,8 @@ pub const LIMITS: [(&str, Limit); 5] = [
     (OP_BY_ORDER, Limit::new(1.0, 1)),
     // unverified: as above.
     (OP_SEND, Limit::new(1.0, 1)),
+    // unverified: as above.
+    (OP_SELLER_CHECK, Limit::new(1.0, 1)),
 ];
 
 /// Order ids (packs) `orders_by_id` reads per marketplace call: the per-order read takes one
@@ -118,6 +130,12 @@ const CLUSTER_GAP_SECS: i64 = 86_400;
 
 /// The `ResultCode` of the per-order read for an order number it does not know (§9).
 const NOT_FOUND_CODE: &str = "-10003";
+/// `SetSellerCheckYN*`: the line is already checked (配送準備 or beyond).
+// unverified: listed for SetSellerCheckYNBulk in the transcribed QSM spec, not for the single call.
+const ALREADY_CHECKED_CODE: &str = "-10012";
+/// `SetSellerCheckYN*`: the line is not at 配送要請 (unpaid, shipped, cancelled).
+// unverified: as above.
+const NOT_REQUESTED_CODE: &str = "-10013";
 
 /// Result codes that mean the key is refused or expired (§9).
 const AUTH_CODES: [i64; 5] = [-10000, -90001, -90002, -90003, -90004];
@@ -730,6 +748,36 @@ impl Qoo10Client {
     }
 }
 
+impl Qoo10Client {
+    /// The seller check of every line of `order`'s pack, promising `ship_by`.
+    async fn seller_check(&self, order: &Order, ship_by: NaiveDate) -> Result<Acknowledged, ClientError> {
+        let date = ship_by.format("%Y%m%d").to_string();
+        let (mut done, mut not_requested) = (0, Vec::new());
+        for order_no in self.order_lines(order).await? {
+            let params = [("OrderNo", order_no.clone()), ("EstShipDt", date.clone())];
+            match self.authed(OP_SELLER_CHECK, &params).await {
+                Ok(_) => done += 1,
+                Err(ClientError::Rejected { code, .. }) if code == ALREADY_CHECKED_CODE => done += 1,
+                Err(ClientError::Rejected { code, .. }) if code == NOT_REQUESTED_CODE => not_requested.push(order_no),
+                Err(ClientError::Rejected { code, message, .. }) => {
+                    return Ok(Acknowledged::Refused {
+                        retryable: false,
+                        reason: format!("orderNo {order_no}: {code} {message}"),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(if done > 0 {
+            Acknowledged::Done
+        } else {
+            Acknowledged::NotAwaited {
+                why: format!("{NOT_REQUESTED_CODE}: not at On request(2) (orderNo {})", not_requested.join(", ")),
+            }
+        })
+    }
+}
+
 impl OrderSource for Qoo10Client {
     type Error = ClientError;
 
@@ -857,6 +905,15 @@ impl OrderSource for Qoo10Client {
             self.authed(OP_SEND, &params).await?;
         }
         Ok(())
+    }
+
+    /// One pack a call (its lines one call each, [`OP_SELLER_CHECK`]).
+    async fn acknowledge(&self, orders: &[Order], ship_by: NaiveDate) -> Result<Vec<Acknowledged>, ClientError> {
+        let mut answers = Vec::with_capacity(orders.len());
+        for order in orders {
+            answers.push(self.seller_check(order, ship_by).await?);
+        }
+        Ok(answers)
     }
 }
 

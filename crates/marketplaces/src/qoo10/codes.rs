@@ -2,7 +2,7 @@
 //!
 //! Every entry the fact sheet does not confirm carries an `// unverified:` comment.
 
-use ichigen_core::{Carrier, DeliveryMethod, OrderStatus, PaymentMethod};
+use ichigen_core::{Carrier, DeliveryMethod, Order, OrderStatus, PaymentMethod};
 
 /// Reads the numeric code of a status value. QAPI returns an English label with the code in
 /// parentheses (`Seller confirm(3)`, `Delivered(5)`; fact sheet §7, live v2 data); the label words
@@ -28,6 +28,16 @@ pub const SHIPPING_LABELS: [(u32, &str); 5] = [
     (4, "On delivery(4)"),
     (5, "Delivered(5)"),
 ];
+
+/// `On request(2)` 配送要請: paid, waiting for the seller's check (`SetSellerCheckYN_V2` moves it
+/// to `Seller confirm(3)` 配送準備).
+pub const AWAITING_SELLER_CHECK: u32 = 2;
+
+/// Whether a pack as mapped (its `source_status` is its least advanced line's status label)
+/// waits for the seller's check.
+pub fn awaits_seller_check(order: &Order) -> bool {
+    status_code(&order.source_status) == Some(AWAITING_SELLER_CHECK)
+}
 
 /// `shippingStatus` code → unified status (fact sheet §7).
 pub fn shipping_status(code: u32) -> Option<OrderStatus> {

@@ -36,6 +36,8 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     buyer_mail: true,
     remark_sections: &[],
     reconcile: Some(Reconcile { every: Duration::from_secs(86_400), older_than: Duration::ZERO }),
+    // The seller check (SetSellerCheckYN_V2) of a paid pack waiting at `On request(2)`.
+    awaits_acknowledgement: Some(codes::awaits_seller_check),
 };
 
 /// Qoo10 in the marketplaces' registry.

@@ -1,6 +1,18 @@
 //! Rakuten code tables: one function or constant per code family, so each fact is easy to change.
 
-use ichigen_core::{Carrier, DeliveryMethod, OrderStatus, PaymentMethod};
+use ichigen_core::{Carrier, DeliveryMethod, Order, OrderStatus, PaymentMethod};
+
+/// `orderProgress` 100 注文確認待ち: the order waits for the shop's 注文確認 (`confirmOrder`).
+pub const AWAITING_CONFIRMATION: i64 = 100;
+
+/// `messageCode` of a confirmOrder message saying the order was confirmed (fact sheet §8.4).
+pub const CONFIRM_ORDER_OK: &str = "ORDER_EXT_API_CONFIRM_ORDER_INFO_101";
+
+/// Whether an order as mapped (its `source_status` is the `orderProgress`) waits for 注文確認:
+/// confirmOrder is only meaningful at 100 (fact sheet §8.4).
+pub fn awaits_confirmation(order: &Order) -> bool {
+    order.source_status.trim().parse::<i64>() == Ok(AWAITING_CONFIRMATION)
+}
 
 /// Unified status of an `orderProgress` code; unknown codes are held for a person.
 pub fn order_status(order_progress: i64) -> OrderStatus {

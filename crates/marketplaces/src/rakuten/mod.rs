@@ -26,6 +26,8 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     // Cancellations have no date type of their own in searchOrder: every pull reads the open
     // orders again by id (getOrder takes 100 a call).
     reconcile: Some(Reconcile { every: Duration::ZERO, older_than: Duration::ZERO }),
+    // 注文確認 (confirmOrder) of an order waiting at 100 注文確認待ち.
+    awaits_acknowledgement: Some(codes::awaits_confirmation),
 };
 
 /// 楽天市場 in the marketplaces' registry.

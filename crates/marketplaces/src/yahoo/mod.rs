@@ -31,6 +31,7 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     // orders whose LastUpdateTime falls in the window, so a change stamped before the window (indexed
     // late) is never listed as changed: every open order is read again by id, hourly.
     reconcile: Some(Reconcile { every: Duration::from_secs(3600), older_than: Duration::ZERO }),
+    awaits_acknowledgement: None,
 };
 
 /// Yahoo!ショッピング in the marketplaces' registry.

@@ -1,7 +1,8 @@
 //! The demo on the AWS adapters, as deployed but without Lambda: the table, the queues and the SES
 //! sender identity are created if missing; the pullers fill the SQS orders queue, which is then
-//! drained into the processor (receive → use case → delete, as the event source mapping does), and
-//! the mail queue into the notifier, which sends through SES.
+//! taken through the consume port into the processor (`ichigen_aws::SqsPoller`: receive → use case
+//! → delete, a failure shown again, a dead letter to the DLQ), and the mail queue into the
+//! notifier, which sends through SES.
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -9,9 +10,11 @@ use std::path::Path;
 use anyhow::{Context, anyhow};
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::QueueAttributeName;
-use ichigen_aws::{DynamoStore, Received, SesMailer, SqsQuarantine, SqsQueue};
+use ichigen_aws::{DynamoStore, SesMailer, SqsPoller, SqsQuarantine, SqsQueue};
 use ichigen_core::Order;
-use ichigen_core::pipeline::{MailJob, Notifier, ProcessSettings, Processor, ShopDirectory, ShopSettings};
+use ichigen_core::pipeline::{
+    Consumed, MailJob, Notifier, ProcessSettings, Processor, ShopDirectory, ShopSettings, consume_batch,
+};
 
 use super::{LEASE, MAIL_FROM, Market, Progress, Tally, notify_one, process_one, pull_all, write_orders};
 use crate::backend::StoreArgs;
@@ -49,6 +52,24 @@ async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str, dlq_url: Option<&st
     created.queue_url.ok_or_else(|| anyhow!("SQS returned no URL for queue {name}"))
 }
 
+/// Messages taken from a queue at a time (SQS's most per receive).
+const TAKE: usize = 10;
+
+/// Says which messages did not pass; a body that does not read counts as a failed message.
+fn report_failed<R>(batch: &Consumed<R>, queue: &str, progress: &Progress, tally: &RefCell<Tally>) {
+    for (receipt, failure) in &batch.failures {
+        if failure.reason.starts_with("body is not a valid message") {
+            tally.borrow_mut().failed_message();
+        }
+        if !failure.retryable {
+            progress.println(&format!(
+                "ichigen demo: {queue} message {receipt} moved to the dead-letter queue ({})",
+                failure.reason
+            ));
+        }
+    }
+}
+
 /// Runs the pipeline; returns the counts and the stored orders (all, on hold).
 pub async fn run(
     args: &StoreArgs,
@@ -80,66 +101,43 @@ pub async fn run(
 
     let tally = RefCell::new(Tally::default());
     let order_queue = SqsQueue::<Order>::new(sqs.clone(), orders_url.clone());
-    let quarantine = SqsQuarantine::new(sqs.clone(), orders_dlq);
+    let quarantine = SqsQuarantine::new(sqs.clone(), orders_dlq.clone());
     let mail_queue = SqsQueue::<MailJob>::new(sqs.clone(), mail_url.clone());
     pull_all(markets, &shop.shop_id, &order_queue, store, &quarantine, &mail_queue, &tally, progress).await;
 
+    // Each queue taken through the consume port, as the Lambdas' handlers are (the demo polls
+    // where Lambda's event source mapping would hand over a batch).
     let processor =
         Processor::new(store, store, &mail_queue, ichigen_marketplaces::policies(), ProcessSettings::default());
-    ichigen_aws::drain(&sqs, &orders_url, |messages: Vec<Received>| {
-        let (processor, tally) = (&processor, &tally);
-        async move {
-            let mut failed = Vec::new();
-            for m in messages {
-                match serde_json::from_str::<Order>(&m.body) {
-                    Ok(order) => {
-                        if process_one(processor, order, tally, progress).await.is_err() {
-                            failed.push(m.message_id);
-                        }
-                    }
-                    Err(e) => {
-                        // Only the position: the body holds a buyer's data.
-                        progress.println(&format!(
-                            "ichigen demo: message {} is not an order (line {}, column {})",
-                            m.message_id,
-                            e.line(),
-                            e.column()
-                        ));
-                        tally.borrow_mut().failed_message();
-                        failed.push(m.message_id);
-                    }
-                }
-            }
-            failed
+    let orders = SqsPoller::<Order>::new(sqs.clone(), orders_url, orders_dlq);
+    loop {
+        let batch = consume_batch(&orders, TAKE, |order: Order| {
+            let (processor, tally) = (&processor, &tally);
+            async move { process_one(processor, order, tally, progress).await }
+        })
+        .await
+        .context("taking from the orders queue")?;
+        report_failed(&batch, "orders", progress, &tally);
+        if batch.taken == 0 {
+            break;
         }
-    })
-    .await
-    .context("draining the orders queue")?;
+    }
 
     let mailer = SesMailer::new(ses, None);
     let notifier = Notifier::new(store, store, store, &mailer, ichigen_marketplaces::policies(), LEASE);
-    ichigen_aws::drain(&sqs, &mail_url, |messages: Vec<Received>| {
-        let (notifier, tally) = (&notifier, &tally);
-        async move {
-            let mut failed = Vec::new();
-            for m in messages {
-                let ok = match serde_json::from_str::<MailJob>(&m.body) {
-                    Ok(job) => notify_one(notifier, &job, tally, progress).await.is_ok(),
-                    Err(e) => {
-                        progress.println(&format!("ichigen demo: message {} is not a mail job: {e}", m.message_id));
-                        tally.borrow_mut().failed_message();
-                        false
-                    }
-                };
-                if !ok {
-                    failed.push(m.message_id);
-                }
-            }
-            failed
+    let mails = SqsPoller::<MailJob>::new(sqs.clone(), mail_url, mail_dlq);
+    loop {
+        let batch = consume_batch(&mails, TAKE, |job: MailJob| {
+            let (notifier, tally) = (&notifier, &tally);
+            async move { notify_one(notifier, &job, tally, progress).await }
+        })
+        .await
+        .context("taking from the mail queue")?;
+        report_failed(&batch, "mail", progress, &tally);
+        if batch.taken == 0 {
+            break;
         }
-    })
-    .await
-    .context("draining the mail queue")?;
+    }
 
     let (stored, on_hold) = write_orders(store, &shop.shop_id, &dir.join("orders.jsonl")).await?;
     Ok((tally.into_inner(), stored, on_hold))

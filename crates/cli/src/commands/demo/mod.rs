@@ -232,7 +232,12 @@ impl<Q: Queue<Order>> Queue<Order> for Counting<'_, Q> {
 /// Pulls every marketplace once, from its watermark to now. A marketplace that fails is reported
 /// and counted; the others go on.
 #[allow(clippy::too_many_arguments)] // The demo's one wiring point of the pull.
-async fn pull_all<Q: OrderQueue, W: WatermarkStore + OrderStore + TrackingWrites, X: Quarantine, M: MailQueue>(
+async fn pull_all<
+    Q: OrderQueue,
+    W: WatermarkStore + OrderStore + TrackingWrites + ShopDirectory,
+    X: Quarantine,
+    M: MailQueue,
+>(
     markets: &[Market],
     shop_id: &str,
     queue: &Q,
@@ -273,7 +278,7 @@ async fn pull_all<Q: OrderQueue, W: WatermarkStore + OrderStore + TrackingWrites
 
 /// Runs one order through the processor's queue handler, trying again at once when the failure
 /// may pass.
-async fn process_one<S: OrderStore, D: ShopDirectory, Q: MailQueue>(
+async fn process_one<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue>(
     processor: &Processor<S, D, Q>,
     order: Order,
     tally: &RefCell<Tally>,

@@ -54,6 +54,9 @@ pub struct Row {
     /// Tracking writes the marketplace refused (reported to staff).
     #[serde(default)]
     pub tracking_failed: usize,
+    /// Orders the marketplace took the shop's acknowledgement of (楽天 注文確認, Qoo10 seller check).
+    #[serde(default)]
+    pub acknowledged: usize,
 }
 
 impl Row {
@@ -83,6 +86,7 @@ impl Row {
         self.tracking_registered += other.tracking_registered;
         self.tracking_retried += other.tracking_retried;
         self.tracking_failed += other.tracking_failed;
+        self.acknowledged += other.acknowledged;
     }
 }
 
@@ -137,6 +141,7 @@ impl Tally {
         row.tracking_registered += report.tracking_registered;
         row.tracking_retried += report.tracking_retried;
         row.tracking_failed += report.tracking_failed;
+        row.acknowledged += report.acknowledged;
     }
 
     /// The processor finished an order.

@@ -1,0 +1,73 @@
+//! What an order holds of the stock, from the order as it is now: its item lines through the
+//! shop's listings to shop SKUs, held as its status says.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::order::{Marketplace, OrderStatus};
+use crate::pipeline::StoredOrder;
+
+use super::{HoldState, Holding, Listing};
+
+/// An order line whose item takes no known shop SKU: staff must map it (`ichigen stock map`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("商品 {item} ({marketplace}) に対応する在庫SKUがありません(ichigen stock map で対応付けてください)")]
+pub struct Unmapped {
+    /// The marketplace.
+    pub marketplace: Marketplace,
+    /// The item's identity there (the order line's `sku`).
+    pub item: String,
+}
+
+/// The listings of a shop by (marketplace, item), and its SKUs: how order lines find their stock.
+#[derive(Debug, Clone, Default)]
+pub struct Catalogue {
+    listings: BTreeMap<(Marketplace, String), Listing>,
+    skus: BTreeSet<String>,
+}
+
+impl Catalogue {
+    /// The catalogue of these listings and shop SKUs.
+    pub fn new(listings: Vec<Listing>, skus: impl IntoIterator<Item = String>) -> Catalogue {
+        Catalogue {
+            listings: listings.into_iter().map(|l| ((l.marketplace, l.item.clone()), l)).collect(),
+            skus: skus.into_iter().collect(),
+        }
+    }
+
+    /// Units of each shop SKU one `item` of `marketplace` takes.
+    fn parts(&self, marketplace: Marketplace, item: &str) -> Result<Vec<(String, i64)>, Unmapped> {
+        let item = item.trim();
+        if let Some(l) = self.listings.get(&(marketplace, item.to_string())) {
+            return Ok(l.parts.iter().map(|p| (p.sku.clone(), i64::from(p.units))).collect());
+        }
+        if self.skus.contains(item) {
+            return Ok(vec![(item.to_string(), 1)]);
+        }
+        Err(Unmapped { marketplace, item: item.to_string() })
+    }
+}
+
+/// What `s` should hold now: its lines' units, reserved while open, consumed once shipped,
+/// nothing once cancelled or when the marketplace ships it from its own warehouse (Amazon FBA:
+/// not the shop's stock). Every unmapped line is reported; the holding is then not known.
+pub fn target(s: &StoredOrder, catalogue: &Catalogue) -> Result<Holding, Vec<Unmapped>> {
+    let o = &s.order;
+    if o.fulfilled_by_marketplace || o.status == OrderStatus::Cancelled {
+        return Ok(Holding::none());
+    }
+    let state = if o.status == OrderStatus::Shipped { HoldState::Consumed } else { HoldState::Reserved };
+    let mut units: BTreeMap<String, i64> = BTreeMap::new();
+    let mut unmapped = Vec::new();
+    for item in &o.items {
+        match catalogue.parts(o.marketplace, &item.sku) {
+            Ok(parts) => {
+                for (sku, per) in parts {
+                    *units.entry(sku).or_default() += per * i64::from(item.quantity);
+                }
+            }
+            Err(u) if !unmapped.contains(&u) => unmapped.push(u),
+            Err(_) => {}
+        }
+    }
+    if unmapped.is_empty() { Ok(Holding { units, state }) } else { Err(unmapped) }
+}
