@@ -3,14 +3,15 @@
 //! shop's rules with a simulation, mail templates with a preview, exports and the tracking import.
 //!
 //! Every page calls the same use cases as the `ichigen` commands (`ichigen_core::pipeline`), over
-//! the store ports only, so one router serves the embedded store (`ichigen console`) and could
-//! serve DynamoDB behind a Lambda. Every staff action is written to the audit log.
+//! the store ports only, so one router serves the embedded store (`ichigen console`) and DynamoDB
+//! behind a Lambda (`functions/console`). Every staff action is written to the audit log.
 //!
-//! Security model (docs/CONSOLE.md): a one-time login token is exchanged for a session cookie
-//! (HttpOnly, SameSite=Strict, expiring); every form carries the session's CSRF token, checked on
-//! each POST; requests without a session are refused.
+//! Security model (docs/CONSOLE.md): staff get a session cookie (HttpOnly, expiring) by the
+//! home's [`Login`] — a one-time token locally, Amazon Cognito on AWS; every form carries the
+//! session's CSRF token, checked on each POST; requests without a session are refused.
 
 mod auth;
+pub mod cognito;
 mod pages;
 mod render;
 mod staff;
@@ -27,7 +28,8 @@ use ichigen_core::pipeline::{
     MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, RelayMailers, ShopDirectory, TrackingWrites,
 };
 
-pub use auth::{LoginToken, Sessions};
+pub use auth::{Login, LoginToken, MemorySessions};
+pub use cognito::{CognitoConfig, CognitoLogin, SignInError};
 
 /// Every store port the console drives.
 pub trait ConsoleStore:
@@ -67,7 +69,8 @@ pub const PAGE_SIZE: usize = 50;
 pub struct Settings {
     /// The shop whose orders it shows.
     pub shop_id: String,
-    /// The staff member's name recorded with every action.
+    /// The staff member's name recorded with every action of a one-time-token session (a Cognito
+    /// session records the name in its ID token).
     pub staff: String,
 }
 
@@ -78,21 +81,21 @@ pub struct Console<S, M, R> {
     pub(crate) relays: R,
     pub(crate) policies: Policies,
     pub(crate) settings: Settings,
-    pub(crate) sessions: Sessions,
+    pub(crate) access: auth::Access,
     pub(crate) pages: render::Pages,
 }
 
 impl<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static> Console<S, M, R> {
     /// A console over `store`, sending the mails staff decisions call for through `mailer` (and
     /// the shop's marketplace `relays`), opened with `login`.
-    pub fn new(store: S, mailer: M, relays: R, settings: Settings, login: LoginToken) -> Self {
+    pub fn new(store: S, mailer: M, relays: R, settings: Settings, login: impl Into<Login>) -> Self {
         Console {
             store,
             mailer,
             relays,
             policies: ichigen_marketplaces::registry::policies(),
             settings,
-            sessions: Sessions::new(login, SESSION_TTL),
+            access: auth::Access::new(login.into()),
             pages: render::Pages::new(),
         }
     }
@@ -103,6 +106,7 @@ impl<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static> Console<S,
         Router::new()
             .route("/", get(pages::home))
             .route("/login", get(auth::login::<S, M, R>))
+            .route("/auth/callback", get(auth::callback::<S, M, R>))
             .route("/logout", post(auth::logout::<S, M, R>))
             .route("/static/console.css", get(pages::css))
             .route("/orders", get(pages::orders::list::<S, M, R>))

@@ -95,9 +95,10 @@ async fn send<S: ConsoleStore, M: Mailer, R: RelayMailers>(
     mails
 }
 
-/// Records a staff action in the audit log.
+/// Records a staff action in the audit log, with the session's staff name.
 pub async fn audit<S: ConsoleStore, M, R>(
     app: &App<S, M, R>,
+    staff: &crate::auth::Staff,
     action: &str,
     order: Option<&OrderKey>,
     detail: String,
@@ -105,7 +106,7 @@ pub async fn audit<S: ConsoleStore, M, R>(
     let entry = AuditEntry {
         shop_id: app.settings.shop_id.clone(),
         at: now(),
-        staff: app.settings.staff.clone(),
+        staff: staff.name().to_string(),
         action: action.to_string(),
         order: order.cloned(),
         detail,

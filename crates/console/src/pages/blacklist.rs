@@ -106,7 +106,7 @@ pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static
         return Err(Failure::BadRequest(format!("同じ内容の登録がすでにあります（登録 {id}）")));
     }
     let id = app.store.add_blacklisted(&shop_id, &entry).await?;
-    audit(&app, "blacklist_add", None, format!("登録 {id}（理由: {}）", entry.reason)).await?;
+    audit(&app, &staff, "blacklist_add", None, format!("登録 {id}（理由: {}）", entry.reason)).await?;
 
     // The shop's rules with only this entry: the severity the shop gave buyer.blacklisted holds.
     let mut rules = match app.store.shop(&shop_id).await? {
@@ -131,7 +131,7 @@ pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static
                 if entry.reason.is_empty() { String::new() } else { format!("（{}）", entry.reason) }
             );
             if staff::decide(&app, &key, Decision::Hold(&reason)).await.is_ok() {
-                audit(&app, "blacklist_hold", Some(&key), reason).await?;
+                audit(&app, &staff, "blacklist_hold", Some(&key), reason).await?;
                 held.push(format!("{}/{}", key.marketplace, key.order_id));
             }
         }
@@ -141,7 +141,7 @@ pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static
     } else {
         format!("登録 {id} を追加し、該当する未出荷の注文 {} 件を保留にしました: {}", held.len(), held.join("、"))
     };
-    Ok(done(&app, &staff, "/blacklist", message))
+    Ok(done(&app, &staff, "/blacklist", message).await)
 }
 
 /// The remove form.
@@ -161,6 +161,6 @@ pub async fn remove<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
     if !app.store.remove_blacklisted(&app.settings.shop_id, &id).await? {
         return Err(Failure::NotFound(format!("登録 {id} はありません")));
     }
-    audit(&app, "blacklist_remove", None, format!("登録 {id}")).await?;
-    Ok(done(&app, &staff, "/blacklist", format!("登録 {id} を削除しました。保留中の注文はそのままです")))
+    audit(&app, &staff, "blacklist_remove", None, format!("登録 {id}")).await?;
+    Ok(done(&app, &staff, "/blacklist", format!("登録 {id} を削除しました。保留中の注文はそのままです")).await)
 }

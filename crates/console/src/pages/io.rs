@@ -125,7 +125,7 @@ pub async fn export<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
             let mut bytes = Vec::new();
             let rows = ichigen_core::export::write_csv(&list, &mut bytes)
                 .map_err(|e| Failure::Internal(format!("CSVを作れませんでした: {e}")))?;
-            audit(&app, "export", None, format!("CSV（{} 注文・{rows} 行）", list.len())).await?;
+            audit(&app, &staff, "export", None, format!("CSV（{} 注文・{rows} 行）", list.len())).await?;
             return Ok(download(bytes, "text/csv; charset=utf-8", format!("orders-{stamp}.csv")));
         }
         "b2" => Program::B2,
@@ -164,6 +164,7 @@ pub async fn export<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
     }
     audit(
         &app,
+        &staff,
         "export",
         None,
         format!(
@@ -239,7 +240,7 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
             report.shipped(),
             report.unchanged()
         );
-        audit(&app, "tracking_import", None, summary.clone()).await?;
+        audit(&app, &staff, "tracking_import", None, summary.clone()).await?;
         ImportResult { ok: true, summary, problems: Vec::new() }
     } else {
         ImportResult {

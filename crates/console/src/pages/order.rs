@@ -202,13 +202,13 @@ pub async fn release<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'st
     let s = load_order(&app, &p.marketplace, &p.order_id).await?;
     let key = s.key();
     if s.status != OrderStatus::OnHold {
-        return Ok(done(&app, &staff, &order_url(&key), "保留中ではないため、解除するものはありません".into()));
+        return Ok(done(&app, &staff, &order_url(&key), "保留中ではないため、解除するものはありません".into()).await);
     }
     let decided = staff::decide(&app, &key, Decision::Release).await.map_err(staff_failure)?;
     let mut message = format!("保留を解除しました（{}）。", japanese::order_status(decided.order.status));
     message.push_str(&decided.mails.join(" / "));
-    audit(&app, "release", Some(&key), message.clone()).await?;
-    Ok(done(&app, &staff, &order_url(&key), message))
+    audit(&app, &staff, "release", Some(&key), message.clone()).await?;
+    Ok(done(&app, &staff, &order_url(&key), message).await)
 }
 
 /// The hold form.
@@ -233,8 +233,8 @@ pub async fn hold<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'stati
     let s = load_order(&app, &p.marketplace, &p.order_id).await?;
     let key = s.key();
     staff::decide(&app, &key, Decision::Hold(reason)).await.map_err(staff_failure)?;
-    audit(&app, "hold", Some(&key), format!("理由: {reason}")).await?;
-    Ok(done(&app, &staff, &order_url(&key), format!("保留にしました（理由: {reason}）")))
+    audit(&app, &staff, "hold", Some(&key), format!("理由: {reason}")).await?;
+    Ok(done(&app, &staff, &order_url(&key), format!("保留にしました（理由: {reason}）")).await)
 }
 
 fn staff_failure(e: StaffError) -> Failure {
@@ -298,8 +298,8 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
         Err(ShipError::Port(e)) => return Err(e.into()),
         Err(e) => return Err(Failure::BadRequest(e.to_string())),
     };
-    audit(&app, "tracking", Some(&key), message.clone()).await?;
-    Ok(done(&app, &staff, &order_url(&key), message))
+    audit(&app, &staff, "tracking", Some(&key), message.clone()).await?;
+    Ok(done(&app, &staff, &order_url(&key), message).await)
 }
 
 /// The destination form (the first destination's fields).
@@ -373,7 +373,7 @@ pub async fn destination<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers +
         to.phone = phone;
     }
     if changed.is_empty() {
-        return Ok(done(&app, &staff, &order_url(&key), "お届け先に変更はありません".into()));
+        return Ok(done(&app, &staff, &order_url(&key), "お届け先に変更はありません".into()).await);
     }
     if !order.shipments.is_empty() && n == 1 {
         // The first shipment's destination is also the order's `ship_to`.
@@ -388,6 +388,6 @@ pub async fn destination<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers +
     if !mails.is_empty() {
         message.push_str(&format!(" / {}", mails.join(" / ")));
     }
-    audit(&app, "destination", Some(&key), message.clone()).await?;
-    Ok(done(&app, &staff, &order_url(&key), message))
+    audit(&app, &staff, "destination", Some(&key), message.clone()).await?;
+    Ok(done(&app, &staff, &order_url(&key), message).await)
 }

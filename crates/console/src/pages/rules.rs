@@ -138,13 +138,14 @@ pub async fn submit<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
             .ok_or_else(|| Failure::NotFound(format!("ショップ {shop_id} の設定がありません")))?;
         shop.rules_toml = proposed;
         app.store.put_shop(&shop).await?;
-        audit(&app, "rules_save", None, format!("{} 行", shop.rules_toml.lines().count())).await?;
+        audit(&app, &staff, "rules_save", None, format!("{} 行", shop.rules_toml.lines().count())).await?;
         return Ok(done(
             &app,
             &staff,
             "/rules",
             "ルールを保存しました。新しい注文と変更された注文から適用されます（保存済みの注文はそのままです）".into(),
-        ));
+        )
+        .await);
     }
     let current = current_rules(&app).await?;
     let current_engine = engine_of(&app, &current, &blacklist)

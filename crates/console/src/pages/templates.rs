@@ -150,14 +150,21 @@ pub async fn submit<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
             Ok(n) => {
                 shop.templates.insert(kind, t);
                 app.store.put_shop(&shop).await?;
-                audit(&app, "template_save", None, format!("{}（見本の注文 {n} 件で確認済み）", kind_label(kind)))
-                    .await?;
+                audit(
+                    &app,
+                    &staff,
+                    "template_save",
+                    None,
+                    format!("{}（見本の注文 {n} 件で確認済み）", kind_label(kind)),
+                )
+                .await?;
                 return Ok(done(
                     &app,
                     &staff,
                     &format!("/templates?kind={}", kind.as_str()),
                     format!("{}のテンプレートを保存しました（見本の注文 {n} 件で確認済み）", kind_label(kind)),
-                ));
+                )
+                .await);
             }
             Err(e) => {
                 let previews = previews(&app, &shop, kind, &t).await?;
