@@ -23,10 +23,11 @@
 //!
 //! By id ([`Qoo10Client::orders_by_id`]): QAPI's only per-order read is
 //! `GetShippingAndClaimInfoByOrderNo_V2`, one order line (`orderNo`) a call, while our order id is
-//! the pack. The client remembers the lines of every pack its searches and claim reads listed; a
-//! pack it has not seen makes it sweep the last [`LOOKUP_DAYS`] once (every shipping status and the
-//! claim statuses, by order date) to learn its lines. Fields the per-order read lacks
-//! (`ShippingRate`, `Addr1`/`Addr2`, `SellerDiscount` ...) are taken from the line's last search row.
+//! the pack. The client remembers the lines of every pack its searches and claim reads listed, and
+//! each line's last search row. Fields the per-order read lacks (`ShippingRate`, `Addr1`/`Addr2`,
+//! `SellerDiscount` ...) are taken from that row, so a pack whose lines or rows it does not hold
+//! (a new process; lines known only from a claim) makes it sweep the last [`LOOKUP_DAYS`] once
+//! (every shipping status and the claim statuses, by order date) to learn them.
 //!
 //! Seller check ([`OrderSource::acknowledge`]): `SetSellerCheckYN_V2` moves one order line from
 //! `On request(2)` 配送要請 to 配送準備 (`Seller confirm(3)`) with the promised ship date
@@ -555,15 +556,6 @@ impl Qoo10Client {
         Ok(out)
     }
 
-    /// Remembers the `orderNo`s of each pack (for the write-back and the by-id read).
-    fn remember(&self, rows: &[ShippingRow]) {
-        let Ok(mut lines) = self.lines.lock() else { return };
-        for row in rows {
-            let (Some(pack), Some(no)) = (map::pack_key(row), row.order_no.as_ref()) else { continue };
-            remember_line(&mut lines, pack, &no.0);
-        }
-    }
-
     /// Remembers search row objects: their pack's lines and the row itself.
     fn remember_objects(&self, objects: &[Map<String, Value>]) {
         let (Ok(mut lines), Ok(mut rows)) = (self.lines.lock(), self.rows.lock()) else { return };
@@ -707,7 +699,12 @@ impl Qoo10Client {
     async fn packs_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
         let is_pack = |id: &str| !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
         let known = |id: &str| self.lines.lock().ok().and_then(|l| l.get(id).cloned()).filter(|l| !l.is_empty());
-        if ids.iter().any(|id| is_pack(id) && known(id).is_none()) {
+        // Whole only with every line's search row at hand: the per-order read lacks the address
+        // lines and the fee. Lines learned without their rows (a claim, a by-id read) sweep too.
+        let whole = |id: &str| {
+            known(id).is_some_and(|lines| self.rows.lock().is_ok_and(|r| lines.iter().all(|n| r.contains_key(n))))
+        };
+        if ids.iter().any(|id| is_pack(id) && !whole(id)) {
             self.sweep().await?;
         }
         let mut missing = Vec::new();
@@ -759,7 +756,9 @@ impl Qoo10Client {
             if let Some((_, e)) = bad_rows.into_iter().find(|(k, _)| ours(k)) {
                 return Err(e.into());
             }
-            self.remember(&rows);
+            // The rows too, not only the lines: a later read by id completes its lines from them.
+            let (_, objects) = json_objects(OP_SEARCH, &body.text)?;
+            self.remember_objects(&objects);
             let found: Vec<String> = rows
                 .iter()
                 .filter(|r| map::pack_key(r) == Some(order.order_id.as_str()))
