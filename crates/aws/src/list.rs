@@ -8,8 +8,10 @@
 //! inside the order write's transaction, and only when an order changes tab.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem, Update};
+use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::DateTime;
 use ichigen_core::console::{
     ListColumns, ListCursor, OrderList, OrderPage, OrderQuery, list_needle, search_needle, wire_name,
@@ -28,6 +30,9 @@ use crate::table::{
 
 /// Index entries one `Query` call reads at most while filtering.
 const READ_CHUNK: i32 = 200;
+
+/// Times an order write cancelled by a concurrent write of the shop's tab counter is tried again.
+const CONFLICT_RETRIES: usize = 8;
 /// Index entries one list page reads at most by default: a filter matching few orders returns a
 /// short page and a cursor where the reading stopped, instead of reading the whole shop.
 pub const PAGE_READ_BUDGET: usize = 2_000;
@@ -122,13 +127,36 @@ pub(crate) async fn put_counted(
         None => update.update_expression("ADD #new :one"),
     };
     let update = update.build().map_err(|e| PortError::permanent("dynamodb TransactWriteItems order", e))?;
-    let result = store
-        .client()
-        .transact_write_items()
-        .transact_items(TransactWriteItem::builder().put(put).build())
-        .transact_items(TransactWriteItem::builder().update(update).build())
-        .send()
-        .await;
+    // Every order write of the shop that changes tab updates the one counter item, so two
+    // concurrent processor writes can cancel each other (reason `TransactionConflict`): that is
+    // contention, not a failure — tried again at once, with jitter, before the message is failed
+    // (which would delay the order by the queue's visibility timeout).
+    let mut delays = ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(20))
+        .with_max_delay(Duration::from_millis(500))
+        .with_max_times(CONFLICT_RETRIES)
+        .with_jitter()
+        .build();
+    let result = loop {
+        let result = store
+            .client()
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put.clone()).build())
+            .transact_items(TransactWriteItem::builder().update(update.clone()).build())
+            .send()
+            .await;
+        let conflict = result.as_ref().err().and_then(|e| e.as_service_error()).is_some_and(|se| match se {
+            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
+                c.cancellation_reasons().iter().any(|r| r.code() == Some("TransactionConflict"))
+                    && !c.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed"))
+            }
+            _ => false,
+        });
+        match delays.next() {
+            Some(wait) if conflict => tokio::time::sleep(wait).await,
+            _ => break result,
+        }
+    };
     match result {
         Ok(_) => Ok(Written::Yes),
         Err(e) => {
