@@ -98,3 +98,114 @@ fn a_poison_mail_job_is_dead_lettered_listed_and_redriven() {
     let out = ichigen().args(["mail", "drain", "--dir", &d]).output().unwrap();
     assert!(!out.status.success(), "back on the queue, tried again");
 }
+
+/// Kills the child when the test ends, however it ends.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A plain HTTP/1.1 request to 127.0.0.1:`port`; (status, head and body).
+fn http(port: u16, request: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, out)
+}
+
+fn get(port: u16, path: &str, cookie: &str) -> (u16, String) {
+    http(port, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"))
+}
+
+fn post(port: u16, path: &str, cookie: &str, form: &str) -> (u16, String) {
+    http(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            form.len()
+        ),
+    )
+}
+
+/// Issue 13's finding for the console: a release through `ichigen console` puts the thank-you on
+/// the durable mail queue with the decision; when sending it fails (the outbox refuses the file),
+/// the release stands, the page says the mail waits, and the next drain delivers it exactly once.
+#[test]
+fn a_console_release_whose_send_fails_is_delivered_by_the_next_drain_exactly_once() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    demo(&dir, 100);
+    let d = dir.to_str().unwrap().to_string();
+    let id = orders(&dir)
+        .iter()
+        .find(|v| {
+            v["status"] == "on_hold"
+                && (v["marketplace"] == "yahoo" || v["marketplace"] == "qoo10")
+                && v["order"]["buyer"]["email"].is_string()
+        })
+        .map(key)
+        .expect("a held Yahoo or Qoo10 order");
+    let before = eml_files(&dir);
+
+    let mut console = ichigen()
+        .args(["console", "--port", "0", "--staff", "佐藤", "--store", &d])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(console.stdout.take().unwrap());
+    let _console = Running(console);
+    let login = out
+        .lines()
+        .map(Result::unwrap)
+        .find_map(|l| l.find("http://127.0.0.1:").map(|at| l[at..].trim().to_string()))
+        .expect("the login URL");
+    let rest = login.strip_prefix("http://127.0.0.1:").unwrap();
+    let (port, path) = rest.split_at(rest.find('/').unwrap());
+    let port: u16 = port.parse().unwrap();
+    let (status, head) = get(port, path, "");
+    assert_eq!(status, 303, "{head}");
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_string();
+    let page = format!("/orders/{id}");
+    let (status, body) = get(port, &page, &cookie);
+    assert_eq!(status, 200, "{body}");
+    let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+
+    let outbox = dir.join("outbox");
+    refuse_writes(&outbox, true);
+    let (status, head) = post(port, &format!("{page}/release"), &cookie, &format!("csrf={csrf}"));
+    refuse_writes(&outbox, false);
+    assert_eq!(status, 303, "{head}");
+    assert_eq!(eml_files(&dir), before, "nothing delivered while the outbox refused");
+    let shown = stdout(&run_ok(&["orders", "show", &id, "--dir", &d]));
+    assert!(!shown.lines().next().unwrap().contains("on_hold"), "the release stands: {shown}");
+    let (_, body) = get(port, &page, &cookie);
+    assert!(body.contains("保留を解除しました") && body.contains("キューに残し"), "the page says the mail waits");
+
+    // The job waited on the durable queue: the next drain delivers it, once.
+    let drained = stdout(&run_ok(&["mail", "drain", "--dir", &d]));
+    let after = eml_files(&dir);
+    let new: Vec<_> = after.iter().filter(|p| !before.contains(p)).collect();
+    assert_eq!(new.len(), 1, "the thank-you is delivered by the drain: {drained}");
+    let mail = parse_eml(new[0]);
+    assert_eq!(mail.kind, "thank_you");
+    assert!(mail.subject.contains(id.split_once('/').unwrap().1), "{}", mail.subject);
+
+    // Releasing again through the console, and draining again, deliver nothing more.
+    let (status, _) = post(port, &format!("{page}/release"), &cookie, &format!("csrf={csrf}"));
+    assert_eq!(status, 303);
+    run_ok(&["mail", "drain", "--dir", &d]);
+    assert_eq!(eml_files(&dir), after, "a second release or drain delivers nothing more");
+}

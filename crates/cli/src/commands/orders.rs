@@ -14,10 +14,13 @@ use ichigen_aws::SqsQueue;
 use ichigen_core::pipeline::bundle::{self, BundleError};
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::tracking;
-use ichigen_core::pipeline::{MailJob, MailQueue, Notified, OrderStore, StaffDecision, StaffError, StoredOrder, staff};
+use ichigen_core::pipeline::{
+    Decided, Decision, MailJob, Notified, NotifierQueue, OrderStore, StaffDecision, StaffError, StaffMail, StoredOrder,
+    staff,
+};
 use ichigen_core::pipeline::{Recorded, ShipError, ShipState, TrackingWrites};
 use ichigen_core::{Carrier, OrderStatus, Tracking};
-use ichigen_local::{EmlOutbox, MAIL_QUEUE, SqliteQueue};
+use ichigen_local::{EmlOutbox, LocalStaffMail};
 
 use crate::backend::{Aws, Backend, Local, StoreArgs};
 use crate::view::{Filters, OrderView, findings_summary, items_summary, jst, jst_minutes, resolve, wire, yen};
@@ -460,19 +463,19 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Records the staff decision (release: `hold_reason` None), its mail jobs put on the durable
-/// `mails` queue with it (`staff::release`/`hold` queue before they return). `None` when there
-/// was nothing to do (said so); the order before and after otherwise.
-async fn decide<S, Q>(
+/// Records the staff decision (release: `hold_reason` None) through the staff use case, its mail
+/// jobs put on `mail`'s durable queue with it and sent by the queue's consumer. `None` when there
+/// was nothing to do (said so); the decision otherwise.
+async fn decide<S, M>(
     store: &S,
-    mails: &Q,
+    mail: &M,
     shop: &str,
     id: &str,
     hold_reason: Option<&String>,
-) -> anyhow::Result<Result<(StoredOrder, StoredOrder), ExitCode>>
+) -> anyhow::Result<Result<Decided, ExitCode>>
 where
     S: OrderStore + TrackingWrites,
-    Q: MailQueue,
+    M: StaffMail,
 {
     let before = resolve(store, shop, id).await?;
     let key = before.key();
@@ -484,38 +487,34 @@ where
         return Ok(Err(ExitCode::SUCCESS));
     }
     let policies = ichigen_marketplaces::policies();
-    let at = now();
-    let decided = match hold_reason {
-        None => staff::release(store, mails, &policies, &key, at).await,
-        Some(reason) => staff::hold(store, mails, &policies, &key, reason, at).await,
-    };
-    let after = match decided {
-        Ok(after) => after,
+    let decision = hold_reason.map_or(Decision::Release, |reason| Decision::Hold(reason));
+    let decided = match staff::decide_and_send(store, mail, &policies, &key, decision, now()).await {
+        Ok(decided) => decided,
         Err(StaffError::Closed { status, .. }) => {
             eprintln!("ichigen orders {verb}: {name} is {}: nothing to {verb}", wire(&status));
             return Ok(Err(ExitCode::from(1)));
         }
         Err(e) => return Err(e).with_context(|| format!("{verb} {name}")),
     };
+    let after = &decided.order;
     let past = if hold_reason.is_some() { "held" } else { "released" };
     println!("{name}: {past} ({} → {})", wire(&before.status), wire(&after.status));
     if after.mails_due.is_empty() && hold_reason.is_none() {
         println!("no mail: {}", after.buyer_mail_barred(&policies).unwrap_or("nothing was due"));
     }
-    Ok(Ok((before, after)))
+    Ok(Ok(decided))
 }
 
-/// Embedded: the decision's jobs go on the SQLite mail queue, then the queue is drained through
-/// the consume port. A send that fails leaves its job queued for `ichigen mail drain` or the next
-/// demo run (and says so).
+/// Embedded: the decision's jobs go on the SQLite mail queue, which this process then sends. A
+/// send that fails leaves its job queued for `ichigen mail drain` or the next demo run (and says so).
 async fn decide_local(local: &Local, shop: &str, id: &str, hold_reason: Option<&String>) -> anyhow::Result<ExitCode> {
-    let mails = SqliteQueue::<MailJob>::new(&local.store, MAIL_QUEUE);
-    let (_, after) = match decide(&local.store, &mails, shop, id, hold_reason).await? {
+    let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+    let mail = LocalStaffMail::new(&local.store, crate::commands::mail::local_notifier(local, &outbox));
+    let decided = match decide(&local.store, &mail, shop, id, hold_reason).await? {
         Ok(decided) => decided,
         Err(code) => return Ok(code),
     };
-    let key = after.key();
-    let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+    let key = decided.order.key();
     let written = |id: &str| {
         outbox
             .written()
@@ -523,8 +522,16 @@ async fn decide_local(local: &Local, shop: &str, id: &str, hold_reason: Option<&
             .find(|w| w.message_id == id)
             .map_or_else(|| format!("message id {id}"), |w| format!("written to {}", w.path.display()))
     };
-    let notifier = crate::commands::mail::local_notifier(local, &outbox);
-    let drained = crate::commands::mail::drain_mail_queue(&local.store, &notifier).await?;
+    let drained = match decided.sent {
+        Ok(sent) => sent.unwrap_or_default(),
+        Err(e) => {
+            eprintln!(
+                "ichigen orders: {e}\nメールはキューに残しました。`ichigen mail drain` か次の demo で送ります \
+                 (the mail stays queued: `ichigen mail drain` or the next demo run sends it)"
+            );
+            return Ok(ExitCode::from(1));
+        }
+    };
     let mut code = ExitCode::SUCCESS;
     for (job, outcome) in drained.iter().filter(|(job, _)| job.order == key) {
         match outcome {
@@ -576,10 +583,10 @@ async fn decide_aws(
             found.queue_url.with_context(|| format!("SQS returned no URL for {name}"))?
         }
     };
-    let mails = SqsQueue::<MailJob>::new(sqs, url);
-    match decide(&aws.store, &mails, shop, id, hold_reason).await? {
-        Ok((_, after)) => {
-            for kind in &after.mails_due {
+    let mail = NotifierQueue(SqsQueue::<MailJob>::new(sqs, url));
+    match decide(&aws.store, &mail, shop, id, hold_reason).await? {
+        Ok(decided) => {
+            for kind in &decided.order.mails_due {
                 println!("{kind} mail queued: the notifier sends it (never twice)");
             }
             Ok(ExitCode::SUCCESS)
