@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{demo, eml_files, ichigen, key, orders, parse_eml, run_ok, stdout};
+use common::{Console, demo, eml_files, ichigen, key, orders, parse_eml, run_ok, stdout};
 
 /// Makes `dir` refuse new files (as root too: the immutable flag), and checks that it does.
 fn refuse_writes(dir: &Path, refuse: bool) {
@@ -99,47 +99,11 @@ fn a_poison_mail_job_is_dead_lettered_listed_and_redriven() {
     assert!(!out.status.success(), "back on the queue, tried again");
 }
 
-/// Kills the child when the test ends, however it ends.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A plain HTTP/1.1 request to 127.0.0.1:`port`; (status, head and body).
-fn http(port: u16, request: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    (status, out)
-}
-
-fn get(port: u16, path: &str, cookie: &str) -> (u16, String) {
-    http(port, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"))
-}
-
-fn post(port: u16, path: &str, cookie: &str, form: &str) -> (u16, String) {
-    http(
-        port,
-        &format!(
-            "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
-            form.len()
-        ),
-    )
-}
-
 /// Issue 13's finding for the console: a release through `ichigen console` puts the thank-you on
 /// the durable mail queue with the decision; when sending it fails (the outbox refuses the file),
 /// the release stands, the page says the mail waits, and the next drain delivers it exactly once.
 #[test]
 fn a_console_release_whose_send_fails_is_delivered_by_the_next_drain_exactly_once() {
-    use std::io::BufRead;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("demo");
     demo(&dir, 100);
@@ -155,43 +119,21 @@ fn a_console_release_whose_send_fails_is_delivered_by_the_next_drain_exactly_onc
         .expect("a held Yahoo or Qoo10 order");
     let before = eml_files(&dir);
 
-    let mut console = ichigen()
-        .args(["console", "--port", "0", "--staff", "佐藤", "--store", &d])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let out = std::io::BufReader::new(console.stdout.take().unwrap());
-    let _console = Running(console);
-    let login = out
-        .lines()
-        .map(Result::unwrap)
-        .find_map(|l| l.find("http://127.0.0.1:").map(|at| l[at..].trim().to_string()))
-        .expect("the login URL");
-    let rest = login.strip_prefix("http://127.0.0.1:").unwrap();
-    let (port, path) = rest.split_at(rest.find('/').unwrap());
-    let port: u16 = port.parse().unwrap();
-    let (status, head) = get(port, path, "");
-    assert_eq!(status, 303, "{head}");
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_string();
+    let console = Console::start(&dir);
     let page = format!("/orders/{id}");
-    let (status, body) = get(port, &page, &cookie);
+    let (status, body) = console.get(&page);
     assert_eq!(status, 200, "{body}");
     let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
 
     let outbox = dir.join("outbox");
     refuse_writes(&outbox, true);
-    let (status, head) = post(port, &format!("{page}/release"), &cookie, &format!("csrf={csrf}"));
+    let (status, head) = console.post(&format!("{page}/release"), &format!("csrf={csrf}"));
     refuse_writes(&outbox, false);
     assert_eq!(status, 303, "{head}");
     assert_eq!(eml_files(&dir), before, "nothing delivered while the outbox refused");
     let shown = stdout(&run_ok(&["orders", "show", &id, "--dir", &d]));
     assert!(!shown.lines().next().unwrap().contains("on_hold"), "the release stands: {shown}");
-    let (_, body) = get(port, &page, &cookie);
+    let (_, body) = console.get(&page);
     assert!(body.contains("保留を解除しました") && body.contains("キューに残し"), "the page says the mail waits");
 
     // The job waited on the durable queue: the next drain delivers it, once.
@@ -204,7 +146,7 @@ fn a_console_release_whose_send_fails_is_delivered_by_the_next_drain_exactly_onc
     assert!(mail.subject.contains(id.split_once('/').unwrap().1), "{}", mail.subject);
 
     // Releasing again through the console, and draining again, deliver nothing more.
-    let (status, _) = post(port, &format!("{page}/release"), &cookie, &format!("csrf={csrf}"));
+    let (status, _) = console.post(&format!("{page}/release"), &format!("csrf={csrf}"));
     assert_eq!(status, 303);
     run_ok(&["mail", "drain", "--dir", &d]);
     assert_eq!(eml_files(&dir), after, "a second release or drain delivers nothing more");

@@ -452,6 +452,10 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
         let label = if n == 0 { "findings" } else { "" };
         writeln!(out, "{label:<10} {:<5} {}  {}", wire(&f.severity), f.code, f.message)?;
     }
+    if let Some(ack) = &s.acknowledgement {
+        // 楽天 注文確認 / Qoo10 seller check: where the marketplace awaits the shop's.
+        writeln!(out, "注文確認   {}", ack.summary())?;
+    }
     match &s.staff {
         StaffDecision::None => {}
         StaffDecision::Released { at } => writeln!(out, "staff      released at {} JST", jst_minutes(*at))?,

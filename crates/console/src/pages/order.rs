@@ -159,6 +159,7 @@ pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
             destinations,
             findings,
             decision => decision(&s.staff),
+            acknowledgement => s.acknowledgement.as_ref().map(|a| a.summary()),
             mails,
             history,
             back_office => back_office.map(|b| serde_json::json!({"url": b.url, "opens_order": b.opens_order})),
