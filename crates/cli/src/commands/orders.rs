@@ -32,7 +32,7 @@ pub enum ListFormat {
     Table,
     /// One JSON line per order, as in the demo's orders.jsonl.
     Json,
-    /// One CSV row per order (plain UTF-8; `ichigen export` writes the Excel-ready item lines).
+    /// One CSV row per order, as `ichigen export` writes for Excel (UTF-8 with BOM, CRLF).
     Csv,
 }
 
@@ -313,31 +313,44 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
             }
         }
         ListFormat::Csv => {
-            let mut csv = csv::Writer::from_writer(&mut out);
-            csv.write_record([
-                "marketplace",
-                "order_id",
-                "ordered_at",
-                "status",
-                "shipping",
-                "total",
-                "items",
-                "findings",
-            ])?;
+            // As `ichigen export` writes for Excel: BOM, CRLF, formula-like cells as text.
+            let mut csv = ichigen_core::spreadsheet::csv_writer(&mut out)?;
+            ichigen_core::spreadsheet::write_row(
+                &mut csv,
+                [
+                    "marketplace",
+                    "order_id",
+                    "ordered_at",
+                    "buyer",
+                    "prefecture",
+                    "payment",
+                    "delivery",
+                    "status",
+                    "shipping",
+                    "total",
+                    "items",
+                    "findings",
+                ],
+            )?;
             for s in &orders {
                 let o = &s.order;
-                let row = [
-                    o.marketplace.as_str().to_string(),
-                    o.order_id.clone(),
-                    o.ordered_at.with_timezone(&jst()).to_rfc3339_opts(SecondsFormat::Secs, false),
-                    wire(&s.status),
-                    s.ship_state().map_or("", |st| st.as_str()).to_string(),
-                    o.totals.total.to_string(),
-                    items_summary(&o.items),
-                    s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
-                ];
-                // Opened in a spreadsheet too: marketplace text that starts like a formula goes as text.
-                csv.write_record(row.iter().map(|c| ichigen_core::spreadsheet::cell(c).into_owned()))?;
+                ichigen_core::spreadsheet::write_row(
+                    &mut csv,
+                    [
+                        o.marketplace.as_str().to_string(),
+                        o.order_id.clone(),
+                        o.ordered_at.with_timezone(&jst()).to_rfc3339_opts(SecondsFormat::Secs, false),
+                        o.buyer.name.clone(),
+                        o.ship_to.prefecture.clone(),
+                        ichigen_core::japanese::payment_method(o.payment_method, o.marketplace),
+                        ichigen_core::japanese::delivery_method(o.delivery.method).to_string(),
+                        wire(&s.status),
+                        s.ship_state().map_or("", |st| st.as_str()).to_string(),
+                        o.totals.total.to_string(),
+                        items_summary(&o.items),
+                        s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
+                    ],
+                )?;
             }
             csv.flush()?;
         }
