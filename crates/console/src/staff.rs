@@ -63,7 +63,7 @@ fn said(
             .iter()
             .filter(|(job, _)| job.order == *key)
             .map(|(job, outcome)| {
-                let kind = job.kind;
+                let kind = crate::pages::order::mail_kind_label(job.kind);
                 match outcome {
                     Ok(Notified::Sent(id)) => format!("{kind} メールを送信しました（{id}）"),
                     Ok(Notified::AlreadySent(_)) => format!("{kind} メールは送信済みのため送っていません"),
@@ -78,7 +78,12 @@ fn said(
                 }
             })
             .collect(),
-        Ok(None) => queued.iter().map(|kind| format!("{kind} メールを送信キューに入れました（まもなく送信されます）")).collect(),
+        Ok(None) => queued
+            .iter()
+            .map(|kind| {
+                format!("{} メールを送信キューに入れました（まもなく送信されます）", crate::pages::order::mail_kind_label(*kind))
+            })
+            .collect(),
         Err(e) => vec![format!("メールはキューに残しました（次の操作か `ichigen mail drain` で送ります）: {e}")],
     }
 }

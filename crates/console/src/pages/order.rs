@@ -169,7 +169,8 @@ pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
     )
 }
 
-fn mail_kind_label(kind: ichigen_core::pipeline::MailKind) -> &'static str {
+/// A mail kind as staff read it.
+pub(crate) fn mail_kind_label(kind: ichigen_core::pipeline::MailKind) -> &'static str {
     use ichigen_core::pipeline::MailKind;
     match kind {
         MailKind::ThankYou => "ご注文確認（サンクス）",
