@@ -13,9 +13,7 @@ locals {
   console_client_parameter = "${local.console_parameter_prefix}client"
   console_cookie_parameter = "${local.console_parameter_prefix}cookie-key"
   # Globally unique per region: the account id makes it so.
-  console_domain_prefix = coalesce(var.console_domain_prefix, "${local.name}-staff-${local.account_id}")
-  # The console shop's relay credentials (楽天 / au PAY): a release may send a thank-you through them.
-  console_relay_pairs    = { for key, pair in local.relay_pairs : key => pair if pair.shop_id == var.console_shop }
+  console_domain_prefix  = coalesce(var.console_domain_prefix, "${local.name}-staff-${local.account_id}")
   placeholder_cookie_key = "PLACEHOLDER: put 64 random hex characters here with aws ssm put-parameter --overwrite (docs/CONSOLE.md)"
 }
 
@@ -128,8 +126,9 @@ resource "aws_ssm_parameter" "console_cookie_key" {
 
 data "aws_iam_policy_document" "console" {
   # Orders (GetItem, conditional PutItem and TransactWriteItems with the tab counter), settings,
-  # blacklist, the ledger (claim, mark, release), waiting mails, delivery events, the audit log
-  # and sessions (PutItem, GetItem, DeleteItem, Query), list pages' records (BatchGetItem).
+  # blacklist, the pair's pending writes (acknowledgements), the mail history (ledger, delivery
+  # events), the audit log and sessions (PutItem, GetItem, DeleteItem, Query), list pages'
+  # records (BatchGetItem).
   statement {
     sid = "Table"
     actions = [
@@ -163,24 +162,13 @@ data "aws_iam_policy_document" "console" {
     ]
   }
 
-  # The console shop's relay settings, for a thank-you a release sends through its relay.
-  dynamic "statement" {
-    for_each = length(local.console_relay_pairs) == 0 ? [] : [1]
-    content {
-      sid       = "RelaySettings"
-      actions   = ["ssm:GetParameter"]
-      resources = [for key, _ in local.console_relay_pairs : aws_ssm_parameter.credentials[key].arn]
-    }
-  }
-
+  # A staff action's mails (the thank-you a release lets go, a corrected order's) go on the
+  # notifier's mail queue, as the processor's do: the notifier sends them (SES or a relay), so the
+  # console needs neither SES nor the relay credentials.
   statement {
-    sid     = "SendAsTheShop"
-    actions = ["ses:SendEmail"]
-    resources = concat(
-      [aws_sesv2_configuration_set.main.arn],
-      [for d in aws_sesv2_email_identity.domain : d.arn],
-      [for r in aws_sesv2_email_identity.sandbox_recipient : r.arn],
-    )
+    sid       = "MailJobs"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.mail.arn]
   }
 
   dynamic "statement" {
@@ -208,8 +196,7 @@ module "console" {
   environment = {
     TABLE_NAME               = aws_dynamodb_table.main.name
     SHOP_ID                  = var.console_shop
-    SES_CONFIGURATION_SET    = aws_sesv2_configuration_set.main.configuration_set_name
-    SECRET_PREFIX            = local.secret_prefix
+    MAIL_QUEUE_URL           = aws_sqs_queue.mail.url
     COGNITO_POOL_ID          = aws_cognito_user_pool.staff[0].id
     COGNITO_DOMAIN           = "https://${local.console_domain_prefix}.auth.${local.region}.amazoncognito.com"
     COGNITO_CLIENT_PARAMETER = local.console_client_parameter

@@ -1186,9 +1186,9 @@ fn rule_no_customer_key_unless_opted_in(m: &Model) -> Vec<String> {
 // ------------------------------------------------------------------------------------------------
 // Rule: marketplace credentials are SSM SecureString parameters, one per shop × marketplace
 // (standard tier, value never managed by Terraform), read by the puller with ssm:GetParameter on
-// exactly those parameters' ARNs, and by the notifier and the console (relay settings) on the
-// 楽天 / au PAY ones only; the console's own cookie key is a SecureString of its own (value never
-// managed by Terraform either), read by the console alone; no Secrets Manager left.
+// exactly those parameters' ARNs, and by the notifier (relay settings) on the 楽天 / au PAY ones
+// only; the console's own cookie key is a SecureString of its own (value never managed by
+// Terraform either), read by the console alone; no Secrets Manager left.
 
 fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
     let mut v = Vec::new();
@@ -1269,18 +1269,14 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
         }
         let resources: Vec<String> = s.resources.iter().map(text).collect();
         if s.origin.contains("aws_iam_policy_document.console ") {
-            // The console reads its own two parameters (by name) and its shop's relay settings.
+            // The console reads its own two parameters (by name), nothing else: its mails go on the
+            // notifier's queue, and the notifier reads the relay settings.
             let own = resources
                 .iter()
                 .all(|r| r.contains("local.console_client_parameter") || r.contains("local.console_cookie_parameter"));
-            let relays = resources.len() == 1
-                && credentials.iter().any(|(name, _)| {
-                    resources[0]
-                        == format!("[for key, _ in local.console_relay_pairs : aws_ssm_parameter.{name}[key].arn]")
-                });
-            if s.actions.iter().any(|a| a != "ssm:GetParameter") || resources.is_empty() || !(own || relays) {
+            if s.actions.iter().any(|a| a != "ssm:GetParameter") || resources.is_empty() || !own {
                 v.push(format!(
-                    "{}: the console reads (ssm:GetParameter) its own parameters and its shop's relay credentials only, found {resources:?}",
+                    "{}: the console reads (ssm:GetParameter) its own parameters only, found {resources:?}",
                     s.origin
                 ));
             }
@@ -1304,10 +1300,7 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
             continue;
         }
         if !s.origin.contains("aws_iam_policy_document.puller ") {
-            v.push(format!(
-                "{}: only the puller, the notifier and the console (relay settings) read credentials",
-                s.origin
-            ));
+            v.push(format!("{}: only the puller and the notifier (relay settings) read credentials", s.origin));
             continue;
         }
         let exactly = |names: &[&str]| {

@@ -195,15 +195,14 @@ pub(crate) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     })
 }
 
-impl<S, M, R> FromRequestParts<App<S, M, R>> for Staff
+impl<S, T> FromRequestParts<App<S, T>> for Staff
 where
     S: Send + Sync + 'static,
-    M: Send + Sync + 'static,
-    R: Send + Sync + 'static,
+    T: Send + Sync + 'static,
 {
     type Rejection = Failure;
 
-    async fn from_request_parts(parts: &mut Parts, app: &App<S, M, R>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, app: &App<S, T>) -> Result<Self, Self::Rejection> {
         // On AWS a page opened without a session goes to the sign-in; an action is refused.
         let refused = if app.access.is_cognito() && parts.method == Method::GET {
             Failure::SignInFirst
@@ -237,11 +236,10 @@ pub struct LoginQuery {
 
 /// `GET /login`: the embedded console exchanges its one-time token for a session; the AWS home
 /// sends the browser to Cognito's sign-in.
-pub async fn login<S, M, R>(State(app): State<App<S, M, R>>, Query(q): Query<LoginQuery>) -> Response
+pub async fn login<S, T>(State(app): State<App<S, T>>, Query(q): Query<LoginQuery>) -> Response
 where
     S: Send + Sync + 'static,
-    M: Send + Sync + 'static,
-    R: Send + Sync + 'static,
+    T: Send + Sync + 'static,
 {
     let result = match &app.access.method {
         Way::OneTime(login) => {
@@ -273,15 +271,14 @@ pub struct CallbackQuery {
 
 /// `GET /auth/callback`: Cognito sends the browser back with a code; exchanged, the ID token
 /// verified, a session starts.
-pub async fn callback<S, M, R>(
-    State(app): State<App<S, M, R>>,
+pub async fn callback<S, T>(
+    State(app): State<App<S, T>>,
     Query(q): Query<CallbackQuery>,
     headers: HeaderMap,
 ) -> Response
 where
     S: Send + Sync + 'static,
-    M: Send + Sync + 'static,
-    R: Send + Sync + 'static,
+    T: Send + Sync + 'static,
 {
     let Way::Cognito(cognito) = &app.access.method else {
         return Failure::NotFound("このページはありません".into()).into_response();
@@ -314,15 +311,14 @@ pub struct CsrfForm {
 }
 
 /// `POST /logout`: ends the session.
-pub async fn logout<S, M, R>(
-    State(app): State<App<S, M, R>>,
+pub async fn logout<S, T>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     axum::Form(form): axum::Form<CsrfForm>,
 ) -> Result<Response, Failure>
 where
     S: Send + Sync + 'static,
-    M: Send + Sync + 'static,
-    R: Send + Sync + 'static,
+    T: Send + Sync + 'static,
 {
     staff.check_csrf(&form.csrf)?;
     app.access.sessions.end_session(&staff.key).await?;

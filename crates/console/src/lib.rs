@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use ichigen_core::Policies;
 use ichigen_core::console::{AuditLog, MailHistory, OrderList};
 use ichigen_core::pipeline::{
-    MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, RelayMailers, ShopDirectory, TrackingWrites,
+    MailEvents, MailLedger, OrderStore, ParkedMail, ShopDirectory, StaffMail, TrackingWrites,
 };
 
 pub use auth::{Login, LoginToken, MemorySessions};
@@ -75,24 +75,22 @@ pub struct Settings {
 }
 
 /// The console's state: the ports, the marketplaces' policies, the sessions and the pages.
-pub struct Console<S, M, R> {
+pub struct Console<S, T> {
     pub(crate) store: S,
-    pub(crate) mailer: M,
-    pub(crate) relays: R,
+    pub(crate) mail: T,
     pub(crate) policies: Policies,
     pub(crate) settings: Settings,
     pub(crate) access: auth::Access,
     pub(crate) pages: render::Pages,
 }
 
-impl<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static> Console<S, M, R> {
-    /// A console over `store`, sending the mails staff decisions call for through `mailer` (and
-    /// the shop's marketplace `relays`), opened with `login`.
-    pub fn new(store: S, mailer: M, relays: R, settings: Settings, login: impl Into<Login>) -> Self {
+impl<S: ConsoleStore, T: StaffMail + 'static> Console<S, T> {
+    /// A console over `store`, putting the mails staff actions call for on `mail`'s durable queue
+    /// (sent at once on the embedded store, by the notifier on AWS), opened with `login`.
+    pub fn new(store: S, mail: T, settings: Settings, login: impl Into<Login>) -> Self {
         Console {
             store,
-            mailer,
-            relays,
+            mail,
             policies: ichigen_marketplaces::registry::policies(),
             settings,
             access: auth::Access::new(login.into()),
@@ -105,27 +103,27 @@ impl<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static> Console<S,
         let app = Arc::new(self);
         Router::new()
             .route("/", get(pages::home))
-            .route("/login", get(auth::login::<S, M, R>))
-            .route("/auth/callback", get(auth::callback::<S, M, R>))
-            .route("/logout", post(auth::logout::<S, M, R>))
+            .route("/login", get(auth::login::<S, T>))
+            .route("/auth/callback", get(auth::callback::<S, T>))
+            .route("/logout", post(auth::logout::<S, T>))
             .route("/static/console.css", get(pages::css))
-            .route("/orders", get(pages::orders::list::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}", get(pages::order::show::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}/release", post(pages::order::release::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}/hold", post(pages::order::hold::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}/tracking", post(pages::order::tracking::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}/destination", post(pages::order::destination::<S, M, R>))
-            .route("/blacklist", get(pages::blacklist::show::<S, M, R>).post(pages::blacklist::add::<S, M, R>))
-            .route("/blacklist/{id}/remove", post(pages::blacklist::remove::<S, M, R>))
-            .route("/rules", get(pages::rules::show::<S, M, R>).post(pages::rules::submit::<S, M, R>))
-            .route("/templates", get(pages::templates::show::<S, M, R>).post(pages::templates::submit::<S, M, R>))
-            .route("/io", get(pages::io::show::<S, M, R>))
-            .route("/io/export", post(pages::io::export::<S, M, R>))
-            .route("/io/tracking", post(pages::io::tracking::<S, M, R>))
-            .route("/audit", get(pages::audit::show::<S, M, R>))
+            .route("/orders", get(pages::orders::list::<S, T>))
+            .route("/orders/{marketplace}/{order_id}", get(pages::order::show::<S, T>))
+            .route("/orders/{marketplace}/{order_id}/release", post(pages::order::release::<S, T>))
+            .route("/orders/{marketplace}/{order_id}/hold", post(pages::order::hold::<S, T>))
+            .route("/orders/{marketplace}/{order_id}/tracking", post(pages::order::tracking::<S, T>))
+            .route("/orders/{marketplace}/{order_id}/destination", post(pages::order::destination::<S, T>))
+            .route("/blacklist", get(pages::blacklist::show::<S, T>).post(pages::blacklist::add::<S, T>))
+            .route("/blacklist/{id}/remove", post(pages::blacklist::remove::<S, T>))
+            .route("/rules", get(pages::rules::show::<S, T>).post(pages::rules::submit::<S, T>))
+            .route("/templates", get(pages::templates::show::<S, T>).post(pages::templates::submit::<S, T>))
+            .route("/io", get(pages::io::show::<S, T>))
+            .route("/io/export", post(pages::io::export::<S, T>))
+            .route("/io/tracking", post(pages::io::tracking::<S, T>))
+            .route("/audit", get(pages::audit::show::<S, T>))
             .with_state(app)
     }
 }
 
 /// The shared state handlers get.
-pub(crate) type App<S, M, R> = Arc<Console<S, M, R>>;
+pub(crate) type App<S, T> = Arc<Console<S, T>>;

@@ -18,9 +18,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use chrono::Utc;
-use ichigen_aws::{DynamoStore, SesMailer};
+use ichigen_aws::DynamoStore;
 use ichigen_console::{Console, LoginToken, Settings};
-use ichigen_core::pipeline::{NoRelays, ShopDirectory, ShopSettings, StaffDecision, StoredOrder};
+use ichigen_core::pipeline::memory::MemoryMailQueue;
+use ichigen_core::pipeline::{NotifierQueue, ShopDirectory, ShopSettings, StaffDecision, StoredOrder};
 use ichigen_core::sample::SampleOrders;
 use ichigen_core::{BundleIndex, CheckEngine, JST, Marketplace, Rules};
 use ichigen_testkit::moto;
@@ -133,11 +134,12 @@ async fn main() {
     eprintln!("stored {n} orders in {:.1} s", started.elapsed().as_secs_f64());
     let key = key.expect("an order");
     let store = DynamoStore::new(client, "ichigen");
-    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), None);
     let login = LoginToken::generate().expect("token");
     let token = login.as_str().to_string();
     let settings = Settings { shop_id: "bench".into(), staff: "bench".into() };
-    let router = Console::new(store, mailer, NoRelays, settings, login).router();
+    // The timing reads pages only: no action queues a mail here.
+    let mail = NotifierQueue(MemoryMailQueue::new());
+    let router = Console::new(store, mail, settings, login).router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move { axum::serve(listener, router).await });

@@ -1,14 +1,15 @@
 //! The console Lambda: the staff console's router (`ichigen_console`) over the AWS adapters —
-//! the DynamoDB store (orders, audit log, sessions), SESv2 and the marketplaces' SMTP relays —
+//! the DynamoDB store (orders, audit log, sessions) and the notifier's SQS mail queue, where a
+//! staff action's mails go (the notifier sends them, through SES or the marketplaces' relays) —
 //! with staff signed in through the shop's Amazon Cognito user pool. Config from env vars; the
 //! sign-in cookie's key from SSM (SecureString), never from env.
 
 use std::sync::Arc;
 
-use ichigen_aws::{DynamoStore, SecretCache, SesMailer, SsmRelayDirectory};
+use ichigen_aws::{DynamoStore, SecretCache, SqsQueue};
 use ichigen_console::{CognitoConfig, CognitoLogin, Console, Login, Settings};
+use ichigen_core::pipeline::{MailJob, NotifierQueue};
 use ichigen_lambda::Env;
-use ichigen_smtp::SmtpRelays;
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
@@ -19,10 +20,8 @@ pub struct Config {
     pub table_name: String,
     /// The shop whose orders the console shows.
     pub shop_id: String,
-    /// SES configuration set for delivery events (optional).
-    pub configuration_set: Option<String>,
-    /// SSM parameter name prefix of the credentials, where a shop keeps its relay settings.
-    pub secret_prefix: String,
+    /// The notifier's SQS mail queue: a staff action's mails go there (the notifier sends them).
+    pub mail_queue_url: String,
     /// The Cognito user pool id.
     pub pool_id: String,
     /// The hosted UI's base URL (`https://{prefix}.auth.{region}.amazoncognito.com`).
@@ -38,15 +37,13 @@ pub struct Config {
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `SHOP_ID`, `SECRET_PREFIX`, `SES_CONFIGURATION_SET` (optional),
-    /// `COGNITO_POOL_ID`, `COGNITO_DOMAIN`, `COGNITO_CLIENT_PARAMETER`,
+    /// Reads `TABLE_NAME`, `SHOP_ID`, `MAIL_QUEUE_URL`, `COGNITO_POOL_ID`, `COGNITO_DOMAIN`, `COGNITO_CLIENT_PARAMETER`,
     /// `COOKIE_KEY_PARAMETER` and `COGNITO_JWKS_URL` (optional; a local emulator's JWKS).
     pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
         let config = Config {
             table_name: env.required("TABLE_NAME"),
             shop_id: env.required("SHOP_ID"),
-            configuration_set: env.optional("SES_CONFIGURATION_SET"),
-            secret_prefix: env.required("SECRET_PREFIX"),
+            mail_queue_url: env.required("MAIL_QUEUE_URL"),
             pool_id: env.required("COGNITO_POOL_ID"),
             cognito_domain: env.required("COGNITO_DOMAIN"),
             client_parameter: env.required("COGNITO_CLIENT_PARAMETER"),
@@ -101,7 +98,7 @@ pub enum StartError {
 /// in the SDK configuration's region.
 pub async fn build(config: &Config, aws: &aws_config::SdkConfig) -> Result<axum::Router, StartError> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
-    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(aws), config.configuration_set.clone());
+    let mail = NotifierQueue(SqsQueue::<MailJob>::new(aws_sdk_sqs::Client::new(aws), config.mail_queue_url.clone()));
     let secrets = SecretCache::new(aws_sdk_ssm::Client::new(aws));
     let read = async |name: &str| {
         secrets.get(name).await.map_err(|source| StartError::Parameter { name: name.to_string(), source })
@@ -122,13 +119,8 @@ pub async fn build(config: &Config, aws: &aws_config::SdkConfig) -> Result<axum:
         cognito.jwks_url = url.clone();
     }
     let login = CognitoLogin::new(cognito, key).map_err(|e| StartError::Http(e.to_string()))?;
-    let relays = SmtpRelays::new(SsmRelayDirectory::new(
-        secrets,
-        config.secret_prefix.clone(),
-        ichigen_marketplaces::relay::relay_of_secret,
-    ));
     let login = Login::Cognito { cognito: Box::new(login), sessions: Arc::new(store.clone()) };
     // Cognito sessions carry the staff name; this one is never recorded.
     let settings = Settings { shop_id: config.shop_id.clone(), staff: String::new() };
-    Ok(Console::new(store, mailer, relays, settings, login).router())
+    Ok(Console::new(store, mail, settings, login).router())
 }

@@ -11,13 +11,16 @@
 //! checked against the challenge it sent to `/oauth2/authorize`). Everything of ours is real:
 //! the redirect to the hosted UI, the signed state cookie, the callback, the ID token's
 //! verification against moto's JWKS (signature, issuer, audience, expiry, token_use), the session
-//! kept in DynamoDB, the release through the console, the audit entry, and the mail through SES.
+//! kept in DynamoDB, the release through the console, the audit entry, its thank-you job on the
+//! SQS mail queue, and that job sent through SES by the notifier's own handler (as its Lambda's
+//! event source mapping would deliver it).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_dynamodb::types::AttributeValue;
 use axum::extract::{Form, State};
 use axum::routing::post;
@@ -89,6 +92,9 @@ struct World {
     account: String,
     store: DynamoStore,
     dynamodb: aws_sdk_dynamodb::Client,
+    sqs: aws_sdk_sqs::Client,
+    mail_queue: String,
+    notifier: ichigen_notifier::AwsNotifier,
     console: String,
     tokens: Arc<Mutex<TokenEndpoint>>,
     http: reqwest::Client,
@@ -106,6 +112,17 @@ impl World {
         ichigen_aws::create_table(&dynamodb, TABLE).await.unwrap();
         aws_sdk_sesv2::Client::new(&sdk).create_email_identity().email_identity(MAIL_FROM).send().await.unwrap();
         let store = DynamoStore::new(dynamodb.clone(), TABLE);
+        let sqs = aws_sdk_sqs::Client::new(&sdk);
+        let mail_queue = sqs.create_queue().queue_name("ichigen-mail").send().await.unwrap().queue_url.unwrap();
+        let notifier = ichigen_notifier::build(
+            &ichigen_notifier::Config {
+                table_name: TABLE.into(),
+                configuration_set: None,
+                lease: std::time::Duration::from_secs(120),
+                secret_prefix: "/ichigen/test/credentials/".into(),
+            },
+            &sdk,
+        );
         let mut shop = ShopSettings::new(SHOP, "いちげん商店", MAIL_FROM);
         shop.rules_toml = "[[condition]]\nname = \"のし指定\"\nremarks_keyword = [\"のし\"]\n".into();
         store.put_shop(&shop).await.unwrap();
@@ -183,8 +200,7 @@ impl World {
         let config = Config {
             table_name: TABLE.into(),
             shop_id: SHOP.into(),
-            configuration_set: None,
-            secret_prefix: "/ichigen/test/credentials/".into(),
+            mail_queue_url: mail_queue.clone(),
             pool_id: pool_id.clone(),
             cognito_domain: token_url,
             client_parameter: "/ichigen/test/console/client".into(),
@@ -194,7 +210,20 @@ impl World {
         let router = build(&config, &sdk).await.unwrap();
         tokio::spawn(async move { axum::serve(listener, router).await });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        World { endpoint, account, store, dynamodb, console, tokens, http, id_token, other_client_token }
+        World {
+            endpoint,
+            account,
+            store,
+            dynamodb,
+            sqs,
+            mail_queue,
+            notifier,
+            console,
+            tokens,
+            http,
+            id_token,
+            other_client_token,
+        }
     }
 
     /// A Yahoo order held by the shop's のし condition, as the processor stores it.
@@ -378,14 +407,25 @@ async fn staff_sign_in_with_cognito_and_a_release_is_audited_and_mailed_once() {
         world.items_with_sk_prefix(&format!("SHOP#{SHOP}"), &format!("OAUDIT#yahoo#{}#", order.order_id)).await;
     assert_eq!(on_order.len(), 1);
 
-    // Its thank-you went out through SES, once; releasing again sends nothing more.
+    // Its thank-you waits on the mail queue (the console sends no mail itself): nothing went out
+    // yet; the notifier's handler sends it through SES, once.
     let buyer = order.buyer.email.clone().unwrap();
-    let sent = moto::ses_messages(&world.endpoint, &world.account).await;
-    assert_eq!(sent.iter().filter(|m| m.to == [buyer.as_str()]).count(), 1, "{sent:#?}");
+    let to_buyer = async || {
+        let sent = moto::ses_messages(&world.endpoint, &world.account).await;
+        sent.iter().filter(|m| m.to == [buyer.as_str()]).count()
+    };
+    assert_eq!(to_buyer().await, 0, "the console itself sends nothing");
+    let jobs = world.deliver_mail().await;
+    assert_eq!(jobs, (1, 0), "one job, handled");
+    assert_eq!(to_buyer().await, 1);
+    // Releasing again queues nothing more; delivering the job again sends nothing more.
     let r = world.post(&format!("{order_path}/release"), Some(&cookie), &[("csrf", &csrf)]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let sent = moto::ses_messages(&world.endpoint, &world.account).await;
-    assert_eq!(sent.iter().filter(|m| m.to == [buyer.as_str()]).count(), 1, "{sent:#?}");
+    assert_eq!(world.deliver_mail().await, (0, 0));
+    let job = json!({"shop_id": SHOP, "marketplace": "yahoo", "order_id": order.order_id, "kind": "thank_you"});
+    world.sqs.send_message().queue_url(&world.mail_queue).message_body(job.to_string()).send().await.unwrap();
+    assert_eq!(world.deliver_mail().await, (1, 0), "a redelivered job is handled");
+    assert_eq!(to_buyer().await, 1, "and sends nothing twice");
 
     // Logging out ends the session in the table.
     let r = world.post("/logout", Some(&cookie), &[("csrf", &csrf)]).await;
@@ -407,6 +447,30 @@ impl GetOrder for DynamoStore {
 }
 
 impl World {
+    /// What Lambda's event source mapping does for the notifier: the mail queue's messages, in
+    /// SQS events, to the notifier's handler; (handled, failed).
+    async fn deliver_mail(&self) -> (usize, usize) {
+        let drained = ichigen_aws::drain(&self.sqs, &self.mail_queue, |messages| {
+            let mut event = SqsEvent::default();
+            for m in messages {
+                let mut record = SqsMessage::default();
+                record.message_id = Some(m.message_id);
+                record.receipt_handle = Some(m.receipt_handle);
+                record.body = Some(m.body);
+                record.attributes.extend(m.attributes);
+                event.records.push(record);
+            }
+            async move {
+                let mut metrics = ichigen_lambda::Metrics::new("notifier");
+                let response = ichigen_notifier::handle(&self.notifier, None, event, &mut metrics).await;
+                response.batch_item_failures.into_iter().map(|f| f.item_identifier).collect()
+            }
+        })
+        .await
+        .unwrap();
+        (drained.handled, drained.failed)
+    }
+
     async fn items_with_sk_prefix(&self, pk: &str, prefix: &str) -> Vec<HashMap<String, AttributeValue>> {
         self.dynamodb
             .query()

@@ -5,14 +5,14 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ichigen_core::pipeline::{Mailer, RelayMailers};
+use ichigen_core::pipeline::{Decision, StaffMail};
 use ichigen_core::rules::BlacklistEntry;
 use ichigen_core::{BundleIndex, CheckEngine, FindingCode, OrderStatus, Rules, Severity, text};
 use serde::{Deserialize, Serialize};
 
 use super::{Failure, done, html, layout};
 use crate::auth::Staff;
-use crate::staff::{self, Decision, audit};
+use crate::staff::{self, audit};
 use crate::{App, ConsoleStore};
 
 #[derive(Serialize)]
@@ -27,8 +27,8 @@ struct Row {
 }
 
 /// `GET /blacklist`.
-pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
 ) -> Result<Response, Failure> {
     let shop_id = &app.settings.shop_id;
@@ -84,8 +84,8 @@ fn normalised(e: &BlacklistEntry) -> (Option<String>, Option<String>, Option<Str
 }
 
 /// `POST /blacklist`: adds the entry, then holds the open orders it matches.
-pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn add<S: ConsoleStore, T: StaffMail + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Form(form): Form<AddForm>,
 ) -> Result<Response, Failure> {
@@ -151,8 +151,8 @@ pub struct RemoveForm {
 }
 
 /// `POST /blacklist/{id}/remove`.
-pub async fn remove<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn remove<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(id): Path<String>,
     Form(form): Form<RemoveForm>,

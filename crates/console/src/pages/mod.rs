@@ -107,7 +107,7 @@ pub struct Layout<'a> {
 }
 
 /// The layout context of a page of `nav`.
-pub fn layout<'a, S, M, R>(app: &'a App<S, M, R>, staff: &'a Staff, nav: &'static str) -> Layout<'a> {
+pub fn layout<'a, S, T>(app: &'a App<S, T>, staff: &'a Staff, nav: &'static str) -> Layout<'a> {
     Layout {
         nav,
         csrf: &staff.session.csrf,
@@ -118,7 +118,7 @@ pub fn layout<'a, S, M, R>(app: &'a App<S, M, R>, staff: &'a Staff, nav: &'stati
 }
 
 /// Renders a page; never cached (it holds buyer data and the CSRF token).
-pub fn html<S, M, R, T: Serialize>(app: &App<S, M, R>, name: &str, ctx: T) -> Result<Response, Failure> {
+pub fn html<S, T, C: Serialize>(app: &App<S, T>, name: &str, ctx: C) -> Result<Response, Failure> {
     let body = app.pages.render(name, ctx)?;
     Ok((
         [
@@ -131,7 +131,7 @@ pub fn html<S, M, R, T: Serialize>(app: &App<S, M, R>, name: &str, ctx: T) -> Re
 }
 
 /// Redirects to `to` after an action, with `message` shown there.
-pub async fn done<S, M, R>(app: &App<S, M, R>, staff: &Staff, to: &str, message: String) -> Response {
+pub async fn done<S, T>(app: &App<S, T>, staff: &Staff, to: &str, message: String) -> Response {
     app.access.flash(staff, message).await;
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
@@ -141,8 +141,8 @@ pub async fn done<S, M, R>(app: &App<S, M, R>, staff: &Staff, to: &str, message:
 }
 
 /// The stored order the path names.
-pub async fn load_order<S: ConsoleStore, M, R>(
-    app: &App<S, M, R>,
+pub async fn load_order<S: ConsoleStore, T>(
+    app: &App<S, T>,
     marketplace: &str,
     order_id: &str,
 ) -> Result<StoredOrder, Failure> {

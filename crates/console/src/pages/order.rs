@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use ichigen_core::pipeline::route::route_of;
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::{
-    Mailer, OrderKey, ProcessError, Recorded, RelayMailers, ShipError, StaffError, StoredOrder, tracking,
+    Decision, OrderKey, ProcessError, Recorded, ShipError, StaffError, StaffMail, StoredOrder, tracking,
 };
 use ichigen_core::tab::ListTab;
 use ichigen_core::{Carrier, OrderStatus, Tracking, japanese};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Failure, done, html, layout, load_order};
 use crate::auth::Staff;
-use crate::staff::{self, Decision, audit, now};
+use crate::staff::{self, audit, now};
 use crate::view::{AuditRow, decision, evidence_lines, jst, order_url, yen};
 use crate::{App, ConsoleStore};
 
@@ -55,8 +55,8 @@ pub struct OrderPath {
 }
 
 /// `GET /orders/{marketplace}/{order_id}`.
-pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
 ) -> Result<Response, Failure> {
@@ -159,6 +159,7 @@ pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 's
             destinations,
             findings,
             decision => decision(&s.staff),
+            acknowledgement => s.acknowledgement.as_ref().map(|a| a.summary()),
             mails,
             history,
             back_office => back_office.map(|b| serde_json::json!({"url": b.url, "opens_order": b.opens_order})),
@@ -168,7 +169,8 @@ pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 's
     )
 }
 
-fn mail_kind_label(kind: ichigen_core::pipeline::MailKind) -> &'static str {
+/// A mail kind as staff read it.
+pub(crate) fn mail_kind_label(kind: ichigen_core::pipeline::MailKind) -> &'static str {
     use ichigen_core::pipeline::MailKind;
     match kind {
         MailKind::ThankYou => "ご注文確認（サンクス）",
@@ -192,8 +194,8 @@ pub struct Plain {
 }
 
 /// `POST .../release`.
-pub async fn release<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn release<S: ConsoleStore, T: StaffMail + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
     Form(form): Form<Plain>,
@@ -219,8 +221,8 @@ pub struct HoldForm {
 }
 
 /// `POST .../hold`.
-pub async fn hold<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn hold<S: ConsoleStore, T: StaffMail + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
     Form(form): Form<HoldForm>,
@@ -260,8 +262,8 @@ pub struct TrackingForm {
 }
 
 /// `POST .../tracking`: the same use case as `ichigen orders ship`.
-pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn tracking<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
     Form(form): Form<TrackingForm>,
@@ -324,8 +326,8 @@ fn one() -> usize {
 }
 
 /// `POST .../destination`: the corrected destination, checked again by the processor.
-pub async fn destination<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn destination<S: ConsoleStore, T: StaffMail + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
     Form(form): Form<DestinationForm>,
