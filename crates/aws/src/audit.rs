@@ -54,14 +54,7 @@ impl AuditLog for DynamoStore {
 
     async fn order_actions(&self, key: &OrderKey) -> Result<Vec<AuditEntry>, PortError> {
         let request = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(shop_pk(&key.shop_id)))
-            .expression_attribute_values(":prefix", s(order_audit_prefix(key.marketplace, &key.order_id)))
+            .prefix_query(&key.shop_id, order_audit_prefix(key.marketplace, &key.order_id))
             .scan_index_forward(false);
         let items = self.query_all("dynamodb Query order audit", request).await?;
         let entries =
@@ -76,14 +69,7 @@ impl AuditLog for DynamoStore {
         let mut start = None;
         while out.len() < limit {
             let page = self
-                .client()
-                .query()
-                .table_name(self.table())
-                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_names("#sk", SK)
-                .expression_attribute_values(":pk", s(shop_pk(shop_id)))
-                .expression_attribute_values(":prefix", s(AUDIT_PREFIX))
+                .prefix_query(shop_id, AUDIT_PREFIX)
                 .scan_index_forward(false)
                 .limit(PAGE.min(i32::try_from(limit - out.len()).unwrap_or(PAGE)))
                 .set_exclusive_start_key(start.take())

@@ -6,8 +6,8 @@ use chrono::DateTime;
 use ichigen_core::console::{LedgerMail, MailHistory};
 use ichigen_core::pipeline::{MailKind, OrderKey, PortError};
 
-use crate::store::{DynamoStore, MESSAGE_ID, SENT_AT, s};
-use crate::table::{PK, SK, mail_prefix, shop_pk};
+use crate::store::{DynamoStore, MESSAGE_ID, SENT_AT};
+use crate::table::{SK, mail_prefix};
 
 /// The mail kind of a ledger sort key's tail (`{kind}` or `{kind}#{episode}`); `None` for a key
 /// of another order whose id goes on past this one's.
@@ -26,16 +26,7 @@ impl MailHistory for DynamoStore {
     async fn order_mails(&self, key: &OrderKey) -> Result<Vec<LedgerMail>, PortError> {
         const OP: &str = "dynamodb Query mail ledger";
         let prefix = mail_prefix(key.marketplace, &key.order_id);
-        let request = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(shop_pk(&key.shop_id)))
-            .expression_attribute_values(":prefix", s(prefix.clone()))
-            .consistent_read(true);
+        let request = self.prefix_query(&key.shop_id, prefix.clone()).consistent_read(true);
         let mut out = Vec::new();
         for item in self.query_all(OP, request).await? {
             let text = |name: &str| match item.get(name) {

@@ -149,6 +149,22 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// A query of the items of `shop_id`'s partition whose sort key starts with `prefix`.
+    pub(crate) fn prefix_query(
+        &self,
+        shop_id: &str,
+        prefix: impl Into<String>,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(shop_pk(shop_id)))
+            .expression_attribute_values(":prefix", s(prefix.into()))
+    }
+
     /// Every item a query yields, following its pages.
     pub(crate) async fn query_all(
         &self,
@@ -372,16 +388,7 @@ impl ShopDirectory for DynamoStore {
     }
 
     async fn blacklist(&self, shop_id: &str) -> Result<Vec<(String, BlacklistEntry)>, PortError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(shop_pk(shop_id)))
-            .expression_attribute_values(":prefix", s(BLACKLIST_PREFIX))
-            .consistent_read(true);
+        let request = self.prefix_query(shop_id, BLACKLIST_PREFIX).consistent_read(true);
         let items = self.query_all("dynamodb Query blacklist", request).await?;
         items
             .into_iter()
