@@ -19,7 +19,8 @@
 //! (The testkit starts its own SMTP test server unless `scripts/smtp start`'s variables are set.)
 //! `ICHIGEN_LATENCY_ORDERS` (default 40) sets the orders per marketplace (a share of them is held
 //! or already closed, so they get no thank-you), `ICHIGEN_LATENCY_SPREAD_SECS` (default 180) how
-//! long the orders keep coming.
+//! long the orders keep coming; `ICHIGEN_LATENCY_TRACE=1` prints one line per pull run (when it
+//! started, how long it took, what it did).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // A bench binary: a failed step ends the run.
 
@@ -61,6 +62,8 @@ async fn run() {
     let interval = Duration::from_secs(env_u64("ICHIGEN_LATENCY_INTERVAL_SECS", 60));
     let per_marketplace = env_u64("ICHIGEN_LATENCY_ORDERS", 40) as usize;
     let spread = env_u64("ICHIGEN_LATENCY_SPREAD_SECS", 180) as i64;
+    // One line per pull run (start, duration, what it did): where a slow thank-you waited.
+    let trace = std::env::var_os("ICHIGEN_LATENCY_TRACE").is_some();
 
     let w = AwsWorld::new(3).await;
     w.shop(SHOP, "").await;
@@ -127,8 +130,21 @@ async fn run() {
             while !stop.load(Ordering::Relaxed) {
                 ticks.tick().await;
                 let event = ichigen_puller::PullEvent { shop_id: SHOP.into(), marketplace };
-                let deadline = Instant::now() + Duration::from_secs(120);
-                match puller.handle(&event, deadline, &mut Metrics::new("puller")).await {
+                let began = Instant::now();
+                let deadline = began + Duration::from_secs(120);
+                let result = puller.handle(&event, deadline, &mut Metrics::new("puller")).await;
+                if trace && let Ok(r) = &result {
+                    eprintln!(
+                        "mail_latency: {marketplace} run at +{:.0} s took {:.1} s: {} pages, {} queued, {} read again, {} acknowledged",
+                        (Utc::now().fixed_offset() - start).as_seconds_f64() - began.elapsed().as_secs_f64(),
+                        began.elapsed().as_secs_f64(),
+                        r.pages,
+                        r.queued,
+                        r.reread,
+                        r.acknowledged
+                    );
+                }
+                match result {
                     Ok(report) if report.finished => {}
                     Ok(report) => eprintln!("mail_latency: {marketplace} pull not finished: {report:?}"),
                     Err(e) => eprintln!("mail_latency: {marketplace} pull failed: {e}"),
@@ -186,6 +202,18 @@ async fn run() {
     tokio::join!(schedule, orders, mails, watch);
 
     let seen = seen.into_inner().unwrap();
+    if trace {
+        let mut slow: Vec<(f64, &String)> = seen
+            .iter()
+            .filter_map(|(id, at)| placed.get(id).map(|(_, placed_at)| ((*at - *placed_at).as_seconds_f64(), id)))
+            .collect();
+        slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (took, id) in slow.iter().take(8) {
+            let (marketplace, placed_at) = placed[*id];
+            let offset = (placed_at - start).as_seconds_f64();
+            eprintln!("mail_latency: slow: {marketplace} {id} placed at +{offset:.1} s, thank-you after {took:.1} s");
+        }
+    }
     // When the processor stored each order: splits the time into the pull's part and the mail's.
     let stored_at: BTreeMap<String, DateTime<FixedOffset>> =
         w.stored(SHOP).await.into_iter().map(|s| (s.order.order_id.clone(), s.stored_at)).collect();
