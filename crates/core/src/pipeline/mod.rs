@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod digest;
 pub mod dropped;
 mod forward;
+pub mod holdings;
 pub mod mail;
 pub mod memory;
 pub mod notify;
@@ -33,6 +34,7 @@ pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
 };
 pub use digest::{DigestWindow, Digested, StaffAlerts, send_digest};
+pub use holdings::NoStock;
 pub use dropped::{DropError, Dropped, DroppedFile, DroppedFiles, FileRead, import_dropped};
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError};

@@ -1,12 +1,16 @@
 //! Staff actions on a stored order: release a held order (its acknowledgement, where the
-//! marketplace expects one, is queued then), hold one by hand.
+//! marketplace expects one, is queued then), hold one by hand. Either applies the order's stock
+//! holding again (`super::holdings`): releasing an order held for an unmapped item after staff
+//! mapped it reserves its units.
 
 use chrono::{DateTime, FixedOffset};
 
 use crate::marketplace::Policies;
 use crate::order::OrderStatus;
+use crate::stock::StockStore;
 
 use super::acknowledge::{self, Acknowledgement, queue_ack};
+use super::holdings;
 use super::mail::MailKind;
 use super::ports::{MailQueue, OrderStore, PortError, Written};
 use super::process::{effective_status, flush_mails};
@@ -38,31 +42,35 @@ pub enum StaffError {
 /// Releases a held order: hold findings stop holding it, and the buyer gets the thank-you mail
 /// that was held back; where its marketplace awaits an acknowledgement, it is queued. Releasing
 /// an order that is not held changes nothing.
-pub async fn release<S: OrderStore + TrackingWrites, Q: MailQueue>(
+pub async fn release<S: OrderStore + TrackingWrites, Q: MailQueue, K: StockStore>(
     store: &S,
     mails: &Q,
+    stock: &K,
     policies: &Policies,
     key: &OrderKey,
     now: DateTime<FixedOffset>,
 ) -> Result<StoredOrder, StaffError> {
-    decide(store, mails, policies, key, now, |_| StaffDecision::Released { at: now }).await
+    decide(store, mails, stock, policies, key, now, |_| StaffDecision::Released { at: now }).await
 }
 
 /// Holds an order by hand, with staff's reason; no buyer mail goes out until it is released.
-pub async fn hold<S: OrderStore + TrackingWrites, Q: MailQueue>(
+pub async fn hold<S: OrderStore + TrackingWrites, Q: MailQueue, K: StockStore>(
     store: &S,
     mails: &Q,
+    stock: &K,
     policies: &Policies,
     key: &OrderKey,
     reason: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<StoredOrder, StaffError> {
-    decide(store, mails, policies, key, now, |_| StaffDecision::Held { reason: reason.to_string(), at: now }).await
+    decide(store, mails, stock, policies, key, now, |_| StaffDecision::Held { reason: reason.to_string(), at: now })
+        .await
 }
 
-async fn decide<S: OrderStore + TrackingWrites, Q: MailQueue>(
+async fn decide<S: OrderStore + TrackingWrites, Q: MailQueue, K: StockStore>(
     store: &S,
     mails: &Q,
+    stock: &K,
     policies: &Policies,
     key: &OrderKey,
     now: DateTime<FixedOffset>,
@@ -91,6 +99,7 @@ async fn decide<S: OrderStore + TrackingWrites, Q: MailQueue>(
         match store.put(&next, Some(prev.rev)).await? {
             Written::Conflict => continue,
             Written::Yes => {
+                holdings::settle_now(stock, &next, now).await?;
                 flush_mails(store, mails, &next).await?;
                 if next.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) {
                     queue_ack(store, key, now).await?;
