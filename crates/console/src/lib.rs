@@ -26,6 +26,7 @@ use ichigen_core::console::{AuditLog, MailHistory, OrderList};
 use ichigen_core::pipeline::{
     MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, RelayMailers, ShopDirectory, TrackingWrites,
 };
+use ichigen_core::stock::StockStore;
 
 pub use auth::{LoginToken, Sessions};
 
@@ -40,6 +41,7 @@ pub trait ConsoleStore:
     + OrderList
     + AuditLog
     + MailHistory
+    + StockStore
     + 'static
 {
 }
@@ -53,6 +55,7 @@ impl<T> ConsoleStore for T where
         + OrderList
         + AuditLog
         + MailHistory
+        + StockStore
         + 'static
 {
 }

@@ -49,8 +49,8 @@ pub async fn decide<S: ConsoleStore, M: Mailer, R: RelayMailers>(
     let jobs = MemoryQueue::<MailJob>::new();
     let at = now();
     let order = match decision {
-        Decision::Release => staff::release(&app.store, &jobs, &app.policies, key, at).await?,
-        Decision::Hold(reason) => staff::hold(&app.store, &jobs, &app.policies, key, reason, at).await?,
+        Decision::Release => staff::release(&app.store, &jobs, &app.store, &app.policies, key, at).await?,
+        Decision::Hold(reason) => staff::hold(&app.store, &jobs, &app.store, &app.policies, key, reason, at).await?,
     };
     let mails = send(app, jobs.drain(), at).await;
     Ok(Decided { order, mails })
@@ -65,7 +65,8 @@ pub async fn correct_destination<S: ConsoleStore, M: Mailer, R: RelayMailers>(
 ) -> Result<(Processed, Vec<String>), ProcessError> {
     let jobs = MemoryQueue::<MailJob>::new();
     let at = now();
-    let processor = Processor::new(&app.store, &app.store, &jobs, app.policies, ProcessSettings::default());
+    let processor =
+        Processor::new(&app.store, &app.store, &jobs, app.policies, ProcessSettings::default()).with_stock(&app.store);
     let processed = processor.process(corrected, at).await?;
     let mails = send(app, jobs.drain(), at).await;
     Ok((processed, mails))

@@ -6,10 +6,10 @@ mod policies;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use ichigen_core::pipeline::NoStock;
 use ichigen_core::pipeline::memory::{
     MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryNotices, MemoryOrderQueue, MemoryQueue, MemoryRelays, MemoryStore,
 };
-use ichigen_core::pipeline::NoStock;
 use ichigen_core::pipeline::{
     Change, KnownVersions, MailKind, MailTemplate, Notified, Notifier, NotifyError, OrderKey, OrderPage, OrderSource,
     OrderStore, ProcessSettings, Processor, PullSettings, Puller, Rejected, SendError, ShopDirectory, ShopSettings,
@@ -176,7 +176,9 @@ async fn changed_address_after_release_is_checked_again() {
     let w = World::new().await;
     let p = w.processor();
     p.process(blacklisted("C-1"), t(NOW)).await.expect("processed");
-    staff::release(&w.store, &w.mails, &NoStock, &POLICIES, &OrderKey::of(&order("C-1")), t(NOW)).await.expect("release");
+    staff::release(&w.store, &w.mails, &NoStock, &POLICIES, &OrderKey::of(&order("C-1")), t(NOW))
+        .await
+        .expect("release");
     w.kinds();
     let mut moved = blacklisted("C-1");
     moved.ship_to.address2 = "ハイツ101".into();

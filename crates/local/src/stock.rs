@@ -223,8 +223,7 @@ impl StockStore for SqliteStore {
             )
             .optional()
             .map_err(|e| sql_error(OP, e))?;
-        let prev: Option<Holding> =
-            stored.map(|json| decode("stock holding", &order.order_id, &json)).transpose()?;
+        let prev: Option<Holding> = stored.map(|json| decode("stock holding", &order.order_id, &json)).transpose()?;
         let Some(step) = Step::of(prev.as_ref(), next) else {
             return Ok(Vec::new());
         };

@@ -7,8 +7,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
-use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::NoStock;
+use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
     Claim, MailEvent, MailEvents, MailJob, MailKey, MailKind, MailLedger, MessageFailure, Notifier, OrderKey,
     ParkedMail, PortError, ProcessSettings, Processor, Queue, ShopDirectory, ShopSettings, consume_batch, staff,

@@ -118,8 +118,9 @@ async fn a_shop_without_a_stock_master_sees_no_finding_and_no_stock() {
     let store = SqliteStore::open_in_memory().unwrap();
     shop(&store, "").await;
     let mails = MemoryQueue::<MailJob>::new();
-    let processor = Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
-        .with_stock(&store);
+    let processor =
+        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
+            .with_stock(&store);
     let done = processor.process(order("Y-1", &[("ANYTHING", 1)]), now()).await.unwrap();
     assert_eq!(done.status, OrderStatus::New);
     assert!(done.stock.is_empty() && done.hold_codes.is_empty());
@@ -164,7 +165,11 @@ async fn an_unmapped_item_holds_the_order_alerts_staff_and_reserves_once_mapped_
     assert!(body.contains("mug-gift") && body.contains("ichigen stock map"), "{body}");
 
     // Staff map the item (a set of two mugs) and release the order: its units are reserved.
-    let gift = Listing { marketplace: Marketplace::Yahoo, item: "mug-gift".into(), parts: vec![Part { sku: "MUG".into(), units: 2 }] };
+    let gift = Listing {
+        marketplace: Marketplace::Yahoo,
+        item: "mug-gift".into(),
+        parts: vec![Part { sku: "MUG".into(), units: 2 }],
+    };
     store.put_listing(SHOP, &gift).await.unwrap();
     staff::release(&store, &mails, &store, &policies, &done.key, now()).await.unwrap();
     assert_eq!(counts(&store).await, vec![("MUG".into(), 10, 5)]);
@@ -179,8 +184,9 @@ async fn a_shop_whose_rules_note_unmapped_items_gets_a_note_not_a_hold() {
     shop(&store, "[severity]\n\"stock.unmapped\" = \"warn\"\n").await;
     stock(&store, "MUG", 10).await;
     let mails = MemoryQueue::<MailJob>::new();
-    let processor = Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
-        .with_stock(&store);
+    let processor =
+        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
+            .with_stock(&store);
     let done = processor.process(order("Y-8", &[("mystery", 1)]), now()).await.unwrap();
     assert_eq!(done.status, OrderStatus::New);
     let stored = store.get(&done.key).await.unwrap().unwrap();
@@ -195,8 +201,9 @@ async fn a_tracking_number_recorded_by_the_shop_consumes_the_units() {
     shop(&store, "").await;
     stock(&store, "MUG", 10).await;
     let mails = MemoryQueue::<MailJob>::new();
-    let processor = Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
-        .with_stock(&store);
+    let processor =
+        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
+            .with_stock(&store);
     let mut o = order("Y-9", &[("MUG", 4)]);
     o.status = OrderStatus::ReadyToShip;
     let key = OrderKey::of(&o);

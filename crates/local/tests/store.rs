@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
-use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::NoStock;
+use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
     Claim, MailJob, MailKey, MailKind, MailLedger, Notified, Notifier, OrderKey, OrderStore, ProcessSettings,
     Processor, ShopDirectory, ShopSettings, StoredOrder, Watermark, WatermarkStore, Written,

@@ -151,7 +151,8 @@ pub async fn concurrent_applies_move_once<S: StockStore>(store: &S) {
     // A count racing an apply: both land.
     let cancel = order("R-5", &[("MUG", 3)], OrderStatus::Cancelled);
     let delivery = staff("入荷");
-    let (_, counted) = tokio::join!(settle(store, &cancel), store.count(SHOP, "MUG", None, Count::Adjust(5), &delivery));
+    let (_, counted) =
+        tokio::join!(settle(store, &cancel), store.count(SHOP, "MUG", None, Count::Adjust(5), &delivery));
     counted.unwrap();
     assert_eq!(counts(store).await, vec![("MUG".into(), 15, 0)]);
 }

@@ -16,6 +16,7 @@ use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::tracking;
 use ichigen_core::pipeline::{MailJob, MailQueue, Notified, OrderStore, StaffDecision, StaffError, StoredOrder, staff};
 use ichigen_core::pipeline::{Recorded, ShipError, ShipState, TrackingWrites};
+use ichigen_core::stock::StockStore;
 use ichigen_core::{Carrier, OrderStatus, Tracking};
 use ichigen_local::{EmlOutbox, MAIL_QUEUE, SqliteQueue};
 
@@ -148,7 +149,7 @@ pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<Ex
 
 async fn dispatch<S>(store: &S, shop: &str, command: &OrdersCommand) -> anyhow::Result<ExitCode>
 where
-    S: OrderStore + TrackingWrites,
+    S: OrderStore + TrackingWrites + StockStore,
 {
     match command {
         OrdersCommand::List { filters, format } => list(store, shop, filters, *format).await,
@@ -217,7 +218,7 @@ fn parse_carrier(text: &str) -> Result<Carrier, String> {
 }
 
 /// `orders ship`: records one number (出荷済) and queues its write-back.
-async fn ship<S: OrderStore + TrackingWrites>(
+async fn ship<S: OrderStore + TrackingWrites + StockStore>(
     store: &S,
     shop: &str,
     id: &str,
@@ -235,7 +236,7 @@ async fn ship<S: OrderStore + TrackingWrites>(
         shipped_at: Some(tracking::shipped_at(date, at)),
         shipment_id: None,
     };
-    match record_tracking(store, &key, destination, tracking, at).await {
+    match record_tracking(store, store, &key, destination, tracking, at).await {
         Ok(Recorded::Shipped) => {
             println!(
                 "{}/{} 送付先{destination}: 出荷済にしました。次の取り込みで{}に伝票番号を登録します",
@@ -471,7 +472,7 @@ async fn decide<S, Q>(
     hold_reason: Option<&String>,
 ) -> anyhow::Result<Result<(StoredOrder, StoredOrder), ExitCode>>
 where
-    S: OrderStore + TrackingWrites,
+    S: OrderStore + TrackingWrites + StockStore,
     Q: MailQueue,
 {
     let before = resolve(store, shop, id).await?;
@@ -486,8 +487,8 @@ where
     let policies = ichigen_marketplaces::policies();
     let at = now();
     let decided = match hold_reason {
-        None => staff::release(store, mails, &policies, &key, at).await,
-        Some(reason) => staff::hold(store, mails, &policies, &key, reason, at).await,
+        None => staff::release(store, mails, store, &policies, &key, at).await,
+        Some(reason) => staff::hold(store, mails, store, &policies, &key, reason, at).await,
     };
     let after = match decided {
         Ok(after) => after,

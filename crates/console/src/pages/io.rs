@@ -229,7 +229,7 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
             );
         }
     };
-    let report = import_tracking(&app.store, &app.settings.shop_id, &rows, problems, now())
+    let report = import_tracking(&app.store, &app.store, &app.settings.shop_id, &rows, problems, now())
         .await
         .map_err(|e| Failure::Internal(format!("伝票番号を登録できませんでした: {e}")))?;
     let result = if report.applied {

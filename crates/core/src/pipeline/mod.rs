@@ -34,8 +34,8 @@ pub use credentials::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecord, ExpiryRecords, KnownExpiry, StaffNotices, check_credentials,
 };
 pub use digest::{DigestWindow, Digested, StaffAlerts, send_digest};
-pub use holdings::NoStock;
 pub use dropped::{DropError, Dropped, DroppedFile, DroppedFiles, FileRead, import_dropped};
+pub use holdings::NoStock;
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError};
 pub use ports::{

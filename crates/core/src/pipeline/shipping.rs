@@ -13,8 +13,8 @@ use crate::order::{Marketplace, OrderStatus, Tracking};
 use crate::stock::StockStore;
 use crate::stock::holding::Catalogue;
 
-use super::mail::{MailKind, carrier_name};
 use super::holdings;
+use super::mail::{MailKind, carrier_name};
 use super::ports::{MailQueue, OrderStore, PortError, Written};
 use super::process::flush_mails;
 use super::stored::{OrderKey, StoredOrder, content_fingerprint};

@@ -10,8 +10,8 @@ use crate::marketplace::JST;
 use crate::order::{Marketplace, OrderStatus, Tracking};
 use crate::stock::StockStore;
 
-use super::ports::OrderStore;
 use super::holdings;
+use super::ports::OrderStore;
 use super::shipping::{Recorded, ShipError, TrackingWrites, check_recordable, record_with, same_number};
 use super::stored::{OrderKey, StoredOrder};
 
