@@ -91,11 +91,12 @@ const CATALOGUE: [(&str, &str, i64); 10] = [
     ("GIFT-BOX", "ギフトボックス", 440),
 ];
 
-/// Units on hand per order seeded, of the SKUs that sell out in the sample stock file (the
-/// sample's orders take about 0.28 units of each SKU per order); the others get
-/// [`STOCK_PER_ORDER`].
-const SCARCE: [(&str, f64); 2] = [("BOOK-ART", 0.04), ("CANDLE-S", 0.06)];
-/// Units on hand per order seeded of the other SKUs: more than the orders take.
+/// Units on hand per order seeded, of the SKUs that sell out in the sample stock file: a little
+/// less than the orders the demo sees open take of them (about 0.14 and 0.2 units per order;
+/// orders first seen shipped take nothing); the others get [`STOCK_PER_ORDER`].
+const SCARCE: [(&str, f64); 2] = [("BOOK-ART", 0.12), ("CANDLE-S", 0.16)];
+/// Units on hand per order seeded of the other SKUs: more than the orders take (at most about
+/// 0.33 per order).
 const STOCK_PER_ORDER: f64 = 0.4;
 
 /// A stock file (`SKU,商品名,在庫数`, as `ichigen stock load` reads it) of the sample catalogue's
