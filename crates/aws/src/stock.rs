@@ -302,8 +302,9 @@ impl StockStore for DynamoStore {
     }
 
     async fn changes(&self, shop_id: &str, sku: &str, limit: usize) -> Result<Vec<StockChange>, PortError> {
-        let limit = i32::try_from(limit).unwrap_or(i32::MAX).max(1);
-        let out = self
+        const OP: &str = "dynamodb Query stock changes";
+        let page = i32::try_from(limit).unwrap_or(i32::MAX).max(1);
+        let mut pages = self
             .client()
             .query()
             .table_name(self.table())
@@ -313,12 +314,21 @@ impl StockStore for DynamoStore {
             .expression_attribute_values(":pk", s(shop_pk(shop_id)))
             .expression_attribute_values(":prefix", s(log_prefix(sku)))
             .scan_index_forward(false)
-            .limit(limit)
+            .limit(page)
             .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| port_error("dynamodb Query stock changes", e))?;
-        out.items.unwrap_or_default().into_iter().map(|i| decode("stock change", i)).collect()
+            .into_paginator()
+            .send();
+        // A page holds at most 1 MB: follow them until `limit` changes are read.
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let Some(page) = pages.next().await else { break };
+            for item in page.map_err(|e| port_error(OP, e))?.items.unwrap_or_default() {
+                if out.len() < limit {
+                    out.push(decode("stock change", item)?);
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
