@@ -1,6 +1,6 @@
 # The single table of docs/adr/0001-dynamodb-single-table.md, exactly as crates/aws/src/table.rs
-# (create_table) makes it: string keys pk/sk, GSIs by_status (ALL) and by_bundle (KEYS_ONLY),
-# on-demand, TTL on expires_at.
+# (create_table) makes it: string keys pk/sk, GSIs by_status (ALL), by_bundle (KEYS_ONLY), and the
+# console's order list by_time and by_tab (INCLUDE the list columns), on-demand, TTL on expires_at.
 
 resource "aws_dynamodb_table" "main" {
   #checkov:skip=CKV_AWS_119:DynamoDB always encrypts at rest; by default with an AWS owned key (no cost, no KMS requests). A customer managed key is the opt-in variable customer_managed_key.
@@ -34,6 +34,10 @@ resource "aws_dynamodb_table" "main" {
     name = "gsi2sk"
     type = "S"
   }
+  attribute {
+    name = "gsi3pk"
+    type = "S"
+  }
 
   global_secondary_index {
     name            = "by_status"
@@ -47,6 +51,24 @@ resource "aws_dynamodb_table" "main" {
     hash_key        = "gsi2pk"
     range_key       = "gsi2sk"
     projection_type = "KEYS_ONLY"
+  }
+
+  # The console's order list, newest first per shop (all tabs) and per tab: only the columns the
+  # list filters on are projected; the page's records are read by key (BatchGetItem).
+  global_secondary_index {
+    name               = "by_time"
+    hash_key           = "pk"
+    range_key          = "gsi1sk"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["list_tab", "list_marketplace", "list_payment", "list_delivery", "list_prefectures", "list_skus", "list_findings", "list_search"]
+  }
+
+  global_secondary_index {
+    name               = "by_tab"
+    hash_key           = "gsi3pk"
+    range_key          = "gsi1sk"
+    projection_type    = "INCLUDE"
+    non_key_attributes = ["list_tab", "list_marketplace", "list_payment", "list_delivery", "list_prefectures", "list_skus", "list_findings", "list_search"]
   }
 
   ttl {

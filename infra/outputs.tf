@@ -98,6 +98,16 @@ output "kms_key_arn" {
   value       = local.kms_key_arn
 }
 
+output "console_url" {
+  description = "The staff console (function URL); null without console_shop. Staff open <url>login."
+  value       = local.console_enabled ? aws_lambda_function_url.console[0].function_url : null
+}
+
+output "staff_user_pool_id" {
+  description = "The Cognito user pool of the console's staff: create accounts with aws cognito-idp admin-create-user (docs/CONSOLE.md); null without console_shop."
+  value       = local.console_enabled ? aws_cognito_user_pool.staff[0].id : null
+}
+
 output "import_bucket" {
   description = "Where staff drop tracking files: s3://<bucket>/imports/<shop id>/<name>[.b2|.ehiden|.yupri|.plain].csv."
   value = {

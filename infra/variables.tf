@@ -131,7 +131,7 @@ variable "alarm_email" {
 }
 
 variable "artifacts_dir" {
-  description = "Folder with {puller,processor,notifier}/bootstrap.zip, as scripts/build-lambdas writes them."
+  description = "Folder with {puller,processor,notifier,console}/bootstrap.zip, as scripts/build-lambdas writes them."
   type        = string
   default     = null
 }
@@ -200,6 +200,40 @@ variable "notifier_lease_seconds" {
   description = "LEASE_SECONDS: how long a mail claim blocks other senders; must be shorter than the mail queue's visibility timeout."
   type        = number
   default     = 120
+}
+
+variable "console_shop" {
+  description = "The shop (a key of shops) whose staff console is deployed: a Lambda behind a function URL and a Cognito user pool for its staff (docs/CONSOLE.md). null: no console."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.console_shop == null || contains(keys(var.shops), coalesce(var.console_shop, "-"))
+    error_message = "console_shop must be one of the shops' ids."
+  }
+}
+
+variable "console_domain_prefix" {
+  description = "Prefix of the Cognito hosted UI domain (https://<prefix>.auth.<region>.amazoncognito.com); null: <project>-<environment>-staff-<account id>."
+  type        = string
+  default     = null
+}
+
+variable "console_mfa" {
+  description = "Cognito MFA for staff: OPTIONAL (each may add an authenticator app) or ON (required)."
+  type        = string
+  default     = "OPTIONAL"
+
+  validation {
+    condition     = contains(["OPTIONAL", "ON"], var.console_mfa)
+    error_message = "console_mfa is OPTIONAL or ON."
+  }
+}
+
+variable "console_concurrency" {
+  description = "Reserved concurrency of the console function: how many requests it serves at once."
+  type        = number
+  default     = 5
 }
 
 variable "import_expiry_days" {

@@ -836,9 +836,12 @@ fn rule_table_matches_code(m: &Model) -> Vec<String> {
     expect("hash_key", s(t, "hash_key"), table::PK);
     expect("range_key", s(t, "range_key"), table::SK);
     let gsis: Vec<&Block> = t.body().blocks().filter(|b| b.identifier() == "global_secondary_index").collect();
+    let mut projections = Vec::new();
     for (index, hash, range, projection) in [
         (table::BY_STATUS, table::GSI1PK, table::GSI1SK, "ALL"),
         (table::BY_BUNDLE, table::GSI2PK, table::GSI2SK, "KEYS_ONLY"),
+        (table::BY_TIME, table::PK, table::GSI1SK, "INCLUDE"),
+        (table::BY_TAB, table::GSI3PK, table::GSI1SK, "INCLUDE"),
     ] {
         match gsis.iter().find(|g| s(g, "name").as_deref() == Some(index)) {
             None => expect("global_secondary_index", None, index),
@@ -846,11 +849,20 @@ fn rule_table_matches_code(m: &Model) -> Vec<String> {
                 expect(&format!("{index}.hash_key"), s(g, "hash_key"), hash);
                 expect(&format!("{index}.range_key"), s(g, "range_key"), range);
                 expect(&format!("{index}.projection_type"), s(g, "projection_type"), projection);
+                if projection == "INCLUDE" {
+                    let projected = string_list(attr(g, "non_key_attributes"));
+                    if projected != table::LIST_ATTRIBUTES {
+                        projections.push(format!(
+                            "aws_dynamodb_table.{name}: {index}.non_key_attributes are {projected:?}, the code uses {:?}",
+                            table::LIST_ATTRIBUTES
+                        ));
+                    }
+                }
             }
         }
     }
-    if gsis.len() != 2 {
-        expect("number of GSIs", Some(gsis.len().to_string()), "2");
+    if gsis.len() != 4 {
+        expect("number of GSIs", Some(gsis.len().to_string()), "4");
     }
     let attributes: BTreeMap<String, String> = t
         .body()
@@ -869,6 +881,7 @@ fn rule_table_matches_code(m: &Model) -> Vec<String> {
         child(t, "point_in_time_recovery").and_then(|b| attr(b, "enabled")).map(text),
         "true",
     );
+    v.extend(projections);
     v
 }
 
@@ -1174,16 +1187,28 @@ fn rule_no_customer_key_unless_opted_in(m: &Model) -> Vec<String> {
 // Rule: marketplace credentials are SSM SecureString parameters, one per shop × marketplace
 // (standard tier, value never managed by Terraform), read by the puller with ssm:GetParameter on
 // exactly those parameters' ARNs, and by the notifier (relay settings) on the 楽天 / au PAY ones
-// only; no Secrets Manager left.
+// only; the console's own cookie key is a SecureString of its own (value never managed by
+// Terraform either), read by the console alone; no Secrets Manager left.
 
 fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
     let mut v = Vec::new();
     let params = resources(&m.root, "aws_ssm_parameter");
-    let credentials: Vec<(&str, &Block)> = params
+    let secure: Vec<(&str, &Block)> = params
         .iter()
         .copied()
         .filter(|(_, p)| attr(p, "type").and_then(literal_string).as_deref() == Some("SecureString"))
         .collect();
+    let is_console = |p: &Block| attr(p, "name").map(text).is_some_and(|n| n.starts_with("local.console_"));
+    let credentials: Vec<(&str, &Block)> = secure.iter().copied().filter(|(_, p)| !is_console(p)).collect();
+    for (name, p) in secure.iter().filter(|(_, p)| is_console(p)) {
+        let ignored = child(p, "lifecycle").map(|l| string_list(attr(l, "ignore_changes"))).unwrap_or_default();
+        let value = attr(p, "value").map(text).unwrap_or_default();
+        if !ignored.iter().any(|i| i == "value") || !value.starts_with("local.") {
+            v.push(format!(
+                "aws_ssm_parameter.{name}: the console's key is a placeholder local with ignore_changes = [value] (never through Terraform)"
+            ));
+        }
+    }
     if credentials.is_empty() {
         v.push("no SecureString aws_ssm_parameter: where are the marketplace credentials?".into());
     }
@@ -1243,6 +1268,20 @@ fn rule_credentials_scoped_per_pair(m: &Model) -> Vec<String> {
             continue;
         }
         let resources: Vec<String> = s.resources.iter().map(text).collect();
+        if s.origin.contains("aws_iam_policy_document.console ") {
+            // The console reads its own two parameters (by name), nothing else: its mails go on the
+            // notifier's queue, and the notifier reads the relay settings.
+            let own = resources
+                .iter()
+                .all(|r| r.contains("local.console_client_parameter") || r.contains("local.console_cookie_parameter"));
+            if s.actions.iter().any(|a| a != "ssm:GetParameter") || resources.is_empty() || !own {
+                v.push(format!(
+                    "{}: the console reads (ssm:GetParameter) its own parameters only, found {resources:?}",
+                    s.origin
+                ));
+            }
+            continue;
+        }
         if s.origin.contains("aws_iam_policy_document.notifier ") {
             // The notifier reads the relay settings kept in the 楽天 / au PAY credentials: read only, those pairs only.
             if s.actions.iter().any(|a| a != "ssm:GetParameter") {

@@ -217,25 +217,30 @@ async fn run() {
         pulls.load(Ordering::Relaxed)
     );
     println!(
-        "| | thank-yous | median | p95 | max | placed → stored (median / p95) | stored → delivered (median / p95) | target: max ≤ interval + 10 s |"
+        "| | thank-yous | median | p95 | max | placed → stored (median / p95) | stored → delivered (median / p95) | target: p95 ≤ interval + 10 s |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
     let mut names: Vec<String> = spans.keys().filter(|k| *k != "all").cloned().collect();
     names.insert(0, "all".to_string());
     for name in names {
         let [total, pull, mail] = spans.get_mut(&name).unwrap();
+        // An acknowledged order (楽天, Qoo10) is stored again after its mail when the next pull
+        // reads it back: its `stored_at` no longer says when it was first stored.
+        let restored = mail.iter().any(|s| *s < 0.0);
         let (t, p, m) = (stats(total), stats(pull), stats(mail));
-        let verdict = if t.2 <= target { "met" } else { "**missed**" };
+        // The measure is the median and p95 over the orders; the max is shown beside it.
+        let verdict = if t.1 <= target { "met" } else { "**missed**" };
+        let split = |x: (f64, f64, f64)| {
+            if restored { "— (stored again later)".to_string() } else { format!("{:.1} s / {:.1} s", x.0, x.1) }
+        };
         println!(
-            "| {name} | {} | {:.1} s | {:.1} s | {:.1} s | {:.1} s / {:.1} s | {:.1} s / {:.1} s | {verdict} |",
+            "| {name} | {} | {:.1} s | {:.1} s | {:.1} s | {} | {} | {verdict} |",
             total.len(),
             t.0,
             t.1,
             t.2,
-            p.0,
-            p.1,
-            m.0,
-            m.1
+            split(p),
+            split(m)
         );
     }
 }

@@ -8,7 +8,7 @@ use ichigen_core::pipeline::PortError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::table::KEY_ATTRIBUTES;
+use crate::table::{KEY_ATTRIBUTES, LIST_ATTRIBUTES};
 
 /// An item as the SDK takes and gives it.
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -49,14 +49,14 @@ pub(crate) fn encode<T: Serialize>(what: &'static str, key: &str, record: &T) ->
     Ok(item)
 }
 
-/// The record in `item`, after dropping the table's key attributes (records with
-/// `deny_unknown_fields` would refuse them).
+/// The record in `item`, after dropping the table's key attributes and the order list's columns
+/// (records with `deny_unknown_fields` would refuse them).
 pub(crate) fn decode<T: DeserializeOwned>(what: &'static str, mut item: Item) -> Result<T, PortError> {
     let key = match (item.get(crate::table::PK), item.get(crate::table::SK)) {
         (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) => format!("{pk}/{sk}"),
         _ => "(no key)".to_string(),
     };
-    for name in KEY_ATTRIBUTES {
+    for name in KEY_ATTRIBUTES.into_iter().chain(LIST_ATTRIBUTES) {
         item.remove(name);
     }
     let value: serde_dynamo::AttributeValue = AttributeValue::M(item).into();

@@ -3,10 +3,13 @@
 //! SESv2 mailer, a cache of credentials from SSM Parameter Store and the S3 import files. The endpoint comes from the SDK's own configuration
 //! (`AWS_ENDPOINT_URL` points it at a local emulator); there is no local branch here.
 
+pub mod audit;
 mod error;
 pub mod expiry;
 pub mod files;
 mod item;
+pub mod list;
+pub mod mail_history;
 pub mod mailer;
 pub mod notices;
 pub mod poller;
@@ -17,6 +20,7 @@ mod routes;
 pub mod s3_events;
 pub mod secrets;
 pub mod ses_events;
+pub mod sessions;
 mod stock;
 pub mod store;
 pub mod table;

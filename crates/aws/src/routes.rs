@@ -56,14 +56,7 @@ impl ParkedMail for DynamoStore {
 
     async fn parked(&self, shop_id: &str, marketplace: Marketplace, limit: usize) -> Result<Vec<MailJob>, PortError> {
         let out = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(shop_pk(shop_id)))
-            .expression_attribute_values(":prefix", s(parked_prefix(marketplace)))
+            .prefix_query(shop_id, parked_prefix(marketplace))
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .consistent_read(true)
             .send()
@@ -134,16 +127,7 @@ impl MailEvents for DynamoStore {
     }
 
     async fn events(&self, shop_id: &str) -> Result<Vec<MailEvent>, PortError> {
-        let request = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(shop_pk(shop_id)))
-            .expression_attribute_values(":prefix", s(EVENT_PREFIX))
-            .scan_index_forward(false);
+        let request = self.prefix_query(shop_id, EVENT_PREFIX).scan_index_forward(false);
         let items = self.query_all("dynamodb Query mail events", request).await?;
         items
             .into_iter()

@@ -32,8 +32,8 @@ pub const DEFAULT_LEDGER_RETENTION: Duration = Duration::from_secs(730 * 24 * 36
 const STATE: &str = "state";
 const LEASE_UNTIL: &str = "lease_until";
 const LEASE_HOLDER: &str = "holder";
-const MESSAGE_ID: &str = "message_id";
-const SENT_AT: &str = "sent_at";
+pub(crate) const MESSAGE_ID: &str = "message_id";
+pub(crate) const SENT_AT: &str = "sent_at";
 const CLAIMED: &str = "claimed";
 const SENT: &str = "sent";
 
@@ -46,6 +46,7 @@ pub struct DynamoStore {
     client: Client,
     table: String,
     ledger_retention: Duration,
+    page_read_budget: usize,
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
@@ -71,7 +72,24 @@ pub(crate) fn is_condition_failed<E: ProvideErrorMetadata>(err: &SdkError<E, Htt
 impl DynamoStore {
     /// A store over `table`, keeping mail ledger entries for [`DEFAULT_LEDGER_RETENTION`].
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        DynamoStore { client, table: table.into(), ledger_retention: DEFAULT_LEDGER_RETENTION }
+        DynamoStore {
+            client,
+            table: table.into(),
+            ledger_retention: DEFAULT_LEDGER_RETENTION,
+            page_read_budget: crate::list::PAGE_READ_BUDGET,
+        }
+    }
+
+    /// The same store reading at most `entries` index entries per order list page (default
+    /// [`crate::list::PAGE_READ_BUDGET`]).
+    pub fn with_page_read_budget(mut self, entries: usize) -> Self {
+        self.page_read_budget = entries.max(1);
+        self
+    }
+
+    /// Index entries one order list page reads at most.
+    pub fn page_read_budget(&self) -> usize {
+        self.page_read_budget
     }
 
     /// The same store keeping mail ledger entries for `retention` after their last write.
@@ -91,7 +109,7 @@ impl DynamoStore {
     }
 
     /// Puts `item` if the stored `rev` is still `expected` (`None`: no item yet).
-    async fn put_revision(
+    pub(crate) async fn put_revision(
         &self,
         operation: &'static str,
         item: Item,
@@ -131,6 +149,22 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// A query of the items of `shop_id`'s partition whose sort key starts with `prefix`.
+    pub(crate) fn prefix_query(
+        &self,
+        shop_id: &str,
+        prefix: impl Into<String>,
+    ) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        self.client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_names("#sk", SK)
+            .expression_attribute_values(":pk", s(shop_pk(shop_id)))
+            .expression_attribute_values(":prefix", s(prefix.into()))
+    }
+
     /// Every item a query yields, following its pages.
     pub(crate) async fn query_all(
         &self,
@@ -147,6 +181,27 @@ impl DynamoStore {
     }
 }
 
+/// The item an order is stored as (record, index keys, list columns) and its list tab: what
+/// [`OrderStore::put`] writes, for a bulk load that writes the same (the console's timing example).
+pub fn order_item(
+    order: &StoredOrder,
+) -> Result<(HashMap<String, AttributeValue>, ichigen_core::tab::ListTab), PortError> {
+    let o = &order.order;
+    let (pk, sk) = (shop_pk(&o.shop_id), order_sk(o.marketplace, &o.order_id));
+    let mut item = encode("order", &format!("{pk}/{sk}"), order)?;
+    item.insert(GSI1PK.into(), s(status_pk(&o.shop_id, order.status)));
+    item.insert(GSI1SK.into(), s(status_sk(o.ordered_at, o.marketplace, &o.order_id)));
+    // Sparse index: only open orders carry a bundle key; a closed one drops out on overwrite.
+    if let Some(bundle_key) = &order.bundle_key {
+        item.insert(GSI2PK.into(), s(bundle_pk(&o.shop_id, bundle_key)));
+        item.insert(GSI2SK.into(), s(bundle_sk(o.marketplace, &o.order_id)));
+    }
+    let tab = crate::list::add_list_columns(&mut item, order);
+    item.insert(PK.into(), s(pk));
+    item.insert(SK.into(), s(sk));
+    Ok((item, tab))
+}
+
 impl OrderStore for DynamoStore {
     async fn get(&self, key: &OrderKey) -> Result<Option<StoredOrder>, PortError> {
         let item = self
@@ -156,19 +211,8 @@ impl OrderStore for DynamoStore {
     }
 
     async fn put(&self, order: &StoredOrder, expected: Option<u64>) -> Result<Written, PortError> {
-        let o = &order.order;
-        let (pk, sk) = (shop_pk(&o.shop_id), order_sk(o.marketplace, &o.order_id));
-        let mut item = encode("order", &format!("{pk}/{sk}"), order)?;
-        item.insert(GSI1PK.into(), s(status_pk(&o.shop_id, order.status)));
-        item.insert(GSI1SK.into(), s(status_sk(o.ordered_at, o.marketplace, &o.order_id)));
-        // Sparse index: only open orders carry a bundle key; a closed one drops out on overwrite.
-        if let Some(bundle_key) = &order.bundle_key {
-            item.insert(GSI2PK.into(), s(bundle_pk(&o.shop_id, bundle_key)));
-            item.insert(GSI2SK.into(), s(bundle_sk(o.marketplace, &o.order_id)));
-        }
-        item.insert(PK.into(), s(pk));
-        item.insert(SK.into(), s(sk));
-        self.put_revision("dynamodb PutItem order", item, expected).await
+        let (item, tab) = order_item(order)?;
+        crate::list::put_counted(self, item, &order.order.shop_id, tab, expected).await
     }
 
     async fn bundle_mates(&self, shop_id: &str, bundle_key: &str) -> Result<Vec<OrderKey>, PortError> {
@@ -344,16 +388,7 @@ impl ShopDirectory for DynamoStore {
     }
 
     async fn blacklist(&self, shop_id: &str) -> Result<Vec<(String, BlacklistEntry)>, PortError> {
-        let request = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(shop_pk(shop_id)))
-            .expression_attribute_values(":prefix", s(BLACKLIST_PREFIX))
-            .consistent_read(true);
+        let request = self.prefix_query(shop_id, BLACKLIST_PREFIX).consistent_read(true);
         let items = self.query_all("dynamodb Query blacklist", request).await?;
         items
             .into_iter()

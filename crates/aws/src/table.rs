@@ -37,8 +37,47 @@ pub const GSI2PK: &str = "gsi2pk";
 /// Sort key of [`BY_BUNDLE`]: `{marketplace}#{order_id}`.
 pub const GSI2SK: &str = "gsi2sk";
 
+/// GSI of a shop's orders newest first, for the staff's order list: partition [`PK`] (the
+/// shop), sort [`GSI1SK`] (order time, marketplace, order id); only orders carry `gsi1sk`, so
+/// nothing else is in it. Projects the [`LIST_ATTRIBUTES`] the list filters on, not the records.
+pub const BY_TIME: &str = "by_time";
+/// GSI of a shop's orders per list tab, newest first: partition [`GSI3PK`], sort [`GSI1SK`];
+/// projects the [`LIST_ATTRIBUTES`].
+pub const BY_TAB: &str = "by_tab";
+/// Partition key of [`BY_TAB`]: `SHOP#{shop}#TAB#{tab}`.
+pub const GSI3PK: &str = "gsi3pk";
+
 /// Every key attribute of the table and its indexes: not part of the stored records.
-pub const KEY_ATTRIBUTES: [&str; 6] = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK];
+pub const KEY_ATTRIBUTES: [&str; 7] = [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK];
+
+/// The list tab of an order (`on_hold` ...).
+pub const LIST_TAB: &str = "list_tab";
+/// The order's marketplace.
+pub const LIST_MARKETPLACE: &str = "list_marketplace";
+/// The payment method's wire name.
+pub const LIST_PAYMENT: &str = "list_payment";
+/// The delivery method's wire name.
+pub const LIST_DELIVERY: &str = "list_delivery";
+/// Every destination's prefecture, joined (`ichigen_core::console::ListColumns`).
+pub const LIST_PREFECTURES: &str = "list_prefectures";
+/// Every SKU, joined.
+pub const LIST_SKUS: &str = "list_skus";
+/// Every finding code, joined.
+pub const LIST_FINDINGS: &str = "list_findings";
+/// Order id, buyer name, kana and e-mail as compact keys, joined.
+pub const LIST_SEARCH: &str = "list_search";
+
+/// The searched columns an order item carries beside its record (not part of the record), and
+/// the non-key attributes [`BY_TIME`] and [`BY_TAB`] project.
+pub const LIST_ATTRIBUTES: [&str; 8] =
+    [LIST_TAB, LIST_MARKETPLACE, LIST_PAYMENT, LIST_DELIVERY, LIST_PREFECTURES, LIST_SKUS, LIST_FINDINGS, LIST_SEARCH];
+
+/// Sort key of a shop's per-tab order counts (one number attribute per tab, named as the tab).
+pub const TAB_COUNTS_SK: &str = "TABCOUNTS";
+/// Sort key prefix of the shop's audit entries, newest last: `AUDIT#{at}#{recorded}`.
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+/// Sort key prefix of a staff session, by the hash of its cookie: `SESSION#{hash}`.
+pub const SESSION_PREFIX: &str = "SESSION#";
 
 /// Sort key of a shop's settings item.
 pub const SETTINGS_SK: &str = "SETTINGS";
@@ -101,6 +140,23 @@ pub fn lease_sk(marketplace: Marketplace) -> String {
 /// Sort key of a blacklist entry: `BLACKLIST#{id}`.
 pub fn blacklist_sk(id: &str) -> String {
     format!("{BLACKLIST_PREFIX}{id}")
+}
+
+/// Partition key of [`BY_TAB`].
+pub fn tab_pk(shop_id: &str, tab: ichigen_core::tab::ListTab) -> String {
+    format!("SHOP#{shop_id}#TAB#{}", tab.as_str())
+}
+
+/// Sort key prefix of the audit entries about one order: `OAUDIT#{marketplace}#{order_id}#`
+/// (an order id holding `#` may share it with another order's: readers compare the order id).
+pub fn order_audit_prefix(marketplace: Marketplace, order_id: &str) -> String {
+    format!("OAUDIT#{marketplace}#{order_id}#")
+}
+
+/// Sort key prefix of the mail ledger entries of one order: `MAIL#{marketplace}#{order_id}#`
+/// (shared with an order whose id extends this one's past a `#`: readers parse what follows).
+pub fn mail_prefix(marketplace: Marketplace, order_id: &str) -> String {
+    format!("MAIL#{marketplace}#{order_id}#")
 }
 
 /// Sort key of a mail ledger entry: `MAIL#{marketplace}#{order_id}#{kind}`, and `#{episode}`
@@ -181,16 +237,21 @@ fn string_attribute(name: &str) -> Result<AttributeDefinition, PortError> {
 }
 
 fn index(name: &str, hash: &str, range: &str, projection: ProjectionType) -> Result<GlobalSecondaryIndex, PortError> {
+    let mut p = Projection::builder().projection_type(projection.clone());
+    if projection == ProjectionType::Include {
+        p = p.set_non_key_attributes(Some(LIST_ATTRIBUTES.iter().map(|a| a.to_string()).collect()));
+    }
     GlobalSecondaryIndex::builder()
         .index_name(name)
         .key_schema(key(hash, KeyType::Hash)?)
         .key_schema(key(range, KeyType::Range)?)
-        .projection(Projection::builder().projection_type(projection).build())
+        .projection(p.build())
         .build()
         .map_err(|e| PortError::permanent("dynamodb CreateTable", e))
 }
 
-/// Creates the table `name` (on-demand, `pk`/`sk`, GSIs `by_status` and `by_bundle`), waits until
+/// Creates the table `name` (on-demand, `pk`/`sk`, GSIs `by_status`, `by_bundle`, `by_time` and
+/// `by_tab`), waits until
 /// it is active and enables TTL on `expires_at`. Idempotent: an existing table is completed, not
 /// an error.
 pub async fn create_table(client: &Client, name: &str) -> Result<(), PortError> {
@@ -198,13 +259,13 @@ pub async fn create_table(client: &Client, name: &str) -> Result<(), PortError> 
         .create_table()
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some(
-            [PK, SK, GSI1PK, GSI1SK, GSI2PK, GSI2SK].into_iter().map(string_attribute).collect::<Result<_, _>>()?,
-        ))
+        .set_attribute_definitions(Some(KEY_ATTRIBUTES.into_iter().map(string_attribute).collect::<Result<_, _>>()?))
         .key_schema(key(PK, KeyType::Hash)?)
         .key_schema(key(SK, KeyType::Range)?)
         .global_secondary_indexes(index(BY_STATUS, GSI1PK, GSI1SK, ProjectionType::All)?)
         .global_secondary_indexes(index(BY_BUNDLE, GSI2PK, GSI2SK, ProjectionType::KeysOnly)?)
+        .global_secondary_indexes(index(BY_TIME, PK, GSI1SK, ProjectionType::Include)?)
+        .global_secondary_indexes(index(BY_TAB, GSI3PK, GSI1SK, ProjectionType::Include)?)
         .send()
         .await;
     match created {

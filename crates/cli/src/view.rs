@@ -5,7 +5,9 @@
 use anyhow::{Context, bail};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 use clap::Args;
-use ichigen_core::pipeline::{OrderKey, OrderStore, ParcelShipping, ShipState, StaffDecision, StoredOrder};
+use ichigen_core::pipeline::{
+    Acknowledgement, OrderKey, OrderStore, ParcelShipping, ShipState, StaffDecision, StoredOrder,
+};
 use ichigen_core::{
     DeliveryMethod, Finding, FindingCode, Item, Marketplace, Order, OrderStatus, PaymentMethod, Severity,
 };
@@ -46,6 +48,9 @@ pub struct OrderView {
     /// What the shop did with each destination (label export, tracking number, write-back).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub parcels: Vec<ParcelShipping>,
+    /// The shop's acknowledgement of the order, where its marketplace awaits one (楽天, Qoo10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgement: Option<Acknowledgement>,
     /// The canonical order.
     pub order: Order,
 }
@@ -60,6 +65,7 @@ impl From<&StoredOrder> for OrderView {
             staff: s.staff.clone(),
             shipping: s.ship_state(),
             parcels: s.parcels.clone(),
+            acknowledgement: s.acknowledgement.clone(),
             order: s.order.clone(),
         }
     }

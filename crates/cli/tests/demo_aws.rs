@@ -116,11 +116,12 @@ async fn demo_on_aws_adapters_stores_and_mails_what_it_reports() {
     let printed2 = tokio::task::block_in_place(|| run_demo(&endpoint, &table, &dir));
     let summary2 = common::summary(&dir);
     assert_eq!(mails(&summary2["total"]).values().sum::<u64>(), 0, "{printed2}");
-    // The clean 楽天 orders the first run left at 100 are confirmed now (drained before the pull)
-    // and re-read at 200: the only changes.
-    let confirmed = n(&summary2["marketplaces"]["rakuten"], "acknowledged");
-    assert!(confirmed > 0, "{printed2}");
-    assert_eq!(n(&summary2["total"], "new_or_changed"), confirmed, "{printed2}");
+    // A pair writes after it read: the clean 楽天 orders are confirmed by the first run (those
+    // processed before their pull ended) or by this one, each once; the sandboxes start afresh
+    // each run, so nothing they show is newer than what is stored.
+    let confirmed = |s: &serde_json::Value| n(&s["marketplaces"]["rakuten"], "acknowledged");
+    assert!(confirmed(&summary) + confirmed(&summary2) > 0, "{printed2}");
+    assert_eq!(n(&summary2["total"], "new_or_changed"), 0, "{printed2}");
     // A mail sent again would have been marked with its new message id.
     assert_eq!(sent_ids(&ddb, &table).await, ids);
 

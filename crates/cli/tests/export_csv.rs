@@ -110,8 +110,20 @@ fn orders_list_csv_writes_formula_like_fields_as_text() {
     let tmp = tempfile::tempdir().unwrap();
     store_with_hostile_order(tmp.path());
     let out = run_ok(&["orders", "list", "--format", "csv", "--dir", tmp.path().to_str().unwrap()]);
-    let (header, rows) = records(&String::from_utf8(out.stdout).unwrap());
+    // As `ichigen export` writes it for Excel: a byte order mark, CRLF line ends.
+    let text = String::from_utf8(out.stdout).unwrap();
+    let text = text.strip_prefix('\u{feff}').expect("a UTF-8 byte order mark first");
+    assert!(text.ends_with("\r\n") && text.matches('\n').count() == text.matches("\r\n").count(), "{text:?}");
+    let (header, rows) = records(text);
     assert_eq!(rows.len(), 1);
     assert_eq!(cell(&header, &rows[0], "items"), "'=1+1×2");
     assert_eq!(cell(&header, &rows[0], "total"), "3800");
+    // The clerk's columns, in the marketplaces' Japanese.
+    assert_eq!(cell(&header, &rows[0], "buyer"), "高橋 健一");
+    assert_eq!(cell(&header, &rows[0], "prefecture"), "東京都");
+    assert_eq!(cell(&header, &rows[0], "payment"), "クレジットカード決済"); // Yahoo!ショッピングの表記
+    assert_eq!(cell(&header, &rows[0], "delivery"), "宅配便");
+    for c in &rows[0] {
+        assert!(!c.starts_with(['=', '+', '-', '@', '\t', '\r']), "cell {c:?} starts like a formula");
+    }
 }

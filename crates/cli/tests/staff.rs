@@ -299,3 +299,51 @@ fn the_list_reads_as_a_clerk_expects_and_a_closed_pipe_ends_quietly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && err.is_empty(), "exit {:?}, stderr {err}", out.status);
 }
+
+/// The shop's acknowledgement (楽天 注文確認 / Qoo10 seller check) as staff see it, in `orders
+/// show` and on the console's order page: due once staff released a held order, done (with its
+/// time) once the next pull sent it to the sandbox; an order whose marketplace awaits none shows
+/// no such line. (A clean order may be acknowledged by the run that pulled it, depending on when
+/// it was processed; a held one waits for staff, so the test starts from one.)
+#[test]
+fn an_orders_acknowledgement_shows_in_orders_show_and_on_its_console_page() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    demo(&dir, 200);
+    let d = dir_arg(&dir);
+    let show_json = |id: &str| -> Value {
+        serde_json::from_str(&stdout(&run_ok(&["orders", "show", id, "--json", "--dir", &d]))).unwrap()
+    };
+    let rakuten = orders(&dir)
+        .iter()
+        .find(|v| v["marketplace"] == "rakuten" && v["status"] == "on_hold")
+        .map(key)
+        .expect("a held 楽天 order");
+    assert!(show_json(&rakuten)["acknowledgement"].is_null(), "a held order waits for staff");
+    run_ok(&["orders", "release", &rakuten, "--dir", &d]);
+    assert_eq!(show_json(&rakuten)["acknowledgement"]["state"], "due", "released: awaiting its 注文確認");
+    let since =
+        DateTime::parse_from_rfc3339(show_json(&rakuten)["acknowledgement"]["since"].as_str().unwrap()).unwrap();
+    let jst = |t: DateTime<FixedOffset>| {
+        t.with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap()).format("%Y-%m-%d %H:%M").to_string()
+    };
+    let shown = stdout(&run_ok(&["orders", "show", &rakuten, "--dir", &d]));
+    assert!(shown.contains(&format!("注文確認   注文確認待ち（{} から）", jst(since))), "{shown}");
+
+    // The next pull acknowledges it on the sandbox.
+    demo(&dir, 200);
+    let ack = show_json(&rakuten)["acknowledgement"].clone();
+    assert_eq!(ack["state"], "done", "{ack}");
+    let at = jst(DateTime::parse_from_rfc3339(ack["at"].as_str().unwrap()).unwrap());
+    let shown = stdout(&run_ok(&["orders", "show", &rakuten, "--dir", &d]));
+    assert!(shown.contains(&format!("注文確認   注文確認済（{at}）")), "{shown}");
+    let yahoo = orders(&dir).iter().find(|v| v["marketplace"] == "yahoo").map(key).unwrap();
+    assert!(!stdout(&run_ok(&["orders", "show", &yahoo, "--dir", &d])).contains("注文確認"));
+
+    let console = common::Console::start(&dir);
+    let (status, page) = console.get(&format!("/orders/{rakuten}"));
+    assert_eq!(status, 200);
+    assert!(page.contains(&format!("<td id=\"acknowledgement\">注文確認済（{at}）</td>")), "{page}");
+    let (_, page) = console.get(&format!("/orders/{yahoo}"));
+    assert!(!page.contains("id=\"acknowledgement\""));
+}

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{demo, eml_files, ichigen, key, orders, parse_eml, run_ok, stdout};
+use common::{Console, demo, eml_files, ichigen, key, orders, parse_eml, run_ok, stdout};
 
 /// Makes `dir` refuse new files (as root too: the immutable flag), and checks that it does.
 fn refuse_writes(dir: &Path, refuse: bool) {
@@ -97,4 +97,57 @@ fn a_poison_mail_job_is_dead_lettered_listed_and_redriven() {
     assert!(stdout(&run_ok(&["dead-letters", "list", "--dir", &d])).contains("デッドレターはありません"));
     let out = ichigen().args(["mail", "drain", "--dir", &d]).output().unwrap();
     assert!(!out.status.success(), "back on the queue, tried again");
+}
+
+/// Issue 13's finding for the console: a release through `ichigen console` puts the thank-you on
+/// the durable mail queue with the decision; when sending it fails (the outbox refuses the file),
+/// the release stands, the page says the mail waits, and the next drain delivers it exactly once.
+#[test]
+fn a_console_release_whose_send_fails_is_delivered_by_the_next_drain_exactly_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    demo(&dir, 100);
+    let d = dir.to_str().unwrap().to_string();
+    let id = orders(&dir)
+        .iter()
+        .find(|v| {
+            v["status"] == "on_hold"
+                && (v["marketplace"] == "yahoo" || v["marketplace"] == "qoo10")
+                && v["order"]["buyer"]["email"].is_string()
+        })
+        .map(key)
+        .expect("a held Yahoo or Qoo10 order");
+    let before = eml_files(&dir);
+
+    let console = Console::start(&dir);
+    let page = format!("/orders/{id}");
+    let (status, body) = console.get(&page);
+    assert_eq!(status, 200, "{body}");
+    let csrf = body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+
+    let outbox = dir.join("outbox");
+    refuse_writes(&outbox, true);
+    let (status, head) = console.post(&format!("{page}/release"), &format!("csrf={csrf}"));
+    refuse_writes(&outbox, false);
+    assert_eq!(status, 303, "{head}");
+    assert_eq!(eml_files(&dir), before, "nothing delivered while the outbox refused");
+    let shown = stdout(&run_ok(&["orders", "show", &id, "--dir", &d]));
+    assert!(!shown.lines().next().unwrap().contains("on_hold"), "the release stands: {shown}");
+    let (_, body) = console.get(&page);
+    assert!(body.contains("保留を解除しました") && body.contains("キューに残し"), "the page says the mail waits");
+
+    // The job waited on the durable queue: the next drain delivers it, once.
+    let drained = stdout(&run_ok(&["mail", "drain", "--dir", &d]));
+    let after = eml_files(&dir);
+    let new: Vec<_> = after.iter().filter(|p| !before.contains(p)).collect();
+    assert_eq!(new.len(), 1, "the thank-you is delivered by the drain: {drained}");
+    let mail = parse_eml(new[0]);
+    assert_eq!(mail.kind, "thank_you");
+    assert!(mail.subject.contains(id.split_once('/').unwrap().1), "{}", mail.subject);
+
+    // Releasing again through the console, and draining again, deliver nothing more.
+    let (status, _) = console.post(&format!("{page}/release"), &format!("csrf={csrf}"));
+    assert_eq!(status, 303);
+    run_ok(&["mail", "drain", "--dir", &d]);
+    assert_eq!(eml_files(&dir), after, "a second release or drain delivers nothing more");
 }

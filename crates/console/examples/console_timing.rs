@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use ichigen_console::{Console, LoginToken, Settings};
-use ichigen_core::pipeline::{NoRelays, OrderStore, StaffDecision, StoredOrder};
+use ichigen_core::pipeline::{Notifier, OrderStore, StaffDecision, StoredOrder};
 use ichigen_core::sample::SampleOrders;
 use ichigen_core::{BundleIndex, CheckEngine, JST, Marketplace, Rules};
-use ichigen_local::{EmlOutbox, SqliteStore};
+use ichigen_local::{EmlOutbox, LocalStaffMail, SqliteStore};
 
 fn get(port: u16, path: &str, cookie: &str) -> (Duration, usize, String) {
     let started = Instant::now();
@@ -77,7 +77,9 @@ async fn main() {
     let login = LoginToken::generate().expect("token");
     let token = login.as_str().to_string();
     let settings = Settings { shop_id: "bench".into(), staff: "bench".into() };
-    let router = Console::new(store, outbox, NoRelays, settings, login).router();
+    let notifier =
+        Notifier::new(store, store, store, outbox, ichigen_marketplaces::policies(), Duration::from_secs(120));
+    let router = Console::new(store, LocalStaffMail::new(store, notifier), settings, login).router();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
     tokio::spawn(async move { axum::serve(listener, router).await });

@@ -3,14 +3,15 @@
 //! shop's rules with a simulation, mail templates with a preview, exports and the tracking import.
 //!
 //! Every page calls the same use cases as the `ichigen` commands (`ichigen_core::pipeline`), over
-//! the store ports only, so one router serves the embedded store (`ichigen console`) and could
-//! serve DynamoDB behind a Lambda. Every staff action is written to the audit log.
+//! the store ports only, so one router serves the embedded store (`ichigen console`) and DynamoDB
+//! behind a Lambda (`functions/console`). Every staff action is written to the audit log.
 //!
-//! Security model (docs/CONSOLE.md): a one-time login token is exchanged for a session cookie
-//! (HttpOnly, SameSite=Strict, expiring); every form carries the session's CSRF token, checked on
-//! each POST; requests without a session are refused.
+//! Security model (docs/CONSOLE.md): staff get a session cookie (HttpOnly, expiring) by the
+//! home's [`Login`] — a one-time token locally, Amazon Cognito on AWS; every form carries the
+//! session's CSRF token, checked on each POST; requests without a session are refused.
 
 mod auth;
+pub mod cognito;
 mod pages;
 mod render;
 mod staff;
@@ -24,11 +25,12 @@ use axum::routing::{get, post};
 use ichigen_core::Policies;
 use ichigen_core::console::{AuditLog, MailHistory, OrderList};
 use ichigen_core::pipeline::{
-    MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, RelayMailers, ShopDirectory, TrackingWrites,
+    MailEvents, MailLedger, OrderStore, ParkedMail, ShopDirectory, StaffMail, TrackingWrites,
 };
 use ichigen_core::stock::StockStore;
 
-pub use auth::{LoginToken, Sessions};
+pub use auth::{Login, LoginToken, MemorySessions};
+pub use cognito::{CognitoConfig, CognitoLogin, SignInError};
 
 /// Every store port the console drives.
 pub trait ConsoleStore:
@@ -70,32 +72,31 @@ pub const PAGE_SIZE: usize = 50;
 pub struct Settings {
     /// The shop whose orders it shows.
     pub shop_id: String,
-    /// The staff member's name recorded with every action.
+    /// The staff member's name recorded with every action of a one-time-token session (a Cognito
+    /// session records the name in its ID token).
     pub staff: String,
 }
 
 /// The console's state: the ports, the marketplaces' policies, the sessions and the pages.
-pub struct Console<S, M, R> {
+pub struct Console<S, T> {
     pub(crate) store: S,
-    pub(crate) mailer: M,
-    pub(crate) relays: R,
+    pub(crate) mail: T,
     pub(crate) policies: Policies,
     pub(crate) settings: Settings,
-    pub(crate) sessions: Sessions,
+    pub(crate) access: auth::Access,
     pub(crate) pages: render::Pages,
 }
 
-impl<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static> Console<S, M, R> {
-    /// A console over `store`, sending the mails staff decisions call for through `mailer` (and
-    /// the shop's marketplace `relays`), opened with `login`.
-    pub fn new(store: S, mailer: M, relays: R, settings: Settings, login: LoginToken) -> Self {
+impl<S: ConsoleStore, T: StaffMail + 'static> Console<S, T> {
+    /// A console over `store`, putting the mails staff actions call for on `mail`'s durable queue
+    /// (sent at once on the embedded store, by the notifier on AWS), opened with `login`.
+    pub fn new(store: S, mail: T, settings: Settings, login: impl Into<Login>) -> Self {
         Console {
             store,
-            mailer,
-            relays,
+            mail,
             policies: ichigen_marketplaces::registry::policies(),
             settings,
-            sessions: Sessions::new(login, SESSION_TTL),
+            access: auth::Access::new(login.into()),
             pages: render::Pages::new(),
         }
     }
@@ -105,26 +106,27 @@ impl<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static> Console<S,
         let app = Arc::new(self);
         Router::new()
             .route("/", get(pages::home))
-            .route("/login", get(auth::login::<S, M, R>))
-            .route("/logout", post(auth::logout::<S, M, R>))
+            .route("/login", get(auth::login::<S, T>))
+            .route("/auth/callback", get(auth::callback::<S, T>))
+            .route("/logout", post(auth::logout::<S, T>))
             .route("/static/console.css", get(pages::css))
-            .route("/orders", get(pages::orders::list::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}", get(pages::order::show::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}/release", post(pages::order::release::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}/hold", post(pages::order::hold::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}/tracking", post(pages::order::tracking::<S, M, R>))
-            .route("/orders/{marketplace}/{order_id}/destination", post(pages::order::destination::<S, M, R>))
-            .route("/blacklist", get(pages::blacklist::show::<S, M, R>).post(pages::blacklist::add::<S, M, R>))
-            .route("/blacklist/{id}/remove", post(pages::blacklist::remove::<S, M, R>))
-            .route("/rules", get(pages::rules::show::<S, M, R>).post(pages::rules::submit::<S, M, R>))
-            .route("/templates", get(pages::templates::show::<S, M, R>).post(pages::templates::submit::<S, M, R>))
-            .route("/io", get(pages::io::show::<S, M, R>))
-            .route("/io/export", post(pages::io::export::<S, M, R>))
-            .route("/io/tracking", post(pages::io::tracking::<S, M, R>))
-            .route("/audit", get(pages::audit::show::<S, M, R>))
+            .route("/orders", get(pages::orders::list::<S, T>))
+            .route("/orders/{marketplace}/{order_id}", get(pages::order::show::<S, T>))
+            .route("/orders/{marketplace}/{order_id}/release", post(pages::order::release::<S, T>))
+            .route("/orders/{marketplace}/{order_id}/hold", post(pages::order::hold::<S, T>))
+            .route("/orders/{marketplace}/{order_id}/tracking", post(pages::order::tracking::<S, T>))
+            .route("/orders/{marketplace}/{order_id}/destination", post(pages::order::destination::<S, T>))
+            .route("/blacklist", get(pages::blacklist::show::<S, T>).post(pages::blacklist::add::<S, T>))
+            .route("/blacklist/{id}/remove", post(pages::blacklist::remove::<S, T>))
+            .route("/rules", get(pages::rules::show::<S, T>).post(pages::rules::submit::<S, T>))
+            .route("/templates", get(pages::templates::show::<S, T>).post(pages::templates::submit::<S, T>))
+            .route("/io", get(pages::io::show::<S, T>))
+            .route("/io/export", post(pages::io::export::<S, T>))
+            .route("/io/tracking", post(pages::io::tracking::<S, T>))
+            .route("/audit", get(pages::audit::show::<S, T>))
             .with_state(app)
     }
 }
 
 /// The shared state handlers get.
-pub(crate) type App<S, M, R> = Arc<Console<S, M, R>>;
+pub(crate) type App<S, T> = Arc<Console<S, T>>;

@@ -1,35 +1,21 @@
-//! The console's one call site of the staff decisions (`ichigen_core::pipeline::staff`), and of
-//! sending the mails a decision queued, as `ichigen orders release|hold` does; and the audit record
-//! every action writes.
-
-use std::time::Duration;
+//! The console's one call site of the staff decisions (`ichigen_core::pipeline::staff`, as
+//! `ichigen orders release|hold` decides): the mails a decision calls for go on the home's durable
+//! mail queue with it and out through its consumer; and the audit record every action writes.
 
 use chrono::{DateTime, FixedOffset, Utc};
 use ichigen_core::JST;
 use ichigen_core::Order;
 use ichigen_core::console::AuditEntry;
-use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
-    MailJob, Mailer, Notified, Notifier, OrderKey, PortError, ProcessError, ProcessSettings, Processed, Processor,
-    RelayMailers, StaffError, StoredOrder, staff,
+    Decision, Notified, OrderKey, PortError, ProcessError, ProcessSettings, Processed, Processor, QueueSent,
+    StaffError, StaffMail, StoredOrder, staff,
 };
 
 use crate::{App, ConsoleStore};
 
-/// How long a mail ledger claim made by a console action blocks other senders.
-const LEASE: Duration = Duration::from_secs(120);
-
 /// Now, in JST.
 pub fn now() -> DateTime<FixedOffset> {
     Utc::now().with_timezone(&JST)
-}
-
-/// Release (`hold_reason` = None) or hold.
-pub enum Decision<'a> {
-    /// Let a held order go.
-    Release,
-    /// Hold it, with staff's reason.
-    Hold(&'a str),
 }
 
 /// What a decision did.
@@ -40,65 +26,74 @@ pub struct Decided {
     pub mails: Vec<String>,
 }
 
-/// Decides on `key`, then sends the mails the decision queued (the thank-you held back by a hold).
-pub async fn decide<S: ConsoleStore, M: Mailer, R: RelayMailers>(
-    app: &App<S, M, R>,
+/// Decides on `key`; its mails (the thank-you held back by a hold) go on the durable queue and out.
+pub async fn decide<S: ConsoleStore, T: StaffMail>(
+    app: &App<S, T>,
     key: &OrderKey,
     decision: Decision<'_>,
 ) -> Result<Decided, StaffError> {
-    let jobs = MemoryQueue::<MailJob>::new();
-    let at = now();
-    let order = match decision {
-        Decision::Release => staff::release(&app.store, &jobs, &app.store, &app.policies, key, at).await?,
-        Decision::Hold(reason) => staff::hold(&app.store, &jobs, &app.store, &app.policies, key, reason, at).await?,
-    };
-    let mails = send(app, jobs.drain(), at).await;
-    Ok(Decided { order, mails })
+    let decided =
+        staff::decide_and_send(&app.store, &app.mail, &app.store, &app.policies, key, decision, now()).await?;
+    let mails = said(key, &decided.order.mails_due, decided.sent);
+    Ok(Decided { order: decided.order, mails })
 }
 
 /// Corrects the destination of `key` through the processor, as if the marketplace had sent the
 /// corrected order: the checks run again, a new hold alerts staff, a released order needs a new
-/// look. The marketplace's own copy is not changed: a later change there replaces the correction.
-pub async fn correct_destination<S: ConsoleStore, M: Mailer, R: RelayMailers>(
-    app: &App<S, M, R>,
+/// look; its mails go on the durable queue and out. The marketplace's own copy is not changed: a
+/// later change there replaces the correction.
+pub async fn correct_destination<S: ConsoleStore, T: StaffMail>(
+    app: &App<S, T>,
     corrected: Order,
 ) -> Result<(Processed, Vec<String>), ProcessError> {
-    let jobs = MemoryQueue::<MailJob>::new();
-    let at = now();
-    let processor =
-        Processor::new(&app.store, &app.store, &jobs, app.policies, ProcessSettings::default()).with_stock(&app.store);
-    let processed = processor.process(corrected, at).await?;
-    let mails = send(app, jobs.drain(), at).await;
+    let key = OrderKey::of(&corrected);
+    let processor = Processor::new(&app.store, &app.store, app.mail.queue(), app.policies, ProcessSettings::default())
+        .with_stock(&app.store);
+    let processed = processor.process(corrected, now()).await?;
+    let mails = said(&key, &processed.mails, app.mail.send_queued().await);
     Ok((processed, mails))
 }
 
-/// Sends queued mail jobs now, as the notifier would; what happened to each, in Japanese.
-async fn send<S: ConsoleStore, M: Mailer, R: RelayMailers>(
-    app: &App<S, M, R>,
-    jobs: Vec<MailJob>,
-    at: DateTime<FixedOffset>,
+/// What became of `key`'s mails, in Japanese: each sent now, or queued for the notifier.
+fn said(
+    key: &OrderKey,
+    queued: &[ichigen_core::pipeline::MailKind],
+    sent: Result<Option<QueueSent>, PortError>,
 ) -> Vec<String> {
-    let notifier =
-        Notifier::new(&app.store, &app.store, &app.store, &app.mailer, app.policies, LEASE).with_relays(&app.relays);
-    let mut mails = Vec::new();
-    for job in jobs {
-        let kind = job.kind;
-        mails.push(match notifier.notify(&job, at).await {
-            Ok(Notified::Sent(id)) => format!("{kind} メールを送信しました（{id}）"),
-            Ok(Notified::AlreadySent(_)) => format!("{kind} メールは送信済みのため送っていません"),
-            Ok(Notified::Skipped(why)) => format!("{kind} メールは送っていません: {why}"),
-            Ok(Notified::Parked { route, .. }) => {
-                format!("{kind} メールは {route} の設定待ちです（設定後に送信されます）")
-            }
-            Err(e) => format!("{kind} メールを送れませんでした: {e}"),
-        });
+    match sent {
+        Ok(Some(sent)) => sent
+            .iter()
+            .filter(|(job, _)| job.order == *key)
+            .map(|(job, outcome)| {
+                let kind = crate::pages::order::mail_kind_label(job.kind);
+                match outcome {
+                    Ok(Notified::Sent(id)) => format!("{kind} メールを送信しました（{id}）"),
+                    Ok(Notified::AlreadySent(_)) => format!("{kind} メールは送信済みのため送っていません"),
+                    Ok(Notified::Skipped(why)) => format!("{kind} メールは送っていません: {why}"),
+                    Ok(Notified::Parked { route, .. }) => {
+                        format!("{kind} メールは {route} の設定待ちです（設定後に送信されます）")
+                    }
+                    Err(failure) => format!(
+                        "{kind} メールを送れませんでした（キューに残し、次の操作か `ichigen mail drain` で送ります）: {}",
+                        failure.reason
+                    ),
+                }
+            })
+            .collect(),
+        Ok(None) => queued
+            .iter()
+            .map(|kind| {
+                format!("{} メールを送信キューに入れました（まもなく送信されます）", crate::pages::order::mail_kind_label(*kind))
+            })
+            .collect(),
+        Err(e) => vec![format!("メールはキューに残しました（次の操作か `ichigen mail drain` で送ります）: {e}")],
     }
-    mails
 }
 
-/// Records a staff action in the audit log.
-pub async fn audit<S: ConsoleStore, M, R>(
-    app: &App<S, M, R>,
+/// Records a staff action in the audit log, with the session's staff name.
+pub async fn audit<S: ConsoleStore, T>(
+    app: &App<S, T>,
+    staff: &crate::auth::Staff,
     action: &str,
     order: Option<&OrderKey>,
     detail: String,
@@ -106,7 +101,7 @@ pub async fn audit<S: ConsoleStore, M, R>(
     let entry = AuditEntry {
         shop_id: app.settings.shop_id.clone(),
         at: now(),
-        staff: app.settings.staff.clone(),
+        staff: staff.name().to_string(),
         action: action.to_string(),
         order: order.cloned(),
         detail,

@@ -11,6 +11,78 @@ use crate::finding::FindingCode;
 use crate::order::{DeliveryMethod, Marketplace, PaymentMethod};
 use crate::pipeline::{OrderKey, PortError, StoredOrder};
 use crate::tab::ListTab;
+use crate::text::compact_key;
+
+/// Separates the values of a multi-valued list column; a value is searched with the separator on
+/// both sides ([`list_needle`]), so `A` never matches inside `AB`.
+pub const LIST_SEP: char = '\u{1f}';
+
+/// The searched columns of one order, as every store adapter keeps them beside the record so
+/// that the list filters without decoding records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListColumns {
+    /// The order's tab.
+    pub tab: ListTab,
+    /// The payment method's wire name.
+    pub payment: String,
+    /// The delivery method's wire name.
+    pub delivery: String,
+    /// Every destination's prefecture, joined by [`LIST_SEP`].
+    pub prefectures: String,
+    /// Every item line's SKU, joined by [`LIST_SEP`].
+    pub skus: String,
+    /// Every finding's code, joined by [`LIST_SEP`].
+    pub findings: String,
+    /// Order id, buyer name, kana and e-mail, each as `compact_key` (width, case and spaces
+    /// ignored), joined by [`LIST_SEP`].
+    pub search: String,
+}
+
+/// The serde wire name of a unit enum value (`cod`, `takkyubin` ...); empty for anything else.
+pub fn wire_name<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
+    }
+}
+
+fn joined<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::from(LIST_SEP);
+    for v in values {
+        out.push_str(v);
+        out.push(LIST_SEP);
+    }
+    out
+}
+
+/// What a joined column contains when one of its values is exactly `value`.
+pub fn list_needle(value: &str) -> String {
+    format!("{LIST_SEP}{value}{LIST_SEP}")
+}
+
+/// The text filter as the `search` column holds text (`None` when nothing is left to search).
+pub fn search_needle(text: &str) -> Option<String> {
+    Some(compact_key(text)).filter(|s| !s.is_empty())
+}
+
+impl ListColumns {
+    /// The columns of `s`.
+    pub fn of(s: &StoredOrder) -> ListColumns {
+        let o = &s.order;
+        let b = &o.buyer;
+        let texts = [Some(o.order_id.as_str()), Some(b.name.as_str()), b.name_kana.as_deref(), b.email.as_deref()];
+        let search: Vec<String> = texts.into_iter().flatten().map(compact_key).collect();
+        ListColumns {
+            tab: ListTab::of(s),
+            payment: wire_name(&o.payment_method),
+            delivery: wire_name(&o.delivery.method),
+            prefectures: joined(o.destinations().map(|d| d.prefecture.trim())),
+            skus: joined(o.items.iter().map(|i| i.sku.as_str())),
+            findings: joined(s.findings.iter().map(|f| f.code.as_str())),
+            search: joined(search.iter().map(String::as_str)),
+        }
+    }
+}
 
 /// Where a page of the list starts: after this order, newest first (ordered_at, then key).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,4 +225,34 @@ impl<T: MailHistory + ?Sized> MailHistory for &T {
     async fn order_mails(&self, key: &OrderKey) -> Result<Vec<LedgerMail>, PortError> {
         (**self).order_mails(key).await
     }
+}
+
+/// A signed-in staff member's session, kept by a [`SessionStore`] under a key derived from the
+/// session cookie (the cookie itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffSession {
+    /// Who: the name recorded with each action.
+    pub staff: String,
+    /// The token every form of this session carries (CSRF).
+    pub csrf: String,
+    /// When the session ends, Unix seconds.
+    pub expires_at: i64,
+    /// A message for the next page (after a redirect).
+    pub flash: Option<String>,
+}
+
+/// A boxed future of a port call: [`SessionStore`] is used as a trait object, so the console's
+/// two homes (sessions in the process, sessions in the table) share one router type.
+pub type PortFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = Result<T, PortError>> + Send + 'a>>;
+
+/// Where staff sessions are kept.
+pub trait SessionStore: Send + Sync {
+    /// Keeps `session` under `key` (replacing what was there).
+    fn put_session<'a>(&'a self, key: &'a str, session: &'a StaffSession) -> PortFuture<'a, ()>;
+
+    /// The live session under `key` (`None` when there is none or it ended by `now`, Unix seconds).
+    fn session<'a>(&'a self, key: &'a str, now: i64) -> PortFuture<'a, Option<StaffSession>>;
+
+    /// Ends the session under `key`.
+    fn end_session<'a>(&'a self, key: &'a str) -> PortFuture<'a, ()>;
 }

@@ -64,9 +64,6 @@ pub const COLUMNS: [&str; 33] = [
     "保留",
 ];
 
-/// UTF-8 byte order mark: without it Excel opens the file as Shift_JIS.
-const BOM: &[u8] = "\u{feff}".as_bytes();
-
 /// The item lines of an order with the destination of each: per shipment when the order has
 /// several destinations, else every item to the order's `ship_to`.
 fn lines(s: &StoredOrder) -> Vec<(usize, &Address, &Item)> {
@@ -139,14 +136,13 @@ pub fn rows(s: &StoredOrder) -> Vec<Vec<String>> {
 }
 
 /// Writes the CSV of `orders` to `out`; returns the number of rows.
-pub fn write_csv(orders: &[StoredOrder], mut out: impl Write) -> Result<usize, CsvError> {
-    out.write_all(BOM).map_err(csv::Error::from)?;
-    let mut csv = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out);
-    csv.write_record(COLUMNS)?;
+pub fn write_csv(orders: &[StoredOrder], out: impl Write) -> Result<usize, CsvError> {
+    let mut csv = spreadsheet::csv_writer(out)?;
+    spreadsheet::write_row(&mut csv, COLUMNS)?;
     let mut n = 0;
     for s in orders {
         for row in rows(s) {
-            csv.write_record(row.iter().map(|c| spreadsheet::cell(c).into_owned()))?;
+            spreadsheet::write_row(&mut csv, &row)?;
             n += 1;
         }
     }

@@ -10,6 +10,26 @@
 //! is not a formula and is left as it is, so amounts stay numbers.
 
 use std::borrow::Cow;
+use std::io::Write;
+
+/// UTF-8 byte order mark: without it Excel opens the file as Shift_JIS.
+const BOM: &[u8] = "\u{feff}".as_bytes();
+
+/// A CSV writer for a file staff open in a spreadsheet (`ichigen export --format csv`, `ichigen
+/// orders list --format csv`, the console's download): UTF-8 with a byte order mark, so Excel
+/// reads the Japanese as UTF-8, and CRLF line ends. Write its rows with [`write_row`].
+pub fn csv_writer<W: Write>(mut out: W) -> Result<csv::Writer<W>, csv::Error> {
+    out.write_all(BOM)?;
+    Ok(csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(out))
+}
+
+/// Writes one row of a [`csv_writer`], every field through [`cell`].
+pub fn write_row<W: Write, C: AsRef<str>>(
+    csv: &mut csv::Writer<W>,
+    row: impl IntoIterator<Item = C>,
+) -> Result<(), csv::Error> {
+    csv.write_record(row.into_iter().map(|c| cell(c.as_ref()).into_owned()))
+}
 
 /// A file that is neither UTF-8 nor Shift_JIS: the first line that does not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -632,12 +632,15 @@ struct Watched<'a> {
     gate: Option<(tokio::sync::Notify, tokio::sync::Notify)>,
     /// The versions the puller said it had queued, per page call.
     known: std::sync::Mutex<Vec<KnownVersions>>,
+    /// The marketplace calls in the order they came: `pull` (a search page) or `write` (a
+    /// tracking number).
+    log: std::sync::Mutex<Vec<&'static str>>,
 }
 
 impl<'a> Watched<'a> {
     fn new(inner: &'a MemoryFeed, gated: bool) -> Self {
         let gate = gated.then(|| (tokio::sync::Notify::new(), tokio::sync::Notify::new()));
-        Watched { inner, calls: 0.into(), gate, known: Default::default() }
+        Watched { inner, calls: 0.into(), gate, known: Default::default(), log: Default::default() }
     }
 
     fn calls(&self) -> usize {
@@ -659,6 +662,7 @@ impl OrderSource for Watched<'_> {
             entered.notify_one();
             go_on.notified().await;
         }
+        self.log.lock().expect("not poisoned").push("pull");
         self.inner.changed_orders(window, cursor).await
     }
 
@@ -682,6 +686,7 @@ impl OrderSource for Watched<'_> {
     }
 
     async fn register_tracking(&self, order: &Order, tracking: &Tracking) -> Result<(), Self::Error> {
+        self.log.lock().expect("not poisoned").push("write");
         self.inner.register_tracking(order, tracking).await
     }
 }
@@ -935,6 +940,63 @@ async fn the_puller_writes_tracking_back_and_reports_refusals_once() {
     // A re-recording of the reflected number queues nothing.
     record_tracking(&store, &NoStock, &key("W-1"), 1, tracking("1234-5678-9013"), now).await.unwrap();
     assert!(store.get_writes("shop-1", Marketplace::Rakuten).await.unwrap().unwrap().writes.is_empty());
+}
+
+/// Issue 12: a caught-up pair pulls before it writes, so a new order's thank-you does not wait
+/// behind the pair's writes (Qoo10: one call per line at one a second); a pair still working
+/// through a backlog writes first, so the pull's deadline never starves its writes.
+#[tokio::test]
+async fn a_caught_up_pair_pulls_before_it_writes_and_a_pair_with_a_backlog_writes_first() {
+    use ichigen_core::pipeline::shipping::record_tracking;
+    use ichigen_core::{Carrier, Tracking};
+    // `order` makes 楽天 orders; the order of calls is the use case's, whatever the marketplace.
+    let feed = MemoryFeed::new(Marketplace::Rakuten, 2);
+    let (queue, store, quarantine) = (MemoryOrderQueue::new(), MemoryStore::new(), MemoryQueue::<Rejected>::new());
+    let now = t(NOW);
+    let tracking =
+        |n: &str| Tracking { carrier: Carrier::Yamato, number: n.into(), shipped_at: Some(now), shipment_id: None };
+    let ship = |id: &'static str, number: &'static str| {
+        let store = &store;
+        let feed = &feed;
+        async move {
+            let mut s = held_by_findings(order(id));
+            s.status = OrderStatus::ReadyToShip;
+            s.findings.clear();
+            store.put(&s, None).await.unwrap();
+            feed.upsert(order(id));
+            record_tracking(store, &NoStock, &OrderKey::of(&order(id)), 1, tracking(number), now).await.unwrap();
+        }
+    };
+    ship("W-1", "123456789013").await;
+    feed.upsert(feed_order("N-1", "2026-11-27T09:01:00+09:00"));
+    let source = Watched::new(&feed, false);
+    let p = watched_puller(&source, &queue, &store, &quarantine);
+    let report = p.run("shop-1", now, || Duration::from_secs(600)).await.unwrap();
+    assert_eq!(report.tracking_registered, 1, "{report:?}");
+    let log = std::mem::take(&mut *source.log.lock().unwrap());
+    assert_eq!(log.first(), Some(&"pull"), "{log:?}");
+    assert_eq!(log.iter().filter(|c| **c == "write").count(), 1);
+    assert!(log.iter().rposition(|c| *c == "pull") < log.iter().position(|c| *c == "write"), "{log:?}");
+
+    // A backlog: more orders than one page, and a run cut after its first page.
+    for i in 0..6 {
+        feed.upsert(feed_order(&format!("B-{i}"), &format!("2026-11-27T10:0{i}:00+09:00")));
+    }
+    let later = t("2026-11-27T10:30:00+09:00");
+    let calls = std::cell::Cell::new(0);
+    let one_page = || {
+        calls.set(calls.get() + 1);
+        if calls.get() <= 2 { Duration::from_secs(60) } else { Duration::from_secs(1) }
+    };
+    let cut = p.run("shop-1", later, one_page).await.unwrap();
+    assert!(!cut.finished, "{cut:?}");
+    source.log.lock().unwrap().clear();
+    ship("W-2", "123456789024").await;
+    let resumed = p.run("shop-1", later, || Duration::from_secs(600)).await.unwrap();
+    assert_eq!(resumed.tracking_registered, 1, "{resumed:?}");
+    let log = std::mem::take(&mut *source.log.lock().unwrap());
+    assert_eq!(log.first(), Some(&"write"), "{log:?}");
+    assert!(log.contains(&"pull"), "{log:?}");
 }
 
 /// Issue 13: the ledger key of a staff alert carries the hold episode, so an order released and

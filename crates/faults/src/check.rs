@@ -166,7 +166,7 @@ pub async fn check(
             }
             // A cancelled order's address is history (Qoo10's claim records leave it blank).
             if truth.status.is_open() && s.order.ship_to.address2 != truth.ship_to.address2 {
-                behind.push("address (line 2) is an older version".to_string());
+                behind.push("address (line 2) differs from the marketplace's current copy".to_string());
             }
             if !numbers(&truth).is_subset(&numbers(&s.order)) && !numbers(&truth).is_subset(&parcel_numbers(s)) {
                 behind.push("tracking numbers the marketplace has are missing".to_string());

@@ -21,6 +21,8 @@ pub struct Options {
     pub kinds: Vec<FaultKind>,
     /// Only methods whose `port.method` contains this.
     pub only: Option<String>,
+    /// Only this call index of each chosen method (instead of those `indices` picks).
+    pub index: Option<u64>,
     /// Scenarios run side by side.
     pub jobs: usize,
 }
@@ -167,7 +169,12 @@ pub fn enumerate(opts: &Options, mut progress: impl FnMut(&Outcome)) -> anyhow::
         if opts.only.as_deref().is_some_and(|o| !method.to_string().contains(o)) {
             continue;
         }
-        for index in indices(n, opts.indices) {
+        let chosen = match opts.index {
+            Some(i) if i <= n => vec![i],
+            Some(_) => Vec::new(),
+            None => indices(n, opts.indices),
+        };
+        for index in chosen {
             f.boundaries_tried += 1;
             for &kind in &opts.kinds {
                 if kind == FaultKind::Timeout && READS.contains(&method.method) {

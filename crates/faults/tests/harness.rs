@@ -9,7 +9,15 @@ use ichigen_faults::day::{Scenario, start_markets};
 use ichigen_faults::{Boundary, Fault, FaultKind, Indices, Injector, Method, Options, run_one};
 
 fn options() -> Options {
-    Options { orders: 30, seed: 1, indices: Indices::Ends, kinds: FaultKind::ALL.to_vec(), only: None, jobs: 1 }
+    Options {
+        orders: 30,
+        seed: 1,
+        indices: Indices::Ends,
+        kinds: FaultKind::ALL.to_vec(),
+        only: None,
+        index: None,
+        jobs: 1,
+    }
 }
 
 fn quiet_kills() {

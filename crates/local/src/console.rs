@@ -2,67 +2,18 @@
 //! columns the store keeps beside each record (schema version 6), and the audit log.
 
 use chrono::{DateTime, FixedOffset};
-use ichigen_core::console::{AuditEntry, AuditLog, ListCursor, OrderList, OrderPage, OrderQuery};
+use ichigen_core::console::{
+    AuditEntry, AuditLog, ListColumns, ListCursor, OrderList, OrderPage, OrderQuery, list_needle, search_needle,
+    wire_name,
+};
 use ichigen_core::order::Marketplace;
 use ichigen_core::pipeline::{OrderKey, PortError, StoredOrder};
 use ichigen_core::tab::ListTab;
-use ichigen_core::text::compact_key;
 use rusqlite::types::Value;
 use rusqlite::{Transaction, params, params_from_iter};
-use serde::Serialize;
 
 use crate::SqliteStore;
 use crate::store::{decode, sort_time, sql_error};
-
-/// Separates the values of a multi-valued column; a value is searched with the separator on
-/// both sides, so `A` never matches inside `AB`.
-const SEP: char = '\u{1f}';
-
-/// The searched columns of one order.
-pub(crate) struct ListColumns {
-    pub tab: &'static str,
-    pub payment: String,
-    pub delivery: String,
-    pub prefectures: String,
-    pub skus: String,
-    pub findings: String,
-    /// Order id, buyer name, kana and e-mail, each as `compact_key` (width, case and spaces ignored).
-    pub search: String,
-}
-
-fn wire<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
-fn joined<'a>(values: impl Iterator<Item = &'a str>) -> String {
-    let mut out = String::from(SEP);
-    for v in values {
-        out.push_str(v);
-        out.push(SEP);
-    }
-    out
-}
-
-impl ListColumns {
-    pub(crate) fn of(s: &StoredOrder) -> ListColumns {
-        let o = &s.order;
-        let b = &o.buyer;
-        let texts = [Some(o.order_id.as_str()), Some(b.name.as_str()), b.name_kana.as_deref(), b.email.as_deref()];
-        let search: Vec<String> = texts.into_iter().flatten().map(compact_key).collect();
-        ListColumns {
-            tab: ListTab::of(s).as_str(),
-            payment: wire(&o.payment_method),
-            delivery: wire(&o.delivery.method),
-            prefectures: joined(o.destinations().map(|d| d.prefecture.trim())),
-            skus: joined(o.items.iter().map(|i| i.sku.as_str())),
-            findings: joined(s.findings.iter().map(|f| f.code.as_str())),
-            search: joined(search.iter().map(String::as_str)),
-        }
-    }
-}
 
 /// Fills the searched columns of the orders stored before version 6 (inside the upgrade's
 /// transaction). A record that does not read back keeps empty columns: it is listed under no tab
@@ -84,7 +35,7 @@ pub(crate) fn backfill(tx: &Transaction<'_>) -> rusqlite::Result<()> {
             shop,
             marketplace,
             order_id,
-            c.tab,
+            c.tab.as_str(),
             c.payment,
             c.delivery,
             c.prefectures,
@@ -117,21 +68,21 @@ fn conditions(shop_id: &str, q: &OrderQuery) -> (String, Vec<Value>) {
         add(" AND ordered_at < ?", sort_time(t));
     }
     if let Some(p) = q.payment {
-        add(" AND payment = ?", wire(&p));
+        add(" AND payment = ?", wire_name(&p));
     }
     if let Some(d) = q.delivery {
-        add(" AND delivery = ?", wire(&d));
+        add(" AND delivery = ?", wire_name(&d));
     }
     if let Some(sku) = q.sku.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        add(" AND instr(skus, ?) > 0", format!("{SEP}{sku}{SEP}"));
+        add(" AND instr(skus, ?) > 0", list_needle(sku));
     }
     if let Some(code) = q.finding {
-        add(" AND instr(findings, ?) > 0", format!("{SEP}{}{SEP}", code.as_str()));
+        add(" AND instr(findings, ?) > 0", list_needle(code.as_str()));
     }
     if let Some(p) = q.prefecture.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        add(" AND instr(prefectures, ?) > 0", format!("{SEP}{p}{SEP}"));
+        add(" AND instr(prefectures, ?) > 0", list_needle(p));
     }
-    if let Some(text) = q.text.as_deref().map(compact_key).filter(|s| !s.is_empty()) {
+    if let Some(text) = q.text.as_deref().and_then(search_needle) {
         add(" AND instr(search, ?) > 0", text);
     }
     (sql, args)

@@ -13,10 +13,12 @@ mod outbox;
 mod parked;
 mod quarantine;
 mod queue;
+mod staff_mail;
 mod stock;
 mod store;
 
 pub use outbox::{EmlOutbox, OutboxError, Written};
 pub use quarantine::JsonlQuarantine;
 pub use queue::{DeadLetter, MAIL_QUEUE, MAX_ATTEMPTS, ORDERS_QUEUE, SqliteQueue};
+pub use staff_mail::{LocalNotifier, LocalStaffMail};
 pub use store::{OpenError, SqliteStore};

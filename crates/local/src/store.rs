@@ -460,7 +460,7 @@ impl OrderStore for SqliteStore {
         let expected = expected.map(|e| rev_value(OP, e)).transpose()?;
         let conn = self.conn();
         // One statement each way, so the revision check and the write are one SQLite transaction.
-        let list = crate::console::ListColumns::of(order);
+        let list = ichigen_core::console::ListColumns::of(order);
         let changed = match expected {
             None => conn
                 .prepare_cached(
@@ -478,7 +478,7 @@ impl OrderStore for SqliteStore {
                         order.bundle_key,
                         rev,
                         record,
-                        list.tab,
+                        list.tab.as_str(),
                         list.payment,
                         list.delivery,
                         list.prefectures,
@@ -505,7 +505,7 @@ impl OrderStore for SqliteStore {
                         rev,
                         record,
                         expected,
-                        list.tab,
+                        list.tab.as_str(),
                         list.payment,
                         list.delivery,
                         list.prefectures,

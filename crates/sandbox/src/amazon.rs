@@ -23,6 +23,8 @@
 // The checks return the API's own error answer as `Err`; it is sent at once, never stored.
 #![allow(clippy::result_large_err)]
 
+pub mod listings;
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -39,7 +41,10 @@ use ichigen_core::{Carrier, DeliveryMethod, Marketplace, Order, OrderStatus, Pay
 use serde_json::{Value, json};
 
 use crate::faults::truncate;
-use crate::{Fault, FaultDice, OrderBook, SandboxConfig, Started, Throttle, TimeField, seed_orders, serve};
+use crate::{
+    Fault, FaultDice, OrderBook, Restock, SandboxConfig, Shelf, Started, Throttle, TimeField, buyer_order, seed_orders,
+    serve,
+};
 
 /// Amazon.co.jp marketplace id.
 pub const MARKETPLACE_ID: &str = "A1VC38T7YXB528";
@@ -51,8 +56,15 @@ pub const CLIENT_SECRET: &str = "sandbox-client-secret";
 pub const REFRESH_TOKEN: &str = "Atzr|sandbox-refresh-token";
 
 /// Documented usage plans: (operation, requests per second, burst).
-pub const USAGE_PLANS: [(&str, f64, u32); 3] =
-    [("searchOrders", 0.0056, 20), ("getOrder", 0.5, 30), ("confirmShipment", 2.0, 10)];
+pub const USAGE_PLANS: [(&str, f64, u32); 6] = [
+    ("searchOrders", 0.0056, 20),
+    ("getOrder", 0.5, 30),
+    ("confirmShipment", 2.0, 10),
+    // Listings Items v2021-08-01 (inventory.md §3.2, §3.3).
+    (listings::PATCH, 5.0, 5),
+    (listings::SEARCH, 5.0, 5),
+    (listings::GET, 5.0, 10),
+];
 
 const ORDERS_PATH: &str = "/orders/2026-01-01/orders";
 
@@ -190,14 +202,19 @@ pub async fn start_with_office(
         options,
         grants: Mutex::new(HashMap::new()),
         extra: Mutex::new(Extra { packages, ..Extra::default() }),
+        // unverified: no published delay; ACCEPTED is applied asynchronously (inventory.md §3.2, §3.6).
+        shelf: Shelf::new(Duration::from_secs(30)),
+        stranded: Mutex::new(Vec::new()),
+        revoked: std::sync::atomic::AtomicBool::new(false),
+        buyers: std::sync::atomic::AtomicUsize::new(0),
+        shop_id: config.seed.shop_id.clone(),
     });
     let router = Router::new()
         .route("/auth/o2/token", post(lwa_token))
         .route(ORDERS_PATH, get(search_orders))
         .route(&format!("{ORDERS_PATH}/{{id}}"), get(get_order))
-        .route("/orders/v0/orders/{id}/shipmentConfirmation", post(confirm_shipment))
-        .fallback(not_found)
-        .with_state(Arc::clone(&state));
+        .route("/orders/v0/orders/{id}/shipmentConfirmation", post(confirm_shipment));
+    let router = listings::routes(router).fallback(not_found).with_state(Arc::clone(&state));
     let running = serve(router, config.port).await?;
     let started = Started {
         running,
@@ -206,6 +223,7 @@ pub async fn start_with_office(
             ("client_secret", CLIENT_SECRET.to_string()),
             ("refresh_token", REFRESH_TOKEN.to_string()),
             ("marketplace_id", MARKETPLACE_ID.to_string()),
+            ("seller_id", listings::SELLER_ID.to_string()),
         ],
         book,
         faults,
@@ -258,6 +276,16 @@ struct Sandbox {
     options: AmazonOptions,
     grants: Mutex<HashMap<String, Instant>>,
     extra: Mutex<Extra>,
+    /// The seller-fulfilled and FBA quantities ([`listings`]).
+    shelf: Shelf,
+    /// FBA SKUs a seller quantity switched to merchant-fulfilled.
+    stranded: Mutex<Vec<String>>,
+    /// The app's authorisation was removed: the refresh token is refused.
+    revoked: std::sync::atomic::AtomicBool,
+    /// Orders simulated buyers placed so far.
+    buyers: std::sync::atomic::AtomicUsize,
+    /// The shop the seeded orders belong to.
+    shop_id: String,
 }
 
 type S = State<Arc<Sandbox>>;
@@ -318,8 +346,42 @@ impl BackOffice {
         Ok(reference)
     }
 
-    /// The order is cancelled by `by` (`BUYER`, `MERCHANT` or `AMAZON`).
+    /// The order is cancelled by `by` (`BUYER`, `MERCHANT` or `AMAZON`). The units come back to
+    /// the SKU (a buyer's cancel, or the seller's for the buyer: inventory.md §3.5; unverified for
+    /// a cancel by Amazon, taken as the same).
     pub fn cancel(&self, order_id: &str, by: &str) -> Result<(), &'static str> {
+        self.cancel_restocking(order_id, by, Restock::Always)
+    }
+
+    /// The seller cancels with the reason "no inventory": the units do **not** come back
+    /// (inventory.md §3.5).
+    pub fn cancel_for_no_inventory(&self, order_id: &str) -> Result<(), &'static str> {
+        self.cancel_restocking(order_id, "MERCHANT", Restock::Never)
+    }
+
+    /// A simulated buyer orders `lines` (seller SKU, units) now at ¥1,000 a unit: placed (its
+    /// units taken off the listing) only if every SKU offers enough; `None`: sold out, no order.
+    /// An order of FBA SKUs is fulfilled by Amazon.
+    pub fn buy(&self, lines: &[(&str, u32)]) -> Option<String> {
+        let sb = &self.sb;
+        let n = sb.buyers.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let items: Vec<(String, u32, i64)> = lines.iter().map(|(sku, q)| ((*sku).to_owned(), *q, 1_000)).collect();
+        let mut o = buyer_order(Marketplace::Amazon, &sb.shop_id, n, &items);
+        o.order_id = amazon_order_id(900_000 + n);
+        o.fulfilled_by_marketplace = lines.first().is_some_and(|(sku, _)| sb.shelf.is_mall_managed(sku));
+        // A new FBM order waits for the payment to be authorised (PENDING).
+        o.status = OrderStatus::AwaitingPayment;
+        o.source_status = "PENDING".into();
+        let taken: Vec<(String, i64)> = lines.iter().map(|(sku, q)| ((*sku).to_owned(), i64::from(*q))).collect();
+        if !sb.shelf.sell(&o.order_id, &taken) {
+            return None;
+        }
+        let id = o.order_id.clone();
+        sb.book.insert(o);
+        Some(id)
+    }
+
+    fn cancel_restocking(&self, order_id: &str, by: &str, restock: Restock) -> Result<(), &'static str> {
         let o = self.sb.book.get(order_id).ok_or("no such order")?;
         if matches!(o.status, OrderStatus::Shipped | OrderStatus::Cancelled) {
             return Err("a shipped or cancelled order cannot be cancelled");
@@ -332,6 +394,7 @@ impl BackOffice {
             o.status = OrderStatus::Cancelled;
             o.source_status = "CANCELLED".into();
         });
+        self.sb.shelf.cancel(order_id, restock);
         Ok(())
     }
 
@@ -559,7 +622,7 @@ async fn lwa_token(State(sb): S, form: Result<Form<HashMap<String, String>>, For
     if field("client_id") != CLIENT_ID || field("client_secret") != CLIENT_SECRET {
         return lwa_error(StatusCode::UNAUTHORIZED, "invalid_client", "Client authentication failed");
     }
-    if field("refresh_token") != REFRESH_TOKEN {
+    if field("refresh_token") != REFRESH_TOKEN || sb.revoked.load(std::sync::atomic::Ordering::SeqCst) {
         return lwa_error(
             StatusCode::BAD_REQUEST,
             "invalid_grant",

@@ -15,9 +15,11 @@
 //! The XML here is written by hand from the fact sheet, independently of the client's wire
 //! structs, so a mistake in those is not repeated here.
 
+pub mod stock;
+
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::extract::{Query, State};
@@ -28,7 +30,10 @@ use chrono::{DateTime, Duration as Days, FixedOffset, NaiveDate, NaiveTime};
 use ichigen_core::{Carrier, DeliveryMethod, Marketplace, Order, OrderStatus, PaymentMethod, Tracking};
 
 use crate::book::jst;
-use crate::{Fault, FaultDice, OrderBook, SandboxConfig, Started, Throttle, TimeField, faults, seed_orders, serve};
+use crate::{
+    Fault, FaultDice, OrderBook, Restock, SandboxConfig, Shelf, Started, Throttle, TimeField, buyer_order, faults,
+    seed_orders, serve,
+};
 
 /// The `shopId` the sandbox accepts.
 pub const SHOP_ID: &str = "54318092";
@@ -61,8 +66,14 @@ pub const SHARED_BURST: u32 = 2;
 /// Per-operation limits enforced when throttling is on: (operation, requests/s, burst).
 // unverified: no published limit; clients pace at ~1 request/second. The burst of 2 lets a
 // client pacing at exactly 1/s through network jitter (the real server is not millisecond-exact).
-pub const LIMITS: &[(&str, f64, u32)] =
-    &[("searchTradeInfoListProc", 1.0, 2), ("searchTradeInfoProc", 1.0, 2), ("updateTradeInfoProc", 1.0, 2)];
+pub const LIMITS: &[(&str, f64, u32)] = &[
+    ("searchTradeInfoListProc", 1.0, 2),
+    ("searchTradeInfoProc", 1.0, 2),
+    ("updateTradeInfoProc", 1.0, 2),
+    // unverified: no published limit for the stock functions either.
+    (stock::UPDATE_STOCK, 1.0, 2),
+    (stock::SEARCH_STOCKS, 1.0, 2),
+];
 
 /// First order number: seeded order `n` becomes `ORDER_ID_BASE + n` (9 digits, as observed).
 const ORDER_ID_BASE: u64 = 352_700_000;
@@ -72,6 +83,14 @@ struct App {
     book: Arc<OrderBook>,
     faults: Arc<FaultDice>,
     throttle: Throttle,
+    /// The shop's stock ([`stock`]).
+    shelf: Shelf,
+    /// The API key passed its expiry (about 90 days after issue): every call answers `0002`.
+    key_expired: AtomicBool,
+    /// Orders simulated buyers placed so far.
+    buyers: AtomicUsize,
+    /// The shop the seeded orders belong to.
+    shop_id: String,
 }
 
 /// Starts the au PAY sandbox.
@@ -81,6 +100,12 @@ pub async fn start(config: SandboxConfig) -> std::io::Result<Started> {
 
 /// Starts the au PAY sandbox and hands back a count of the requests it has received (benches).
 pub async fn start_counted(config: SandboxConfig) -> std::io::Result<(Started, Arc<AtomicU64>)> {
+    start_with_stock(config).await.map(|(started, room)| (started, room.app.requests.clone()))
+}
+
+/// Starts the au PAY sandbox and hands back its stock room (Wow!manager's 在庫 screens and its
+/// buyers).
+pub async fn start_with_stock(config: SandboxConfig) -> std::io::Result<(Started, Stockroom)> {
     let mut orders = seed_orders(Marketplace::Aupay, &config.seed);
     for (n, o) in orders.iter_mut().enumerate() {
         o.order_id = (ORDER_ID_BASE + n as u64).to_string();
@@ -92,12 +117,24 @@ pub async fn start_counted(config: SandboxConfig) -> std::io::Result<(Started, A
         None => Throttle::off(),
     };
     let requests = Arc::new(AtomicU64::new(0));
-    let app = Arc::new(App { requests: requests.clone(), book: book.clone(), faults: faults.clone(), throttle });
+    let app = Arc::new(App {
+        requests,
+        book: book.clone(),
+        faults: faults.clone(),
+        throttle,
+        // unverified: au PAY documents no delay before a stock write shows.
+        shelf: Shelf::new(std::time::Duration::ZERO),
+        key_expired: AtomicBool::new(false),
+        buyers: AtomicUsize::new(0),
+        shop_id: config.seed.shop_id.clone(),
+    });
     let router = Router::new()
         .route(SEARCH_LIST_PATH, get(search_list))
         .route(SEARCH_ONE_PATH, get(search_one))
         .route(UPDATE_TRADE_INFO_PATH, post(update_trade_info))
-        .with_state(app);
+        .route("/wmshopapi/updateStock", post(stock::update_stock))
+        .route("/wmshopapi/searchStocks", get(stock::search_stocks))
+        .with_state(app.clone());
     let running = serve(router, config.port).await?;
     let started = Started {
         running,
@@ -105,7 +142,78 @@ pub async fn start_counted(config: SandboxConfig) -> std::io::Result<(Started, A
         book,
         faults,
     };
-    Ok((started, requests))
+    Ok((started, Stockroom { app }))
+}
+
+/// Wow!manager's stock screens and the market's buyers, on a running au PAY sandbox.
+#[derive(Clone)]
+pub struct Stockroom {
+    app: Arc<App>,
+}
+
+impl std::fmt::Debug for Stockroom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stockroom").finish_non_exhaustive()
+    }
+}
+
+impl Stockroom {
+    /// Registers an item without options (通常在庫) with `units`.
+    pub fn list_item(&self, item_code: &str, units: i64) {
+        self.app.shelf.list(&stock::key(item_code, None), units, false);
+    }
+
+    /// Registers one option SKU (項目選択肢別在庫) of an item with `units`.
+    pub fn list_option(&self, item_code: &str, horizontal: &str, vertical: &str, units: i64) {
+        self.app.shelf.list(&stock::key(item_code, Some((horizontal, vertical))), units, false);
+    }
+
+    /// Staff change a number in Wow!manager: shows at once. `key` is `itemCode` or
+    /// `itemCode:h:v`. False for an unknown key.
+    pub fn edit_stock(&self, key: &str, units: i64) -> bool {
+        self.app.shelf.edit(key, units)
+    }
+
+    /// What the item page shows now (`None`: no such item).
+    pub fn stock(&self, key: &str) -> Option<i64> {
+        self.app.shelf.shown(key)
+    }
+
+    /// The shop's stock, for its delay and call counts.
+    pub fn shelf(&self) -> &Shelf {
+        &self.app.shelf
+    }
+
+    /// The API key passes its expiry date: every call answers HTTP 401 `0002`.
+    pub fn expire_api_key(&self) {
+        self.app.key_expired.store(true, Ordering::SeqCst);
+    }
+
+    /// A simulated buyer orders `lines` (item code of an item without options, units) now at
+    /// ¥1,000 a unit: placed only if the page shows enough of every line; `None`: sold out.
+    pub fn buy(&self, lines: &[(&str, u32)]) -> Option<String> {
+        let app = &self.app;
+        let n = app.buyers.fetch_add(1, Ordering::SeqCst);
+        let items: Vec<(String, u32, i64)> = lines.iter().map(|(c, q)| ((*c).to_owned(), *q, 1_000)).collect();
+        let mut o = buyer_order(Marketplace::Aupay, &app.shop_id, n, &items);
+        o.order_id = (ORDER_ID_BASE + 900_000 + n as u64).to_string();
+        let taken: Vec<(String, i64)> = lines.iter().map(|(c, q)| ((*c).to_owned(), i64::from(*q))).collect();
+        if !app.shelf.sell(&o.order_id, &taken) {
+            return None;
+        }
+        let id = o.order_id.clone();
+        app.book.insert(o);
+        Some(id)
+    }
+
+    /// The order is cancelled in Wow!manager; the units do not come back (unverified choice).
+    pub fn cancel(&self, order_id: &str) -> Option<Order> {
+        let done = cancel(&self.app.book, order_id);
+        if done.is_some() {
+            self.app.shelf.cancel(order_id, Restock::Never);
+        }
+        done
+    }
 }
 
 /// A back-office change of an order, if `allowed` by its current state; `None`: no such order, or
@@ -202,6 +310,9 @@ async fn gate(app: &App, operation: &str, headers: &HeaderMap) -> Result<bool, R
         Fault::Malformed => true,
     };
     let expected = format!("Bearer {API_KEY}");
+    if app.key_expired.load(Ordering::SeqCst) {
+        return Err(error(StatusCode::UNAUTHORIZED, "0002", "認証に失敗しました"));
+    }
     let ok = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).is_some_and(|v| v == expected);
     if !ok {
         return Err(error(StatusCode::UNAUTHORIZED, "0002", "認証に失敗しました"));

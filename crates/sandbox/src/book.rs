@@ -40,6 +40,18 @@ impl OrderBook {
         OrderBook { inner: RwLock::new(inner) }
     }
 
+    /// Adds an order a buyer placed (false, and nothing added, when its id is taken).
+    pub fn insert(&self, order: Order) -> bool {
+        let Ok(mut inner) = self.inner.write() else { return false };
+        if inner.by_id.contains_key(&order.order_id) {
+            return false;
+        }
+        let at = inner.orders.len();
+        inner.by_id.insert(order.order_id.clone(), at);
+        inner.orders.push(order);
+        true
+    }
+
     /// Number of orders.
     pub fn len(&self) -> usize {
         self.inner.read().map(|i| i.orders.len()).unwrap_or(0)

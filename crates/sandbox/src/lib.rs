@@ -15,6 +15,7 @@ pub mod rakuten;
 pub mod secret;
 pub mod seed;
 pub mod server;
+pub mod shelf;
 pub mod throttle;
 pub mod yahoo;
 
@@ -24,4 +25,5 @@ pub use faults::{Fault, FaultDice, Faults};
 pub use secret::{secret_json, start};
 pub use seed::{Seed, seed_orders};
 pub use server::{Running, serve};
+pub use shelf::{Put, Restock, Shelf, buyer_order};
 pub use throttle::Throttle;

@@ -26,9 +26,15 @@
 //! and one before today `-10018` (codes of the bulk variant's spec; unverified for this call). The
 //! upper bound of `EstShipDt` (`-10017`) is not published and not enforced. Calls per line are
 //! counted.
+//!
+//! The shop's items and Qoo10's own stock (`ItemsLookup`, `ItemsOrder`, `ItemsOptions` methods,
+//! buyers, the expiring key) are in [`stock`]. Order lines are numbered arithmetically from their
+//! pack, so buyer packs placed after the start read like seeded ones.
+
+pub mod stock;
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -42,7 +48,7 @@ use serde_json::{Map, Value};
 
 use crate::book::jst;
 use crate::faults::truncate;
-use crate::{Fault, FaultDice, OrderBook, SandboxConfig, Started, Throttle, seed_orders, serve};
+use crate::{Fault, FaultDice, OrderBook, Restock, SandboxConfig, Shelf, Started, Throttle, seed_orders, serve};
 
 /// The QAPI service path; the method follows as `/<Class.Method>`.
 pub const API_PATH: &str = "/GMKT.INC.Front.QAPIService/ebayjapan.qapi";
@@ -84,14 +90,27 @@ pub const SHARED_BURST: u32 = 2;
 
 /// Rate limits per operation: `(operation, requests per second, burst)`.
 // unverified: Qoo10 publishes none; the sheet advises at most 1 request/second.
-pub const LIMITS: [(&str, f64, u32); 6] = [
+pub const LIMITS: [(&str, f64, u32); 11] = [
     (OP_CERTIFY, 1.0, 1),
     (OP_SEARCH, 1.0, 1),
     (OP_CLAIMS, 1.0, 1),
     (OP_BY_ORDER, 1.0, 1),
     (OP_SEND, 1.0, 1),
     (OP_SELLER_CHECK, 1.0, 1),
+    (stock::OP_DETAIL, 1.0, 1),
+    (stock::OP_INVENTORY, 1.0, 1),
+    (stock::OP_ALL_GOODS, 1.0, 1),
+    (stock::OP_PRICE_QTY_BULK, 1.0, 1),
+    (stock::OP_OPTION_QTY, 1.0, 1),
 ];
+
+/// The longest a write takes to show on the product page: "up to 10 minutes" (official note on
+/// every stock method, inventory.md §5.2). The sandbox waits this long divided by the throttle
+/// scale, so a test at a scale of 1,000 waits 0.6 s ([`Shelf::set_latency`] changes it).
+pub const WRITE_DELAY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Buyer packs are numbered from `PACK_BASE + BUYER_PACKS` on, clear of the seeded ones.
+const BUYER_PACKS: u64 = 500_000;
 
 /// Sandbox settings beyond [`SandboxConfig`].
 #[derive(Debug, Clone)]
@@ -168,16 +187,33 @@ struct Sandbox {
     retry_after_secs: Option<u64>,
     max_rows: usize,
     desk: Mutex<Desk>,
-    /// `orderNo` → (pack id, item index).
-    lines: HashMap<u64, (String, usize)>,
     /// Valid keys and the calls each has served.
     keys: Mutex<HashMap<String, u64>>,
     key_uses: Option<u64>,
     key_seq: AtomicU64,
     sent: Mutex<HashMap<u64, Sent>>,
+    /// Qoo10's own stock: one number per item without options (by seller code) and per option row
+    /// (by option code).
+    shelf: Shelf,
+    /// The shop's items: codes, prices, sale end dates, option tables ([`stock`]).
+    goods: Mutex<stock::Goods>,
+    /// The API key passed its one-year validity: every call is refused ([`BackOffice::expire_key`]).
+    key_expired: AtomicBool,
+    /// Orders simulated buyers placed so far.
+    buyers: AtomicUsize,
+    /// The shop the orders belong to.
+    shop_id: String,
 }
 
 impl Sandbox {
+    /// Pack and item index of order line `no`, if its pack is in the book.
+    fn line(&self, no: u64) -> Option<(String, usize)> {
+        let k = no.checked_sub(LINE_BASE)?;
+        let pack = (PACK_BASE + k / LINES_PER_PACK).to_string();
+        let i = (k % LINES_PER_PACK) as usize;
+        self.book.get(&pack).filter(|o| i < o.items.len()).map(|_| (pack, i))
+    }
+
     /// Whether `key` is a valid seller authorization key; counts the use.
     fn use_key(&self, key: &str) -> bool {
         let Ok(mut keys) = self.keys.lock() else { return false };
@@ -204,7 +240,6 @@ pub async fn start_with(config: SandboxConfig, options: Options) -> std::io::Res
 async fn start_inner(config: SandboxConfig, options: Options) -> std::io::Result<(Started, Arc<Sandbox>)> {
     let mut orders = seed_orders(Marketplace::Qoo10, &config.seed);
     let mut desk = Desk::default();
-    let mut lines = HashMap::new();
     for (n, o) in orders.iter_mut().enumerate() {
         let pack = PACK_BASE + n as u64;
         o.order_id = pack.to_string();
@@ -218,7 +253,6 @@ async fn start_inner(config: SandboxConfig, options: Options) -> std::io::Result
         }
         for i in 0..o.items.len() {
             if let Some(no) = line_no(pack, i) {
-                lines.insert(no, (o.order_id.clone(), i));
                 let claim = |status: u8| Claim {
                     status,
                     requested: o.source_updated_at,
@@ -239,6 +273,7 @@ async fn start_inner(config: SandboxConfig, options: Options) -> std::io::Result
     }
     let book = Arc::new(OrderBook::new(orders));
     let faults = Arc::new(FaultDice::new(config.faults.clone(), config.seed.seed));
+    let scale = config.throttle.unwrap_or(1.0);
     let (throttle, retry_after_secs) = match config.throttle {
         Some(scale) => {
             let period = 1.0 / (LIMITS[1].1 * scale);
@@ -256,11 +291,15 @@ async fn start_inner(config: SandboxConfig, options: Options) -> std::io::Result
         retry_after_secs,
         max_rows: options.max_rows.max(1),
         desk: Mutex::new(desk),
-        lines,
         keys: Mutex::new(HashMap::new()),
         key_uses: options.key_uses,
         key_seq: AtomicU64::new(1),
         sent: Mutex::new(HashMap::new()),
+        shelf: Shelf::new(WRITE_DELAY.div_f64(scale.max(1.0))),
+        goods: Mutex::new(stock::Goods::default()),
+        key_expired: AtomicBool::new(false),
+        buyers: AtomicUsize::new(0),
+        shop_id: config.seed.shop_id.clone(),
     });
     let router =
         Router::new().route(&format!("{API_PATH}/{{method}}"), post(handle).get(handle)).with_state(Arc::clone(&state));
@@ -305,12 +344,25 @@ fn text_reply(status: StatusCode, text: String) -> Response {
 /// The canonical method name of a case-insensitive `Class.Method`, or the plain-text error.
 // unverified: method names are reported to be case-insensitive.
 fn method(name: &str) -> Result<&'static str, String> {
-    let known = [OP_CERTIFY, OP_SEARCH, OP_CLAIMS, OP_BY_ORDER, OP_SEND, OP_SELLER_CHECK];
+    let known = [
+        OP_CERTIFY,
+        OP_SEARCH,
+        OP_CLAIMS,
+        OP_BY_ORDER,
+        OP_SEND,
+        OP_SELLER_CHECK,
+        stock::OP_DETAIL,
+        stock::OP_INVENTORY,
+        stock::OP_ALL_GOODS,
+        stock::OP_PRICE_QTY_BULK,
+        stock::OP_OPTION_QTY,
+    ];
     if let Some(op) = known.iter().find(|k| k.eq_ignore_ascii_case(name)) {
         return Ok(op);
     }
     let class = name.split('.').next().unwrap_or("");
-    if ["CertificationAPI", "ShippingBasic"].iter().any(|c| c.eq_ignore_ascii_case(class)) {
+    let classes = ["CertificationAPI", "ShippingBasic", "ItemsLookup", "ItemsOrder", "ItemsOptions"];
+    if classes.iter().any(|c| c.eq_ignore_ascii_case(class)) {
         Err(format!("Can't find method Info {}", name.split('.').nth(1).unwrap_or("")))
     } else {
         Err(format!("Can't find service Name {class}"))
@@ -358,7 +410,12 @@ async fn handle(
         return json_reply(&envelope(-90001, "存在しないAPIです。", None), malformed);
     }
     let param = |k: &str| param(&params, k);
+    let expired = s.key_expired.load(Ordering::SeqCst);
     let body = match op {
+        // unverified: the codes Qoo10 answers once the API key's year is over; the certification
+        // call's own codes are not published, -90005 is the sheet's "key expired".
+        OP_CERTIFY if expired => envelope(-90005, "Seller authorization key is expired. Use a new key.", None),
+        _ if expired => envelope(-90004, "Seller authorization key is expired. Use a new key.", None),
         OP_CERTIFY => {
             if key != API_KEY {
                 envelope(-90001, "存在しないAPIです。", None)
@@ -378,7 +435,8 @@ async fn handle(
         OP_CLAIMS => claims(&s, &params),
         OP_BY_ORDER => by_order(&s, &params),
         OP_SELLER_CHECK => seller_check(&s, &params),
-        _ => send(&s, &params),
+        OP_SEND => send(&s, &params),
+        op => stock::handle(&s, op, &params),
     };
     if matches!(param("returnType"), "xml" | "text/xml") {
         return xml_reply(&body, malformed);
@@ -574,7 +632,7 @@ fn search(s: &Sandbox, params: &HashMap<String, String>) -> Value {
         };
         let Some(at) = at.map(|t| t.timestamp()).filter(|t| (from..=to).contains(t)) else { continue };
         let pack = o.order_id.parse::<u64>().unwrap_or_default();
-        let mut r = row(&o, pack, no, i, &view, RowKind::Search);
+        let mut r = row(s, &o, pack, no, i, &view, RowKind::Search);
         if i == 0 && s.faults.corrupts(&o.order_id) {
             // A broken record: orderQty of the pack's first line is a list (Faults::corrupt_orders).
             r["orderQty"] = Value::Array(vec![Value::from(o.items[i].quantity)]);
@@ -625,7 +683,7 @@ fn claims(s: &Sandbox, params: &HashMap<String, String>) -> Value {
         };
         let Some(at) = at.map(|t| t.timestamp()).filter(|t| (from..=to).contains(t)) else { continue };
         let pack = o.order_id.parse::<u64>().unwrap_or_default();
-        hits.push((at, no, claim_row(&o, pack, no, i, &view, claim)));
+        hits.push((at, no, claim_row(s, &o, pack, no, i, &view, claim)));
     }
     hits.sort_by_key(|h| (h.0, h.1));
     let rows: Vec<Value> = hits.into_iter().take(s.max_rows).map(|h| h.2).collect();
@@ -638,7 +696,7 @@ fn by_order(s: &Sandbox, params: &HashMap<String, String>) -> Value {
     let Ok(no) = param(params, "OrderNo").parse::<u64>() else {
         return envelope(-10002, "Order number format error", None);
     };
-    let Some((pack_id, i)) = s.lines.get(&no).cloned() else {
+    let Some((pack_id, i)) = s.line(no) else {
         return envelope(-10003, "Order not found", None);
     };
     let Some(o) = s.book.get(&pack_id) else {
@@ -651,7 +709,7 @@ fn by_order(s: &Sandbox, params: &HashMap<String, String>) -> Value {
     };
     let pack = pack_id.parse::<u64>().unwrap_or_default();
     // The signature returns a list (`List<ShippingClaimInfo_V2>`): one row for the line.
-    envelope(0, "SUCCESS", Some(Value::Array(vec![row(&o, pack, no, i, &view, RowKind::ByOrder)])))
+    envelope(0, "SUCCESS", Some(Value::Array(vec![row(s, &o, pack, no, i, &view, RowKind::ByOrder)])))
 }
 
 fn destination(o: &Order, i: usize) -> &Address {
@@ -737,7 +795,7 @@ fn put_claim(m: &mut Map<String, Value>, claim: Option<&Claim>) {
 }
 
 /// A `GetClaimInfo_V3` row (fact sheet §4.3 field list).
-fn claim_row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, claim: &Claim) -> Value {
+fn claim_row(s: &Sandbox, o: &Order, pack: u64, no: u64, i: usize, view: &LineView, claim: &Claim) -> Value {
     let item = &o.items[i.min(o.items.len().saturating_sub(1))];
     let to = destination(o, i);
     let text = |s: &str| Value::String(s.to_owned());
@@ -749,8 +807,9 @@ fn claim_row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, claim: &C
     m.insert("DeliveredDate".into(), text(""));
     m.insert("orderNo".into(), Value::from(no));
     m.insert("packNo".into(), Value::from(pack));
-    m.insert("itemCode".into(), text(&item_code(&item.sku)));
-    m.insert("sellerItemCode".into(), text(&item.sku));
+    let codes = stock::line_codes(s, &item.sku);
+    m.insert("itemCode".into(), text(&codes.item_code));
+    m.insert("sellerItemCode".into(), text(&codes.seller_code));
     m.insert("itemTitle".into(), text(&item.name));
     m.insert("orderQty".into(), Value::from(item.quantity));
     m.insert("paymentNation".into(), text("JP"));
@@ -782,7 +841,7 @@ fn claim_row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, claim: &C
     Value::Object(m)
 }
 
-fn row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, kind: RowKind) -> Value {
+fn row(s: &Sandbox, o: &Order, pack: u64, no: u64, i: usize, view: &LineView, kind: RowKind) -> Value {
     let item = &o.items[i.min(o.items.len().saturating_sub(1))];
     let paid = view.paid;
     let to = destination(o, i);
@@ -830,11 +889,12 @@ fn row(o: &Order, pack: u64, no: u64, i: usize, view: &LineView, kind: RowKind) 
     put("buyerTel", text(""));
     put("buyerMobile", text(&intl_phone(o.buyer.phone.as_deref().unwrap_or(""))));
     put("buyerEmail", text(o.buyer.email.as_deref().unwrap_or("")));
-    put("itemCode", text(&item_code(&item.sku)));
-    put("sellerItemCode", text(&item.sku));
+    let codes = stock::line_codes(s, &item.sku);
+    put("itemCode", text(&codes.item_code));
+    put("sellerItemCode", text(&codes.seller_code));
     put("itemTitle", text(&item.name));
-    put("option", text(&option));
-    put("optionCode", text(""));
+    put("option", text(&if option.is_empty() { codes.option_text.clone() } else { option }));
+    put("optionCode", text(&codes.option_code));
     put("orderPrice", money(item.unit_price));
     put("orderQty", Value::from(item.quantity));
     put("discount", money(discount));
@@ -914,7 +974,7 @@ fn send(s: &Sandbox, params: &HashMap<String, String>) -> Value {
     let Ok(no) = raw.parse::<u64>() else {
         return envelope(-10002, "Order number format error", None);
     };
-    let Some((pack, _)) = s.lines.get(&no) else {
+    let Some((pack, _)) = s.line(no) else {
         return envelope(-10003, "Order not found", None);
     };
     let corp = param("ShippingCorp");
@@ -927,7 +987,7 @@ fn send(s: &Sandbox, params: &HashMap<String, String>) -> Value {
         // unverified: code and wording for a bad TrackingNo.
         return envelope(-10005, "Invalid TrackingNo", None);
     }
-    let Some(order) = s.book.get(pack) else {
+    let Some(order) = s.book.get(&pack) else {
         return envelope(-10003, "Order not found", None);
     };
     let Ok(mut sent) = s.sent.lock() else {
@@ -949,7 +1009,7 @@ fn send(s: &Sandbox, params: &HashMap<String, String>) -> Value {
     let all_sent = (0..order.items.len())
         .all(|i| order.order_id.parse::<u64>().ok().and_then(|p| line_no(p, i)).is_none_or(|l| sent.contains_key(&l)));
     drop(sent);
-    s.book.update(pack, |o| {
+    s.book.update(&pack, |o| {
         if all_sent {
             o.status = OrderStatus::Shipped;
             o.source_status = LABELS[3].into();
@@ -972,7 +1032,7 @@ fn seller_check(s: &Sandbox, params: &HashMap<String, String>) -> Value {
     let Ok(no) = param("OrderNo").parse::<u64>() else {
         return envelope(-10002, "Order number format error", None);
     };
-    let Some((pack, _)) = s.lines.get(&no) else {
+    let Some((pack, _)) = s.line(no) else {
         return envelope(-10003, "Order not found", None);
     };
     let today = now_jst().date_naive();
@@ -996,7 +1056,7 @@ fn seller_check(s: &Sandbox, params: &HashMap<String, String>) -> Value {
         // unverified: code and wording for a DelayMemo over 1000 characters.
         return envelope(-10004, "Invalid DelayMemo", None);
     }
-    let Some(order) = s.book.get(pack) else {
+    let Some(order) = s.book.get(&pack) else {
         return envelope(-10003, "Order not found", None);
     };
     let sent = s.sent.lock().map(|g| g.clone()).unwrap_or_default();
@@ -1056,8 +1116,8 @@ impl BackOffice {
 
     /// The shipping status code (1–5) line `order_no` shows now; `None` once it left the search.
     pub fn line_status(&self, order_no: u64) -> Option<u8> {
-        let (pack, _) = self.0.lines.get(&order_no)?;
-        let order = self.0.book.get(pack)?;
+        let (pack, _) = self.0.line(order_no)?;
+        let order = self.0.book.get(&pack)?;
         let sent = self.0.sent.lock().ok()?.clone();
         let desk = self.0.desk.lock().ok()?;
         line_view(&order, order_no, &desk, &sent).status
@@ -1142,13 +1202,16 @@ impl BackOffice {
             o.status = OrderStatus::Cancelled;
             o.source_status = status.to_string();
         });
+        // unverified (inventory.md §5.4): whether Qoo10 gives the units of a cancelled order back.
+        // The sandbox does — the choice made with the sale-time decrement in `buy`.
+        self.0.shelf.cancel(pack, Restock::Always);
         true
     }
 
     /// One line of a pack is cancelled (claim 3, now); the other lines stay. The book keeps the
     /// pack's items as seeded (its lines are numbered by item).
     pub fn cancel_line(&self, order_no: u64) -> bool {
-        if !self.0.lines.contains_key(&order_no) {
+        if self.0.line(order_no).is_none() {
             return false;
         }
         let at = now_jst();

@@ -38,8 +38,10 @@
 //! no "last updated" time: the rendered times are the per-order [`Dates`] below, and the book's
 //! `source_updated_at` is only the seed's (a back-office change moves it, Rakuten shows the dates).
 
+pub mod stock;
+
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -53,7 +55,10 @@ use ichigen_core::{Carrier, DeliveryMethod, Marketplace, Order, OrderStatus, Pay
 use serde_json::{Value, json};
 
 use crate::book::jst;
-use crate::{Fault, FaultDice, OrderBook, SandboxConfig, Started, Throttle, faults, seed_orders, serve};
+use crate::{
+    Fault, FaultDice, OrderBook, Restock, SandboxConfig, Shelf, Started, Throttle, buyer_order, faults, seed_orders,
+    serve,
+};
 
 /// All operations share the license's one request a second (unverified, as the client's).
 pub const SHARED_PER_SECOND: f64 = 1.0;
@@ -179,6 +184,12 @@ struct Sandbox {
     next_row: AtomicI64,
     /// The licenseKey's last valid day (JST): after it every call is refused.
     license_last_day: Mutex<NaiveDate>,
+    /// The mall's own stock (InventoryAPI, [`stock`]).
+    shelf: Shelf,
+    /// Orders simulated buyers placed so far.
+    buyers: AtomicUsize,
+    /// The shop the seeded orders belong to.
+    shop_id: String,
 }
 
 /// Starts the Rakuten sandbox with the real 15,000-result cap.
@@ -211,7 +222,10 @@ pub async fn start_with_back_office(
     let book = Arc::new(OrderBook::new(orders));
     let faults = Arc::new(FaultDice::new(config.faults.clone(), config.seed.seed));
     let throttle = match config.throttle {
-        Some(scale) => Throttle::new(&LIMITS, scale).with_shared(SHARED_PER_SECOND, SHARED_BURST, scale),
+        Some(scale) => {
+            let limits: Vec<_> = LIMITS.iter().chain(&stock::LIMITS).copied().collect();
+            Throttle::new(&limits, scale).with_shared(SHARED_PER_SECOND, SHARED_BURST, scale)
+        }
         None => Throttle::off(),
     };
     let state = Arc::new(Sandbox {
@@ -227,6 +241,10 @@ pub async fn start_with_back_office(
         next_row: AtomicI64::new(next_row),
         // Issued when the sandbox starts, valid 90 days (fact sheet §3).
         license_last_day: Mutex::new(now_jst().date_naive() + Duration::days(LICENSE_DAYS)),
+        // unverified: Rakuten documents no delay before a stock write shows.
+        shelf: Shelf::new(std::time::Duration::ZERO),
+        buyers: AtomicUsize::new(0),
+        shop_id: config.seed.shop_id.clone(),
     });
     let back_office = BackOffice { sandbox: state.clone() };
     let mut router = Router::new();
@@ -249,6 +267,7 @@ pub async fn start_with_back_office(
             license_expiry(&st, &headers, &query)
         }),
     );
+    router = stock::routes(router);
     let running = serve(router.with_state(state), config.port).await?;
     let started = Started {
         running,
@@ -343,9 +362,71 @@ impl BackOffice {
 
     /// Cancellation (cancelOrder and Rakuten's confirmation, or cancelOrderAfterShipping): → 900
     /// キャンセル確定. No date moves: Rakuten has no cancellation date type and the OrderModel no
-    /// cancellation time.
+    /// cancellation time. Stock comes back as each SKU's 在庫戻しフラグ says
+    /// (`inventoryRestoreType` 0).
     pub fn cancel(&self, order_id: &str) -> bool {
-        change(&self.sandbox, order_id, |s| s != OrderStatus::Cancelled, Some(OrderStatus::Cancelled), |_, _| {})
+        self.cancel_restocking(order_id, Restock::FollowItem)
+    }
+
+    /// Cancellation choosing, as RMS's cancel screen and cancelOrder's `inventoryRestoreType`
+    /// do, whether the stock comes back (0 follow the SKU, 1 restore, 2 don't; inventory.md §1.6).
+    pub fn cancel_restocking(&self, order_id: &str, restock: Restock) -> bool {
+        let done =
+            change(&self.sandbox, order_id, |s| s != OrderStatus::Cancelled, Some(OrderStatus::Cancelled), |_, _| {});
+        if done {
+            self.sandbox.shelf.cancel(order_id, restock);
+        }
+        done
+    }
+
+    /// Lists an item in the shop's catalogue with `units` in stock, as the sandbox's orders
+    /// carry it: SKU管理番号 (`variantId`) `sku`, 商品管理番号 (`manageNumber`) `sku` in lower
+    /// case. `restock_on_cancel` is its 在庫戻しフラグ.
+    pub fn list_item(&self, sku: &str, units: i64, restock_on_cancel: bool) {
+        self.sandbox.shelf.list(&stock::key(sku, sku), units, restock_on_cancel);
+    }
+
+    /// Staff change an item's stock in RMS's own screen: shows at once. False for an item the
+    /// shop has not listed.
+    pub fn edit_stock(&self, manage_number: &str, variant_id: &str, units: i64) -> bool {
+        self.sandbox.shelf.edit(&stock::key(manage_number, variant_id), units)
+    }
+
+    /// What the storefront shows for an item now (`None`: not listed).
+    pub fn stock(&self, manage_number: &str, variant_id: &str) -> Option<i64> {
+        self.sandbox.shelf.shown(&stock::key(manage_number, variant_id))
+    }
+
+    /// The mall's stock, for its delay and its call counts.
+    pub fn shelf(&self) -> &Shelf {
+        &self.sandbox.shelf
+    }
+
+    /// A simulated buyer orders `lines` (SKU as listed with [`BackOffice::list_item`], units)
+    /// now, at ¥1,000 a unit: placed (as 100 注文確認待ち, its stock taken) only if the storefront
+    /// shows enough of every line; `None`: sold out, no order.
+    pub fn buy(&self, lines: &[(&str, u32)]) -> Option<String> {
+        let st = &self.sandbox;
+        let n = st.buyers.fetch_add(1, Ordering::SeqCst);
+        let items: Vec<(String, u32, i64)> = lines.iter().map(|(sku, q)| ((*sku).to_owned(), *q, 1_000)).collect();
+        let mut next_row = st.next_row.load(Ordering::SeqCst);
+        let mut rows = HashMap::new();
+        let order = rakutenize(
+            buyer_order(Marketplace::Rakuten, &st.shop_id, n, &items),
+            900_000 + n,
+            &mut rows,
+            &mut next_row,
+        );
+        let id = order.order_id.clone();
+        let taken: Vec<(String, i64)> = lines.iter().map(|(sku, q)| (stock::key(sku, sku), i64::from(*q))).collect();
+        if !st.shelf.sell(&id, &taken) {
+            return None;
+        }
+        if let Ok(mut dates) = st.dates.lock() {
+            dates.insert(id.clone(), seed_dates(&order));
+        }
+        st.book.insert(order);
+        Some(id)
     }
 
     /// Makes getOrder leave these orders out (INFO_102 instead of the order) until called again

@@ -50,6 +50,7 @@ pub fn secret_json(marketplace: Marketplace, s: &Started) -> String {
             "client_secret": cred(s, "client_secret"),
             "refresh_token": cred(s, "refresh_token"),
             "marketplace_id": cred(s, "marketplace_id"),
+            "seller_id": cred(s, "seller_id"),
             "endpoint": base,
             "lwa_endpoint": base,
         }),

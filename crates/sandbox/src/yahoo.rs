@@ -11,8 +11,10 @@
 //! 暗号鍵管理 (expired, disabled), refresh-token rotation at the token endpoint, and the store's
 //! own changes to an order (payment confirmed, ready to ship, shipped, cancelled).
 
+pub mod stock;
+
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -29,7 +31,9 @@ use serde::Deserialize;
 
 use crate::book::jst;
 use crate::faults::truncate;
-use crate::{Fault, FaultDice, OrderBook, SandboxConfig, Started, Throttle, seed_orders, serve};
+use crate::{
+    Fault, FaultDice, OrderBook, Restock, SandboxConfig, Shelf, Started, Throttle, buyer_order, seed_orders, serve,
+};
 
 /// The store account the sandbox serves.
 pub const SELLER_ID: &str = "snbx-ichigen";
@@ -70,8 +74,15 @@ pub const MAX_SPAN_DAYS: i64 = 30;
 // unverified: "1 query per second" (order API index); no burst is documented. The sandbox lets a
 // second request through in the same period to absorb network jitter between a client spacing
 // its calls exactly one period apart and the server's clock.
-pub const LIMITS: &[(&str, f64, u32)] =
-    &[("orderList", 1.0, 2), ("orderInfo", 1.0, 2), ("orderShipStatusChange", 1.0, 2), ("orderCount", 1.0, 2)];
+pub const LIMITS: &[(&str, f64, u32)] = &[
+    ("orderList", 1.0, 2),
+    ("orderInfo", 1.0, 2),
+    ("orderShipStatusChange", 1.0, 2),
+    ("orderCount", 1.0, 2),
+    // The stock family: "about 1 query per second" to one URL (inventory.md §2.2).
+    (stock::GET_STOCK, 1.0, 2),
+    (stock::SET_STOCK, 1.0, 2),
+];
 
 /// Response header reporting the outcome of public-key authentication (fact sheet §3.2).
 pub const AUTHORIZE_STATUS_HEADER: &str = "x-sws-authorize-status";
@@ -101,6 +112,12 @@ struct Sandbox {
     issued: AtomicU64,
     /// Requests received per operation, and how many of them were refused by the throttle.
     counts: Mutex<HashMap<&'static str, (u64, u64)>>,
+    /// The store's stock ([`stock`]).
+    shelf: Shelf,
+    /// Orders simulated buyers placed so far.
+    buyers: AtomicUsize,
+    /// The shop the seeded orders belong to.
+    shop_id: String,
 }
 
 type Shared = Arc<Sandbox>;
@@ -475,13 +492,65 @@ impl Control {
         })
     }
 
-    /// The store cancels an open order: `OrderStatus` 4 (キャンセル).
+    /// The store cancels an open order: `OrderStatus` 4 (キャンセル). The units come back as the
+    /// item's 購入者キャンセル在庫取り扱い says (unverified, inventory.md §2.5).
     pub fn cancel(&self, order_id: &str) -> Option<Order> {
         let ok = self.0.book.get(order_id).is_some_and(|o| o.status.is_open());
-        self.back_office(order_id, ok, |o| {
+        let done = self.back_office(order_id, ok, |o| {
             o.status = OrderStatus::Cancelled;
             o.source_status = "4".into();
-        })
+        });
+        if done.is_some() {
+            self.0.shelf.cancel(order_id, Restock::FollowItem);
+        }
+        done
+    }
+
+    /// The refresh token stops working (its authorization lapsed or was withdrawn): the token
+    /// endpoint refuses it (`invalid_grant`) and access tokens already issued expire.
+    pub fn revoke_refresh_tokens(&self) {
+        if let Ok(mut r) = self.0.refresh_tokens.lock() {
+            r.clear();
+        }
+        self.0.expire_tokens();
+    }
+
+    /// Registers an item (`code`, or `code:subcode`) in the store with `units`; a number written
+    /// for that code before is linked to it instead. `restock_on_cancel` is its
+    /// 購入者キャンセル在庫取り扱い.
+    pub fn list_item(&self, code: &str, units: i64, restock_on_cancel: bool) {
+        self.0.shelf.list(code, units, restock_on_cancel);
+    }
+
+    /// Staff change the stock in ストアクリエイターPro: shows at once. False for an unknown code.
+    pub fn edit_stock(&self, code: &str, units: i64) -> bool {
+        self.0.shelf.edit(code, units)
+    }
+
+    /// What the store page shows for a code now (`None`: no such item).
+    pub fn stock(&self, code: &str) -> Option<i64> {
+        self.0.shelf.shown(code)
+    }
+
+    /// The store's stock, for its delay and call counts.
+    pub fn shelf(&self) -> &Shelf {
+        &self.0.shelf
+    }
+
+    /// A simulated buyer orders `lines` (item code as listed, units) now at ¥1,000 a unit:
+    /// placed only if the store shows enough of every line; `None`: sold out, no order.
+    pub fn buy(&self, lines: &[(&str, u32)]) -> Option<String> {
+        let s = &self.0;
+        let n = s.buyers.fetch_add(1, Ordering::SeqCst);
+        let items: Vec<(String, u32, i64)> = lines.iter().map(|(c, q)| ((*c).to_owned(), *q, 1_000)).collect();
+        let order = yahoo_order(900_000 + n, buyer_order(Marketplace::Yahoo, &s.shop_id, n, &items));
+        let taken: Vec<(String, i64)> = lines.iter().map(|(c, q)| ((*c).to_owned(), i64::from(*q))).collect();
+        if !s.shelf.sell(&order.order_id, &taken) {
+            return None;
+        }
+        let id = order.order_id.clone();
+        s.book.insert(order);
+        Some(id)
     }
 }
 
@@ -504,6 +573,10 @@ pub async fn start_with_control(config: SandboxConfig) -> std::io::Result<(Start
         key_state: Mutex::new(KeyState::Active),
         issued: AtomicU64::new(0),
         counts: Mutex::new(HashMap::new()),
+        // unverified: Yahoo documents no delay before a stock write shows.
+        shelf: Shelf::new(Duration::ZERO),
+        buyers: AtomicUsize::new(0),
+        shop_id: config.seed.shop_id.clone(),
     });
     let control = Control(state.clone());
     let started = serve_state(state, config.port, book, faults).await?;
@@ -521,6 +594,8 @@ async fn serve_state(
         .route("/ShoppingWebService/V1/orderInfo", post(order_info))
         .route("/ShoppingWebService/V1/orderShipStatusChange", post(ship_status_change))
         .route("/ShoppingWebService/V1/orderCount", get(order_count))
+        .route("/ShoppingWebService/V1/getStock", post(stock::get_stock))
+        .route("/ShoppingWebService/V1/setStock", post(stock::set_stock))
         .route_layer(middleware::from_fn_with_state(state.clone(), authorize_header))
         .route(TOKEN_PATH, post(token))
         .with_state(state);

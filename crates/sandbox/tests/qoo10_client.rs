@@ -785,3 +785,46 @@ async fn the_seller_check_refuses_a_ship_date_in_the_past() {
     assert_eq!(office.line_status(line), Some(2), "nothing changed");
     assert!(office.seller_check(line).is_none());
 }
+
+#[tokio::test]
+async fn a_new_client_that_learned_a_pack_from_a_seller_check_or_a_write_back_reads_it_whole_by_id() {
+    // A new process (a Lambda's cold start, the demo run again) knows a pack's lines from the
+    // seller check or the tracking write-back (searches by its order time), but not the search
+    // rows that carry what the per-order read lacks (`Addr1`/`Addr2`, `ShippingRate`). Its read
+    // by id must still be the whole order, not one with the address run together and no fee.
+    let (s, office) = start_with_back_office(sandbox_config(40, 3_600), Options::default()).await.unwrap();
+    let (orders, _) = pull(&client(&s), &everything(&s)).await.unwrap();
+    let whole = |o: &&Order| !o.ship_to.address2.is_empty() && o.totals.shipping > 0 && o.shipments.is_empty();
+    let requested = orders
+        .iter()
+        .filter(whole)
+        .find(|o| ichigen_marketplaces::qoo10::codes::awaits_seller_check(o))
+        .expect("a paid pack at On request(2) with a second address line and a fee")
+        .clone();
+    let to_ship = orders
+        .iter()
+        .filter(whole)
+        .find(|o| o.status == OrderStatus::ReadyToShip && o.order_id != requested.order_id)
+        .expect("another paid pack")
+        .clone();
+    let ship_by = chrono::Utc::now().with_timezone(&ichigen_core::JST).date_naive() + chrono::Duration::days(2);
+    let tracking =
+        Tracking { carrier: Carrier::Yamato, number: "1234-5678-9013".into(), shipped_at: None, shipment_id: None };
+
+    let fresh = client(&s);
+    assert_eq!(fresh.acknowledge(std::slice::from_ref(&requested), ship_by).await.unwrap(), [Acknowledged::Done]);
+    fresh.register_tracking(&to_ship, &tracking).await.unwrap();
+    for before in [&requested, &to_ship] {
+        let sent = fresh.requests_sent();
+        let page = fresh.orders_by_id(std::slice::from_ref(&before.order_id)).await.unwrap();
+        // The rows of the searches that found the pack's lines are kept: one call per line, no
+        // sweep of 90 days of searches.
+        let lines = office.order_lines(&before.order_id).len() as u64;
+        assert_eq!(fresh.requests_sent() - sent, lines, "{} read by id", before.order_id);
+        let got = page.orders.first().unwrap_or_else(|| panic!("{} not read: {page:?}", before.order_id));
+        let id = &before.order_id;
+        assert_eq!(got.ship_to.address1, before.ship_to.address1, "{id} address line 1");
+        assert_eq!(got.ship_to.address2, before.ship_to.address2, "{id} address line 2");
+        assert_eq!(got.totals, before.totals, "{id} totals (the fee only the search row has)");
+    }
+}

@@ -84,6 +84,25 @@ mock_resource "aws_sesv2_email_identity" {
   }
 }
 
+mock_resource "aws_lambda_function_url" {
+  defaults = {
+    function_url = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.ap-northeast-1.on.aws/"
+  }
+}
+
+mock_resource "aws_cognito_user_pool" {
+  defaults = {
+    id  = "ap-northeast-1_AbCdEfGhI"
+    arn = "arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_AbCdEfGhI"
+  }
+}
+
+mock_resource "aws_cognito_user_pool_client" {
+  defaults = {
+    id = "1example23456789abcdefghij"
+  }
+}
+
 mock_resource "aws_s3_bucket" {
   defaults = {
     arn = "arn:aws:s3:::ichigen-prod-imports-123456789012"

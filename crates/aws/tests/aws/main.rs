@@ -1,6 +1,7 @@
 //! The AWS adapters against moto with real SDK calls; each test in its own moto account.
 
 mod common;
+mod console;
 mod errors;
 mod ledger;
 mod mailer;

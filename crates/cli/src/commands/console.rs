@@ -8,8 +8,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use ichigen_console::{Console, LoginToken, Settings};
-use ichigen_local::{EmlOutbox, SqliteStore};
+use ichigen_core::pipeline::Notifier;
+use ichigen_local::{EmlOutbox, LocalStaffMail, SqliteStore};
 use ichigen_smtp::SmtpRelays;
+
+use crate::commands::mail;
 
 /// `ichigen console` options.
 #[derive(Debug, Args)]
@@ -49,13 +52,17 @@ pub fn run(args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
     let store = SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?;
     // The console serves until the process ends: the store lives as long.
     let store: &'static SqliteStore = Box::leak(Box::new(store));
+    // Staff actions' mails go on the store's durable mail queue; this process sends them at once
+    // (into the outbox, or through the shop's relays), as `ichigen orders release|hold` does.
     let outbox = EmlOutbox::for_store(args.store.join("outbox"), store)?;
-    let relays = SmtpRelays::new(store);
+    let notifier = Notifier::new(store, store, store, outbox, ichigen_marketplaces::policies(), mail::LEASE)
+        .with_relays(SmtpRelays::new(store));
+    let mail = LocalStaffMail::new(store, notifier);
     let staff = args.staff.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(os_user);
     let login = LoginToken::generate().map_err(|e| anyhow::anyhow!("no random token from the OS: {e}"))?;
     let token = login.as_str().to_string();
     let settings = Settings { shop_id: args.shop.clone(), staff: staff.clone() };
-    let router = Console::new(store, outbox, relays, settings, login).router();
+    let router = Console::new(store, mail, settings, login).router();
 
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {

@@ -2,7 +2,6 @@
 //! complaints) per order, a shop's marketplace relay settings (on this machine, or in its AWS
 //! credentials parameter), sending the buyer mails that wait for a relay, and the staff digest.
 
-use std::cell::RefCell;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,7 +13,7 @@ use ichigen_aws::DynamoStore;
 use ichigen_aws::{SecretCache, SesMailer, SsmRelayDirectory};
 use ichigen_core::Marketplace;
 use ichigen_core::pipeline::{
-    Digested, MailEvents, MailJob, MessageFailure, Notified, Notifier, RelayMailers, RelaySettings, consume_batch,
+    Digested, MailEvents, MailJob, MessageFailure, Notified, Notifier, QueueSent, RelayMailers, RelaySettings,
     send_digest,
 };
 use ichigen_local::{EmlOutbox, MAIL_QUEUE, SqliteQueue, SqliteStore};
@@ -24,11 +23,9 @@ use crate::backend::{Aws, Backend, Local, StoreArgs};
 use crate::view::jst_minutes;
 
 /// How long a mail ledger claim made by a mail command blocks other senders.
-const LEASE: Duration = Duration::from_secs(120);
+pub(crate) const LEASE: Duration = Duration::from_secs(120);
 /// Waiting mails one `drain` sends at most.
 const DRAIN_LIMIT: usize = 1000;
-/// Mail jobs taken from the durable queue at a time.
-const DRAIN_BATCH: usize = 100;
 
 /// `ichigen mail` subcommands.
 #[derive(Debug, Subcommand)]
@@ -240,34 +237,15 @@ pub(crate) fn local_notifier<'a>(
         .with_relays(SmtpRelays::new(&local.store))
 }
 
-/// What draining the durable mail queue did with each job.
-pub(crate) type QueueDrain = Vec<(MailJob, Result<Notified, MessageFailure>)>;
-
-/// Sends the jobs waiting on the embedded mail queue through the consume port, with the
-/// notifier's queue handler (as the notifier Lambda and the demo do): sent jobs leave the queue,
-/// failed ones stay for the next drain and are dead-lettered after their last try.
+/// Sends the jobs waiting on the embedded mail queue with the notifier's queue handler
+/// ([`Notifier::send_queue`], as staff decisions and the notifier Lambda do): sent jobs leave the
+/// queue, failed ones stay for the next drain and are dead-lettered after their last try.
 pub(crate) async fn drain_mail_queue<R: RelayMailers>(
     store: &SqliteStore,
     notifier: &Notifier<&SqliteStore, &SqliteStore, &SqliteStore, &EmlOutbox, R>,
-) -> anyhow::Result<QueueDrain> {
+) -> anyhow::Result<QueueSent> {
     let queue = SqliteQueue::<MailJob>::new(store, MAIL_QUEUE);
-    let log = RefCell::new(Vec::new());
-    loop {
-        let batch = consume_batch(&queue, DRAIN_BATCH, |job: MailJob| {
-            let log = &log;
-            async move {
-                let outcome = notifier.handle(&job, Utc::now().fixed_offset()).await;
-                log.borrow_mut().push((job, outcome.clone()));
-                outcome
-            }
-        })
-        .await
-        .context("draining the mail queue")?;
-        if batch.taken == 0 {
-            break;
-        }
-    }
-    Ok(log.into_inner())
+    notifier.send_queue(&queue, || Utc::now().fixed_offset()).await.context("draining the mail queue")
 }
 
 /// Sends what waits on the embedded mail queue, then what waits for `marketplace`'s relay of

@@ -14,11 +14,14 @@ use ichigen_aws::SqsQueue;
 use ichigen_core::pipeline::bundle::{self, BundleError};
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::tracking;
-use ichigen_core::pipeline::{MailJob, MailQueue, Notified, OrderStore, StaffDecision, StaffError, StoredOrder, staff};
+use ichigen_core::pipeline::{
+    Decided, Decision, MailJob, Notified, NotifierQueue, OrderStore, StaffDecision, StaffError, StaffMail, StoredOrder,
+    staff,
+};
 use ichigen_core::pipeline::{Recorded, ShipError, ShipState, TrackingWrites};
 use ichigen_core::stock::StockStore;
 use ichigen_core::{Carrier, OrderStatus, Tracking};
-use ichigen_local::{EmlOutbox, MAIL_QUEUE, SqliteQueue};
+use ichigen_local::{EmlOutbox, LocalStaffMail};
 
 use crate::backend::{Aws, Backend, Local, StoreArgs};
 use crate::view::{Filters, OrderView, findings_summary, items_summary, jst, jst_minutes, resolve, wire, yen};
@@ -30,7 +33,7 @@ pub enum ListFormat {
     Table,
     /// One JSON line per order, as in the demo's orders.jsonl.
     Json,
-    /// One CSV row per order (plain UTF-8; `ichigen export` writes the Excel-ready item lines).
+    /// One CSV row per order, as `ichigen export` writes for Excel (UTF-8 with BOM, CRLF).
     Csv,
 }
 
@@ -311,31 +314,44 @@ async fn list<S: OrderStore>(store: &S, shop: &str, filters: &Filters, format: L
             }
         }
         ListFormat::Csv => {
-            let mut csv = csv::Writer::from_writer(&mut out);
-            csv.write_record([
-                "marketplace",
-                "order_id",
-                "ordered_at",
-                "status",
-                "shipping",
-                "total",
-                "items",
-                "findings",
-            ])?;
+            // As `ichigen export` writes for Excel: BOM, CRLF, formula-like cells as text.
+            let mut csv = ichigen_core::spreadsheet::csv_writer(&mut out)?;
+            ichigen_core::spreadsheet::write_row(
+                &mut csv,
+                [
+                    "marketplace",
+                    "order_id",
+                    "ordered_at",
+                    "buyer",
+                    "prefecture",
+                    "payment",
+                    "delivery",
+                    "status",
+                    "shipping",
+                    "total",
+                    "items",
+                    "findings",
+                ],
+            )?;
             for s in &orders {
                 let o = &s.order;
-                let row = [
-                    o.marketplace.as_str().to_string(),
-                    o.order_id.clone(),
-                    o.ordered_at.with_timezone(&jst()).to_rfc3339_opts(SecondsFormat::Secs, false),
-                    wire(&s.status),
-                    s.ship_state().map_or("", |st| st.as_str()).to_string(),
-                    o.totals.total.to_string(),
-                    items_summary(&o.items),
-                    s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
-                ];
-                // Opened in a spreadsheet too: marketplace text that starts like a formula goes as text.
-                csv.write_record(row.iter().map(|c| ichigen_core::spreadsheet::cell(c).into_owned()))?;
+                ichigen_core::spreadsheet::write_row(
+                    &mut csv,
+                    [
+                        o.marketplace.as_str().to_string(),
+                        o.order_id.clone(),
+                        o.ordered_at.with_timezone(&jst()).to_rfc3339_opts(SecondsFormat::Secs, false),
+                        o.buyer.name.clone(),
+                        o.ship_to.prefecture.clone(),
+                        ichigen_core::japanese::payment_method(o.payment_method, o.marketplace),
+                        ichigen_core::japanese::delivery_method(o.delivery.method).to_string(),
+                        wire(&s.status),
+                        s.ship_state().map_or("", |st| st.as_str()).to_string(),
+                        o.totals.total.to_string(),
+                        items_summary(&o.items),
+                        s.findings.iter().map(|f| f.code.as_str()).collect::<Vec<_>>().join(" "),
+                    ],
+                )?;
             }
             csv.flush()?;
         }
@@ -450,6 +466,10 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
         let label = if n == 0 { "findings" } else { "" };
         writeln!(out, "{label:<10} {:<5} {}  {}", wire(&f.severity), f.code, f.message)?;
     }
+    if let Some(ack) = &s.acknowledgement {
+        // 楽天 注文確認 / Qoo10 seller check: where the marketplace awaits the shop's.
+        writeln!(out, "注文確認   {}", ack.summary())?;
+    }
     match &s.staff {
         StaffDecision::None => {}
         StaffDecision::Released { at } => writeln!(out, "staff      released at {} JST", jst_minutes(*at))?,
@@ -461,19 +481,19 @@ fn show(s: &StoredOrder, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Records the staff decision (release: `hold_reason` None), its mail jobs put on the durable
-/// `mails` queue with it (`staff::release`/`hold` queue before they return). `None` when there
-/// was nothing to do (said so); the order before and after otherwise.
-async fn decide<S, Q>(
+/// Records the staff decision (release: `hold_reason` None) through the staff use case, its mail
+/// jobs put on `mail`'s durable queue with it and sent by the queue's consumer. `None` when there
+/// was nothing to do (said so); the decision otherwise.
+async fn decide<S, M>(
     store: &S,
-    mails: &Q,
+    mail: &M,
     shop: &str,
     id: &str,
     hold_reason: Option<&String>,
-) -> anyhow::Result<Result<(StoredOrder, StoredOrder), ExitCode>>
+) -> anyhow::Result<Result<Decided, ExitCode>>
 where
     S: OrderStore + TrackingWrites + StockStore,
-    Q: MailQueue,
+    M: StaffMail,
 {
     let before = resolve(store, shop, id).await?;
     let key = before.key();
@@ -485,38 +505,34 @@ where
         return Ok(Err(ExitCode::SUCCESS));
     }
     let policies = ichigen_marketplaces::policies();
-    let at = now();
-    let decided = match hold_reason {
-        None => staff::release(store, mails, store, &policies, &key, at).await,
-        Some(reason) => staff::hold(store, mails, store, &policies, &key, reason, at).await,
-    };
-    let after = match decided {
-        Ok(after) => after,
+    let decision = hold_reason.map_or(Decision::Release, |reason| Decision::Hold(reason));
+    let decided = match staff::decide_and_send(store, mail, store, &policies, &key, decision, now()).await {
+        Ok(decided) => decided,
         Err(StaffError::Closed { status, .. }) => {
             eprintln!("ichigen orders {verb}: {name} is {}: nothing to {verb}", wire(&status));
             return Ok(Err(ExitCode::from(1)));
         }
         Err(e) => return Err(e).with_context(|| format!("{verb} {name}")),
     };
+    let after = &decided.order;
     let past = if hold_reason.is_some() { "held" } else { "released" };
     println!("{name}: {past} ({} → {})", wire(&before.status), wire(&after.status));
     if after.mails_due.is_empty() && hold_reason.is_none() {
         println!("no mail: {}", after.buyer_mail_barred(&policies).unwrap_or("nothing was due"));
     }
-    Ok(Ok((before, after)))
+    Ok(Ok(decided))
 }
 
-/// Embedded: the decision's jobs go on the SQLite mail queue, then the queue is drained through
-/// the consume port. A send that fails leaves its job queued for `ichigen mail drain` or the next
-/// demo run (and says so).
+/// Embedded: the decision's jobs go on the SQLite mail queue, which this process then sends. A
+/// send that fails leaves its job queued for `ichigen mail drain` or the next demo run (and says so).
 async fn decide_local(local: &Local, shop: &str, id: &str, hold_reason: Option<&String>) -> anyhow::Result<ExitCode> {
-    let mails = SqliteQueue::<MailJob>::new(&local.store, MAIL_QUEUE);
-    let (_, after) = match decide(&local.store, &mails, shop, id, hold_reason).await? {
+    let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+    let mail = LocalStaffMail::new(&local.store, crate::commands::mail::local_notifier(local, &outbox));
+    let decided = match decide(&local.store, &mail, shop, id, hold_reason).await? {
         Ok(decided) => decided,
         Err(code) => return Ok(code),
     };
-    let key = after.key();
-    let outbox = EmlOutbox::for_store(local.dir.join("outbox"), &local.store)?;
+    let key = decided.order.key();
     let written = |id: &str| {
         outbox
             .written()
@@ -524,8 +540,16 @@ async fn decide_local(local: &Local, shop: &str, id: &str, hold_reason: Option<&
             .find(|w| w.message_id == id)
             .map_or_else(|| format!("message id {id}"), |w| format!("written to {}", w.path.display()))
     };
-    let notifier = crate::commands::mail::local_notifier(local, &outbox);
-    let drained = crate::commands::mail::drain_mail_queue(&local.store, &notifier).await?;
+    let drained = match decided.sent {
+        Ok(sent) => sent.unwrap_or_default(),
+        Err(e) => {
+            eprintln!(
+                "ichigen orders: {e}\nメールはキューに残しました。`ichigen mail drain` か次の demo で送ります \
+                 (the mail stays queued: `ichigen mail drain` or the next demo run sends it)"
+            );
+            return Ok(ExitCode::from(1));
+        }
+    };
     let mut code = ExitCode::SUCCESS;
     for (job, outcome) in drained.iter().filter(|(job, _)| job.order == key) {
         match outcome {
@@ -577,10 +601,10 @@ async fn decide_aws(
             found.queue_url.with_context(|| format!("SQS returned no URL for {name}"))?
         }
     };
-    let mails = SqsQueue::<MailJob>::new(sqs, url);
-    match decide(&aws.store, &mails, shop, id, hold_reason).await? {
-        Ok((_, after)) => {
-            for kind in &after.mails_due {
+    let mail = NotifierQueue(SqsQueue::<MailJob>::new(sqs, url));
+    match decide(&aws.store, &mail, shop, id, hold_reason).await? {
+        Ok(decided) => {
+            for kind in &decided.order.mails_due {
                 println!("{kind} mail queued: the notifier sends it (never twice)");
             }
             Ok(ExitCode::SUCCESS)

@@ -142,3 +142,74 @@ pub fn thanked(v: &Value) -> bool {
     let open = matches!(status, "new" | "awaiting_payment" | "ready_to_ship");
     open && v["marketplace"] != "amazon" && v["order"]["fulfilled_by_marketplace"] != true
 }
+
+/// `ichigen console` on a store folder, logged in with its one-time token; ended with the test.
+pub struct Console {
+    child: std::process::Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// The session cookie (`name=value`).
+    pub cookie: String,
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Console {
+    /// Starts the console on `dir` (staff 佐藤) and logs in with the printed token.
+    pub fn start(dir: &Path) -> Console {
+        use std::io::BufRead;
+        let mut child = ichigen()
+            .args(["console", "--port", "0", "--staff", "佐藤", "--store", dir.to_str().unwrap()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let login = out
+            .lines()
+            .map(Result::unwrap)
+            .find_map(|l| l.find("http://127.0.0.1:").map(|at| l[at..].trim().to_string()))
+            .expect("the login URL");
+        let rest = login.strip_prefix("http://127.0.0.1:").unwrap();
+        let (port, path) = rest.split_at(rest.find('/').unwrap());
+        let mut console = Console { child, port: port.parse().unwrap(), cookie: String::new() };
+        let (status, head) = console.get(path);
+        assert_eq!(status, 303, "{head}");
+        console.cookie = head
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: ").or_else(|| l.strip_prefix("Set-Cookie: ")))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_string();
+        console
+    }
+
+    /// A plain HTTP/1.1 request; (status, head and body).
+    fn request(&self, request: &str) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, out)
+    }
+
+    /// GET `path` with the session.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        self.request(&format!("GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nConnection: close\r\n\r\n", self.cookie))
+    }
+
+    /// POST the url-encoded `form` to `path` with the session.
+    pub fn post(&self, path: &str, form: &str) -> (u16, String) {
+        self.request(&format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nCookie: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+            self.cookie,
+            form.len()
+        ))
+    }
+}

@@ -12,8 +12,8 @@ use crate::{App, ConsoleStore};
 const SHOWN: usize = 500;
 
 /// `GET /audit`.
-pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
 ) -> Result<Response, Failure> {
     let rows: Vec<AuditRow> =

@@ -5,14 +5,14 @@
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use ichigen_core::pipeline::{Mailer, RelayMailers};
+use ichigen_core::pipeline::{Decision, StaffMail};
 use ichigen_core::rules::BlacklistEntry;
 use ichigen_core::{BundleIndex, CheckEngine, FindingCode, OrderStatus, Rules, Severity, text};
 use serde::{Deserialize, Serialize};
 
 use super::{Failure, done, html, layout};
 use crate::auth::Staff;
-use crate::staff::{self, Decision, audit};
+use crate::staff::{self, audit};
 use crate::{App, ConsoleStore};
 
 #[derive(Serialize)]
@@ -27,8 +27,8 @@ struct Row {
 }
 
 /// `GET /blacklist`.
-pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
 ) -> Result<Response, Failure> {
     let shop_id = &app.settings.shop_id;
@@ -84,8 +84,8 @@ fn normalised(e: &BlacklistEntry) -> (Option<String>, Option<String>, Option<Str
 }
 
 /// `POST /blacklist`: adds the entry, then holds the open orders it matches.
-pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn add<S: ConsoleStore, T: StaffMail + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Form(form): Form<AddForm>,
 ) -> Result<Response, Failure> {
@@ -106,7 +106,7 @@ pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static
         return Err(Failure::BadRequest(format!("同じ内容の登録がすでにあります（登録 {id}）")));
     }
     let id = app.store.add_blacklisted(&shop_id, &entry).await?;
-    audit(&app, "blacklist_add", None, format!("登録 {id}（理由: {}）", entry.reason)).await?;
+    audit(&app, &staff, "blacklist_add", None, format!("登録 {id}（理由: {}）", entry.reason)).await?;
 
     // The shop's rules with only this entry: the severity the shop gave buyer.blacklisted holds.
     let mut rules = match app.store.shop(&shop_id).await? {
@@ -131,7 +131,7 @@ pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static
                 if entry.reason.is_empty() { String::new() } else { format!("（{}）", entry.reason) }
             );
             if staff::decide(&app, &key, Decision::Hold(&reason)).await.is_ok() {
-                audit(&app, "blacklist_hold", Some(&key), reason).await?;
+                audit(&app, &staff, "blacklist_hold", Some(&key), reason).await?;
                 held.push(format!("{}/{}", key.marketplace, key.order_id));
             }
         }
@@ -141,7 +141,7 @@ pub async fn add<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static
     } else {
         format!("登録 {id} を追加し、該当する未出荷の注文 {} 件を保留にしました: {}", held.len(), held.join("、"))
     };
-    Ok(done(&app, &staff, "/blacklist", message))
+    Ok(done(&app, &staff, "/blacklist", message).await)
 }
 
 /// The remove form.
@@ -151,8 +151,8 @@ pub struct RemoveForm {
 }
 
 /// `POST /blacklist/{id}/remove`.
-pub async fn remove<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn remove<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(id): Path<String>,
     Form(form): Form<RemoveForm>,
@@ -161,6 +161,6 @@ pub async fn remove<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
     if !app.store.remove_blacklisted(&app.settings.shop_id, &id).await? {
         return Err(Failure::NotFound(format!("登録 {id} はありません")));
     }
-    audit(&app, "blacklist_remove", None, format!("登録 {id}")).await?;
-    Ok(done(&app, &staff, "/blacklist", format!("登録 {id} を削除しました。保留中の注文はそのままです")))
+    audit(&app, &staff, "blacklist_remove", None, format!("登録 {id}")).await?;
+    Ok(done(&app, &staff, "/blacklist", format!("登録 {id} を削除しました。保留中の注文はそのままです")).await)
 }

@@ -38,7 +38,7 @@ struct ImportResult {
     problems: Vec<String>,
 }
 
-fn page<S, M, R>(app: &App<S, M, R>, staff: &Staff, result: Option<ImportResult>) -> Result<Response, Failure> {
+fn page<S, T>(app: &App<S, T>, staff: &Staff, result: Option<ImportResult>) -> Result<Response, Failure> {
     html(
         app,
         "io.html",
@@ -47,8 +47,8 @@ fn page<S, M, R>(app: &App<S, M, R>, staff: &Staff, result: Option<ImportResult>
 }
 
 /// `GET /io`.
-pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
 ) -> Result<Response, Failure> {
     page(&app, &staff, None)
@@ -81,8 +81,8 @@ fn date(what: &str, s: &str) -> Result<Option<NaiveDate>, Failure> {
 }
 
 /// The shop's orders ordered in the period, oldest first (as `ichigen export`).
-async fn orders<S: ConsoleStore, M, R>(
-    app: &App<S, M, R>,
+async fn orders<S: ConsoleStore, T>(
+    app: &App<S, T>,
     since: Option<NaiveDate>,
     until: Option<NaiveDate>,
 ) -> Result<Vec<StoredOrder>, Failure> {
@@ -110,8 +110,8 @@ fn download(bytes: Vec<u8>, content_type: &'static str, filename: String) -> Res
 }
 
 /// `POST /io/export`: the file as a download; label data marks its parcels 印刷済.
-pub async fn export<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn export<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Form(form): Form<ExportForm>,
 ) -> Result<Response, Failure> {
@@ -125,7 +125,7 @@ pub async fn export<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
             let mut bytes = Vec::new();
             let rows = ichigen_core::export::write_csv(&list, &mut bytes)
                 .map_err(|e| Failure::Internal(format!("CSVを作れませんでした: {e}")))?;
-            audit(&app, "export", None, format!("CSV（{} 注文・{rows} 行）", list.len())).await?;
+            audit(&app, &staff, "export", None, format!("CSV（{} 注文・{rows} 行）", list.len())).await?;
             return Ok(download(bytes, "text/csv; charset=utf-8", format!("orders-{stamp}.csv")));
         }
         "b2" => Program::B2,
@@ -164,6 +164,7 @@ pub async fn export<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
     }
     audit(
         &app,
+        &staff,
         "export",
         None,
         format!(
@@ -179,8 +180,8 @@ pub async fn export<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
 
 /// `POST /io/tracking` (multipart: `csrf`, `format`, `file`): the same import as `ichigen
 /// tracking import`: every row or none.
-pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn tracking<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     mut multipart: Multipart,
 ) -> Result<Response, Failure> {
@@ -239,7 +240,7 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
             report.shipped(),
             report.unchanged()
         );
-        audit(&app, "tracking_import", None, summary.clone()).await?;
+        audit(&app, &staff, "tracking_import", None, summary.clone()).await?;
         ImportResult { ok: true, summary, problems: Vec::new() }
     } else {
         ImportResult {

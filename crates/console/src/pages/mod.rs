@@ -24,6 +24,10 @@ use crate::{App, ConsoleStore};
 pub enum Failure {
     /// No live session.
     NoSession,
+    /// A page opened without a session on the AWS home: to the sign-in.
+    SignInFirst,
+    /// The Cognito sign-in did not finish.
+    SignInFailed(String),
     /// A login URL whose token is wrong or used.
     BadLogin,
     /// A form without this session's CSRF token.
@@ -56,6 +60,10 @@ fn escape(s: &str) -> String {
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let (status, message) = match self {
+            Failure::SignInFirst => {
+                return (StatusCode::SEE_OTHER, [(LOCATION, "/login"), (CACHE_CONTROL, "no-store")]).into_response();
+            }
+            Failure::SignInFailed(m) => (StatusCode::UNAUTHORIZED, format!("サインインできませんでした: {m}")),
             Failure::NoSession => (
                 StatusCode::UNAUTHORIZED,
                 "ログインしていません。ichigen console を起動した端末に表示されたURLから開いてください。".to_string(),
@@ -99,18 +107,18 @@ pub struct Layout<'a> {
 }
 
 /// The layout context of a page of `nav`.
-pub fn layout<'a, S, M, R>(app: &'a App<S, M, R>, staff: &'a Staff, nav: &'static str) -> Layout<'a> {
+pub fn layout<'a, S, T>(app: &'a App<S, T>, staff: &'a Staff, nav: &'static str) -> Layout<'a> {
     Layout {
         nav,
         csrf: &staff.session.csrf,
-        flash: app.sessions.take_flash(&staff.id),
+        flash: staff.session.flash.clone(),
         shop_id: &app.settings.shop_id,
-        staff: &app.settings.staff,
+        staff: staff.name(),
     }
 }
 
 /// Renders a page; never cached (it holds buyer data and the CSRF token).
-pub fn html<S, M, R, T: Serialize>(app: &App<S, M, R>, name: &str, ctx: T) -> Result<Response, Failure> {
+pub fn html<S, T, C: Serialize>(app: &App<S, T>, name: &str, ctx: C) -> Result<Response, Failure> {
     let body = app.pages.render(name, ctx)?;
     Ok((
         [
@@ -123,8 +131,8 @@ pub fn html<S, M, R, T: Serialize>(app: &App<S, M, R>, name: &str, ctx: T) -> Re
 }
 
 /// Redirects to `to` after an action, with `message` shown there.
-pub fn done<S, M, R>(app: &App<S, M, R>, staff: &Staff, to: &str, message: String) -> Response {
-    app.sessions.flash(&staff.id, message);
+pub async fn done<S, T>(app: &App<S, T>, staff: &Staff, to: &str, message: String) -> Response {
+    app.access.flash(staff, message).await;
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         r.headers_mut().insert(LOCATION, v);
@@ -133,8 +141,8 @@ pub fn done<S, M, R>(app: &App<S, M, R>, staff: &Staff, to: &str, message: Strin
 }
 
 /// The stored order the path names.
-pub async fn load_order<S: ConsoleStore, M, R>(
-    app: &App<S, M, R>,
+pub async fn load_order<S: ConsoleStore, T>(
+    app: &App<S, T>,
     marketplace: &str,
     order_id: &str,
 ) -> Result<StoredOrder, Failure> {

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use ichigen_core::pipeline::route::route_of;
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::{
-    Mailer, OrderKey, ProcessError, Recorded, RelayMailers, ShipError, StaffError, StoredOrder, tracking,
+    Decision, OrderKey, ProcessError, Recorded, ShipError, StaffError, StaffMail, StoredOrder, tracking,
 };
 use ichigen_core::tab::ListTab;
 use ichigen_core::{Carrier, OrderStatus, Tracking, japanese};
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Failure, done, html, layout, load_order};
 use crate::auth::Staff;
-use crate::staff::{self, Decision, audit, now};
+use crate::staff::{self, audit, now};
 use crate::view::{AuditRow, decision, evidence_lines, jst, order_url, yen};
 use crate::{App, ConsoleStore};
 
@@ -55,8 +55,8 @@ pub struct OrderPath {
 }
 
 /// `GET /orders/{marketplace}/{order_id}`.
-pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
 ) -> Result<Response, Failure> {
@@ -159,6 +159,7 @@ pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 's
             destinations,
             findings,
             decision => decision(&s.staff),
+            acknowledgement => s.acknowledgement.as_ref().map(|a| a.summary()),
             mails,
             history,
             back_office => back_office.map(|b| serde_json::json!({"url": b.url, "opens_order": b.opens_order})),
@@ -168,7 +169,8 @@ pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 's
     )
 }
 
-fn mail_kind_label(kind: ichigen_core::pipeline::MailKind) -> &'static str {
+/// A mail kind as staff read it.
+pub(crate) fn mail_kind_label(kind: ichigen_core::pipeline::MailKind) -> &'static str {
     use ichigen_core::pipeline::MailKind;
     match kind {
         MailKind::ThankYou => "ご注文確認（サンクス）",
@@ -192,8 +194,8 @@ pub struct Plain {
 }
 
 /// `POST .../release`.
-pub async fn release<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn release<S: ConsoleStore, T: StaffMail + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
     Form(form): Form<Plain>,
@@ -202,13 +204,13 @@ pub async fn release<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'st
     let s = load_order(&app, &p.marketplace, &p.order_id).await?;
     let key = s.key();
     if s.status != OrderStatus::OnHold {
-        return Ok(done(&app, &staff, &order_url(&key), "保留中ではないため、解除するものはありません".into()));
+        return Ok(done(&app, &staff, &order_url(&key), "保留中ではないため、解除するものはありません".into()).await);
     }
     let decided = staff::decide(&app, &key, Decision::Release).await.map_err(staff_failure)?;
     let mut message = format!("保留を解除しました（{}）。", japanese::order_status(decided.order.status));
     message.push_str(&decided.mails.join(" / "));
-    audit(&app, "release", Some(&key), message.clone()).await?;
-    Ok(done(&app, &staff, &order_url(&key), message))
+    audit(&app, &staff, "release", Some(&key), message.clone()).await?;
+    Ok(done(&app, &staff, &order_url(&key), message).await)
 }
 
 /// The hold form.
@@ -219,8 +221,8 @@ pub struct HoldForm {
 }
 
 /// `POST .../hold`.
-pub async fn hold<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn hold<S: ConsoleStore, T: StaffMail + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
     Form(form): Form<HoldForm>,
@@ -233,8 +235,8 @@ pub async fn hold<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'stati
     let s = load_order(&app, &p.marketplace, &p.order_id).await?;
     let key = s.key();
     staff::decide(&app, &key, Decision::Hold(reason)).await.map_err(staff_failure)?;
-    audit(&app, "hold", Some(&key), format!("理由: {reason}")).await?;
-    Ok(done(&app, &staff, &order_url(&key), format!("保留にしました（理由: {reason}）")))
+    audit(&app, &staff, "hold", Some(&key), format!("理由: {reason}")).await?;
+    Ok(done(&app, &staff, &order_url(&key), format!("保留にしました（理由: {reason}）")).await)
 }
 
 fn staff_failure(e: StaffError) -> Failure {
@@ -260,8 +262,8 @@ pub struct TrackingForm {
 }
 
 /// `POST .../tracking`: the same use case as `ichigen orders ship`.
-pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn tracking<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
     Form(form): Form<TrackingForm>,
@@ -298,8 +300,8 @@ pub async fn tracking<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync 
         Err(ShipError::Port(e)) => return Err(e.into()),
         Err(e) => return Err(Failure::BadRequest(e.to_string())),
     };
-    audit(&app, "tracking", Some(&key), message.clone()).await?;
-    Ok(done(&app, &staff, &order_url(&key), message))
+    audit(&app, &staff, "tracking", Some(&key), message.clone()).await?;
+    Ok(done(&app, &staff, &order_url(&key), message).await)
 }
 
 /// The destination form (the first destination's fields).
@@ -324,8 +326,8 @@ fn one() -> usize {
 }
 
 /// `POST .../destination`: the corrected destination, checked again by the processor.
-pub async fn destination<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn destination<S: ConsoleStore, T: StaffMail + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Path(p): Path<OrderPath>,
     Form(form): Form<DestinationForm>,
@@ -373,7 +375,7 @@ pub async fn destination<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers +
         to.phone = phone;
     }
     if changed.is_empty() {
-        return Ok(done(&app, &staff, &order_url(&key), "お届け先に変更はありません".into()));
+        return Ok(done(&app, &staff, &order_url(&key), "お届け先に変更はありません".into()).await);
     }
     if !order.shipments.is_empty() && n == 1 {
         // The first shipment's destination is also the order's `ship_to`.
@@ -388,6 +390,6 @@ pub async fn destination<S: ConsoleStore, M: Mailer + 'static, R: RelayMailers +
     if !mails.is_empty() {
         message.push_str(&format!(" / {}", mails.join(" / ")));
     }
-    audit(&app, "destination", Some(&key), message.clone()).await?;
-    Ok(done(&app, &staff, &order_url(&key), message))
+    audit(&app, &staff, "destination", Some(&key), message.clone()).await?;
+    Ok(done(&app, &staff, &order_url(&key), message).await)
 }

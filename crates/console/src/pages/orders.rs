@@ -160,8 +160,8 @@ struct Choice {
 }
 
 /// `GET /orders`.
-pub async fn list<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn list<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Query(params): Query<ListParams>,
 ) -> Result<Response, Failure> {

@@ -58,21 +58,21 @@ struct Simulation {
     released_count: usize,
 }
 
-async fn current_rules<S: ConsoleStore, M, R>(app: &App<S, M, R>) -> Result<String, Failure> {
+async fn current_rules<S: ConsoleStore, T>(app: &App<S, T>) -> Result<String, Failure> {
     Ok(app.store.shop(&app.settings.shop_id).await?.map(|s| s.rules_toml).unwrap_or_default())
 }
 
 /// `GET /rules`.
-pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
 ) -> Result<Response, Failure> {
     let rules = current_rules(&app).await?;
     page(&app, &staff, rules, 30, None, None)
 }
 
-fn page<S, M, R>(
-    app: &App<S, M, R>,
+fn page<S, T>(
+    app: &App<S, T>,
     staff: &Staff,
     rules: String,
     days: i64,
@@ -104,8 +104,8 @@ fn holds(engine: &CheckEngine, s: &StoredOrder) -> Vec<String> {
         .collect()
 }
 
-fn engine_of<S, M, R>(
-    app: &App<S, M, R>,
+fn engine_of<S, T>(
+    app: &App<S, T>,
     toml: &str,
     blacklist: &[ichigen_core::rules::BlacklistEntry],
 ) -> Result<CheckEngine, String> {
@@ -116,8 +116,8 @@ fn engine_of<S, M, R>(
 }
 
 /// `POST /rules`: `op=simulate` runs the proposed rules over the period; `op=save` saves them.
-pub async fn submit<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn submit<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Form(form): Form<RulesForm>,
 ) -> Result<Response, Failure> {
@@ -138,13 +138,14 @@ pub async fn submit<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
             .ok_or_else(|| Failure::NotFound(format!("ショップ {shop_id} の設定がありません")))?;
         shop.rules_toml = proposed;
         app.store.put_shop(&shop).await?;
-        audit(&app, "rules_save", None, format!("{} 行", shop.rules_toml.lines().count())).await?;
+        audit(&app, &staff, "rules_save", None, format!("{} 行", shop.rules_toml.lines().count())).await?;
         return Ok(done(
             &app,
             &staff,
             "/rules",
             "ルールを保存しました。新しい注文と変更された注文から適用されます（保存済みの注文はそのままです）".into(),
-        ));
+        )
+        .await);
     }
     let current = current_rules(&app).await?;
     let current_engine = engine_of(&app, &current, &blacklist)

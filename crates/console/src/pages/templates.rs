@@ -48,14 +48,14 @@ struct Preview {
     error: Option<String>,
 }
 
-async fn shop<S: ConsoleStore, M, R>(app: &App<S, M, R>) -> Result<ShopSettings, Failure> {
+async fn shop<S: ConsoleStore, T>(app: &App<S, T>) -> Result<ShopSettings, Failure> {
     let id = &app.settings.shop_id;
     app.store.shop(id).await?.ok_or_else(|| Failure::NotFound(format!("ショップ {id} の設定がありません")))
 }
 
 /// The template rendered on the newest stored order of each marketplace.
-async fn previews<S: ConsoleStore, M, R>(
-    app: &App<S, M, R>,
+async fn previews<S: ConsoleStore, T>(
+    app: &App<S, T>,
     shop: &ShopSettings,
     kind: MailKind,
     t: &MailTemplate,
@@ -84,8 +84,8 @@ async fn previews<S: ConsoleStore, M, R>(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn page<S, M, R>(
-    app: &App<S, M, R>,
+fn page<S, T>(
+    app: &App<S, T>,
     staff: &Staff,
     kind: MailKind,
     t: &MailTemplate,
@@ -106,8 +106,8 @@ fn page<S, M, R>(
 }
 
 /// `GET /templates?kind=`: the shop's template (or the default), previewed.
-pub async fn show<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn show<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Query(q): Query<KindQuery>,
 ) -> Result<Response, Failure> {
@@ -135,8 +135,8 @@ pub struct TemplateForm {
 }
 
 /// `POST /templates`: `op=preview` renders the edited template; `op=save` checks and saves it.
-pub async fn submit<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 'static>(
-    State(app): State<App<S, M, R>>,
+pub async fn submit<S: ConsoleStore, T: Send + Sync + 'static>(
+    State(app): State<App<S, T>>,
     staff: Staff,
     Form(form): Form<TemplateForm>,
 ) -> Result<Response, Failure> {
@@ -150,14 +150,21 @@ pub async fn submit<S: ConsoleStore, M: Send + Sync + 'static, R: Send + Sync + 
             Ok(n) => {
                 shop.templates.insert(kind, t);
                 app.store.put_shop(&shop).await?;
-                audit(&app, "template_save", None, format!("{}（見本の注文 {n} 件で確認済み）", kind_label(kind)))
-                    .await?;
+                audit(
+                    &app,
+                    &staff,
+                    "template_save",
+                    None,
+                    format!("{}（見本の注文 {n} 件で確認済み）", kind_label(kind)),
+                )
+                .await?;
                 return Ok(done(
                     &app,
                     &staff,
                     &format!("/templates?kind={}", kind.as_str()),
                     format!("{}のテンプレートを保存しました（見本の注文 {n} 件で確認済み）", kind_label(kind)),
-                ));
+                )
+                .await);
             }
             Err(e) => {
                 let previews = previews(&app, &shop, kind, &t).await?;

@@ -72,6 +72,19 @@ impl Acknowledgement {
             Acknowledgement::Refused { .. } => "注文確認失敗",
         }
     }
+
+    /// What staff read on the order's page and in `ichigen orders show`: the state, its time in
+    /// JST, and the marketplace's words where it gave any.
+    pub fn summary(&self) -> String {
+        let jst = |t: &DateTime<FixedOffset>| t.with_timezone(&JST).format("%Y-%m-%d %H:%M").to_string();
+        match self {
+            Acknowledgement::Due { since } => format!("{}（{} から）", self.label(), jst(since)),
+            Acknowledgement::Done { at } => format!("{}（{}）", self.label(), jst(at)),
+            Acknowledgement::NotAwaited { at, why: words } | Acknowledgement::Refused { at, reason: words } => {
+                format!("{}（{}: {words}）", self.label(), jst(at))
+            }
+        }
+    }
 }
 
 /// One order to acknowledge, in the pair's pending writes.
@@ -319,5 +332,14 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-30T23:30:00Z").unwrap_or_default();
         assert_eq!(ship_by(now, 2), NaiveDate::from_ymd_opt(2026, 12, 3).unwrap_or_default());
         assert_eq!(ship_by(now, 0), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default());
+    }
+
+    #[test]
+    fn staff_read_the_state_with_its_time_in_japan() {
+        let at = DateTime::parse_from_rfc3339("2026-11-30T23:30:00Z").unwrap_or_default();
+        assert_eq!(Acknowledgement::Due { since: at }.summary(), "注文確認待ち（2026-12-01 08:30 から）");
+        assert_eq!(Acknowledgement::Done { at }.summary(), "注文確認済（2026-12-01 08:30）");
+        let refused = Acknowledgement::Refused { at, reason: "E10-001 注文が存在しません".into() };
+        assert_eq!(refused.summary(), "注文確認失敗（2026-12-01 08:30: E10-001 注文が存在しません）");
     }
 }

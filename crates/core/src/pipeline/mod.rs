@@ -37,7 +37,7 @@ pub use digest::{DigestWindow, Digested, StaffAlerts, send_digest};
 pub use dropped::{DropError, Dropped, DroppedFile, DroppedFiles, FileRead, import_dropped};
 pub use holdings::NoStock;
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
-pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError};
+pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError, QueueSent};
 pub use ports::{
     BoxError, Claim, Consumer, Delivery, MailEvents, MailLedger, MailQueue, Mailer, OrderQueue, OrderStore, ParkedMail,
     PortError, Quarantine, Queue, Rejected, RelayDirectory, RelayMailers, Retryable, SendError, ShopDirectory,
@@ -54,5 +54,5 @@ pub use source::{
     Acknowledged, CredentialHealth, CredentialUpdate, KnownVersions, OrderPage, OrderSource, Pulled, Window, is_known,
     pull_window,
 };
-pub use staff::StaffError;
+pub use staff::{Decided, Decision, NotifierQueue, StaffError, StaffMail};
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

@@ -2,15 +2,17 @@
 //! shop's sender, or a marketplace's relay); a relay mail whose settings are missing waits,
 //! parked, until they are stored.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
 
 use super::cache::ShopCache;
-use super::consume::MessageFailure;
+use super::consume::{MessageFailure, consume_batch};
 use super::mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError, render};
 use super::ports::{
-    Claim, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, RelayMailers, SendError, ShopDirectory,
+    Claim, Consumer, MailEvents, MailLedger, Mailer, OrderStore, ParkedMail, PortError, RelayMailers, SendError,
+    ShopDirectory,
 };
 use super::route::{MailRoute, RouteError, check_route, route_of, waiting_notice};
 use super::shop::ShopSettings;
@@ -20,6 +22,12 @@ use crate::order::Marketplace;
 /// Waiting mails a relay send takes along at most (the rest go with the next one, or `ichigen
 /// mail drain`): bounds one notifier invocation's time.
 pub const DRAIN_PER_SEND: usize = 10;
+
+/// Mail jobs one batch of [`Notifier::send_queue`] takes.
+const QUEUE_BATCH: usize = 100;
+
+/// What [`Notifier::send_queue`] did with each job it took, in order.
+pub type QueueSent = Vec<(MailJob, Result<Notified, MessageFailure>)>;
 
 /// What the notifier did with a job.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,6 +186,37 @@ where
             // (a claim stored but answered as failed would otherwise dead-letter its own job).
             wait: e.wait(now),
         })
+    }
+
+    /// Sends what waits on a mail queue this process consumes itself (the embedded store's), batch
+    /// after batch through [`Notifier::handle`] and [`consume_batch`], as the notifier Lambda does
+    /// with its SQS batches: a sent job leaves the queue, a failed one stays for the next run (and
+    /// is dead-lettered after the queue's last try). Each job taken, with what it came to; `clock`
+    /// gives each job's `now`.
+    pub async fn send_queue<C: Consumer<MailJob>>(
+        &self,
+        queue: &C,
+        clock: impl Fn() -> DateTime<FixedOffset> + Sync,
+    ) -> Result<QueueSent, PortError> {
+        let mut sent = Vec::new();
+        loop {
+            // A Mutex, not a RefCell: the console awaits this in a handler that must be Send.
+            let log = Mutex::new(Vec::new());
+            let batch = consume_batch(queue, QUEUE_BATCH, |job: MailJob| {
+                let (log, now) = (&log, clock());
+                async move {
+                    let outcome = self.handle(&job, now).await;
+                    log.lock().unwrap_or_else(PoisonError::into_inner).push((job, outcome.clone()));
+                    outcome
+                }
+            })
+            .await?;
+            sent.extend(log.into_inner().unwrap_or_else(PoisonError::into_inner));
+            // The consumer does not take a message twice in one run: a failed job waits for the next.
+            if batch.taken == 0 {
+                return Ok(sent);
+            }
+        }
     }
 
     /// Sends the mails of `shop_id` waiting for `marketplace`'s relay, up to `limit`, each once

@@ -230,12 +230,17 @@ where
         report: &mut PullReport,
     ) -> Result<(), PullError<F::Error>> {
         let marketplace = self.source.marketplace();
-        // Acknowledgements first: a marketplace may take a tracking number only after one (and
-        // an order shipped first no longer awaits one).
-        self.acknowledge_due(shop_id, now, time_left, report).await?;
-        self.write_back(shop_id, now, time_left, report).await?;
         let stored = self.marks.get_watermark(shop_id, marketplace).await?;
         let first_pull = stored.is_none();
+        // Reads first when the pair is caught up: a buyer's thank-you waits for this pull, while
+        // an acknowledgement or a tracking number waits a few seconds more at no cost (Qoo10 takes
+        // one call per order line at one call a second). What the writes change is read on the
+        // next run. A pair still working through a backlog writes first, so its writes are never
+        // starved by the pull's deadline.
+        let backlog = stored.as_ref().is_some_and(|m| m.pending.is_some());
+        if backlog {
+            self.write_all(shop_id, now, time_left, report).await?;
+        }
         let mut mark = stored.unwrap_or_else(|| Watermark {
             shop_id: shop_id.to_string(),
             marketplace,
@@ -250,12 +255,29 @@ where
         });
         let mut rev = (!first_pull).then_some(mark.rev);
         report.pulled_to = mark.pulled_to;
-        if !self.pull_windows(&mut mark, &mut rev, first_pull, now, time_left, report).await? {
-            return Ok(());
-        }
+        let caught_up = self.pull_windows(&mut mark, &mut rev, first_pull, now, time_left, report).await?;
         report.pulled_to = mark.pulled_to;
-        report.finished = self.read_again(&mut mark, &mut rev, now, time_left, report).await?;
+        if caught_up {
+            report.finished = self.read_again(&mut mark, &mut rev, now, time_left, report).await?;
+        }
+        if !backlog {
+            self.write_all(shop_id, now, time_left, report).await?;
+        }
         Ok(())
+    }
+
+    /// The pair's writes to the marketplace: acknowledgements first (a marketplace may take a
+    /// tracking number only after one, and an order shipped first no longer awaits one), then
+    /// tracking numbers.
+    async fn write_all(
+        &self,
+        shop_id: &str,
+        now: DateTime<FixedOffset>,
+        time_left: &impl Fn() -> Duration,
+        report: &mut PullReport,
+    ) -> Result<(), PullError<F::Error>> {
+        self.acknowledge_due(shop_id, now, time_left, report).await?;
+        self.write_back(shop_id, now, time_left, report).await
     }
 
     /// Registers the pair's pending tracking numbers on the marketplace, oldest first, while the

@@ -1,7 +1,9 @@
 //! Staff actions on a stored order: release a held order (its acknowledgement, where the
 //! marketplace expects one, is queued then), hold one by hand. Either applies the order's stock
 //! holding again (`super::holdings`): releasing an order held for an unmapped item after staff
-//! mapped it reserves its units.
+//! mapped it reserves its units. The mails a decision calls for go on the home's durable mail
+//! queue with it, then out through [`StaffMail`]: `ichigen orders release|hold` and the console
+//! decide through [`decide_and_send`], one way for both.
 
 use chrono::{DateTime, FixedOffset};
 
@@ -12,6 +14,7 @@ use crate::stock::StockStore;
 use super::acknowledge::{self, Acknowledgement, queue_ack};
 use super::holdings;
 use super::mail::MailKind;
+use super::notify::QueueSent;
 use super::ports::{MailQueue, OrderStore, PortError, Written};
 use super::process::{effective_status, flush_mails};
 use super::shipping::TrackingWrites;
@@ -37,6 +40,76 @@ pub enum StaffError {
     /// The order kept changing under the write.
     #[error("order {0} kept changing; try again")]
     Contended(OrderKey),
+}
+
+/// Where the mails a staff action calls for go, in either home: onto its durable mail queue
+/// (with the action, so a crash or a failed send loses none), then out through the queue's
+/// consumer — this process on the embedded store, the notifier Lambda on AWS.
+pub trait StaffMail: Send + Sync {
+    /// The durable mail queue.
+    type Queue: MailQueue;
+
+    /// The queue an action's mail jobs go on.
+    fn queue(&self) -> &Self::Queue;
+
+    /// Sends what waits on the queue where this process consumes it: each job taken and what it
+    /// came to (a failed one stays queued for the next run). `None` where another process
+    /// consumes it: the jobs wait for that one.
+    fn send_queued(&self) -> impl Future<Output = Result<Option<QueueSent>, PortError>> + Send;
+}
+
+/// A [`StaffMail`] whose queue another process consumes (the notifier Lambda's SQS mail queue).
+#[derive(Debug, Clone)]
+pub struct NotifierQueue<Q>(pub Q);
+
+impl<Q: MailQueue> StaffMail for NotifierQueue<Q> {
+    type Queue = Q;
+
+    fn queue(&self) -> &Q {
+        &self.0
+    }
+
+    async fn send_queued(&self) -> Result<Option<QueueSent>, PortError> {
+        Ok(None)
+    }
+}
+
+/// What staff decide on an open order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision<'a> {
+    /// Let a held order go.
+    Release,
+    /// Hold it, with staff's reason.
+    Hold(&'a str),
+}
+
+/// A decision recorded, and what became of its mails.
+#[derive(Debug)]
+pub struct Decided {
+    /// The order after it.
+    pub order: StoredOrder,
+    /// Sending what waited on the queue (this decision's jobs and any left before): each job and
+    /// its outcome, `None` where the notifier sends them; an error leaves them queued — the
+    /// decision stands either way.
+    pub sent: Result<Option<QueueSent>, PortError>,
+}
+
+/// Records `decision` on `key` with its mail jobs on `mail`'s durable queue, then has them
+/// sent: the one way `ichigen orders release|hold` and the console decide.
+pub async fn decide_and_send<S: OrderStore + TrackingWrites, M: StaffMail, K: StockStore>(
+    store: &S,
+    mail: &M,
+    stock: &K,
+    policies: &Policies,
+    key: &OrderKey,
+    decision: Decision<'_>,
+    now: DateTime<FixedOffset>,
+) -> Result<Decided, StaffError> {
+    let order = match decision {
+        Decision::Release => release(store, mail.queue(), stock, policies, key, now).await?,
+        Decision::Hold(reason) => hold(store, mail.queue(), stock, policies, key, reason, now).await?,
+    };
+    Ok(Decided { order, sent: mail.send_queued().await })
 }
 
 /// Releases a held order: hold findings stop holding it, and the buyer gets the thank-you mail

@@ -7,6 +7,7 @@
 
 pub mod file;
 pub mod holding;
+pub mod mall;
 
 use std::collections::BTreeMap;
 use std::future::Future;

@@ -25,6 +25,9 @@ struct Args {
     /// Only the methods whose `port.method` contains this.
     #[arg(long)]
     only: Option<String>,
+    /// Only this call index (1-based) of each chosen method, instead of those --indices picks.
+    #[arg(long)]
+    index: Option<u64>,
     /// Scenarios run side by side.
     #[arg(long, default_value_t = 2)]
     jobs: usize,
@@ -48,6 +51,7 @@ fn main() -> ExitCode {
         indices: args.indices,
         kinds: args.kinds,
         only: args.only,
+        index: args.index,
         jobs: args.jobs,
     };
     let started = std::time::Instant::now();
@@ -62,11 +66,16 @@ fn main() -> ExitCode {
         if args.verbose || !o.checked.violations.is_empty() {
             let what = o.fault.as_ref().map_or("clean run".to_string(), ToString::to_string);
             eprintln!(
-                "[{n}] {what}: {} mails, {} violation(s){}",
+                "[{n}] {what}: {} mails, {} documented duplicate(s), {} violation(s){}",
                 o.checked.delivered,
+                o.checked.documented_duplicates,
                 o.checked.violations.len(),
                 if o.fault.is_some() && !o.fired { " (not reached)" } else { "" }
             );
+            // The text at once: a long run may be cut before the figures print.
+            for v in &o.checked.violations {
+                eprintln!("      {v}");
+            }
         }
     });
     match figures {

@@ -47,10 +47,13 @@ pub const CONFIRM_SHIPMENT: &str = "confirmShipment";
 pub const LWA_TOKEN: &str = "lwaToken";
 
 /// Documented usage plans (rate per second, burst) of every operation this client calls.
-pub const LIMITS: [(&str, Limit); 4] = [
+pub const LIMITS: [(&str, Limit); 6] = [
     (SEARCH_ORDERS, Limit::new(0.0056, 20)),
     (GET_ORDER, Limit::new(0.5, 30)),
     (CONFIRM_SHIPMENT, Limit::new(2.0, 10)),
+    // Listings Items v2021-08-01 (inventory.md §3.2, §3.3).
+    (super::stock::PATCH_LISTINGS_ITEM, Limit::new(5.0, 5)),
+    (super::stock::SEARCH_LISTINGS_ITEMS, Limit::new(5.0, 5)),
     // unverified: LWA publishes no rate for its token endpoint; tokens are cached for an hour.
     (LWA_TOKEN, Limit::new(1.0, 5)),
 ];
@@ -107,6 +110,9 @@ pub struct AmazonConfig {
     /// Oldest `paginationToken` the client still sends (the API: 24 hours; we keep a margin).
     /// An older one restarts its sub-window instead.
     pub token_max_age: chrono::Duration,
+    /// The seller's id (merchant token) the Listings Items API names in its paths; stock calls
+    /// are refused without it.
+    pub seller_id: Option<String>,
 }
 
 impl AmazonConfig {
@@ -120,6 +126,7 @@ impl AmazonConfig {
             max_window: chrono::Duration::days(7),
             before_lag: chrono::Duration::seconds(130),
             token_max_age: chrono::Duration::hours(23),
+            seller_id: None,
         }
     }
 }
@@ -130,10 +137,10 @@ struct Cached {
     until: Instant,
 }
 
-struct Inner {
-    config: AmazonConfig,
+pub(super) struct Inner {
+    pub(super) config: AmazonConfig,
     credentials: AmazonCredentials,
-    api: Http,
+    pub(super) api: Http,
     lwa: Http,
     access: Mutex<Option<Cached>>,
     requests: HashMap<&'static str, AtomicU64>,
@@ -145,7 +152,7 @@ struct Inner {
 /// The Amazon.co.jp SP-API client. Cheap to clone.
 #[derive(Clone)]
 pub struct AmazonClient {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
 impl std::fmt::Debug for AmazonClient {
@@ -268,7 +275,7 @@ struct LwaToken {
     expires_in: u64,
 }
 
-fn json_body<T: for<'de> Deserialize<'de>>(operation: &str, body: &str) -> Result<T, ClientError> {
+pub(super) fn json_body<T: for<'de> Deserialize<'de>>(operation: &str, body: &str) -> Result<T, ClientError> {
     serde_json::from_str(body).map_err(|e| {
         malformed(
             operation,
@@ -364,7 +371,7 @@ impl AmazonClient {
     }
 
     /// A valid LWA access token (cached until a minute before it expires).
-    async fn access_token(&self) -> Result<SecretString, ClientError> {
+    pub(super) async fn access_token(&self) -> Result<SecretString, ClientError> {
         let mut slot = self.inner.access.lock().await;
         if let Some(c) = slot.as_ref().filter(|c| c.until > Instant::now()) {
             return Ok(c.token.clone());
@@ -405,7 +412,11 @@ impl AmazonClient {
 
     /// Sends an SP-API call: waits for a lower applied rate if the API announced one, sends
     /// through the shared plumbing (table limits, retries), learns the applied rate from the reply.
-    async fn send_sp(&self, operation: &'static str, build: impl Fn() -> RequestBuilder) -> Result<Reply, ClientError> {
+    pub(super) async fn send_sp(
+        &self,
+        operation: &'static str,
+        build: impl Fn() -> RequestBuilder,
+    ) -> Result<Reply, ClientError> {
         let applied = self.inner.applied.lock().ok().and_then(|m| m.get(operation).map(|(_, l)| Arc::clone(l)));
         if let Some(l) = applied {
             l.acquire().await;
@@ -456,7 +467,7 @@ impl AmazonClient {
         v
     }
 
-    fn sp(&self, b: RequestBuilder, token: &SecretString) -> RequestBuilder {
+    pub(super) fn sp(&self, b: RequestBuilder, token: &SecretString) -> RequestBuilder {
         b.header("x-amz-access-token", token.expose_secret()).header("accept", "application/json")
     }
 

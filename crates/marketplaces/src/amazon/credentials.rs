@@ -28,12 +28,16 @@ pub struct Credentials {
     /// LWA base URL (the token path is appended) instead of the production one.
     #[serde(default)]
     pub lwa_endpoint: Option<String>,
+    /// The seller's id (merchant token, Seller Central → 出品者情報): the Listings Items API
+    /// names it in every path, so stock is written only where it is set.
+    #[serde(default)]
+    pub seller_id: Option<String>,
 }
 
 impl CredentialFields for Credentials {
     const MARKETPLACE: &'static str = "amazon";
     const FIELDS: &'static [&'static str] =
-        &["client_id", "client_secret", "refresh_token", "marketplace_id", "endpoint", "lwa_endpoint"];
+        &["client_id", "client_secret", "refresh_token", "marketplace_id", "endpoint", "lwa_endpoint", "seller_id"];
 
     fn validate(&self) -> Result<(), SecretError> {
         filled("client_id", &self.client_id)?;
@@ -52,6 +56,7 @@ pub(crate) fn build(shop_id: &str, fields: &Value, http: HttpSettings) -> Result
         http: http.config(s.endpoint.as_deref().unwrap_or(super::client::SP_API_BASE_URL)),
         lwa_base_url: s.lwa_endpoint.unwrap_or_else(|| super::client::LWA_BASE_URL.to_owned()),
         marketplace_id: s.marketplace_id.trim().to_owned(),
+        seller_id: s.seller_id.map(|id| id.trim().to_owned()).filter(|id| !id.is_empty()),
         ..super::client::AmazonConfig::new(shop_id)
     };
     let creds = super::client::AmazonCredentials {

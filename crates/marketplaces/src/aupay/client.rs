@@ -50,6 +50,9 @@ pub const LIMITS: &[(&str, Limit)] = &[
     (SEARCH_ONE, Limit::new(1.0, 1)),
     // unverified: as above.
     (UPDATE_TRADE_INFO, Limit::new(1.0, 1)),
+    // unverified: no published limit for the stock functions (inventory.md §0: clients ≈1 req/s).
+    (super::stock::UPDATE_STOCK, Limit::new(1.0, 1)),
+    (super::stock::SEARCH_STOCKS, Limit::new(1.0, 1)),
 ];
 
 /// Largest `totalCount` (page size) used.
@@ -90,9 +93,9 @@ impl fmt::Debug for AupayCredentials {
 
 /// au PAY マーケット client: implements [`OrderSource`].
 pub struct AupayClient {
-    http: Http,
+    pub(super) http: Http,
     shop: String,
-    credentials: AupayCredentials,
+    pub(super) credentials: AupayCredentials,
     page_size: u32,
     lookback: Duration,
 }
@@ -158,12 +161,12 @@ impl AupayClient {
         self
     }
 
-    fn bearer(&self) -> String {
+    pub(super) fn bearer(&self) -> String {
         format!("Bearer {}", self.credentials.api_key.expose_secret())
     }
 
     /// The API's body-level rules first, then the generic status rules.
-    fn classify(&self, operation: &'static str, reply: Reply) -> Result<Reply, ClientError> {
+    pub(super) fn classify(&self, operation: &'static str, reply: Reply) -> Result<Reply, ClientError> {
         let marketplace = Marketplace::Aupay;
         if let Some((code, message)) = api_error(&reply.body) {
             if code == AUTH_ERROR_CODE {
@@ -469,7 +472,7 @@ fn api_error(body: &str) -> Option<(String, String)> {
 }
 
 /// Escapes XML text.
-fn escape(s: &str) -> String {
+pub(super) fn escape(s: &str) -> String {
     quick_xml::escape::escape(s).into_owned()
 }
 

@@ -1,5 +1,7 @@
 //! Any marketplace client behind one type, built from a shop's secret by the marketplace's own
-//! registration; it serves the pipeline's [`OrderSource`] contract.
+//! registration; it serves the pipeline's [`OrderSource`] contract and the stock use case's
+//! [`MallStock`] port, forwarding both to the one marketplace client inside (so a stock call
+//! shares that client's key and rate buckets with its order calls).
 
 use std::fmt;
 use std::future::Future;
@@ -10,6 +12,7 @@ use chrono::NaiveDate;
 use ichigen_core::pipeline::{
     Acknowledged, CredentialHealth, CredentialUpdate, KnownExpiry, KnownVersions, OrderPage, OrderSource, Window,
 };
+use ichigen_core::stock::mall::{ItemSet, ItemShown, MallStock, Quantity};
 use ichigen_core::{Marketplace, Order, Tracking};
 
 use super::{ClientError, HttpConfig, RetryPolicy};
@@ -17,7 +20,7 @@ use crate::secret::{MarketplaceSecret, SecretError};
 
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, ClientError>> + Send + 'a>>;
 
-/// [`OrderSource`] in a form that can sit behind a pointer (its futures boxed).
+/// [`OrderSource`] and [`MallStock`] in a form that can sit behind a pointer (futures boxed).
 trait DynSource: Send + Sync + fmt::Debug {
     fn marketplace(&self) -> Marketplace;
     fn changed_orders<'a>(&'a self, window: &'a Window, cursor: Option<&'a str>) -> Boxed<'a, OrderPage>;
@@ -35,9 +38,13 @@ trait DynSource: Send + Sync + fmt::Debug {
     fn credential_health(&self) -> Option<CredentialHealth>;
     fn take_credential_update(&self) -> Option<CredentialUpdate>;
     fn credential_expiry(&self) -> Boxed<'_, Vec<KnownExpiry>>;
+    fn max_items_per_write(&self) -> usize;
+    fn max_items_per_read(&self) -> usize;
+    fn set_quantities<'a>(&'a self, items: &'a [Quantity]) -> Boxed<'a, Vec<ItemSet>>;
+    fn read_quantities<'a>(&'a self, items: &'a [String]) -> Boxed<'a, Vec<ItemShown>>;
 }
 
-impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
+impl<C: OrderSource<Error = ClientError> + MallStock<Error = ClientError> + fmt::Debug> DynSource for C {
     fn marketplace(&self) -> Marketplace {
         OrderSource::marketplace(self)
     }
@@ -76,6 +83,18 @@ impl<C: OrderSource<Error = ClientError> + fmt::Debug> DynSource for C {
     fn credential_expiry(&self) -> Boxed<'_, Vec<KnownExpiry>> {
         Box::pin(OrderSource::credential_expiry(self))
     }
+    fn max_items_per_write(&self) -> usize {
+        MallStock::max_items_per_write(self)
+    }
+    fn max_items_per_read(&self) -> usize {
+        MallStock::max_items_per_read(self)
+    }
+    fn set_quantities<'a>(&'a self, items: &'a [Quantity]) -> Boxed<'a, Vec<ItemSet>> {
+        Box::pin(MallStock::set_quantities(self, items))
+    }
+    fn read_quantities<'a>(&'a self, items: &'a [String]) -> Boxed<'a, Vec<ItemShown>> {
+        Box::pin(MallStock::read_quantities(self, items))
+    }
 }
 
 /// The client of whichever marketplace a shop's secret names.
@@ -88,8 +107,11 @@ impl fmt::Debug for AnyClient {
 }
 
 impl AnyClient {
-    /// Wraps a marketplace's client.
-    pub fn new<C: OrderSource<Error = ClientError> + fmt::Debug + 'static>(client: C) -> AnyClient {
+    /// Wraps a marketplace's client (its orders and its stock).
+    pub fn new<C>(client: C) -> AnyClient
+    where
+        C: OrderSource<Error = ClientError> + MallStock<Error = ClientError> + fmt::Debug + 'static,
+    {
         AnyClient(Box::new(client))
     }
 }
@@ -144,6 +166,30 @@ impl OrderSource for AnyClient {
 
     async fn credential_expiry(&self) -> Result<Vec<KnownExpiry>, ClientError> {
         self.0.credential_expiry().await
+    }
+}
+
+impl MallStock for AnyClient {
+    type Error = ClientError;
+
+    fn marketplace(&self) -> Marketplace {
+        self.0.marketplace()
+    }
+
+    fn max_items_per_write(&self) -> usize {
+        self.0.max_items_per_write()
+    }
+
+    fn max_items_per_read(&self) -> usize {
+        self.0.max_items_per_read()
+    }
+
+    async fn set_quantities(&self, items: &[Quantity]) -> Result<Vec<ItemSet>, ClientError> {
+        self.0.set_quantities(items).await
+    }
+
+    async fn read_quantities(&self, items: &[String]) -> Result<Vec<ItemShown>, ClientError> {
+        self.0.read_quantities(items).await
     }
 }
 

@@ -83,6 +83,17 @@ impl ichigen_core::pipeline::Retryable for ClientError {
     }
 }
 
+impl ichigen_core::stock::mall::StockFailure for ClientError {
+    fn failure(&self) -> ichigen_core::stock::mall::Failure {
+        use ichigen_core::stock::mall::Failure;
+        match self {
+            ClientError::Auth { .. } => Failure::Credentials,
+            e if e.is_retryable() => Failure::Retryable,
+            _ => Failure::Permanent,
+        }
+    }
+}
+
 impl ClientError {
     /// An answer of `marketplace`'s `operation` that does not read (see [`NormalizeError::malformed`]).
     pub fn malformed(marketplace: Marketplace, operation: &str, detail: impl Into<String>) -> ClientError {

@@ -23,10 +23,11 @@
 //!
 //! By id ([`Qoo10Client::orders_by_id`]): QAPI's only per-order read is
 //! `GetShippingAndClaimInfoByOrderNo_V2`, one order line (`orderNo`) a call, while our order id is
-//! the pack. The client remembers the lines of every pack its searches and claim reads listed; a
-//! pack it has not seen makes it sweep the last [`LOOKUP_DAYS`] once (every shipping status and the
-//! claim statuses, by order date) to learn its lines. Fields the per-order read lacks
-//! (`ShippingRate`, `Addr1`/`Addr2`, `SellerDiscount` ...) are taken from the line's last search row.
+//! the pack. The client remembers the lines of every pack its searches and claim reads listed, and
+//! each line's last search row. Fields the per-order read lacks (`ShippingRate`, `Addr1`/`Addr2`,
+//! `SellerDiscount` ...) are taken from that row, so a pack whose lines or rows it does not hold
+//! (a new process; lines known only from a claim) makes it sweep the last [`LOOKUP_DAYS`] once
+//! (every shipping status and the claim statuses, by order date) to learn them.
 //!
 //! Seller check ([`OrderSource::acknowledge`]): `SetSellerCheckYN_V2` moves one order line from
 //! `On request(2)` 配送要請 to 配送準備 (`Seller confirm(3)`) with the promised ship date
@@ -83,7 +84,7 @@ pub const QAPI_VERSION: &str = "1.0";
 pub const SHARED_LIMIT: Limit = Limit::new(1.0, 1);
 
 /// Documented limits per operation, one table.
-pub const LIMITS: [(&str, Limit); 6] = [
+pub const LIMITS: [(&str, Limit); 11] = [
     // unverified: Qoo10 publishes no limit; the sheet advises at most 1 request/second.
     (OP_CERTIFY, Limit::new(1.0, 1)),
     // unverified: as above.
@@ -96,6 +97,16 @@ pub const LIMITS: [(&str, Limit); 6] = [
     (OP_SEND, Limit::new(1.0, 1)),
     // unverified: as above.
     (OP_SELLER_CHECK, Limit::new(1.0, 1)),
+    // unverified: as above (the stock methods, inventory.md §5.4).
+    (super::stock::OP_DETAIL, Limit::new(1.0, 1)),
+    // unverified: as above.
+    (super::stock::OP_INVENTORY, Limit::new(1.0, 1)),
+    // unverified: as above.
+    (super::stock::OP_ALL_GOODS, Limit::new(1.0, 1)),
+    // unverified: as above.
+    (super::stock::OP_PRICE_QTY_BULK, Limit::new(1.0, 1)),
+    // unverified: as above.
+    (super::stock::OP_OPTION_QTY, Limit::new(1.0, 1)),
 ];
 
 /// Order ids (packs) `orders_by_id` reads per marketplace call: the per-order read takes one
@@ -188,6 +199,8 @@ pub struct Qoo10Client {
     swept: tokio::sync::Mutex<bool>,
     /// HTTP requests sent (every attempt, retries included).
     sent: AtomicU64,
+    /// What the stock client learned of the shop's items ([`super::stock`]).
+    pub(super) stock: super::stock::StockState,
 }
 
 impl std::fmt::Debug for Qoo10Client {
@@ -330,6 +343,7 @@ impl Qoo10Client {
             rows: Mutex::new(HashMap::new()),
             swept: tokio::sync::Mutex::new(false),
             sent: AtomicU64::new(0),
+            stock: super::stock::StockState::default(),
         })
     }
 
@@ -346,7 +360,7 @@ impl Qoo10Client {
 
     /// Classifies a reply: HTTP 429/5xx/other 4xx by the shared rules, then the body's
     /// `ResultCode` (0 passes, auth codes → `Auth`, throttle wording → `Throttled`, other → `Rejected`).
-    fn classify(&self, operation: &'static str, reply: Reply) -> Result<Reply, ClientError> {
+    fn classify(&self, operation: &'static str, reply: Reply, pass: &[i64]) -> Result<Reply, ClientError> {
         if !reply.status.is_success() {
             return self.http.classify_status(operation, reply);
         }
@@ -370,7 +384,7 @@ impl Qoo10Client {
         })?;
         let code = head.code.as_ref().ok_or_else(|| malformed(operation, "ResultCode is missing"))?;
         let code = text_code(code).ok_or_else(|| malformed(operation, "ResultCode is not an integer"))?;
-        if code == 0 {
+        if code == 0 || pass.contains(&code) {
             return Ok(reply);
         }
         let message = short(head.message.as_deref().unwrap_or(""));
@@ -399,12 +413,14 @@ impl Qoo10Client {
         })
     }
 
-    /// One QAPI call in header style with `key` in `GiosisCertificationKey`.
+    /// One QAPI call in header style with `key` in `GiosisCertificationKey`; the `ResultCode`s in
+    /// `pass` come back as answers (a bulk call's "some rows failed"), not as errors.
     async fn call(
         &self,
         operation: &'static str,
         key: &SecretString,
         params: &[(&'static str, String)],
+        pass: &[i64],
     ) -> Result<Reply, ClientError> {
         let mut key = HeaderValue::from_str(key.expose_secret()).map_err(|_| ClientError::Auth {
             marketplace: Marketplace::Qoo10,
@@ -428,7 +444,7 @@ impl Qoo10Client {
                         .header("QAPIVersion", QAPI_VERSION)
                         .form(&form)
                 },
-                |op, reply| self.classify(op, reply),
+                |op, reply| self.classify(op, reply, pass),
             )
             .await
     }
@@ -442,7 +458,7 @@ impl Qoo10Client {
         let c = &self.credentials;
         let params =
             [("user_id", c.user_id.expose_secret().to_owned()), ("pwd", c.password.expose_secret().to_owned())];
-        let reply = self.call(OP_CERTIFY, &c.api_key, &params).await?;
+        let reply = self.call(OP_CERTIFY, &c.api_key, &params, &[]).await?;
         let head: Head = serde_json::from_str(reply.body.trim_start_matches('\u{feff}').trim_start())
             .map_err(|_| malformed(OP_CERTIFY, "invalid JSON"))?;
         let key = match head.object {
@@ -456,8 +472,18 @@ impl Qoo10Client {
 
     /// A data call with the SAK; a refused cached SAK is re-created once.
     async fn authed(&self, operation: &'static str, params: &[(&'static str, String)]) -> Result<Reply, ClientError> {
+        self.authed_passing(operation, params, &[]).await
+    }
+
+    /// [`Qoo10Client::authed`], the `ResultCode`s in `pass` answered rather than refused.
+    pub(super) async fn authed_passing(
+        &self,
+        operation: &'static str,
+        params: &[(&'static str, String)],
+        pass: &[i64],
+    ) -> Result<Reply, ClientError> {
         let (key, fresh) = self.sak().await?;
-        match self.call(operation, &key, params).await {
+        match self.call(operation, &key, params, pass).await {
             Err(ClientError::Auth { .. }) if !fresh => {
                 {
                     let mut cached = self.sak.lock().await;
@@ -466,7 +492,7 @@ impl Qoo10Client {
                     }
                 }
                 let (key, _) = self.sak().await?;
-                self.call(operation, &key, params).await
+                self.call(operation, &key, params, pass).await
             }
             other => other,
         }
@@ -528,15 +554,6 @@ impl Qoo10Client {
             at = until;
         }
         Ok(out)
-    }
-
-    /// Remembers the `orderNo`s of each pack (for the write-back and the by-id read).
-    fn remember(&self, rows: &[ShippingRow]) {
-        let Ok(mut lines) = self.lines.lock() else { return };
-        for row in rows {
-            let (Some(pack), Some(no)) = (map::pack_key(row), row.order_no.as_ref()) else { continue };
-            remember_line(&mut lines, pack, &no.0);
-        }
     }
 
     /// Remembers search row objects: their pack's lines and the row itself.
@@ -682,7 +699,12 @@ impl Qoo10Client {
     async fn packs_by_id(&self, ids: &[String]) -> Result<OrderPage, ClientError> {
         let is_pack = |id: &str| !id.is_empty() && id.len() <= 20 && id.bytes().all(|b| b.is_ascii_digit());
         let known = |id: &str| self.lines.lock().ok().and_then(|l| l.get(id).cloned()).filter(|l| !l.is_empty());
-        if ids.iter().any(|id| is_pack(id) && known(id).is_none()) {
+        // Whole only with every line's search row at hand: the per-order read lacks the address
+        // lines and the fee. Lines learned without their rows (a claim, a by-id read) sweep too.
+        let whole = |id: &str| {
+            known(id).is_some_and(|lines| self.rows.lock().is_ok_and(|r| lines.iter().all(|n| r.contains_key(n))))
+        };
+        if ids.iter().any(|id| is_pack(id) && !whole(id)) {
             self.sweep().await?;
         }
         let mut missing = Vec::new();
@@ -734,7 +756,9 @@ impl Qoo10Client {
             if let Some((_, e)) = bad_rows.into_iter().find(|(k, _)| ours(k)) {
                 return Err(e.into());
             }
-            self.remember(&rows);
+            // The rows too, not only the lines: a later read by id completes its lines from them.
+            let (_, objects) = json_objects(OP_SEARCH, &body.text)?;
+            self.remember_objects(&objects);
             let found: Vec<String> = rows
                 .iter()
                 .filter(|r| map::pack_key(r) == Some(order.order_id.as_str()))

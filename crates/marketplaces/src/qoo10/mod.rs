@@ -9,6 +9,7 @@ pub mod client;
 pub mod codes;
 mod credentials;
 pub mod map;
+pub mod stock;
 pub mod wire;
 
 use ichigen_core::{MarketplacePolicy, Reconcile};

@@ -83,7 +83,7 @@ struct LicenseExpiry {
 pub const SHARED_LIMIT: Limit = Limit::new(1.0, 1);
 
 /// The documented limit of every operation this client calls.
-pub const LIMITS: [(&str, Limit); 4] = [
+pub const LIMITS: [(&str, Limit); 7] = [
     // unverified: Rakuten publishes no number; public clients and one vendor use 1 request/second.
     (SEARCH_ORDER, Limit::new(1.0, 1)),
     // unverified: same 1 request/second default.
@@ -92,6 +92,10 @@ pub const LIMITS: [(&str, Limit); 4] = [
     (UPDATE_ORDER_SHIPPING, Limit::new(1.0, 1)),
     // unverified: same 1 request/second default.
     (CONFIRM_ORDER, Limit::new(1.0, 1)),
+    // InventoryAPI 2.0 (inventory.md §1.2, official transcription): write 1/s, bulk reads 5/s.
+    (super::stock::BULK_UPSERT, Limit::new(1.0, 1)),
+    (super::stock::BULK_GET, Limit::new(5.0, 5)),
+    (super::stock::BULK_GET_RANGE, Limit::new(5.0, 5)),
 ];
 
 /// Longest search window the API accepts (endDatetime at most 63 days after startDatetime).
@@ -115,11 +119,11 @@ pub const PASSES: [i64; 6] = [1, 2, 3, 4, 5, 6];
 /// Pulls in progress whose earlier search numbers are remembered between calls.
 const SEEN_WINDOWS: usize = 4;
 /// Content type of every request, exactly as the official samples write it.
-const JSON_UTF8: &str = "application/json; charset=utf-8";
+pub(super) const JSON_UTF8: &str = "application/json; charset=utf-8";
 
 /// Rakuten RMS order client for one shop (one serviceSecret/licenseKey pair).
 pub struct RakutenClient {
-    http: Http,
+    pub(super) http: Http,
     shop_id: String,
     /// The whole `ESA ...` header value.
     authorization: SecretString,
@@ -129,6 +133,8 @@ pub struct RakutenClient {
     result_cap: u64,
     /// Order numbers the search pages of recent pulls returned so far (the pass dedupe).
     seen: Mutex<Vec<Seen>>,
+    /// Where each SKU管理番号 lives, from the stock rows (see [`super::stock`]).
+    pub(super) addresses: Mutex<Option<super::stock::AddressBook>>,
 }
 
 impl fmt::Debug for RakutenClient {
@@ -225,6 +231,7 @@ impl RakutenClient {
             page_size: MAX_PAGE_SIZE,
             result_cap: RESULT_CAP,
             seen: Mutex::new(Vec::new()),
+            addresses: Mutex::new(None),
         })
     }
 
@@ -251,7 +258,7 @@ impl RakutenClient {
     }
 
     /// Rakuten's own rules first (gateway envelope, MessageModelList errors), then the generic ones.
-    fn classify(&self, operation: &'static str, reply: Reply) -> Result<Reply, ClientError> {
+    pub(super) fn classify(&self, operation: &'static str, reply: Reply) -> Result<Reply, ClientError> {
         let status = reply.status.as_u16();
         if let Ok(envelope) = serde_json::from_str::<Envelope>(&reply.body) {
             if let Some(results) = &envelope.results {
@@ -296,7 +303,7 @@ impl RakutenClient {
     }
 
     /// The `Authorization` header, marked sensitive.
-    fn auth_header(&self, operation: &'static str) -> Result<HeaderValue, ClientError> {
+    pub(super) fn auth_header(&self, operation: &'static str) -> Result<HeaderValue, ClientError> {
         let mut auth = HeaderValue::from_str(self.authorization.expose_secret()).map_err(|_| ClientError::Auth {
             marketplace: Marketplace::Rakuten,
             operation,
@@ -354,7 +361,7 @@ impl RakutenClient {
             .await
     }
 
-    fn parse<T: DeserializeOwned>(operation: &'static str, text: &str) -> Result<T, ClientError> {
+    pub(super) fn parse<T: DeserializeOwned>(operation: &'static str, text: &str) -> Result<T, ClientError> {
         serde_json::from_str(text).map_err(|e| {
             let what = match e.classify() {
                 serde_json::error::Category::Eof => "body is truncated",

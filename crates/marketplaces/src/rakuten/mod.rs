@@ -4,6 +4,7 @@ pub mod client;
 pub mod codes;
 pub(crate) mod credentials;
 pub mod map;
+pub mod stock;
 pub mod wire;
 
 use ichigen_core::{MarketplacePolicy, Reconcile};

@@ -66,6 +66,9 @@ pub const LIMITS: &[(&str, Limit)] = &[
     (OP_INFO, Limit::new(1.0, 1)),
     // unverified: as orderList.
     (OP_SHIP, Limit::new(1.0, 1)),
+    // About one query a second per URL for the stock family (developer.yahoo.co.jp/webapi/shopping/stock).
+    (super::stock::GET_STOCK, Limit::new(1.0, 1)),
+    (super::stock::SET_STOCK, Limit::new(1.0, 1)),
     // unverified: no limit is documented for the YConnect token endpoint; one a second is plenty.
     (OP_TOKEN, Limit::new(1.0, 1)),
 ];
@@ -168,7 +171,7 @@ struct AuthState {
 pub struct YahooClient {
     http: Http,
     shop_id: String,
-    creds: YahooCredentials,
+    pub(super) creds: YahooCredentials,
     key: RsaPublicKey,
     tokens: Mutex<TokenState>,
     /// Boxed: kept out of line so the client stays small next to the other marketplaces' clients.
@@ -510,6 +513,17 @@ impl YahooClient {
 
     /// POSTs `xml` to `op` with token and signature; on an expired token, refreshes once and retries.
     async fn call(&self, op: &'static str, xml: &str) -> Result<String, ClientError> {
+        self.send_body(op, "application/xml; charset=UTF-8", xml).await
+    }
+
+    /// POSTs `body` of `content_type` to `op` with token and signature; on an expired token,
+    /// refreshes once and retries.
+    pub(super) async fn send_body(
+        &self,
+        op: &'static str,
+        content_type: &str,
+        body: &str,
+    ) -> Result<String, ClientError> {
         let url = self.http.url(&format!("{API_PATH}{op}"));
         let mut force = false;
         loop {
@@ -525,8 +539,8 @@ impl YahooClient {
                             .header(AUTHORIZATION, format!("Bearer {}", token.expose_secret()))
                             .header("X-sws-signature", self.signature())
                             .header("X-sws-signature-version", &self.creds.key_version)
-                            .header(CONTENT_TYPE, "application/xml; charset=UTF-8")
-                            .body(xml.to_string())
+                            .header(CONTENT_TYPE, content_type)
+                            .body(body.to_string())
                     },
                     |op, reply| {
                         self.observe_authorize(op, &reply);

@@ -8,6 +8,7 @@ pub mod client;
 pub mod codes;
 mod credentials;
 pub mod map;
+pub mod stock;
 pub mod wire;
 
 use ichigen_core::{MarketplacePolicy, Reconcile};
@@ -129,7 +130,9 @@ fn check_status(r: &wire::ResultBody, op: &str) -> Result<(), NormalizeError> {
                 code: inner.code.or_else(|| r.code.clone()),
                 message: inner.message.or_else(|| r.message.clone()),
             };
-            Err(api_error(op, &e, Some(status)))
+            // Yahoo's statuses are `OK` and `NG`; anything else is not a code to repeat (a body
+            // that is not what it claims may carry anything there).
+            Err(api_error(op, &e, Some(if status == "NG" { "NG" } else { "unexpected-status" })))
         }
     }
 }
