@@ -133,10 +133,13 @@ module "puller" {
 # processor: the orders queue → checks → DynamoDB → the mail queue.
 
 data "aws_iam_policy_document" "processor" {
-  # Orders and settings (GetItem, PutItem with conditions), the blacklist (Query on the table).
+  # Orders and settings (GetItem, PutItem with conditions), the blacklist (Query on the table),
+  # and the shop's stock master: its SKUs and listings (Query), each order's holding (GetItem)
+  # applied in one TransactWriteItems — authorised by the actions inside it: PutItem of the
+  # holding and of each change record, UpdateItem of each SKU moved.
   statement {
-    sid       = "OrdersSettingsBlacklist"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    sid       = "OrdersSettingsBlacklistStock"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
     resources = [aws_dynamodb_table.main.arn]
   }
 

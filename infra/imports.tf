@@ -189,10 +189,18 @@ data "aws_iam_policy_document" "importer" {
 
   # Shop settings and orders (GetItem), the order a number is recorded on (conditional PutItem),
   # the pair's pending writes (GetItem, conditional PutItem), the result mail's ledger entry
-  # (claim: PutItem, GetItem; mark: UpdateItem; release: DeleteItem).
+  # (claim: PutItem, GetItem; mark: UpdateItem; release: DeleteItem); the shipped orders' stock
+  # holdings (GetItem; TransactWriteItems of PutItem and UpdateItem, as the processor).
   statement {
     sid       = "OrdersWritesLedger"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [aws_dynamodb_table.main.arn]
+  }
+
+  # The shop's stock master (its SKUs and listings: Query on the table).
+  statement {
+    sid       = "StockMaster"
+    actions   = ["dynamodb:Query"]
     resources = [aws_dynamodb_table.main.arn]
   }
 

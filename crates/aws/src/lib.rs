@@ -1,4 +1,5 @@
-//! AWS adapters of the ichigen pipeline ports: the DynamoDB single-table store, SQS queues, the
+//! AWS adapters of the ichigen pipeline ports: the DynamoDB single-table store (orders and the
+//! stock master), SQS queues, the
 //! SESv2 mailer, a cache of credentials from SSM Parameter Store and the S3 import files. The endpoint comes from the SDK's own configuration
 //! (`AWS_ENDPOINT_URL` points it at a local emulator); there is no local branch here.
 
@@ -20,6 +21,7 @@ pub mod s3_events;
 pub mod secrets;
 pub mod ses_events;
 pub mod sessions;
+mod stock;
 pub mod store;
 pub mod table;
 

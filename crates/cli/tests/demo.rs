@@ -230,10 +230,51 @@ fn the_whole_day_exports_imports_writes_back_and_mails_once() {
         assert!(line.contains(&part), "{part:?} not in {line}");
     }
 
+    // The stock: the sample stock file loaded before the pull, and what the summary says the
+    // orders moved equals what `ichigen stock list` reports after the run.
+    let loaded: i64 = std::fs::read_to_string(dir.join("stock.csv"))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap().parse::<i64>().unwrap())
+        .sum();
+    let stock = &summary["stock"];
+    let moved = |what: &str| stock["total"][what].as_i64().unwrap();
+    let (reserved, released, consumed) = (moved("reserved"), moved("released"), moved("consumed"));
+    assert!(reserved > 0 && consumed > 0, "{stock}");
+    let by_marketplace: i64 =
+        stock["moved"].as_object().unwrap().values().map(|m| m["reserved"].as_i64().unwrap()).sum();
+    assert_eq!(by_marketplace, reserved);
+    let listed = stock_list(&dir);
+    let on_hand: i64 = listed.iter().map(|r| r.1).sum();
+    let held: i64 = listed.iter().map(|r| r.2).sum();
+    assert_eq!(on_hand, loaded - consumed, "what left the shop is what the summary says was consumed");
+    assert_eq!(held, reserved - released - consumed, "what is held is what was reserved and not released or shipped");
+    assert_eq!((stock["on_hand"].as_i64(), stock["reserved"].as_i64()), (Some(on_hand), Some(held)));
+    let sold_out: Vec<&str> = listed.iter().filter(|r| r.1 - r.2 <= 0).map(|r| r.0.as_str()).collect();
+    assert!(!sold_out.is_empty() && sold_out.len() < listed.len() / 2, "a few SKUs sell out: {listed:?}");
+    assert_eq!(stock["sold_out"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect::<Vec<_>>(), sold_out);
+    assert!(printed.contains("stock (units)") && printed.contains(&format!("{reserved}")), "{printed}");
+    assert!(total["held_by"].get("stock.unmapped").is_none(), "the sample's items are all in the stock file");
+
     // Again: nothing left to export, register or mail.
     let files = eml_files(&dir);
     let (_, again) = run(&dir);
+    assert_eq!(again["stock"]["total"], serde_json::json!({"reserved": 0, "released": 0, "consumed": 0}));
+    assert_eq!(stock_list(&dir), listed, "a second run moves no stock");
     assert_eq!(again["day"]["labels"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 0);
     assert_eq!(n(&again["total"], "tracking_registered"), 0);
     assert_eq!(eml_files(&dir), files, "no mail twice");
+}
+
+/// (SKU, on hand, reserved) of each row `ichigen stock list` prints.
+fn stock_list(dir: &std::path::Path) -> Vec<(String, i64, i64)> {
+    let out = common::run_ok(&["stock", "list", "--dir", dir.to_str().unwrap()]);
+    common::stdout(&out)
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| l.trim_matches('│').split(['│', '┆']).map(str::trim).collect::<Vec<_>>())
+        .filter(|cells| cells.len() == 5 && cells[0] != "SKU")
+        .map(|c| (c[0].to_string(), c[2].parse().unwrap(), c[3].parse().unwrap()))
+        .collect()
 }

@@ -27,6 +27,7 @@ use ichigen_core::console::{AuditLog, MailHistory, OrderList};
 use ichigen_core::pipeline::{
     MailEvents, MailLedger, OrderStore, ParkedMail, ShopDirectory, StaffMail, TrackingWrites,
 };
+use ichigen_core::stock::StockStore;
 
 pub use auth::{Login, LoginToken, MemorySessions};
 pub use cognito::{CognitoConfig, CognitoLogin, SignInError};
@@ -42,6 +43,7 @@ pub trait ConsoleStore:
     + OrderList
     + AuditLog
     + MailHistory
+    + StockStore
     + 'static
 {
 }
@@ -55,6 +57,7 @@ impl<T> ConsoleStore for T where
         + OrderList
         + AuditLog
         + MailHistory
+        + StockStore
         + 'static
 {
 }

@@ -32,7 +32,8 @@ pub async fn decide<S: ConsoleStore, T: StaffMail>(
     key: &OrderKey,
     decision: Decision<'_>,
 ) -> Result<Decided, StaffError> {
-    let decided = staff::decide_and_send(&app.store, &app.mail, &app.policies, key, decision, now()).await?;
+    let decided =
+        staff::decide_and_send(&app.store, &app.mail, &app.store, &app.policies, key, decision, now()).await?;
     let mails = said(key, &decided.order.mails_due, decided.sent);
     Ok(Decided { order: decided.order, mails })
 }
@@ -46,7 +47,8 @@ pub async fn correct_destination<S: ConsoleStore, T: StaffMail>(
     corrected: Order,
 ) -> Result<(Processed, Vec<String>), ProcessError> {
     let key = OrderKey::of(&corrected);
-    let processor = Processor::new(&app.store, &app.store, app.mail.queue(), app.policies, ProcessSettings::default());
+    let processor = Processor::new(&app.store, &app.store, app.mail.queue(), app.policies, ProcessSettings::default())
+        .with_stock(&app.store);
     let processed = processor.process(corrected, now()).await?;
     let mails = said(&key, &processed.mails, app.mail.send_queued().await);
     Ok((processed, mails))

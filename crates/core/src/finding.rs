@@ -59,11 +59,14 @@ pub enum FindingCode {
     /// One of the shop's own conditions (`[[condition]]` in the rules) matched.
     #[serde(rename = "order.shop_condition")]
     ShopCondition,
+    /// An item of the order takes no SKU of the shop's stock master (`ichigen stock map`).
+    #[serde(rename = "stock.unmapped")]
+    StockUnmapped,
 }
 
 impl FindingCode {
     /// Every code, in the order of the design table.
-    pub const ALL: [FindingCode; 14] = [
+    pub const ALL: [FindingCode; 15] = [
         FindingCode::PostalCodeUnknown,
         FindingCode::PostalMismatch,
         FindingCode::MissingHouseNumber,
@@ -78,6 +81,7 @@ impl FindingCode {
         FindingCode::Remarks,
         FindingCode::BundleCandidate,
         FindingCode::ShopCondition,
+        FindingCode::StockUnmapped,
     ];
 
     /// The stable text form, e.g. `address.postal_mismatch`.
@@ -97,6 +101,7 @@ impl FindingCode {
             FindingCode::Remarks => "order.remarks",
             FindingCode::BundleCandidate => "order.bundle_candidate",
             FindingCode::ShopCondition => "order.shop_condition",
+            FindingCode::StockUnmapped => "stock.unmapped",
         }
     }
 
@@ -110,6 +115,8 @@ impl FindingCode {
             | FindingCode::Blacklisted
             | FindingCode::MailBinConflict
             | FindingCode::Remarks
+            // Its stock is not reserved: staff map the item, then release the order.
+            | FindingCode::StockUnmapped
             // A `note` condition is capped at warn where it is checked.
             | FindingCode::ShopCondition => Severity::Hold,
             // The order still ships and is thanked; the mail says the date will be confirmed.

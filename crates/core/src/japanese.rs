@@ -103,6 +103,7 @@ pub fn finding(code: FindingCode) -> &'static str {
         FindingCode::ShopCondition => "ショップの条件に該当",
         FindingCode::RequestedDateBeforeOrder => "お届け希望日が注文日より前",
         FindingCode::RequestedDateTooSoon => "お届け希望日に間に合わないおそれ",
+        FindingCode::StockUnmapped => "在庫SKUに対応していない商品",
     }
 }
 
@@ -152,6 +153,7 @@ pub fn evidence_field(key: &str) -> Option<&'static str> {
         "condition" => "条件",
         "action" => "扱い",
         "matched" => "一致した条件",
+        "item" => "モールの商品",
         _ => return None,
     })
 }

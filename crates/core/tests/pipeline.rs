@@ -6,6 +6,7 @@ mod policies;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use ichigen_core::pipeline::NoStock;
 use ichigen_core::pipeline::memory::{
     MemoryFeed, MemoryMailQueue, MemoryMailer, MemoryNotices, MemoryOrderQueue, MemoryQueue, MemoryRelays, MemoryStore,
 };
@@ -158,7 +159,7 @@ async fn held_order_alerts_staff_and_release_thanks_the_buyer() {
     assert!(w.kinds().is_empty());
 
     let key = OrderKey::of(&paid);
-    let released = staff::release(&w.store, &w.mails, &POLICIES, &key, t(NOW)).await.expect("release");
+    let released = staff::release(&w.store, &w.mails, &NoStock, &POLICIES, &key, t(NOW)).await.expect("release");
     assert_eq!(released.status, OrderStatus::ReadyToShip);
     assert_eq!(w.kinds(), vec![MailKind::ThankYou]);
 
@@ -175,7 +176,9 @@ async fn changed_address_after_release_is_checked_again() {
     let w = World::new().await;
     let p = w.processor();
     p.process(blacklisted("C-1"), t(NOW)).await.expect("processed");
-    staff::release(&w.store, &w.mails, &POLICIES, &OrderKey::of(&order("C-1")), t(NOW)).await.expect("release");
+    staff::release(&w.store, &w.mails, &NoStock, &POLICIES, &OrderKey::of(&order("C-1")), t(NOW))
+        .await
+        .expect("release");
     w.kinds();
     let mut moved = blacklisted("C-1");
     moved.ship_to.address2 = "ハイツ101".into();
@@ -909,8 +912,8 @@ async fn the_puller_writes_tracking_back_and_reports_refusals_once() {
     let key = |id: &str| OrderKey::of(&order(id));
     let tracking =
         |n: &str| Tracking { carrier: Carrier::Yamato, number: n.into(), shipped_at: Some(now), shipment_id: None };
-    record_tracking(&store, &key("W-1"), 1, tracking("123456789013"), now).await.unwrap();
-    record_tracking(&store, &key("W-2"), 1, tracking("123456789024"), now).await.unwrap();
+    record_tracking(&store, &NoStock, &key("W-1"), 1, tracking("123456789013"), now).await.unwrap();
+    record_tracking(&store, &NoStock, &key("W-2"), 1, tracking("123456789024"), now).await.unwrap();
     let mut p = puller(&feed, &queue, &store, &quarantine);
     p.mails = &mails;
     p.notices = &notices;
@@ -935,7 +938,7 @@ async fn the_puller_writes_tracking_back_and_reports_refusals_once() {
     assert_eq!((again.tracking_registered, again.tracking_failed), (0, 0));
     assert!(mails.is_empty() && notices.sent().len() == 1);
     // A re-recording of the reflected number queues nothing.
-    record_tracking(&store, &key("W-1"), 1, tracking("1234-5678-9013"), now).await.unwrap();
+    record_tracking(&store, &NoStock, &key("W-1"), 1, tracking("1234-5678-9013"), now).await.unwrap();
     assert!(store.get_writes("shop-1", Marketplace::Rakuten).await.unwrap().unwrap().writes.is_empty());
 }
 
@@ -961,7 +964,7 @@ async fn a_caught_up_pair_pulls_before_it_writes_and_a_pair_with_a_backlog_write
             s.findings.clear();
             store.put(&s, None).await.unwrap();
             feed.upsert(order(id));
-            record_tracking(store, &OrderKey::of(&order(id)), 1, tracking(number), now).await.unwrap();
+            record_tracking(store, &NoStock, &OrderKey::of(&order(id)), 1, tracking(number), now).await.unwrap();
         }
     };
     ship("W-1", "123456789013").await;
@@ -1015,7 +1018,7 @@ async fn an_order_held_a_second_time_alerts_staff_again() {
         jobs.push(job);
     }
     assert_eq!(alerts(), 1);
-    staff::release(&w.store, &w.mails, &POLICIES, &key, t(NOW)).await.expect("release");
+    staff::release(&w.store, &w.mails, &NoStock, &POLICIES, &key, t(NOW)).await.expect("release");
     for job in w.mails.drain() {
         n.notify(&job, t(NOW)).await.expect("thank-you");
         jobs.push(job);

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use ichigen_core::pipeline::NoStock;
 use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::pipeline::shipping::record_tracking;
 use ichigen_core::pipeline::{
@@ -708,7 +709,7 @@ impl<'a, 'm> Life<'a, 'm> {
                     shipped_at: Some(now()),
                     shipment_id: None,
                 };
-                match record_tracking(&self.fstore, key, 1, tracking, now()).await {
+                match record_tracking(&self.fstore, &NoStock, key, 1, tracking, now()).await {
                     Ok(_) => break,
                     Err(e) => errors.push(format!("tracking {key}: {e}")),
                 }
@@ -741,8 +742,8 @@ impl<'a, 'm> Life<'a, 'm> {
         // The decision's jobs go on the durable mail queue before the command returns.
         let fjobs = Faulty::new(self.mails, &self.sc.inj, "StaffMailQueue");
         let decided = match hold {
-            None => staff::release(&self.fstore, &fjobs, policies, key, now()).await,
-            Some(reason) => staff::hold(&self.fstore, &fjobs, policies, key, reason, now()).await,
+            None => staff::release(&self.fstore, &fjobs, &NoStock, policies, key, now()).await,
+            Some(reason) => staff::hold(&self.fstore, &fjobs, &NoStock, policies, key, reason, now()).await,
         };
         if let Err(e) = decided {
             errors.push(format!("staff {key}: {e}"));

@@ -5,7 +5,7 @@
 use chrono::{DateTime, FixedOffset};
 use ichigen_core::order::Marketplace;
 use ichigen_core::pipeline::{OrderKey, PortError};
-use ichigen_core::stock::{Count, Edit, Holding, Listing, Part, Stock, StockChange, StockStore};
+use ichigen_core::stock::{BY_ORDERS, Count, Edit, Holding, Listing, Part, Step, Stock, StockChange, StockStore};
 use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
 
 use crate::SqliteStore;
@@ -51,9 +51,6 @@ CREATE TABLE stock_changes (
 );
 CREATE INDEX stock_changes_by_sku ON stock_changes (shop_id, sku, id);
 ";
-
-/// Who moves stock for an order.
-const BY_ORDERS: &str = "ichigen";
 
 fn time(t: DateTime<FixedOffset>) -> String {
     t.to_rfc3339()
@@ -226,21 +223,13 @@ impl StockStore for SqliteStore {
             )
             .optional()
             .map_err(|e| sql_error(OP, e))?;
-        let prev: Holding = match stored {
-            Some(json) => decode("stock holding", &order.order_id, &json)?,
-            None => Holding::none(),
-        };
-        let deltas = prev.deltas(next);
-        if deltas.is_empty() && (prev == *next || stored_is_final(&prev)) {
+        let prev: Option<Holding> = stored.map(|json| decode("stock holding", &order.order_id, &json)).transpose()?;
+        let Some(step) = Step::of(prev.as_ref(), next) else {
             return Ok(Vec::new());
-        }
-        let why = match next.state {
-            ichigen_core::stock::HoldState::Reserved => "注文で引当",
-            ichigen_core::stock::HoldState::Consumed => "出荷",
-            ichigen_core::stock::HoldState::Released => "キャンセルで引当解除",
         };
-        let mut changes = Vec::with_capacity(deltas.len());
-        for (sku, on_hand, reserved) in deltas {
+        let why = step.why();
+        let mut changes = Vec::with_capacity(step.moves.len());
+        for (sku, on_hand, reserved) in step.moves.iter().cloned() {
             let change = StockChange {
                 sku,
                 at,
@@ -253,12 +242,11 @@ impl StockStore for SqliteStore {
             record(&tx, OP, &order.shop_id, &change)?;
             changes.push(change);
         }
-        let kept = if stored_is_final(&prev) { &prev } else { next };
         tx.execute(
             "INSERT INTO stock_holdings (shop_id, marketplace, order_id, holding, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT (shop_id, marketplace, order_id) DO UPDATE SET holding = excluded.holding,
                  updated_at = excluded.updated_at",
-            params![order.shop_id, order.marketplace.as_str(), order.order_id, encode(OP, kept)?, time(at)],
+            params![order.shop_id, order.marketplace.as_str(), order.order_id, encode(OP, &step.keep)?, time(at)],
         )
         .map_err(|e| sql_error(OP, e))?;
         tx.commit().map_err(|e| sql_error(OP, e))?;
@@ -304,9 +292,4 @@ impl StockStore for SqliteStore {
         }
         Ok(out)
     }
-}
-
-/// A consumed holding stays as it is: goods that left the shop are not reserved again.
-fn stored_is_final(h: &Holding) -> bool {
-    h.state == ichigen_core::stock::HoldState::Consumed
 }

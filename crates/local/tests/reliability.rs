@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset};
+use ichigen_core::pipeline::NoStock;
 use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
     Claim, MailEvent, MailEvents, MailJob, MailKey, MailKind, MailLedger, MessageFailure, Notifier, OrderKey,
@@ -71,7 +72,7 @@ async fn an_order_held_a_second_time_alerts_staff_again_and_replays_deliver_noth
     send(mails.drain()).await;
     assert_eq!(delivered(&outbox, MailKind::StaffAlert), 1, "the first hold alerts staff");
 
-    staff::release(&store, &mails, &policies, &key, now).await.unwrap();
+    staff::release(&store, &mails, &NoStock, &policies, &key, now).await.unwrap();
     send(mails.drain()).await;
     assert_eq!(delivered(&outbox, MailKind::ThankYou), 1);
 
@@ -170,7 +171,7 @@ async fn a_shipping_mail_queued_before_a_cancellation_or_a_hold_is_not_delivered
             o.source_updated_at += chrono::TimeDelta::minutes(10);
             processor.process(o.clone(), now).await.unwrap();
         } else {
-            staff::hold(&store, &mails, &policies, &OrderKey::of(&o), "住所確認中", now).await.unwrap();
+            staff::hold(&store, &mails, &NoStock, &policies, &OrderKey::of(&o), "住所確認中", now).await.unwrap();
         }
         for job in jobs.into_iter().chain(mails.drain()) {
             let done = notifier.notify(&job, now).await.unwrap();

@@ -1,141 +1,53 @@
-//! The stock master on the SQLite store: staff counts with their history, and orders moving stock
-//! exactly once — a replayed order changes nothing, shipping consumes, a cancellation releases,
-//! a set takes each of its parts, and goods shipped are not given back by a later cancellation.
+//! The stock master on the SQLite store: the stock store contract (`ichigen_testkit::stock`:
+//! staff counts with their history, orders moving stock exactly once — a replayed order changes
+//! nothing, shipping consumes, a cancellation releases, a set takes each of its parts, goods
+//! shipped are not given back by a later cancellation, concurrent applies move once), and how
+//! order lines find their SKUs.
 #![allow(clippy::unwrap_used)]
 
-use chrono::{DateTime, FixedOffset};
-use ichigen_core::pipeline::StoredOrder;
-use ichigen_core::sample::SampleOrders;
 use ichigen_core::stock::holding::{Catalogue, target};
-use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore};
-use ichigen_core::{Item, Marketplace, OrderStatus};
+use ichigen_core::{Marketplace, OrderStatus};
 use ichigen_local::SqliteStore;
-
-const SHOP: &str = "s1";
-
-fn at() -> DateTime<FixedOffset> {
-    DateTime::parse_from_rfc3339("2026-12-07T10:00:00+09:00").unwrap()
-}
-
-fn staff(why: &str) -> Edit<'_> {
-    Edit { who: "山田", why, at: at() }
-}
-
-fn order(id: &str, items: &[(&str, u32)], status: OrderStatus) -> StoredOrder {
-    let mut o = SampleOrders::new(3).clean_order(Marketplace::Rakuten, 1);
-    o.shop_id = SHOP.into();
-    o.order_id = id.into();
-    o.status = status;
-    o.items = items
-        .iter()
-        .map(|(sku, quantity)| Item {
-            sku: (*sku).into(),
-            name: "品".into(),
-            quantity: *quantity,
-            unit_price: 1000,
-            options: vec![],
-        })
-        .collect();
-    StoredOrder {
-        hold_episode: 0,
-        ship_with: None,
-        acknowledgement: None,
-        stored_at: o.ordered_at,
-        status: o.status,
-        order: o,
-        findings: Vec::new(),
-        staff: Default::default(),
-        mails_due: Vec::new(),
-        parcels: Vec::new(),
-        content_fp: "c".into(),
-        check_fp: "k".into(),
-        bundle_key: None,
-        rev: 1,
-        expires_at: None,
-    }
-}
-
-/// (on hand, reserved) of each SKU.
-async fn counts(store: &SqliteStore) -> Vec<(String, i64, i64)> {
-    store.stocks(SHOP).await.unwrap().into_iter().map(|s| (s.sku, s.on_hand, s.reserved)).collect()
-}
-
-async fn settle(store: &SqliteStore, s: &StoredOrder) -> usize {
-    let catalogue = Catalogue::new(
-        store.listings(SHOP).await.unwrap(),
-        store.stocks(SHOP).await.unwrap().into_iter().map(|s| s.sku),
-    );
-    let holding = target(s, &catalogue).unwrap();
-    store.apply_holding(&s.key(), &holding, at()).await.unwrap().len()
-}
+use ichigen_testkit::stock::{self as contract, order};
 
 #[tokio::test]
 async fn staff_counts_are_kept_with_who_and_why() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    let s = store.count(SHOP, "MUG", Some("マグカップ"), Count::Set(10), &staff("棚卸")).await.unwrap();
-    assert_eq!((s.on_hand, s.reserved, s.name.as_str()), (10, 0, "マグカップ"));
-    let s = store.count(SHOP, "MUG", None, Count::Adjust(-2), &staff("破損")).await.unwrap();
-    assert_eq!((s.on_hand, s.name.as_str()), (8, "マグカップ"));
-    let s = store.count(SHOP, "MUG", None, Count::Set(5), &staff("棚卸")).await.unwrap();
-    assert_eq!(s.on_hand, 5);
-    let history = store.changes(SHOP, "MUG", 10).await.unwrap();
-    let seen: Vec<(i64, &str, &str)> = history.iter().map(|c| (c.on_hand, c.who.as_str(), c.why.as_str())).collect();
-    assert_eq!(seen, vec![(-3, "山田", "棚卸"), (-2, "山田", "破損"), (10, "山田", "棚卸")]);
+    contract::staff_counts_are_kept_with_who_and_why(&SqliteStore::open_in_memory().unwrap()).await;
 }
 
 #[tokio::test]
 async fn an_order_moves_stock_once_through_reserve_ship_and_cancel() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    store.count(SHOP, "MUG", None, Count::Set(10), &staff("入荷")).await.unwrap();
-    store.count(SHOP, "TEA", None, Count::Set(10), &staff("入荷")).await.unwrap();
-    // A gift set on 楽天: one item takes two mugs and one tea.
-    let set = Listing {
-        marketplace: Marketplace::Rakuten,
-        item: "gift-set".into(),
-        parts: vec![Part { sku: "MUG".into(), units: 2 }, Part { sku: "TEA".into(), units: 1 }],
-    };
-    store.put_listing(SHOP, &set).await.unwrap();
-
-    let new = order("R-1", &[("gift-set", 2), ("TEA", 1)], OrderStatus::New);
-    assert_eq!(settle(&store, &new).await, 2);
-    assert_eq!(counts(&store).await, vec![("MUG".into(), 10, 4), ("TEA".into(), 10, 3)]);
-    // The same order again (a redelivery, a re-read, a status that holds the same): nothing moves.
-    assert_eq!(settle(&store, &new).await, 0);
-    let ready = order("R-1", &[("gift-set", 2), ("TEA", 1)], OrderStatus::ReadyToShip);
-    assert_eq!(settle(&store, &ready).await, 0);
-    assert_eq!(counts(&store).await, vec![("MUG".into(), 10, 4), ("TEA".into(), 10, 3)]);
-
-    // Shipped: the units leave the shop.
-    let shipped = order("R-1", &[("gift-set", 2), ("TEA", 1)], OrderStatus::Shipped);
-    assert_eq!(settle(&store, &shipped).await, 2);
-    assert_eq!(counts(&store).await, vec![("MUG".into(), 6, 0), ("TEA".into(), 7, 0)]);
-    assert_eq!(settle(&store, &shipped).await, 0);
-    // Cancelled after shipping: what left the shop does not come back by itself.
-    let late_cancel = order("R-1", &[("gift-set", 2), ("TEA", 1)], OrderStatus::Cancelled);
-    assert_eq!(settle(&store, &late_cancel).await, 0);
-    assert_eq!(counts(&store).await, vec![("MUG".into(), 6, 0), ("TEA".into(), 7, 0)]);
-
-    // Another order reserved, then cancelled: released.
-    let other = order("R-2", &[("MUG", 3)], OrderStatus::AwaitingPayment);
-    settle(&store, &other).await;
-    assert_eq!(counts(&store).await[0], ("MUG".into(), 6, 3));
-    settle(&store, &order("R-2", &[("MUG", 3)], OrderStatus::Cancelled)).await;
-    assert_eq!(counts(&store).await[0], ("MUG".into(), 6, 0));
-    let history = store.changes(SHOP, "MUG", 10).await.unwrap();
-    assert_eq!(history[0].why, "キャンセルで引当解除");
-    assert_eq!(history[0].order.as_ref().map(|k| k.order_id.as_str()), Some("R-2"));
+    contract::an_order_moves_stock_once_through_reserve_ship_and_cancel(&SqliteStore::open_in_memory().unwrap()).await;
 }
 
 #[tokio::test]
-async fn an_item_no_listing_or_sku_names_is_unmapped_and_fba_takes_nothing() {
-    let store = SqliteStore::open_in_memory().unwrap();
-    store.count(SHOP, "MUG", None, Count::Set(1), &staff("入荷")).await.unwrap();
+async fn an_order_first_known_shipped_moves_nothing() {
+    contract::an_order_first_known_shipped_moves_nothing(&SqliteStore::open_in_memory().unwrap()).await;
+}
+
+#[tokio::test]
+async fn concurrent_applies_move_once() {
+    contract::concurrent_applies_move_once(&SqliteStore::open_in_memory().unwrap()).await;
+}
+
+#[test]
+fn an_item_no_listing_or_sku_names_is_unmapped_and_fba_takes_nothing() {
     let catalogue = Catalogue::new(Vec::new(), ["MUG".to_string()]);
     let e = target(&order("R-3", &[("MUG", 1), ("unknown-item", 1)], OrderStatus::New), &catalogue).unwrap_err();
     assert_eq!(e.len(), 1);
-    assert_eq!(e[0].item, "unknown-item");
+    assert_eq!((e[0].marketplace, e[0].item.as_str()), (Marketplace::Rakuten, "unknown-item"));
     assert!(e[0].to_string().contains("ichigen stock map"));
     let mut fba = order("R-4", &[("MUG", 1)], OrderStatus::New);
     fba.order.fulfilled_by_marketplace = true;
     assert!(target(&fba, &catalogue).unwrap().units.is_empty());
+    // Every parcel with a tracking number recorded by the shop: consumed, before the marketplace says so.
+    let mut ready = order("R-6", &[("MUG", 2)], OrderStatus::ReadyToShip);
+    assert_eq!(target(&ready, &catalogue).unwrap().state, ichigen_core::stock::HoldState::Reserved);
+    ready.parcel_mut(1).tracking = Some(ichigen_core::order::Tracking {
+        carrier: ichigen_core::order::Carrier::Yamato,
+        number: "123456789012".into(),
+        shipped_at: None,
+        shipment_id: None,
+    });
+    assert_eq!(target(&ready, &catalogue).unwrap().state, ichigen_core::stock::HoldState::Consumed);
 }

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use ichigen_core::pipeline::NoStock;
 use ichigen_core::pipeline::memory::MemoryQueue;
 use ichigen_core::pipeline::{
     Claim, MailJob, MailKey, MailKind, MailLedger, Notified, Notifier, OrderKey, OrderStore, ProcessSettings,
@@ -349,8 +350,8 @@ async fn shipping_states_and_pending_tracking_writes_are_kept() {
         shipped_at: Some(now),
         shipment_id: None,
     };
-    assert_eq!(record_tracking(&store, &key, 1, t.clone(), now).await.unwrap(), Recorded::Shipped);
-    assert_eq!(record_tracking(&store, &key, 1, t.clone(), now).await.unwrap(), Recorded::Unchanged);
+    assert_eq!(record_tracking(&store, &NoStock, &key, 1, t.clone(), now).await.unwrap(), Recorded::Shipped);
+    assert_eq!(record_tracking(&store, &NoStock, &key, 1, t.clone(), now).await.unwrap(), Recorded::Unchanged);
     let got = store.get(&key).await.unwrap().unwrap();
     assert_eq!(got.ship_state(), Some(ShipState::Shipped));
     assert_eq!(got.parcel(1).unwrap().tracking.as_ref().unwrap().number, "1234-5678-9013");

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, Utc};
+use ichigen_core::pipeline::NoStock;
 use ichigen_core::pipeline::memory::{MemoryNotices, MemoryQueue};
 use ichigen_core::pipeline::{
     Acknowledgement, MailJob, OrderKey, OrderSource, OrderStore, ProcessSettings, Processor, PullReport, PullSettings,
@@ -162,7 +163,7 @@ async fn rakuten_clean_orders_are_confirmed_once_held_ones_after_their_release()
     // Staff release a held order: the next cycle confirms it, once.
     let released = &held[0];
     let key = OrderKey { shop_id: SHOP.into(), marketplace: Marketplace::Rakuten, order_id: released.clone() };
-    staff::release(&store, &mails, &ichigen_marketplaces::policies(), &key, now()).await.unwrap();
+    staff::release(&store, &mails, &NoStock, &ichigen_marketplaces::policies(), &key, now()).await.unwrap();
     assert_eq!(office.order_progress(released), Some(100), "nothing happens before the pull cycle");
     let fourth = cycle(&client, &store, &mails).await;
     assert_eq!(fourth.acknowledged, 1);
@@ -222,7 +223,7 @@ async fn qoo10_clean_packs_are_seller_checked_once_held_ones_after_their_release
 
     let released = &held[0];
     let key = OrderKey { shop_id: SHOP.into(), marketplace: Marketplace::Qoo10, order_id: released.clone() };
-    staff::release(&store, &mails, &ichigen_marketplaces::policies(), &key, now()).await.unwrap();
+    staff::release(&store, &mails, &NoStock, &ichigen_marketplaces::policies(), &key, now()).await.unwrap();
     assert_eq!(cycle(&client, &store, &mails).await.acknowledged, 1);
     cycle(&client, &store, &mails).await;
     for id in clean.iter().chain([released]) {

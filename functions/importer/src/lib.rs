@@ -12,6 +12,7 @@ use ichigen_core::pipeline::{
     Dropped, DroppedFiles, MailEvents, MailLedger, Mailer, MessageFailure, Notifier, OrderStore, ParkedMail,
     RelayMailers, ShopDirectory, TrackingWrites, import_dropped,
 };
+use ichigen_core::stock::StockStore;
 use ichigen_lambda::{Env, Metrics, for_each_message};
 
 /// The importer's settings, read once at cold start.
@@ -37,33 +38,41 @@ impl Config {
     }
 }
 
-/// The use case's adapters: the store, the ledger and the shop's sender behind a notifier, and
-/// the bucket.
-pub struct Importer<S, D, L, M, R, F> {
+/// The use case's adapters: the store, the ledger and the shop's sender behind a notifier, the
+/// bucket, and the stock the shipped orders' units leave.
+pub struct Importer<S, D, L, M, R, F, K> {
     /// Shop settings, the result mail once per drop, and the store the import writes.
     pub notifier: Notifier<S, D, L, M, R>,
     /// The import bucket.
     pub files: F,
+    /// The shops' stock masters.
+    pub stock: K,
 }
 
 /// The importer on the AWS adapters.
 pub type AwsImporter =
-    Importer<DynamoStore, DynamoStore, DynamoStore, SesMailer, ichigen_core::pipeline::NoRelays, S3Files>;
+    Importer<DynamoStore, DynamoStore, DynamoStore, SesMailer, ichigen_core::pipeline::NoRelays, S3Files, DynamoStore>;
 
 /// Builds the importer's clients and adapters once (cold start).
 pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsImporter {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(aws), config.configuration_set.clone());
-    let notifier =
-        Notifier::new(store.clone(), store.clone(), store, mailer, ichigen_marketplaces::policies(), config.lease);
-    Importer { notifier, files: S3Files::new(aws_sdk_s3::Client::new(aws)) }
+    let notifier = Notifier::new(
+        store.clone(),
+        store.clone(),
+        store.clone(),
+        mailer,
+        ichigen_marketplaces::policies(),
+        config.lease,
+    );
+    Importer { notifier, files: S3Files::new(aws_sdk_s3::Client::new(aws)), stock: store }
 }
 
 /// Handles one SQS batch of the bucket's notifications, counting into `metrics`. A message whose
 /// files were all handled (imported, refused as unreadable, or gone) is acknowledged; a store,
 /// bucket or mail outage fails it for a later try, which changes nothing already done.
-pub async fn handle<S, D, L, M, R, F>(
-    importer: &Importer<S, D, L, M, R, F>,
+pub async fn handle<S, D, L, M, R, F, K>(
+    importer: &Importer<S, D, L, M, R, F, K>,
     event: SqsEvent,
     metrics: &mut Metrics,
 ) -> SqsBatchResponse
@@ -74,6 +83,7 @@ where
     M: Mailer,
     R: RelayMailers,
     F: DroppedFiles,
+    K: StockStore,
 {
     let outcome = for_each_message(event, None, |message: S3Notification| async move {
         let S3Notification::Created(files) = message else {
@@ -83,7 +93,7 @@ where
         let mut done = Vec::with_capacity(files.len());
         for file in &files {
             let now = Utc::now().fixed_offset();
-            match import_dropped(&importer.notifier, &importer.files, file, now).await {
+            match import_dropped(&importer.notifier, &importer.files, &importer.stock, file, now).await {
                 Ok(dropped) => {
                     log(file, &dropped);
                     done.push(dropped);

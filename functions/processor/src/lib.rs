@@ -8,6 +8,7 @@ use ichigen_core::Order;
 use ichigen_core::pipeline::{
     Change, MailJob, MailQueue, OrderStore, ProcessSettings, Processor, ShopDirectory, TrackingWrites,
 };
+use ichigen_core::stock::StockStore;
 use ichigen_lambda::{Env, Metrics, for_each_message};
 
 /// The processor's settings, read once at cold start.
@@ -38,19 +39,21 @@ impl Config {
     }
 }
 
-/// The processor on the AWS adapters.
-pub type AwsProcessor = Processor<DynamoStore, DynamoStore, SqsQueue<MailJob>>;
+/// The processor on the AWS adapters, each order's holding applied to the shop's stock master in
+/// the same table.
+pub type AwsProcessor = Processor<DynamoStore, DynamoStore, SqsQueue<MailJob>, DynamoStore>;
 
 /// Builds the processor's clients and adapters once (cold start).
 pub fn build(config: &Config, aws: &aws_config::SdkConfig) -> AwsProcessor {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(aws), config.table_name.clone());
     let mails = SqsQueue::new(aws_sdk_sqs::Client::new(aws), config.mail_queue_url.clone());
-    Processor::new(store.clone(), store, mails, ichigen_marketplaces::policies(), config.process_settings())
+    Processor::new(store.clone(), store.clone(), mails, ichigen_marketplaces::policies(), config.process_settings())
+        .with_stock(store)
 }
 
 /// Handles one SQS batch of canonical orders, counting into `metrics`.
-pub async fn handle<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue>(
-    processor: &Processor<S, D, Q>,
+pub async fn handle<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue, K: StockStore>(
+    processor: &Processor<S, D, Q, K>,
     event: SqsEvent,
     metrics: &mut Metrics,
 ) -> SqsBatchResponse {

@@ -9,5 +9,6 @@ mod queue;
 mod routes;
 mod secrets;
 mod shop;
+mod stock;
 mod store;
 mod table;

@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::Duration;
 use ichigen_aws::table::{BY_STATUS, GSI1PK, GSI2PK, PK, SK, status_pk};
 use ichigen_core::order::{Marketplace, OrderStatus};
+use ichigen_core::pipeline::NoStock;
 use ichigen_core::pipeline::{
     MailKind, OrderKey, OrderStore, PendingWindow, StaffDecision, StoredOrder, Watermark, WatermarkStore, Written,
 };
@@ -254,8 +255,8 @@ async fn shipping_states_and_pending_tracking_writes_are_kept() {
         shipped_at: Some(now),
         shipment_id: None,
     };
-    assert_eq!(record_tracking(&store, &key, 1, t.clone(), now).await.unwrap(), Recorded::Shipped);
-    assert_eq!(record_tracking(&store, &key, 1, t, now).await.unwrap(), Recorded::Unchanged);
+    assert_eq!(record_tracking(&store, &NoStock, &key, 1, t.clone(), now).await.unwrap(), Recorded::Shipped);
+    assert_eq!(record_tracking(&store, &NoStock, &key, 1, t, now).await.unwrap(), Recorded::Unchanged);
     assert_eq!(store.get(&key).await.unwrap().unwrap().ship_state(), Some(ShipState::Shipped));
     let writes = store.get_writes("shop-a", Marketplace::Qoo10).await.unwrap().unwrap();
     assert_eq!((writes.writes.len(), &writes.writes[0].order), (1, &key));

@@ -19,6 +19,7 @@ use ichigen_core::pipeline::{
     staff,
 };
 use ichigen_core::pipeline::{Recorded, ShipError, ShipState, TrackingWrites};
+use ichigen_core::stock::StockStore;
 use ichigen_core::{Carrier, OrderStatus, Tracking};
 use ichigen_local::{EmlOutbox, LocalStaffMail};
 
@@ -151,7 +152,7 @@ pub fn run(store_args: &StoreArgs, command: &OrdersCommand) -> anyhow::Result<Ex
 
 async fn dispatch<S>(store: &S, shop: &str, command: &OrdersCommand) -> anyhow::Result<ExitCode>
 where
-    S: OrderStore + TrackingWrites,
+    S: OrderStore + TrackingWrites + StockStore,
 {
     match command {
         OrdersCommand::List { filters, format } => list(store, shop, filters, *format).await,
@@ -220,7 +221,7 @@ fn parse_carrier(text: &str) -> Result<Carrier, String> {
 }
 
 /// `orders ship`: records one number (出荷済) and queues its write-back.
-async fn ship<S: OrderStore + TrackingWrites>(
+async fn ship<S: OrderStore + TrackingWrites + StockStore>(
     store: &S,
     shop: &str,
     id: &str,
@@ -238,7 +239,7 @@ async fn ship<S: OrderStore + TrackingWrites>(
         shipped_at: Some(tracking::shipped_at(date, at)),
         shipment_id: None,
     };
-    match record_tracking(store, &key, destination, tracking, at).await {
+    match record_tracking(store, store, &key, destination, tracking, at).await {
         Ok(Recorded::Shipped) => {
             println!(
                 "{}/{} 送付先{destination}: 出荷済にしました。次の取り込みで{}に伝票番号を登録します",
@@ -491,7 +492,7 @@ async fn decide<S, M>(
     hold_reason: Option<&String>,
 ) -> anyhow::Result<Result<Decided, ExitCode>>
 where
-    S: OrderStore + TrackingWrites,
+    S: OrderStore + TrackingWrites + StockStore,
     M: StaffMail,
 {
     let before = resolve(store, shop, id).await?;
@@ -505,7 +506,7 @@ where
     }
     let policies = ichigen_marketplaces::policies();
     let decision = hold_reason.map_or(Decision::Release, |reason| Decision::Hold(reason));
-    let decided = match staff::decide_and_send(store, mail, &policies, &key, decision, now()).await {
+    let decided = match staff::decide_and_send(store, mail, store, &policies, &key, decision, now()).await {
         Ok(decided) => decided,
         Err(StaffError::Closed { status, .. }) => {
             eprintln!("ichigen orders {verb}: {name} is {}: nothing to {verb}", wire(&status));

@@ -1,8 +1,8 @@
 //! `ichigen stock list|load|set|adjust|map|history`: the shop's stock master (在庫) — one
 //! on-hand count per shop SKU, what each marketplace item takes of it, and every change with who
-//! and why. Runs on the embedded store (`--dir`); the DynamoDB adapter is not built yet.
+//! and why. Runs on the embedded store (`--dir`) or the DynamoDB table (`--aws-endpoint`, `--aws`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -86,7 +86,7 @@ pub fn run(store_args: &StoreArgs, command: &StockCommand) -> anyhow::Result<Exi
     runtime.block_on(async {
         match store_args.open_existing().await? {
             Backend::Local(local) => dispatch(&local.store, &store_args.shop, command).await,
-            Backend::Aws(_) => bail!("ichigen stock runs on the embedded store (--dir) for now"),
+            Backend::Aws(aws) => dispatch(&aws.store, &store_args.shop, command).await,
         }
     })
 }
@@ -100,6 +100,47 @@ fn parse_part(text: &str) -> anyhow::Result<Part> {
         ("", _) | (_, None) => bail!("{text:?}: a part is SKU or SKU*UNITS (units 1 or more)"),
         (sku, Some(units)) => Ok(Part { sku: sku.to_string(), units }),
     }
+}
+
+/// What a stock file load applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    /// SKUs whose count was set.
+    pub skus: usize,
+    /// Marketplace items mapped.
+    pub listings: usize,
+}
+
+/// Loads a stock file as `ichigen stock load` does: every row checked first, then each SKU's count
+/// set (a stocktake, recorded as made by `by`) and its listings stored. `Ok(Err(why))`: the file
+/// was refused and nothing applied (`why` in Japanese, naming the bad lines).
+pub async fn load<S: StockStore>(
+    store: &S,
+    shop: &str,
+    path: &Path,
+    by: &str,
+) -> anyhow::Result<Result<Loaded, String>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let rows = match file::read(&bytes) {
+        Ok(rows) => rows,
+        Err(e @ (StockFileError::Rows(_) | StockFileError::Header | StockFileError::Encoding(_))) => {
+            return Ok(Err(format!("{}: 何も反映していません\n{e}", path.display())));
+        }
+    };
+    let why = format!("在庫ファイル {}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
+    let edit = Edit { who: by, why: &why, at: Utc::now().with_timezone(&jst()) };
+    let mut listings = 0;
+    for row in &rows {
+        store
+            .count(shop, &row.sku, row.name.as_deref(), Count::Set(row.on_hand), &edit)
+            .await
+            .with_context(|| format!("setting {}", row.sku))?;
+        for l in &row.listings {
+            store.put_listing(shop, l).await.context("recording a listing")?;
+            listings += 1;
+        }
+    }
+    Ok(Ok(Loaded { skus: rows.len(), listings }))
 }
 
 async fn dispatch<S: StockStore>(store: &S, shop: &str, command: &StockCommand) -> anyhow::Result<ExitCode> {
@@ -130,31 +171,16 @@ async fn dispatch<S: StockStore>(store: &S, shop: &str, command: &StockCommand) 
             }
             Ok(ExitCode::SUCCESS)
         }
-        StockCommand::Load { file: path, by } => {
-            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            let rows = match file::read(&bytes) {
-                Ok(rows) => rows,
-                Err(e @ (StockFileError::Rows(_) | StockFileError::Header | StockFileError::Encoding(_))) => {
-                    eprintln!("ichigen stock load: {}: 何も反映していません\n{e}", path.display());
-                    return Ok(ExitCode::from(1));
-                }
-            };
-            let why = format!("在庫ファイル {}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
-            let edit = Edit { who: by, why: &why, at: now };
-            let mut listings = 0;
-            for row in &rows {
-                store
-                    .count(shop, &row.sku, row.name.as_deref(), Count::Set(row.on_hand), &edit)
-                    .await
-                    .with_context(|| format!("setting {}", row.sku))?;
-                for l in &row.listings {
-                    store.put_listing(shop, l).await.context("recording a listing")?;
-                    listings += 1;
-                }
+        StockCommand::Load { file: path, by } => match load(store, shop, path, by).await? {
+            Ok(loaded) => {
+                println!("{}件のSKUの在庫数と{}件のモール商品の対応を反映しました", loaded.skus, loaded.listings);
+                Ok(ExitCode::SUCCESS)
             }
-            println!("{}件のSKUの在庫数と{listings}件のモール商品の対応を反映しました", rows.len());
-            Ok(ExitCode::SUCCESS)
-        }
+            Err(refused) => {
+                eprintln!("ichigen stock load: {refused}");
+                Ok(ExitCode::from(1))
+            }
+        },
         StockCommand::Set { sku, units, why, by } | StockCommand::Adjust { sku, units, why, by } => {
             let count = if matches!(command, StockCommand::Set { .. }) {
                 if *units < 0 {

@@ -13,6 +13,7 @@ use ichigen_core::labels::Program;
 use ichigen_core::labels::issued::{self, IssuedFormat};
 use ichigen_core::pipeline::tracking::{ImportReport, import_tracking};
 use ichigen_core::pipeline::{OrderStore, TrackingWrites};
+use ichigen_core::stock::StockStore;
 
 use crate::backend::{Backend, StoreArgs};
 use crate::view::jst;
@@ -82,14 +83,14 @@ pub fn run(store_args: &StoreArgs, command: &TrackingCommand) -> anyhow::Result<
     Ok(tell(&report, format, file))
 }
 
-async fn import<S: OrderStore + TrackingWrites>(
+async fn import<S: OrderStore + TrackingWrites + StockStore>(
     store: &S,
     shop: &str,
     rows: &[issued::IssuedRow],
     problems: Vec<issued::RowProblem>,
 ) -> anyhow::Result<ImportReport> {
     let now = Utc::now().with_timezone(&jst());
-    import_tracking(store, shop, rows, problems, now).await.context("recording tracking numbers")
+    import_tracking(store, store, shop, rows, problems, now).await.context("recording tracking numbers")
 }
 
 /// Tells staff what happened (stderr, Japanese); the exit code (1 when nothing was applied).

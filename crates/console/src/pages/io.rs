@@ -230,7 +230,7 @@ pub async fn tracking<S: ConsoleStore, T: Send + Sync + 'static>(
             );
         }
     };
-    let report = import_tracking(&app.store, &app.settings.shop_id, &rows, problems, now())
+    let report = import_tracking(&app.store, &app.store, &app.settings.shop_id, &rows, problems, now())
         .await
         .map_err(|e| Failure::Internal(format!("伝票番号を登録できませんでした: {e}")))?;
     let result = if report.applied {

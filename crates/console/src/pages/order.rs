@@ -290,7 +290,7 @@ pub async fn tracking<S: ConsoleStore, T: Send + Sync + 'static>(
         shipped_at: Some(tracking::shipped_at(date, at)),
         shipment_id: None,
     };
-    let message = match record_tracking(&app.store, &key, destination, t, at).await {
+    let message = match record_tracking(&app.store, &app.store, &key, destination, t, at).await {
         Ok(Recorded::Shipped) => format!(
             "送付先{destination}: {} {number} を登録し出荷済にしました。次の取り込みで{}に登録します",
             japanese::carrier_name(carrier),

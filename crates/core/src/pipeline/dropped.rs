@@ -18,6 +18,7 @@ use super::tracking::{ImportReport, import_tracking};
 use crate::japanese;
 use crate::labels::issued::{self, IssuedError, IssuedFormat};
 use crate::order::Marketplace;
+use crate::stock::StockStore;
 
 /// Where a shop's files go: `imports/<shop id>/<file name>`.
 pub const IMPORT_PREFIX: &str = "imports/";
@@ -151,12 +152,14 @@ impl DropError {
 }
 
 /// Handles one dropped file at `now`: the shop from its folder, the format from its name's suffix
-/// or its content (as `ichigen tracking import` tells it), the import all or nothing, and one
+/// or its content (as `ichigen tracking import` tells it), the import all or nothing (moving the
+/// shipped orders' units out of `stock`), and one
 /// mail to the shop's staff with the result. A redelivered drop changes nothing (the import finds
 /// every number recorded) and mails nothing again (the ledger).
-pub async fn import_dropped<S, D, L, M, R, F>(
+pub async fn import_dropped<S, D, L, M, R, F, K>(
     notifier: &Notifier<S, D, L, M, R>,
     files: &F,
+    stock: &K,
     file: &DroppedFile,
     now: DateTime<FixedOffset>,
 ) -> Result<Dropped, DropError>
@@ -167,6 +170,7 @@ where
     M: Mailer,
     R: RelayMailers,
     F: DroppedFiles,
+    K: StockStore,
 {
     let shop_id = file.shop_id().ok_or(DropError::NotAShopFile)?;
     let shop = match notifier.shop_settings(shop_id, now).await {
@@ -189,7 +193,7 @@ where
         Ok(read) => read,
         Err(e) => return unreadable(notifier, &shop, file, read_reason(&e), now).await,
     };
-    let report = import_tracking(notifier.order_store(), shop_id, &rows, problems, now).await?;
+    let report = import_tracking(notifier.order_store(), stock, shop_id, &rows, problems, now).await?;
     let mail = result_mail(&shop, file, format, &report)?;
     let mail = notifier.send_keyed(&file.ledger_key(shop_id), &mail, now).await?;
     Ok(Dropped::Imported { format, report, mail })

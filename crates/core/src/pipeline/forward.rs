@@ -201,3 +201,41 @@ impl<M: Sync, T: Consumer<M> + ?Sized> Consumer<M> for &T {
         (**self).put_back(receipt, wait, reason).await
     }
 }
+
+impl<T: crate::stock::StockStore + ?Sized> crate::stock::StockStore for &T {
+    async fn stocks(&self, shop_id: &str) -> Result<Vec<crate::stock::Stock>, PortError> {
+        (**self).stocks(shop_id).await
+    }
+    async fn count(
+        &self,
+        shop_id: &str,
+        sku: &str,
+        name: Option<&str>,
+        count: crate::stock::Count,
+        by: &crate::stock::Edit<'_>,
+    ) -> Result<crate::stock::Stock, PortError> {
+        (**self).count(shop_id, sku, name, count, by).await
+    }
+    async fn listings(&self, shop_id: &str) -> Result<Vec<crate::stock::Listing>, PortError> {
+        (**self).listings(shop_id).await
+    }
+    async fn put_listing(&self, shop_id: &str, listing: &crate::stock::Listing) -> Result<(), PortError> {
+        (**self).put_listing(shop_id, listing).await
+    }
+    async fn apply_holding(
+        &self,
+        order: &OrderKey,
+        next: &crate::stock::Holding,
+        at: DateTime<FixedOffset>,
+    ) -> Result<Vec<crate::stock::StockChange>, PortError> {
+        (**self).apply_holding(order, next, at).await
+    }
+    async fn changes(
+        &self,
+        shop_id: &str,
+        sku: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::stock::StockChange>, PortError> {
+        (**self).changes(shop_id, sku, limit).await
+    }
+}

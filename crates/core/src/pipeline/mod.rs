@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod digest;
 pub mod dropped;
 mod forward;
+pub mod holdings;
 pub mod mail;
 pub mod memory;
 pub mod notify;
@@ -34,6 +35,7 @@ pub use credentials::{
 };
 pub use digest::{DigestWindow, Digested, StaffAlerts, send_digest};
 pub use dropped::{DropError, Dropped, DroppedFile, DroppedFiles, FileRead, import_dropped};
+pub use holdings::NoStock;
 pub use mail::{MailJob, MailKey, MailKind, OutgoingMail, RenderError};
 pub use notify::{Drained, NoRelays, Notified, Notifier, NotifyError, QueueSent};
 pub use ports::{

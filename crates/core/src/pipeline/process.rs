@@ -13,11 +13,14 @@ use crate::japanese;
 use crate::marketplace::Policies;
 use crate::order::{Order, OrderStatus};
 use crate::rules::{Rules, RulesError};
+use crate::stock::holding::Catalogue;
+use crate::stock::{StockChange, StockStore};
 use crate::validate::OrderError;
 
 use super::acknowledge::{self, Acknowledgement, queue_ack};
 use super::cache::ShopCache;
 use super::consume::MessageFailure;
+use super::holdings::{self, NoStock};
 use super::mail::{MailJob, MailKind};
 use super::ports::{MailQueue, OrderStore, PortError, ShopDirectory, Written};
 use super::shipping::TrackingWrites;
@@ -39,6 +42,9 @@ pub struct Processed {
     pub hold_codes: Vec<FindingCode>,
     /// Mails put on the mail queue.
     pub mails: Vec<MailKind>,
+    /// What the order's holding moved in the shop's stock (empty without a stock master, or when
+    /// it held the same as before).
+    pub stock: Vec<StockChange>,
 }
 
 /// How an incoming order related to the stored one.
@@ -128,11 +134,12 @@ impl Default for ProcessSettings {
     }
 }
 
-/// The processor: store, shop directory and mail queue, and the shops' compiled rules.
-pub struct Processor<S, D, Q> {
+/// The processor: store, shop directory, mail queue and stock, and the shops' compiled rules.
+pub struct Processor<S, D, Q, K = NoStock> {
     store: S,
     shops: D,
     mails: Q,
+    stock: K,
     policies: Policies,
     settings: ProcessSettings,
     engines: ShopCache<ShopPlan>,
@@ -144,12 +151,23 @@ struct ShopPlan {
     engine: Arc<CheckEngine>,
     /// [`super::shop::ShopSettings::payment_mail`].
     payment_mail: bool,
+    /// The shop's listings and SKUs (empty: no stock master, nothing to hold or find).
+    catalogue: Arc<Catalogue>,
 }
 
 impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue> Processor<S, D, Q> {
-    /// A processor over these adapters, applying the marketplaces' declared `policies`.
+    /// A processor over these adapters, applying the marketplaces' declared `policies`; orders
+    /// move no stock until [`Processor::with_stock`] gives it a stock store.
     pub fn new(store: S, shops: D, mails: Q, policies: Policies, settings: ProcessSettings) -> Self {
-        Processor { store, shops, mails, policies, settings, engines: ShopCache::default() }
+        Processor { store, shops, mails, stock: NoStock, policies, settings, engines: ShopCache::default() }
+    }
+}
+
+impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue, K: StockStore> Processor<S, D, Q, K> {
+    /// The same processor, each stored order's holding applied to `stock` (`super::holdings`).
+    pub fn with_stock<K2: StockStore>(self, stock: K2) -> Processor<S, D, Q, K2> {
+        let Processor { store, shops, mails, policies, settings, engines, .. } = self;
+        Processor { store, shops, mails, stock, policies, settings, engines }
     }
 
     /// The store.
@@ -180,12 +198,14 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue> Processor<S
                 };
                 if let Some(change) = change {
                     // A crash after the write but before the mail queue left mails due: send them
-                    // now; and its acknowledgement unqueued: queue it now (once).
+                    // now; and its acknowledgement unqueued: queue it now (once); and its holding
+                    // unapplied: apply it now (a second apply moves nothing).
                     let mails = flush_mails(&self.store, &self.mails, p).await?;
                     if p.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) {
                         queue_ack(&self.store, &key, now).await?;
                     }
-                    return Ok(Processed { key, change, status: p.status, hold_codes: Vec::new(), mails });
+                    let stock = holdings::settle(&self.stock, &plan.catalogue, p, now).await?;
+                    return Ok(Processed { key, change, status: p.status, hold_codes: Vec::new(), mails, stock });
                 }
             }
             let needs_check = prev.as_ref().is_none_or(|p| p.check_fp != check_fp);
@@ -200,8 +220,9 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue> Processor<S
                             }
                         }
                     }
-                    let outcome = engine.check(&order, &index);
-                    (outcome.findings, if prev.is_some() { Change::Rechecked } else { Change::New })
+                    let mut findings = engine.check(&order, &index).findings;
+                    findings.extend(holdings::unmapped_findings(&order, &plan.catalogue, engine.rules()));
+                    (findings, if prev.is_some() { Change::Rechecked } else { Change::New })
                 }
             };
             let staff = match prev.as_ref().map(|p| &p.staff) {
@@ -250,6 +271,7 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue> Processor<S
             match self.store.put(&next, prev.as_ref().map(|p| p.rev)).await? {
                 Written::Conflict => continue,
                 Written::Yes => {
+                    let stock = holdings::settle(&self.stock, &plan.catalogue, &next, now).await?;
                     let mails = flush_mails(&self.store, &self.mails, &next).await?;
                     if next.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) {
                         queue_ack(&self.store, &key, now).await?;
@@ -259,7 +281,7 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue> Processor<S
                     } else {
                         Vec::new()
                     };
-                    return Ok(Processed { key, change, status: next.status, hold_codes, mails });
+                    return Ok(Processed { key, change, status: next.status, hold_codes, mails, stock });
                 }
             }
         }
@@ -272,7 +294,8 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue> Processor<S
         self.process(order, now).await.map_err(|e| MessageFailure::new(e.is_retryable(), e.to_string()))
     }
 
-    /// The shop's compiled rules with its blacklist, and its mail choices, reused for a minute.
+    /// The shop's compiled rules with its blacklist, its mail choices and its stock catalogue,
+    /// reused for a minute: a shop without a stock master costs two empty reads a minute.
     async fn plan(&self, shop_id: &str, now: DateTime<FixedOffset>) -> Result<ShopPlan, ProcessError> {
         if let Some(plan) = self.engines.get(shop_id, now) {
             return Ok(plan);
@@ -285,8 +308,12 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue> Processor<S
                 .map_err(|source| ProcessError::Rules { shop_id: shop_id.to_string(), source })?
         };
         rules.blacklist.extend(self.shops.blacklist(shop_id).await?.into_iter().map(|(_, e)| e));
-        let plan =
-            ShopPlan { engine: Arc::new(CheckEngine::new(rules, self.policies)), payment_mail: shop.payment_mail };
+        let catalogue = Arc::new(holdings::catalogue(&self.stock, shop_id).await?);
+        let plan = ShopPlan {
+            engine: Arc::new(CheckEngine::new(rules, self.policies)),
+            payment_mail: shop.payment_mail,
+            catalogue,
+        };
         self.engines.put(shop_id, plan.clone(), now);
         Ok(plan)
     }

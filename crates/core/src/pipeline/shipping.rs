@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::carrier::{tracking_digits, tracking_number_valid};
 use crate::order::{Marketplace, OrderStatus, Tracking};
+use crate::stock::StockStore;
+use crate::stock::holding::Catalogue;
 
+use super::holdings;
 use super::mail::{MailKind, carrier_name};
 use super::ports::{MailQueue, OrderStore, PortError, Written};
 use super::process::flush_mails;
@@ -366,10 +369,26 @@ pub fn check_recordable(stored: &StoredOrder, destination: usize, tracking: &Tra
 
 /// Records `tracking` for destination `destination` of the order `key`: the parcel goes 出荷済 and
 /// its write-back is queued in the pair's pending writes (queued first, so a crash between the
-/// two leaves a write the puller completes, never a 出荷済 parcel nobody writes back). Recording
-/// the same number again changes nothing.
-pub async fn record_tracking<S: OrderStore + TrackingWrites>(
+/// two leaves a write the puller completes, never a 出荷済 parcel nobody writes back). Once every
+/// parcel has its number the order's units are consumed from the stock (`super::holdings`).
+/// Recording the same number again changes nothing.
+pub async fn record_tracking<S: OrderStore + TrackingWrites, K: StockStore>(
     store: &S,
+    stock: &K,
+    key: &OrderKey,
+    destination: usize,
+    tracking: Tracking,
+    now: DateTime<FixedOffset>,
+) -> Result<Recorded, ShipError> {
+    let catalogue = holdings::catalogue(stock, &key.shop_id).await?;
+    record_with(store, stock, &catalogue, key, destination, tracking, now).await
+}
+
+/// [`record_tracking`] under a catalogue read once for many numbers (`super::tracking`).
+pub(crate) async fn record_with<S: OrderStore + TrackingWrites, K: StockStore>(
+    store: &S,
+    stock: &K,
+    catalogue: &Catalogue,
     key: &OrderKey,
     destination: usize,
     mut tracking: Tracking,
@@ -397,9 +416,11 @@ pub async fn record_tracking<S: OrderStore + TrackingWrites>(
     })
     .await?;
     if outcome == Recorded::Unchanged {
+        // A crash after an earlier recording but before its stock step: done now (once).
+        holdings::settle(stock, catalogue, &stored, now).await?;
         return Ok(outcome);
     }
-    update_order(store, key, now, |s| {
+    let stored = update_order(store, key, now, |s| {
         check_recordable(s, destination, &tracking)?;
         let parcel = s.parcel_mut(destination);
         parcel.tracking = Some(tracking.clone());
@@ -407,6 +428,7 @@ pub async fn record_tracking<S: OrderStore + TrackingWrites>(
         Ok(())
     })
     .await?;
+    holdings::settle(stock, catalogue, &stored, now).await?;
     Ok(Recorded::Shipped)
 }
 

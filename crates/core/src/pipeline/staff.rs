@@ -1,14 +1,18 @@
 //! Staff actions on a stored order: release a held order (its acknowledgement, where the
-//! marketplace expects one, is queued then), hold one by hand. The mails a decision calls for go
-//! on the home's durable mail queue with it, then out through [`StaffMail`]: `ichigen orders
-//! release|hold` and the console decide through [`decide_and_send`], one way for both.
+//! marketplace expects one, is queued then), hold one by hand. Either applies the order's stock
+//! holding again (`super::holdings`): releasing an order held for an unmapped item after staff
+//! mapped it reserves its units. The mails a decision calls for go on the home's durable mail
+//! queue with it, then out through [`StaffMail`]: `ichigen orders release|hold` and the console
+//! decide through [`decide_and_send`], one way for both.
 
 use chrono::{DateTime, FixedOffset};
 
 use crate::marketplace::Policies;
 use crate::order::OrderStatus;
+use crate::stock::StockStore;
 
 use super::acknowledge::{self, Acknowledgement, queue_ack};
+use super::holdings;
 use super::mail::MailKind;
 use super::notify::QueueSent;
 use super::ports::{MailQueue, OrderStore, PortError, Written};
@@ -92,17 +96,18 @@ pub struct Decided {
 
 /// Records `decision` on `key` with its mail jobs on `mail`'s durable queue, then has them
 /// sent: the one way `ichigen orders release|hold` and the console decide.
-pub async fn decide_and_send<S: OrderStore + TrackingWrites, M: StaffMail>(
+pub async fn decide_and_send<S: OrderStore + TrackingWrites, M: StaffMail, K: StockStore>(
     store: &S,
     mail: &M,
+    stock: &K,
     policies: &Policies,
     key: &OrderKey,
     decision: Decision<'_>,
     now: DateTime<FixedOffset>,
 ) -> Result<Decided, StaffError> {
     let order = match decision {
-        Decision::Release => release(store, mail.queue(), policies, key, now).await?,
-        Decision::Hold(reason) => hold(store, mail.queue(), policies, key, reason, now).await?,
+        Decision::Release => release(store, mail.queue(), stock, policies, key, now).await?,
+        Decision::Hold(reason) => hold(store, mail.queue(), stock, policies, key, reason, now).await?,
     };
     Ok(Decided { order, sent: mail.send_queued().await })
 }
@@ -110,31 +115,35 @@ pub async fn decide_and_send<S: OrderStore + TrackingWrites, M: StaffMail>(
 /// Releases a held order: hold findings stop holding it, and the buyer gets the thank-you mail
 /// that was held back; where its marketplace awaits an acknowledgement, it is queued. Releasing
 /// an order that is not held changes nothing.
-pub async fn release<S: OrderStore + TrackingWrites, Q: MailQueue>(
+pub async fn release<S: OrderStore + TrackingWrites, Q: MailQueue, K: StockStore>(
     store: &S,
     mails: &Q,
+    stock: &K,
     policies: &Policies,
     key: &OrderKey,
     now: DateTime<FixedOffset>,
 ) -> Result<StoredOrder, StaffError> {
-    decide(store, mails, policies, key, now, |_| StaffDecision::Released { at: now }).await
+    decide(store, mails, stock, policies, key, now, |_| StaffDecision::Released { at: now }).await
 }
 
 /// Holds an order by hand, with staff's reason; no buyer mail goes out until it is released.
-pub async fn hold<S: OrderStore + TrackingWrites, Q: MailQueue>(
+pub async fn hold<S: OrderStore + TrackingWrites, Q: MailQueue, K: StockStore>(
     store: &S,
     mails: &Q,
+    stock: &K,
     policies: &Policies,
     key: &OrderKey,
     reason: &str,
     now: DateTime<FixedOffset>,
 ) -> Result<StoredOrder, StaffError> {
-    decide(store, mails, policies, key, now, |_| StaffDecision::Held { reason: reason.to_string(), at: now }).await
+    decide(store, mails, stock, policies, key, now, |_| StaffDecision::Held { reason: reason.to_string(), at: now })
+        .await
 }
 
-async fn decide<S: OrderStore + TrackingWrites, Q: MailQueue>(
+async fn decide<S: OrderStore + TrackingWrites, Q: MailQueue, K: StockStore>(
     store: &S,
     mails: &Q,
+    stock: &K,
     policies: &Policies,
     key: &OrderKey,
     now: DateTime<FixedOffset>,
@@ -163,6 +172,7 @@ async fn decide<S: OrderStore + TrackingWrites, Q: MailQueue>(
         match store.put(&next, Some(prev.rev)).await? {
             Written::Conflict => continue,
             Written::Yes => {
+                holdings::settle_now(stock, &next, now).await?;
                 flush_mails(store, mails, &next).await?;
                 if next.acknowledgement.as_ref().is_some_and(Acknowledgement::is_due) {
                     queue_ack(store, key, now).await?;

@@ -8,9 +8,11 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime, TimeZone};
 use crate::labels::issued::{IssuedRow, RowProblem, RowRef};
 use crate::marketplace::JST;
 use crate::order::{Marketplace, OrderStatus, Tracking};
+use crate::stock::StockStore;
 
+use super::holdings;
 use super::ports::OrderStore;
-use super::shipping::{Recorded, ShipError, TrackingWrites, check_recordable, record_tracking, same_number};
+use super::shipping::{Recorded, ShipError, TrackingWrites, check_recordable, record_with, same_number};
 use super::stored::{OrderKey, StoredOrder};
 
 /// Every status an order can be stored under: a file may name an order in any of them.
@@ -63,8 +65,9 @@ impl ImportReport {
 
 /// Matches `rows` to the shop's stored orders and checks each; when every row (and every line
 /// `read_problems` names) is fine, records them all. A key that matches two orders is unmatched.
-pub async fn import_tracking<S: OrderStore + TrackingWrites>(
+pub async fn import_tracking<S: OrderStore + TrackingWrites, K: StockStore>(
     store: &S,
+    stock: &K,
     shop_id: &str,
     rows: &[IssuedRow],
     read_problems: Vec<RowProblem>,
@@ -110,8 +113,9 @@ pub async fn import_tracking<S: OrderStore + TrackingWrites>(
     if !report.problems.is_empty() {
         return Ok(report);
     }
+    let catalogue = holdings::catalogue(stock, shop_id).await?;
     for m in &mut report.matched {
-        m.outcome = record_tracking(store, &m.order, m.destination, m.tracking.clone(), now).await?;
+        m.outcome = record_with(store, stock, &catalogue, &m.order, m.destination, m.tracking.clone(), now).await?;
     }
     report.applied = true;
     Ok(report)

@@ -91,6 +91,29 @@ const CATALOGUE: [(&str, &str, i64); 10] = [
     ("GIFT-BOX", "ギフトボックス", 440),
 ];
 
+/// Units on hand per order seeded, of the SKUs that sell out in the sample stock file: a little
+/// less than the orders the demo sees open take of them (about 0.14 and 0.2 units per order;
+/// orders first seen shipped take nothing); the others get [`STOCK_PER_ORDER`].
+const SCARCE: [(&str, f64); 2] = [("BOOK-ART", 0.12), ("CANDLE-S", 0.16)];
+/// Units on hand per order seeded of the other SKUs: more than the orders take (at most about
+/// 0.33 per order).
+const STOCK_PER_ORDER: f64 = 0.4;
+
+/// A stock file (`SKU,商品名,在庫数`, as `ichigen stock load` reads it) of the sample catalogue's
+/// SKUs for `orders` sample orders: enough units that most SKUs stay available, and a few
+/// ([`SCARCE`]) that the orders sell out. The order lines name the SKUs themselves, so no
+/// marketplace column is needed.
+pub fn stock_file(orders: usize) -> String {
+    let mut out = String::from("SKU,商品名,在庫数\n");
+    for (sku, name, _) in CATALOGUE {
+        let per = SCARCE.iter().find(|(s, _)| *s == sku).map_or(STOCK_PER_ORDER, |(_, per)| *per);
+        // Rounded up: a shop of a few orders still has a unit of each.
+        let units = (orders as f64 * per).ceil().max(1.0);
+        out.push_str(&format!("{sku},{name},{units}\n"));
+    }
+    out
+}
+
 /// Seeded order generator over the real postal table.
 pub struct SampleOrders {
     rng: fastrand::Rng,

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::order::{Marketplace, OrderStatus};
-use crate::pipeline::StoredOrder;
+use crate::order::{Marketplace, Order, OrderStatus};
+use crate::pipeline::{ShipState, StoredOrder};
 
 use super::{HoldState, Holding, Listing};
 
@@ -34,6 +34,12 @@ impl Catalogue {
         }
     }
 
+    /// Whether the shop has no stock master (no SKUs, no listings): its orders move nothing and
+    /// no item is unmapped, exactly as before the shop kept stock in ichigen.
+    pub fn is_empty(&self) -> bool {
+        self.listings.is_empty() && self.skus.is_empty()
+    }
+
     /// Units of each shop SKU one `item` of `marketplace` takes.
     fn parts(&self, marketplace: Marketplace, item: &str) -> Result<Vec<(String, i64)>, Unmapped> {
         let item = item.trim();
@@ -47,15 +53,40 @@ impl Catalogue {
     }
 }
 
-/// What `s` should hold now: its lines' units, reserved while open, consumed once shipped,
-/// nothing once cancelled or when the marketplace ships it from its own warehouse (Amazon FBA:
-/// not the shop's stock). Every unmapped line is reported; the holding is then not known.
+/// Whether an order's goods are the shop's to hold: not cancelled, not shipped by the
+/// marketplace's own warehouse (Amazon FBA).
+fn holds_shop_stock(o: &Order) -> bool {
+    !o.fulfilled_by_marketplace && o.status != OrderStatus::Cancelled
+}
+
+/// The order's lines whose item takes no known shop SKU, each item once; none when the shop has
+/// no stock master or the order holds none of the shop's stock.
+pub fn unmapped(o: &Order, catalogue: &Catalogue) -> Vec<Unmapped> {
+    let mut out: Vec<Unmapped> = Vec::new();
+    if catalogue.is_empty() || !holds_shop_stock(o) {
+        return out;
+    }
+    for item in &o.items {
+        if let Err(u) = catalogue.parts(o.marketplace, &item.sku)
+            && !out.contains(&u)
+        {
+            out.push(u);
+        }
+    }
+    out
+}
+
+/// What `s` should hold now: its lines' units, reserved while open, consumed once shipped (the
+/// marketplace says so, or the shop recorded a tracking number for every parcel), nothing once
+/// cancelled or when the marketplace ships it from its own warehouse (Amazon FBA: not the shop's
+/// stock). Every unmapped line is reported; the holding is then not known.
 pub fn target(s: &StoredOrder, catalogue: &Catalogue) -> Result<Holding, Vec<Unmapped>> {
     let o = &s.order;
-    if o.fulfilled_by_marketplace || o.status == OrderStatus::Cancelled {
+    if !holds_shop_stock(o) {
         return Ok(Holding::none());
     }
-    let state = if o.status == OrderStatus::Shipped { HoldState::Consumed } else { HoldState::Reserved };
+    let shipped = o.status == OrderStatus::Shipped || s.ship_state().is_some_and(|st| st >= ShipState::Shipped);
+    let state = if shipped { HoldState::Consumed } else { HoldState::Reserved };
     let mut units: BTreeMap<String, i64> = BTreeMap::new();
     let mut unmapped = Vec::new();
     for item in &o.items {

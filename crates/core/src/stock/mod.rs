@@ -121,6 +121,45 @@ impl Holding {
     }
 }
 
+/// What applying an order's next holding does: the holding to store and each SKU's (on hand,
+/// reserved) move. The one rule both stock adapters follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The holding to store.
+    pub keep: Holding,
+    /// (SKU, on hand, reserved) moves; may be empty when only the holding is recorded.
+    pub moves: Vec<(String, i64, i64)>,
+}
+
+impl Step {
+    /// What making an order's holding `next` does, given what it held before (`None`: nothing
+    /// was ever recorded for it). `None`: nothing to write (a replay, a consumed holding, an order
+    /// that never held and holds nothing). An order first known to the stock already shipped
+    /// moves nothing: its goods left before ichigen counted them (history from before the stock
+    /// master, as no thank-you goes to an order first seen shipped); its holding is recorded so
+    /// that a later cancellation gives nothing back either.
+    pub fn of(prev: Option<&Holding>, next: &Holding) -> Option<Step> {
+        match prev {
+            Some(p) if p.state == HoldState::Consumed || p == next => None,
+            Some(p) => Some(Step { keep: next.clone(), moves: p.deltas(next) }),
+            None if next.state == HoldState::Consumed => Some(Step { keep: next.clone(), moves: Vec::new() }),
+            None => {
+                let moves = Holding::none().deltas(next);
+                (!moves.is_empty()).then(|| Step { keep: next.clone(), moves })
+            }
+        }
+    }
+
+    /// Why its moves are made, in staff's words (`ichigen stock history`).
+    pub fn why(&self) -> &'static str {
+        match self.keep.state {
+            HoldState::Reserved => "注文で引当",
+            HoldState::Consumed => "出荷",
+            HoldState::Released => "キャンセルで引当解除",
+        }
+    }
+}
+
 /// A change of one SKU's stock, recorded with who and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StockChange {
@@ -148,6 +187,9 @@ pub enum Count {
     /// This many more (or fewer: a delivery in, a breakage out).
     Adjust(i64),
 }
+
+/// Who moves stock for an order (`StockChange::who`).
+pub const BY_ORDERS: &str = "ichigen";
 
 /// Who changes stock by hand, why and when.
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,8 @@ use ichigen_core::pipeline::{
     Consumed, MailJob, Notifier, ProcessSettings, Processor, ShopDirectory, ShopSettings, consume_batch,
 };
 
-use super::{LEASE, MAIL_FROM, Market, Progress, Tally, notify_one, process_one, pull_all, write_orders};
+use super::stock::StockSummary;
+use super::{LEASE, MAIL_FROM, Market, Progress, StockRun, Tally, notify_one, process_one, pull_all, write_orders};
 use crate::backend::StoreArgs;
 
 /// Receives before a message that keeps failing goes to its DLQ.
@@ -70,14 +71,16 @@ fn report_failed<R>(batch: &Consumed<R>, queue: &str, progress: &Progress, tally
     }
 }
 
-/// Runs the pipeline; returns the counts and the stored orders (all, on hold).
+/// Runs the pipeline; returns the counts, the stored orders (all, on hold) and what the orders
+/// moved in the stock.
 pub async fn run(
     args: &StoreArgs,
     shop: &ShopSettings,
     markets: &[Market],
     progress: &Progress,
     dir: &Path,
-) -> anyhow::Result<(Tally, usize, usize)> {
+    stock: &StockRun<'_>,
+) -> anyhow::Result<(Tally, usize, usize, StockSummary)> {
     let aws = args.aws().await;
     let ddb = aws_sdk_dynamodb::Client::new(&aws.sdk);
     ichigen_aws::create_table(&ddb, &args.table)
@@ -98,6 +101,7 @@ pub async fn run(
     let store: &DynamoStore = &aws.store;
     let shop = &super::shop_for_run(shop, store.shop(&shop.shop_id).await.context("reading the demo shop")?);
     store.put_shop(shop).await.context("storing the demo shop")?;
+    super::stock::load_for_run(store, &shop.shop_id, dir, stock.file, stock.orders).await?;
 
     let tally = RefCell::new(Tally::default());
     let order_queue = SqsQueue::<Order>::new(sqs.clone(), orders_url.clone());
@@ -108,7 +112,8 @@ pub async fn run(
     // Each queue taken through the consume port, as the Lambdas' handlers are (the demo polls
     // where Lambda's event source mapping would hand over a batch).
     let processor =
-        Processor::new(store, store, &mail_queue, ichigen_marketplaces::policies(), ProcessSettings::default());
+        Processor::new(store, store, &mail_queue, ichigen_marketplaces::policies(), ProcessSettings::default())
+            .with_stock(store);
     let orders = SqsPoller::<Order>::new(sqs.clone(), orders_url, orders_dlq);
     loop {
         let batch = consume_batch(&orders, TAKE, |order: Order| {
@@ -140,7 +145,8 @@ pub async fn run(
     }
 
     let (stored, on_hold) = write_orders(store, &shop.shop_id, &dir.join("orders.jsonl")).await?;
-    Ok((tally.into_inner(), stored, on_hold))
+    let moved = super::stock::summary(store, &shop.shop_id, stock.since).await?;
+    Ok((tally.into_inner(), stored, on_hold, moved))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use ichigen_core::labels::{self, LabelOptions, Program};
 use ichigen_core::pipeline::shipping::mark_printed;
 use ichigen_core::pipeline::tracking::import_tracking;
 use ichigen_core::pipeline::{OrderKey, OrderStore, ShopSettings, TrackingWrites};
+use ichigen_core::stock::StockStore;
 use ichigen_core::{Marketplace, Rules};
 use serde::{Deserialize, Serialize};
 
@@ -72,7 +73,7 @@ fn number_for(key: &str) -> String {
 
 /// Exports the label data of every parcel ready to ship that has none yet, marks them 印刷済,
 /// writes the carriers' numbers for them and imports that file. Files go to `DIR/labels/`.
-pub async fn label_and_import<S: OrderStore + TrackingWrites>(
+pub async fn label_and_import<S: OrderStore + TrackingWrites + StockStore>(
     store: &S,
     shop: &ShopSettings,
     dir: &Path,
@@ -124,7 +125,7 @@ pub async fn label_and_import<S: OrderStore + TrackingWrites>(
     }
     let (_, rows, problems) = issued::read(issued.as_bytes(), Some(IssuedFormat::Plain))
         .with_context(|| format!("reading {}", path.display()))?;
-    let report = import_tracking(store, &shop.shop_id, &rows, problems, now).await?;
+    let report = import_tracking(store, store, &shop.shop_id, &rows, problems, now).await?;
     if !report.applied {
         let lines: Vec<String> = report.problems.iter().map(|p| format!("{}行目: {}", p.line, p.reason)).collect();
         anyhow::bail!("{}: nothing imported: {}", path.display(), lines.join("; "));

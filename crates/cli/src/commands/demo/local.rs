@@ -14,7 +14,8 @@ use ichigen_core::pipeline::{Consumed, MailJob, Notifier, ProcessSettings, Proce
 use ichigen_local::{EmlOutbox, JsonlQuarantine, MAIL_QUEUE, ORDERS_QUEUE, SqliteQueue};
 
 use super::day::DayCounts;
-use super::{LEASE, MAIL_FROM, Market, Progress, Tally, notify_one, process_one, pull_all, write_orders};
+use super::stock::StockSummary;
+use super::{LEASE, MAIL_FROM, Market, Progress, StockRun, Tally, notify_one, process_one, pull_all, write_orders};
 use crate::backend::open_sqlite;
 use crate::relay::StandInRelays;
 
@@ -24,26 +25,29 @@ const IDLE: Duration = Duration::from_millis(2);
 /// Messages a stage takes from its queue at a time.
 const TAKE: usize = 100;
 
-/// Runs the pipeline; returns the counts, the stored orders (all, on hold) and, with
-/// `whole_day`, what the afternoon did (label data out, tracking numbers in) before a second
-/// pass wrote the numbers back and mailed the buyers.
+/// Runs the pipeline; returns the counts, the stored orders (all, on hold), with `whole_day`
+/// what the afternoon did (label data out, tracking numbers in) before a second pass wrote the
+/// numbers back and mailed the buyers, and what the orders moved in the stock.
 pub async fn run(
     dir: &Path,
     shop: &ShopSettings,
     markets: &[Market],
     progress: &Progress,
     whole_day: bool,
-) -> anyhow::Result<(Tally, usize, usize, Option<DayCounts>)> {
+    stock: &StockRun<'_>,
+) -> anyhow::Result<(Tally, usize, usize, Option<DayCounts>, StockSummary)> {
     let store = open_sqlite(&dir.join("ichigen.db"))?;
     // Before anything runs: a new store beside the outbox of another is refused here.
     let outbox = EmlOutbox::for_store(dir.join("outbox"), &store)?;
     let shop = &super::shop_for_run(shop, store.shop(&shop.shop_id).await.context("reading the demo shop")?);
     store.put_shop(shop).await.context("storing the demo shop")?;
+    super::stock::load_for_run(&store, &shop.shop_id, dir, stock.file, stock.orders).await?;
     let quarantine = JsonlQuarantine::new(dir.join("quarantine.jsonl"));
     let orders = SqliteQueue::<Order>::new(&store, ORDERS_QUEUE);
     let mails = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
     let processor =
-        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default());
+        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
+            .with_stock(&store);
     // The demo has no 楽天 relay account: its relay mail goes to the outbox, labelled (crate::relay).
     let notifier = Notifier::new(&store, &store, &store, &outbox, ichigen_marketplaces::policies(), LEASE)
         .with_relays(StandInRelays { outbox: &outbox, registered_from: MAIL_FROM });
@@ -115,7 +119,8 @@ pub async fn run(
     }
     let (stored, on_hold) = write_orders(&store, &shop.shop_id, &dir.join("orders.jsonl")).await?;
     crate::backend::warn_skipped(&store);
-    Ok((tally.into_inner(), stored, on_hold, day))
+    let moved = super::stock::summary(&store, &shop.shop_id, stock.since).await?;
+    Ok((tally.into_inner(), stored, on_hold, day, moved))
 }
 
 /// Tells the user which messages of `queue` this batch gave up on (by order id and mail kind).

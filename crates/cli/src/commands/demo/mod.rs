@@ -11,6 +11,7 @@
 mod aws;
 pub mod day;
 mod local;
+mod stock;
 mod tally;
 
 use std::cell::RefCell;
@@ -30,6 +31,7 @@ use ichigen_core::pipeline::{
 use ichigen_core::pipeline::{
     MailEvents, MailLedger, MailQueue, Mailer, MessageFailure, ParkedMail, RelayMailers, TrackingWrites,
 };
+use ichigen_core::stock::StockStore;
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_marketplaces::client::{AnyClient, RetryPolicy};
 use ichigen_marketplaces::{HttpSettings, MarketplaceSecret, build_client};
@@ -77,9 +79,25 @@ pub struct DemoArgs {
     /// back to the marketplaces, shipping mails. The afternoon runs on the embedded store only.
     #[arg(long)]
     pub pull_only: bool,
+    /// Stock file to load before the pull (as `ichigen stock load` reads it). Without it, a
+    /// folder's first run writes a sample one for the sample orders' SKUs to DIR/stock.csv and
+    /// loads that; later runs keep the stock the earlier ones moved.
+    #[arg(long, value_name = "FILE")]
+    pub stock: Option<PathBuf>,
     /// Where orders are kept (the embedded store by default).
     #[command(flatten)]
     pub store: StoreArgs,
+}
+
+/// The demo's stock for a run: the file to load (`--stock`), the orders seeded (for the sample
+/// file) and when the run began (what the orders moved since is this run's).
+pub struct StockRun<'a> {
+    /// `--stock`.
+    pub file: Option<&'a Path>,
+    /// `--orders`.
+    pub orders: usize,
+    /// The run's start.
+    pub since: DateTime<FixedOffset>,
 }
 
 /// What `DIR/demo.json` keeps: the sandboxes' orders are a function of it.
@@ -278,8 +296,8 @@ async fn pull_all<
 
 /// Runs one order through the processor's queue handler, trying again at once when the failure
 /// may pass.
-async fn process_one<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue>(
-    processor: &Processor<S, D, Q>,
+async fn process_one<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue, K: StockStore>(
+    processor: &Processor<S, D, Q, K>,
     order: Order,
     tally: &RefCell<Tally>,
     progress: &Progress,
@@ -384,13 +402,14 @@ async fn run_async(args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let expected: usize = markets.iter().map(|m| m.seeded).sum();
     let progress = Progress::new(expected);
     let started = Instant::now();
+    let stock = StockRun { file: args.stock.as_deref(), orders: state.orders, since: now() };
     let run = if args.store.uses_aws() {
-        aws::run(&args.store, &shop, &markets, &progress, &dir).await.map(|(t, s, h)| (t, s, h, None))
+        aws::run(&args.store, &shop, &markets, &progress, &dir, &stock).await.map(|(t, s, h, m)| (t, s, h, None, m))
     } else {
-        local::run(&dir, &shop, &markets, &progress, !args.pull_only).await
+        local::run(&dir, &shop, &markets, &progress, !args.pull_only, &stock).await
     };
     progress.finish();
-    let (tally, stored_orders, stored_on_hold, day) = run?;
+    let (tally, stored_orders, stored_on_hold, day, moved) = run?;
     let seconds = started.elapsed().as_secs_f64();
     let (marketplaces, total) = tally.finish();
     let outbox = dir.join("outbox");
@@ -406,6 +425,7 @@ async fn run_async(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         stored_on_hold,
         outbox_files: (!args.store.uses_aws()).then(|| count_eml(&outbox)),
         day,
+        stock: Some(moved),
     };
     write_atomically(&dir.join("summary.json"), serde_json::to_string_pretty(&summary)?.as_bytes())?;
     print_summary(&summary, &dir, &args.store)?;
@@ -419,6 +439,9 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
     writeln!(out, "{}", tally::main_table(s))?;
     if let Some(held) = tally::held_table(s) {
         writeln!(out, "{held}")?;
+    }
+    if let Some(stock) = stock::table(s) {
+        writeln!(out, "{stock}")?;
     }
     let t = &s.total;
     let mut line = format!(
@@ -487,6 +510,19 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
     if s.day.is_none() && s.mode == "aws" {
         writeln!(out, "the afternoon (label data → tracking numbers → write-back) runs on the embedded store only")?;
     }
+    if let Some(stock) = &s.stock {
+        let mut line = format!(
+            "stock: {} SKUs, {} units on hand, {} reserved by open orders",
+            stock.skus, stock.on_hand, stock.reserved
+        );
+        if !stock.sold_out.is_empty() {
+            line.push_str(&format!(
+                "; sold out (the sandboxes do not know the shop's stock yet): {}",
+                stock.sold_out.join(", ")
+            ));
+        }
+        writeln!(out, "{line}")?;
+    }
     let path = |name: &str| -> PathBuf { dir.join(name) };
     writeln!(out, "wrote:")?;
     writeln!(
@@ -516,6 +552,13 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
             out,
             "  {:<34} label data (b2/ehiden/yupri.csv) and the carriers' numbers (tracking.csv)",
             format!("{}/", path("labels").display())
+        )?;
+    }
+    if path("stock.csv").exists() {
+        writeln!(
+            out,
+            "  {:<34} the sample stock file (ichigen stock list shows the stock now)",
+            path("stock.csv").display()
         )?;
     }
     writeln!(out, "  {:<34} this summary as JSON", path("summary.json").display())?;

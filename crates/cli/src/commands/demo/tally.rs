@@ -117,6 +117,9 @@ pub struct Summary {
     /// are in `total`: `tracking_registered`, `mails.shipping`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub day: Option<super::day::DayCounts>,
+    /// What the orders moved in the shop's stock this run, and the stock after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stock: Option<super::stock::StockSummary>,
 }
 
 /// Counts while the run goes on.
@@ -266,7 +269,7 @@ impl Progress {
     }
 }
 
-fn right(table: &mut Table, from: usize) {
+pub(crate) fn right(table: &mut Table, from: usize) {
     for i in from..table.column_count() {
         if let Some(col) = table.column_mut(i) {
             col.set_cell_alignment(CellAlignment::Right);
