@@ -112,6 +112,8 @@ async fn run() {
     let stop = AtomicBool::new(false);
     let pulls = AtomicUsize::new(0);
     let seen: Mutex<BTreeMap<String, DateTime<FixedOffset>>> = Mutex::new(BTreeMap::new());
+    // With the trace: when the processor first took each order.
+    let processed: Mutex<BTreeMap<String, DateTime<FixedOffset>>> = Mutex::new(BTreeMap::new());
     eprintln!(
         "mail_latency: {} orders placed from {} to {}, pulled every {} s",
         placed.len(),
@@ -154,12 +156,35 @@ async fn run() {
         }
     });
     let schedule = async { tokio::join!(a, b, c, d) };
-    let orders = async {
+    // Each queue's mapping runs as many batches at once as the deployed maximum concurrency
+    // (infra: processor_concurrency and notifier_concurrency, default 2).
+    let orders = || async {
         while !stop.load(Ordering::Relaxed) {
             let (handled, _) = w
                 .deliver(&w.orders_url, |event| {
                     let p = &processor;
-                    async move { ichigen_processor::handle(p, event, &mut Metrics::new("processor")).await }
+                    if trace {
+                        let now = Utc::now().fixed_offset();
+                        let mut first = processed.lock().unwrap();
+                        for r in &event.records {
+                            let id = r.body.as_deref().and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok());
+                            if let Some(id) = id.as_ref().and_then(|v| v["order_id"].as_str()) {
+                                first.entry(id.to_string()).or_insert(now);
+                            }
+                        }
+                    }
+                    let n = event.records.len();
+                    async move {
+                        let began = Instant::now();
+                        let response = ichigen_processor::handle(p, event, &mut Metrics::new("processor")).await;
+                        if trace {
+                            eprintln!(
+                                "mail_latency: processor took {n} orders in {:.2} s",
+                                began.elapsed().as_secs_f64()
+                            );
+                        }
+                        response
+                    }
                 })
                 .await;
             if handled == 0 {
@@ -167,7 +192,7 @@ async fn run() {
             }
         }
     };
-    let mails = async {
+    let mails = || async {
         while !stop.load(Ordering::Relaxed) {
             let (handled, _) = w
                 .deliver(&w.mail_url, |event| {
@@ -199,7 +224,7 @@ async fn run() {
             tokio::time::sleep(WATCH).await;
         }
     };
-    tokio::join!(schedule, orders, mails, watch);
+    tokio::join!(schedule, orders(), orders(), mails(), mails(), watch);
 
     let seen = seen.into_inner().unwrap();
     if trace {
@@ -211,7 +236,11 @@ async fn run() {
         for (took, id) in slow.iter().take(8) {
             let (marketplace, placed_at) = placed[*id];
             let offset = (placed_at - start).as_seconds_f64();
-            eprintln!("mail_latency: slow: {marketplace} {id} placed at +{offset:.1} s, thank-you after {took:.1} s");
+            let taken = processed.lock().unwrap().get(*id).map(|at| (*at - start).as_seconds_f64());
+            let taken = taken.map_or("never".to_string(), |s| format!("+{s:.1} s"));
+            eprintln!(
+                "mail_latency: slow: {marketplace} {id} placed at +{offset:.1} s, first processed at {taken}, thank-you after {took:.1} s"
+            );
         }
     }
     // When the processor stored each order: splits the time into the pull's part and the mail's.

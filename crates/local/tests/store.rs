@@ -120,6 +120,7 @@ async fn watermarks_are_conditional_too() {
         reconciled_at: Some(at("2026-10-31T23:00:00+09:00")),
         reconcile_after: None,
         recent: Default::default(),
+        queued: Default::default(),
         rev: 1,
         updated_at: at("2026-11-01T00:00:00+09:00"),
     };

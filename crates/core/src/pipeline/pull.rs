@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use sha2::{Digest, Sha256};
 
 use crate::marketplace::MarketplacePolicy;
 use crate::order::{Marketplace, OrderStatus};
@@ -80,6 +81,8 @@ pub struct PullReport {
     pub pages: u32,
     /// Orders put on the orders queue (from windows and from reads by id).
     pub queued: usize,
+    /// Orders the overlap found again exactly as this pair queued them before: not queued again.
+    pub unchanged: usize,
     /// Orders read again by id (left out earlier, or open and reconciled).
     pub reread: usize,
     /// Orders quarantined as unreadable.
@@ -191,6 +194,7 @@ where
             lease_busy: false,
             pages: 0,
             queued: 0,
+            unchanged: 0,
             reread: 0,
             quarantined: 0,
             missing: Vec::new(),
@@ -250,6 +254,7 @@ where
             reconciled_at: None,
             reconcile_after: None,
             recent: Default::default(),
+            queued: Default::default(),
             rev: 0,
             updated_at: now,
         });
@@ -406,7 +411,7 @@ where
                     if from >= now {
                         return Ok(true);
                     }
-                    forget_before(&mut mark.recent, from);
+                    forget_before(mark, from);
                     PendingWindow { from, to: now, cursor: None, pages_done: 0 }
                 }
             };
@@ -552,28 +557,38 @@ where
     /// run and stall the pair.
     async fn take(&self, mut page: OrderPage, mark: &mut Watermark, report: &mut PullReport) -> Result<(), PortError> {
         let limit = self.queue.max_message_bytes();
-        if limit < usize::MAX {
-            // Each order's JSON size, measured once; the queue writes the same JSON.
-            let mut fit = Vec::with_capacity(page.orders.len());
-            for o in page.orders {
-                match serde_json::to_vec(&o).map_or(0, |b| b.len()) {
-                    bytes if bytes <= limit => fit.push(o),
-                    bytes => page.rejected.push(Rejected {
-                        shop_id: o.shop_id,
-                        marketplace: o.marketplace,
-                        order_id: Some(o.order_id),
-                        reason: format!(
-                            "order is {bytes} bytes as JSON, over the orders queue's {limit}-byte message limit"
-                        ),
-                    }),
-                }
+        // Each order's JSON, made once: its size against the queue's limit (the queue writes the
+        // same JSON) and its digest against the version last queued.
+        let mut fresh = Vec::with_capacity(page.orders.len());
+        let mut digests = Vec::with_capacity(page.orders.len());
+        for o in page.orders {
+            let json = serde_json::to_vec(&o).unwrap_or_default();
+            if json.len() > limit {
+                page.rejected.push(Rejected {
+                    reason: format!(
+                        "order is {} bytes as JSON, over the orders queue's {limit}-byte message limit",
+                        json.len()
+                    ),
+                    shop_id: o.shop_id,
+                    marketplace: o.marketplace,
+                    order_id: Some(o.order_id),
+                });
+                continue;
             }
-            page.orders = fit;
+            let digest: String = Sha256::digest(&json).iter().take(8).map(|b| format!("{b:02x}")).collect();
+            if mark.queued.get(&o.order_id) == Some(&digest) {
+                report.unchanged += 1;
+                continue;
+            }
+            digests.push(digest);
+            fresh.push(o);
         }
+        page.orders = fresh;
         self.queue.send_all(&page.orders).await?;
-        for o in &page.orders {
+        for (o, digest) in page.orders.iter().zip(digests) {
             let at = mark.recent.entry(o.order_id.clone()).or_insert(o.source_updated_at);
             *at = (*at).max(o.source_updated_at);
+            mark.queued.insert(o.order_id.clone(), digest);
         }
         self.quarantine.quarantine(&page.rejected).await?;
         report.queued += page.orders.len();
@@ -605,14 +620,15 @@ where
     }
 }
 
-/// Most versions a watermark remembers ([`Watermark::recent`]): keeps the record far below
-/// DynamoDB's 400 KB item limit (about 60 bytes an entry). Past it the oldest are forgotten, and
+/// Most versions a watermark remembers ([`Watermark::recent`], with [`Watermark::queued`]'s
+/// digests): keeps the record below DynamoDB's 400 KB item limit (about 100 bytes an entry). Past it the oldest are forgotten, and
 /// those orders are merely read again.
 const MAX_RECENT: usize = 2_000;
 
 /// Drops the remembered versions stamped before `from` (no window reaches them any more), then
-/// the oldest beyond [`MAX_RECENT`].
-fn forget_before(recent: &mut BTreeMap<String, DateTime<FixedOffset>>, from: DateTime<FixedOffset>) {
+/// the oldest beyond [`MAX_RECENT`], and the digests of the orders no longer remembered.
+fn forget_before(mark: &mut Watermark, from: DateTime<FixedOffset>) {
+    let recent = &mut mark.recent;
     recent.retain(|_, at| *at >= from);
     if recent.len() > MAX_RECENT {
         let mut times: Vec<DateTime<FixedOffset>> = recent.values().copied().collect();
@@ -620,6 +636,7 @@ fn forget_before(recent: &mut BTreeMap<String, DateTime<FixedOffset>>, from: Dat
         let keep_from = times[times.len() - MAX_RECENT];
         recent.retain(|_, at| *at >= keep_from);
     }
+    mark.queued.retain(|id, _| mark.recent.contains_key(id));
 }
 
 fn delta(d: Duration) -> TimeDelta {
