@@ -56,5 +56,5 @@ pub use source::{
     pull_window,
 };
 pub use staff::{Decided, Decision, NotifierQueue, StaffError, StaffMail};
-pub use stock_push::{NoPush, PairStock, StockPush, StockReport};
+pub use stock_push::{DecideError, NoPush, PairStock, StockPush, StockReport, accept_drift, force_push};
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

@@ -178,7 +178,12 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         let reads: BTreeMap<String, Shown> = reads.into_iter().map(|ItemShown { item, shown }| (item, shown)).collect();
         let rows = self.rows(shop_id).await?;
         let plans = push::judge_items(marketplace, &listings, &rows, &state, &reads, &self.settings, now);
-        let shares = push::shares(&listings, &rows, self.settings.buffer);
+        let left_out: BTreeSet<String> = plans
+            .iter()
+            .filter(|p| matches!(p.verdict, Verdict::MallManaged | Verdict::Missing))
+            .map(|p| p.holder.clone())
+            .collect();
+        let shares = push::shares(&listings, &rows, self.settings.buffer, &left_out);
         let targets = push::targets(&plans, &shares);
 
         // 2. Credits and growth, conditional on each row's seq.
@@ -450,4 +455,101 @@ impl Told {
         }
         Some((subject, text))
     }
+}
+
+/// Why a staff decision on a mall's number could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DecideError {
+    /// No drift is recorded for the item (nothing to decide).
+    #[error("{marketplace} の商品 {item} に未確認の在庫差異はありません")]
+    NoDrift {
+        /// The marketplace.
+        marketplace: Marketplace,
+        /// The item.
+        item: String,
+    },
+    /// The item is not listed (`ichigen stock map`).
+    #[error("{marketplace} の商品 {item} は在庫SKUに対応付けられていません(ichigen stock map)")]
+    NotListed {
+        /// The marketplace.
+        marketplace: Marketplace,
+        /// The item.
+        item: String,
+    },
+    /// The store failed, or the record changed meanwhile (try again).
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// `ichigen stock accept <mp> <item>`: staff adopt the mall's number of an item in drift. Each
+/// SKU of the item is counted up (or down) by the difference — recorded with who and why — and
+/// the item's allotment takes it, so the ledger expects what the mall shows; pushing resumes on
+/// the next run. Returns the difference in items.
+pub async fn accept_drift<K: StockStore>(
+    stock: &K,
+    shop_id: &str,
+    marketplace: Marketplace,
+    item: &str,
+    who: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<i64, DecideError> {
+    let no_drift = || DecideError::NoDrift { marketplace, item: item.to_string() };
+    let mut state = stock.push_state(shop_id, marketplace).await?.ok_or_else(no_drift)?;
+    let drift = state.items.get(item).and_then(|r| r.drift.clone()).ok_or_else(no_drift)?;
+    let catalogue = catalogue(stock, shop_id).await?;
+    let listing = catalogue
+        .listings_of(marketplace)
+        .find(|l| l.item == item)
+        .ok_or_else(|| DecideError::NotListed { marketplace, item: item.to_string() })?
+        .clone();
+    let diff = drift.shown - drift.expected;
+    let why = format!("{}の管理画面の在庫数を採用 ({item})", marketplace_name(marketplace));
+    let h = crate::stock::holder(marketplace, item);
+    for part in &listing.parts {
+        let units = diff * i64::from(part.units.max(1));
+        let by = crate::stock::Edit { who, why: &why, at: now };
+        stock.count(shop_id, &part.sku, None, crate::stock::Count::Adjust(units), &by).await?;
+        for _ in 0..LEDGER_ATTEMPTS {
+            let Some(mut row) = stock.stocks(shop_id).await?.into_iter().find(|s| s.sku == part.sku) else { break };
+            row.allot(&h, (row.allotted_to(&h) + units).max(0));
+            if stock.put_ledger(shop_id, &row).await? {
+                break;
+            }
+        }
+    }
+    let expected = state.rev;
+    if let Some(r) = state.items.get_mut(item) {
+        r.drift = None;
+        r.shortfall = None;
+    }
+    state.rev += 1;
+    state.updated_at = now;
+    if stock.put_push_state(&state, Some(expected)).await? == Written::Conflict {
+        return Err(PortError::retryable("stock push record", "changed meanwhile; run the command again").into());
+    }
+    Ok(diff)
+}
+
+/// `ichigen stock push --force <mp> <item>`: staff overwrite the mall's number of an item in
+/// drift with the ledger's on the next run.
+pub async fn force_push<K: StockStore>(
+    stock: &K,
+    shop_id: &str,
+    marketplace: Marketplace,
+    item: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<(), DecideError> {
+    let mut state =
+        stock.push_state(shop_id, marketplace).await?.unwrap_or_else(|| PushState::new(shop_id, marketplace, now));
+    let expected = (state.rev > 0).then_some(state.rev);
+    let record = state.items.entry(item.to_string()).or_default();
+    record.force = true;
+    record.drift = None;
+    record.shortfall = None;
+    state.rev += 1;
+    state.updated_at = now;
+    if stock.put_push_state(&state, expected).await? == Written::Conflict {
+        return Err(PortError::retryable("stock push record", "changed meanwhile; run the command again").into());
+    }
+    Ok(())
 }

@@ -279,13 +279,18 @@ pub fn judge_items(
 /// buffer per holder, split equally among its holders (the first ones in name order get the
 /// remainder). Equal rather than weighted by recent sales: a mall that sold out would otherwise
 /// be starved by the one that had stock to sell. Result: SKU → holder → units.
+/// Holders in `left_out` (items the mall keeps itself or does not show) take no share.
 pub fn shares(
     listings: &[&Listing],
     rows: &BTreeMap<String, Stock>,
     buffer: u32,
+    left_out: &std::collections::BTreeSet<String>,
 ) -> BTreeMap<String, BTreeMap<String, i64>> {
     let mut holders: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for l in listings {
+        if left_out.contains(&holder(l.marketplace, &l.item)) {
+            continue;
+        }
         for p in &l.parts {
             holders.entry(p.sku.clone()).or_default().push(holder(l.marketplace, &l.item));
         }
@@ -417,7 +422,7 @@ mod tests {
         ];
         let refs: Vec<&Listing> = ls.iter().collect();
         let rows = BTreeMap::from([("MUG".to_string(), row("MUG", 10, &[]))]);
-        let s = shares(&refs, &rows, 1);
+        let s = shares(&refs, &rows, 1, &Default::default());
         // 10 − 3 buffers = 7 over 3 holders: 3, 2, 2 in name order.
         assert_eq!(s["MUG"]["rakuten:mug"], 3);
         assert_eq!(s["MUG"]["yahoo:mug"], 2);
