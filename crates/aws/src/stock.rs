@@ -341,7 +341,11 @@ impl StockStore for DynamoStore {
     }
 
     async fn push_state(&self, _shop_id: &str, _marketplace: Marketplace) -> Result<Option<PushState>, PortError> {
-        Ok(None)
+        // Refused before the push makes any mall call: the pull report says why.
+        Err(PortError::permanent(
+            "dynamodb stock push record",
+            "the stock push is not built on DynamoDB yet (docs/STOCK.md)",
+        ))
     }
 
     async fn put_push_state(&self, _state: &PushState, _expected: Option<u64>) -> Result<Written, PortError> {
