@@ -43,8 +43,7 @@ pub struct StockSummary {
     pub on_hand: i64,
     /// Units reserved by open orders, all SKUs.
     pub reserved: i64,
-    /// SKUs with nothing left to sell (available 0 or less: the sandboxes do not know the shop's
-    /// stock yet, so their buyers can oversell it).
+    /// SKUs with nothing left to sell (available 0 or less).
     pub sold_out: Vec<String>,
 }
 
@@ -115,18 +114,33 @@ pub async fn summary<S: StockStore>(
 pub fn table(summary: &Summary) -> Option<Table> {
     let stock = summary.stock.as_ref()?;
     let mut table = Table::new();
-    table.load_preset(UTF8_FULL_CONDENSED).set_header(vec![
-        "stock (units)",
-        "reserved",
-        "released by cancellation",
-        "consumed by shipping",
-    ]);
-    let line =
-        |name: String, m: &Moved| vec![name, m.reserved.to_string(), m.released.to_string(), m.consumed.to_string()];
-    for (m, moved) in &stock.moved {
-        table.add_row(line(format!("{} {m}", ichigen_core::pipeline::mail::marketplace_name(*m)), moved));
+    // The pushed column only where the run pushed: the demo's sandboxes list no items of the
+    // sample stock, so its pushes find nothing to write (the sale-day bench pushes to listed ones).
+    let any_pushed = summary.total.units_pushed > 0;
+    let mut header = vec!["stock (units)", "reserved", "released by cancellation", "consumed by shipping"];
+    if any_pushed {
+        header.push("pushed to the marketplace");
     }
-    table.add_row(line("total".to_string(), &stock.total));
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+    let line = |name: String, m: &Moved, pushed: i64| {
+        let mut row = vec![name, m.reserved.to_string(), m.released.to_string(), m.consumed.to_string()];
+        if any_pushed {
+            row.push(pushed.to_string());
+        }
+        row
+    };
+    let pushed = |m: &Marketplace| summary.marketplaces.get(m).map_or(0, |r| r.units_pushed);
+    let none = Moved::default();
+    let marketplaces: std::collections::BTreeSet<&Marketplace> = stock
+        .moved
+        .keys()
+        .chain(summary.marketplaces.iter().filter(|(_, r)| r.units_pushed > 0).map(|(m, _)| m))
+        .collect();
+    for m in marketplaces {
+        let moved = stock.moved.get(m).unwrap_or(&none);
+        table.add_row(line(format!("{} {m}", ichigen_core::pipeline::mail::marketplace_name(*m)), moved, pushed(m)));
+    }
+    table.add_row(line("total".to_string(), &stock.total, summary.total.units_pushed));
     super::tally::right(&mut table, 1);
     Some(table)
 }

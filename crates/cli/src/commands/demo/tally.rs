@@ -57,6 +57,9 @@ pub struct Row {
     /// Orders the marketplace took the shop's acknowledgement of (楽天 注文確認, Qoo10 seller check).
     #[serde(default)]
     pub acknowledged: usize,
+    /// Units written to the marketplace as its stock numbers (the stock push after each pull).
+    #[serde(default)]
+    pub units_pushed: i64,
 }
 
 impl Row {
@@ -67,6 +70,7 @@ impl Row {
 
     fn add(&mut self, other: &Row) {
         self.pulled += other.pulled;
+        self.units_pushed += other.units_pushed;
         self.reread += other.reread;
         self.quarantined += other.quarantined;
         self.new_or_changed += other.new_or_changed;
@@ -145,6 +149,7 @@ impl Tally {
         row.tracking_retried += report.tracking_retried;
         row.tracking_failed += report.tracking_failed;
         row.acknowledged += report.acknowledged;
+        row.units_pushed += report.stock.units_pushed;
     }
 
     /// The processor finished an order.
