@@ -1,0 +1,35 @@
+//! Issue 16's guarantee on a short sale day (the bench `sale_day` runs the long one): five
+//! sandbox malls selling one stock master at random, some buyers cancelling — no unit is sold
+//! beyond the shop's stock, the malls together never show more than the master has, and after
+//! the last sale every mall comes to show what the ledger allots it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use ichigen_integration_tests::sale_day::{self, SaleDay};
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_sale_day_on_five_malls_oversells_nothing_and_settles() {
+    let day = SaleDay {
+        skus: 50,
+        units: 1_000,
+        scale: 100.0,
+        interval: Duration::from_secs(300),
+        intervals: 12,
+        // Enough buyers to sell most SKUs out within the day.
+        buyers_per_interval: 120,
+        cancel_share: 0.1,
+        buffer: 0,
+        seed: 11,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let f = sale_day::run(&day, dir.path()).await;
+    println!("{}", f.markdown(&day));
+    assert!(f.orders > 300 && f.sold_out_skus > 10, "the day sold enough to matter: {f:?}");
+    assert!(f.cancelled > 0, "{f:?}");
+    assert_eq!(f.oversold, 0, "{f:?}");
+    assert!(f.over_shown.is_empty(), "{:?}", f.over_shown);
+    assert!(f.unsettled.is_empty() && f.settled_after.is_some(), "{:?}", f.unsettled);
+    assert_eq!(f.drift, 0, "no back-office edit was made: {:?}", f.failures);
+    assert!(f.pushed.len() == 5, "every mall was pushed to: {:?}", f.pushed);
+}
