@@ -19,7 +19,8 @@
 //! (The testkit starts its own SMTP test server unless `scripts/smtp start`'s variables are set.)
 //! `ICHIGEN_LATENCY_ORDERS` (default 40) sets the orders per marketplace (a share of them is held
 //! or already closed, so they get no thank-you), `ICHIGEN_LATENCY_SPREAD_SECS` (default 180) how
-//! long the orders keep coming.
+//! long the orders keep coming; `ICHIGEN_LATENCY_TRACE=1` prints one line per pull run (when it
+//! started, how long it took, what it did).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // A bench binary: a failed step ends the run.
 
@@ -61,6 +62,8 @@ async fn run() {
     let interval = Duration::from_secs(env_u64("ICHIGEN_LATENCY_INTERVAL_SECS", 60));
     let per_marketplace = env_u64("ICHIGEN_LATENCY_ORDERS", 40) as usize;
     let spread = env_u64("ICHIGEN_LATENCY_SPREAD_SECS", 180) as i64;
+    // One line per pull run (start, duration, what it did): where a slow thank-you waited.
+    let trace = std::env::var_os("ICHIGEN_LATENCY_TRACE").is_some();
 
     let w = AwsWorld::new(3).await;
     w.shop(SHOP, "").await;
@@ -109,6 +112,8 @@ async fn run() {
     let stop = AtomicBool::new(false);
     let pulls = AtomicUsize::new(0);
     let seen: Mutex<BTreeMap<String, DateTime<FixedOffset>>> = Mutex::new(BTreeMap::new());
+    // With the trace: when the processor first took each order.
+    let processed: Mutex<BTreeMap<String, DateTime<FixedOffset>>> = Mutex::new(BTreeMap::new());
     eprintln!(
         "mail_latency: {} orders placed from {} to {}, pulled every {} s",
         placed.len(),
@@ -127,8 +132,21 @@ async fn run() {
             while !stop.load(Ordering::Relaxed) {
                 ticks.tick().await;
                 let event = ichigen_puller::PullEvent { shop_id: SHOP.into(), marketplace };
-                let deadline = Instant::now() + Duration::from_secs(120);
-                match puller.handle(&event, deadline, &mut Metrics::new("puller")).await {
+                let began = Instant::now();
+                let deadline = began + Duration::from_secs(120);
+                let result = puller.handle(&event, deadline, &mut Metrics::new("puller")).await;
+                if trace && let Ok(r) = &result {
+                    eprintln!(
+                        "mail_latency: {marketplace} run at +{:.0} s took {:.1} s: {} pages, {} queued, {} read again, {} acknowledged",
+                        (Utc::now().fixed_offset() - start).as_seconds_f64() - began.elapsed().as_secs_f64(),
+                        began.elapsed().as_secs_f64(),
+                        r.pages,
+                        r.queued,
+                        r.reread,
+                        r.acknowledged
+                    );
+                }
+                match result {
                     Ok(report) if report.finished => {}
                     Ok(report) => eprintln!("mail_latency: {marketplace} pull not finished: {report:?}"),
                     Err(e) => eprintln!("mail_latency: {marketplace} pull failed: {e}"),
@@ -138,12 +156,35 @@ async fn run() {
         }
     });
     let schedule = async { tokio::join!(a, b, c, d) };
-    let orders = async {
+    // Each queue's mapping runs as many batches at once as the deployed maximum concurrency
+    // (infra: processor_concurrency and notifier_concurrency, default 2).
+    let orders = || async {
         while !stop.load(Ordering::Relaxed) {
             let (handled, _) = w
                 .deliver(&w.orders_url, |event| {
                     let p = &processor;
-                    async move { ichigen_processor::handle(p, event, &mut Metrics::new("processor")).await }
+                    if trace {
+                        let now = Utc::now().fixed_offset();
+                        let mut first = processed.lock().unwrap();
+                        for r in &event.records {
+                            let id = r.body.as_deref().and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok());
+                            if let Some(id) = id.as_ref().and_then(|v| v["order_id"].as_str()) {
+                                first.entry(id.to_string()).or_insert(now);
+                            }
+                        }
+                    }
+                    let n = event.records.len();
+                    async move {
+                        let began = Instant::now();
+                        let response = ichigen_processor::handle(p, event, &mut Metrics::new("processor")).await;
+                        if trace {
+                            eprintln!(
+                                "mail_latency: processor took {n} orders in {:.2} s",
+                                began.elapsed().as_secs_f64()
+                            );
+                        }
+                        response
+                    }
                 })
                 .await;
             if handled == 0 {
@@ -151,7 +192,7 @@ async fn run() {
             }
         }
     };
-    let mails = async {
+    let mails = || async {
         while !stop.load(Ordering::Relaxed) {
             let (handled, _) = w
                 .deliver(&w.mail_url, |event| {
@@ -183,9 +224,25 @@ async fn run() {
             tokio::time::sleep(WATCH).await;
         }
     };
-    tokio::join!(schedule, orders, mails, watch);
+    tokio::join!(schedule, orders(), orders(), mails(), mails(), watch);
 
     let seen = seen.into_inner().unwrap();
+    if trace {
+        let mut slow: Vec<(f64, &String)> = seen
+            .iter()
+            .filter_map(|(id, at)| placed.get(id).map(|(_, placed_at)| ((*at - *placed_at).as_seconds_f64(), id)))
+            .collect();
+        slow.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (took, id) in slow.iter().take(8) {
+            let (marketplace, placed_at) = placed[*id];
+            let offset = (placed_at - start).as_seconds_f64();
+            let taken = processed.lock().unwrap().get(*id).map(|at| (*at - start).as_seconds_f64());
+            let taken = taken.map_or("never".to_string(), |s| format!("+{s:.1} s"));
+            eprintln!(
+                "mail_latency: slow: {marketplace} {id} placed at +{offset:.1} s, first processed at {taken}, thank-you after {took:.1} s"
+            );
+        }
+    }
     // When the processor stored each order: splits the time into the pull's part and the mail's.
     let stored_at: BTreeMap<String, DateTime<FixedOffset>> =
         w.stored(SHOP).await.into_iter().map(|s| (s.order.order_id.clone(), s.stored_at)).collect();

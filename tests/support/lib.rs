@@ -202,6 +202,7 @@ impl AwsWorld {
             },
             http_timeout: Duration::from_secs(10),
             rate_scale: 1_000.0,
+            stock_buffer: 0,
         }
     }
 

@@ -10,7 +10,9 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, FixedOffset};
-use ichigen_core::pipeline::{OrderKey, PortError};
+use ichigen_core::order::Marketplace;
+use ichigen_core::pipeline::{OrderKey, PortError, Written};
+use ichigen_core::stock::push::PushState;
 use ichigen_core::stock::{BY_ORDERS, Count, Edit, Holding, Listing, Step, Stock, StockChange, StockStore};
 
 use crate::error::port_error;
@@ -329,6 +331,28 @@ impl StockStore for DynamoStore {
             }
         }
         Ok(out)
+    }
+
+    async fn put_ledger(&self, _shop_id: &str, ledger: &Stock) -> Result<bool, PortError> {
+        Err(PortError::permanent(
+            "dynamodb stock ledger",
+            format!("SKU {}: the allotment ledger is not built on DynamoDB yet (docs/STOCK.md)", ledger.sku),
+        ))
+    }
+
+    async fn push_state(&self, _shop_id: &str, _marketplace: Marketplace) -> Result<Option<PushState>, PortError> {
+        // Refused before the push makes any mall call: the pull report says why.
+        Err(PortError::permanent(
+            "dynamodb stock push record",
+            "the stock push is not built on DynamoDB yet (docs/STOCK.md)",
+        ))
+    }
+
+    async fn put_push_state(&self, _state: &PushState, _expected: Option<u64>) -> Result<Written, PortError> {
+        Err(PortError::permanent(
+            "dynamodb stock push record",
+            "the stock push is not built on DynamoDB yet (docs/STOCK.md)",
+        ))
     }
 }
 

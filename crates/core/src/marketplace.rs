@@ -31,6 +31,9 @@ pub struct MarketplacePolicy {
     /// Whether an order, as the marketplace last showed it, awaits the shop's acknowledgement
     /// (楽天's 注文確認, Qoo10's seller check). `None`: the marketplace expects none.
     pub awaits_acknowledgement: Option<fn(&Order) -> bool>,
+    /// How long the marketplace takes to show a stock number written by API (zero: at once, or
+    /// not documented). The stock push neither compares nor writes an item written less long ago.
+    pub stock_latency: Duration,
 }
 
 /// When stored open orders are read again by id.
@@ -53,6 +56,7 @@ impl MarketplacePolicy {
             remark_sections: &[],
             reconcile: None,
             awaits_acknowledgement: None,
+            stock_latency: Duration::ZERO,
         }
     }
 

@@ -780,6 +780,39 @@ async fn the_puller_tells_the_marketplace_which_versions_it_queued_while_the_ove
 }
 
 #[tokio::test]
+async fn an_order_the_overlap_finds_again_exactly_as_queued_is_not_queued_again() {
+    let feed = MemoryFeed::new(Marketplace::Rakuten, 10);
+    feed.upsert(feed_order("Q-1", "2026-11-27T10:08:00+09:00"));
+    feed.upsert(feed_order("Q-2", "2026-11-27T10:09:00+09:00"));
+    let source = Watched::new(&feed, false);
+    let (queue, store, quarantine) = (MemoryQueue::new(), MemoryStore::new(), MemoryQueue::new());
+    let p = watched_puller(&source, &queue, &store, &quarantine);
+    let first = p.run("shop-1", t(NOW), || Duration::from_secs(900)).await.expect("first run");
+    assert_eq!((first.queued, first.unchanged), (2, 0), "{first:?}");
+    queue.drain();
+
+    // Five minutes later the overlap finds both again, unchanged: nothing goes on the queue.
+    let second = p.run("shop-1", t(NOW) + TimeDelta::minutes(5), || Duration::from_secs(900)).await.expect("second");
+    assert_eq!((second.queued, second.unchanged), (0, 2), "{second:?}");
+    assert!(queue.drain().is_empty());
+
+    // A change is queued, also one the marketplace made without moving the order's time.
+    let mut changed = feed_order("Q-2", "2026-11-27T10:09:00+09:00");
+    changed.remarks = "不在時は宅配ボックスへ".into();
+    feed.upsert(changed);
+    let third = p.run("shop-1", t(NOW) + TimeDelta::minutes(10), || Duration::from_secs(900)).await.expect("third");
+    assert_eq!((third.queued, third.unchanged), (1, 1), "{third:?}");
+    let queued = queue.drain();
+    assert_eq!(queued.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), ["Q-2"]);
+    assert_eq!(queued[0].remarks, "不在時は宅配ボックスへ");
+
+    // Once no window reaches them, their digests are forgotten with their versions.
+    p.run("shop-1", t(NOW) + TimeDelta::days(1), || Duration::from_secs(900)).await.expect("a day later");
+    let mark = store.get_watermark("shop-1", Marketplace::Rakuten).await.expect("read").expect("stored");
+    assert!(mark.queued.is_empty() && mark.recent.is_empty(), "{:?}", mark.queued);
+}
+
+#[tokio::test]
 async fn a_stored_open_order_that_changes_unseen_by_the_search_is_read_again_by_id() {
     let w = World::new().await;
     let feed = MemoryFeed::new(Marketplace::Rakuten, 10);
@@ -819,6 +852,7 @@ async fn an_order_the_marketplace_left_out_is_asked_for_again_until_it_comes() {
         reconciled_at: None,
         reconcile_after: None,
         recent: Default::default(),
+        queued: Default::default(),
         rev: 1,
         updated_at: t(NOW),
     };
@@ -852,6 +886,7 @@ async fn an_order_never_returned_is_given_up_after_the_last_retry() {
         reconciled_at: None,
         reconcile_after: None,
         recent: Default::default(),
+        queued: Default::default(),
         rev: 1,
         updated_at: t(NOW),
     };

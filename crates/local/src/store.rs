@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// The schema this build reads and writes (`PRAGMA user_version`).
-const SCHEMA_VERSION: i64 = 10;
+const SCHEMA_VERSION: i64 = 11;
 
 /// How long a write waits for another process (a staff command during a demo run) to finish its own.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -243,6 +243,7 @@ const MIGRATIONS: [&str; SCHEMA_VERSION as usize] = [
     CONSOLE_SCHEMA,
     NOT_BEFORE_SCHEMA,
     crate::stock::STOCK_SCHEMA,
+    crate::stock::LEDGER_SCHEMA,
 ];
 
 /// Beside the schema, in every version: the store's identity, made when the file is created (or
@@ -586,9 +587,10 @@ impl OrderStore for SqliteStore {
 
 /// The tables that hold one revisioned JSON record per shop × marketplace.
 #[derive(Debug, Clone, Copy)]
-enum PairTable {
+pub(crate) enum PairTable {
     Watermarks,
     TrackingWrites,
+    StockPushes,
 }
 
 impl PairTable {
@@ -607,13 +609,19 @@ impl PairTable {
                 "INSERT INTO tracking_writes (shop_id, marketplace, rev, record) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                 "UPDATE tracking_writes SET rev = ?3, record = ?4 WHERE shop_id = ?1 AND marketplace = ?2 AND rev = ?5",
             ),
+            PairTable::StockPushes => (
+                "stock push record",
+                "SELECT record FROM stock_pushes WHERE shop_id = ?1 AND marketplace = ?2",
+                "INSERT INTO stock_pushes (shop_id, marketplace, rev, record) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                "UPDATE stock_pushes SET rev = ?3, record = ?4 WHERE shop_id = ?1 AND marketplace = ?2 AND rev = ?5",
+            ),
         }
     }
 }
 
 impl SqliteStore {
     /// The pair's record of `table`.
-    fn get_pair_record<T: serde::de::DeserializeOwned>(
+    pub(crate) fn get_pair_record<T: serde::de::DeserializeOwned>(
         &self,
         table: PairTable,
         shop_id: &str,
@@ -631,7 +639,7 @@ impl SqliteStore {
 
     /// Writes the pair's record of `table` at `rev`: created when `expected` is `None`, else only
     /// over revision `expected`.
-    fn put_pair_record<T: serde::Serialize>(
+    pub(crate) fn put_pair_record<T: serde::Serialize>(
         &self,
         table: PairTable,
         shop_id: &str,

@@ -159,7 +159,8 @@ async fn a_version_7_store_is_upgraded_with_its_orders_listed() {
         }
     }
     // Back to what version 7 had (the console came with 8, the queue's not-before time with 9, stock
-    // with 10): no list columns, indexes, counts, audit or stock.
+    // with 10, its allotment ledger and push records with 11): no list columns, indexes, counts,
+    // audit or stock.
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TRIGGER orders_tab_insert; DROP TRIGGER orders_tab_delete; DROP TRIGGER orders_tab_update;
@@ -169,6 +170,7 @@ async fn a_version_7_store_is_upgraded_with_its_orders_listed() {
          ALTER TABLE orders DROP COLUMN skus; ALTER TABLE orders DROP COLUMN findings;
          ALTER TABLE orders DROP COLUMN search; ALTER TABLE queue DROP COLUMN not_before;
          DROP TABLE stock; DROP TABLE stock_listings; DROP TABLE stock_holdings; DROP TABLE stock_changes;
+         DROP TABLE stock_pushes;
          PRAGMA user_version = 7;",
     )
     .unwrap();
@@ -179,5 +181,5 @@ async fn a_version_7_store_is_upgraded_with_its_orders_listed() {
     assert_eq!(ids(&store.page("s1", &held, None, 10).await.unwrap().orders), ["order-001"]);
     let version: i64 =
         rusqlite::Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
-    assert_eq!(version, 10, "upgraded to the current version");
+    assert_eq!(version, 11, "upgraded to the current version");
 }

@@ -51,3 +51,13 @@ fn an_item_no_listing_or_sku_names_is_unmapped_and_fba_takes_nothing() {
     });
     assert_eq!(target(&ready, &catalogue).unwrap().state, ichigen_core::stock::HoldState::Consumed);
 }
+
+#[tokio::test]
+async fn orders_draw_from_their_items_allotment() {
+    contract::orders_draw_from_their_items_allotment(&SqliteStore::open_in_memory().unwrap()).await;
+}
+
+#[tokio::test]
+async fn push_records_are_kept_per_pair_by_revision() {
+    contract::push_records_are_kept_per_pair_by_revision(&SqliteStore::open_in_memory().unwrap()).await;
+}

@@ -120,6 +120,7 @@ async fn watermarks_are_conditional_too() {
         reconciled_at: Some(at("2026-10-31T23:00:00+09:00")),
         reconcile_after: None,
         recent: Default::default(),
+        queued: Default::default(),
         rev: 1,
         updated_at: at("2026-11-01T00:00:00+09:00"),
     };
@@ -400,8 +401,8 @@ async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept()
     }
     {
         // Version 5 queues had no tries column (version 7) and no not-before time (version 9), and
-        // there were no console list columns (version 8) or stock tables (version 10): undo them,
-        // keep one queued job.
+        // there were no console list columns (version 8), stock tables (version 10) or stock push
+        // records (version 11): undo them, keep one queued job.
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TABLE dead_letters; ALTER TABLE queue DROP COLUMN attempts; ALTER TABLE queue DROP COLUMN not_before;
@@ -412,6 +413,7 @@ async fn a_version_5_file_is_upgraded_with_its_sent_mails_and_queued_jobs_kept()
              ALTER TABLE orders DROP COLUMN skus; ALTER TABLE orders DROP COLUMN findings;
              ALTER TABLE orders DROP COLUMN search;
              DROP TABLE stock; DROP TABLE stock_listings; DROP TABLE stock_holdings; DROP TABLE stock_changes;
+             DROP TABLE stock_pushes;
              INSERT INTO queue (name, body) VALUES ('mail', '{\"shop_id\":\"s1\",\"marketplace\":\"yahoo\",\"order_id\":\"y-9\",\"kind\":\"shipping\"}');
              PRAGMA user_version = 5;",
         )

@@ -12,9 +12,10 @@ use ichigen_aws::{
 };
 use ichigen_core::pipeline::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecords, MailJob, MailQueue, OrderQueue, OrderSource, OrderStore,
-    PortError, PullError, PullReport, PullSettings, Puller, Quarantine, ShopDirectory, StaffNotices, TrackingWrites,
-    WatermarkStore, check_credentials,
+    PairStock, PortError, PullError, PullReport, PullSettings, Puller, Quarantine, ShopDirectory, StaffNotices,
+    StockPush, TrackingWrites, WatermarkStore, check_credentials,
 };
+use ichigen_core::stock::push::PushSettings;
 use ichigen_core::{JST, Marketplace, Order};
 use ichigen_lambda::{Env, Metrics};
 use ichigen_marketplaces::client::{AnyClient, BuildError, ClientError, HttpSettings, RetryPolicy, build_client};
@@ -98,12 +99,14 @@ pub struct Config {
     pub http_timeout: Duration,
     /// Multiplies every marketplace rate limit: 1 in production; sandboxes and benches scale it.
     pub rate_scale: f64,
+    /// Units of each SKU kept back per listed item when pushing stock (`STOCK_BUFFER`, 0).
+    pub stock_buffer: u32,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `ORDERS_QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `MAIL_QUEUE_URL`, `SECRET_PREFIX`,
     /// `CREDENTIAL_EXPIRY_PREFIX`, `NOTICE_TOPIC_ARN`, and the optional `PULL_OVERLAP_SECONDS` (900), `FIRST_LOOKBACK_HOURS` (72), `PAGE_BUDGET_SECONDS`
-    /// (45), `HTTP_TIMEOUT_SECONDS` (15) and `RATE_SCALE` (1).
+    /// (45), `HTTP_TIMEOUT_SECONDS` (15), `RATE_SCALE` (1) and `STOCK_BUFFER` (0).
     pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
         let config = Config {
             table_name: env.required("TABLE_NAME"),
@@ -120,6 +123,7 @@ impl Config {
             },
             http_timeout: Duration::from_secs(env.parsed_or("HTTP_TIMEOUT_SECONDS", 15)),
             rate_scale: env.parsed_or("RATE_SCALE", 1.0),
+            stock_buffer: env.parsed_or("STOCK_BUFFER", 0),
         };
         if !(config.rate_scale.is_finite() && config.rate_scale > 0.0) {
             env.problem("RATE_SCALE must be a positive number");
@@ -133,12 +137,14 @@ impl Config {
     }
 }
 
-/// Runs one pull of `event` with `puller`, stopping `page_budget` before `deadline`, counting into `metrics`.
+/// Runs one pull of `event` with `puller` and then `stock`'s push, stopping `page_budget` before
+/// `deadline`, counting into `metrics`.
 #[allow(clippy::type_complexity)]
 pub async fn pull<F, Q, W, X, S, M, N>(
     puller: &Puller<'_, F, Q, W, X, S, M, N>,
     event: &PullEvent,
     deadline: Instant,
+    stock: &impl PairStock,
     metrics: &mut Metrics,
 ) -> Result<PullReport, PullError<F::Error>>
 where
@@ -152,7 +158,7 @@ where
 {
     let now = Utc::now().fixed_offset();
     let time_left = move || deadline.saturating_duration_since(Instant::now());
-    let result = puller.run(&event.shop_id, now, time_left).await;
+    let result = puller.run_with(&event.shop_id, now, time_left, stock).await;
     match &result {
         Ok(report) if report.lease_busy => {
             // Scheduler and async invocation deliver at least once: a second run of the pair ends here.
@@ -171,6 +177,9 @@ where
                 given_up = ?report.given_up,
                 finished = report.finished,
                 pulled_to = %report.pulled_to,
+                stock_pushed = report.stock.items_pushed,
+                stock_drift = report.stock.drift.len(),
+                stock_failure = ?report.stock.failure,
                 "pull done"
             );
             // Orders queued and quarantined are the queues' free NumberOfMessagesSent; a finished
@@ -179,6 +188,8 @@ where
             metrics.count("OrdersLeftOut", report.missing.len());
             metrics.count("TrackingRegistered", report.tracking_registered);
             metrics.count("TrackingRefused", report.tracking_failed);
+            metrics.count("StockItemsPushed", report.stock.items_pushed);
+            metrics.count("StockDrift", report.stock.drift.len());
         }
         Err(e) => {
             tracing::error!(shop = %event.shop_id, marketplace = %event.marketplace, retryable = e.is_retryable(), error = %e, "pull failed");
@@ -280,8 +291,8 @@ pub struct App {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Outcome {
-    /// A pull.
-    Pull(PullReport),
+    /// A pull (boxed: the report is far larger than the check's; the JSON is the same).
+    Pull(Box<PullReport>),
     /// The daily credential check.
     Check(CheckReport),
 }
@@ -316,7 +327,7 @@ impl App {
         metrics: &mut Metrics,
     ) -> Result<Outcome, PullerError> {
         match event {
-            PullerEvent::Pull(pull) => self.handle(pull, deadline, metrics).await.map(Outcome::Pull),
+            PullerEvent::Pull(pull) => self.handle(pull, deadline, metrics).await.map(|r| Outcome::Pull(Box::new(r))),
             PullerEvent::Check(CheckEvent { check: Check::Credentials }) => {
                 self.check_credentials(Utc::now().with_timezone(&JST).date_naive()).await.map(Outcome::Check)
             }
@@ -370,7 +381,14 @@ impl App {
             policy: ichigen_marketplaces::policies().of(event.marketplace),
             settings: self.config.pull,
         };
-        let result = pull(&puller, event, deadline, metrics).await;
+        // After the pull, inside its lease: the pulled orders held and the mall's numbers pushed.
+        let stock = StockPush {
+            stock: &self.store,
+            mall: client.as_ref(),
+            notices: &self.notices,
+            settings: PushSettings { buffer: self.config.stock_buffer, latency: puller.policy.stock_latency },
+        };
+        let result = pull(&puller, event, deadline, &stock, metrics).await;
         report_credentials(client.as_ref(), event);
         self.save_rotated_credentials(client.as_ref(), event, &secret_id, text.expose_secret()).await;
         if let Err(PullError::Feed { source: ClientError::Auth { .. }, .. }) = &result {

@@ -156,3 +156,74 @@ pub async fn concurrent_applies_move_once<S: StockStore>(store: &S) {
     counted.unwrap();
     assert_eq!(counts(store).await, vec![("MUG".into(), 15, 0)]);
 }
+
+/// The SKU row of `sku`.
+pub async fn row<S: StockStore>(store: &S, sku: &str) -> ichigen_core::stock::Stock {
+    store.stocks(SHOP).await.unwrap().into_iter().find(|s| s.sku == sku).unwrap()
+}
+
+/// The allotment ledger: a ledger write is conditional on the row's seq and leaves the counts;
+/// an order's reserve takes its units out of its item's allotment (the rest from the free
+/// units) and counts them as drawn, its cancellation counts them as cancelled, shipping leaves
+/// the allotments; a holding of an older version of the order moves nothing.
+pub async fn orders_draw_from_their_items_allotment<S: StockStore>(store: &S) {
+    use ichigen_core::stock::holder;
+    store.count(SHOP, "MUG", None, Count::Set(10), &staff("入荷")).await.unwrap();
+    let mut r = row(store, "MUG").await;
+    let rakuten = holder(Marketplace::Rakuten, "MUG");
+    let yahoo = holder(Marketplace::Yahoo, "mug-y");
+    r.allot(&rakuten, 2);
+    r.allot(&yahoo, 5);
+    let stale = r.clone();
+    assert!(store.put_ledger(SHOP, &r).await.unwrap());
+    assert!(!store.put_ledger(SHOP, &stale).await.unwrap(), "a write over a seq that moved is refused");
+    let r = row(store, "MUG").await;
+    assert_eq!((r.on_hand, r.reserved, r.allotted_to(&rakuten), r.allotted_to(&yahoo), r.free()), (10, 0, 2, 5, 3));
+
+    // 楽天 order of 3 MUG: 2 from its allotment, 1 from the free units.
+    let new = order("R-7", &[("MUG", 3)], OrderStatus::New);
+    settle(store, &new).await;
+    let r = row(store, "MUG").await;
+    assert_eq!((r.reserved, r.allotted_to(&rakuten), r.allotted_to(&yahoo), r.free()), (3, 0, 5, 2));
+    assert_eq!(r.drawn.get(&rakuten), Some(&3));
+    assert_eq!(settle(store, &new).await, 0, "a replay draws nothing");
+
+    // The copy read before a cancellation, applied after it, moves nothing.
+    let mut cancelled = order("R-7", &[("MUG", 3)], OrderStatus::Cancelled);
+    cancelled.order.source_updated_at = new.order.source_updated_at + chrono::TimeDelta::minutes(5);
+    settle(store, &cancelled).await;
+    let r = row(store, "MUG").await;
+    assert_eq!((r.reserved, r.cancelled.get(&rakuten), r.free()), (0, Some(&3), 5));
+    assert_eq!(settle(store, &new).await, 0, "an older copy does not reserve again");
+    assert_eq!(row(store, "MUG").await.reserved, 0);
+
+    // Shipping leaves the allotments as they are.
+    let other = order("R-8", &[("MUG", 1)], OrderStatus::New);
+    settle(store, &other).await;
+    let mut shipped = order("R-8", &[("MUG", 1)], OrderStatus::Shipped);
+    shipped.order.source_updated_at = other.order.source_updated_at + chrono::TimeDelta::minutes(5);
+    settle(store, &shipped).await;
+    let r = row(store, "MUG").await;
+    assert_eq!((r.on_hand, r.reserved, r.allotted_to(&yahoo)), (9, 0, 5));
+    // A staff count moves the seq: a ledger write read before it is refused.
+    let before = row(store, "MUG").await;
+    store.count(SHOP, "MUG", None, Count::Adjust(1), &staff("入荷")).await.unwrap();
+    assert!(!store.put_ledger(SHOP, &before).await.unwrap());
+}
+
+/// A pair's push record is kept per pair, written over its revision only.
+pub async fn push_records_are_kept_per_pair_by_revision<S: StockStore>(store: &S) {
+    use ichigen_core::pipeline::Written;
+    use ichigen_core::stock::push::{PushRecord, PushState};
+    assert_eq!(store.push_state(SHOP, Marketplace::Yahoo).await.unwrap(), None);
+    let mut state = PushState::new(SHOP, Marketplace::Yahoo, at());
+    state.items.insert("mug".into(), PushRecord { written: Some(4), written_at: Some(at()), ..PushRecord::default() });
+    state.rev = 1;
+    assert_eq!(store.put_push_state(&state, None).await.unwrap(), Written::Yes);
+    assert_eq!(store.put_push_state(&state, None).await.unwrap(), Written::Conflict, "created once");
+    assert_eq!(store.push_state(SHOP, Marketplace::Yahoo).await.unwrap().as_ref(), Some(&state));
+    assert_eq!(store.push_state(SHOP, Marketplace::Rakuten).await.unwrap(), None);
+    state.rev = 2;
+    assert_eq!(store.put_push_state(&state, Some(1)).await.unwrap(), Written::Yes);
+    assert_eq!(store.put_push_state(&state, Some(1)).await.unwrap(), Written::Conflict, "over revision 1 only");
+}

@@ -194,6 +194,7 @@ async fn watermarks_are_written_conditionally() {
         reconciled_at: Some(jst("2026-11-01T08:00:00+09:00")),
         reconcile_after: Some("R-0001".into()),
         recent: [("R-0002".to_string(), jst("2026-11-01T09:00:00+09:00"))].into(),
+        queued: Default::default(),
         rev: 1,
         updated_at: jst("2026-11-01T09:00:05+09:00"),
     };

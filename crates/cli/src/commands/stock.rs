@@ -11,6 +11,7 @@ use clap::Subcommand;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use ichigen_core::Marketplace;
+use ichigen_core::pipeline::{DecideError, accept_drift, force_push};
 use ichigen_core::stock::file::{self, StockFileError};
 use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore};
 
@@ -69,6 +70,29 @@ pub enum StockCommand {
         /// The parts: `SKU` or `SKU*UNITS`.
         #[arg(required = true)]
         parts: Vec<String>,
+    },
+    /// Adopt a marketplace's number for an item whose number ichigen reported as changed in the
+    /// mall's back office: the SKUs' on-hand counts move by the difference (recorded), and
+    /// pushing the item resumes.
+    Accept {
+        /// rakuten, yahoo, amazon, aupay or qoo10.
+        marketplace: Marketplace,
+        /// The item's identity there.
+        item: String,
+        /// Who (recorded).
+        #[arg(long, default_value = "staff")]
+        by: String,
+    },
+    /// Overwrite a marketplace's number for an item reported as changed in the mall's back
+    /// office with ichigen's, on the pair's next run (`--force` is required).
+    Push {
+        /// Overwrite the mall's number.
+        #[arg(long, required = true)]
+        force: bool,
+        /// rakuten, yahoo, amazon, aupay or qoo10.
+        marketplace: Marketplace,
+        /// The item's identity there.
+        item: String,
     },
     /// A SKU's changes, newest first.
     History {
@@ -192,6 +216,24 @@ async fn dispatch<S: StockStore>(store: &S, shop: &str, command: &StockCommand) 
             };
             let s = store.count(shop, sku, None, count, &Edit { who: by, why, at: now }).await.context("counting")?;
             println!("{}: 在庫数 {}、引当 {}、販売可能 {}", s.sku, s.on_hand, s.reserved, s.available());
+            Ok(ExitCode::SUCCESS)
+        }
+        StockCommand::Accept { marketplace, item, by } => {
+            match accept_drift(store, shop, *marketplace, item, by, now).await {
+                Ok(diff) => {
+                    println!("{marketplace} {item}: モールの在庫数を採用しました(在庫数 {diff:+} 個分)");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e @ (DecideError::NoDrift { .. } | DecideError::NotListed { .. })) => {
+                    eprintln!("ichigen stock accept: {e}");
+                    Ok(ExitCode::from(1))
+                }
+                Err(e) => Err(e).context("accepting the mall's number"),
+            }
+        }
+        StockCommand::Push { force: _, marketplace, item } => {
+            force_push(store, shop, *marketplace, item, now).await.context("marking the item to overwrite")?;
+            println!("{marketplace} {item}: 次回の取込のあとで ichigen の在庫数で上書きします");
             Ok(ExitCode::SUCCESS)
         }
         StockCommand::Map { marketplace, item, parts } => {

@@ -238,4 +238,21 @@ impl<T: crate::stock::StockStore + ?Sized> crate::stock::StockStore for &T {
     ) -> Result<Vec<crate::stock::StockChange>, PortError> {
         (**self).changes(shop_id, sku, limit).await
     }
+    async fn put_ledger(&self, shop_id: &str, ledger: &crate::stock::Stock) -> Result<bool, PortError> {
+        (**self).put_ledger(shop_id, ledger).await
+    }
+    async fn push_state(
+        &self,
+        shop_id: &str,
+        marketplace: crate::order::Marketplace,
+    ) -> Result<Option<crate::stock::push::PushState>, PortError> {
+        (**self).push_state(shop_id, marketplace).await
+    }
+    async fn put_push_state(
+        &self,
+        state: &crate::stock::push::PushState,
+        expected: Option<u64>,
+    ) -> Result<super::Written, PortError> {
+        (**self).put_push_state(state, expected).await
+    }
 }

@@ -9,12 +9,13 @@ use chrono::{DateTime, FixedOffset};
 use serde_json::json;
 
 use crate::finding::{Finding, FindingCode};
-use crate::order::Order;
+use crate::order::{Marketplace, Order};
 use crate::rules::Rules;
 use crate::stock::holding::{self, Catalogue};
+use crate::stock::push::PushState;
 use crate::stock::{Count, Edit, Holding, Listing, Stock, StockChange, StockStore};
 
-use super::ports::PortError;
+use super::ports::{PortError, Written};
 use super::stored::{OrderKey, StoredOrder};
 
 /// No stock store: every shop is a shop without a stock master. What the processor and the staff
@@ -57,6 +58,18 @@ impl StockStore for NoStock {
 
     async fn changes(&self, _shop_id: &str, _sku: &str, _limit: usize) -> Result<Vec<StockChange>, PortError> {
         Ok(Vec::new())
+    }
+
+    async fn put_ledger(&self, _shop_id: &str, _ledger: &Stock) -> Result<bool, PortError> {
+        Err(PortError::permanent("put stock ledger", "no stock store is configured"))
+    }
+
+    async fn push_state(&self, _shop_id: &str, _marketplace: Marketplace) -> Result<Option<PushState>, PortError> {
+        Ok(None)
+    }
+
+    async fn put_push_state(&self, _state: &PushState, _expected: Option<u64>) -> Result<Written, PortError> {
+        Err(PortError::permanent("put stock push record", "no stock store is configured"))
     }
 }
 

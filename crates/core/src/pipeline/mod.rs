@@ -23,6 +23,7 @@ pub mod shipping;
 pub mod shop;
 pub mod source;
 pub mod staff;
+pub mod stock_push;
 pub mod stored;
 pub mod template_check;
 pub mod tracking;
@@ -55,4 +56,5 @@ pub use source::{
     pull_window,
 };
 pub use staff::{Decided, Decision, NotifierQueue, StaffError, StaffMail};
+pub use stock_push::{DecideError, NoPush, PairStock, StockPush, StockReport, accept_drift, force_push};
 pub use stored::{OrderKey, PendingWindow, StaffDecision, StoredOrder, Watermark};

@@ -321,7 +321,7 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue, K: StockSto
 
 /// How far an order has come in what a marketplace only moves forward: its status (payment
 /// before shipping, shipping before the end; a cancellation ends it) and its parcels.
-fn progress(order: &Order) -> (u8, usize) {
+pub(crate) fn progress(order: &Order) -> (u8, usize) {
     let stage = match order.status {
         OrderStatus::New | OrderStatus::AwaitingPayment | OrderStatus::OnHold => 0,
         OrderStatus::ReadyToShip => 1,

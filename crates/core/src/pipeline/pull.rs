@@ -12,9 +12,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, TimeDelta};
+use sha2::{Digest, Sha256};
 
 use crate::marketplace::MarketplacePolicy;
-use crate::order::{Marketplace, OrderStatus};
+use crate::order::{Marketplace, Order, OrderStatus};
 
 use super::credentials::StaffNotices;
 use super::mail::marketplace_name;
@@ -26,6 +27,7 @@ use super::shipping::{
     FailedWrite, ShipError, TrackingWrite, TrackingWrites, mark_reflected, mark_write_failed, update_writes,
 };
 use super::source::{OrderPage, OrderSource, Window};
+use super::stock_push::{NoPush, PairStock, StockReport};
 use super::stored::{PendingWindow, Watermark};
 
 /// How many runs in a row may ask for an order the marketplace keeps leaving out before the
@@ -80,6 +82,8 @@ pub struct PullReport {
     pub pages: u32,
     /// Orders put on the orders queue (from windows and from reads by id).
     pub queued: usize,
+    /// Orders the overlap found again exactly as this pair queued them before: not queued again.
+    pub unchanged: usize,
     /// Orders read again by id (left out earlier, or open and reconciled).
     pub reread: usize,
     /// Orders quarantined as unreadable.
@@ -106,6 +110,9 @@ pub struct PullReport {
     pub ack_retried: usize,
     /// Acknowledgements the marketplace refused for good (reported to staff).
     pub ack_failed: usize,
+    /// The stock side: pulled orders held, numbers pushed, drift, failures (all zero for a shop
+    /// without a stock master or a puller run without stock).
+    pub stock: StockReport,
 }
 
 /// Why a pull stopped early. Progress up to the last queued page is kept.
@@ -177,12 +184,25 @@ where
     M: MailQueue,
     N: StaffNotices,
 {
-    /// Pulls `shop_id` up to `now`; `time_left` says how long the run may still go on.
+    /// Pulls `shop_id` up to `now`; `time_left` says how long the run may still go on. Moves no
+    /// stock: [`Puller::run_with`] with [`NoPush`].
     pub async fn run(
         &self,
         shop_id: &str,
         now: DateTime<FixedOffset>,
         time_left: impl Fn() -> Duration,
+    ) -> Result<PullReport, PullError<F::Error>> {
+        self.run_with(shop_id, now, time_left, &NoPush).await
+    }
+
+    /// [`Puller::run`], and once the pull has caught up, inside the same lease, `stock`'s work:
+    /// the pulled orders held and the pair's numbers pushed (`super::stock_push::StockPush`).
+    pub async fn run_with(
+        &self,
+        shop_id: &str,
+        now: DateTime<FixedOffset>,
+        time_left: impl Fn() -> Duration,
+        stock: &impl PairStock,
     ) -> Result<PullReport, PullError<F::Error>> {
         let marketplace = self.source.marketplace();
         let mut report = PullReport {
@@ -191,6 +211,7 @@ where
             lease_busy: false,
             pages: 0,
             queued: 0,
+            unchanged: 0,
             reread: 0,
             quarantined: 0,
             missing: Vec::new(),
@@ -204,6 +225,7 @@ where
             acknowledged: 0,
             ack_retried: 0,
             ack_failed: 0,
+            stock: StockReport::default(),
         };
         // The lease lasts as long as this run can: a run that dies frees the pair at its deadline.
         let holder = format!("{}-{:016x}", now.timestamp_micros(), fastrand::u64(..));
@@ -214,7 +236,7 @@ where
             report.finished = true;
             return Ok(report);
         }
-        let result = self.run_leased(shop_id, now, &time_left, &mut report).await;
+        let result = self.run_leased(shop_id, now, &time_left, stock, &mut report).await;
         // Best effort: an unended lease ends by itself at `until`.
         let ended = self.marks.end_lease(shop_id, marketplace, &holder).await;
         result?;
@@ -227,6 +249,7 @@ where
         shop_id: &str,
         now: DateTime<FixedOffset>,
         time_left: &impl Fn() -> Duration,
+        stock: &impl PairStock,
         report: &mut PullReport,
     ) -> Result<(), PullError<F::Error>> {
         let marketplace = self.source.marketplace();
@@ -250,15 +273,24 @@ where
             reconciled_at: None,
             reconcile_after: None,
             recent: Default::default(),
+            queued: Default::default(),
             rev: 0,
             updated_at: now,
         });
         let mut rev = (!first_pull).then_some(mark.rev);
         report.pulled_to = mark.pulled_to;
-        let caught_up = self.pull_windows(&mut mark, &mut rev, first_pull, now, time_left, report).await?;
+        let mut pulled: Vec<Order> = Vec::new();
+        let caught_up = self.pull_windows(&mut mark, &mut rev, first_pull, now, time_left, &mut pulled, report).await?;
         report.pulled_to = mark.pulled_to;
         if caught_up {
-            report.finished = self.read_again(&mut mark, &mut rev, now, time_left, report).await?;
+            report.finished = self.read_again(&mut mark, &mut rev, now, time_left, &mut pulled, report).await?;
+            // Every sale the mall counted before this pull is now held: push from there.
+            // The pull's progress is saved: a stock store failure is reported, not the pull's.
+            if time_left() >= self.settings.page_budget
+                && let Err(e) = stock.after_pull(shop_id, &pulled, now, &mut report.stock).await
+            {
+                report.stock.failure = Some(format!("store: {e}"));
+            }
         }
         if !backlog {
             self.write_all(shop_id, now, time_left, report).await?;
@@ -387,6 +419,7 @@ where
     }
 
     /// A resumed window, then one fresh window up to now. False when the deadline cut it.
+    #[allow(clippy::too_many_arguments)] // The run's state, threaded through its steps.
     async fn pull_windows(
         &self,
         mark: &mut Watermark,
@@ -394,6 +427,7 @@ where
         first_pull: bool,
         now: DateTime<FixedOffset>,
         time_left: &impl Fn() -> Duration,
+        pulled: &mut Vec<Order>,
         report: &mut PullReport,
     ) -> Result<bool, PullError<F::Error>> {
         let marketplace = mark.marketplace;
@@ -406,7 +440,7 @@ where
                     if from >= now {
                         return Ok(true);
                     }
-                    forget_before(&mut mark.recent, from);
+                    forget_before(mark, from);
                     PendingWindow { from, to: now, cursor: None, pages_done: 0 }
                 }
             };
@@ -430,7 +464,7 @@ where
                     };
                 resumed = false;
                 let next = page.next.clone();
-                self.take(page, mark, report).await?;
+                self.take(page, mark, pulled, report).await?;
                 report.pages += 1;
                 window.pages_done += 1;
                 match next {
@@ -461,6 +495,7 @@ where
         rev: &mut Option<u64>,
         now: DateTime<FixedOffset>,
         time_left: &impl Fn() -> Duration,
+        pulled: &mut Vec<Order>,
         report: &mut PullReport,
     ) -> Result<bool, PullError<F::Error>> {
         let batch = self.source.max_ids_per_call().max(1);
@@ -476,7 +511,7 @@ where
                     *n += 1;
                 }
             }
-            self.read_ids(ids, mark, report).await?;
+            self.read_ids(ids, mark, pulled, report).await?;
         }
         let given_up: Vec<String> =
             mark.retry.iter().filter(|(_, n)| **n >= MAX_RETRIES).map(|(id, _)| id.clone()).collect();
@@ -513,7 +548,7 @@ where
                 self.save(mark, rev, now).await?;
                 return Ok(false);
             }
-            self.read_ids(ids, mark, report).await?;
+            self.read_ids(ids, mark, pulled, report).await?;
             mark.reconcile_after = ids.last().cloned();
         }
         mark.reconcile_after = None;
@@ -527,6 +562,7 @@ where
         &self,
         ids: &[String],
         mark: &mut Watermark,
+        pulled: &mut Vec<Order>,
         report: &mut PullReport,
     ) -> Result<(), PullError<F::Error>> {
         let page = self
@@ -544,36 +580,53 @@ where
             }
         }
         // An order no longer found is not an error of the pull: it stays asked for a few runs.
-        Ok(self.take(page, mark, report).await?)
+        Ok(self.take(page, mark, pulled, report).await?)
     }
 
     /// Queues a page's orders, quarantines its rejects, and notes what it left out. An order too
     /// large for a queue message is quarantined by id: sending it would fail the page on every
     /// run and stall the pair.
-    async fn take(&self, mut page: OrderPage, mark: &mut Watermark, report: &mut PullReport) -> Result<(), PortError> {
+    async fn take(
+        &self,
+        mut page: OrderPage,
+        mark: &mut Watermark,
+        pulled: &mut Vec<Order>,
+        report: &mut PullReport,
+    ) -> Result<(), PortError> {
         let limit = self.queue.max_message_bytes();
-        if limit < usize::MAX {
-            // Each order's JSON size, measured once; the queue writes the same JSON.
-            let mut fit = Vec::with_capacity(page.orders.len());
-            for o in page.orders {
-                match serde_json::to_vec(&o).map_or(0, |b| b.len()) {
-                    bytes if bytes <= limit => fit.push(o),
-                    bytes => page.rejected.push(Rejected {
-                        shop_id: o.shop_id,
-                        marketplace: o.marketplace,
-                        order_id: Some(o.order_id),
-                        reason: format!(
-                            "order is {bytes} bytes as JSON, over the orders queue's {limit}-byte message limit"
-                        ),
-                    }),
-                }
+        // Each order's JSON, made once: its size against the queue's limit (the queue writes the
+        // same JSON) and its digest against the version last queued.
+        let mut fresh = Vec::with_capacity(page.orders.len());
+        let mut digests = Vec::with_capacity(page.orders.len());
+        for o in page.orders {
+            let json = serde_json::to_vec(&o).unwrap_or_default();
+            if json.len() > limit {
+                page.rejected.push(Rejected {
+                    reason: format!(
+                        "order is {} bytes as JSON, over the orders queue's {limit}-byte message limit",
+                        json.len()
+                    ),
+                    shop_id: o.shop_id,
+                    marketplace: o.marketplace,
+                    order_id: Some(o.order_id),
+                });
+                continue;
             }
-            page.orders = fit;
+            let digest: String = Sha256::digest(&json).iter().take(8).map(|b| format!("{b:02x}")).collect();
+            if mark.queued.get(&o.order_id) == Some(&digest) {
+                report.unchanged += 1;
+                continue;
+            }
+            digests.push(digest);
+            fresh.push(o);
         }
+        page.orders = fresh;
         self.queue.send_all(&page.orders).await?;
-        for o in &page.orders {
+        pulled.extend(page.orders.iter().cloned());
+        for (o, digest) in page.orders.iter().zip(digests) {
             let at = mark.recent.entry(o.order_id.clone()).or_insert(o.source_updated_at);
             *at = (*at).max(o.source_updated_at);
+            mark.queued.insert(o.order_id.clone(), digest);
         }
         self.quarantine.quarantine(&page.rejected).await?;
         report.queued += page.orders.len();
@@ -605,14 +658,15 @@ where
     }
 }
 
-/// Most versions a watermark remembers ([`Watermark::recent`]): keeps the record far below
-/// DynamoDB's 400 KB item limit (about 60 bytes an entry). Past it the oldest are forgotten, and
+/// Most versions a watermark remembers ([`Watermark::recent`], with [`Watermark::queued`]'s
+/// digests): keeps the record below DynamoDB's 400 KB item limit (about 100 bytes an entry). Past it the oldest are forgotten, and
 /// those orders are merely read again.
 const MAX_RECENT: usize = 2_000;
 
 /// Drops the remembered versions stamped before `from` (no window reaches them any more), then
-/// the oldest beyond [`MAX_RECENT`].
-fn forget_before(recent: &mut BTreeMap<String, DateTime<FixedOffset>>, from: DateTime<FixedOffset>) {
+/// the oldest beyond [`MAX_RECENT`], and the digests of the orders no longer remembered.
+fn forget_before(mark: &mut Watermark, from: DateTime<FixedOffset>) {
+    let recent = &mut mark.recent;
     recent.retain(|_, at| *at >= from);
     if recent.len() > MAX_RECENT {
         let mut times: Vec<DateTime<FixedOffset>> = recent.values().copied().collect();
@@ -620,6 +674,7 @@ fn forget_before(recent: &mut BTreeMap<String, DateTime<FixedOffset>>, from: Dat
         let keep_from = times[times.len() - MAX_RECENT];
         recent.retain(|_, at| *at >= keep_from);
     }
+    mark.queued.retain(|id, _| mark.recent.contains_key(id));
 }
 
 fn delta(d: Duration) -> TimeDelta {

@@ -206,6 +206,12 @@ pub struct Watermark {
     /// reading one of these again ([`super::source::OrderSource::changed_orders_skipping`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub recent: BTreeMap<String, DateTime<FixedOffset>>,
+    /// A digest of the order as last queued, for the orders in [`Watermark::recent`]: the
+    /// overlap finds the same orders again every run, and one found exactly as queued is not
+    /// queued again (the processor would find it unchanged; it would only delay the new orders
+    /// queued behind it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub queued: BTreeMap<String, String>,
     /// Revision, incremented by each write.
     pub rev: u64,
     /// When it was last written.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::order::{Marketplace, Order, OrderStatus};
 use crate::pipeline::{ShipState, StoredOrder};
 
-use super::{HoldState, Holding, Listing};
+use super::{HoldState, Holding, Listing, Version, holder};
 
 /// An order line whose item takes no known shop SKU: staff must map it (`ichigen stock map`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +32,16 @@ impl Catalogue {
             listings: listings.into_iter().map(|l| ((l.marketplace, l.item.clone()), l)).collect(),
             skus: skus.into_iter().collect(),
         }
+    }
+
+    /// The shop's listings on `marketplace`, by item.
+    pub fn listings_of(&self, marketplace: Marketplace) -> impl Iterator<Item = &Listing> {
+        self.listings.values().filter(move |l| l.marketplace == marketplace)
+    }
+
+    /// Every listing of the shop.
+    pub fn listings(&self) -> impl Iterator<Item = &Listing> {
+        self.listings.values()
     }
 
     /// Whether the shop has no stock master (no SKUs, no listings): its orders move nothing and
@@ -81,24 +91,38 @@ pub fn unmapped(o: &Order, catalogue: &Catalogue) -> Vec<Unmapped> {
 /// cancelled or when the marketplace ships it from its own warehouse (Amazon FBA: not the shop's
 /// stock). Every unmapped line is reported; the holding is then not known.
 pub fn target(s: &StoredOrder, catalogue: &Catalogue) -> Result<Holding, Vec<Unmapped>> {
-    let o = &s.order;
+    let shipped_by_shop = s.ship_state().is_some_and(|st| st >= ShipState::Shipped);
+    target_of(&s.order, shipped_by_shop, catalogue)
+}
+
+/// What `o` should hold as the marketplace shows it (`shipped_by_shop`: the shop recorded a
+/// tracking number for every parcel) — [`target`] for an order not stored yet, as the puller
+/// holds what it pulled before the processor stores it. Each unit is also counted under the
+/// listed item it was sold as (whose allotment it takes), and the holding carries the order's
+/// version.
+pub fn target_of(o: &Order, shipped_by_shop: bool, catalogue: &Catalogue) -> Result<Holding, Vec<Unmapped>> {
+    let version = Some(Version { updated_at: o.source_updated_at, progress: crate::pipeline::process::progress(o) });
     if !holds_shop_stock(o) {
-        return Ok(Holding::none());
+        return Ok(Holding { version, ..Holding::none() });
     }
-    let shipped = o.status == OrderStatus::Shipped || s.ship_state().is_some_and(|st| st >= ShipState::Shipped);
+    let shipped = o.status == OrderStatus::Shipped || shipped_by_shop;
     let state = if shipped { HoldState::Consumed } else { HoldState::Reserved };
     let mut units: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_item: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     let mut unmapped = Vec::new();
     for item in &o.items {
         match catalogue.parts(o.marketplace, &item.sku) {
             Ok(parts) => {
+                let of_item = by_item.entry(holder(o.marketplace, &item.sku)).or_default();
                 for (sku, per) in parts {
-                    *units.entry(sku).or_default() += per * i64::from(item.quantity);
+                    let n = per * i64::from(item.quantity);
+                    *units.entry(sku.clone()).or_default() += n;
+                    *of_item.entry(sku).or_default() += n;
                 }
             }
             Err(u) if !unmapped.contains(&u) => unmapped.push(u),
             Err(_) => {}
         }
     }
-    if unmapped.is_empty() { Ok(Holding { units, state }) } else { Err(unmapped) }
+    if unmapped.is_empty() { Ok(Holding { units, state, by_item, version }) } else { Err(unmapped) }
 }

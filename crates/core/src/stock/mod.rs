@@ -8,6 +8,7 @@
 pub mod file;
 pub mod holding;
 pub mod mall;
+pub mod push;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -31,13 +32,105 @@ pub struct Stock {
     pub reserved: i64,
     /// When it last changed.
     pub updated_at: DateTime<FixedOffset>,
+    /// Units allotted to each listed marketplace item ([`holder`] → units): what that item may
+    /// show of this SKU. The push keeps Σ allotted ≤ available, so the malls together can never
+    /// sell more than the shop has.
+    #[serde(default)]
+    pub allotted: BTreeMap<String, i64>,
+    /// Units of each holder's orders released by cancellation since its last push: how the push
+    /// tells a mall that gave them back itself from an edit in its back office.
+    #[serde(default)]
+    pub cancelled: BTreeMap<String, i64>,
+    /// Units each holder's orders reserved since its number was last written: a mall that shows
+    /// a write only after a delay lands it over the sales made meanwhile.
+    #[serde(default)]
+    pub drawn: BTreeMap<String, i64>,
+    /// The row's change counter: every change adds one; a ledger write is conditional on it.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 impl Stock {
+    /// A SKU with nothing on hand and nothing allotted.
+    pub fn empty(sku: &str, at: DateTime<FixedOffset>) -> Stock {
+        Stock {
+            sku: sku.to_string(),
+            name: String::new(),
+            on_hand: 0,
+            reserved: 0,
+            updated_at: at,
+            allotted: BTreeMap::new(),
+            cancelled: BTreeMap::new(),
+            drawn: BTreeMap::new(),
+            seq: 0,
+        }
+    }
+
     /// Units that can still be sold: on hand and not held by an order (negative: oversold).
     pub fn available(&self) -> i64 {
         self.on_hand - self.reserved
     }
+
+    /// Units allotted to every holder together.
+    pub fn allotted_total(&self) -> i64 {
+        self.allotted.values().sum()
+    }
+
+    /// Units available and allotted to no holder: what a holder may grow from (negative: a
+    /// reserve took more than its holder's allotment, or staff counted fewer).
+    pub fn free(&self) -> i64 {
+        self.available() - self.allotted_total()
+    }
+
+    /// Units allotted to `holder`.
+    pub fn allotted_to(&self, holder: &str) -> i64 {
+        self.allotted.get(holder).copied().unwrap_or(0)
+    }
+
+    /// Sets `holder`'s allotment (an empty one is dropped from the map).
+    pub fn allot(&mut self, holder: &str, units: i64) {
+        set_or_drop(&mut self.allotted, holder, units);
+    }
+
+    /// Makes the moves of `step` that concern this SKU: its counts, then each holder's
+    /// allotment. A reserve of a holder's order takes its units out of that holder's allotment
+    /// (not below zero: the rest comes from the free units) and counts them as drawn; a release
+    /// counts them as cancelled (the units are free again).
+    pub fn apply(&mut self, step: &Step) {
+        for (sku, on_hand, reserved) in &step.moves {
+            if *sku == self.sku {
+                self.on_hand += on_hand;
+                self.reserved += reserved;
+            }
+        }
+        for (sku, holder, units) in &step.draws {
+            if *sku != self.sku {
+                continue;
+            }
+            if *units > 0 {
+                let take = (*units).min(self.allotted_to(holder)).max(0);
+                self.allot(holder, self.allotted_to(holder) - take);
+                *self.drawn.entry(holder.clone()).or_default() += units;
+            } else {
+                *self.cancelled.entry(holder.clone()).or_default() -= units;
+            }
+        }
+    }
+}
+
+/// Sets `key` to `units` in `map`, dropping it at zero.
+fn set_or_drop(map: &mut BTreeMap<String, i64>, key: &str, units: i64) {
+    if units == 0 {
+        map.remove(key);
+    } else {
+        map.insert(key.to_string(), units);
+    }
+}
+
+/// The name of a listed marketplace item as the holder of an allotment: `{marketplace}:{item}`
+/// (an item may itself hold a colon, as Yahoo's `code:subcode` does; the marketplace never does).
+pub fn holder(marketplace: Marketplace, item: &str) -> String {
+    format!("{marketplace}:{}", item.trim())
 }
 
 /// One shop SKU a marketplace item takes, and how many units of it per item sold.
@@ -75,6 +168,17 @@ pub enum HoldState {
     Released,
 }
 
+/// The version of an order a holding was computed from: its marketplace time, then how far it
+/// has come (the processor's rule of "newer", `process.rs`). A holding of an older version than
+/// the one applied is ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Version {
+    /// The order's `source_updated_at`.
+    pub updated_at: DateTime<FixedOffset>,
+    /// Its stage (open, ready, shipped, cancelled) and parcels with tracking.
+    pub progress: (u8, usize),
+}
+
 /// What an order holds of the stock: units per shop SKU, and how.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Holding {
@@ -82,12 +186,46 @@ pub struct Holding {
     pub units: BTreeMap<String, i64>,
     /// How.
     pub state: HoldState,
+    /// The same units per listed item of the order ([`holder`] → SKU → units): whose allotment
+    /// each unit is taken from. Empty for holdings recorded before allotments.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_item: BTreeMap<String, BTreeMap<String, i64>>,
+    /// The order version it was computed from (none: unknown, never ignored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Version>,
 }
 
 impl Holding {
     /// Nothing held.
     pub fn none() -> Holding {
-        Holding { units: BTreeMap::new(), state: HoldState::Released }
+        Holding { units: BTreeMap::new(), state: HoldState::Released, by_item: BTreeMap::new(), version: None }
+    }
+
+    /// Units reserved per (holder, SKU).
+    fn reserved_by_item(&self) -> BTreeMap<(String, String), i64> {
+        if self.state != HoldState::Reserved {
+            return BTreeMap::new();
+        }
+        self.by_item
+            .iter()
+            .flat_map(|(h, skus)| skus.iter().map(move |(sku, u)| ((h.clone(), sku.clone()), *u)))
+            .collect()
+    }
+
+    /// What `next` changes in each holder's reserve, per (SKU, holder): positive, units the
+    /// holder's orders newly reserve; negative, units released (cancelled, or the order takes
+    /// fewer). Shipping changes nothing here: shipped units were drawn when reserved.
+    pub fn draws(&self, next: &Holding) -> Vec<(String, String, i64)> {
+        if next.state == HoldState::Consumed {
+            return Vec::new();
+        }
+        let (before, after) = (self.reserved_by_item(), next.reserved_by_item());
+        let keys: std::collections::BTreeSet<&(String, String)> = before.keys().chain(after.keys()).collect();
+        keys.into_iter()
+            .map(|k| (k, after.get(k).copied().unwrap_or(0) - before.get(k).copied().unwrap_or(0)))
+            .filter(|(_, d)| *d != 0)
+            .map(|((holder, sku), d)| (sku.clone(), holder.clone(), d))
+            .collect()
     }
 
     /// Units reserved of `sku`.
@@ -105,7 +243,7 @@ impl Holding {
     /// to it by an order's later cancellation (a return is counted by staff).
     pub fn deltas(&self, next: &Holding) -> Vec<(String, i64, i64)> {
         let next = if self.state == HoldState::Consumed {
-            Holding { units: self.units.clone(), state: HoldState::Consumed }
+            Holding { state: HoldState::Consumed, ..self.clone() }
         } else {
             next.clone()
         };
@@ -129,6 +267,9 @@ pub struct Step {
     pub keep: Holding,
     /// (SKU, on hand, reserved) moves; may be empty when only the holding is recorded.
     pub moves: Vec<(String, i64, i64)>,
+    /// (SKU, holder, units) reserved from (positive) or released by (negative) each holder:
+    /// moves of the allotments ([`Stock::apply`]).
+    pub draws: Vec<(String, String, i64)>,
 }
 
 impl Step {
@@ -138,16 +279,39 @@ impl Step {
     /// moves nothing: its goods left before ichigen counted them (history from before the stock
     /// master, as no thank-you goes to an order first seen shipped); its holding is recorded so
     /// that a later cancellation gives nothing back either.
+    ///
+    /// A holding computed from an older version of the order than the one applied moves nothing
+    /// (the puller applies what it pulled before the processor does; a copy it read before a
+    /// cancellation must not reserve again).
     pub fn of(prev: Option<&Holding>, next: &Holding) -> Option<Step> {
+        if let (Some(before), Some(now)) = (prev.and_then(|p| p.version), next.version)
+            && now < before
+        {
+            return None;
+        }
         match prev {
             Some(p) if p.state == HoldState::Consumed || p == next => None,
-            Some(p) => Some(Step { keep: next.clone(), moves: p.deltas(next) }),
-            None if next.state == HoldState::Consumed => Some(Step { keep: next.clone(), moves: Vec::new() }),
+            Some(p) => Some(Step { keep: next.clone(), moves: p.deltas(next), draws: p.draws(next) }),
+            None if next.state == HoldState::Consumed => {
+                Some(Step { keep: next.clone(), moves: Vec::new(), draws: Vec::new() })
+            }
             None => {
-                let moves = Holding::none().deltas(next);
-                (!moves.is_empty()).then(|| Step { keep: next.clone(), moves })
+                let none = Holding::none();
+                let moves = none.deltas(next);
+                // A versioned holding that moves nothing (an order first seen cancelled) is still
+                // recorded, so that an older copy arriving later cannot reserve.
+                (!moves.is_empty() || next.version.is_some()).then(|| Step {
+                    keep: next.clone(),
+                    moves,
+                    draws: none.draws(next),
+                })
             }
         }
+    }
+
+    /// The SKUs whose rows the step changes.
+    pub fn skus(&self) -> std::collections::BTreeSet<&str> {
+        self.moves.iter().map(|m| m.0.as_str()).chain(self.draws.iter().map(|d| d.0.as_str())).collect()
     }
 
     /// Why its moves are made, in staff's words (`ichigen stock history`).
@@ -241,4 +405,24 @@ pub trait StockStore: Send + Sync {
         sku: &str,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<StockChange>, PortError>> + Send;
+
+    /// Writes `ledger`'s allotments and counters (`allotted`, `cancelled`, `drawn`) onto its
+    /// SKU's row if the row is still at `ledger.seq`, moving it to the next seq; the counts are
+    /// left as they are. False: the row changed since it was read (read it again).
+    fn put_ledger(&self, shop_id: &str, ledger: &Stock) -> impl Future<Output = Result<bool, PortError>> + Send;
+
+    /// The pair's push record (`None`: never pushed).
+    fn push_state(
+        &self,
+        shop_id: &str,
+        marketplace: Marketplace,
+    ) -> impl Future<Output = Result<Option<push::PushState>, PortError>> + Send;
+
+    /// Writes the pair's push record at `state.rev`, over revision `expected` (`None`: a new
+    /// record). Written::Conflict: someone else wrote it meanwhile.
+    fn put_push_state(
+        &self,
+        state: &push::PushState,
+        expected: Option<u64>,
+    ) -> impl Future<Output = Result<crate::pipeline::Written, PortError>> + Send;
 }

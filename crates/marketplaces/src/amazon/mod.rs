@@ -40,6 +40,8 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     // searchOrders filters on lastUpdatedAfter: every change shows in a window.
     reconcile: None,
     awaits_acknowledgement: None,
+    // Not documented (fact sheet inventory.md §0): taken as immediate.
+    stock_latency: std::time::Duration::ZERO,
 };
 
 /// Amazon.co.jp in the marketplaces' registry.

@@ -33,6 +33,8 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
         older_than: Duration::from_secs(client::DEFAULT_LOOKBACK_DAYS as u64 * 86_400),
     }),
     awaits_acknowledgement: None,
+    // Not documented (fact sheet inventory.md §0): taken as immediate.
+    stock_latency: Duration::ZERO,
 };
 
 /// au PAY マーケット in the marketplaces' registry.

@@ -39,6 +39,8 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     reconcile: Some(Reconcile { every: Duration::from_secs(86_400), older_than: Duration::ZERO }),
     // The seller check (SetSellerCheckYN_V2) of a paid pack waiting at `On request(2)`.
     awaits_acknowledgement: Some(codes::awaits_seller_check),
+    // "Up to 10 minutes" before a QSM stock change shows (official note; inventory.md §0).
+    stock_latency: Duration::from_secs(600),
 };
 
 /// Qoo10 in the marketplaces' registry.

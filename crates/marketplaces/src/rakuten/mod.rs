@@ -29,6 +29,8 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     reconcile: Some(Reconcile { every: Duration::ZERO, older_than: Duration::ZERO }),
     // 注文確認 (confirmOrder) of an order waiting at 100 注文確認待ち.
     awaits_acknowledgement: Some(codes::awaits_confirmation),
+    // Not documented (fact sheet inventory.md §0): taken as immediate.
+    stock_latency: Duration::ZERO,
 };
 
 /// 楽天市場 in the marketplaces' registry.

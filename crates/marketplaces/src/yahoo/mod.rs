@@ -33,6 +33,8 @@ pub const POLICY: MarketplacePolicy = MarketplacePolicy {
     // late) is never listed as changed: every open order is read again by id, hourly.
     reconcile: Some(Reconcile { every: Duration::from_secs(3600), older_than: Duration::ZERO }),
     awaits_acknowledgement: None,
+    // Not documented (fact sheet inventory.md §0): taken as immediate.
+    stock_latency: Duration::ZERO,
 };
 
 /// Yahoo!ショッピング in the marketplaces' registry.

@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use clap::Args;
+use ichigen_core::pipeline::StockPush;
 use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::pipeline::{
     CarrierAccounts, MailJob, Notified, Notifier, OrderQueue, OrderStore, PortError, Processed, Processor,
@@ -32,6 +33,7 @@ use ichigen_core::pipeline::{
     MailEvents, MailLedger, MailQueue, Mailer, MessageFailure, ParkedMail, RelayMailers, TrackingWrites,
 };
 use ichigen_core::stock::StockStore;
+use ichigen_core::stock::push::PushSettings;
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_marketplaces::client::{AnyClient, RetryPolicy};
 use ichigen_marketplaces::{HttpSettings, MarketplaceSecret, build_client};
@@ -252,7 +254,7 @@ impl<Q: Queue<Order>> Queue<Order> for Counting<'_, Q> {
 #[allow(clippy::too_many_arguments)] // The demo's one wiring point of the pull.
 async fn pull_all<
     Q: OrderQueue,
-    W: WatermarkStore + OrderStore + TrackingWrites + ShopDirectory,
+    W: WatermarkStore + OrderStore + TrackingWrites + ShopDirectory + StockStore,
     X: Quarantine,
     M: MailQueue,
 >(
@@ -279,7 +281,14 @@ async fn pull_all<
             policy: ichigen_marketplaces::policies().of(market.marketplace),
             settings: pull_settings(),
         };
-        match puller.run(shop_id, now(), || Duration::from_secs(3600)).await {
+        // After each pull, inside its lease: the pulled orders held and the mall's numbers pushed.
+        let push = StockPush {
+            stock: marks,
+            mall: &market.client,
+            notices: &notices,
+            settings: PushSettings { buffer: 0, latency: puller.policy.stock_latency },
+        };
+        match puller.run_with(shop_id, now(), || Duration::from_secs(3600), &push).await {
             Ok(report) => tally.borrow_mut().pulled(&report),
             Err(e) => {
                 tally.borrow_mut().failed(market.marketplace);

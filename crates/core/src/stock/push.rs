@@ -1,0 +1,490 @@
+//! Pushing the stock to a marketplace without an oversell window: the pure part (what each
+//! item of a mall shows, what the mall's read says about it, the allotment each item is given).
+//! The I/O is `pipeline::stock_push`.
+//!
+//! Every listed item — a *holder* — is allotted units of each SKU it takes, on the SKU's own
+//! row, and Σ allotted ≤ available. An item shows `min over parts floor(allotted / units)`, so
+//! whatever the timing the malls together cannot sell more than the shop has: a mall only sells
+//! what it shows, and what it shows was allotted to it alone.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::order::Marketplace;
+
+use super::mall::Shown;
+use super::{Listing, Stock, holder};
+
+/// How a pair pushes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PushSettings {
+    /// Units of each SKU kept back per listed item (a safety buffer): they cover the sales a
+    /// mall makes between our read of its number and our write of the next one, and the sales
+    /// a mall with a delay (`latency`) makes before a write shows and lands over them.
+    pub buffer: u32,
+    /// How long the mall takes to show a written number ([`crate::MarketplacePolicy`]'s
+    /// `stock_latency`): an item written less long ago is neither compared nor written.
+    pub latency: Duration,
+}
+
+/// What became of the last write of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum PushOutcome {
+    /// The mall took the number.
+    Written,
+    /// The mall keeps this item's stock itself (Amazon FBA): never written again.
+    MallManaged,
+    /// The mall refused the number.
+    Refused {
+        /// The mall's (or the client's) code.
+        code: String,
+        /// Why, in its words.
+        reason: String,
+    },
+    /// The mall said it has no such item.
+    Unknown,
+    /// The mall's read does not show the item (a typo the mall took silently, a deleted item).
+    Missing,
+}
+
+/// A mall's number that our ledger does not explain: an edit in the mall's back office. The item
+/// is not written until staff decide (`ichigen stock accept` / `ichigen stock push --force`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// What the mall showed.
+    pub shown: i64,
+    /// What the ledger says it should show.
+    pub expected: i64,
+    /// When it was first found.
+    pub found_at: DateTime<FixedOffset>,
+    /// The day staff were last told (told again each day until they decide).
+    pub told_on: NaiveDate,
+}
+
+/// The push record of one item of a pair.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRecord {
+    /// The number last written.
+    pub written: Option<i64>,
+    /// When it was written.
+    pub written_at: Option<DateTime<FixedOffset>>,
+    /// What became of the last write (or read) that said something.
+    pub outcome: Option<PushOutcome>,
+    /// A shortfall (ledger − shown) the last run could not explain: the same again with no
+    /// order to explain it is drift.
+    pub shortfall: Option<i64>,
+    /// Drift found and not yet decided by staff.
+    pub drift: Option<Drift>,
+    /// Staff asked to overwrite the mall's number on the next run (`ichigen stock push --force`).
+    pub force: bool,
+}
+
+/// What a pair's pushes have done: each item's record and the pair's failures.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushState {
+    /// The shop.
+    pub shop_id: String,
+    /// The marketplace.
+    pub marketplace: Marketplace,
+    /// Per item (its identity on the marketplace).
+    pub items: BTreeMap<String, PushRecord>,
+    /// Runs in a row whose stock calls failed in a way that may pass.
+    pub failed_runs: u32,
+    /// The day staff were last alarmed of failing stock calls (once a day).
+    pub alarmed_on: Option<NaiveDate>,
+    /// Revision: a write is conditional on it.
+    pub rev: u64,
+    /// When it last changed.
+    pub updated_at: DateTime<FixedOffset>,
+}
+
+impl PushState {
+    /// A pair that was never pushed.
+    pub fn new(shop_id: &str, marketplace: Marketplace, at: DateTime<FixedOffset>) -> PushState {
+        PushState {
+            shop_id: shop_id.to_string(),
+            marketplace,
+            items: BTreeMap::new(),
+            failed_runs: 0,
+            alarmed_on: None,
+            rev: 0,
+            updated_at: at,
+        }
+    }
+}
+
+/// Units of each SKU one item takes, as (SKU, units) with units ≥ 1.
+fn parts(listing: &Listing) -> Vec<(String, i64)> {
+    listing.parts.iter().map(|p| (p.sku.clone(), i64::from(p.units.max(1)))).collect()
+}
+
+/// What an item of these parts can show of `allotted(sku)` units: the fewest whole items.
+pub fn shows(parts: &[(String, i64)], allotted: impl Fn(&str) -> i64) -> i64 {
+    parts.iter().map(|(sku, per)| allotted(sku).max(0) / per).min().unwrap_or(0)
+}
+
+/// What the mall's read of one item says, against the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Write it: the number from the item's allotment after this run, less `withheld` (sales
+    /// the mall counted and the pull has not seen yet: never given back). `credit` items'
+    /// worth of units the mall gave back itself (cancellations it restored; sales a delayed
+    /// write landed over) join its allotment first.
+    Push {
+        /// Items to hold back from the number written.
+        withheld: i64,
+        /// Items to add to its allotment from the free units.
+        credit: i64,
+    },
+    /// The mall shows a number the ledger cannot explain: report it, do not write.
+    Drift {
+        /// What the mall showed.
+        shown: i64,
+        /// What the ledger expected.
+        expected: i64,
+        /// Items the mall gave back itself, added to its allotment anyway.
+        credit: i64,
+        /// True when it is a shortfall seen twice (not a rise).
+        shortfall: bool,
+    },
+    /// A write is still on its way (inside the mall's delay): neither compared nor written.
+    Pending,
+    /// The mall keeps the item's stock itself (FBA): never written; its allotment is freed.
+    MallManaged,
+    /// The mall does not show the item: reported; its allotment is freed.
+    Missing,
+    /// No read came back for it: left as it is.
+    NotRead,
+}
+
+/// One item of the pushing mall: its parts, what the ledger says it shows, and the verdict.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemPlan {
+    /// The item's identity on the marketplace.
+    pub item: String,
+    /// Its holder name ([`holder`]).
+    pub holder: String,
+    /// (SKU, units per item).
+    pub parts: Vec<(String, i64)>,
+    /// What the ledger says the mall shows now: the item's allotment before this run.
+    pub expected: i64,
+    /// What the mall showed (`None`: not read).
+    pub shown: Option<i64>,
+    /// What to do.
+    pub verdict: Verdict,
+}
+
+/// The verdict on one item from its record, its expected number, what the mall shows, and the
+/// units of its orders cancelled and drawn since its last push (in items).
+#[allow(clippy::too_many_arguments)] // The facts one comparison weighs, each named.
+fn judge(
+    record: Option<&PushRecord>,
+    expected: i64,
+    shown: Option<Shown>,
+    cancelled: i64,
+    drawn: i64,
+    latency: Duration,
+    now: DateTime<FixedOffset>,
+) -> Verdict {
+    if record.and_then(|r| r.outcome.as_ref()) == Some(&PushOutcome::MallManaged) {
+        return Verdict::MallManaged;
+    }
+    let force = record.is_some_and(|r| r.force);
+    let pending = record.and_then(|r| r.written_at).is_some_and(|at| {
+        let shows_at = at + chrono::TimeDelta::from_std(latency).unwrap_or(chrono::TimeDelta::MAX);
+        !latency.is_zero() && now < shows_at
+    });
+    if pending && !force {
+        return Verdict::Pending;
+    }
+    let shown = match shown {
+        None => return Verdict::NotRead,
+        Some(Shown::MallManaged(_)) => return Verdict::MallManaged,
+        Some(Shown::Missing) => return Verdict::Missing,
+        Some(Shown::Units(n)) => n,
+    };
+    if force {
+        return Verdict::Push { withheld: 0, credit: 0 };
+    }
+    if record.is_some_and(|r| r.drift.is_some()) && shown != expected {
+        return Verdict::Drift { shown, expected, credit: 0, shortfall: shown < expected };
+    }
+    if shown < expected {
+        let short = expected - shown;
+        if record.and_then(|r| r.shortfall) == Some(short) {
+            return Verdict::Drift { shown, expected, credit: 0, shortfall: true };
+        }
+        return Verdict::Push { withheld: short, credit: 0 };
+    }
+    let excess = shown - expected;
+    // The mall restored cancelled units itself; then, where a write shows late, it landed over
+    // sales made meanwhile (they are reserved here already).
+    let restored = excess.min(cancelled.max(0));
+    let landed_over = if latency.is_zero() { 0 } else { (excess - restored).min(drawn.max(0)) };
+    let credit = restored + landed_over;
+    if excess > credit {
+        return Verdict::Drift { shown, expected, credit, shortfall: false };
+    }
+    Verdict::Push { withheld: 0, credit }
+}
+
+/// The verdict on every listed item of `marketplace`, from the SKU rows as they stand after the
+/// run's pulled orders were held, the pair's push record and the mall's read.
+pub fn judge_items(
+    marketplace: Marketplace,
+    listings: &[&Listing],
+    rows: &BTreeMap<String, Stock>,
+    state: &PushState,
+    reads: &BTreeMap<String, Shown>,
+    settings: &PushSettings,
+    now: DateTime<FixedOffset>,
+) -> Vec<ItemPlan> {
+    listings
+        .iter()
+        .filter(|l| l.marketplace == marketplace)
+        .map(|l| {
+            let h = holder(marketplace, &l.item);
+            let parts = parts(l);
+            let of = |map: fn(&Stock) -> &BTreeMap<String, i64>| {
+                shows(&parts, |sku| rows.get(sku).and_then(|r| map(r).get(&h)).copied().unwrap_or(0))
+            };
+            let expected = of(|r| &r.allotted);
+            let shown = reads.get(&l.item).copied();
+            let verdict = judge(
+                state.items.get(&l.item),
+                expected,
+                shown,
+                of(|r| &r.cancelled),
+                of(|r| &r.drawn),
+                settings.latency,
+                now,
+            );
+            ItemPlan {
+                item: l.item.clone(),
+                holder: h,
+                parts,
+                expected,
+                shown: shown.and_then(|s| if let Shown::Units(n) = s { Some(n) } else { None }),
+                verdict,
+            }
+        })
+        .collect()
+}
+
+/// Each listed holder's fair share of each SKU it takes: the SKU's available units less one
+/// buffer per holder, split equally among its holders (the first ones in name order get the
+/// remainder). Equal rather than weighted by recent sales: a mall that sold out would otherwise
+/// be starved by the one that had stock to sell. Result: SKU → holder → units.
+/// Holders in `left_out` (items the mall keeps itself or does not show) take no share.
+pub fn shares(
+    listings: &[&Listing],
+    rows: &BTreeMap<String, Stock>,
+    buffer: u32,
+    left_out: &std::collections::BTreeSet<String>,
+) -> BTreeMap<String, BTreeMap<String, i64>> {
+    let mut holders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for l in listings {
+        if left_out.contains(&holder(l.marketplace, &l.item)) {
+            continue;
+        }
+        for p in &l.parts {
+            holders.entry(p.sku.clone()).or_default().push(holder(l.marketplace, &l.item));
+        }
+    }
+    holders
+        .into_iter()
+        .map(|(sku, mut hs)| {
+            hs.sort();
+            hs.dedup();
+            let n = hs.len() as i64;
+            let available = rows.get(&sku).map_or(0, Stock::available);
+            let distributable = (available - i64::from(buffer) * n).max(0);
+            let (each, rest) = (distributable / n, distributable % n);
+            let split = hs.into_iter().enumerate().map(|(i, h)| (h, each + i64::from((i as i64) < rest))).collect();
+            (sku, split)
+        })
+        .collect()
+}
+
+/// What each pushed item's allotment is to become (holder → SKU → units): whole items of its
+/// share of every part, so no unit sits allotted to a set that cannot use it.
+pub fn targets(
+    plans: &[ItemPlan],
+    shares: &BTreeMap<String, BTreeMap<String, i64>>,
+) -> BTreeMap<String, BTreeMap<String, i64>> {
+    plans
+        .iter()
+        .filter(|p| matches!(p.verdict, Verdict::Push { .. }))
+        .map(|p| {
+            let share = |sku: &str| shares.get(sku).and_then(|s| s.get(&p.holder)).copied().unwrap_or(0);
+            let items = shows(&p.parts, share);
+            (p.holder.clone(), p.parts.iter().map(|(sku, per)| (sku.clone(), items * per)).collect())
+        })
+        .collect()
+}
+
+/// The first ledger step on one SKU's row, before any write to the mall: credits the units the
+/// mall gave back itself, grows each pushed holder towards its target from the free units only
+/// (so pairs pushing at the same time never allot a unit twice), frees the allotments of items
+/// the mall does not sell for the shop, and clears the cancellations counted for the compared
+/// items. Shrinking waits for the mall to take its lower number ([`after_write`]).
+pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<String, BTreeMap<String, i64>>) {
+    for p in plans {
+        let Some(per) = p.parts.iter().find(|(sku, _)| *sku == row.sku).map(|(_, per)| *per) else {
+            continue;
+        };
+        let credit = match p.verdict {
+            Verdict::Push { credit, .. } | Verdict::Drift { credit, .. } => credit,
+            Verdict::MallManaged | Verdict::Missing => {
+                row.allot(&p.holder, 0);
+                continue;
+            }
+            Verdict::Pending | Verdict::NotRead => continue,
+        };
+        let add = (credit * per).min(row.free().max(0));
+        row.allot(&p.holder, row.allotted_to(&p.holder) + add);
+        row.cancelled.remove(&p.holder);
+        if let Some(want) = targets.get(&p.holder).and_then(|t| t.get(&row.sku)) {
+            let have = row.allotted_to(&p.holder);
+            if *want > have {
+                row.allot(&p.holder, have + (*want - have).min(row.free().max(0)));
+            }
+        }
+    }
+}
+
+/// The number a pushed item is to show, from its row's allotments after [`before_write`] and its
+/// target: the lower of the two (a shrink is not in the ledger yet), whole items, less what it
+/// withholds.
+pub fn number(
+    plan: &ItemPlan,
+    rows: &BTreeMap<String, Stock>,
+    targets: &BTreeMap<String, BTreeMap<String, i64>>,
+) -> i64 {
+    let Verdict::Push { withheld, .. } = plan.verdict else { return 0 };
+    let target = targets.get(&plan.holder);
+    let items = shows(&plan.parts, |sku| {
+        let have = rows.get(sku).map_or(0, |r| r.allotted_to(&plan.holder));
+        target.and_then(|t| t.get(sku)).map_or(have, |want| have.min(*want))
+    });
+    (items - withheld).max(0)
+}
+
+/// The second ledger step on one SKU's row, for the holders whose number the mall took (or
+/// already showed): their allotment comes down to the target, and their sales since the write
+/// start counting again.
+pub fn after_write(row: &mut Stock, holders: &[&str], targets: &BTreeMap<String, BTreeMap<String, i64>>) {
+    for h in holders {
+        if let Some(want) = targets.get(*h).and_then(|t| t.get(&row.sku)) {
+            row.allot(h, row.allotted_to(h).min(*want));
+        }
+        row.drawn.remove(*h);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::stock::Part;
+
+    fn at() -> DateTime<FixedOffset> {
+        DateTime::parse_from_rfc3339("2026-12-07T10:00:00+09:00").unwrap()
+    }
+
+    fn row(sku: &str, on_hand: i64, allotted: &[(&str, i64)]) -> Stock {
+        let mut s = Stock::empty(sku, at());
+        s.on_hand = on_hand;
+        for (h, u) in allotted {
+            s.allot(h, *u);
+        }
+        s
+    }
+
+    fn listing(m: Marketplace, item: &str, parts: &[(&str, u32)]) -> Listing {
+        Listing {
+            marketplace: m,
+            item: item.into(),
+            parts: parts.iter().map(|(sku, units)| Part { sku: (*sku).into(), units: *units }).collect(),
+        }
+    }
+
+    #[test]
+    fn shares_split_the_available_units_less_buffers_among_every_holder() {
+        let ls = [
+            listing(Marketplace::Rakuten, "mug", &[("MUG", 1)]),
+            listing(Marketplace::Yahoo, "mug", &[("MUG", 1)]),
+            listing(Marketplace::Yahoo, "set", &[("MUG", 2)]),
+        ];
+        let refs: Vec<&Listing> = ls.iter().collect();
+        let rows = BTreeMap::from([("MUG".to_string(), row("MUG", 10, &[]))]);
+        let s = shares(&refs, &rows, 1, &Default::default());
+        // 10 − 3 buffers = 7 over 3 holders: 3, 2, 2 in name order.
+        assert_eq!(s["MUG"]["rakuten:mug"], 3);
+        assert_eq!(s["MUG"]["yahoo:mug"], 2);
+        assert_eq!(s["MUG"]["yahoo:set"], 2);
+    }
+
+    #[test]
+    fn a_shortfall_is_withheld_once_and_drift_the_second_time() {
+        let v = judge(None, 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
+        assert_eq!(v, Verdict::Push { withheld: 2, credit: 0 });
+        let seen = PushRecord { shortfall: Some(2), ..PushRecord::default() };
+        let v = judge(Some(&seen), 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
+        assert!(matches!(v, Verdict::Drift { shortfall: true, .. }), "{v:?}");
+    }
+
+    #[test]
+    fn a_rise_is_credited_to_cancellations_the_mall_restored_and_the_rest_is_drift() {
+        assert_eq!(
+            judge(None, 4, Some(Shown::Units(5)), 1, 0, Duration::ZERO, at()),
+            Verdict::Push { withheld: 0, credit: 1 }
+        );
+        let v = judge(None, 4, Some(Shown::Units(9)), 1, 3, Duration::ZERO, at());
+        assert_eq!(v, Verdict::Drift { shown: 9, expected: 4, credit: 1, shortfall: false });
+        // Where writes show late, sales a write landed over explain a rise too.
+        let v = judge(None, 4, Some(Shown::Units(8)), 1, 3, Duration::from_secs(600), at());
+        assert_eq!(v, Verdict::Push { withheld: 0, credit: 4 });
+    }
+
+    #[test]
+    fn a_write_inside_the_mall_delay_is_left_alone_and_fba_is_never_written() {
+        let written = PushRecord { written_at: Some(at()), written: Some(3), ..PushRecord::default() };
+        let later = at() + chrono::TimeDelta::seconds(60);
+        assert_eq!(
+            judge(Some(&written), 3, Some(Shown::Units(9)), 0, 0, Duration::from_secs(600), later),
+            Verdict::Pending
+        );
+        assert_eq!(judge(None, 3, Some(Shown::MallManaged(40)), 0, 0, Duration::ZERO, at()), Verdict::MallManaged);
+        let fba = PushRecord { outcome: Some(PushOutcome::MallManaged), ..PushRecord::default() };
+        assert_eq!(judge(Some(&fba), 3, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at()), Verdict::MallManaged);
+    }
+
+    #[test]
+    fn a_holder_grows_only_from_free_units_and_shrinks_after_the_write() {
+        // Yahoo already holds 6 of 8; Rakuten's target is 4 but only 2 are free.
+        let mut r = row("MUG", 8, &[("yahoo:mug", 6)]);
+        let plan = ItemPlan {
+            item: "mug".into(),
+            holder: "rakuten:mug".into(),
+            parts: vec![("MUG".into(), 1)],
+            expected: 0,
+            shown: Some(0),
+            verdict: Verdict::Push { withheld: 0, credit: 0 },
+        };
+        let targets = BTreeMap::from([("rakuten:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
+        before_write(&mut r, std::slice::from_ref(&plan), &targets);
+        assert_eq!((r.allotted_to("rakuten:mug"), r.free()), (2, 0));
+        let rows = BTreeMap::from([("MUG".to_string(), r.clone())]);
+        assert_eq!(number(&plan, &rows, &targets), 2);
+        // Yahoo's own run shrinks it to 4 after its write: Rakuten's next run grows to 4.
+        let yahoo_target = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
+        after_write(&mut r, &["yahoo:mug"], &yahoo_target);
+        before_write(&mut r, &[plan], &targets);
+        assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (4, 4, 0));
+    }
+}
