@@ -28,6 +28,7 @@ async fn a_sale_day_on_five_malls_oversells_nothing_and_settles() {
     assert!(f.orders > 300 && f.sold_out_skus > 10, "the day sold enough to matter: {f:?}");
     assert!(f.cancelled > 0, "{f:?}");
     assert_eq!(f.oversold, 0, "{f:?}");
+    assert_eq!(f.unheld, 0, "every sale reached the stock master: {f:?}");
     assert!(f.over_shown.is_empty(), "{:?}", f.over_shown);
     assert!(f.unsettled.is_empty() && f.settled_after.is_some(), "{:?}", f.unsettled);
     assert_eq!(f.drift, 0, "no back-office edit was made: {:?}", f.failures);

@@ -10,20 +10,23 @@
 //! stock (oversold), and how long a SKU the shop had sold out stayed buyable on some mall.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test support: a failed setup is a test bug.
 
-use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::{FixedOffset, NaiveDate, Utc};
 use ichigen_core::pipeline::{
-    MailJob, MemoryNotices, ProcessSettings, Processor, PullSettings, Puller, ShopDirectory, ShopSettings, StockPush,
+    MailJob, OrderStore, ProcessSettings, Processor, PullSettings, Puller, ShopDirectory, ShopSettings, StockPush,
     consume_batch,
 };
+use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::stock::push::PushSettings;
 use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore, holder};
-use ichigen_core::{Marketplace, Order};
+use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_local::{JsonlQuarantine, MAIL_QUEUE, ORDERS_QUEUE, SqliteQueue, SqliteStore};
-use ichigen_marketplaces::client::RetryPolicy;
+use ichigen_marketplaces::amazon::client::{AmazonClient, AmazonConfig, AmazonCredentials};
+use ichigen_marketplaces::client::{HttpConfig, RetryPolicy};
 use ichigen_marketplaces::{AnyClient, HttpSettings, MarketplaceSecret, build_client};
 use ichigen_sandbox::{Faults, SandboxConfig, Seed, Shelf, Started, amazon, aupay, qoo10, rakuten, yahoo};
 
@@ -94,6 +97,12 @@ pub struct Figures {
     pub over_shown: Vec<(String, i64, i64)>,
     /// Pull runs made.
     pub pulls: usize,
+    /// Units the malls sold (net of cancellations) that the master does not hold at the end.
+    pub unheld: i64,
+    /// Orders stored at the end, per mall.
+    pub stored_by_mall: BTreeMap<Marketplace, usize>,
+    /// Wall time the buyers spent inside the malls' buy calls.
+    pub buying: Duration,
 }
 
 /// One mall's sandbox and its own stock (the mall's side of the sale).
@@ -165,7 +174,7 @@ impl Desk {
 
 struct Mall {
     marketplace: Marketplace,
-    desk: Desk,
+    desk: Arc<Desk>,
     client: AnyClient,
     _sandbox: Started,
 }
@@ -207,6 +216,7 @@ async fn open_mall(marketplace: Marketplace, scale: f64) -> Mall {
             let (s, d) = qoo10::start_with_back_office(config, qoo10::Options::default()).await.unwrap();
             (s, Desk::Qoo10(d))
         }
+        other => panic!("{other} is not a mall of the sale day"),
     };
     // The mall's own delay before a written number shows, on the scaled clock.
     let shelf = desk.shelf();
@@ -217,8 +227,29 @@ async fn open_mall(marketplace: Marketplace, scale: f64) -> Mall {
         retry: RetryPolicy { retries: 3, min_delay: Duration::from_millis(5), max_delay: Duration::from_millis(50) },
         rate_scale: scale,
     };
-    let client = build_client(SHOP, &secret, http).unwrap();
-    Mall { marketplace, desk, client, _sandbox: sandbox }
+    let client = if marketplace == Marketplace::Amazon {
+        // The client keeps its searches 130 s before now (the API refuses a later end): on the
+        // scaled clock, as the sandbox's own lag is.
+        let mut config = HttpConfig::new(sandbox.base_url());
+        config.retry = http.retry;
+        config.rate_scale = scale;
+        let config = AmazonConfig {
+            http: config,
+            lwa_base_url: sandbox.base_url(),
+            before_lag: chrono::Duration::from_std(scaled(Duration::from_secs(130), scale)).unwrap(),
+            seller_id: Some(amazon::listings::SELLER_ID.into()),
+            ..AmazonConfig::new(SHOP)
+        };
+        let creds = AmazonCredentials::new(
+            amazon::CLIENT_ID,
+            amazon::CLIENT_SECRET.to_owned(),
+            amazon::REFRESH_TOKEN.to_owned(),
+        );
+        AnyClient::new(AmazonClient::new(config, creds).unwrap())
+    } else {
+        build_client(SHOP, &secret, http).unwrap()
+    };
+    Mall { marketplace, desk: Arc::new(desk), client, _sandbox: sandbox }
 }
 
 /// The SKU names (also each mall's item code: lower-case letters and digits suit every mall).
@@ -237,6 +268,94 @@ struct Truth {
 impl Truth {
     fn remaining(&self, sku: &str) -> i64 {
         self.stock[sku] - self.sold.get(sku).copied().unwrap_or(0)
+    }
+}
+
+/// What the buyers' thread and the pipeline share.
+struct Shared {
+    truth: Truth,
+    figures: Figures,
+    longest: Duration,
+    last_sale: Instant,
+}
+
+fn jst_now() -> chrono::DateTime<FixedOffset> {
+    Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap())
+}
+
+/// The buyers and the watcher (see [`run`]).
+fn buy_and_watch(
+    day: &SaleDay,
+    desks: &[(Marketplace, Arc<Desk>)],
+    shared: &Mutex<Shared>,
+    done: &AtomicBool,
+    interval: Duration,
+    selling_until: Instant,
+) {
+    let mut dice = fastrand::Rng::with_seed(day.seed ^ 0x5a1e);
+    let gap = interval / day.buyers_per_interval.max(1);
+    let mut to_cancel: Vec<(Instant, usize, String, String, u32)> = Vec::new();
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(if Instant::now() < selling_until { gap.mul_f64(0.5 + dice.f64()) } else { gap });
+        let now = Instant::now();
+        let mut sh = shared.lock().unwrap();
+        if now < selling_until {
+            let (due, later): (Vec<_>, Vec<_>) = to_cancel.drain(..).partition(|c| c.0 <= now);
+            to_cancel = later;
+            for (_, mall, id, item, units) in due {
+                if desks[mall].1.cancel(&id) {
+                    let t = &mut sh.truth;
+                    *t.sold.entry(item.clone()).or_default() -= i64::from(units);
+                    if t.remaining(&item) > 0 {
+                        t.sold_out_since.remove(&item);
+                    }
+                    sh.figures.cancelled += 1;
+                    sh.figures.units_cancelled += i64::from(units);
+                }
+            }
+            let mall = dice.usize(..desks.len());
+            let item = sku(dice.usize(..day.skus));
+            let units = if dice.f64() < 0.8 { 1 } else { 2 };
+            sh.figures.attempts += 1;
+            let began = Instant::now();
+            let bought = desks[mall].1.buy(&item, units);
+            sh.figures.buying += began.elapsed();
+            match bought {
+                None => sh.figures.refused += 1,
+                Some(id) => {
+                    sh.last_sale = Instant::now();
+                    let t = &mut sh.truth;
+                    let before = t.remaining(&item);
+                    *t.sold.entry(item.clone()).or_default() += i64::from(units);
+                    let after = t.remaining(&item);
+                    if after <= 0 && !t.sold_out_since.contains_key(&item) {
+                        t.sold_out_since.insert(item.clone(), Instant::now());
+                        t.ever_sold_out.insert(item.clone());
+                    }
+                    let f = &mut sh.figures;
+                    // Units beyond what the shop still had when the mall took the order.
+                    f.oversold += (i64::from(units) - before.max(0)).max(0);
+                    f.orders += 1;
+                    f.units_sold += i64::from(units);
+                    *f.orders_by_mall.entry(desks[mall].0).or_default() += 1;
+                    if dice.f64() < day.cancel_share {
+                        let when = Instant::now() + interval.mul_f64(0.2 + 2.0 * dice.f64());
+                        to_cancel.push((when, mall, id, item, units));
+                    }
+                }
+            }
+        }
+        // The watcher.
+        let open: Vec<Duration> = sh
+            .truth
+            .sold_out_since
+            .iter()
+            .filter(|(item, _)| desks.iter().any(|(_, d)| d.shown(item) > 0))
+            .map(|(_, since)| since.elapsed())
+            .collect();
+        for o in open {
+            sh.longest = sh.longest.max(o);
+        }
     }
 }
 
@@ -277,23 +396,36 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
     let policies = ichigen_marketplaces::policies();
     let settings = PullSettings { first_lookback: Duration::from_secs(3600), ..PullSettings::default() };
 
-    let truth = RefCell::new(Truth {
-        stock: stock.clone(),
-        sold: BTreeMap::new(),
-        sold_out_since: BTreeMap::new(),
-        ever_sold_out: Default::default(),
-    });
-    let figures = RefCell::new(Figures::default());
-    let longest = RefCell::new(Duration::ZERO);
+    let shared = Arc::new(Mutex::new(Shared {
+        truth: Truth {
+            stock: stock.clone(),
+            sold: BTreeMap::new(),
+            sold_out_since: BTreeMap::new(),
+            ever_sold_out: Default::default(),
+        },
+        figures: Figures::default(),
+        longest: Duration::ZERO,
+        last_sale: Instant::now(),
+    }));
     let start = Instant::now();
     let selling_until = start + interval * day.intervals;
-    let last_sale = RefCell::new(start);
-    let done = std::cell::Cell::new(false);
+    let done = Arc::new(AtomicBool::new(false));
+
+    // The buyers, on their own thread (a mall takes an order at once, whatever ichigen is doing):
+    // an attempt every so often on a mall and SKU picked at random; a share of the orders
+    // cancelled a little later. Between attempts, and after the last one until the day ends, the
+    // watcher: while a SKU the shop sold out shows on some mall, its window stays open.
+    let desks: Vec<(Marketplace, Arc<Desk>)> = malls.iter().map(|m| (m.marketplace, m.desk.clone())).collect();
+    let buyers = {
+        let (shared, done, day) = (shared.clone(), done.clone(), day.clone());
+        std::thread::spawn(move || buy_and_watch(&day, &desks, &shared, &done, interval, selling_until))
+    };
 
     // Each pair on its own schedule: pull, hold, push.
-    let pair = |m: &'_ Mall| {
-        let (store, orders, quarantine, mails, notices, figures, done) =
-            (&store, &orders, &quarantine, &mails, &notices, &figures, &done);
+    let pair = |i: usize| {
+        let m = &malls[i];
+        let (store, orders, quarantine, mails, notices, shared, done) =
+            (&store, &orders, &quarantine, &mails, &notices, &shared, &done);
         let policy = policies.of(m.marketplace);
         async move {
             let puller = Puller {
@@ -315,11 +447,11 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             };
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-            while !done.get() {
+            while !done.load(Ordering::Relaxed) {
                 ticks.tick().await;
-                let now = Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap());
-                let report = puller.run_with(SHOP, now, || Duration::from_secs(600), &push).await;
-                let mut f = figures.borrow_mut();
+                let report = puller.run_with(SHOP, jst_now(), || Duration::from_secs(600), &push).await;
+                let mut sh = shared.lock().unwrap();
+                let f = &mut sh.figures;
                 f.pulls += 1;
                 match report {
                     Ok(r) => {
@@ -337,18 +469,15 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         }
     };
     let schedule = async {
-        tokio::join!(pair(&malls[0]), pair(&malls[1]), pair(&malls[2]), pair(&malls[3]), pair(&malls[4]));
+        tokio::join!(pair(0), pair(1), pair(2), pair(3), pair(4));
     };
 
     // The processor stores what the pullers queue.
     let process = async {
-        while !done.get() {
+        while !done.load(Ordering::Relaxed) {
             let batch = consume_batch(&orders, 100, |order: Order| {
                 let processor = &processor;
-                async move {
-                    let now = Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap());
-                    processor.handle(order, now).await
-                }
+                async move { processor.handle(order, jst_now()).await }
             })
             .await
             .unwrap();
@@ -358,80 +487,8 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         }
     };
 
-    // The buyers: a buy attempt every so often on a mall and SKU picked at random; a share of
-    // the orders cancelled a little later.
-    let buyers = async {
-        let mut dice = fastrand::Rng::with_seed(day.seed ^ 0x5a1e);
-        let gap = interval / day.buyers_per_interval.max(1);
-        let mut to_cancel: Vec<(Instant, usize, String, String, u32)> = Vec::new();
-        while Instant::now() < selling_until {
-            tokio::time::sleep(gap.mul_f64(0.5 + dice.f64())).await;
-            let now = Instant::now();
-            // Cancellations due.
-            let (due, later): (Vec<_>, Vec<_>) = to_cancel.drain(..).partition(|c| c.0 <= now);
-            to_cancel = later;
-            for (_, mall, id, item, units) in due {
-                if malls[mall].desk.cancel(&id) {
-                    let mut t = truth.borrow_mut();
-                    *t.sold.entry(item.clone()).or_default() -= i64::from(units);
-                    if t.remaining(&item) > 0 {
-                        t.sold_out_since.remove(&item);
-                    }
-                    let mut f = figures.borrow_mut();
-                    f.cancelled += 1;
-                    f.units_cancelled += i64::from(units);
-                }
-            }
-            let mall = dice.usize(..malls.len());
-            let item = sku(dice.usize(..day.skus));
-            let units = if dice.f64() < 0.8 { 1 } else { 2 };
-            let mut f = figures.borrow_mut();
-            f.attempts += 1;
-            match malls[mall].desk.buy(&item, units) {
-                None => f.refused += 1,
-                Some(id) => {
-                    *last_sale.borrow_mut() = Instant::now();
-                    let mut t = truth.borrow_mut();
-                    let before = t.remaining(&item);
-                    *t.sold.entry(item.clone()).or_default() += i64::from(units);
-                    let after = t.remaining(&item);
-                    // Units beyond what the shop still had when the mall took the order.
-                    f.oversold += (i64::from(units) - before.max(0)).max(0);
-                    if after <= 0 && !t.sold_out_since.contains_key(&item) {
-                        t.sold_out_since.insert(item.clone(), Instant::now());
-                        t.ever_sold_out.insert(item.clone());
-                    }
-                    f.orders += 1;
-                    f.units_sold += i64::from(units);
-                    *f.orders_by_mall.entry(malls[mall].marketplace).or_default() += 1;
-                    if dice.f64() < day.cancel_share {
-                        let when = Instant::now() + interval.mul_f64(0.2 + 2.0 * dice.f64());
-                        to_cancel.push((when, mall, id, item, units));
-                    }
-                }
-            }
-        }
-    };
-
-    // The watcher: while a SKU the shop sold out shows on some mall, its window stays open.
-    let watch = async {
-        while !done.get() {
-            {
-                let t = truth.borrow();
-                for (item, since) in &t.sold_out_since {
-                    if malls.iter().any(|m| m.desk.shown(item) > 0) {
-                        let open = since.elapsed();
-                        let mut l = longest.borrow_mut();
-                        *l = (*l).max(open);
-                    }
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    };
-
     // After the buyers stop: wait until every mall shows what the ledger allots it, up to
-    // ten intervals, then stop.
+    // ten intervals, then end the day.
     let settle = async {
         while Instant::now() < selling_until {
             tokio::time::sleep(interval / 4).await;
@@ -440,28 +497,46 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         loop {
             tokio::time::sleep(interval / 4).await;
             let unsettled = compare(&store, &malls).await;
+            let mut sh = shared.lock().unwrap();
             if unsettled.is_empty() {
-                figures.borrow_mut().settled_after = Some(last_sale.borrow().elapsed().mul_f64(scale));
+                sh.figures.settled_after = Some(sh.last_sale.elapsed().mul_f64(scale));
                 break;
             }
             if Instant::now() > give_up {
-                figures.borrow_mut().unsettled = unsettled;
+                sh.figures.unsettled = unsettled;
                 break;
             }
         }
-        done.set(true);
+        done.store(true, Ordering::Relaxed);
     };
-    tokio::join!(schedule, process, buyers, watch, settle);
+    tokio::join!(schedule, process, settle);
+    buyers.join().unwrap();
 
-    let mut f = figures.into_inner();
-    f.longest_window = longest.into_inner().mul_f64(scale);
-    f.sold_out_skus = truth.borrow().ever_sold_out.len();
+    let sh = Arc::try_unwrap(shared).ok().unwrap().into_inner().unwrap();
+    let mut f = sh.figures;
+    f.longest_window = sh.longest.mul_f64(scale);
+    f.sold_out_skus = sh.truth.ever_sold_out.len();
+    let truth = sh.truth;
     // Σ shown over malls ≤ available in the master, per SKU.
     let rows = store.stocks(SHOP).await.unwrap();
     for row in rows {
+        // Sales the malls made that the master does not hold (not pulled, or lost).
+        f.unheld += truth.sold.get(&row.sku).copied().unwrap_or(0) - row.reserved;
         let shown: i64 = malls.iter().map(|m| m.desk.shown(&row.sku)).sum();
         if shown > row.available().max(0) {
             f.over_shown.push((row.sku.clone(), shown, row.available()));
+        }
+    }
+    for status in [
+        OrderStatus::AwaitingPayment,
+        OrderStatus::New,
+        OrderStatus::ReadyToShip,
+        OrderStatus::OnHold,
+        OrderStatus::Shipped,
+        OrderStatus::Cancelled,
+    ] {
+        for o in store.list_by_status(SHOP, status, None, None).await.unwrap() {
+            *f.stored_by_mall.entry(o.order.marketplace).or_default() += 1;
         }
     }
     for (_, text) in notices.sent() {
@@ -501,10 +576,11 @@ impl Figures {
             day.cancel_share * 100.0,
             day.buffer
         ));
-        s.push_str("| orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | settled after last sale |\n");
-        s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | settled after last sale | sales the master does not hold |\n");
+        s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         s.push_str(&format!(
-            "| {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} |\n\n",
+            "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} | {} |\n\n",
+            self.attempts,
             self.orders,
             self.units_sold,
             self.cancelled,
@@ -513,7 +589,8 @@ impl Figures {
             self.oversold,
             self.sold_out_skus,
             self.longest_window.as_secs_f64(),
-            self.settled_after.map_or("not within 10 intervals".to_string(), |d| format!("{:.0} s", d.as_secs_f64()))
+            self.settled_after.map_or("not within 10 intervals".to_string(), |d| format!("{:.0} s", d.as_secs_f64())),
+            self.unheld
         ));
         s.push_str("| mall | orders | items written | units pushed |\n|---|---:|---:|---:|\n");
         for m in MALLS {
