@@ -307,10 +307,16 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         match p.verdict {
             Verdict::Push { withheld, .. } => {
                 record.shortfall = (withheld > 0).then_some(withheld);
+                record.excess = None;
                 record.drift = None;
+            }
+            Verdict::Unexplained { excess, .. } => {
+                record.shortfall = None;
+                record.excess = Some(excess);
             }
             Verdict::Drift { shown, expected, .. } => {
                 record.shortfall = None;
+                record.excess = None;
                 let today = now.date_naive();
                 let new = record.drift.is_none();
                 let drift = record.drift.get_or_insert(Drift { shown, expected, found_at: now, told_on: today });

@@ -77,6 +77,10 @@ pub struct PushRecord {
     /// A shortfall (ledger − shown) the last run could not explain: the same again with no
     /// order to explain it is drift.
     pub shortfall: Option<i64>,
+    /// A rise (shown − ledger) the last run could not explain: a cancellation the mall restored
+    /// before the pull could see it explains it by the next run; the same again is drift.
+    #[serde(default)]
+    pub excess: Option<i64>,
     /// Drift found and not yet decided by staff.
     pub drift: Option<Drift>,
     /// Staff asked to overwrite the mall's number on the next run (`ichigen stock push --force`).
@@ -151,6 +155,16 @@ pub enum Verdict {
         /// True when it is a shortfall seen twice (not a rise).
         shortfall: bool,
     },
+    /// The mall shows more than the ledger explains, for the first time: not written this run
+    /// (a cancellation the mall restored before our pull could see it is explained by the next
+    /// run); the excess is allotted to the item from the free units meanwhile, so the malls
+    /// together still show no more than the shop has.
+    Unexplained {
+        /// Items beyond what the ledger explains.
+        excess: i64,
+        /// Items the mall gave back itself, added to its allotment.
+        credit: i64,
+    },
     /// A write is still on its way (inside the mall's delay): neither compared nor written.
     Pending,
     /// The mall keeps the item's stock itself (FBA): never written; its allotment is freed.
@@ -210,8 +224,11 @@ fn judge(
     if force {
         return Verdict::Push { withheld: 0, credit: 0 };
     }
-    if record.is_some_and(|r| r.drift.is_some()) && shown != expected {
-        return Verdict::Drift { shown, expected, credit: 0, shortfall: shown < expected };
+    // Reported drift stays until staff decide, or the mall shows the number it had before.
+    if let Some(d) = record.and_then(|r| r.drift.as_ref())
+        && shown != d.expected
+    {
+        return Verdict::Drift { shown, expected: d.expected, credit: 0, shortfall: shown < d.expected };
     }
     if shown < expected {
         let short = expected - shown;
@@ -227,7 +244,10 @@ fn judge(
     let landed_over = if latency.is_zero() { 0 } else { (excess - restored).min(drawn.max(0)) };
     let credit = restored + landed_over;
     if excess > credit {
-        return Verdict::Drift { shown, expected, credit, shortfall: false };
+        if record.and_then(|r| r.excess) == Some(excess - credit) {
+            return Verdict::Drift { shown, expected, credit, shortfall: false };
+        }
+        return Verdict::Unexplained { excess: excess - credit, credit };
     }
     Verdict::Push { withheld: 0, credit }
 }
@@ -337,16 +357,26 @@ pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<Stri
         let Some(per) = p.parts.iter().find(|(sku, _)| *sku == row.sku).map(|(_, per)| *per) else {
             continue;
         };
-        let credit = match p.verdict {
-            Verdict::Push { credit, .. } | Verdict::Drift { credit, .. } => credit,
+        match p.verdict {
+            Verdict::Push { credit, .. } => {
+                let add = (credit * per).min(row.free().max(0));
+                row.allot(&p.holder, row.allotted_to(&p.holder) + add);
+            }
+            // What the mall shows beyond the ledger is covered from the free units while it is
+            // unexplained or reported: the malls together never show more than the shop has.
+            Verdict::Unexplained { .. } | Verdict::Drift { shortfall: false, .. } => {
+                let (need, have) = (p.shown.unwrap_or(0) * per, row.allotted_to(&p.holder));
+                if need > have {
+                    row.allot(&p.holder, have + (need - have).min(row.free().max(0)));
+                }
+            }
+            Verdict::Drift { .. } => {}
             Verdict::MallManaged | Verdict::Missing => {
                 row.allot(&p.holder, 0);
                 continue;
             }
             Verdict::Pending | Verdict::NotRead => continue,
-        };
-        let add = (credit * per).min(row.free().max(0));
-        row.allot(&p.holder, row.allotted_to(&p.holder) + add);
+        }
         row.cancelled.remove(&p.holder);
         if let Some(want) = targets.get(&p.holder).and_then(|t| t.get(&row.sku)) {
             let have = row.allotted_to(&p.holder);
@@ -439,12 +469,17 @@ mod tests {
     }
 
     #[test]
-    fn a_rise_is_credited_to_cancellations_the_mall_restored_and_the_rest_is_drift() {
+    fn a_rise_is_credited_to_cancellations_the_mall_restored_and_the_rest_is_drift_when_seen_twice() {
         assert_eq!(
             judge(None, 4, Some(Shown::Units(5)), 1, 0, Duration::ZERO, at()),
             Verdict::Push { withheld: 0, credit: 1 }
         );
+        // The rest is not written and waits one run for a cancellation the pull has not seen;
+        // the same rise again is drift.
         let v = judge(None, 4, Some(Shown::Units(9)), 1, 3, Duration::ZERO, at());
+        assert_eq!(v, Verdict::Unexplained { excess: 4, credit: 1 });
+        let seen = PushRecord { excess: Some(4), ..PushRecord::default() };
+        let v = judge(Some(&seen), 4, Some(Shown::Units(9)), 1, 3, Duration::ZERO, at());
         assert_eq!(v, Verdict::Drift { shown: 9, expected: 4, credit: 1, shortfall: false });
         // Where writes show late, sales a write landed over explain a rise too.
         let v = judge(None, 4, Some(Shown::Units(8)), 1, 3, Duration::from_secs(600), at());
