@@ -24,6 +24,16 @@ data "aws_iam_policy_document" "puller" {
     resources = ["${aws_dynamodb_table.main.arn}/index/by_status"]
   }
 
+  # The stock push after the pull (docs/STOCK.md): the shop's SKUs and listings (Query on the
+  # table); the pulled orders' holdings (GetItem, and TransactWriteItems authorised by the PutItem
+  # of the holding, each SKU moved and each change record, as above); the allotment ledger
+  # (UpdateItem conditional on the SKU's seq); the pair's push record (GetItem, conditional PutItem).
+  statement {
+    sid       = "StockPush"
+    actions   = ["dynamodb:Query", "dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.main.arn]
+  }
+
   # SendMessageBatch is authorised by sqs:SendMessage. Unreadable orders go to the quarantine.
   statement {
     sid       = "OrdersAndQuarantine"
@@ -110,6 +120,7 @@ module "puller" {
     HTTP_TIMEOUT_SECONDS     = tostring(var.puller_http_timeout_seconds)
     PULL_OVERLAP_SECONDS     = tostring(var.pull_overlap_seconds)
     FIRST_LOOKBACK_HOURS     = tostring(var.first_lookback_hours)
+    STOCK_BUFFER             = tostring(var.stock_buffer)
   }
 
   # Runs of one pair never overlap (timeout < pull interval); this caps how many pairs pull at
@@ -136,7 +147,8 @@ data "aws_iam_policy_document" "processor" {
   # Orders and settings (GetItem, PutItem with conditions), the blacklist (Query on the table),
   # and the shop's stock master: its SKUs and listings (Query), each order's holding (GetItem)
   # applied in one TransactWriteItems — authorised by the actions inside it: PutItem of the
-  # holding and of each change record, UpdateItem of each SKU moved.
+  # holding, of each SKU moved and of each change record. An order write is a TransactWriteItems
+  # of the order's PutItem and the UpdateItem of the shop's tab counts.
   statement {
     sid       = "OrdersSettingsBlacklistStock"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]

@@ -190,7 +190,7 @@ data "aws_iam_policy_document" "importer" {
   # Shop settings and orders (GetItem), the order a number is recorded on (conditional PutItem),
   # the pair's pending writes (GetItem, conditional PutItem), the result mail's ledger entry
   # (claim: PutItem, GetItem; mark: UpdateItem; release: DeleteItem); the shipped orders' stock
-  # holdings (GetItem; TransactWriteItems of PutItem and UpdateItem, as the processor).
+  # holdings (GetItem; TransactWriteItems of PutItems, as the processor).
   statement {
     sid       = "OrdersWritesLedger"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]

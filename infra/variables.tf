@@ -178,6 +178,17 @@ variable "first_lookback_hours" {
   default     = 72
 }
 
+variable "stock_buffer" {
+  description = "STOCK_BUFFER: units of each SKU kept back per listed marketplace item when the puller pushes stock numbers (docs/STOCK.md): covers sales a mall makes between a push's read and its write, and a mall that shows writes late."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.stock_buffer >= 0 && floor(var.stock_buffer) == var.stock_buffer
+    error_message = "stock_buffer is a whole number of units, 0 or more."
+  }
+}
+
 variable "puller_reserved_concurrency" {
   description = "Puller reserved concurrency; null: one per shop × marketplace pair. Runs of one pair never overlap (timeout < interval), so this caps a burst of retries, not the steady state."
   type        = number

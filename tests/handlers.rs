@@ -1,6 +1,7 @@
 //! The Lambda handlers on real SQS, DynamoDB and SES calls (moto server): duplicates and
 //! reordering change nothing, a bad message fails alone and ends in the DLQ with its reason
-//! logged, each mail goes out once.
+//! logged, each mail goes out once; the puller pushes a stock master kept on DynamoDB to a
+//! sandbox mall.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -506,4 +507,79 @@ async fn a_digest_schedule_mails_the_shops_staff_one_digest_per_window_through_s
     assert_eq!(digests.len(), 1, "one digest for the window, however often the schedule asks");
     let body = digests[0].body.clone().unwrap_or_default();
     assert!(body.contains(&held.order_id) && body.contains("領収書をお願いします"), "{body}");
+}
+
+/// (on hand, reserved, allotted to `holder`) of `sku` in the DynamoDB stock master.
+async fn ledger(w: &AwsWorld, sku: &str, holder: &str) -> (i64, i64, i64) {
+    use ichigen_core::stock::StockStore;
+    let row = w.store.stocks(SHOP).await.unwrap().into_iter().find(|s| s.sku == sku).expect("the SKU");
+    (row.on_hand, row.reserved, row.allotted_to(holder))
+}
+
+#[tokio::test]
+async fn the_puller_pushes_a_stock_master_kept_on_dynamodb_to_the_mall_and_holds_a_sale_once() {
+    use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore};
+    let w = AwsWorld::new(3).await;
+    w.shop(SHOP, "").await;
+    let now = chrono::Utc::now().with_timezone(&ichigen_core::JST);
+    // Whole seconds: Yahoo's search times have no fractions.
+    let start = now - TimeDelta::hours(2);
+    let start = start - TimeDelta::nanoseconds(i64::from(chrono::Timelike::nanosecond(&start)));
+    let seed = Seed { orders: 0, seed: 11, start, step_secs: 600, shop_id: SHOP.into() };
+    let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: None };
+    let (sandbox, control) = ichigen_sandbox::yahoo::start_with_control(config).await.unwrap();
+    control.shelf().set_latency(Duration::ZERO);
+    // Listed on the mall with nothing to sell yet; the cancel of a sale restocks (the item says so).
+    control.list_item("mug-wht", 0, true);
+    w.put_secret("ichigen/test/shop-1/yahoo", &ichigen_sandbox::secret_json(Marketplace::Yahoo, &sandbox)).await;
+    // The shop's stock master on DynamoDB: 10 mugs, sold on Yahoo as mug-wht.
+    let by = Edit { who: "山田", why: "棚卸", at: now };
+    w.store.count(SHOP, "MUG", Some("マグカップ"), Count::Set(10), &by).await.unwrap();
+    let listing = Listing {
+        marketplace: Marketplace::Yahoo,
+        item: "mug-wht".into(),
+        parts: vec![Part { sku: "MUG".into(), units: 1 }],
+    };
+    w.store.put_listing(SHOP, &listing).await.unwrap();
+    let holder = "yahoo:mug-wht";
+
+    let app = w.puller("ichigen/test/", Duration::from_secs(24 * 3600));
+    let event = ichigen_puller::PullEvent { shop_id: SHOP.into(), marketplace: Marketplace::Yahoo };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let first = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled");
+    assert_eq!(first.stock.failure, None, "{:?}", first.stock);
+    assert_eq!((first.stock.items_pushed, first.stock.units_pushed), (1, 10), "{:?}", first.stock);
+    assert_eq!(control.stock("mug-wht"), Some(10), "the mall shows the shop's 10");
+    assert_eq!(control.shelf().write_calls(), 1);
+    assert_eq!(ledger(&w, "MUG", holder).await, (10, 0, 10), "the item's allotment is what it shows");
+    let record = w.store.push_state(SHOP, Marketplace::Yahoo).await.unwrap().expect("the pair's push record");
+    assert_eq!(record.items.get("mug-wht").and_then(|r| r.written), Some(10));
+
+    // A buyer takes 3: the mall counts down itself. The next run holds the order (on DynamoDB)
+    // before it pushes, and writes nothing: the mall already shows the item's allotment.
+    let order = control.buy(&[("mug-wht", 3)]).expect("in stock");
+    assert_eq!(control.stock("mug-wht"), Some(7));
+    // Yahoo's search lists up to a second before now.
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let second = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled");
+    assert_eq!(second.stock.failure, None, "{:?}", second.stock);
+    assert_eq!(second.stock.orders_held, 1, "{:?}", second.stock);
+    assert_eq!((second.stock.items_pushed, second.stock.items_unchanged), (0, 1), "{:?}", second.stock);
+    assert_eq!(control.shelf().write_calls(), 1, "the sold units are not given back");
+    assert_eq!(ledger(&w, "MUG", holder).await, (10, 3, 7));
+    // The processor stores the same order with the same stock: it is held once.
+    let (handled, failed) = process_all(&w).await;
+    assert_eq!((handled, failed), (1, 0));
+    assert_eq!(ledger(&w, "MUG", holder).await, (10, 3, 7), "reserved once, by the puller and the processor");
+
+    // Cancelled: Yahoo gives the units back itself; the ledger releases them, credits them to
+    // the item, and sees no drift.
+    control.cancel(&order).expect("cancelled");
+    assert_eq!(control.stock("mug-wht"), Some(10));
+    tokio::time::sleep(Duration::from_millis(2_100)).await;
+    let third = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled");
+    assert_eq!(third.stock.failure, None, "{:?}", third.stock);
+    assert!(third.stock.drift.is_empty(), "{:?}", third.stock);
+    assert_eq!(ledger(&w, "MUG", holder).await, (10, 0, 10));
+    assert_eq!(control.stock("mug-wht"), Some(10));
 }

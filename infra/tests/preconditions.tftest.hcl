@@ -81,6 +81,16 @@ run "reply_to_not_an_address" {
   expect_failures = [var.shops]
 }
 
+run "stock_buffer_not_whole_units" {
+  command = plan
+
+  variables {
+    stock_buffer = 1.5
+  }
+
+  expect_failures = [var.stock_buffer]
+}
+
 run "a_valid_configuration_still_plans" {
   command = plan
 }

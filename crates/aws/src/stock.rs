@@ -1,13 +1,15 @@
 //! [`StockStore`] on the DynamoDB table, in the shop's partition next to its orders:
-//! `SKU#{sku}` (on hand, reserved, and `seq`, the number of its last change),
-//! `LISTING#{marketplace}#{item}`, `HOLDING#{marketplace}#{order_id}` (what an order holds, with
-//! its `rev`) and `SKULOG#{sku}#{seq}` (each change, in the order made). An order's holding, the
-//! SKUs it moves and their history items are written in one `TransactWriteItems`, conditional on
-//! the holding's previous `rev` and each SKU's previous `seq`: a concurrent apply or count makes
-//! the transaction fail as a whole and this one reads again and retries, so stock never moves
-//! twice.
+//! `SKU#{sku}` (on hand, reserved, the allotment ledger — `allotted`, `cancelled`, `drawn` per
+//! holder — and `seq`, the number of its last change), `LISTING#{marketplace}#{item}`,
+//! `HOLDING#{marketplace}#{order_id}` (what an order holds, with its `rev`),
+//! `SKULOG#{sku}#{seq}` (each change of the counts, in the order made) and
+//! `STOCKPUSH#{marketplace}` (a pair's push record, with its `rev`). An order's holding, the SKUs
+//! it moves (by [`Stock::apply`], the rule the embedded store follows) and their history items are
+//! written in one `TransactWriteItems`, conditional on the holding's previous `rev` and each SKU's
+//! previous `seq`: a concurrent apply, count or ledger write makes the transaction fail as a
+//! whole and this one reads again and retries, so stock never moves twice.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use chrono::{DateTime, FixedOffset};
 use ichigen_core::order::Marketplace;
@@ -16,8 +18,8 @@ use ichigen_core::stock::push::PushState;
 use ichigen_core::stock::{BY_ORDERS, Count, Edit, Holding, Listing, Step, Stock, StockChange, StockStore};
 
 use crate::error::port_error;
-use crate::item::{Item, decode, encode};
-use crate::store::{DynamoStore, key_of, n, names, s};
+use crate::item::{Item, ItemError, decode, encode};
+use crate::store::{DynamoStore, is_condition_failed, key_of, n, names, s};
 use crate::table::{PK, REV, SK, shop_pk};
 
 /// Sort key prefix of a shop's SKUs.
@@ -54,6 +56,11 @@ fn holding_sk(order: &OrderKey) -> String {
     format!("HOLDING#{}#{}", order.marketplace, order.order_id)
 }
 
+/// Sort key of a pair's push record.
+fn push_sk(marketplace: Marketplace) -> String {
+    format!("STOCKPUSH#{marketplace}")
+}
+
 fn log_prefix(sku: &str) -> String {
     format!("{LOG_PREFIX}{}#", key_part(sku))
 }
@@ -72,76 +79,50 @@ fn build_error(e: impl Into<ichigen_core::pipeline::BoxError>) -> PortError {
     PortError::permanent("dynamodb TransactWriteItems stock", e)
 }
 
-/// Where one SKU stands before a change: its change counter (`None`: no item yet).
-struct Before {
-    seq: Option<u64>,
-    on_hand: i64,
+/// The condition that a SKU's item is still as read: absent (`None`), or at change `seq` (an
+/// item from before the counter counts as 0).
+fn sku_unchanged(before: Option<u64>) -> (&'static str, Option<AttributeValue>) {
+    match before {
+        None => ("attribute_not_exists(#pk)", None),
+        Some(0) => ("attribute_exists(#pk) AND (attribute_not_exists(#seq) OR #seq = :old)", Some(n(0))),
+        Some(seq) => ("attribute_exists(#pk) AND #seq = :old", Some(n(seq))),
+    }
 }
 
 impl DynamoStore {
-    /// The SKU's item as it is (read consistently).
-    async fn sku_before(&self, shop_id: &str, sku: &str) -> Result<Before, PortError> {
+    /// The SKU's item as it is (read consistently; `None`: no item yet).
+    async fn sku_row(&self, shop_id: &str, sku: &str) -> Result<Option<Stock>, PortError> {
         let item = self.get_item("dynamodb GetItem stock", shop_pk(shop_id), sku_sk(sku)).await?;
-        let number = |item: &Item, name: &str| match item.get(name) {
-            Some(AttributeValue::N(v)) => v.parse::<i64>().ok(),
-            _ => None,
-        };
-        Ok(match item {
-            None => Before { seq: None, on_hand: 0 },
-            Some(item) => Before {
-                seq: Some(number(&item, SEQ).and_then(|v| u64::try_from(v).ok()).unwrap_or(0)),
-                on_hand: number(&item, "on_hand").unwrap_or(0),
-            },
-        })
+        item.map(|item| decode("stock", item)).transpose()
     }
 
-    /// The two transaction items of one change: the SKU moved (if its counter is still
-    /// `before`) and the change recorded under the counter's next value.
-    fn change_items(
-        &self,
-        shop_id: &str,
-        change: &StockChange,
-        name: Option<&str>,
-        before: &Before,
-    ) -> Result<[TransactWriteItem; 2], PortError> {
-        let seq = before.seq.unwrap_or(0) + 1;
-        // A name given now replaces the stored one; otherwise a new SKU gets an empty one.
-        let name_part = if name.is_some() { "#name = :name" } else { "#name = if_not_exists(#name, :name)" };
-        let mut update = Update::builder()
+    /// The transaction item writing `row` (its counts, ledger and next `seq`) over the SKU's
+    /// item, if that is still at change `before` (`None`: there was none).
+    fn sku_put(&self, shop_id: &str, row: &Stock, before: Option<u64>) -> Result<TransactWriteItem, PortError> {
+        let (pk, sk) = (shop_pk(shop_id), sku_sk(&row.sku));
+        let mut item = encode("stock", &format!("{pk}/{sk}"), row)?;
+        item.insert(PK.into(), s(pk));
+        item.insert(SK.into(), s(sk));
+        let (condition, old) = sku_unchanged(before);
+        let mut put = Put::builder()
             .table_name(self.table())
-            .set_key(Some(key_of(shop_pk(shop_id), sku_sk(&change.sku))))
-            .update_expression(format!(
-                "SET #sku = :sku, {name_part}, #on_hand = if_not_exists(#on_hand, :zero) + :on_hand, \
-                 #reserved = if_not_exists(#reserved, :zero) + :reserved, #updated_at = :at, #seq = :seq"
-            ))
-            .set_expression_attribute_names(Some(names([
-                ("#sku", "sku"),
-                ("#name", "name"),
-                ("#on_hand", "on_hand"),
-                ("#reserved", "reserved"),
-                ("#updated_at", "updated_at"),
-                ("#seq", SEQ),
-            ])))
-            .expression_attribute_values(":sku", s(change.sku.clone()))
-            .expression_attribute_values(":name", s(name.unwrap_or_default()))
-            .expression_attribute_values(":zero", n(0))
-            .expression_attribute_values(":on_hand", n(change.on_hand))
-            .expression_attribute_values(":reserved", n(change.reserved))
-            .expression_attribute_values(":at", s(time(change.at)))
-            .expression_attribute_values(":seq", n(seq));
-        update = match before.seq {
-            None => update.condition_expression("attribute_not_exists(#pk)").expression_attribute_names("#pk", PK),
-            Some(old) => update.condition_expression("#seq = :old").expression_attribute_values(":old", n(old)),
-        };
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .expression_attribute_names("#pk", PK);
+        if let Some(old) = old {
+            put = put.expression_attribute_names("#seq", SEQ).expression_attribute_values(":old", old);
+        }
+        Ok(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build())
+    }
+
+    /// The transaction item recording `change` as the SKU's change number `seq`.
+    fn log_put(&self, shop_id: &str, change: &StockChange, seq: u64) -> Result<TransactWriteItem, PortError> {
         let (pk, sk) = (shop_pk(shop_id), log_sk(&change.sku, seq));
         let mut log = encode("stock change", &format!("{pk}/{sk}"), change)?;
         log.insert(PK.into(), s(pk));
         log.insert(SK.into(), s(sk));
         let put = Put::builder().table_name(self.table()).set_item(Some(log)).build().map_err(build_error)?;
-        Ok([
-            TransactWriteItem::builder().update(update.build().map_err(build_error)?).build(),
-            TransactWriteItem::builder().put(put).build(),
-        ])
+        Ok(TransactWriteItem::builder().put(put).build())
     }
 
     /// Runs one transaction; `false` when a condition failed (someone changed an item between).
@@ -160,30 +141,14 @@ impl DynamoStore {
     }
 
     async fn query_prefix(&self, operation: &'static str, shop_id: &str, prefix: &str) -> Result<Vec<Item>, PortError> {
-        let request = self
-            .client()
-            .query()
-            .table_name(self.table())
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(shop_pk(shop_id)))
-            .expression_attribute_values(":prefix", s(prefix))
-            .consistent_read(true);
-        self.query_all(operation, request).await
+        self.query_all(operation, self.prefix_query(shop_id, prefix).consistent_read(true)).await
     }
 }
 
 impl StockStore for DynamoStore {
     async fn stocks(&self, shop_id: &str) -> Result<Vec<Stock>, PortError> {
         let items = self.query_prefix("dynamodb Query stock", shop_id, SKU_PREFIX).await?;
-        items
-            .into_iter()
-            .map(|mut item| {
-                item.remove(SEQ);
-                decode("stock", item)
-            })
-            .collect()
+        items.into_iter().map(|item| decode("stock", item)).collect()
     }
 
     async fn count(
@@ -196,11 +161,19 @@ impl StockStore for DynamoStore {
     ) -> Result<Stock, PortError> {
         const OP: &str = "dynamodb TransactWriteItems stock count";
         for _ in 0..ATTEMPTS {
-            let before = self.sku_before(shop_id, sku).await?;
+            let stored = self.sku_row(shop_id, sku).await?;
+            let before = stored.as_ref().map(|r| r.seq);
+            let mut row = stored.unwrap_or_else(|| Stock::empty(sku, by.at));
             let delta = match count {
-                Count::Set(n) => n - before.on_hand,
+                Count::Set(n) => n - row.on_hand,
                 Count::Adjust(d) => d,
             };
+            row.on_hand += delta;
+            row.updated_at = by.at;
+            row.seq += 1;
+            if let Some(name) = name {
+                row.name = name.to_string();
+            }
             let change = StockChange {
                 sku: sku.to_string(),
                 at: by.at,
@@ -210,11 +183,9 @@ impl StockStore for DynamoStore {
                 reserved: 0,
                 order: None,
             };
-            if self.transact(OP, self.change_items(shop_id, &change, name, &before)?.to_vec()).await? {
-                let item = self.get_item("dynamodb GetItem stock", shop_pk(shop_id), sku_sk(sku)).await?;
-                let mut item = item.ok_or_else(|| PortError::permanent(OP, "the SKU item vanished"))?;
-                item.remove(SEQ);
-                return decode("stock", item);
+            let items = vec![self.sku_put(shop_id, &row, before)?, self.log_put(shop_id, &change, row.seq)?];
+            if self.transact(OP, items).await? {
+                return Ok(row);
             }
         }
         Err(PortError::retryable(OP, "the SKU kept changing under the write"))
@@ -266,7 +237,8 @@ impl StockStore for DynamoStore {
             let Some(step) = Step::of(prev.as_ref(), next) else {
                 return Ok(Vec::new());
             };
-            let mut items = Vec::with_capacity(1 + 2 * step.moves.len());
+            let skus = step.skus();
+            let mut items = Vec::with_capacity(1 + skus.len() + step.moves.len());
             let mut holding = encode("stock holding", &format!("{pk}/{sk}"), &step.keep)?;
             holding.insert(PK.into(), s(pk.clone()));
             holding.insert(SK.into(), s(sk.clone()));
@@ -281,6 +253,19 @@ impl StockStore for DynamoStore {
                     .expression_attribute_values(":rev", n(r)),
             };
             items.push(TransactWriteItem::builder().put(put.build().map_err(build_error)?).build());
+            // Each SKU the step touches, moved by the same rule as the embedded store
+            // (`Stock::apply`: counts, then its holders' allotments), over the change read.
+            let mut seqs = std::collections::BTreeMap::new();
+            for sku in skus {
+                let stored = self.sku_row(&order.shop_id, sku).await?;
+                let before = stored.as_ref().map(|r| r.seq);
+                let mut row = stored.unwrap_or_else(|| Stock::empty(sku, at));
+                row.apply(&step);
+                row.updated_at = at;
+                row.seq += 1;
+                items.push(self.sku_put(&order.shop_id, &row, before)?);
+                seqs.insert(sku, row.seq);
+            }
             let mut changes = Vec::with_capacity(step.moves.len());
             for (sku, on_hand, reserved) in &step.moves {
                 let change = StockChange {
@@ -292,8 +277,11 @@ impl StockStore for DynamoStore {
                     reserved: *reserved,
                     order: Some(order.clone()),
                 };
-                let before = self.sku_before(&order.shop_id, sku).await?;
-                items.extend(self.change_items(&order.shop_id, &change, None, &before)?);
+                let seq = seqs
+                    .get(sku.as_str())
+                    .copied()
+                    .ok_or_else(|| build_error("a move of a SKU the step does not touch"))?;
+                items.push(self.log_put(&order.shop_id, &change, seq)?);
                 changes.push(change);
             }
             if self.transact(OP, items).await? {
@@ -333,26 +321,54 @@ impl StockStore for DynamoStore {
         Ok(out)
     }
 
-    async fn put_ledger(&self, _shop_id: &str, ledger: &Stock) -> Result<bool, PortError> {
-        Err(PortError::permanent(
-            "dynamodb stock ledger",
-            format!("SKU {}: the allotment ledger is not built on DynamoDB yet (docs/STOCK.md)", ledger.sku),
-        ))
+    async fn put_ledger(&self, shop_id: &str, ledger: &Stock) -> Result<bool, PortError> {
+        const OP: &str = "dynamodb UpdateItem stock ledger";
+        let map = |what: &'static str, m: &std::collections::BTreeMap<String, i64>| {
+            serde_dynamo::to_attribute_value::<_, AttributeValue>(m).map_err(|source| {
+                PortError::permanent(OP, ItemError::Encode { what, key: sku_sk(&ledger.sku), source })
+            })
+        };
+        let (condition, old) = sku_unchanged(Some(ledger.seq));
+        let mut request = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key_of(shop_pk(shop_id), sku_sk(&ledger.sku))))
+            .update_expression("SET #allotted = :allotted, #cancelled = :cancelled, #drawn = :drawn, #seq = :next")
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names([
+                ("#pk", PK),
+                ("#seq", SEQ),
+                ("#allotted", "allotted"),
+                ("#cancelled", "cancelled"),
+                ("#drawn", "drawn"),
+            ])))
+            .expression_attribute_values(":allotted", map("stock allotments", &ledger.allotted)?)
+            .expression_attribute_values(":cancelled", map("stock cancellations", &ledger.cancelled)?)
+            .expression_attribute_values(":drawn", map("stock draws", &ledger.drawn)?)
+            .expression_attribute_values(":next", n(ledger.seq + 1));
+        if let Some(old) = old {
+            request = request.expression_attribute_values(":old", old);
+        }
+        let result = request.send().await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failed(&e) => Ok(false),
+            Err(e) => Err(port_error(OP, e)),
+        }
     }
 
-    async fn push_state(&self, _shop_id: &str, _marketplace: Marketplace) -> Result<Option<PushState>, PortError> {
-        // Refused before the push makes any mall call: the pull report says why.
-        Err(PortError::permanent(
-            "dynamodb stock push record",
-            "the stock push is not built on DynamoDB yet (docs/STOCK.md)",
-        ))
+    async fn push_state(&self, shop_id: &str, marketplace: Marketplace) -> Result<Option<PushState>, PortError> {
+        let item = self.get_item("dynamodb GetItem stock push record", shop_pk(shop_id), push_sk(marketplace)).await?;
+        item.map(|i| decode("stock push record", i)).transpose()
     }
 
-    async fn put_push_state(&self, _state: &PushState, _expected: Option<u64>) -> Result<Written, PortError> {
-        Err(PortError::permanent(
-            "dynamodb stock push record",
-            "the stock push is not built on DynamoDB yet (docs/STOCK.md)",
-        ))
+    async fn put_push_state(&self, state: &PushState, expected: Option<u64>) -> Result<Written, PortError> {
+        let (pk, sk) = (shop_pk(&state.shop_id), push_sk(state.marketplace));
+        let mut item = encode("stock push record", &format!("{pk}/{sk}"), state)?;
+        item.insert(PK.into(), s(pk));
+        item.insert(SK.into(), s(sk));
+        self.put_revision("dynamodb PutItem stock push record", item, expected).await
     }
 }
 

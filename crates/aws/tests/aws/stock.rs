@@ -24,3 +24,13 @@ async fn an_order_first_known_shipped_moves_nothing() {
 async fn concurrent_applies_move_once() {
     contract::concurrent_applies_move_once(&Moto::new().await.store().await).await;
 }
+
+#[tokio::test]
+async fn orders_draw_from_their_items_allotment() {
+    contract::orders_draw_from_their_items_allotment(&Moto::new().await.store().await).await;
+}
+
+#[tokio::test]
+async fn push_records_are_kept_per_pair_by_revision() {
+    contract::push_records_are_kept_per_pair_by_revision(&Moto::new().await.store().await).await;
+}
