@@ -238,10 +238,11 @@ fn judge(
         return Verdict::Push { withheld: short, credit: 0 };
     }
     let excess = shown - expected;
-    // The mall restored cancelled units itself; then, where a write shows late, it landed over
-    // sales made meanwhile (they are reserved here already).
+    // First the cancelled units the mall restored itself.
     let restored = excess.min(cancelled.max(0));
-    let landed_over = if latency.is_zero() { 0 } else { (excess - restored).min(drawn.max(0)) };
+    // A write lands over sales made before it shows: those of the mall's delay, and with no
+    // delay those made between our read and our write (the pull holds them afterwards).
+    let landed_over = (excess - restored).min(drawn.max(0));
     let credit = restored + landed_over;
     if excess > credit {
         if record.and_then(|r| r.excess) == Some(excess - credit) {
@@ -476,14 +477,17 @@ mod tests {
         );
         // The rest is not written and waits one run for a cancellation the pull has not seen;
         // the same rise again is drift.
-        let v = judge(None, 4, Some(Shown::Units(9)), 1, 3, Duration::ZERO, at());
+        let v = judge(None, 4, Some(Shown::Units(9)), 1, 0, Duration::ZERO, at());
         assert_eq!(v, Verdict::Unexplained { excess: 4, credit: 1 });
         let seen = PushRecord { excess: Some(4), ..PushRecord::default() };
-        let v = judge(Some(&seen), 4, Some(Shown::Units(9)), 1, 3, Duration::ZERO, at());
+        let v = judge(Some(&seen), 4, Some(Shown::Units(9)), 1, 0, Duration::ZERO, at());
         assert_eq!(v, Verdict::Drift { shown: 9, expected: 4, credit: 1, shortfall: false });
-        // Where writes show late, sales a write landed over explain a rise too.
+        // Sales a write landed over (made while it was on its way: the mall's delay, or between
+        // our read and our write) explain a rise too.
         let v = judge(None, 4, Some(Shown::Units(8)), 1, 3, Duration::from_secs(600), at());
         assert_eq!(v, Verdict::Push { withheld: 0, credit: 4 });
+        let v = judge(None, 4, Some(Shown::Units(9)), 1, 3, Duration::ZERO, at());
+        assert_eq!(v, Verdict::Unexplained { excess: 1, credit: 4 });
     }
 
     #[test]
