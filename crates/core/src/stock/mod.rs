@@ -295,6 +295,18 @@ impl Step {
             None if next.state == HoldState::Consumed => {
                 Some(Step { keep: next.clone(), moves: Vec::new(), draws: Vec::new() })
             }
+            // An order first seen cancelled moves nothing; its units count as cancelled for
+            // their items (the mall may have sold them and kept them off its shelf).
+            None if next.state == HoldState::Released => Some(Step {
+                keep: next.clone(),
+                moves: Vec::new(),
+                draws: next
+                    .by_item
+                    .iter()
+                    .flat_map(|(h, skus)| skus.iter().map(move |(sku, u)| (sku.clone(), h.clone(), -u)))
+                    .collect(),
+            })
+            .filter(|s| !s.draws.is_empty() || next.version.is_some()),
             None => {
                 let none = Holding::none();
                 let moves = none.deltas(next);

@@ -231,7 +231,13 @@ fn judge(
         return Verdict::Drift { shown, expected: d.expected, credit: 0, shortfall: shown < d.expected };
     }
     if shown < expected {
-        let short = expected - shown;
+        // Orders the mall sold and cancelled without giving their units back, before our pull
+        // saw them (first seen cancelled: never held here, so still in the allotment): the
+        // number written gives them back.
+        let short = expected - shown - (expected - shown).min(cancelled.max(0));
+        if short == 0 {
+            return Verdict::Push { withheld: 0, credit: 0 };
+        }
         if record.and_then(|r| r.shortfall) == Some(short) {
             return Verdict::Drift { shown, expected, credit: 0, shortfall: true };
         }
