@@ -7,7 +7,7 @@
 //! ```sh
 //! cargo bench --profile dev -p ichigen-integration-tests --bench sale_day
 //! # ICHIGEN_SALE_INTERVALS (40), ICHIGEN_SALE_BUYERS per interval (60), ICHIGEN_SALE_SCALE (100),
-//! # ICHIGEN_SALE_SEED (1), ICHIGEN_SALE_BUFFER (0)
+//! # ICHIGEN_SALE_SEED (1), ICHIGEN_SALE_BUFFER (1)
 //! ```
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)] // A bench binary: a failed step ends the run.
@@ -29,7 +29,7 @@ fn main() {
         intervals: env("ICHIGEN_SALE_INTERVALS", 40),
         buyers_per_interval: env("ICHIGEN_SALE_BUYERS", 60),
         cancel_share: 0.1,
-        buffer: env("ICHIGEN_SALE_BUFFER", 0),
+        buffer: env("ICHIGEN_SALE_BUFFER", 1),
         seed: env("ICHIGEN_SALE_SEED", 1),
     };
     let dir = tempfile::tempdir().unwrap();

@@ -10,17 +10,17 @@
 //! stock (oversold), and how long a SKU the shop had sold out stayed buyable on some mall.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // Test support: a failed setup is a test bug.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use chrono::{FixedOffset, NaiveDate, Utc};
+use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::pipeline::{
     MailJob, OrderStore, ProcessSettings, Processor, PullSettings, Puller, ShopDirectory, ShopSettings, StockPush,
     consume_batch,
 };
-use ichigen_core::pipeline::memory::MemoryNotices;
 use ichigen_core::stock::push::PushSettings;
 use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore, holder};
 use ichigen_core::{Marketplace, Order, OrderStatus};
@@ -381,7 +381,8 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
     for (s, n) in &stock {
         store.count(SHOP, s, Some(s), Count::Set(*n), &by).await.unwrap();
         for m in &malls {
-            let listing = Listing { marketplace: m.marketplace, item: s.clone(), parts: vec![Part { sku: s.clone(), units: 1 }] };
+            let listing =
+                Listing { marketplace: m.marketplace, item: s.clone(), parts: vec![Part { sku: s.clone(), units: 1 }] };
             store.put_listing(SHOP, &listing).await.unwrap();
             m.desk.list(s);
         }
@@ -391,8 +392,9 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
     let mails = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
     let quarantine = JsonlQuarantine::new(dir.join("quarantine.jsonl"));
     let notices = MemoryNotices::new();
-    let processor = Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
-        .with_stock(&store);
+    let processor =
+        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
+            .with_stock(&store);
     let policies = ichigen_marketplaces::policies();
     let settings = PullSettings { first_lookback: Duration::from_secs(3600), ..PullSettings::default() };
 
@@ -540,7 +542,7 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         }
     }
     for (_, text) in notices.sent() {
-        f.failures.push(format!("staff notice: {}", text.lines().next().unwrap_or("")));
+        f.failures.push(format!("staff notice: {}", text.lines().take(6).collect::<Vec<_>>().join(" / ")));
     }
     f
 }
@@ -595,7 +597,10 @@ impl Figures {
         s.push_str("| mall | orders | items written | units pushed |\n|---|---:|---:|---:|\n");
         for m in MALLS {
             let (items, units) = self.pushed.get(&m).copied().unwrap_or_default();
-            s.push_str(&format!("| {m} | {} | {items} | {units} |\n", self.orders_by_mall.get(&m).copied().unwrap_or(0)));
+            s.push_str(&format!(
+                "| {m} | {} | {items} | {units} |\n",
+                self.orders_by_mall.get(&m).copied().unwrap_or(0)
+            ));
         }
         s
     }
