@@ -14,6 +14,7 @@ use ichigen_core::pipeline::{OrderStore, ShopDirectory, ShopSettings, StoredOrde
 use ichigen_testkit::moto::SentMail;
 
 pub mod logs;
+pub mod sale_day;
 
 /// Sender of every shop's mail in tests (created as an SES identity).
 pub const MAIL_FROM: &str = "shop@example.jp";

@@ -118,7 +118,7 @@ pub fn stock_file(orders: usize) -> String {
 pub struct SampleOrders {
     rng: fastrand::Rng,
     /// Area codes whose main town is a plain, nameable town.
-    codes: Vec<u32>,
+    codes: &'static [u32],
     postal: &'static PostalTable<'static>,
     start: DateTime<FixedOffset>,
     /// Codes on remote islands, found on first use.
@@ -135,17 +135,11 @@ impl SampleOrders {
     /// A generator; the same seed yields the same sequence.
     pub fn new(seed: u64) -> SampleOrders {
         let postal = PostalTable::embedded();
-        let codes = postal
-            .entries()
-            .filter(|e| e.kind() == CodeKind::Area)
-            .filter(|e| e.towns().next().is_some_and(|t| plain_town(&t)))
-            .map(|e| e.code())
-            .collect();
         let jst = crate::JST;
         let start = jst.with_ymd_and_hms(2026, 11, 1, 9, 0, 0).single().expect("valid date");
         SampleOrders {
             rng: fastrand::Rng::with_seed(seed),
-            codes,
+            codes: plain_area_codes(),
             postal,
             start,
             island_codes: Vec::new(),
@@ -353,4 +347,18 @@ fn fullwidth(n: u32) -> String {
 
 fn kanji_digit(n: u32) -> &'static str {
     ["〇", "一", "二", "三", "四", "五", "六", "七", "八", "九"][(n % 10) as usize]
+}
+
+/// The area codes whose main town is a plain, nameable town, found once per process: a sandbox
+/// buyer makes a generator per order, and the search over the whole table is the costly part.
+fn plain_area_codes() -> &'static [u32] {
+    static CODES: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    CODES.get_or_init(|| {
+        PostalTable::embedded()
+            .entries()
+            .filter(|e| e.kind() == CodeKind::Area)
+            .filter(|e| e.towns().next().is_some_and(|t| plain_town(&t)))
+            .map(|e| e.code())
+            .collect()
+    })
 }

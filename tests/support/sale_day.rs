@@ -1,0 +1,607 @@
+//! A sale day on the five sandbox malls (issue 16): one stock master of `skus` shop SKUs and
+//! `units` units, each SKU listed on all five malls; simulated buyers buy on every mall at random
+//! (the malls sell only what they show, and take the units off at once), some cancel (each mall
+//! gives the units back or not, as its sandbox says); each (shop, mall) pair is pulled and pushed
+//! on its own schedule by the embedded home's puller (SQLite store, stock push after the pull),
+//! the processor stores what it queues. The clock runs `scale` times faster than the shop's: rate
+//! limits, the pull interval, Amazon's order lag and Qoo10's stock delay are all divided by it.
+//!
+//! What it counts comes from the buyers' side, not from ichigen: units sold beyond the shop's
+//! stock (oversold), and how long a SKU the shop had sold out stayed buyable on some mall.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // Test support: a failed setup is a test bug.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{FixedOffset, NaiveDate, Utc};
+use ichigen_core::pipeline::memory::MemoryNotices;
+use ichigen_core::pipeline::{
+    MailJob, OrderStore, ProcessSettings, Processor, PullSettings, Puller, ShopDirectory, ShopSettings, StockPush,
+    consume_batch,
+};
+use ichigen_core::stock::push::PushSettings;
+use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore, holder};
+use ichigen_core::{Marketplace, Order, OrderStatus};
+use ichigen_local::{JsonlQuarantine, MAIL_QUEUE, ORDERS_QUEUE, SqliteQueue, SqliteStore};
+use ichigen_marketplaces::amazon::client::{AmazonClient, AmazonConfig, AmazonCredentials};
+use ichigen_marketplaces::client::{HttpConfig, RetryPolicy};
+use ichigen_marketplaces::{AnyClient, HttpSettings, MarketplaceSecret, build_client};
+use ichigen_sandbox::{Faults, SandboxConfig, Seed, Shelf, Started, amazon, aupay, qoo10, rakuten, yahoo};
+
+/// The shop of the sale day.
+pub const SHOP: &str = "shop-sale";
+
+/// The five malls, in the order the buyers' dice pick them.
+pub const MALLS: [Marketplace; 5] =
+    [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10];
+
+/// How a sale day runs.
+#[derive(Debug, Clone)]
+pub struct SaleDay {
+    /// Shop SKUs, each listed on every mall.
+    pub skus: usize,
+    /// Units in the stock master over all SKUs.
+    pub units: i64,
+    /// How much faster than the shop's clock the simulation runs.
+    pub scale: f64,
+    /// The pull (and push) interval of every pair, on the shop's clock.
+    pub interval: Duration,
+    /// How many intervals the buyers keep buying.
+    pub intervals: u32,
+    /// Buy attempts per interval, over all malls.
+    pub buyers_per_interval: u32,
+    /// Share of placed orders their buyer cancels a little later.
+    pub cancel_share: f64,
+    /// The push's safety buffer per listed item.
+    pub buffer: u32,
+    /// Seed of the buyers' dice.
+    pub seed: u64,
+}
+
+/// What a sale day came to.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    /// Buy attempts.
+    pub attempts: usize,
+    /// Orders the malls accepted.
+    pub orders: usize,
+    /// Units in them.
+    pub units_sold: i64,
+    /// Orders their buyers cancelled.
+    pub cancelled: usize,
+    /// Units in those.
+    pub units_cancelled: i64,
+    /// Units the malls accepted beyond the shop's stock at the moment of the sale.
+    pub oversold: i64,
+    /// Buy attempts a mall refused because it showed too few.
+    pub refused: usize,
+    /// Orders per mall.
+    pub orders_by_mall: BTreeMap<Marketplace, usize>,
+    /// SKUs the shop sold out (all its units sold, net of cancellations) at some point.
+    pub sold_out_skus: usize,
+    /// The longest time (shop's clock) a sold-out SKU stayed buyable on some mall.
+    pub longest_window: Duration,
+    /// Items written and units pushed, per mall, over the day.
+    pub pushed: BTreeMap<Marketplace, (usize, i64)>,
+    /// Drift reported (items), alarms and other stock failures, over all pulls.
+    pub drift: usize,
+    /// Stock failures the pulls reported.
+    pub failures: Vec<String>,
+    /// Shop-clock time from the last sale until every mall showed what the ledger allots it.
+    pub settled_after: Option<Duration>,
+    /// Items whose mall number still differed from the ledger at the end: (mall, item, shown, allotted).
+    pub unsettled: Vec<(Marketplace, String, i64, i64)>,
+    /// SKUs whose numbers shown on all malls together exceed what the master has available.
+    pub over_shown: Vec<(String, i64, i64)>,
+    /// Pull runs made.
+    pub pulls: usize,
+    /// Units the malls sold (net of cancellations) that the master does not hold at the end.
+    pub unheld: i64,
+    /// Orders stored at the end, per mall.
+    pub stored_by_mall: BTreeMap<Marketplace, usize>,
+    /// Wall time the buyers spent inside the malls' buy calls.
+    pub buying: Duration,
+}
+
+/// One mall's sandbox and its own stock (the mall's side of the sale).
+enum Desk {
+    Rakuten(rakuten::BackOffice),
+    Yahoo(yahoo::Control),
+    Amazon(amazon::BackOffice),
+    Aupay(aupay::Stockroom),
+    Qoo10(qoo10::BackOffice),
+}
+
+impl Desk {
+    fn shelf(&self) -> &Shelf {
+        match self {
+            Desk::Rakuten(d) => d.shelf(),
+            Desk::Yahoo(d) => d.shelf(),
+            Desk::Amazon(d) => d.shelf(),
+            Desk::Aupay(d) => d.shelf(),
+            Desk::Qoo10(d) => d.shelf(),
+        }
+    }
+
+    /// Lists `item` at 0: the first push gives it its share. 楽天 and Yahoo items give stock back
+    /// on a buyer's cancel (their per-item setting, on); the other malls do as their sandbox does.
+    fn list(&self, item: &str) {
+        match self {
+            Desk::Rakuten(d) => d.list_item(item, 0, true),
+            Desk::Yahoo(d) => d.list_item(item, 0, true),
+            Desk::Amazon(d) => d.list_item(item, 0),
+            Desk::Aupay(d) => d.list_item(item, 0),
+            Desk::Qoo10(d) => d.list_item(item, 0, Some(1_980), NaiveDate::from_ymd_opt(2027, 3, 31)),
+        }
+    }
+
+    fn key(&self, item: &str) -> String {
+        match self {
+            Desk::Rakuten(_) => rakuten::stock::key(item, item),
+            _ => item.to_owned(),
+        }
+    }
+
+    fn shown(&self, item: &str) -> i64 {
+        self.shelf().shown(&self.key(item)).unwrap_or(0)
+    }
+
+    fn buy(&self, item: &str, units: u32) -> Option<String> {
+        let lines = [(item, units)];
+        match self {
+            Desk::Rakuten(d) => d.buy(&lines),
+            Desk::Yahoo(d) => d.buy(&lines),
+            Desk::Amazon(d) => d.buy(&lines),
+            Desk::Aupay(d) => d.buy(&lines),
+            Desk::Qoo10(d) => d.buy(&lines),
+        }
+    }
+
+    /// The buyer cancels (a buyer's cancel on each mall: 楽天 and Yahoo per item setting, Amazon
+    /// gives back, au PAY does not, Qoo10 does — each as its sandbox documents).
+    fn cancel(&self, order_id: &str) -> bool {
+        match self {
+            Desk::Rakuten(d) => d.cancel(order_id),
+            Desk::Yahoo(d) => d.cancel(order_id).is_some(),
+            Desk::Amazon(d) => d.cancel(order_id, "BUYER").is_ok(),
+            Desk::Aupay(d) => d.cancel(order_id).is_some(),
+            Desk::Qoo10(d) => d.cancel(order_id),
+        }
+    }
+}
+
+struct Mall {
+    marketplace: Marketplace,
+    desk: Arc<Desk>,
+    client: AnyClient,
+    _sandbox: Started,
+}
+
+fn scaled(d: Duration, scale: f64) -> Duration {
+    d.div_f64(scale)
+}
+
+async fn open_mall(marketplace: Marketplace, scale: f64) -> Mall {
+    let seed = Seed {
+        orders: 0,
+        seed: 7,
+        start: chrono::DateTime::parse_from_rfc3339("2026-12-01T09:00:00+09:00").unwrap(),
+        step_secs: 600,
+        shop_id: SHOP.into(),
+    };
+    let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: Some(scale) };
+    let (sandbox, desk) = match marketplace {
+        Marketplace::Rakuten => {
+            let (s, d) = rakuten::start_with_back_office(config, rakuten::RESULT_CAP).await.unwrap();
+            (s, Desk::Rakuten(d))
+        }
+        Marketplace::Yahoo => {
+            let (s, d) = yahoo::start_with_control(config).await.unwrap();
+            (s, Desk::Yahoo(d))
+        }
+        Marketplace::Amazon => {
+            // Amazon's searches end 2 minutes before now (the API): on the scaled clock.
+            let lag = chrono::Duration::from_std(scaled(Duration::from_secs(120), scale)).unwrap();
+            let options = amazon::AmazonOptions { before_lag: lag, ..Default::default() };
+            let (s, d) = amazon::start_with_office(config, options).await.unwrap();
+            (s, Desk::Amazon(d))
+        }
+        Marketplace::Aupay => {
+            let (s, d) = aupay::start_with_stock(config).await.unwrap();
+            (s, Desk::Aupay(d))
+        }
+        Marketplace::Qoo10 => {
+            let (s, d) = qoo10::start_with_back_office(config, qoo10::Options::default()).await.unwrap();
+            (s, Desk::Qoo10(d))
+        }
+        other => panic!("{other} is not a mall of the sale day"),
+    };
+    // The mall's own delay before a written number shows, on the scaled clock.
+    let shelf = desk.shelf();
+    shelf.set_latency(scaled(shelf.latency(), scale));
+    let secret = MarketplaceSecret::from_json(&ichigen_sandbox::secret_json(marketplace, &sandbox)).unwrap();
+    let http = HttpSettings {
+        timeout: Duration::from_secs(10),
+        retry: RetryPolicy { retries: 3, min_delay: Duration::from_millis(5), max_delay: Duration::from_millis(50) },
+        rate_scale: scale,
+    };
+    let client = if marketplace == Marketplace::Amazon {
+        // The client keeps its searches 130 s before now (the API refuses a later end): on the
+        // scaled clock, as the sandbox's own lag is.
+        let mut config = HttpConfig::new(sandbox.base_url());
+        config.retry = http.retry;
+        config.rate_scale = scale;
+        let config = AmazonConfig {
+            http: config,
+            lwa_base_url: sandbox.base_url(),
+            before_lag: chrono::Duration::from_std(scaled(Duration::from_secs(130), scale)).unwrap(),
+            seller_id: Some(amazon::listings::SELLER_ID.into()),
+            ..AmazonConfig::new(SHOP)
+        };
+        let creds = AmazonCredentials::new(
+            amazon::CLIENT_ID,
+            amazon::CLIENT_SECRET.to_owned(),
+            amazon::REFRESH_TOKEN.to_owned(),
+        );
+        AnyClient::new(AmazonClient::new(config, creds).unwrap())
+    } else {
+        build_client(SHOP, &secret, http).unwrap()
+    };
+    Mall { marketplace, desk: Arc::new(desk), client, _sandbox: sandbox }
+}
+
+/// The SKU names (also each mall's item code: lower-case letters and digits suit every mall).
+pub fn sku(i: usize) -> String {
+    format!("sale{i:03}")
+}
+
+/// The shop's truth, kept by the buyers' side: units sold net of cancellations per SKU.
+struct Truth {
+    stock: BTreeMap<String, i64>,
+    sold: BTreeMap<String, i64>,
+    sold_out_since: BTreeMap<String, Instant>,
+    ever_sold_out: std::collections::BTreeSet<String>,
+}
+
+impl Truth {
+    fn remaining(&self, sku: &str) -> i64 {
+        self.stock[sku] - self.sold.get(sku).copied().unwrap_or(0)
+    }
+}
+
+/// What the buyers' thread and the pipeline share.
+struct Shared {
+    truth: Truth,
+    figures: Figures,
+    longest: Duration,
+    last_sale: Instant,
+}
+
+fn jst_now() -> chrono::DateTime<FixedOffset> {
+    Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap())
+}
+
+/// The buyers and the watcher (see [`run`]).
+fn buy_and_watch(
+    day: &SaleDay,
+    desks: &[(Marketplace, Arc<Desk>)],
+    shared: &Mutex<Shared>,
+    done: &AtomicBool,
+    interval: Duration,
+    selling_until: Instant,
+) {
+    let mut dice = fastrand::Rng::with_seed(day.seed ^ 0x5a1e);
+    let gap = interval / day.buyers_per_interval.max(1);
+    let mut to_cancel: Vec<(Instant, usize, String, String, u32)> = Vec::new();
+    while !done.load(Ordering::Relaxed) {
+        std::thread::sleep(if Instant::now() < selling_until { gap.mul_f64(0.5 + dice.f64()) } else { gap });
+        let now = Instant::now();
+        let mut sh = shared.lock().unwrap();
+        if now < selling_until {
+            let (due, later): (Vec<_>, Vec<_>) = to_cancel.drain(..).partition(|c| c.0 <= now);
+            to_cancel = later;
+            for (_, mall, id, item, units) in due {
+                if desks[mall].1.cancel(&id) {
+                    let t = &mut sh.truth;
+                    *t.sold.entry(item.clone()).or_default() -= i64::from(units);
+                    if t.remaining(&item) > 0 {
+                        t.sold_out_since.remove(&item);
+                    }
+                    sh.figures.cancelled += 1;
+                    sh.figures.units_cancelled += i64::from(units);
+                }
+            }
+            let mall = dice.usize(..desks.len());
+            let item = sku(dice.usize(..day.skus));
+            let units = if dice.f64() < 0.8 { 1 } else { 2 };
+            sh.figures.attempts += 1;
+            let began = Instant::now();
+            let bought = desks[mall].1.buy(&item, units);
+            sh.figures.buying += began.elapsed();
+            match bought {
+                None => sh.figures.refused += 1,
+                Some(id) => {
+                    sh.last_sale = Instant::now();
+                    let t = &mut sh.truth;
+                    let before = t.remaining(&item);
+                    *t.sold.entry(item.clone()).or_default() += i64::from(units);
+                    let after = t.remaining(&item);
+                    if after <= 0 && !t.sold_out_since.contains_key(&item) {
+                        t.sold_out_since.insert(item.clone(), Instant::now());
+                        t.ever_sold_out.insert(item.clone());
+                    }
+                    let f = &mut sh.figures;
+                    // Units beyond what the shop still had when the mall took the order.
+                    f.oversold += (i64::from(units) - before.max(0)).max(0);
+                    f.orders += 1;
+                    f.units_sold += i64::from(units);
+                    *f.orders_by_mall.entry(desks[mall].0).or_default() += 1;
+                    if dice.f64() < day.cancel_share {
+                        let when = Instant::now() + interval.mul_f64(0.2 + 2.0 * dice.f64());
+                        to_cancel.push((when, mall, id, item, units));
+                    }
+                }
+            }
+        }
+        // The watcher.
+        let open: Vec<Duration> = sh
+            .truth
+            .sold_out_since
+            .iter()
+            .filter(|(item, _)| desks.iter().any(|(_, d)| d.shown(item) > 0))
+            .map(|(_, since)| since.elapsed())
+            .collect();
+        for o in open {
+            sh.longest = sh.longest.max(o);
+        }
+    }
+}
+
+/// Runs the sale day in `dir` (the SQLite store and the quarantine file).
+pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
+    let scale = day.scale;
+    let interval = scaled(day.interval, scale);
+    let mut malls = Vec::new();
+    for m in MALLS {
+        malls.push(open_mall(m, scale).await);
+    }
+    let store = SqliteStore::open(&dir.join("ichigen.db")).unwrap();
+    store.put_shop(&ShopSettings::new(SHOP, "sale@example.jp", "staff@example.jp")).await.unwrap();
+
+    // The stock master: `units` spread over the SKUs at random (at least 1 each).
+    let mut dice = fastrand::Rng::with_seed(day.seed);
+    let mut stock: BTreeMap<String, i64> = (0..day.skus).map(|i| (sku(i), 1)).collect();
+    for _ in 0..(day.units - day.skus as i64).max(0) {
+        *stock.get_mut(&sku(dice.usize(..day.skus))).unwrap() += 1;
+    }
+    let at = Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap());
+    let by = Edit { who: "sale-day", why: "棚卸し", at };
+    for (s, n) in &stock {
+        store.count(SHOP, s, Some(s), Count::Set(*n), &by).await.unwrap();
+        for m in &malls {
+            let listing =
+                Listing { marketplace: m.marketplace, item: s.clone(), parts: vec![Part { sku: s.clone(), units: 1 }] };
+            store.put_listing(SHOP, &listing).await.unwrap();
+            m.desk.list(s);
+        }
+    }
+
+    let orders = SqliteQueue::<Order>::new(&store, ORDERS_QUEUE);
+    let mails = SqliteQueue::<MailJob>::new(&store, MAIL_QUEUE);
+    let quarantine = JsonlQuarantine::new(dir.join("quarantine.jsonl"));
+    let notices = MemoryNotices::new();
+    let processor =
+        Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
+            .with_stock(&store);
+    let policies = ichigen_marketplaces::policies();
+    let settings = PullSettings { first_lookback: Duration::from_secs(3600), ..PullSettings::default() };
+
+    let shared = Arc::new(Mutex::new(Shared {
+        truth: Truth {
+            stock: stock.clone(),
+            sold: BTreeMap::new(),
+            sold_out_since: BTreeMap::new(),
+            ever_sold_out: Default::default(),
+        },
+        figures: Figures::default(),
+        longest: Duration::ZERO,
+        last_sale: Instant::now(),
+    }));
+    let start = Instant::now();
+    let selling_until = start + interval * day.intervals;
+    let done = Arc::new(AtomicBool::new(false));
+
+    // The buyers, on their own thread (a mall takes an order at once, whatever ichigen is doing):
+    // an attempt every so often on a mall and SKU picked at random; a share of the orders
+    // cancelled a little later. Between attempts, and after the last one until the day ends, the
+    // watcher: while a SKU the shop sold out shows on some mall, its window stays open.
+    let desks: Vec<(Marketplace, Arc<Desk>)> = malls.iter().map(|m| (m.marketplace, m.desk.clone())).collect();
+    let buyers = {
+        let (shared, done, day) = (shared.clone(), done.clone(), day.clone());
+        std::thread::spawn(move || buy_and_watch(&day, &desks, &shared, &done, interval, selling_until))
+    };
+
+    // Each pair on its own schedule: pull, hold, push.
+    let pair = |i: usize| {
+        let m = &malls[i];
+        let (store, orders, quarantine, mails, notices, shared, done) =
+            (&store, &orders, &quarantine, &mails, &notices, &shared, &done);
+        let policy = policies.of(m.marketplace);
+        async move {
+            let puller = Puller {
+                source: &m.client,
+                queue: orders,
+                marks: store,
+                quarantine,
+                store,
+                mails,
+                notices,
+                policy,
+                settings,
+            };
+            let push = StockPush {
+                stock: store,
+                mall: &m.client,
+                notices,
+                settings: PushSettings { buffer: day.buffer, latency: scaled(policy.stock_latency, scale) },
+            };
+            let mut ticks = tokio::time::interval(interval);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            while !done.load(Ordering::Relaxed) {
+                ticks.tick().await;
+                let report = puller.run_with(SHOP, jst_now(), || Duration::from_secs(600), &push).await;
+                let mut sh = shared.lock().unwrap();
+                let f = &mut sh.figures;
+                f.pulls += 1;
+                match report {
+                    Ok(r) => {
+                        let e = f.pushed.entry(m.marketplace).or_default();
+                        e.0 += r.stock.items_pushed;
+                        e.1 += r.stock.units_pushed;
+                        f.drift += r.stock.drift.len();
+                        if let Some(failure) = r.stock.failure {
+                            f.failures.push(format!("{}: {failure}", m.marketplace));
+                        }
+                    }
+                    Err(e) => f.failures.push(format!("{}: pull: {e}", m.marketplace)),
+                }
+            }
+        }
+    };
+    let schedule = async {
+        tokio::join!(pair(0), pair(1), pair(2), pair(3), pair(4));
+    };
+
+    // The processor stores what the pullers queue.
+    let process = async {
+        while !done.load(Ordering::Relaxed) {
+            let batch = consume_batch(&orders, 100, |order: Order| {
+                let processor = &processor;
+                async move { processor.handle(order, jst_now()).await }
+            })
+            .await
+            .unwrap();
+            if batch.taken == 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    };
+
+    // After the buyers stop: wait until every mall shows what the ledger allots it, up to
+    // ten intervals, then end the day.
+    let settle = async {
+        while Instant::now() < selling_until {
+            tokio::time::sleep(interval / 4).await;
+        }
+        let give_up = Instant::now() + interval * 10;
+        loop {
+            tokio::time::sleep(interval / 4).await;
+            let unsettled = compare(&store, &malls).await;
+            let mut sh = shared.lock().unwrap();
+            if unsettled.is_empty() {
+                sh.figures.settled_after = Some(sh.last_sale.elapsed().mul_f64(scale));
+                break;
+            }
+            if Instant::now() > give_up {
+                sh.figures.unsettled = unsettled;
+                break;
+            }
+        }
+        done.store(true, Ordering::Relaxed);
+    };
+    tokio::join!(schedule, process, settle);
+    buyers.join().unwrap();
+
+    let sh = Arc::try_unwrap(shared).ok().unwrap().into_inner().unwrap();
+    let mut f = sh.figures;
+    f.longest_window = sh.longest.mul_f64(scale);
+    f.sold_out_skus = sh.truth.ever_sold_out.len();
+    let truth = sh.truth;
+    // Σ shown over malls ≤ available in the master, per SKU.
+    let rows = store.stocks(SHOP).await.unwrap();
+    for row in rows {
+        // Sales the malls made that the master does not hold (not pulled, or lost).
+        f.unheld += truth.sold.get(&row.sku).copied().unwrap_or(0) - row.reserved;
+        let shown: i64 = malls.iter().map(|m| m.desk.shown(&row.sku)).sum();
+        if shown > row.available().max(0) {
+            f.over_shown.push((row.sku.clone(), shown, row.available()));
+        }
+    }
+    for status in [
+        OrderStatus::AwaitingPayment,
+        OrderStatus::New,
+        OrderStatus::ReadyToShip,
+        OrderStatus::OnHold,
+        OrderStatus::Shipped,
+        OrderStatus::Cancelled,
+    ] {
+        for o in store.list_by_status(SHOP, status, None, None).await.unwrap() {
+            *f.stored_by_mall.entry(o.order.marketplace).or_default() += 1;
+        }
+    }
+    for (_, text) in notices.sent() {
+        f.failures.push(format!("staff notice: {}", text.lines().take(6).collect::<Vec<_>>().join(" / ")));
+    }
+    f
+}
+
+/// Items whose mall number differs from what the ledger allots them: (mall, item, shown, allotted).
+async fn compare(store: &SqliteStore, malls: &[Mall]) -> Vec<(Marketplace, String, i64, i64)> {
+    let rows = store.stocks(SHOP).await.unwrap();
+    let mut out = Vec::new();
+    for row in &rows {
+        for m in malls {
+            let allotted = row.allotted.get(&holder(m.marketplace, &row.sku)).copied().unwrap_or(0);
+            let shown = m.desk.shown(&row.sku);
+            if shown != allotted {
+                out.push((m.marketplace, row.sku.clone(), shown, allotted));
+            }
+        }
+    }
+    out
+}
+
+impl Figures {
+    /// The figures as a Markdown table for docs/PERFORMANCE.md.
+    pub fn markdown(&self, day: &SaleDay) -> String {
+        let mut s = String::new();
+        s.push_str(&format!(
+            "{} SKUs, {} units, {} pull intervals of {} min on the shop's clock (run {}× faster), {} buy attempts per interval, {:.0}% of orders cancelled, buffer {}.\n\n",
+            day.skus,
+            day.units,
+            day.intervals,
+            day.interval.as_secs() / 60,
+            day.scale,
+            day.buyers_per_interval,
+            day.cancel_share * 100.0,
+            day.buffer
+        ));
+        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | settled after last sale | sales the master does not hold |\n");
+        s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str(&format!(
+            "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} | {} |\n\n",
+            self.attempts,
+            self.orders,
+            self.units_sold,
+            self.cancelled,
+            self.units_cancelled,
+            self.refused,
+            self.oversold,
+            self.sold_out_skus,
+            self.longest_window.as_secs_f64(),
+            self.settled_after.map_or("not within 10 intervals".to_string(), |d| format!("{:.0} s", d.as_secs_f64())),
+            self.unheld
+        ));
+        s.push_str("| mall | orders | items written | units pushed |\n|---|---:|---:|---:|\n");
+        for m in MALLS {
+            let (items, units) = self.pushed.get(&m).copied().unwrap_or_default();
+            s.push_str(&format!(
+                "| {m} | {} | {items} | {units} |\n",
+                self.orders_by_mall.get(&m).copied().unwrap_or(0)
+            ));
+        }
+        s
+    }
+}
