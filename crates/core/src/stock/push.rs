@@ -238,7 +238,10 @@ fn judge(
         if short == 0 {
             return Verdict::Push { withheld: 0, credit: 0 };
         }
-        if record.and_then(|r| r.shortfall) == Some(short) {
+        // The same shortfall again is drift only when no order of the item came in since our
+        // last write: otherwise the last one was explained and this is a new sale not seen yet
+        // (a busy item on a mall whose search lags, as Amazon's does by two minutes).
+        if record.and_then(|r| r.shortfall) == Some(short) && drawn <= 0 {
             return Verdict::Drift { shown, expected, credit: 0, shortfall: true };
         }
         return Verdict::Push { withheld: short, credit: 0 };
@@ -473,6 +476,9 @@ mod tests {
         let seen = PushRecord { shortfall: Some(2), ..PushRecord::default() };
         let v = judge(Some(&seen), 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
         assert!(matches!(v, Verdict::Drift { shortfall: true, .. }), "{v:?}");
+        // Orders of the item came in since: the last shortfall was explained, this one is new.
+        let v = judge(Some(&seen), 5, Some(Shown::Units(3)), 0, 2, Duration::ZERO, at());
+        assert_eq!(v, Verdict::Push { withheld: 2, credit: 0 });
     }
 
     #[test]
