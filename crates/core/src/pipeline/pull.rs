@@ -84,7 +84,8 @@ pub struct PullReport {
     pub queued: usize,
     /// Orders the overlap found again exactly as this pair queued them before: not queued again.
     pub unchanged: usize,
-    /// Orders read again by id (left out earlier, or open and reconciled).
+    /// Orders read again by id (left out earlier, or open and reconciled) and queued: one found
+    /// exactly as queued before counts in `unchanged` instead.
     pub reread: usize,
     /// Orders quarantined as unreadable.
     pub quarantined: usize,
@@ -570,7 +571,6 @@ where
             .orders_by_id(ids)
             .await
             .map_err(|source| PullError::Feed { marketplace: mark.marketplace, source })?;
-        report.reread += page.orders.len();
         for order in &page.orders {
             mark.retry.remove(&order.order_id);
         }
@@ -580,7 +580,10 @@ where
             }
         }
         // An order no longer found is not an error of the pull: it stays asked for a few runs.
-        Ok(self.take(page, mark, pulled, report).await?)
+        let queued = report.queued;
+        self.take(page, mark, pulled, report).await?;
+        report.reread += report.queued - queued;
+        Ok(())
     }
 
     /// Queues a page's orders, quarantines its rejects, and notes what it left out. An order too
