@@ -2,8 +2,10 @@
 //! WebDriver), against `ichigen console` on an embedded store filled by `ichigen demo`: log in
 //! with the printed token, filter the list, release a held order (its thank-you lands in the
 //! outbox once), hold one with a reason, add a blacklist entry that holds an open order, simulate
-//! and save a rule, edit and preview a template, upload a tracking file. Each screen is saved to
-//! docs/console/*.png. Requests without a session are refused (a plain HTTP client).
+//! and save a rule, edit and preview a template, upload a tracking file. Each screen is taken as a
+//! PNG; with `ICHIGEN_SCREENSHOTS=1` they are saved to docs/console/*.png (the docs' pictures),
+//! otherwise under the target folder, so a test run leaves the repository as it was. Requests
+//! without a session are refused (a plain HTTP client).
 //!
 //! scripts/test installs chromium and chromium-driver; without them this test fails and says so.
 
@@ -43,14 +45,20 @@ fn http(port: u16, request: &str) -> (u16, String) {
     (status, out)
 }
 
-fn docs() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/console")
+/// Where the screenshots go: the docs' pictures on request, else the target folder.
+fn shots() -> PathBuf {
+    if std::env::var_os("ICHIGEN_SCREENSHOTS").is_some() {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/console")
+    } else {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots")
+    }
 }
 
 async fn shot(c: &Client, name: &str) {
     let png = c.screenshot().await.expect("screenshot");
-    std::fs::create_dir_all(docs()).expect("docs/console");
-    std::fs::write(docs().join(format!("{name}.png")), png).expect("write screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "{name}: the browser gave a PNG");
+    std::fs::create_dir_all(shots()).expect("screenshot folder");
+    std::fs::write(shots().join(format!("{name}.png")), png).expect("write screenshot");
 }
 
 /// The text of the first element `css` finds, waiting for it: after a click the page may still be
