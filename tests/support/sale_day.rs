@@ -280,7 +280,7 @@ struct Shared {
 }
 
 fn jst_now() -> chrono::DateTime<FixedOffset> {
-    Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap())
+    Utc::now().with_timezone(&ichigen_core::JST)
 }
 
 /// The buyers and the watcher (see [`run`]).
@@ -376,8 +376,7 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
     for _ in 0..(day.units - day.skus as i64).max(0) {
         *stock.get_mut(&sku(dice.usize(..day.skus))).unwrap() += 1;
     }
-    let at = Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).unwrap());
-    let by = Edit { who: "sale-day", why: "棚卸し", at };
+    let by = Edit { who: "sale-day", why: "棚卸し", at: jst_now() };
     for (s, n) in &stock {
         store.count(SHOP, s, Some(s), Count::Set(*n), &by).await.unwrap();
         for m in &malls {

@@ -102,26 +102,9 @@ pub fn target(s: &StoredOrder, catalogue: &Catalogue) -> Result<Holding, Vec<Unm
 /// version.
 pub fn target_of(o: &Order, shipped_by_shop: bool, catalogue: &Catalogue) -> Result<Holding, Vec<Unmapped>> {
     let version = Some(Version { updated_at: o.source_updated_at, progress: crate::pipeline::process::progress(o) });
-    if o.status == OrderStatus::Cancelled && !o.fulfilled_by_marketplace {
-        // Nothing held; the units per item are kept so that an order first seen cancelled counts
-        // as cancelled for its item (`Step::of`): a mall that sold it and did not give the units
-        // back shows them missing, and the push gives them back. Unmapped lines hold nothing.
-        let mut by_item: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
-        for item in &o.items {
-            if let Ok(parts) = catalogue.parts(o.marketplace, &item.sku) {
-                let of_item = by_item.entry(holder(o.marketplace, &item.sku)).or_default();
-                for (sku, per) in parts {
-                    *of_item.entry(sku).or_default() += per * i64::from(item.quantity);
-                }
-            }
-        }
-        return Ok(Holding { by_item, version, ..Holding::none() });
-    }
-    if !holds_shop_stock(o) {
+    if o.fulfilled_by_marketplace {
         return Ok(Holding { version, ..Holding::none() });
     }
-    let shipped = o.status == OrderStatus::Shipped || shipped_by_shop;
-    let state = if shipped { HoldState::Consumed } else { HoldState::Reserved };
     let mut units: BTreeMap<String, i64> = BTreeMap::new();
     let mut by_item: BTreeMap<String, BTreeMap<String, i64>> = BTreeMap::new();
     let mut unmapped = Vec::new();
@@ -139,5 +122,13 @@ pub fn target_of(o: &Order, shipped_by_shop: bool, catalogue: &Catalogue) -> Res
             Err(_) => {}
         }
     }
+    if o.status == OrderStatus::Cancelled {
+        // Nothing held; the units per item are kept so that an order first seen cancelled counts
+        // as cancelled for its item (`Step::of`): a mall that sold it and did not give the units
+        // back shows them missing, and the push gives them back. Unmapped lines hold nothing.
+        return Ok(Holding { by_item, version, ..Holding::none() });
+    }
+    let shipped = o.status == OrderStatus::Shipped || shipped_by_shop;
+    let state = if shipped { HoldState::Consumed } else { HoldState::Reserved };
     if unmapped.is_empty() { Ok(Holding { units, state, by_item, version }) } else { Err(unmapped) }
 }
