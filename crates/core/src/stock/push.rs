@@ -221,7 +221,10 @@ fn judge(
         Some(Shown::Missing) => return Verdict::Missing,
         Some(Shown::Units(n)) => n,
     };
-    if force {
+    // An item this pair never wrote: the mall's number predates the stock master (the shop kept
+    // it by hand), so there is nothing to compare yet and the first write sets it.
+    let never_written = record.is_none_or(|r| r.written.is_none() && r.drift.is_none());
+    if force || never_written {
         return Verdict::Push { withheld: 0, credit: 0 };
     }
     // Reported drift stays until staff decide, or the mall shows the number it had before.
@@ -436,6 +439,11 @@ mod tests {
         DateTime::parse_from_rfc3339("2026-12-07T10:00:00+09:00").unwrap()
     }
 
+    /// The record of an item written before (what most runs compare against).
+    fn written() -> PushRecord {
+        PushRecord { written: Some(4), written_at: Some(at()), ..PushRecord::default() }
+    }
+
     fn row(sku: &str, on_hand: i64, allotted: &[(&str, i64)]) -> Stock {
         let mut s = Stock::empty(sku, at());
         s.on_hand = on_hand;
@@ -471,9 +479,9 @@ mod tests {
 
     #[test]
     fn a_shortfall_is_withheld_once_and_drift_the_second_time() {
-        let v = judge(None, 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
+        let v = judge(Some(&written()), 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
         assert_eq!(v, Verdict::Push { withheld: 2, credit: 0 });
-        let seen = PushRecord { shortfall: Some(2), ..PushRecord::default() };
+        let seen = PushRecord { shortfall: Some(2), ..written() };
         let v = judge(Some(&seen), 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
         assert!(matches!(v, Verdict::Drift { shortfall: true, .. }), "{v:?}");
         // Orders of the item came in since: the last shortfall was explained, this one is new.
@@ -483,23 +491,45 @@ mod tests {
 
     #[test]
     fn a_rise_is_credited_to_cancellations_the_mall_restored_and_the_rest_is_drift_when_seen_twice() {
+        let w = written();
         assert_eq!(
-            judge(None, 4, Some(Shown::Units(5)), 1, 0, Duration::ZERO, at()),
+            judge(Some(&w), 4, Some(Shown::Units(5)), 1, 0, Duration::ZERO, at()),
             Verdict::Push { withheld: 0, credit: 1 }
         );
         // The rest is not written and waits one run for a cancellation the pull has not seen;
         // the same rise again is drift.
-        let v = judge(None, 4, Some(Shown::Units(9)), 1, 0, Duration::ZERO, at());
+        let v = judge(Some(&w), 4, Some(Shown::Units(9)), 1, 0, Duration::ZERO, at());
         assert_eq!(v, Verdict::Unexplained { excess: 4, credit: 1 });
-        let seen = PushRecord { excess: Some(4), ..PushRecord::default() };
+        let seen = PushRecord { excess: Some(4), ..written() };
         let v = judge(Some(&seen), 4, Some(Shown::Units(9)), 1, 0, Duration::ZERO, at());
         assert_eq!(v, Verdict::Drift { shown: 9, expected: 4, credit: 1, shortfall: false });
         // Sales a write landed over (made while it was on its way: the mall's delay, or between
         // our read and our write) explain a rise too.
-        let v = judge(None, 4, Some(Shown::Units(8)), 1, 3, Duration::from_secs(600), at());
+        let later = at() + chrono::TimeDelta::seconds(601);
+        let v = judge(Some(&w), 4, Some(Shown::Units(8)), 1, 3, Duration::from_secs(600), later);
         assert_eq!(v, Verdict::Push { withheld: 0, credit: 4 });
-        let v = judge(None, 4, Some(Shown::Units(9)), 1, 3, Duration::ZERO, at());
+        let v = judge(Some(&w), 4, Some(Shown::Units(9)), 1, 3, Duration::ZERO, at());
         assert_eq!(v, Verdict::Unexplained { excess: 1, credit: 4 });
+    }
+
+    #[test]
+    fn an_item_never_written_takes_the_first_number_whatever_the_mall_showed() {
+        // The shop kept 9 by hand before the stock master: not drift, not held back.
+        assert_eq!(
+            judge(None, 0, Some(Shown::Units(9)), 0, 0, Duration::ZERO, at()),
+            Verdict::Push { withheld: 0, credit: 0 }
+        );
+        let unexplained_before = PushRecord { excess: Some(9), ..PushRecord::default() };
+        assert_eq!(
+            judge(Some(&unexplained_before), 0, Some(Shown::Units(9)), 0, 0, Duration::ZERO, at()),
+            Verdict::Push { withheld: 0, credit: 0 }
+        );
+        // Written once, the same rise is compared.
+        let w = PushRecord { written: Some(0), ..PushRecord::default() };
+        assert_eq!(
+            judge(Some(&w), 0, Some(Shown::Units(9)), 0, 0, Duration::ZERO, at()),
+            Verdict::Unexplained { excess: 9, credit: 0 }
+        );
     }
 
     #[test]
@@ -511,6 +541,7 @@ mod tests {
             Verdict::Pending
         );
         assert_eq!(judge(None, 3, Some(Shown::MallManaged(40)), 0, 0, Duration::ZERO, at()), Verdict::MallManaged);
+        assert_eq!(judge(Some(&written), 3, Some(Shown::Missing), 0, 0, Duration::ZERO, at()), Verdict::Missing);
         let fba = PushRecord { outcome: Some(PushOutcome::MallManaged), ..PushRecord::default() };
         assert_eq!(judge(Some(&fba), 3, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at()), Verdict::MallManaged);
     }
