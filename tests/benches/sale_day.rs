@@ -38,6 +38,10 @@ fn main() {
     let figures = runtime.block_on(sale_day::run(&day, dir.path()));
     println!("### Sale day\n\n{}", figures.markdown(&day));
     println!("Ran in {:.0} s of wall time; {} pull runs.", began.elapsed().as_secs_f64(), figures.pulls);
+    println!(
+        "Every mall can be given its number {:.0} s after the last sale (one interval, Amazon's order lag, the run itself).",
+        day.settle_bound().as_secs_f64()
+    );
     if !figures.failures.is_empty() {
         println!("\nReported during the day:");
         for f in &figures.failures {

@@ -89,6 +89,9 @@ pub struct Figures {
     pub drift: usize,
     /// Stock failures the pulls reported.
     pub failures: Vec<String>,
+    /// Shop-clock time from the last sale until every mall had been given what the ledger allots
+    /// it: it shows it, or a write of it is on its way inside the mall's own delay (Qoo10).
+    pub told_after: Option<Duration>,
     /// Shop-clock time from the last sale until every mall showed what the ledger allots it.
     pub settled_after: Option<Duration>,
     /// Items whose mall number still differed from the ledger at the end: (mall, item, shown, allotted).
@@ -146,6 +149,11 @@ impl Desk {
 
     fn shown(&self, item: &str) -> i64 {
         self.shelf().shown(&self.key(item)).unwrap_or(0)
+    }
+
+    /// What `item` will show once the writes on their way have landed (the mall's delay).
+    fn latest(&self, item: &str) -> i64 {
+        self.shelf().latest(&self.key(item)).unwrap_or(0)
     }
 
     fn buy(&self, item: &str, units: u32) -> Option<String> {
@@ -277,6 +285,11 @@ struct Shared {
     figures: Figures,
     longest: Duration,
     last_sale: Instant,
+}
+
+/// `ICHIGEN_SALE_TRACE=1`: print each pair's runs after the sale and what is unsettled.
+fn trace() -> bool {
+    std::env::var_os("ICHIGEN_SALE_TRACE").is_some()
 }
 
 fn jst_now() -> chrono::DateTime<FixedOffset> {
@@ -452,6 +465,20 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                 ticks.tick().await;
                 let report = puller.run_with(SHOP, jst_now(), || Duration::from_secs(600), &push).await;
                 let mut sh = shared.lock().unwrap();
+                if trace() && Instant::now() >= selling_until {
+                    let since = sh.last_sale.elapsed().mul_f64(scale).as_secs();
+                    let stock = report.as_ref().map(|r| r.stock.clone()).unwrap_or_default();
+                    let queued = report.as_ref().map_or(0, |r| r.queued);
+                    eprintln!(
+                        "run {} +{since}s: queued {queued} held {} pushed {} unchanged {} pending {} drift {:?}",
+                        m.marketplace,
+                        stock.orders_held,
+                        stock.items_pushed,
+                        stock.items_unchanged,
+                        stock.pending,
+                        stock.drift
+                    );
+                }
                 let f = &mut sh.figures;
                 f.pulls += 1;
                 match report {
@@ -489,16 +516,37 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
     };
 
     // After the buyers stop: wait until every mall shows what the ledger allots it, up to
-    // ten intervals, then end the day.
+    // ten intervals, then end the day. Looked at every twentieth of an interval.
     let settle = async {
         while Instant::now() < selling_until {
-            tokio::time::sleep(interval / 4).await;
+            tokio::time::sleep(interval / 20).await;
         }
         let give_up = Instant::now() + interval * 10;
         loop {
-            tokio::time::sleep(interval / 4).await;
-            let unsettled = compare(&store, &malls).await;
+            tokio::time::sleep(interval / 20).await;
+            let told = compare(&store, &malls, Desk::latest).await.is_empty();
+            let unsettled = compare(&store, &malls, Desk::shown).await;
+            let rows = if trace() { store.stocks(SHOP).await.unwrap() } else { Vec::new() };
             let mut sh = shared.lock().unwrap();
+            if (told || unsettled.is_empty()) && sh.figures.told_after.is_none() {
+                sh.figures.told_after = Some(sh.last_sale.elapsed().mul_f64(scale));
+            }
+            if trace() {
+                let since = sh.last_sale.elapsed().mul_f64(scale).as_secs();
+                eprintln!(
+                    "settle +{since}s: {} unsettled {:?}",
+                    unsettled.len(),
+                    unsettled.iter().take(8).collect::<Vec<_>>()
+                );
+                for (_, sku, _, _) in unsettled.iter().take(4) {
+                    if let Some(r) = rows.iter().find(|r| &r.sku == sku) {
+                        eprintln!(
+                            "  {sku}: reserved {} allotted {:?} drawn {:?} cancelled {:?}",
+                            r.reserved, r.allotted, r.drawn, r.cancelled
+                        );
+                    }
+                }
+            }
             if unsettled.is_empty() {
                 sh.figures.settled_after = Some(sh.last_sale.elapsed().mul_f64(scale));
                 break;
@@ -546,20 +594,43 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
     f
 }
 
-/// Items whose mall number differs from what the ledger allots them: (mall, item, shown, allotted).
-async fn compare(store: &SqliteStore, malls: &[Mall]) -> Vec<(Marketplace, String, i64, i64)> {
+/// Items whose mall number (`shown`: now, or [`Desk::latest`]) differs from what the ledger
+/// allots them: (mall, item, number, allotted).
+async fn compare(
+    store: &SqliteStore,
+    malls: &[Mall],
+    number: fn(&Desk, &str) -> i64,
+) -> Vec<(Marketplace, String, i64, i64)> {
     let rows = store.stocks(SHOP).await.unwrap();
     let mut out = Vec::new();
     for row in &rows {
         for m in malls {
             let allotted = row.allotted.get(&holder(m.marketplace, &row.sku)).copied().unwrap_or(0);
-            let shown = m.desk.shown(&row.sku);
+            let shown = number(&m.desk, &row.sku);
             if shown != allotted {
                 out.push((m.marketplace, row.sku.clone(), shown, allotted));
             }
         }
     }
     out
+}
+
+impl SaleDay {
+    /// How soon after the last sale every mall can have been given its number, on the shop's
+    /// clock: each pair runs once an interval, but a sale reaches a pull only once the mall's
+    /// order search shows it — Amazon's client stays 130 s behind now (the API refuses a later
+    /// end) — and a run itself takes a while (a fifth of an interval allowed: the 100× clock
+    /// magnifies the machine's own seconds). Qoo10 then shows a written number up to 10 minutes
+    /// later, which is the mall's own delay (`told_after` against `settled_after`).
+    pub fn settle_bound(&self) -> Duration {
+        let lag = AmazonConfig::new(SHOP).before_lag.to_std().unwrap_or_default();
+        self.interval + lag + self.interval / 5
+    }
+}
+
+/// Seconds, or that it did not happen within the ten intervals looked at.
+fn secs(d: Option<Duration>) -> String {
+    d.map_or("not within 10 intervals".to_string(), |d| format!("{:.0} s", d.as_secs_f64()))
 }
 
 impl Figures {
@@ -577,10 +648,10 @@ impl Figures {
             day.cancel_share * 100.0,
             day.buffer
         ));
-        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | settled after last sale | sales the master does not hold |\n");
+        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | every mall given / showing its number, after the last sale | sales the master does not hold |\n");
         s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         s.push_str(&format!(
-            "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} | {} |\n\n",
+            "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} / {} | {} |\n\n",
             self.attempts,
             self.orders,
             self.units_sold,
@@ -590,7 +661,8 @@ impl Figures {
             self.oversold,
             self.sold_out_skus,
             self.longest_window.as_secs_f64(),
-            self.settled_after.map_or("not within 10 intervals".to_string(), |d| format!("{:.0} s", d.as_secs_f64())),
+            secs(self.told_after),
+            secs(self.settled_after),
             self.unheld
         ));
         s.push_str("| mall | orders | items written | units pushed |\n|---|---:|---:|---:|\n");

@@ -192,7 +192,8 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
 
         // 3. The numbers that differ from the last written.
         let mut writes: Vec<Quantity> = Vec::new();
-        let mut settled: Vec<&str> = Vec::new();
+        // Holders whose number the mall has (true: written, and the mall shows it only later).
+        let mut settled: Vec<(&str, bool)> = Vec::new();
         for p in &plans {
             self.record_verdict(&mut state, p, now, report, &mut told);
             if !matches!(p.verdict, Verdict::Push { .. }) {
@@ -204,7 +205,7 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
             let same = p.shown == Some(n) && !record.force;
             if same {
                 report.items_unchanged += 1;
-                settled.push(p.holder.as_str());
+                settled.push((p.holder.as_str(), false));
             } else {
                 writes.push(Quantity { item: p.item.clone(), units: u32::try_from(n.max(0)).unwrap_or(u32::MAX) });
             }
@@ -246,7 +247,7 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         // 4. Shrink what the mall took (or already showed).
         for p in &plans {
             if written_ok.contains(&p.item) {
-                settled.push(p.holder.as_str());
+                settled.push((p.holder.as_str(), !self.settings.latency.is_zero()));
             }
         }
         if !settled.is_empty() {

@@ -108,8 +108,14 @@ impl Stock {
                 continue;
             }
             if *units > 0 {
-                let take = (*units).min(self.allotted_to(holder)).max(0);
-                self.allot(holder, self.allotted_to(holder) - take);
+                // From the holder's allotment, then from what its shrink keeps back while a slow
+                // mall still sells the old number (see [`shrinking`]), then from the free units.
+                let mut rest = *units;
+                for key in [holder.clone(), shrinking(holder)] {
+                    let take = rest.min(self.allotted_to(&key)).max(0);
+                    self.allot(&key, self.allotted_to(&key) - take);
+                    rest -= take;
+                }
                 *self.drawn.entry(holder.clone()).or_default() += units;
             } else {
                 *self.cancelled.entry(holder.clone()).or_default() -= units;
@@ -131,6 +137,13 @@ fn set_or_drop(map: &mut BTreeMap<String, i64>, key: &str, units: i64) {
 /// (an item may itself hold a colon, as Yahoo's `code:subcode` does; the marketplace never does).
 pub fn holder(marketplace: Marketplace, item: &str) -> String {
     format!("{marketplace}:{}", item.trim())
+}
+
+/// The allotment key of the units a holder's lower number gave up on a mall that shows writes
+/// late (Qoo10): they stay allotted, to no item, until the mall shows the lower number, as the
+/// mall still sells the old one meanwhile. Prefixed so that it never names a listed item.
+pub fn shrinking(holder: &str) -> String {
+    format!("shrinking>{holder}")
 }
 
 /// One shop SKU a marketplace item takes, and how many units of it per item sold.

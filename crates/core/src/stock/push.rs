@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::order::Marketplace;
 
 use super::mall::Shown;
-use super::{Listing, Stock, holder};
+use super::{Listing, Stock, holder, shrinking};
 
 /// How a pair pushes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -370,6 +370,11 @@ pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<Stri
         let Some(per) = p.parts.iter().find(|(sku, _)| *sku == row.sku).map(|(_, per)| *per) else {
             continue;
         };
+        // The last lower number shows now (the item is past the mall's delay): what it gave up
+        // is free again.
+        if p.verdict != Verdict::Pending {
+            row.allot(&shrinking(&p.holder), 0);
+        }
         match p.verdict {
             Verdict::Push { credit, .. } => {
                 let add = (credit * per).min(row.free().max(0));
@@ -419,11 +424,19 @@ pub fn number(
 
 /// The second ledger step on one SKU's row, for the holders whose number the mall took (or
 /// already showed): their allotment comes down to the target, and their sales since the write
-/// start counting again.
-pub fn after_write(row: &mut Stock, holders: &[&str], targets: &BTreeMap<String, BTreeMap<String, i64>>) {
-    for h in holders {
+/// start counting again. A holder whose write `shows_later` (the mall's delay) keeps what it gave
+/// up under [`shrinking`] until the mall shows it: the mall sells the old number meanwhile.
+pub fn after_write(row: &mut Stock, holders: &[(&str, bool)], targets: &BTreeMap<String, BTreeMap<String, i64>>) {
+    for (h, shows_later) in holders {
         if let Some(want) = targets.get(*h).and_then(|t| t.get(&row.sku)) {
-            row.allot(h, row.allotted_to(h).min(*want));
+            let have = row.allotted_to(h);
+            if *want < have {
+                row.allot(h, *want);
+                if *shows_later {
+                    let key = shrinking(h);
+                    row.allot(&key, row.allotted_to(&key) + have - want);
+                }
+            }
         }
         row.drawn.remove(*h);
     }
@@ -547,6 +560,42 @@ mod tests {
     }
 
     #[test]
+    fn a_shrink_on_a_slow_mall_keeps_its_units_until_the_mall_shows_it() {
+        use crate::stock::Step;
+        // Qoo10 shows 10 of 12 units; its share comes down to 4. It takes the write, but shows
+        // the 4 only 10 minutes later and sells 7 of its old 10 meanwhile.
+        let mut r = row("MUG", 12, &[("qoo10:mug", 10)]);
+        let targets = BTreeMap::from([("qoo10:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
+        after_write(&mut r, &[("qoo10:mug", true)], &targets);
+        assert_eq!((r.allotted_to("qoo10:mug"), r.free()), (4, 2), "the 6 given up are not free yet");
+        let sale = Step {
+            moves: vec![("MUG".into(), 0, 7)],
+            draws: vec![("MUG".into(), "qoo10:mug".into(), 7)],
+            keep: crate::stock::Holding::none(),
+        };
+        r.apply(&sale);
+        // 4 from its allotment, 3 from what the shrink kept: none from the free units another
+        // mall may hold.
+        assert_eq!((r.allotted_to("qoo10:mug"), r.allotted_to(&shrinking("qoo10:mug")), r.free()), (0, 3, 2));
+        // Once the 4 shows, the run frees the rest (and credits the 4 the write landed over).
+        let plan = ItemPlan {
+            item: "mug".into(),
+            holder: "qoo10:mug".into(),
+            parts: vec![("MUG".into(), 1)],
+            expected: 0,
+            shown: Some(4),
+            verdict: Verdict::Push { withheld: 0, credit: 4 },
+        };
+        before_write(&mut r, &[plan], &targets);
+        assert_eq!((r.allotted_to("qoo10:mug"), r.allotted_to(&shrinking("qoo10:mug")), r.free()), (4, 0, 1));
+        // A mall that shows at once gives the units up at once.
+        let mut r = row("MUG", 12, &[("yahoo:mug", 10)]);
+        let targets = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
+        after_write(&mut r, &[("yahoo:mug", false)], &targets);
+        assert_eq!((r.allotted_to("yahoo:mug"), r.free()), (4, 8));
+    }
+
+    #[test]
     fn a_holder_grows_only_from_free_units_and_shrinks_after_the_write() {
         // Yahoo already holds 6 of 8; Rakuten's target is 4 but only 2 are free.
         let mut r = row("MUG", 8, &[("yahoo:mug", 6)]);
@@ -565,7 +614,7 @@ mod tests {
         assert_eq!(number(&plan, &rows, &targets), 2);
         // Yahoo's own run shrinks it to 4 after its write: Rakuten's next run grows to 4.
         let yahoo_target = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
-        after_write(&mut r, &["yahoo:mug"], &yahoo_target);
+        after_write(&mut r, &[("yahoo:mug", false)], &yahoo_target);
         before_write(&mut r, &[plan], &targets);
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (4, 4, 0));
     }
