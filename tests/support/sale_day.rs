@@ -287,6 +287,50 @@ struct Shared {
     last_sale: Instant,
 }
 
+/// Prints what the store knows of items a run reported as drift: the SKU row and the mall's
+/// orders of it (ids, status, times on the shop's clock before the run).
+async fn trace_drift(
+    store: &SqliteStore,
+    marketplace: Marketplace,
+    began: chrono::DateTime<FixedOffset>,
+    items: &[String],
+    scale: f64,
+) {
+    let rows = store.stocks(SHOP).await.unwrap();
+    for item in items {
+        if let Some(r) = rows.iter().find(|r| &r.sku == item) {
+            eprintln!(
+                "DRIFT {marketplace} {item}: reserved {} allotted {:?} drawn {:?} cancelled {:?}",
+                r.reserved, r.allotted, r.drawn, r.cancelled
+            );
+        }
+        for status in [
+            OrderStatus::AwaitingPayment,
+            OrderStatus::New,
+            OrderStatus::ReadyToShip,
+            OrderStatus::OnHold,
+            OrderStatus::Shipped,
+            OrderStatus::Cancelled,
+        ] {
+            for o in store.list_by_status(SHOP, status, None, None).await.unwrap() {
+                let o = &o.order;
+                if o.marketplace == marketplace && o.items.iter().any(|i| &i.sku == item) {
+                    let ago = |t: chrono::DateTime<FixedOffset>| {
+                        ((began - t).num_milliseconds() as f64 * scale / 1000.0) as i64
+                    };
+                    eprintln!(
+                        "  {} {:?} placed {}s before, updated {}s before",
+                        o.order_id,
+                        o.status,
+                        ago(o.ordered_at),
+                        ago(o.source_updated_at)
+                    );
+                }
+            }
+        }
+    }
+}
+
 /// `ICHIGEN_SALE_TRACE=1`: print each pair's runs after the sale and what is unsettled.
 fn trace() -> bool {
     std::env::var_os("ICHIGEN_SALE_TRACE").is_some()
@@ -463,7 +507,14 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             while !done.load(Ordering::Relaxed) {
                 ticks.tick().await;
-                let report = puller.run_with(SHOP, jst_now(), || Duration::from_secs(600), &push).await;
+                let began = jst_now();
+                let report = puller.run_with(SHOP, began, || Duration::from_secs(600), &push).await;
+                if trace()
+                    && let Ok(r) = &report
+                    && !r.stock.drift.is_empty()
+                {
+                    trace_drift(store, m.marketplace, began, &r.stock.drift, scale).await;
+                }
                 let mut sh = shared.lock().unwrap();
                 if trace() && Instant::now() >= selling_until {
                     let since = sh.last_sale.elapsed().mul_f64(scale).as_secs();

@@ -385,8 +385,10 @@ async fn g_normalize_reads_the_sandbox_bodies_and_parameter_errors_are_the_apis(
     let seeded = seed_orders(Marketplace::Yahoo, &seed);
     let c = client(&started);
     let w = window(seeded[0].ordered_at, seeded[11].source_updated_at + TimeDelta::hours(1));
-    let (pulled, _) = pull_all(&c, &w).await.unwrap();
+    let (mut pulled, _) = pull_all(&c, &w).await.unwrap();
     assert_eq!(pulled.len(), 12);
+    // The client reads newest first; the bodies below are read in id order.
+    pulled.sort_by(|a, b| a.order_id.cmp(&b.order_id));
 
     let token = raw_token(&started).await;
     let fields = "OrderId,OrderTime,LastUpdateTime,OrderStatus,IsSeen,BuyerComments,PayStatus,PayKind,PayMethod,\
@@ -689,4 +691,28 @@ async fn pull_skipping(c: &YahooClient, w: &Window, known: &KnownVersions) -> Ve
             None => return orders,
         }
     }
+}
+
+#[tokio::test]
+async fn m_the_orders_just_placed_are_read_before_older_ones_that_changed() {
+    let now = now_jst();
+    let seed = Seed { orders: 8, start: now - TimeDelta::hours(2), step_secs: 600, ..Seed::default() };
+    let (started, control) = sandbox(seed, Faults::default(), None).await;
+    let c = client(&started).with_details_per_page(3);
+    let w = window(now - TimeDelta::hours(3), now_jst() + TimeDelta::minutes(1));
+    let (all, _) = pull_all(&c, &w).await.unwrap();
+    let mut by_age = all.clone();
+    by_age.sort_by_key(|o| o.ordered_at);
+    // The five oldest were queued by an earlier pull; one of them has changed at Yahoo since.
+    let known: KnownVersions = by_age[..5].iter().map(|o| (o.order_id.clone(), o.source_updated_at)).collect();
+    let oldest = by_age[..5].iter().find(|o| o.status == OrderStatus::New).unwrap().order_id.clone();
+    control.mark_ready_to_ship(&oldest).unwrap();
+    let w = window(w.from, now_jst() + TimeDelta::minutes(1));
+    // The first page (three reads at one a second) holds the three new orders, newest first; the
+    // changed old one waits for the next page.
+    let first = c.changed_orders_skipping(&w, None, &known).await.unwrap();
+    let newest: Vec<&str> = by_age[5..].iter().rev().map(|o| o.order_id.as_str()).collect();
+    assert_eq!(first.orders.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), newest);
+    let rest = c.changed_orders_skipping(&w, first.next.as_deref(), &known).await.unwrap();
+    assert_eq!(rest.orders.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), vec![oldest.as_str()]);
 }

@@ -5,7 +5,9 @@
 //! `OrderTimeFrom`/`OrderTimeTo` over `[window.from - lookback, window.to)`, asks for
 //! `LastUpdateTime` in the headers, keeps the orders changed inside the window and fetches each
 //! with `orderInfo` (one order per call, the API's largest batch). The order-time range is split
-//! into sub-windows of at most [`MAX_SEARCH_SPAN_DAYS`], each paged with `Start`/`Result`.
+//! into sub-windows of at most [`MAX_SEARCH_SPAN_DAYS`], each paged with `Start`/`Result`; both
+//! are walked newest first (`Sort` `-order_time`), so a new order's thank-you does not wait
+//! behind the reads of older orders that changed.
 //!
 //! Orders placed before the look-back can still change (a reservation, an order on hold):
 //! [`YahooClient::orders_by_id`] re-reads stored open orders by id with `orderInfo`.
@@ -184,17 +186,18 @@ pub struct YahooClient {
     last_list: SyncMutex<Option<ListedPage>>,
 }
 
-/// Where a pull is: sub-window start (unix seconds), `Start` of the list page, headers of that
-/// page already handled.
+/// Where a pull is: sub-window end (unix seconds; the sub-windows are walked newest first),
+/// `Start` of the list page, headers of that page already handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 struct Position {
-    sub_from: i64,
+    sub_to: i64,
     start: u32,
     skip: usize,
 }
 
 impl Cursor for Position {
-    const TAG: &'static str = "yahoo-2";
+    // 3: newest first (2 walked oldest first; a saved one is not read and its window starts over).
+    const TAG: &'static str = "yahoo-3";
 }
 
 #[derive(Deserialize)]
@@ -560,7 +563,7 @@ impl YahooClient {
     fn list_xml(&self, from: DateTime<FixedOffset>, to: DateTime<FixedOffset>, start: u32) -> String {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Req><Search><Result>{}</Result><Start>{start}</Start>\
-<Sort>+order_time</Sort><Condition><OrderTimeFrom>{}</OrderTimeFrom><OrderTimeTo>{}</OrderTimeTo></Condition>\
+<Sort>-order_time</Sort><Condition><OrderTimeFrom>{}</OrderTimeFrom><OrderTimeTo>{}</OrderTimeTo></Condition>\
 <Field>{LIST_FIELDS}</Field></Search><SellerId>{}</SellerId></Req>",
             self.page_size,
             request_time(from),
@@ -629,7 +632,7 @@ impl YahooClient {
     ) -> Result<OrderPage, ClientError> {
         let (range_from, range_to) = self.search_range(window);
         let mut cur = match cursor {
-            None => Position { sub_from: range_from.timestamp(), start: 1, skip: 0 },
+            None => Position { sub_to: range_to.timestamp(), start: 1, skip: 0 },
             Some(c) => {
                 Position::decode(c).ok_or_else(|| malformed("changed_orders", "the cursor is not a Yahoo cursor"))?
             }
@@ -643,12 +646,14 @@ impl YahooClient {
             // A window's first page searches afresh; only its later pages share a list answer.
             *last = None;
         }
-        let sub_from = DateTime::from_timestamp(cur.sub_from, 0)
+        let sub_to = DateTime::from_timestamp(cur.sub_to, 0)
             .ok_or_else(|| malformed("changed_orders", "the cursor time is out of range"))?
             .with_timezone(&JST);
-        // Sub-window: at most MAX_SEARCH_SPAN_DAYS, inclusive at both ends (second precision).
-        let span_end = sub_from + TimeDelta::days(MAX_SEARCH_SPAN_DAYS) - TimeDelta::seconds(1);
-        let sub_to = span_end.min(range_to);
+        // Sub-window: at most MAX_SEARCH_SPAN_DAYS, inclusive at both ends (second precision),
+        // the newest first and each newest first: the orders just placed — the ones whose buyers
+        // wait for a thank-you — are read before the older ones that changed.
+        let span_start = sub_to - TimeDelta::days(MAX_SEARCH_SPAN_DAYS) + TimeDelta::seconds(1);
+        let sub_from = span_start.max(range_from);
         let (total, headers) = self.list_page(sub_from, sub_to, cur.start).await?;
         let mut orders = Vec::new();
         let mut bad = Vec::new();
@@ -669,9 +674,9 @@ impl YahooClient {
             cur.skip = consumed;
             Some(cur)
         } else if !headers.is_empty() && u64::from(cur.start) + u64::from(self.page_size) <= total {
-            Some(Position { sub_from: cur.sub_from, start: cur.start + self.page_size, skip: 0 })
-        } else if sub_to < range_to {
-            Some(Position { sub_from: (sub_to + TimeDelta::seconds(1)).timestamp(), start: 1, skip: 0 })
+            Some(Position { sub_to: cur.sub_to, start: cur.start + self.page_size, skip: 0 })
+        } else if sub_from > range_from {
+            Some(Position { sub_to: (sub_from - TimeDelta::seconds(1)).timestamp(), start: 1, skip: 0 })
         } else {
             None
         };
@@ -871,7 +876,7 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = Position { sub_from: 1_790_000_000, start: 2001, skip: 17 };
+        let c = Position { sub_to: 1_790_000_000, start: 2001, skip: 17 };
         assert_eq!(Position::decode(&c.encode()), Some(c));
         assert_eq!(Position::decode("y1.1.2.3"), None);
         assert_eq!(Position::decode("x"), None);
