@@ -46,9 +46,11 @@ async fn a_sale_day_on_five_malls_oversells_nothing_and_settles() {
         "every mall given its number {told:?} after the last sale, over {:?}",
         day.settle_bound()
     );
-    // Nobody edits a back office during the day. A rare false report remains on Amazon (two in
-    // 210 pull runs of the bench; docs/STOCK.md "Not done yet"): a few are tolerated, a flood is not.
+    // Nobody edits a back office during the day. A shortfall is drift only on its third run
+    // with no order of the item (push::DRIFT_AFTER_RUNS): the false reports that Amazon's lagging
+    // search caused on the second are gone. One is tolerated for a machine slow enough to hide
+    // three sales in a row; a flood is not.
     let drift_notices = f.failures.iter().filter(|n| n.contains("管理画面で変更")).count();
-    assert!(drift_notices <= 3, "{drift_notices} drift reports without an edit: {:?}", f.failures);
+    assert!(drift_notices <= 1, "{drift_notices} drift reports without an edit: {:?}", f.failures);
     assert!(f.pushed.len() == 5, "every mall was pushed to: {:?}", f.pushed);
 }

@@ -670,12 +670,14 @@ impl SaleDay {
     /// How soon after the last sale every mall can have been given its number, on the shop's
     /// clock: each pair runs once an interval, but a sale reaches a pull only once the mall's
     /// order search shows it — Amazon's client stays 130 s behind now (the API refuses a later
-    /// end) — and a run itself takes a while (a fifth of an interval allowed: the 100× clock
-    /// magnifies the machine's own seconds). Qoo10 then shows a written number up to 10 minutes
-    /// later, which is the mall's own delay (`told_after` against `settled_after`).
+    /// end), cut to the whole second the API speaks (one second of the machine's clock is
+    /// `scale` seconds of the shop's) — and a run itself takes a while (a fifth of an interval
+    /// allowed: the fast clock magnifies the machine's own seconds too). Qoo10 then shows a
+    /// written number up to 10 minutes later, which is the mall's own delay (`told_after`
+    /// against `settled_after`).
     pub fn settle_bound(&self) -> Duration {
         let lag = AmazonConfig::new(SHOP).before_lag.to_std().unwrap_or_default();
-        self.interval + lag + self.interval / 5
+        self.interval + lag + Duration::from_secs_f64(self.scale) + self.interval / 5
     }
 }
 

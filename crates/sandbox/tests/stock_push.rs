@@ -263,6 +263,21 @@ async fn an_edit_in_the_back_office_is_reported_not_overwritten_until_staff_deci
     assert_eq!(control.stock("mug-wht"), Some(12));
     let history = store.changes(SHOP, "MUG", 1).await.unwrap();
     assert_eq!((history[0].on_hand, history[0].who.as_str()), (2, "山田"));
+
+    // Someone lowers it to 9: on two runs it may be sales a lagging search does not list yet
+    // (withheld, never given back); the third run with no order of the item reports it.
+    assert!(control.edit_stock("mug-wht", 9));
+    let told = notices.sent().len();
+    for _ in 0..2 {
+        let r = cycle(&client, &store, &notices).await;
+        assert!(r.stock.drift.is_empty(), "{:?}", r.stock);
+        assert_eq!((control.stock("mug-wht"), notices.sent().len()), (Some(9), told));
+    }
+    let third = cycle(&client, &store, &notices).await;
+    assert_eq!(third.stock.drift, ["mug-wht"]);
+    assert_eq!(control.stock("mug-wht"), Some(9), "not overwritten");
+    let sent = notices.sent();
+    assert!(sent.last().unwrap().1.contains("mug-wht: モールの表示 9 / ichigen の割当 12"), "{sent:?}");
 }
 
 #[tokio::test]

@@ -307,16 +307,20 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         let record = state.items.entry(p.item.clone()).or_default();
         match p.verdict {
             Verdict::Push { withheld, .. } => {
+                let again = withheld > 0 && record.shortfall == Some(withheld) && p.drawn <= 0;
+                record.shortfall_runs = if again { record.shortfall_runs + 1 } else { 0 };
                 record.shortfall = (withheld > 0).then_some(withheld);
                 record.excess = None;
                 record.drift = None;
             }
             Verdict::Unexplained { excess, .. } => {
                 record.shortfall = None;
+                record.shortfall_runs = 0;
                 record.excess = Some(excess);
             }
             Verdict::Drift { shown, expected, .. } => {
                 record.shortfall = None;
+                record.shortfall_runs = 0;
                 record.excess = None;
                 let today = now.date_naive();
                 let new = record.drift.is_none();
@@ -528,6 +532,7 @@ pub async fn accept_drift<K: StockStore>(
     if let Some(r) = state.items.get_mut(item) {
         r.drift = None;
         r.shortfall = None;
+        r.shortfall_runs = 0;
     }
     state.rev += 1;
     state.updated_at = now;
@@ -553,6 +558,7 @@ pub async fn force_push<K: StockStore>(
     record.force = true;
     record.drift = None;
     record.shortfall = None;
+    record.shortfall_runs = 0;
     state.rev += 1;
     state.updated_at = now;
     if stock.put_push_state(&state, expected).await? == Written::Conflict {

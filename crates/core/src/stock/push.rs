@@ -18,6 +18,12 @@ use crate::order::Marketplace;
 use super::mall::Shown;
 use super::{Listing, Stock, holder, shrinking};
 
+/// Runs in a row that must see the same shortfall, with no order of the item pulled in between,
+/// before it is drift: three, because a mall whose order search lags (Amazon's, 130 s) can hide a
+/// sale from one run and, after that order is cancelled, another sale from the next, so two runs
+/// in a row see one unit missing and no order.
+pub const DRIFT_AFTER_RUNS: u32 = 3;
+
 /// How a pair pushes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PushSettings {
@@ -75,8 +81,11 @@ pub struct PushRecord {
     /// What became of the last write (or read) that said something.
     pub outcome: Option<PushOutcome>,
     /// A shortfall (ledger − shown) the last run could not explain: the same again with no
-    /// order to explain it is drift.
+    /// order to explain it, [`DRIFT_AFTER_RUNS`] runs in a row, is drift.
     pub shortfall: Option<i64>,
+    /// Runs in a row before this one that saw the same shortfall with no order of the item pulled.
+    #[serde(default)]
+    pub shortfall_runs: u32,
     /// A rise (shown − ledger) the last run could not explain: a cancellation the mall restored
     /// before the pull could see it explains it by the next run; the same again is drift.
     #[serde(default)]
@@ -188,6 +197,8 @@ pub struct ItemPlan {
     pub expected: i64,
     /// What the mall showed (`None`: not read).
     pub shown: Option<i64>,
+    /// Items its orders took since its number was last written.
+    pub drawn: i64,
     /// What to do.
     pub verdict: Verdict,
 }
@@ -242,9 +253,14 @@ fn judge(
             return Verdict::Push { withheld: 0, credit: 0 };
         }
         // The same shortfall again is drift only when no order of the item came in since our
-        // last write: otherwise the last one was explained and this is a new sale not seen yet
-        // (a busy item on a mall whose search lags, as Amazon's does by two minutes).
-        if record.and_then(|r| r.shortfall) == Some(short) && drawn <= 0 {
+        // last write, on DRIFT_AFTER_RUNS runs in a row: otherwise the last one was explained and
+        // this is a new sale not seen yet (a busy item on a mall whose search lags, as Amazon's
+        // does by two minutes).
+        if let Some(r) = record
+            && r.shortfall == Some(short)
+            && drawn <= 0
+            && r.shortfall_runs + 2 >= DRIFT_AFTER_RUNS
+        {
             return Verdict::Drift { shown, expected, credit: 0, shortfall: true };
         }
         return Verdict::Push { withheld: short, credit: 0 };
@@ -287,21 +303,16 @@ pub fn judge_items(
             };
             let expected = of(|r| &r.allotted);
             let shown = reads.get(&l.item).copied();
-            let verdict = judge(
-                state.items.get(&l.item),
-                expected,
-                shown,
-                of(|r| &r.cancelled),
-                of(|r| &r.drawn),
-                settings.latency,
-                now,
-            );
+            let drawn = of(|r| &r.drawn);
+            let verdict =
+                judge(state.items.get(&l.item), expected, shown, of(|r| &r.cancelled), drawn, settings.latency, now);
             ItemPlan {
                 item: l.item.clone(),
                 holder: h,
                 parts,
                 expected,
                 shown: shown.and_then(|s| if let Shown::Units(n) = s { Some(n) } else { None }),
+                drawn,
                 verdict,
             }
         })
@@ -491,10 +502,13 @@ mod tests {
     }
 
     #[test]
-    fn a_shortfall_is_withheld_once_and_drift_the_second_time() {
+    fn a_shortfall_is_withheld_and_drift_the_third_time_with_no_order_between() {
         let v = judge(Some(&written()), 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
         assert_eq!(v, Verdict::Push { withheld: 2, credit: 0 });
         let seen = PushRecord { shortfall: Some(2), ..written() };
+        let v = judge(Some(&seen), 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
+        assert_eq!(v, Verdict::Push { withheld: 2, credit: 0 }, "twice: two sales a lagging search hid");
+        let seen = PushRecord { shortfall: Some(2), shortfall_runs: 1, ..written() };
         let v = judge(Some(&seen), 5, Some(Shown::Units(3)), 0, 0, Duration::ZERO, at());
         assert!(matches!(v, Verdict::Drift { shortfall: true, .. }), "{v:?}");
         // Orders of the item came in since: the last shortfall was explained, this one is new.
@@ -584,6 +598,7 @@ mod tests {
             parts: vec![("MUG".into(), 1)],
             expected: 0,
             shown: Some(4),
+            drawn: 7,
             verdict: Verdict::Push { withheld: 0, credit: 4 },
         };
         before_write(&mut r, &[plan], &targets);
@@ -605,6 +620,7 @@ mod tests {
             parts: vec![("MUG".into(), 1)],
             expected: 0,
             shown: Some(0),
+            drawn: 0,
             verdict: Verdict::Push { withheld: 0, credit: 0 },
         };
         let targets = BTreeMap::from([("rakuten:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
