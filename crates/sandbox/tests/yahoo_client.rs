@@ -694,25 +694,30 @@ async fn pull_skipping(c: &YahooClient, w: &Window, known: &KnownVersions) -> Ve
 }
 
 #[tokio::test]
-async fn m_the_orders_just_placed_are_read_before_older_ones_that_changed() {
+async fn m_the_orders_just_placed_are_read_first_oldest_first_then_older_ones_that_changed() {
     let now = now_jst();
     let seed = Seed { orders: 8, start: now - TimeDelta::hours(2), step_secs: 600, ..Seed::default() };
     let (started, control) = sandbox(seed, Faults::default(), None).await;
     let c = client(&started).with_details_per_page(3);
-    let w = window(now - TimeDelta::hours(3), now_jst() + TimeDelta::minutes(1));
-    let (all, _) = pull_all(&c, &w).await.unwrap();
+    let (all, _) = pull_all(&c, &window(now - TimeDelta::hours(3), now_jst() + TimeDelta::minutes(1))).await.unwrap();
     let mut by_age = all.clone();
     by_age.sort_by_key(|o| o.ordered_at);
-    // The five oldest were queued by an earlier pull; one of them has changed at Yahoo since.
+    // The five oldest were queued by the last pull; one of them has changed at Yahoo since, and
+    // three orders were placed after that pull.
     let known: KnownVersions = by_age[..5].iter().map(|o| (o.order_id.clone(), o.source_updated_at)).collect();
-    let oldest = by_age[..5].iter().find(|o| o.status == OrderStatus::New).unwrap().order_id.clone();
-    control.mark_ready_to_ship(&oldest).unwrap();
-    let w = window(w.from, now_jst() + TimeDelta::minutes(1));
-    // The first page (three reads at one a second) holds the three new orders, newest first; the
-    // changed old one waits for the next page.
+    let changed = by_age[..5].iter().find(|o| o.status == OrderStatus::New).unwrap().order_id.clone();
+    control.mark_ready_to_ship(&changed).unwrap();
+    let last_pull = by_age[4].ordered_at + (by_age[5].ordered_at - by_age[4].ordered_at) / 2;
+    let w = window(last_pull, now_jst() + TimeDelta::minutes(1));
+    // The first page (three reads at one a second) holds the three new orders, oldest first — the
+    // buyer who has waited longest first; the changed older order waits for the next page.
     let first = c.changed_orders_skipping(&w, None, &known).await.unwrap();
-    let newest: Vec<&str> = by_age[5..].iter().rev().map(|o| o.order_id.as_str()).collect();
-    assert_eq!(first.orders.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), newest);
+    let new: Vec<&str> = by_age[5..].iter().map(|o| o.order_id.as_str()).collect();
+    assert_eq!(first.orders.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), new);
     let rest = c.changed_orders_skipping(&w, first.next.as_deref(), &known).await.unwrap();
-    assert_eq!(rest.orders.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), vec![oldest.as_str()]);
+    assert_eq!(rest.orders.iter().map(|o| o.order_id.as_str()).collect::<Vec<_>>(), vec![changed.as_str()]);
+    assert!(
+        rest.next.is_none()
+            || c.changed_orders_skipping(&w, rest.next.as_deref(), &known).await.unwrap().orders.is_empty()
+    );
 }

@@ -6,8 +6,9 @@
 //! `LastUpdateTime` in the headers, keeps the orders changed inside the window and fetches each
 //! with `orderInfo` (one order per call, the API's largest batch). The order-time range is split
 //! into sub-windows of at most [`MAX_SEARCH_SPAN_DAYS`], each paged with `Start`/`Result`; both
-//! are walked newest first (`Sort` `-order_time`), so a new order's thank-you does not wait
-//! behind the reads of older orders that changed.
+//! are walked newest first (`Sort` `-order_time`), and on each list page the orders placed inside
+//! the window are read first, oldest first: a new order's thank-you does not wait behind the
+//! reads of older orders that changed ([`reading_order`]).
 //!
 //! Orders placed before the look-back can still change (a reservation, an order on hold):
 //! [`YahooClient::orders_by_id`] re-reads stored open orders by id with `orderInfo`.
@@ -572,7 +573,7 @@ impl YahooClient {
         )
     }
 
-    /// One `orderList` page: total hits and `(order id, last update)` headers.
+    /// One `orderList` page: total hits and its headers.
     async fn list_page(
         &self,
         from: DateTime<FixedOffset>,
@@ -650,21 +651,21 @@ impl YahooClient {
             .ok_or_else(|| malformed("changed_orders", "the cursor time is out of range"))?
             .with_timezone(&JST);
         // Sub-window: at most MAX_SEARCH_SPAN_DAYS, inclusive at both ends (second precision),
-        // the newest first and each newest first: the orders just placed — the ones whose buyers
-        // wait for a thank-you — are read before the older ones that changed.
+        // the newest first and each listed newest first, so the orders just placed are on the
+        // first list page (read first: `reading_order`).
         let span_start = sub_to - TimeDelta::days(MAX_SEARCH_SPAN_DAYS) + TimeDelta::seconds(1);
         let sub_from = span_start.max(range_from);
         let (total, headers) = self.list_page(sub_from, sub_to, cur.start).await?;
         let mut orders = Vec::new();
         let mut bad = Vec::new();
         let mut consumed = cur.skip.min(headers.len());
-        for (id, updated) in headers.iter().skip(cur.skip) {
+        for h in reading_order(&headers, window).into_iter().skip(cur.skip).map(|i| &headers[i]) {
             if orders.len() + bad.len() >= self.details_per_page {
                 break;
             }
             consumed += 1;
-            if *updated >= window.from && *updated < window.to && !is_known(known, id, *updated) {
-                match self.order_info(id).await? {
+            if h.updated >= window.from && h.updated < window.to && !is_known(known, &h.id, h.updated) {
+                match self.order_info(&h.id).await? {
                     Ok(order) => orders.push(order),
                     Err(b) => bad.push(b),
                 }
@@ -727,7 +728,39 @@ impl YahooClient {
 }
 
 /// One `orderList` page: total hits and `(order id, last update)` of this page's headers.
-type ListPage = (u64, Vec<(String, DateTime<FixedOffset>)>);
+type ListPage = (u64, Vec<Header>);
+
+/// One `orderList` hit.
+#[derive(Debug, Clone)]
+struct Header {
+    id: String,
+    /// When it was placed (`None`: the list did not say).
+    ordered: Option<DateTime<FixedOffset>>,
+    /// When it last changed.
+    updated: DateTime<FixedOffset>,
+}
+
+/// The order in which a list page's hits are looked at: those placed inside the window first,
+/// oldest first — a new order's buyer waits for its thank-you, the oldest longest —, then the
+/// older orders that may have changed, as listed (newest first). A function of the page and the
+/// window only, so a cursor's count of hits handled stays exact across the window's pages.
+fn reading_order(headers: &[Header], window: &Window) -> Vec<usize> {
+    let placed_inside = |h: &Header| h.ordered.is_some_and(|t| t >= window.from);
+    let mut order: Vec<usize> = (0..headers.len()).filter(|&i| placed_inside(&headers[i])).collect();
+    order.sort_by_key(|&i| (headers[i].ordered, i));
+    order.extend((0..headers.len()).filter(|&i| !placed_inside(&headers[i])));
+    order
+}
+
+/// A time of an `orderList` hit. unverified: response times carry an offset; one without is
+/// read as JST.
+fn list_time(text: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(text).ok().or_else(|| {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+            .ok()
+            .and_then(|n| n.and_local_timezone(JST).single())
+    })
+}
 
 /// A list page as read: what was asked (from, to as unix seconds, `Start`), when, and the answer.
 type ListedPage = ((i64, i64, u32), Instant, ListPage);
@@ -762,16 +795,10 @@ fn parse_list(body: &str) -> Result<ListPage, ClientError> {
         let updated = map::text(&h.last_update_time)
             .or(map::text(&h.order_time))
             .ok_or_else(|| malformed(OP_LIST, format!("OrderInfo[{i}].LastUpdateTime is missing")))?;
-        // unverified: response times carry an offset; one without is read as JST.
-        let updated = DateTime::parse_from_rfc3339(updated)
-            .ok()
-            .or_else(|| {
-                chrono::NaiveDateTime::parse_from_str(updated, "%Y-%m-%dT%H:%M:%S")
-                    .ok()
-                    .and_then(|n| n.and_local_timezone(JST).single())
-            })
+        let updated = list_time(updated)
             .ok_or_else(|| malformed(OP_LIST, format!("OrderInfo[{i}].LastUpdateTime is not a date-time")))?;
-        headers.push((id.to_string(), updated));
+        let ordered = map::text(&h.order_time).and_then(list_time);
+        headers.push(Header { id: id.to_string(), ordered, updated });
     }
     Ok((total, headers))
 }
