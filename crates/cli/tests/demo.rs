@@ -162,9 +162,9 @@ fn another_seed_on_a_used_folder_is_refused() {
 /// written back → shipping mails, with every count in the printed summary and `summary.json`
 /// matching what was written: the label files' rows, the numbers file, the stored 反映済 orders and
 /// the shipping mails in the outbox. The stock: what the orders moved, and the numbers pushed to
-/// every mall, which then shows what the ledger allots it. A second run exports, registers, mails
-/// and pushes nothing again and finds no mall number changed; a number changed in a mall's back
-/// office between runs is reported and left as the mall shows it.
+/// every mall, which then shows what the ledger allots it. A second run exports, registers and
+/// mails nothing again, finds every mall at its number (no drift) and pushes only what changed; a
+/// number lowered in a mall's back office between runs is reported and left as the mall shows it.
 #[test]
 fn the_whole_day_exports_imports_writes_back_and_mails_once() {
     let tmp = tempfile::tempdir().unwrap();
