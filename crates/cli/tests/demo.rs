@@ -161,16 +161,20 @@ fn another_seed_on_a_used_folder_is_refused() {
 /// `ichigen demo` (the whole day by default): pull → check → thank-you → label data out → tracking numbers in →
 /// written back → shipping mails, with every count in the printed summary and `summary.json`
 /// matching what was written: the label files' rows, the numbers file, the stored 反映済 orders and
-/// the shipping mails in the outbox. A second run exports, registers and mails nothing again.
+/// the shipping mails in the outbox. The stock: what the orders moved, and the numbers pushed to
+/// every mall, which then shows what the ledger allots it. A second run exports, registers and
+/// mails nothing again, finds every mall at its number (no drift) and pushes only what changed; a
+/// number lowered in a mall's back office between runs is reported and left as the mall shows it.
 #[test]
 fn the_whole_day_exports_imports_writes_back_and_mails_once() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("day");
+    // (stdout, stderr: where messages during the run go, staff notices among them, summary.json)
     let run = |dir: &std::path::Path| {
         let out = common::run_ok(&["demo", "--orders", "120", "--dir", dir.to_str().unwrap()]);
-        (common::stdout(&out), common::summary(dir))
+        (common::stdout(&out), String::from_utf8_lossy(&out.stderr).into_owned(), common::summary(dir))
     };
-    let (printed, summary) = run(&dir);
+    let (printed, told, summary) = run(&dir);
     let total = &summary["total"];
     let day = &summary["day"];
 
@@ -236,7 +240,7 @@ fn the_whole_day_exports_imports_writes_back_and_mails_once() {
         .unwrap()
         .lines()
         .skip(1)
-        .map(|l| l.rsplit(',').next().unwrap().parse::<i64>().unwrap())
+        .map(|l| l.split(',').nth(2).unwrap().parse::<i64>().unwrap())
         .sum();
     let stock = &summary["stock"];
     let moved = |what: &str| stock["total"][what].as_i64().unwrap();
@@ -257,14 +261,130 @@ fn the_whole_day_exports_imports_writes_back_and_mails_once() {
     assert!(printed.contains("stock (units)") && printed.contains(&format!("{reserved}")), "{printed}");
     assert!(total["held_by"].get("stock.unmapped").is_none(), "the sample's items are all in the stock file");
 
-    // Again: nothing left to export, register or mail.
+    // The push: every mall lists the sample's items (a seeded sandbox lists what its orders
+    // sell; the stock file names them on each mall), so every mall was given its numbers, and
+    // the printed table's pushed column says what summary.json says.
+    let pushed = printed_pushed(&printed);
+    for m in MALLS {
+        let units = summary["marketplaces"][m]["units_pushed"].as_i64().unwrap();
+        assert!(units > 0, "{m}: {}", summary["marketplaces"][m]);
+        assert_eq!(pushed.get(m), Some(&units), "{m}: {printed}");
+    }
+    assert_eq!(pushed.get("total"), total["units_pushed"].as_i64().as_ref());
+    // The malls' hand-kept numbers before the first push are not drift.
+    assert!(!told.contains("staff notice") && n(total, "stock_drift") == 0, "{told}");
+    // What each mall shows now (kept in DIR/shelves.json for the next run) is what the ledger
+    // allots its item; together they never show more than the shop can sell, and a sold-out
+    // SKU shows 0 everywhere.
+    let shown = shelves(&dir);
+    let skus: BTreeSet<&str> = listed.iter().map(|r| r.0.as_str()).collect();
+    for m in MALLS {
+        let items: BTreeSet<&str> = shown.keys().filter(|(mall, _)| mall == m).map(|(_, item)| item.as_str()).collect();
+        assert_eq!(items, skus, "{m} lists every SKU of the stock file");
+    }
+    assert_eq!(shown, allotments(&dir), "every mall shows what the ledger allots it");
+    for (sku, on_hand, held) in &listed {
+        let together: i64 = shown.iter().filter(|((_, item), _)| item == sku).map(|(_, n)| n).sum();
+        assert!(together <= (on_hand - held).max(0), "{sku}: the malls show {together} of {}", on_hand - held);
+    }
+
+    // Again: nothing left to export, register, mail or push, and every mall still shows what
+    // the ledger allots it (its numbers were kept: no drift reported).
     let files = eml_files(&dir);
-    let (_, again) = run(&dir);
+    let (_, told_again, again) = run(&dir);
     assert_eq!(again["stock"]["total"], serde_json::json!({"reserved": 0, "released": 0, "consumed": 0}));
     assert_eq!(stock_list(&dir), listed, "a second run moves no stock");
     assert_eq!(again["day"]["labels"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 0);
     assert_eq!(n(&again["total"], "tracking_registered"), 0);
     assert_eq!(eml_files(&dir), files, "no mail twice");
+    assert!(!told_again.contains("staff notice"), "{told_again}");
+    assert_eq!(n(&again["total"], "stock_drift"), 0);
+    let shown_again = shelves(&dir);
+    let changed = shown.iter().filter(|(k, n)| shown_again.get(*k) != Some(n)).count();
+    assert_eq!(n(&again["total"], "items_pushed") as usize, changed, "only what changed is pushed");
+    assert_eq!(shown_again, allotments(&dir));
+
+    // Staff lower a number in Yahoo's back office while the demo is not running: the next run
+    // reports it to staff (as a number it cannot explain, the second time it reads it) and
+    // leaves it as the mall shows it.
+    let ((_, item), units) = shown_again.iter().filter(|((m, _), _)| m == "yahoo").max_by_key(|(_, n)| **n).unwrap();
+    assert!(*units >= 2, "{shown_again:?}");
+    let edited = units - 2;
+    let path = dir.join("shelves.json");
+    let mut kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for row in kept["yahoo"].as_array_mut().unwrap() {
+        if row["key"] == item.as_str() {
+            row["units"] = edited.into();
+        }
+    }
+    std::fs::write(&path, kept.to_string()).unwrap();
+    let (_, told_edit, edit) = run(&dir);
+    let notice = format!("- {item}: モールの表示 {edited} / ichigen の割当 {units}");
+    assert!(
+        told_edit.contains("ichigen demo: staff notice") && told_edit.contains(&notice),
+        "{notice:?} in {told_edit}"
+    );
+    for m in MALLS {
+        let drift = n(&edit["marketplaces"][m], "stock_drift");
+        assert_eq!(drift > 0, m == "yahoo", "{m}: {drift}");
+    }
+    assert_eq!(shelves(&dir).get(&("yahoo".to_string(), item.clone())), Some(&edited), "not overwritten");
+}
+
+/// The five marketplaces, as summary.json names them.
+const MALLS: [&str; 5] = ["rakuten", "yahoo", "amazon", "aupay", "qoo10"];
+
+/// The "pushed to the marketplace" column of the printed stock table, by marketplace (the last
+/// word of the row's name) and `total`.
+fn printed_pushed(printed: &str) -> BTreeMap<String, i64> {
+    let header = printed.lines().find(|l| l.contains("stock (units)")).unwrap_or_else(|| panic!("{printed}"));
+    assert!(header.contains("pushed to the marketplace"), "{header}");
+    printed
+        .lines()
+        .skip_while(|l| !l.contains("stock (units)"))
+        .take_while(|l| !l.starts_with('└'))
+        .map(|l| l.trim_matches('│').split('┆').map(str::trim).collect::<Vec<_>>())
+        .filter(|cells| cells.len() == 5)
+        .filter_map(|c| Some((c[0].rsplit(' ').next()?.to_string(), c[4].parse().ok()?)))
+        .collect()
+}
+
+/// What each mall shows of each item, from `DIR/shelves.json` (the sandboxes' own stock kept
+/// for the next run): (marketplace, item) → units. 楽天's key is `manageNumber:variantId`, the
+/// item its SKU管理番号 (the variantId).
+fn shelves(dir: &std::path::Path) -> BTreeMap<(String, String), i64> {
+    let kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("shelves.json")).unwrap()).unwrap();
+    let mut out = BTreeMap::new();
+    for (m, rows) in kept.as_object().unwrap() {
+        for row in rows.as_array().unwrap() {
+            let item = row["key"].as_str().unwrap().rsplit(':').next().unwrap().to_string();
+            out.insert((m.clone(), item), row["units"].as_i64().unwrap());
+        }
+    }
+    out
+}
+
+/// What the stock ledger allots each listed item, as (marketplace, item) → units (an item with
+/// no allotment: 0), read from the embedded store.
+fn allotments(dir: &std::path::Path) -> BTreeMap<(String, String), i64> {
+    let db = rusqlite::Connection::open(dir.join("ichigen.db")).unwrap();
+    let mut allotted: BTreeMap<String, i64> = BTreeMap::new();
+    let mut rows = db.prepare("SELECT allotted FROM stock").unwrap();
+    for json in rows.query_map([], |r| r.get::<_, String>(0)).unwrap() {
+        let map: BTreeMap<String, i64> = serde_json::from_str(&json.unwrap()).unwrap();
+        allotted.extend(map);
+    }
+    let mut listings = db.prepare("SELECT marketplace, item FROM stock_listings").unwrap();
+    listings
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .map(|(m, item)| {
+            let units = allotted.get(&format!("{m}:{item}")).copied().unwrap_or(0);
+            ((m, item), units)
+        })
+        .collect()
 }
 
 /// (SKU, on hand, reserved) of each row `ichigen stock list` prints.

@@ -203,7 +203,7 @@ pub async fn start_with_office(
         grants: Mutex::new(HashMap::new()),
         extra: Mutex::new(Extra { packages, ..Extra::default() }),
         // unverified: no published delay; ACCEPTED is applied asynchronously (inventory.md §3.2, §3.6).
-        shelf: Shelf::new(Duration::from_secs(30)),
+        shelf: Arc::new(Shelf::new(Duration::from_secs(30))),
         stranded: Mutex::new(Vec::new()),
         revoked: std::sync::atomic::AtomicBool::new(false),
         buyers: std::sync::atomic::AtomicUsize::new(0),
@@ -227,8 +227,15 @@ pub async fn start_with_office(
         ],
         book,
         faults,
+        shelf: Arc::clone(&state.shelf),
     };
-    Ok((started, BackOffice { sb: state }))
+    let office = BackOffice { sb: state };
+    // The items the seeded orders sell (their seller SKUs), merchant-fulfilled, with a
+    // hand-kept quantity.
+    for (sku, _, _) in crate::listed_items(&config.seed) {
+        office.list_item(sku, crate::HAND_KEPT);
+    }
+    Ok((started, office))
 }
 
 /// The `n`th seeded order's 3-7-7 id.
@@ -277,7 +284,7 @@ struct Sandbox {
     grants: Mutex<HashMap<String, Instant>>,
     extra: Mutex<Extra>,
     /// The seller-fulfilled and FBA quantities ([`listings`]).
-    shelf: Shelf,
+    shelf: Arc<Shelf>,
     /// FBA SKUs a seller quantity switched to merchant-fulfilled.
     stranded: Mutex<Vec<String>>,
     /// The app's authorisation was removed: the refresh token is refused.

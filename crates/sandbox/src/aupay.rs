@@ -84,7 +84,7 @@ struct App {
     faults: Arc<FaultDice>,
     throttle: Throttle,
     /// The shop's stock ([`stock`]).
-    shelf: Shelf,
+    shelf: Arc<Shelf>,
     /// The API key passed its expiry (about 90 days after issue): every call answers `0002`.
     key_expired: AtomicBool,
     /// Orders simulated buyers placed so far.
@@ -123,7 +123,7 @@ pub async fn start_with_stock(config: SandboxConfig) -> std::io::Result<(Started
         faults: faults.clone(),
         throttle,
         // unverified: au PAY documents no delay before a stock write shows.
-        shelf: Shelf::new(std::time::Duration::ZERO),
+        shelf: Arc::new(Shelf::new(std::time::Duration::ZERO)),
         key_expired: AtomicBool::new(false),
         buyers: AtomicUsize::new(0),
         shop_id: config.seed.shop_id.clone(),
@@ -141,8 +141,15 @@ pub async fn start_with_stock(config: SandboxConfig) -> std::io::Result<(Started
         credentials: vec![("shopId", SHOP_ID.to_string()), ("apiKey", API_KEY.to_string())],
         book,
         faults,
+        shelf: Arc::clone(&app.shelf),
     };
-    Ok((started, Stockroom { app }))
+    let room = Stockroom { app };
+    // The items the seeded orders sell (their itemCode), each without options (通常在庫), with a
+    // hand-kept number.
+    for (sku, _, _) in crate::listed_items(&config.seed) {
+        room.list_item(sku, crate::HAND_KEPT);
+    }
+    Ok((started, room))
 }
 
 /// Wow!manager's stock screens and the market's buyers, on a running au PAY sandbox.

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{FaultDice, Faults, OrderBook, Running, Seed};
+use crate::{FaultDice, Faults, OrderBook, Running, Seed, Shelf};
 
 /// Settings shared by every sandbox.
 #[derive(Debug, Clone)]
@@ -35,6 +35,9 @@ pub struct Started {
     pub book: Arc<OrderBook>,
     /// Its fault knobs, to change while running.
     pub faults: Arc<FaultDice>,
+    /// Its own stock: the items the mall lists and their numbers (to read, or to carry over a
+    /// restart with [`Shelf::kept`] and [`Shelf::restore`]).
+    pub shelf: Arc<Shelf>,
 }
 
 impl Started {

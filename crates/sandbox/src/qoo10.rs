@@ -194,7 +194,7 @@ struct Sandbox {
     sent: Mutex<HashMap<u64, Sent>>,
     /// Qoo10's own stock: one number per item without options (by seller code) and per option row
     /// (by option code).
-    shelf: Shelf,
+    shelf: Arc<Shelf>,
     /// The shop's items: codes, prices, sale end dates, option tables ([`stock`]).
     goods: Mutex<stock::Goods>,
     /// The API key passed its one-year validity: every call is refused ([`BackOffice::expire_key`]).
@@ -295,7 +295,7 @@ async fn start_inner(config: SandboxConfig, options: Options) -> std::io::Result
         key_uses: options.key_uses,
         key_seq: AtomicU64::new(1),
         sent: Mutex::new(HashMap::new()),
-        shelf: Shelf::new(WRITE_DELAY.div_f64(scale.max(1.0))),
+        shelf: Arc::new(Shelf::new(WRITE_DELAY.div_f64(scale.max(1.0)))),
         goods: Mutex::new(stock::Goods::default()),
         key_expired: AtomicBool::new(false),
         buyers: AtomicUsize::new(0),
@@ -309,7 +309,16 @@ async fn start_inner(config: SandboxConfig, options: Options) -> std::io::Result
         credentials: vec![("api_key", API_KEY.into()), ("user_id", USER_ID.into()), ("password", PASSWORD.into())],
         book,
         faults,
+        shelf: Arc::clone(&state.shelf),
     };
+    // The items the seeded orders sell (their seller code; none has an option table), at the
+    // catalogue price, with the sale end QSM gives an item listed without one (a year on) and a
+    // hand-kept number.
+    let sale_end = now_jst().date_naive().checked_add_months(chrono::Months::new(12));
+    let office = BackOffice(Arc::clone(&state));
+    for (sku, _, price) in crate::listed_items(&config.seed) {
+        office.list_item(sku, crate::HAND_KEPT, Some(*price), sale_end);
+    }
     Ok((started, state))
 }
 

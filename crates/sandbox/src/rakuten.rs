@@ -185,7 +185,7 @@ struct Sandbox {
     /// The licenseKey's last valid day (JST): after it every call is refused.
     license_last_day: Mutex<NaiveDate>,
     /// The mall's own stock (InventoryAPI, [`stock`]).
-    shelf: Shelf,
+    shelf: Arc<Shelf>,
     /// Orders simulated buyers placed so far.
     buyers: AtomicUsize,
     /// The shop the seeded orders belong to.
@@ -242,11 +242,15 @@ pub async fn start_with_back_office(
         // Issued when the sandbox starts, valid 90 days (fact sheet §3).
         license_last_day: Mutex::new(now_jst().date_naive() + Duration::days(LICENSE_DAYS)),
         // unverified: Rakuten documents no delay before a stock write shows.
-        shelf: Shelf::new(std::time::Duration::ZERO),
+        shelf: Arc::new(Shelf::new(std::time::Duration::ZERO)),
         buyers: AtomicUsize::new(0),
         shop_id: config.seed.shop_id.clone(),
     });
     let back_office = BackOffice { sandbox: state.clone() };
+    // The items the seeded orders sell, listed with a hand-kept number; 在庫戻しフラグ on.
+    for (sku, _, _) in crate::listed_items(&config.seed) {
+        back_office.list_item(sku, crate::HAND_KEPT, true);
+    }
     let mut router = Router::new();
     for (path, op) in [
         ("searchOrder", Op::Search),
@@ -274,6 +278,7 @@ pub async fn start_with_back_office(
         credentials: vec![("serviceSecret", SERVICE_SECRET.to_owned()), ("licenseKey", LICENSE_KEY.to_owned())],
         book,
         faults,
+        shelf: Arc::clone(&back_office.sandbox.shelf),
     };
     Ok((started, back_office))
 }

@@ -31,6 +31,17 @@ impl Default for Seed {
     }
 }
 
+/// Units of each item a seeded mall shows before anything writes to it: a number the shop kept
+/// by hand in the mall's back office.
+pub const HAND_KEPT: i64 = 5;
+
+/// The items a sandbox seeded with `seed` lists, as (SKU, name, unit price): the sample
+/// catalogue when it has orders (a mall lists the items it sells, and every seeded order line is
+/// one of them), nothing otherwise (tests that list their own items start with no orders).
+pub fn listed_items(seed: &Seed) -> &'static [(&'static str, &'static str, i64)] {
+    if seed.orders > 0 { ichigen_core::sample::catalogue() } else { &[] }
+}
+
 /// The orders of `seed` for `marketplace` (ids are the marketplace-neutral `<mp>-<n>`; each
 /// sandbox renames them to its own id format).
 ///

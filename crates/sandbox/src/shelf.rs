@@ -11,6 +11,8 @@
 //!   buyer on a sold-out item gets no order.
 //! - A cancellation gives the order's units back only where the mall restores
 //!   ([`Shelf::cancel`]), once.
+//! - A real mall's stock outlives any client: [`Shelf::kept`] and [`Shelf::restore`] carry the
+//!   numbers over a restart of the sandbox (the demo keeps them in its folder).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -19,6 +21,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use ichigen_core::sample::SampleOrders;
 use ichigen_core::{Item, Marketplace, Order, OrderStatus};
+use serde::{Deserialize, Serialize};
 
 /// One item the mall knows.
 #[derive(Debug, Clone)]
@@ -78,6 +81,17 @@ pub enum Restock {
     Always,
     /// Never (楽天 `inventoryRestoreType` 2, Amazon "no inventory").
     Never,
+}
+
+/// One item's number as the mall keeps it over a restart of the sandbox ([`Shelf::kept`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    /// The mall's key of the item.
+    pub key: String,
+    /// What it shows once every write it took has landed.
+    pub units: i64,
+    /// When that number last changed.
+    pub changed: DateTime<Utc>,
 }
 
 /// What an API write of one key did.
@@ -216,6 +230,55 @@ impl Shelf {
         out
     }
 
+    /// Lets every write on its way show now, as if the mall's delay had passed: for a caller that
+    /// compresses time (the demo's afternoon comes hours after its morning, in seconds).
+    pub fn land_pending(&self) {
+        let mut inner = self.lock();
+        for e in inner.items.values_mut() {
+            if let Some((_, n)) = e.pending.last() {
+                e.shown = *n;
+                e.changed = Utc::now();
+                e.pending.clear();
+            }
+        }
+    }
+
+    /// Every item the mall knows with the number it shows once every write it took has landed
+    /// (a write still inside the mall's delay counts as landed: by the time the mall is started
+    /// again it would show), by key. Numbers kept apart for unknown keys are not included.
+    pub fn kept(&self) -> Vec<Kept> {
+        let mut inner = self.lock();
+        let now = Instant::now();
+        let mut out: Vec<Kept> = inner
+            .items
+            .iter_mut()
+            .map(|(k, e)| {
+                e.settle(now);
+                let (units, changed) = e.pending.last().map_or((e.shown, e.changed), |(_, n)| (*n, Utc::now()));
+                Kept { key: k.clone(), units, changed }
+            })
+            .collect();
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        out
+    }
+
+    /// Puts back numbers [`Shelf::kept`] gave before a restart: each item the mall lists now
+    /// shows its kept number at once (with its time of change); a key it does not list any more
+    /// is left out. Returns the items restored.
+    pub fn restore(&self, kept: &[Kept]) -> usize {
+        let mut inner = self.lock();
+        let mut restored = 0;
+        for k in kept {
+            if let Some(e) = inner.items.get_mut(&k.key) {
+                e.pending.clear();
+                e.shown = k.units;
+                e.changed = k.changed;
+                restored += 1;
+            }
+        }
+        restored
+    }
+
     /// The number `key` will show once every write so far has landed (a relative write adds
     /// to it).
     pub fn latest(&self, key: &str) -> Option<i64> {
@@ -345,6 +408,30 @@ mod tests {
         assert_eq!(s.cancel("o3", Restock::FollowItem), 2, "A restocks on cancel, B does not");
         assert_eq!(s.cancel("o3", Restock::FollowItem), 0, "once");
         assert_eq!((s.shown("A"), s.shown("B")), (Some(2), Some(0)));
+    }
+
+    #[test]
+    fn the_numbers_outlive_a_restart_with_writes_on_their_way_landed() {
+        let s = Shelf::new(Duration::from_secs(600));
+        s.list("A", 5, true);
+        s.list("B", 5, true);
+        s.list("C", 5, true);
+        assert!(s.sell("o1", &[("A".into(), 2)]));
+        s.put("B", 9, false);
+        s.put("GONE", 4, true);
+        let kept = s.kept();
+        let numbers: Vec<(&str, i64)> = kept.iter().map(|k| (k.key.as_str(), k.units)).collect();
+        assert_eq!(numbers, [("A", 3), ("B", 9), ("C", 5)], "B's write counted as landed; orphans are not items");
+        // The sandbox starts again, its hand-kept numbers listed anew, one item no longer listed.
+        let again = Shelf::new(Duration::from_secs(600));
+        again.list("A", 5, true);
+        again.list("B", 5, true);
+        assert_eq!(again.restore(&kept), 2);
+        assert_eq!((again.shown("A"), again.shown("B"), again.shown("C")), (Some(3), Some(9), None));
+        assert_eq!(again.row("A").map(|(_, at)| at), s.row("A").map(|(_, at)| at), "its time of change kept");
+        // Time compressed: the write on its way shows at once.
+        s.land_pending();
+        assert_eq!(s.shown("B"), Some(9));
     }
 
     #[test]

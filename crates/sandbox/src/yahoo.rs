@@ -113,7 +113,7 @@ struct Sandbox {
     /// Requests received per operation, and how many of them were refused by the throttle.
     counts: Mutex<HashMap<&'static str, (u64, u64)>>,
     /// The store's stock ([`stock`]).
-    shelf: Shelf,
+    shelf: Arc<Shelf>,
     /// Orders simulated buyers placed so far.
     buyers: AtomicUsize,
     /// The shop the seeded orders belong to.
@@ -574,11 +574,16 @@ pub async fn start_with_control(config: SandboxConfig) -> std::io::Result<(Start
         issued: AtomicU64::new(0),
         counts: Mutex::new(HashMap::new()),
         // unverified: Yahoo documents no delay before a stock write shows.
-        shelf: Shelf::new(Duration::ZERO),
+        shelf: Arc::new(Shelf::new(Duration::ZERO)),
         buyers: AtomicUsize::new(0),
         shop_id: config.seed.shop_id.clone(),
     });
     let control = Control(state.clone());
+    // The items the seeded orders sell (their ItemId), listed with a hand-kept number;
+    // 購入者キャンセル在庫取り扱い: give back.
+    for (sku, _, _) in crate::listed_items(&config.seed) {
+        control.list_item(sku, crate::HAND_KEPT, true);
+    }
     let started = serve_state(state, config.port, book, faults).await?;
     Ok((started, control))
 }
@@ -589,6 +594,7 @@ async fn serve_state(
     book: Arc<OrderBook>,
     faults: Arc<FaultDice>,
 ) -> std::io::Result<Started> {
+    let shelf = Arc::clone(&state.shelf);
     let router = Router::new()
         .route("/ShoppingWebService/V1/orderList", post(order_list))
         .route("/ShoppingWebService/V1/orderInfo", post(order_info))
@@ -611,7 +617,7 @@ async fn serve_state(
         ("public_key_pem", PUBLIC_KEY_PEM.to_string()),
         ("key_version", KEY_VERSION.to_string()),
     ];
-    Ok(Started { running, credentials, book, faults })
+    Ok(Started { running, credentials, book, faults, shelf })
 }
 
 // ---------------------------------------------------------------------------------------------

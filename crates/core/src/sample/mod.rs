@@ -99,17 +99,25 @@ const SCARCE: [(&str, f64); 2] = [("BOOK-ART", 0.12), ("CANDLE-S", 0.16)];
 /// 0.33 per order).
 const STOCK_PER_ORDER: f64 = 0.4;
 
-/// A stock file (`SKU,商品名,在庫数`, as `ichigen stock load` reads it) of the sample catalogue's
-/// SKUs for `orders` sample orders: enough units that most SKUs stay available, and a few
-/// ([`SCARCE`]) that the orders sell out. The order lines name the SKUs themselves, so no
-/// marketplace column is needed.
+/// The sample catalogue: (SKU, name, unit price in yen, tax included). Every line of a sample
+/// order is one of these items, under its SKU.
+pub fn catalogue() -> &'static [(&'static str, &'static str, i64)] {
+    &CATALOGUE
+}
+
+/// A stock file (`SKU,商品名,在庫数` and the five marketplace columns, as `ichigen stock load`
+/// reads it) of the sample catalogue's SKUs for `orders` sample orders: enough units that most
+/// SKUs stay available, and a few ([`SCARCE`]) that the orders sell out. Each SKU is listed on
+/// every marketplace under the SKU itself: that is the identity the sample's order lines carry
+/// on each of them (楽天 SKU管理番号, Yahoo item code, Amazon seller SKU, au PAY item code,
+/// Qoo10 seller code), so every item has a holder the stock push writes to.
 pub fn stock_file(orders: usize) -> String {
-    let mut out = String::from("SKU,商品名,在庫数\n");
+    let mut out = String::from("SKU,商品名,在庫数,楽天,Yahoo,Amazon,auPAY,Qoo10\n");
     for (sku, name, _) in CATALOGUE {
         let per = SCARCE.iter().find(|(s, _)| *s == sku).map_or(STOCK_PER_ORDER, |(_, per)| *per);
         // Rounded up: a shop of a few orders still has a unit of each.
         let units = (orders as f64 * per).ceil().max(1.0);
-        out.push_str(&format!("{sku},{name},{units}\n"));
+        out.push_str(&format!("{sku},{name},{units},{sku},{sku},{sku},{sku},{sku}\n"));
     }
     out
 }
@@ -361,4 +369,35 @@ fn plain_area_codes() -> &'static [u32] {
             .map(|e| e.code())
             .collect()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_sample_stock_file_lists_every_sku_on_the_five_marketplaces_under_the_sku_its_lines_carry() {
+        let rows = crate::stock::file::read(stock_file(100).as_bytes()).unwrap();
+        assert_eq!(rows.len(), CATALOGUE.len());
+        for row in &rows {
+            let listed: Vec<(Marketplace, &str)> =
+                row.listings.iter().map(|l| (l.marketplace, l.item.as_str())).collect();
+            let every: Vec<(Marketplace, &str)> =
+                [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10]
+                    .into_iter()
+                    .map(|m| (m, row.sku.as_str()))
+                    .collect();
+            assert_eq!(listed, every, "{}", row.sku);
+        }
+        // What the listings stand on: every sample order line names a catalogue SKU.
+        let mut sample = SampleOrders::new(3);
+        for n in 0..300 {
+            for m in [Marketplace::Rakuten, Marketplace::Qoo10] {
+                for item in sample.varied_order(m, n).items {
+                    assert!(catalogue().iter().any(|(sku, _, _)| *sku == item.sku), "{}", item.sku);
+                }
+            }
+        }
+    }
 }

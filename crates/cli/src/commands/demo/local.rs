@@ -56,6 +56,13 @@ pub async fn run(
     // The second pass (whole day): the pullers drain the tracking writes, buyers get shipping mail.
     for pass in 0..if whole_day { 2 } else { 1 } {
         if pass == 1 {
+            // The afternoon comes hours after the morning's pull, here seconds: every stock
+            // number the malls took has shown by then, as it would have (Amazon shows a write
+            // later, and the client takes it as immediate — a second push seconds after the
+            // first would read the old number).
+            for market in markets {
+                market.sandbox.shelf.land_pending();
+            }
             day = Some(super::day::label_and_import(&store, shop, dir, super::now()).await?);
         }
         let (pulls_done, processing_done) = (Cell::new(false), Cell::new(false));

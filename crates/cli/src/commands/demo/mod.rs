@@ -6,11 +6,13 @@
 //!
 //! The sandboxes' orders are anchored in `DIR/demo.json` (seed, count, end of the timeline), so a
 //! second run on the same folder meets the same orders: it pulls only what changed since the
-//! watermarks and sends no mail twice.
+//! watermarks and sends no mail twice. The malls' own stock numbers are kept in
+//! `DIR/shelves.json` from one run to the next, as a real mall keeps them.
 
 mod aws;
 pub mod day;
 mod local;
+mod shelves;
 mod stock;
 mod tally;
 
@@ -203,7 +205,7 @@ struct Market {
     marketplace: Marketplace,
     seeded: usize,
     client: AnyClient,
-    _sandbox: Started,
+    sandbox: Started,
 }
 
 /// Starts the five sandboxes with `state.orders` orders spread over them and the timeline, and
@@ -230,7 +232,7 @@ async fn start_markets(state: &DemoState, shop_id: &str) -> anyhow::Result<Vec<M
         let http =
             HttpSettings { timeout: Duration::from_secs(10), retry: RetryPolicy::default(), rate_scale: RATE_SCALE };
         let client = build_client(shop_id, &secret, http).with_context(|| format!("{marketplace} client"))?;
-        markets.push(Market { marketplace, seeded: sandbox.book.len(), client, _sandbox: sandbox });
+        markets.push(Market { marketplace, seeded: sandbox.book.len(), client, sandbox });
     }
     Ok(markets)
 }
@@ -408,6 +410,7 @@ async fn run_async(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         state.orders, state.seed
     );
     let markets = start_markets(&state, &shop.shop_id).await?;
+    shelves::restore(&dir, &markets)?;
     let expected: usize = markets.iter().map(|m| m.seeded).sum();
     let progress = Progress::new(expected);
     let started = Instant::now();
@@ -418,7 +421,10 @@ async fn run_async(args: &DemoArgs) -> anyhow::Result<ExitCode> {
         local::run(&dir, &shop, &markets, &progress, !args.pull_only, &stock).await
     };
     progress.finish();
+    // Whatever the run did, the malls' numbers are what they are now.
+    let kept = shelves::keep(&dir, &markets);
     let (tally, stored_orders, stored_on_hold, day, moved) = run?;
+    kept?;
     let seconds = started.elapsed().as_secs_f64();
     let (marketplaces, total) = tally.finish();
     let outbox = dir.join("outbox");
@@ -525,10 +531,7 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
             stock.skus, stock.on_hand, stock.reserved
         );
         if !stock.sold_out.is_empty() {
-            line.push_str(&format!(
-                "; sold out (the sandboxes do not know the shop's stock yet): {}",
-                stock.sold_out.join(", ")
-            ));
+            line.push_str(&format!("; sold out: {}", stock.sold_out.join(", ")));
         }
         writeln!(out, "{line}")?;
     }
@@ -561,6 +564,13 @@ fn print_summary(s: &Summary, dir: &Path, args: &StoreArgs) -> anyhow::Result<()
             out,
             "  {:<34} label data (b2/ehiden/yupri.csv) and the carriers' numbers (tracking.csv)",
             format!("{}/", path("labels").display())
+        )?;
+    }
+    if path(shelves::FILE).exists() {
+        writeln!(
+            out,
+            "  {:<34} the marketplaces' own stock numbers, kept for the next run",
+            path(shelves::FILE).display()
         )?;
     }
     if path("stock.csv").exists() {

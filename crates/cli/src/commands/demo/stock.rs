@@ -114,8 +114,8 @@ pub async fn summary<S: StockStore>(
 pub fn table(summary: &Summary) -> Option<Table> {
     let stock = summary.stock.as_ref()?;
     let mut table = Table::new();
-    // The pushed column only where the run pushed: the demo's sandboxes list no items of the
-    // sample stock, so its pushes find nothing to write (the sale-day bench pushes to listed ones).
+    // The pushed column only where the run pushed: a stock file with no marketplace columns
+    // lists nothing, and a second run pushes only the numbers that changed (none, often).
     let any_pushed = summary.total.units_pushed > 0;
     let mut header = vec!["stock (units)", "reserved", "released by cancellation", "consumed by shipping"];
     if any_pushed {

@@ -60,6 +60,14 @@ pub struct Row {
     /// Units written to the marketplace as its stock numbers (the stock push after each pull).
     #[serde(default)]
     pub units_pushed: i64,
+    /// Items whose number was written to the marketplace (an item written on both passes of a
+    /// whole day counts twice; an item the marketplace already showed right is not written).
+    #[serde(default)]
+    pub items_pushed: usize,
+    /// Items whose marketplace number the stock ledger could not explain (drift: staff were
+    /// told, the number was not overwritten), counted on each pull that found them.
+    #[serde(default)]
+    pub stock_drift: usize,
 }
 
 impl Row {
@@ -71,6 +79,8 @@ impl Row {
     fn add(&mut self, other: &Row) {
         self.pulled += other.pulled;
         self.units_pushed += other.units_pushed;
+        self.items_pushed += other.items_pushed;
+        self.stock_drift += other.stock_drift;
         self.reread += other.reread;
         self.quarantined += other.quarantined;
         self.new_or_changed += other.new_or_changed;
@@ -150,6 +160,8 @@ impl Tally {
         row.tracking_failed += report.tracking_failed;
         row.acknowledged += report.acknowledged;
         row.units_pushed += report.stock.units_pushed;
+        row.items_pushed += report.stock.items_pushed;
+        row.stock_drift += report.stock.drift.len();
     }
 
     /// The processor finished an order.
