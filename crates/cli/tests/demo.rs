@@ -304,9 +304,9 @@ fn the_whole_day_exports_imports_writes_back_and_mails_once() {
     assert_eq!(n(&again["total"], "items_pushed") as usize, changed, "only what changed is pushed");
     assert_eq!(shown_again, allotments(&dir));
 
-    // Staff lower a number in Yahoo's back office while the demo is not running: the next run
-    // reports it to staff (as a number it cannot explain, the second time it reads it) and
-    // leaves it as the mall shows it.
+    // Staff lower a number in Yahoo's back office while the demo is not running: it is reported
+    // to staff the third time a run reads it with no order of the item (two reads could be sales
+    // Yahoo's search does not list yet) and left as the mall shows it.
     let ((_, item), units) = shown_again.iter().filter(|((m, _), _)| m == "yahoo").max_by_key(|(_, n)| **n).unwrap();
     assert!(*units >= 2, "{shown_again:?}");
     let edited = units - 2;
@@ -318,6 +318,9 @@ fn the_whole_day_exports_imports_writes_back_and_mails_once() {
         }
     }
     std::fs::write(&path, kept.to_string()).unwrap();
+    let (_, told_first, _) = run(&dir);
+    assert!(!told_first.contains("staff notice"), "read twice, not reported yet: {told_first}");
+    assert_eq!(shelves(&dir).get(&("yahoo".to_string(), item.clone())), Some(&edited), "not written up");
     let (_, told_edit, edit) = run(&dir);
     let notice = format!("- {item}: モールの表示 {edited} / ichigen の割当 {units}");
     assert!(
@@ -329,6 +332,46 @@ fn the_whole_day_exports_imports_writes_back_and_mails_once() {
         assert_eq!(drift > 0, m == "yahoo", "{m}: {drift}");
     }
     assert_eq!(shelves(&dir).get(&("yahoo".to_string(), item.clone())), Some(&edited), "not overwritten");
+
+    // Staff adopt Yahoo's number (two were broken and nobody counted them): the SKU's on-hand
+    // count comes down by 2, recorded with who, and the next run is quiet.
+    let d = dir.to_str().unwrap();
+    let on_hand = |sku: &str| stock_list(&dir).into_iter().find(|(s, _, _)| s == sku).unwrap().1;
+    let before = on_hand(item);
+    let out = common::run_ok(&["stock", "accept", "yahoo", item, "--by", "山田", "--dir", d]);
+    assert!(common::stdout(&out).contains("モールの在庫数を採用しました(在庫数 -2 個分)"), "{}", common::stdout(&out));
+    assert_eq!(on_hand(item), before - 2);
+    let history = common::stdout(&common::run_ok(&["stock", "history", item, "--dir", d]));
+    assert!(history.contains("山田") && history.contains("採用"), "{history}");
+    let (_, told_after, after) = run(&dir);
+    assert!(!told_after.contains("staff notice"), "{told_after}");
+    assert_eq!(n(&after["total"], "stock_drift"), 0);
+
+    // Someone raises a 楽天 number; reported by the run after (a rise no cancellation explains),
+    // left as it is; staff choose ichigen's number: the next run writes it over the edit.
+    let shown_now = shelves(&dir);
+    let ((_, raised), units) = shown_now.iter().find(|((m, _), _)| m == "rakuten").unwrap();
+    let mut kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for row in kept["rakuten"].as_array_mut().unwrap() {
+        // 楽天's key is manageNumber:variantId.
+        if row["key"].as_str().unwrap().rsplit(':').next() == Some(raised.as_str()) {
+            row["units"] = (units + 5).into();
+        }
+    }
+    std::fs::write(&path, kept.to_string()).unwrap();
+    let (_, told_raise, _) = run(&dir);
+    assert!(told_raise.contains(&format!("- {raised}: モールの表示 {}", units + 5)), "{told_raise}");
+    assert_eq!(shelves(&dir).get(&("rakuten".to_string(), raised.clone())), Some(&(units + 5)));
+    let out = common::run_ok(&["stock", "push", "--force", "rakuten", raised, "--dir", d]);
+    assert!(common::stdout(&out).contains("上書きします"), "{}", common::stdout(&out));
+    let (_, told_forced, forced) = run(&dir);
+    assert!(!told_forced.contains("staff notice"), "{told_forced}");
+    assert_eq!(n(&forced["total"], "stock_drift"), 0);
+    let (shown_forced, allotted) = (shelves(&dir), allotments(&dir));
+    assert_eq!(
+        shown_forced.get(&("rakuten".to_string(), raised.clone())),
+        allotted.get(&("rakuten".to_string(), raised.clone()))
+    );
 }
 
 /// The five marketplaces, as summary.json names them.

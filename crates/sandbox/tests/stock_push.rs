@@ -281,6 +281,37 @@ async fn an_edit_in_the_back_office_is_reported_not_overwritten_until_staff_deci
 }
 
 #[tokio::test]
+async fn a_raise_in_the_back_office_is_reported_even_when_the_shop_has_units_to_cover_it() {
+    let (_s, control, client) = yahoo_mall().await;
+    control.list_item("mug-wht", 0, true);
+    let store = store("MUG", 10, &[(Marketplace::Yahoo, "mug-wht")]).await;
+    let notices = MemoryNotices::new();
+    cycle(&client, &store, &notices).await;
+    assert_eq!(control.stock("mug-wht"), Some(10));
+    // A delivery of 10 is counted only after the next run; meanwhile someone sets 13 in
+    // ストアクリエイターPro. The shop has the units, but the edit is still an edit.
+    let by = Edit { who: "山田", why: "入荷", at: now() };
+    store.count(SHOP, "MUG", None, Count::Adjust(10), &by).await.unwrap();
+    assert!(control.edit_stock("mug-wht", 13));
+    let first = cycle(&client, &store, &notices).await;
+    assert!(first.stock.drift.is_empty(), "{:?}", first.stock);
+    assert_eq!(control.stock("mug-wht"), Some(13), "held one run, not written");
+    let second = cycle(&client, &store, &notices).await;
+    assert_eq!(second.stock.drift, ["mug-wht"]);
+    assert_eq!(control.stock("mug-wht"), Some(13), "not overwritten with the shop's 20");
+    let sent = notices.sent();
+    assert!(sent.last().unwrap().1.contains("mug-wht: モールの表示 13 / ichigen の割当 10"), "{sent:?}");
+    // Staff adopt it: 3 more than counted; the item's allotment is the mall's 13, then the next
+    // run gives it the rest of the shop's 23.
+    assert_eq!(accept_drift(&store, SHOP, Marketplace::Yahoo, "mug-wht", "山田", now()).await.unwrap(), 3);
+    assert_eq!(ledger(&store, "MUG", "yahoo:mug-wht").await, (23, 0, 13));
+    let after = cycle(&client, &store, &notices).await;
+    assert!(after.stock.drift.is_empty(), "{:?}", after.stock);
+    assert_eq!(control.stock("mug-wht"), Some(23));
+    assert_eq!(ledger(&store, "MUG", "yahoo:mug-wht").await, (23, 0, 23));
+}
+
+#[tokio::test]
 async fn an_fba_sku_is_never_written() {
     let (_s, back, client) = amazon_mall().await;
     back.list_fba_item("MUG-FBA", 40);

@@ -523,6 +523,8 @@ pub async fn accept_drift<K: StockStore>(
         for _ in 0..LEDGER_ATTEMPTS {
             let Some(mut row) = stock.stocks(shop_id).await?.into_iter().find(|s| s.sku == part.sku) else { break };
             row.allot(&h, (row.allotted_to(&h) + units).max(0));
+            // The units that covered the mall's number are the item's own now.
+            row.allot(&crate::stock::covering(&h), 0);
             if stock.put_ledger(shop_id, &row).await? {
                 break;
             }

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::order::Marketplace;
 
 use super::mall::Shown;
-use super::{Listing, Stock, holder, shrinking};
+use super::{Listing, Stock, covering, holder, shrinking};
 
 /// Runs in a row that must see the same shortfall, with no order of the item pulled in between,
 /// before it is drift: three, because a mall whose order search lags (Amazon's, 130 s) can hide a
@@ -381,22 +381,30 @@ pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<Stri
         let Some(per) = p.parts.iter().find(|(sku, _)| *sku == row.sku).map(|(_, per)| *per) else {
             continue;
         };
-        // The last lower number shows now (the item is past the mall's delay): what it gave up
-        // is free again.
-        if p.verdict != Verdict::Pending {
-            row.allot(&shrinking(&p.holder), 0);
+        if matches!(p.verdict, Verdict::Pending | Verdict::NotRead) {
+            continue;
         }
+        // The last lower number shows now (the item is past the mall's delay): what it gave up
+        // is free again; and what covered a rise is judged again below.
+        row.allot(&shrinking(&p.holder), 0);
+        let cover = covering(&p.holder);
+        row.allot(&cover, 0);
         match p.verdict {
             Verdict::Push { credit, .. } => {
                 let add = (credit * per).min(row.free().max(0));
                 row.allot(&p.holder, row.allotted_to(&p.holder) + add);
             }
             // What the mall shows beyond the ledger is covered from the free units while it is
-            // unexplained or reported: the malls together never show more than the shop has.
-            Verdict::Unexplained { .. } | Verdict::Drift { shortfall: false, .. } => {
+            // unexplained or reported — the malls together never show more than the shop has —,
+            // apart from the item's allotment, so the next run still sees the rise.
+            Verdict::Unexplained { credit, .. } | Verdict::Drift { shortfall: false, credit, .. } => {
+                // The credit used every sale drawn since the last write (`judge`): not again.
+                let add = (credit * per).min(row.free().max(0));
+                row.allot(&p.holder, row.allotted_to(&p.holder) + add);
+                row.drawn.remove(&p.holder);
                 let (need, have) = (p.shown.unwrap_or(0) * per, row.allotted_to(&p.holder));
                 if need > have {
-                    row.allot(&p.holder, have + (need - have).min(row.free().max(0)));
+                    row.allot(&cover, (need - have).min(row.free().max(0)));
                 }
             }
             Verdict::Drift { .. } => {}
@@ -608,6 +616,42 @@ mod tests {
         let targets = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
         after_write(&mut r, &[("yahoo:mug", false)], &targets);
         assert_eq!((r.allotted_to("yahoo:mug"), r.free()), (4, 8));
+    }
+
+    #[test]
+    fn a_rise_covered_from_free_units_stays_a_rise_and_is_drift_the_next_run() {
+        // The shop has 20, 楽天 was written 6; someone sets 9 in RMS.
+        let mut r = row("MUG", 20, &[("rakuten:mug", 6)]);
+        let w = PushRecord { written: Some(6), ..written() };
+        let plan = |verdict| ItemPlan {
+            item: "mug".into(),
+            holder: "rakuten:mug".into(),
+            parts: vec![("MUG".into(), 1)],
+            expected: 6,
+            shown: Some(9),
+            drawn: 0,
+            verdict,
+        };
+        let first = judge(Some(&w), 6, Some(Shown::Units(9)), 0, 0, Duration::ZERO, at());
+        assert_eq!(first, Verdict::Unexplained { excess: 3, credit: 0 });
+        before_write(&mut r, &[plan(first)], &BTreeMap::new());
+        // The 3 are kept from the free units, but not as the item's allotment.
+        assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to(&covering("rakuten:mug")), r.free()), (6, 3, 11));
+        // Next run: the same rise against the same allotment, nothing to explain it: drift.
+        let seen = PushRecord { excess: Some(3), ..w };
+        let second =
+            judge(Some(&seen), r.allotted_to("rakuten:mug"), Some(Shown::Units(9)), 0, 0, Duration::ZERO, at());
+        assert_eq!(second, Verdict::Drift { shown: 9, expected: 6, credit: 0, shortfall: false });
+        before_write(&mut r, &[plan(second)], &BTreeMap::new());
+        assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to(&covering("rakuten:mug")), r.free()), (6, 3, 11));
+        // A sale of the mall's extra units draws on what covers them, not on the free units.
+        let sale = crate::stock::Step {
+            moves: vec![("MUG".into(), 0, 8)],
+            draws: vec![("MUG".into(), "rakuten:mug".into(), 8)],
+            keep: crate::stock::Holding::none(),
+        };
+        r.apply(&sale);
+        assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to(&covering("rakuten:mug")), r.free()), (0, 1, 11));
     }
 
     #[test]
