@@ -89,10 +89,12 @@ pub struct Figures {
     pub drift: usize,
     /// Stock failures the pulls reported.
     pub failures: Vec<String>,
-    /// Shop-clock time from the last sale until every mall had been given what the ledger allots
-    /// it: it shows it, or a write of it is on its way inside the mall's own delay (Qoo10).
+    /// Shop-clock time from the last sale (or cancellation) until every mall had been given what
+    /// the ledger allots it: it shows it, or a write of it is on its way inside the mall's own
+    /// delay (Qoo10).
     pub told_after: Option<Duration>,
-    /// Shop-clock time from the last sale until every mall showed what the ledger allots it.
+    /// Shop-clock time from the last sale (or cancellation) until every mall showed what the
+    /// ledger allots it.
     pub settled_after: Option<Duration>,
     /// Items whose mall number still differed from the ledger at the end: (mall, item, shown, allotted).
     pub unsettled: Vec<(Marketplace, String, i64, i64)>,
@@ -284,6 +286,7 @@ struct Shared {
     truth: Truth,
     figures: Figures,
     longest: Duration,
+    /// The last time a buyer bought or cancelled: what the malls show changed then.
     last_sale: Instant,
 }
 
@@ -361,6 +364,7 @@ fn buy_and_watch(
             to_cancel = later;
             for (_, mall, id, item, units) in due {
                 if desks[mall].1.cancel(&id) {
+                    sh.last_sale = Instant::now();
                     let t = &mut sh.truth;
                     *t.sold.entry(item.clone()).or_default() -= i64::from(units);
                     if t.remaining(&item) > 0 {
@@ -452,7 +456,10 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         Processor::new(&store, &store, &mails, ichigen_marketplaces::policies(), ProcessSettings::default())
             .with_stock(&store);
     let policies = ichigen_marketplaces::policies();
-    let settings = PullSettings { first_lookback: Duration::from_secs(3600), ..PullSettings::default() };
+    // The look-back over the last watermark runs on the shop's clock too: unscaled, 15 minutes
+    // would be the whole day, read again on every run.
+    let overlap = scaled(PullSettings::default().overlap, scale);
+    let settings = PullSettings { first_lookback: Duration::from_secs(3600), overlap, ..PullSettings::default() };
 
     let shared = Arc::new(Mutex::new(Shared {
         truth: Truth {
@@ -507,7 +514,7 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             while !done.load(Ordering::Relaxed) {
                 ticks.tick().await;
-                let began = jst_now();
+                let (began, clock) = (jst_now(), Instant::now());
                 let report = puller.run_with(SHOP, began, || Duration::from_secs(600), &push).await;
                 if trace()
                     && let Ok(r) = &report
@@ -521,13 +528,15 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                     let stock = report.as_ref().map(|r| r.stock.clone()).unwrap_or_default();
                     let queued = report.as_ref().map_or(0, |r| r.queued);
                     eprintln!(
-                        "run {} +{since}s: queued {queued} held {} pushed {} unchanged {} pending {} drift {:?}",
+                        "run {} +{since}s (took {} s): queued {queued} held {} pushed {} unchanged {} pending {} drift {:?} {}",
                         m.marketplace,
+                        clock.elapsed().mul_f64(scale).as_secs(),
                         stock.orders_held,
                         stock.items_pushed,
                         stock.items_unchanged,
                         stock.pending,
-                        stock.drift
+                        stock.drift,
+                        report.as_ref().err().map(ToString::to_string).unwrap_or_default()
                     );
                 }
                 let f = &mut sh.figures;
@@ -569,20 +578,26 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
     // After the buyers stop: wait until every mall shows what the ledger allots it, up to
     // ten intervals, then end the day. Looked at every twentieth of an interval.
     let settle = async {
-        while Instant::now() < selling_until {
-            tokio::time::sleep(interval / 20).await;
-        }
-        let give_up = Instant::now() + interval * 10;
+        // Looked at all day: when the malls last came to be given (and to show) their numbers
+        // after the last sale or cancellation (a mall that restores a cancelled order's units
+        // changes its number as a sale does) — not only once the buyers stop, as a day whose
+        // SKUs sold out early has its last sale long before its end.
+        let give_up = selling_until + interval * 10;
+        let (mut told_at, mut shown_at, mut last_event) = (None::<Instant>, None::<Instant>, None);
         loop {
             tokio::time::sleep(interval / 20).await;
             let told = compare(&store, &malls, Desk::latest).await.is_empty();
             let unsettled = compare(&store, &malls, Desk::shown).await;
             let rows = if trace() { store.stocks(SHOP).await.unwrap() } else { Vec::new() };
+            let now = Instant::now();
             let mut sh = shared.lock().unwrap();
-            if (told || unsettled.is_empty()) && sh.figures.told_after.is_none() {
-                sh.figures.told_after = Some(sh.last_sale.elapsed().mul_f64(scale));
+            let event = sh.last_sale;
+            if last_event != Some(event) {
+                (told_at, shown_at, last_event) = (None, None, Some(event));
             }
-            if trace() {
+            told_at = if told || unsettled.is_empty() { told_at.or(Some(now)) } else { None };
+            shown_at = if unsettled.is_empty() { shown_at.or(Some(now)) } else { None };
+            if trace() && now >= selling_until {
                 let since = sh.last_sale.elapsed().mul_f64(scale).as_secs();
                 eprintln!(
                     "settle +{since}s: {} unsettled {:?}",
@@ -598,11 +613,17 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                     }
                 }
             }
-            if unsettled.is_empty() {
-                sh.figures.settled_after = Some(sh.last_sale.elapsed().mul_f64(scale));
+            if now < selling_until {
+                continue;
+            }
+            if let Some(at) = shown_at {
+                let last_sale = sh.last_sale;
+                let after = |t: Instant| t.saturating_duration_since(last_sale).mul_f64(scale);
+                sh.figures.told_after = told_at.map(after);
+                sh.figures.settled_after = Some(after(at));
                 break;
             }
-            if Instant::now() > give_up {
+            if now > give_up {
                 sh.figures.unsettled = unsettled;
                 break;
             }
@@ -701,7 +722,7 @@ impl Figures {
             day.cancel_share * 100.0,
             day.buffer
         ));
-        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | every mall given / showing its number, after the last sale | sales the master does not hold |\n");
+        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | every mall given / showing its number, after the last sale or cancel | sales the master does not hold |\n");
         s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         s.push_str(&format!(
             "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} / {} | {} |\n\n",
