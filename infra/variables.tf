@@ -179,7 +179,7 @@ variable "first_lookback_hours" {
 }
 
 variable "stock_buffer" {
-  description = "STOCK_BUFFER: units of each SKU kept back per listed marketplace item when the puller pushes stock numbers (docs/STOCK.md): covers sales a mall makes between a push's read and its write, and a mall that shows writes late."
+  description = "STOCK_BUFFER: units of each SKU no marketplace is given when the puller pushes stock numbers (docs/STOCK.md): covers sales a mall makes between a push's read and its write, and a mall that shows writes late."
   type        = number
   default     = 0
 

@@ -21,7 +21,7 @@ async fn a_sale_day_on_five_malls_oversells_nothing_and_settles() {
         // Enough buyers to sell most SKUs out within the day.
         buyers_per_interval: 120,
         cancel_share: 0.1,
-        // One unit per listed item covers sales between a read and its write.
+        // One unit of each SKU held back covers sales between a read and its write.
         buffer: 1,
         seed: 11,
     };

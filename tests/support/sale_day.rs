@@ -54,7 +54,7 @@ pub struct SaleDay {
     pub buyers_per_interval: u32,
     /// Share of placed orders their buyer cancels a little later.
     pub cancel_share: f64,
-    /// The push's safety buffer per listed item.
+    /// The push's safety buffer (units of each SKU no mall is given).
     pub buffer: u32,
     /// Seed of the buyers' dice.
     pub seed: u64,

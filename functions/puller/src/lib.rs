@@ -99,7 +99,7 @@ pub struct Config {
     pub http_timeout: Duration,
     /// Multiplies every marketplace rate limit: 1 in production; sandboxes and benches scale it.
     pub rate_scale: f64,
-    /// Units of each SKU kept back per listed item when pushing stock (`STOCK_BUFFER`, 0).
+    /// Units of each SKU no mall is given when pushing stock (`STOCK_BUFFER`, 0).
     pub stock_buffer: u32,
 }
 

@@ -27,9 +27,10 @@ pub const DRIFT_AFTER_RUNS: u32 = 3;
 /// How a pair pushes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PushSettings {
-    /// Units of each SKU kept back per listed item (a safety buffer): they cover the sales a
-    /// mall makes between our read of its number and our write of the next one, and the sales
-    /// a mall with a delay (`latency`) makes before a write shows and lands over them.
+    /// Units of each SKU no mall is given (a safety buffer, once per SKU whatever the number of
+    /// malls listing it): they cover the sales a mall makes between our read of its number and
+    /// our write of the next one, and the sales a mall with a delay (`latency`) makes before a
+    /// write shows and lands over them.
     pub buffer: u32,
     /// How long the mall takes to show a written number ([`crate::MarketplacePolicy`]'s
     /// `stock_latency`): an item written less long ago is neither compared nor written.
@@ -319,8 +320,8 @@ pub fn judge_items(
         .collect()
 }
 
-/// Each listed holder's fair share of each SKU it takes: the SKU's available units less one
-/// buffer per holder, split equally among its holders (the first ones in name order get the
+/// Each listed holder's fair share of each SKU it takes: the SKU's available units less the
+/// buffer, split equally among its holders (the first ones in name order get the
 /// remainder). Equal rather than weighted by recent sales: a mall that sold out would otherwise
 /// be starved by the one that had stock to sell. Result: SKU → holder → units.
 /// Holders in `left_out` (items the mall keeps itself or does not show) take no share.
@@ -346,7 +347,7 @@ pub fn shares(
             hs.dedup();
             let n = hs.len() as i64;
             let available = rows.get(&sku).map_or(0, Stock::available);
-            let distributable = (available - i64::from(buffer) * n).max(0);
+            let distributable = (available - i64::from(buffer)).max(0);
             let (each, rest) = (distributable / n, distributable % n);
             let split = hs.into_iter().enumerate().map(|(i, h)| (h, each + i64::from((i as i64) < rest))).collect();
             (sku, split)
@@ -494,7 +495,7 @@ mod tests {
     }
 
     #[test]
-    fn shares_split_the_available_units_less_buffers_among_every_holder() {
+    fn shares_split_the_available_units_less_the_buffer_among_every_holder() {
         let ls = [
             listing(Marketplace::Rakuten, "mug", &[("MUG", 1)]),
             listing(Marketplace::Yahoo, "mug", &[("MUG", 1)]),
@@ -503,10 +504,13 @@ mod tests {
         let refs: Vec<&Listing> = ls.iter().collect();
         let rows = BTreeMap::from([("MUG".to_string(), row("MUG", 10, &[]))]);
         let s = shares(&refs, &rows, 1, &Default::default());
-        // 10 − 3 buffers = 7 over 3 holders: 3, 2, 2 in name order.
+        // 10 − 1 buffer = 9 over 3 holders: 3 each; a SKU of 2 still gives its one unit.
         assert_eq!(s["MUG"]["rakuten:mug"], 3);
-        assert_eq!(s["MUG"]["yahoo:mug"], 2);
-        assert_eq!(s["MUG"]["yahoo:set"], 2);
+        assert_eq!(s["MUG"]["yahoo:mug"], 3);
+        assert_eq!(s["MUG"]["yahoo:set"], 3);
+        let rows = BTreeMap::from([("MUG".to_string(), row("MUG", 2, &[]))]);
+        let s = shares(&refs, &rows, 1, &Default::default());
+        assert_eq!(s["MUG"].values().sum::<i64>(), 1);
     }
 
     #[test]
