@@ -136,6 +136,10 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// The states of an order that still waits to be shipped ([`OrderStatus::is_open`]).
+    pub const OPEN: [OrderStatus; 4] =
+        [OrderStatus::New, OrderStatus::AwaitingPayment, OrderStatus::ReadyToShip, OrderStatus::OnHold];
+
     /// Whether the order still waits to be shipped (candidate for 同梱).
     pub fn is_open(self) -> bool {
         matches!(self, OrderStatus::New | OrderStatus::AwaitingPayment | OrderStatus::ReadyToShip | OrderStatus::OnHold)

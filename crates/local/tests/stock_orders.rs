@@ -222,3 +222,32 @@ async fn a_tracking_number_recorded_by_the_shop_consumes_the_units() {
     assert_eq!(counts(&store).await, vec![("MUG".into(), 6, 0)]);
     assert_eq!(store.changes(SHOP, "MUG", 1).await.unwrap()[0].why, "出荷");
 }
+
+#[tokio::test]
+async fn a_stock_master_loaded_while_orders_are_open_holds_them_at_once_and_once() {
+    use ichigen_core::pipeline::holdings::settle_open;
+    let store = SqliteStore::open_in_memory().unwrap();
+    shop(&store, "").await;
+    let mails = MemoryQueue::<MailJob>::new();
+    let policies = ichigen_marketplaces::policies();
+    // Orders stored before the shop had a stock master: open, cancelled, shipped.
+    let before = Processor::new(&store, &store, &mails, policies, ProcessSettings::default()).with_stock(&store);
+    before.process(order("Y-1", &[("MUG", 3)]), now()).await.unwrap();
+    before.process(changed(&order("Y-2", &[("MUG", 1)]), OrderStatus::Cancelled), now()).await.unwrap();
+    before.process(changed(&order("Y-3", &[("MUG", 2)]), OrderStatus::Shipped), now()).await.unwrap();
+    before.process(order("Y-4", &[("TEA", 1)]), now()).await.unwrap();
+    assert!(store.stocks(SHOP).await.unwrap().is_empty(), "no master: nothing held");
+
+    // The stocktake: MUG only. The open MUG order is held now; the cancelled and the shipped
+    // ones hold nothing; TEA is not in the master (its order holds nothing until it is).
+    stock(&store, "MUG", 10).await;
+    assert_eq!(settle_open(&store, &store, SHOP, now()).await.unwrap(), 1);
+    assert_eq!(counts(&store).await, vec![("MUG".into(), 10, 3)]);
+    // Loading again (the same file, or another) moves nothing twice; the processor agrees.
+    assert_eq!(settle_open(&store, &store, SHOP, now()).await.unwrap(), 0);
+    before.process(order("Y-1", &[("MUG", 3)]), now()).await.unwrap();
+    assert_eq!(counts(&store).await, vec![("MUG".into(), 10, 3)]);
+    stock(&store, "TEA", 4).await;
+    assert_eq!(settle_open(&store, &store, SHOP, now()).await.unwrap(), 1);
+    assert_eq!(counts(&store).await, vec![("MUG".into(), 10, 3), ("TEA".into(), 4, 1)]);
+}

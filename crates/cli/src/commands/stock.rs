@@ -11,7 +11,7 @@ use clap::Subcommand;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use ichigen_core::Marketplace;
-use ichigen_core::pipeline::{DecideError, accept_drift, force_push};
+use ichigen_core::pipeline::{DecideError, OrderStore, accept_drift, force_push, holdings};
 use ichigen_core::stock::file::{self, StockFileError};
 use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore};
 
@@ -133,12 +133,14 @@ pub struct Loaded {
     pub skus: usize,
     /// Marketplace items mapped.
     pub listings: usize,
+    /// Open orders already stored whose units the loaded master now holds.
+    pub held: usize,
 }
 
 /// Loads a stock file as `ichigen stock load` does: every row checked first, then each SKU's count
 /// set (a stocktake, recorded as made by `by`) and its listings stored. `Ok(Err(why))`: the file
 /// was refused and nothing applied (`why` in Japanese, naming the bad lines).
-pub async fn load<S: StockStore>(
+pub async fn load<S: StockStore + OrderStore>(
     store: &S,
     shop: &str,
     path: &Path,
@@ -164,10 +166,17 @@ pub async fn load<S: StockStore>(
             listings += 1;
         }
     }
-    Ok(Ok(Loaded { skus: rows.len(), listings }))
+    // Orders stored before the master (or before these listings) hold their units now, not
+    // when the processor next stores them: until then they would be pushed to the malls as free.
+    let held = holdings::settle_open(store, store, shop, edit.at).await.context("holding the open orders")?;
+    Ok(Ok(Loaded { skus: rows.len(), listings, held }))
 }
 
-async fn dispatch<S: StockStore>(store: &S, shop: &str, command: &StockCommand) -> anyhow::Result<ExitCode> {
+async fn dispatch<S: StockStore + OrderStore>(
+    store: &S,
+    shop: &str,
+    command: &StockCommand,
+) -> anyhow::Result<ExitCode> {
     let now = Utc::now().with_timezone(&jst());
     match command {
         StockCommand::List => {
@@ -198,6 +207,9 @@ async fn dispatch<S: StockStore>(store: &S, shop: &str, command: &StockCommand) 
         StockCommand::Load { file: path, by } => match load(store, shop, path, by).await? {
             Ok(loaded) => {
                 println!("{}件のSKUの在庫数と{}件のモール商品の対応を反映しました", loaded.skus, loaded.listings);
+                if loaded.held > 0 {
+                    println!("保存済みの未発送注文{}件の引当を反映しました", loaded.held);
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Err(refused) => {

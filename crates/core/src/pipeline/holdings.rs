@@ -15,7 +15,7 @@ use crate::stock::holding::{self, Catalogue};
 use crate::stock::push::PushState;
 use crate::stock::{Count, Edit, Holding, Listing, Stock, StockChange, StockStore};
 
-use super::ports::{PortError, Written};
+use super::ports::{OrderStore, PortError, Written};
 use super::stored::{OrderKey, StoredOrder};
 
 /// No stock store: every shop is a shop without a stock master. What the processor and the staff
@@ -115,6 +115,29 @@ pub async fn settle<K: StockStore>(
         Ok(next) => stock.apply_holding(&stored.key(), &next, now).await,
         Err(_) => Ok(Vec::new()),
     }
+}
+
+/// Holds every open order already stored, under the shop's catalogue as it is now: for a shop
+/// that loads its stock master (or new listings) while orders are open, whose units would
+/// otherwise stay available — and be pushed to the malls — until the processor stores each order
+/// again. Orders already held move nothing. Returns the orders that moved stock.
+pub async fn settle_open<S: OrderStore, K: StockStore>(
+    orders: &S,
+    stock: &K,
+    shop_id: &str,
+    now: DateTime<FixedOffset>,
+) -> Result<usize, PortError> {
+    let catalogue = catalogue(stock, shop_id).await?;
+    if catalogue.is_empty() {
+        return Ok(0);
+    }
+    let mut moved = 0;
+    for status in crate::order::OrderStatus::OPEN {
+        for stored in orders.list_by_status(shop_id, status, None, None).await? {
+            moved += usize::from(!settle(stock, &catalogue, &stored, now).await?.is_empty());
+        }
+    }
+    Ok(moved)
 }
 
 /// [`settle`] with the shop's catalogue read now: for the staff paths, one order at a time.

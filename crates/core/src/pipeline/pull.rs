@@ -533,7 +533,7 @@ where
         }
         let placed_before = now - delta(reconcile.older_than);
         let mut open = Vec::new();
-        for status in [OrderStatus::New, OrderStatus::AwaitingPayment, OrderStatus::ReadyToShip, OrderStatus::OnHold] {
+        for status in OrderStatus::OPEN {
             let stored = self.store.list_by_status(&mark.shop_id, status, None, Some(placed_before)).await?;
             open.extend(
                 stored.into_iter().filter(|s| s.order.marketplace == mark.marketplace).map(|s| s.order.order_id),

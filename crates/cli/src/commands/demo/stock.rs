@@ -10,6 +10,7 @@ use chrono::{DateTime, FixedOffset};
 use comfy_table::Table;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use ichigen_core::Marketplace;
+use ichigen_core::pipeline::OrderStore;
 use ichigen_core::stock::{BY_ORDERS, StockStore};
 use serde::{Deserialize, Serialize};
 
@@ -50,7 +51,7 @@ pub struct StockSummary {
 /// Loads `explicit`, or on a store without a stock master a sample stock file for `orders` orders
 /// written to `DIR/stock.csv`; a store that has one keeps the counts earlier runs moved. The file
 /// loaded, if any.
-pub async fn load_for_run<S: StockStore>(
+pub async fn load_for_run<S: StockStore + OrderStore>(
     store: &S,
     shop_id: &str,
     dir: &Path,
