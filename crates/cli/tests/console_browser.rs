@@ -78,6 +78,22 @@ async fn text(c: &Client, css: &str) -> String {
     panic!("{css}: {last}")
 }
 
+/// Waits until the page's address has every one of `wanted` in its query, and the list page's
+/// rows are there: a click on a link or a form's button loads the next page after the click
+/// itself returns. Returns the query.
+async fn wait_for_list(c: &Client, wanted: &[&str]) -> String {
+    let mut query = String::new();
+    for _ in 0..100 {
+        query = c.current_url().await.expect("url").query().unwrap_or("").to_string();
+        if wanted.iter().all(|w| query.contains(w)) {
+            text(c, "#orders").await;
+            return query;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    panic!("the list's address never had {wanted:?}: {query}")
+}
+
 /// The order links of the list page, as paths.
 async fn order_links(c: &Client) -> Vec<String> {
     let mut out = Vec::new();
@@ -195,6 +211,7 @@ async fn staff_work_through_the_console_in_a_browser() {
 
     // Filter: the held Yahoo! orders.
     c.find(Locator::Css("a[data-tab=on_hold]")).await.expect("tab").click().await.expect("click tab");
+    wait_for_list(&c, &["tab=on_hold"]).await;
     c.find(Locator::Css("select[name=marketplace]"))
         .await
         .expect("select")
@@ -202,10 +219,7 @@ async fn staff_work_through_the_console_in_a_browser() {
         .await
         .expect("pick");
     c.find(Locator::Id("apply")).await.expect("apply").click().await.expect("apply click");
-    let url = c.current_url().await.expect("url");
-    assert!(
-        url.query().unwrap_or("").contains("marketplace=yahoo") && url.query().unwrap_or("").contains("tab=on_hold")
-    );
+    wait_for_list(&c, &["marketplace=yahoo", "tab=on_hold"]).await;
     let rows = c.find_all(Locator::Css("#orders tbody tr")).await.expect("rows");
     assert!(!rows.is_empty());
     for r in &rows {
