@@ -307,31 +307,30 @@ async fn trace_drift(
                 r.reserved, r.allotted, r.drawn, r.cancelled
             );
         }
-        for status in [
-            OrderStatus::AwaitingPayment,
-            OrderStatus::New,
-            OrderStatus::ReadyToShip,
-            OrderStatus::OnHold,
-            OrderStatus::Shipped,
-            OrderStatus::Cancelled,
-        ] {
-            for o in store.list_by_status(SHOP, status, None, None).await.unwrap() {
-                let o = &o.order;
-                if o.marketplace == marketplace && o.items.iter().any(|i| &i.sku == item) {
-                    let ago = |t: chrono::DateTime<FixedOffset>| {
-                        ((began - t).num_milliseconds() as f64 * scale / 1000.0) as i64
-                    };
-                    eprintln!(
-                        "  {} {:?} placed {}s before, updated {}s before",
-                        o.order_id,
-                        o.status,
-                        ago(o.ordered_at),
-                        ago(o.source_updated_at)
-                    );
-                }
+        for o in stored_orders(store).await {
+            let o = &o.order;
+            if o.marketplace == marketplace && o.items.iter().any(|i| &i.sku == item) {
+                let ago =
+                    |t: chrono::DateTime<FixedOffset>| ((began - t).num_milliseconds() as f64 * scale / 1000.0) as i64;
+                eprintln!(
+                    "  {} {:?} placed {}s before, updated {}s before",
+                    o.order_id,
+                    o.status,
+                    ago(o.ordered_at),
+                    ago(o.source_updated_at)
+                );
             }
         }
     }
+}
+
+/// Every order stored for the shop, in any status.
+async fn stored_orders(store: &SqliteStore) -> Vec<ichigen_core::pipeline::StoredOrder> {
+    let mut out = Vec::new();
+    for status in OrderStatus::ALL {
+        out.extend(store.list_by_status(SHOP, status, None, None).await.unwrap());
+    }
+    out
 }
 
 /// `ICHIGEN_SALE_TRACE=1`: print each pair's runs after the sale and what is unsettled.
@@ -648,17 +647,8 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             f.over_shown.push((row.sku.clone(), shown, row.available()));
         }
     }
-    for status in [
-        OrderStatus::AwaitingPayment,
-        OrderStatus::New,
-        OrderStatus::ReadyToShip,
-        OrderStatus::OnHold,
-        OrderStatus::Shipped,
-        OrderStatus::Cancelled,
-    ] {
-        for o in store.list_by_status(SHOP, status, None, None).await.unwrap() {
-            *f.stored_by_mall.entry(o.order.marketplace).or_default() += 1;
-        }
+    for o in stored_orders(&store).await {
+        *f.stored_by_mall.entry(o.order.marketplace).or_default() += 1;
     }
     for (_, text) in notices.sent() {
         f.failures.push(format!("staff notice: {}", text.lines().take(6).collect::<Vec<_>>().join(" / ")));

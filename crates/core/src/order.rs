@@ -136,6 +136,16 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    /// Every status an order can be stored under.
+    pub const ALL: [OrderStatus; 6] = [
+        OrderStatus::New,
+        OrderStatus::AwaitingPayment,
+        OrderStatus::ReadyToShip,
+        OrderStatus::OnHold,
+        OrderStatus::Shipped,
+        OrderStatus::Cancelled,
+    ];
+
     /// The states of an order that still waits to be shipped ([`OrderStatus::is_open`]).
     pub const OPEN: [OrderStatus; 4] =
         [OrderStatus::New, OrderStatus::AwaitingPayment, OrderStatus::ReadyToShip, OrderStatus::OnHold];

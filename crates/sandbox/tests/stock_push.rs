@@ -150,6 +150,22 @@ async fn a_moment() {
 }
 
 /// (on hand, reserved, allotted to `holder`) of `sku`.
+/// A Yahoo mall listing `item` (its units given back on a buyer's cancel as `restock` says) for
+/// the shop's `units` of `sku`, the store, and the staff notices, after the pair's first run.
+async fn yahoo_pushed(
+    item: &str,
+    restock: bool,
+    sku: &str,
+    units: i64,
+) -> (Started, Control, YahooClient, SqliteStore, MemoryNotices) {
+    let (s, control, client) = yahoo_mall().await;
+    control.list_item(item, 0, restock);
+    let store = store(sku, units, &[(Marketplace::Yahoo, item)]).await;
+    let notices = MemoryNotices::new();
+    cycle(&client, &store, &notices).await;
+    (s, control, client, store, notices)
+}
+
 async fn ledger(store: &SqliteStore, sku: &str, holder: &str) -> (i64, i64, i64) {
     let r = store.stocks(SHOP).await.unwrap().into_iter().find(|s| s.sku == sku).unwrap();
     (r.on_hand, r.reserved, r.allotted_to(holder))
@@ -197,11 +213,7 @@ async fn a_sale_is_held_once_the_mall_keeps_its_count_and_a_cancel_restores() {
 
 #[tokio::test]
 async fn a_cancel_the_mall_does_not_restore_is_pushed_back() {
-    let (_s, control, client) = yahoo_mall().await;
-    control.list_item("tea-50g", 0, false);
-    let store = store("TEA", 4, &[(Marketplace::Yahoo, "tea-50g")]).await;
-    let notices = MemoryNotices::new();
-    cycle(&client, &store, &notices).await;
+    let (_s, control, client, store, notices) = yahoo_pushed("tea-50g", false, "TEA", 4).await;
     let order = control.buy(&[("tea-50g", 4)]).unwrap();
     assert_eq!(control.buy(&[("tea-50g", 1)]), None, "sold out on the mall");
     a_moment().await;
@@ -217,11 +229,7 @@ async fn a_cancel_the_mall_does_not_restore_is_pushed_back() {
 
 #[tokio::test]
 async fn an_edit_in_the_back_office_is_reported_not_overwritten_until_staff_decide() {
-    let (_s, control, client) = yahoo_mall().await;
-    control.list_item("mug-wht", 0, true);
-    let store = store("MUG", 10, &[(Marketplace::Yahoo, "mug-wht")]).await;
-    let notices = MemoryNotices::new();
-    cycle(&client, &store, &notices).await;
+    let (_s, control, client, store, notices) = yahoo_pushed("mug-wht", true, "MUG", 10).await;
     assert_eq!(control.stock("mug-wht"), Some(10));
 
     // Someone sets 15 in ストアクリエイターPro.
@@ -282,11 +290,7 @@ async fn an_edit_in_the_back_office_is_reported_not_overwritten_until_staff_deci
 
 #[tokio::test]
 async fn a_raise_in_the_back_office_is_reported_even_when_the_shop_has_units_to_cover_it() {
-    let (_s, control, client) = yahoo_mall().await;
-    control.list_item("mug-wht", 0, true);
-    let store = store("MUG", 10, &[(Marketplace::Yahoo, "mug-wht")]).await;
-    let notices = MemoryNotices::new();
-    cycle(&client, &store, &notices).await;
+    let (_s, control, client, store, notices) = yahoo_pushed("mug-wht", true, "MUG", 10).await;
     assert_eq!(control.stock("mug-wht"), Some(10));
     // A delivery of 10 is counted only after the next run; meanwhile someone sets 13 in
     // ストアクリエイターPro. The shop has the units, but the edit is still an edit.
@@ -331,11 +335,7 @@ async fn an_fba_sku_is_never_written() {
 
 #[tokio::test]
 async fn a_mall_whose_key_expired_alarms_staff_once_a_day() {
-    let (_s, control, client) = yahoo_mall().await;
-    control.list_item("mug-wht", 0, true);
-    let store = store("MUG", 10, &[(Marketplace::Yahoo, "mug-wht")]).await;
-    let notices = MemoryNotices::new();
-    cycle(&client, &store, &notices).await;
+    let (_s, control, client, store, notices) = yahoo_pushed("mug-wht", true, "MUG", 10).await;
     store.count(SHOP, "MUG", None, Count::Adjust(5), &Edit { who: "山田", why: "入荷", at: now() }).await.unwrap();
     control.revoke_refresh_tokens();
     let push = push(&store, &client, &notices);

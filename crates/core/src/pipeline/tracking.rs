@@ -15,16 +15,6 @@ use super::ports::OrderStore;
 use super::shipping::{Recorded, ShipError, TrackingWrites, check_recordable, record_with, same_number};
 use super::stored::{OrderKey, StoredOrder};
 
-/// Every status an order can be stored under: a file may name an order in any of them.
-const ALL_STATUSES: [OrderStatus; 6] = [
-    OrderStatus::New,
-    OrderStatus::AwaitingPayment,
-    OrderStatus::ReadyToShip,
-    OrderStatus::OnHold,
-    OrderStatus::Shipped,
-    OrderStatus::Cancelled,
-];
-
 /// One row matched to its parcel.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Matched {
@@ -74,7 +64,8 @@ pub async fn import_tracking<S: OrderStore + TrackingWrites, K: StockStore>(
     now: DateTime<FixedOffset>,
 ) -> Result<ImportReport, ShipError> {
     let mut orders: Vec<StoredOrder> = Vec::new();
-    for status in ALL_STATUSES {
+    // A file may name an order in any status.
+    for status in OrderStatus::ALL {
         orders.extend(store.list_by_status(shop_id, status, None, None).await?);
     }
     let mut report = ImportReport { problems: read_problems, ..ImportReport::default() };

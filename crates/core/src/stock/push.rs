@@ -382,38 +382,36 @@ pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<Stri
         let Some(per) = p.parts.iter().find(|(sku, _)| *sku == row.sku).map(|(_, per)| *per) else {
             continue;
         };
-        if matches!(p.verdict, Verdict::Pending | Verdict::NotRead) {
-            continue;
-        }
+        let credit = match p.verdict {
+            Verdict::Pending | Verdict::NotRead => continue,
+            Verdict::Push { credit, .. } | Verdict::Unexplained { credit, .. } | Verdict::Drift { credit, .. } => {
+                credit
+            }
+            Verdict::MallManaged | Verdict::Missing => 0,
+        };
         // The last lower number shows now (the item is past the mall's delay): what it gave up
         // is free again; and what covered a rise is judged again below.
         row.allot(&shrinking(&p.holder), 0);
         let cover = covering(&p.holder);
         row.allot(&cover, 0);
-        match p.verdict {
-            Verdict::Push { credit, .. } => {
-                let add = (credit * per).min(row.free().max(0));
-                row.allot(&p.holder, row.allotted_to(&p.holder) + add);
+        if matches!(p.verdict, Verdict::MallManaged | Verdict::Missing) {
+            row.allot(&p.holder, 0);
+            continue;
+        }
+        // Units the mall gave back itself (restores, sales a write landed over) join the item's
+        // allotment from the free units.
+        let add = (credit * per).min(row.free().max(0));
+        row.allot(&p.holder, row.allotted_to(&p.holder) + add);
+        // What the mall shows beyond the ledger is covered from the free units while it is
+        // unexplained or reported — the malls together never show more than the shop has —,
+        // apart from the item's allotment, so the next run still sees the rise.
+        if matches!(p.verdict, Verdict::Unexplained { .. } | Verdict::Drift { shortfall: false, .. }) {
+            // The credit used every sale drawn since the last write (`judge`): not again.
+            row.drawn.remove(&p.holder);
+            let (need, have) = (p.shown.unwrap_or(0) * per, row.allotted_to(&p.holder));
+            if need > have {
+                row.allot(&cover, (need - have).min(row.free().max(0)));
             }
-            // What the mall shows beyond the ledger is covered from the free units while it is
-            // unexplained or reported — the malls together never show more than the shop has —,
-            // apart from the item's allotment, so the next run still sees the rise.
-            Verdict::Unexplained { credit, .. } | Verdict::Drift { shortfall: false, credit, .. } => {
-                // The credit used every sale drawn since the last write (`judge`): not again.
-                let add = (credit * per).min(row.free().max(0));
-                row.allot(&p.holder, row.allotted_to(&p.holder) + add);
-                row.drawn.remove(&p.holder);
-                let (need, have) = (p.shown.unwrap_or(0) * per, row.allotted_to(&p.holder));
-                if need > have {
-                    row.allot(&cover, (need - have).min(row.free().max(0)));
-                }
-            }
-            Verdict::Drift { .. } => {}
-            Verdict::MallManaged | Verdict::Missing => {
-                row.allot(&p.holder, 0);
-                continue;
-            }
-            Verdict::Pending | Verdict::NotRead => continue,
         }
         row.cancelled.remove(&p.holder);
         if let Some(want) = targets.get(&p.holder).and_then(|t| t.get(&row.sku)) {
