@@ -3,6 +3,7 @@
 //! 「ichigenの数で上書き」 = `force_push`) with the staff name in the stock history and the audit
 //! log, a failing mall's warning, refusals that change nothing, the CSRF check, a SKU's history
 //! page with an escaped SKU, and the stock file upload (every row or none).
+#![allow(clippy::unwrap_used)] // Test helpers unwrap as the tests do.
 
 use std::time::Duration;
 

@@ -141,13 +141,14 @@ async fn page<S: ConsoleStore, T>(
         .collect();
     let oversold: Vec<&str> = stocks.iter().filter(|s| s.available() < 0).map(|s| s.sku.as_str()).collect();
     let malls: Vec<(&str, &str)> = MALLS.iter().map(|m| (m.as_str(), mall_column(*m))).collect();
+    let apart = rows.iter().any(|r| r.apart != 0);
     html(
         app,
         "stock.html",
         minijinja::context! {
             layout => layout(app, staff, "stock"),
             rows, total, q, oversold, drift, failing, malls, result,
-            apart => stocks.iter().any(|s| s.allotted_by_marketplace().apart != 0),
+            apart,
         },
     )
 }
