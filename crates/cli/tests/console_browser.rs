@@ -2,7 +2,9 @@
 //! WebDriver), against `ichigen console` on an embedded store filled by `ichigen demo`: log in
 //! with the printed token, filter the list, release a held order (its thank-you lands in the
 //! outbox once), hold one with a reason, add a blacklist entry that holds an open order, simulate
-//! and save a rule, edit and preview a template, upload a tracking file. Each screen is taken as a
+//! and save a rule, edit and preview a template, upload a tracking file, and on the 在庫 page read
+//! the numbers `ichigen stock list` prints, move a SKU by −1, see a stocktake without a reason
+//! refused and adopt a mall's number reported as drift. Each screen is taken as a
 //! PNG; with `ICHIGEN_SCREENSHOTS=1` they are saved to docs/console/*.png (the docs' pictures),
 //! otherwise under the target folder, so a test run leaves the repository as it was. Requests
 //! without a session are refused (a plain HTTP client).
@@ -118,6 +120,39 @@ fn outbox_files(dir: &Path, kind: &str, marketplace: &str, order_id: &str) -> us
 fn yamato_number(seed: u64) -> String {
     let first = 40_000_000_000u64 + seed;
     format!("{first}{}", first % 7)
+}
+
+/// The rows `ichigen stock list` prints: SKU, 商品名, 在庫数, 引当, 販売可能, each mall's
+/// allotment (楽天 Yahoo Amazon au PAY Qoo10) and 調整中.
+fn stock_list(store: &Path) -> Vec<Vec<String>> {
+    let out = ichigen().args(["stock", "list", "--dir"]).arg(store).output().expect("stock list");
+    assert!(out.status.success(), "stock list: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with('│'))
+        .map(|l| l.trim_matches('│').split(['│', '┆']).map(|c| c.trim().to_string()).collect::<Vec<_>>())
+        .filter(|cells| cells.len() == 11 && cells[0] != "SKU")
+        .collect()
+}
+
+/// The 在庫 page's table as the browser shows it, in the command's columns (the 販売可能 cell's
+/// 売り越し note left out).
+async fn stock_rows(c: &Client) -> Vec<Vec<String>> {
+    text(c, "#stock").await;
+    let rows = c
+        .execute(
+            "return [...document.querySelectorAll('#stock tbody tr')].map(tr => [...tr.cells].map(td => td.innerText.trim()))",
+            Vec::new(),
+        )
+        .await
+        .expect("the table");
+    let mut out: Vec<Vec<String>> = serde_json::from_value(rows).expect("rows of cells");
+    for r in &mut out {
+        if let Some(available) = r.get_mut(4) {
+            *available = available.split_whitespace().next().unwrap_or("").to_string();
+        }
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -378,6 +413,100 @@ async fn staff_work_through_the_console_in_a_browser() {
     c.goto(&format!("{base}{ship_path}")).await.expect("shipped order");
     assert!(text(&c, "#status").await.contains("出荷済"));
 
+    // 在庫. A number raised by 5 in 楽天's back office (DIR/shelves.json between demo runs, as
+    // crates/cli/tests/demo.rs does): a rise is drift on the second run that reads it.
+    let shelves = store.join("shelves.json");
+    let mut kept: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&shelves).expect("shelves.json")).expect("shelves json");
+    let raised = kept["rakuten"]
+        .as_array_mut()
+        .expect("楽天's shelf")
+        .iter_mut()
+        .max_by_key(|r| r["units"].as_i64())
+        .expect("a 楽天 item");
+    let shown = raised["units"].as_i64().expect("units") + 5;
+    raised["units"] = shown.into();
+    // 楽天's key is manageNumber:variantId; the sample lists each SKU under itself.
+    let raised_sku = raised["key"].as_str().expect("key").rsplit(':').next().expect("item").to_string();
+    std::fs::write(&shelves, kept.to_string()).expect("write shelves.json");
+    for _ in 0..2 {
+        let again = ichigen().args(["demo", "--pull-only", "--dir"]).arg(store).output().expect("demo");
+        assert!(again.status.success(), "demo: {}", String::from_utf8_lossy(&again.stderr));
+    }
+
+    // The table shows what `ichigen stock list` prints for the same store.
+    let listed = stock_list(store);
+    assert_eq!(listed.len(), 10, "the demo's ten SKUs: {listed:?}");
+    c.goto(&format!("{base}/stock")).await.expect("stock");
+    assert_eq!(stock_rows(&c).await, listed, "the page's numbers are the command's");
+    assert!(text(&c, "#oversold").await.contains("売り越し"), "the demo oversells its scarce SKUs");
+    let drift = text(&c, "#drift").await;
+    assert!(drift.contains("楽天市場") && drift.contains(&raised_sku) && drift.contains(&shown.to_string()), "{drift}");
+
+    // 入出庫 −1 with a reason: 在庫数 one less on the page.
+    let sku = listed.iter().map(|r| r[0].clone()).find(|s| *s != raised_sku).expect("another SKU");
+    let on_hand = |rows: &[Vec<String>], sku: &str| -> i64 {
+        rows.iter().find(|r| r[0] == sku).expect("the SKU's row")[2].parse().expect("在庫数")
+    };
+    let before = on_hand(&listed, &sku);
+    for (name, value) in [("sku", sku.as_str()), ("units", "-1"), ("why", "検品で破損")] {
+        c.find(Locator::Css(&format!("#adjust-form input[name={name}]")))
+            .await
+            .expect("adjust field")
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    c.find(Locator::Id("adjust")).await.expect("adjust").click().await.expect("adjust click");
+    let flash = text(&c, "#flash").await;
+    assert!(flash.starts_with(&format!("{sku}: 在庫数 {}、", before - 1)), "{flash}");
+    assert_eq!(on_hand(&stock_rows(&c).await, &sku), before - 1);
+    shot(&c, "stock").await;
+
+    // 棚卸 without a reason: refused, nothing changed.
+    for (name, value) in [("sku", sku.as_str()), ("units", "0")] {
+        c.find(Locator::Css(&format!("#set-form input[name={name}]")))
+            .await
+            .expect("set field")
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    c.find(Locator::Id("set")).await.expect("set").click().await.expect("set click");
+    // The 在庫 page has error paragraphs of its own (売り越し): wait for the refusal's page.
+    let mut refused = false;
+    for _ in 0..100 {
+        refused = c.source().await.expect("page").contains("理由を入力してください");
+        if refused {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(refused, "a stocktake without a reason is refused");
+    c.goto(&format!("{base}/stock")).await.expect("stock");
+    assert_eq!(on_hand(&stock_rows(&c).await, &sku), before - 1, "the refused stocktake changed nothing");
+
+    // 「モールの数を採用」: on hand +5, as `ichigen stock accept` counts it; the command agrees.
+    let raised_before = on_hand(&stock_list(store), &raised_sku);
+    c.find(Locator::XPath(&format!(
+        "//form[@action='/stock/drift/accept'][input[@name='marketplace'][@value='rakuten']][input[@name='item'][@value='{raised_sku}']]/button"
+    )))
+    .await
+    .expect("accept button")
+    .click()
+    .await
+    .expect("accept click");
+    assert!(text(&c, "#flash").await.contains("モールの在庫数を採用しました（在庫数 +5 個分）"));
+    let after = stock_rows(&c).await;
+    assert_eq!(on_hand(&after, &raised_sku), raised_before + 5);
+    assert_eq!(after, stock_list(store));
+    assert!(c.find_all(Locator::Id("drift")).await.expect("drift").is_empty(), "nothing left to decide");
+
+    // The SKU's history: the −1 first, with who and why.
+    c.find(Locator::LinkText(&sku)).await.expect("SKU link").click().await.expect("SKU click");
+    let newest = text(&c, "#history tbody tr").await;
+    assert!(newest.contains("-1") && newest.contains("佐藤") && newest.contains("検品で破損"), "{newest}");
+
     // Every action is in the audit log, with the staff member's name.
     c.goto(&format!("{base}/audit")).await.expect("audit");
     let audit = text(&c, "#audit").await;
@@ -388,6 +517,8 @@ async fn staff_work_through_the_console_in_a_browser() {
         "ルールを保存",
         "メールテンプレートを保存",
         "伝票番号ファイルを取込",
+        "入出庫",
+        "モールの在庫数を採用",
     ] {
         assert!(audit.contains(action), "{action} missing: {audit}");
     }

@@ -437,7 +437,7 @@ fn stock_list(dir: &std::path::Path) -> Vec<(String, i64, i64)> {
         .lines()
         .filter(|l| l.starts_with('│'))
         .map(|l| l.trim_matches('│').split(['│', '┆']).map(str::trim).collect::<Vec<_>>())
-        .filter(|cells| cells.len() == 5 && cells[0] != "SKU")
+        .filter(|cells| cells.len() == 11 && cells[0] != "SKU")
         .map(|c| (c[0].to_string(), c[2].parse().unwrap(), c[3].parse().unwrap()))
         .collect()
 }

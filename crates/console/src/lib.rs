@@ -1,6 +1,7 @@
 //! The staff console: server-rendered Japanese pages for order clerks — the order list and an
 //! order's page (release, hold, destination correction, tracking number), the blacklist, the
-//! shop's rules with a simulation, mail templates with a preview, exports and the tracking import.
+//! shop's rules with a simulation, mail templates with a preview, the stock (在庫: counts, each
+//! mall's allotment, drift decisions, a SKU's history), exports and the tracking import.
 //!
 //! Every page calls the same use cases as the `ichigen` commands (`ichigen_core::pipeline`), over
 //! the store ports only, so one router serves the embedded store (`ichigen console`) and DynamoDB
@@ -123,6 +124,15 @@ impl<S: ConsoleStore, T: StaffMail + 'static> Console<S, T> {
             .route("/io", get(pages::io::show::<S, T>))
             .route("/io/export", post(pages::io::export::<S, T>))
             .route("/io/tracking", post(pages::io::tracking::<S, T>))
+            .route("/stock", get(pages::stock::list::<S, T>))
+            .route("/stock/edit/set", post(pages::stock::set::<S, T>))
+            .route("/stock/edit/adjust", post(pages::stock::adjust::<S, T>))
+            .route("/stock/edit/map", post(pages::stock::map::<S, T>))
+            .route("/stock/drift/accept", post(pages::stock::accept::<S, T>))
+            .route("/stock/drift/force", post(pages::stock::force::<S, T>))
+            .route("/stock/edit/load", post(pages::stock::load::<S, T>))
+            // Two segments: a SKU's page is one (its `/` escaped), so no SKU name takes an action's path.
+            .route("/stock/{sku}", get(pages::stock::history::<S, T>))
             .route("/audit", get(pages::audit::show::<S, T>))
             .with_state(app)
     }

@@ -6,7 +6,7 @@ use serde::Serialize;
 /// The console's stylesheet.
 pub const CSS: &str = include_str!("templates/console.css");
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("templates/base.html")),
     ("orders.html", include_str!("templates/orders.html")),
     ("order.html", include_str!("templates/order.html")),
@@ -14,6 +14,8 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("rules.html", include_str!("templates/rules.html")),
     ("templates.html", include_str!("templates/templates.html")),
     ("io.html", include_str!("templates/io.html")),
+    ("stock.html", include_str!("templates/stock.html")),
+    ("stock_sku.html", include_str!("templates/stock_sku.html")),
     ("audit.html", include_str!("templates/audit.html")),
     ("message.html", include_str!("templates/message.html")),
 ];

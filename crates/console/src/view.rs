@@ -174,6 +174,12 @@ pub fn action_label(action: &str) -> &str {
         "template_save" => "メールテンプレートを保存",
         "tracking_import" => "伝票番号ファイルを取込",
         "export" => "出力をダウンロード",
+        "stock_set" => "棚卸",
+        "stock_adjust" => "入出庫",
+        "stock_map" => "商品とSKUの対応付け",
+        "stock_accept" => "モールの在庫数を採用",
+        "stock_force" => "ichigenの在庫数で上書き",
+        "stock_load" => "在庫ファイルを取込",
         "login" => "ログイン",
         other => other,
     }

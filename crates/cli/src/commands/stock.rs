@@ -1,19 +1,21 @@
 //! `ichigen stock list|load|set|adjust|map|history`: the shop's stock master (在庫) — one
 //! on-hand count per shop SKU, what each marketplace item takes of it, and every change with who
 //! and why. Runs on the embedded store (`--dir`) or the DynamoDB table (`--aws-endpoint`, `--aws`).
+//! The loads, counts and mappings are `pipeline::stock_staff`'s, which the console's 在庫 page
+//! calls too.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::Utc;
 use clap::Subcommand;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, Table};
 use ichigen_core::Marketplace;
-use ichigen_core::pipeline::{DecideError, OrderStore, accept_drift, force_push, holdings};
-use ichigen_core::stock::file::{self, StockFileError};
-use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore};
+use ichigen_core::pipeline::stock_staff::{self, EditError, LoadError, Loaded};
+use ichigen_core::pipeline::{DecideError, OrderStore, accept_drift, force_push};
+use ichigen_core::stock::{Count, Edit, MALLS, StockStore, mall_column};
 
 use crate::backend::{Backend, StoreArgs};
 use crate::view::{jst, jst_minutes};
@@ -21,7 +23,8 @@ use crate::view::{jst, jst_minutes};
 /// `ichigen stock` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum StockCommand {
-    /// Every SKU: on hand, reserved by open orders, available.
+    /// Every SKU: on hand, reserved by open orders, available, and the units allotted to each
+    /// mall's items (楽天 Yahoo Amazon au PAY Qoo10) and to none (調整中).
     List,
     /// Load a stock file (CSV, UTF-8 or Shift_JIS): `SKU,商品名,在庫数` and optionally one column
     /// per marketplace naming its item (楽天, Yahoo, Amazon, auPAY, Qoo10). Each row sets its SKU's
@@ -115,31 +118,9 @@ pub fn run(store_args: &StoreArgs, command: &StockCommand) -> anyhow::Result<Exi
     })
 }
 
-fn parse_part(text: &str) -> anyhow::Result<Part> {
-    let (sku, units) = match text.rsplit_once('*') {
-        Some((sku, n)) => (sku, n.trim().parse::<u32>().ok().filter(|n| *n > 0)),
-        None => (text, Some(1)),
-    };
-    match (sku.trim(), units) {
-        ("", _) | (_, None) => bail!("{text:?}: a part is SKU or SKU*UNITS (units 1 or more)"),
-        (sku, Some(units)) => Ok(Part { sku: sku.to_string(), units }),
-    }
-}
-
-/// What a stock file load applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Loaded {
-    /// SKUs whose count was set.
-    pub skus: usize,
-    /// Marketplace items mapped.
-    pub listings: usize,
-    /// Open orders already stored whose units the loaded master now holds.
-    pub held: usize,
-}
-
-/// Loads a stock file as `ichigen stock load` does: every row checked first, then each SKU's count
-/// set (a stocktake, recorded as made by `by`) and its listings stored. `Ok(Err(why))`: the file
-/// was refused and nothing applied (`why` in Japanese, naming the bad lines).
+/// Loads a stock file as `ichigen stock load` does (`pipeline::stock_staff::load`: every row
+/// checked first, then the counts, the listings and the open orders' holdings). `Ok(Err(why))`:
+/// the file was refused and nothing applied (`why` in Japanese, naming the bad lines).
 pub async fn load<S: StockStore + OrderStore>(
     store: &S,
     shop: &str,
@@ -147,29 +128,41 @@ pub async fn load<S: StockStore + OrderStore>(
     by: &str,
 ) -> anyhow::Result<Result<Loaded, String>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let rows = match file::read(&bytes) {
-        Ok(rows) => rows,
-        Err(e @ (StockFileError::Rows(_) | StockFileError::Header | StockFileError::Encoding(_))) => {
-            return Ok(Err(format!("{}: 何も反映していません\n{e}", path.display())));
-        }
-    };
-    let why = format!("在庫ファイル {}", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default());
-    let edit = Edit { who: by, why: &why, at: Utc::now().with_timezone(&jst()) };
-    let mut listings = 0;
-    for row in &rows {
-        store
-            .count(shop, &row.sku, row.name.as_deref(), Count::Set(row.on_hand), &edit)
-            .await
-            .with_context(|| format!("setting {}", row.sku))?;
-        for l in &row.listings {
-            store.put_listing(shop, l).await.context("recording a listing")?;
-            listings += 1;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match stock_staff::load(store, shop, &bytes, &name, by, Utc::now().with_timezone(&jst())).await {
+        Ok(loaded) => Ok(Ok(loaded)),
+        Err(LoadError::Refused { why, .. }) => Ok(Err(format!("{}: 何も反映していません\n{why}", path.display()))),
+        Err(LoadError::Port(e)) => Err(e).context("loading the stock file"),
+    }
+}
+
+/// The `ichigen stock list` table: the counts and, per mall, the units allotted to its items
+/// (`Stock::allotted_by_marketplace`, as the console's 在庫 page shows them).
+fn list_table(stocks: &[ichigen_core::stock::Stock]) -> Table {
+    let mut header: Vec<&str> = vec!["SKU", "商品名", "在庫数", "引当", "販売可能"];
+    header.extend(MALLS.iter().map(|m| mall_column(*m)));
+    header.push("調整中");
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED).set_header(header);
+    for s in stocks {
+        let allotted = s.allotted_by_marketplace();
+        let mut row = vec![
+            s.sku.clone(),
+            s.name.clone(),
+            s.on_hand.to_string(),
+            s.reserved.to_string(),
+            s.available().to_string(),
+        ];
+        row.extend(allotted.by_mall.iter().map(i64::to_string));
+        row.push(allotted.apart.to_string());
+        table.add_row(row);
+    }
+    for col in 2..11 {
+        if let Some(c) = table.column_mut(col) {
+            c.set_cell_alignment(CellAlignment::Right);
         }
     }
-    // Orders stored before the master (or before these listings) hold their units now, not
-    // when the processor next stores them: until then they would be pushed to the malls as free.
-    let held = holdings::settle_open(store, store, shop, edit.at).await.context("holding the open orders")?;
-    Ok(Ok(Loaded { skus: rows.len(), listings, held }))
+    table
 }
 
 async fn dispatch<S: StockStore + OrderStore>(
@@ -181,23 +174,10 @@ async fn dispatch<S: StockStore + OrderStore>(
     match command {
         StockCommand::List => {
             let stocks = store.stocks(shop).await.context("reading the stock")?;
-            let mut table = Table::new();
-            table.load_preset(UTF8_FULL_CONDENSED).set_header(["SKU", "商品名", "在庫数", "引当", "販売可能"]);
-            for s in &stocks {
-                table.add_row(vec![
-                    s.sku.clone(),
-                    s.name.clone(),
-                    s.on_hand.to_string(),
-                    s.reserved.to_string(),
-                    s.available().to_string(),
-                ]);
-            }
-            for col in 2..5 {
-                if let Some(c) = table.column_mut(col) {
-                    c.set_cell_alignment(CellAlignment::Right);
-                }
-            }
-            println!("{table}");
+            println!("{}", list_table(&stocks));
+            println!(
+                "楽天〜Qoo10: 各モールの商品に割り当てた個数(そのモールで売れる数)。調整中: どの商品にも割り当てていない個数(反映待ちの減少分・モールの数の確認中)"
+            );
             let oversold: Vec<&str> = stocks.iter().filter(|s| s.available() < 0).map(|s| s.sku.as_str()).collect();
             if !oversold.is_empty() {
                 println!("販売可能数がマイナスです(売り越し): {}", oversold.join(", "));
@@ -218,17 +198,19 @@ async fn dispatch<S: StockStore + OrderStore>(
             }
         },
         StockCommand::Set { sku, units, why, by } | StockCommand::Adjust { sku, units, why, by } => {
-            let count = if matches!(command, StockCommand::Set { .. }) {
-                if *units < 0 {
-                    bail!("在庫数は0以上で指定してください");
+            let count =
+                if matches!(command, StockCommand::Set { .. }) { Count::Set(*units) } else { Count::Adjust(*units) };
+            match stock_staff::count(store, shop, sku, count, &Edit { who: by, why, at: now }).await {
+                Ok(s) => {
+                    println!("{}: 在庫数 {}、引当 {}、販売可能 {}", s.sku, s.on_hand, s.reserved, s.available());
+                    Ok(ExitCode::SUCCESS)
                 }
-                Count::Set(*units)
-            } else {
-                Count::Adjust(*units)
-            };
-            let s = store.count(shop, sku, None, count, &Edit { who: by, why, at: now }).await.context("counting")?;
-            println!("{}: 在庫数 {}、引当 {}、販売可能 {}", s.sku, s.on_hand, s.reserved, s.available());
-            Ok(ExitCode::SUCCESS)
+                Err(EditError::Port(e)) => Err(e).context("counting"),
+                Err(refused) => {
+                    eprintln!("ichigen stock: {refused}");
+                    Ok(ExitCode::from(1))
+                }
+            }
         }
         StockCommand::Accept { marketplace, item, by } => {
             match accept_drift(store, shop, *marketplace, item, by, now).await {
@@ -249,23 +231,21 @@ async fn dispatch<S: StockStore + OrderStore>(
             Ok(ExitCode::SUCCESS)
         }
         StockCommand::Map { marketplace, item, parts } => {
-            let parts = parts.iter().map(|p| parse_part(p)).collect::<anyhow::Result<Vec<_>>>()?;
-            let known: Vec<String> =
-                store.stocks(shop).await.context("reading the stock")?.into_iter().map(|s| s.sku).collect();
-            if let Some(p) = parts.iter().find(|p| !known.contains(&p.sku)) {
-                eprintln!(
-                    "ichigen stock map: SKU {} は在庫マスタにありません(先に ichigen stock set で登録してください)",
-                    p.sku
-                );
-                return Ok(ExitCode::from(1));
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            match stock_staff::map_item(store, shop, *marketplace, item, &parts).await {
+                Ok(listing) => {
+                    println!(
+                        "{marketplace} の商品 {item} は 1点あたり {} を使います",
+                        stock_staff::parts_text(&listing)
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(EditError::Port(e)) => Err(e).context("recording the listing"),
+                Err(refused) => {
+                    eprintln!("ichigen stock map: {refused}");
+                    Ok(ExitCode::from(1))
+                }
             }
-            let shown: Vec<String> = parts.iter().map(|p| format!("{}×{}", p.sku, p.units)).collect();
-            store
-                .put_listing(shop, &Listing { marketplace: *marketplace, item: item.clone(), parts })
-                .await
-                .context("recording the listing")?;
-            println!("{marketplace} の商品 {item} は 1点あたり {} を使います", shown.join(" + "));
-            Ok(ExitCode::SUCCESS)
         }
         StockCommand::History { sku, limit } => {
             let mut table = Table::new();

@@ -7,6 +7,7 @@ pub mod io;
 pub mod order;
 pub mod orders;
 pub mod rules;
+pub mod stock;
 pub mod templates;
 
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};

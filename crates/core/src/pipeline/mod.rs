@@ -24,6 +24,7 @@ pub mod shop;
 pub mod source;
 pub mod staff;
 pub mod stock_push;
+pub mod stock_staff;
 pub mod stored;
 pub mod template_check;
 pub mod tracking;

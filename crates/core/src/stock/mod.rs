@@ -87,6 +87,22 @@ impl Stock {
         self.allotted.get(holder).copied().unwrap_or(0)
     }
 
+    /// What this SKU's allotments come to per mall: Σ of `allotted` over the holders
+    /// `{marketplace}:…` of each of [`MALLS`] (what each mall may sell of it), and apart the units
+    /// kept under the [`shrinking`] and [`covering`] keys (allotted to no item).
+    pub fn allotted_by_marketplace(&self) -> MallAllotments {
+        let mut out = MallAllotments { by_mall: [0; 5], apart: 0 };
+        for (key, units) in &self.allotted {
+            // A prefixed key (`shrinking>rakuten:…`) has no marketplace before its first colon.
+            let mall = key.split_once(':').and_then(|(m, _)| m.parse::<Marketplace>().ok());
+            match mall.and_then(|m| MALLS.iter().position(|x| *x == m)) {
+                Some(i) => out.by_mall[i] += units,
+                None => out.apart += units,
+            }
+        }
+        out
+    }
+
     /// Sets `holder`'s allotment (an empty one is dropped from the map).
     pub fn allot(&mut self, holder: &str, units: i64) {
         set_or_drop(&mut self.allotted, holder, units);
@@ -122,6 +138,40 @@ impl Stock {
                 *self.cancelled.entry(holder.clone()).or_default() -= units;
             }
         }
+    }
+}
+
+/// The marketplaces whose items take the shop's stock, in display order (orders from a file
+/// take stock by their lines' SKUs, not by listings of their own).
+pub const MALLS: [Marketplace; 5] =
+    [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10];
+
+/// A mall's short name as the stock file's columns and the stock tables' headers say it.
+pub fn mall_column(marketplace: Marketplace) -> &'static str {
+    match marketplace {
+        Marketplace::Rakuten => "楽天",
+        Marketplace::Yahoo => "Yahoo",
+        Marketplace::Amazon => "Amazon",
+        Marketplace::Aupay => "au PAY",
+        Marketplace::Qoo10 => "Qoo10",
+        Marketplace::Csv => "直接",
+    }
+}
+
+/// One SKU's allotments per mall ([`Stock::allotted_by_marketplace`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MallAllotments {
+    /// Units allotted to the items of each of [`MALLS`], in that order.
+    pub by_mall: [i64; 5],
+    /// Units allotted to no item: a shrink on its way to a slow mall ([`shrinking`]) or the
+    /// cover of a mall's number the ledger does not explain yet ([`covering`]).
+    pub apart: i64,
+}
+
+impl MallAllotments {
+    /// Units allotted to `marketplace`'s items (0 for one not in [`MALLS`]).
+    pub fn of(&self, marketplace: Marketplace) -> i64 {
+        MALLS.iter().position(|m| *m == marketplace).map_or(0, |i| self.by_mall[i])
     }
 }
 
@@ -162,6 +212,22 @@ pub struct Part {
     pub sku: String,
     /// Units of it per item.
     pub units: u32,
+}
+
+impl std::str::FromStr for Part {
+    type Err = String;
+
+    /// `SKU` (one unit) or `SKU*UNITS` (units 1 or more); the refusal is in staff's words.
+    fn from_str(text: &str) -> Result<Part, String> {
+        let (sku, units) = match text.rsplit_once('*') {
+            Some((sku, n)) => (sku, n.trim().parse::<u32>().ok().filter(|n| *n > 0)),
+            None => (text, Some(1)),
+        };
+        match (sku.trim(), units) {
+            ("", _) | (_, None) => Err(format!("「{text}」: SKU か SKU*個数(1以上) で書いてください")),
+            (sku, Some(units)) => Ok(Part { sku: sku.to_string(), units }),
+        }
+    }
 }
 
 /// What one marketplace item takes of the shop's stock: its identity on the marketplace (the
@@ -459,4 +525,30 @@ pub trait StockStore: Send + Sync {
         state: &push::PushState,
         expected: Option<u64>,
     ) -> impl Future<Output = Result<crate::pipeline::Written, PortError>> + Send;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allotments_are_summed_per_mall_and_the_prefixed_keys_apart() {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00+09:00").unwrap();
+        let mut s = Stock::empty("MUG-WHT", at);
+        s.allot(&holder(Marketplace::Rakuten, "mug-wht"), 3);
+        s.allot(&holder(Marketplace::Rakuten, "gift-set"), 2);
+        // Yahoo's items hold a colon of their own (code:subcode).
+        s.allot(&holder(Marketplace::Yahoo, "mug:wht"), 4);
+        s.allot(&holder(Marketplace::Qoo10, "q-1"), 1);
+        s.allot(&shrinking(&holder(Marketplace::Qoo10, "q-1")), 2);
+        s.allot(&covering(&holder(Marketplace::Amazon, "MUG-WHT-FBM")), 5);
+        let a = s.allotted_by_marketplace();
+        assert_eq!(a.by_mall, [5, 4, 0, 0, 1]);
+        assert_eq!(a.apart, 7);
+        assert_eq!(a.of(Marketplace::Yahoo), 4);
+        assert_eq!(a.of(Marketplace::Amazon), 0, "a cover is not the mall's item's allotment");
+        assert_eq!(a.of(Marketplace::Csv), 0);
+        assert_eq!(a.by_mall.iter().sum::<i64>() + a.apart, s.allotted_total());
+        assert_eq!(Stock::empty("TEA", at).allotted_by_marketplace(), MallAllotments { by_mall: [0; 5], apart: 0 });
+    }
 }
