@@ -22,7 +22,7 @@ use ichigen_core::pipeline::{
     consume_batch,
 };
 use ichigen_core::stock::push::PushSettings;
-use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore, holder};
+use ichigen_core::stock::{Count, Edit, Listing, MALLS, Part, StockStore, holder};
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_local::{JsonlQuarantine, MAIL_QUEUE, ORDERS_QUEUE, SqliteQueue, SqliteStore};
 use ichigen_marketplaces::amazon::client::{AmazonClient, AmazonConfig, AmazonCredentials};
@@ -32,10 +32,6 @@ use ichigen_sandbox::{Faults, SandboxConfig, Seed, Shelf, Started, amazon, aupay
 
 /// The shop of the sale day.
 pub const SHOP: &str = "shop-sale";
-
-/// The five malls, in the order the buyers' dice pick them.
-pub const MALLS: [Marketplace; 5] =
-    [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10];
 
 /// How a sale day runs.
 #[derive(Debug, Clone)]
