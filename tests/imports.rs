@@ -21,7 +21,6 @@ use ichigen_lambda::Metrics;
 use ichigen_testkit::moto::SentMail;
 
 const SHOP: &str = "shop-1";
-const BUCKET: &str = "ichigen-test-imports";
 
 /// A valid 12-digit ヤマト number (mod-7 check digit, `carriers.md`), unique per `i`.
 fn number(i: u64) -> String {
@@ -133,7 +132,10 @@ fn by_key(stored: Vec<StoredOrder>) -> BTreeMap<OrderKey, StoredOrder> {
 async fn a_dropped_b2_file_ships_the_parcels_and_tells_staff_once() {
     let five = orders(5);
     let w = world(&five).await;
-    let (url, dlq_url) = w.import_bucket(BUCKET, 3).await;
+    // S3 bucket names are global across moto's accounts: one per test account, so a second run
+    // against the same moto server does not meet the first run's bucket.
+    let bucket = format!("ichigen-test-imports-{}", w.account);
+    let (url, dlq_url) = w.import_bucket(&bucket, 3).await;
     let rows = b2_export(&w).await;
     assert_eq!(rows.len(), 5, "one label row per order");
     let keys: Vec<&String> = rows.keys().collect();
@@ -142,7 +144,7 @@ async fn a_dropped_b2_file_ships_the_parcels_and_tells_staff_once() {
     // event's key is URL-encoded) and names its format.
     let numbers: Vec<String> = (0..3).map(number).collect();
     let file: Vec<(&Vec<String>, String)> = (0..3).map(|i| (&rows[keys[i]], numbers[i].clone())).collect();
-    w.put_file(BUCKET, &format!("imports/{SHOP}/11月30日 出荷.b2.csv"), b2_issued(&file)).await;
+    w.put_file(&bucket, &format!("imports/{SHOP}/11月30日 出荷.b2.csv"), b2_issued(&file)).await;
 
     let ((handled, failed), bodies) = import_all(&w, &url).await;
     assert_eq!((handled, failed), (2, 0), "moto's s3:TestEvent and the file's event: {bodies:?}");
@@ -194,7 +196,7 @@ async fn a_dropped_b2_file_ships_the_parcels_and_tells_staff_once() {
     let mut unknown = rows[keys[4]].clone();
     unknown[0] = "Y0000000000001".into();
     let bad = b2_issued(&[(&rows[keys[3]], number(3)), (&unknown, number(91)), (&rows[keys[4]], bad_number)]);
-    w.put_file(BUCKET, &format!("imports/{SHOP}/bad.b2.csv"), bad).await;
+    w.put_file(&bucket, &format!("imports/{SHOP}/bad.b2.csv"), bad).await;
     let ((handled, failed), _) = import_all(&w, &url).await;
     assert_eq!((handled, failed), (1, 0), "refused rows are the file's problem, not a retry");
     let after = by_key(w.stored(SHOP).await);
@@ -215,7 +217,7 @@ async fn a_dropped_b2_file_ships_the_parcels_and_tells_staff_once() {
     assert!(body.contains("どの伝票番号も登録していません"), "{body}");
 
     // A file no format reads: staff are told, the message is acknowledged (not retried).
-    w.put_file(BUCKET, &format!("imports/{SHOP}/memo.csv"), b"a,b\n1,2\n".to_vec()).await;
+    w.put_file(&bucket, &format!("imports/{SHOP}/memo.csv"), b"a,b\n1,2\n".to_vec()).await;
     let ((handled, failed), _) = import_all(&w, &url).await;
     assert_eq!((handled, failed), (1, 0));
     let mails = w.sent_mail().await;
@@ -230,7 +232,7 @@ async fn a_dropped_b2_file_ships_the_parcels_and_tells_staff_once() {
     );
 
     // A folder naming no shop has nobody to tell: the message fails until the DLQ takes it.
-    w.put_file(BUCKET, "imports/no-such-shop/x.b2.csv", b2_issued(&file)).await;
+    w.put_file(&bucket, "imports/no-such-shop/x.b2.csv", b2_issued(&file)).await;
     let ((_, failed), _) = import_all(&w, &url).await;
     assert_eq!(failed, 3, "tried until the redrive policy's 3 receives");
     assert_eq!(w.depth(&dlq_url).await, 1);
