@@ -76,10 +76,13 @@ impl Stock {
         self.allotted.values().sum()
     }
 
-    /// Units available and allotted to no holder: what a holder may grow from (negative: a
-    /// reserve took more than its holder's allotment, or staff counted fewer).
+    /// Units available, allotted to no holder and not released by a holder's cancellations
+    /// since its last push: what a holder may grow from (negative: a reserve took more than its
+    /// holder's allotment, or staff counted fewer). A cancellation's units stay out until the
+    /// cancelling mall's next push has read it: most malls put them back on sale themselves at
+    /// once, and given to another mall meanwhile they would show on two.
     pub fn free(&self) -> i64 {
-        self.available() - self.allotted_total()
+        self.available() - self.allotted_total() - self.cancelled.values().map(|u| u.max(&0)).sum::<i64>()
     }
 
     /// Units allotted to `holder`.

@@ -396,12 +396,17 @@ pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<Stri
         row.allot(&cover, 0);
         if matches!(p.verdict, Verdict::MallManaged | Verdict::Missing) {
             row.allot(&p.holder, 0);
+            row.cancelled.remove(&p.holder);
             continue;
         }
         // Units the mall gave back itself (restores, sales a write landed over) join the item's
-        // allotment from the free units.
-        let add = (credit * per).min(row.free().max(0));
+        // allotment: first the units its cancellations released (kept out of the free units for
+        // it), then free units.
+        let released = row.cancelled.get(&p.holder).copied().unwrap_or(0).max(0);
+        let add = (credit * per).min(row.free().max(0) + released);
         row.allot(&p.holder, row.allotted_to(&p.holder) + add);
+        // The mall's number is judged: what it did not put back on sale is free again.
+        row.cancelled.remove(&p.holder);
         // What the mall shows beyond the ledger is covered from the free units while it is
         // unexplained or reported — the malls together never show more than the shop has —,
         // apart from the item's allotment, so the next run still sees the rise.
@@ -413,7 +418,6 @@ pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<Stri
                 row.allot(&cover, (need - have).min(row.free().max(0)));
             }
         }
-        row.cancelled.remove(&p.holder);
         if let Some(want) = targets.get(&p.holder).and_then(|t| t.get(&row.sku)) {
             let have = row.allotted_to(&p.holder);
             if *want > have {
@@ -679,5 +683,38 @@ mod tests {
         after_write(&mut r, &[("yahoo:mug", false)], &yahoo_target);
         before_write(&mut r, &[plan], &targets);
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (4, 4, 0));
+    }
+
+    #[test]
+    fn a_cancellation_the_mall_put_back_on_sale_is_never_given_to_another_mall() {
+        use crate::stock::Step;
+        // 楽天 holds 4 and Yahoo 4 of 10; a 楽天 order holds 2 more. The buyer cancels: 楽天 puts
+        // the 2 back on sale itself (it shows 6) before either pair's next run.
+        let mut r = row("MUG", 10, &[("rakuten:mug", 4), ("yahoo:mug", 4)]);
+        r.reserved = 2;
+        assert_eq!(r.free(), 0);
+        r.apply(&Step {
+            moves: vec![("MUG".into(), 0, -2)],
+            draws: vec![("MUG".into(), "rakuten:mug".into(), -2)],
+            keep: crate::stock::Holding::none(),
+        });
+        assert_eq!(r.free(), 0, "the 2 released wait for 楽天's next run");
+        // Yahoo's run comes first and would grow to 6: nothing is free for it.
+        let plan = |holder: &str, shown: i64, verdict: Verdict| ItemPlan {
+            item: "mug".into(),
+            holder: holder.into(),
+            parts: vec![("MUG".into(), 1)],
+            expected: 4,
+            shown: Some(shown),
+            drawn: 0,
+            verdict,
+        };
+        let six = |holder: &str| BTreeMap::from([(holder.to_string(), BTreeMap::from([("MUG".to_string(), 6)]))]);
+        before_write(&mut r, &[plan("yahoo:mug", 4, Verdict::Push { withheld: 0, credit: 0 })], &six("yahoo:mug"));
+        assert_eq!(r.allotted_to("yahoo:mug"), 4);
+        // 楽天's run reads the 6 it shows: the 2 it put back are its own again.
+        before_write(&mut r, &[plan("rakuten:mug", 6, Verdict::Push { withheld: 0, credit: 2 })], &six("rakuten:mug"));
+        assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (6, 4, 0));
+        assert!(r.cancelled.is_empty());
     }
 }
