@@ -25,7 +25,7 @@ use crate::stock::mall::{Failure, ItemShown, MallStock, Quantity, SetOutcome, Sh
 use crate::stock::push::{
     self, Drift, ItemPlan, PushOutcome, PushRecord, PushSettings, PushState, Verdict, after_write, before_write,
 };
-use crate::stock::{Listing, Stock, StockStore};
+use crate::stock::{Listing, Stock, StockStore, holder};
 
 use super::credentials::StaffNotices;
 use super::holdings::catalogue;
@@ -188,7 +188,9 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
 
         // 2. Credits and growth, conditional on each row's seq.
         let skus: BTreeSet<&str> = plans.iter().flat_map(|p| p.parts.iter().map(|(s, _)| s.as_str())).collect();
-        let rows = self.update_rows(shop_id, &skus, rows, |row| before_write(row, &plans, &targets)).await?;
+        // Every listed item's cancellations wait for its own mall's push (`Stock::free_for_push`).
+        let listed: BTreeSet<String> = listings.iter().map(|l| holder(l.marketplace, &l.item)).collect();
+        let rows = self.update_rows(shop_id, &skus, rows, |row| before_write(row, &plans, &targets, &listed)).await?;
 
         // 3. The numbers that differ from the last written.
         let mut writes: Vec<Quantity> = Vec::new();
@@ -515,7 +517,7 @@ pub async fn accept_drift<K: StockStore>(
         .clone();
     let diff = drift.shown - drift.expected;
     let why = format!("{}の管理画面の在庫数を採用 ({item})", marketplace_name(marketplace));
-    let h = crate::stock::holder(marketplace, item);
+    let h = holder(marketplace, item);
     for part in &listing.parts {
         let units = diff * i64::from(part.units.max(1));
         let by = crate::stock::Edit { who, why: &why, at: now };

@@ -10,7 +10,7 @@ pub mod holding;
 pub mod mall;
 pub mod push;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use chrono::{DateTime, FixedOffset};
@@ -76,13 +76,20 @@ impl Stock {
         self.allotted.values().sum()
     }
 
-    /// Units available, allotted to no holder and not released by a holder's cancellations
-    /// since its last push: what a holder may grow from (negative: a reserve took more than its
-    /// holder's allotment, or staff counted fewer). A cancellation's units stay out until the
-    /// cancelling mall's next push has read it: most malls put them back on sale themselves at
-    /// once, and given to another mall meanwhile they would show on two.
+    /// Units available and allotted to no holder (negative: a reserve took more than its
+    /// holder's allotment, or staff counted fewer).
     pub fn free(&self) -> i64 {
-        self.available() - self.allotted_total() - self.cancelled.values().map(|u| u.max(&0)).sum::<i64>()
+        self.available() - self.allotted_total()
+    }
+
+    /// What a pushed holder may grow from: the free units less those the cancellations of a
+    /// `listed` holder's orders released since its last push. Most malls put a cancelled order's
+    /// units back on sale themselves at once, so until that mall's next push has read its number
+    /// they may already show there; given to another mall meanwhile they would show on two.
+    /// (Holders no push judges — an unlisted item, an order from a file — keep nothing back.)
+    pub fn free_for_push(&self, listed: &BTreeSet<String>) -> i64 {
+        let released: i64 = self.cancelled.iter().filter(|(h, _)| listed.contains(*h)).map(|(_, u)| (*u).max(0)).sum();
+        self.free() - released
     }
 
     /// Units allotted to `holder`.

@@ -7,7 +7,7 @@
 //! whatever the timing the malls together cannot sell more than the shop has: a mall only sells
 //! what it shows, and what it shows was allotted to it alone.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -329,7 +329,7 @@ pub fn shares(
     listings: &[&Listing],
     rows: &BTreeMap<String, Stock>,
     buffer: u32,
-    left_out: &std::collections::BTreeSet<String>,
+    left_out: &BTreeSet<String>,
 ) -> BTreeMap<String, BTreeMap<String, i64>> {
     let mut holders: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for l in listings {
@@ -377,7 +377,12 @@ pub fn targets(
 /// (so pairs pushing at the same time never allot a unit twice), frees the allotments of items
 /// the mall does not sell for the shop, and clears the cancellations counted for the compared
 /// items. Shrinking waits for the mall to take its lower number ([`after_write`]).
-pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<String, BTreeMap<String, i64>>) {
+pub fn before_write(
+    row: &mut Stock,
+    plans: &[ItemPlan],
+    targets: &BTreeMap<String, BTreeMap<String, i64>>,
+    listed: &BTreeSet<String>,
+) {
     for p in plans {
         let Some(per) = p.parts.iter().find(|(sku, _)| *sku == row.sku).map(|(_, per)| *per) else {
             continue;
@@ -403,7 +408,7 @@ pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<Stri
         // allotment: first the units its cancellations released (kept out of the free units for
         // it), then free units.
         let released = row.cancelled.get(&p.holder).copied().unwrap_or(0).max(0);
-        let add = (credit * per).min(row.free().max(0) + released);
+        let add = (credit * per).min(row.free_for_push(listed).max(0) + released);
         row.allot(&p.holder, row.allotted_to(&p.holder) + add);
         // The mall's number is judged: what it did not put back on sale is free again.
         row.cancelled.remove(&p.holder);
@@ -415,13 +420,13 @@ pub fn before_write(row: &mut Stock, plans: &[ItemPlan], targets: &BTreeMap<Stri
             row.drawn.remove(&p.holder);
             let (need, have) = (p.shown.unwrap_or(0) * per, row.allotted_to(&p.holder));
             if need > have {
-                row.allot(&cover, (need - have).min(row.free().max(0)));
+                row.allot(&cover, (need - have).min(row.free_for_push(listed).max(0)));
             }
         }
         if let Some(want) = targets.get(&p.holder).and_then(|t| t.get(&row.sku)) {
             let have = row.allotted_to(&p.holder);
             if *want > have {
-                row.allot(&p.holder, have + (*want - have).min(row.free().max(0)));
+                row.allot(&p.holder, have + (*want - have).min(row.free_for_push(listed).max(0)));
             }
         }
     }
@@ -615,7 +620,7 @@ mod tests {
             drawn: 7,
             verdict: Verdict::Push { withheld: 0, credit: 4 },
         };
-        before_write(&mut r, &[plan], &targets);
+        before_write(&mut r, &[plan], &targets, &BTreeSet::new());
         assert_eq!((r.allotted_to("qoo10:mug"), r.allotted_to(&shrinking("qoo10:mug")), r.free()), (4, 0, 1));
         // A mall that shows at once gives the units up at once.
         let mut r = row("MUG", 12, &[("yahoo:mug", 10)]);
@@ -640,7 +645,7 @@ mod tests {
         };
         let first = judge(Some(&w), 6, Some(Shown::Units(9)), 0, 0, Duration::ZERO, at());
         assert_eq!(first, Verdict::Unexplained { excess: 3, credit: 0 });
-        before_write(&mut r, &[plan(first)], &BTreeMap::new());
+        before_write(&mut r, &[plan(first)], &BTreeMap::new(), &BTreeSet::new());
         // The 3 are kept from the free units, but not as the item's allotment.
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to(&covering("rakuten:mug")), r.free()), (6, 3, 11));
         // Next run: the same rise against the same allotment, nothing to explain it: drift.
@@ -648,7 +653,7 @@ mod tests {
         let second =
             judge(Some(&seen), r.allotted_to("rakuten:mug"), Some(Shown::Units(9)), 0, 0, Duration::ZERO, at());
         assert_eq!(second, Verdict::Drift { shown: 9, expected: 6, credit: 0, shortfall: false });
-        before_write(&mut r, &[plan(second)], &BTreeMap::new());
+        before_write(&mut r, &[plan(second)], &BTreeMap::new(), &BTreeSet::new());
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to(&covering("rakuten:mug")), r.free()), (6, 3, 11));
         // A sale of the mall's extra units draws on what covers them, not on the free units.
         let sale = crate::stock::Step {
@@ -674,14 +679,14 @@ mod tests {
             verdict: Verdict::Push { withheld: 0, credit: 0 },
         };
         let targets = BTreeMap::from([("rakuten:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
-        before_write(&mut r, std::slice::from_ref(&plan), &targets);
+        before_write(&mut r, std::slice::from_ref(&plan), &targets, &BTreeSet::new());
         assert_eq!((r.allotted_to("rakuten:mug"), r.free()), (2, 0));
         let rows = BTreeMap::from([("MUG".to_string(), r.clone())]);
         assert_eq!(number(&plan, &rows, &targets), 2);
         // Yahoo's own run shrinks it to 4 after its write: Rakuten's next run grows to 4.
         let yahoo_target = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
         after_write(&mut r, &[("yahoo:mug", false)], &yahoo_target);
-        before_write(&mut r, &[plan], &targets);
+        before_write(&mut r, &[plan], &targets, &BTreeSet::new());
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (4, 4, 0));
     }
 
@@ -698,7 +703,8 @@ mod tests {
             draws: vec![("MUG".into(), "rakuten:mug".into(), -2)],
             keep: crate::stock::Holding::none(),
         });
-        assert_eq!(r.free(), 0, "the 2 released wait for 楽天's next run");
+        let listed = BTreeSet::from(["rakuten:mug".to_string(), "yahoo:mug".to_string()]);
+        assert_eq!((r.free(), r.free_for_push(&listed)), (2, 0), "the 2 released wait for 楽天's next run");
         // Yahoo's run comes first and would grow to 6: nothing is free for it.
         let plan = |holder: &str, shown: i64, verdict: Verdict| ItemPlan {
             item: "mug".into(),
@@ -710,11 +716,24 @@ mod tests {
             verdict,
         };
         let six = |holder: &str| BTreeMap::from([(holder.to_string(), BTreeMap::from([("MUG".to_string(), 6)]))]);
-        before_write(&mut r, &[plan("yahoo:mug", 4, Verdict::Push { withheld: 0, credit: 0 })], &six("yahoo:mug"));
+        before_write(
+            &mut r,
+            &[plan("yahoo:mug", 4, Verdict::Push { withheld: 0, credit: 0 })],
+            &six("yahoo:mug"),
+            &listed,
+        );
         assert_eq!(r.allotted_to("yahoo:mug"), 4);
         // 楽天's run reads the 6 it shows: the 2 it put back are its own again.
-        before_write(&mut r, &[plan("rakuten:mug", 6, Verdict::Push { withheld: 0, credit: 2 })], &six("rakuten:mug"));
+        before_write(
+            &mut r,
+            &[plan("rakuten:mug", 6, Verdict::Push { withheld: 0, credit: 2 })],
+            &six("rakuten:mug"),
+            &listed,
+        );
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (6, 4, 0));
         assert!(r.cancelled.is_empty());
+        // A cancelled order of an item no push judges (an order from a file) holds nothing back.
+        r.cancelled.insert("csv:MUG".into(), 3);
+        assert_eq!(r.free_for_push(&listed), r.free());
     }
 }
