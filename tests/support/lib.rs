@@ -306,14 +306,7 @@ impl AwsWorld {
     /// Every stored order of `shop_id`, any status.
     pub async fn stored(&self, shop_id: &str) -> Vec<StoredOrder> {
         let mut all = Vec::new();
-        for status in [
-            OrderStatus::New,
-            OrderStatus::AwaitingPayment,
-            OrderStatus::ReadyToShip,
-            OrderStatus::Shipped,
-            OrderStatus::Cancelled,
-            OrderStatus::OnHold,
-        ] {
+        for status in OrderStatus::ALL {
             all.extend(self.store.list_by_status(shop_id, status, None, None).await.expect("list"));
         }
         all

@@ -332,14 +332,7 @@ mod tests {
 
     #[test]
     fn status_names_match_serde() {
-        for s in [
-            OrderStatus::New,
-            OrderStatus::AwaitingPayment,
-            OrderStatus::ReadyToShip,
-            OrderStatus::Shipped,
-            OrderStatus::Cancelled,
-            OrderStatus::OnHold,
-        ] {
+        for s in OrderStatus::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(status_name(s)));
         }
     }

@@ -14,16 +14,6 @@ use ichigen_core::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// Every effective status, in the order lists show them.
-pub const STATUSES: [OrderStatus; 6] = [
-    OrderStatus::New,
-    OrderStatus::AwaitingPayment,
-    OrderStatus::ReadyToShip,
-    OrderStatus::OnHold,
-    OrderStatus::Shipped,
-    OrderStatus::Cancelled,
-];
-
 /// The five marketplaces with an API.
 pub const MARKETPLACES: [Marketplace; 5] =
     [Marketplace::Rakuten, Marketplace::Yahoo, Marketplace::Amazon, Marketplace::Aupay, Marketplace::Qoo10];
@@ -112,7 +102,7 @@ fn parse_wire<T: DeserializeOwned + Serialize>(s: &str, all: &[T]) -> Result<T, 
 
 /// `--status` values.
 pub fn parse_status(s: &str) -> Result<OrderStatus, String> {
-    parse_wire(s, &STATUSES)
+    parse_wire(s, &OrderStatus::ALL)
 }
 
 /// `--payment` values.
@@ -243,7 +233,7 @@ impl Filters {
     /// The shop's stored orders that pass, oldest first. The status and time filters go to the
     /// store (an index query on DynamoDB); the others are applied here.
     pub async fn load<S: OrderStore>(&self, store: &S, shop_id: &str) -> anyhow::Result<Vec<StoredOrder>> {
-        let statuses: Vec<OrderStatus> = self.status.map_or_else(|| STATUSES.to_vec(), |s| vec![s]);
+        let statuses: Vec<OrderStatus> = self.status.map_or_else(|| OrderStatus::ALL.to_vec(), |s| vec![s]);
         let since = self.since.and_then(Bound::as_since);
         let until = self.until.and_then(Bound::as_until);
         let mut out = Vec::new();

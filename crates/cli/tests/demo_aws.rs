@@ -78,14 +78,7 @@ async fn demo_on_aws_adapters_stores_and_mails_what_it_reports() {
     let ddb = aws_sdk_dynamodb::Client::new(&sdk);
     let store = DynamoStore::new(ddb.clone(), table.clone());
     let mut stored = Vec::new();
-    for status in [
-        OrderStatus::New,
-        OrderStatus::AwaitingPayment,
-        OrderStatus::ReadyToShip,
-        OrderStatus::OnHold,
-        OrderStatus::Shipped,
-        OrderStatus::Cancelled,
-    ] {
+    for status in OrderStatus::ALL {
         stored.extend(store.list_by_status(SHOP, status, None, None).await.unwrap());
     }
     assert_eq!(stored.len(), 60);

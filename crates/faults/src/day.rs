@@ -469,14 +469,7 @@ pub fn tracking_number(order_id: &str) -> String {
 /// Every stored order of the harness shop.
 pub async fn all_stored<S: OrderStore>(store: &S) -> anyhow::Result<Vec<StoredOrder>> {
     let mut out = Vec::new();
-    for status in [
-        OrderStatus::New,
-        OrderStatus::AwaitingPayment,
-        OrderStatus::ReadyToShip,
-        OrderStatus::OnHold,
-        OrderStatus::Shipped,
-        OrderStatus::Cancelled,
-    ] {
+    for status in OrderStatus::ALL {
         out.extend(store.list_by_status(SHOP_ID, status, None, None).await?);
     }
     Ok(out)

@@ -16,20 +16,10 @@ use ichigen_core::pipeline::{OrderKey, StoredOrder};
 use ichigen_core::{JST, OrderStatus, Rules};
 use serde::{Deserialize, Serialize};
 
-use super::{Failure, html, layout};
+use super::{Failure, html, layout, read_upload};
 use crate::auth::Staff;
 use crate::staff::{audit, now};
 use crate::{App, ConsoleStore};
-
-/// Every status, for the exports' order list.
-const STATUSES: [OrderStatus; 6] = [
-    OrderStatus::New,
-    OrderStatus::AwaitingPayment,
-    OrderStatus::ReadyToShip,
-    OrderStatus::OnHold,
-    OrderStatus::Shipped,
-    OrderStatus::Cancelled,
-];
 
 #[derive(Serialize, Default)]
 struct ImportResult {
@@ -90,7 +80,7 @@ async fn orders<S: ConsoleStore, T>(
     let since = since.and_then(start);
     let until = until.and_then(|d| start(d + Duration::days(1)));
     let mut out = Vec::new();
-    for status in STATUSES {
+    for status in OrderStatus::ALL {
         out.extend(app.store.list_by_status(&app.settings.shop_id, status, since, until).await?);
     }
     out.sort_by(|a, b| a.order.ordered_at.cmp(&b.order.ordered_at).then_with(|| a.key().cmp(&b.key())));
@@ -183,23 +173,11 @@ pub async fn export<S: ConsoleStore, T: Send + Sync + 'static>(
 pub async fn tracking<S: ConsoleStore, T: Send + Sync + 'static>(
     State(app): State<App<S, T>>,
     staff: Staff,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, Failure> {
-    let bad =
-        |e: axum::extract::multipart::MultipartError| Failure::BadRequest(format!("アップロードを読めません: {e}"));
-    let (mut csrf, mut format, mut file, mut filename) = (String::new(), String::new(), Vec::new(), String::new());
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or("") {
-            "csrf" => csrf = field.text().await.map_err(bad)?,
-            "format" => format = field.text().await.map_err(bad)?,
-            "file" => {
-                filename = field.file_name().unwrap_or("").to_string();
-                file = field.bytes().await.map_err(bad)?.to_vec();
-            }
-            _ => {}
-        }
-    }
-    staff.check_csrf(&csrf)?;
+    let upload = read_upload(multipart).await?;
+    staff.check_csrf(upload.field("csrf"))?;
+    let (format, file, filename) = (upload.field("format"), &upload.file, &upload.filename);
     if file.is_empty() {
         return page(
             &app,
@@ -209,14 +187,14 @@ pub async fn tracking<S: ConsoleStore, T: Send + Sync + 'static>(
             }),
         );
     }
-    let wanted = match format.as_str() {
+    let wanted = match format {
         "b2" => Some(IssuedFormat::Program(Program::B2)),
         "ehiden" => Some(IssuedFormat::Program(Program::Ehiden)),
         "yupri" => Some(IssuedFormat::Program(Program::Yupri)),
         "plain" => Some(IssuedFormat::Plain),
         _ => None,
     };
-    let (format, rows, problems) = match issued::read(&file, wanted) {
+    let (format, rows, problems) = match issued::read(file, wanted) {
         Ok(read) => read,
         Err(e) => {
             return page(

@@ -10,6 +10,7 @@ pub mod rules;
 pub mod stock;
 pub mod templates;
 
+use axum::extract::Multipart;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -90,6 +91,41 @@ impl IntoResponse for Failure {
         );
         (status, [(CACHE_CONTROL, "no-store")], Html(body)).into_response()
     }
+}
+
+/// A form uploaded as multipart: its text fields (`csrf` among them) and its one `file`.
+pub struct Upload {
+    /// The text fields by name.
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// The file's bytes (empty when none was chosen).
+    pub file: Vec<u8>,
+    /// The file's name as the browser gave it.
+    pub filename: String,
+}
+
+impl Upload {
+    /// The text field `name` (empty when not sent).
+    pub fn field(&self, name: &str) -> &str {
+        self.fields.get(name).map_or("", String::as_str)
+    }
+}
+
+/// Reads an upload form: the part named `file` as the file, every other part as text.
+pub async fn read_upload(mut multipart: Multipart) -> Result<Upload, Failure> {
+    let bad =
+        |e: axum::extract::multipart::MultipartError| Failure::BadRequest(format!("アップロードを読めません: {e}"));
+    let mut upload = Upload { fields: Default::default(), file: Vec::new(), filename: String::new() };
+    while let Some(field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            upload.filename = field.file_name().unwrap_or("").to_string();
+            upload.file = field.bytes().await.map_err(bad)?.to_vec();
+        } else {
+            let text = field.text().await.map_err(bad)?;
+            upload.fields.insert(name, text);
+        }
+    }
+    Ok(upload)
 }
 
 /// What every page's layout needs.

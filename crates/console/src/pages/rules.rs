@@ -19,16 +19,6 @@ use crate::{App, ConsoleStore};
 /// Changed orders listed at most.
 const LISTED: usize = 200;
 
-/// Every status, to simulate over every stored order of the period.
-const STATUSES: [ichigen_core::OrderStatus; 6] = [
-    ichigen_core::OrderStatus::New,
-    ichigen_core::OrderStatus::AwaitingPayment,
-    ichigen_core::OrderStatus::ReadyToShip,
-    ichigen_core::OrderStatus::OnHold,
-    ichigen_core::OrderStatus::Shipped,
-    ichigen_core::OrderStatus::Cancelled,
-];
-
 /// The rules form.
 #[derive(Deserialize)]
 pub struct RulesForm {
@@ -159,7 +149,7 @@ pub async fn submit<S: ConsoleStore, T: Send + Sync + 'static>(
         newly_held_count: 0,
         released_count: 0,
     };
-    for status in STATUSES {
+    for status in ichigen_core::OrderStatus::ALL {
         for s in app.store.list_by_status(&shop_id, status, Some(since), None).await? {
             sim.checked += 1;
             let before = holds(&current_engine, &s);

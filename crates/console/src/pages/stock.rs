@@ -14,7 +14,7 @@ use ichigen_core::stock::{Count, Edit, MALLS, Stock, mall_column};
 use ichigen_core::{Marketplace, text};
 use serde::{Deserialize, Serialize};
 
-use super::{Failure, done, html, layout};
+use super::{Failure, done, html, layout, read_upload};
 use crate::auth::Staff;
 use crate::staff::{audit, now};
 use crate::view::{jst, order_url, percent};
@@ -381,28 +381,16 @@ pub async fn force<S: ConsoleStore, T: Send + Sync + 'static>(
 pub async fn load<S: ConsoleStore, T: Send + Sync + 'static>(
     State(app): State<App<S, T>>,
     staff: Staff,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<Response, Failure> {
-    let bad =
-        |e: axum::extract::multipart::MultipartError| Failure::BadRequest(format!("アップロードを読めません: {e}"));
-    let (mut csrf, mut file, mut filename) = (String::new(), Vec::new(), String::new());
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        match field.name().unwrap_or("") {
-            "csrf" => csrf = field.text().await.map_err(bad)?,
-            "file" => {
-                filename = field.file_name().unwrap_or("").to_string();
-                file = field.bytes().await.map_err(bad)?.to_vec();
-            }
-            _ => {}
-        }
-    }
-    staff.check_csrf(&csrf)?;
+    let upload = read_upload(multipart).await?;
+    staff.check_csrf(upload.field("csrf"))?;
+    let (file, filename) = (&upload.file, &upload.filename);
     let failed = |summary: String, problems: Vec<String>| LoadResult { ok: false, summary, problems };
     if file.is_empty() {
         return page(&app, &staff, "", Some(failed("ファイルを選んでください".into(), Vec::new()))).await;
     }
-    let result = match stock_staff::load(&app.store, &app.settings.shop_id, &file, &filename, staff.name(), now()).await
-    {
+    let result = match stock_staff::load(&app.store, &app.settings.shop_id, file, filename, staff.name(), now()).await {
         Ok(loaded) => {
             let mut summary = format!(
                 "{filename}: {}件のSKUの在庫数と{}件のモール商品の対応を反映しました",
