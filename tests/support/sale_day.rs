@@ -391,6 +391,14 @@ fn buy_and_watch(
                     let f = &mut sh.figures;
                     // Units beyond what the shop still had when the mall took the order.
                     f.oversold += (i64::from(units) - before.max(0)).max(0);
+                    if trace() || i64::from(units) > before {
+                        let shown: Vec<i64> = desks.iter().map(|d| d.1.shown(&item)).collect();
+                        let over = if i64::from(units) > before { " OVERSOLD" } else { "" };
+                        eprintln!(
+                            "sale {} {id} {item} ×{units}: the shop had {before}, malls show {shown:?}{over}",
+                            desks[mall].0
+                        );
+                    }
                     f.orders += 1;
                     f.units_sold += i64::from(units);
                     *f.orders_by_mall.entry(desks[mall].0).or_default() += 1;

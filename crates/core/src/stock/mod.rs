@@ -82,14 +82,18 @@ impl Stock {
         self.available() - self.allotted_total()
     }
 
-    /// What a pushed holder may grow from: the free units less those the cancellations of a
-    /// `listed` holder's orders released since its last push. Most malls put a cancelled order's
-    /// units back on sale themselves at once, so until that mall's next push has read its number
-    /// they may already show there; given to another mall meanwhile they would show on two.
-    /// (Holders no push judges — an unlisted item, an order from a file — keep nothing back.)
+    /// What a pushed holder may grow from: the free units less those a `listed` holder's orders
+    /// released by cancellation or drew by sale since its last push. Until that mall's next push
+    /// has read its number they may still show there: most malls put a cancelled order's units
+    /// back on sale themselves at once, and a write the mall shows late (or one that reached it
+    /// just after a sale) lands over the sales made meanwhile. Given to another mall, they would
+    /// show on two. (Holders no push judges — an unlisted item, an order from a file — keep
+    /// nothing back.)
     pub fn free_for_push(&self, listed: &BTreeSet<String>) -> i64 {
-        let released: i64 = self.cancelled.iter().filter(|(h, _)| listed.contains(*h)).map(|(_, u)| (*u).max(0)).sum();
-        self.free() - released
+        let held = |m: &BTreeMap<String, i64>| -> i64 {
+            m.iter().filter(|(h, _)| listed.contains(*h)).map(|(_, u)| (*u).max(0)).sum()
+        };
+        self.free() - held(&self.cancelled) - held(&self.drawn)
     }
 
     /// Units allotted to `holder`.
