@@ -92,6 +92,10 @@ pub struct Figures {
     /// Shop-clock time from the last sale (or cancellation) until every mall showed what the
     /// ledger allots it.
     pub settled_after: Option<Duration>,
+    /// Shop-clock time from the last sale (or cancellation) until, for every SKU, the malls together
+    /// had been given the master's available units less the buffer (every unit the push may give
+    /// out is on some mall: the shares are final).
+    pub full_after: Option<Duration>,
     /// Items whose mall number still differed from the ledger at the end: (mall, item, shown, allotted).
     pub unsettled: Vec<(Marketplace, String, i64, i64)>,
     /// SKUs whose numbers shown on all malls together exceed what the master has available.
@@ -586,20 +590,25 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         // changes its number as a sale does) — not only once the buyers stop, as a day whose
         // SKUs sold out early has its last sale long before its end.
         let give_up = selling_until + interval * 10;
-        let (mut told_at, mut shown_at, mut last_event) = (None::<Instant>, None::<Instant>, None);
+        let (mut told_at, mut shown_at, mut full_at, mut last_event) = (None::<Instant>, None::<Instant>, None, None);
         loop {
             tokio::time::sleep(interval / 20).await;
             let told = compare(&store, &malls, Desk::latest).await.is_empty();
             let unsettled = compare(&store, &malls, Desk::shown).await;
-            let rows = if trace() { store.stocks(SHOP).await.unwrap() } else { Vec::new() };
+            let rows = store.stocks(SHOP).await.unwrap();
+            let full = rows.iter().all(|r| {
+                let given: i64 = malls.iter().map(|m| m.desk.latest(&r.sku)).sum();
+                given == (r.available() - i64::from(day.buffer)).max(0)
+            });
             let now = Instant::now();
             let mut sh = shared.lock().unwrap();
             let event = sh.last_sale;
             if last_event != Some(event) {
-                (told_at, shown_at, last_event) = (None, None, Some(event));
+                (told_at, shown_at, full_at, last_event) = (None, None, None, Some(event));
             }
             told_at = if told || unsettled.is_empty() { told_at.or(Some(now)) } else { None };
             shown_at = if unsettled.is_empty() { shown_at.or(Some(now)) } else { None };
+            full_at = if full { full_at.or(Some(now)) } else { None };
             if trace() && now >= selling_until {
                 let since = sh.last_sale.elapsed().mul_f64(scale).as_secs();
                 eprintln!(
@@ -619,15 +628,25 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             if now < selling_until {
                 continue;
             }
-            if let Some(at) = shown_at {
-                let last_sale = sh.last_sale;
-                let after = |t: Instant| t.saturating_duration_since(last_sale).mul_f64(scale);
+            let last_sale = sh.last_sale;
+            let after = |t: Instant| t.saturating_duration_since(last_sale).mul_f64(scale);
+            // The first time every mall shows its allotment; then on until the shares are final.
+            if let Some(at) = shown_at
+                && sh.figures.settled_after.is_none()
+            {
                 sh.figures.told_after = told_at.map(after);
                 sh.figures.settled_after = Some(after(at));
+            }
+            if let Some(at) = full_at {
+                sh.figures.full_after = Some(after(at));
+            }
+            if sh.figures.settled_after.is_some() && full_at.is_some() {
                 break;
             }
             if now > give_up {
-                sh.figures.unsettled = unsettled;
+                if sh.figures.settled_after.is_none() {
+                    sh.figures.unsettled = unsettled;
+                }
                 break;
             }
         }
@@ -716,10 +735,10 @@ impl Figures {
             day.cancel_share * 100.0,
             day.buffer
         ));
-        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | every mall given / showing its number, after the last sale or cancel | sales the master does not hold |\n");
-        s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | every mall given / showing its number, after the last sale or cancel | malls together given master − buffer, after it | sales the master does not hold |\n");
+        s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         s.push_str(&format!(
-            "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} / {} | {} |\n\n",
+            "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} / {} | {} | {} |\n\n",
             self.attempts,
             self.orders,
             self.units_sold,
@@ -731,6 +750,7 @@ impl Figures {
             self.longest_window.as_secs_f64(),
             secs(self.told_after),
             secs(self.settled_after),
+            secs(self.full_after),
             self.unheld
         ));
         s.push_str("| mall | orders | items written | units pushed |\n|---|---:|---:|---:|\n");

@@ -82,16 +82,16 @@ impl Stock {
         self.available() - self.allotted_total()
     }
 
-    /// What a pushed holder may grow from: the free units less those a `listed` holder's orders
-    /// released by cancellation or drew by sale since its last push. Until that mall's next push
-    /// has read its number they may still show there: most malls put a cancelled order's units
-    /// back on sale themselves at once, and a write the mall shows late (or one that reached it
-    /// just after a sale) lands over the sales made meanwhile. Given to another mall, they would
-    /// show on two. (Holders no push judges — an unlisted item, an order from a file — keep
-    /// nothing back.)
-    pub fn free_for_push(&self, listed: &BTreeSet<String>) -> i64 {
+    /// What holder `judged`, whose mall's number its push has just read, may take: the free units
+    /// less those the orders of every other `listed` holder released by cancellation or drew by
+    /// sale since its last push. Until that mall's next push has read its number they may still
+    /// show there: most malls put a cancelled order's units back on sale themselves at once, and
+    /// a write the mall shows late (or one that reached it just after a sale) lands over the
+    /// sales made meanwhile. Given to another mall, they would show on two. (Holders no push
+    /// judges — an unlisted item, an order from a file — keep nothing back.)
+    pub fn free_for_push(&self, listed: &BTreeSet<String>, judged: &str) -> i64 {
         let held = |m: &BTreeMap<String, i64>| -> i64 {
-            m.iter().filter(|(h, _)| listed.contains(*h)).map(|(_, u)| (*u).max(0)).sum()
+            m.iter().filter(|(h, _)| *h != judged && listed.contains(*h)).map(|(_, u)| (*u).max(0)).sum()
         };
         self.free() - held(&self.cancelled) - held(&self.drawn)
     }

@@ -388,6 +388,7 @@ pub fn before_write(
     plans: &[ItemPlan],
     targets: &BTreeMap<String, BTreeMap<String, i64>>,
     listed: &BTreeSet<String>,
+    buffer: u32,
 ) {
     for p in plans {
         let Some(per) = p.parts.iter().find(|(sku, _)| *sku == row.sku).map(|(_, per)| *per) else {
@@ -411,10 +412,10 @@ pub fn before_write(
             continue;
         }
         // Units the mall gave back itself (restores, sales a write landed over) join the item's
-        // allotment: first the units its cancellations released and its sales drew (both kept
-        // out of the free units for it, `Stock::free_for_push`), then free units.
-        let own = |m: &BTreeMap<String, i64>| m.get(&p.holder).copied().unwrap_or(0).max(0);
-        let add = (credit * per).min(row.free_for_push(listed).max(0) + own(&row.cancelled) + own(&row.drawn));
+        // allotment from the free units, which include those its own cancellations released and
+        // its own sales drew (kept out of the other items' growth for it, `Stock::free_for_push`).
+        let free = |row: &Stock| row.free_for_push(listed, &p.holder).max(0);
+        let add = (credit * per).min(free(row));
         row.allot(&p.holder, row.allotted_to(&p.holder) + add);
         // The mall's number is judged: what it did not put back on sale is free again — unless
         // a shortfall is withheld, which orders first seen cancelled may explain on a later run.
@@ -429,13 +430,17 @@ pub fn before_write(
             row.drawn.remove(&p.holder);
             let (need, have) = (p.shown.unwrap_or(0) * per, row.allotted_to(&p.holder));
             if need > have {
-                row.allot(&cover, (need - have).min(row.free_for_push(listed).max(0)));
+                row.allot(&cover, (need - have).min(free(row)));
             }
         }
         if let Some(want) = targets.get(&p.holder).and_then(|t| t.get(&row.sku)) {
             let have = row.allotted_to(&p.holder);
+            // Never into the buffer: the targets leave it out, but while another item's shrink
+            // is still to come (its mall runs later, or shows its lower number late) growing
+            // into it would leave nothing for the give-backs it is there for.
+            let room = (free(row) - i64::from(buffer)).max(0);
             if *want > have {
-                row.allot(&p.holder, have + (*want - have).min(row.free_for_push(listed).max(0)));
+                row.allot(&p.holder, have + (*want - have).min(room));
             }
         }
     }
@@ -629,7 +634,7 @@ mod tests {
             drawn: 7,
             verdict: Verdict::Push { withheld: 0, credit: 4 },
         };
-        before_write(&mut r, &[plan], &targets, &BTreeSet::new());
+        before_write(&mut r, &[plan], &targets, &BTreeSet::new(), 0);
         assert_eq!((r.allotted_to("qoo10:mug"), r.allotted_to(&shrinking("qoo10:mug")), r.free()), (4, 0, 1));
         // A mall that shows at once gives the units up at once.
         let mut r = row("MUG", 12, &[("yahoo:mug", 10)]);
@@ -654,7 +659,7 @@ mod tests {
         };
         let first = judge(Some(&w), 6, Some(Shown::Units(9)), 0, 0, Duration::ZERO, at());
         assert_eq!(first, Verdict::Unexplained { excess: 3, credit: 0 });
-        before_write(&mut r, &[plan(first)], &BTreeMap::new(), &BTreeSet::new());
+        before_write(&mut r, &[plan(first)], &BTreeMap::new(), &BTreeSet::new(), 0);
         // The 3 are kept from the free units, but not as the item's allotment.
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to(&covering("rakuten:mug")), r.free()), (6, 3, 11));
         // Next run: the same rise against the same allotment, nothing to explain it: drift.
@@ -662,7 +667,7 @@ mod tests {
         let second =
             judge(Some(&seen), r.allotted_to("rakuten:mug"), Some(Shown::Units(9)), 0, 0, Duration::ZERO, at());
         assert_eq!(second, Verdict::Drift { shown: 9, expected: 6, credit: 0, shortfall: false });
-        before_write(&mut r, &[plan(second)], &BTreeMap::new(), &BTreeSet::new());
+        before_write(&mut r, &[plan(second)], &BTreeMap::new(), &BTreeSet::new(), 0);
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to(&covering("rakuten:mug")), r.free()), (6, 3, 11));
         // A sale of the mall's extra units draws on what covers them, not on the free units.
         let sale = crate::stock::Step {
@@ -688,14 +693,14 @@ mod tests {
             verdict: Verdict::Push { withheld: 0, credit: 0 },
         };
         let targets = BTreeMap::from([("rakuten:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
-        before_write(&mut r, std::slice::from_ref(&plan), &targets, &BTreeSet::new());
+        before_write(&mut r, std::slice::from_ref(&plan), &targets, &BTreeSet::new(), 0);
         assert_eq!((r.allotted_to("rakuten:mug"), r.free()), (2, 0));
         let rows = BTreeMap::from([("MUG".to_string(), r.clone())]);
         assert_eq!(number(&plan, &rows, &targets), 2);
         // Yahoo's own run shrinks it to 4 after its write: Rakuten's next run grows to 4.
         let yahoo_target = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
         after_write(&mut r, &[("yahoo:mug", false)], &yahoo_target);
-        before_write(&mut r, &[plan], &targets, &BTreeSet::new());
+        before_write(&mut r, &[plan], &targets, &BTreeSet::new(), 0);
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (4, 4, 0));
     }
 
@@ -713,7 +718,11 @@ mod tests {
             keep: crate::stock::Holding::none(),
         });
         let listed = BTreeSet::from(["rakuten:mug".to_string(), "yahoo:mug".to_string()]);
-        assert_eq!((r.free(), r.free_for_push(&listed)), (2, 0), "the 2 released wait for 楽天's next run");
+        assert_eq!(
+            (r.free(), r.free_for_push(&listed, "yahoo:mug")),
+            (2, 0),
+            "the 2 released wait for 楽天's next run"
+        );
         // Yahoo's run comes first and would grow to 6: nothing is free for it.
         let plan = |holder: &str, shown: i64, verdict: Verdict| ItemPlan {
             item: "mug".into(),
@@ -730,6 +739,7 @@ mod tests {
             &[plan("yahoo:mug", 4, Verdict::Push { withheld: 0, credit: 0 })],
             &six("yahoo:mug"),
             &listed,
+            0,
         );
         assert_eq!(r.allotted_to("yahoo:mug"), 4);
         // 楽天's run reads the 6 it shows: the 2 it put back are its own again.
@@ -738,12 +748,13 @@ mod tests {
             &[plan("rakuten:mug", 6, Verdict::Push { withheld: 0, credit: 2 })],
             &six("rakuten:mug"),
             &listed,
+            0,
         );
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (6, 4, 0));
         assert!(r.cancelled.is_empty());
         // A cancelled order of an item no push judges (an order from a file) holds nothing back.
         r.cancelled.insert("csv:MUG".into(), 3);
-        assert_eq!(r.free_for_push(&listed), r.free());
+        assert_eq!(r.free_for_push(&listed, "yahoo:mug"), r.free());
     }
 
     #[test]
@@ -774,8 +785,8 @@ mod tests {
             drawn: 0,
             verdict: Verdict::Push { withheld: 1, credit: 0 },
         };
-        before_write(&mut r, &[plan], &BTreeMap::new(), &listed);
-        assert_eq!((r.cancelled.get("amazon:mug"), r.free_for_push(&listed)), (Some(&1), 1));
+        before_write(&mut r, &[plan], &BTreeMap::new(), &listed, 0);
+        assert_eq!((r.cancelled.get("amazon:mug"), r.free_for_push(&listed, "yahoo:mug")), (Some(&1), 1));
     }
 
     #[test]
@@ -790,7 +801,7 @@ mod tests {
             keep: crate::stock::Holding::none(),
         });
         let listed = BTreeSet::from(["amazon:mug".to_string(), "yahoo:mug".to_string()]);
-        assert_eq!((r.allotted_to("amazon:mug"), r.free(), r.free_for_push(&listed)), (1, 1, 0));
+        assert_eq!((r.allotted_to("amazon:mug"), r.free(), r.free_for_push(&listed, "yahoo:mug")), (1, 1, 0));
         let plan = |holder: &str, expected: i64, shown: i64, drawn: i64, verdict: Verdict| ItemPlan {
             item: "mug".into(),
             holder: holder.into(),
@@ -801,12 +812,25 @@ mod tests {
             verdict,
         };
         let three = |holder: &str| BTreeMap::from([(holder.to_string(), BTreeMap::from([("MUG".to_string(), 3)]))]);
+        // Had the sale shown on Amazon (no write landing over it), Amazon's own run may grow back
+        // into the unit at once: what its sales drew is held back from the others, not from it.
+        let mut own = r.clone();
+        let two = BTreeMap::from([("amazon:mug".to_string(), BTreeMap::from([("MUG".to_string(), 2)]))]);
+        before_write(
+            &mut own,
+            &[plan("amazon:mug", 1, 1, 1, Verdict::Push { withheld: 0, credit: 0 })],
+            &two,
+            &listed,
+            0,
+        );
+        assert_eq!((own.allotted_to("amazon:mug"), own.free()), (2, 0));
         // Yahoo's run comes first and would grow to 3: the unit is not free for it.
         before_write(
             &mut r,
             &[plan("yahoo:mug", 2, 2, 0, Verdict::Push { withheld: 0, credit: 0 })],
             &three("yahoo:mug"),
             &listed,
+            0,
         );
         assert_eq!(r.allotted_to("yahoo:mug"), 2);
         // Amazon's run reads the 2 it shows: the sale the write landed over is credited back.
@@ -815,9 +839,36 @@ mod tests {
             &[plan("amazon:mug", 1, 2, 1, Verdict::Push { withheld: 0, credit: 1 })],
             &BTreeMap::new(),
             &listed,
+            0,
         );
         after_write(&mut r, &[("amazon:mug", false)], &BTreeMap::new());
         assert_eq!((r.allotted_to("amazon:mug"), r.allotted_to("yahoo:mug"), r.free()), (2, 2, 0));
-        assert_eq!(r.free_for_push(&listed), 0);
+        assert_eq!(r.free_for_push(&listed, "yahoo:mug"), 0);
+    }
+    #[test]
+    fn growth_never_takes_the_buffer_while_a_shrink_is_still_to_come() {
+        // 5 units, buffer 1: 楽天 still holds 3 of an old split and is to shrink to 2 when its
+        // mall runs; Yahoo is to grow from 1 to 2. The one free unit is the buffer: Yahoo waits.
+        let listed = BTreeSet::from(["rakuten:mug".to_string(), "yahoo:mug".to_string()]);
+        let plan = ItemPlan {
+            item: "mug".into(),
+            holder: "yahoo:mug".into(),
+            parts: vec![("MUG".into(), 1)],
+            expected: 1,
+            shown: Some(1),
+            drawn: 0,
+            verdict: Verdict::Push { withheld: 0, credit: 0 },
+        };
+        let two = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 2)]))]);
+        let mut r = row("MUG", 5, &[("rakuten:mug", 3), ("yahoo:mug", 1)]);
+        before_write(&mut r, std::slice::from_ref(&plan), &two, &listed, 1);
+        assert_eq!((r.allotted_to("yahoo:mug"), r.free()), (1, 1));
+        // Once 楽天 has shrunk, Yahoo grows; with no buffer it would have grown at once.
+        r.allot("rakuten:mug", 2);
+        before_write(&mut r, std::slice::from_ref(&plan), &two, &listed, 1);
+        assert_eq!((r.allotted_to("yahoo:mug"), r.free()), (2, 1));
+        let mut r = row("MUG", 5, &[("rakuten:mug", 3), ("yahoo:mug", 1)]);
+        before_write(&mut r, &[plan], &two, &listed, 0);
+        assert_eq!(r.allotted_to("yahoo:mug"), 2);
     }
 }
