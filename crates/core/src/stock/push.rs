@@ -515,6 +515,25 @@ mod tests {
         }
     }
 
+    /// A plan for `holder`'s item `mug` (one MUG each): what the ledger expects, what the mall
+    /// shows, what its sales drew, and the verdict.
+    fn mug(holder: &str, (expected, shown, drawn): (i64, i64, i64), verdict: Verdict) -> ItemPlan {
+        ItemPlan {
+            item: "mug".into(),
+            holder: holder.into(),
+            parts: vec![("MUG".into(), 1)],
+            expected,
+            shown: Some(shown),
+            drawn,
+            verdict,
+        }
+    }
+
+    /// `holder`'s target: `units` MUG.
+    fn mug_target(holder: &str, units: i64) -> BTreeMap<String, BTreeMap<String, i64>> {
+        BTreeMap::from([(holder.to_string(), BTreeMap::from([("MUG".to_string(), units)]))])
+    }
+
     #[test]
     fn shares_split_the_available_units_less_the_buffer_among_every_holder() {
         let ls = [
@@ -612,7 +631,7 @@ mod tests {
         // Qoo10 shows 10 of 12 units; its share comes down to 4. It takes the write, but shows
         // the 4 only 10 minutes later and sells 7 of its old 10 meanwhile.
         let mut r = row("MUG", 12, &[("qoo10:mug", 10)]);
-        let targets = BTreeMap::from([("qoo10:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
+        let targets = mug_target("qoo10:mug", 4);
         after_write(&mut r, &[("qoo10:mug", true)], &targets);
         assert_eq!((r.allotted_to("qoo10:mug"), r.free()), (4, 2), "the 6 given up are not free yet");
         let sale = Step {
@@ -625,20 +644,12 @@ mod tests {
         // mall may hold.
         assert_eq!((r.allotted_to("qoo10:mug"), r.allotted_to(&shrinking("qoo10:mug")), r.free()), (0, 3, 2));
         // Once the 4 shows, the run frees the rest (and credits the 4 the write landed over).
-        let plan = ItemPlan {
-            item: "mug".into(),
-            holder: "qoo10:mug".into(),
-            parts: vec![("MUG".into(), 1)],
-            expected: 0,
-            shown: Some(4),
-            drawn: 7,
-            verdict: Verdict::Push { withheld: 0, credit: 4 },
-        };
+        let plan = mug("qoo10:mug", (0, 4, 7), Verdict::Push { withheld: 0, credit: 4 });
         before_write(&mut r, &[plan], &targets, &BTreeSet::new(), 0);
         assert_eq!((r.allotted_to("qoo10:mug"), r.allotted_to(&shrinking("qoo10:mug")), r.free()), (4, 0, 1));
         // A mall that shows at once gives the units up at once.
         let mut r = row("MUG", 12, &[("yahoo:mug", 10)]);
-        let targets = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
+        let targets = mug_target("yahoo:mug", 4);
         after_write(&mut r, &[("yahoo:mug", false)], &targets);
         assert_eq!((r.allotted_to("yahoo:mug"), r.free()), (4, 8));
     }
@@ -648,15 +659,7 @@ mod tests {
         // The shop has 20, 楽天 was written 6; someone sets 9 in RMS.
         let mut r = row("MUG", 20, &[("rakuten:mug", 6)]);
         let w = PushRecord { written: Some(6), ..written() };
-        let plan = |verdict| ItemPlan {
-            item: "mug".into(),
-            holder: "rakuten:mug".into(),
-            parts: vec![("MUG".into(), 1)],
-            expected: 6,
-            shown: Some(9),
-            drawn: 0,
-            verdict,
-        };
+        let plan = |verdict| mug("rakuten:mug", (6, 9, 0), verdict);
         let first = judge(Some(&w), 6, Some(Shown::Units(9)), 0, 0, Duration::ZERO, at());
         assert_eq!(first, Verdict::Unexplained { excess: 3, credit: 0 });
         before_write(&mut r, &[plan(first)], &BTreeMap::new(), &BTreeSet::new(), 0);
@@ -683,22 +686,14 @@ mod tests {
     fn a_holder_grows_only_from_free_units_and_shrinks_after_the_write() {
         // Yahoo already holds 6 of 8; Rakuten's target is 4 but only 2 are free.
         let mut r = row("MUG", 8, &[("yahoo:mug", 6)]);
-        let plan = ItemPlan {
-            item: "mug".into(),
-            holder: "rakuten:mug".into(),
-            parts: vec![("MUG".into(), 1)],
-            expected: 0,
-            shown: Some(0),
-            drawn: 0,
-            verdict: Verdict::Push { withheld: 0, credit: 0 },
-        };
-        let targets = BTreeMap::from([("rakuten:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
+        let plan = mug("rakuten:mug", (0, 0, 0), Verdict::Push { withheld: 0, credit: 0 });
+        let targets = mug_target("rakuten:mug", 4);
         before_write(&mut r, std::slice::from_ref(&plan), &targets, &BTreeSet::new(), 0);
         assert_eq!((r.allotted_to("rakuten:mug"), r.free()), (2, 0));
         let rows = BTreeMap::from([("MUG".to_string(), r.clone())]);
         assert_eq!(number(&plan, &rows, &targets), 2);
         // Yahoo's own run shrinks it to 4 after its write: Rakuten's next run grows to 4.
-        let yahoo_target = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 4)]))]);
+        let yahoo_target = mug_target("yahoo:mug", 4);
         after_write(&mut r, &[("yahoo:mug", false)], &yahoo_target);
         before_write(&mut r, &[plan], &targets, &BTreeSet::new(), 0);
         assert_eq!((r.allotted_to("rakuten:mug"), r.allotted_to("yahoo:mug"), r.free()), (4, 4, 0));
@@ -724,16 +719,8 @@ mod tests {
             "the 2 released wait for 楽天's next run"
         );
         // Yahoo's run comes first and would grow to 6: nothing is free for it.
-        let plan = |holder: &str, shown: i64, verdict: Verdict| ItemPlan {
-            item: "mug".into(),
-            holder: holder.into(),
-            parts: vec![("MUG".into(), 1)],
-            expected: 4,
-            shown: Some(shown),
-            drawn: 0,
-            verdict,
-        };
-        let six = |holder: &str| BTreeMap::from([(holder.to_string(), BTreeMap::from([("MUG".to_string(), 6)]))]);
+        let plan = |holder: &str, shown: i64, verdict: Verdict| mug(holder, (4, shown, 0), verdict);
+        let six = |holder: &str| mug_target(holder, 6);
         before_write(
             &mut r,
             &[plan("yahoo:mug", 4, Verdict::Push { withheld: 0, credit: 0 })],
@@ -776,15 +763,7 @@ mod tests {
         let listed = BTreeSet::from(["amazon:mug".to_string(), "yahoo:mug".to_string()]);
         let mut r = row("MUG", 3, &[("amazon:mug", 1)]);
         r.cancelled.insert("amazon:mug".into(), 1);
-        let plan = ItemPlan {
-            item: "mug".into(),
-            holder: "amazon:mug".into(),
-            parts: vec![("MUG".into(), 1)],
-            expected: 1,
-            shown: Some(0),
-            drawn: 0,
-            verdict: Verdict::Push { withheld: 1, credit: 0 },
-        };
+        let plan = mug("amazon:mug", (1, 0, 0), Verdict::Push { withheld: 1, credit: 0 });
         before_write(&mut r, &[plan], &BTreeMap::new(), &listed, 0);
         assert_eq!((r.cancelled.get("amazon:mug"), r.free_for_push(&listed, "yahoo:mug")), (Some(&1), 1));
     }
@@ -802,23 +781,14 @@ mod tests {
         });
         let listed = BTreeSet::from(["amazon:mug".to_string(), "yahoo:mug".to_string()]);
         assert_eq!((r.allotted_to("amazon:mug"), r.free(), r.free_for_push(&listed, "yahoo:mug")), (1, 1, 0));
-        let plan = |holder: &str, expected: i64, shown: i64, drawn: i64, verdict: Verdict| ItemPlan {
-            item: "mug".into(),
-            holder: holder.into(),
-            parts: vec![("MUG".into(), 1)],
-            expected,
-            shown: Some(shown),
-            drawn,
-            verdict,
-        };
-        let three = |holder: &str| BTreeMap::from([(holder.to_string(), BTreeMap::from([("MUG".to_string(), 3)]))]);
+
         // Had the sale shown on Amazon (no write landing over it), Amazon's own run may grow back
         // into the unit at once: what its sales drew is held back from the others, not from it.
         let mut own = r.clone();
-        let two = BTreeMap::from([("amazon:mug".to_string(), BTreeMap::from([("MUG".to_string(), 2)]))]);
+        let two = mug_target("amazon:mug", 2);
         before_write(
             &mut own,
-            &[plan("amazon:mug", 1, 1, 1, Verdict::Push { withheld: 0, credit: 0 })],
+            &[mug("amazon:mug", (1, 1, 1), Verdict::Push { withheld: 0, credit: 0 })],
             &two,
             &listed,
             0,
@@ -827,8 +797,8 @@ mod tests {
         // Yahoo's run comes first and would grow to 3: the unit is not free for it.
         before_write(
             &mut r,
-            &[plan("yahoo:mug", 2, 2, 0, Verdict::Push { withheld: 0, credit: 0 })],
-            &three("yahoo:mug"),
+            &[mug("yahoo:mug", (2, 2, 0), Verdict::Push { withheld: 0, credit: 0 })],
+            &mug_target("yahoo:mug", 3),
             &listed,
             0,
         );
@@ -836,7 +806,7 @@ mod tests {
         // Amazon's run reads the 2 it shows: the sale the write landed over is credited back.
         before_write(
             &mut r,
-            &[plan("amazon:mug", 1, 2, 1, Verdict::Push { withheld: 0, credit: 1 })],
+            &[mug("amazon:mug", (1, 2, 1), Verdict::Push { withheld: 0, credit: 1 })],
             &BTreeMap::new(),
             &listed,
             0,
@@ -850,16 +820,8 @@ mod tests {
         // 5 units, buffer 1: 楽天 still holds 3 of an old split and is to shrink to 2 when its
         // mall runs; Yahoo is to grow from 1 to 2. The one free unit is the buffer: Yahoo waits.
         let listed = BTreeSet::from(["rakuten:mug".to_string(), "yahoo:mug".to_string()]);
-        let plan = ItemPlan {
-            item: "mug".into(),
-            holder: "yahoo:mug".into(),
-            parts: vec![("MUG".into(), 1)],
-            expected: 1,
-            shown: Some(1),
-            drawn: 0,
-            verdict: Verdict::Push { withheld: 0, credit: 0 },
-        };
-        let two = BTreeMap::from([("yahoo:mug".to_string(), BTreeMap::from([("MUG".to_string(), 2)]))]);
+        let plan = mug("yahoo:mug", (1, 1, 0), Verdict::Push { withheld: 0, credit: 0 });
+        let two = mug_target("yahoo:mug", 2);
         let mut r = row("MUG", 5, &[("rakuten:mug", 3), ("yahoo:mug", 1)]);
         before_write(&mut r, std::slice::from_ref(&plan), &two, &listed, 1);
         assert_eq!((r.allotted_to("yahoo:mug"), r.free()), (1, 1));
