@@ -327,9 +327,9 @@ pub fn judge_items(
 }
 
 /// Each listed holder's fair share of each SKU it takes: the SKU's available units less the
-/// buffer, split equally among its holders (the first ones in name order get the
-/// remainder). Equal rather than weighted by recent sales: a mall that sold out would otherwise
-/// be starved by the one that had stock to sell. Result: SKU → holder → units.
+/// buffer, split equally among its holders (the ones holding the most now get the remainder).
+/// Equal rather than weighted by recent sales: a mall that sold out would otherwise be starved by
+/// the one that had stock to sell. Result: SKU → holder → units.
 /// Holders in `left_out` (items the mall keeps itself or does not show) take no share.
 pub fn shares(
     listings: &[&Listing],
@@ -351,8 +351,14 @@ pub fn shares(
         .map(|(sku, mut hs)| {
             hs.sort();
             hs.dedup();
+            // The remainder goes to the holders that hold the most now (then by name): after a
+            // sale it stays where it is instead of moving between malls — each move a write to
+            // both and a run of each, Qoo10's showing 10 minutes late.
+            let row = rows.get(&sku);
+            let held = |h: &String| row.map_or(0, |r| r.allotted_to(h));
+            hs.sort_by(|a, b| held(b).cmp(&held(a)).then_with(|| a.cmp(b)));
             let n = hs.len() as i64;
-            let available = rows.get(&sku).map_or(0, Stock::available);
+            let available = row.map_or(0, Stock::available);
             let distributable = (available - i64::from(buffer)).max(0);
             let (each, rest) = (distributable / n, distributable % n);
             let split = hs.into_iter().enumerate().map(|(i, h)| (h, each + i64::from((i as i64) < rest))).collect();
@@ -551,6 +557,27 @@ mod tests {
         let rows = BTreeMap::from([("MUG".to_string(), row("MUG", 2, &[]))]);
         let s = shares(&refs, &rows, 1, &Default::default());
         assert_eq!(s["MUG"].values().sum::<i64>(), 1);
+    }
+
+    #[test]
+    fn after_a_sale_the_remainder_stays_with_the_malls_that_hold_it() {
+        let ls = [
+            listing(Marketplace::Amazon, "mug", &[("MUG", 1)]),
+            listing(Marketplace::Qoo10, "mug", &[("MUG", 1)]),
+            listing(Marketplace::Rakuten, "mug", &[("MUG", 1)]),
+        ];
+        let refs: Vec<&Listing> = ls.iter().collect();
+        // 9 units, buffer 1: 3 / 3 / 2. Amazon sells one of its 3: 8 left, 7 to split, and
+        // Amazon holds 2. By name the remainder would go back to Amazon and Qoo10 would shrink
+        // (a write to each, a run of each, and Qoo10 shows its lower number 10 minutes later);
+        // it stays with the holders that hold the most, so nothing moves.
+        let r = row("MUG", 8, &[("amazon:mug", 2), ("qoo10:mug", 3), ("rakuten:mug", 2)]);
+        let s = shares(&refs, &BTreeMap::from([("MUG".to_string(), r)]), 1, &Default::default());
+        assert_eq!((s["MUG"]["amazon:mug"], s["MUG"]["qoo10:mug"], s["MUG"]["rakuten:mug"]), (2, 3, 2));
+        // A mall far below the others still gets its equal part.
+        let r = row("MUG", 8, &[("amazon:mug", 6)]);
+        let s = shares(&refs, &BTreeMap::from([("MUG".to_string(), r)]), 1, &Default::default());
+        assert_eq!((s["MUG"]["amazon:mug"], s["MUG"]["qoo10:mug"], s["MUG"]["rakuten:mug"]), (3, 2, 2));
     }
 
     #[test]
