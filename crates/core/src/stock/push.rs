@@ -327,7 +327,7 @@ pub fn judge_items(
 }
 
 /// Each listed holder's fair share of each SKU it takes: the SKU's available units less the
-/// buffer, split equally among its holders (the ones holding the most now get the remainder).
+/// buffer, split equally among its holders (the remainder first to those holding more already).
 /// Equal rather than weighted by recent sales: a mall that sold out would otherwise be starved by
 /// the one that had stock to sell. Result: SKU → holder → units.
 /// Holders in `left_out` (items the mall keeps itself or does not show) take no share.
@@ -351,16 +351,16 @@ pub fn shares(
         .map(|(sku, mut hs)| {
             hs.sort();
             hs.dedup();
-            // The remainder goes to the holders that hold the most now (then by name): after a
-            // sale it stays where it is instead of moving between malls — each move a write to
-            // both and a run of each, Qoo10's showing 10 minutes late.
             let row = rows.get(&sku);
-            let held = |h: &String| row.map_or(0, |r| r.allotted_to(h));
-            hs.sort_by(|a, b| held(b).cmp(&held(a)).then_with(|| a.cmp(b)));
             let n = hs.len() as i64;
             let available = row.map_or(0, Stock::available);
             let distributable = (available - i64::from(buffer)).max(0);
             let (each, rest) = (distributable / n, distributable % n);
+            // The remainder goes first to the holders that already hold more than the equal part
+            // (then by name): after a sale it stays where it is instead of moving between malls —
+            // each move a write to both and a run of each, Qoo10's showing 10 minutes late.
+            let above = |h: &String| row.is_some_and(|r| r.allotted_to(h) > each);
+            hs.sort_by(|a, b| above(b).cmp(&above(a)).then_with(|| a.cmp(b)));
             let split = hs.into_iter().enumerate().map(|(i, h)| (h, each + i64::from((i as i64) < rest))).collect();
             (sku, split)
         })
