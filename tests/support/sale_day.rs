@@ -582,8 +582,9 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         }
     };
 
-    // After the buyers stop: wait until every mall shows what the ledger allots it, up to
-    // ten intervals, then end the day. Looked at every twentieth of an interval.
+    // After the buyers stop: wait until every mall shows what the ledger allots it and the
+    // shares are final, up to ten intervals, then end the day. Looked at every twentieth of an
+    // interval.
     let settle = async {
         // Looked at all day: when the malls last came to be given (and to show) their numbers
         // after the last sale or cancellation (a mall that restores a cancelled order's units

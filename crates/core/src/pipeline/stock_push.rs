@@ -188,7 +188,8 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
 
         // 2. Credits and growth, conditional on each row's seq.
         let skus: BTreeSet<&str> = plans.iter().flat_map(|p| p.parts.iter().map(|(s, _)| s.as_str())).collect();
-        // Every listed item's cancellations wait for its own mall's push (`Stock::free_for_push`).
+        // What every listed item's orders released or drew waits for its own mall's push
+        // (`Stock::free_for_push`).
         let listed: BTreeSet<String> = listings.iter().map(|l| holder(l.marketplace, &l.item)).collect();
         let rows = self
             .update_rows(shop_id, &skus, rows, |row| before_write(row, &plans, &targets, &listed, self.settings.buffer))

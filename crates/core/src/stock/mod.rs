@@ -37,8 +37,9 @@ pub struct Stock {
     /// sell more than the shop has.
     #[serde(default)]
     pub allotted: BTreeMap<String, i64>,
-    /// Units of each holder's orders released by cancellation since its last push: how the push
-    /// tells a mall that gave them back itself from an edit in its back office.
+    /// Units of each holder's orders released by cancellation since its last push (kept while
+    /// that push withholds a shortfall): how the push tells a mall that gave them back itself
+    /// from an edit in its back office.
     #[serde(default)]
     pub cancelled: BTreeMap<String, i64>,
     /// Units each holder's orders reserved since its number was last written: a mall that shows

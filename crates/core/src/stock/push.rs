@@ -570,7 +570,7 @@ mod tests {
         // 9 units, buffer 1: 3 / 3 / 2. Amazon sells one of its 3: 8 left, 7 to split, and
         // Amazon holds 2. By name the remainder would go back to Amazon and Qoo10 would shrink
         // (a write to each, a run of each, and Qoo10 shows its lower number 10 minutes later);
-        // it stays with the holders that hold the most, so nothing moves.
+        // it stays with the holder already above the equal part, so nothing moves.
         let r = row("MUG", 8, &[("amazon:mug", 2), ("qoo10:mug", 3), ("rakuten:mug", 2)]);
         let s = shares(&refs, &BTreeMap::from([("MUG".to_string(), r)]), 1, &Default::default());
         assert_eq!((s["MUG"]["amazon:mug"], s["MUG"]["qoo10:mug"], s["MUG"]["rakuten:mug"]), (2, 3, 2));
