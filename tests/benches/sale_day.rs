@@ -38,10 +38,13 @@ fn main() {
     let figures = runtime.block_on(sale_day::run(&day, dir.path()));
     println!("### Sale day\n\n{}", figures.markdown(&day));
     println!("Ran in {:.0} s of wall time; {} pull runs.", began.elapsed().as_secs_f64(), figures.pulls);
-    println!(
-        "Every mall can be given its number {:.0} s after the last sale (one interval, Amazon's order lag, the run itself).",
-        day.settle_bound().as_secs_f64()
-    );
+    for m in ichigen_core::stock::MALLS {
+        let told = figures.told_by_mall.get(&m).map_or("never".into(), |t| format!("{:.0} s", t.as_secs_f64()));
+        println!(
+            "{m}: given its number {told} after the last sale; can be within {:.0} s (interval, search lag or own delay, longest run).",
+            figures.settle_bound(&day, m).as_secs_f64()
+        );
+    }
     if !figures.failures.is_empty() {
         println!("\nReported during the day:");
         for f in &figures.failures {

@@ -87,8 +87,13 @@ pub struct Figures {
     pub failures: Vec<String>,
     /// Shop-clock time from the last sale (or cancellation) until every mall had been given what
     /// the ledger allots it: it shows it, or a write of it is on its way inside the mall's own
-    /// delay (Qoo10).
+    /// delay (Qoo10). The latest of [`Figures::told_by_mall`].
     pub told_after: Option<Duration>,
+    /// The same, per mall: when each mall had last come to be given its numbers.
+    pub told_by_mall: BTreeMap<Marketplace, Duration>,
+    /// Each pair's longest run on the shop's clock, from the time it was due to its end (a slow
+    /// machine's seconds count `scale` times over).
+    pub longest_run: BTreeMap<Marketplace, Duration>,
     /// Shop-clock time from the last sale (or cancellation) until every mall showed what the
     /// ledger allots it.
     pub settled_after: Option<Duration>,
@@ -520,7 +525,7 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
             while !done.load(Ordering::Relaxed) {
-                ticks.tick().await;
+                let due = ticks.tick().await.into_std();
                 let (began, clock) = (jst_now(), Instant::now());
                 let report = puller.run_with(SHOP, began, || Duration::from_secs(600), &push).await;
                 if trace()
@@ -548,6 +553,9 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                 }
                 let f = &mut sh.figures;
                 f.pulls += 1;
+                let took = due.elapsed().mul_f64(scale);
+                let longest = f.longest_run.entry(m.marketplace).or_default();
+                *longest = took.max(*longest);
                 match report {
                     Ok(r) => {
                         let e = f.pushed.entry(m.marketplace).or_default();
@@ -591,10 +599,11 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         // changes its number as a sale does) — not only once the buyers stop, as a day whose
         // SKUs sold out early has its last sale long before its end.
         let give_up = selling_until + interval * 10;
-        let (mut told_at, mut shown_at, mut full_at, mut last_event) = (None::<Instant>, None::<Instant>, None, None);
+        let (mut shown_at, mut full_at, mut last_event) = (None::<Instant>, None, None);
+        let mut told_at: BTreeMap<Marketplace, Option<Instant>> = BTreeMap::new();
         loop {
             tokio::time::sleep(interval / 20).await;
-            let told = compare(&store, &malls, Desk::latest).await.is_empty();
+            let untold = compare(&store, &malls, Desk::latest).await;
             let unsettled = compare(&store, &malls, Desk::shown).await;
             let rows = store.stocks(SHOP).await.unwrap();
             let full = rows.iter().all(|r| {
@@ -605,9 +614,15 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             let mut sh = shared.lock().unwrap();
             let event = sh.last_sale;
             if last_event != Some(event) {
-                (told_at, shown_at, full_at, last_event) = (None, None, None, Some(event));
+                (shown_at, full_at, last_event) = (None, None, Some(event));
+                told_at.clear();
             }
-            told_at = if told || unsettled.is_empty() { told_at.or(Some(now)) } else { None };
+            for m in &malls {
+                let off = |list: &[(Marketplace, String, i64, i64)]| list.iter().any(|u| u.0 == m.marketplace);
+                let told = !off(&untold) || !off(&unsettled);
+                let at = told_at.entry(m.marketplace).or_default();
+                *at = if told { at.or(Some(now)) } else { None };
+            }
             shown_at = if unsettled.is_empty() { shown_at.or(Some(now)) } else { None };
             full_at = if full { full_at.or(Some(now)) } else { None };
             if trace() && now >= selling_until {
@@ -635,7 +650,8 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             if let Some(at) = shown_at
                 && sh.figures.settled_after.is_none()
             {
-                sh.figures.told_after = told_at.map(after);
+                sh.figures.told_by_mall = told_at.iter().filter_map(|(m, at)| at.map(|at| (*m, after(at)))).collect();
+                sh.figures.told_after = sh.figures.told_by_mall.values().max().copied();
                 sh.figures.settled_after = Some(after(at));
             }
             if let Some(at) = full_at {
@@ -702,17 +718,24 @@ async fn compare(
 }
 
 impl SaleDay {
-    /// How soon after the last sale every mall can have been given its number, on the shop's
-    /// clock: each pair runs once an interval, but a sale reaches a pull only once the mall's
-    /// order search shows it — Amazon's client stays 130 s behind now (the API refuses a later
-    /// end), cut to the whole second the API speaks (one second of the machine's clock is
-    /// `scale` seconds of the shop's) — and a run itself takes a while (a fifth of an interval
-    /// allowed: the fast clock magnifies the machine's own seconds too). Qoo10 then shows a
-    /// written number up to 10 minutes later, which is the mall's own delay (`told_after`
-    /// against `settled_after`).
-    pub fn settle_bound(&self) -> Duration {
-        let lag = AmazonConfig::new(SHOP).before_lag.to_std().unwrap_or_default();
-        self.interval + lag + Duration::from_secs_f64(self.scale) + self.interval / 5
+    /// How soon after the last sale `mall` can have been given its number, on the shop's clock,
+    /// when its longest run took `run` (from the time it was due to its end).
+    ///
+    /// The pair runs once an interval, but a sale reaches a pull only once the mall's order
+    /// search shows it: Amazon's client stays 130 s behind now (the API refuses a later end), and
+    /// every search speaks whole seconds (one second of the machine's clock is `scale` seconds
+    /// of the shop's). A mall that shows a written number only after its own delay (Qoo10, up to
+    /// 10 minutes) cannot be compared, so is not written again, until the write made before the
+    /// sale shows: the next run after that delay gives it its number. Qoo10 then shows it after
+    /// the same delay (`told_after` against `settled_after`).
+    pub fn settle_bound(&self, mall: Marketplace, run: Duration) -> Duration {
+        let second = Duration::from_secs_f64(self.scale);
+        let search_lag = match mall {
+            Marketplace::Amazon => AmazonConfig::new(SHOP).before_lag.to_std().unwrap_or_default() + second,
+            _ => second,
+        };
+        let delay = ichigen_marketplaces::policies().of(mall).stock_latency;
+        self.interval + search_lag.max(delay) + run
     }
 }
 
@@ -722,6 +745,11 @@ fn secs(d: Option<Duration>) -> String {
 }
 
 impl Figures {
+    /// [`SaleDay::settle_bound`] of `mall` with its longest run of this day.
+    pub fn settle_bound(&self, day: &SaleDay, mall: Marketplace) -> Duration {
+        day.settle_bound(mall, self.longest_run.get(&mall).copied().unwrap_or_default())
+    }
+
     /// The figures as a Markdown table for docs/PERFORMANCE.md.
     pub fn markdown(&self, day: &SaleDay) -> String {
         let mut s = String::new();
@@ -754,12 +782,14 @@ impl Figures {
             secs(self.full_after),
             self.unheld
         ));
-        s.push_str("| mall | orders | items written | units pushed |\n|---|---:|---:|---:|\n");
+        s.push_str("| mall | orders | items written | units pushed | given its number, after the last sale or cancel | bound: interval + search lag or own delay + longest run |\n|---|---:|---:|---:|---:|---:|\n");
         for m in MALLS {
             let (items, units) = self.pushed.get(&m).copied().unwrap_or_default();
             s.push_str(&format!(
-                "| {m} | {} | {items} | {units} |\n",
-                self.orders_by_mall.get(&m).copied().unwrap_or(0)
+                "| {m} | {} | {items} | {units} | {} | {:.0} s |\n",
+                self.orders_by_mall.get(&m).copied().unwrap_or(0),
+                secs(self.told_by_mall.get(&m).copied()),
+                self.settle_bound(day, m).as_secs_f64()
             ));
         }
         s

@@ -143,6 +143,40 @@ async fn cycle<C: OrderSource + MallStock>(client: &C, store: &SqliteStore, noti
     report
 }
 
+/// A mall's delay counts from when it took a write, not from when the run began: the run due
+/// one delay after the last one began finds the write still on its way (the mall, like Qoo10,
+/// shows it only a delay after it took it) and leaves the item alone — judged on the old number
+/// it reads then, the 5 units written would look sold and 0 be written over them.
+#[tokio::test]
+async fn a_write_stays_on_its_way_for_the_whole_delay_after_the_mall_took_it() {
+    let (_s, control, client) = yahoo_mall().await;
+    let delay = Duration::from_millis(1_500);
+    control.shelf().set_latency(delay);
+    control.list_item("mug-y", 0, true);
+    let store = store("mug", 5, &[(Marketplace::Yahoo, "mug-y")]).await;
+    let notices = MemoryNotices::new();
+    let push = StockPush {
+        stock: &store,
+        mall: &client,
+        notices: &notices,
+        settings: PushSettings { buffer: 0, latency: delay },
+    };
+    let began = now();
+    let mut first = StockReport::default();
+    push.after_pull(SHOP, &[], began, &mut first).await.unwrap();
+    assert_eq!((first.items_pushed, first.units_pushed), (1, 5), "{first:?}");
+    let mut due = StockReport::default();
+    push.after_pull(SHOP, &[], began + chrono::TimeDelta::from_std(delay).unwrap(), &mut due).await.unwrap();
+    assert_eq!((due.pending, due.items_pushed, due.drift.len()), (1, 0, 0), "{due:?}");
+    assert_eq!(
+        ledger(&store, "mug", "yahoo:mug-y").await,
+        (5, 0, 5),
+        "the 5 units stay Yahoo's, not free for another mall"
+    );
+    tokio::time::sleep(delay * 2).await;
+    assert_eq!(control.shelf().shown("mug-y"), Some(5), "the mall shows what it was given");
+}
+
 /// Lets the malls' searches list what just happened: Yahoo searches up to a second before now,
 /// Amazon a second (`before_lag`) before now cut to whole seconds — as a real pull interval would.
 async fn a_moment() {

@@ -152,6 +152,8 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         report: &mut StockReport,
     ) -> Result<(), PortError> {
         let marketplace = self.mall.marketplace();
+        // The run's own time passes too: a write's delay counts from when the mall took it.
+        let clock = std::time::Instant::now();
         let listings: Vec<&Listing> = catalogue.listings().collect();
         let items: Vec<String> = catalogue.listings_of(marketplace).map(|l| l.item.clone()).collect();
         if items.is_empty() {
@@ -219,13 +221,17 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         if !writes.is_empty() {
             match self.mall.set_quantities(&writes).await {
                 Ok(answers) => {
+                    // When the mall took the numbers, which is when its delay starts: `now` is
+                    // when the run began, and the run due one delay later reads before a write
+                    // made late in this one shows (Qoo10's sale day read the old number then).
+                    let taken_at = now + chrono::TimeDelta::from_std(clock.elapsed()).unwrap_or_default();
                     for a in answers {
                         let units = writes.iter().find(|w| w.item == a.item).map_or(0, |w| i64::from(w.units));
                         let record = state.items.entry(a.item.clone()).or_default();
                         match a.outcome {
                             SetOutcome::Written => {
                                 record.written = Some(units);
-                                record.written_at = Some(now);
+                                record.written_at = Some(taken_at);
                                 record.outcome = Some(PushOutcome::Written);
                                 record.force = false;
                                 report.items_pushed += 1;
