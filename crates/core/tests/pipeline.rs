@@ -977,6 +977,46 @@ async fn the_puller_writes_tracking_back_and_reports_refusals_once() {
     assert!(store.get_writes("shop-1", Marketplace::Rakuten).await.unwrap().unwrap().writes.is_empty());
 }
 
+/// A caught-up pair pulls, then writes its numbers back: a copy it read first (the order paid
+/// since, newer on the marketplace's clock) reaches the processor after the number was 反映済.
+/// It cannot know the number; stored as it came, the order had none and its shipping mail was
+/// skipped ("no tracking number"), as the demo's whole day once showed (3 of 67).
+#[tokio::test]
+async fn a_copy_read_before_the_write_back_keeps_the_number_and_the_shipping_mail_goes_out() {
+    use ichigen_core::pipeline::shipping::record_tracking;
+    let w = World::new().await;
+    let p = w.processor();
+    let now = t(NOW);
+    let key = OrderKey::of(&order("S-1"));
+    p.process(order("S-1"), now).await.expect("new");
+    w.mails.drain();
+    let mut paid = order("S-1");
+    paid.status = OrderStatus::ReadyToShip;
+    paid.source_updated_at = t("2026-11-27T10:08:00+09:00");
+    let feed = MemoryFeed::new(Marketplace::Rakuten, 10);
+    feed.upsert(paid);
+    let number =
+        Tracking { carrier: Carrier::Yamato, number: "123456789013".into(), shipped_at: Some(now), shipment_id: None };
+    record_tracking(&w.store, &NoStock, &key, 1, number, now).await.unwrap();
+    let (queue, quarantine) = (MemoryOrderQueue::new(), MemoryQueue::<Rejected>::new());
+    let mut pull = puller(&feed, &queue, &w.store, &quarantine);
+    pull.mails = &w.mails;
+    let report = pull.run("shop-1", now, || Duration::from_secs(600)).await.unwrap();
+    assert_eq!((report.queued, report.tracking_registered), (1, 1), "{report:?}");
+    for copy in queue.drain() {
+        p.process(copy, now).await.expect("the copy read before the write");
+    }
+    assert_eq!(w.store.get(&key).await.unwrap().unwrap().order.tracking.len(), 1);
+    let mailer = MemoryMailer::new();
+    let n = notifier(&w.store, &mailer);
+    for job in w.mails.drain() {
+        n.notify(&job, now).await.expect("notified");
+    }
+    let shipping: Vec<_> = mailer.sent().into_iter().filter(|(_, m)| m.subject.contains("発送")).collect();
+    assert_eq!(shipping.len(), 1, "{:?}", mailer.sent());
+    assert!(shipping[0].1.text.replace('-', "").contains("123456789013"), "{}", shipping[0].1.text);
+}
+
 /// Issue 12: a caught-up pair pulls before it writes, so a new order's thank-you does not wait
 /// behind the pair's writes (Qoo10: one call per line at one a second); a pair still working
 /// through a backlog writes first, so the pull's deadline never starves its writes.

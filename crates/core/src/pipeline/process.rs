@@ -23,7 +23,7 @@ use super::consume::MessageFailure;
 use super::holdings::{self, NoStock};
 use super::mail::{MailJob, MailKind};
 use super::ports::{MailQueue, OrderStore, PortError, ShopDirectory, Written};
-use super::shipping::TrackingWrites;
+use super::shipping::{TrackingWrites, same_number};
 use super::stored::{OrderKey, StaffDecision, StoredOrder, check_fingerprint, content_fingerprint, hashed};
 
 /// How often a conditional write is retried after losing a race before the message is retried.
@@ -251,7 +251,7 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue, K: StockSto
                     .settings
                     .retention_days
                     .map(|d| (order.ordered_at + Duration::days(i64::from(d))).timestamp()),
-                order: order.clone(),
+                order: with_reflected_numbers(&order, prev.as_ref()),
             };
             next.status = effective_status(&next);
             next.count_hold(prev.as_ref());
@@ -317,6 +317,21 @@ impl<S: OrderStore + TrackingWrites, D: ShopDirectory, Q: MailQueue, K: StockSto
         self.engines.put(shop_id, plan.clone(), now);
         Ok(plan)
     }
+}
+
+/// The marketplace's copy with the tracking numbers it accepted from the shop (反映済 parcels)
+/// that it does not list: a copy read before the write-back (a caught-up pair pulls first, then
+/// writes) cannot know them, and stored without them the order's shipping mail found no number
+/// and was skipped.
+fn with_reflected_numbers(order: &Order, prev: Option<&StoredOrder>) -> Order {
+    let mut order = order.clone();
+    let reflected = prev.into_iter().flat_map(|p| &p.parcels).filter(|p| p.reflected_at.is_some());
+    for t in reflected.filter_map(|p| p.tracking.as_ref()) {
+        if !order.tracking.iter().any(|x| same_number(x, t)) {
+            order.tracking.push(t.clone());
+        }
+    }
+    order
 }
 
 /// How far an order has come in what a marketplace only moves forward: its status (payment
