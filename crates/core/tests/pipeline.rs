@@ -980,7 +980,8 @@ async fn the_puller_writes_tracking_back_and_reports_refusals_once() {
 /// A caught-up pair pulls, then writes its numbers back: a copy it read first (the order paid
 /// since, newer on the marketplace's clock) reaches the processor after the number was 反映済.
 /// It cannot know the number; stored as it came, the order had none and its shipping mail was
-/// skipped ("no tracking number"), as the demo's whole day once showed (3 of 67).
+/// skipped ("no tracking number") — the symptom of the demo's whole day once in scripts/test
+/// (3 of 67 反映済 orders without a shipping mail; not reproduced since).
 #[tokio::test]
 async fn a_copy_read_before_the_write_back_keeps_the_number_and_the_shipping_mail_goes_out() {
     use ichigen_core::pipeline::shipping::record_tracking;
