@@ -85,11 +85,9 @@ pub struct Figures {
     pub drift: usize,
     /// Stock failures the pulls reported.
     pub failures: Vec<String>,
-    /// Shop-clock time from the last sale (or cancellation) until every mall had been given what
+    /// Shop-clock time from the last sale (or cancellation) until each mall had been given what
     /// the ledger allots it: it shows it, or a write of it is on its way inside the mall's own
-    /// delay (Qoo10). The latest of [`Figures::told_by_mall`].
-    pub told_after: Option<Duration>,
-    /// The same, per mall: when each mall had last come to be given its numbers.
+    /// delay (Qoo10). [`Figures::told_after`] is the latest.
     pub told_by_mall: BTreeMap<Marketplace, Duration>,
     /// Each pair's longest run on the shop's clock, from the time it was due to its end (a slow
     /// machine's seconds count `scale` times over).
@@ -651,7 +649,6 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                 && sh.figures.settled_after.is_none()
             {
                 sh.figures.told_by_mall = told_at.iter().filter_map(|(m, at)| at.map(|at| (*m, after(at)))).collect();
-                sh.figures.told_after = sh.figures.told_by_mall.values().max().copied();
                 sh.figures.settled_after = Some(after(at));
             }
             if let Some(at) = full_at {
@@ -727,7 +724,7 @@ impl SaleDay {
     /// of the shop's). A mall that shows a written number only after its own delay (Qoo10, up to
     /// 10 minutes) cannot be compared, so is not written again, until the write made before the
     /// sale shows: the next run after that delay gives it its number. Qoo10 then shows it after
-    /// the same delay (`told_after` against `settled_after`).
+    /// the same delay (`told_by_mall` against `settled_after`).
     pub fn settle_bound(&self, mall: Marketplace, run: Duration) -> Duration {
         let second = Duration::from_secs_f64(self.scale);
         let search_lag = match mall {
@@ -745,6 +742,11 @@ fn secs(d: Option<Duration>) -> String {
 }
 
 impl Figures {
+    /// When the last mall had been given its number, after the last sale (or cancellation).
+    pub fn told_after(&self) -> Option<Duration> {
+        self.told_by_mall.values().max().copied()
+    }
+
     /// [`SaleDay::settle_bound`] of `mall` with its longest run of this day.
     pub fn settle_bound(&self, day: &SaleDay, mall: Marketplace) -> Duration {
         day.settle_bound(mall, self.longest_run.get(&mall).copied().unwrap_or_default())
@@ -777,7 +779,7 @@ impl Figures {
             self.oversold,
             self.sold_out_skus,
             self.longest_window.as_secs_f64(),
-            secs(self.told_after),
+            secs(self.told_after()),
             secs(self.settled_after),
             secs(self.full_after),
             self.unheld
