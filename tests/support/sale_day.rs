@@ -630,6 +630,21 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                     unsettled.len(),
                     unsettled.iter().take(8).collect::<Vec<_>>()
                 );
+                // The SKUs whose malls together are not given master − buffer yet.
+                for r in rows.iter().filter(|r| {
+                    let given: i64 = malls.iter().map(|m| m.desk.latest(&r.sku)).sum();
+                    given != (r.available() - i64::from(day.buffer)).max(0)
+                }) {
+                    let given: Vec<i64> = malls.iter().map(|m| m.desk.latest(&r.sku)).collect();
+                    eprintln!(
+                        "  not full {}: available {} given {given:?} allotted {:?} drawn {:?} cancelled {:?}",
+                        r.sku,
+                        r.available(),
+                        r.allotted,
+                        r.drawn,
+                        r.cancelled
+                    );
+                }
                 for (_, sku, _, _) in unsettled.iter().take(4) {
                     if let Some(r) = rows.iter().find(|r| &r.sku == sku) {
                         eprintln!(
