@@ -165,6 +165,38 @@ resource "aws_cloudwatch_metric_alarm" "mail_backlog" {
   ok_actions          = [aws_sns_topic.alarms.arn]
 }
 
+resource "aws_cloudwatch_metric_alarm" "follow_ups_backlog" {
+  alarm_name          = "${local.name}-follow-ups-backlog"
+  alarm_description   = "Stock follow-up runs have waited over 30 minutes for the puller (a delayed follow-up waits up to 15): see the puller's log group. The pairs' scheduled runs still push stock."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateAgeOfOldestMessage"
+  dimensions          = { QueueName = aws_sqs_queue.follow_ups.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1800
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+resource "aws_cloudwatch_metric_alarm" "follow_ups_dlq_depth" {
+  alarm_name          = "${local.name}-follow-ups-dlq-depth"
+  alarm_description   = "Stock follow-up runs kept failing (a marketplace or the table failing for a while): see the puller's log group. Nothing to redrive: the pairs' scheduled runs push stock."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.follow_ups_dlq.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
 resource "aws_cloudwatch_metric_alarm" "imports_backlog" {
   alarm_name          = "${local.name}-imports-backlog"
   alarm_description   = "Tracking files have waited over 15 minutes for the importer (see its log group)."

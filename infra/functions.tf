@@ -48,6 +48,18 @@ data "aws_iam_policy_document" "puller" {
     resources = [aws_sqs_queue.mail.arn]
   }
 
+  # Follow-up runs: sent by a run (SendMessage, delayed), taken by the event source mapping below
+  # (ReceiveMessage, DeleteMessage, GetQueueAttributes), and one that came within the gap of its
+  # pair's last write put back for the rest of it (ChangeMessageVisibility).
+  statement {
+    sid = "FollowUps"
+    actions = [
+      "sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes",
+      "sqs:ChangeMessageVisibility",
+    ]
+    resources = [aws_sqs_queue.follow_ups.arn]
+  }
+
   # Exactly the credential parameters of the configured pairs: no path wildcard, so a new pair
   # needs an apply before its puller can read anything. PutParameter saves a refresh token the
   # marketplace rotated (Yahoo's YConnect): the old one stops working once replaced.
@@ -121,11 +133,13 @@ module "puller" {
     PULL_OVERLAP_SECONDS     = tostring(var.pull_overlap_seconds)
     FIRST_LOOKBACK_HOURS     = tostring(var.first_lookback_hours)
     STOCK_BUFFER             = tostring(var.stock_buffer)
+    FOLLOW_UP_QUEUE_URL      = aws_sqs_queue.follow_ups.url
   }
 
-  # Runs of one pair never overlap (timeout < pull interval); this caps how many pairs pull at
-  # once, so retried or delayed events cannot pile extra runs onto the marketplaces' rate limits.
-  reserved_concurrency = coalesce(var.puller_reserved_concurrency, max(1, length(local.pairs)))
+  # Runs of one pair never overlap (timeout < pull interval, and the pair's lease); this caps how
+  # many pairs pull at once, so retried or delayed events cannot pile extra runs onto the
+  # marketplaces' rate limits: one per pair, and the follow-up queue's two batches.
+  reserved_concurrency = coalesce(var.puller_reserved_concurrency, max(1, length(local.pairs)) + 2)
 
   # The schedule is the retry: a failed pull is not run again by Lambda (it would overlap the
   # next scheduled run); it goes to pull_failures with its error. A throttled event older than
@@ -138,6 +152,20 @@ module "puller" {
 
   kms_key_arn        = local.kms_key_arn
   log_retention_days = var.log_retention_days
+}
+
+# The follow-up queue → the puller: each message one pair's stock push without a pull. At most two
+# batches at once (the least a mapping allows), inside the puller's reserved concurrency.
+resource "aws_lambda_event_source_mapping" "follow_ups" {
+  event_source_arn                   = aws_sqs_queue.follow_ups.arn
+  function_name                      = module.puller.arn
+  batch_size                         = 10
+  maximum_batching_window_in_seconds = local.batching_window_seconds
+  function_response_types            = ["ReportBatchItemFailures"]
+
+  scaling_config {
+    maximum_concurrency = 2
+  }
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -26,14 +26,16 @@ output "log_groups" {
 output "queues" {
   description = "SQS queue URLs."
   value = {
-    orders        = aws_sqs_queue.orders.url
-    orders_dlq    = aws_sqs_queue.orders_dlq.url
-    quarantine    = aws_sqs_queue.quarantine.url
-    mail          = aws_sqs_queue.mail.url
-    mail_dlq      = aws_sqs_queue.mail_dlq.url
-    pull_failures = aws_sqs_queue.pull_failures.url
-    imports       = aws_sqs_queue.imports.url
-    imports_dlq   = aws_sqs_queue.imports_dlq.url
+    orders         = aws_sqs_queue.orders.url
+    orders_dlq     = aws_sqs_queue.orders_dlq.url
+    quarantine     = aws_sqs_queue.quarantine.url
+    mail           = aws_sqs_queue.mail.url
+    mail_dlq       = aws_sqs_queue.mail_dlq.url
+    pull_failures  = aws_sqs_queue.pull_failures.url
+    imports        = aws_sqs_queue.imports.url
+    imports_dlq    = aws_sqs_queue.imports_dlq.url
+    follow_ups     = aws_sqs_queue.follow_ups.url
+    follow_ups_dlq = aws_sqs_queue.follow_ups_dlq.url
   }
 }
 

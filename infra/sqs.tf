@@ -103,6 +103,41 @@ resource "aws_sqs_queue_redrive_allow_policy" "mail_dlq" {
   })
 }
 
+# The puller's follow-up runs (docs/STOCK.md, "Follow-up runs"): a run whose stock push moved a
+# share another pair waits for (or wrote to a mall that shows it later) sends that pair a
+# message, delayed by SQS; the puller takes them (functions.tf) and pushes the pair without a
+# pull. A follow-up lost costs only time — the pair's schedule does the same work within an
+# interval — so one older than an hour is dropped, and the DLQ is a record of follow-ups that
+# kept failing (the pairs' own runs fail and alarm the same way), not work to redrive.
+resource "aws_sqs_queue" "follow_ups_dlq" {
+  name                              = "${local.name}-follow-ups-dlq"
+  message_retention_seconds         = local.message_retention_seconds
+  sqs_managed_sse_enabled           = local.sqs_managed_sse
+  kms_master_key_id                 = local.kms_key_arn
+  kms_data_key_reuse_period_seconds = local.sqs_kms_reuse_seconds
+}
+
+resource "aws_sqs_queue" "follow_ups" {
+  name                              = "${local.name}-follow-ups"
+  visibility_timeout_seconds        = 6 * var.puller_timeout_seconds + local.batching_window_seconds
+  message_retention_seconds         = 3600
+  sqs_managed_sse_enabled           = local.sqs_managed_sse
+  kms_master_key_id                 = local.kms_key_arn
+  kms_data_key_reuse_period_seconds = local.sqs_kms_reuse_seconds
+  redrive_policy = jsonencode({
+    deadLetterTargetArn = aws_sqs_queue.follow_ups_dlq.arn
+    maxReceiveCount     = local.max_receive_count
+  })
+}
+
+resource "aws_sqs_queue_redrive_allow_policy" "follow_ups_dlq" {
+  queue_url = aws_sqs_queue.follow_ups_dlq.id
+  redrive_allow_policy = jsonencode({
+    redrivePermission = "byQueue"
+    sourceQueueArns   = [aws_sqs_queue.follow_ups.arn]
+  })
+}
+
 # Failed pulls: the puller's on_failure destination (the event, the error type
 # ichigen.PullRetryable or ichigen.PullNeedsOperator, and its message) and the schedules'
 # dead-letter queue (events the scheduler could not deliver). A record, not work: the next

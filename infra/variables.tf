@@ -190,7 +190,7 @@ variable "stock_buffer" {
 }
 
 variable "puller_reserved_concurrency" {
-  description = "Puller reserved concurrency; null: one per shop × marketplace pair. Runs of one pair never overlap (timeout < interval), so this caps a burst of retries, not the steady state."
+  description = "Puller reserved concurrency; null: one per shop × marketplace pair, plus two for the follow-up queue's batches. Runs of one pair never overlap (timeout < interval, and the pair's lease), so this caps a burst of retries, not the steady state."
   type        = number
   default     = null
 }

@@ -516,25 +516,36 @@ async fn ledger(w: &AwsWorld, sku: &str, holder: &str) -> (i64, i64, i64) {
     (row.on_hand, row.reserved, row.allotted_to(holder))
 }
 
-#[tokio::test]
-async fn the_puller_pushes_a_stock_master_kept_on_dynamodb_to_the_mall_and_holds_a_sale_once() {
-    use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore};
+/// A world with the shop, the Yahoo sandbox (seeded with `seed`, showing writes at once) listing
+/// `mug-wht` with nothing to sell yet (the cancel of a sale restocks: the item says so), the
+/// pair's credentials, and the shop's stock master on DynamoDB: 10 mugs. Returns the running
+/// sandbox (it stops when dropped), its control and when the stocktake was.
+async fn yahoo_and_ten_mugs(
+    seed: u64,
+) -> (AwsWorld, ichigen_sandbox::Started, ichigen_sandbox::yahoo::Control, chrono::DateTime<chrono::FixedOffset>) {
+    use ichigen_core::stock::{Count, Edit, StockStore};
     let w = AwsWorld::new(3).await;
     w.shop(SHOP, "").await;
     let now = chrono::Utc::now().with_timezone(&ichigen_core::JST);
     // Whole seconds: Yahoo's search times have no fractions.
     let start = now - TimeDelta::hours(2);
     let start = start - TimeDelta::nanoseconds(i64::from(chrono::Timelike::nanosecond(&start)));
-    let seed = Seed { orders: 0, seed: 11, start, step_secs: 600, shop_id: SHOP.into() };
+    let seed = Seed { orders: 0, seed, start, step_secs: 600, shop_id: SHOP.into() };
     let config = SandboxConfig { port: 0, seed, faults: Faults::default(), throttle: None };
     let (sandbox, control) = ichigen_sandbox::yahoo::start_with_control(config).await.unwrap();
     control.shelf().set_latency(Duration::ZERO);
-    // Listed on the mall with nothing to sell yet; the cancel of a sale restocks (the item says so).
     control.list_item("mug-wht", 0, true);
     w.put_secret("ichigen/test/shop-1/yahoo", &ichigen_sandbox::secret_json(Marketplace::Yahoo, &sandbox)).await;
-    // The shop's stock master on DynamoDB: 10 mugs, sold on Yahoo as mug-wht.
     let by = Edit { who: "山田", why: "棚卸", at: now };
     w.store.count(SHOP, "MUG", Some("マグカップ"), Count::Set(10), &by).await.unwrap();
+    (w, sandbox, control, now)
+}
+
+#[tokio::test]
+async fn the_puller_pushes_a_stock_master_kept_on_dynamodb_to_the_mall_and_holds_a_sale_once() {
+    use ichigen_core::stock::{Listing, Part, StockStore};
+    // 10 mugs, sold on Yahoo as mug-wht.
+    let (w, _sandbox, control, _) = yahoo_and_ten_mugs(11).await;
     let listing = Listing {
         marketplace: Marketplace::Yahoo,
         item: "mug-wht".into(),
@@ -582,4 +593,74 @@ async fn the_puller_pushes_a_stock_master_kept_on_dynamodb_to_the_mall_and_holds
     assert!(third.stock.drift.is_empty(), "{:?}", third.stock);
     assert_eq!(ledger(&w, "MUG", holder).await, (10, 0, 10));
     assert_eq!(control.stock("mug-wht"), Some(10));
+}
+
+#[tokio::test]
+async fn a_share_moved_for_another_mall_sends_it_a_follow_up_and_a_follow_up_pushes_without_pulling() {
+    use ichigen_core::pipeline::WatermarkStore;
+    use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore};
+    use ichigen_puller::FollowUp;
+    // 10 mugs, sold on Yahoo and on Amazon: five each.
+    let (w, _sandbox, control, now) = yahoo_and_ten_mugs(12).await;
+    let by = Edit { who: "山田", why: "棚卸", at: now };
+    for (marketplace, item) in [(Marketplace::Yahoo, "mug-wht"), (Marketplace::Amazon, "mug-a")] {
+        let listing = Listing { marketplace, item: item.into(), parts: vec![Part { sku: "MUG".into(), units: 1 }] };
+        w.store.put_listing(SHOP, &listing).await.unwrap();
+    }
+    let follow_ups = |bodies: Vec<String>| -> Vec<FollowUp> {
+        bodies.iter().map(|b| serde_json::from_str(b).expect("a follow-up")).collect()
+    };
+    let amazon = FollowUp { shop_id: SHOP.into(), marketplace: Marketplace::Amazon };
+    let yahoo = FollowUp { shop_id: SHOP.into(), marketplace: Marketplace::Yahoo };
+
+    // Yahoo's scheduled run takes its five; Amazon's five wait for Amazon's run: it is sent a
+    // follow-up instead of waiting for its schedule.
+    let app = w.puller("ichigen/test/", Duration::from_secs(24 * 3600));
+    let event = ichigen_puller::PullEvent { shop_id: SHOP.into(), marketplace: Marketplace::Yahoo };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let first = app.handle(&event, deadline, &mut Metrics::new("puller")).await.expect("pulled");
+    assert_eq!(control.stock("mug-wht"), Some(5));
+    assert_eq!(first.stock.rebalance.iter().copied().collect::<Vec<_>>(), vec![Marketplace::Amazon]);
+    assert_eq!(follow_ups(w.drain(&w.follow_ups_url).await), vec![amazon.clone()]);
+
+    // Staff count 14: a follow-up of Yahoo's (as the queue delivers it to the Lambda) writes
+    // its new share, 7, without pulling — the watermark stays — and sends Amazon one again,
+    // which the Lambda drops: the shop has no Amazon pair here.
+    w.store.count(SHOP, "MUG", None, Count::Set(14), &by).await.unwrap();
+    let mark = |w: &AwsWorld| {
+        let store = w.store.clone();
+        async move { store.get_watermark(SHOP, Marketplace::Yahoo).await.unwrap().expect("watermark") }
+    };
+    let before = mark(&w).await;
+    let queue = ichigen_aws::SqsQueue::<FollowUp>::new(w.sqs.clone(), w.follow_ups_url.clone());
+    queue.send_after(&yahoo, Duration::ZERO).await.expect("sent");
+    let seen = std::sync::Mutex::new(Vec::new());
+    let (handled, failed) = w
+        .deliver(&w.follow_ups_url, |batch| {
+            seen.lock().unwrap().extend(batch.records.iter().filter_map(|r| r.body.clone()));
+            let app = &app;
+            async move { app.follow_ups(batch, deadline, &mut Metrics::new("puller")).await }
+        })
+        .await;
+    assert_eq!((handled, failed), (2, 0));
+    assert_eq!(follow_ups(seen.into_inner().unwrap()), vec![yahoo.clone(), amazon]);
+    assert_eq!(control.stock("mug-wht"), Some(7));
+    assert_eq!(control.shelf().write_calls(), 2);
+    let after = mark(&w).await;
+    assert_eq!((after.rev, after.pulled_to), (before.rev, before.pulled_to), "a follow-up does not pull");
+
+    // Within the gap of the pair's last write, a follow-up runs nothing and is put back.
+    let mut config = w.puller_config("ichigen/test/", Duration::from_secs(24 * 3600));
+    config.follow_up_gap = Duration::from_secs(3600);
+    let patient = ichigen_puller::App::new(config, &w.sdk);
+    w.store.count(SHOP, "MUG", None, Count::Set(20), &by).await.unwrap();
+    let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+    record.message_id = Some("follow-up-1".into());
+    record.body = Some(serde_json::to_string(&yahoo).unwrap());
+    let mut batch = aws_lambda_events::event::sqs::SqsEvent::default();
+    batch.records.push(record);
+    let response = patient.follow_ups(batch, deadline, &mut Metrics::new("puller")).await;
+    let put_back: Vec<_> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    assert_eq!(put_back, ["follow-up-1"], "put back for the rest of the gap");
+    assert_eq!((control.stock("mug-wht"), control.shelf().write_calls()), (Some(7), 2));
 }

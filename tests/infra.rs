@@ -1459,7 +1459,7 @@ fn the_rules_see_what_they_check() {
     assert_eq!(lambda_modules(&m).len(), s.functions.len());
     let bins: BTreeSet<&str> = s.functions.iter().map(|f| f.bin.as_str()).collect();
     assert!(bins.is_superset(&BTreeSet::from(["puller", "processor", "notifier", "importer"])), "{bins:?}");
-    assert_eq!(resources(&m.root, "aws_lambda_event_source_mapping").len(), 3);
+    assert_eq!(resources(&m.root, "aws_lambda_event_source_mapping").len(), 4);
     assert!(resources(&m.root, "aws_sqs_queue").len() >= 4);
     assert!(dead_letter_queues(&m).len() >= 2, "{:?}", dead_letter_queues(&m));
     let (required, optional) = env_reads(&s.functions.iter().find(|f| f.bin == "puller").unwrap().lib_rs);
@@ -1479,6 +1479,7 @@ fn the_rules_see_what_they_check() {
         )
     );
     assert!(optional.contains("FIRST_LOOKBACK_HOURS") && optional.contains("RATE_SCALE"), "{optional:?}");
+    assert!(optional.contains("FOLLOW_UP_QUEUE_URL") && optional.contains("FOLLOW_UP_GAP_SECONDS"), "{optional:?}");
     let (statements, key_policies) = iam_statements(&m);
     assert!(statements.len() >= 15, "{} IAM statements found", statements.len());
     assert_eq!(key_policies, BTreeSet::from(["kms".to_string()]));

@@ -41,6 +41,8 @@ pub struct AwsWorld {
     pub mail_url: String,
     /// Mail DLQ.
     pub mail_dlq_url: String,
+    /// The puller's follow-up queue (stock follow-up runs).
+    pub follow_ups_url: String,
     /// The alarm topic (credential notices go there).
     pub topic_arn: String,
     /// A queue subscribed to the alarm topic: what its e-mail subscribers would receive.
@@ -63,6 +65,14 @@ impl AwsWorld {
         let sqs = aws_sdk_sqs::Client::new(&sdk);
         let (orders_url, orders_dlq_url) = queue_with_dlq(&sqs, "ichigen-orders", max_receives).await;
         let (mail_url, mail_dlq_url) = queue_with_dlq(&sqs, "ichigen-mail", max_receives).await;
+        let follow_ups_url = sqs
+            .create_queue()
+            .queue_name("ichigen-follow-ups")
+            .send()
+            .await
+            .expect("follow-up queue")
+            .queue_url
+            .expect("follow-up queue url");
         let ses = aws_sdk_sesv2::Client::new(&sdk);
         ses.create_email_identity().email_identity(MAIL_FROM).send().await.expect("SES identity");
         let (topic_arn, notices_url) = topic_with_queue(&sdk, &sqs, "ichigen-alarms").await;
@@ -76,6 +86,7 @@ impl AwsWorld {
             orders_dlq_url,
             mail_url,
             mail_dlq_url,
+            follow_ups_url,
             topic_arn,
             notices_url,
             sqs,
@@ -203,6 +214,9 @@ impl AwsWorld {
             http_timeout: Duration::from_secs(10),
             rate_scale: 1_000.0,
             stock_buffer: 0,
+            follow_up_queue_url: Some(self.follow_ups_url.clone()),
+            // A follow-up may read the sandboxes at once: they show a write at once here.
+            follow_up_gap: Duration::ZERO,
         }
     }
 

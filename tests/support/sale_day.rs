@@ -21,7 +21,7 @@ use ichigen_core::pipeline::{
     MailJob, OrderStore, ProcessSettings, Processor, PullSettings, Puller, ShopDirectory, ShopSettings, StockPush,
     consume_batch,
 };
-use ichigen_core::stock::push::PushSettings;
+use ichigen_core::stock::push::{FOLLOW_UP_GAP, PushSettings};
 use ichigen_core::stock::{Count, Edit, Listing, MALLS, Part, StockStore, holder};
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_local::{JsonlQuarantine, MAIL_QUEUE, ORDERS_QUEUE, SqliteQueue, SqliteStore};
@@ -105,6 +105,9 @@ pub struct Figures {
     pub over_shown: Vec<(String, i64, i64)>,
     /// Pull runs made.
     pub pulls: usize,
+    /// Of those, runs made before their time because another pair's run moved a share that
+    /// waited for them.
+    pub early_runs: usize,
     /// Units the malls sold (net of cancellations) that the master does not hold at the end.
     pub unheld: i64,
     /// Orders stored at the end, per mall.
@@ -496,11 +499,13 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
         std::thread::spawn(move || buy_and_watch(&day, &desks, &shared, &done, interval, selling_until))
     };
 
-    // Each pair on its own schedule: pull, hold, push.
+    // Each pair on its own schedule: pull, hold, push; and at once when another pair's run moved
+    // a share that waits for this one (`StockReport::rebalance`).
+    let wake: Vec<tokio::sync::Notify> = malls.iter().map(|_| tokio::sync::Notify::new()).collect();
     let pair = |i: usize| {
         let m = &malls[i];
-        let (store, orders, quarantine, mails, notices, shared, done) =
-            (&store, &orders, &quarantine, &mails, &notices, &shared, &done);
+        let (store, orders, quarantine, mails, notices, shared, done, wake, malls) =
+            (&store, &orders, &quarantine, &mails, &notices, &shared, &done, &wake, &malls);
         let policy = policies.of(m.marketplace);
         async move {
             let puller = Puller {
@@ -518,19 +523,53 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                 stock: store,
                 mall: &m.client,
                 notices,
-                settings: PushSettings { buffer: day.buffer, latency: scaled(policy.stock_latency, scale) },
+                settings: PushSettings {
+                    buffer: day.buffer,
+                    latency: scaled(policy.stock_latency, scale),
+                    follow_up_gap: scaled(FOLLOW_UP_GAP, scale),
+                },
+                follow_up: false,
             };
+            let follow_up = StockPush { follow_up: true, ..push };
+            let gap = push.settings.follow_up_gap;
             let mut ticks = tokio::time::interval(interval);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            let mut last_end = Instant::now();
+            // When a write on its way to the mall shows (Qoo10's delay): the pair runs then.
+            let mut again: Option<Instant> = None;
             while !done.load(Ordering::Relaxed) {
-                let due = ticks.tick().await.into_std();
+                let at = again.unwrap_or_else(|| Instant::now() + interval * 1000);
+                let (due, early) = tokio::select! {
+                    t = ticks.tick() => (t.into_std(), false),
+                    () = wake[i].notified() => (Instant::now(), true),
+                    () = tokio::time::sleep_until(at.into()) => (at, true),
+                };
+                again = None;
+                // No run of the pair within the gap of its last: a scheduled one right after a
+                // follow-up would read Amazon before its write shows.
+                tokio::time::sleep((last_end + gap).saturating_duration_since(Instant::now())).await;
                 let (began, clock) = (jst_now(), Instant::now());
-                let report = puller.run_with(SHOP, began, || Duration::from_secs(600), &push).await;
+                let report = if early {
+                    puller.push_only(SHOP, began, || Duration::from_secs(600), &follow_up).await
+                } else {
+                    puller.run_with(SHOP, began, || Duration::from_secs(600), &push).await
+                };
+                last_end = Instant::now();
                 if trace()
                     && let Ok(r) = &report
                     && !r.stock.drift.is_empty()
                 {
                     trace_drift(store, m.marketplace, began, &r.stock.drift, scale).await;
+                }
+                if let Ok(r) = &report {
+                    // A write on its way shows then; a follow-up that came too soon goes again.
+                    let due = r.stock.due_again_at.map(|at| (at - jst_now()).to_std().unwrap_or_default());
+                    again = due.or(r.stock.wait).map(|wait| Instant::now() + wait);
+                    for (j, other) in malls.iter().enumerate() {
+                        if r.stock.rebalance.contains(&other.marketplace) {
+                            wake[j].notify_one();
+                        }
+                    }
                 }
                 let mut sh = shared.lock().unwrap();
                 if trace() && Instant::now() >= selling_until {
@@ -538,19 +577,22 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                     let stock = report.as_ref().map(|r| r.stock.clone()).unwrap_or_default();
                     let queued = report.as_ref().map_or(0, |r| r.queued);
                     eprintln!(
-                        "run {} +{since}s (took {} s): queued {queued} held {} pushed {} unchanged {} pending {} drift {:?} {}",
+                        "run {}{} +{since}s (took {} s): queued {queued} held {} pushed {} unchanged {} pending {} drift {:?} wakes {:?} {}",
                         m.marketplace,
+                        if early { " (early)" } else { "" },
                         clock.elapsed().mul_f64(scale).as_secs(),
                         stock.orders_held,
                         stock.items_pushed,
                         stock.items_unchanged,
                         stock.pending,
                         stock.drift,
+                        stock.rebalance,
                         report.as_ref().err().map(ToString::to_string).unwrap_or_default()
                     );
                 }
                 let f = &mut sh.figures;
                 f.pulls += 1;
+                f.early_runs += usize::from(early);
                 let took = due.elapsed().mul_f64(scale);
                 let longest = f.longest_run.entry(m.marketplace).or_default();
                 *longest = took.max(*longest);
@@ -767,6 +809,18 @@ impl Figures {
         day.settle_bound(mall, self.longest_run.get(&mall).copied().unwrap_or_default())
     }
 
+    /// How long after the last sale the malls together can take to be given master − buffer:
+    /// the last mall's own bound (each mall has its number by then), then the last unit to move
+    /// — a shrink written then to a mall with a delay of its own shows that delay later (Qoo10's
+    /// 10 minutes), and the taking mall's follow-up runs the gap after the shrink's write — and
+    /// that run.
+    pub fn full_bound(&self, day: &SaleDay) -> Duration {
+        let latest = MALLS.iter().map(|m| self.settle_bound(day, *m)).max().unwrap_or_default();
+        let delay = MALLS.iter().map(|m| ichigen_marketplaces::policies().of(*m).stock_latency).max();
+        let run = self.longest_run.values().max().copied().unwrap_or_default();
+        latest + delay.unwrap_or_default() + FOLLOW_UP_GAP + run
+    }
+
     /// The figures as a Markdown table for docs/PERFORMANCE.md.
     pub fn markdown(&self, day: &SaleDay) -> String {
         let mut s = String::new();
@@ -781,10 +835,10 @@ impl Figures {
             day.cancel_share * 100.0,
             day.buffer
         ));
-        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | every mall given / showing its number, after the last sale or cancel | malls together given master − buffer, after it | sales the master does not hold |\n");
+        s.push_str("| buy attempts | orders | units sold | cancelled (units) | refused: sold out | **oversold units** | SKUs sold out | longest sold-out-but-buyable window | every mall given / showing its number, after the last sale or cancel | malls together given master − buffer, after it (bound) | sales the master does not hold |\n");
         s.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         s.push_str(&format!(
-            "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} / {} | {} | {} |\n\n",
+            "| {} | {} | {} | {} ({}) | {} | **{}** | {} | {:.1} s | {} / {} | {} ({:.0} s) | {} |\n\n",
             self.attempts,
             self.orders,
             self.units_sold,
@@ -797,6 +851,7 @@ impl Figures {
             secs(self.told_after()),
             secs(self.settled_after),
             secs(self.full_after),
+            self.full_bound(day).as_secs_f64(),
             self.unheld
         ));
         s.push_str("| mall | orders | items written | units pushed | given its number, after the last sale or cancel | bound: interval + search lag or own delay + longest run |\n|---|---:|---:|---:|---:|---:|\n");

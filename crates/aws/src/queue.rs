@@ -215,6 +215,23 @@ impl<T> SqsQueue<T> {
     }
 }
 
+impl<T: Serialize> SqsQueue<T> {
+    /// Sends `message` to be received no sooner than `delay` from now: SQS holds it (a message
+    /// delay, at most 15 minutes; a longer one is cut to that).
+    pub async fn send_after(&self, message: &T, delay: Duration) -> Result<(), PortError> {
+        const OPERATION: &str = "sqs SendMessage";
+        let body = serde_json::to_string(message)
+            .map_err(|source| PortError::permanent(OPERATION, QueueError::Encode { index: 0, source }))?;
+        let seconds = i32::try_from(delay.as_secs().min(MAX_DELAY_SECONDS)).unwrap_or(0);
+        let sent =
+            self.client.send_message().queue_url(&self.url).message_body(body).delay_seconds(seconds).send().await;
+        sent.map(|_| ()).map_err(|e| port_error(OPERATION, e))
+    }
+}
+
+/// SQS's longest message delay (`DelaySeconds`), in seconds.
+const MAX_DELAY_SECONDS: u64 = 900;
+
 impl<T: Serialize + Send + Sync> Queue<T> for SqsQueue<T> {
     fn max_message_bytes(&self) -> usize {
         MAX_BATCH_BYTES

@@ -15,7 +15,7 @@ use ichigen_core::pipeline::{
     ShopDirectory, ShopSettings, StockPush, StockReport, accept_drift, force_push,
 };
 use ichigen_core::stock::mall::MallStock;
-use ichigen_core::stock::push::PushSettings;
+use ichigen_core::stock::push::{FOLLOW_UP_GAP, PushSettings};
 use ichigen_core::stock::{Count, Edit, Listing, Part, StockStore};
 use ichigen_core::{JST, Marketplace, Order};
 use ichigen_local::SqliteStore;
@@ -111,7 +111,13 @@ fn push<'a, C: MallStock>(
     mall: &'a C,
     notices: &'a MemoryNotices,
 ) -> StockPush<'a, SqliteStore, C, MemoryNotices> {
-    StockPush { stock: store, mall, notices, settings: PushSettings { buffer: 0, latency: Duration::ZERO } }
+    StockPush {
+        stock: store,
+        mall,
+        notices,
+        settings: PushSettings { buffer: 0, latency: Duration::ZERO, follow_up_gap: FOLLOW_UP_GAP },
+        follow_up: false,
+    }
 }
 
 /// One run of the pair (the pull, then the stock push inside its lease), then every pulled order
@@ -159,7 +165,8 @@ async fn a_write_stays_on_its_way_for_the_whole_delay_after_the_mall_took_it() {
         stock: &store,
         mall: &client,
         notices: &notices,
-        settings: PushSettings { buffer: 0, latency: delay },
+        settings: PushSettings { buffer: 0, latency: delay, follow_up_gap: FOLLOW_UP_GAP },
+        follow_up: false,
     };
     let began = now();
     let mut first = StockReport::default();

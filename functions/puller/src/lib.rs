@@ -1,23 +1,29 @@
 //! The puller Lambda: an EventBridge Scheduler event names a shop and a marketplace; the handler
 //! builds (or reuses) that pair's marketplace client from its SSM SecureString parameter and runs
-//! the pull use case until done or until the Lambda deadline draws near.
+//! the pull use case until done or until the Lambda deadline draws near. A run whose stock push
+//! moved a share that waits for another pair (or wrote to a mall that shows it later) sends that
+//! pair a follow-up on the follow-up queue, delayed by SQS; the same Lambda takes that queue's
+//! batches and runs each pair's push alone (docs/STOCK.md, "Follow-up runs").
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+
 use chrono::{NaiveDate, Utc};
 use ichigen_aws::{
-    DynamoStore, OnceQuarantine, SecretCache, SecretsError, SnsNotices, SqsQuarantine, SqsQueue, SsmExpiryRecords,
+    DynamoStore, OnceQuarantine, SecretCache, SecretsError, SnsNotices, SqsQuarantine, SqsQueue, SqsVisibility,
+    SsmExpiryRecords,
 };
 use ichigen_core::pipeline::{
     CREDENTIAL_WARN_DAYS, CheckReport, ExpiryRecords, MailJob, MailQueue, OrderQueue, OrderSource, OrderStore,
     PairStock, PortError, PullError, PullReport, PullSettings, Puller, Quarantine, ShopDirectory, StaffNotices,
     StockPush, TrackingWrites, WatermarkStore, check_credentials,
 };
-use ichigen_core::stock::push::PushSettings;
+use ichigen_core::stock::push::{FOLLOW_UP_GAP, PushSettings};
 use ichigen_core::{JST, Marketplace, Order};
-use ichigen_lambda::{Env, Metrics};
+use ichigen_lambda::{Env, MessageFailure, Metrics, for_each_message};
 use ichigen_marketplaces::client::{AnyClient, BuildError, ClientError, HttpSettings, RetryPolicy, build_client};
 use ichigen_marketplaces::secret::{MarketplaceSecret, SecretError};
 use secrecy::{ExposeSecret, SecretString};
@@ -34,14 +40,26 @@ pub struct PullEvent {
     pub marketplace: Marketplace,
 }
 
-/// What a schedule asks the puller to do: pull one pair, or the daily credential check
-/// (`{"check": "credentials"}`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A follow-up on the follow-up queue: push this pair's stock again, without a pull.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    /// The ichigen shop.
+    pub shop_id: String,
+    /// The marketplace.
+    pub marketplace: Marketplace,
+}
+
+/// What a schedule or a queue asks the puller to do: pull one pair, the daily credential check
+/// (`{"check": "credentials"}`), or a batch of the follow-up queue (an SQS event, `Records`).
+#[derive(Debug, Clone, PartialEq)]
 pub enum PullerEvent {
     /// Pull one pair.
     Pull(PullEvent),
     /// A daily check.
     Check(CheckEvent),
+    /// Follow-ups: each pair's push alone.
+    FollowUps(SqsEvent),
 }
 
 impl<'de> Deserialize<'de> for PullerEvent {
@@ -54,6 +72,8 @@ impl<'de> Deserialize<'de> for PullerEvent {
         };
         if value.get("check").is_some() {
             serde_path_to_error::deserialize(value).map(PullerEvent::Check).map_err(named)
+        } else if value.get("Records").is_some() {
+            serde_path_to_error::deserialize(value).map(PullerEvent::FollowUps).map_err(named)
         } else {
             serde_path_to_error::deserialize(value).map(PullerEvent::Pull).map_err(named)
         }
@@ -101,12 +121,18 @@ pub struct Config {
     pub rate_scale: f64,
     /// Units of each SKU no mall is given when pushing stock (`STOCK_BUFFER`, 0).
     pub stock_buffer: u32,
+    /// Where follow-up runs are sent (`FOLLOW_UP_QUEUE_URL`; without it, none are: each pair
+    /// waits for its schedule).
+    pub follow_up_queue_url: Option<String>,
+    /// How soon after a pair's last write its follow-up may run (`FOLLOW_UP_GAP_SECONDS`, 60).
+    pub follow_up_gap: Duration,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `ORDERS_QUEUE_URL`, `QUARANTINE_QUEUE_URL`, `MAIL_QUEUE_URL`, `SECRET_PREFIX`,
     /// `CREDENTIAL_EXPIRY_PREFIX`, `NOTICE_TOPIC_ARN`, and the optional `PULL_OVERLAP_SECONDS` (900), `FIRST_LOOKBACK_HOURS` (72), `PAGE_BUDGET_SECONDS`
-    /// (45), `HTTP_TIMEOUT_SECONDS` (15), `RATE_SCALE` (1) and `STOCK_BUFFER` (0).
+    /// (45), `HTTP_TIMEOUT_SECONDS` (15), `RATE_SCALE` (1), `STOCK_BUFFER` (0),
+    /// `FOLLOW_UP_QUEUE_URL` and `FOLLOW_UP_GAP_SECONDS` (60).
     pub fn from_env(mut env: Env) -> Result<Config, ichigen_lambda::ConfigError> {
         let config = Config {
             table_name: env.required("TABLE_NAME"),
@@ -124,6 +150,8 @@ impl Config {
             http_timeout: Duration::from_secs(env.parsed_or("HTTP_TIMEOUT_SECONDS", 15)),
             rate_scale: env.parsed_or("RATE_SCALE", 1.0),
             stock_buffer: env.parsed_or("STOCK_BUFFER", 0),
+            follow_up_queue_url: env.optional("FOLLOW_UP_QUEUE_URL"),
+            follow_up_gap: Duration::from_secs(env.parsed_or("FOLLOW_UP_GAP_SECONDS", FOLLOW_UP_GAP.as_secs())),
         };
         if !(config.rate_scale.is_finite() && config.rate_scale > 0.0) {
             env.problem("RATE_SCALE must be a positive number");
@@ -283,18 +311,22 @@ pub struct App {
     quarantine: OnceQuarantine,
     secrets: SecretCache,
     clients: ClientCache<AnyClient>,
+    follow_ups: Option<SqsQueue<FollowUp>>,
+    visibility: SqsVisibility,
     expiry: SsmExpiryRecords,
     notices: SnsNotices,
 }
 
 /// What one invocation did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Outcome {
     /// A pull (boxed: the report is far larger than the check's; the JSON is the same).
     Pull(Box<PullReport>),
     /// The daily credential check.
     Check(CheckReport),
+    /// A batch of follow-ups: the messages to try again (SQS's partial batch response).
+    FollowUps(SqsBatchResponse),
 }
 
 impl App {
@@ -306,6 +338,8 @@ impl App {
         App {
             queue: SqsQueue::new(sqs.clone(), config.orders_queue_url.clone()),
             mails: SqsQueue::new(sqs.clone(), config.mail_queue_url.clone()),
+            follow_ups: config.follow_up_queue_url.as_ref().map(|url| SqsQueue::new(sqs.clone(), url.clone())),
+            visibility: SqsVisibility::new(sqs.clone()),
             quarantine: OnceQuarantine::new(
                 store.clone(),
                 SqsQuarantine::new(sqs, config.quarantine_queue_url.clone()),
@@ -331,7 +365,53 @@ impl App {
             PullerEvent::Check(CheckEvent { check: Check::Credentials }) => {
                 self.check_credentials(Utc::now().with_timezone(&JST).date_naive()).await.map(Outcome::Check)
             }
+            PullerEvent::FollowUps(batch) => {
+                Ok(Outcome::FollowUps(self.follow_ups(batch.clone(), deadline, metrics).await))
+            }
         }
+    }
+
+    /// Runs each follow-up of `batch`: the pair's push alone. One within the gap of its pair's
+    /// last write is put back for the rest of the gap; one that failed in a way that may pass is
+    /// tried again by SQS. One that cannot pass is dropped with a warning: a pair with no
+    /// credentials here (a listing for a marketplace the shop does not pull), or anything the
+    /// pair's own scheduled runs will fail on and alarm about; a follow-up only saves time.
+    pub async fn follow_ups(&self, batch: SqsEvent, deadline: Instant, metrics: &mut Metrics) -> SqsBatchResponse {
+        let ran = std::cell::Cell::new(0usize);
+        let outcome = for_each_message(batch, Some(self.visibility.clone()), |f: FollowUp| {
+            let ran = &ran;
+            async move {
+                let event = PullEvent { shop_id: f.shop_id, marketplace: f.marketplace };
+                match self.run(&event, deadline, true, &mut Metrics::new("puller")).await {
+                    Ok(report) if report.stock.wait.is_some() => Err(MessageFailure {
+                        retryable: true,
+                        reason: format!("{} {}: within the gap of its last write", event.shop_id, event.marketplace),
+                        wait: report.stock.wait,
+                    }),
+                    Ok(report) => {
+                        tracing::info!(
+                            shop = %event.shop_id,
+                            marketplace = %event.marketplace,
+                            stock_pushed = report.stock.items_pushed,
+                            stock_drift = report.stock.drift.len(),
+                            stock_failure = ?report.stock.failure,
+                            "follow-up done"
+                        );
+                        ran.set(ran.get() + 1);
+                        Ok(())
+                    }
+                    Err(e) if e.is_retryable() => Err(MessageFailure::new(true, e.to_string())),
+                    Err(error) => {
+                        tracing::warn!(shop = %event.shop_id, marketplace = %event.marketplace, %error, "follow-up dropped");
+                        Ok(())
+                    }
+                }
+            }
+        })
+        .await;
+        metrics.count("FollowUpsRun", ran.get());
+        metrics.count("FollowUpsFailed", outcome.failed);
+        outcome.response
     }
 
     /// The pair's client, built from its parameter (or kept from an earlier run on the same
@@ -369,6 +449,18 @@ impl App {
         deadline: Instant,
         metrics: &mut Metrics,
     ) -> Result<PullReport, PullerError> {
+        self.run(event, deadline, false, metrics).await
+    }
+
+    /// A scheduled run (the pull, then the push) or a follow-up (the push alone), and the
+    /// follow-ups its push asks for.
+    async fn run(
+        &self,
+        event: &PullEvent,
+        deadline: Instant,
+        follow_up: bool,
+        metrics: &mut Metrics,
+    ) -> Result<PullReport, PullerError> {
         let (client, secret_id, text) = self.client(event).await?;
         let puller = Puller {
             source: client.as_ref(),
@@ -386,9 +478,22 @@ impl App {
             stock: &self.store,
             mall: client.as_ref(),
             notices: &self.notices,
-            settings: PushSettings { buffer: self.config.stock_buffer, latency: puller.policy.stock_latency },
+            settings: PushSettings {
+                buffer: self.config.stock_buffer,
+                latency: puller.policy.stock_latency,
+                follow_up_gap: self.config.follow_up_gap,
+            },
+            follow_up,
         };
-        let result = pull(&puller, event, deadline, &stock, metrics).await;
+        let result = if follow_up {
+            let time_left = move || deadline.saturating_duration_since(Instant::now());
+            puller.push_only(&event.shop_id, Utc::now().fixed_offset(), time_left, &stock).await
+        } else {
+            pull(&puller, event, deadline, &stock, metrics).await
+        };
+        if let Ok(report) = &result {
+            self.send_follow_ups(report).await;
+        }
         report_credentials(client.as_ref(), event);
         self.save_rotated_credentials(client.as_ref(), event, &secret_id, text.expose_secret()).await;
         if let Err(PullError::Feed { source: ClientError::Auth { .. }, .. }) = &result {
@@ -397,6 +502,26 @@ impl App {
             self.secrets.invalidate(&secret_id).await;
         }
         Ok(result?)
+    }
+
+    /// Sends the follow-ups `report`'s push asks for: each other pair a share waits for, after
+    /// the gap (its mall shows our last write by then); this pair again when its write on its way
+    /// shows (Qoo10). A follow-up not sent is logged: the pair's schedule does the same later.
+    async fn send_follow_ups(&self, report: &PullReport) {
+        let Some(queue) = &self.follow_ups else { return };
+        let gap = self.config.follow_up_gap;
+        let mut due: Vec<(Marketplace, Duration)> = report.stock.rebalance.iter().map(|m| (*m, gap)).collect();
+        if let Some(at) = report.stock.due_again_at {
+            let wait = (at - Utc::now().fixed_offset()).to_std().unwrap_or_default();
+            due.push((report.marketplace, wait.max(gap)));
+        }
+        for (marketplace, after) in due {
+            let f = FollowUp { shop_id: report.shop_id.clone(), marketplace };
+            match queue.send_after(&f, after).await {
+                Ok(()) => tracing::info!(shop = %f.shop_id, %marketplace, after_s = after.as_secs(), "follow-up sent"),
+                Err(error) => tracing::warn!(shop = %f.shop_id, %marketplace, %error, "follow-up NOT sent"),
+            }
+        }
     }
 
     /// The daily check of every pair's credential expiry (`today` in JST): the pairs' records,

@@ -205,6 +205,33 @@ where
         time_left: impl Fn() -> Duration,
         stock: &impl PairStock,
     ) -> Result<PullReport, PullError<F::Error>> {
+        self.leased(shop_id, now, time_left, stock, true).await
+    }
+
+    /// A follow-up run, woken by another pair's (`StockReport::rebalance`): inside the pair's
+    /// lease, `stock`'s push alone. The pair pulled moments ago; a sale it made since is withheld
+    /// as on any run (the mall shows fewer than the ledger), never given back, and the next
+    /// scheduled run pulls it. Skipping the pull spares the order search's rate (Amazon's is one
+    /// call a minute).
+    pub async fn push_only(
+        &self,
+        shop_id: &str,
+        now: DateTime<FixedOffset>,
+        time_left: impl Fn() -> Duration,
+        stock: &impl PairStock,
+    ) -> Result<PullReport, PullError<F::Error>> {
+        self.leased(shop_id, now, time_left, stock, false).await
+    }
+
+    /// Takes the pair's lease and runs inside it: the pull and the push, or the push alone.
+    async fn leased(
+        &self,
+        shop_id: &str,
+        now: DateTime<FixedOffset>,
+        time_left: impl Fn() -> Duration,
+        stock: &impl PairStock,
+        pull: bool,
+    ) -> Result<PullReport, PullError<F::Error>> {
         let marketplace = self.source.marketplace();
         let mut report = PullReport {
             shop_id: shop_id.to_string(),
@@ -237,7 +264,16 @@ where
             report.finished = true;
             return Ok(report);
         }
-        let result = self.run_leased(shop_id, now, &time_left, stock, &mut report).await;
+        let result = if pull {
+            self.run_leased(shop_id, now, &time_left, stock, &mut report).await
+        } else {
+            report.finished = true;
+            // As after a pull: a stock store failure is reported, not the run's.
+            if let Err(e) = stock.after_pull(shop_id, &[], now, &mut report.stock).await {
+                report.stock.failure = Some(format!("store: {e}"));
+            }
+            Ok(())
+        };
         // Best effort: an unended lease ends by itself at `until`.
         let ended = self.marks.end_lease(shop_id, marketplace, &holder).await;
         result?;

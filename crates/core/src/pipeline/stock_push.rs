@@ -10,7 +10,11 @@
 //! 2. grows each item's allotment towards its fair share from the free units only (conditional
 //!    on the SKU row's `seq`, retried), so pairs running at once never allot a unit twice;
 //! 3. writes the numbers that differ from the last written, in the mall's largest batches;
-//! 4. shrinks the allotments of the numbers the mall took.
+//! 4. shrinks the allotments of the numbers the mall took;
+//! 5. names the runs that would finish what it started: the other malls whose share of a SKU
+//!    it moved, and this pair again when a write on its way shows (docs/STOCK.md, "Follow-up
+//!    runs"). The scheduler runs them as follow-ups: the push alone, judged without advancing
+//!    the drift counts.
 //!
 //! A shop without a stock master is left alone ([`NoPush`] for a puller built without stock).
 
@@ -55,6 +59,16 @@ pub struct StockReport {
     pub pending: usize,
     /// A stock call that failed, classified (`credentials`, `retryable`, `permanent`).
     pub failure: Option<String>,
+    /// The other malls to run soon: a share this run moved waits for their run
+    /// ([`push::rebalance_due`]). The scheduler runs them now rather than at their next interval.
+    pub rebalance: BTreeSet<Marketplace>,
+    /// When the first write still on its way (inside the mall's delay) shows: the pair's run
+    /// then frees what a shrink gave up and compares the item again, so the scheduler runs it
+    /// then rather than at its next interval.
+    pub due_again_at: Option<DateTime<FixedOffset>>,
+    /// A follow-up that came within the gap of the pair's last write ran nothing: try it again
+    /// after this.
+    pub wait: Option<std::time::Duration>,
 }
 
 /// What the puller does for stock after its pull, inside the pair's lease.
@@ -96,6 +110,12 @@ pub struct StockPush<'a, K, P, N> {
     pub notices: &'a N,
     /// Buffer and the mall's delay.
     pub settings: PushSettings,
+    /// This run was woken by another pair's (`StockReport::rebalance`) or by a write of its own
+    /// showing (`StockReport::due_again_at`), not by the schedule: it moves shares like any run,
+    /// but what it finds unexplained counts towards drift only on the scheduled runs, which are
+    /// an interval apart; and it does not run within `settings.follow_up_gap` of the pair's last
+    /// write (`StockReport::wait`).
+    pub follow_up: bool,
 }
 
 impl<K: StockStore, P: MallStock, N: StaffNotices> PairStock for StockPush<'_, K, P, N> {
@@ -110,20 +130,23 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> PairStock for StockPush<'_, K
         if catalogue.is_empty() {
             return Ok(());
         }
-        report.orders_held += hold_pulled(self.stock, &catalogue, pulled, now).await?;
-        self.push(shop_id, &catalogue, now, report).await
+        let mut moved = BTreeSet::new();
+        report.orders_held += hold_pulled(self.stock, &catalogue, pulled, now, &mut moved).await?;
+        self.push(shop_id, &catalogue, now, moved, report).await
     }
 }
 
 /// Applies the holding of each order pulled (its newest copy) as the marketplace shows it. An
 /// order with an unmapped item is skipped (the processor raises its finding); an order the shop
 /// recorded tracking for is consumed by the processor's later apply, and a holding older than
-/// the one applied moves nothing. Returns the orders that moved stock.
+/// the one applied moves nothing. Returns the orders that moved stock; adds the SKUs they moved
+/// to `moved`.
 pub async fn hold_pulled<K: StockStore>(
     stock: &K,
     catalogue: &Catalogue,
     pulled: &[Order],
     now: DateTime<FixedOffset>,
+    moved: &mut BTreeSet<String>,
 ) -> Result<usize, PortError> {
     let mut newest: BTreeMap<&str, &Order> = BTreeMap::new();
     for o in pulled {
@@ -136,19 +159,24 @@ pub async fn hold_pulled<K: StockStore>(
     for o in newest.into_values() {
         let Ok(next) = target_of(o, false, catalogue) else { continue };
         let key = super::OrderKey::of(o);
-        held += usize::from(!stock.apply_holding(&key, &next, now).await?.is_empty());
+        let changes = stock.apply_holding(&key, &next, now).await?;
+        held += usize::from(!changes.is_empty());
+        moved.extend(changes.into_iter().map(|c| c.sku));
     }
     Ok(held)
 }
 
 impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
-    /// Pushes the pair's numbers (steps 1–4 of the module's text). A failing mall call is
-    /// reported and alarmed, not returned: only the store's failures stop the run.
+    /// Pushes the pair's numbers (steps 1–4 of the module's text), then names the other malls
+    /// whose share of a SKU this run moved (`moved`: those its held orders moved, and its own
+    /// ledger steps) waits for their run. A failing mall call is reported and alarmed, not
+    /// returned: only the store's failures stop the run.
     pub async fn push(
         &self,
         shop_id: &str,
         catalogue: &Catalogue,
         now: DateTime<FixedOffset>,
+        mut moved: BTreeSet<String>,
         report: &mut StockReport,
     ) -> Result<(), PortError> {
         let marketplace = self.mall.marketplace();
@@ -162,6 +190,15 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         let stored = self.stock.push_state(shop_id, marketplace).await?;
         let expected_rev = stored.as_ref().map(|s| s.rev);
         let mut state = stored.unwrap_or_else(|| PushState::new(shop_id, marketplace, now));
+        if self.follow_up
+            && let Some(last) = state.items.values().filter_map(|r| r.written_at).max()
+        {
+            let ready = last + chrono::TimeDelta::from_std(self.settings.follow_up_gap).unwrap_or_default();
+            if now < ready {
+                report.wait = Some((ready - now).to_std().unwrap_or_default());
+                return Ok(());
+            }
+        }
         let mut told = Told::default();
 
         // 1. What the mall shows, for the items that are not known to be the mall's own.
@@ -179,7 +216,15 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         };
         let reads: BTreeMap<String, Shown> = reads.into_iter().map(|ItemShown { item, shown }| (item, shown)).collect();
         let rows = self.rows(shop_id).await?;
-        let plans = push::judge_items(marketplace, &listings, &rows, &state, &reads, &self.settings, now);
+        let judged_by = if self.follow_up { state.for_follow_up() } else { state.clone() };
+        let plans = push::judge_items(marketplace, &listings, &rows, &judged_by, &reads, &self.settings, now);
+        let latency = chrono::TimeDelta::from_std(self.settings.latency).unwrap_or_default();
+        report.due_again_at = plans
+            .iter()
+            .filter(|p| p.verdict == Verdict::Pending)
+            .filter_map(|p| state.items.get(&p.item).and_then(|r| r.written_at))
+            .map(|at| at + latency)
+            .min();
         let left_out: BTreeSet<String> = plans
             .iter()
             .filter(|p| matches!(p.verdict, Verdict::MallManaged | Verdict::Missing))
@@ -194,7 +239,9 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         // (`Stock::free_for_push`).
         let listed: BTreeSet<String> = listings.iter().map(|l| holder(l.marketplace, &l.item)).collect();
         let rows = self
-            .update_rows(shop_id, &skus, rows, |row| before_write(row, &plans, &targets, &listed, self.settings.buffer))
+            .update_rows(shop_id, &skus, rows, &mut moved, |row| {
+                before_write(row, &plans, &targets, &listed, self.settings.buffer)
+            })
             .await?;
 
         // 3. The numbers that differ from the last written.
@@ -248,6 +295,10 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
                         }
                     }
                     state.failed_runs = 0;
+                    if !self.settings.latency.is_zero() && !written_ok.is_empty() {
+                        let shows = taken_at + latency;
+                        report.due_again_at = Some(report.due_again_at.map_or(shows, |d| d.min(shows)));
+                    }
                 }
                 Err(e) => self.failed(&mut state, &e, "在庫数の書き込み", now, report, &mut told),
             }
@@ -263,7 +314,11 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         }
         if !settled.is_empty() {
             let rows = self.rows(shop_id).await?;
-            self.update_rows(shop_id, &skus, rows, |row| after_write(row, &settled, &targets)).await?;
+            self.update_rows(shop_id, &skus, rows, &mut moved, |row| after_write(row, &settled, &targets)).await?;
+        }
+        if !moved.is_empty() {
+            let rows = self.rows(shop_id).await?;
+            report.rebalance = push::rebalance_due(&listings, &rows, self.settings.buffer, &moved, marketplace);
         }
         self.finish(state, expected_rev, told, now).await
     }
@@ -274,12 +329,14 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
     }
 
     /// Makes `change` on each row of `skus` and writes it conditionally on the row's seq; a row
-    /// that moved meanwhile is read again and changed again. Returns the rows as written.
+    /// that moved meanwhile is read again and changed again. Returns the rows as written; adds
+    /// the SKUs written to `moved`.
     async fn update_rows(
         &self,
         shop_id: &str,
         skus: &BTreeSet<&str>,
         mut rows: BTreeMap<String, Stock>,
+        moved: &mut BTreeSet<String>,
         change: impl Fn(&mut Stock),
     ) -> Result<BTreeMap<String, Stock>, PortError> {
         for sku in skus {
@@ -292,6 +349,7 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
                 }
                 if self.stock.put_ledger(shop_id, row).await? {
                     row.seq += 1;
+                    moved.insert((*sku).to_string());
                     break;
                 }
                 attempt += 1;
@@ -317,6 +375,9 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
     ) {
         let record = state.items.entry(p.item.clone()).or_default();
         match p.verdict {
+            // A follow-up run leaves the counts of what stays unexplained to the scheduled runs.
+            Verdict::Push { withheld, .. } if withheld > 0 && self.follow_up => {}
+            Verdict::Unexplained { .. } if self.follow_up => {}
             Verdict::Push { withheld, .. } => {
                 let again = withheld > 0 && record.shortfall == Some(withheld) && p.drawn <= 0;
                 record.shortfall_runs = if again { record.shortfall_runs + 1 } else { 0 };

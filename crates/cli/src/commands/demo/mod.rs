@@ -35,7 +35,7 @@ use ichigen_core::pipeline::{
     MailEvents, MailLedger, MailQueue, Mailer, MessageFailure, ParkedMail, RelayMailers, TrackingWrites,
 };
 use ichigen_core::stock::StockStore;
-use ichigen_core::stock::push::PushSettings;
+use ichigen_core::stock::push::{FOLLOW_UP_GAP, PushSettings};
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_marketplaces::client::{AnyClient, RetryPolicy};
 use ichigen_marketplaces::{HttpSettings, MarketplaceSecret, build_client};
@@ -288,7 +288,8 @@ async fn pull_all<
             stock: marks,
             mall: &market.client,
             notices: &notices,
-            settings: PushSettings { buffer: 0, latency: puller.policy.stock_latency },
+            settings: PushSettings { buffer: 0, latency: puller.policy.stock_latency, follow_up_gap: FOLLOW_UP_GAP },
+            follow_up: false,
         };
         match puller.run_with(shop_id, now(), || Duration::from_secs(3600), &push).await {
             Ok(report) => tally.borrow_mut().pulled(&report),
