@@ -208,8 +208,9 @@ where
         self.leased(shop_id, now, time_left, stock, true).await
     }
 
-    /// A follow-up run, woken by another pair's (`StockReport::rebalance`): inside the pair's
-    /// lease, `stock`'s push alone. The pair pulled moments ago; a sale it made since is withheld
+    /// A follow-up run, woken by another pair's (`StockReport::rebalance`) or by its own write
+    /// on its way showing (`StockReport::due_again_at`): inside the pair's lease, `stock`'s push
+    /// alone. The pair pulled moments ago; a sale it made since is withheld
     /// as on any run (the mall shows fewer than the ledger), never given back, and the next
     /// scheduled run pulls it. Skipping the pull spares the order search's rate (Amazon's is one
     /// call a minute).
