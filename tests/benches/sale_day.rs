@@ -37,7 +37,12 @@ fn main() {
     let began = std::time::Instant::now();
     let figures = runtime.block_on(sale_day::run(&day, dir.path()));
     println!("### Sale day\n\n{}", figures.markdown(&day));
-    println!("Ran in {:.0} s of wall time; {} pull runs.", began.elapsed().as_secs_f64(), figures.pulls);
+    println!(
+        "Ran in {:.0} s of wall time; {} pull runs, {} of them follow-ups.",
+        began.elapsed().as_secs_f64(),
+        figures.pulls,
+        figures.early_runs
+    );
     for m in ichigen_core::stock::MALLS {
         let told = figures.told_by_mall.get(&m).map_or("never".into(), |t| format!("{:.0} s", t.as_secs_f64()));
         println!(

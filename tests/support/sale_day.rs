@@ -22,7 +22,7 @@ use ichigen_core::pipeline::{
     consume_batch,
 };
 use ichigen_core::stock::push::{FOLLOW_UP_GAP, PushSettings};
-use ichigen_core::stock::{Count, Edit, Listing, MALLS, Part, StockStore, holder};
+use ichigen_core::stock::{Count, Edit, Listing, MALLS, Part, Stock, StockStore, holder};
 use ichigen_core::{Marketplace, Order, OrderStatus};
 use ichigen_local::{JsonlQuarantine, MAIL_QUEUE, ORDERS_QUEUE, SqliteQueue, SqliteStore};
 use ichigen_marketplaces::amazon::client::{AmazonClient, AmazonConfig, AmazonCredentials};
@@ -646,10 +646,14 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
             let untold = compare(&store, &malls, Desk::latest).await;
             let unsettled = compare(&store, &malls, Desk::shown).await;
             let rows = store.stocks(SHOP).await.unwrap();
-            let full = rows.iter().all(|r| {
-                let given: i64 = malls.iter().map(|m| m.desk.latest(&r.sku)).sum();
-                given == (r.available() - i64::from(day.buffer)).max(0)
-            });
+            // The SKUs whose malls together are not given master − buffer yet, with what each
+            // mall is given.
+            let short: Vec<(&Stock, Vec<i64>)> = rows
+                .iter()
+                .map(|r| (r, malls.iter().map(|m| m.desk.latest(&r.sku)).collect::<Vec<_>>()))
+                .filter(|(r, given)| given.iter().sum::<i64>() != (r.available() - i64::from(day.buffer)).max(0))
+                .collect();
+            let full = short.is_empty();
             let now = Instant::now();
             let mut sh = shared.lock().unwrap();
             let event = sh.last_sale;
@@ -672,12 +676,7 @@ pub async fn run(day: &SaleDay, dir: &std::path::Path) -> Figures {
                     unsettled.len(),
                     unsettled.iter().take(8).collect::<Vec<_>>()
                 );
-                // The SKUs whose malls together are not given master − buffer yet.
-                for r in rows.iter().filter(|r| {
-                    let given: i64 = malls.iter().map(|m| m.desk.latest(&r.sku)).sum();
-                    given != (r.available() - i64::from(day.buffer)).max(0)
-                }) {
-                    let given: Vec<i64> = malls.iter().map(|m| m.desk.latest(&r.sku)).collect();
+                for (r, given) in &short {
                     eprintln!(
                         "  not full {}: available {} given {given:?} allotted {:?} drawn {:?} cancelled {:?}",
                         r.sku,

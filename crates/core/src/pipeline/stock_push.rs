@@ -18,6 +18,7 @@
 //!
 //! A shop without a stock master is left alone ([`NoPush`] for a puller built without stock).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
@@ -216,7 +217,7 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
         };
         let reads: BTreeMap<String, Shown> = reads.into_iter().map(|ItemShown { item, shown }| (item, shown)).collect();
         let rows = self.rows(shop_id).await?;
-        let judged_by = if self.follow_up { state.for_follow_up() } else { state.clone() };
+        let judged_by = if self.follow_up { Cow::Owned(state.for_follow_up()) } else { Cow::Borrowed(&state) };
         let plans = push::judge_items(marketplace, &listings, &rows, &judged_by, &reads, &self.settings, now);
         let latency = chrono::TimeDelta::from_std(self.settings.latency).unwrap_or_default();
         report.due_again_at = plans
@@ -312,12 +313,14 @@ impl<K: StockStore, P: MallStock, N: StaffNotices> StockPush<'_, K, P, N> {
                 settled.push((p.holder.as_str(), !self.settings.latency.is_zero()));
             }
         }
-        if !settled.is_empty() {
-            let rows = self.rows(shop_id).await?;
-            self.update_rows(shop_id, &skus, rows, &mut moved, |row| after_write(row, &settled, &targets)).await?;
-        }
+        let rows = if settled.is_empty() {
+            rows
+        } else {
+            let fresh = self.rows(shop_id).await?;
+            self.update_rows(shop_id, &skus, fresh, &mut moved, |row| after_write(row, &settled, &targets)).await?
+        };
+        // From the rows as this run left them: another pair's later change names its own.
         if !moved.is_empty() {
-            let rows = self.rows(shop_id).await?;
             report.rebalance = push::rebalance_due(&listings, &rows, self.settings.buffer, &moved, marketplace);
         }
         self.finish(state, expected_rev, told, now).await
